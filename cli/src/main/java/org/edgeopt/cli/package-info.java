@@ -1,0 +1,2 @@
+/** The edgeopt command line. */
+package org.edgeopt.cli;

@@ -1,0 +1,168 @@
+package org.edgeopt.core.data;
+
+import java.util.Arrays;
+import java.util.Locale;
+import org.edgeopt.core.EdgeoptException;
+
+/**
+ * How raw samples become model inputs: resize, centre crop, channel order, scale, mean/std and
+ * layout, parsed from a compact spec such as {@code resize=256,crop=224,channels=bgr,mean=104:117:123}.
+ *
+ * <p>Order of operations: resize the short side to {@code resize}, centre-crop to {@code crop},
+ * reorder channels, then {@code (x * scale - mean) / std} per channel, then lay out as NCHW or
+ * NHWC. Images are read as 0..255.
+ *
+ * @param resize short side after resizing, 0 to keep
+ * @param crop side of the centre crop, 0 for none
+ * @param channels {@code gray}, {@code rgb} or {@code bgr}
+ * @param scale factor applied first
+ * @param mean per-channel mean (one value applies to all channels)
+ * @param std per-channel standard deviation
+ * @param layout {@code nchw} or {@code nhwc}
+ */
+public record Preprocessing(int resize, int crop, String channels, float scale, float[] mean, float[] std, String layout) {
+
+  /** Returns the identity spec: raw values, NCHW. */
+  public static Preprocessing identity() {
+    return new Preprocessing(0, 0, "", 1f, new float[] {0f}, new float[] {1f}, "nchw");
+  }
+
+  /** Parses a spec; an empty or null spec is the identity. */
+  public static Preprocessing parse(String spec) throws EdgeoptException {
+    Preprocessing p = identity();
+    if (spec == null || spec.isBlank()) {
+      return p;
+    }
+    int resize = 0;
+    int crop = 0;
+    String channels = "";
+    float scale = 1f;
+    float[] mean = {0f};
+    float[] std = {1f};
+    String layout = "nchw";
+    for (String part : spec.split(",")) {
+      String[] kv = part.split("=", 2);
+      if (kv.length != 2) {
+        throw EdgeoptException.invalid("preprocessing '" + spec + "': expected key=value, found '" + part + "'");
+      }
+      String k = kv[0].strip().toLowerCase(Locale.ROOT);
+      String v = kv[1].strip();
+      try {
+        switch (k) {
+          case "resize" -> resize = Integer.parseInt(v);
+          case "crop" -> crop = Integer.parseInt(v);
+          case "channels" -> {
+            channels = v.toLowerCase(Locale.ROOT);
+            if (!channels.equals("gray") && !channels.equals("rgb") && !channels.equals("bgr")) {
+              throw EdgeoptException.invalid("preprocessing: channels must be gray, rgb or bgr, found '" + v + "'");
+            }
+          }
+          case "scale" -> scale = parseFloat(v);
+          case "mean" -> mean = floats(v);
+          case "std" -> std = floats(v);
+          case "layout" -> {
+            layout = v.toLowerCase(Locale.ROOT);
+            if (!layout.equals("nchw") && !layout.equals("nhwc")) {
+              throw EdgeoptException.invalid("preprocessing: layout must be nchw or nhwc, found '" + v + "'");
+            }
+          }
+          default -> throw EdgeoptException.invalid("preprocessing '" + spec + "': unknown key '" + k
+              + "' (expected resize, crop, channels, scale, mean, std, layout)");
+        }
+      } catch (NumberFormatException e) {
+        throw EdgeoptException.invalid("preprocessing '" + spec + "': '" + k + "' expects a number, found '" + v + "'");
+      }
+    }
+    for (float s : std) {
+      if (s == 0f) {
+        throw EdgeoptException.invalid("preprocessing '" + spec + "': std must not be 0");
+      }
+    }
+    return new Preprocessing(resize, crop, channels, scale, mean, std, layout);
+  }
+
+  private static float parseFloat(String v) {
+    int slash = v.indexOf('/');
+    if (slash > 0) {
+      return Float.parseFloat(v.substring(0, slash)) / Float.parseFloat(v.substring(slash + 1));
+    }
+    return Float.parseFloat(v);
+  }
+
+  private static float[] floats(String v) {
+    String[] parts = v.split(":");
+    float[] f = new float[parts.length];
+    for (int i = 0; i < parts.length; i++) {
+      f[i] = parseFloat(parts[i].strip());
+    }
+    return f;
+  }
+
+  /** Returns whether samples are laid out channels-last. */
+  public boolean channelsLast() {
+    return layout.equals("nhwc");
+  }
+
+  /** Normalizes one value of channel {@code c}: {@code (x * scale - mean[c]) / std[c]}. */
+  public float normalize(float x, int c) {
+    float m = mean[mean.length == 1 ? 0 : c];
+    float s = std[std.length == 1 ? 0 : c];
+    return (x * scale - m) / s;
+  }
+
+  /** Returns the spec string this record parses from. */
+  public String toSpec() {
+    StringBuilder sb = new StringBuilder();
+    if (resize > 0) {
+      sb.append("resize=").append(resize).append(',');
+    }
+    if (crop > 0) {
+      sb.append("crop=").append(crop).append(',');
+    }
+    if (!channels.isEmpty()) {
+      sb.append("channels=").append(channels).append(',');
+    }
+    sb.append("scale=").append(scale).append(",mean=").append(join(mean)).append(",std=").append(join(std))
+        .append(",layout=").append(layout);
+    return sb.toString();
+  }
+
+  private static String join(float[] f) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < f.length; i++) {
+      sb.append(i == 0 ? "" : ":").append(f[i]);
+    }
+    return sb.toString();
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Preprocessing p && p.toSpec().equals(toSpec());
+  }
+
+  @Override
+  public int hashCode() {
+    return toSpec().hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return toSpec();
+  }
+
+  /** Returns mean values as a copy. */
+  @Override
+  public float[] mean() {
+    return mean.clone();
+  }
+
+  /** Returns std values as a copy. */
+  @Override
+  public float[] std() {
+    return std.clone();
+  }
+
+  static String arrayString(float[] a) {
+    return Arrays.toString(a);
+  }
+}

@@ -1,0 +1,84 @@
+package org.edgeopt.core.onnx;
+
+import ai.onnx.proto.OnnxMl;
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.nio.file.Path;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.onnx.ModelProto;
+import org.bytedeco.onnx.global.onnx;
+import org.edgeopt.core.EdgeoptException;
+import org.edgeopt.core.graph.Graph;
+
+/**
+ * The reference ONNX checker, shape inference and opset converter (the ONNX project's own C++
+ * code through the bytedeco preset), with its errors turned into {@link EdgeoptException}s
+ * that name the model.
+ */
+public final class OnnxChecker {
+  private OnnxChecker() {}
+
+  /** Runs the ONNX checker on a graph; {@code where} names the model in errors. */
+  public static void check(Graph graph, String where) throws EdgeoptException {
+    try (ModelProto mp = toNative(graph, where)) {
+      onnx.check_model(mp);
+    } catch (RuntimeException e) {
+      throw EdgeoptException.invalid(where + ": the ONNX checker rejects the model: " + firstLine(e), e);
+    }
+  }
+
+  /** Returns the graph with the types and shapes of its intermediate values inferred. */
+  public static Graph inferShapes(Graph graph, String where) throws EdgeoptException {
+    try (ModelProto mp = toNative(graph, where)) {
+      onnx.InferShapes(mp);
+      return fromNative(mp, graph, where);
+    } catch (RuntimeException e) {
+      throw EdgeoptException.invalid(where + ": ONNX shape inference failed: " + firstLine(e), e);
+    }
+  }
+
+  /** Returns the graph converted to another default-domain opset by the ONNX version converter. */
+  public static Graph convertOpset(Graph graph, int targetOpset, String where) throws EdgeoptException {
+    try (ModelProto mp = toNative(graph, where); ModelProto converted = onnx.ConvertVersion(mp, targetOpset)) {
+      return fromNative(converted, graph, where);
+    } catch (RuntimeException e) {
+      throw EdgeoptException.invalid(where + ": the ONNX version converter cannot take opset "
+          + graph.opset() + " to " + targetOpset + ": " + firstLine(e), e);
+    }
+  }
+
+  private static ModelProto toNative(Graph graph, String where) throws EdgeoptException {
+    byte[] bytes = OnnxModels.toBytes(graph);
+    ModelProto mp = new ModelProto();
+    try (BytePointer bp = new BytePointer(bytes)) {
+      if (!onnx.ParseProtoFromBytes(mp, bp, bytes.length)) {
+        mp.close();
+        throw EdgeoptException.invalid(where + ": the ONNX library cannot parse the serialized model");
+      }
+    }
+    return mp;
+  }
+
+  private static Graph fromNative(ModelProto mp, Graph original, String where) throws EdgeoptException {
+    long size = mp.ByteSizeLong();
+    byte[] bytes = new byte[Math.toIntExact(size)];
+    try (BytePointer bp = new BytePointer(size)) {
+      if (!mp.SerializeToArray(bp, (int) size)) {
+        throw new IllegalStateException("the ONNX library could not serialize a model of " + size + " bytes");
+      }
+      bp.get(bytes);
+    }
+    try {
+      OnnxMl.ModelProto proto = OnnxModels.parse(bytes);
+      Graph g = OnnxModels.fromProto(proto, Path.of("."), where);
+      return g.toBuilder().info(g.info().withMetadata(original.info().metadata())).build();
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("the ONNX library wrote a model that does not parse", e);
+    }
+  }
+
+  private static String firstLine(RuntimeException e) {
+    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
+  }
+}

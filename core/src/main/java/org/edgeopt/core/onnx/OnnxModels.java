@@ -1,0 +1,387 @@
+package org.edgeopt.core.onnx;
+
+import ai.onnx.proto.OnnxMl;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.edgeopt.core.EdgeoptException;
+import org.edgeopt.core.graph.Attribute;
+import org.edgeopt.core.graph.DataType;
+import org.edgeopt.core.graph.Graph;
+import org.edgeopt.core.graph.GraphBuilder;
+import org.edgeopt.core.graph.GraphException;
+import org.edgeopt.core.graph.ModelInfo;
+import org.edgeopt.core.graph.Node;
+import org.edgeopt.core.graph.Shape;
+import org.edgeopt.core.graph.Tensor;
+import org.edgeopt.core.graph.TensorType;
+import org.edgeopt.core.graph.Value;
+import org.edgeopt.core.io.AtomicFiles;
+
+/**
+ * Reads ONNX files into {@link Graph}s and writes them back.
+ *
+ * <p>Weights in external data files are memory-mapped; a location that escapes the model's
+ * folder is refused. Every failure names the file and, where it applies, the node or tensor.
+ */
+public final class OnnxModels {
+  private OnnxModels() {}
+
+  /** Reads and checks the structure of an ONNX model file. */
+  public static Graph read(Path file) throws EdgeoptException {
+    if (!Files.exists(file)) {
+      throw EdgeoptException.invalid(file + ": model file not found");
+    }
+    if (Files.isDirectory(file)) {
+      throw EdgeoptException.invalid(file + ": expected an ONNX model file, found a folder");
+    }
+    OnnxMl.ModelProto proto;
+    try {
+      byte[] bytes = Files.readAllBytes(file);
+      if (bytes.length == 0) {
+        throw EdgeoptException.invalid(file + ": expected an ONNX model, found an empty file");
+      }
+      proto = parse(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw EdgeoptException.invalid(file + ": not a valid ONNX model (the protobuf does not parse: "
+          + e.getMessage() + "); is the file truncated or of another format?", e);
+    } catch (IOException e) {
+      throw EdgeoptException.invalid(file + ": cannot read the model: " + e.getMessage(), e);
+    }
+    Path base = file.toAbsolutePath().getParent();
+    return fromProto(proto, base, file.toString());
+  }
+
+  /** Parses serialized ONNX bytes, allowing models past protobuf's default 64 MB limit. */
+  static OnnxMl.ModelProto parse(byte[] bytes) throws InvalidProtocolBufferException {
+    CodedInputStream in = CodedInputStream.newInstance(bytes);
+    in.setRecursionLimit(1024);
+    in.setSizeLimit(Integer.MAX_VALUE);
+    try {
+      OnnxMl.ModelProto p = OnnxMl.ModelProto.parseFrom(in);
+      in.checkLastTagWas(0);
+      return p;
+    } catch (InvalidProtocolBufferException e) {
+      throw e;
+    } catch (IOException e) {
+      throw new InvalidProtocolBufferException(e.getMessage());
+    }
+  }
+
+  /** Converts a parsed model; {@code where} names its origin in error messages. */
+  public static Graph fromProto(OnnxMl.ModelProto proto, Path baseDir, String where) throws EdgeoptException {
+    if (!proto.hasGraph() || proto.getGraph().getNodeCount() == 0 || proto.getIrVersion() <= 0) {
+      throw EdgeoptException.invalid(where + ": not an ONNX model (expected an ir_version and a graph with nodes, found "
+          + (proto.hasGraph() ? proto.getGraph().getNodeCount() + " nodes" : "no graph") + ")");
+    }
+    Map<String, Long> opsets = new LinkedHashMap<>();
+    for (OnnxMl.OperatorSetIdProto o : proto.getOpsetImportList()) {
+      opsets.put(o.getDomain(), o.getVersion());
+    }
+    Map<String, String> meta = new LinkedHashMap<>();
+    for (OnnxMl.StringStringEntryProto e : proto.getMetadataPropsList()) {
+      meta.put(e.getKey(), e.getValue());
+    }
+    ModelInfo info = new ModelInfo(proto.getIrVersion(), opsets, proto.getProducerName(),
+        proto.getProducerVersion(), proto.getDocString(), meta);
+    OnnxMl.GraphProto g = proto.getGraph();
+    GraphBuilder b = new GraphBuilder(g.getName(), info.opset()).info(info);
+    Set<String> initNames = new java.util.HashSet<>();
+    for (OnnxMl.TensorProto t : g.getInitializerList()) {
+      b.addInitializer(tensor(t, baseDir, where));
+      initNames.add(t.getName());
+    }
+    for (OnnxMl.ValueInfoProto v : g.getInputList()) {
+      if (!initNames.contains(v.getName())) {
+        b.addInput(value(v));
+      }
+    }
+    for (OnnxMl.ValueInfoProto v : g.getOutputList()) {
+      b.addOutput(value(v));
+    }
+    for (OnnxMl.ValueInfoProto v : g.getValueInfoList()) {
+      b.putValueInfo(value(v));
+    }
+    try {
+      for (OnnxMl.NodeProto n : g.getNodeList()) {
+        b.addNode(node(n, baseDir, where));
+      }
+      return b.build();
+    } catch (GraphException e) {
+      throw EdgeoptException.invalid(where + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static Node node(OnnxMl.NodeProto n, Path baseDir, String where) throws EdgeoptException {
+    Map<String, Attribute> attrs = new LinkedHashMap<>();
+    for (OnnxMl.AttributeProto a : n.getAttributeList()) {
+      attrs.put(a.getName(), attribute(a, n, baseDir, where));
+    }
+    return new Node(n.getName(), n.getOpType(), n.getDomain(), n.getInputList(), n.getOutputList(), attrs);
+  }
+
+  private static Attribute attribute(OnnxMl.AttributeProto a, OnnxMl.NodeProto n, Path baseDir, String where)
+      throws EdgeoptException {
+    String name = a.getName();
+    return switch (a.getType()) {
+      case FLOAT -> Attribute.of(name, a.getF());
+      case INT -> Attribute.of(name, a.getI());
+      case STRING -> Attribute.of(name, a.getS().toStringUtf8());
+      case TENSOR -> Attribute.of(name, tensor(a.getT(), baseDir, where));
+      case GRAPH -> Attribute.ofGraphBytes(name, a.getG().toByteArray());
+      case FLOATS -> {
+        float[] f = new float[a.getFloatsCount()];
+        for (int i = 0; i < f.length; i++) {
+          f[i] = a.getFloats(i);
+        }
+        yield Attribute.of(name, f);
+      }
+      case INTS -> Attribute.of(name, a.getIntsList().stream().mapToLong(Long::longValue).toArray());
+      case STRINGS -> Attribute.ofStrings(name, a.getStringsList().stream().map(ByteString::toStringUtf8).toList());
+      default -> throw EdgeoptException.invalid(where + ": node '" + n.getName() + "' (" + n.getOpType()
+          + "): attribute '" + name + "' of type " + a.getType() + " is not supported");
+    };
+  }
+
+  private static Value value(OnnxMl.ValueInfoProto v) {
+    if (!v.hasType() || !v.getType().hasTensorType()) {
+      return new Value(v.getName(), null);
+    }
+    OnnxMl.TypeProto.Tensor tt = v.getType().getTensorType();
+    DataType dt;
+    try {
+      dt = DataType.fromOnnx(tt.getElemType());
+    } catch (IllegalArgumentException e) {
+      return new Value(v.getName(), null);
+    }
+    Shape shape = null;
+    if (tt.hasShape()) {
+      List<Shape.Dim> dims = new ArrayList<>();
+      for (OnnxMl.TensorShapeProto.Dimension d : tt.getShape().getDimList()) {
+        dims.add(d.hasDimValue() ? new Shape.Dim(d.getDimValue(), null)
+            : new Shape.Dim(-1, d.hasDimParam() && !d.getDimParam().isEmpty() ? d.getDimParam() : null));
+      }
+      shape = new Shape(dims);
+    }
+    return new Value(v.getName(), new TensorType(dt, shape));
+  }
+
+  /** Converts one ONNX tensor, resolving external data relative to {@code baseDir}. */
+  static Tensor tensor(OnnxMl.TensorProto t, Path baseDir, String where) throws EdgeoptException {
+    DataType dt;
+    try {
+      dt = DataType.fromOnnx(t.getDataType());
+    } catch (IllegalArgumentException e) {
+      throw EdgeoptException.invalid(where + ": tensor '" + t.getName() + "': " + e.getMessage());
+    }
+    if (dt == DataType.STRING) {
+      throw EdgeoptException.invalid(where + ": tensor '" + t.getName() + "': string tensors are not supported");
+    }
+    long[] dims = t.getDimsList().stream().mapToLong(Long::longValue).toArray();
+    long count = 1;
+    for (long d : dims) {
+      count *= d;
+    }
+    long bytes = count * dt.byteSize();
+    ByteBuffer data;
+    if (t.getDataLocation() == OnnxMl.TensorProto.DataLocation.EXTERNAL) {
+      data = external(t, baseDir, where, bytes);
+    } else if (!t.getRawData().isEmpty()) {
+      data = ByteBuffer.allocateDirect(t.getRawData().size()).order(ByteOrder.LITTLE_ENDIAN);
+      t.getRawData().copyTo(data);
+      data.flip();
+    } else {
+      data = ByteBuffer.allocateDirect(Math.toIntExact(bytes)).order(ByteOrder.LITTLE_ENDIAN);
+      switch (dt) {
+        case FLOAT -> t.getFloatDataList().forEach(data::putFloat);
+        case DOUBLE -> t.getDoubleDataList().forEach(data::putDouble);
+        case INT64 -> t.getInt64DataList().forEach(data::putLong);
+        case UINT32 -> t.getUint64DataList().forEach(v -> data.putInt(v.intValue()));
+        case UINT64 -> t.getUint64DataList().forEach(data::putLong);
+        case INT32 -> t.getInt32DataList().forEach(data::putInt);
+        case INT16, UINT16, FLOAT16, BFLOAT16 -> t.getInt32DataList().forEach(v -> data.putShort(v.shortValue()));
+        case INT8, UINT8, BOOL -> t.getInt32DataList().forEach(v -> data.put(v.byteValue()));
+        default -> throw new IllegalStateException("unreachable: " + dt);
+      }
+      data.flip();
+    }
+    if (data.remaining() != bytes) {
+      throw EdgeoptException.invalid(where + ": tensor '" + t.getName() + "': expected " + bytes
+          + " bytes of data for " + dt + java.util.Arrays.toString(dims) + ", found " + data.remaining());
+    }
+    return new Tensor(t.getName(), dt, dims, data);
+  }
+
+  private static ByteBuffer external(OnnxMl.TensorProto t, Path baseDir, String where, long bytes)
+      throws EdgeoptException {
+    Map<String, String> kv = t.getExternalDataList().stream()
+        .collect(Collectors.toMap(OnnxMl.StringStringEntryProto::getKey, OnnxMl.StringStringEntryProto::getValue, (a, b) -> b));
+    String location = kv.get("location");
+    if (location == null || location.isEmpty()) {
+      throw EdgeoptException.invalid(where + ": tensor '" + t.getName() + "': external data without a location");
+    }
+    Path dir = baseDir.toAbsolutePath().normalize();
+    Path p = dir.resolve(location).normalize();
+    if (Path.of(location).isAbsolute() || !p.startsWith(dir)) {
+      throw EdgeoptException.invalid(where + ": tensor '" + t.getName() + "': external data location '" + location
+          + "' escapes the model's folder " + dir);
+    }
+    long offset = Long.parseLong(kv.getOrDefault("offset", "0"));
+    long length = kv.containsKey("length") ? Long.parseLong(kv.get("length")) : bytes;
+    if (!Files.isRegularFile(p)) {
+      throw EdgeoptException.invalid(where + ": tensor '" + t.getName() + "': external data file not found: " + p);
+    }
+    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+      if (offset + length > ch.size()) {
+        throw EdgeoptException.invalid(where + ": tensor '" + t.getName() + "': external data " + p + " has "
+            + ch.size() + " bytes, expected at least " + (offset + length));
+      }
+      return ch.map(FileChannel.MapMode.READ_ONLY, offset, length).order(ByteOrder.LITTLE_ENDIAN);
+    } catch (IOException e) {
+      throw EdgeoptException.invalid(where + ": tensor '" + t.getName() + "': cannot read external data " + p, e);
+    }
+  }
+
+  /** Writes a graph as an ONNX file, atomically. */
+  public static void write(Graph graph, Path file) throws IOException {
+    OnnxMl.ModelProto proto = toProto(graph);
+    AtomicFiles.write(file, proto::writeTo);
+  }
+
+  /** Returns the serialized ONNX bytes of a graph. */
+  public static byte[] toBytes(Graph graph) {
+    return toProto(graph).toByteArray();
+  }
+
+  /** Converts a graph to an ONNX {@code ModelProto}, with all weights inline as raw data. */
+  public static OnnxMl.ModelProto toProto(Graph graph) {
+    ModelInfo info = graph.info();
+    OnnxMl.ModelProto.Builder m = OnnxMl.ModelProto.newBuilder()
+        .setIrVersion(info.irVersion())
+        .setProducerName(info.producerName())
+        .setProducerVersion(info.producerVersion())
+        .setDocString(info.docString());
+    info.opsets().forEach((d, v) -> m.addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain(d).setVersion(v)));
+    info.metadata().forEach((k, v) -> m.addMetadataProps(OnnxMl.StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
+    OnnxMl.GraphProto.Builder g = OnnxMl.GraphProto.newBuilder().setName(graph.name() == null ? "" : graph.name());
+    for (Node n : graph.nodes()) {
+      g.addNode(toProto(n));
+    }
+    for (Tensor t : graph.initializers().values()) {
+      g.addInitializer(toProto(t));
+    }
+    graph.inputs().forEach(v -> g.addInput(toProto(v)));
+    graph.outputs().forEach(v -> g.addOutput(toProto(v)));
+    graph.valueInfo().values().forEach(v -> g.addValueInfo(toProto(v)));
+    return m.setGraph(g).build();
+  }
+
+  private static OnnxMl.NodeProto toProto(Node n) {
+    OnnxMl.NodeProto.Builder b = OnnxMl.NodeProto.newBuilder()
+        .setName(n.name()).setOpType(n.opType()).setDomain(n.domain())
+        .addAllInput(n.inputs()).addAllOutput(n.outputs());
+    for (Attribute a : n.attributes().values()) {
+      OnnxMl.AttributeProto.Builder ab = OnnxMl.AttributeProto.newBuilder().setName(a.name());
+      switch (a.kind()) {
+        case FLOAT -> ab.setType(OnnxMl.AttributeProto.AttributeType.FLOAT).setF(a.asFloat());
+        case INT -> ab.setType(OnnxMl.AttributeProto.AttributeType.INT).setI(a.asLong());
+        case STRING -> ab.setType(OnnxMl.AttributeProto.AttributeType.STRING).setS(ByteString.copyFromUtf8(a.asString()));
+        case TENSOR -> ab.setType(OnnxMl.AttributeProto.AttributeType.TENSOR).setT(toProto(a.asTensor()));
+        case GRAPH -> {
+          try {
+            ab.setType(OnnxMl.AttributeProto.AttributeType.GRAPH).setG(OnnxMl.GraphProto.parseFrom(a.asGraphBytes()));
+          } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("sub-graph of node '" + n.name() + "' no longer parses", e);
+          }
+        }
+        case FLOATS -> {
+          ab.setType(OnnxMl.AttributeProto.AttributeType.FLOATS);
+          for (float f : a.asFloats()) {
+            ab.addFloats(f);
+          }
+        }
+        case INTS -> {
+          ab.setType(OnnxMl.AttributeProto.AttributeType.INTS);
+          for (long l : a.asLongs()) {
+            ab.addInts(l);
+          }
+        }
+        case STRINGS -> {
+          ab.setType(OnnxMl.AttributeProto.AttributeType.STRINGS);
+          a.asStrings().forEach(s -> ab.addStrings(ByteString.copyFromUtf8(s)));
+        }
+        default -> throw new IllegalStateException("unreachable: " + a.kind());
+      }
+      b.addAttribute(ab);
+    }
+    return b.build();
+  }
+
+  /** Converts one tensor to an ONNX {@code TensorProto} with raw little-endian data. */
+  public static OnnxMl.TensorProto toProto(Tensor t) {
+    OnnxMl.TensorProto.Builder b = OnnxMl.TensorProto.newBuilder()
+        .setName(t.name()).setDataType(t.dataType().onnxCode());
+    for (long d : t.dims()) {
+      b.addDims(d);
+    }
+    return b.setRawData(ByteString.copyFrom(t.data())).build();
+  }
+
+  private static OnnxMl.ValueInfoProto toProto(Value v) {
+    OnnxMl.ValueInfoProto.Builder b = OnnxMl.ValueInfoProto.newBuilder().setName(v.name());
+    if (v.hasType()) {
+      OnnxMl.TypeProto.Tensor.Builder tt = OnnxMl.TypeProto.Tensor.newBuilder().setElemType(v.type().dataType().onnxCode());
+      if (v.type().shape() != null) {
+        OnnxMl.TensorShapeProto.Builder s = OnnxMl.TensorShapeProto.newBuilder();
+        for (Shape.Dim d : v.type().shape().dims()) {
+          OnnxMl.TensorShapeProto.Dimension.Builder db = OnnxMl.TensorShapeProto.Dimension.newBuilder();
+          if (d.isKnown()) {
+            db.setDimValue(d.size());
+          } else if (d.symbol() != null) {
+            db.setDimParam(d.symbol());
+          }
+          s.addDim(db);
+        }
+        tt.setShape(s);
+      }
+      b.setType(OnnxMl.TypeProto.newBuilder().setTensorType(tt));
+    }
+    return b.build();
+  }
+
+  /** Returns a map of tensor name to type for every typed value of a graph. */
+  public static Map<String, TensorType> knownTypes(Graph g) {
+    Map<String, TensorType> m = new HashMap<>();
+    g.valueInfo().values().forEach(v -> {
+      if (v.hasType()) {
+        m.put(v.name(), v.type());
+      }
+    });
+    g.inputs().forEach(v -> {
+      if (v.hasType()) {
+        m.put(v.name(), v.type());
+      }
+    });
+    g.outputs().forEach(v -> {
+      if (v.hasType()) {
+        m.put(v.name(), v.type());
+      }
+    });
+    g.initializers().values().forEach(t -> m.put(t.name(), t.type()));
+    return m;
+  }
+}

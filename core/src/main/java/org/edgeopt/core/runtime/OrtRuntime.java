@@ -1,0 +1,205 @@
+package org.edgeopt.core.runtime;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.edgeopt.core.EdgeoptException;
+import org.edgeopt.core.graph.DataType;
+import org.edgeopt.core.graph.Graph;
+import org.edgeopt.core.graph.Tensor;
+import org.edgeopt.core.graph.TensorType;
+import org.edgeopt.core.onnx.OnnxModels;
+
+/** Runs ONNX models with ONNX Runtime on the CPU. */
+public final class OrtRuntime implements InferenceRuntime {
+  private static final OrtRuntime INSTANCE = new OrtRuntime();
+
+  private OrtRuntime() {}
+
+  /** Returns the shared instance. */
+  public static OrtRuntime get() {
+    return INSTANCE;
+  }
+
+  @Override
+  public String name() {
+    return "onnxruntime-" + OrtEnvironment.getEnvironment().getVersion();
+  }
+
+  @Override
+  public InferenceSession open(Graph graph, SessionOptions options) throws EdgeoptException {
+    return open(OnnxModels.toBytes(graph), null, options, "graph '" + graph.name() + "'");
+  }
+
+  @Override
+  public InferenceSession open(Path model, SessionOptions options) throws EdgeoptException {
+    if (!Files.isRegularFile(model)) {
+      throw EdgeoptException.invalid(model + ": model file not found");
+    }
+    return open(null, model, options, model.toString());
+  }
+
+  private static InferenceSession open(byte[] bytes, Path file, SessionOptions options, String where)
+      throws EdgeoptException {
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+      if (options.threads() > 0) {
+        so.setIntraOpNumThreads(options.threads());
+        so.setInterOpNumThreads(1);
+      }
+      so.setOptimizationLevel(switch (options.optimization()) {
+        case NONE -> OrtSession.SessionOptions.OptLevel.NO_OPT;
+        case BASIC -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
+        case EXTENDED -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
+        case ALL -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
+      });
+      if (options.optimizedModelPath() != null) {
+        so.setOptimizedModelFilePath(options.optimizedModelPath().toString());
+      }
+      OrtSession s = bytes != null ? env.createSession(bytes, so) : env.createSession(file.toString(), so);
+      return new OrtInferenceSession(env, s, where);
+    } catch (OrtException e) {
+      throw EdgeoptException.invalid(where + ": ONNX Runtime cannot load the model: " + e.getMessage(), e);
+    }
+  }
+
+  static OnnxJavaType javaType(DataType t) {
+    return switch (t) {
+      case FLOAT -> OnnxJavaType.FLOAT;
+      case DOUBLE -> OnnxJavaType.DOUBLE;
+      case INT8 -> OnnxJavaType.INT8;
+      case UINT8 -> OnnxJavaType.UINT8;
+      case INT16 -> OnnxJavaType.INT16;
+      case INT32 -> OnnxJavaType.INT32;
+      case INT64 -> OnnxJavaType.INT64;
+      case BOOL -> OnnxJavaType.BOOL;
+      case FLOAT16 -> OnnxJavaType.FLOAT16;
+      case BFLOAT16 -> OnnxJavaType.BFLOAT16;
+      default -> throw new IllegalArgumentException("ONNX Runtime input of type " + t + " is not supported");
+    };
+  }
+
+  static DataType dataType(OnnxJavaType t) {
+    return switch (t) {
+      case FLOAT -> DataType.FLOAT;
+      case DOUBLE -> DataType.DOUBLE;
+      case INT8 -> DataType.INT8;
+      case UINT8 -> DataType.UINT8;
+      case INT16 -> DataType.INT16;
+      case INT32 -> DataType.INT32;
+      case INT64 -> DataType.INT64;
+      case BOOL -> DataType.BOOL;
+      case FLOAT16 -> DataType.FLOAT16;
+      case BFLOAT16 -> DataType.BFLOAT16;
+      default -> throw new IllegalArgumentException("ONNX Runtime output of type " + t + " is not supported");
+    };
+  }
+
+  /** One ONNX Runtime session. */
+  private static final class OrtInferenceSession implements InferenceSession {
+    private final OrtEnvironment env;
+    private final OrtSession session;
+    private final String where;
+    private final Map<String, TensorType> inputTypes = new LinkedHashMap<>();
+
+    OrtInferenceSession(OrtEnvironment env, OrtSession session, String where) throws OrtException {
+      this.env = env;
+      this.session = session;
+      this.where = where;
+      for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
+        if (e.getValue().getInfo() instanceof TensorInfo ti) {
+          inputTypes.put(e.getKey(), TensorType.of(dataType(ti.type), ti.getShape()));
+        }
+      }
+    }
+
+    @Override
+    public List<String> inputNames() {
+      return List.copyOf(inputTypes.keySet());
+    }
+
+    @Override
+    public List<String> outputNames() {
+      try {
+        return List.copyOf(session.getOutputInfo().keySet());
+      } catch (OrtException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    @Override
+    public Map<String, TensorType> inputTypes() {
+      return java.util.Collections.unmodifiableMap(inputTypes);
+    }
+
+    @Override
+    public Map<String, Tensor> run(Map<String, Tensor> inputs, List<String> outputs) throws EdgeoptException {
+      Map<String, OnnxTensor> feed = new LinkedHashMap<>();
+      try {
+        for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
+          TensorType expected = inputTypes.get(e.getKey());
+          Tensor t = e.getValue();
+          if (expected == null) {
+            throw EdgeoptException.invalid(where + ": the model has no input named '" + e.getKey()
+                + "' (inputs: " + inputTypes.keySet() + ")");
+          }
+          checkShape(e.getKey(), expected, t);
+          ByteBuffer direct = ByteBuffer.allocateDirect((int) t.byteSize()).order(ByteOrder.nativeOrder());
+          direct.put(t.data()).flip();
+          feed.put(e.getKey(), OnnxTensor.createTensor(env, direct, t.dims(), javaType(t.dataType())));
+        }
+        try (OrtSession.Result r = session.run(feed, new java.util.LinkedHashSet<>(outputs))) {
+          Map<String, Tensor> out = new LinkedHashMap<>();
+          for (Map.Entry<String, OnnxValue> e : r) {
+            if (!(e.getValue() instanceof OnnxTensor ot)) {
+              throw EdgeoptException.invalid(where + ": output '" + e.getKey() + "' is not a tensor");
+            }
+            TensorInfo info = ot.getInfo();
+            ByteBuffer b = ot.getByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+            out.put(e.getKey(), new Tensor(e.getKey(), dataType(info.type), info.getShape(), b));
+          }
+          return out;
+        }
+      } catch (OrtException e) {
+        throw EdgeoptException.invalid(where + ": ONNX Runtime failed to run the model: " + e.getMessage(), e);
+      } finally {
+        feed.values().forEach(OnnxTensor::close);
+      }
+    }
+
+    private void checkShape(String name, TensorType expected, Tensor t) throws EdgeoptException {
+      long[] want = expected.shape().sizes();
+      long[] got = t.dims();
+      boolean ok = want.length == got.length && expected.dataType() == t.dataType();
+      for (int i = 0; ok && i < want.length; i++) {
+        ok = want[i] < 0 || want[i] == got[i];
+      }
+      if (!ok) {
+        throw EdgeoptException.invalid(where + ": input '" + name + "' expects " + expected + ", found "
+            + t.dataType().name().toLowerCase(java.util.Locale.ROOT) + java.util.Arrays.toString(got));
+      }
+    }
+
+    @Override
+    public void close() {
+      try {
+        session.close();
+      } catch (OrtException e) {
+        throw new IllegalStateException("closing an ONNX Runtime session failed", e);
+      }
+    }
+  }
+
+}

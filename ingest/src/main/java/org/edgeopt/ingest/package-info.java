@@ -1,0 +1,2 @@
+/** Import and normalise FP32 models, and describe them in a model card. */
+package org.edgeopt.ingest;

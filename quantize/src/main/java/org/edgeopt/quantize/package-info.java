@@ -1,0 +1,2 @@
+/** INT8 QDQ and FP16 quantization with per-layer fallback to float by measured sensitivity. */
+package org.edgeopt.quantize;
