@@ -39,7 +39,13 @@ public final class OnnxChecker {
   /** Returns the graph converted to another default-domain opset by the ONNX version converter. */
   public static Graph convertOpset(Graph graph, int targetOpset, String where) throws EdgeoptException {
     try (ModelProto mp = toNative(graph, where); ModelProto converted = onnx.ConvertVersion(mp, targetOpset)) {
-      return fromNative(converted, graph, where);
+      Graph g = fromNative(converted, graph, where);
+      // Opset 13 needs IR version 7; older files say 3, which would also oblige every
+      // initializer to be listed as a graph input.
+      long ir = Math.max(g.info().irVersion(), targetOpset >= 13 ? 7 : g.info().irVersion());
+      org.edgeopt.core.graph.ModelInfo i = g.info();
+      return g.toBuilder().info(new org.edgeopt.core.graph.ModelInfo(ir, i.opsets(), i.producerName(),
+          i.producerVersion(), i.docString(), i.metadata())).build();
     } catch (RuntimeException e) {
       throw EdgeoptException.invalid(where + ": the ONNX version converter cannot take opset "
           + graph.opset() + " to " + targetOpset + ": " + firstLine(e), e);

@@ -285,6 +285,10 @@ public final class OnnxModels {
       g.addInitializer(toProto(t));
     }
     graph.inputs().forEach(v -> g.addInput(toProto(v)));
+    if (info.irVersion() < 4) {
+      // Before IR 4 every initializer also had to be declared as a graph input.
+      graph.initializers().values().forEach(t -> g.addInput(toProto(new Value(t.name(), t.type()))));
+    }
     graph.outputs().forEach(v -> g.addOutput(toProto(v)));
     graph.valueInfo().values().forEach(v -> g.addValueInfo(toProto(v)));
     return m.setGraph(g).build();
