@@ -1,0 +1,89 @@
+package org.edgeopt.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.edgeopt.core.EdgeoptException;
+import org.edgeopt.core.onnx.OnnxModels;
+import org.edgeopt.core.target.CompileRequest;
+import org.edgeopt.core.target.CompileResult;
+import org.edgeopt.core.target.TargetProfile;
+import org.edgeopt.core.target.TargetProfiles;
+import org.edgeopt.core.target.Targets;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code edgeopt compile}: turns a (quantized) ONNX model into a target's artifacts. */
+@Command(name = "compile", mixinStandardHelpOptions = true,
+    description = "Compile a model for a target: onnxruntime-cpu, edgetpu (int8 TFLite), tensorrt-ampere, tensorrt-jetson-orin.")
+public final class CompileCommand implements Callable<Integer>, CommonOptions.VerbosityAware {
+  @CommandLine.Mixin CommonOptions common;
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "MODEL", description = "The ONNX model (QDQ INT8, FP16 or FP32).")
+  Path model;
+
+  @Option(names = "--target", required = true, paramLabel = "PROFILE",
+      description = "Target profile name (see 'edgeopt targets') or a profile .json file.")
+  String target;
+
+  @Option(names = "--precision", paramLabel = "P",
+      description = "int8, fp16 or fp32 (default: int8 for a QDQ model, else the target's highest precision).")
+  String precision;
+
+  @Option(names = "--io-type", paramLabel = "T", description = "Edge TPU model input/output type: int8 or uint8 (default int8).")
+  String ioType;
+
+  @Option(names = "--strict", description = "Exit 5 when any part of the model would not run on the target's accelerator.")
+  boolean strict;
+
+  @Option(names = "--build-engine", description = "TensorRT: also build the engine in-process (needs a CUDA GPU with TensorRT).")
+  boolean buildEngine;
+
+  @Option(names = "--calibration", paramLabel = "FILE", description = "calibration.json, for targets that export a calibration cache.")
+  Path calibration;
+
+  @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "Folder to write the artifacts into.")
+  Path output;
+
+  @Override
+  public CommonOptions common() {
+    return common;
+  }
+
+  @Override
+  public Integer call() throws EdgeoptException {
+    TargetProfile profile = TargetProfiles.get(target);
+    String p = precision != null ? precision : defaultPrecision(profile);
+    Map<String, String> options = new LinkedHashMap<>();
+    if (ioType != null) {
+      options.put("io-type", ioType);
+    }
+    if (buildEngine) {
+      options.put("build-engine", "true");
+    }
+    if (calibration != null) {
+      options.put("calibration", calibration.toString());
+    }
+    CompileResult r = Targets.forProfile(profile).compile(new CompileRequest(model, profile, output, p, strict, options));
+    PrintWriter out = spec.commandLine().getOut();
+    out.printf("compiled %s for %s (%s): %s%n", model.getFileName(), profile.name(), p,
+        r.compatible() ? "fully mapped to the accelerator" : "NOT fully mapped (see the compatibility report)");
+    r.messages().forEach(m -> out.println("  " + m));
+    r.artifacts().forEach(a -> out.println("  wrote " + a));
+    out.flush();
+    return 0;
+  }
+
+  private String defaultPrecision(TargetProfile profile) throws EdgeoptException {
+    boolean qdq = OnnxModels.read(model).nodes().stream().anyMatch(n -> n.opType().equals("QuantizeLinear"));
+    if (qdq || profile.precisions().equals(java.util.List.of("int8"))) {
+      return "int8";
+    }
+    return profile.precisions().contains("fp16") && !profile.target().equals("onnxruntime") ? "fp16" : "fp32";
+  }
+}

@@ -1,0 +1,112 @@
+package org.edgeopt.pipeline;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The whole pipeline configuration, as written in {@code edgeopt.yaml}; relative paths are
+ * resolved against the folder of the config file by {@link PipelineConfigLoader}.
+ *
+ * @param model the FP32 ONNX model
+ * @param reference an optional TorchScript FP32 reference for the export-fidelity check
+ * @param target the target profile name or profile file
+ * @param precision {@code int8} or {@code fp16}
+ * @param preprocess the preprocessing spec for calibration and holdout data
+ * @param classes optional class names, in output order
+ * @param calibration where the calibration data is and how to calibrate
+ * @param pruning whether and how to prune
+ * @param holdout where the holdout data is
+ * @param gate the accuracy gate thresholds
+ * @param compile target-specific compile options
+ * @param output the folder every artifact is written into
+ */
+@JsonIgnoreProperties(ignoreUnknown = false)
+public record PipelineConfig(
+    @JsonProperty(value = "model", required = true) Path model,
+    @JsonProperty("reference") Path reference,
+    @JsonProperty(value = "target", required = true) String target,
+    @JsonProperty("precision") String precision,
+    @JsonProperty("preprocess") String preprocess,
+    @JsonProperty("classes") List<String> classes,
+    @JsonProperty(value = "calibration", required = true) Calibration calibration,
+    @JsonProperty("pruning") Pruning pruning,
+    @JsonProperty(value = "holdout", required = true) Holdout holdout,
+    @JsonProperty("gate") Gate gate,
+    @JsonProperty("compile") Compile compile,
+    @JsonProperty("output") Path output) {
+
+  public PipelineConfig {
+    precision = precision == null ? "int8" : precision;
+    preprocess = preprocess == null ? "" : preprocess;
+    classes = classes == null ? null : List.copyOf(classes);
+    pruning = pruning == null ? new Pruning("none", 1.0) : pruning;
+    gate = gate == null ? new Gate(1.0, 98.0, 0) : gate;
+    compile = compile == null ? new Compile(null, false, false) : compile;
+    output = output == null ? Path.of("edgeopt-out") : output;
+  }
+
+  /**
+   * Calibration data and method.
+   *
+   * @param data the calibration data (IDX folder, CSV, .npy, image folder)
+   * @param method minmax, percentile, entropy or mse; null for the target's default
+   * @param samples how many samples to use, 0 for all
+   * @param labelColumn the label column of CSV data
+   */
+  public record Calibration(
+      @JsonProperty(value = "data", required = true) Path data,
+      @JsonProperty("method") String method,
+      @JsonProperty("samples") int samples,
+      @JsonProperty("labelColumn") String labelColumn) {}
+
+  /**
+   * Pruning mode and accuracy budget.
+   *
+   * @param mode none, auto, 2:4 or channel
+   * @param budget the largest top-1 drop in points that pruning may cost
+   */
+  public record Pruning(@JsonProperty("mode") String mode, @JsonProperty("budget") double budget) {
+    public Pruning {
+      mode = mode == null ? "none" : mode;
+      budget = budget == 0 ? 1.0 : budget;
+    }
+  }
+
+  /**
+   * Holdout data for validation.
+   *
+   * @param data the holdout data
+   * @param labelColumn the label column of CSV data
+   * @param samples how many samples to use, 0 for all
+   */
+  public record Holdout(
+      @JsonProperty(value = "data", required = true) Path data,
+      @JsonProperty("labelColumn") String labelColumn,
+      @JsonProperty("samples") int samples) {}
+
+  /**
+   * The accuracy gate.
+   *
+   * @param maxTop1Drop the largest allowed top-1 drop, in points
+   * @param minAgreement the smallest allowed top-1 agreement with FP32, in percent
+   * @param maxP95LatencyMs the largest allowed p95 latency in ms, 0 for no limit
+   */
+  public record Gate(
+      @JsonProperty("maxTop1Drop") double maxTop1Drop,
+      @JsonProperty("minAgreement") double minAgreement,
+      @JsonProperty("maxP95LatencyMs") double maxP95LatencyMs) {}
+
+  /**
+   * Target-specific compile options.
+   *
+   * @param ioType Edge TPU model input/output type: int8 or uint8
+   * @param strict whether anything that would not map to the accelerator fails the run (exit 5)
+   * @param buildEngine TensorRT: also build the engine in-process
+   */
+  public record Compile(
+      @JsonProperty("ioType") String ioType,
+      @JsonProperty("strict") boolean strict,
+      @JsonProperty("buildEngine") boolean buildEngine) {}
+}
