@@ -1,0 +1,11 @@
+package org.edgeopt.calibrate;
+
+/** Receives progress of a calibration run after each batch, e.g. to draw a progress bar. */
+@FunctionalInterface
+public interface CalibrationProgress {
+  /** Reports nothing. */
+  CalibrationProgress NONE = (done, total) -> { };
+
+  /** Called after each batch with the samples done so far and the samples to do in all. */
+  void advance(long samplesDone, long samplesTotal);
+}

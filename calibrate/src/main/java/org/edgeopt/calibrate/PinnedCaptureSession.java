@@ -1,0 +1,165 @@
+package org.edgeopt.calibrate;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.edgeopt.core.EdgeoptException;
+import org.edgeopt.core.graph.Tensor;
+
+/**
+ * An ONNX Runtime session over the augmented graph that writes every fetched activation into
+ * direct buffers it owns and reuses ("pinned outputs").
+ *
+ * <p>Why not {@link org.edgeopt.core.runtime.InferenceSession}: a model with a dozen captured
+ * tensors and a fixed batch of one (mnist-7) spent most of its calibration time allocating,
+ * wrapping and copying those outputs, about twice its inference time. With pinned outputs ONNX
+ * Runtime writes into the same memory every batch and nothing is allocated per batch. The first
+ * batch of each size runs the ordinary way, to learn the output shapes and types.
+ */
+final class PinnedCaptureSession implements AutoCloseable {
+  /** Receives one fetched tensor of a batch; {@code values} is null when the tensor is not float32. */
+  @FunctionalInterface
+  interface Sink {
+    void accept(String name, FloatBuffer values) throws EdgeoptException;
+  }
+
+  /** The most distinct batch sizes that get buffers of their own (a data set has at most two). */
+  private static final int MAX_PINNED_SIZES = 4;
+
+  private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+  private final OrtSession session;
+  private final String inputName;
+  private final List<String> fetch;
+  private final String where;
+  private final Map<Long, Pins> pins = new HashMap<>();
+  private final int fixedBatch;
+
+  /** The input and output buffers for one batch size. */
+  private static final class Pins {
+    FloatBuffer input;
+    OnnxTensor inputTensor;
+    final Map<String, OnnxTensor> outputs = new LinkedHashMap<>();
+  }
+
+  PinnedCaptureSession(byte[] model, String inputName, List<String> fetch, int threads,
+      OrtSession.SessionOptions.OptLevel level, String where) throws EdgeoptException {
+    this.inputName = inputName;
+    this.fetch = new ArrayList<>(fetch);
+    this.where = where;
+    try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+      if (threads > 0) {
+        so.setIntraOpNumThreads(threads);
+        so.setInterOpNumThreads(1);
+      }
+      so.setOptimizationLevel(level);
+      session = env.createSession(model, so);
+      NodeInfo info = session.getInputInfo().get(inputName);
+      long first = info != null && info.getInfo() instanceof TensorInfo ti && ti.getShape().length > 0 ? ti.getShape()[0] : -1;
+      fixedBatch = first > 0 ? (int) first : 0;
+    } catch (OrtException e) {
+      throw EdgeoptException.invalid(where + ": ONNX Runtime cannot load the model: " + e.getMessage(), e);
+    }
+  }
+
+  /** Returns the batch size the model's input fixes, or 0 when it is dynamic. */
+  int fixedBatch() {
+    return fixedBatch;
+  }
+
+  /** Returns the names still fetched (tensors found not to be float32 are dropped). */
+  List<String> fetched() {
+    return List.copyOf(fetch);
+  }
+
+  /** Runs one batch and hands every fetched tensor to {@code sink}, in fetch order. */
+  void run(Tensor input, Sink sink) throws EdgeoptException {
+    long[] dims = input.dims();
+    long key = dims.length == 0 ? 1 : dims[0];
+    Pins p = pins.get(key);
+    try {
+      if (p == null) {
+        p = new Pins();
+        int n = Math.toIntExact(input.elementCount());
+        p.input = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        p.inputTensor = OnnxTensor.createTensor(env, p.input, dims);
+        copyInput(p, input);
+        firstRun(p, sink);
+        if (pins.size() < MAX_PINNED_SIZES) {
+          pins.put(key, p);
+        } else {
+          close(p);
+        }
+        return;
+      }
+      copyInput(p, input);
+      try (OrtSession.Result r = session.run(Map.of(inputName, p.inputTensor), Set.of(), p.outputs)) {
+        // Everything fetched is pinned: the result holds nothing to read.
+      }
+      for (Map.Entry<String, OnnxTensor> e : p.outputs.entrySet()) {
+        FloatBuffer b = ((FloatBuffer) e.getValue().getBufferRef().orElseThrow()).duplicate();
+        b.rewind();
+        sink.accept(e.getKey(), b);
+      }
+    } catch (OrtException e) {
+      throw EdgeoptException.invalid(where + ": ONNX Runtime failed to run the model: " + e.getMessage(), e);
+    }
+  }
+
+  private static void copyInput(Pins p, Tensor input) {
+    p.input.clear();
+    p.input.put(input.data().asFloatBuffer());
+    p.input.rewind();
+  }
+
+  /** Runs the ordinary way, hands the outputs over, and makes pinned buffers of their shapes. */
+  private void firstRun(Pins p, Sink sink) throws OrtException, EdgeoptException {
+    try (OrtSession.Result r = session.run(Map.of(inputName, p.inputTensor), new LinkedHashSet<>(fetch))) {
+      Map<String, OnnxValue> byName = new HashMap<>();
+      r.forEach(e -> byName.put(e.getKey(), e.getValue()));
+      for (String name : List.copyOf(fetch)) {
+        OnnxValue v = byName.get(name);
+        if (!(v instanceof OnnxTensor t) || t.getInfo().type != OnnxJavaType.FLOAT) {
+          fetch.remove(name);
+          sink.accept(name, null);
+          continue;
+        }
+        sink.accept(name, t.getFloatBuffer());
+        long[] shape = t.getInfo().getShape();
+        int n = Math.toIntExact(t.getInfo().getNumElements());
+        FloatBuffer b = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        p.outputs.put(name, OnnxTensor.createTensor(env, b, shape));
+      }
+    }
+  }
+
+  private static void close(Pins p) {
+    p.inputTensor.close();
+    p.outputs.values().forEach(OnnxTensor::close);
+  }
+
+  @Override
+  public void close() {
+    pins.values().forEach(PinnedCaptureSession::close);
+    pins.clear();
+    try {
+      session.close();
+    } catch (OrtException e) {
+      throw new IllegalStateException(where + ": closing the ONNX Runtime session failed", e);
+    }
+  }
+}

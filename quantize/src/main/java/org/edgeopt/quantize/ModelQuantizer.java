@@ -1,0 +1,272 @@
+package org.edgeopt.quantize;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.edgeopt.core.EdgeoptException;
+import org.edgeopt.core.Version;
+import org.edgeopt.core.data.Dataset;
+import org.edgeopt.core.graph.Graph;
+import org.edgeopt.core.graph.Node;
+import org.edgeopt.core.io.Hashes;
+import org.edgeopt.core.onnx.OnnxChecker;
+import org.edgeopt.core.onnx.OnnxModels;
+import org.edgeopt.core.quant.CalibrationTable;
+
+/**
+ * Quantizes a model end to end: INT8 QDQ or FP16, per-layer SQNR against FP32 on a few
+ * calibration samples, automatic return of the worst layers to float until an error budget is
+ * met, provenance in the model's metadata, and a {@link QuantizationReport}.
+ */
+public final class ModelQuantizer {
+  /** Metadata key prefix of everything edgeopt stamps into a quantized model. */
+  public static final String META = "edgeopt.";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private ModelQuantizer() {}
+
+  /**
+   * Where the inputs came from, for error messages and provenance.
+   *
+   * @param model the model's path or name
+   * @param modelSha256 SHA-256 of the model file (null: hash of its serialized graph)
+   * @param calibration the calibration table's path or name (empty for FP16)
+   * @param calibrationSha256 SHA-256 of the calibration table file (null: hash of its JSON)
+   */
+  public record Provenance(String model, String modelSha256, String calibration, String calibrationSha256) {}
+
+  /**
+   * A quantized model and its report.
+   *
+   * @param graph the quantized graph, with provenance metadata
+   * @param report what was done and measured
+   */
+  public record Outcome(Graph graph, QuantizationReport report) {
+    /** Writes the model to {@code out} and the report beside it ({@link QuantizationReport#pathFor}), atomically. */
+    public Path write(Path out) throws IOException {
+      OnnxModels.write(graph, out);
+      Path r = QuantizationReport.pathFor(out);
+      report.write(r);
+      return r;
+    }
+  }
+
+  /**
+   * Quantizes {@code model}.
+   *
+   * @param table the calibration table (required for INT8, ignored for FP16)
+   * @param data samples to measure per-layer SQNR on (the calibration data), or null to skip
+   *     measuring; required when {@code config} asks for automatic fallback
+   */
+  public static Outcome quantize(Graph model, CalibrationTable table, QuantizeConfig config, Dataset data,
+      Provenance provenance) throws EdgeoptException {
+    String where = provenance.model();
+    String modelSha = provenance.modelSha256() != null ? provenance.modelSha256()
+        : Hashes.sha256(OnnxModels.toBytes(model));
+    if (config.fallbackRequested() && data == null) {
+      throw EdgeoptException.invalid(where + ": automatic fallback needs calibration data to measure per-layer SQNR"
+          + " on; none was given");
+    }
+    return config.precision() == Precision.FP16
+        ? fp16(model, config, data, provenance, modelSha)
+        : int8(model, table, config, data, provenance, modelSha);
+  }
+
+  private static Outcome int8(Graph model, CalibrationTable table, QuantizeConfig config, Dataset data,
+      Provenance prov, String modelSha) throws EdgeoptException {
+    String where = prov.model();
+    String tableWhere = prov.calibration() == null || prov.calibration().isEmpty() ? "calibration table"
+        : prov.calibration();
+    if (table == null) {
+      throw EdgeoptException.invalid(where + ": INT8 quantization needs a calibration table; none was given");
+    }
+    List<String> warnings = new ArrayList<>();
+    checkTableFitsModel(model, table, where, tableWhere, modelSha, warnings);
+    GraphPreparer.Prepared prepared = GraphPreparer.prepare(model, where);
+    Map<String, String> floatNodes = new LinkedHashMap<>();
+    config.exclude().forEach(n -> floatNodes.put(n, "excluded (--exclude)"));
+    List<QuantizationReport.FallbackStep> steps = new ArrayList<>();
+    QdqQuantizer.Result result;
+    SqnrProbe.Measurement m = null;
+    Map<String, Double> added = Map.of();
+    boolean met = true;
+    while (true) {
+      result = QdqQuantizer.quantizePrepared(prepared, table, config, floatNodes, where, tableWhere);
+      if (data == null) {
+        break;
+      }
+      m = SqnrProbe.measure(result.reference(), result.graph(), observedTensors(result), data,
+          config.sensitivitySamples(), where);
+      added = addedSqnr(result, m);
+      met = budgetMet(config, m);
+      if (met || !config.fallbackRequested()) {
+        break;
+      }
+      QdqQuantizer.Layer worst = null;
+      for (QdqQuantizer.Layer l : result.layers()) {
+        if (l.quantized() && (worst == null
+            || added.getOrDefault(l.node(), SqnrProbe.EXACT_DB) < added.getOrDefault(worst.node(), SqnrProbe.EXACT_DB))) {
+          worst = l;
+        }
+      }
+      if (worst == null) {
+        warnings.add("the error budget is not met even with every layer in float");
+        break;
+      }
+      double before = m.output().sqnrDb();
+      double worstAdded = added.getOrDefault(worst.node(), SqnrProbe.EXACT_DB);
+      steps.add(new QuantizationReport.FallbackStep(worst.node(), worst.opType(), worstAdded, before,
+          Double.isNaN(m.top1Agreement()) ? null : m.top1Agreement()));
+      floatNodes.put(worst.node(), String.format(java.util.Locale.ROOT,
+          "fallback %d: added-noise SQNR %.1f dB, the worst while the output SQNR was %.1f dB", steps.size(),
+          worstAdded, before));
+    }
+    OnnxChecker.check(result.graph(), where + " (quantized)");
+    List<QuantizationReport.LayerReport> layers = new ArrayList<>();
+    for (QdqQuantizer.Layer l : result.layers()) {
+      layers.add(new QuantizationReport.LayerReport(l.node(), l.opType(), l.output(),
+          m == null ? null : m.sqnrDb(l.output()), m == null ? null : added.get(l.node()), l.scale(), l.zeroPoint(),
+          l.weightScaleMin(), l.weightScaleMax(), !l.quantized(), l.reason(), l.foldedActivation()));
+    }
+    Graph stamped = stamp(result.graph(), config, prov, modelSha, table);
+    QuantizationReport report = report(stamped, config, prov, modelSha, table, result.changes(), layers, m, steps,
+        met, warnings);
+    return new Outcome(stamped, report);
+  }
+
+  private static Outcome fp16(Graph model, QuantizeConfig config, Dataset data, Provenance prov, String modelSha)
+      throws EdgeoptException {
+    String where = prov.model();
+    Graph half = Fp16Converter.convert(model, config.keepIoFloat32(), config.exclude(), where);
+    OnnxChecker.check(half, where + " (fp16)");
+    List<String> warnings = new ArrayList<>();
+    SqnrProbe.Measurement m = null;
+    boolean met = true;
+    if (data != null && config.keepIoFloat32()) {
+      m = SqnrProbe.measure(model, half, Map.of(), data, config.sensitivitySamples(), where);
+      met = budgetMet(config, m);
+      if (!met) {
+        warnings.add("FP16 misses the error budget; keep the sensitive nodes in float32 with --exclude");
+      }
+    }
+    List<QuantizationReport.LayerReport> layers = new ArrayList<>();
+    for (Node n : model.nodes()) {
+      if (config.exclude().contains(n.name())) {
+        layers.add(new QuantizationReport.LayerReport(n.name(), n.opType(), n.output(), null, null, null, null, null,
+            null, true, "excluded (--exclude)", null));
+      }
+    }
+    Graph stamped = stamp(half, config, prov, modelSha, null);
+    return new Outcome(stamped, report(stamped, config, prov, modelSha, null, List.of(), layers, m, List.of(), met,
+        warnings));
+  }
+
+  /** Rejects a table made for another model; a different model hash alone is only a warning. */
+  private static void checkTableFitsModel(Graph model, CalibrationTable table, String where, String tableWhere,
+      String modelSha, List<String> warnings) throws EdgeoptException {
+    Set<String> values = new LinkedHashSet<>();
+    model.inputs().forEach(v -> values.add(v.name()));
+    model.nodes().forEach(n -> values.addAll(n.outputs()));
+    long known = table.tensors().keySet().stream().filter(values::contains).count();
+    if (!table.tensors().isEmpty() && known == 0) {
+      String example = table.tensors().keySet().iterator().next();
+      throw EdgeoptException.invalid(tableWhere + ": calibrated on another model: none of its "
+          + table.tensors().size() + " tensors (e.g. '" + example + "') is in " + where
+          + (table.modelSha256() == null || table.modelSha256().isEmpty() ? ""
+              : " (the table names a model with SHA-256 " + table.modelSha256() + ")"));
+    }
+    if (table.modelSha256() != null && !table.modelSha256().isEmpty() && !table.modelSha256().equals(modelSha)) {
+      warnings.add("the calibration table names model SHA-256 " + table.modelSha256() + " but the input model is "
+          + modelSha + "; its tensor names match, so it is used");
+    }
+  }
+
+  private static boolean budgetMet(QuantizeConfig c, SqnrProbe.Measurement m) {
+    boolean sqnr = Double.isNaN(c.fallbackSqnrDb()) || m.output().sqnrDb() >= c.fallbackSqnrDb();
+    boolean top1 = Double.isNaN(c.fallbackTop1Agreement()) || Double.isNaN(m.top1Agreement())
+        || m.top1Agreement() >= c.fallbackTop1Agreement();
+    return sqnr && top1;
+  }
+
+  /** Returns, for every layer output and input of the reference, the tensor of the quantized graph to compare. */
+  private static Map<String, String> observedTensors(QdqQuantizer.Result r) {
+    Map<String, String> m = new LinkedHashMap<>();
+    for (QdqQuantizer.Layer l : r.layers()) {
+      for (String t : l.inputs()) {
+        m.put(t, r.observedName(t));
+      }
+      m.put(l.output(), r.observedName(l.output()));
+    }
+    return m;
+  }
+
+  /**
+   * Returns each layer's own contribution as an SQNR: the noise-to-signal ratio of its output
+   * less the worst of its inputs' (what it was handed), in dB; +infinity when it adds none.
+   */
+  static Map<String, Double> addedSqnr(QdqQuantizer.Result r, SqnrProbe.Measurement m) {
+    Map<String, Double> out = new LinkedHashMap<>();
+    for (QdqQuantizer.Layer l : r.layers()) {
+      SqnrProbe.Energy e = m.tensors().get(l.output());
+      if (e == null) {
+        continue;
+      }
+      double in = 0;
+      for (String t : l.inputs()) {
+        SqnrProbe.Energy ie = m.tensors().get(t);
+        if (ie != null) {
+          in = Math.max(in, ie.noiseToSignal());
+        }
+      }
+      double own = e.noiseToSignal() - in;
+      out.put(l.node(), own <= 0 ? SqnrProbe.EXACT_DB : -10 * Math.log10(own));
+    }
+    return out;
+  }
+
+  private static Graph stamp(Graph g, QuantizeConfig config, Provenance prov, String modelSha, CalibrationTable t) {
+    Map<String, String> meta = new LinkedHashMap<>();
+    meta.put(META + "producer", Version.PRODUCER);
+    meta.put(META + "version", Version.get());
+    meta.put(META + "stage", "quantize");
+    meta.put(META + "quantize.config", json(config.describe()));
+    meta.put(META + "input_model.sha256", modelSha);
+    if (t != null) {
+      meta.put(META + "calibration.sha256", prov.calibrationSha256() != null ? prov.calibrationSha256()
+          : Hashes.sha256(t.toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      meta.put(META + "calibration.method", String.valueOf(t.method()));
+      meta.put(META + "calibration.samples", Long.toString(t.samples()));
+      meta.put(META + "calibration_data.sha256", String.valueOf(t.dataSha256()));
+    }
+    return g.toBuilder().info(g.info().withMetadata(meta).withProducer(Version.PRODUCER, Version.get())).build();
+  }
+
+  private static QuantizationReport report(Graph stamped, QuantizeConfig config, Provenance prov, String modelSha,
+      CalibrationTable t, List<String> changes, List<QuantizationReport.LayerReport> layers,
+      SqnrProbe.Measurement m, List<QuantizationReport.FallbackStep> steps, boolean met, List<String> warnings) {
+    Map<String, String> meta = stamped.info().metadata();
+    return new QuantizationReport(QuantizationReport.FORMAT_VERSION, Version.get(), prov.model(), modelSha,
+        t == null ? "" : String.valueOf(prov.calibration()),
+        t == null ? "" : meta.getOrDefault(META + "calibration.sha256", ""),
+        t == null ? "" : String.valueOf(t.dataSha256()), t == null ? "" : String.valueOf(t.method()),
+        config.describe(), changes, layers, m == null ? null : m.output().sqnrDb(),
+        m == null || Double.isNaN(m.top1Agreement()) ? null : m.top1Agreement(), m == null ? 0 : m.samples(), steps,
+        met, stamped.opHistogram(), warnings);
+  }
+
+  private static String json(Object o) {
+    try {
+      return JSON.writeValueAsString(o);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("configuration does not serialize", e);
+    }
+  }
+}

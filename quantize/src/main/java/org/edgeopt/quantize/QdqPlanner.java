@@ -1,0 +1,414 @@
+package org.edgeopt.quantize;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.edgeopt.core.EdgeoptException;
+import org.edgeopt.core.graph.DataType;
+import org.edgeopt.core.graph.Graph;
+import org.edgeopt.core.graph.Node;
+import org.edgeopt.core.graph.Tensor;
+import org.edgeopt.core.graph.TensorType;
+import org.edgeopt.core.onnx.OnnxModels;
+import org.edgeopt.core.quant.CalibrationTable;
+import org.edgeopt.core.quant.QuantParams;
+import org.edgeopt.core.quant.TensorRange;
+
+/**
+ * Decides where QuantizeLinear/DequantizeLinear pairs go, following the patterns ONNX Runtime's
+ * QDQ optimizer turns into integer kernels: DQ on every input and Q on the output of Conv,
+ * MatMul/Gemm, Add/Mul, Concat and average pooling; ReLU and Clip(0, x) after a quantized
+ * layer folded into that layer's output range (the zero point at the type's minimum clamps like
+ * the ReLU did); MaxPool, Reshape, Flatten, Transpose, Squeeze and Unsqueeze between equal
+ * scales, which ONNX Runtime then drops; Concat inputs sharing the output's scale.
+ */
+final class QdqPlanner {
+  /** What a node is to the quantizer. */
+  enum Kind {
+    CONV, GEMM, MATMUL, BINARY, CONCAT, POOL, PASS, ACT, OTHER;
+
+    static Kind of(Node n) {
+      if (!n.domain().isEmpty() && !n.domain().equals("ai.onnx")) {
+        return OTHER;
+      }
+      return switch (n.opType()) {
+        case "Conv" -> CONV;
+        case "Gemm" -> GEMM;
+        case "MatMul" -> MATMUL;
+        case "Add", "Mul" -> BINARY;
+        case "Concat" -> CONCAT;
+        case "AveragePool", "GlobalAveragePool" -> POOL;
+        case "MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze" -> PASS;
+        case "Relu", "Clip" -> ACT;
+        default -> OTHER;
+      };
+    }
+
+    /** Returns whether nodes of this kind are layers: reported, and candidates for fallback. */
+    boolean isLayer() {
+      return this == CONV || this == GEMM || this == MATMUL || this == BINARY || this == CONCAT || this == POOL;
+    }
+  }
+
+  /**
+   * The placement decided for one graph.
+   *
+   * @param nodes the nodes after folding activations, in order
+   * @param quantized the names of the nodes that run quantized
+   * @param tensors the activation tensors that get a Q/DQ pair, in first-seen order
+   * @param params the quantization parameters of each of those tensors
+   * @param folded the activation node folded into each layer, by layer name
+   * @param floatReasons why each layer that stays float does, by layer name
+   */
+  record Plan(
+      List<Node> nodes,
+      Set<String> quantized,
+      Set<String> tensors,
+      Map<String, QuantParams> params,
+      Map<String, Node> folded,
+      Map<String, String> floatReasons) {}
+
+  private final Graph g;
+  private final CalibrationTable table;
+  private final QuantizeConfig cfg;
+  private final Map<String, String> floatNodes;
+  private final String where;
+  private final Map<String, TensorType> types;
+  private final Map<String, Node> producers;
+
+  /**
+   * @param floatNodes nodes to keep in float, with the reason to report
+   * @param where names the calibration table in errors
+   */
+  QdqPlanner(Graph g, CalibrationTable table, QuantizeConfig cfg, Map<String, String> floatNodes, String where) {
+    this.g = g;
+    this.table = table;
+    this.cfg = cfg;
+    this.floatNodes = floatNodes;
+    this.where = where;
+    this.types = OnnxModels.knownTypes(g);
+    this.producers = g.producers();
+  }
+
+  /** Plans the placement; activations whose fold turns out invalid are planned again unfolded. */
+  Plan plan() throws EdgeoptException {
+    Set<String> noFold = new HashSet<>();
+    while (true) {
+      Plan p = plan(noFold);
+      Set<String> bad = invalidFolds(p);
+      if (bad.isEmpty()) {
+        return p;
+      }
+      noFold.addAll(bad);
+    }
+  }
+
+  private Plan plan(Set<String> noFold) throws EdgeoptException {
+    Map<String, String> reasons = new LinkedHashMap<>();
+    Set<String> eligible = new HashSet<>();
+    for (Node n : g.nodes()) {
+      Kind k = Kind.of(n);
+      if (k == Kind.ACT || k == Kind.OTHER) {
+        continue;
+      }
+      String why = ineligible(n, k);
+      if (why == null) {
+        eligible.add(n.name());
+      } else if (k.isLayer()) {
+        reasons.put(n.name(), why);
+      }
+    }
+    // Fold ReLU/Clip(0, x) into the layer before it.
+    Map<String, Node> folded = new LinkedHashMap<>();
+    Map<String, List<Node>> consumers = g.consumers();
+    for (Node a : g.nodes()) {
+      if (Kind.of(a) != Kind.ACT || floatNodes.containsKey(a.name()) || cfg.symmetricActivations()) {
+        continue;
+      }
+      Node p = producers.get(a.input(0));
+      if (p == null || !eligible.contains(p.name()) || !Kind.of(p).isLayer() || noFold.contains(p.name())
+          || consumers.getOrDefault(a.input(0), List.of()).size() != 1 || g.isOutput(a.input(0))
+          || Double.isNaN(clipMax(a))) {
+        continue;
+      }
+      folded.put(p.name(), a);
+    }
+    List<Node> nodes = new ArrayList<>();
+    for (Node n : g.nodes()) {
+      if (folded.values().stream().anyMatch(a -> a.name().equals(n.name()))) {
+        continue;
+      }
+      Node a = folded.get(n.name());
+      nodes.add(a == null ? n : n.withOutputs(List.of(a.output())));
+    }
+    // Which nodes run quantized, and which tensors get a Q/DQ pair.
+    Set<String> quantized = new LinkedHashSet<>();
+    Set<String> tensors = new LinkedHashSet<>();
+    for (Node n : nodes) {
+      Kind k = Kind.of(n);
+      if (!k.isLayer() || !eligible.contains(n.name())) {
+        continue;
+      }
+      quantized.add(n.name());
+      tensors.addAll(activationInputs(n, k));
+      boolean outputQuantized = switch (k) {
+        case GEMM, MATMUL -> folded.containsKey(n.name()) || !g.isOutput(n.output());
+        default -> true;
+      };
+      if (outputQuantized) {
+        tensors.add(n.output());
+      }
+    }
+    for (Node n : nodes) {
+      if (Kind.of(n) == Kind.PASS && eligible.contains(n.name()) && tensors.contains(n.input(0))) {
+        quantized.add(n.name());
+        tensors.add(n.output());
+      }
+    }
+    Set<String> ordered = new LinkedHashSet<>();
+    g.inputs().forEach(v -> {
+      if (tensors.contains(v.name())) {
+        ordered.add(v.name());
+      }
+    });
+    for (Node n : nodes) {
+      for (String o : n.outputs()) {
+        if (tensors.contains(o)) {
+          ordered.add(o);
+        }
+      }
+    }
+    Map<String, QuantParams> params = params(nodes, quantized, ordered, folded);
+    return new Plan(nodes, quantized, ordered, params, folded, reasons);
+  }
+
+  /** Returns the activation (non-initializer) inputs of a layer that its integer kernel reads. */
+  List<String> activationInputs(Node n, Kind k) {
+    return switch (k) {
+      case CONV, GEMM, POOL, PASS -> List.of(n.input(0));
+      case MATMUL -> g.initializers().containsKey(n.input(1)) ? List.of(n.input(0)) : List.of(n.input(0), n.input(1));
+      case BINARY, CONCAT -> n.inputs().stream().filter(i -> !i.isEmpty() && !g.initializers().containsKey(i)).toList();
+      default -> List.of();
+    };
+  }
+
+  private boolean isFloatActivation(String name) {
+    if (name.isEmpty() || g.initializers().containsKey(name)) {
+      return false;
+    }
+    TensorType t = types.get(name);
+    return t != null && t.dataType() == DataType.FLOAT;
+  }
+
+  private Tensor floatInit(String name) {
+    Tensor t = name.isEmpty() ? null : g.initializers().get(name);
+    return t != null && t.dataType() == DataType.FLOAT ? t : null;
+  }
+
+  /** Returns why a node cannot run quantized, or null when it can. */
+  private String ineligible(Node n, Kind k) {
+    String reason = floatNodes.get(n.name());
+    if (reason != null) {
+      return reason;
+    }
+    if (!n.domain().isEmpty() && !n.domain().equals("ai.onnx")) {
+      return "operator of domain " + n.domain();
+    }
+    switch (k) {
+      case CONV -> {
+        Tensor w = floatInit(n.input(1));
+        if (!isFloatActivation(n.input(0))) {
+          return "input is not a float32 activation";
+        }
+        if (w == null) {
+          return "weights are not a float32 initializer";
+        }
+        Tensor b = floatInit(n.input(2));
+        if (!n.input(2).isEmpty() && (b == null || b.elementCount() != w.dim(0))) {
+          return "bias is not a float32 initializer of " + w.dim(0) + " values";
+        }
+      }
+      case GEMM -> {
+        Tensor w = floatInit(n.input(1));
+        if (!isFloatActivation(n.input(0))) {
+          return "input A is not a float32 activation";
+        }
+        if (w == null || w.rank() != 2) {
+          return "weights B are not a rank-2 float32 initializer";
+        }
+        long outN = n.intAttr("transB", 0) != 0 ? w.dim(0) : w.dim(1);
+        Tensor c = floatInit(n.input(2));
+        if (!n.input(2).isEmpty() && (c == null || c.elementCount() != outN || (c.rank() == 2 && c.dim(0) != 1)
+            || c.rank() > 2)) {
+          return "bias C is not a float32 initializer of " + outN + " values";
+        }
+      }
+      case MATMUL -> {
+        Tensor w = floatInit(n.input(1));
+        if (!isFloatActivation(n.input(0))) {
+          return "input A is not a float32 activation";
+        }
+        if (!(w != null && w.rank() == 2) && !isFloatActivation(n.input(1))) {
+          return "input B is neither a rank-2 float32 initializer nor a float32 activation";
+        }
+      }
+      case BINARY -> {
+        int acts = 0;
+        for (String in : n.inputs()) {
+          if (isFloatActivation(in)) {
+            acts++;
+          } else if (floatInit(in) == null) {
+            return "input '" + in + "' is not float32";
+          }
+        }
+        if (acts == 0) {
+          return "both inputs are constants";
+        }
+      }
+      case CONCAT, POOL, PASS -> {
+        List<String> data = k == Kind.CONCAT ? n.inputs() : List.of(n.input(0));
+        for (String in : data) {
+          if (!isFloatActivation(in)) {
+            return "input '" + in + "' is not a float32 activation";
+          }
+        }
+      }
+      default -> {
+        return "no integer kernel";
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Returns the upper clamp of a ReLU (+infinity) or of a Clip whose lower bound is exactly 0,
+   * or NaN when the node is not such a clamp.
+   */
+  private double clipMax(Node a) {
+    if (a.opType().equals("Relu")) {
+      return Double.POSITIVE_INFINITY;
+    }
+    Tensor lo = a.input(1).isEmpty() ? null : g.initializers().get(a.input(1));
+    Float min = lo != null && lo.elementCount() == 1 ? lo.toFloats()[0]
+        : a.attribute("min").map(at -> at.asFloat()).orElse(null);
+    if (min == null || min != 0f) {
+      return Double.NaN;
+    }
+    if (!a.input(2).isEmpty()) {
+      Tensor hi = g.initializers().get(a.input(2));
+      return hi != null && hi.elementCount() == 1 ? hi.toFloats()[0] : Double.NaN;
+    }
+    return a.attribute("max").map(at -> (double) at.asFloat()).orElse(Double.POSITIVE_INFINITY);
+  }
+
+  /** Returns the folds whose shared parameters no longer clamp like the folded activation. */
+  private Set<String> invalidFolds(Plan p) {
+    Set<String> bad = new HashSet<>();
+    DataType t = cfg.activationType();
+    for (Map.Entry<String, Node> e : p.folded().entrySet()) {
+      QuantParams q = p.params().get(e.getValue().output());
+      double hi = clipMax(e.getValue());
+      boolean floorIsZero = q != null && q.zeroPoint() == QuantParams.qmin(t);
+      double top = q == null ? 0 : (double) q.scale() * (QuantParams.qmax(t) - q.zeroPoint());
+      if (!floorIsZero || top > hi * (1 + 1e-5)) {
+        bad.add(e.getKey());
+      }
+    }
+    return bad;
+  }
+
+  /** Computes the parameters of every quantized tensor; tensors that must share a scale share one. */
+  private Map<String, QuantParams> params(List<Node> nodes, Set<String> quantized, Set<String> tensors,
+      Map<String, Node> folded) throws EdgeoptException {
+    Map<String, String> parent = new HashMap<>();
+    Set<String> derived = new HashSet<>();
+    Map<String, Node> needer = new HashMap<>();
+    for (Node n : nodes) {
+      for (String in : n.inputs()) {
+        if (tensors.contains(in)) {
+          needer.putIfAbsent(in, n);
+        }
+      }
+      if (!quantized.contains(n.name())) {
+        continue;
+      }
+      Kind k = Kind.of(n);
+      if (k == Kind.PASS) {
+        union(parent, n.input(0), n.output());
+        derived.add(n.output());
+      } else if (k == Kind.CONCAT && tensors.contains(n.output())) {
+        for (String in : n.inputs()) {
+          union(parent, in, n.output());
+        }
+        derived.add(n.output());
+      }
+    }
+    Map<String, float[]> groupRange = new LinkedHashMap<>();
+    Map<String, Node> foldedByOutput = new HashMap<>();
+    folded.values().forEach(a -> foldedByOutput.put(a.output(), a));
+    for (String t : tensors) {
+      if (derived.contains(t)) {
+        continue;
+      }
+      float[] r = range(t, foldedByOutput.get(t), needer.get(t));
+      groupRange.merge(find(parent, t), r, (a, b) -> new float[] {Math.min(a[0], b[0]), Math.max(a[1], b[1])});
+    }
+    Map<String, QuantParams> params = new LinkedHashMap<>();
+    for (String t : tensors) {
+      float[] r = groupRange.get(find(parent, t));
+      if (r == null) {
+        throw new IllegalStateException("tensor '" + t + "' shares a scale with no calibrated tensor");
+      }
+      params.put(t, cfg.symmetricActivations()
+          ? QuantParams.symmetric(Math.max(Math.abs(r[0]), Math.abs(r[1])), cfg.activationType())
+          : QuantParams.asymmetric(r[0], r[1], cfg.activationType()));
+    }
+    return params;
+  }
+
+  /** Returns the calibrated [min, max] of a tensor; a folded activation's range may come from its input. */
+  private float[] range(String t, Node foldedActivation, Node needer) throws EdgeoptException {
+    TensorRange r = table.range(t);
+    String name = t;
+    if (r == null && foldedActivation != null && table.range(foldedActivation.input(0)) != null) {
+      // The table knows the layer's output before the ReLU: the ReLU's range is that range clamped.
+      name = foldedActivation.input(0);
+      TensorRange pre = table.range(name);
+      double hi = clipMax(foldedActivation);
+      r = new TensorRange(Math.max(pre.min(), 0f), (float) Math.min(pre.max(), hi), pre.observedMin(),
+          pre.observedMax(), pre.method(), pre.samples(), pre.histogramBins());
+    }
+    if (r == null) {
+      Node p = producers.get(t);
+      String role = p == null ? "graph input" : "output of " + p.describe();
+      throw EdgeoptException.invalid(where + ": no range for tensor '" + t + "' (" + role
+          + (needer == null ? "" : ", read by " + needer.describe()) + "); expected a table calibrated on this model");
+    }
+    if (!Float.isFinite(r.min()) || !Float.isFinite(r.max()) || r.min() > r.max()) {
+      throw EdgeoptException.invalid(where + ": tensor '" + name + "' has range [" + r.min() + ", " + r.max()
+          + "]: expected finite numbers with min <= max");
+    }
+    return new float[] {r.min(), r.max()};
+  }
+
+  private static String find(Map<String, String> parent, String x) {
+    String r = x;
+    while (parent.containsKey(r)) {
+      r = parent.get(r);
+    }
+    return r;
+  }
+
+  private static void union(Map<String, String> parent, String a, String b) {
+    String ra = find(parent, a);
+    String rb = find(parent, b);
+    if (!ra.equals(rb)) {
+      parent.put(rb, ra);
+    }
+  }
+}

@@ -1,0 +1,145 @@
+package org.edgeopt.quantize;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.edgeopt.core.EdgeoptException;
+import org.edgeopt.core.graph.DataType;
+import org.edgeopt.core.target.TargetProfile;
+
+/**
+ * What to quantize and how: precision, activation type, nodes kept in float, and the error
+ * budget that automatic fallback to float must meet.
+ *
+ * @param precision INT8 (QDQ) or FP16
+ * @param target the target profile name the activation rules came from
+ * @param activationType {@link DataType#UINT8} or {@link DataType#INT8} activations
+ * @param symmetricActivations whether activations get a zero point of 0 (no ReLU folding then)
+ * @param exclude names of nodes the user keeps in float
+ * @param fallbackSqnrDb the end-to-end output SQNR (dB) fallback must reach; NaN for no SQNR budget
+ * @param fallbackTop1Agreement the top-1 agreement with FP32 (0..1) fallback must reach; NaN for none
+ * @param sensitivitySamples how many calibration samples the per-layer SQNR is measured on
+ * @param keepIoFloat32 for FP16: keep the graph inputs and outputs float32, with casts at the boundary
+ */
+public record QuantizeConfig(
+    Precision precision,
+    String target,
+    DataType activationType,
+    boolean symmetricActivations,
+    Set<String> exclude,
+    double fallbackSqnrDb,
+    double fallbackTop1Agreement,
+    int sensitivitySamples,
+    boolean keepIoFloat32) {
+
+  /** Samples used to measure per-layer SQNR unless asked otherwise: a few batches. */
+  public static final int DEFAULT_SENSITIVITY_SAMPLES = 64;
+
+  public QuantizeConfig {
+    if (precision == null) {
+      throw new IllegalArgumentException("precision is required");
+    }
+    if (activationType != DataType.UINT8 && activationType != DataType.INT8) {
+      throw new IllegalArgumentException("activation type must be uint8 or int8, found " + activationType);
+    }
+    if (sensitivitySamples < 1) {
+      throw new IllegalArgumentException("sensitivity samples must be at least 1, found " + sensitivitySamples);
+    }
+    if (!Double.isNaN(fallbackTop1Agreement) && (fallbackTop1Agreement < 0 || fallbackTop1Agreement > 1)) {
+      throw new IllegalArgumentException("top-1 agreement budget must be within 0..1, found " + fallbackTop1Agreement);
+    }
+    exclude = Set.copyOf(new TreeSet<>(exclude == null ? Set.of() : exclude));
+    target = target == null ? "" : target;
+  }
+
+  /** Returns the INT8 configuration a target profile asks for: its activation type and symmetry. */
+  public static QuantizeConfig forTarget(TargetProfile profile) throws EdgeoptException {
+    DataType act = switch (profile.activationType() == null ? "" : profile.activationType().toLowerCase(Locale.ROOT)) {
+      case "uint8" -> DataType.UINT8;
+      case "int8" -> DataType.INT8;
+      default -> throw EdgeoptException.invalid("target profile '" + profile.name()
+          + "': expected activationType uint8 or int8, found '" + profile.activationType() + "'");
+    };
+    return new QuantizeConfig(Precision.INT8, profile.name(), act, profile.symmetricActivations(), Set.of(),
+        Double.NaN, Double.NaN, DEFAULT_SENSITIVITY_SAMPLES, true);
+  }
+
+  /** Returns the default: INT8 for ONNX Runtime on a CPU (uint8 asymmetric activations). */
+  public static QuantizeConfig defaults() {
+    return new QuantizeConfig(Precision.INT8, "onnxruntime-cpu", DataType.UINT8, false, Set.of(), Double.NaN,
+        Double.NaN, DEFAULT_SENSITIVITY_SAMPLES, true);
+  }
+
+  /** Returns a copy with another precision. */
+  public QuantizeConfig withPrecision(Precision p) {
+    return new QuantizeConfig(p, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
+        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32);
+  }
+
+  /** Returns a copy that keeps these nodes in float. */
+  public QuantizeConfig withExclude(Set<String> nodes) {
+    return new QuantizeConfig(precision, target, activationType, symmetricActivations, nodes, fallbackSqnrDb,
+        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32);
+  }
+
+  /** Returns a copy with another activation type and symmetry. */
+  public QuantizeConfig withActivations(DataType type, boolean symmetric) {
+    return new QuantizeConfig(precision, target, type, symmetric, exclude, fallbackSqnrDb, fallbackTop1Agreement,
+        sensitivitySamples, keepIoFloat32);
+  }
+
+  /** Returns a copy whose fallback must reach this end-to-end output SQNR in dB (NaN: none). */
+  public QuantizeConfig withFallbackSqnr(double db) {
+    return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, db,
+        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32);
+  }
+
+  /** Returns a copy whose fallback must reach this top-1 agreement with FP32, 0..1 (NaN: none). */
+  public QuantizeConfig withFallbackTop1Agreement(double fraction) {
+    return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
+        fraction, sensitivitySamples, keepIoFloat32);
+  }
+
+  /** Returns a copy that measures sensitivity on this many samples. */
+  public QuantizeConfig withSensitivitySamples(int n) {
+    return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
+        fallbackTop1Agreement, n, keepIoFloat32);
+  }
+
+  /** Returns a copy that keeps (or not) FP16 model inputs and outputs in float32. */
+  public QuantizeConfig withKeepIoFloat32(boolean keep) {
+    return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
+        fallbackTop1Agreement, sensitivitySamples, keep);
+  }
+
+  /** Returns whether an error budget was given, so that automatic fallback runs. */
+  public boolean fallbackRequested() {
+    return !Double.isNaN(fallbackSqnrDb) || !Double.isNaN(fallbackTop1Agreement);
+  }
+
+  /** Returns the configuration as an ordered map, for provenance and reports. */
+  public Map<String, Object> describe() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("precision", precision.id());
+    m.put("target", target);
+    if (precision == Precision.INT8) {
+      m.put("activationType", activationType.name().toLowerCase(Locale.ROOT));
+      m.put("symmetricActivations", symmetricActivations);
+      m.put("weights", "int8 symmetric per output channel");
+      m.put("bias", "int32, scale = input scale x weight scale");
+    } else {
+      m.put("keepIoFloat32", keepIoFloat32);
+    }
+    m.put("exclude", exclude);
+    if (!Double.isNaN(fallbackSqnrDb)) {
+      m.put("fallbackSqnrDb", fallbackSqnrDb);
+    }
+    if (!Double.isNaN(fallbackTop1Agreement)) {
+      m.put("fallbackTop1Agreement", fallbackTop1Agreement);
+    }
+    m.put("sensitivitySamples", sensitivitySamples);
+    return m;
+  }
+}

@@ -1,0 +1,92 @@
+package org.edgeopt.quantize;
+
+import java.util.Iterator;
+import java.util.Map;
+import org.edgeopt.core.data.Batch;
+import org.edgeopt.core.data.Dataset;
+import org.edgeopt.core.eval.BatchRunner;
+import org.edgeopt.core.graph.Graph;
+import org.edgeopt.core.graph.Tensor;
+import org.edgeopt.core.runtime.InferenceSession;
+import org.edgeopt.core.runtime.OrtRuntime;
+import org.edgeopt.core.runtime.SessionOptions;
+
+/**
+ * Top-1 accuracy of an FP32 model and its quantized form on the same samples, and how often
+ * they agree: the acceptance figures of the quantizer.
+ *
+ * @param samples samples evaluated
+ * @param fp32Correct correct top-1 predictions of the FP32 model
+ * @param quantizedCorrect correct top-1 predictions of the quantized model
+ * @param agree samples where both predict the same class
+ */
+record Agreement(int samples, int fp32Correct, int quantizedCorrect, int agree) {
+
+  double fp32Top1() {
+    return 100.0 * fp32Correct / samples;
+  }
+
+  double quantizedTop1() {
+    return 100.0 * quantizedCorrect / samples;
+  }
+
+  /** Returns the top-1 drop in percentage points (positive: the quantized model is worse). */
+  double dropPoints() {
+    return fp32Top1() - quantizedTop1();
+  }
+
+  double agreementPercent() {
+    return 100.0 * agree / samples;
+  }
+
+  @Override
+  public String toString() {
+    return String.format(java.util.Locale.ROOT, "%d samples: FP32 %.2f%%, quantized %.2f%%, drop %.2f points,"
+        + " agreement %.2f%%", samples, fp32Top1(), quantizedTop1(), dropPoints(), agreementPercent());
+  }
+
+  /** Evaluates samples {@code [skip, skip + count)} of {@code data} on both models. */
+  static Agreement measure(Graph fp32, Graph quantized, Dataset data, int skip, int count) throws Exception {
+    SessionOptions opts = SessionOptions.defaults().withThreads(2);
+    int n = 0;
+    int fc = 0;
+    int qc = 0;
+    int ag = 0;
+    try (InferenceSession f = OrtRuntime.get().open(fp32, opts); InferenceSession q = OrtRuntime.get().open(quantized, opts)) {
+      String in = f.inputNames().get(0);
+      int bs = BatchRunner.batchSize(f, 50);
+      if (skip % bs != 0) {
+        throw new IllegalArgumentException("skip must be a multiple of the batch size " + bs);
+      }
+      Iterator<Batch> it = data.batches(bs, skip + count);
+      int seen = 0;
+      while (it.hasNext()) {
+        Batch b = it.next();
+        seen += b.size();
+        if (seen <= skip) {
+          continue;
+        }
+        Tensor x = b.input().withName(in);
+        int[] pf = top1(f.run(Map.of(in, x)).values().iterator().next());
+        int[] pq = top1(q.run(Map.of(in, x)).values().iterator().next());
+        for (int i = 0; i < pf.length; i++) {
+          n++;
+          fc += pf[i] == b.labels()[i] ? 1 : 0;
+          qc += pq[i] == b.labels()[i] ? 1 : 0;
+          ag += pf[i] == pq[i] ? 1 : 0;
+        }
+      }
+    }
+    return new Agreement(n, fc, qc, ag);
+  }
+
+  static int[] top1(Tensor scores) {
+    int classes = (int) (scores.elementCount() / scores.dim(0));
+    float[] v = scores.toFloats();
+    int[] p = new int[v.length / classes];
+    for (int i = 0; i < p.length; i++) {
+      p[i] = BatchRunner.argmax(v, i * classes, classes);
+    }
+    return p;
+  }
+}

@@ -1,0 +1,51 @@
+package org.edgeopt.quantize;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import org.edgeopt.core.data.Dataset;
+import org.edgeopt.core.data.Datasets;
+import org.edgeopt.core.data.Preprocessing;
+import org.edgeopt.core.graph.Graph;
+import org.edgeopt.core.io.Hashes;
+import org.edgeopt.core.onnx.OnnxModels;
+import org.edgeopt.core.quant.CalibrationTable;
+import org.edgeopt.samples.SharedModels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * mnist-7 (a real CNTK export, opset 7, raw 0..255 pixels): calibrate on the first 1,000 MNIST
+ * test images, evaluate on the other 9,000. Acceptance: top-1 drop at most 0.2 points and
+ * top-1 agreement with FP32 at least 99.5%.
+ */
+class Mnist7QuantizationTest {
+  @TempDir Path tmp;
+
+  @Test
+  void int8KeepsAccuracyOnTheHeldOutNineThousand() throws Exception {
+    Optional<Path> model = SharedModels.find("mnist-7/mnist.onnx");
+    Optional<Path> data = SharedModels.find("mnist-t10k");
+    assumeTrue(model.isPresent() && data.isPresent(), SharedModels.missingReason("mnist-7/mnist.onnx"));
+    Graph fp32 = OnnxModels.read(model.get());
+    Dataset mnist = Datasets.open(data.get(), Preprocessing.identity(), null, null);
+    CalibrationTable table = MinMaxCalibration.collect(fp32, mnist, 1000, 1);
+    ModelQuantizer.Outcome out = ModelQuantizer.quantize(fp32, table, QuantizeConfig.defaults(), mnist,
+        new ModelQuantizer.Provenance(model.get().toString(), Hashes.sha256(model.get()), "mnist-7 min/max", null));
+    out.report().layers().forEach(System.out::println);
+    System.out.println("preparation: " + out.report().preparation());
+    Map<String, Integer> ops = OrtGraphs.optimizedOps(out.graph(), tmp.resolve("mnist7.opt.onnx"));
+    System.out.println("optimized: " + ops);
+    Agreement a = Agreement.measure(fp32, out.graph(), mnist, 1000, 9000);
+    System.out.println("mnist-7 INT8 (calibrated on 1,000, evaluated on 9,000): " + a);
+    assertEquals(9000, a.samples());
+    assertTrue(a.dropPoints() <= 0.2, a.toString());
+    assertTrue(a.agreementPercent() >= 99.5, a.toString());
+    assertEquals(2, ops.getOrDefault("QLinearConv", 0), ops.toString());
+    assertEquals(0, ops.getOrDefault("Conv", 0), ops.toString());
+  }
+}

@@ -1,0 +1,85 @@
+package org.edgeopt.quantize.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+import org.edgeopt.core.graph.Graph;
+import org.edgeopt.core.graph.Tensor;
+import org.edgeopt.core.quant.CalibrationTable;
+import org.edgeopt.core.runtime.InferenceSession;
+import org.edgeopt.core.runtime.OrtRuntime;
+import org.edgeopt.core.runtime.SessionOptions;
+import org.edgeopt.quantize.MinMaxCalibration;
+import org.edgeopt.quantize.OrtGraphs;
+import org.edgeopt.quantize.QdqQuantizer;
+import org.edgeopt.quantize.QuantizeConfig;
+import org.edgeopt.quantize.SqueezeNetFixtures;
+
+/**
+ * Throughput of INT8 QDQ SqueezeNet 1.0 against FP32 under ONNX Runtime, same thread count,
+ * measured side by side in one run: rounds alternate FP32 and INT8 so that load from other
+ * processes on the machine hits both alike. A benchmark, not a test: it prints figures for
+ * {@code docs/benchmarks.md}.
+ *
+ * <p>Run: {@code java -cp <test classpath> org.edgeopt.quantize.bench.SqueezeNetSpeedBenchmark [threads...]}
+ * (default threads: 1 2; {@code -Dbench.rounds}, {@code -Dbench.runs} set rounds and runs per round).
+ */
+public final class SqueezeNetSpeedBenchmark {
+  private SqueezeNetSpeedBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    if (SqueezeNetFixtures.model().isEmpty()) {
+      System.out.println("skipped: " + SqueezeNetFixtures.missingReason());
+      return;
+    }
+    int rounds = Integer.getInteger("bench.rounds", 10);
+    int runs = Integer.getInteger("bench.runs", 40);
+    int[] threads = args.length == 0 ? new int[] {1, 2} : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
+    Graph fp32 = SqueezeNetFixtures.fp32();
+    CalibrationTable table = MinMaxCalibration.collect(fp32, SqueezeNetFixtures.calibrationSet().iterator());
+    Graph int8 = QdqQuantizer.quantize(fp32, table, QuantizeConfig.defaults(), "squeezenet", "table").graph();
+    Path dir = Files.createTempDirectory("squeezenet-bench");
+    System.out.println("INT8 graph after ONNX Runtime's EXTENDED optimizer: "
+        + OrtGraphs.optimizedOps(int8, dir.resolve("int8.opt.onnx")));
+    System.out.println("FP32 graph after ONNX Runtime's EXTENDED optimizer: "
+        + OrtGraphs.optimizedOps(fp32, dir.resolve("fp32.opt.onnx")));
+    Tensor x = SqueezeNetFixtures.photos().get(0);
+    System.out.printf(Locale.ROOT, "%-8s %-12s %-12s %-9s %s%n", "threads", "FP32 ms", "INT8 ms", "speed-up",
+        "(median of " + rounds + " rounds x " + runs + " runs, batch 1, optimization ALL)");
+    for (int t : threads) {
+      SessionOptions opts = SessionOptions.defaults().withThreads(t);
+      try (InferenceSession f = OrtRuntime.get().open(fp32, opts); InferenceSession q = OrtRuntime.get().open(int8, opts)) {
+        String in = f.inputNames().get(0);
+        Map<String, Tensor> feed = Map.of(in, x.withName(in));
+        time(f, feed, runs);
+        time(q, feed, runs);
+        double[] fm = new double[rounds];
+        double[] qm = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
+          fm[r] = time(f, feed, runs);
+          qm[r] = time(q, feed, runs);
+        }
+        double fp = median(fm);
+        double qp = median(qm);
+        System.out.printf(Locale.ROOT, "%-8d %-12.3f %-12.3f %.2fx%n", t, fp, qp, fp / qp);
+      }
+    }
+  }
+
+  /** Returns milliseconds per inference over {@code runs} runs. */
+  private static double time(InferenceSession s, Map<String, Tensor> feed, int runs) throws Exception {
+    long t0 = System.nanoTime();
+    for (int i = 0; i < runs; i++) {
+      s.run(feed);
+    }
+    return (System.nanoTime() - t0) / 1e6 / runs;
+  }
+
+  private static double median(double[] v) {
+    double[] s = v.clone();
+    Arrays.sort(s);
+    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  }
+}

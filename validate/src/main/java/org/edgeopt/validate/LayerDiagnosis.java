@@ -1,0 +1,69 @@
+package org.edgeopt.validate;
+
+import java.util.List;
+
+/**
+ * Where the candidate's error comes from, layer by layer: each reduced-precision layer of the
+ * candidate compared with the matching FP32 tensor of the reference, ranked by the error the
+ * layer adds on its own, with the layer to exclude from quantization first.
+ *
+ * <p>Two SQNR figures per layer tell accumulation from cause. {@code sqnrDb} is measured in the
+ * whole candidate, so it carries the error of every layer before it. {@code addedSqnrDb} is the
+ * layer on its own: its quantized version (input quantization, weight quantization, the operator)
+ * fed with the reference's FP32 inputs; where that cannot be built it is estimated from how much
+ * the SQNR falls across the layer ({@code addedBy} says which). The lower the added SQNR, the more
+ * error the layer brings.
+ *
+ * @param status {@code ran} or {@code skipped}
+ * @param reason why it was skipped, or how layers were matched when it ran
+ * @param samples holdout samples used
+ * @param layers every matched layer, most damaging first
+ * @param excludeFirst the node to exclude from quantization first, or {@code null} when none stands out
+ * @param advice one sentence for the user
+ */
+public record LayerDiagnosis(String status, String reason, int samples, List<LayerError> layers, String excludeFirst,
+    String advice) {
+
+  /** The status of a diagnosis that ran. */
+  public static final String RAN = "ran";
+  /** The status of a diagnosis that could not or need not run. */
+  public static final String SKIPPED = "skipped";
+
+  /** Copies the list. */
+  public LayerDiagnosis {
+    layers = List.copyOf(layers);
+  }
+
+  /** Returns a diagnosis that did not run, saying why. */
+  public static LayerDiagnosis skipped(String reason) {
+    return new LayerDiagnosis(SKIPPED, reason, 0, List.of(), null, "per-layer diagnosis did not run: " + reason);
+  }
+
+  /** Returns whether the diagnosis ran. */
+  public boolean ran() {
+    return RAN.equals(status);
+  }
+
+  /**
+   * One candidate layer compared with the reference.
+   *
+   * @param rank 1 for the layer adding the most error
+   * @param node the candidate node's name (what {@code --exclude} takes)
+   * @param opType the operator
+   * @param referenceTensor the FP32 reference tensor it is compared with
+   * @param candidateTensor the candidate tensor compared
+   * @param matchedBy how the layer was matched: {@code node name}, {@code output name} or {@code op order}
+   * @param reducedPrecision whether the layer reads quantized (or cast) inputs or weights
+   * @param sqnrDb SQNR of the layer's output in the whole candidate, dB (accumulated error)
+   * @param inputSqnrDb the lowest SQNR among the layer's activation inputs in the whole candidate, dB
+   * @param addedSqnrDb SQNR of the layer on its own, dB (the error it adds; lower is worse)
+   * @param addedBy {@code isolated} when measured on the layer fed FP32 inputs, {@code estimated} when
+   *     derived from {@code sqnrDb} and {@code inputSqnrDb}
+   * @param cosine cosine similarity of the output in the whole candidate
+   * @param maxAbsError the largest absolute difference in the whole candidate
+   * @param elements values compared
+   */
+  public record LayerError(int rank, String node, String opType, String referenceTensor, String candidateTensor,
+      String matchedBy, boolean reducedPrecision, double sqnrDb, double inputSqnrDb, double addedSqnrDb, String addedBy,
+      double cosine, double maxAbsError, long elements) {}
+}

@@ -1,0 +1,64 @@
+package org.edgeopt.validate;
+
+import java.util.Map;
+import org.edgeopt.core.EdgeoptException;
+import org.edgeopt.core.graph.DataType;
+import org.edgeopt.core.graph.Tensor;
+import org.edgeopt.core.graph.TensorType;
+import org.edgeopt.core.runtime.InferenceSession;
+
+/** Turns holdout batches into what each session takes: its input name, element type and batch size. */
+final class ModelFeeds {
+  private ModelFeeds() {}
+
+  /** Returns the declared type of a session's first input, or {@code null} when the runtime does not say. */
+  static TensorType inputType(InferenceSession s) {
+    return s.inputTypes().get(s.inputNames().get(0));
+  }
+
+  /** Returns the fixed batch dimension of a session's first input, or 0 when it is dynamic or unknown. */
+  static int fixedBatch(InferenceSession s) {
+    TensorType t = inputType(s);
+    if (t == null || t.shape() == null || t.shape().rank() == 0) {
+      return 0;
+    }
+    long n = t.shape().size(0);
+    return n > 0 ? (int) n : 0;
+  }
+
+  /**
+   * Returns the batch size both sessions accept: the fixed batch dimension of either (mnist-7 takes
+   * exactly one image), else {@code wanted}.
+   *
+   * @throws EdgeoptException if the two fix different batch sizes
+   */
+  static int batchSize(int wanted, InferenceSession reference, InferenceSession candidate, String referenceWhere,
+      String candidateWhere) throws EdgeoptException {
+    int r = fixedBatch(reference);
+    int c = fixedBatch(candidate);
+    if (r > 0 && c > 0 && r != c) {
+      throw EdgeoptException.invalid(candidateWhere + ": input batch dimension is fixed at " + c + " but the reference "
+          + referenceWhere + " fixes it at " + r + ": expected the same batch size");
+    }
+    return r > 0 ? r : c > 0 ? c : Math.max(1, wanted);
+  }
+
+  /** Returns the batch's input renamed for the session and converted to the element type it declares. */
+  static Map<String, Tensor> feed(InferenceSession s, Tensor input) {
+    String name = s.inputNames().get(0);
+    TensorType t = inputType(s);
+    if (t != null && t.dataType() == DataType.FLOAT16 && input.dataType() == DataType.FLOAT) {
+      return Map.of(name, Tensor.ofFloat16(name, input.dims(), input.toFloats()));
+    }
+    return Map.of(name, input.withName(name));
+  }
+
+  /** Returns a type as reports show it, e.g. {@code float[-1, 1, 28, 28]}, or {@code unknown}. */
+  static String describe(TensorType t) {
+    if (t == null) {
+      return "unknown";
+    }
+    String dims = t.shape() == null ? "" : java.util.Arrays.toString(t.shape().sizes());
+    return t.dataType().name().toLowerCase(java.util.Locale.ROOT) + dims;
+  }
+}

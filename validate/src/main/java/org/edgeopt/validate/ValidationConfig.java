@@ -1,0 +1,166 @@
+package org.edgeopt.validate;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Everything one validation run needs: the two models, the holdout data and how to read it, the
+ * gate's thresholds and how much work to spend on latency and per-layer diagnosis.
+ *
+ * <p>Start from {@link #of(Path, Path, Path)} and change what differs with the {@code with...}
+ * methods; the record is immutable and is written into the report's provenance as it is.
+ *
+ * @param reference the FP32 reference model ({@code .onnx} or TorchScript {@code .pt})
+ * @param candidate the optimized model ({@code .onnx}, {@code .pt}, or {@code .tflite} when the
+ *     TFLite target is on the class path)
+ * @param holdout the labelled holdout data (IDX folder or file, CSV, {@code .npy}, image folder)
+ * @param preprocess the preprocessing spec, e.g. {@code scale=0.00392156862745098,mean=0.2860,std=0.3530};
+ *     empty for raw values
+ * @param classNames the class names, indexed by label; empty when not known
+ * @param labelColumn the label column of a CSV holdout, or {@code null} for {@code label}
+ * @param task whether outputs are class scores, or values compared element by element
+ * @param thresholds the gate
+ * @param batchSize the batch size of the accuracy pass (a model's fixed batch dimension wins)
+ * @param threads intra-op threads of every session, fixed so latency figures are comparable
+ * @param latencyRuns timed batch-1 runs per model; 0 skips latency
+ * @param warmupRuns untimed runs before timing starts
+ * @param diagnosisBatches holdout batches for the per-layer diagnosis; 0 skips it
+ * @param limit the largest number of holdout samples to use
+ */
+public record ValidationConfig(
+    Path reference,
+    Path candidate,
+    Path holdout,
+    String preprocess,
+    List<String> classNames,
+    String labelColumn,
+    Task task,
+    Thresholds thresholds,
+    int batchSize,
+    int threads,
+    int latencyRuns,
+    int warmupRuns,
+    int diagnosisBatches,
+    int limit) {
+
+  /** What the model's first output holds. */
+  public enum Task {
+    /** Class scores when the output has two or more values per sample and the data has labels. */
+    AUTO,
+    /** Class scores (logits or probabilities), compared by accuracy, agreement and confidence. */
+    CLASSIFICATION,
+    /** Anything else (a regression value, a detector head), compared element by element. */
+    REGRESSION
+  }
+
+  /** The default batch size of the accuracy pass. */
+  public static final int DEFAULT_BATCH_SIZE = 32;
+  /** The default number of timed latency runs per model. */
+  public static final int DEFAULT_LATENCY_RUNS = 100;
+  /** The default number of warm-up runs. */
+  public static final int DEFAULT_WARMUP_RUNS = 10;
+  /** The default number of holdout batches for the per-layer diagnosis. */
+  public static final int DEFAULT_DIAGNOSIS_BATCHES = 4;
+
+  /**
+   * Checks the paths and counts.
+   *
+   * @throws NullPointerException if a path or the thresholds are missing
+   * @throws IllegalArgumentException if a count is out of range
+   */
+  public ValidationConfig {
+    Objects.requireNonNull(reference, "reference");
+    Objects.requireNonNull(candidate, "candidate");
+    Objects.requireNonNull(holdout, "holdout");
+    preprocess = preprocess == null ? "" : preprocess;
+    classNames = classNames == null ? List.of() : List.copyOf(classNames);
+    task = task == null ? Task.AUTO : task;
+    Objects.requireNonNull(thresholds, "thresholds");
+    positive("batch size", batchSize);
+    if (threads < 0) {
+      throw new IllegalArgumentException("threads must be >= 0 (0 = the runtime's choice), was " + threads);
+    }
+    if (latencyRuns < 0 || warmupRuns < 0 || diagnosisBatches < 0) {
+      throw new IllegalArgumentException("latency runs, warm-up runs and diagnosis batches must be >= 0, were "
+          + latencyRuns + ", " + warmupRuns + ", " + diagnosisBatches);
+    }
+    positive("limit", limit);
+  }
+
+  private static void positive(String what, int v) {
+    if (v <= 0) {
+      throw new IllegalArgumentException(what + " must be > 0, was " + v);
+    }
+  }
+
+  /**
+   * Returns a configuration with the defaults: raw input values, the default gate, batches of
+   * {@value #DEFAULT_BATCH_SIZE}, one thread, {@value #DEFAULT_LATENCY_RUNS} latency runs after
+   * {@value #DEFAULT_WARMUP_RUNS} warm-ups and {@value #DEFAULT_DIAGNOSIS_BATCHES} diagnosis batches.
+   */
+  public static ValidationConfig of(Path reference, Path candidate, Path holdout) {
+    return new ValidationConfig(reference, candidate, holdout, "", List.of(), null, Task.AUTO, Thresholds.defaults(),
+        DEFAULT_BATCH_SIZE, 1, DEFAULT_LATENCY_RUNS, DEFAULT_WARMUP_RUNS, DEFAULT_DIAGNOSIS_BATCHES, Integer.MAX_VALUE);
+  }
+
+  /** Returns a copy with another preprocessing spec. */
+  public ValidationConfig withPreprocess(String spec) {
+    return new ValidationConfig(reference, candidate, holdout, spec, classNames, labelColumn, task, thresholds,
+        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, limit);
+  }
+
+  /** Returns a copy with other class names. */
+  public ValidationConfig withClassNames(List<String> names) {
+    return new ValidationConfig(reference, candidate, holdout, preprocess, names, labelColumn, task, thresholds,
+        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, limit);
+  }
+
+  /** Returns a copy with another CSV label column. */
+  public ValidationConfig withLabelColumn(String column) {
+    return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, column, task, thresholds,
+        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, limit);
+  }
+
+  /** Returns a copy with another task. */
+  public ValidationConfig withTask(Task newTask) {
+    return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, labelColumn, newTask, thresholds,
+        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, limit);
+  }
+
+  /** Returns a copy with other thresholds. */
+  public ValidationConfig withThresholds(Thresholds t) {
+    return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, labelColumn, task, t,
+        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, limit);
+  }
+
+  /** Returns a copy with another accuracy-pass batch size. */
+  public ValidationConfig withBatchSize(int n) {
+    return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, labelColumn, task, thresholds,
+        n, threads, latencyRuns, warmupRuns, diagnosisBatches, limit);
+  }
+
+  /** Returns a copy with another thread count. */
+  public ValidationConfig withThreads(int n) {
+    return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, labelColumn, task, thresholds,
+        batchSize, n, latencyRuns, warmupRuns, diagnosisBatches, limit);
+  }
+
+  /** Returns a copy with other latency settings. */
+  public ValidationConfig withLatency(int runs, int warmups) {
+    return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, labelColumn, task, thresholds,
+        batchSize, threads, runs, warmups, diagnosisBatches, limit);
+  }
+
+  /** Returns a copy with another number of diagnosis batches. */
+  public ValidationConfig withDiagnosisBatches(int n) {
+    return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, labelColumn, task, thresholds,
+        batchSize, threads, latencyRuns, warmupRuns, n, limit);
+  }
+
+  /** Returns a copy that uses at most {@code n} holdout samples. */
+  public ValidationConfig withLimit(int n) {
+    return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, labelColumn, task, thresholds,
+        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, n);
+  }
+}

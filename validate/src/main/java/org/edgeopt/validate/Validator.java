@@ -1,0 +1,245 @@
+package org.edgeopt.validate;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.edgeopt.core.EdgeoptException;
+import org.edgeopt.core.Version;
+import org.edgeopt.core.data.Batch;
+import org.edgeopt.core.data.DataException;
+import org.edgeopt.core.data.Dataset;
+import org.edgeopt.core.data.Datasets;
+import org.edgeopt.core.data.Preprocessing;
+import org.edgeopt.core.graph.Tensor;
+import org.edgeopt.core.graph.TensorType;
+import org.edgeopt.core.io.Hashes;
+import org.edgeopt.core.runtime.InferenceRuntime;
+import org.edgeopt.core.runtime.InferenceSession;
+import org.edgeopt.core.runtime.Runtimes;
+import org.edgeopt.core.runtime.SessionOptions;
+
+/**
+ * Validates a candidate model against its FP32 reference on a holdout set and returns the
+ * {@link ValidationReport} with the gate's verdict.
+ *
+ * <p>The holdout is streamed one batch at a time through both models (ONNX Runtime for
+ * {@code .onnx}, PyTorch for TorchScript, a plug-in runtime for {@code .tflite}). Then the
+ * per-layer diagnosis runs on a few batches, and both models are timed at batch 1. Anything that
+ * stops the comparison (a missing or broken model, an empty holdout, an input shape or a label
+ * the models cannot take) is an {@link EdgeoptException} with exit code 3, never a report.
+ */
+public final class Validator {
+  private Validator() {}
+
+  /** Validates without reporting progress. */
+  public static ValidationReport validate(ValidationConfig config) throws EdgeoptException {
+    return validate(config, ProgressListener.silent());
+  }
+
+  /**
+   * Validates, reporting progress of each long step.
+   *
+   * @throws EdgeoptException (exit code 3) when the validation cannot run
+   */
+  public static ValidationReport validate(ValidationConfig config, ProgressListener progress) throws EdgeoptException {
+    try {
+      return run(config, progress);
+    } catch (DataException e) {
+      throw EdgeoptException.invalid(e.getMessage(), e);
+    }
+  }
+
+  private static ValidationReport run(ValidationConfig config, ProgressListener progress) throws EdgeoptException {
+    long started = System.nanoTime();
+    requireFile(config.reference(), "reference model");
+    requireFile(config.candidate(), "candidate model");
+    if (!Files.exists(config.holdout())) {
+      throw EdgeoptException.invalid(config.holdout() + ": holdout data not found");
+    }
+    if (config.thresholds().maxP95LatencyMs() != null && config.latencyRuns() == 0) {
+      throw EdgeoptException.invalid("max p95 latency " + config.thresholds().maxP95LatencyMs()
+          + " ms needs latency runs, but 0 were asked for: expected at least 1");
+    }
+    Preprocessing pre = Preprocessing.parse(config.preprocess());
+    Dataset data = Datasets.open(config.holdout(), pre, config.classNames().isEmpty() ? null : config.classNames(),
+        config.labelColumn());
+    int total = Math.min(data.size(), config.limit());
+    if (total <= 0) {
+      throw EdgeoptException.invalid(config.holdout() + ": the holdout has no samples: expected at least one");
+    }
+    SessionOptions options = SessionOptions.defaults().withThreads(config.threads());
+    InferenceRuntime refRuntime = Runtimes.forModel(config.reference(), List.of("input"));
+    InferenceRuntime candRuntime = Runtimes.forModel(config.candidate(), List.of("input"));
+    try (InferenceSession ref = refRuntime.open(config.reference(), options);
+        InferenceSession cand = candRuntime.open(config.candidate(), options)) {
+      checkInput(ref, data, config.reference(), config.holdout());
+      checkInput(cand, data, config.candidate(), config.holdout());
+      int batch = ModelFeeds.batchSize(config.batchSize(), ref, cand, config.reference().toString(),
+          config.candidate().toString());
+
+      DriftAccumulator drift = accuracyPass(config, data, ref, cand, batch, total, progress);
+      boolean classification = drift.classification() != null;
+      LayerDiagnosis diagnosis = LayerDiagnoser.diagnose(config.reference(), config.candidate(), data, config.batchSize(),
+          config.diagnosisBatches(), config.threads(), progress);
+
+      ValidationReport.Latency latency = null;
+      ValidationReport.PipelineBreakdown pipeline = null;
+      if (config.latencyRuns() > 0) {
+        int one = Math.max(1, ModelFeeds.fixedBatch(ref) > 0 ? ModelFeeds.fixedBatch(ref) : ModelFeeds.fixedBatch(cand));
+        Iterator<Batch> first = data.batches(one, one);
+        Tensor sample = first.next().input();
+        latency = LatencyBenchmark.compare(ref, runtimeLabel(refRuntime, config), cand, runtimeLabel(candRuntime, config),
+            sample, config.warmupRuns(), config.latencyRuns(), config.threads(), progress);
+        pipeline = LatencyBenchmark.pipeline(cand, data, one, Math.min(total, config.latencyRuns()), classification);
+      }
+      ValidationReport.Classification cls = drift.classification();
+      ValidationReport.OutputComparison outputs = drift.outputs();
+      ValidationReport.GateResult gate = Gate.evaluate(config.thresholds(), cls, outputs, latency);
+      return new ValidationReport(
+          gate,
+          classification ? "classification" : "regression",
+          modelRun(config.reference(), refRuntime, ref, drift.valuesPerSample()),
+          modelRun(config.candidate(), candRuntime, cand, drift.valuesPerSample()),
+          new ValidationReport.Holdout(config.holdout().toString(), data.describe(), drift.samples(), pre.toSpec(),
+              config.classNames()),
+          cls, outputs, drift.confidence(), diagnosis, latency, pipeline, provenance(config, (System.nanoTime() - started) / 1e9));
+    }
+  }
+
+  private static DriftAccumulator accuracyPass(ValidationConfig config, Dataset data, InferenceSession ref,
+      InferenceSession cand, int batch, int total, ProgressListener progress) throws EdgeoptException {
+    String refOut = ref.outputNames().get(0);
+    String candOut = cand.outputNames().get(0);
+    DriftAccumulator drift = null;
+    progress.start("Holdout", total);
+    try {
+      Iterator<Batch> it = data.batches(batch, total);
+      while (it.hasNext()) {
+        Batch b = it.next();
+        Tensor r = ref.run(ModelFeeds.feed(ref, b.input()), List.of(refOut)).get(refOut);
+        Tensor c = cand.run(ModelFeeds.feed(cand, b.input()), List.of(candOut)).get(candOut);
+        if (drift == null) {
+          drift = new DriftAccumulator(isClassification(config.task(), b, r), config.classNames(),
+              config.thresholds().maxOutputError(), config.holdout().toString());
+        }
+        drift.add(b.labels(), r, c);
+        progress.advance(b.size());
+      }
+    } finally {
+      progress.finish();
+    }
+    if (drift == null || drift.samples() == 0) {
+      throw EdgeoptException.invalid(config.holdout() + ": the holdout yielded no samples: expected at least one");
+    }
+    return drift;
+  }
+
+  private static boolean isClassification(ValidationConfig.Task task, Batch first, Tensor output) {
+    return switch (task) {
+      case CLASSIFICATION -> true;
+      case REGRESSION -> false;
+      case AUTO -> output.elementCount() / Math.max(1, first.size()) >= 2 && Arrays.stream(first.labels()).allMatch(l -> l >= 0);
+    };
+  }
+
+  /** Fails with one clear line when the holdout's samples do not fit the model's declared input. */
+  private static void checkInput(InferenceSession s, Dataset data, Path model, Path holdout) throws EdgeoptException {
+    TensorType t = ModelFeeds.inputType(s);
+    if (t == null || t.shape() == null) {
+      return;
+    }
+    long[] want = t.shape().sizes();
+    long[] sample = data.sampleShape();
+    boolean ok = want.length == sample.length + 1;
+    for (int i = 1; ok && i < want.length; i++) {
+      ok = want[i] < 0 || want[i] == sample[i - 1];
+    }
+    if (!ok) {
+      throw EdgeoptException.invalid(model + ": input '" + s.inputNames().get(0) + "' expects "
+          + ModelFeeds.describe(t) + " but the holdout " + holdout + " gives samples of " + Arrays.toString(sample)
+          + ": expected the sample shape to match the input without its batch dimension (check --preprocess)");
+    }
+  }
+
+  /**
+   * Hashes a holdout folder as a tree; a holdout file together with the label file read beside it
+   * (IDX labels, {@code labels.npy}), since both decide the result.
+   */
+  private static String holdoutHash(Path holdout) throws IOException {
+    if (Files.isDirectory(holdout)) {
+      return Hashes.sha256Tree(holdout);
+    }
+    String name = holdout.getFileName().toString();
+    Path labels = null;
+    if (name.contains("idx3")) {
+      try (var s = Files.list(holdout.toAbsolutePath().getParent())) {
+        labels = s.filter(p -> p.getFileName().toString().contains("idx1")).sorted().findFirst().orElse(null);
+      }
+    } else if (name.endsWith(".npy")) {
+      labels = holdout.resolveSibling("labels.npy");
+    }
+    if (labels == null || !Files.isRegularFile(labels)) {
+      return Hashes.sha256(holdout);
+    }
+    return Hashes.sha256((Hashes.sha256(holdout) + "\n" + Hashes.sha256(labels))
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  private static void requireFile(Path p, String what) throws EdgeoptException {
+    if (!Files.isRegularFile(p)) {
+      throw EdgeoptException.invalid(p + ": " + what + " not found: expected a model file");
+    }
+  }
+
+  private static String runtimeLabel(InferenceRuntime runtime, ValidationConfig config) {
+    String threads = config.threads() == 0 ? "default threads" : config.threads() + (config.threads() == 1 ? " thread" : " threads");
+    return runtime.name() + " (all graph optimizations, " + threads + ")";
+  }
+
+  private static ValidationReport.ModelRun modelRun(Path path, InferenceRuntime runtime, InferenceSession s, int values) {
+    return new ValidationReport.ModelRun(path.toString(), runtime.name(), s.inputNames().get(0),
+        ModelFeeds.describe(ModelFeeds.inputType(s)), s.outputNames().get(0), values);
+  }
+
+  private static ValidationReport.Provenance provenance(ValidationConfig c, double seconds) throws EdgeoptException {
+    Map<String, Object> config = new LinkedHashMap<>();
+    config.put("reference", c.reference().toString());
+    config.put("candidate", c.candidate().toString());
+    config.put("holdout", c.holdout().toString());
+    config.put("preprocess", c.preprocess());
+    config.put("classNames", c.classNames());
+    config.put("labelColumn", c.labelColumn());
+    config.put("task", c.task().name().toLowerCase(Locale.ROOT));
+    Map<String, Object> thresholds = new LinkedHashMap<>();
+    thresholds.put("maxTop1DropPoints", c.thresholds().maxTop1DropPoints());
+    thresholds.put("minAgreementPercent", c.thresholds().minAgreementPercent());
+    thresholds.put("maxP95LatencyMs", c.thresholds().maxP95LatencyMs());
+    thresholds.put("maxOutputError", c.thresholds().maxOutputError());
+    config.put("thresholds", thresholds);
+    config.put("batchSize", c.batchSize());
+    config.put("threads", c.threads());
+    config.put("latencyRuns", c.latencyRuns());
+    config.put("warmupRuns", c.warmupRuns());
+    config.put("diagnosisBatches", c.diagnosisBatches());
+    config.put("limit", c.limit() == Integer.MAX_VALUE ? null : c.limit());
+    try {
+      return new ValidationReport.Provenance(Version.PRODUCER, Version.get(),
+          Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
+          System.getProperty("java.vendor") + " " + System.getProperty("java.version"),
+          System.getProperty("os.name") + " " + System.getProperty("os.arch"),
+          java.util.Collections.unmodifiableMap(config),
+          Hashes.sha256(c.reference()), Hashes.sha256(c.candidate()), holdoutHash(c.holdout()),
+          Math.round(seconds * 1000) / 1000.0);
+    } catch (IOException e) {
+      throw EdgeoptException.invalid("cannot hash the inputs for provenance: " + e.getMessage(), e);
+    }
+  }
+}

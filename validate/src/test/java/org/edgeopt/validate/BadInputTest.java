@@ -1,0 +1,142 @@
+package org.edgeopt.validate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.edgeopt.core.EdgeoptException;
+import org.edgeopt.core.ExitCode;
+import org.edgeopt.core.graph.DataType;
+import org.edgeopt.core.graph.GraphBuilder;
+import org.edgeopt.core.graph.Tensor;
+import org.edgeopt.core.graph.TensorType;
+import org.edgeopt.core.graph.Value;
+import org.edgeopt.core.onnx.OnnxModels;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Validations that cannot run end in one clear line with exit code 3, never in a report. */
+class BadInputTest {
+  @TempDir static Path dir;
+  static Path three;
+  static Path threeShifted;
+  static Path holdout;
+
+  @BeforeAll
+  static void models() throws Exception {
+    three = dir.resolve("three.onnx");
+    threeShifted = dir.resolve("three-shifted.onnx");
+    OnnxModels.write(TestData.identity(3), three);
+    OnnxModels.write(TestData.shifted(new float[] {0, 0, 1}), threeShifted);
+    holdout = TestData.writeCsv(dir.resolve("ok.csv"), ValidatorMetricsTest.X, ValidatorMetricsTest.LABELS);
+  }
+
+  private static EdgeoptException fails(ValidationConfig c) {
+    EdgeoptException e = assertThrows(EdgeoptException.class, () -> Validator.validate(c.withLatency(0, 0)));
+    assertEquals(ExitCode.INVALID_INPUT, e.exitCode(), e.getMessage());
+    assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
+    return e;
+  }
+
+  @Test
+  void holdoutWithClassesTheModelCannotOutput() throws Exception {
+    Path csv = TestData.writeCsv(dir.resolve("five.csv"), ValidatorMetricsTest.X, new int[] {0, 1, 5, 2, 1, 1});
+    EdgeoptException e = fails(ValidationConfig.of(three, threeShifted, csv));
+    assertEquals(csv + ": sample 2 has label 5, which is not a class the model can output (expected 0..2 for its 3 classes)",
+        e.getMessage());
+  }
+
+  @Test
+  void classNamesThatDoNotFitTheOutput() {
+    EdgeoptException e = fails(ValidationConfig.of(three, threeShifted, holdout).withClassNames(List.of("a", "b")));
+    assertTrue(e.getMessage().contains("2 class names were given but the model outputs 3 classes"), e.getMessage());
+  }
+
+  @Test
+  void mismatchedInputShape() throws Exception {
+    float[][] four = {{1, 2, 3, 4}, {4, 3, 2, 1}};
+    Path csv = TestData.writeCsv(dir.resolve("four.csv"), four, new int[] {0, 1});
+    EdgeoptException e = fails(ValidationConfig.of(three, threeShifted, csv));
+    assertEquals(three + ": input 'x' expects float[-1, 3] but the holdout " + csv + " gives samples of [4]: expected the "
+        + "sample shape to match the input without its batch dimension (check --preprocess)", e.getMessage());
+  }
+
+  @Test
+  void referenceAndCandidateOutputsDiffer() throws Exception {
+    Path identity4 = dir.resolve("identity4.onnx");
+    OnnxModels.write(TestData.identity(4), identity4);
+    // The candidate maps the same four features to two outputs.
+    GraphBuilder b = new GraphBuilder("two_outputs", 13);
+    b.addInput(new Value("x", TensorType.of(DataType.FLOAT, -1, 4)));
+    b.addInitializer(Tensor.ofFloats("w", new long[] {4, 2}, new float[8]));
+    b.add("MatMul", "mm", List.of("x", "w"), List.of("y"));
+    b.addOutput(new Value("y", TensorType.of(DataType.FLOAT, -1, 2)));
+    Path twoOut = dir.resolve("two-out.onnx");
+    OnnxModels.write(b.build(), twoOut);
+    Path csv = TestData.writeCsv(dir.resolve("four-features.csv"), new float[][] {{1, 2, 3, 4}}, new int[] {0});
+    EdgeoptException e = fails(ValidationConfig.of(identity4, twoOut, csv));
+    assertEquals("the candidate's output has 2 values for a batch of 1 samples, the reference's 4: expected the same "
+        + "number per sample", e.getMessage());
+  }
+
+  @Test
+  void emptyFolder() throws Exception {
+    Path empty = Files.createDirectories(dir.resolve("empty"));
+    EdgeoptException e = fails(ValidationConfig.of(three, threeShifted, empty));
+    assertTrue(e.getMessage().startsWith(empty + ": the data folder is empty"), e.getMessage());
+  }
+
+  @Test
+  void missingOrBrokenModels() throws Exception {
+    Path missing = dir.resolve("missing.onnx");
+    assertEquals(missing + ": candidate model not found: expected a model file",
+        fails(ValidationConfig.of(three, missing, holdout)).getMessage());
+    Path broken = dir.resolve("broken.onnx");
+    Files.writeString(broken, "not a model");
+    EdgeoptException e = fails(ValidationConfig.of(three, broken, holdout));
+    assertTrue(e.getMessage().startsWith(broken + ": ONNX Runtime cannot load the model"), e.getMessage());
+    Path unknown = dir.resolve("model.bin");
+    Files.writeString(unknown, "?");
+    assertTrue(fails(ValidationConfig.of(three, unknown, holdout)).getMessage().contains("no runtime for this kind of file"));
+  }
+
+  @Test
+  void missingHoldoutAndBadPreprocessing() {
+    Path nowhere = dir.resolve("nowhere");
+    assertEquals(nowhere + ": holdout data not found", fails(ValidationConfig.of(three, threeShifted, nowhere)).getMessage());
+    assertTrue(fails(ValidationConfig.of(three, threeShifted, holdout).withPreprocess("scale=abc")).getMessage()
+        .contains("'scale' expects a number, found 'abc'"));
+  }
+
+  @Test
+  void thresholdsThatCannotBeChecked() {
+    EdgeoptException latency = assertThrows(EdgeoptException.class, () -> Validator.validate(
+        ValidationConfig.of(three, threeShifted, holdout).withThresholds(Thresholds.none().withMaxP95LatencyMs(5.0))
+            .withLatency(0, 0)));
+    assertTrue(latency.getMessage().contains("needs latency runs, but 0 were asked for"), latency.getMessage());
+    EdgeoptException regression = fails(ValidationConfig.of(three, threeShifted, holdout)
+        .withTask(ValidationConfig.Task.REGRESSION).withThresholds(Thresholds.defaults()));
+    assertTrue(regression.getMessage().startsWith("no threshold applies to a regression output"), regression.getMessage());
+  }
+
+  @Test
+  void regressionOutputsAreGatedByTheirTolerance() throws Exception {
+    // The candidate adds 1 to one of three outputs: max |error| is exactly 1.
+    ValidationConfig c = ValidationConfig.of(three, threeShifted, holdout).withTask(ValidationConfig.Task.REGRESSION)
+        .withLatency(0, 0);
+    ValidationReport pass = Validator.validate(c.withThresholds(Thresholds.none().withMaxOutputError(1.0)));
+    assertTrue(pass.passed(), pass.gate().toString());
+    assertEquals("regression", pass.task());
+    assertEquals(null, pass.classification());
+    assertEquals(0, pass.outputs().elementsOverTolerance());
+    ValidationReport fail = Validator.validate(c.withThresholds(Thresholds.none().withMaxOutputError(0.5)));
+    assertFalse(fail.passed());
+    assertEquals(6, fail.outputs().elementsOverTolerance(), "one value per sample is off by 1 > 0.5");
+    assertEquals(List.of("max output error 1 > max 0.5"), fail.gate().reasons());
+  }
+}
