@@ -2,8 +2,10 @@ package org.edgeopt.calibrate;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.stream.IntStream;
 import org.edgeopt.core.quant.TensorRange;
 
 /**
@@ -50,11 +52,20 @@ public record CalibrationStatistics(Map<String, TensorStatistics> tensors, long 
     return new CalibrationStatistics(m, samples + other.samples);
   }
 
-  /** Returns the range of every tensor as the calibrator chooses it, in graph order. */
+  /**
+   * Returns the range of every tensor as the calibrator chooses it, in graph order. Tensors are
+   * done in parallel (the entropy search costs tens of milliseconds each); each range depends on
+   * its own statistics only, so the result does not depend on scheduling.
+   */
   public Map<String, TensorRange> ranges(Calibrator calibrator) {
     Objects.requireNonNull(calibrator, "calibrator");
+    List<String> names = List.copyOf(tensors.keySet());
+    TensorRange[] r = new TensorRange[names.size()];
+    IntStream.range(0, r.length).parallel().forEach(i -> r[i] = calibrator.range(tensors.get(names.get(i))));
     Map<String, TensorRange> m = new LinkedHashMap<>();
-    tensors.forEach((k, v) -> m.put(k, calibrator.range(v)));
+    for (int i = 0; i < r.length; i++) {
+      m.put(names.get(i), r[i]);
+    }
     return m;
   }
 }

@@ -16,6 +16,10 @@ import org.edgeopt.core.quant.TensorRange;
  * is the upper edge of bin {@code i-1}, {@code i * binWidth}; the range is {@code [-t, t]} clipped
  * to the values seen, so a ReLU output keeps 0 as its lower end.
  *
+ * <p>Bin 0 (|x| below one bin width) is given the count of bin 1 before the search, as NVIDIA's
+ * pytorch-quantization does: the exact zeros of a ReLU output are half of its values, and that
+ * spike, smeared over a level by Q, would push every threshold down.
+ *
  * <p>One departure from TensorRT: candidates start no lower than the bin holding the median of
  * |x|. KL(P||Q) measures how well the kept shape survives quantization, not how far clipped values
  * move; for a tensor far from zero (a global average pool after ReLU) a threshold below all its
@@ -38,6 +42,8 @@ public final class EntropyCalibrator implements Calibrator {
       return Calibrator.empty(s, method());
     }
     long[] abs = s.absHistogram();
+    int median = medianBin(abs, s.count());
+    abs[0] = abs[1];
     int last = abs.length;
     while (last > 0 && abs[last - 1] == 0) {
       last--;
@@ -46,19 +52,28 @@ public final class EntropyCalibrator implements Calibrator {
       // Every value fits in the first LEVELS bins: one bin per level, nothing to clip.
       return Calibrator.clipped(s, Math.max(last, 1) * s.binWidth(), method());
     }
-    double[] p = new double[last];
-    double[] q = new double[last];
     double[] levelSum = new double[LEVELS];
     int[] levelNonZero = new int[LEVELS];
     double bestKl = Double.POSITIVE_INFINITY;
     int best = last;
-    int first = Math.max(LEVELS, medianBin(abs, s.count()) + 1);
+    int first = Math.max(LEVELS, median + 1);
+    long total = 0;
+    for (long c : abs) {
+      total += c;
+    }
     long beyond = 0;
     for (int j = first; j < last; j++) {
       beyond += abs[j];
     }
+    int nonZeroBelow = 0;
+    for (int j = 0; j < first; j++) {
+      nonZeroBelow += abs[j] != 0 ? 1 : 0;
+    }
     for (int i = first; i <= last; i++) {
-      double kl = divergence(abs, i, beyond, p, q, levelSum, levelNonZero);
+      if (abs[i - 1] != 0 && i > first) {
+        nonZeroBelow++;
+      }
+      double kl = divergence(abs, i, beyond, total, nonZeroBelow, levelSum, levelNonZero);
       if (kl < bestKl) {
         bestKl = kl;
         best = i;
@@ -83,73 +98,55 @@ public final class EntropyCalibrator implements Calibrator {
     return abs.length - 1;
   }
 
-  /** Returns KL(P||Q) for the candidate keeping bins {@code [0, i)}; {@code beyond} counts the rest. */
-  private static double divergence(long[] abs, int i, long beyond, double[] p, double[] q, double[] levelSum,
+  /**
+   * Returns KL(P||Q) for the candidate keeping bins {@code [0, i)}. P's bins are {@code abs[j]}
+   * with the {@code beyond} outliers added to bin {@code i-1}, over {@code total}; Q's are non-zero
+   * exactly where {@code abs[j]} is, so both smoothed distributions are written down directly:
+   * each empty bin holds EPSILON, each other bin its share less {@code EPSILON * zeros / nonZeros}.
+   * Bins empty in both contribute {@code EPSILON * log(1) = 0} and are skipped.
+   */
+  private static double divergence(long[] abs, int i, long beyond, long total, int nonZero, double[] levelSum,
       int[] levelNonZero) {
-    for (int j = 0; j < i; j++) {
-      p[j] = abs[j];
-    }
-    p[i - 1] += beyond;
-    java.util.Arrays.fill(levelSum, 0);
-    java.util.Arrays.fill(levelNonZero, 0);
-    for (int j = 0; j < i; j++) {
-      int level = (int) ((long) j * LEVELS / i);
-      levelSum[level] += abs[j];
-      if (abs[j] != 0) {
-        levelNonZero[level]++;
-      }
-    }
-    for (int j = 0; j < i; j++) {
-      int level = (int) ((long) j * LEVELS / i);
-      q[j] = abs[j] == 0 ? 0 : levelSum[level] / levelNonZero[level];
-    }
-    if (!smooth(p, i) || !smooth(q, i)) {
+    if (nonZero == 0) {
       return Double.POSITIVE_INFINITY;
     }
-    double sumP = 0;
-    double sumQ = 0;
+    java.util.Arrays.fill(levelSum, 0);
+    java.util.Arrays.fill(levelNonZero, 0);
+    long inside = 0;
     for (int j = 0; j < i; j++) {
-      sumP += p[j];
-      sumQ += q[j];
+      long c = abs[j];
+      if (c != 0) {
+        int level = (int) ((long) j * LEVELS / i);
+        levelSum[level] += c;
+        levelNonZero[level]++;
+        inside += c;
+      }
     }
+    boolean outlierBinOnlyInP = abs[i - 1] == 0 && beyond > 0;
+    int nonZeroP = nonZero + (outlierBinOnlyInP ? 1 : 0);
+    double takeP = EPSILON * (i - nonZeroP) / nonZeroP;
+    double takeQ = EPSILON * (i - nonZero) / nonZero;
     double kl = 0;
     for (int j = 0; j < i; j++) {
-      double pj = p[j] / sumP;
-      kl += pj * Math.log(pj / (q[j] / sumQ));
+      long c = abs[j];
+      double pj;
+      double qj;
+      if (c != 0) {
+        int level = (int) ((long) j * LEVELS / i);
+        pj = (j == i - 1 ? c + beyond : c) / (double) total - takeP;
+        qj = levelSum[level] / levelNonZero[level] / inside - takeQ;
+      } else if (j == i - 1 && outlierBinOnlyInP) {
+        pj = beyond / (double) total - takeP;
+        qj = EPSILON;
+      } else {
+        continue;
+      }
+      if (pj <= 0 || qj <= 0) {
+        // Too little mass to give EPSILON to every empty bin: MXNet rejects such a candidate too.
+        return Double.POSITIVE_INFINITY;
+      }
+      kl += pj * Math.log(pj / qj);
     }
     return kl;
-  }
-
-  /**
-   * Normalizes the first {@code n} entries to sum 1 and gives empty bins {@link #EPSILON}, taken
-   * proportionally from the others; returns false when there is nothing to take it from.
-   */
-  private static boolean smooth(double[] d, int n) {
-    double sum = 0;
-    int zeros = 0;
-    for (int j = 0; j < n; j++) {
-      sum += d[j];
-      if (d[j] == 0) {
-        zeros++;
-      }
-    }
-    int nonZeros = n - zeros;
-    if (nonZeros == 0 || sum <= 0) {
-      return false;
-    }
-    double take = EPSILON * zeros / nonZeros;
-    for (int j = 0; j < n; j++) {
-      double v = d[j] / sum;
-      if (v == 0) {
-        d[j] = EPSILON;
-      } else {
-        v -= take;
-        if (v <= 0) {
-          return false;
-        }
-        d[j] = v;
-      }
-    }
-    return true;
   }
 }

@@ -6,8 +6,10 @@ import org.edgeopt.core.quant.TensorRange;
  * Chooses the threshold on |x| that minimises the expected squared quantization error, clipping
  * and rounding together.
  *
- * <p>Candidates are the histogram's bin edges {@code k * binWidth}, {@code k = 1 .. BINS/2}. For
- * each, every non-empty bin's centre is quantized and dequantized as the quantizer will do it
+ * <p>Candidates are the histogram's bin edges {@code k * binWidth} up to one past the largest
+ * |x|, searched every {@value #COARSE} edges and then edge by edge around the best (the error is a
+ * smooth function of the threshold, a sum over thousands of bins). For each candidate, every
+ * non-empty bin's centre is quantized and dequantized as the quantizer will do it
  * (symmetric: scale {@code t/127}, zero point 0, codes in [-127, 127]; asymmetric: the range
  * {@code [max(min, -t), min(max, t)]} widened to include 0 over 256 codes, round half to even) and
  * the squared error weighted by the bin's count is summed: the method of NVIDIA's
@@ -15,6 +17,8 @@ import org.edgeopt.core.quant.TensorRange;
  * ties.
  */
 public final class MseCalibrator implements Calibrator {
+  /** The stride of the coarse search, in bins. */
+  static final int COARSE = 8;
   private final boolean symmetric;
 
   /** Creates the calibrator for symmetric (zero point 0) or asymmetric activations. */
@@ -42,30 +46,39 @@ public final class MseCalibrator implements Calibrator {
     }
     double[] centre = new double[n];
     double[] weight = new double[n];
-    int k = 0;
+    int filled = 0;
     double absMax = Math.max(Math.abs(s.min()), Math.abs(s.max()));
     for (int i = 0; i < h.length; i++) {
       if (h[i] != 0) {
         // Clamp the centre into the observed range: the extreme bins are only partly occupied.
-        centre[k] = Math.max(s.min(), Math.min(s.max(), -limit + (i + 0.5) * w));
-        weight[k++] = h[i];
+        centre[filled] = Math.max(s.min(), Math.min(s.max(), -limit + (i + 0.5) * w));
+        weight[filled++] = h[i];
       }
     }
-    int candidates = h.length / 2;
+    int lastCandidate = (int) Math.min(h.length / 2, Math.ceil(absMax / w) + 1);
     double bestError = Double.POSITIVE_INFINITY;
-    double best = absMax;
-    for (int c = 1; c <= candidates; c++) {
-      double t = c * w;
-      if (t > absMax + w) {
-        break;
-      }
-      double err = symmetric ? symmetricError(centre, weight, t) : asymmetricError(centre, weight, t, s);
+    int best = lastCandidate;
+    for (int c = COARSE; c <= lastCandidate + COARSE - 1; c += COARSE) {
+      int k = Math.min(c, lastCandidate);
+      double err = error(centre, weight, k * w, s);
       if (err < bestError) {
         bestError = err;
-        best = t;
+        best = k;
       }
     }
-    return Calibrator.clipped(s, best, method());
+    int around = best;
+    for (int k = Math.max(1, around - COARSE + 1); k <= Math.min(lastCandidate, around + COARSE - 1); k++) {
+      double err = error(centre, weight, k * w, s);
+      if (err < bestError || (err == bestError && k < best)) {
+        bestError = err;
+        best = k;
+      }
+    }
+    return Calibrator.clipped(s, best * w, method());
+  }
+
+  private double error(double[] centre, double[] weight, double t, TensorStatistics s) {
+    return symmetric ? symmetricError(centre, weight, t) : asymmetricError(centre, weight, t, s);
   }
 
   private static double symmetricError(double[] centre, double[] weight, double t) {

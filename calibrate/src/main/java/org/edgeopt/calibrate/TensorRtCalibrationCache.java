@@ -20,7 +20,7 @@ import org.edgeopt.core.quant.TensorRange;
  *
  * <p>The first line is {@code TRT-<version>-EntropyCalibration2}; then one line per tensor,
  * {@code <name>: <scale>}, the scale being {@code absMax / 127} written as the eight hex digits
- * of its float32 bits, most significant first ({@code 3c010a14} is 1/127, the scale of a range
+ * of its float32 bits, most significant first ({@code 3c010204} is 1/127, the scale of a range
  * [-1, 1]). The version number is TensorRT's {@code NV_TENSORRT_VERSION}: major*10000 + minor*100
  * + patch from TensorRT 10 on ({@code 100600} for 10.6.0), major*1000 + minor*100 + patch before
  * ({@code 8601} for 8.6.1).

@@ -56,39 +56,155 @@ public final class TensorStatistics {
   /**
    * Adds the first {@code n} values of a batch that holds {@code batchSamples} samples.
    *
-   * @return false, leaving these statistics unchanged, when a value is NaN or infinite
+   * @return false when a value is NaN or infinite; the statistics are then unusable, as the run
+   *     that fed them is abandoned
    */
   public boolean add(float[] values, int n, long batchSamples) {
-    float lo = Float.POSITIVE_INFINITY;
-    float hi = Float.NEGATIVE_INFINITY;
-    boolean nan = false;
-    for (int i = 0; i < n; i++) {
-      float x = values[i];
-      if (x < lo) {
-        lo = x;
-      }
-      if (x > hi) {
-        hi = x;
-      }
-      nan |= x != x;
-    }
-    if (nan || lo == Float.NEGATIVE_INFINITY || hi == Float.POSITIVE_INFINITY) {
-      return false;
-    }
     if (n > 0) {
-      min = normalizeZero(Math.min(min, lo));
-      max = normalizeZero(Math.max(max, hi));
-      if (bins != null) {
-        growTo(exponentFor(Math.max(Math.abs(lo), Math.abs(hi))));
-        double inverseWidth = Math.scalb(1.0, LOG2_HALF - exponent);
-        long[] b = bins;
-        for (int i = 0; i < n; i++) {
-          b[(int) Math.floor(values[i] * inverseWidth) + HALF]++;
-        }
+      boolean finite = bins == null ? addMinMax(values, n) : addWithHistogram(values, n);
+      if (!finite) {
+        return false;
       }
     }
     count += n;
     samples += batchSamples;
+    return true;
+  }
+
+  private boolean addMinMax(float[] values, int n) {
+    // Four independent chains, so the loop is not bound by the latency of one compare chain.
+    float lo0 = Float.POSITIVE_INFINITY;
+    float lo1 = lo0;
+    float lo2 = lo0;
+    float lo3 = lo0;
+    float hi0 = Float.NEGATIVE_INFINITY;
+    float hi1 = hi0;
+    float hi2 = hi0;
+    float hi3 = hi0;
+    int i = 0;
+    for (; i + 3 < n; i += 4) {
+      float a = values[i];
+      float b = values[i + 1];
+      float c = values[i + 2];
+      float d = values[i + 3];
+      if (a != a || b != b || c != c || d != d) {
+        return false;
+      }
+      lo0 = a < lo0 ? a : lo0;
+      hi0 = a > hi0 ? a : hi0;
+      lo1 = b < lo1 ? b : lo1;
+      hi1 = b > hi1 ? b : hi1;
+      lo2 = c < lo2 ? c : lo2;
+      hi2 = c > hi2 ? c : hi2;
+      lo3 = d < lo3 ? d : lo3;
+      hi3 = d > hi3 ? d : hi3;
+    }
+    for (; i < n; i++) {
+      float a = values[i];
+      if (a != a) {
+        return false;
+      }
+      lo0 = a < lo0 ? a : lo0;
+      hi0 = a > hi0 ? a : hi0;
+    }
+    return record(Math.min(Math.min(lo0, lo1), Math.min(lo2, lo3)), Math.max(Math.max(hi0, hi1), Math.max(hi2, hi3)));
+  }
+
+  /** Folds a batch's extremes into the running ones; false when one is infinite. */
+  private boolean record(float lo, float hi) {
+    if (lo == Float.NEGATIVE_INFINITY || hi == Float.POSITIVE_INFINITY) {
+      return false;
+    }
+    min = normalizeZero(Math.min(min, lo));
+    max = normalizeZero(Math.max(max, hi));
+    return true;
+  }
+
+  /**
+   * One pass for extremes and bins at the current range; values outside it (rare once the range
+   * has settled) are binned in a second pass after the range grows. Binning them at the new range
+   * while the others were binned at the old one and re-binned gives the same bins (see above).
+   */
+  private boolean addWithHistogram(float[] values, int n) {
+    int shift = LOG2_HALF - exponent;
+    if (shift > Float.MAX_EXPONENT) {
+      return addWithHistogramTiny(values, n);
+    }
+    float inverseWidth = Math.scalb(1f, shift);
+    long[] b = bins;
+    float lo = Float.POSITIVE_INFINITY;
+    float hi = Float.NEGATIVE_INFINITY;
+    boolean outside = false;
+    for (int i = 0; i < n; i++) {
+      float x = values[i];
+      if (x != x) {
+        return false;
+      }
+      lo = x < lo ? x : lo;
+      hi = x > hi ? x : hi;
+      int bin = bin(x, inverseWidth);
+      if ((bin & -BINS) == 0) {
+        b[bin]++;
+      } else {
+        outside = true;
+      }
+    }
+    if (!record(lo, hi)) {
+      return false;
+    }
+    if (outside) {
+      growTo(exponentFor(Math.max(Math.abs(lo), Math.abs(hi))));
+      // The range only grew, so 1/w shrank by a power of two and is still a normal float.
+      float newInverseWidth = Math.scalb(1f, LOG2_HALF - exponent);
+      for (int i = 0; i < n; i++) {
+        float x = values[i];
+        if ((bin(x, inverseWidth) & -BINS) != 0) {
+          b[bin(x, newInverseWidth)]++;
+        }
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Returns {@code floor(x / w) + BINS/2}. {@code x / w} is a float times a power of two: exact in
+   * float arithmetic unless it underflows. A positive underflow still floors to 0; a negative one
+   * can round to -0.0, which would floor to 0 instead of -1, so that case is corrected.
+   */
+  private static int bin(float x, float inverseWidth) {
+    float y = x * inverseWidth;
+    int bin = (int) Math.floor(y) + HALF;
+    return y == 0f && x < 0f ? bin - 1 : bin;
+  }
+
+  /** The path for ranges below 2^-116, where 1/w is not a float; double products are exact. */
+  private boolean addWithHistogramTiny(float[] values, int n) {
+    float lo = Float.POSITIVE_INFINITY;
+    float hi = Float.NEGATIVE_INFINITY;
+    for (int i = 0; i < n; i++) {
+      float x = values[i];
+      if (x != x) {
+        return false;
+      }
+      lo = x < lo ? x : lo;
+      hi = x > hi ? x : hi;
+    }
+    if (!record(lo, hi)) {
+      return false;
+    }
+    growTo(exponentFor(Math.max(Math.abs(lo), Math.abs(hi))));
+    int shift = LOG2_HALF - exponent;
+    if (shift <= Float.MAX_EXPONENT) {
+      float inverseWidth = Math.scalb(1f, shift);
+      for (int i = 0; i < n; i++) {
+        bins[bin(values[i], inverseWidth)]++;
+      }
+    } else {
+      double inverseWidth = Math.scalb(1.0, shift);
+      for (int i = 0; i < n; i++) {
+        bins[(int) Math.floor(values[i] * inverseWidth) + HALF]++;
+      }
+    }
     return true;
   }
 
@@ -199,6 +315,11 @@ public final class TensorStatistics {
   /** Returns {@code R}: the histogram covers {@code [-R, R)}. */
   public double histogramLimit() {
     return Math.scalb(1.0, exponent);
+  }
+
+  /** Returns the bin width of statistics whose largest magnitude is {@code absMax}. */
+  public static double binWidthFor(float absMax) {
+    return Math.scalb(1.0, exponentFor(absMax) - LOG2_HALF);
   }
 
   /** Returns the width of one histogram bin. */

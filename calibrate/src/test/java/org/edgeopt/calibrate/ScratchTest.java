@@ -24,12 +24,17 @@ class ScratchTest {
       }
       long t1 = os.getProcessCpuTime();
       StringBuilder sb = new StringBuilder(String.format("fp32 %.3f", (t1 - t0) / 1e9));
-      for (CalibrationMethod m : CalibrationMethod.values()) {
+      for (boolean h : new boolean[] {false, true}) {
         long a = os.getProcessCpuTime();
-        var t = Calibration.calibrate(g, d, CalibrationConfig.of(m).withSamples(2000));
+        var st = Calibration.collect(g, d, CalibrationConfig.of(CalibrationMethod.MINMAX).withHistogram(h).withSamples(2000), CalibrationProgress.NONE);
         long b = os.getProcessCpuTime();
-        sb.append(String.format(" %s %.3f", m, (b - a) / 1e9));
-        if (rep == 3 && m == CalibrationMethod.MINMAX) System.out.println(t.tensors().keySet());
+        sb.append(String.format(" collect(hist=%s) %.3f", h, (b - a) / 1e9));
+        if (h) for (CalibrationMethod m : CalibrationMethod.values()) {
+          a = os.getProcessCpuTime();
+          st.ranges(m.calibrator(99.99, false));
+          b = os.getProcessCpuTime();
+          sb.append(String.format(" %s %.3f", m, (b - a) / 1e9));
+        }
       }
       System.out.println(sb);
     }

@@ -42,8 +42,34 @@ public final class GraphPreparer {
     }
   }
 
+  /**
+   * Rejects weights that are not finite numbers: NaN anywhere, or an infinity outside the
+   * bounds of a Clip (where it means "no bound").
+   *
+   * @throws EdgeoptException (invalid input) naming the initializer, the node that reads it and the index
+   */
+  public static void checkFinite(Graph g, String where) throws EdgeoptException {
+    Map<String, List<Node>> consumers = g.consumers();
+    for (Tensor t : g.initializers().values()) {
+      if (!t.dataType().isFloat()) {
+        continue;
+      }
+      List<Node> readers = consumers.getOrDefault(t.name(), List.of());
+      boolean clipBound = !readers.isEmpty() && readers.stream().allMatch(n -> n.opType().equals("Clip"));
+      float[] v = t.toFloats();
+      for (int i = 0; i < v.length; i++) {
+        if (Float.isNaN(v[i]) || (Float.isInfinite(v[i]) && !clipBound)) {
+          throw EdgeoptException.invalid(where + ": initializer '" + t.name() + "'"
+              + (readers.isEmpty() ? "" : " of " + readers.get(0).describe()) + " holds " + v[i] + " at index " + i
+              + ": expected finite weights");
+        }
+      }
+    }
+  }
+
   /** Prepares {@code g}; {@code where} names the model in errors. */
   public static Prepared prepare(Graph g, String where) throws EdgeoptException {
+    checkFinite(g, where);
     List<String> changes = new ArrayList<>();
     Graph cur = g;
     if (cur.opset() < MIN_OPSET) {

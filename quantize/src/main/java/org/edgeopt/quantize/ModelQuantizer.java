@@ -71,6 +71,7 @@ public final class ModelQuantizer {
     String where = provenance.model();
     String modelSha = provenance.modelSha256() != null ? provenance.modelSha256()
         : Hashes.sha256(OnnxModels.toBytes(model));
+    GraphPreparer.checkFinite(model, where);
     if (config.fallbackRequested() && data == null) {
       throw EdgeoptException.invalid(where + ": automatic fallback needs calibration data to measure per-layer SQNR"
           + " on; none was given");
@@ -134,7 +135,8 @@ public final class ModelQuantizer {
     for (QdqQuantizer.Layer l : result.layers()) {
       layers.add(new QuantizationReport.LayerReport(l.node(), l.opType(), l.output(),
           m == null ? null : m.sqnrDb(l.output()), m == null ? null : added.get(l.node()), l.scale(), l.zeroPoint(),
-          l.weightScaleMin(), l.weightScaleMax(), !l.quantized(), l.reason(), l.foldedActivation()));
+          l.weightScaleMin(), l.weightScaleMax(), !l.quantized(), l.reason(), l.foldedActivation(),
+          l.foldedActivationOp()));
     }
     Graph stamped = stamp(result.graph(), config, prov, modelSha, table);
     QuantizationReport report = report(stamped, config, prov, modelSha, table, result.changes(), layers, m, steps,
@@ -161,7 +163,7 @@ public final class ModelQuantizer {
     for (Node n : model.nodes()) {
       if (config.exclude().contains(n.name())) {
         layers.add(new QuantizationReport.LayerReport(n.name(), n.opType(), n.output(), null, null, null, null, null,
-            null, true, "excluded (--exclude)", null));
+            null, true, "excluded (--exclude)", null, null));
       }
     }
     Graph stamped = stamp(half, config, prov, modelSha, null);

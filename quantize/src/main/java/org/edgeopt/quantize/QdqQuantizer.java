@@ -43,7 +43,8 @@ public final class QdqQuantizer {
    * @param zeroPoint the zero point of its quantized output, or null
    * @param weightScaleMin the smallest per-channel weight scale, or null
    * @param weightScaleMax the largest per-channel weight scale, or null
-   * @param foldedActivation the ReLU/Clip folded into its output range, or null
+   * @param foldedActivation the ReLU/Clip node folded into its output range, or null
+   * @param foldedActivationOp that node's operator ({@code Relu} or {@code Clip}), or null
    */
   public record Layer(
       String node,
@@ -56,7 +57,8 @@ public final class QdqQuantizer {
       Long zeroPoint,
       Float weightScaleMin,
       Float weightScaleMax,
-      String foldedActivation) {
+      String foldedActivation,
+      String foldedActivationOp) {
     public Layer {
       inputs = List.copyOf(inputs);
     }
@@ -210,6 +212,13 @@ public final class QdqQuantizer {
       for (String t : plan.tensors()) {
         quantizeActivation(t, consumers.getOrDefault(t, List.of()));
       }
+      for (Node n : plan.nodes()) {
+        QdqPlanner.Kind k = QdqPlanner.Kind.of(n);
+        if ((k == QdqPlanner.Kind.CONV || k == QdqPlanner.Kind.GEMM) && !plan.quantized().contains(n.name())
+            && plan.tensors().contains(n.input(0))) {
+          guardFloatLayer(n);
+        }
+      }
       List<Layer> layers = new ArrayList<>();
       for (Node n : plan.nodes()) {
         QdqPlanner.Kind k = QdqPlanner.Kind.of(n);
@@ -237,7 +246,7 @@ public final class QdqQuantizer {
         layers.add(new Layer(n.name(), n.opType(), n.output(), planner.activationInputs(n, k), q,
             q ? "" : plan.floatReasons().getOrDefault(n.name(), "kept in float"),
             out == null ? null : out.scale(), out == null ? null : out.zeroPoint(), wMin, wMax,
-            folded == null ? null : folded.name()));
+            folded == null ? null : folded.name(), folded == null ? null : folded.opType()));
       }
       GraphBuilder b = new GraphBuilder(g.name(), g.opset()).info(g.info());
       g.inputs().forEach(b::addInput);
@@ -293,6 +302,20 @@ public final class QdqQuantizer {
       if (first != null) {
         observed.put(t, first);
       }
+    }
+
+    /**
+     * Keeps a float Conv or Gemm float in ONNX Runtime. Its optimizer (WeightBiasQuantization,
+     * 1.20 and later) quantizes the float weights of a Conv or Gemm per tensor when the layer
+     * reads a DequantizeLinear and feeds a QuantizeLinear, which would undo {@code --exclude} and
+     * fallback; an exact {@code Max(x, x)} between the DequantizeLinear and the layer stops that.
+     */
+    private void guardFloatLayer(Node n) {
+      int i = indexOf(n.name());
+      String dq = nodes.get(i).input(0);
+      String guarded = names.uniqueName(n.input(0) + "_float_guard");
+      added.add(Node.of(names.uniqueName(n.name() + "_keep_float"), "Max", List.of(dq, dq), List.of(guarded)));
+      setInput(n.name(), 0, guarded);
     }
 
     /** Quantizes the weights (and bias) of a Conv, Gemm or MatMul; returns the weight scales, or null. */

@@ -90,7 +90,8 @@ public record QuantizationReport(
    * @param weightScaleMax the largest per-channel weight scale, or null
    * @param isFloat whether it stayed in float
    * @param reason why it stayed in float; empty otherwise
-   * @param foldedActivation the ReLU/Clip folded into its output range, or null
+   * @param foldedActivation the ReLU/Clip node folded into its output range, or null
+   * @param foldedActivationOp that node's operator ({@code Relu} or {@code Clip}), or null
    */
   public record LayerReport(
       String node,
@@ -104,7 +105,8 @@ public record QuantizationReport(
       Float weightScaleMax,
       boolean isFloat,
       String reason,
-      String foldedActivation) {}
+      String foldedActivation,
+      String foldedActivationOp) {}
 
   /**
    * One automatic return of a layer to float.

@@ -1,6 +1,7 @@
 package org.edgeopt.quantize;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -132,7 +133,7 @@ public record QuantizeConfig(
     } else {
       m.put("keepIoFloat32", keepIoFloat32);
     }
-    m.put("exclude", exclude);
+    m.put("exclude", List.copyOf(new TreeSet<>(exclude)));
     if (!Double.isNaN(fallbackSqnrDb)) {
       m.put("fallbackSqnrDb", fallbackSqnrDb);
     }

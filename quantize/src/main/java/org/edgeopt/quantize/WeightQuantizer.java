@@ -50,25 +50,35 @@ public final class WeightQuantizer {
     for (int i = axis + 1; i < dims.length; i++) {
       inner = Math.multiplyExact(inner, Math.toIntExact(dims[i]));
     }
+    int outer = channels == 0 || inner == 0 ? 0 : w.length / (channels * inner);
+    // Elements of channel c are the runs [(o * channels + c) * inner, + inner): no division per element.
     float[] absMax = new float[channels];
-    for (int i = 0; i < w.length; i++) {
-      float v = w[i];
-      if (!Float.isFinite(v)) {
-        throw EdgeoptException.invalid(where + ": weight " + i + " is " + v + ", expected finite numbers");
-      }
-      int c = (i / inner) % channels;
-      float a = Math.abs(v);
-      if (a > absMax[c]) {
-        absMax[c] = a;
+    for (int o = 0; o < outer; o++) {
+      for (int c = 0; c < channels; c++) {
+        int base = (o * channels + c) * inner;
+        float m = absMax[c];
+        for (int k = base; k < base + inner; k++) {
+          float v = w[k];
+          if (!Float.isFinite(v)) {
+            throw EdgeoptException.invalid(where + ": weight " + k + " is " + v + ", expected finite numbers");
+          }
+          m = Math.max(m, Math.abs(v));
+        }
+        absMax[c] = m;
       }
     }
     QuantParams params = QuantParams.perChannelSymmetric(absMax, axis);
     float[] scales = params.scales();
     byte[] q = new byte[w.length];
-    for (int i = 0; i < w.length; i++) {
-      int c = (i / inner) % channels;
-      double r = Math.rint(w[i] / (double) scales[c]);
-      q[i] = (byte) Math.max(-127, Math.min(127, r));
+    for (int o = 0; o < outer; o++) {
+      for (int c = 0; c < channels; c++) {
+        int base = (o * channels + c) * inner;
+        double s = scales[c];
+        for (int k = base; k < base + inner; k++) {
+          double r = Math.rint(w[k] / s);
+          q[k] = (byte) (r > 127 ? 127 : r < -127 ? -127 : r);
+        }
+      }
     }
     return new QuantizedWeights(q, params);
   }

@@ -48,4 +48,22 @@ class Mnist7QuantizationTest {
     assertEquals(2, ops.getOrDefault("QLinearConv", 0), ops.toString());
     assertEquals(0, ops.getOrDefault("Conv", 0), ops.toString());
   }
+
+  /** FP16 of the opset-7 original: ONNX Runtime casts around what it has no half kernel for. */
+  @Test
+  void fp16AgreesWithFp32() throws Exception {
+    Optional<Path> model = SharedModels.find("mnist-7/mnist.onnx");
+    Optional<Path> data = SharedModels.find("mnist-t10k");
+    assumeTrue(model.isPresent() && data.isPresent(), SharedModels.missingReason("mnist-7/mnist.onnx"));
+    Graph fp32 = OnnxModels.read(model.get());
+    Dataset mnist = Datasets.open(data.get(), Preprocessing.identity(), null, null);
+    ModelQuantizer.Outcome out = ModelQuantizer.quantize(fp32, null,
+        QuantizeConfig.defaults().withPrecision(Precision.FP16), mnist,
+        new ModelQuantizer.Provenance(model.get().toString(), null, "", null));
+    Agreement a = Agreement.measure(fp32, out.graph(), mnist, 1000, 2000);
+    System.out.println("mnist-7 FP16: " + a + ", output SQNR " + out.report().outputSqnrDb() + " dB");
+    // Tolerance: FP16 keeps 11 significant bits; top-1 may flip only on near ties.
+    assertTrue(a.agreementPercent() >= 99.9, a.toString());
+    assertTrue(out.report().outputSqnrDb() >= 40, "output SQNR " + out.report().outputSqnrDb());
+  }
 }

@@ -12,6 +12,7 @@ import java.util.Map;
  */
 final class HtmlReport {
   private static final int MAX_CHART_LAYERS = 40;
+  private static final int MAX_CLASSES = 50;
 
   private HtmlReport() {}
 
@@ -131,9 +132,18 @@ final class HtmlReport {
     if (c == null) {
       return;
     }
-    h.append("<section id=\"classes\">\n<h2>Per class</h2>\n<table>\n<thead><tr><th>class</th><th>samples</th>"
+    h.append("<section id=\"classes\">\n<h2>Per class</h2>\n");
+    List<ValidationReport.ClassAccuracy> shown = c.perClass();
+    if (shown.size() > MAX_CLASSES) {
+      // A thousand ImageNet rows would bury the page: show the classes that lost most.
+      shown = shown.stream().sorted(java.util.Comparator.comparingDouble(ValidationReport.ClassAccuracy::dropPoints).reversed())
+          .limit(MAX_CLASSES).toList();
+      h.append("<p class=\"note\">The ").append(MAX_CLASSES).append(" of ").append(c.perClass().size())
+          .append(" classes with the largest drop; report.json lists all.</p>\n");
+    }
+    h.append("<table>\n<thead><tr><th>class</th><th>samples</th>"
         + "<th>reference top-1</th><th>candidate top-1</th><th>drop (points)</th><th></th></tr></thead>\n<tbody>\n");
-    for (ValidationReport.ClassAccuracy a : c.perClass()) {
+    for (ValidationReport.ClassAccuracy a : shown) {
       double w = Math.min(100, Math.abs(a.dropPoints()) * 10);
       h.append("<tr><td>").append(esc(a.name())).append("</td><td class=\"num\">").append(a.samples())
           .append("</td><td class=\"num\">").append(pct(a.referenceTop1())).append("</td><td class=\"num\">")

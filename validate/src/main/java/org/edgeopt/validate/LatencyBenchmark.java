@@ -79,18 +79,21 @@ final class LatencyBenchmark {
   }
 
   /**
-   * Times the candidate's pipeline over the first {@code samples} holdout samples, one batch of
-   * {@code batch} at a time: reading and preprocessing (the data set's iterator), inference, and
+   * Times the candidate's pipeline over {@code samples} holdout samples after {@code warmup}
+   * untimed ones (as far as the holdout has enough), one batch of {@code batch} at a time: reading and preprocessing (the data set's iterator), inference, and
    * post-processing (softmax and argmax for a classifier). Each stage is reported as its median
    * per sample, so a run preempted on a busy machine does not skew it.
    */
-  static ValidationReport.PipelineBreakdown pipeline(InferenceSession candidate, Dataset data, int batch, int samples,
-      boolean classification) throws EdgeoptException {
+  static ValidationReport.PipelineBreakdown pipeline(InferenceSession candidate, Dataset data, int batch, int warmup,
+      int samples, boolean classification) throws EdgeoptException {
     List<String> out = List.of(candidate.outputNames().get(0));
     List<double[]> times = new ArrayList<>();
     int n = 0;
     long sink = 0;
-    Iterator<Batch> it = data.batches(batch, samples);
+    // The first batches warm the reading and post-processing code as the timed runs warmed inference.
+    int untimed = Math.min(warmup, Math.max(0, data.size() - samples)) / batch * batch;
+    Iterator<Batch> it = data.batches(batch, untimed + samples);
+    int seen = 0;
     while (true) {
       long t0 = System.nanoTime();
       if (!it.hasNext()) {
@@ -113,6 +116,10 @@ final class LatencyBenchmark {
         }
       }
       long t3 = System.nanoTime();
+      seen += b.size();
+      if (seen <= untimed) {
+        continue;
+      }
       double size = b.size() * 1e6;
       times.add(new double[] {(t1 - t0) / size, (t2 - t1) / size, (t3 - t2) / size});
       n += b.size();

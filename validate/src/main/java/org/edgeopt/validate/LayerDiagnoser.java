@@ -36,6 +36,9 @@ final class LayerDiagnoser {
   private static final Set<org.edgeopt.core.graph.DataType> FLOATS = Set.of(org.edgeopt.core.graph.DataType.FLOAT,
       org.edgeopt.core.graph.DataType.FLOAT16, org.edgeopt.core.graph.DataType.DOUBLE);
 
+  /** Bytes of exposed intermediates one diagnosis batch may hold (reference, candidate, isolated). */
+  private static final long EXPOSED_BYTES = 256L << 20;
+
   private LayerDiagnoser() {}
 
   /** Returns the diagnosis, or a skipped one saying why it could not run; never fails the validation. */
@@ -52,7 +55,9 @@ final class LayerDiagnoser {
     try {
       return run(reference, candidate, data, batchSize, batches, threads, progress);
     } catch (EdgeoptException | RuntimeException e) {
-      return LayerDiagnosis.skipped("the diagnosis graphs could not run: " + e.getMessage());
+      // The diagnosis explains a result; it must never turn a finished comparison into an error.
+      String why = e.getMessage() == null ? e.getClass().getName() : e.getMessage();
+      return LayerDiagnosis.skipped("the diagnosis graphs could not run: " + why);
     }
   }
 
@@ -97,8 +102,12 @@ final class LayerDiagnoser {
     try (InferenceSession rs = OrtRuntime.get().open(expose(ref, refOutputs, refTypes), opts);
         InferenceSession cs = OrtRuntime.get().open(expose(cand, candOutputs, candTypes), opts);
         InferenceSession is = iso.graph().isPresent() ? OrtRuntime.get().open(iso.graph().get(), opts) : null) {
-      int bs = ModelFeeds.batchSize(batchSize, rs, cs, referencePath.toString(), candidatePath.toString());
-      int limit = (int) Math.min(Integer.MAX_VALUE, (long) bs * batches);
+      int wanted = Math.max(1, Math.min(batchSize, (int) (EXPOSED_BYTES / bytesPerSample(refOutputs, candOutputs, refTypes,
+          candTypes))));
+      int bs = ModelFeeds.batchSize(wanted, rs, cs, referencePath.toString(), candidatePath.toString());
+      // Batches are counted at the requested size, so a model fixed at batch 1 (or a large model
+      // run in smaller batches) still sees as many samples.
+      int limit = (int) Math.min(Integer.MAX_VALUE, (long) batchSize * batches);
       progress.start("Per-layer diagnosis", Math.min(limit, data.size()));
       Iterator<Batch> it = data.batches(bs, limit);
       while (it.hasNext()) {
@@ -205,6 +214,34 @@ final class LayerDiagnoser {
       }
     }
     return min;
+  }
+
+  /**
+   * Estimates the bytes one sample's exposed tensors take in the three graphs, from the inferred
+   * shapes (unknown dimensions other than the batch count as 1).
+   */
+  private static long bytesPerSample(Set<String> refOutputs, Set<String> candOutputs, Map<String, TensorType> refTypes,
+      Map<String, TensorType> candTypes) {
+    long elements = 0;
+    for (String v : refOutputs) {
+      elements += 2 * perSample(refTypes.get(v));
+    }
+    for (String v : candOutputs) {
+      elements += perSample(candTypes.get(v));
+    }
+    return Math.max(1, elements * Float.BYTES);
+  }
+
+  private static long perSample(TensorType t) {
+    if (t == null || t.shape() == null) {
+      return 1;
+    }
+    long n = 1;
+    long[] dims = t.shape().sizes();
+    for (int i = 1; i < dims.length; i++) {
+      n *= Math.max(1, dims[i]);
+    }
+    return n;
   }
 
   /** Returns the graph with {@code values} added to its outputs (those not already there). */

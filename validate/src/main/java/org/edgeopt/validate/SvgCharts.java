@@ -82,6 +82,7 @@ final class SvgCharts {
     for (int i = 0; i < c.bins(); i++) {
       max = Math.max(max, Math.max(r.get(i), k.get(i)));
     }
+    max = niceMax(max);
     StringBuilder s = open(height, "Confidence histograms of reference and candidate");
     axes(s, left, height - bottom, plot, plotH, max, "samples");
     double bw = (double) plot / c.bins();
@@ -123,6 +124,7 @@ final class SvgCharts {
     for (int i = 0; i < bins; i++) {
       max = Math.max(max, Math.max(rh[i], ch[i]));
     }
+    max = niceMax(max);
     StringBuilder s = open(height, "Latency distribution of reference and candidate");
     axes(s, left, height - bottom, plot, plotH, max, "runs");
     double bw = (double) plot / bins;
@@ -193,11 +195,35 @@ final class SvgCharts {
     return s;
   }
 
+  /** Returns the axis maximum for counts up to {@code max}: four ticks of a round step (1, 2, 2.5 or 5 times a power of ten). */
+  static int niceMax(int max) {
+    int step = 1;
+    for (int p = 1; ; p *= 10) {
+      if (max <= 4 * p) {
+        step = p;
+        break;
+      }
+      if (max <= 8 * p) {
+        step = 2 * p;
+        break;
+      }
+      if (max <= 10 * p && p >= 10) {
+        step = 5 * p / 2;
+        break;
+      }
+      if (max <= 20 * p) {
+        step = 5 * p;
+        break;
+      }
+    }
+    return 4 * step;
+  }
+
   private static void axes(StringBuilder s, int left, int base, int plot, int plotH, int max, String unit) {
     for (int i = 0; i <= 4; i++) {
       double y = base - plotH * i / 4.0;
       s.append(line(left, y, left + plot, y, GRID, 1, null));
-      s.append(text(left - 6, y + 4, "end", 11, AXIS, Long.toString(Math.round(max * i / 4.0))));
+      s.append(text(left - 6, y + 4, "end", 11, AXIS, Integer.toString(max / 4 * i)));
     }
     s.append(line(left, base, left + plot, base, AXIS, 1, null));
     s.append(String.format(Locale.ROOT, "<text x=\"14\" y=\"%.1f\" transform=\"rotate(-90 14 %.1f)\" text-anchor=\"middle\" "

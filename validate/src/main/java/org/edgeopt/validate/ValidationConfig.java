@@ -25,7 +25,7 @@ import java.util.Objects;
  * @param threads intra-op threads of every session, fixed so latency figures are comparable
  * @param latencyRuns timed batch-1 runs per model; 0 skips latency
  * @param warmupRuns untimed runs before timing starts
- * @param diagnosisBatches holdout batches for the per-layer diagnosis; 0 skips it
+ * @param diagnosisBatches holdout batches of {@code batchSize} samples for the per-layer diagnosis; 0 skips it
  * @param limit the largest number of holdout samples to use
  */
 public record ValidationConfig(

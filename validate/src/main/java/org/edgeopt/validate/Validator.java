@@ -98,7 +98,8 @@ public final class Validator {
         Tensor sample = first.next().input();
         latency = LatencyBenchmark.compare(ref, runtimeLabel(refRuntime, config), cand, runtimeLabel(candRuntime, config),
             sample, config.warmupRuns(), config.latencyRuns(), config.threads(), progress);
-        pipeline = LatencyBenchmark.pipeline(cand, data, one, Math.min(total, config.latencyRuns()), classification);
+        pipeline = LatencyBenchmark.pipeline(cand, data, one, config.warmupRuns(), Math.min(total, config.latencyRuns()),
+            classification);
       }
       ValidationReport.Classification cls = drift.classification();
       ValidationReport.OutputComparison outputs = drift.outputs();

@@ -103,6 +103,19 @@ class LayerDiagnosisTest {
   }
 
   @Test
+  void fp16WeightsAreIsolatedThroughTheirCasts() throws Exception {
+    LayerDiagnosis d = diagnose(QdqCandidates.fp16Weights(fp32), "fp16.onnx");
+    assertTrue(d.ran(), d.reason());
+    for (String node : List.of("conv1", "dw", "fc")) {
+      LayerDiagnosis.LayerError e = layer(d, node);
+      assertTrue(e.reducedPrecision(), e.toString());
+      assertEquals("isolated", e.addedBy());
+      // float16 keeps 11 significant bits: about 60-70 dB, far above int8's 30-50 dB
+      assertTrue(e.addedSqnrDb() > 55 && e.addedSqnrDb() < DriftMetrics.MAX_SQNR_DB, e.toString());
+    }
+  }
+
+  @Test
   void foldedBatchNormIsComparedAfterTheReferenceBatchNorm() throws Exception {
     Graph folded = foldBatchNorm(fp32);
     LayerMatcher m = new LayerMatcher(fp32, folded);

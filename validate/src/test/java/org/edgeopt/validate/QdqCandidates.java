@@ -132,6 +132,28 @@ final class QdqCandidates {
     return ranges;
   }
 
+  /**
+   * Returns the graph with every Conv/Gemm/MatMul weight stored in float16 and cast back to float
+   * before use, as an FP16 weight conversion does.
+   */
+  static Graph fp16Weights(Graph g) {
+    GraphBuilder b = g.toBuilder();
+    for (Node n : g.nodes()) {
+      Tensor w = g.initializers().get(n.input(1));
+      if (!QUANTIZED_OPS.contains(n.opType()) || w == null) {
+        continue;
+      }
+      String half = b.uniqueName(w.name() + "_fp16");
+      b.addInitializer(Tensor.ofFloat16(half, w.dims(), w.toFloats()));
+      String back = b.add("Cast", b.uniqueName(w.name() + "_Cast"), List.of(half), List.of(b.uniqueName(w.name() + "_fp32")),
+          org.edgeopt.core.graph.Attribute.of("to", (long) DataType.FLOAT.onnxCode()));
+      List<String> in = new ArrayList<>(n.inputs());
+      in.set(1, back);
+      b.replaceNode(n.withInputs(in));
+    }
+    return b.removeUnused().build();
+  }
+
   /** Returns the graph with every node renamed, so only output names or op order can match it. */
   static Graph renameNodes(Graph g) {
     GraphBuilder b = new GraphBuilder(g.name(), g.opset()).info(g.info());

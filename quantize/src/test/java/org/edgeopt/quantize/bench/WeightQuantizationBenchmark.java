@@ -92,7 +92,7 @@ public class WeightQuantizationBenchmark {
     INDArray q = matrix.divColumnVector(scales);
     Nd4j.getExecutioner().exec(new Rint(q, q));
     q = Transforms.min(Transforms.max(q, -127f, false), 127f, false);
-    return q.castTo(DataType.BYTE).data().asBytes();
+    return q.castTo(DataType.INT8).data().asBytes();
   }
 
   public static void main(String[] args) throws Exception {

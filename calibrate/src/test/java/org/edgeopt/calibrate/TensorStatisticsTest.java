@@ -1,0 +1,186 @@
+package org.edgeopt.calibrate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class TensorStatisticsTest {
+  private static final int HALF = TensorStatistics.BINS / 2;
+
+  private static TensorStatistics of(float... values) {
+    TensorStatistics s = TensorStatistics.withHistogram("t");
+    assertTrue(s.add(values, values.length, 1));
+    return s;
+  }
+
+  @Test
+  void binsAreFloorOfValueOverWidthPlusHalf() {
+    // max |x| = 1.5, so R = 2, w = 2R / 4096 = 1/1024 and bin(x) = floor(1024 x) + 2048.
+    TensorStatistics s = of(-1.5f, -0.25f, 0f, 0.25f, 0.5f, 1.0f, 0.0009765625f, -0.0001f);
+    assertEquals(2.0, s.histogramLimit());
+    assertEquals(1.0 / 1024, s.binWidth());
+    long[] h = s.histogram();
+    assertEquals(1, h[512]);
+    assertEquals(1, h[1792]);
+    assertEquals(1, h[2048]);
+    assertEquals(1, h[2304]);
+    assertEquals(1, h[2560]);
+    assertEquals(1, h[3072]);
+    assertEquals(1, h[2049], "1/1024 is the lower edge of bin 2049");
+    assertEquals(1, h[2047], "a small negative value lands just below zero");
+    assertEquals(8, Arrays.stream(h).sum());
+    assertEquals(-1.5f, s.min());
+    assertEquals(1.0f, s.max());
+    assertEquals(8, s.count());
+    assertEquals(1, s.samples());
+  }
+
+  @Test
+  void rangeIsTheSmallestPowerOfTwoAboveTheLargestMagnitude() {
+    assertEquals(1.0, of(0.5f).histogramLimit(), "0.5 < 1: R = 1");
+    assertEquals(2.0, of(1.0f).histogramLimit(), "R is strictly above max |x|, so 1 needs R = 2");
+    assertEquals(256.0, of(-255f, 3f).histogramLimit());
+    assertEquals(Math.scalb(1.0, -126), of(0f).histogramLimit(), "all zeros keep the smallest range");
+    assertEquals(Math.scalb(1.0, -126), of(Float.MIN_VALUE).histogramLimit(), "a subnormal fits below 2^-126");
+  }
+
+  @Test
+  void growingTheRangeMergesAlignedBins() {
+    TensorStatistics s = of(0.75f);
+    // R = 1, w = 1/2048: 0.75 is in bin 1536 + 2048.
+    assertEquals(1, s.histogram()[3584]);
+    assertTrue(s.add(new float[] {3.0f}, 1, 1));
+    // R = 4, w = 1/512: old bin 3584 moves to ((3584 - 2048) >> 2) + 2048 = 2432 = floor(0.75 * 512) + 2048.
+    long[] h = s.histogram();
+    assertEquals(1, h[2432]);
+    assertEquals(1, h[3584], "3.0 is in bin floor(3 * 512) + 2048");
+    assertEquals(2, Arrays.stream(h).sum());
+    TensorStatistics oneBatch = TensorStatistics.withHistogram("t");
+    assertTrue(oneBatch.add(new float[] {3.0f, 0.75f}, 2, 2));
+    assertEquals(oneBatch, s, "binned before the range grew or after: the same statistics");
+  }
+
+  @Test
+  void negativeValuesTooSmallForTheBinWidthStayBelowZero() {
+    // -MIN_VALUE / w underflows to -0.0 in float at R = 2^20; it must still land in bin HALF - 1,
+    // as it did when binned at the smallest range and re-binned.
+    TensorStatistics a = of(-Float.MIN_VALUE);
+    assertTrue(a.add(new float[] {1e6f}, 1, 1));
+    TensorStatistics b = TensorStatistics.withHistogram("t");
+    assertTrue(b.add(new float[] {1e6f, -Float.MIN_VALUE}, 2, 2));
+    assertEquals(1, b.histogram()[HALF - 1]);
+    assertEquals(a, b);
+  }
+
+  @Test
+  void mergeOfShardsEqualsTheWholeInAnyOrderAndBatching() {
+    Random r = new Random(42);
+    List<float[]> batches = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      float scale = (float) Math.pow(10, r.nextInt(9) - 4);
+      float[] v = new float[1 + r.nextInt(300)];
+      for (int j = 0; j < v.length; j++) {
+        double g = r.nextGaussian() * scale;
+        v[j] = switch (r.nextInt(10)) {
+          case 0 -> 0f;
+          case 1 -> -0f;
+          case 2 -> (float) (g * 1e-30);
+          case 3 -> (float) Math.max(0, g);
+          default -> (float) g;
+        };
+      }
+      batches.add(v);
+    }
+    TensorStatistics whole = TensorStatistics.withHistogram("t");
+    batches.forEach(v -> assertTrue(whole.add(v, v.length, 1)));
+    for (int trial = 0; trial < 20; trial++) {
+      List<float[]> shuffled = new ArrayList<>(batches);
+      Collections.shuffle(shuffled, new Random(trial));
+      List<TensorStatistics> shards = new ArrayList<>();
+      TensorStatistics current = TensorStatistics.withHistogram("t");
+      for (float[] v : shuffled) {
+        assertTrue(current.add(v, v.length, 1));
+        if (r.nextInt(5) == 0) {
+          shards.add(current);
+          current = TensorStatistics.withHistogram("t");
+        }
+      }
+      shards.add(current);
+      Collections.shuffle(shards, new Random(trial + 100));
+      TensorStatistics merged = shards.get(0);
+      for (int i = 1; i < shards.size(); i++) {
+        merged = (i % 2 == 0) ? merged.merge(shards.get(i)) : shards.get(i).merge(merged);
+      }
+      assertEquals(whole, merged, "trial " + trial + " with " + shards.size() + " shards");
+    }
+  }
+
+  @Test
+  void mergeLeavesBothOperandsUnchanged() {
+    TensorStatistics a = of(1f, 2f);
+    TensorStatistics b = of(100f);
+    TensorStatistics a0 = a.copy();
+    TensorStatistics b0 = b.copy();
+    TensorStatistics m = a.merge(b);
+    assertEquals(a0, a);
+    assertEquals(b0, b);
+    assertEquals(3, m.count());
+    assertEquals(2, m.samples());
+    assertEquals(100f, m.max());
+  }
+
+  @Test
+  void nonFiniteValuesAreRejected() {
+    assertFalse(TensorStatistics.withHistogram("t").add(new float[] {1f, Float.NaN}, 2, 1));
+    assertFalse(TensorStatistics.withHistogram("t").add(new float[] {Float.POSITIVE_INFINITY}, 1, 1));
+    assertFalse(TensorStatistics.minMaxOnly("t").add(new float[] {1f, 2f, 3f, 4f, Float.NaN}, 5, 1));
+    assertFalse(TensorStatistics.minMaxOnly("t").add(new float[] {Float.NaN, 1f, 2f, 3f}, 4, 1));
+    assertFalse(TensorStatistics.minMaxOnly("t").add(new float[] {Float.NEGATIVE_INFINITY}, 1, 1));
+  }
+
+  @Test
+  void negativeZeroIsRecordedAsZero() {
+    TensorStatistics a = TensorStatistics.minMaxOnly("t");
+    assertTrue(a.add(new float[] {-0f}, 1, 1));
+    assertEquals(0, Float.compare(0f, a.min()));
+    assertEquals(0, Float.compare(0f, a.max()));
+    TensorStatistics b = TensorStatistics.minMaxOnly("t");
+    assertTrue(b.add(new float[] {0f}, 1, 1));
+    assertEquals(a, b);
+  }
+
+  @Test
+  void minMaxOnlyStatisticsHaveNoHistogram() {
+    TensorStatistics s = TensorStatistics.minMaxOnly("t");
+    assertTrue(s.add(new float[] {-2f, 5f, 1f, 0f, 3f, -7f, 4f}, 7, 3));
+    assertEquals(-7f, s.min());
+    assertEquals(5f, s.max());
+    assertEquals(3, s.samples());
+    assertFalse(s.hasHistogram());
+    assertThrows(IllegalStateException.class, s::histogram);
+    assertThrows(IllegalArgumentException.class, () -> s.merge(TensorStatistics.withHistogram("t")));
+    assertThrows(IllegalArgumentException.class, () -> s.merge(TensorStatistics.minMaxOnly("other")));
+  }
+
+  @Test
+  void absoluteHistogramFoldsTheTwoSides() {
+    TensorStatistics s = of(-0.5f, 0.5f, 0.25f, -0.0001f);
+    long[] abs = s.absHistogram();
+    assertEquals(TensorStatistics.BINS / 2, abs.length);
+    // R = 1, w = 1/2048: |0.5| in bin 1024 from both sides (the negative side's bin 1023 below zero is [-1024w, -1023w)).
+    assertEquals(1, abs[1024], "0.5 is bin 1024 on the positive side");
+    assertEquals(1, abs[1023], "-0.5 is bin 1024 below zero, which folds onto 1023: [-0.5, -0.5 + w) has |x| in (0.5 - w, 0.5]");
+    assertEquals(1, abs[512]);
+    assertEquals(1, abs[0]);
+    assertNotEquals(0, Arrays.stream(abs).sum());
+  }
+}

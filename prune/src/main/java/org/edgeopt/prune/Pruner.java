@@ -1,0 +1,155 @@
+package org.edgeopt.prune;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.edgeopt.core.EdgeoptException;
+import org.edgeopt.core.Version;
+import org.edgeopt.core.data.Batch;
+import org.edgeopt.core.graph.Graph;
+import org.edgeopt.core.graph.Tensor;
+import org.edgeopt.core.onnx.OnnxChecker;
+
+/**
+ * Target-aware pruning within an accuracy budget: asks the {@link SparsityPlanner} which mode
+ * the target gets, searches by measured sensitivity on the holdout, tries bias correction and
+ * BatchNormalization re-estimation on calibration data (keeping them only when they measurably
+ * help), checks the result on the whole holdout, and reports cost, accuracy and latency.
+ */
+public final class Pruner {
+  private Pruner() {}
+
+  /**
+   * Prunes {@code model} for {@code request}; {@code where} names the model in errors and
+   * {@code log} hears progress, one line per measurement.
+   *
+   * @throws EdgeoptException exit 5 when 2:4 is refused for the target, exit 3 for a model or
+   *     data that cannot be used
+   */
+  public static PruneResult prune(Graph model, PruneRequest request, String where, Consumer<String> log)
+      throws EdgeoptException {
+    PruneMode mode = SparsityPlanner.plan(request.profile(), request.mode(), request.force());
+    int searchLimit = request.searchLimit() > 0 ? request.searchLimit() : Integer.MAX_VALUE;
+    int calibrationLimit = request.calibrationLimit() > 0 ? request.calibrationLimit() : Integer.MAX_VALUE;
+    HoldoutEvaluator search = new HoldoutEvaluator(request.holdout(), request.batchSize(), searchLimit);
+    HoldoutEvaluator full = new HoldoutEvaluator(request.holdout(), request.batchSize(), Integer.MAX_VALUE);
+    ModelCost before = ModelCost.of(model, where);
+    List<String> messages = new ArrayList<>();
+    if (mode == PruneMode.TWO_FOUR && !request.profile().exploits24Sparsity()) {
+      messages.add("forced: " + request.profile().name() + " does not exploit 2:4 sparsity (" + request.profile().sparsityReason()
+          + "), so this costs accuracy for no speed-up");
+    }
+
+    PrunePlan plan;
+    if (mode == PruneMode.TWO_FOUR) {
+      plan = TwoFourSearch.run(model, search, request.budgetPoints(), before.layerMacs(), log);
+    } else {
+      ChannelGroups a = ChannelGroups.analyse(model, where);
+      Map<String, float[]> means = new LinkedHashMap<>();
+      if (request.calibration() != null) {
+        List<String> read = new ArrayList<>();
+        a.sinks.forEach(s -> read.add(s.tensor()));
+        ActivationStatistics.of(model, read, request.calibration(), request.batchSize(), calibrationLimit, where)
+            .forEach((t, s) -> means.put(t, s.mean()));
+      } else {
+        messages.add("no calibration data: removed channels are not replaced by their means, and no recovery is tried");
+      }
+      plan = ChannelSearch.run(model, a, search, request.budgetPoints(), means, before.layerMacs(), log, where);
+    }
+
+    double baseline = full.top1(model);
+    int k = plan.steps();
+    Choice choice = choose(model, plan, k, request, search, calibrationLimit, where);
+    double top1 = full.top1(choice.graph);
+    while (baseline - top1 > request.budgetPoints() && k > 0) {
+      k--;
+      log.accept(String.format(Locale.ROOT, "whole holdout: -%.2f points over budget: undoing step %d", baseline - top1, k + 1));
+      choice = choose(model, plan, k, request, search, calibrationLimit, where);
+      top1 = full.top1(choice.graph);
+    }
+    if (plan.steps() == 0) {
+      messages.add("nothing could be pruned within the budget");
+    }
+
+    Graph result = choice.graph;
+    Map<String, String> meta = new LinkedHashMap<>();
+    meta.put("edgeopt.prune.mode", mode.id());
+    meta.put("edgeopt.prune.target", request.profile().name());
+    meta.put("edgeopt.prune.budget-points", Double.toString(request.budgetPoints()));
+    meta.put("edgeopt.prune.top1", String.format(Locale.ROOT, "%.4f -> %.4f", baseline, top1));
+    if (mode == PruneMode.TWO_FOUR) {
+      meta.put("edgeopt.sparsity", "2:4");
+      meta.put("edgeopt.sparsity.layers", String.join(",", plan.changedLayers(k)));
+    }
+    meta.put("edgeopt.prune.producer", "edgeopt-prune " + Version.get());
+    result = result.toBuilder().clearValueInfo().info(result.info().withMetadata(meta)).build();
+    OnnxChecker.check(result, where + " (pruned)");
+
+    ModelCost after = ModelCost.of(result, where);
+    long effective = after.macs();
+    if (mode == PruneMode.TWO_FOUR) {
+      for (String l : plan.changedLayers(k)) {
+        effective -= after.layerMacs().getOrDefault(l, 0L) / 2;
+      }
+    }
+    LatencyComparison latency = null;
+    if (request.measureLatency()) {
+      latency = LatencyComparison.measure(model, result, firstSample(model, request), 20, 200);
+    }
+    PruneReport report = new PruneReport(request.profile().name(), request.mode().id(), mode.id(),
+        request.profile().sparsityReason(), request.budgetPoints(), full.samples(), search.samples(), baseline, top1,
+        before.macs(), after.macs(), effective, before.parameters(), after.parameters(), after.nonZeroParameters(),
+        plan.decisions(k), choice.trials, latency, messages);
+    return new PruneResult(result, report);
+  }
+
+  /** The variant chosen for a number of steps, with every variant's measured accuracy. */
+  private record Choice(Graph graph, List<RecoveryTrial> trials) {}
+
+  private static Choice choose(Graph model, PrunePlan plan, int k, PruneRequest request, HoldoutEvaluator search,
+      int calibrationLimit, String where) throws EdgeoptException {
+    Graph pruned = plan.build(k);
+    if (request.calibration() == null || k == 0) {
+      return new Choice(pruned, List.of());
+    }
+    Map<String, Graph> variants = new LinkedHashMap<>();
+    if (plan.compensates()) {
+      variants.put("no-bias-compensation", plan.buildPlain(k));
+    }
+    variants.put("none", pruned);
+    variants.put("bias-correction", Recovery.biasCorrection(model, pruned, plan.changedLayers(k), plan.keptChannels(k),
+        request.calibration(), request.batchSize(), calibrationLimit, where));
+    if (Recovery.hasBatchNorm(pruned)) {
+      variants.put("batchnorm-reestimation", Recovery.reestimateBatchNorm(pruned, request.calibration(),
+          request.batchSize(), calibrationLimit, where));
+    }
+    Map<String, Integer> correct = new LinkedHashMap<>();
+    for (Map.Entry<String, Graph> e : variants.entrySet()) {
+      correct.put(e.getKey(), search.correct(e.getValue()));
+    }
+    // a recovery method is applied only when it measurably helps: at least one more correct sample
+    String best = "none";
+    for (String m : List.of("bias-correction", "batchnorm-reestimation")) {
+      if (correct.containsKey(m) && correct.get(m) > correct.get(best)) {
+        best = m;
+      }
+    }
+    List<RecoveryTrial> trials = new ArrayList<>();
+    for (Map.Entry<String, Integer> e : correct.entrySet()) {
+      trials.add(new RecoveryTrial(e.getKey(), 100.0 * e.getValue() / search.samples(), e.getKey().equals(best)));
+    }
+    return new Choice(variants.get(best), trials);
+  }
+
+  private static Tensor firstSample(Graph model, PruneRequest request) throws EdgeoptException {
+    Iterator<Batch> it = request.holdout().batches(1, 1);
+    if (!it.hasNext()) {
+      throw EdgeoptException.invalid(request.holdout().describe() + ": the holdout set is empty");
+    }
+    return it.next().input().withName(model.inputs().get(0).name());
+  }
+}

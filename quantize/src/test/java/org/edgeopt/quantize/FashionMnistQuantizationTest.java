@@ -1,0 +1,57 @@
+package org.edgeopt.quantize;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.edgeopt.core.data.Dataset;
+import org.edgeopt.core.data.Datasets;
+import org.edgeopt.core.data.Preprocessing;
+import org.edgeopt.core.graph.Graph;
+import org.edgeopt.core.io.Hashes;
+import org.edgeopt.core.onnx.OnnxModels;
+import org.edgeopt.core.quant.CalibrationTable;
+import org.edgeopt.samples.SampleModel;
+import org.edgeopt.samples.SampleModels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The project's Fashion-MNIST sample: calibrate (min/max) on its calibration split, evaluate on
+ * its holdout. Acceptance: top-1 drop at most 0.3 points; every Conv fused in ONNX Runtime.
+ */
+class FashionMnistQuantizationTest {
+  @TempDir Path tmp;
+
+  static SampleModel sample() {
+    try {
+      return SampleModels.fashionMnist();
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  @Test
+  void int8DropsAtMostThreeTenthsOfAPointOnTheHoldout() throws Exception {
+    SampleModel s = sample();
+    assumeTrue(s != null, "the Fashion-MNIST sample model is not available (sample-models not built with it)");
+    Graph fp32 = OnnxModels.read(s.model());
+    Preprocessing pre = Preprocessing.parse(s.preprocess());
+    Dataset calibration = Datasets.open(s.calibration().images(), pre, s.classNames(), null);
+    Dataset holdout = Datasets.open(s.holdout().images(), pre, s.classNames(), null);
+    CalibrationTable table = MinMaxCalibration.collect(fp32, calibration, s.calibration().count(), 50);
+    ModelQuantizer.Outcome out = ModelQuantizer.quantize(fp32, table, QuantizeConfig.defaults(), calibration,
+        new ModelQuantizer.Provenance(s.model().toString(), Hashes.sha256(s.model()), "fashion-mnist min/max", null));
+    out.report().layers().forEach(l -> System.out.println("  " + l));
+    Map<String, Integer> ops = OrtGraphs.optimizedOps(out.graph(), tmp.resolve("fashion.opt.onnx"));
+    System.out.println("Fashion-MNIST INT8 optimized: " + ops);
+    Agreement a = Agreement.measure(fp32, out.graph(), holdout, 0, s.holdout().count());
+    System.out.println("Fashion-MNIST INT8 minmax (calibration " + s.calibration().count() + ", holdout "
+        + s.holdout().count() + "): " + a);
+    assertEquals(s.fp32HoldoutCorrect(), a.fp32Correct(), "FP32 matches the sample's recorded accuracy");
+    assertTrue(a.dropPoints() <= 0.3, a.toString());
+    assertEquals(0, ops.getOrDefault("Conv", 0), ops.toString());
+  }
+}
