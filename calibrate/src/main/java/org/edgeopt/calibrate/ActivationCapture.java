@@ -1,6 +1,7 @@
 package org.edgeopt.calibrate;
 
 import ai.onnxruntime.OrtSession;
+import java.nio.FloatBuffer;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,6 +14,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.data.Batch;
 import org.edgeopt.core.data.DataException;
@@ -136,49 +141,94 @@ final class ActivationCapture {
     List<String> fetch = new ArrayList<>(tensors);
     fetch.remove(input.name());
     long total = Math.min((long) data.size(), cfg.samples());
-    long[] seen = {0};
-    float[][] scratch = {new float[0]};
+    long seen = 0;
+    // Statistics of batch k are folded in on this thread while ONNX Runtime runs batch k + 1: one
+    // thread updates every tensor's statistics, in batch order, so the result is deterministic.
+    ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "edgeopt-calibration-statistics");
+      t.setDaemon(true);
+      return t;
+    });
     try (PinnedCaptureSession session = new PinnedCaptureSession(OnnxModels.toBytes(augmented), input.name(), fetch,
         cfg.threads(), level, where)) {
       int batchSize = session.fixedBatch() > 0 ? session.fixedBatch() : cfg.batchSize();
       Iterator<Batch> it = data.batches(batchSize, (int) total);
+      Future<?> pending = null;
+      float[][] scratch = {new float[0]};
       while (it.hasNext()) {
         Batch b = it.next();
         Tensor in = b.input().withName(input.name());
         if (digest != null) {
           digest.update(in.data());
         }
-        String samples = (seen[0] + 1) + ".." + (seen[0] + b.size());
-        PinnedCaptureSession.Sink sink = (name, values) -> {
-          if (values == null) {
-            // Type inference could not say; ONNX Runtime shows it is not float: nothing to quantize.
-            stats.remove(name);
-            return;
-          }
-          int n = values.remaining();
-          if (scratch[0].length < n) {
-            scratch[0] = new float[n];
-          }
-          values.get(scratch[0], 0, n);
-          if (!stats.get(name).add(scratch[0], n, b.size())) {
-            throw EdgeoptException.invalid(where + ": tensor '" + name + "' holds NaN or infinite values for samples "
-                + samples + " of " + data.describe() + ": expected finite activations; check the data and its preprocessing");
-          }
-        };
-        if (stats.containsKey(input.name())) {
-          sink.accept(input.name(), in.data().asFloatBuffer());
+        Map<String, FloatBuffer> out = session.run(in);
+        if (pending != null) {
+          await(pending);
+          progress.advance(seen, total);
         }
-        session.run(in, sink);
-        seen[0] += b.size();
-        progress.advance(seen[0], total);
+        stats.keySet().removeAll(session.dropped());
+        String samples = (seen + 1) + ".." + (seen + b.size());
+        pending = worker.submit(() -> {
+          TensorStatistics inputStats = stats.get(input.name());
+          if (inputStats != null) {
+            fold(inputStats, in.data().asFloatBuffer(), b.size(), scratch, samples, data, where);
+          }
+          for (Map.Entry<String, FloatBuffer> e : out.entrySet()) {
+            fold(stats.get(e.getKey()), e.getValue(), b.size(), scratch, samples, data, where);
+          }
+          return null;
+        });
+        seen += b.size();
+      }
+      if (pending != null) {
+        await(pending);
+        progress.advance(seen, total);
       }
     } catch (DataException e) {
       throw EdgeoptException.invalid(e.getMessage(), e);
+    } finally {
+      worker.shutdownNow();
     }
-    if (seen[0] == 0) {
+    if (seen == 0) {
       throw EdgeoptException.invalid(data.describe() + ": expected at least one sample to calibrate on, found none");
     }
-    return new CalibrationStatistics(stats, seen[0]);
+    return new CalibrationStatistics(stats, seen);
+  }
+
+  /** Adds one tensor of a batch to its statistics, rejecting NaN and infinity by name. */
+  private static void fold(TensorStatistics s, FloatBuffer values, int batchSamples, float[][] scratch, String samples,
+      Dataset data, String where) throws EdgeoptException {
+    int n = values.remaining();
+    if (scratch[0].length < n) {
+      scratch[0] = new float[n];
+    }
+    values.get(scratch[0], 0, n);
+    if (!s.add(scratch[0], n, batchSamples)) {
+      throw EdgeoptException.invalid(where + ": tensor '" + s.name() + "' holds NaN or infinite values for samples "
+          + samples + " of " + data.describe() + ": expected finite activations; check the data and its preprocessing");
+    }
+  }
+
+  /** Waits for a statistics task, rethrowing what it threw. */
+  private static void await(Future<?> task) throws EdgeoptException {
+    try {
+      task.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for activation statistics", e);
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof EdgeoptException ee) {
+        throw ee;
+      }
+      if (c instanceof RuntimeException re) {
+        throw re;
+      }
+      if (c instanceof Error er) {
+        throw er;
+      }
+      throw new IllegalStateException("activation statistics failed", c);
+    }
   }
 
   private static Graph inferTypes(Graph graph, String where) {

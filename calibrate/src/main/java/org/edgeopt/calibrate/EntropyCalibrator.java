@@ -112,40 +112,58 @@ public final class EntropyCalibrator implements Calibrator {
     }
     java.util.Arrays.fill(levelSum, 0);
     java.util.Arrays.fill(levelNonZero, 0);
+    // Bin j belongs to level floor(j * LEVELS / i); stepping a remainder avoids a division per bin.
     long inside = 0;
+    int level = 0;
+    int remainder = 0;
     for (int j = 0; j < i; j++) {
       long c = abs[j];
       if (c != 0) {
-        int level = (int) ((long) j * LEVELS / i);
         levelSum[level] += c;
         levelNonZero[level]++;
         inside += c;
+      }
+      remainder += LEVELS;
+      if (remainder >= i) {
+        remainder -= i;
+        level++;
       }
     }
     boolean outlierBinOnlyInP = abs[i - 1] == 0 && beyond > 0;
     int nonZeroP = nonZero + (outlierBinOnlyInP ? 1 : 0);
     double takeP = EPSILON * (i - nonZeroP) / nonZeroP;
     double takeQ = EPSILON * (i - nonZero) / nonZero;
+    // Q of every non-empty bin of a level: the level's mass spread over its non-empty bins.
+    for (int l = 0; l < LEVELS; l++) {
+      levelSum[l] = levelNonZero[l] == 0 ? 0 : levelSum[l] / levelNonZero[l] / inside - takeQ;
+    }
+    double inverseTotal = 1.0 / total;
     double kl = 0;
+    level = 0;
+    remainder = 0;
     for (int j = 0; j < i; j++) {
       long c = abs[j];
-      double pj;
-      double qj;
       if (c != 0) {
-        int level = (int) ((long) j * LEVELS / i);
-        pj = (j == i - 1 ? c + beyond : c) / (double) total - takeP;
-        qj = levelSum[level] / levelNonZero[level] / inside - takeQ;
-      } else if (j == i - 1 && outlierBinOnlyInP) {
-        pj = beyond / (double) total - takeP;
-        qj = EPSILON;
-      } else {
-        continue;
+        double pj = (j == i - 1 ? c + beyond : c) * inverseTotal - takeP;
+        double qj = levelSum[level];
+        if (pj <= 0 || qj <= 0) {
+          // Too little mass to give EPSILON to every empty bin: MXNet rejects such a candidate too.
+          return Double.POSITIVE_INFINITY;
+        }
+        kl += pj * Math.log(pj / qj);
       }
-      if (pj <= 0 || qj <= 0) {
-        // Too little mass to give EPSILON to every empty bin: MXNet rejects such a candidate too.
+      remainder += LEVELS;
+      if (remainder >= i) {
+        remainder -= i;
+        level++;
+      }
+    }
+    if (outlierBinOnlyInP) {
+      double pj = beyond * inverseTotal - takeP;
+      if (pj <= 0) {
         return Double.POSITIVE_INFINITY;
       }
-      kl += pj * Math.log(pj / qj);
+      kl += pj * Math.log(pj / EPSILON);
     }
     return kl;
   }

@@ -25,6 +25,10 @@ import org.edgeopt.core.graph.Tensor;
  * An ONNX Runtime session over the augmented graph that writes every fetched activation into
  * direct buffers it owns and reuses ("pinned outputs").
  *
+ * <p>There are two sets of buffers per batch size, used by alternate runs, so the activations of
+ * one batch can be read on another thread while the next batch runs: what {@link #run} returns
+ * stays valid until the run after the next one.
+ *
  * <p>Why not {@link org.edgeopt.core.runtime.InferenceSession}: a model with a dozen captured
  * tensors and a fixed batch of one (mnist-7) spent most of its calibration time allocating,
  * wrapping and copying those outputs, about twice its inference time. With pinned outputs ONNX
@@ -32,14 +36,8 @@ import org.edgeopt.core.graph.Tensor;
  * batch of each size runs the ordinary way, to learn the output shapes and types.
  */
 final class PinnedCaptureSession implements AutoCloseable {
-  /** Receives one fetched tensor of a batch; {@code values} is null when the tensor is not float32. */
-  @FunctionalInterface
-  interface Sink {
-    void accept(String name, FloatBuffer values) throws EdgeoptException;
-  }
-
-  /** The most distinct batch sizes that get buffers of their own (a data set has at most two). */
-  private static final int MAX_PINNED_SIZES = 4;
+  /** The most buffer sets kept: two per batch size, and a data set has at most two sizes. */
+  private static final int MAX_PINNED_SETS = 8;
 
   private final OrtEnvironment env = OrtEnvironment.getEnvironment();
   private final OrtSession session;
@@ -47,7 +45,9 @@ final class PinnedCaptureSession implements AutoCloseable {
   private final List<String> fetch;
   private final String where;
   private final Map<Long, Pins> pins = new HashMap<>();
+  private final java.util.Set<String> dropped = new LinkedHashSet<>();
   private final int fixedBatch;
+  private long runs;
 
   /** The input and output buffers for one batch size. */
   private static final class Pins {
@@ -81,15 +81,19 @@ final class PinnedCaptureSession implements AutoCloseable {
     return fixedBatch;
   }
 
-  /** Returns the names still fetched (tensors found not to be float32 are dropped). */
-  List<String> fetched() {
-    return List.copyOf(fetch);
+  /** Returns the names found not to be float32 tensors so far: they are no longer fetched. */
+  java.util.Set<String> dropped() {
+    return java.util.Set.copyOf(dropped);
   }
 
-  /** Runs one batch and hands every fetched tensor to {@code sink}, in fetch order. */
-  void run(Tensor input, Sink sink) throws EdgeoptException {
+  /**
+   * Runs one batch and returns every fetched float32 tensor by name, in fetch order, each
+   * positioned at 0. The buffers are valid until the run after the next one.
+   */
+  Map<String, FloatBuffer> run(Tensor input) throws EdgeoptException {
     long[] dims = input.dims();
-    long key = dims.length == 0 ? 1 : dims[0];
+    long size = dims.length == 0 ? 1 : dims[0];
+    long key = 2 * size + (runs++ & 1);
     Pins p = pins.get(key);
     try {
       if (p == null) {
@@ -98,23 +102,25 @@ final class PinnedCaptureSession implements AutoCloseable {
         p.input = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder()).asFloatBuffer();
         p.inputTensor = OnnxTensor.createTensor(env, p.input, dims);
         copyInput(p, input);
-        firstRun(p, sink);
-        if (pins.size() < MAX_PINNED_SIZES) {
+        Map<String, FloatBuffer> out = firstRun(p);
+        if (pins.size() < MAX_PINNED_SETS) {
           pins.put(key, p);
         } else {
           close(p);
         }
-        return;
+        return out;
       }
       copyInput(p, input);
       try (OrtSession.Result r = session.run(Map.of(inputName, p.inputTensor), Set.of(), p.outputs)) {
         // Everything fetched is pinned: the result holds nothing to read.
       }
+      Map<String, FloatBuffer> out = new LinkedHashMap<>();
       for (Map.Entry<String, OnnxTensor> e : p.outputs.entrySet()) {
         FloatBuffer b = ((FloatBuffer) e.getValue().getBufferRef().orElseThrow()).duplicate();
         b.rewind();
-        sink.accept(e.getKey(), b);
+        out.put(e.getKey(), b);
       }
+      return out;
     } catch (OrtException e) {
       throw EdgeoptException.invalid(where + ": ONNX Runtime failed to run the model: " + e.getMessage(), e);
     }
@@ -126,8 +132,9 @@ final class PinnedCaptureSession implements AutoCloseable {
     p.input.rewind();
   }
 
-  /** Runs the ordinary way, hands the outputs over, and makes pinned buffers of their shapes. */
-  private void firstRun(Pins p, Sink sink) throws OrtException, EdgeoptException {
+  /** Runs the ordinary way, returns copies of the outputs, and makes pinned buffers of their shapes. */
+  private Map<String, FloatBuffer> firstRun(Pins p) throws OrtException {
+    Map<String, FloatBuffer> out = new LinkedHashMap<>();
     try (OrtSession.Result r = session.run(Map.of(inputName, p.inputTensor), new LinkedHashSet<>(fetch))) {
       Map<String, OnnxValue> byName = new HashMap<>();
       r.forEach(e -> byName.put(e.getKey(), e.getValue()));
@@ -135,16 +142,17 @@ final class PinnedCaptureSession implements AutoCloseable {
         OnnxValue v = byName.get(name);
         if (!(v instanceof OnnxTensor t) || t.getInfo().type != OnnxJavaType.FLOAT) {
           fetch.remove(name);
-          sink.accept(name, null);
+          dropped.add(name);
           continue;
         }
-        sink.accept(name, t.getFloatBuffer());
+        out.put(name, t.getFloatBuffer());
         long[] shape = t.getInfo().getShape();
         int n = Math.toIntExact(t.getInfo().getNumElements());
         FloatBuffer b = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder()).asFloatBuffer();
         p.outputs.put(name, OnnxTensor.createTensor(env, b, shape));
       }
     }
+    return out;
   }
 
   private static void close(Pins p) {

@@ -173,8 +173,11 @@ public final class TensorStatistics {
    */
   private static int bin(float x, float inverseWidth) {
     float y = x * inverseWidth;
-    int bin = (int) Math.floor(y) + HALF;
-    return y == 0f && x < 0f ? bin - 1 : bin;
+    // Branch-free, as ReLU outputs make "y is zero" a coin toss: subtract 1 when x < 0 and y is +-0.
+    int negative = Float.floatToRawIntBits(x) >> 31;
+    int magnitude = Float.floatToRawIntBits(y) << 1;
+    int yIsZero = ((magnitude - 1) & ~magnitude) >> 31;
+    return (int) Math.floor(y) + HALF + (negative & yIsZero);
   }
 
   /** The path for ranges below 2^-116, where 1/w is not a float; double products are exact. */

@@ -3,10 +3,9 @@ package org.edgeopt.calibrate;
 import java.nio.file.Path;
 import org.edgeopt.core.data.Datasets;
 import org.edgeopt.core.data.Preprocessing;
-import org.edgeopt.core.eval.BatchRunner;
+import org.edgeopt.core.io.Hashes;
+import org.edgeopt.core.onnx.OnnxChecker;
 import org.edgeopt.core.onnx.OnnxModels;
-import org.edgeopt.core.runtime.OrtRuntime;
-import org.edgeopt.core.runtime.SessionOptions;
 import org.junit.jupiter.api.Test;
 
 class ScratchTest {
@@ -14,29 +13,30 @@ class ScratchTest {
   void run() throws Exception {
     Path model = Path.of("/work/shared/real-models/mnist-7/mnist.onnx");
     Path data = Path.of("/work/shared/real-models/mnist-t10k");
-    var g = OnnxModels.read(model);
-    var d = Datasets.open(data, Preprocessing.identity(), null, null);
-    var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-    for (int rep = 0; rep < 4; rep++) {
-      long t0 = os.getProcessCpuTime();
-      try (var s = OrtRuntime.get().open(g, SessionOptions.defaults())) {
-        BatchRunner.correctTop1(s, d, 1, 2000);
-      }
-      long t1 = os.getProcessCpuTime();
-      StringBuilder sb = new StringBuilder(String.format("fp32 %.3f", (t1 - t0) / 1e9));
-      for (boolean h : new boolean[] {false, true}) {
-        long a = os.getProcessCpuTime();
-        var st = Calibration.collect(g, d, CalibrationConfig.of(CalibrationMethod.MINMAX).withHistogram(h).withSamples(2000), CalibrationProgress.NONE);
-        long b = os.getProcessCpuTime();
-        sb.append(String.format(" collect(hist=%s) %.3f", h, (b - a) / 1e9));
-        if (h) for (CalibrationMethod m : CalibrationMethod.values()) {
-          a = os.getProcessCpuTime();
-          st.ranges(m.calibrator(99.99, false));
-          b = os.getProcessCpuTime();
-          sb.append(String.format(" %s %.3f", m, (b - a) / 1e9));
-        }
-      }
-      System.out.println(sb);
+    for (int rep = 0; rep < 3; rep++) {
+      long a = System.nanoTime();
+      var g = OnnxModels.read(model);
+      long b = System.nanoTime();
+      var typed = OnnxChecker.inferShapes(g, "m");
+      long c = System.nanoTime();
+      var t = ActivationCapture.tensorsToCalibrate(typed);
+      var aug = ActivationCapture.augment(typed, t);
+      byte[] bytes = OnnxModels.toBytes(aug);
+      long d = System.nanoTime();
+      try (var s = new PinnedCaptureSession(bytes, "Input3", t.subList(1, t.size()), 0, ai.onnxruntime.OrtSession.SessionOptions.OptLevel.ALL_OPT, "m")) { }
+      long e = System.nanoTime();
+      Hashes.sha256(model); Hashes.sha256Tree(data);
+      long f = System.nanoTime();
+      var ds = Datasets.open(data, Preprocessing.identity(), null, null);
+      long g2 = System.nanoTime();
+      var st = Calibration.collect(g, ds, CalibrationConfig.of(CalibrationMethod.MINMAX).withHistogram(true).withSamples(500), CalibrationProgress.NONE);
+      long h = System.nanoTime();
+      var r1 = st.ranges(new EntropyCalibrator());
+      long i = System.nanoTime();
+      var r2 = st.ranges(new MseCalibrator(false));
+      long j = System.nanoTime();
+      System.out.printf("read %.0f infer %.0f augment %.0f session %.0f hash %.0f open %.0f collect500 %.0f entropy %.0f mse %.0f ms%n",
+        (b-a)/1e6, (c-b)/1e6, (d-c)/1e6, (e-d)/1e6, (f-e)/1e6, (g2-f)/1e6, (h-g2)/1e6, (i-h)/1e6, (j-i)/1e6);
     }
   }
 }

@@ -94,41 +94,12 @@ public final class ModelQuantizer {
     GraphPreparer.Prepared prepared = GraphPreparer.prepare(model, where);
     Map<String, String> floatNodes = new LinkedHashMap<>();
     config.exclude().forEach(n -> floatNodes.put(n, "excluded (--exclude)"));
-    List<QuantizationReport.FallbackStep> steps = new ArrayList<>();
-    QdqQuantizer.Result result;
-    SqnrProbe.Measurement m = null;
-    Map<String, Double> added = Map.of();
-    boolean met = true;
-    while (true) {
-      result = QdqQuantizer.quantizePrepared(prepared, table, config, floatNodes, where, tableWhere);
-      if (data == null) {
-        break;
-      }
-      m = SqnrProbe.measure(result.reference(), result.graph(), observedTensors(result), data,
-          config.sensitivitySamples(), where);
-      added = addedSqnr(result, m);
-      met = budgetMet(config, m);
-      if (met || !config.fallbackRequested()) {
-        break;
-      }
-      QdqQuantizer.Layer worst = null;
-      for (QdqQuantizer.Layer l : result.layers()) {
-        if (l.quantized() && (worst == null
-            || added.getOrDefault(l.node(), SqnrProbe.EXACT_DB) < added.getOrDefault(worst.node(), SqnrProbe.EXACT_DB))) {
-          worst = l;
-        }
-      }
-      if (worst == null) {
-        warnings.add("the error budget is not met even with every layer in float");
-        break;
-      }
-      double before = m.output().sqnrDb();
-      double worstAdded = added.getOrDefault(worst.node(), SqnrProbe.EXACT_DB);
-      steps.add(new QuantizationReport.FallbackStep(worst.node(), worst.opType(), worstAdded, before,
-          Double.isNaN(m.top1Agreement()) ? null : m.top1Agreement()));
-      floatNodes.put(worst.node(), String.format(java.util.Locale.ROOT,
-          "fallback %d: added-noise SQNR %.1f dB, the worst while the output SQNR was %.1f dB", steps.size(),
-          worstAdded, before));
+    FloatFallback.Outcome search = FloatFallback.run(prepared, table, config, floatNodes, data, where, tableWhere);
+    QdqQuantizer.Result result = search.state().result();
+    SqnrProbe.Measurement m = search.state().measurement();
+    Map<String, Double> added = search.state().added();
+    if (!search.met()) {
+      warnings.add("the error budget is not met even with every layer in float");
     }
     OnnxChecker.check(result.graph(), where + " (quantized)");
     List<QuantizationReport.LayerReport> layers = new ArrayList<>();
@@ -139,8 +110,8 @@ public final class ModelQuantizer {
           l.foldedActivationOp()));
     }
     Graph stamped = stamp(result.graph(), config, prov, modelSha, table);
-    QuantizationReport report = report(stamped, config, prov, modelSha, table, result.changes(), layers, m, steps,
-        met, warnings);
+    QuantizationReport report = report(stamped, config, prov, modelSha, table, result.changes(), layers, m,
+        search.steps(), search.met(), warnings);
     return new Outcome(stamped, report);
   }
 
@@ -154,7 +125,7 @@ public final class ModelQuantizer {
     boolean met = true;
     if (data != null && config.keepIoFloat32()) {
       m = SqnrProbe.measure(model, half, Map.of(), data, config.sensitivitySamples(), where);
-      met = budgetMet(config, m);
+      met = FloatFallback.budgetMet(config, m);
       if (!met) {
         warnings.add("FP16 misses the error budget; keep the sensitive nodes in float32 with --exclude");
       }
@@ -189,49 +160,6 @@ public final class ModelQuantizer {
       warnings.add("the calibration table names model SHA-256 " + table.modelSha256() + " but the input model is "
           + modelSha + "; its tensor names match, so it is used");
     }
-  }
-
-  private static boolean budgetMet(QuantizeConfig c, SqnrProbe.Measurement m) {
-    boolean sqnr = Double.isNaN(c.fallbackSqnrDb()) || m.output().sqnrDb() >= c.fallbackSqnrDb();
-    boolean top1 = Double.isNaN(c.fallbackTop1Agreement()) || Double.isNaN(m.top1Agreement())
-        || m.top1Agreement() >= c.fallbackTop1Agreement();
-    return sqnr && top1;
-  }
-
-  /** Returns, for every layer output and input of the reference, the tensor of the quantized graph to compare. */
-  private static Map<String, String> observedTensors(QdqQuantizer.Result r) {
-    Map<String, String> m = new LinkedHashMap<>();
-    for (QdqQuantizer.Layer l : r.layers()) {
-      for (String t : l.inputs()) {
-        m.put(t, r.observedName(t));
-      }
-      m.put(l.output(), r.observedName(l.output()));
-    }
-    return m;
-  }
-
-  /**
-   * Returns each layer's own contribution as an SQNR: the noise-to-signal ratio of its output
-   * less the worst of its inputs' (what it was handed), in dB; +infinity when it adds none.
-   */
-  static Map<String, Double> addedSqnr(QdqQuantizer.Result r, SqnrProbe.Measurement m) {
-    Map<String, Double> out = new LinkedHashMap<>();
-    for (QdqQuantizer.Layer l : r.layers()) {
-      SqnrProbe.Energy e = m.tensors().get(l.output());
-      if (e == null) {
-        continue;
-      }
-      double in = 0;
-      for (String t : l.inputs()) {
-        SqnrProbe.Energy ie = m.tensors().get(t);
-        if (ie != null) {
-          in = Math.max(in, ie.noiseToSignal());
-        }
-      }
-      double own = e.noiseToSignal() - in;
-      out.put(l.node(), own <= 0 ? SqnrProbe.EXACT_DB : -10 * Math.log10(own));
-    }
-    return out;
   }
 
   private static Graph stamp(Graph g, QuantizeConfig config, Provenance prov, String modelSha, CalibrationTable t) {

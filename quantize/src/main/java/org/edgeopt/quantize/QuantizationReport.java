@@ -113,12 +113,15 @@ public record QuantizationReport(
    *
    * @param node the layer
    * @param op its operator
-   * @param addedSqnrDb its added-noise SQNR when chosen (the lowest of the quantized layers)
+   * @param addedSqnrDb its added-noise SQNR when chosen (lowest first among the quantized layers)
    * @param outputSqnrDbBefore the end-to-end output SQNR before it went back to float
+   * @param outputSqnrDbAfter the end-to-end output SQNR after
    * @param top1AgreementBefore the top-1 agreement before, or null
+   * @param top1AgreementAfter the top-1 agreement after, or null
+   * @param candidatesTried how many layers the step tried before keeping this one
    */
   public record FallbackStep(String node, String op, double addedSqnrDb, double outputSqnrDbBefore,
-      Double top1AgreementBefore) {}
+      double outputSqnrDbAfter, Double top1AgreementBefore, Double top1AgreementAfter, int candidatesTried) {}
 
   /** Returns the layers that stayed in float. */
   public List<LayerReport> floatLayers() {

@@ -13,6 +13,7 @@ import org.edgeopt.core.data.Dataset;
 import org.edgeopt.core.eval.BatchRunner;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.graph.GraphBuilder;
+import org.edgeopt.core.graph.Node;
 import org.edgeopt.core.graph.Tensor;
 import org.edgeopt.core.runtime.InferenceSession;
 import org.edgeopt.core.runtime.OrtRuntime;
@@ -34,7 +35,9 @@ public final class SqnrProbe {
    * What one measurement found.
    *
    * @param tensors the signal and noise energy of each reference tensor
-   * @param output the signal and noise energy over all graph outputs together
+   * @param output the signal and noise energy over all graph outputs together; an output made by
+   *     a final Softmax or LogSoftmax is measured at that node's input (the logits), where
+   *     quantization noise is not squashed by the normalisation
    * @param top1Agreement the share of samples whose first output has the same argmax, or NaN
    *     when that output is not a [batch, classes] score
    * @param samples the number of samples measured
@@ -107,8 +110,16 @@ public final class SqnrProbe {
           + reference.inputs().size());
     }
     List<String> outputs = reference.outputs().stream().map(v -> v.name()).toList();
-    Graph ref = expose(reference, tensors.keySet());
-    Graph q = expose(quantized, new LinkedHashSet<>(tensors.values()));
+    Map<String, String> scored = new LinkedHashMap<>();
+    Map<String, Node> producers = reference.producers();
+    for (String o : outputs) {
+      String t = logitsOf(o, producers);
+      scored.put(t, tensors.getOrDefault(t, t));
+    }
+    Map<String, String> all = new LinkedHashMap<>(tensors);
+    all.putAll(scored);
+    Graph ref = expose(reference, all.keySet());
+    Graph q = expose(quantized, new LinkedHashSet<>(all.values()));
     String input = reference.inputs().get(0).name();
     Map<String, Energy> energy = new LinkedHashMap<>();
     Energy out = new Energy(0, 0);
@@ -116,8 +127,8 @@ public final class SqnrProbe {
     int classified = 0;
     int seen = 0;
     boolean classifier = true;
-    List<String> refNames = new ArrayList<>(new LinkedHashSet<>(concat(outputs, tensors.keySet())));
-    List<String> qNames = new ArrayList<>(new LinkedHashSet<>(concat(outputs, tensors.values())));
+    List<String> refNames = new ArrayList<>(new LinkedHashSet<>(concat(outputs, all.keySet())));
+    List<String> qNames = new ArrayList<>(new LinkedHashSet<>(concat(outputs, all.values())));
     refNames.remove(input);
     qNames.remove(input);
     SessionOptions opts = SessionOptions.defaults().withOptimization(SessionOptions.Optimization.EXTENDED);
@@ -137,8 +148,10 @@ public final class SqnrProbe {
           double[] sn = energy(x, xq, e.getKey());
           energy.merge(e.getKey(), new Energy(sn[0], sn[1]), (a, c) -> a.plus(c.signal(), c.noise()));
         }
-        for (String o : outputs) {
-          double[] sn = energy(r.get(o).toFloats(), t.get(o).toFloats(), o);
+        for (Map.Entry<String, String> e : scored.entrySet()) {
+          float[] x = e.getKey().equals(input) ? in.toFloats() : r.get(e.getKey()).toFloats();
+          float[] xq = e.getValue().equals(input) ? in.toFloats() : t.get(e.getValue()).toFloats();
+          double[] sn = energy(x, xq, e.getKey());
           out = out.plus(sn[0], sn[1]);
         }
         Tensor first = r.get(outputs.get(0));
@@ -157,6 +170,26 @@ public final class SqnrProbe {
     }
     double agreement = classifier && classified > 0 ? (double) agree / classified : Double.NaN;
     return new Measurement(energy, out, agreement, seen);
+  }
+
+  /**
+   * Returns the tensor to score for a graph output: the input of a final Softmax/LogSoftmax,
+   * looking through the reshapes an opset conversion puts around it; else the output itself.
+   */
+  static String logitsOf(String output, Map<String, Node> producers) {
+    String t = output;
+    for (Node p = producers.get(t); p != null; p = producers.get(t)) {
+      switch (p.opType()) {
+        case "Softmax", "LogSoftmax" -> {
+          return p.input(0);
+        }
+        case "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity" -> t = p.input(0);
+        default -> {
+          return output;
+        }
+      }
+    }
+    return output;
   }
 
   /** Returns the argmax of each sample's scores, whatever the trailing shape ([N,C] or [N,C,1,1]). */
