@@ -19,8 +19,15 @@ import picocli.CommandLine.Command;
     versionProvider = EdgeoptCommand.VersionProvider.class,
     description = "Optimize FP32 models for edge devices: ingest, calibrate, quantize, prune, compile, validate.",
     subcommands = {
-      TargetsCommand.class,
+      DemoCommand.class,
+      RunCommand.class,
       IngestCommand.class,
+      CalibrateCommand.class,
+      QuantizeCommand.class,
+      PruneCommand.class,
+      CompileCommand.class,
+      ValidateCommand.class,
+      TargetsCommand.class,
       CommandLine.HelpCommand.class
     },
     footerHeading = "%nExit codes:%n",

@@ -125,8 +125,8 @@ public final class Pipeline {
     String fingerprint;
     try {
       fingerprint = fp.hex();
-    } catch (RuntimeException e) {
-      throw new EdgeoptException(ExitCode.INTERNAL, "fingerprint of stage " + name + " failed: " + e, e);
+    } catch (IOException e) {
+      throw EdgeoptException.invalid("stage " + name + ": cannot read its inputs: " + e.getMessage(), e);
     }
     StageState.Entry done = state.upToDate(name, fingerprint);
     long t0 = System.nanoTime();
@@ -198,7 +198,7 @@ public final class Pipeline {
         int8 ? tableFile.toString() : "", int8 ? Hashes.sha256(tableFile) : "");
     ModelQuantizer.Outcome o = ModelQuantizer.quantize(g, table, qc, data, prov);
     Path reportFile = o.write(quantized);
-    long floatLayers = o.report().layers().stream().filter(l -> l.keptFloat()).count();
+    long floatLayers = o.report().layers().stream().filter(l -> l.isFloat()).count();
     return entry(List.of(quantized, reportFile), o.report().layers().size() + " layers, " + floatLayers + " kept in float");
   }
 
@@ -236,10 +236,10 @@ public final class Pipeline {
     PipelineConfig.Gate gate = config.gate();
     Thresholds th = Thresholds.none().withMaxTop1DropPoints(gate.maxTop1Drop()).withMinAgreementPercent(gate.minAgreement())
         .withMaxP95LatencyMs(gate.maxP95LatencyMs() > 0 ? gate.maxP95LatencyMs() : null);
-    ValidationConfig vc = ValidationConfig.defaults(reference, candidate, config.holdout().data())
+    ValidationConfig vc = ValidationConfig.of(reference, candidate, config.holdout().data())
         .withPreprocess(config.preprocess()).withClassNames(config.classes()).withLabelColumn(config.holdout().labelColumn())
         .withThresholds(th).withLimit(config.holdout().samples() > 0 ? config.holdout().samples() : Integer.MAX_VALUE);
-    ValidationReport r = Validator.validate(vc, ProgressListener.NONE);
+    ValidationReport r = Validator.validate(vc, ProgressListener.silent());
     List<Path> files = ReportWriter.write(r, out);
     holder[0] = r;
     return entry(files, (r.passed() ? "PASS" : "FAIL") + ": " + summary(r));
@@ -251,6 +251,6 @@ public final class Pipeline {
     }
     var c = r.classification();
     return String.format("top-1 FP32 %.2f%% -> %.2f%% (drop %.2f points), agreement %.2f%% on %d samples",
-        c.referenceTop1() * 100, c.candidateTop1() * 100, c.top1DropPoints(), c.agreement() * 100, c.samples());
+        c.referenceTop1(), c.candidateTop1(), c.top1DropPoints(), c.agreementPercent(), c.samples());
   }
 }
