@@ -111,9 +111,8 @@ final class PinnedCaptureSession implements AutoCloseable {
         return out;
       }
       copyInput(p, input);
-      try (OrtSession.Result r = session.run(Map.of(inputName, p.inputTensor), Set.of(), p.outputs)) {
-        // Everything fetched is pinned: the result holds nothing to read.
-      }
+      // Everything fetched is pinned: the result holds nothing to read.
+      session.run(Map.of(inputName, p.inputTensor), Set.of(), p.outputs).close();
       Map<String, FloatBuffer> out = new LinkedHashMap<>();
       for (Map.Entry<String, OnnxTensor> e : p.outputs.entrySet()) {
         FloatBuffer b = ((FloatBuffer) e.getValue().getBufferRef().orElseThrow()).duplicate();

@@ -1,2 +1,12 @@
-/** Streaming activation capture, mergeable statistics and calibrators that choose INT8 ranges. */
+/**
+ * Calibration: the ranges to quantize activations to, chosen on the user's own field data.
+ *
+ * <p>{@link org.edgeopt.calibrate.Calibration} runs the model once over the data through ONNX
+ * Runtime, with every activation made a graph output, and folds each batch into mergeable
+ * {@link org.edgeopt.calibrate.TensorStatistics} (min/max and a power-of-two histogram) without
+ * keeping activations, so memory does not grow with the number of samples. A
+ * {@link org.edgeopt.calibrate.Calibrator} (minmax, percentile, entropy, mse) then freezes the
+ * statistics into a {@link org.edgeopt.core.quant.CalibrationTable}, which
+ * {@link org.edgeopt.calibrate.TensorRtCalibrationCache} can also write in TensorRT's format.
+ */
 package org.edgeopt.calibrate;

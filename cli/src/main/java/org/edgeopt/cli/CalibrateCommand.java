@@ -33,15 +33,15 @@ import picocli.CommandLine.Parameters;
  * activation to {@code calibration.json}, optionally also as a TensorRT calibration cache.
  */
 @Command(name = "calibrate", mixinStandardHelpOptions = true,
-    description = {
-      "Run MODEL in ONNX Runtime over field data, collect the statistics of every activation in one",
-      "streaming pass, and write the range each should be quantized to (calibration.json)."
-    },
+    description = "Run MODEL in ONNX Runtime over field data, collect the statistics of every activation in one streaming"
+        + " pass, and write the range each should be quantized to (calibration.json).",
     footerHeading = "%nExamples:%n",
     footer = {
-      "  edgeopt calibrate mnist.onnx --data mnist-t10k/ --samples 1000 -o calibration.json",
-      "  edgeopt calibrate fashion.onnx --data calibration/ --preprocess scale=1/255,mean=0.2860,std=0.3530",
-      "  edgeopt calibrate squeezenet.onnx --data photos/ --preprocess resize=256,crop=224,channels=bgr,mean=104:117:123 \\",
+      "  edgeopt calibrate mnist.onnx --data mnist-t10k/ --samples 1000",
+      "  edgeopt calibrate fashion.onnx --data calibration/ \\",
+      "      --preprocess scale=1/255,mean=0.2860,std=0.3530 --method entropy",
+      "  edgeopt calibrate squeezenet.onnx --data photos/ \\",
+      "      --preprocess resize=256,crop=224,channels=bgr,mean=104:117:123 \\",
       "      --target tensorrt-ampere --trt-cache calibration.cache"
     })
 public final class CalibrateCommand implements Callable<Integer>, CommonOptions.VerbosityAware {

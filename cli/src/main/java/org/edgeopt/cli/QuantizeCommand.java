@@ -186,7 +186,8 @@ public final class QuantizeCommand implements Callable<Integer>, CommonOptions.V
     sb.append(String.format(Locale.ROOT, "%d of %d layers quantized, %d kept in float", r.layers().size() - floats,
         r.layers().size(), floats));
     if (r.outputSqnrDb() != null) {
-      sb.append(String.format(Locale.ROOT, "; output SQNR %s dB", db(r.outputSqnrDb())));
+      String sqnr = db(r.outputSqnrDb());
+      sb.append("; output SQNR ").append(sqnr.equals("exact") ? sqnr : sqnr + " dB");
       if (r.top1Agreement() != null) {
         sb.append(String.format(Locale.ROOT, ", top-1 agreement %.2f%%", 100 * r.top1Agreement()));
       }

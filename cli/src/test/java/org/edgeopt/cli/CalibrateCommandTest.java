@@ -38,10 +38,6 @@ class CalibrateCommandTest {
 
   static Run edgeopt(String... args) {
     CommandLine cl = EdgeoptCommand.newCommandLine();
-    if (!cl.getSubcommands().containsKey("calibrate")) {
-      // Until the command is listed in EdgeoptCommand; the handlers are the root's either way.
-      cl.addSubcommand(new CalibrateCommand());
-    }
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     cl.setOut(new PrintWriter(out));

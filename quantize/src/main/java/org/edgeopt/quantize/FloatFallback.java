@@ -86,9 +86,9 @@ final class FloatFallback {
       String reason = null;
       for (QdqQuantizer.Layer c : candidates.subList(0, Math.min(TRIALS_PER_STEP, candidates.size()))) {
         tried++;
-        String why = String.format(Locale.ROOT, "fallback %d: added-noise SQNR %.1f dB (rank %d) while the output"
-            + " SQNR was %.1f dB", steps.size() + 1, now.added().getOrDefault(c.node(), SqnrProbe.EXACT_DB), tried,
-            now.outputSqnr());
+        String why = String.format(Locale.ROOT, "fallback %d: added-noise SQNR %s (rank %d) while the output"
+            + " SQNR was %s", steps.size() + 1, db(now.added().getOrDefault(c.node(), SqnrProbe.EXACT_DB)), tried,
+            db(now.outputSqnr()));
         Map<String, String> trial = new LinkedHashMap<>(floatNodes);
         trial.put(c.node(), why);
         State s = evaluate(prepared, table, config, trial, data, where, tableWhere);
@@ -109,6 +109,10 @@ final class FloatFallback {
       met = budgetMet(config, cur.measurement());
     }
     return new Outcome(cur, steps, met);
+  }
+
+  private static String db(double v) {
+    return Double.isInfinite(v) ? "exact" : String.format(Locale.ROOT, "%.1f dB", v);
   }
 
   private static boolean better(State a, State b) {

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
+import org.edgeopt.calibrate.Calibration;
+import org.edgeopt.calibrate.CalibrationConfig;
 import org.edgeopt.core.data.Dataset;
 import org.edgeopt.core.data.Datasets;
 import org.edgeopt.core.data.Preprocessing;
@@ -14,6 +16,7 @@ import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.io.Hashes;
 import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.core.quant.CalibrationTable;
+import org.edgeopt.core.target.TargetProfiles;
 import org.edgeopt.samples.SharedModels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,9 +36,11 @@ class Mnist7QuantizationTest {
     assumeTrue(model.isPresent() && data.isPresent(), SharedModels.missingReason("mnist-7/mnist.onnx"));
     Graph fp32 = OnnxModels.read(model.get());
     Dataset mnist = Datasets.open(data.get(), Preprocessing.identity(), null, null);
-    CalibrationTable table = MinMaxCalibration.collect(fp32, mnist, 1000, 1);
+    // The calibrate module, with the default method of the onnxruntime-cpu profile.
+    CalibrationTable table = Calibration.calibrate(fp32, mnist,
+        CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-cpu")).withSamples(1000));
     ModelQuantizer.Outcome out = ModelQuantizer.quantize(fp32, table, QuantizeConfig.defaults(), mnist,
-        new ModelQuantizer.Provenance(model.get().toString(), Hashes.sha256(model.get()), "mnist-7 min/max", null));
+        new ModelQuantizer.Provenance(model.get().toString(), Hashes.sha256(model.get()), "mnist-7 calibration (" + table.method() + ")", null));
     out.report().layers().forEach(System.out::println);
     System.out.println("preparation: " + out.report().preparation());
     Map<String, Integer> ops = OrtGraphs.optimizedOps(out.graph(), tmp.resolve("mnist7.opt.onnx"));

@@ -169,8 +169,9 @@ final class HtmlReport {
     List<LayerDiagnosis.LayerError> reduced = d.layers().stream().filter(LayerDiagnosis.LayerError::reducedPrecision)
         .limit(MAX_CHART_LAYERS).toList();
     if (!reduced.isEmpty()) {
-      h.append(SvgCharts.layerBars(reduced)).append('\n');
+      h.append("<h3>Error each layer adds, worst first</h3>\n").append(SvgCharts.layerBars(reduced)).append('\n');
     }
+    h.append("<h3>Where error accumulates</h3>\n").append(SvgCharts.accumulation(d.layers(), d.excludeFirst())).append('\n');
     h.append("<details open=\"open\"><summary>All ").append(d.layers().size()).append(" matched layers</summary>\n<table>\n")
         .append("<thead><tr><th>#</th><th>layer</th><th>op</th><th>reference tensor</th><th>matched by</th>"
             + "<th>added SQNR (dB)</th><th>SQNR (dB)</th><th>input SQNR (dB)</th><th>cosine</th><th>max |error|</th></tr></thead>\n<tbody>\n");

@@ -150,12 +150,14 @@ final class LayerDiagnoser {
     Map<String, Double> sqnrByCandidateTensor = new HashMap<>();
     layers.forEach(m -> sqnrByCandidateTensor.put(m.candidateTensor(), whole.get(m).sqnrDb()));
     List<LayerDiagnosis.LayerError> rows = new ArrayList<>();
+    int position = 0;
     for (LayerMatcher.Match m : layers) {
+      position++;
       ErrorAccumulator w = whole.get(m);
       double inSqnr = inputSqnr(matcher, m.candidate(), sqnrByCandidateTensor);
       ErrorAccumulator a = alone.get(m);
       double added = a != null ? a.sqnrDb() : DriftMetrics.addedSqnrDb(w.sqnrDb(), inSqnr);
-      rows.add(new LayerDiagnosis.LayerError(0, m.candidate().name(), m.candidate().opType(), m.referenceTensor(),
+      rows.add(new LayerDiagnosis.LayerError(0, position, m.candidate().name(), m.candidate().opType(), m.referenceTensor(),
           m.candidateTensor(), m.matchedBy(), m.reducedPrecision(), w.sqnrDb(), inSqnr, added,
           a != null ? "isolated" : "estimated", w.cosine(), w.maxAbs(), w.count()));
     }
@@ -166,7 +168,7 @@ final class LayerDiagnoser {
     List<LayerDiagnosis.LayerError> ranked = new ArrayList<>();
     for (int i = 0; i < rows.size(); i++) {
       LayerDiagnosis.LayerError e = rows.get(i);
-      ranked.add(new LayerDiagnosis.LayerError(i + 1, e.node(), e.opType(), e.referenceTensor(), e.candidateTensor(),
+      ranked.add(new LayerDiagnosis.LayerError(i + 1, e.position(), e.node(), e.opType(), e.referenceTensor(), e.candidateTensor(),
           e.matchedBy(), e.reducedPrecision(), e.sqnrDb(), e.inputSqnrDb(), e.addedSqnrDb(), e.addedBy(), e.cosine(),
           e.maxAbsError(), e.elements()));
     }

@@ -48,6 +48,7 @@ public record LayerDiagnosis(String status, String reason, int samples, List<Lay
    * One candidate layer compared with the reference.
    *
    * @param rank 1 for the layer adding the most error
+   * @param position the layer's place in the candidate's topological order, from 1
    * @param node the candidate node's name (what {@code --exclude} takes)
    * @param opType the operator
    * @param referenceTensor the FP32 reference tensor it is compared with
@@ -63,7 +64,7 @@ public record LayerDiagnosis(String status, String reason, int samples, List<Lay
    * @param maxAbsError the largest absolute difference in the whole candidate
    * @param elements values compared
    */
-  public record LayerError(int rank, String node, String opType, String referenceTensor, String candidateTensor,
+  public record LayerError(int rank, int position, String node, String opType, String referenceTensor, String candidateTensor,
       String matchedBy, boolean reducedPrecision, double sqnrDb, double inputSqnrDb, double addedSqnrDb, String addedBy,
       double cosine, double maxAbsError, long elements) {}
 }

@@ -69,6 +69,60 @@ final class SvgCharts {
     return s.append("</svg>").toString();
   }
 
+  /**
+   * The SQNR of every compared layer in the whole candidate, in graph order: where error enters
+   * and how it accumulates. Reduced-precision layers are filled dots, the one to exclude first is
+   * red and labelled.
+   */
+  static String accumulation(List<LayerDiagnosis.LayerError> layers, String excludeFirst) {
+    List<LayerDiagnosis.LayerError> ordered = layers.stream()
+        .sorted(java.util.Comparator.comparingInt(LayerDiagnosis.LayerError::position)).toList();
+    int left = 60;
+    int bottom = 34;
+    int height = 240;
+    int plotH = height - bottom - 30;
+    int plot = WIDTH - left - 30;
+    double max = 40;
+    for (LayerDiagnosis.LayerError e : ordered) {
+      max = Math.max(max, Math.min(80, e.sqnrDb()));
+    }
+    max = Math.ceil(max / 10) * 10;
+    int base = height - bottom;
+    StringBuilder s = open(height, "SQNR of each layer in the whole candidate, in graph order");
+    for (int db = 0; db <= max; db += 10) {
+      double y = base - plotH * db / max;
+      s.append(line(left, y, left + plot, y, GRID, 1, null));
+      s.append(text(left - 6, y + 4, "end", 11, AXIS, db + " dB"));
+    }
+    double dx = ordered.size() > 1 ? (double) plot / (ordered.size() - 1) : 0;
+    StringBuilder path = new StringBuilder();
+    for (int i = 0; i < ordered.size(); i++) {
+      double x = left + (ordered.size() > 1 ? i * dx : plot / 2.0);
+      double y = base - plotH * clamp(ordered.get(i).sqnrDb(), 0, max) / max;
+      path.append(i == 0 ? "M" : " L").append(String.format(Locale.ROOT, "%.1f %.1f", x, y));
+    }
+    s.append("<path d=\"").append(path).append("\" fill=\"none\" stroke=\"").append(REFERENCE_COLOR)
+        .append("\" stroke-width=\"2\"/>");
+    for (int i = 0; i < ordered.size(); i++) {
+      LayerDiagnosis.LayerError e = ordered.get(i);
+      double x = left + (ordered.size() > 1 ? i * dx : plot / 2.0);
+      double y = base - plotH * clamp(e.sqnrDb(), 0, max) / max;
+      boolean worst = e.node().equals(excludeFirst);
+      String fill = worst ? "#cf222e" : e.reducedPrecision() ? REFERENCE_COLOR : "#ffffff";
+      s.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"%s\" stroke=\"%s\" "
+          + "stroke-width=\"1.5\"><title>%d. %s (%s): %.1f dB</title></circle>", x, y, worst ? 6 : 4, fill,
+          worst ? "#cf222e" : REFERENCE_COLOR, e.position(), HtmlReport.esc(e.node()), e.opType(), e.sqnrDb()));
+      if (worst) {
+        String anchor = x > left + plot * 0.7 ? "end" : "start";
+        s.append(text(x + ("end".equals(anchor) ? -10 : 10), y - 10, anchor, 12, "#cf222e",
+            "exclude first: " + HtmlReport.abbreviate(e.node(), 40)));
+      }
+    }
+    s.append(text(left + plot / 2.0, height - 8, "middle", 12, AXIS,
+        "layers in graph order (filled: reduced precision; hollow: float)"));
+    return s.append("</svg>").toString();
+  }
+
   /** Overlaid histograms of the two models' confidence over equal bins of [0, 1], with their means. */
   static String confidence(ValidationReport.Confidence c) {
     int left = 60;
