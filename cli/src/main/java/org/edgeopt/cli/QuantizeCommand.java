@@ -57,7 +57,8 @@ public final class QuantizeCommand implements Callable<Integer>, CommonOptions.V
   String precision;
 
   @Option(names = {"-t", "--target"}, paramLabel = "PROFILE", defaultValue = "onnxruntime-cpu",
-      description = "Target profile: decides the activation type (uint8 or int8) and symmetry (default: ${DEFAULT-VALUE}).")
+      description = "Target profile: decides the activation type (uint8 or int8) and symmetry"
+          + " (default: ${DEFAULT-VALUE}).")
   String target;
 
   @Option(names = "--exclude", paramLabel = "NODE", arity = "1..*",
@@ -84,7 +85,8 @@ public final class QuantizeCommand implements Callable<Integer>, CommonOptions.V
       description = "Samples of --data to measure SQNR on (default: ${DEFAULT-VALUE}).")
   int samples;
 
-  @Option(names = "--fp16-io", description = "FP16: make the model's inputs and outputs float16 too (default: float32).")
+  @Option(names = "--fp16-io",
+      description = "FP16: make the model's inputs and outputs float16 too (default: float32).")
   boolean fp16Io;
 
   @Option(names = {"-o", "--output"}, paramLabel = "OUT.onnx",
@@ -139,7 +141,8 @@ public final class QuantizeCommand implements Callable<Integer>, CommonOptions.V
     try {
       reportFile = outcome.write(out);
     } catch (IOException e) {
-      throw new EdgeoptException(ExitCode.INVALID_INPUT, out + ": cannot write the quantized model: " + e.getMessage(), e);
+      throw new EdgeoptException(ExitCode.INVALID_INPUT, out + ": cannot write the quantized model: " + e.getMessage(),
+          e);
     }
     PrintWriter w = spec.commandLine().getOut();
     QuantizationReport r = outcome.report();

@@ -34,6 +34,15 @@ public final class ChannelPruner {
    * @throws IllegalArgumentException if a listed group is not prunable or keeps no channel
    */
   public static Graph prune(ChannelGroups analysis, Map<Integer, int[]> keep, Map<String, float[]> means) {
+    return prune(analysis, keep, means, Map.of());
+  }
+
+  /**
+   * Returns the graph with only the {@code keep} channels of each group, refitting every reader
+   * layer that has a {@link LinearReconstruction} regression (the others get mean compensation).
+   */
+  static Graph prune(ChannelGroups analysis, Map<Integer, int[]> keep, Map<String, float[]> means,
+      Map<String, LinearReconstruction.Regression> regressions) {
     Map<Integer, ChannelGroup> byId = new HashMap<>();
     analysis.groups().forEach(gr -> byId.put(gr.id(), gr));
     Map<Integer, int[]> roots = new HashMap<>();
@@ -52,7 +61,7 @@ public final class ChannelPruner {
         roots.put(gr.id(), k.clone());
       }
     }
-    return new Surgery(analysis, roots, means).run();
+    return new Surgery(analysis, roots, means, regressions).run();
   }
 
   /** One application of a pruning plan. */
@@ -61,16 +70,19 @@ public final class ChannelPruner {
     private final Graph g;
     private final Map<Integer, int[]> keep;
     private final Map<String, float[]> means;
+    private final Map<String, LinearReconstruction.Regression> regressions;
     /** Slices per node, input and axis. */
     private final Map<Node, Map<Integer, Map<Integer, int[]>>> slices = new IdentityHashMap<>();
-    /** Full-size replacement values (bias plus compensation) per node and input. */
-    private final Map<Node, Map<Integer, float[]>> replaced = new IdentityHashMap<>();
+    /** Replacement tensors (compensated bias, refitted weights) per node and input, before output slicing. */
+    private final Map<Node, Map<Integer, Tensor>> replaced = new IdentityHashMap<>();
 
-    Surgery(ChannelGroups a, Map<Integer, int[]> keep, Map<String, float[]> means) {
+    Surgery(ChannelGroups a, Map<Integer, int[]> keep, Map<String, float[]> means,
+        Map<String, LinearReconstruction.Regression> regressions) {
       this.a = a;
       this.g = a.graph;
       this.keep = keep;
       this.means = means;
+      this.regressions = regressions;
     }
 
     /** Returns the kept indices of a channel space, or null when all are kept. */
@@ -152,8 +164,13 @@ public final class ChannelPruner {
           default -> 0;
         };
         int[] features = expand(k, space.inner());
-        compensate(n, axis, features, means.get(s.tensor()));
-        slice(n, 1, axis, features);
+        LinearReconstruction.Regression r = regressions.get(n.name());
+        if (r != null && r.features() == g.initializers().get(n.input(1)).dim(axis)) {
+          refit(n, axis, features, r);
+        } else {
+          compensate(n, axis, features, means.get(s.tensor()));
+          slice(n, 1, axis, features);
+        }
       }
       return rebuild();
     }
@@ -199,7 +216,32 @@ public final class ChannelPruner {
         }
         b[o] += (float) delta;
       }
-      replaced.computeIfAbsent(n, x -> new HashMap<>()).put(2, b);
+      replaced.computeIfAbsent(n, x -> new HashMap<>()).put(2, Tensor.ofFloats(biasName(n), new long[] {outputs}, b));
+    }
+
+    private static String biasName(Node n) {
+      return n.input(2).isEmpty() ? n.input(1) + "_bias" : n.input(2);
+    }
+
+    /** Replaces the reader's weights over the kept features and its bias by their least-squares refit. */
+    private void refit(Node n, int axis, int[] features, LinearReconstruction.Regression r) {
+      double[][] w = LinearReconstruction.solve(r, features);
+      int outputs = r.outputs();
+      int k = features.length;
+      float[] wv = new float[outputs * k];
+      float[] bv = new float[outputs];
+      for (int o = 0; o < outputs; o++) {
+        for (int i = 0; i < k; i++) {
+          // Gemm with transB=0 stores [K, N]; Conv and Gemm with transB=1 store [N, K]
+          wv[axis == 0 ? i * outputs + o : o * k + i] = (float) w[o][i];
+        }
+        bv[o] = (float) w[o][k];
+      }
+      long[] dims = g.initializers().get(n.input(1)).dims();
+      dims[axis] = k;
+      Map<Integer, Tensor> m = replaced.computeIfAbsent(n, x -> new HashMap<>());
+      m.put(1, Tensor.ofFloats(n.input(1), dims, wv));
+      m.put(2, Tensor.ofFloats(biasName(n), new long[] {outputs}, bv));
     }
 
     private Graph rebuild() {
@@ -213,7 +255,7 @@ public final class ChannelPruner {
       }
       for (Node n : g.nodes()) {
         Map<Integer, Map<Integer, int[]>> s = slices.getOrDefault(n, Map.of());
-        Map<Integer, float[]> r = replaced.getOrDefault(n, Map.of());
+        Map<Integer, Tensor> r = replaced.getOrDefault(n, Map.of());
         if (s.isEmpty() && r.isEmpty()) {
           b.addNode(n);
           continue;
@@ -225,9 +267,7 @@ public final class ChannelPruner {
         for (int i : inputs) {
           Tensor t;
           if (r.containsKey(i)) {
-            int outputs = r.get(i).length;
-            t = Tensor.ofFloats(i < in.size() && !in.get(i).isEmpty() ? in.get(i) : n.input(1) + "_bias",
-                new long[] {outputs}, r.get(i));
+            t = r.get(i);
           } else {
             t = g.initializers().get(in.get(i));
           }

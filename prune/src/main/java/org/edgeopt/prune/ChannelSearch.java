@@ -33,7 +33,8 @@ final class ChannelSearch {
   private record Level(int keep, double drop, long macsSaved) {}
 
   static PrunePlan run(Graph model, ChannelGroups a, HoldoutEvaluator search, double budget, Map<String, float[]> means,
-      Map<String, Long> layerMacs, Consumer<String> log, String where) throws EdgeoptException {
+      Map<String, LinearReconstruction.Regression> regressions, Map<String, Long> layerMacs, Consumer<String> log,
+      String where) throws EdgeoptException {
     List<ChannelGroup> groups = a.prunable();
     Map<Integer, int[]> order = new HashMap<>();
     for (ChannelGroup g : groups) {
@@ -52,7 +53,7 @@ final class ChannelSearch {
           continue;
         }
         last = k;
-        Graph cand = ChannelPruner.prune(a, Map.of(g.id(), top(order.get(g.id()), k)), means);
+        Graph cand = ChannelPruner.prune(a, Map.of(g.id(), top(order.get(g.id()), k)), means, regressions);
         double drop = TwoFourSearch.points(base - search.correct(cand), n);
         long saved = baseMacs - ModelCost.of(cand, where).macs();
         levels.add(new Level(k, drop, saved));
@@ -92,7 +93,7 @@ final class ChannelSearch {
       }
       Map<Integer, Integer> trial = new HashMap<>(at);
       trial.put(bestGroup, at.getOrDefault(bestGroup, -1) + 1);
-      Graph cand = ChannelPruner.prune(a, keepMap(trial, table, order), means);
+      Graph cand = ChannelPruner.prune(a, keepMap(trial, table, order), means, regressions);
       double drop = TwoFourSearch.points(base - search.correct(cand), n);
       int g = bestGroup;
       String name = groups.stream().filter(x -> x.id() == g).findFirst().orElseThrow().describe();
@@ -118,17 +119,24 @@ final class ChannelSearch {
 
       @Override
       public Graph build(int k) {
-        return ChannelPruner.prune(a, keepMap(states.get(k), table, order), means);
+        return ChannelPruner.prune(a, keepMap(states.get(k), table, order), means, regressions);
       }
 
       @Override
-      public Graph buildPlain(int k) {
-        return ChannelPruner.prune(a, keepMap(states.get(k), table, order), Map.of());
+      public String method() {
+        return !regressions.isEmpty() ? "least-squares" : !means.isEmpty() ? "mean-compensation" : "none";
       }
 
       @Override
-      public boolean compensates() {
-        return !means.isEmpty();
+      public Map<String, Graph> alternatives(int k) {
+        Map<String, Graph> m = new LinkedHashMap<>();
+        if (!means.isEmpty()) {
+          m.put("plain-removal", ChannelPruner.prune(a, keepMap(states.get(k), table, order), Map.of()));
+        }
+        if (!regressions.isEmpty()) {
+          m.put("mean-compensation", ChannelPruner.prune(a, keepMap(states.get(k), table, order), means));
+        }
+        return m;
       }
 
       @Override

@@ -12,11 +12,14 @@ interface PrunePlan {
   /** Returns the number of accepted steps. */
   int steps();
 
-  /** Returns the model with the first {@code k} steps applied (with bias compensation where the mode has it). */
+  /** Returns the model with the first {@code k} steps applied, as the search measured it. */
   Graph build(int k);
 
-  /** Returns the model with the first {@code k} steps and no bias compensation. */
-  Graph buildPlain(int k);
+  /** Returns the name of what {@link #build} does beyond pruning, e.g. {@code least-squares} or {@code none}. */
+  String method();
+
+  /** Returns other ways to apply the same steps, by name, measured and reported beside {@link #build}. */
+  Map<String, Graph> alternatives(int k);
 
   /** Returns the weighted layers whose outputs the first {@code k} steps change. */
   List<String> changedLayers(int k);
@@ -26,7 +29,4 @@ interface PrunePlan {
 
   /** Returns the decisions, as of the first {@code k} steps. */
   List<LayerDecision> decisions(int k);
-
-  /** Returns whether the mode has a bias-compensated variant distinct from {@link #buildPlain}. */
-  boolean compensates();
 }

@@ -33,6 +33,10 @@ public final class Pruner {
   public static PruneResult prune(Graph model, PruneRequest request, String where, Consumer<String> log)
       throws EdgeoptException {
     PruneMode mode = SparsityPlanner.plan(request.profile(), request.mode(), request.force());
+    request = new PruneRequest(request.profile(), request.mode(), request.budgetPoints(), request.force(),
+        InMemoryDataset.of(request.holdout()),
+        request.calibration() == null ? null : InMemoryDataset.of(request.calibration()), request.batchSize(),
+        request.searchLimit(), request.calibrationLimit(), request.measureLatency());
     int searchLimit = request.searchLimit() > 0 ? request.searchLimit() : Integer.MAX_VALUE;
     int calibrationLimit = request.calibrationLimit() > 0 ? request.calibrationLimit() : Integer.MAX_VALUE;
     HoldoutEvaluator search = new HoldoutEvaluator(request.holdout(), request.batchSize(), searchLimit);
@@ -50,7 +54,9 @@ public final class Pruner {
     } else {
       ChannelGroups a = ChannelGroups.analyse(model, where);
       Map<String, float[]> means = new LinkedHashMap<>();
+      Map<String, LinearReconstruction.Regression> regressions = Map.of();
       if (request.calibration() != null) {
+        regressions = LinearReconstruction.collect(a, request.calibration(), request.batchSize(), calibrationLimit, where);
         List<String> read = new ArrayList<>();
         a.sinks.forEach(s -> read.add(s.tensor()));
         ActivationStatistics.of(model, read, request.calibration(), request.batchSize(), calibrationLimit, where)
@@ -58,7 +64,7 @@ public final class Pruner {
       } else {
         messages.add("no calibration data: removed channels are not replaced by their means, and no recovery is tried");
       }
-      plan = ChannelSearch.run(model, a, search, request.budgetPoints(), means, before.layerMacs(), log, where);
+      plan = ChannelSearch.run(model, a, search, request.budgetPoints(), means, regressions, before.layerMacs(), log, where);
     }
 
     double baseline = full.top1(model);
@@ -116,11 +122,8 @@ public final class Pruner {
     if (request.calibration() == null || k == 0) {
       return new Choice(pruned, List.of());
     }
-    Map<String, Graph> variants = new LinkedHashMap<>();
-    if (plan.compensates()) {
-      variants.put("no-bias-compensation", plan.buildPlain(k));
-    }
-    variants.put("none", pruned);
+    Map<String, Graph> variants = new LinkedHashMap<>(plan.alternatives(k));
+    variants.put(plan.method(), pruned);
     variants.put("bias-correction", Recovery.biasCorrection(model, pruned, plan.changedLayers(k), plan.keptChannels(k),
         request.calibration(), request.batchSize(), calibrationLimit, where));
     if (Recovery.hasBatchNorm(pruned)) {
@@ -131,10 +134,10 @@ public final class Pruner {
     for (Map.Entry<String, Graph> e : variants.entrySet()) {
       correct.put(e.getKey(), search.correct(e.getValue()));
     }
-    // a recovery method is applied only when it measurably helps: at least one more correct sample
-    String best = "none";
-    for (String m : List.of("bias-correction", "batchnorm-reestimation")) {
-      if (correct.containsKey(m) && correct.get(m) > correct.get(best)) {
+    // another variant replaces the search's own only when it measurably helps: at least one more correct sample
+    String best = plan.method();
+    for (String m : correct.keySet()) {
+      if (correct.get(m) > correct.get(best)) {
         best = m;
       }
     }

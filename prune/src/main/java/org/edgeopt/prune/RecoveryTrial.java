@@ -3,7 +3,8 @@ package org.edgeopt.prune;
 /**
  * One measured accuracy-recovery variant of the pruned model.
  *
- * @param method {@code none}, {@code no-bias-compensation}, {@code bias-correction} or {@code batchnorm-reestimation}
+ * @param method {@code none}, {@code plain-removal}, {@code mean-compensation}, {@code least-squares},
+ *     {@code bias-correction} or {@code batchnorm-reestimation}
  * @param top1 its top-1 accuracy on the search samples, in percent
  * @param applied whether the result uses it
  */

@@ -62,8 +62,13 @@ final class TwoFourSearch {
       }
 
       @Override
-      public Graph buildPlain(int k) {
-        return build(k);
+      public String method() {
+        return "none";
+      }
+
+      @Override
+      public Map<String, Graph> alternatives(int k) {
+        return Map.of();
       }
 
       @Override
@@ -74,11 +79,6 @@ final class TwoFourSearch {
       @Override
       public Map<String, int[]> keptChannels(int k) {
         return Map.of();
-      }
-
-      @Override
-      public boolean compensates() {
-        return false;
       }
 
       @Override

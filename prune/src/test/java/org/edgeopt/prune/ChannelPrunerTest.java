@@ -119,6 +119,43 @@ class ChannelPrunerTest {
     assertEquals(List.of("conv1"), a.prunable().get(0).sources());
   }
 
+  @Test
+  void leastSquaresRefitMakesRemovingADuplicateChannelLossless() throws Exception {
+    Graph g = PruneTestModels.mobileBlock();
+    // channel 4 is made clearly active (a positive shift before the last Clip), then expand channel 5
+    // becomes a copy of it all the way to the project conv's input
+    float[] beta = g.initializers().get("dw.bn.bias").toFloats();
+    beta[4] = 1.5f;
+    g = g.toBuilder().addInitializer(Tensor.ofFloats("dw.bn.bias", new long[] {16}, beta)).build();
+    GraphBuilder b = g.toBuilder();
+    copyRow(b, g, "expand.w", 4, 5);
+    for (String p : List.of("expand.bn.scale", "expand.bn.bias", "expand.bn.mean", "expand.bn.var", "dw.w",
+        "dw.bn.scale", "dw.bn.bias", "dw.bn.mean", "dw.bn.var")) {
+      copyRow(b, g, p, 4, 5);
+    }
+    g = b.build();
+    ChannelGroups a = ChannelGroups.analyse(g, "mobile");
+    TensorDataset cal = TensorDataset.labelledBy(g, new long[] {3, 8, 8}, 64, 21, 2f);
+    var regressions = LinearReconstruction.collect(a, cal, 32, 64, "mobile");
+    assertTrue(regressions.containsKey("project"), regressions.keySet().toString());
+    assertFalse(regressions.containsKey("dw"), "depthwise convolutions are not readers");
+    int[] keep = {0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    Graph refit = ChannelPruner.prune(a, Map.of(group(a, "expand").id(), keep), Map.of(), regressions);
+    Tensor x = PruneTestModels.mobileInput(31, 8);
+    float lossless = maxDiff(run(refit, x), run(g, x));
+    float plain = maxDiff(run(ChannelPruner.prune(a, Map.of(group(a, "expand").id(), keep), Map.of()), x), run(g, x));
+    assertTrue(lossless < 1e-3f, "refit error " + lossless);
+    assertTrue(plain > 100 * lossless, "plain removal loses the channel: " + plain);
+  }
+
+  private static void copyRow(GraphBuilder b, Graph g, String name, int from, int to) {
+    Tensor t = g.initializers().get(name);
+    float[] v = t.toFloats();
+    int per = (int) (t.elementCount() / t.dim(0));
+    System.arraycopy(v, from * per, v, to * per, per);
+    b.addInitializer(Tensor.ofFloats(name, t.dims(), v));
+  }
+
   static int[] removed(int n, int[] keep, int offset, int inner) {
     java.util.Set<Integer> k = new java.util.HashSet<>();
     for (int i : keep) {

@@ -124,7 +124,8 @@ public final class QdqQuantizer {
         .filter(n -> n.toLowerCase(java.util.Locale.ROOT).contains(wanted.toLowerCase(java.util.Locale.ROOT))
             || wanted.toLowerCase(java.util.Locale.ROOT).contains(n.toLowerCase(java.util.Locale.ROOT)))
         .limit(3).toList();
-    return names.isEmpty() ? " (see the layer table for node names)" : " (did you mean " + String.join(", ", names) + "?)";
+    return names.isEmpty() ? " (see the layer table for node names)"
+        : " (did you mean " + String.join(", ", names) + "?)";
   }
 
   /** Applies a plan to a graph. */

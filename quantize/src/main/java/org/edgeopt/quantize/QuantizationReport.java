@@ -155,7 +155,7 @@ public record QuantizationReport(
     }
   }
 
-  /** Returns where the report of a quantized model is written: {@code model.int8.onnx -> model.int8.quantization.json}. */
+  /** Returns where a quantized model's report goes: {@code m.int8.onnx -> m.int8.quantization.json}. */
   public static Path pathFor(Path model) {
     String name = model.getFileName().toString();
     String base = name.endsWith(".onnx") ? name.substring(0, name.length() - 5) : name;
