@@ -59,7 +59,7 @@ abstract class AbstractEdgeoptMojo extends AbstractMojo {
     }
     try {
       PipelineConfig cfg = PipelineConfigLoader.load(config.toPath());
-      PipelineResult result = new Pipeline(cfg, new LogListener()).run();
+      PipelineResult result = runWithLargeStack(cfg);
       getLog().info("edgeopt: " + result.summary());
       getLog().info("edgeopt: report " + result.reportDir().resolve("report.html"));
       if (!result.gatePassed()) {
@@ -78,6 +78,39 @@ abstract class AbstractEdgeoptMojo extends AbstractMojo {
       }
       throw new MojoFailureException("edgeopt: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Runs the pipeline on a thread with a 64 MB stack: ONNX Runtime's session creation recurses
+   * deeply in native code and can overflow a default thread stack when the class path is long.
+   */
+  private PipelineResult runWithLargeStack(PipelineConfig cfg) throws EdgeoptException, MojoExecutionException {
+    PipelineResult[] result = {null};
+    Throwable[] failure = {null};
+    Thread t = new Thread(null, () -> {
+      try {
+        result[0] = new Pipeline(cfg, new LogListener()).run();
+      } catch (Throwable e) {
+        failure[0] = e;
+      }
+    }, "edgeopt-pipeline", 64L << 20);
+    t.start();
+    try {
+      t.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new MojoExecutionException("edgeopt: interrupted", e);
+    }
+    if (failure[0] instanceof EdgeoptException e) {
+      throw e;
+    }
+    if (failure[0] instanceof org.edgeopt.core.data.DataException e) {
+      throw EdgeoptException.invalid(e.getMessage(), e);
+    }
+    if (failure[0] != null) {
+      throw new MojoExecutionException("edgeopt: internal error: " + failure[0], failure[0]);
+    }
+    return result[0];
   }
 
   /** Logs each stage as it runs. */
