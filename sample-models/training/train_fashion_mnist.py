@@ -11,6 +11,13 @@ Outputs: sample-models/models/fashion-mnist/{model.onnx, model.pt, sample.json,
 
 The script is deterministic (fixed seeds, 2 threads, no data-loader workers) and
 re-runnable; it overwrites its outputs. CI never runs it: the outputs are committed.
+`--export-only` skips training and re-exports/re-evaluates from the committed model.pt.
+
+Export note: torch 1.13's ONNX exporter, in its default eval-mode export, fuses each
+BatchNorm into the preceding Conv (a peephole pass that runs even with
+do_constant_folding=False), so model.onnx has no BatchNormalization nodes; model.pt
+keeps them. Depthwise Conv (group=channels), Clip (ReLU6), Add, GlobalAveragePool,
+Flatten and Gemm remain.
 
 Preprocessing baked into sample.json (the ONNX model itself takes normalised input):
     x = (pixel / 255 - 0.2860) / 0.3530, layout NCHW, shape [N, 1, 28, 28] float32.
@@ -255,6 +262,7 @@ def main():
     reloaded = torch.jit.load(pt_path)
     with torch.no_grad():
         diff_pt = (reloaded(hold_x) - hold_logits).abs().max().item()
+    # Eval-mode export: torch folds BatchNorm into Conv here (see the module docstring).
     torch.onnx.export(model, example, onnx_path, opset_version=13,
                       input_names=["input"], output_names=["logits"],
                       dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},

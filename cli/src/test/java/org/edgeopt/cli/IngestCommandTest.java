@@ -27,7 +27,10 @@ import org.edgeopt.core.runtime.InferenceSession;
 import org.edgeopt.core.runtime.OrtRuntime;
 import org.edgeopt.core.runtime.SessionOptions;
 import org.edgeopt.core.testing.TestModels;
+import org.edgeopt.ingest.FidelityCheck;
 import org.edgeopt.ingest.ModelCard;
+import org.edgeopt.samples.SampleModel;
+import org.edgeopt.samples.SampleModels;
 import org.edgeopt.samples.SharedModels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -168,6 +171,26 @@ class IngestCommandTest {
         .build();
     return OnnxMl.ModelProto.newBuilder().setIrVersion(8).setProducerName("test")
         .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(13)).setGraph(g).build();
+  }
+
+  @Test
+  void referenceRunsTheExportFidelityCheck() throws Exception {
+    SampleModel sample;
+    try {
+      sample = SampleModels.fashionMnist();
+    } catch (RuntimeException e) {
+      assumeTrue(false, "the fashion-mnist sample model is not available: " + e.getMessage());
+      return;
+    }
+    Path out = tmp.resolve("fashion");
+    Run r = edgeopt("ingest", sample.model().toString(), "-o", out.toString(),
+        "--reference", sample.torchscript().toString());
+    assertEquals(0, r.exitCode(), r.err());
+    assertTrue(r.out().contains("within tolerance"), r.out());
+    FidelityCheck f = ModelCard.read(out.resolve("model-card.json")).fidelity();
+    // One PyTorch model, exported twice: FP32 kernels agree to 1e-3 x max(1, |logit|).
+    assertTrue(f.withinTolerance(), f.toString());
+    assertEquals(List.of(1, 2, 3, 4), f.batchSizes());
   }
 
   @Test

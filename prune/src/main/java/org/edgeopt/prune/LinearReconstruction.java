@@ -75,14 +75,19 @@ public final class LinearReconstruction {
   /** Collects the statistics of every reader layer of {@code a} that {@link #fits}, in one pass of the original model. */
   static Map<String, Regression> collect(ChannelGroups a, Dataset data, int batchSize, int limit, String where)
       throws EdgeoptException {
-    Graph g = a.graph;
     List<Node> layers = new ArrayList<>();
     Set<String> seen = new HashSet<>();
     for (ChannelGroups.Sink s : a.sinks) {
-      if (fits(s.node(), g) && seen.add(s.node().name()) && !s.node().name().isEmpty()) {
+      if (fits(s.node(), a.graph) && seen.add(s.node().name()) && !s.node().name().isEmpty()) {
         layers.add(s.node());
       }
     }
+    return collect(a.graph, layers, data, batchSize, limit, where);
+  }
+
+  /** Collects the statistics of the given layers (each must {@link #fits}) in one pass of {@code g}. */
+  static Map<String, Regression> collect(Graph g, List<Node> layers, Dataset data, int batchSize, int limit, String where)
+      throws EdgeoptException {
     Map<String, Regression> out = new LinkedHashMap<>();
     if (layers.isEmpty()) {
       return out;
@@ -122,6 +127,66 @@ public final class LinearReconstruction {
       }
     }
     return out;
+  }
+
+  /**
+   * Returns the refitted weights {@code [outputs][features]} and, as the last column, the bias,
+   * where output {@code o} may only use the features with {@code support[o][f]} set (the others
+   * stay exactly zero): the refit of a 2:4-masked layer.
+   */
+  static double[][] solveMasked(Regression r, boolean[][] support) {
+    int f = r.features();
+    int f1 = f + 1;
+    double[][] w = new double[r.outputs()][f1];
+    for (int o = 0; o < r.outputs(); o++) {
+      int k = 1;
+      for (int i = 0; i < f; i++) {
+        if (support[o][i]) {
+          k++;
+        }
+      }
+      int[] idx = new int[k];
+      int j = 0;
+      for (int i = 0; i < f; i++) {
+        if (support[o][i]) {
+          idx[j++] = i;
+        }
+      }
+      idx[k - 1] = f;
+      double[] a = subGram(r, idx);
+      cholesky(a, k);
+      double[] rhs = new double[k];
+      for (int i = 0; i < k; i++) {
+        rhs[i] = r.cross()[idx[i] * r.outputs() + o];
+      }
+      choleskySolve(a, k, rhs);
+      for (int i = 0; i < k; i++) {
+        w[o][idx[i]] = rhs[i];
+      }
+    }
+    return w;
+  }
+
+  /** Returns the Gram matrix restricted to {@code idx} (the last index being the bias), with a small ridge. */
+  private static double[] subGram(Regression r, int[] idx) {
+    int k = idx.length;
+    int f1 = r.features() + 1;
+    double[] a = new double[k * k];
+    double trace = 0;
+    for (int i = 0; i < k; i++) {
+      for (int j = 0; j < k; j++) {
+        int p = Math.min(idx[i], idx[j]);
+        int q = Math.max(idx[i], idx[j]);
+        a[i * k + j] = r.gram()[p * f1 + q];
+      }
+      trace += a[i * k + i];
+    }
+    // a small ridge keeps dead (always-zero) channels from making the system singular
+    double ridge = 1e-6 * trace / k + 1e-12;
+    for (int i = 0; i < k - 1; i++) {
+      a[i * k + i] += ridge;
+    }
+    return a;
   }
 
   private static void accumulate(String layer, Tensor x, Tensor y, Map<String, double[]> gram, Map<String, double[]> cross,
@@ -181,25 +246,10 @@ public final class LinearReconstruction {
    */
   static double[][] solve(Regression r, int[] kept) {
     int k = kept.length + 1;
-    int f1 = r.features() + 1;
     int[] idx = new int[k];
     System.arraycopy(kept, 0, idx, 0, kept.length);
     idx[k - 1] = r.features();
-    double[] a = new double[k * k];
-    double trace = 0;
-    for (int i = 0; i < k; i++) {
-      for (int j = 0; j < k; j++) {
-        int p = Math.min(idx[i], idx[j]);
-        int q = Math.max(idx[i], idx[j]);
-        a[i * k + j] = r.gram()[p * f1 + q];
-      }
-      trace += a[i * k + i];
-    }
-    // a small ridge keeps dead (always-zero) channels from making the system singular
-    double ridge = 1e-6 * trace / k + 1e-12;
-    for (int i = 0; i < k - 1; i++) {
-      a[i * k + i] += ridge;
-    }
+    double[] a = subGram(r, idx);
     cholesky(a, k);
     double[][] w = new double[r.outputs()][k];
     double[] rhs = new double[k];

@@ -50,7 +50,19 @@ public final class Pruner {
 
     PrunePlan plan;
     if (mode == PruneMode.TWO_FOUR) {
-      plan = TwoFourSearch.run(model, search, request.budgetPoints(), before.layerMacs(), log);
+      Map<String, LinearReconstruction.Regression> regressions = Map.of();
+      if (request.calibration() != null) {
+        List<org.edgeopt.core.graph.Node> fit = new ArrayList<>();
+        for (LayerEligibility e : SemiStructuredPruner.eligibility(model)) {
+          org.edgeopt.core.graph.Node n = model.node(e.layer()).orElseThrow();
+          if (e.eligible() && LinearReconstruction.fits(n, model)) {
+            fit.add(n);
+          }
+        }
+        regressions = LinearReconstruction.collect(model, fit, request.calibration(), request.batchSize(), calibrationLimit,
+            where);
+      }
+      plan = TwoFourSearch.run(model, search, request.budgetPoints(), before.layerMacs(), regressions, log);
     } else {
       ChannelGroups a = ChannelGroups.analyse(model, where);
       Map<String, float[]> means = new LinkedHashMap<>();

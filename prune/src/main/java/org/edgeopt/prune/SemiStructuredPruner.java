@@ -75,6 +75,15 @@ public final class SemiStructuredPruner {
    * @throws IllegalArgumentException if a layer does not exist or is not eligible
    */
   public static Graph prune(Graph g, Collection<String> layers) {
+    return prune(g, layers, Map.of());
+  }
+
+  /**
+   * Returns {@code g} with the 2:4 pattern applied to {@code layers}; a layer with a regression
+   * then has its remaining weights and its bias refitted by least squares on calibration data
+   * (the zeros stay where magnitude put them).
+   */
+  static Graph prune(Graph g, Collection<String> layers, Map<String, LinearReconstruction.Regression> regressions) {
     Map<String, LayerEligibility> byName = new java.util.HashMap<>();
     eligibility(g).forEach(e -> byName.put(e.layer(), e));
     GraphBuilder b = g.toBuilder();
@@ -86,7 +95,44 @@ public final class SemiStructuredPruner {
       }
       Node n = g.node(layer).orElseThrow();
       Tensor w = g.initializers().get(e.weight());
-      b.addInitializer(Tensor.ofFloats(w.name(), w.dims(), mask(w.toFloats(), w.dims(), reductionAxis(n, w.rank()))));
+      int axis = reductionAxis(n, w.rank());
+      boolean[] kept = keptByMagnitude(w.toFloats(), w.dims(), axis);
+      float[] v = w.toFloats();
+      for (int i = 0; i < v.length; i++) {
+        if (!kept[i]) {
+          v[i] = 0f;
+        }
+      }
+      LinearReconstruction.Regression r = regressions.get(layer);
+      Tensor bias = n.input(2).isEmpty() ? null : g.initializers().get(n.input(2));
+      long outputs = w.dim(axis == 1 ? 0 : 1);
+      if (r != null && r.outputs() == outputs && r.features() == w.dim(axis)
+          && (n.input(2).isEmpty() || (bias != null && bias.rank() == 1 && bias.dim(0) == outputs))) {
+        int o = (int) outputs;
+        int f = r.features();
+        boolean[][] support = new boolean[o][f];
+        for (int out = 0; out < o; out++) {
+          for (int in = 0; in < f; in++) {
+            support[out][in] = kept[axis == 1 ? out * f + in : in * o + out];
+          }
+        }
+        double[][] fit = LinearReconstruction.solveMasked(r, support);
+        float[] bv = new float[o];
+        for (int out = 0; out < o; out++) {
+          for (int in = 0; in < f; in++) {
+            v[axis == 1 ? out * f + in : in * o + out] = (float) fit[out][in];
+          }
+          bv[out] = (float) fit[out][f];
+        }
+        String biasName = bias != null ? bias.name() : b.uniqueName(w.name() + "_bias");
+        b.addInitializer(Tensor.ofFloats(biasName, new long[] {o}, bv));
+        if (bias == null) {
+          java.util.List<String> in = new java.util.ArrayList<>(n.inputs());
+          in.add(biasName);
+          b.replaceNode(n.withInputs(in));
+        }
+      }
+      b.addInitializer(Tensor.ofFloats(w.name(), w.dims(), v));
     }
     return b.build();
   }
@@ -101,7 +147,19 @@ public final class SemiStructuredPruner {
 
   /** Returns {@code v} with the two smallest-magnitude values of each group of four along {@code axis} zeroed. */
   static float[] mask(float[] v, long[] dims, int axis) {
+    boolean[] kept = keptByMagnitude(v, dims, axis);
     float[] out = v.clone();
+    for (int i = 0; i < out.length; i++) {
+      if (!kept[i]) {
+        out[i] = 0f;
+      }
+    }
+    return out;
+  }
+
+  /** Returns, for each weight, whether it is one of the two largest magnitudes of its group of four along {@code axis}. */
+  static boolean[] keptByMagnitude(float[] v, long[] dims, int axis) {
+    boolean[] kept = new boolean[v.length];
     int inner = inner(dims, axis);
     int r = (int) dims[axis];
     int outer = v.length / (inner * r);
@@ -124,15 +182,12 @@ public final class SemiStructuredPruner {
               second = j;
             }
           }
-          for (int j = 0; j < 4; j++) {
-            if (j != first && j != second) {
-              out[idx[j]] = 0f;
-            }
-          }
+          kept[idx[first]] = true;
+          kept[idx[second]] = true;
         }
       }
     }
-    return out;
+    return kept;
   }
 
   /** Returns whether every group of four along {@code axis} has at most two non-zeros. */

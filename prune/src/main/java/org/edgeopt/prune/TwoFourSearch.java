@@ -19,7 +19,7 @@ final class TwoFourSearch {
   private TwoFourSearch() {}
 
   static PrunePlan run(Graph model, HoldoutEvaluator search, double budget, Map<String, Long> layerMacs,
-      Consumer<String> log) throws EdgeoptException {
+      Map<String, LinearReconstruction.Regression> regressions, Consumer<String> log) throws EdgeoptException {
     List<LayerEligibility> elig = SemiStructuredPruner.eligibility(model);
     int n = search.samples();
     int base = search.correct(model);
@@ -30,7 +30,7 @@ final class TwoFourSearch {
         continue;
       }
       eligible.add(e.layer());
-      double drop = points(base - search.correct(SemiStructuredPruner.prune(model, List.of(e.layer()))), n);
+      double drop = points(base - search.correct(SemiStructuredPruner.prune(model, List.of(e.layer()), regressions)), n);
       sensitivity.put(e.layer(), drop);
       log.accept(String.format(Locale.ROOT, "2:4 %s alone: -%.2f points", e.layer(), drop));
     }
@@ -41,7 +41,7 @@ final class TwoFourSearch {
     for (String l : eligible) {
       List<String> trial = new ArrayList<>(chosen);
       trial.add(l);
-      double drop = points(base - search.correct(SemiStructuredPruner.prune(model, trial)), n);
+      double drop = points(base - search.correct(SemiStructuredPruner.prune(model, trial, regressions)), n);
       if (drop <= budget) {
         chosen.add(l);
         log.accept(String.format(Locale.ROOT, "2:4 + %s: -%.2f points, kept", l, drop));
@@ -58,17 +58,18 @@ final class TwoFourSearch {
 
       @Override
       public Graph build(int k) {
-        return SemiStructuredPruner.prune(model, chosen.subList(0, k));
+        return SemiStructuredPruner.prune(model, chosen.subList(0, k), regressions);
       }
 
       @Override
       public String method() {
-        return "none";
+        return regressions.isEmpty() ? "none" : "least-squares";
       }
 
       @Override
       public Map<String, Graph> alternatives(int k) {
-        return Map.of();
+        return regressions.isEmpty() ? Map.of()
+            : Map.of("magnitude-only", SemiStructuredPruner.prune(model, chosen.subList(0, k)));
       }
 
       @Override

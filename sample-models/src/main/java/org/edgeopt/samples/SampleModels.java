@@ -19,6 +19,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
@@ -177,19 +178,31 @@ public final class SampleModels {
                     }
                 }
             }
-            if (Files.exists(target)) {
-                deleteTree(target); // incomplete leftover: a complete one was returned above
-            }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-                tmp = null;
-            } catch (IOException raced) {
-                if (!isComplete(target, files)) {
-                    throw raced;
+            IOException last = null;
+            for (int attempt = 0; attempt < 3; attempt++) {
+                try {
+                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+                    tmp = null;
+                    return target;
+                } catch (IOException raced) {
+                    last = raced;
+                    if (isComplete(target, files)) {
+                        return target; // another thread or JVM published first: use its copy
+                    }
+                    if (Files.exists(target)) {
+                        // an incomplete folder nobody can be writing to (publishing is one rename):
+                        // move it aside atomically, so that a concurrent reader never sees it half deleted
+                        Path stale = cacheRoot.resolve(".stale-" + UUID.randomUUID());
+                        try {
+                            Files.move(target, stale, StandardCopyOption.ATOMIC_MOVE);
+                            deleteTree(stale);
+                        } catch (IOException ignored) {
+                            // someone else moved it first; retry the publish
+                        }
+                    }
                 }
-                // another JVM finished first; use its copy
             }
-            return target;
+            throw last;
         } catch (IOException e) {
             throw new UncheckedIOException("sample model '" + name + "': cannot extract into " + target, e);
         } finally {

@@ -58,14 +58,15 @@ class SampleExtractionTest {
 
     @Test
     void concurrentLoadsAgreeOnOneCopy() throws Exception {
-        Path jar = jarOf(SampleModels.digits(), null);
         Path cache = tmp.resolve("cache");
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
             List<Future<SampleModel>> futures = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
+                // one jar copy and class loader per task, as separate JVMs would have (loaders of one
+                // jar file share an open JarFile, which the first close() would shut for all)
+                Path jar = jarOf(SampleModels.digits(), null);
                 futures.add(pool.submit(() -> {
-                    // one class loader per task, as separate JVMs would have
                     try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, null)) {
                         return SampleModels.load(SampleModels.DIGITS, loader, cache);
                     }
