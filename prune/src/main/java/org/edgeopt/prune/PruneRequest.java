@@ -54,6 +54,12 @@ public record PruneRequest(
         measureLatency);
   }
 
+  /** Returns a copy that uses the first {@code n} calibration samples only. */
+  public PruneRequest withCalibrationLimit(int n) {
+    return new PruneRequest(profile, mode, budgetPoints, force, holdout, calibration, batchSize, searchLimit, n,
+        measureLatency);
+  }
+
   /** Returns a copy with latency measured or not. */
   public PruneRequest withLatency(boolean measure) {
     return new PruneRequest(profile, mode, budgetPoints, force, holdout, calibration, batchSize, searchLimit,

@@ -23,7 +23,9 @@ class FashionMnistPruneTest {
   /** The top-1 budget of the acceptance criteria, in points, checked on the whole holdout. */
   private static final double BUDGET = 1.0;
   /** Candidates are compared on this many holdout images to keep the test short; the result is checked on all 2,000. */
-  private static final int SEARCH = 1000;
+  private static final int SEARCH = 500;
+  /** Calibration images used for the least-squares statistics and recovery (of 500). */
+  private static final int CALIBRATION = 256;
 
   static SampleModel sample;
   static Graph model;
@@ -42,7 +44,7 @@ class FashionMnistPruneTest {
   @Test
   void twoFourForTensorRtStaysWithinOnePointAndEveryPrunedLayerHasTwoZerosInEveryGroupOfFour() throws Exception {
     PruneRequest r = PruneRequest.of(TargetProfiles.get("tensorrt-ampere"), PruneMode.AUTO, BUDGET, false, holdout,
-        calibration).withSearchLimit(SEARCH).withLatency(false);
+        calibration).withSearchLimit(SEARCH).withCalibrationLimit(CALIBRATION).withLatency(false);
     PruneResult res = Pruner.prune(model, r, "fashion-mnist", s -> { });
     PruneReport rep = res.report();
     System.out.println(rep.describe());
@@ -61,7 +63,7 @@ class FashionMnistPruneTest {
   @Test
   void channelPruningRemovesAQuarterOfTheMacsWithinOnePoint() throws Exception {
     PruneRequest r = PruneRequest.of(TargetProfiles.get("onnxruntime-cpu"), PruneMode.AUTO, BUDGET, false, holdout,
-        calibration).withSearchLimit(SEARCH);
+        calibration).withSearchLimit(SEARCH).withCalibrationLimit(CALIBRATION);
     PruneResult res = Pruner.prune(model, r, "fashion-mnist", s -> { });
     PruneReport rep = res.report();
     System.out.println(rep.describe());

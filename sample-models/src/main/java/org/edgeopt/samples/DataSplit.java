@@ -60,6 +60,12 @@ public record DataSplit(Format format, Path images, Path labels, Path file, int 
     /**
      * Checks that the components present match the format.
      *
+     * @param format the file format
+     * @param images the IDX images file, or {@code null} for CSV
+     * @param labels the IDX labels file, or {@code null} for CSV
+     * @param file the CSV file, or {@code null} for IDX
+     * @param count the number of samples
+     * @param labelColumn the CSV label column, or {@code null} for IDX
      * @throws IllegalArgumentException if a file required by the format is missing, a file of the
      *     other format is given, or {@code count} is negative
      */

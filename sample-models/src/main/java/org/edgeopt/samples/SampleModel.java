@@ -50,6 +50,21 @@ public record SampleModel(
     /**
      * Copies the lists and checks that no component is missing.
      *
+     * @param name the sample's name
+     * @param task the task
+     * @param directory the folder holding {@code sample.json}
+     * @param model the FP32 ONNX model
+     * @param torchscript the TorchScript model
+     * @param inputName the input name
+     * @param inputShape the input shape, {@code -1} for the batch dimension
+     * @param outputName the output name
+     * @param classNames the class names, indexed by label
+     * @param preprocess the preprocessing spec
+     * @param calibration the calibration split
+     * @param holdout the holdout split
+     * @param license the licence or attribution file
+     * @param fp32HoldoutCorrect the FP32 correct count on the holdout
+     * @param fp32HoldoutTotal the holdout size
      * @throws NullPointerException if a component is {@code null}
      * @throws IllegalArgumentException if the FP32 counts are inconsistent
      */

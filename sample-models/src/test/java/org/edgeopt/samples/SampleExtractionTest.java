@@ -85,6 +85,25 @@ class SampleExtractionTest {
     }
 
     @Test
+    void anIncompleteLeftoverIsReplaced() throws Exception {
+        SampleModel onDisk = SampleModels.digits();
+        Path jar = jarOf(onDisk, null);
+        Path cache = tmp.resolve("cache");
+        byte[] descriptor = Files.readAllBytes(onDisk.directory().resolve("sample.json"));
+        Path target = cache.resolve(SampleModels.hex(SampleModels.sha256(descriptor)));
+        Files.createDirectories(target);
+        Files.write(target.resolve("sample.json"), descriptor); // as if a user had deleted the rest
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, null)) {
+            SampleModel extracted = SampleModels.load(SampleModels.DIGITS, loader, cache);
+            assertEquals(target, extracted.directory());
+            assertArrayEquals(Files.readAllBytes(onDisk.model()), Files.readAllBytes(extracted.model()));
+        }
+        try (Stream<Path> entries = Files.list(cache)) {
+            assertEquals(List.of(target), entries.toList(), "no temporary or stale folders left behind");
+        }
+    }
+
+    @Test
     void aCorruptedResourceIsRejected() throws Exception {
         Path jar = jarOf(SampleModels.digits(), "holdout.csv");
         Path cache = tmp.resolve("cache");

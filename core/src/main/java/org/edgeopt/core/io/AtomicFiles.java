@@ -26,6 +26,10 @@ public final class AtomicFiles {
     Files.createDirectories(dir);
     Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
     try {
+      // Temp files are created owner-only; artifacts are ordinary files others may read.
+      if (tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+      }
       try (OutputStream out = Files.newOutputStream(tmp)) {
         writer.write(out);
       }
