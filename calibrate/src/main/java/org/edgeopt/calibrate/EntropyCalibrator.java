@@ -20,16 +20,20 @@ import org.edgeopt.core.quant.TensorRange;
  * pytorch-quantization does: the exact zeros of a ReLU output are half of its values, and that
  * spike, smeared over a level by Q, would push every threshold down.
  *
- * <p>One departure from TensorRT: candidates start no lower than the bin holding the median of
- * |x|. KL(P||Q) measures how well the kept shape survives quantization, not how far clipped values
- * move; for a tensor far from zero (a global average pool after ReLU) a threshold below all its
- * values leaves P a single spike that Q matches exactly, divergence 0, and every value clipped.
- * Clipping more than half of the values is never the right range.
+ * <p>One departure from TensorRT: candidates start no lower than the bin holding the 99.9th
+ * percentile of |x|, so at most 0.1% of the values are ever clipped. KL(P||Q) measures how well
+ * the kept shape survives quantization, not how far clipped values move: for a tensor far from
+ * zero (a global average pool after ReLU) a threshold below all its values leaves P a single
+ * spike that Q matches exactly, divergence 0, and every value clipped; on spiky histograms (image
+ * background, ReLU6 outputs of a small CNN) the unconstrained minimum cut the Fashion-MNIST
+ * sample's first ReLU6 to 15% of its range and the input to 40%, and cost 13 points of top-1.
  */
 public final class EntropyCalibrator implements Calibrator {
   /** The number of quantized levels on one side of zero, as in TensorRT. */
   public static final int LEVELS = 128;
   private static final double EPSILON = 1e-4;
+  /** The largest share of values a chosen threshold may clip. */
+  static final double MAX_CLIPPED_FRACTION = 1e-3;
 
   @Override
   public String method() {
@@ -42,7 +46,7 @@ public final class EntropyCalibrator implements Calibrator {
       return Calibrator.empty(s, method());
     }
     long[] abs = s.absHistogram();
-    int median = medianBin(abs, s.count());
+    int floor = quantileBin(abs, s.count(), 1 - MAX_CLIPPED_FRACTION);
     abs[0] = abs[1];
     int last = abs.length;
     while (last > 0 && abs[last - 1] == 0) {
@@ -56,7 +60,7 @@ public final class EntropyCalibrator implements Calibrator {
     int[] levelNonZero = new int[LEVELS];
     double bestKl = Double.POSITIVE_INFINITY;
     int best = last;
-    int first = Math.max(LEVELS, median + 1);
+    int first = Math.max(LEVELS, floor + 1);
     long total = 0;
     for (long c : abs) {
       total += c;
@@ -85,13 +89,13 @@ public final class EntropyCalibrator implements Calibrator {
     return Calibrator.clipped(s, best * s.binWidth(), method());
   }
 
-  /** Returns the bin holding the median of the values: the first where half of them are reached. */
-  private static int medianBin(long[] abs, long count) {
-    long half = (count + 1) / 2;
+  /** Returns the first bin where the fraction {@code q} of the values is reached. */
+  private static int quantileBin(long[] abs, long count, double q) {
+    long needed = (long) Math.ceil(count * q);
     long cum = 0;
     for (int j = 0; j < abs.length; j++) {
       cum += abs[j];
-      if (cum >= half) {
+      if (cum >= needed) {
         return j;
       }
     }

@@ -120,7 +120,7 @@ class CalibratorsTest {
 
   @Test
   void entropyNeverClipsMostOfATensorFarFromZero() {
-    // A global average pool after ReLU: every value in [0.3, 1.2]. Without the median floor the
+    // A global average pool after ReLU: every value in [0.3, 1.2]. Without the percentile floor the
     // KL search picks a threshold below all values (P and Q both a single spike).
     Random r = new Random(3);
     float[] v = new float[192];

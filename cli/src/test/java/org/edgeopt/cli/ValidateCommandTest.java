@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.edgeopt.core.graph.Attribute;
 import org.edgeopt.core.graph.DataType;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.graph.GraphBuilder;
@@ -176,8 +177,8 @@ class ValidateCommandTest {
     Graph fp32 = OnnxModels.read(sample.model());
     Path int8 = dir.resolve("fashion-mnist.int8.onnx");
     OnnxModels.write(weightQdq(fp32, null, 1f), int8);
-    String damagedLayer = fp32.nodes().stream().filter(n -> n.opType().equals("Conv")).skip(1).findFirst()
-        .orElseThrow().name();
+    // The stem convolution: every later layer reads what it computes.
+    String damagedLayer = fp32.nodes().stream().filter(n -> n.opType().equals("Conv")).findFirst().orElseThrow().name();
     Path damaged = dir.resolve("fashion-mnist.damaged.onnx");
     OnnxModels.write(weightQdq(fp32, damagedLayer, 8f), damaged);
 
@@ -196,7 +197,10 @@ class ValidateCommandTest {
     assertTrue(fail.out().contains("FAIL top-1 drop"), fail.out());
   }
 
-  /** Int8 per-tensor weight QDQ on every Conv and Gemm (scale = absmax / 127), one layer's scale multiplied. */
+  /**
+   * Int8 weight QDQ on every Conv and Gemm, one scale per output channel (channel absmax / 127), as a
+   * post-training quantizer makes them; {@code damaged}'s scales are multiplied by {@code factor}.
+   */
   static Graph weightQdq(Graph g, String damaged, float factor) {
     GraphBuilder b = g.toBuilder();
     for (Node n : g.nodes()) {
@@ -204,18 +208,27 @@ class ValidateCommandTest {
       if (!(n.opType().equals("Conv") || n.opType().equals("Gemm")) || w == null) {
         continue;
       }
-      float absMax = 0;
-      for (float v : w.toFloats()) {
-        absMax = Math.max(absMax, Math.abs(v));
+      // Conv weights are [out, in, kh, kw]; the sample's Gemm has transB=1, so [out, in] too.
+      int channels = (int) w.dim(0);
+      float[] v = w.toFloats();
+      int per = v.length / channels;
+      float[] scales = new float[channels];
+      for (int c = 0; c < channels; c++) {
+        float absMax = 0;
+        for (int i = 0; i < per; i++) {
+          absMax = Math.max(absMax, Math.abs(v[c * per + i]));
+        }
+        scales[c] = (absMax > 0 ? absMax / 127f : 1f) * (n.name().equals(damaged) ? factor : 1f);
       }
       String s = b.uniqueName(w.name() + "_scale");
       String z = b.uniqueName(w.name() + "_zero_point");
-      b.addInitializer(Tensor.scalar(s, absMax / 127f * (n.name().equals(damaged) ? factor : 1f)));
-      b.addInitializer(Tensor.ofBytes(z, DataType.INT8, new long[0], new byte[] {0}));
+      b.addInitializer(Tensor.ofFloats(s, new long[] {channels}, scales));
+      b.addInitializer(Tensor.ofBytes(z, DataType.INT8, new long[] {channels}, new byte[channels]));
+      Attribute axis = Attribute.of("axis", 0L);
       String q = b.add("QuantizeLinear", b.uniqueName(w.name() + "_QuantizeLinear"), List.of(w.name(), s, z),
-          List.of(b.uniqueName(w.name() + "_quantized")));
+          List.of(b.uniqueName(w.name() + "_quantized")), axis);
       String dq = b.add("DequantizeLinear", b.uniqueName(w.name() + "_DequantizeLinear"), List.of(q, s, z),
-          List.of(b.uniqueName(w.name() + "_dequantized")));
+          List.of(b.uniqueName(w.name() + "_dequantized")), axis);
       List<String> in = new ArrayList<>(n.inputs());
       in.set(1, dq);
       b.replaceNode(n.withInputs(in));

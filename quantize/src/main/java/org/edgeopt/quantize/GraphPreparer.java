@@ -80,6 +80,7 @@ public final class GraphPreparer {
     try {
       cur = nameNodes(cur);
       cur = removeNoOps(cur, changes);
+      cur = liftConstants(cur, changes);
       cur = foldConstantReshapes(cur, changes);
       cur = foldBatchNorm(cur, changes);
       cur = foldConvBiasAdd(cur, changes);
@@ -138,6 +139,31 @@ public final class GraphPreparer {
       b.replaceUses(n.output(), source);
       changes.add("removed " + n.describe() + " (a no-op at inference)");
       changed = true;
+    }
+    return changed ? b.build() : g;
+  }
+
+  /**
+   * Turns {@code Constant} nodes with a tensor value into initializers, so that Clip bounds,
+   * reshape targets and the like exported as Constant nodes (PyTorch does) are seen as constants.
+   */
+  private static Graph liftConstants(Graph g, List<String> changes) {
+    GraphBuilder b = g.toBuilder();
+    boolean changed = false;
+    for (Node n : g.nodes()) {
+      if (!n.opType().equals("Constant") || !n.domain().isEmpty() || g.isOutput(n.output())) {
+        continue;
+      }
+      Optional<org.edgeopt.core.graph.Attribute> value = n.attribute("value");
+      if (value.isEmpty() || value.get().kind() != org.edgeopt.core.graph.Attribute.Kind.TENSOR) {
+        continue;
+      }
+      b.removeNode(n.name());
+      b.addInitializer(value.get().asTensor().withName(n.output()));
+      changed = true;
+    }
+    if (changed) {
+      changes.add("lifted Constant nodes into initializers");
     }
     return changed ? b.build() : g;
   }

@@ -294,7 +294,8 @@ final class QdqPlanner {
       return Double.POSITIVE_INFINITY;
     }
     Tensor lo = a.input(1).isEmpty() ? null : g.initializers().get(a.input(1));
-    Float min = lo != null && lo.elementCount() == 1 ? lo.toFloats()[0]
+    // Boxed on both branches: a float/Float conditional would unbox a missing attribute's null.
+    Float min = lo != null && lo.elementCount() == 1 ? Float.valueOf(lo.toFloats()[0])
         : a.attribute("min").map(at -> at.asFloat()).orElse(null);
     if (min == null || min != 0f) {
       return Double.NaN;

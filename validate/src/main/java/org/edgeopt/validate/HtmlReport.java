@@ -79,8 +79,10 @@ final class HtmlReport {
           f("%.2f× at p50", r.latency().speedup()), r.latency().speedup() >= 1 ? "good" : "");
     }
     if (r.diagnosis().excludeFirst() != null) {
-      card(h, "Exclude first", abbreviate(r.diagnosis().excludeFirst(), 22),
-          f("%.1f dB on its own", r.diagnosis().layers().get(0).addedSqnrDb()), "");
+      double db = r.diagnosis().layers().get(0).addedSqnrDb();
+      boolean weak = db < LayerDiagnosis.HEALTHY_SQNR_DB;
+      card(h, weak ? "Exclude first" : "Weakest layer", abbreviate(r.diagnosis().excludeFirst(), 18),
+          f("%.1f dB on its own", db), weak ? "bad" : "");
     }
     h.append("</section>\n");
   }
@@ -311,12 +313,12 @@ final class HtmlReport {
       .sub{margin:0;opacity:.9}
       .reason{margin:6px 0 0;font-weight:600}
       .reasons{margin:6px 0 0;padding-left:20px;font-weight:600}
-      .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(200px,1fr));gap:12px;background:none;border:none;padding:0}
+      .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:12px;background:none;border:none;padding:0}
       .card{background:#fff;border:1px solid var(--line);border-radius:10px;padding:12px 14px}
       .card.bad{border-top:4px solid var(--fail)}
       .card.good{border-top:4px solid var(--pass)}
       .ct{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.5px}
-      .cv{font-size:18px;font-weight:700;margin:2px 0;overflow-wrap:anywhere}
+      .cv{font-size:16px;font-weight:700;margin:2px 0;overflow-wrap:anywhere}
       .cn{color:var(--muted);font-size:12px}
       table{border-collapse:collapse;width:100%}
       th,td{text-align:left;padding:6px 10px;border-bottom:1px solid var(--line);vertical-align:top}

@@ -191,6 +191,11 @@ final class LayerDiagnoser {
         .filter(e -> e.reducedPrecision() && e != w).findFirst();
     String tail = next.map(n -> String.format(Locale.ROOT, " (next: %s '%s' at %.1f dB)", n.opType(), n.node(),
         n.addedSqnrDb())).orElse("");
+    if (w.addedSqnrDb() >= LayerDiagnosis.HEALTHY_SQNR_DB) {
+      return String.format(Locale.ROOT, "exclude %s '%s' first if accuracy must improve: it adds the most error, "
+          + "though it keeps %.1f dB on its own%s; no layer is below %.0f dB", w.opType(), w.node(), w.addedSqnrDb(), tail,
+          LayerDiagnosis.HEALTHY_SQNR_DB);
+    }
     return String.format(Locale.ROOT, "exclude %s '%s' first: on its own it brings the SQNR down to %.1f dB%s; "
         + "in the whole candidate its output is at %.1f dB", w.opType(), w.node(), w.addedSqnrDb(), tail, w.sqnrDb());
   }

@@ -115,7 +115,8 @@ final class SvgCharts {
       if (worst) {
         String anchor = x > left + plot * 0.7 ? "end" : "start";
         s.append(text(x + ("end".equals(anchor) ? -10 : 10), y - 10, anchor, 12, "#cf222e",
-            "exclude first: " + HtmlReport.abbreviate(e.node(), 40)));
+            (e.addedSqnrDb() < LayerDiagnosis.HEALTHY_SQNR_DB ? "exclude first: " : "weakest: ")
+                + HtmlReport.abbreviate(e.node(), 40)));
       }
     }
     s.append(text(left + plot / 2.0, height - 8, "middle", 12, AXIS,

@@ -54,7 +54,7 @@ class LayerDiagnosisTest {
 
   @Test
   void damagedLayerRanksFirstAndIsTheOneToExclude() throws Exception {
-    LayerDiagnosis d = diagnose(QdqCandidates.quantize(fp32, ranges, "dw", 8f), "damaged.onnx");
+    LayerDiagnosis d = diagnose(QdqCandidates.quantize(fp32, ranges, "dw", 16f), "damaged.onnx");
     assertTrue(d.ran(), d.reason());
     assertEquals(64, d.samples(), "two batches of 32");
     LayerDiagnosis.LayerError first = d.layers().get(0);
