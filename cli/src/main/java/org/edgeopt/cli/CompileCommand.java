@@ -47,6 +47,13 @@ public final class CompileCommand implements Callable<Integer>, CommonOptions.Ve
   @Option(names = "--calibration", paramLabel = "FILE", description = "calibration.json, for targets that export a calibration cache.")
   Path calibration;
 
+  @Option(names = "--verify-data", paramLabel = "PATH",
+      description = "Labelled samples to check the compiled artifact against the input model on (Edge TPU: TFLite vs ONNX Runtime).")
+  Path verifyData;
+
+  @Option(names = "--preprocess", paramLabel = "SPEC", description = "Preprocessing of --verify-data (see docs/data.md).")
+  String preprocess;
+
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "Folder to write the artifacts into.")
   Path output;
 
@@ -68,6 +75,10 @@ public final class CompileCommand implements Callable<Integer>, CommonOptions.Ve
     }
     if (calibration != null) {
       options.put("calibration", calibration.toString());
+    }
+    if (verifyData != null) {
+      options.put("verify-data", verifyData.toString());
+      options.put("verify-preprocess", preprocess == null ? "" : preprocess);
     }
     CompileResult r = Targets.forProfile(profile).compile(new CompileRequest(model, profile, output, p, strict, options));
     PrintWriter out = spec.commandLine().getOut();

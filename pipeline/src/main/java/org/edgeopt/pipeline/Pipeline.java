@@ -103,7 +103,8 @@ public final class Pipeline {
 
     Path[] candidate = {quantized};
     stage("compile", "compile for " + profile.name(),
-        new Fingerprint("compile").file(quantized).text(profile.name()).text(config.compile().ioType())
+        new Fingerprint("compile").file(quantized).file(config.holdout().data()).text(config.preprocess())
+            .text(profile.name()).text(config.compile().ioType())
             .text(config.compile().strict()).text(config.compile().buildEngine()),
         () -> compile(profile, quantized, calibration));
     candidate[0] = runnableArtifact(quantized);
@@ -213,6 +214,9 @@ public final class Pipeline {
     if (Files.isRegularFile(calibration)) {
       options.put("calibration", calibration.toString());
     }
+    // Targets that can run their artifact check it against the quantized ONNX on real samples.
+    options.put("verify-data", config.holdout().data().toString());
+    options.put("verify-preprocess", config.preprocess());
     CompileResult r = Targets.forProfile(profile).compile(new CompileRequest(quantized, profile, out,
         config.precision().toLowerCase(Locale.ROOT), config.compile().strict(), options));
     String figure = (r.compatible() ? "fully mapped" : "NOT fully mapped") + (r.messages().isEmpty() ? "" : "; " + r.messages().get(0));

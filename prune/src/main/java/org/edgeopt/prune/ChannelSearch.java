@@ -42,6 +42,7 @@ final class ChannelSearch {
     }
     int n = search.samples();
     int base = search.correct(model);
+    ModelCost baseCost = new ModelCost(0, 0, 0, layerMacs);
     long baseMacs = layerMacs.values().stream().mapToLong(Long::longValue).sum();
     Map<Integer, List<Level>> table = new LinkedHashMap<>();
     for (ChannelGroup g : groups) {
@@ -55,10 +56,11 @@ final class ChannelSearch {
         last = k;
         Graph cand = ChannelPruner.prune(a, Map.of(g.id(), top(order.get(g.id()), k)), means, regressions);
         double drop = TwoFourSearch.points(base - search.correct(cand), n);
-        long saved = baseMacs - ModelCost.of(cand, where).macs();
+        long saved = baseMacs - baseCost.macsOfChannelPruned(a.graph, cand);
         levels.add(new Level(k, drop, saved));
         log.accept(String.format(Locale.ROOT, "channels %s keep %d: -%.2f points, %,d MACs saved", g.describe(), k, drop, saved));
-        if (drop > 2 * budget + 1) {
+        // deeper levels only cost more; a group beyond the budget alone will not fit in a combination
+        if (drop > budget + 0.5) {
           break;
         }
       }

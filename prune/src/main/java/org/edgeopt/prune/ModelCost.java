@@ -123,6 +123,27 @@ public record ModelCost(long macs, long parameters, long nonZeroParameters, Map<
     return n;
   }
 
+  /**
+   * Returns the MACs of {@code pruned}, a channel-pruned copy of the model these layer MACs were
+   * measured on, without shape inference: pruning channels leaves every spatial size as it was, so
+   * each layer's MACs scale with its weight's element count.
+   */
+  long macsOfChannelPruned(Graph original, Graph pruned) {
+    long total = 0;
+    for (Map.Entry<String, Long> e : layerMacs.entrySet()) {
+      Node a = original.node(e.getKey()).orElse(null);
+      Node b = pruned.node(e.getKey()).orElse(null);
+      Tensor wa = a == null ? null : original.initializers().get(a.input(1));
+      Tensor wb = b == null ? null : pruned.initializers().get(b.input(1));
+      if (wa == null || wb == null || wa.elementCount() == 0) {
+        total += e.getValue();
+      } else {
+        total += Math.round(e.getValue() * (double) wb.elementCount() / wa.elementCount());
+      }
+    }
+    return total;
+  }
+
   /** Returns the fraction of MACs {@code after} saves relative to this cost, in [0, 1]. */
   public double macReduction(ModelCost after) {
     return macs == 0 ? 0 : 1.0 - (double) after.macs / macs;

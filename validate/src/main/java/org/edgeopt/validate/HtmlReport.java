@@ -62,26 +62,27 @@ final class HtmlReport {
   }
 
   private static void cards(StringBuilder h, ValidationReport r) {
+    // Each card shows the candidate's figure large and the reference's beside the change below it.
     h.append("<section class=\"cards\">\n");
     ValidationReport.Classification c = r.classification();
     if (c != null) {
-      card(h, "Top-1", pct(c.referenceTop1()) + " → " + pct(c.candidateTop1()), signed(-c.top1DropPoints()) + " points",
-          c.top1DropPoints() > 0 ? "bad" : "good");
+      card(h, "Top-1", pct(c.candidateTop1()), "reference " + pct(c.referenceTop1()) + ", " + signed(-c.top1DropPoints())
+          + " points", c.top1DropPoints() > 0 ? "bad" : "good");
       card(h, "Agreement", pct(c.agreementPercent()), c.agreeing() + " of " + c.samples() + " samples", "");
     }
     card(h, "Output SQNR", f("%.1f dB", r.outputs().sqnrDb()), f("cosine %.5f", r.outputs().cosine()), "");
     if (r.confidence() != null) {
-      card(h, "Confidence", f("%.3f → %.3f", r.confidence().reference().mean(), r.confidence().candidate().mean()),
-          f("shift %+.4f", r.confidence().meanShift()), r.confidence().meanShift() < -0.01 ? "bad" : "");
+      card(h, "Confidence", f("%.3f", r.confidence().candidate().mean()), f("reference %.3f, shift %+.4f",
+          r.confidence().reference().mean(), r.confidence().meanShift()), r.confidence().meanShift() < -0.01 ? "bad" : "");
     }
     if (r.latency() != null) {
-      card(h, "p95 latency", f("%.3f → %.3f ms", r.latency().reference().p95Ms(), r.latency().candidate().p95Ms()),
-          f("%.2f× at p50", r.latency().speedup()), r.latency().speedup() >= 1 ? "good" : "");
+      card(h, "p95 latency", f("%.3f ms", r.latency().candidate().p95Ms()), f("reference %.3f ms, %.2f× at p50",
+          r.latency().reference().p95Ms(), r.latency().speedup()), r.latency().speedup() >= 1 ? "good" : "");
     }
     if (r.diagnosis().excludeFirst() != null) {
       double db = r.diagnosis().layers().get(0).addedSqnrDb();
       boolean weak = db < LayerDiagnosis.HEALTHY_SQNR_DB;
-      card(h, weak ? "Exclude first" : "Weakest layer", abbreviate(r.diagnosis().excludeFirst(), 18),
+      card(h, weak ? "Exclude first" : "Weakest layer", abbreviate(r.diagnosis().excludeFirst(), 15),
           f("%.1f dB on its own", db), weak ? "bad" : "");
     }
     h.append("</section>\n");
@@ -318,7 +319,7 @@ final class HtmlReport {
       .card.bad{border-top:4px solid var(--fail)}
       .card.good{border-top:4px solid var(--pass)}
       .ct{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.5px}
-      .cv{font-size:16px;font-weight:700;margin:2px 0;overflow-wrap:anywhere}
+      .cv{font-size:20px;font-weight:700;margin:2px 0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
       .cn{color:var(--muted);font-size:12px}
       table{border-collapse:collapse;width:100%}
       th,td{text-align:left;padding:6px 10px;border-bottom:1px solid var(--line);vertical-align:top}
@@ -336,7 +337,7 @@ final class HtmlReport {
       .note{color:var(--muted);margin:4px 0 10px}
       .kv th{width:170px}
       #layers table{font-size:13px}
-      #layers td{white-space:nowrap}
+      #layers td{overflow-wrap:anywhere}
       code,pre{font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}
       pre{background:var(--bg);padding:10px;border-radius:6px;white-space:pre-wrap}
       summary{cursor:pointer;color:var(--muted);margin:8px 0}

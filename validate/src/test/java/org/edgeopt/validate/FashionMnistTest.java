@@ -102,7 +102,7 @@ class FashionMnistTest {
     }
     assumeTrue(Chromium.available(), Chromium.missingReason());
     Path png = dir.resolve("report.png");
-    Chromium.Result r = Chromium.screenshot(html, dir, png, 1200, 2400);
+    Chromium.Result r = Chromium.screenshot(html, dir, png, 1200, 2600);
     assertEquals(0, r.exitCode(), r.stderr());
     Files.createDirectories(Path.of(target).toAbsolutePath().getParent());
     Files.copy(png, Path.of(target), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
