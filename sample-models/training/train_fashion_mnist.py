@@ -266,7 +266,11 @@ def main():
     torch.onnx.export(model, example, onnx_path, opset_version=13,
                       input_names=["input"], output_names=["logits"],
                       dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
-                      do_constant_folding=False)
+                      do_constant_folding=False,
+                      # Keep BatchNormalization nodes (torch folds them into the Conv in eval
+                      # mode otherwise), so the exported model has the Conv+BN pairs real
+                      # exports have and edgeopt's BN folding is exercised on it.
+                      training=torch.onnx.TrainingMode.PRESERVE)
 
     import onnx
     m = onnx.load(onnx_path)

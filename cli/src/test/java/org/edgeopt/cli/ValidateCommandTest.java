@@ -3,6 +3,7 @@ package org.edgeopt.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -10,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.edgeopt.core.graph.Attribute;
 import org.edgeopt.core.graph.DataType;
 import org.edgeopt.core.graph.Graph;
@@ -22,6 +24,7 @@ import org.edgeopt.core.graph.Value;
 import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.samples.SampleModel;
 import org.edgeopt.samples.SampleModels;
+import org.edgeopt.samples.SharedModels;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -234,6 +237,36 @@ class ValidateCommandTest {
       b.replaceNode(n.withInputs(in));
     }
     return b.build();
+  }
+
+  @Test
+  void tfliteInt8AgainstItsFloatTwinIsGatedByOutputError() throws Exception {
+    // Google's sine-regression pair, run by the TFLite target's interpreter through the RuntimeProvider plug-in.
+    Optional<Path> ref = SharedModels.find("tflite-reference/hello_world_float.tflite");
+    Optional<Path> int8 = SharedModels.find("tflite-reference/hello_world_int8.tflite");
+    assumeTrue(ref.isPresent() && int8.isPresent(), SharedModels.missingReason("tflite-reference/hello_world_int8.tflite"));
+    StringBuilder csv = new StringBuilder("x,label\n");
+    for (int i = 0; i < 200; i++) {
+      csv.append((float) (2 * Math.PI * i / 200)).append(",0\n");
+    }
+    Path sine = Files.writeString(dir.resolve("sine.csv"), csv.toString());
+    String[] base = {"validate", "-q", "--reference", ref.get().toString(), "--candidate", int8.get().toString(),
+        "--holdout", sine.toString(), "--task", "regression", "--latency-runs", "5"};
+    Run pass = edgeopt(concat(base, "--max-output-error", "0.15"));
+    assertEquals(0, pass.exitCode(), pass.out() + pass.err());
+    assertTrue(pass.out().startsWith("PASS  hello_world_int8.tflite vs hello_world_float.tflite on 200 holdout samples "
+        + "(regression)"), pass.out());
+    assertTrue(pass.out().contains("per-layer diagnosis did not run"), pass.out());
+    // int8 steps of a sine in [-1, 1]: the largest error is about 0.11
+    Run fail = edgeopt(concat(base, "--max-output-error", "0.05"));
+    assertEquals(4, fail.exitCode(), fail.out() + fail.err());
+    assertTrue(fail.out().contains("FAIL max output error"), fail.out());
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    List<String> all = new ArrayList<>(List.of(a));
+    all.addAll(List.of(b));
+    return all.toArray(String[]::new);
   }
 
   @Test

@@ -143,9 +143,10 @@ final class ChannelSearch {
 
       @Override
       public List<String> changedLayers(int k) {
+        // the readers of pruned channels are the layers whose outputs change; a source's kept
+        // channels compute what they did before unless it also reads a pruned group
         List<String> out = new ArrayList<>();
         for (Integer id : states.get(k).keySet()) {
-          groups.stream().filter(g -> g.id() == id).findFirst().ifPresent(g -> out.addAll(g.sources()));
           groups.stream().filter(g -> g.id() == id).findFirst().ifPresent(g -> out.addAll(g.sinks()));
         }
         return out.stream().distinct().toList();

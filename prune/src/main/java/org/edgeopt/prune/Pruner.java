@@ -81,13 +81,38 @@ public final class Pruner {
 
     double baseline = full.top1(model);
     int k = plan.steps();
+    if (search.samples() < full.samples() && k > 0
+        && baseline - full.top1(plan.build(k)) > request.budgetPoints()) {
+      // The search samples were kinder than the whole holdout: find the most steps that fit, by
+      // bisection (accuracy falls as steps are added), on the search's own variant.
+      int lo = 0;
+      int hi = k;
+      while (hi - lo > 1) {
+        int mid = (lo + hi) >>> 1;
+        double drop = baseline - full.top1(plan.build(mid));
+        log.accept(String.format(Locale.ROOT, "whole holdout with %d of %d steps: -%.2f points", mid, k, drop));
+        if (drop <= request.budgetPoints()) {
+          lo = mid;
+        } else {
+          hi = mid;
+        }
+      }
+      k = lo;
+      messages.add(String.format(Locale.ROOT, "the whole holdout is harsher than the %d search samples: kept %d of %d"
+          + " steps", search.samples(), k, plan.steps()));
+    }
     Choice choice = choose(model, plan, k, request, search, calibrationLimit, where);
     double top1 = full.top1(choice.graph);
-    while (baseline - top1 > request.budgetPoints() && k > 0) {
-      k--;
-      log.accept(String.format(Locale.ROOT, "whole holdout: -%.2f points over budget: undoing step %d", baseline - top1, k + 1));
-      choice = choose(model, plan, k, request, search, calibrationLimit, where);
-      top1 = full.top1(choice.graph);
+    boolean recovered = choice.trials.stream().anyMatch(t -> t.applied() && !t.method().equals(plan.method()));
+    if (baseline - top1 > request.budgetPoints() && recovered) {
+      // a recovery variant that won on the search samples loses on the whole holdout: keep the plain one
+      Graph plain = plan.build(k);
+      double t = full.top1(plain);
+      if (t > top1) {
+        choice = new Choice(plain, choice.trials.stream().map(x -> new RecoveryTrial(x.method(), x.top1(),
+            x.method().equals(plan.method()))).toList());
+        top1 = t;
+      }
     }
     if (plan.steps() == 0) {
       messages.add("nothing could be pruned within the budget");

@@ -23,7 +23,7 @@ class FashionMnistPruneTest {
   /** The top-1 budget of the acceptance criteria, in points, checked on the whole holdout. */
   private static final double BUDGET = 1.0;
   /** Candidates are compared on this many holdout images to keep the test short; the result is checked on all 2,000. */
-  private static final int SEARCH = 500;
+  private static final int SEARCH = 1000;
   /** Calibration images used for the least-squares statistics and recovery (of 500). */
   private static final int CALIBRATION = 256;
 

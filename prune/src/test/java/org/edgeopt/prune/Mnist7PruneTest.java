@@ -26,7 +26,7 @@ class Mnist7PruneTest {
     assumeTrue(model.isPresent() && data.isPresent(), SharedModels.missingReason("mnist-7/mnist.onnx"));
     Graph g = OnnxModels.read(model.get());
     Dataset all = Datasets.open(data.get(), Preprocessing.identity(), null, null);
-    Dataset holdout = new FirstSamples(all, 600);
+    Dataset holdout = new FirstSamples(all, 400);
     PruneRequest r = PruneRequest.of(TargetProfiles.get("tensorrt-ampere"), PruneMode.AUTO, 1.0, false, holdout,
         new FirstSamples(all, 100)).withLatency(false);
     PruneReport rep = Pruner.prune(g, r, "mnist-7", s -> { }).report();

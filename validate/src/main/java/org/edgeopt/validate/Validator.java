@@ -202,7 +202,9 @@ public final class Validator {
 
   private static String runtimeLabel(InferenceRuntime runtime, ValidationConfig config) {
     String threads = config.threads() == 0 ? "default threads" : config.threads() + (config.threads() == 1 ? " thread" : " threads");
-    return runtime.name() + " (all graph optimizations, " + threads + ")";
+    // Only ONNX Runtime is given an optimization level; other runtimes run the file as it is.
+    return runtime.name() + (runtime instanceof org.edgeopt.core.runtime.OrtRuntime ? " (all graph optimizations, " : " (")
+        + threads + ")";
   }
 
   private static ValidationReport.ModelRun modelRun(Path path, InferenceRuntime runtime, InferenceSession s, int values) {
