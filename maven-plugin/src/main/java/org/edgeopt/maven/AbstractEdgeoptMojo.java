@@ -76,7 +76,8 @@ abstract class AbstractEdgeoptMojo extends AbstractMojo {
       if (e.exitCode() == ExitCode.INTERNAL) {
         throw new MojoExecutionException("edgeopt: " + e.getMessage(), e);
       }
-      throw new MojoFailureException("edgeopt: " + e.getMessage(), e);
+      // The one-line message is the whole story; the cause would add a parser's stack to the log.
+      throw new MojoFailureException("edgeopt: " + e.getMessage());
     }
   }
 

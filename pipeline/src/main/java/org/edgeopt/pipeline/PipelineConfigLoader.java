@@ -45,8 +45,7 @@ public final class PipelineConfigLoader {
   /** Parses config text; {@code where} names it in errors and {@code base} resolves paths. */
   public static PipelineConfig parse(String text, Path where, Path base) throws EdgeoptException {
     ObjectMapper yaml = new ObjectMapper(new YAMLFactory())
-        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     Map<String, Integer> lines = keyLines(yaml, text, where);
     PipelineConfig c;
     try {
@@ -60,10 +59,11 @@ public final class PipelineConfigLoader {
         reason = "unknown key (expected one of the keys documented in docs/pipeline.md)";
       } else if (reason.contains("Missing required creator property")) {
         String missing = reason.replaceAll(".*'([^']+)'.*", "$1");
-        key = key.equals("(top level)") ? missing : key + "." + missing;
+        key = key.equals("(top level)") ? missing : key.equals(missing) || key.endsWith("." + missing) ? key : key + "." + missing;
         reason = "required key is missing";
       }
-      throw EdgeoptException.invalid(where + (loc == null ? "" : ":" + loc.getLineNr()) + ": key '" + key + "': " + reason, e);
+      Integer line = lines.containsKey(key) ? lines.get(key) : loc == null ? null : Integer.valueOf(loc.getLineNr());
+      throw EdgeoptException.invalid(where + (line == null ? "" : ":" + line) + ": key '" + key + "': " + reason, e);
     } catch (JsonProcessingException e) {
       JsonLocation loc = e.getLocation();
       throw EdgeoptException.invalid(where + (loc == null ? "" : ":" + loc.getLineNr()) + ": not valid YAML: "

@@ -16,8 +16,9 @@ import org.edgeopt.core.graph.Value;
 
 /**
  * One graph holding, for every reduced-precision layer of the candidate, a copy of that layer
- * with its own quantize/dequantize (or cast) nodes and weights, fed with the reference's FP32
- * tensors instead of the candidate's: the layer's error on its own, free of what came before.
+ * with its weights' dequantize (or cast) nodes and its output quantize/dequantize pair, fed with the
+ * reference's FP32 tensors instead of the candidate's: the layer's error on its own, free of what
+ * came before.
  *
  * <p>Each copy is found by walking back from the layer's inputs through precision nodes and
  * constants to weights and to activations; each activation becomes a graph input named
@@ -71,7 +72,7 @@ final class IsolationGraph {
     int index = 0;
     for (LayerMatcher.Match m : layers) {
       Copy copy = new Copy(matcher, cand);
-      if (!copy.collect(m.candidate()) || !typed(copy.boundaries.values(), refTypes)) {
+      if (!copy.collect(m) || !typed(copy.boundaries.values(), refTypes)) {
         continue;
       }
       String prefix = "iso" + index++ + "::";
@@ -118,20 +119,56 @@ final class IsolationGraph {
     private final Set<Node> nodes = new LinkedHashSet<>();
     private final Set<String> initializers = new LinkedHashSet<>();
     private final Map<String, String> boundaries = new LinkedHashMap<>();
+    private final Set<String> graphInputs = new LinkedHashSet<>();
 
     Copy(LayerMatcher matcher, Graph cand) {
       this.matcher = matcher;
       this.cand = cand;
+      cand.inputs().forEach(v -> graphInputs.add(v.name()));
     }
 
-    /** Collects {@code layer} and what it reads; false when an activation has no reference counterpart. */
-    boolean collect(Node layer) {
+    /**
+     * Collects the layer, what it reads and its output quantize/dequantize pair; false when an
+     * activation has no reference counterpart.
+     *
+     * <p>Each quantized activation's error is charged once, to the layer that produces it (its
+     * output pair); so an input that arrives quantized from another layer is fed as the
+     * reference's float tensor in place of its dequantized value. Only the graph input, which no
+     * layer produces, keeps its quantize/dequantize pair in the copy of the layer reading it.
+     */
+    boolean collect(LayerMatcher.Match m) {
+      Node layer = m.candidate();
       nodes.add(layer);
-      for (String in : layer.inputs()) {
-        if (!value(in)) {
-          return false;
+      if (m.outputQuantize() != null) {
+        nodes.add(m.outputQuantize());
+        nodes.add(m.outputDequantize());
+      }
+      for (Node n : List.copyOf(nodes)) {
+        for (String in : n.inputs()) {
+          if (n == layer ? !input(in) : !value(in)) {
+            return false;
+          }
         }
       }
+      return true;
+    }
+
+    private boolean input(String v) {
+      Optional<Node> dq = matcher.candidateProducer(v).filter(p -> p.opType().equals("DequantizeLinear"));
+      Optional<Node> q = dq.flatMap(d -> matcher.candidateProducer(d.input(0)))
+          .filter(p -> p.opType().equals("QuantizeLinear"));
+      if (q.isEmpty() || cand.initializers().containsKey(q.get().input(0))) {
+        return value(v);
+      }
+      String raw = q.get().input(0);
+      if (graphInputs.contains(raw)) {
+        return value(v);
+      }
+      Optional<String> ref = matcher.referenceValue(raw);
+      if (ref.isEmpty()) {
+        return false;
+      }
+      boundaries.put(v, ref.get());
       return true;
     }
 
@@ -144,12 +181,14 @@ final class IsolationGraph {
         return true;
       }
       Optional<Node> p = matcher.candidateProducer(v);
+      if (p.isPresent() && nodes.contains(p.get())) {
+        return true;
+      }
       if (p.isPresent() && LayerMatcher.isPlumbing(p.get().opType())) {
-        if (nodes.add(p.get())) {
-          for (String in : p.get().inputs()) {
-            if (!value(in)) {
-              return false;
-            }
+        nodes.add(p.get());
+        for (String in : p.get().inputs()) {
+          if (!value(in)) {
+            return false;
           }
         }
         return true;

@@ -148,7 +148,11 @@ final class LayerDiagnoser {
       Map<LayerMatcher.Match, ErrorAccumulator> whole, Map<LayerMatcher.Match, ErrorAccumulator> alone, int samples,
       int incomparable) {
     Map<String, Double> sqnrByCandidateTensor = new HashMap<>();
-    layers.forEach(m -> sqnrByCandidateTensor.put(m.candidateTensor(), whole.get(m).sqnrDb()));
+    // Keyed by the raw output too: a consumer with its own dequantize node reaches the layer through it.
+    layers.forEach(m -> {
+      sqnrByCandidateTensor.put(m.candidateTensor(), whole.get(m).sqnrDb());
+      sqnrByCandidateTensor.put(m.candidate().output(), whole.get(m).sqnrDb());
+    });
     List<LayerDiagnosis.LayerError> rows = new ArrayList<>();
     int position = 0;
     for (LayerMatcher.Match m : layers) {

@@ -41,12 +41,22 @@ final class LayerMatcher {
    * @param reference the reference node
    * @param referenceTensor the reference value to compare the candidate's first output with
    * @param matchedBy {@code node name}, {@code output name} or {@code op order}
-   * @param reducedPrecision whether any input of the candidate node passes through a precision node
+   * @param reducedPrecision whether the layer reads quantized (or cast) inputs or weights, or its
+   *     output is quantized
+   * @param outputQuantize the QuantizeLinear on the node's output, or {@code null}
+   * @param outputDequantize the DequantizeLinear after it, or {@code null}
    */
-  record Match(Node candidate, Node reference, String referenceTensor, String matchedBy, boolean reducedPrecision) {
-    /** Returns the candidate value compared: the node's first output, before any output quantization. */
+  record Match(Node candidate, Node reference, String referenceTensor, String matchedBy, boolean reducedPrecision,
+      Node outputQuantize, Node outputDequantize) {
+
+    /**
+     * Returns the candidate value compared: what the layer's consumers see, after its output
+     * quantize/dequantize pair when it has one. A quantizer that fuses a Relu or Clip into the layer
+     * leaves the clipping to that pair's saturation, so only after it does the value match the
+     * reference's.
+     */
     String candidateTensor() {
-      return candidate.output();
+      return outputDequantize != null ? outputDequantize.output() : candidate.output();
     }
   }
 
@@ -112,7 +122,7 @@ final class LayerMatcher {
     for (Node c : candLayers) {
       Node r = refByName.get(c.name());
       if (r != null && r.opType().equals(c.opType()) && !c.name().isEmpty() && usedRef.add(r)) {
-        found.put(c, new Match(c, r, null, "node name", false));
+        found.put(c, new Match(c, r, null, "node name", false, null, null));
       }
     }
     for (Node c : candLayers) {
@@ -123,7 +133,7 @@ final class LayerMatcher {
         Node r = refProducers.get(name);
         if (r != null && r.opType().equals(c.opType()) && !usedRef.contains(r)) {
           usedRef.add(r);
-          found.put(c, new Match(c, r, null, "output name", false));
+          found.put(c, new Match(c, r, null, "output name", false, null, null));
           break;
         }
       }
@@ -141,7 +151,7 @@ final class LayerMatcher {
       if (refs.size() == e.getValue().size()) {
         for (int i = 0; i < refs.size(); i++) {
           usedRef.add(refs.get(i));
-          found.put(e.getValue().get(i), new Match(e.getValue().get(i), refs.get(i), null, "op order", false));
+          found.put(e.getValue().get(i), new Match(e.getValue().get(i), refs.get(i), null, "op order", false, null, null));
         }
       }
     }
@@ -149,6 +159,7 @@ final class LayerMatcher {
     Set<String> matchedRefNames = new HashSet<>();
     found.values().forEach(m -> matchedRefNames.add(m.reference().name()));
     Map<String, List<Node>> refConsumers = reference.consumers();
+    Map<String, List<Node>> candConsumers = candidate.consumers();
     List<Match> out = new ArrayList<>();
     for (Node c : candLayers) {
       Match m = found.get(c);
@@ -156,7 +167,20 @@ final class LayerMatcher {
         continue;
       }
       String refTensor = fusedOutput(m.reference(), refConsumers, found.values(), matchedRefNames);
-      out.add(new Match(c, m.reference(), refTensor, m.matchedBy(), readsReducedPrecision(c)));
+      Node q = null;
+      Node dq = null;
+      for (Node qn : candConsumers.getOrDefault(c.output(), List.of())) {
+        if (qn.opType().equals("QuantizeLinear") && qn.input(0).equals(c.output())) {
+          Optional<Node> d = candConsumers.getOrDefault(qn.output(), List.of()).stream()
+              .filter(x -> x.opType().equals("DequantizeLinear")).findFirst();
+          if (d.isPresent()) {
+            q = qn;
+            dq = d.get();
+            break;
+          }
+        }
+      }
+      out.add(new Match(c, m.reference(), refTensor, m.matchedBy(), q != null || readsReducedPrecision(c), q, dq));
     }
     return List.copyOf(out);
   }
@@ -222,6 +246,7 @@ final class LayerMatcher {
       valueMap.put(candidate.inputs().get(i).name(), reference.inputs().get(i).name());
     }
     for (Match m : matches) {
+      valueMap.put(m.candidate().output(), m.referenceTensor());
       valueMap.put(m.candidateTensor(), m.referenceTensor());
       List<String> co = m.candidate().outputs();
       List<String> ro = m.reference().outputs();

@@ -88,10 +88,15 @@ class LayerDiagnosisTest {
     assertEquals("c1", conv1.referenceTensor());
     // error accumulates: the last layer's output is worse in the whole candidate than on its own
     assertTrue(fc.sqnrDb() < fc.addedSqnrDb(), fc.toString());
-    // float layers between quantized ones are listed after them
+    // relu1's output is quantized on its way into dw: that error is charged to relu1, measured alone
     LayerDiagnosis.LayerError relu = layer(d, "relu1");
-    assertFalse(relu.reducedPrecision());
-    assertTrue(relu.rank() > fc.rank());
+    assertTrue(relu.reducedPrecision());
+    assertEquals("isolated", relu.addedBy());
+    // layers that run in full precision are listed after the reduced-precision ones
+    LayerDiagnosis.LayerError gap = layer(d, "gap");
+    assertFalse(gap.reducedPrecision());
+    assertEquals("estimated", gap.addedBy());
+    assertTrue(gap.rank() > fc.rank() && gap.rank() > relu.rank());
   }
 
   @Test
@@ -113,6 +118,30 @@ class LayerDiagnosisTest {
       // float16 keeps 11 significant bits: about 60-70 dB, far above int8's 30-50 dB
       assertTrue(e.addedSqnrDb() > 55 && e.addedSqnrDb() < DriftMetrics.MAX_SQNR_DB, e.toString());
     }
+  }
+
+  @Test
+  void fusedClipIsComparedAfterTheOutputQuantizer() throws Exception {
+    // As edgeopt's quantizer writes it: the Clip after dw is gone, dw's output takes the Clip's output
+    // name, and its uint8 [0, 6] quantize/dequantize pair does the clipping by saturating.
+    GraphBuilder b = fp32.toBuilder();
+    b.removeNode("clip");
+    b.replaceNode(fp32.node("dw").orElseThrow().withOutputs(List.of("k1")));
+    b.replaceUses("k1", "k1_dequantized");
+    b.addInitializer(Tensor.scalar("k1_scale", 6f / 255));
+    b.addInitializer(Tensor.ofBytes("k1_zero_point", org.edgeopt.core.graph.DataType.UINT8, new long[0], new byte[] {0}));
+    b.add("QuantizeLinear", "k1_QuantizeLinear", List.of("k1", "k1_scale", "k1_zero_point"), List.of("k1_quantized"));
+    b.add("DequantizeLinear", "k1_DequantizeLinear", List.of("k1_quantized", "k1_scale", "k1_zero_point"),
+        List.of("k1_dequantized"));
+    LayerDiagnosis d = diagnose(b.removeUnused().build(), "fused-clip.onnx");
+    LayerDiagnosis.LayerError dw = layer(d, "dw");
+    assertEquals("k1", dw.referenceTensor(), "compared after the reference's Clip");
+    assertEquals("k1_dequantized", dw.candidateTensor(), "compared after the saturating output quantizer");
+    assertTrue(dw.reducedPrecision());
+    assertEquals("isolated", dw.addedBy());
+    // compared before the quantizer, every negative output would count as error (about 0 dB)
+    assertTrue(dw.sqnrDb() > 25 && dw.addedSqnrDb() > 25, dw.toString());
+    assertEquals("dw", d.excludeFirst(), "the only reduced-precision layer");
   }
 
   @Test

@@ -1,0 +1,52 @@
+package org.edgeopt.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.edgeopt.samples.SampleModel;
+import org.edgeopt.samples.SampleModels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PipelineTest {
+  @TempDir Path out;
+
+  private static PipelineConfig config(Path out, int holdoutSamples, double maxP95) {
+    SampleModel s = SampleModels.fashionMnist();
+    return new PipelineConfig(s.model(), null, "onnxruntime-cpu", "int8", s.preprocess(), s.classNames(),
+        new PipelineConfig.Calibration(s.calibration().images().getParent(), "minmax", 200, null),
+        null, new PipelineConfig.Holdout(s.holdout().images().getParent(), null, holdoutSamples),
+        new PipelineConfig.Gate(1.0, 97.0, maxP95), null, out);
+  }
+
+  private static List<String> ran(PipelineResult r) {
+    return r.stages().stream().filter(s -> !s.skipped()).map(StageResult::stage).toList();
+  }
+
+  @Test
+  void runsEveryStageThenSkipsWhatDidNotChange() throws Exception {
+    PipelineResult first = new Pipeline(config(out, 400, 0), PipelineListener.silent()).run();
+    assertEquals(List.of("ingest", "calibrate", "quantize", "compile", "validate"), ran(first));
+    assertTrue(first.gatePassed(), first.summary() + " " + first.gateReasons());
+    assertEquals(0, first.exitCode());
+    for (String f : List.of("model.onnx", "model-card.json", "calibration.json", "model.int8.onnx", "model.ort.onnx",
+        "report.json", "report.html", "junit.xml")) {
+      assertTrue(Files.isRegularFile(out.resolve(f)), f);
+    }
+
+    PipelineResult again = new Pipeline(config(out, 400, 0), PipelineListener.silent()).run();
+    assertTrue(again.allSkipped(), "stages re-ran: " + ran(again));
+    assertEquals(first.summary(), again.summary());
+
+    // A holdout-only change re-runs validation only; a gate that cannot pass fails with exit 4.
+    PipelineResult stricter = new Pipeline(config(out, 300, 1e-6), PipelineListener.silent()).run();
+    assertEquals(List.of("validate"), ran(stricter));
+    assertFalse(stricter.gatePassed());
+    assertEquals(4, stricter.exitCode());
+    assertTrue(stricter.gateReasons().stream().anyMatch(r -> r.contains("p95")), stricter.gateReasons().toString());
+  }
+}
