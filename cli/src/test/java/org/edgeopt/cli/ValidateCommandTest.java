@@ -23,6 +23,9 @@ import org.edgeopt.core.graph.TensorType;
 import org.edgeopt.core.graph.Value;
 import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.samples.SampleModel;
+import org.edgeopt.validate.LayerDiagnosis;
+import org.edgeopt.validate.ReportWriter;
+import org.edgeopt.validate.ValidationReport;
 import org.edgeopt.samples.SampleModels;
 import org.edgeopt.samples.SharedModels;
 import org.junit.jupiter.api.BeforeAll;
@@ -198,6 +201,33 @@ class ValidateCommandTest {
     assertEquals(4, fail.exitCode(), fail.out() + fail.err());
     assertTrue(fail.out().contains("layers      exclude Conv '" + damagedLayer + "' first"), fail.out());
     assertTrue(fail.out().contains("FAIL top-1 drop"), fail.out());
+  }
+
+  @Test
+  void quantizersOwnOutputIsDiagnosedLayerByLayer() throws Exception {
+    // edgeopt calibrate + quantize on the sample: fused Conv+Clip layers, per-channel weights, uint8
+    // activations. Every layer must match its FP32 counterpart and be measured on its own.
+    SampleModel sample = SampleModels.fashionMnist();
+    Path calibration = dir.resolve("calibration.json");
+    Path int8 = dir.resolve("quantized.int8.onnx");
+    Run cal = edgeopt("calibrate", "-q", sample.model().toString(), "--data", sample.calibration().images().toString(),
+        "--preprocess", sample.preprocess(), "-o", calibration.toString());
+    assertEquals(0, cal.exitCode(), cal.err());
+    Run q = edgeopt("quantize", "-q", sample.model().toString(), "-c", calibration.toString(), "-o", int8.toString());
+    assertEquals(0, q.exitCode(), q.err());
+    Path report = dir.resolve("quantized-report");
+    Run v = edgeopt("validate", "-q", "--reference", sample.model().toString(), "--candidate", int8.toString(),
+        "--max-top1-drop", "1.0", "--min-agreement", "97", "--latency-runs", "0", "--report", report.toString());
+    assertEquals(0, v.exitCode(), v.out() + v.err());
+    ValidationReport r = ReportWriter.readJson(report.resolve(ReportWriter.JSON));
+    List<LayerDiagnosis.LayerError> reduced = r.diagnosis().layers().stream()
+        .filter(LayerDiagnosis.LayerError::reducedPrecision).toList();
+    assertTrue(reduced.size() >= 20, r.diagnosis().reason());
+    for (LayerDiagnosis.LayerError e : reduced) {
+      assertEquals("node name", e.matchedBy(), e.toString());
+      assertEquals("isolated", e.addedBy(), e.toString());
+      assertTrue(e.addedSqnrDb() > LayerDiagnosis.HEALTHY_SQNR_DB, e.toString());
+    }
   }
 
   /**

@@ -129,17 +129,14 @@ public final class ChannelPruner {
         }
         for (Node n : e.getValue()) {
           switch (n.opType()) {
+            // the bias is sliced too, also when compensation or a refit adds one the layer did not have
             case "Conv" -> {
               slice(n, 1, 0, k);
-              if (!n.input(2).isEmpty()) {
-                slice(n, 2, 0, k);
-              }
+              slice(n, 2, 0, k);
             }
             case "Gemm" -> {
               slice(n, 1, n.intAttr("transB", 0) == 1 ? 0 : 1, k);
-              if (!n.input(2).isEmpty()) {
-                slice(n, 2, 0, k);
-              }
+              slice(n, 2, 0, k);
             }
             default -> slice(n, 1, 1, k);
           }
@@ -268,8 +265,10 @@ public final class ChannelPruner {
           Tensor t;
           if (r.containsKey(i)) {
             t = r.get(i);
-          } else {
+          } else if (i < in.size() && !in.get(i).isEmpty()) {
             t = g.initializers().get(in.get(i));
+          } else {
+            continue;
           }
           for (Map.Entry<Integer, int[]> e : s.getOrDefault(i, Map.of()).entrySet()) {
             t = sliceTensor(t, e.getKey(), e.getValue());

@@ -156,6 +156,27 @@ class ChannelPrunerTest {
     b.addInitializer(Tensor.ofFloats(name, t.dims(), v));
   }
 
+  @Test
+  void aReaderThatGainsABiasAndLosesOutputChannelsGetsItsBiasSlicedToo() throws Exception {
+    Graph g = PruneTestModels.mobileBlock();
+    ChannelGroups a = ChannelGroups.analyse(g, "mobile");
+    TensorDataset cal = TensorDataset.labelledBy(g, new long[] {3, 8, 8}, 64, 22, 2f);
+    var regressions = LinearReconstruction.collect(a, cal, 32, 64, "mobile");
+    Map<Integer, int[]> keep = Map.of(group(a, "stem").id(), new int[] {0, 1, 3, 4, 6, 7},
+        group(a, "expand").id(), new int[] {0, 1, 2, 3, 5, 6, 8, 9, 10, 11, 12, 14});
+    // project has no bias, reads the pruned expand channels and writes the pruned residual channels
+    for (Graph p : List.of(ChannelPruner.prune(a, keep, Map.of(), regressions),
+        ChannelPruner.prune(a, keep, Map.of("d.act", new float[16]), Map.of()))) {
+      Node project = p.node("project").orElseThrow();
+      assertEquals(3, project.inputs().size());
+      assertEquals(6, p.initializers().get(project.input(1)).dim(0));
+      assertEquals(12, p.initializers().get(project.input(1)).dim(1));
+      assertEquals(6, p.initializers().get(project.input(2)).dim(0), "the added bias follows the kept outputs");
+      OnnxChecker.check(p, "pruned");
+      run(p, PruneTestModels.mobileInput(3, 2));
+    }
+  }
+
   static int[] removed(int n, int[] keep, int offset, int inner) {
     java.util.Set<Integer> k = new java.util.HashSet<>();
     for (int i : keep) {

@@ -99,8 +99,8 @@ final class HtmlReport {
         + "<th>result</th></tr></thead>\n<tbody>\n");
     for (ValidationReport.GateCheck c : r.gate().checks()) {
       String unit = c.unit().isEmpty() ? "" : " " + c.unit();
-      h.append("<tr><td>").append(esc(c.description())).append("</td><td class=\"num\">").append(esc(f("%.4g", c.actual()) + unit))
-          .append("</td><td class=\"num\">").append(esc((c.name().equals("agreement") ? "≥ " : "≤ ") + f("%.4g", c.limit()) + unit))
+      h.append("<tr><td>").append(esc(c.description())).append("</td><td class=\"num\">").append(esc(num(c.actual()) + unit))
+          .append("</td><td class=\"num\">").append(esc((c.name().equals("agreement") ? "≥ " : "≤ ") + num(c.limit()) + unit))
           .append("</td><td class=\"").append(c.passed() ? "ok\">pass" : "bad\">FAIL").append("</td></tr>\n");
     }
     h.append("</tbody>\n</table>\n</section>\n");
@@ -278,6 +278,11 @@ final class HtmlReport {
   private static String file(String path) {
     Path p = Path.of(path).getFileName();
     return p == null ? path : p.toString();
+  }
+
+  /** Formats a gate figure with up to five significant digits and no trailing zeros. */
+  private static String num(double v) {
+    return new java.math.BigDecimal(v, new java.math.MathContext(5)).stripTrailingZeros().toPlainString();
   }
 
   private static String db(double v) {

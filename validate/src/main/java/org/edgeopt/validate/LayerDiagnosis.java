@@ -9,10 +9,13 @@ import java.util.List;
  *
  * <p>Two SQNR figures per layer tell accumulation from cause. {@code sqnrDb} is measured in the
  * whole candidate, so it carries the error of every layer before it. {@code addedSqnrDb} is the
- * layer on its own: its quantized version (input quantization, weight quantization, the operator)
- * fed with the reference's FP32 inputs; where that cannot be built it is estimated from how much
- * the SQNR falls across the layer ({@code addedBy} says which). The lower the added SQNR, the more
- * error the layer brings.
+ * layer on its own: its reduced-precision version (quantized weights, the operator, and the
+ * quantization of its output, which is charged to the layer that produces it; the graph input's
+ * to the layer reading it) fed with the reference's FP32 inputs; where that cannot be built it is
+ * estimated from how much the SQNR falls across the layer ({@code addedBy} says which). The lower
+ * the added SQNR, the more error the layer brings. Outputs are compared as the next layer sees
+ * them, after the layer's quantize/dequantize pair, so a Relu or Clip fused into that pair's
+ * saturation is compared with the reference's Relu or Clip output.
  *
  * @param status {@code ran} or {@code skipped}
  * @param reason why it was skipped, or how layers were matched when it ran
@@ -59,9 +62,11 @@ public record LayerDiagnosis(String status, String reason, int samples, List<Lay
    * @param node the candidate node's name (what {@code --exclude} takes)
    * @param opType the operator
    * @param referenceTensor the FP32 reference tensor it is compared with
-   * @param candidateTensor the candidate tensor compared
+   * @param candidateTensor the candidate tensor compared: the layer's output, after its
+   *     quantize/dequantize pair when it has one
    * @param matchedBy how the layer was matched: {@code node name}, {@code output name} or {@code op order}
-   * @param reducedPrecision whether the layer reads quantized (or cast) inputs or weights
+   * @param reducedPrecision whether the layer reads quantized (or cast) weights or inputs, or its output
+   *     is quantized
    * @param sqnrDb SQNR of the layer's output in the whole candidate, dB (accumulated error)
    * @param inputSqnrDb the lowest SQNR among the layer's activation inputs in the whole candidate, dB
    * @param addedSqnrDb SQNR of the layer on its own, dB (the error it adds; lower is worse)

@@ -49,7 +49,9 @@ final class SvgCharts {
       double y = top + i * row;
       double added = clamp(e.addedSqnrDb(), 0, max);
       double whole = clamp(e.sqnrDb(), 0, max);
-      String label = HtmlReport.abbreviate(e.node(), 30) + " (" + e.opType() + ")";
+      // About 44 characters fit the label column at this font size; the node name's end is kept.
+      String op = " (" + e.opType() + ")";
+      String label = HtmlReport.abbreviate(e.node(), Math.max(12, 44 - op.length())) + op;
       s.append(text(left - 8, y + 15, "end", 12, "#24292f", label));
       s.append(String.format(Locale.ROOT,
           "<rect x=\"%d\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" rx=\"2\" fill=\"%s\"><title>%s: %.1f dB on its own (%s), "
