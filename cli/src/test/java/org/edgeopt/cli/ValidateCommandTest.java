@@ -186,7 +186,7 @@ class ValidateCommandTest {
     // The stem convolution: every later layer reads what it computes.
     String damagedLayer = fp32.nodes().stream().filter(n -> n.opType().equals("Conv")).findFirst().orElseThrow().name();
     Path damaged = dir.resolve("fashion-mnist.damaged.onnx");
-    OnnxModels.write(weightQdq(fp32, damagedLayer, 8f), damaged);
+    OnnxModels.write(weightQdq(fp32, damagedLayer, 16f), damaged);
 
     // The holdout, preprocessing and class names come from the sample's sample.json.
     Path report = dir.resolve("fashion-report");
