@@ -66,20 +66,35 @@ class PruneCommandTest {
 
   @Test
   void autoOnJetsonPrunesTwoFourWithinBudgetAndWritesModelAndReport() throws Exception {
-    SampleModel s = SampleModels.fashionMnist();
-    Path out = dir.resolve("fashion.pruned.onnx");
+    SampleModel s = SampleModels.digits();
+    Path out = dir.resolve("digits.pruned.onnx");
     Run r = edgeopt("prune", s.model().toString(), "--target", "tensorrt-jetson-orin", "--budget", "1.0",
-        "--holdout", s.holdout().images().getParent().toString(),
-        "--calibration-data", s.calibration().images().getParent().toString(),
-        "--preprocess", s.preprocess(), "--search-samples", "500", "--no-latency", "-o", out.toString());
+        "--holdout", s.holdout().file().toString(), "--calibration-data", s.calibration().file().toString(),
+        "--preprocess", s.preprocess(), "--no-latency", "-o", out.toString());
     assertEquals(0, r.exitCode(), r.err());
     assertTrue(r.out().contains("mode 2:4 for tensorrt-jetson-orin"), r.out());
     Graph g = OnnxModels.read(out);
     assertEquals("2:4", g.info().metadata().get("edgeopt.sparsity"));
-    JsonNode report = new ObjectMapper().readTree(dir.resolve("fashion.pruned.prune-report.json").toFile());
+    assertFalse(g.info().metadata().get("edgeopt.sparsity.layers").isEmpty(), r.out());
+    JsonNode report = new ObjectMapper().readTree(dir.resolve("digits.pruned.prune-report.json").toFile());
     assertEquals("2:4", report.get("mode").asText());
     double drop = report.get("baselineTop1").asDouble() - report.get("prunedTop1").asDouble();
     assertTrue(drop <= 1.0, "drop " + drop);
-    assertEquals(2000, report.get("holdoutSamples").asInt());
+    assertEquals(s.fp32HoldoutTotal(), report.get("holdoutSamples").asInt());
+  }
+
+  @Test
+  void channelModeQuietlyPrintsOneLineAndTimesBothModels() throws Exception {
+    SampleModel s = SampleModels.digits();
+    Path out = dir.resolve("digits.channel.onnx");
+    Run r = edgeopt("prune", s.model().toString(), "--target", "onnxruntime-cpu", "--mode", "channel", "--budget", "2",
+        "--holdout", s.holdout().file().toString(), "--calibration-data", s.calibration().file().toString(),
+        "--preprocess", s.preprocess(), "-q", "-o", out.toString());
+    assertEquals(0, r.exitCode(), r.err());
+    assertEquals(1, r.out().strip().lines().count(), r.out());
+    assertTrue(r.out().contains(": channel, top-1 "), r.out());
+    JsonNode report = new ObjectMapper().readTree(dir.resolve("digits.channel.prune-report.json").toFile());
+    assertTrue(report.get("latency").get("afterMedianMs").asDouble() > 0, report.toString());
+    assertTrue(report.get("macsAfter").asLong() <= report.get("macsBefore").asLong());
   }
 }
