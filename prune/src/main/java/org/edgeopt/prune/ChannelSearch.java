@@ -58,7 +58,7 @@ final class ChannelSearch {
         double drop = TwoFourSearch.points(base - search.correct(cand), n);
         long saved = baseMacs - baseCost.macsOfChannelPruned(a.graph, cand);
         levels.add(new Level(k, drop, saved));
-        log.accept(String.format(Locale.ROOT, "channels %s keep %d: -%.2f points, %,d MACs saved", g.describe(), k, drop, saved));
+        log.accept(String.format(Locale.ROOT, "channels %s keep %d: drop %.2f points, %,d MACs saved", g.describe(), k, drop, saved));
         // deeper levels only cost more; a group beyond the budget alone will not fit in a combination
         if (drop > budget + 0.5) {
           break;
@@ -102,13 +102,13 @@ final class ChannelSearch {
       if (drop <= budget) {
         at = trial;
         states.add(Map.copyOf(at));
-        log.accept(String.format(Locale.ROOT, "step %s keep %d: -%.2f points, kept", name,
+        log.accept(String.format(Locale.ROOT, "step %s keep %d: drop %.2f points, kept", name,
             table.get(g).get(at.get(g)).keep(), drop));
       } else {
         done.add(g);
         stopped.put(g, String.format(Locale.ROOT, "keeping %d would take the drop to %.2f points (budget %.2f)",
             table.get(g).get(trial.get(g)).keep(), drop, budget));
-        log.accept(String.format(Locale.ROOT, "step %s keep %d: -%.2f points, over budget", name,
+        log.accept(String.format(Locale.ROOT, "step %s keep %d: drop %.2f points, over budget", name,
             table.get(g).get(trial.get(g)).keep(), drop));
       }
     }

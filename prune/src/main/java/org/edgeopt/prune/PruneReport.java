@@ -114,7 +114,7 @@ public record PruneReport(
     for (LayerDecision d : layers) {
       s.append(String.format(Locale.ROOT, "  %-7s %-48s %s%s%n", d.pruned() ? "pruned" : d.eligible() ? "kept" : "n/a",
           d.name(), d.detail(), d.sensitivityPoints() == null ? ""
-              : String.format(Locale.ROOT, " (alone: -%.2f points)", d.sensitivityPoints())));
+              : String.format(Locale.ROOT, " (alone: drop %.2f points)", d.sensitivityPoints())));
     }
     messages.forEach(m -> s.append(m).append(System.lineSeparator()));
     return s.toString();

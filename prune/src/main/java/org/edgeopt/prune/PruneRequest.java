@@ -12,7 +12,7 @@ import org.edgeopt.core.target.TargetProfile;
  * @param budgetPoints the largest top-1 drop allowed on the holdout, in percentage points
  * @param force whether to run 2:4 pruning even where the target does not exploit it
  * @param holdout the labelled holdout set the budget is measured on
- * @param calibration unlabelled-use calibration data for bias compensation and recovery, or null
+ * @param calibration calibration data (labels unused) for the least-squares refit and recovery, or null
  * @param batchSize the evaluation batch size
  * @param searchLimit how many holdout samples the search measures candidates on (0: all); the
  *     result is always checked on the whole holdout

@@ -90,7 +90,7 @@ public final class Pruner {
       while (hi - lo > 1) {
         int mid = (lo + hi) >>> 1;
         double drop = baseline - full.top1(plan.build(mid));
-        log.accept(String.format(Locale.ROOT, "whole holdout with %d of %d steps: -%.2f points", mid, k, drop));
+        log.accept(String.format(Locale.ROOT, "whole holdout with %d of %d steps: drop %.2f points", mid, k, drop));
         if (drop <= request.budgetPoints()) {
           lo = mid;
         } else {

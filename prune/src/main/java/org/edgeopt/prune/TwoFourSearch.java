@@ -32,7 +32,7 @@ final class TwoFourSearch {
       eligible.add(e.layer());
       double drop = points(base - search.correct(SemiStructuredPruner.prune(model, List.of(e.layer()), regressions)), n);
       sensitivity.put(e.layer(), drop);
-      log.accept(String.format(Locale.ROOT, "2:4 %s alone: -%.2f points", e.layer(), drop));
+      log.accept(String.format(Locale.ROOT, "2:4 %s alone: drop %.2f points", e.layer(), drop));
     }
     eligible.sort(Comparator.comparingDouble((String l) -> sensitivity.get(l))
         .thenComparing(l -> -layerMacs.getOrDefault(l, 0L)));
@@ -44,10 +44,10 @@ final class TwoFourSearch {
       double drop = points(base - search.correct(SemiStructuredPruner.prune(model, trial, regressions)), n);
       if (drop <= budget) {
         chosen.add(l);
-        log.accept(String.format(Locale.ROOT, "2:4 + %s: -%.2f points, kept", l, drop));
+        log.accept(String.format(Locale.ROOT, "2:4 + %s: drop %.2f points, kept", l, drop));
       } else {
         skipped.put(l, String.format(Locale.ROOT, "skipped: with it the drop would be %.2f points (budget %.2f)", drop, budget));
-        log.accept(String.format(Locale.ROOT, "2:4 + %s: -%.2f points, over budget", l, drop));
+        log.accept(String.format(Locale.ROOT, "2:4 + %s: drop %.2f points, over budget", l, drop));
       }
     }
     return new PrunePlan() {

@@ -186,7 +186,9 @@ public final class QdqStripper {
       return -1;
     }
     int axis = (int) d.intAttr("axis", 1);
-    return axis < 0 ? axis + rank : axis;
+    axis = axis < 0 ? axis + rank : axis;
+    // a per-channel 1-D tensor (a bias) can only be quantized along its one axis
+    return Math.min(axis, rank - 1);
   }
 
   private static java.util.Optional<QdqModel.WeightScale> weightScale(Graph g, Node d, Tensor q) {
