@@ -143,29 +143,12 @@ public final class GraphPreparer {
     return changed ? b.build() : g;
   }
 
-  /**
-   * Turns {@code Constant} nodes with a tensor value into initializers, so that Clip bounds,
-   * reshape targets and the like exported as Constant nodes (PyTorch does) are seen as constants.
-   */
   private static Graph liftConstants(Graph g, List<String> changes) {
-    GraphBuilder b = g.toBuilder();
-    boolean changed = false;
-    for (Node n : g.nodes()) {
-      if (!n.opType().equals("Constant") || !n.domain().isEmpty() || g.isOutput(n.output())) {
-        continue;
-      }
-      Optional<org.edgeopt.core.graph.Attribute> value = n.attribute("value");
-      if (value.isEmpty() || value.get().kind() != org.edgeopt.core.graph.Attribute.Kind.TENSOR) {
-        continue;
-      }
-      b.removeNode(n.name());
-      b.addInitializer(value.get().asTensor().withName(n.output()));
-      changed = true;
-    }
-    if (changed) {
+    Graph lifted = org.edgeopt.core.graph.ConstantNodes.lift(g);
+    if (lifted != g) {
       changes.add("lifted Constant nodes into initializers");
     }
-    return changed ? b.build() : g;
+    return lifted;
   }
 
   /**

@@ -103,7 +103,8 @@ public final class OnnxToTflite {
   public static Result lower(Graph qdq, CalibrationTable calibration, IoType ioType, Map<String, String> provenance,
       String where) throws EdgeoptException {
     List<String> notes = new ArrayList<>();
-    Graph g = OnnxChecker.inferShapes(pinBatch(nameNodes(qdq), notes), where);
+    // Constant nodes (Clip bounds from PyTorch exports) become constant buffers like initializers.
+    Graph g = OnnxChecker.inferShapes(pinBatch(nameNodes(org.edgeopt.core.graph.ConstantNodes.lift(qdq)), notes), where);
     LoweringContext cx = new LoweringContext(g, calibration);
     List<Node> compute = g.nodes().stream().filter(n -> !QdqView.isQdq(n)).toList();
     Unmapped unmapped = null;
