@@ -59,27 +59,6 @@ final class TwoFourSparsity {
 
   /** Returns whether every group of four along {@code axis} has at most two non-zeros. */
   static boolean isTwoFour(float[] v, long[] dims, int axis) {
-    int inner = 1;
-    for (int i = axis + 1; i < dims.length; i++) {
-      inner *= (int) dims[i];
-    }
-    int r = (int) dims[axis];
-    int outer = v.length / (inner * r);
-    for (int o = 0; o < outer; o++) {
-      for (int i = 0; i < inner; i++) {
-        for (int g = 0; g < r; g += 4) {
-          int nonZero = 0;
-          for (int j = 0; j < 4; j++) {
-            if (v[(o * r + g + j) * inner + i] != 0f) {
-              nonZero++;
-            }
-          }
-          if (nonZero > 2) {
-            return false;
-          }
-        }
-      }
-    }
-    return true;
+    return org.edgeopt.core.target.SparsityPattern.isTwoFour(v, dims, axis);
   }
 }
