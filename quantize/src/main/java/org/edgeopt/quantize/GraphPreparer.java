@@ -229,57 +229,9 @@ public final class GraphPreparer {
 
   /** Folds {@code BatchNormalization} into the Conv that feeds it alone. */
   private static Graph foldBatchNorm(Graph g, List<String> changes) {
-    GraphBuilder b = g.toBuilder();
-    Map<String, List<Node>> consumers = g.consumers();
-    boolean changed = false;
-    for (Node conv : g.nodes()) {
-      if (!conv.opType().equals("Conv") || !conv.domain().isEmpty()) {
-        continue;
-      }
-      Optional<Node> next = soleConsumer(g, consumers, conv.output());
-      Tensor w = floatInit(g, conv.input(1));
-      if (next.isEmpty() || w == null || !next.get().opType().equals("BatchNormalization")
-          || next.get().outputs().stream().skip(1).anyMatch(o -> !o.isEmpty())) {
-        continue;
-      }
-      Node bn = next.get();
-      Tensor scale = floatInit(g, bn.input(1));
-      Tensor shift = floatInit(g, bn.input(2));
-      Tensor mean = floatInit(g, bn.input(3));
-      Tensor var = floatInit(g, bn.input(4));
-      int m = (int) w.dim(0);
-      if (scale == null || shift == null || mean == null || var == null || scale.elementCount() != m
-          || shift.elementCount() != m || mean.elementCount() != m || var.elementCount() != m) {
-        continue;
-      }
-      float eps = bn.floatAttr("epsilon", 1e-5f);
-      float[] s = scale.toFloats();
-      float[] t = shift.toFloats();
-      float[] mu = mean.toFloats();
-      float[] v = var.toFloats();
-      float[] wf = w.toFloats();
-      Tensor oldBias = floatInit(g, conv.input(2));
-      float[] bias = oldBias == null ? new float[m] : oldBias.toFloats();
-      int per = wf.length / m;
-      float[] newBias = new float[m];
-      for (int c = 0; c < m; c++) {
-        double k = s[c] / Math.sqrt((double) v[c] + eps);
-        for (int i = 0; i < per; i++) {
-          wf[c * per + i] = (float) (wf[c * per + i] * k);
-        }
-        newBias[c] = (float) ((bias[c] - mu[c]) * k + t[c]);
-      }
-      String wName = b.uniqueName(conv.input(1) + "_bn_folded");
-      String bName = b.uniqueName((oldBias == null ? conv.name() + ".bias" : conv.input(2)) + "_bn_folded");
-      b.addInitializer(Tensor.ofFloats(wName, w.dims(), wf));
-      b.addInitializer(Tensor.ofFloats(bName, new long[] {m}, newBias));
-      b.replaceNode(new Node(conv.name(), conv.opType(), conv.domain(), List.of(conv.input(0), wName, bName),
-          List.of(bn.output()), conv.attributes()));
-      b.removeNode(bn.name());
-      changes.add("folded " + bn.describe() + " into " + conv.describe());
-      changed = true;
-    }
-    return changed ? b.removeUnused().build() : g;
+    org.edgeopt.core.graph.BatchNormFolding.Result r = org.edgeopt.core.graph.BatchNormFolding.fold(g);
+    r.folded().forEach(f -> changes.add("folded " + f));
+    return r.graph();
   }
 
   /** Folds {@code Add(conv, constant)} with one constant per output channel into the Conv's bias. */

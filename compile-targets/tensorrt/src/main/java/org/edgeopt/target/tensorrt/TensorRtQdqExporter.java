@@ -64,7 +64,9 @@ public final class TensorRtQdqExporter {
       g = OnnxChecker.convertOpset(g, 13, where);
     }
     Map<String, QdqModel.WeightScale> scales = new HashMap<>(weightScales);
-    g = BatchNormFolding.fold(g, scales::remove);
+    org.edgeopt.core.graph.BatchNormFolding.Result folded = org.edgeopt.core.graph.BatchNormFolding.fold(g);
+    folded.foldedWeights().forEach(scales::remove);
+    g = folded.graph();
     return new Writer(g, ranges, scales, keepFloat, where).write();
   }
 
