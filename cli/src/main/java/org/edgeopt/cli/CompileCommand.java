@@ -54,6 +54,10 @@ public final class CompileCommand implements Callable<Integer>, CommonOptions.Ve
   @Option(names = "--preprocess", paramLabel = "SPEC", description = "Preprocessing of --verify-data (see docs/data.md).")
   String preprocess;
 
+  @Option(names = "--verify-limit", paramLabel = "N",
+      description = "Check on the first N samples of --verify-data (default 1000).")
+  Integer verifyLimit;
+
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "Folder to write the artifacts into.")
   Path output;
 
@@ -79,6 +83,9 @@ public final class CompileCommand implements Callable<Integer>, CommonOptions.Ve
     if (verifyData != null) {
       options.put("verify-data", verifyData.toString());
       options.put("verify-preprocess", preprocess == null ? "" : preprocess);
+      if (verifyLimit != null) {
+        options.put("verify-limit", String.valueOf(verifyLimit));
+      }
     }
     CompileResult r = Targets.forProfile(profile).compile(new CompileRequest(model, profile, output, p, strict, options));
     PrintWriter out = spec.commandLine().getOut();

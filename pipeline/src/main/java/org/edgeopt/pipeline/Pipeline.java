@@ -217,6 +217,9 @@ public final class Pipeline {
     // Targets that can run their artifact check it against the quantized ONNX on real samples.
     options.put("verify-data", config.holdout().data().toString());
     options.put("verify-preprocess", config.preprocess());
+    // The whole holdout (or the part validate uses), not the target's default sample count.
+    options.put("verify-limit", String.valueOf(config.holdout().samples() > 0 ? config.holdout().samples()
+        : Integer.MAX_VALUE));
     CompileResult r = Targets.forProfile(profile).compile(new CompileRequest(quantized, profile, out,
         config.precision().toLowerCase(Locale.ROOT), config.compile().strict(), options));
     String figure = (r.compatible() ? "fully mapped" : "NOT fully mapped") + (r.messages().isEmpty() ? "" : "; " + r.messages().get(0));

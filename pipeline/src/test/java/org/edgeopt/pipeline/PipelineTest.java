@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -48,5 +50,28 @@ class PipelineTest {
     assertFalse(stricter.gatePassed());
     assertEquals(4, stricter.exitCode());
     assertTrue(stricter.gateReasons().stream().anyMatch(r -> r.contains("p95")), stricter.gateReasons().toString());
+  }
+
+  /**
+   * Issue 6 acceptance through the real stages (the quantizer as the edgetpu profile configures
+   * it, then the lowering): on all 2,000 holdout images the TFLite model agrees with the QDQ
+   * model on at least 99.5% of top-1 classes and stays within 0.3 points of FP32.
+   */
+  @Test
+  void edgeTpuModelAgreesWithItsQdqModelOnTheWholeHoldout() throws Exception {
+    SampleModel s = SampleModels.fashionMnist();
+    PipelineConfig cfg = new PipelineConfig(s.model(), null, "edgetpu", "int8", s.preprocess(), s.classNames(),
+        new PipelineConfig.Calibration(s.calibration().images().getParent(), null, 0, null), null,
+        new PipelineConfig.Holdout(s.holdout().images().getParent(), null, 0), new PipelineConfig.Gate(0.5, 98.0, 0),
+        null, out);
+    PipelineResult r = new Pipeline(cfg, PipelineListener.silent()).run();
+    assertTrue(r.gatePassed(), r.summary() + " " + r.gateReasons());
+    JsonNode v = new ObjectMapper().readTree(out.resolve("tflite-verification.json").toFile());
+    assertEquals(s.holdout().count(), v.path("samples").asInt(), v.toString());
+    assertTrue(v.path("top1Agreement").asDouble() >= 0.995, v.toString());
+    // What differs is a one-step difference where two classes tie in the int8 logits.
+    assertTrue(v.path("top1AgreementCountingTies").asDouble() >= 0.999, v.toString());
+    assertTrue(v.path("maxAbsDiffInt8Steps").asDouble() <= 4, "no systematic offset between the two: " + v);
+    assertEquals(s.fp32HoldoutTop1(), v.path("tfliteTop1Accuracy").asDouble(), 0.003, "within 0.3 points of FP32");
   }
 }

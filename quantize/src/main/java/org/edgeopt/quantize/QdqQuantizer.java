@@ -325,7 +325,7 @@ public final class QdqQuantizer {
       if (w == null) {
         return null;
       }
-      int axis = switch (k) {
+      int axis = cfg.perTensorWeightOps().contains(n.opType()) ? -1 : switch (k) {
         case CONV -> 0;
         case GEMM -> n.intAttr("transB", 0) != 0 ? 0 : 1;
         default -> 1;
@@ -333,8 +333,9 @@ public final class QdqQuantizer {
       String key = w.name() + "#" + axis;
       WeightQuantizer.QuantizedWeights qw = weightCache.get(key);
       if (qw == null) {
-        qw = WeightQuantizer.perChannel(w.toFloats(), w.dims(), axis,
-            where + ": initializer '" + w.name() + "' of " + n.describe());
+        String what = where + ": initializer '" + w.name() + "' of " + n.describe();
+        qw = axis < 0 ? WeightQuantizer.perTensor(w.toFloats(), what)
+            : WeightQuantizer.perChannel(w.toFloats(), w.dims(), axis, what);
         weightCache.put(key, qw);
         String qName = names.uniqueName(w.name() + "_quantized");
         addInit(WeightQuantizer.int8Tensor(qName, w.dims(), qw.values()));

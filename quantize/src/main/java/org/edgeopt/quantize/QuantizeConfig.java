@@ -23,6 +23,10 @@ import org.edgeopt.core.target.TargetProfile;
  * @param fallbackTop1Agreement the top-1 agreement with FP32 (0..1) fallback must reach; NaN for none
  * @param sensitivitySamples how many calibration samples the per-layer SQNR is measured on
  * @param keepIoFloat32 for FP16: keep the graph inputs and outputs float32, with casts at the boundary
+ * @param perTensorWeightOps op types whose weights get one scale per tensor instead of one per
+ *     output channel (what the target's kernels take, e.g. TFLite's FULLY_CONNECTED)
+ * @param quantizeOutputs whether a layer writing a graph output quantizes it too, as on a device
+ *     whose outputs are integers, instead of leaving it float as ONNX Runtime prefers
  */
 public record QuantizeConfig(
     Precision precision,
@@ -33,7 +37,9 @@ public record QuantizeConfig(
     double fallbackSqnrDb,
     double fallbackTop1Agreement,
     int sensitivitySamples,
-    boolean keepIoFloat32) {
+    boolean keepIoFloat32,
+    Set<String> perTensorWeightOps,
+    boolean quantizeOutputs) {
 
   /** Samples used to measure per-layer SQNR unless asked otherwise: a few batches. */
   public static final int DEFAULT_SENSITIVITY_SAMPLES = 64;
@@ -52,6 +58,7 @@ public record QuantizeConfig(
       throw new IllegalArgumentException("top-1 agreement budget must be within 0..1, found " + fallbackTop1Agreement);
     }
     exclude = Set.copyOf(new TreeSet<>(exclude == null ? Set.of() : exclude));
+    perTensorWeightOps = Set.copyOf(perTensorWeightOps == null ? Set.of() : perTensorWeightOps);
     target = target == null ? "" : target;
   }
 
@@ -64,55 +71,61 @@ public record QuantizeConfig(
           + "': expected activationType uint8 or int8, found '" + profile.activationType() + "'");
     };
     return new QuantizeConfig(Precision.INT8, profile.name(), act, profile.symmetricActivations(), Set.of(),
-        Double.NaN, Double.NaN, DEFAULT_SENSITIVITY_SAMPLES, true);
+        Double.NaN, Double.NaN, DEFAULT_SENSITIVITY_SAMPLES, true, Set.copyOf(profile.perTensorWeightOps()),
+        profile.quantizedOutputs());
   }
 
   /** Returns the default: INT8 for ONNX Runtime on a CPU (uint8 asymmetric activations). */
   public static QuantizeConfig defaults() {
     return new QuantizeConfig(Precision.INT8, "onnxruntime-cpu", DataType.UINT8, false, Set.of(), Double.NaN,
-        Double.NaN, DEFAULT_SENSITIVITY_SAMPLES, true);
+        Double.NaN, DEFAULT_SENSITIVITY_SAMPLES, true, Set.of(), false);
   }
 
   /** Returns a copy with another precision. */
   public QuantizeConfig withPrecision(Precision p) {
     return new QuantizeConfig(p, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
-        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32);
+        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
+        quantizeOutputs);
   }
 
   /** Returns a copy that keeps these nodes in float. */
   public QuantizeConfig withExclude(Set<String> nodes) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, nodes, fallbackSqnrDb,
-        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32);
+        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
+        quantizeOutputs);
   }
 
   /** Returns a copy with another activation type and symmetry. */
   public QuantizeConfig withActivations(DataType type, boolean symmetric) {
     return new QuantizeConfig(precision, target, type, symmetric, exclude, fallbackSqnrDb, fallbackTop1Agreement,
-        sensitivitySamples, keepIoFloat32);
+        sensitivitySamples, keepIoFloat32, perTensorWeightOps,
+        quantizeOutputs);
   }
 
   /** Returns a copy whose fallback must reach this end-to-end output SQNR in dB (NaN: none). */
   public QuantizeConfig withFallbackSqnr(double db) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, db,
-        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32);
+        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
+        quantizeOutputs);
   }
 
   /** Returns a copy whose fallback must reach this top-1 agreement with FP32, 0..1 (NaN: none). */
   public QuantizeConfig withFallbackTop1Agreement(double fraction) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
-        fraction, sensitivitySamples, keepIoFloat32);
+        fraction, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
+        quantizeOutputs);
   }
 
   /** Returns a copy that measures sensitivity on this many samples. */
   public QuantizeConfig withSensitivitySamples(int n) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
-        fallbackTop1Agreement, n, keepIoFloat32);
+        fallbackTop1Agreement, n, keepIoFloat32, perTensorWeightOps, quantizeOutputs);
   }
 
   /** Returns a copy that keeps (or not) FP16 model inputs and outputs in float32. */
   public QuantizeConfig withKeepIoFloat32(boolean keep) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
-        fallbackTop1Agreement, sensitivitySamples, keep);
+        fallbackTop1Agreement, sensitivitySamples, keep, perTensorWeightOps, quantizeOutputs);
   }
 
   /** Returns whether an error budget was given, so that automatic fallback runs. */
@@ -128,7 +141,9 @@ public record QuantizeConfig(
     if (precision == Precision.INT8) {
       m.put("activationType", activationType.name().toLowerCase(Locale.ROOT));
       m.put("symmetricActivations", symmetricActivations);
-      m.put("weights", "int8 symmetric per output channel");
+      m.put("weights", perTensorWeightOps.isEmpty() ? "int8 symmetric per output channel"
+          : "int8 symmetric per output channel; per tensor for " + String.join(", ", new TreeSet<>(perTensorWeightOps)));
+      m.put("quantizeOutputs", quantizeOutputs);
       m.put("bias", "int32, scale = input scale x weight scale");
     } else {
       m.put("keepIoFloat32", keepIoFloat32);

@@ -84,6 +84,18 @@ public final class WeightQuantizer {
   }
 
   /**
+   * Quantizes {@code w} to symmetric int8 with one scale for the whole
+   * tensor, for kernels that take no per-channel weights (TFLite's FULLY_CONNECTED).
+   *
+   * @throws EdgeoptException (invalid input) when a weight is NaN or infinite
+   */
+  public static QuantizedWeights perTensor(float[] w, String where) throws EdgeoptException {
+    QuantizedWeights one = perChannel(w, new long[] {1, w.length}, 0, where);
+    QuantParams p = one.params();
+    return new QuantizedWeights(one.values(), new QuantParams(p.scales(), p.zeroPoints(), -1, DataType.INT8));
+  }
+
+  /**
    * Returns the scales of a bias for an input scale and per-channel weight scales: the float32
    * product {@code inputScale * weightScales[c]}, as ONNX Runtime's integer kernels assume.
    */

@@ -183,6 +183,34 @@ class QdqQuantizerTest {
   }
 
   @Test
+  void edgeTpuGetsPerTensorFullyConnectedWeightsAndQuantizedOutputs() throws Exception {
+    QuantizeConfig tpu = QuantizeConfig.forTarget(TargetProfiles.get("edgetpu"));
+    assertEquals(Set.of("Gemm", "MatMul"), tpu.perTensorWeightOps());
+    assertTrue(tpu.quantizeOutputs());
+    Graph g = quantize(tpu).graph();
+    OnnxChecker.check(g, "quantized small_cnn");
+    Node gemm = g.node("fc").orElseThrow();
+    Node wdq = g.producer(gemm.input(1)).orElseThrow();
+    assertEquals(-1, wdq.intAttr("axis", -1), "TFLite's FULLY_CONNECTED takes one weight scale");
+    assertEquals(1, g.initializers().get(wdq.input(1)).elementCount());
+    Node conv = g.node("conv1").orElseThrow();
+    assertEquals(0, g.producer(conv.input(1)).orElseThrow().intAttr("axis", -1), "convolutions stay per channel");
+    // The logits leave the model through a QuantizeLinear/DequantizeLinear pair, as int8 on the device.
+    Node out = g.producer("logits").orElseThrow();
+    assertEquals("DequantizeLinear", out.opType());
+    assertEquals("QuantizeLinear", g.producer(out.input(0)).orElseThrow().opType());
+    // The pooled output's scale keeps the input zero point whole in output steps (see QdqPlanner.meanOutput).
+    Node gap = g.node("gap").orElseThrow();
+    Node in = g.producer(gap.input(0)).orElseThrow();
+    Node q = g.nodes().stream().filter(n -> n.opType().equals("QuantizeLinear") && n.input(0).equals("g1"))
+        .findFirst().orElseThrow();
+    double zpTimesRatio = g.initializers().get(in.input(2)).toFloats()[0]
+        * g.initializers().get(in.input(1)).toFloats()[0] / g.initializers().get(q.input(1)).toFloats()[0];
+    assertEquals(Math.rint(zpTimesRatio), zpTimesRatio, 1e-3);
+    assertTrue(logitSqnr(g) >= MIN_LOGIT_SQNR_DB - 5);
+  }
+
+  @Test
   void onnxRuntimeDefaultProfileAsksForUint8() throws Exception {
     QuantizeConfig c = QuantizeConfig.forTarget(TargetProfiles.get("onnxruntime-cpu"));
     assertEquals(DataType.UINT8, c.activationType());

@@ -32,6 +32,34 @@ class WeightQuantizerTest {
   }
 
   @Test
+  void perTensorUsesOneScaleForTheWholeTensor() throws Exception {
+    float[] w = {127f, -3.5f, 2.5f, 63.5f, -63.5f, 0f};
+    WeightQuantizer.QuantizedWeights q = WeightQuantizer.perTensor(w, "test");
+    assertArrayEquals(new float[] {1f}, q.params().scales());
+    assertEquals(-1, q.params().axis());
+    // Ties to even: -3.5 -> -4, 2.5 -> 2, 63.5 -> 64, -63.5 -> -64.
+    assertArrayEquals(new byte[] {127, -4, 2, 64, -64, 0}, q.values());
+  }
+
+  @Test
+  void meanOutputScaleKeepsTheInputZeroPointWhole() {
+    QuantParams in = QuantParams.asymmetric(0f, 6f, DataType.INT8);
+    QuantParams out = QuantParams.asymmetric(0f, 2.99f, DataType.INT8);
+    // zp -128 times 0.0235294 / 0.0117255 = -256.86: not whole. The scale grows to exactly in / 2.
+    QuantParams m = QdqPlanner.meanOutput(in, out);
+    assertEquals(in.scale() / 2, m.scale(), 0f);
+    assertEquals(-128, m.zeroPoint());
+    assertTrue(m.scale() >= out.scale(), "nothing clips");
+    // A zero input zero point needs nothing.
+    QuantParams sym = QuantParams.symmetric(6f, DataType.INT8);
+    assertEquals(out, QdqPlanner.meanOutput(sym, out));
+    // When no scale within 2% works (|zp| * ratio = 6.9), the output shares the input's parameters.
+    QuantParams smallZp = new QuantParams(new float[] {0.23f}, new long[] {-3}, -1, DataType.INT8);
+    QuantParams o2 = new QuantParams(new float[] {0.1f}, new long[] {-3}, -1, DataType.INT8);
+    assertEquals(smallZp, QdqPlanner.meanOutput(smallZp, o2));
+  }
+
+  @Test
   void perChannelAlongAxisOneUsesOneScalePerColumn() throws Exception {
     // [K=2, N=3], channels are columns (a MatMul or Gemm weight without transB).
     float[] w = {

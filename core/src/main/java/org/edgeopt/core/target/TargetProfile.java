@@ -19,6 +19,10 @@ import java.util.Map;
  * @param maxActiveDims the most dimensions larger than 1 a tensor may have, 0 for no limit
  * @param activationType the integer type of quantized activations ({@code int8} or {@code uint8})
  * @param symmetricActivations whether activations must have zero point 0
+ * @param perTensorWeightOps op types whose weights the target quantizes with one scale per tensor
+ *     (TFLite's FULLY_CONNECTED), so the QDQ model must too; the rest are per output channel
+ * @param quantizedOutputs whether the model's outputs are integers on the device (the QDQ model
+ *     then quantizes them too, instead of leaving the last layer's output float)
  * @param defaultCalibration the calibration method used when none is given
  * @param defaultSupport whether operators not listed in {@code ops} are supported
  * @param ops per-operator support, by ONNX op type
@@ -39,6 +43,8 @@ public record TargetProfile(
     int maxActiveDims,
     String activationType,
     boolean symmetricActivations,
+    List<String> perTensorWeightOps,
+    boolean quantizedOutputs,
     String defaultCalibration,
     boolean defaultSupport,
     Map<String, OpSupport> ops,
@@ -48,6 +54,7 @@ public record TargetProfile(
 
   public TargetProfile {
     precisions = List.copyOf(precisions);
+    perTensorWeightOps = List.copyOf(perTensorWeightOps == null ? List.of() : perTensorWeightOps);
     ops = Map.copyOf(ops == null ? Map.of() : ops);
     peakOpsPerSecond = Map.copyOf(peakOpsPerSecond == null ? Map.of() : peakOpsPerSecond);
   }

@@ -2,7 +2,7 @@ package org.edgeopt.target.tflite;
 
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.tensorflowlite.BuiltinOpResolver;
+import org.bytedeco.tensorflowlite.BuiltinOpResolverWithoutDefaultDelegates;
 import org.bytedeco.tensorflowlite.FlatBufferModel;
 import org.bytedeco.tensorflowlite.Interpreter;
 import org.bytedeco.tensorflowlite.InterpreterBuilder;
@@ -13,6 +13,10 @@ import org.edgeopt.core.EdgeoptException;
 
 /**
  * The real TensorFlow Lite 2.18 interpreter (through the bytedeco preset) on raw tensor bytes.
+ *
+ * <p>Runs TFLite's builtin kernels without the default XNNPACK delegate: those are the integer
+ * kernels whose arithmetic the Edge TPU compiler takes as the model's meaning, and the kernels a
+ * device runs for any operator left on its CPU.
  *
  * <p>The model bytes, the {@link FlatBufferModel}, the op resolver and the interpreter are all
  * held by this object until {@link #close()}: the interpreter reads the model's buffers in
@@ -53,7 +57,7 @@ public final class TfliteInterpreter implements AutoCloseable {
 
   private final BytePointer buffer;
   private final FlatBufferModel model;
-  private final BuiltinOpResolver resolver;
+  private final BuiltinOpResolverWithoutDefaultDelegates resolver;
   private final InterpreterBuilder builder;
   private final Interpreter interpreter;
   private final String where;
@@ -68,7 +72,7 @@ public final class TfliteInterpreter implements AutoCloseable {
       buffer.close();
       throw EdgeoptException.invalid(where + ": TFLite cannot load the model (the flatbuffer verifier rejects it)");
     }
-    this.resolver = new BuiltinOpResolver();
+    this.resolver = new BuiltinOpResolverWithoutDefaultDelegates();
     this.builder = new InterpreterBuilder(model, resolver);
     if (threads > 0) {
       builder.SetNumThreads(threads);

@@ -122,6 +122,7 @@ public final class TfliteVerifier {
     private final double scale;
     private int samples;
     private int agree;
+    private int tied;
     private double maxSteps;
     private double sumSteps;
     private long elements;
@@ -141,6 +142,12 @@ public final class TfliteVerifier {
         int tb = BatchRunner.argmax(b, s * per, per);
         samples++;
         agree += ta == tb ? 1 : 0;
+        // Int8 outputs tie often (one step of the logits' scale); a 1-step difference at a tie
+        // moves the lowest-index argmax without either model being wrong.
+        double half = scale / 2;
+        if (ta != tb && (a[s * per + tb] >= a[s * per + ta] - half || b[s * per + ta] >= b[s * per + tb] - half)) {
+          tied++;
+        }
         if (s < labels.length && labels[s] >= 0) {
           labelled++;
           refCorrect += ta == labels[s] ? 1 : 0;
@@ -157,7 +164,7 @@ public final class TfliteVerifier {
     }
 
     VerificationReport report(String data) {
-      return new VerificationReport(data, samples, agree, Math.rint(maxSteps * 1000) / 1000,
+      return new VerificationReport(data, samples, agree, tied, Math.rint(maxSteps * 1000) / 1000,
           elements == 0 ? 0 : sumSteps / elements, elements == 0 ? 0 : (double) withinOne / elements, labelled,
           refCorrect, candCorrect, OrtRuntime.get().name() + " (BASIC optimization, QDQ as written)",
           new TfliteRuntime().name());
