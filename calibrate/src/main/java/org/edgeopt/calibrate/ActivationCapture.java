@@ -1,7 +1,7 @@
 package org.edgeopt.calibrate;
 
 import ai.onnxruntime.OrtSession;
-import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -155,30 +156,40 @@ final class ActivationCapture {
       int batchSize = session.fixedBatch() > 0 ? session.fixedBatch() : cfg.batchSize();
       Iterator<Batch> it = data.batches(batchSize, (int) total);
       Future<?> pending = null;
-      float[][] scratch = {new float[0]};
+      Boolean inline = null;
+      int[][] scratch = {new int[0]};
       while (it.hasNext()) {
         Batch b = it.next();
         Tensor in = b.input().withName(input.name());
         if (digest != null) {
           digest.update(in.data());
         }
-        Map<String, FloatBuffer> out = session.run(in);
+        Map<String, IntBuffer> out = session.run(in);
         if (pending != null) {
           await(pending);
           progress.advance(seen, total);
         }
         stats.keySet().removeAll(session.dropped());
         String samples = (seen + 1) + ".." + (seen + b.size());
-        pending = worker.submit(() -> {
+        Callable<Void> foldBatch = () -> {
           TensorStatistics inputStats = stats.get(input.name());
           if (inputStats != null) {
-            fold(inputStats, in.data().asFloatBuffer(), b.size(), scratch, samples, data, where);
+            fold(inputStats, in.data().asIntBuffer(), b.size(), scratch, samples, data, where);
           }
-          for (Map.Entry<String, FloatBuffer> e : out.entrySet()) {
+          for (Map.Entry<String, IntBuffer> e : out.entrySet()) {
             fold(stats.get(e.getKey()), e.getValue(), b.size(), scratch, samples, data, where);
           }
           return null;
-        });
+        };
+        if (inline == null) {
+          inline = values(out) < OVERLAP_MIN_VALUES;
+        }
+        if (inline) {
+          call(foldBatch);
+          progress.advance(seen + b.size(), total);
+        } else {
+          pending = worker.submit(foldBatch);
+        }
         seen += b.size();
       }
       if (pending != null) {
@@ -196,15 +207,42 @@ final class ActivationCapture {
     return new CalibrationStatistics(stats, seen);
   }
 
+  /**
+   * Batches whose captured activations hold fewer values than this are folded on the calling
+   * thread: handing such a batch to the statistics thread and waiting for it (two thread
+   * wake-ups) costs more than it saves. On mnist-7 (batch 1, 21,000 values) folding inline made
+   * capture faster; a 32-image SqueezeNet batch (about 70 M values) still overlaps with inference.
+   */
+  static final long OVERLAP_MIN_VALUES = 1L << 20;
+
+  private static long values(Map<String, IntBuffer> out) {
+    long n = 0;
+    for (IntBuffer b : out.values()) {
+      n += b.remaining();
+    }
+    return n;
+  }
+
+  /** Runs a statistics task on this thread, rethrowing what it threw. */
+  private static void call(Callable<Void> task) throws EdgeoptException {
+    try {
+      task.call();
+    } catch (EdgeoptException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException("activation statistics failed", e);
+    }
+  }
+
   /** Adds one tensor of a batch to its statistics, rejecting NaN and infinity by name. */
-  private static void fold(TensorStatistics s, FloatBuffer values, int batchSamples, float[][] scratch, String samples,
+  private static void fold(TensorStatistics s, IntBuffer values, int batchSamples, int[][] scratch, String samples,
       Dataset data, String where) throws EdgeoptException {
     int n = values.remaining();
     if (scratch[0].length < n) {
-      scratch[0] = new float[n];
+      scratch[0] = new int[n];
     }
     values.get(scratch[0], 0, n);
-    if (!s.add(scratch[0], n, batchSamples)) {
+    if (!s.addBits(scratch[0], n, batchSamples)) {
       throw EdgeoptException.invalid(where + ": tensor '" + s.name() + "' holds NaN or infinite values for samples "
           + samples + " of " + data.describe() + ": expected finite activations; check the data and its preprocessing");
     }

@@ -11,6 +11,7 @@ import ai.onnxruntime.TensorInfo;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -54,6 +55,7 @@ final class PinnedCaptureSession implements AutoCloseable {
     FloatBuffer input;
     OnnxTensor inputTensor;
     final Map<String, OnnxTensor> outputs = new LinkedHashMap<>();
+    final Map<String, ByteBuffer> bytes = new LinkedHashMap<>();
   }
 
   PinnedCaptureSession(byte[] model, String inputName, List<String> fetch, int threads,
@@ -87,10 +89,10 @@ final class PinnedCaptureSession implements AutoCloseable {
   }
 
   /**
-   * Runs one batch and returns every fetched float32 tensor by name, in fetch order, each
-   * positioned at 0. The buffers are valid until the run after the next one.
+   * Runs one batch and returns the bits of every fetched float32 tensor by name, in fetch order,
+   * each positioned at 0. The buffers are valid until the run after the next one.
    */
-  Map<String, FloatBuffer> run(Tensor input) throws EdgeoptException {
+  Map<String, IntBuffer> run(Tensor input) throws EdgeoptException {
     long[] dims = input.dims();
     long size = dims.length == 0 ? 1 : dims[0];
     long key = 2 * size + (runs++ & 1);
@@ -102,7 +104,7 @@ final class PinnedCaptureSession implements AutoCloseable {
         p.input = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder()).asFloatBuffer();
         p.inputTensor = OnnxTensor.createTensor(env, p.input, dims);
         copyInput(p, input);
-        Map<String, FloatBuffer> out = firstRun(p);
+        Map<String, IntBuffer> out = firstRun(p);
         if (pins.size() < MAX_PINNED_SETS) {
           pins.put(key, p);
         } else {
@@ -113,13 +115,7 @@ final class PinnedCaptureSession implements AutoCloseable {
       copyInput(p, input);
       // Everything fetched is pinned: the result holds nothing to read.
       session.run(Map.of(inputName, p.inputTensor), Set.of(), p.outputs).close();
-      Map<String, FloatBuffer> out = new LinkedHashMap<>();
-      for (Map.Entry<String, OnnxTensor> e : p.outputs.entrySet()) {
-        FloatBuffer b = ((FloatBuffer) e.getValue().getBufferRef().orElseThrow()).duplicate();
-        b.rewind();
-        out.put(e.getKey(), b);
-      }
-      return out;
+      return bits(p);
     } catch (OrtException e) {
       throw EdgeoptException.invalid(where + ": ONNX Runtime failed to run the model: " + e.getMessage(), e);
     }
@@ -131,9 +127,17 @@ final class PinnedCaptureSession implements AutoCloseable {
     p.input.rewind();
   }
 
-  /** Runs the ordinary way, returns copies of the outputs, and makes pinned buffers of their shapes. */
-  private Map<String, FloatBuffer> firstRun(Pins p) throws OrtException {
-    Map<String, FloatBuffer> out = new LinkedHashMap<>();
+  /** Returns views of the bits of the pinned outputs, positioned at 0. */
+  private static Map<String, IntBuffer> bits(Pins p) {
+    Map<String, IntBuffer> out = new LinkedHashMap<>();
+    for (Map.Entry<String, ByteBuffer> e : p.bytes.entrySet()) {
+      out.put(e.getKey(), e.getValue().duplicate().order(ByteOrder.nativeOrder()).asIntBuffer());
+    }
+    return out;
+  }
+
+  /** Runs the ordinary way, makes pinned buffers of the outputs' shapes, and returns the outputs in them. */
+  private Map<String, IntBuffer> firstRun(Pins p) throws OrtException {
     try (OrtSession.Result r = session.run(Map.of(inputName, p.inputTensor), new LinkedHashSet<>(fetch))) {
       Map<String, OnnxValue> byName = new HashMap<>();
       r.forEach(e -> byName.put(e.getKey(), e.getValue()));
@@ -144,14 +148,17 @@ final class PinnedCaptureSession implements AutoCloseable {
           dropped.add(name);
           continue;
         }
-        out.put(name, t.getFloatBuffer());
         long[] shape = t.getInfo().getShape();
         int n = Math.toIntExact(t.getInfo().getNumElements());
-        FloatBuffer b = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        ByteBuffer bytes = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder());
+        FloatBuffer b = bytes.asFloatBuffer();
+        b.put(t.getFloatBuffer());
+        b.rewind();
         p.outputs.put(name, OnnxTensor.createTensor(env, b, shape));
+        p.bytes.put(name, bytes);
       }
     }
-    return out;
+    return bits(p);
   }
 
   private static void close(Pins p) {

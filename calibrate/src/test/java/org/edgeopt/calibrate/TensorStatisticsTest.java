@@ -148,6 +148,31 @@ class TensorStatisticsTest {
   }
 
   @Test
+  void everyNanAndInfinityBitPatternIsRejectedAndFiniteExtremesAreExact() {
+    // NaNs with either sign and any payload, and both infinities, from raw bits as ONNX Runtime hands them over.
+    int[] bad = {0x7fc00000, 0x7f800001, 0x7fffffff, 0xffc00000, 0xff800001, 0xffffffff, 0x7f800000, 0xff800000};
+    for (int b : bad) {
+      for (boolean histogram : new boolean[] {false, true}) {
+        TensorStatistics s = histogram ? TensorStatistics.withHistogram("t") : TensorStatistics.minMaxOnly("t");
+        assertFalse(s.addBits(new int[] {Float.floatToRawIntBits(1f), b}, 2, 1), Integer.toHexString(b));
+      }
+    }
+    TensorStatistics s = TensorStatistics.minMaxOnly("t");
+    float[] v = {-Float.MAX_VALUE, Float.MAX_VALUE, -0f, Float.MIN_VALUE, -Float.MIN_VALUE, 3.5f};
+    int[] bits = new int[v.length];
+    for (int i = 0; i < v.length; i++) {
+      bits[i] = Float.floatToRawIntBits(v[i]);
+    }
+    assertTrue(s.addBits(bits, bits.length, 1));
+    assertEquals(-Float.MAX_VALUE, s.min());
+    assertEquals(Float.MAX_VALUE, s.max());
+    TensorStatistics small = TensorStatistics.minMaxOnly("t");
+    assertTrue(small.addBits(new int[] {Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(Float.MIN_VALUE)}, 2, 1));
+    assertEquals(0f, small.min(), 0f, "-0.0 is recorded as 0");
+    assertEquals(Float.MIN_VALUE, small.max());
+  }
+
+  @Test
   void negativeZeroIsRecordedAsZero() {
     TensorStatistics a = TensorStatistics.minMaxOnly("t");
     assertTrue(a.add(new float[] {-0f}, 1, 1));
