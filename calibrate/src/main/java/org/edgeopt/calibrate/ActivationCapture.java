@@ -144,8 +144,9 @@ final class ActivationCapture {
     fetch.remove(input.name());
     long total = Math.min((long) data.size(), cfg.samples());
     long seen = 0;
-    // Statistics of batch k are folded in on this thread while ONNX Runtime runs batch k + 1: one
-    // thread updates every tensor's statistics, in batch order, so the result is deterministic.
+    // Large batches: statistics of batch k are folded in on this thread while ONNX Runtime runs
+    // batch k + 1 (small ones are folded inline, see OVERLAP_MIN_VALUES). Either way one thread
+    // updates every tensor's statistics, in batch order, so the result is deterministic.
     ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "edgeopt-calibration-statistics");
       t.setDaemon(true);
