@@ -1,7 +1,6 @@
 package org.edgeopt.calibrate;
 
 import ai.onnxruntime.OrtSession;
-import java.nio.IntBuffer;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,11 +13,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.data.Batch;
 import org.edgeopt.core.data.DataException;
@@ -144,63 +138,28 @@ final class ActivationCapture {
     fetch.remove(input.name());
     long total = Math.min((long) data.size(), cfg.samples());
     long seen = 0;
-    // Large batches: statistics of batch k are folded in on this thread while ONNX Runtime runs
-    // batch k + 1 (small ones are folded inline, see OVERLAP_MIN_VALUES). Either way one thread
-    // updates every tensor's statistics, in batch order, so the result is deterministic.
-    ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "edgeopt-calibration-statistics");
-      t.setDaemon(true);
-      return t;
-    });
+    // Statistics are folded on their own thread while ONNX Runtime runs the next batches, so by
+    // default the session leaves one core to it.
+    int threads = cfg.threads() > 0 ? cfg.threads() : Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
     try (PinnedCaptureSession session = new PinnedCaptureSession(OnnxModels.toBytes(augmented), input.name(), fetch,
-        cfg.threads(), level, where)) {
+        threads, level, where);
+        StatisticsFolder folder = new StatisticsFolder(stats, input.name(), data, where, progress, total)) {
       int batchSize = session.fixedBatch() > 0 ? session.fixedBatch() : cfg.batchSize();
       Iterator<Batch> it = data.batches(batchSize, (int) total);
-      Future<?> pending = null;
-      Boolean inline = null;
-      int[][] scratch = {new int[0]};
       while (it.hasNext()) {
         Batch b = it.next();
         Tensor in = b.input().withName(input.name());
         if (digest != null) {
           digest.update(in.data());
         }
-        Map<String, IntBuffer> out = session.run(in);
-        if (pending != null) {
-          await(pending);
-          progress.advance(seen, total);
-        }
-        stats.keySet().removeAll(session.dropped());
-        String samples = (seen + 1) + ".." + (seen + b.size());
-        Callable<Void> foldBatch = () -> {
-          TensorStatistics inputStats = stats.get(input.name());
-          if (inputStats != null) {
-            fold(inputStats, in.data().asIntBuffer(), b.size(), scratch, samples, data, where);
-          }
-          for (Map.Entry<String, IntBuffer> e : out.entrySet()) {
-            fold(stats.get(e.getKey()), e.getValue(), b.size(), scratch, samples, data, where);
-          }
-          return null;
-        };
-        if (inline == null) {
-          inline = values(out) < OVERLAP_MIN_VALUES;
-        }
-        if (inline) {
-          call(foldBatch);
-          progress.advance(seen + b.size(), total);
-        } else {
-          pending = worker.submit(foldBatch);
-        }
+        folder.accept(in, b.size(), session.run(in));
         seen += b.size();
       }
-      if (pending != null) {
-        await(pending);
-        progress.advance(seen, total);
-      }
+      folder.finish();
+      // Tensors ONNX Runtime turned out not to compute as float32 were never fetched.
+      stats.keySet().removeAll(session.dropped());
     } catch (DataException e) {
       throw EdgeoptException.invalid(e.getMessage(), e);
-    } finally {
-      worker.shutdownNow();
     }
     if (seen == 0) {
       throw EdgeoptException.invalid(data.describe() + ": expected at least one sample to calibrate on, found none");
@@ -208,67 +167,10 @@ final class ActivationCapture {
     return new CalibrationStatistics(stats, seen);
   }
 
-  /**
-   * Batches whose captured activations hold fewer values than this are folded on the calling
-   * thread: handing such a batch to the statistics thread and waiting for it (two thread
-   * wake-ups) costs more than it saves. On mnist-7 (batch 1, 21,000 values) folding inline made
-   * capture faster; a 32-image SqueezeNet batch (about 70 M values) still overlaps with inference.
-   */
-  static final long OVERLAP_MIN_VALUES = 1L << 20;
-
-  private static long values(Map<String, IntBuffer> out) {
-    long n = 0;
-    for (IntBuffer b : out.values()) {
-      n += b.remaining();
-    }
-    return n;
-  }
-
-  /** Runs a statistics task on this thread, rethrowing what it threw. */
-  private static void call(Callable<Void> task) throws EdgeoptException {
-    try {
-      task.call();
-    } catch (EdgeoptException | RuntimeException e) {
-      throw e;
-    } catch (Exception e) {
-      throw new IllegalStateException("activation statistics failed", e);
-    }
-  }
-
-  /** Adds one tensor of a batch to its statistics, rejecting NaN and infinity by name. */
-  private static void fold(TensorStatistics s, IntBuffer values, int batchSamples, int[][] scratch, String samples,
-      Dataset data, String where) throws EdgeoptException {
-    int n = values.remaining();
-    if (scratch[0].length < n) {
-      scratch[0] = new int[n];
-    }
-    values.get(scratch[0], 0, n);
-    if (!s.addBits(scratch[0], n, batchSamples)) {
-      throw EdgeoptException.invalid(where + ": tensor '" + s.name() + "' holds NaN or infinite values for samples "
-          + samples + " of " + data.describe() + ": expected finite activations; check the data and its preprocessing");
-    }
-  }
-
-  /** Waits for a statistics task, rethrowing what it threw. */
-  private static void await(Future<?> task) throws EdgeoptException {
-    try {
-      task.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for activation statistics", e);
-    } catch (ExecutionException e) {
-      Throwable c = e.getCause();
-      if (c instanceof EdgeoptException ee) {
-        throw ee;
-      }
-      if (c instanceof RuntimeException re) {
-        throw re;
-      }
-      if (c instanceof Error er) {
-        throw er;
-      }
-      throw new IllegalStateException("activation statistics failed", c);
-    }
+  /** Returns the error for a tensor that held NaN or infinite values in the given samples. */
+  static EdgeoptException nonFinite(TensorStatistics s, String samples, Dataset data, String where) {
+    return EdgeoptException.invalid(where + ": tensor '" + s.name() + "' holds NaN or infinite values for samples "
+        + samples + " of " + data.describe() + ": expected finite activations; check the data and its preprocessing");
   }
 
   private static Graph inferTypes(Graph graph, String where) {

@@ -15,7 +15,7 @@ import org.edgeopt.core.target.TargetProfile;
  * @param samples the most samples to read, {@link Integer#MAX_VALUE} for all
  * @param batchSize samples per inference (a model with a fixed batch dimension overrides it)
  * @param symmetric whether activations get zero point 0 on the target
- * @param threads ONNX Runtime intra-op threads, 0 for its default
+ * @param threads ONNX Runtime intra-op threads, 0 for all cores but one (the statistics thread takes that one)
  * @param histogram whether to collect histograms even when the method does not need them
  *     (so one collection can serve every method)
  * @param target the name of the target profile the defaults came from, or null

@@ -1,6 +1,10 @@
 package org.edgeopt.calibrate;
 
-/** Receives progress of a calibration run after each batch, e.g. to draw a progress bar. */
+/**
+ * Receives progress of a calibration run after each batch, e.g. to draw a progress bar. Calls come
+ * in order from one thread, the calibration's statistics thread, and all happen before the
+ * calibration returns.
+ */
 @FunctionalInterface
 public interface CalibrationProgress {
   /** Reports nothing. */

@@ -123,9 +123,26 @@ public final class TensorStatistics {
       }
     } else {
       float inverseWidth = Math.scalb(1f, shift);
+      // Exact zeros (half of a ReLU output, in runs) are counted apart: incrementing one counter
+      // over and over makes each increment wait on the previous store, while a branch on runs of
+      // zeros predicts well.
+      long positiveZeros = 0;
+      long negativeZeros = 0;
       for (int i = 0; i < n; i++) {
-        b[bin(Float.intBitsToFloat(bits[i]), inverseWidth)]++;
+        int x = bits[i];
+        if ((x << 1) == 0) {
+          if (x == 0) {
+            positiveZeros++;
+          } else {
+            negativeZeros++;
+          }
+        } else {
+          b[bin(Float.intBitsToFloat(x), inverseWidth)]++;
+        }
       }
+      // bin(+0) is HALF, bin(-0) is HALF - 1 (see bin()).
+      b[HALF] += positiveZeros;
+      b[HALF - 1] += negativeZeros;
     }
   }
 

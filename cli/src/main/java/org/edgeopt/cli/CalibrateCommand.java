@@ -79,7 +79,7 @@ public final class CalibrateCommand implements Callable<Integer>, CommonOptions.
   String target;
 
   @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
-      description = "ONNX Runtime intra-op threads (default: its own choice).")
+      description = "ONNX Runtime intra-op threads (default: all cores but one, which folds the statistics).")
   int threads;
 
   @Option(names = "--trt-cache", paramLabel = "FILE",
