@@ -120,6 +120,13 @@ final class ActivationCapture {
    */
   static CalibrationStatistics collect(Graph graph, Dataset data, CalibrationConfig cfg, CalibrationProgress progress,
       MessageDigest digest, String where, OrtSession.SessionOptions.OptLevel level) throws EdgeoptException {
+    return collect(graph, data, cfg, progress, digest, where, level, StatisticsFolder.GROUP_VALUES);
+  }
+
+  /** As above, grouping batches below {@code groupValues} values (see {@link StatisticsFolder}). */
+  static CalibrationStatistics collect(Graph graph, Dataset data, CalibrationConfig cfg, CalibrationProgress progress,
+      MessageDigest digest, String where, OrtSession.SessionOptions.OptLevel level, int groupValues)
+      throws EdgeoptException {
     checkWeights(graph, where);
     if (graph.inputs().size() != 1) {
       throw EdgeoptException.invalid(where + ": expected a model with one input to feed the data to, found "
@@ -143,7 +150,8 @@ final class ActivationCapture {
     int threads = cfg.threads() > 0 ? cfg.threads() : Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
     try (PinnedCaptureSession session = new PinnedCaptureSession(OnnxModels.toBytes(augmented), input.name(), fetch,
         threads, level, where);
-        StatisticsFolder folder = new StatisticsFolder(stats, input.name(), data, where, progress, total)) {
+        StatisticsFolder folder = new StatisticsFolder(stats, input.name(), data, where, progress, total,
+            groupValues)) {
       int batchSize = session.fixedBatch() > 0 ? session.fixedBatch() : cfg.batchSize();
       Iterator<Batch> it = data.batches(batchSize, (int) total);
       while (it.hasNext()) {

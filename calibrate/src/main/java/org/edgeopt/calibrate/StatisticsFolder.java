@@ -44,6 +44,7 @@ final class StatisticsFolder implements AutoCloseable {
   private final String where;
   private final CalibrationProgress progress;
   private final long total;
+  private final int groupValues;
   private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "edgeopt-calibration-statistics");
     t.setDaemon(true);
@@ -52,18 +53,19 @@ final class StatisticsFolder implements AutoCloseable {
   private final Map<Integer, ConcurrentLinkedQueue<int[]>> pool = new ConcurrentHashMap<>();
   private final int[][] scratch = {new int[0]};
   private List<Copied> group = new ArrayList<>();
-  private long groupValues;
+  private long groupedValues;
   private Future<?> pending;
   private long seen;
 
   StatisticsFolder(Map<String, TensorStatistics> stats, String inputName, Dataset data, String where,
-      CalibrationProgress progress, long total) {
+      CalibrationProgress progress, long total, int groupValues) {
     this.stats = stats;
     this.inputName = inputName;
     this.data = data;
     this.where = where;
     this.progress = progress;
     this.total = total;
+    this.groupValues = groupValues;
   }
 
   /**
@@ -77,7 +79,7 @@ final class StatisticsFolder implements AutoCloseable {
     for (IntBuffer b : out.values()) {
       values += b.remaining();
     }
-    if (values >= GROUP_VALUES) {
+    if (values >= groupValues) {
       submitGroup();
       awaitPending();
       Map<String, IntBuffer> views = new LinkedHashMap<>();
@@ -104,8 +106,8 @@ final class StatisticsFolder implements AutoCloseable {
       copy(e.getKey(), e.getValue(), copies, lengths);
     }
     group.add(new Copied(samples, batchSamples, seen, copies, lengths));
-    groupValues += values;
-    if (groupValues >= GROUP_VALUES || group.size() >= MAX_GROUP) {
+    groupedValues += values;
+    if (groupedValues >= groupValues || group.size() >= MAX_GROUP) {
       submitGroup();
     }
   }
@@ -134,7 +136,7 @@ final class StatisticsFolder implements AutoCloseable {
     }
     List<Copied> batches = group;
     group = new ArrayList<>();
-    groupValues = 0;
+    groupedValues = 0;
     awaitPending();
     pending = worker.submit(() -> {
       for (Copied c : batches) {

@@ -83,6 +83,22 @@ class CalibrationTest {
   }
 
   @Test
+  void groupedAndPerBatchFoldingGiveTheSameStatistics() throws EdgeoptException {
+    // Every batch handed over from the pinned buffers (threshold 0) or copied and grouped (no threshold).
+    TensorDataset data = TensorDataset.smallCnn(13, 40);
+    CalibrationConfig c = config(CalibrationMethod.ENTROPY).withBatchSize(3);
+    CalibrationStatistics direct = ActivationCapture.collect(MODEL, data, c, CalibrationProgress.NONE, null, "test",
+        OrtSession.SessionOptions.OptLevel.ALL_OPT, 0);
+    List<Long> progress = new ArrayList<>();
+    CalibrationStatistics grouped = ActivationCapture.collect(MODEL, data, c, (done, total) -> progress.add(done), null,
+        "test", OrtSession.SessionOptions.OptLevel.ALL_OPT, Integer.MAX_VALUE);
+    assertEquals(direct, grouped);
+    assertEquals(40, grouped.samples());
+    assertEquals(14, progress.size(), "progress after every batch, grouped or not: " + progress);
+    assertEquals(40L, progress.get(progress.size() - 1));
+  }
+
+  @Test
   void optimizedCaptureSeesTheSameValuesAsAnUnoptimizedOne() throws EdgeoptException {
     TensorDataset data = TensorDataset.smallCnn(11, 32);
     CalibrationStatistics fast = ActivationCapture.collect(MODEL, data, config(CalibrationMethod.MINMAX), CalibrationProgress.NONE,
