@@ -73,14 +73,18 @@ public final class TensorStatistics {
    * As {@link #add}, for values given as their IEEE-754 bits ({@link Float#floatToRawIntBits}),
    * which is how activations are read out of ONNX Runtime's buffers.
    *
-   * <p>Two passes: the extremes, then (with a histogram) the bins at the range those extremes
-   * need. The first pass compares the bits as integers, mapped so that integer order is float
-   * order; that loop has no floating-point compare and runs about twice as fast as one that
-   * does, and NaN and infinity come out as keys beyond those of the infinities. Growing the range
-   * before binning gives the same bins as binning first and re-binning (see the class comment).
+   * <p>The extremes are found by comparing the bits as integers, mapped so that integer order is
+   * float order: no floating-point compare (about twice as fast as a loop with one), and NaN and
+   * infinity come out as keys beyond those of the infinities. The first batch of a histogram is
+   * done in two passes, extremes then bins at the range they need; later ones in one pass at
+   * the current range (see {@code addBinningAtCurrentRange}).
    */
   public boolean addBits(int[] bits, int n, long batchSamples) {
-    if (n > 0) {
+    if (n > 0 && bins != null && LOG2_HALF - exponent <= Float.MAX_EXPONENT) {
+      if (!addBinningAtCurrentRange(bits, n)) {
+        return false;
+      }
+    } else if (n > 0) {
       int lo = Integer.MAX_VALUE;
       int hi = Integer.MIN_VALUE;
       for (int i = 0; i < n; i++) {
@@ -100,6 +104,59 @@ public final class TensorStatistics {
     }
     count += n;
     samples += batchSamples;
+    return true;
+  }
+
+  /**
+   * One pass once the range is known (every batch after the first): extremes, zeros and bins at
+   * the current range together; values outside it, rare once the range has settled, are binned
+   * in a second pass after the range grows, which gives the same bins (see the class comment).
+   */
+  private boolean addBinningAtCurrentRange(int[] bits, int n) {
+    float inverseWidth = Math.scalb(1f, LOG2_HALF - exponent);
+    long[] b = bins;
+    int lo = Integer.MAX_VALUE;
+    int hi = Integer.MIN_VALUE;
+    long positiveZeros = 0;
+    long negativeZeros = 0;
+    boolean outside = false;
+    for (int i = 0; i < n; i++) {
+      int x = bits[i];
+      int key = x ^ ((x >> 31) & 0x7fffffff);
+      lo = Math.min(lo, key);
+      hi = Math.max(hi, key);
+      if ((x << 1) == 0) {
+        if (x == 0) {
+          positiveZeros++;
+        } else {
+          negativeZeros++;
+        }
+      } else {
+        int bin = bin(Float.intBitsToFloat(x), inverseWidth);
+        if ((bin & -BINS) == 0) {
+          b[bin]++;
+        } else {
+          outside = true;
+        }
+      }
+    }
+    if (lo <= NEGATIVE_INFINITY_KEY || hi >= POSITIVE_INFINITY_KEY) {
+      return false;
+    }
+    record(fromKey(lo), fromKey(hi));
+    b[HALF] += positiveZeros;
+    b[HALF - 1] += negativeZeros;
+    if (outside) {
+      growTo(exponentFor(Math.max(Math.abs(min), Math.abs(max))));
+      // The range only grew, so 1/w shrank by a power of two and is still a normal float.
+      float newInverseWidth = Math.scalb(1f, LOG2_HALF - exponent);
+      for (int i = 0; i < n; i++) {
+        int x = bits[i];
+        if ((x << 1) != 0 && (bin(Float.intBitsToFloat(x), inverseWidth) & -BINS) != 0) {
+          b[bin(Float.intBitsToFloat(x), newInverseWidth)]++;
+        }
+      }
+    }
     return true;
   }
 
