@@ -119,6 +119,30 @@ class CalibratorsTest {
   }
 
   @Test
+  void fastEntropySearchChoosesWhatThePlainOneChooses() {
+    // Gaussian, ReLU-like (half exact zeros), heavy-tailed, sparse and tiny tensors, many sizes.
+    Random r = new Random(17);
+    Calibrator fast = new EntropyCalibrator();
+    Calibrator plain = new ReferenceEntropyCalibrator();
+    for (int t = 0; t < 60; t++) {
+      int n = 200 + r.nextInt(t % 3 == 0 ? 300_000 : 20_000);
+      float[] v = new float[n];
+      for (int i = 0; i < n; i++) {
+        double g = r.nextGaussian();
+        v[i] = (float) switch (t % 5) {
+          case 0 -> g;
+          case 1 -> Math.max(0, g) * 3;
+          case 2 -> g * g * g;
+          case 3 -> r.nextInt(50) == 0 ? g * 40 : 0;
+          default -> g * 1e-3 + (r.nextInt(1000) == 0 ? 0.5 : 0);
+        };
+      }
+      TensorStatistics s = stats(v);
+      assertEquals(plain.range(s), fast.range(s), "histogram " + t + " (" + n + " values)");
+    }
+  }
+
+  @Test
   void entropyNeverClipsMostOfATensorFarFromZero() {
     // A global average pool after ReLU: every value in [0.3, 1.2]. Without the percentile floor the
     // KL search picks a threshold below all values (P and Q both a single spike).
