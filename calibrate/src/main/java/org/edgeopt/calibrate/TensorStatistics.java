@@ -75,31 +75,36 @@ public final class TensorStatistics {
    *
    * <p>The extremes are found by comparing the bits as integers, mapped so that integer order is
    * float order: no floating-point compare (about twice as fast as a loop with one), and NaN and
-   * infinity come out as keys beyond those of the infinities. The first batch of a histogram is
-   * done in two passes, extremes then bins at the range they need; later ones in one pass at
-   * the current range (see {@code addBinningAtCurrentRange}).
+   * infinity come out as keys beyond those of the infinities. The first batch of a histogram
+   * finds its extremes first, to set the range; every batch is then binned in one pass at the
+   * current range (see {@code addBinningAtCurrentRange}).
    */
   public boolean addBits(int[] bits, int n, long batchSamples) {
-    if (n > 0 && bins != null && LOG2_HALF - exponent <= Float.MAX_EXPONENT) {
-      if (!addBinningAtCurrentRange(bits, n)) {
-        return false;
+    if (n > 0) {
+      if (bins == null || LOG2_HALF - exponent > Float.MAX_EXPONENT) {
+        // No histogram, or none yet (the first batch): the extremes alone, first.
+        int lo = Integer.MAX_VALUE;
+        int hi = Integer.MIN_VALUE;
+        for (int i = 0; i < n; i++) {
+          int b = bits[i];
+          int key = b ^ ((b >> 31) & 0x7fffffff);
+          lo = Math.min(lo, key);
+          hi = Math.max(hi, key);
+        }
+        if (lo <= NEGATIVE_INFINITY_KEY || hi >= POSITIVE_INFINITY_KEY) {
+          return false;
+        }
+        record(fromKey(lo), fromKey(hi));
+        if (bins != null) {
+          growTo(exponentFor(Math.max(Math.abs(min), Math.abs(max))));
+        }
       }
-    } else if (n > 0) {
-      int lo = Integer.MAX_VALUE;
-      int hi = Integer.MIN_VALUE;
-      for (int i = 0; i < n; i++) {
-        int b = bits[i];
-        int key = b ^ ((b >> 31) & 0x7fffffff);
-        lo = Math.min(lo, key);
-        hi = Math.max(hi, key);
-      }
-      if (lo <= NEGATIVE_INFINITY_KEY || hi >= POSITIVE_INFINITY_KEY) {
-        return false;
-      }
-      record(fromKey(lo), fromKey(hi));
       if (bins != null) {
-        growTo(exponentFor(Math.max(Math.abs(min), Math.abs(max))));
-        binAll(bits, n);
+        if (LOG2_HALF - exponent > Float.MAX_EXPONENT) {
+          binTiny(bits, n);
+        } else if (!addBinningAtCurrentRange(bits, n)) {
+          return false;
+        }
       }
     }
     count += n;
@@ -120,6 +125,9 @@ public final class TensorStatistics {
     long positiveZeros = 0;
     long negativeZeros = 0;
     boolean outside = false;
+    // Exact zeros (half of a ReLU output, in runs) are counted apart: incrementing one counter
+    // over and over makes each increment wait on the previous store, while a branch on runs of
+    // zeros predicts well. bin(+0) is HALF, bin(-0) is HALF - 1 (see bin()).
     for (int i = 0; i < n; i++) {
       int x = bits[i];
       int key = x ^ ((x >> 31) & 0x7fffffff);
@@ -168,38 +176,11 @@ public final class TensorStatistics {
     return Float.intBitsToFloat(key ^ ((key >> 31) & 0x7fffffff));
   }
 
-  /** Bins every value; the range already covers them all. */
-  private void binAll(int[] bits, int n) {
-    int shift = LOG2_HALF - exponent;
-    long[] b = bins;
-    if (shift > Float.MAX_EXPONENT) {
-      // Ranges below 2^-116, where 1/w is not a float; double products are exact.
-      double inverseWidth = Math.scalb(1.0, shift);
-      for (int i = 0; i < n; i++) {
-        b[(int) Math.floor(Float.intBitsToFloat(bits[i]) * inverseWidth) + HALF]++;
-      }
-    } else {
-      float inverseWidth = Math.scalb(1f, shift);
-      // Exact zeros (half of a ReLU output, in runs) are counted apart: incrementing one counter
-      // over and over makes each increment wait on the previous store, while a branch on runs of
-      // zeros predicts well.
-      long positiveZeros = 0;
-      long negativeZeros = 0;
-      for (int i = 0; i < n; i++) {
-        int x = bits[i];
-        if ((x << 1) == 0) {
-          if (x == 0) {
-            positiveZeros++;
-          } else {
-            negativeZeros++;
-          }
-        } else {
-          b[bin(Float.intBitsToFloat(x), inverseWidth)]++;
-        }
-      }
-      // bin(+0) is HALF, bin(-0) is HALF - 1 (see bin()).
-      b[HALF] += positiveZeros;
-      b[HALF - 1] += negativeZeros;
+  /** Bins every value of a range below 2^-116, where 1/w is not a float; double products are exact. */
+  private void binTiny(int[] bits, int n) {
+    double inverseWidth = Math.scalb(1.0, LOG2_HALF - exponent);
+    for (int i = 0; i < n; i++) {
+      bins[(int) Math.floor(Float.intBitsToFloat(bits[i]) * inverseWidth) + HALF]++;
     }
   }
 
