@@ -101,7 +101,11 @@ public final class ModelQuantizer {
     if (!search.met()) {
       warnings.add("the error budget is not met even with every layer in float");
     }
-    OnnxChecker.check(result.graph(), where + " (quantized)");
+    // After fallback and SQNR: the padding changes no value, only the shapes the probes compare.
+    ChannelPadding.Result padded = ChannelPadding.apply(result.graph(), config.convInputChannelMultiple());
+    OnnxChecker.check(padded.graph(), where + " (quantized)");
+    List<String> changes = new ArrayList<>(result.changes());
+    changes.addAll(padded.changes());
     List<QuantizationReport.LayerReport> layers = new ArrayList<>();
     for (QdqQuantizer.Layer l : result.layers()) {
       layers.add(new QuantizationReport.LayerReport(l.node(), l.opType(), l.output(),
@@ -109,8 +113,8 @@ public final class ModelQuantizer {
           l.weightScaleMin(), l.weightScaleMax(), !l.quantized(), l.reason(), l.foldedActivation(),
           l.foldedActivationOp()));
     }
-    Graph stamped = stamp(result.graph(), config, prov, modelSha, table);
-    QuantizationReport report = report(stamped, config, prov, modelSha, table, result.changes(), layers, m,
+    Graph stamped = stamp(padded.graph(), config, prov, modelSha, table);
+    QuantizationReport report = report(stamped, config, prov, modelSha, table, changes, layers, m,
         search.steps(), search.met(), warnings);
     return new Outcome(stamped, report);
   }

@@ -27,6 +27,8 @@ import org.edgeopt.core.target.TargetProfile;
  *     output channel (what the target's kernels take, e.g. TFLite's FULLY_CONNECTED)
  * @param quantizeOutputs whether a layer writing a graph output quantizes it too, as on a device
  *     whose outputs are integers, instead of leaving it float as ONNX Runtime prefers
+ * @param convInputChannelMultiple pad quantized convolutions' input channels to a multiple of this
+ *     (see {@link ChannelPadding}); 0 or 1 for never
  */
 public record QuantizeConfig(
     Precision precision,
@@ -39,7 +41,8 @@ public record QuantizeConfig(
     int sensitivitySamples,
     boolean keepIoFloat32,
     Set<String> perTensorWeightOps,
-    boolean quantizeOutputs) {
+    boolean quantizeOutputs,
+    int convInputChannelMultiple) {
 
   /** Samples used to measure per-layer SQNR unless asked otherwise: a few batches. */
   public static final int DEFAULT_SENSITIVITY_SAMPLES = 64;
@@ -72,60 +75,62 @@ public record QuantizeConfig(
     };
     return new QuantizeConfig(Precision.INT8, profile.name(), act, profile.symmetricActivations(), Set.of(),
         Double.NaN, Double.NaN, DEFAULT_SENSITIVITY_SAMPLES, true, Set.copyOf(profile.perTensorWeightOps()),
-        profile.quantizedOutputs());
+        profile.quantizedOutputs(), profile.convInputChannelMultiple());
   }
 
   /** Returns the default: INT8 for ONNX Runtime on a CPU (uint8 asymmetric activations). */
   public static QuantizeConfig defaults() {
     return new QuantizeConfig(Precision.INT8, "onnxruntime-cpu", DataType.UINT8, false, Set.of(), Double.NaN,
-        Double.NaN, DEFAULT_SENSITIVITY_SAMPLES, true, Set.of(), false);
+        Double.NaN, DEFAULT_SENSITIVITY_SAMPLES, true, Set.of(), false, 4);
   }
 
   /** Returns a copy with another precision. */
   public QuantizeConfig withPrecision(Precision p) {
     return new QuantizeConfig(p, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs);
+        quantizeOutputs, convInputChannelMultiple);
   }
 
   /** Returns a copy that keeps these nodes in float. */
   public QuantizeConfig withExclude(Set<String> nodes) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, nodes, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs);
+        quantizeOutputs, convInputChannelMultiple);
   }
 
   /** Returns a copy with another activation type and symmetry. */
   public QuantizeConfig withActivations(DataType type, boolean symmetric) {
     return new QuantizeConfig(precision, target, type, symmetric, exclude, fallbackSqnrDb, fallbackTop1Agreement,
         sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs);
+        quantizeOutputs, convInputChannelMultiple);
   }
 
   /** Returns a copy whose fallback must reach this end-to-end output SQNR in dB (NaN: none). */
   public QuantizeConfig withFallbackSqnr(double db) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, db,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs);
+        quantizeOutputs, convInputChannelMultiple);
   }
 
   /** Returns a copy whose fallback must reach this top-1 agreement with FP32, 0..1 (NaN: none). */
   public QuantizeConfig withFallbackTop1Agreement(double fraction) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fraction, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs);
+        quantizeOutputs, convInputChannelMultiple);
   }
 
   /** Returns a copy that measures sensitivity on this many samples. */
   public QuantizeConfig withSensitivitySamples(int n) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
-        fallbackTop1Agreement, n, keepIoFloat32, perTensorWeightOps, quantizeOutputs);
+        fallbackTop1Agreement, n, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
+        convInputChannelMultiple);
   }
 
   /** Returns a copy that keeps (or not) FP16 model inputs and outputs in float32. */
   public QuantizeConfig withKeepIoFloat32(boolean keep) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
-        fallbackTop1Agreement, sensitivitySamples, keep, perTensorWeightOps, quantizeOutputs);
+        fallbackTop1Agreement, sensitivitySamples, keep, perTensorWeightOps, quantizeOutputs,
+        convInputChannelMultiple);
   }
 
   /** Returns whether an error budget was given, so that automatic fallback runs. */
@@ -144,6 +149,9 @@ public record QuantizeConfig(
       m.put("weights", perTensorWeightOps.isEmpty() ? "int8 symmetric per output channel"
           : "int8 symmetric per output channel; per tensor for " + String.join(", ", new TreeSet<>(perTensorWeightOps)));
       m.put("quantizeOutputs", quantizeOutputs);
+      if (convInputChannelMultiple > 1) {
+        m.put("convInputChannelMultiple", convInputChannelMultiple);
+      }
       m.put("bias", "int32, scale = input scale x weight scale");
     } else {
       m.put("keepIoFloat32", keepIoFloat32);

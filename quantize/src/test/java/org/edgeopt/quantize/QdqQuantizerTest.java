@@ -211,6 +211,34 @@ class QdqQuantizerTest {
   }
 
   @Test
+  void firstConvolutionIsPaddedToFourChannelsWithoutChangingAnyOutput() throws Exception {
+    QuantizeConfig ort = QuantizeConfig.forTarget(TargetProfiles.get("onnxruntime-cpu"));
+    assertEquals(4, ort.convInputChannelMultiple());
+    Graph plain = quantize(ort).graph();
+    ChannelPadding.Result r = ChannelPadding.apply(plain, ort.convInputChannelMultiple());
+    assertEquals(1, r.changes().size(), r.changes().toString());
+    assertTrue(r.changes().get(0).startsWith("conv1: input channels 1 -> 4"), r.changes().get(0));
+    Graph g = r.graph();
+    OnnxChecker.check(g, "padded small_cnn");
+    Node conv = g.node("conv1").orElseThrow();
+    Tensor w = g.initializers().get(g.producer(conv.input(1)).orElseThrow().input(0));
+    assertArrayEquals(new long[] {4, 4, 3, 3}, w.dims());
+    Node pad = g.producer(g.producer(conv.input(0)).orElseThrow().input(0)).orElseThrow();
+    assertEquals("Pad", pad.opType());
+    // The depthwise convolution (group 4) is left alone, and ONNX Runtime still fuses both into integer kernels.
+    assertEquals(1, g.nodes().stream().filter(n -> n.opType().equals("Pad")).count());
+    Map<String, Integer> ops = OrtGraphs.optimizedOps(g, tmp.resolve("padded.opt.onnx"));
+    assertEquals(2, ops.getOrDefault("QLinearConv", 0), ops.toString());
+    // Zero weights and the zero point as padding: every output is the same, bit for bit.
+    try (InferenceSession a = OrtRuntime.get().open(plain, SessionOptions.defaults().withThreads(1));
+        InferenceSession b = OrtRuntime.get().open(g, SessionOptions.defaults().withThreads(1))) {
+      Tensor x = TestModels.smallCnnInput(77, 8);
+      assertArrayEquals(a.run(Map.of("input", x)).get("logits").toFloats(), b.run(Map.of("input", x)).get("logits").toFloats());
+    }
+    assertTrue(ChannelPadding.apply(plain, 0).changes().isEmpty(), "targets that do not ask are left alone");
+  }
+
+  @Test
   void onnxRuntimeDefaultProfileAsksForUint8() throws Exception {
     QuantizeConfig c = QuantizeConfig.forTarget(TargetProfiles.get("onnxruntime-cpu"));
     assertEquals(DataType.UINT8, c.activationType());

@@ -23,6 +23,8 @@ import java.util.Map;
  *     (TFLite's FULLY_CONNECTED), so the QDQ model must too; the rest are per output channel
  * @param quantizedOutputs whether the model's outputs are integers on the device (the QDQ model
  *     then quantizes them too, instead of leaving the last layer's output float)
+ * @param convInputChannelMultiple pad the input channels of quantized convolutions to a multiple
+ *     of this (with zero weights), because the target's fast integer kernels need it; 0 for never
  * @param defaultCalibration the calibration method used when none is given
  * @param defaultSupport whether operators not listed in {@code ops} are supported
  * @param ops per-operator support, by ONNX op type
@@ -45,6 +47,7 @@ public record TargetProfile(
     boolean symmetricActivations,
     List<String> perTensorWeightOps,
     boolean quantizedOutputs,
+    int convInputChannelMultiple,
     String defaultCalibration,
     boolean defaultSupport,
     Map<String, OpSupport> ops,

@@ -13,6 +13,7 @@ import org.edgeopt.core.quant.CalibrationTable;
 import org.edgeopt.core.runtime.InferenceSession;
 import org.edgeopt.core.runtime.OrtRuntime;
 import org.edgeopt.core.runtime.SessionOptions;
+import org.edgeopt.quantize.ChannelPadding;
 import org.edgeopt.quantize.MinMaxCalibration;
 import org.edgeopt.quantize.OrtGraphs;
 import org.edgeopt.quantize.QdqQuantizer;
@@ -63,7 +64,9 @@ public final class SqueezeNetSpeedBenchmark {
     String exclude = System.getProperty("bench.exclude", "");
     QuantizeConfig config = QuantizeConfig.defaults()
         .withExclude(exclude.isBlank() ? java.util.Set.of() : java.util.Set.of(exclude.split(",")));
-    Graph int8 = QdqQuantizer.quantize(fp32, table, config, "squeezenet", "table").graph();
+    // As edgeopt quantize writes it for onnxruntime-cpu: first-layer channels padded to 4 (ChannelPadding).
+    Graph int8 = ChannelPadding.apply(QdqQuantizer.quantize(fp32, table, config, "squeezenet", "table").graph(),
+        Integer.getInteger("bench.channelMultiple", config.convInputChannelMultiple())).graph();
     System.out.println("INT8 with " + (exclude.isBlank() ? "every layer quantized" : "float: " + exclude));
     Path dir = Files.createTempDirectory("squeezenet-bench");
     System.out.println("INT8 graph after ONNX Runtime's EXTENDED optimizer: "
