@@ -184,7 +184,7 @@ final class IsolationGraph {
       if (p.isPresent() && nodes.contains(p.get())) {
         return true;
       }
-      if (p.isPresent() && LayerMatcher.isPlumbing(p.get().opType())) {
+      if (p.isPresent() && LayerMatcher.isPlumbing(p.get(), cand)) {
         nodes.add(p.get());
         for (String in : p.get().inputs()) {
           if (!value(in)) {

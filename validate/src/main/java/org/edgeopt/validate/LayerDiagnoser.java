@@ -220,7 +220,7 @@ final class LayerDiagnoser {
         continue;
       }
       Optional<Node> p = matcher.candidateProducer(v);
-      if (p.isPresent() && LayerMatcher.isPlumbing(p.get().opType())) {
+      if (p.isPresent() && LayerMatcher.isPlumbing(p.get(), matcher.candidate())) {
         pending.addAll(p.get().inputs());
       }
     }

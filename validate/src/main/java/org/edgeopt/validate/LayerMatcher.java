@@ -102,13 +102,39 @@ final class LayerMatcher {
     return PRECISION_OPS.contains(opType) || "Constant".equals(opType);
   }
 
-  private static boolean isLayer(Node n) {
-    return !isPlumbing(n.opType()) && !n.outputs().isEmpty() && !n.output().isEmpty();
+  /**
+   * Returns whether {@code n} of graph {@code g} is plumbing: a precision change, a constant, or
+   * a constant Pad of the channel axis only, which a quantizer adds to align a convolution's input
+   * channels for the target's kernels (zero weights read the extra channels: no error of its own).
+   */
+  static boolean isPlumbing(Node n, Graph g) {
+    if (isPlumbing(n.opType())) {
+      return true;
+    }
+    if (!n.opType().equals("Pad") || !n.stringAttr("mode", "constant").equals("constant") || n.inputs().size() < 2) {
+      return false;
+    }
+    org.edgeopt.core.graph.Tensor pads = g.initializers().get(n.input(1));
+    if (pads == null || pads.elementCount() < 4 || pads.elementCount() % 2 != 0) {
+      return false;
+    }
+    long[] p = pads.toLongs();
+    int rank = p.length / 2;
+    for (int i = 0; i < p.length; i++) {
+      if (p[i] != 0 && i != 1 && i != rank + 1) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean isLayer(Node n, Graph g) {
+    return !isPlumbing(n, g) && !n.outputs().isEmpty() && !n.output().isEmpty();
   }
 
   private List<Match> match() {
-    List<Node> refLayers = reference.nodes().stream().filter(LayerMatcher::isLayer).toList();
-    List<Node> candLayers = candidate.nodes().stream().filter(LayerMatcher::isLayer).toList();
+    List<Node> refLayers = reference.nodes().stream().filter(n -> isLayer(n, reference)).toList();
+    List<Node> candLayers = candidate.nodes().stream().filter(n -> isLayer(n, candidate)).toList();
     Map<String, Node> refByName = new HashMap<>();
     for (Node r : refLayers) {
       if (!r.name().isEmpty()) {
