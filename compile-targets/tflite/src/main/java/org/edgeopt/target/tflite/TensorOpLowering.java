@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.edgeopt.core.graph.Node;
+import org.edgeopt.core.graph.Tensor;
 import org.tensorflow.lite.schema.ActivationFunctionType;
 import org.tensorflow.lite.schema.BuiltinOperator;
 import org.tensorflow.lite.schema.TensorType;
@@ -312,8 +313,14 @@ final class TensorOpLowering {
       pads = toLongs(cx.view.constantReal(n.input(1)).orElseThrow(() ->
           new Unmappable(n, "pads '" + n.input(1) + "' are not constant", "use constant pads")));
       float[] v = cx.view.constantReal(n.input(2)).orElse(new float[] {0f});
-      if (v[0] != 0f) {
-        throw new Unmappable(n, "padding value " + v[0] + " is not 0", "pad with zeros");
+      // A Pad of quantized values (QuantizeLinear -> Pad -> DequantizeLinear, as a quantizer pads
+      // channels for ONNX Runtime) pads with its zero point, the quantized form of 0.
+      Node q = cx.graph.producer(n.input(0)).filter(p -> p.opType().equals("QuantizeLinear")).orElse(null);
+      Tensor zp = q == null || q.inputs().size() < 3 ? null : cx.graph.initializers().get(q.input(2));
+      float zero = zp == null ? 0f : zp.toFloats()[0];
+      if (v[0] != zero) {
+        throw new Unmappable(n, "padding value " + v[0] + " is not " + (q == null ? "0" : "the zero point " + zero),
+            "pad with zeros");
       }
     }
     int rank = x.rank();

@@ -14,11 +14,13 @@ import org.edgeopt.core.graph.Attribute;
 import org.edgeopt.core.graph.DataType;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.graph.GraphBuilder;
+import org.edgeopt.core.graph.Node;
 import org.edgeopt.core.graph.Tensor;
 import org.edgeopt.core.graph.TensorType;
 import org.edgeopt.core.graph.Value;
 import org.edgeopt.core.onnx.OnnxChecker;
 import org.edgeopt.core.testing.TestModels;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -165,6 +167,46 @@ class OpLoweringTest {
     Files.write(tflite, bytes);
     VerificationReport v = TfliteVerifier.verifyRandom(onnx, tflite, 6, 42);
     assertTrue(v.maxAbsDiffSteps() <= 1.0, c.name() + ": " + v.summary());
+  }
+
+  /**
+   * A Pad of quantized values on the channel axis with the zero point as its value, as the
+   * quantizer writes for ONNX Runtime (3 input channels padded to 4, zero weights): lowers to PAD
+   * and CONV_2D and computes what the QDQ model does.
+   */
+  @Test
+  void quantizedChannelPadWithTheZeroPointLowersToPad() throws Exception {
+    Case conv = new Case("conv", new long[] {1, 3, 6, 6}, b -> {
+      weights(b, "w", 8, 3, 3, 3);
+      b.add("Conv", "conv", List.of("x", "w"), List.of("y"), Attribute.of("kernel_shape", new long[] {3, 3}));
+    }, List.of());
+    Graph qdq = TestQuantizer.quantize(build(conv), TestGraphs.randomInputs("x", conv.input(), 12, 100, 3f));
+    GraphBuilder b = qdq.toBuilder();
+    Node convNode = qdq.nodes().stream().filter(n -> n.opType().equals("Conv")).findFirst().orElseThrow();
+    Node xdq = qdq.producer(convNode.input(0)).orElseThrow();
+    Node wdq = qdq.producer(convNode.input(1)).orElseThrow();
+    Tensor w = qdq.initializers().get(wdq.input(0));
+    byte[] from = new byte[(int) w.elementCount()];
+    w.data().duplicate().get(from);
+    byte[] to = new byte[8 * 4 * 9];
+    for (int o = 0; o < 8; o++) {
+      System.arraycopy(from, o * 27, to, o * 36, 27);
+    }
+    b.addInitializer(Tensor.ofBytes("w_padded", w.dataType(), new long[] {8, 4, 3, 3}, to));
+    b.replaceNode(wdq.withInputs(List.of("w_padded", wdq.input(1), wdq.input(2))));
+    b.addInitializer(Tensor.ofLongs("channel_pads", new long[] {8}, new long[] {0, 0, 0, 0, 0, 1, 0, 0}));
+    b.add("Pad", "pad_channels", List.of(xdq.input(0), "channel_pads", xdq.input(2)), List.of("x_padded"));
+    b.replaceNode(xdq.withInputs(List.of("x_padded", xdq.input(1), xdq.input(2))));
+    Graph padded = b.removeUnused().build();
+    byte[] bytes = TestGraphs.lowerToBytes(padded, IoType.INT8);
+    List<String> ops = TfliteFlatbuffers.read(bytes, "padded").operators().stream().map(TfliteModel.Operator::name)
+        .toList();
+    assertEquals(List.of("PAD", "CONV_2D"), ops);
+    Path onnx = TestGraphs.write(padded, dir, "padded.onnx");
+    Path tflite = dir.resolve("padded.tflite");
+    Files.write(tflite, bytes);
+    VerificationReport v = TfliteVerifier.verifyRandom(onnx, tflite, 6, 42);
+    assertTrue(v.maxAbsDiffSteps() <= 1.0, v.summary());
   }
 
   static Graph build(Case c) throws Exception {
