@@ -192,8 +192,17 @@ final class StatisticsFolder implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops the statistics thread; after a failure, waits (briefly) for the group in flight, so
+   * that no progress call comes after the calibration has returned.
+   */
   @Override
   public void close() {
     worker.shutdownNow();
+    try {
+      worker.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }
