@@ -75,6 +75,41 @@ final class ActivationCapture {
     return out;
   }
 
+  /**
+   * A calibrated tensor whose statistics follow from another's, so it is not captured: the output
+   * of a ReLU ({@link TensorStatistics#reluOutput}), or of a node that only moves values around
+   * (Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Identity: the same values, the same statistics).
+   */
+  record Derived(String output, String input, boolean relu) {}
+
+  /** Ops whose output holds exactly the values of their first input. */
+  private static final Set<String> VALUE_PRESERVING =
+      Set.of("Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Identity");
+
+  /**
+   * Returns the tensors among {@code tensors} whose statistics are derived from another calibrated
+   * tensor's instead of captured, in graph order (a derivation may read an earlier one's output).
+   * On mnist-7 the two ReLU outputs are 30% of all captured values, and a histogram costs about
+   * 4 ns per value on the statistics thread, the slower of the two.
+   */
+  static List<Derived> derivedTensors(Graph typed, List<String> tensors) {
+    Set<String> calibrated = new HashSet<>(tensors);
+    List<Derived> out = new ArrayList<>();
+    for (Node n : typed.nodes()) {
+      boolean standard = n.domain().isEmpty() || n.domain().equals("ai.onnx");
+      if (!standard || n.inputs().isEmpty() || n.outputs().size() != 1 || !calibrated.contains(n.input(0))
+          || !calibrated.contains(n.output()) || typed.inputs().stream().anyMatch(v -> v.name().equals(n.output()))) {
+        continue;
+      }
+      if (n.opType().equals("Relu")) {
+        out.add(new Derived(n.output(), n.input(0), true));
+      } else if (VALUE_PRESERVING.contains(n.opType())) {
+        out.add(new Derived(n.output(), n.input(0), false));
+      }
+    }
+    return out;
+  }
+
   /** Returns the graph with every tensor in {@code tensors} that a node produces made a graph output. */
   static Graph augment(Graph typed, List<String> tensors) {
     GraphBuilder b = typed.toBuilder();
@@ -120,13 +155,17 @@ final class ActivationCapture {
    */
   static CalibrationStatistics collect(Graph graph, Dataset data, CalibrationConfig cfg, CalibrationProgress progress,
       MessageDigest digest, String where, OrtSession.SessionOptions.OptLevel level) throws EdgeoptException {
-    return collect(graph, data, cfg, progress, digest, where, level, StatisticsFolder.GROUP_VALUES);
+    return collect(graph, data, cfg, progress, digest, where, level, StatisticsFolder.GROUP_VALUES, true);
   }
 
-  /** As above, grouping batches below {@code groupValues} values (see {@link StatisticsFolder}). */
+  /**
+   * As above, grouping batches below {@code groupValues} values (see {@link StatisticsFolder}),
+   * and, unless {@code deriveStatistics} is false (tests compare the two), deriving the
+   * statistics of {@link #derivedTensors} instead of capturing them.
+   */
   static CalibrationStatistics collect(Graph graph, Dataset data, CalibrationConfig cfg, CalibrationProgress progress,
-      MessageDigest digest, String where, OrtSession.SessionOptions.OptLevel level, int groupValues)
-      throws EdgeoptException {
+      MessageDigest digest, String where, OrtSession.SessionOptions.OptLevel level, int groupValues,
+      boolean deriveStatistics) throws EdgeoptException {
     checkWeights(graph, where);
     if (graph.inputs().size() != 1) {
       throw EdgeoptException.invalid(where + ": expected a model with one input to feed the data to, found "
@@ -136,13 +175,15 @@ final class ActivationCapture {
     Value input = typed.inputs().get(0);
     checkInput(input, data, where);
     List<String> tensors = tensorsToCalibrate(typed);
-    Graph augmented = augment(typed, tensors);
     Map<String, TensorStatistics> stats = new LinkedHashMap<>();
     for (String t : tensors) {
       stats.put(t, cfg.collectsHistogram() ? TensorStatistics.withHistogram(t) : TensorStatistics.minMaxOnly(t));
     }
+    List<Derived> derived = deriveStatistics ? derivedTensors(typed, tensors) : List.of();
     List<String> fetch = new ArrayList<>(tensors);
     fetch.remove(input.name());
+    derived.forEach(d -> fetch.remove(d.output()));
+    Graph augmented = augment(typed, fetch);
     long total = Math.min((long) data.size(), cfg.samples());
     long seen = 0;
     // Statistics are folded on their own thread while ONNX Runtime runs the next batches, so by
@@ -166,6 +207,14 @@ final class ActivationCapture {
       folder.finish();
       // Tensors ONNX Runtime turned out not to compute as float32 were never fetched.
       stats.keySet().removeAll(session.dropped());
+      for (Derived d : derived) {
+        TensorStatistics from = stats.get(d.input());
+        if (from == null) {
+          stats.remove(d.output());
+        } else {
+          stats.put(d.output(), d.relu() ? from.reluOutput(d.output()) : from.renamed(d.output()));
+        }
+      }
     } catch (DataException e) {
       throw EdgeoptException.invalid(e.getMessage(), e);
     }

@@ -20,8 +20,15 @@ import java.util.Objects;
  * commutative and associative: statistics of two shards merged equal those of the whole, and
  * which batch size or order the data came in does not matter.
  *
- * <p>Instances are mutable accumulators confined to one thread; {@link #merge} and {@link #copy}
- * return new instances.
+ * <p><b>Two halves.</b> Internally the negative and the positive half each keep their own
+ * exponent, {@code e- } for the largest magnitude below zero and {@code e+} above it, under the
+ * same rule; {@link #histogram()} and the other views re-bin the finer half to
+ * {@code e = max(e-, e+)}, which is exactly the histogram described above. The halves exist so
+ * that a ReLU's statistics can be derived from its input's ({@link #reluOutput}) without
+ * capturing the ReLU's output: its positive half, at its own exponent, is the ReLU output's.
+ *
+ * <p>Instances are mutable accumulators confined to one thread; {@link #merge}, {@link #copy} and
+ * the derivations return new instances.
  */
 public final class TensorStatistics {
   /** The number of histogram bins over {@code [-R, R)}; a power of two. */
@@ -37,7 +44,9 @@ public final class TensorStatistics {
   private long count;
   private float min = Float.POSITIVE_INFINITY;
   private float max = Float.NEGATIVE_INFINITY;
-  private int exponent = MIN_EXPONENT;
+  /** The exponents of the negative half (bins below {@code HALF}) and the positive half. */
+  private int negativeExponent = MIN_EXPONENT;
+  private int positiveExponent = MIN_EXPONENT;
   private final long[] bins;
 
   private TensorStatistics(String name, boolean histogram) {
@@ -75,14 +84,12 @@ public final class TensorStatistics {
    *
    * <p>The extremes are found by comparing the bits as integers, mapped so that integer order is
    * float order: no floating-point compare (about twice as fast as a loop with one), and NaN and
-   * infinity come out as keys beyond those of the infinities. The first batch of a histogram
-   * finds its extremes first, to set the range; every batch is then binned in one pass at the
-   * current range (see {@code addBinningAtCurrentRange}).
+   * infinity come out as keys beyond those of the infinities. A histogram is filled in one pass
+   * at the current range (see {@code addBinningAtCurrentRange}).
    */
   public boolean addBits(int[] bits, int n, long batchSamples) {
     if (n > 0) {
-      if (bins == null || LOG2_HALF - exponent > Float.MAX_EXPONENT) {
-        // No histogram, or none yet (the first batch): the extremes alone, first.
+      if (bins == null) {
         int lo = Integer.MAX_VALUE;
         int hi = Integer.MIN_VALUE;
         for (int i = 0; i < n; i++) {
@@ -95,16 +102,8 @@ public final class TensorStatistics {
           return false;
         }
         record(fromKey(lo), fromKey(hi));
-        if (bins != null) {
-          growTo(exponentFor(Math.max(Math.abs(min), Math.abs(max))));
-        }
-      }
-      if (bins != null) {
-        if (LOG2_HALF - exponent > Float.MAX_EXPONENT) {
-          binTiny(bits, n);
-        } else if (!addBinningAtCurrentRange(bits, n)) {
-          return false;
-        }
+      } else if (!addBinningAtCurrentRange(bits, n)) {
+        return false;
       }
     }
     count += n;
@@ -113,12 +112,16 @@ public final class TensorStatistics {
   }
 
   /**
-   * One pass once the range is known (every batch after the first): extremes, zeros and bins at
-   * the current range together; values outside it, rare once the range has settled, are binned
-   * in a second pass after the range grows, which gives the same bins (see the class comment).
+   * One pass at the current range: extremes, zeros and bins together. Values outside the range
+   * (every nonzero value of a half not seen before, as its 1/w is then +infinity; rare once the
+   * range has settled) are binned in a second pass after the range grows, which gives the same
+   * bins (see the class comment).
    */
   private boolean addBinningAtCurrentRange(int[] bits, int n) {
-    float inverseWidth = Math.scalb(1f, LOG2_HALF - exponent);
+    float positiveInverse = inverseWidth(positiveExponent);
+    float negativeInverse = inverseWidth(negativeExponent);
+    int positiveInverseBits = Float.floatToRawIntBits(positiveInverse);
+    int inverseSwap = positiveInverseBits ^ Float.floatToRawIntBits(negativeInverse);
     long[] b = bins;
     int lo = Integer.MAX_VALUE;
     int hi = Integer.MIN_VALUE;
@@ -140,7 +143,9 @@ public final class TensorStatistics {
           negativeZeros++;
         }
       } else {
-        int bin = bin(Float.intBitsToFloat(x), inverseWidth);
+        // Each half's 1/w, chosen by the sign without a branch (signs of real data are a coin toss).
+        float inverse = Float.intBitsToFloat(positiveInverseBits ^ ((x >> 31) & inverseSwap));
+        int bin = bin(Float.intBitsToFloat(x), inverse);
         if ((bin & -BINS) == 0) {
           b[bin]++;
         } else {
@@ -155,17 +160,29 @@ public final class TensorStatistics {
     b[HALF] += positiveZeros;
     b[HALF - 1] += negativeZeros;
     if (outside) {
-      growTo(exponentFor(Math.max(Math.abs(min), Math.abs(max))));
-      // The range only grew, so 1/w shrank by a power of two and is still a normal float.
-      float newInverseWidth = Math.scalb(1f, LOG2_HALF - exponent);
+      growPositive(exponentFor(Math.max(max, 0f)));
+      growNegative(exponentFor(Math.max(-min, 0f)));
+      // In double, x times a power of two is exact for every float x and exponent: no underflow.
+      double newPositiveInverse = Math.scalb(1.0, LOG2_HALF - positiveExponent);
+      double newNegativeInverse = Math.scalb(1.0, LOG2_HALF - negativeExponent);
       for (int i = 0; i < n; i++) {
         int x = bits[i];
-        if ((x << 1) != 0 && (bin(Float.intBitsToFloat(x), inverseWidth) & -BINS) != 0) {
-          b[bin(Float.intBitsToFloat(x), newInverseWidth)]++;
+        if ((x << 1) == 0) {
+          continue;
+        }
+        float value = Float.intBitsToFloat(x);
+        float inverse = x < 0 ? negativeInverse : positiveInverse;
+        if ((bin(value, inverse) & -BINS) != 0) {
+          b[(int) Math.floor(value * (x < 0 ? newNegativeInverse : newPositiveInverse)) + HALF]++;
         }
       }
     }
     return true;
+  }
+
+  /** Returns 1/w of a half with the given exponent as a float: +infinity below 2^-116 and while unset. */
+  private static float inverseWidth(int exponent) {
+    return Math.scalb(1f, LOG2_HALF - exponent);
   }
 
   /** Integer keys of the infinities: {@code b ^ ((b >> 31) & 0x7fffffff)} orders ints as floats. */
@@ -174,14 +191,6 @@ public final class TensorStatistics {
 
   private static float fromKey(int key) {
     return Float.intBitsToFloat(key ^ ((key >> 31) & 0x7fffffff));
-  }
-
-  /** Bins every value of a range below 2^-116, where 1/w is not a float; double products are exact. */
-  private void binTiny(int[] bits, int n) {
-    double inverseWidth = Math.scalb(1.0, LOG2_HALF - exponent);
-    for (int i = 0; i < n; i++) {
-      bins[(int) Math.floor(Float.intBitsToFloat(bits[i]) * inverseWidth) + HALF]++;
-    }
   }
 
   /** Folds a batch's extremes into the running ones. */
@@ -218,21 +227,35 @@ public final class TensorStatistics {
     return v == 0f ? 0f : v;
   }
 
-  private void growTo(int newExponent) {
-    if (newExponent <= exponent) {
-      return;
+  private void growPositive(int newExponent) {
+    if (newExponent > positiveExponent) {
+      rebin(bins, HALF, BINS, newExponent - positiveExponent);
+      positiveExponent = newExponent;
     }
-    rebin(bins, Math.min(31, newExponent - exponent));
-    exponent = newExponent;
   }
 
-  /** Merges bins in place for a range {@code 2^k} times wider (the documented rule). */
-  private static void rebin(long[] b, int k) {
-    long[] old = b.clone();
-    Arrays.fill(b, 0L);
-    for (int i = 0; i < BINS; i++) {
-      if (old[i] != 0) {
-        b[((i - HALF) >> k) + HALF] += old[i];
+  private void growNegative(int newExponent) {
+    if (newExponent > negativeExponent) {
+      rebin(bins, 0, HALF, newExponent - negativeExponent);
+      negativeExponent = newExponent;
+    }
+  }
+
+  /**
+   * Merges the bins {@code [from, to)} of one half in place for a range {@code 2^k} times wider
+   * (the documented rule); a bin stays on its side of zero.
+   */
+  private static void rebin(long[] b, int from, int to, int k) {
+    if (k <= 0) {
+      return;
+    }
+    int shift = Math.min(31, k);
+    long[] old = Arrays.copyOfRange(b, from, to);
+    Arrays.fill(b, from, to, 0L);
+    for (int i = from; i < to; i++) {
+      long c = old[i - from];
+      if (c != 0) {
+        b[((i - HALF) >> shift) + HALF] += c;
       }
     }
   }
@@ -251,14 +274,15 @@ public final class TensorStatistics {
     m.min = normalizeZero(Math.min(m.min, other.min));
     m.max = normalizeZero(Math.max(m.max, other.max));
     if (m.bins != null) {
-      long[] theirs = other.bins.clone();
-      int e = Math.max(m.exponent, other.exponent);
-      m.growTo(e);
-      if (e > other.exponent) {
-        rebin(theirs, Math.min(31, e - other.exponent));
-      }
+      TensorStatistics theirs = other.copy();
+      int negative = Math.max(m.negativeExponent, other.negativeExponent);
+      int positive = Math.max(m.positiveExponent, other.positiveExponent);
+      m.growNegative(negative);
+      m.growPositive(positive);
+      theirs.growNegative(negative);
+      theirs.growPositive(positive);
       for (int i = 0; i < BINS; i++) {
-        m.bins[i] += theirs[i];
+        m.bins[i] += theirs.bins[i];
       }
     }
     return m;
@@ -266,16 +290,48 @@ public final class TensorStatistics {
 
   /** Returns an independent copy. */
   public TensorStatistics copy() {
-    TensorStatistics c = new TensorStatistics(name, bins != null);
+    return renamed(name);
+  }
+
+  /**
+   * Returns an independent copy under another name: the statistics of a tensor holding the same
+   * values, such as the output of a Reshape, Flatten, Transpose, Squeeze, Unsqueeze or Identity.
+   */
+  public TensorStatistics renamed(String newName) {
+    TensorStatistics c = new TensorStatistics(newName, bins != null);
     c.samples = samples;
     c.count = count;
     c.min = min;
     c.max = max;
-    c.exponent = exponent;
+    c.negativeExponent = negativeExponent;
+    c.positiveExponent = positiveExponent;
     if (bins != null) {
       System.arraycopy(bins, 0, c.bins, 0, BINS);
     }
     return c;
+  }
+
+  /**
+   * Returns the statistics of {@code Relu} applied to this tensor, named {@code outputName}:
+   * exactly those that adding the ReLU's output values would have collected, since the positive
+   * half keeps its own exponent; every negative value (and -0.0) becomes +0.0.
+   */
+  public TensorStatistics reluOutput(String outputName) {
+    TensorStatistics r = new TensorStatistics(outputName, bins != null);
+    r.samples = samples;
+    r.count = count;
+    if (count > 0) {
+      r.min = Math.max(min, 0f);
+      r.max = Math.max(max, 0f);
+    }
+    if (bins != null) {
+      r.positiveExponent = positiveExponent;
+      System.arraycopy(bins, HALF, r.bins, HALF, HALF);
+      for (int i = 0; i < HALF; i++) {
+        r.bins[HALF] += bins[i];
+      }
+    }
+    return r;
   }
 
   /** Returns the tensor name. */
@@ -310,7 +366,7 @@ public final class TensorStatistics {
 
   /** Returns {@code R}: the histogram covers {@code [-R, R)}. */
   public double histogramLimit() {
-    return Math.scalb(1.0, exponent);
+    return Math.scalb(1.0, exponent());
   }
 
   /** Returns the bin width of statistics whose largest magnitude is {@code absMax}. */
@@ -320,13 +376,21 @@ public final class TensorStatistics {
 
   /** Returns the width of one histogram bin. */
   public double binWidth() {
-    return Math.scalb(1.0, exponent - LOG2_HALF);
+    return Math.scalb(1.0, exponent() - LOG2_HALF);
   }
 
   /** Returns a copy of the {@value #BINS} bin counts over {@code [-R, R)}. */
   public long[] histogram() {
     requireHistogram();
-    return bins.clone();
+    TensorStatistics common = copy();
+    common.growNegative(exponent());
+    common.growPositive(exponent());
+    return common.bins;
+  }
+
+  /** The exponent of the histogram's common range {@code R}: that of the wider half. */
+  private int exponent() {
+    return Math.max(negativeExponent, positiveExponent);
   }
 
   /**
@@ -334,10 +398,10 @@ public final class TensorStatistics {
    * over {@code [0, R)}, bin {@code j} holding the two bins at distance {@code j} from zero.
    */
   public long[] absHistogram() {
-    requireHistogram();
+    long[] h = histogram();
     long[] a = new long[HALF];
     for (int j = 0; j < HALF; j++) {
-      a[j] = bins[HALF + j] + bins[HALF - 1 - j];
+      a[j] = h[HALF + j] + h[HALF - 1 - j];
     }
     return a;
   }
@@ -351,18 +415,19 @@ public final class TensorStatistics {
   @Override
   public boolean equals(Object o) {
     return o instanceof TensorStatistics t && name.equals(t.name) && samples == t.samples && count == t.count
-        && Float.compare(min, t.min) == 0 && Float.compare(max, t.max) == 0 && exponent == t.exponent
+        && Float.compare(min, t.min) == 0 && Float.compare(max, t.max) == 0 && negativeExponent == t.negativeExponent
+        && positiveExponent == t.positiveExponent
         && Arrays.equals(bins, t.bins);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, samples, count, min, max, exponent) * 31 + Arrays.hashCode(bins);
+    return Objects.hash(name, samples, count, min, max, negativeExponent, positiveExponent) * 31 + Arrays.hashCode(bins);
   }
 
   @Override
   public String toString() {
     return "TensorStatistics[" + name + ": " + samples + " samples, " + count + " values in [" + min + ", " + max + "]"
-        + (bins == null ? "" : ", histogram over [-2^" + exponent + ", 2^" + exponent + ")") + "]";
+        + (bins == null ? "" : ", histogram over [-2^" + negativeExponent + ", 2^" + positiveExponent + ")") + "]";
   }
 }

@@ -88,14 +88,32 @@ class CalibrationTest {
     TensorDataset data = TensorDataset.smallCnn(13, 40);
     CalibrationConfig c = config(CalibrationMethod.ENTROPY).withBatchSize(3);
     CalibrationStatistics direct = ActivationCapture.collect(MODEL, data, c, CalibrationProgress.NONE, null, "test",
-        OrtSession.SessionOptions.OptLevel.ALL_OPT, 0);
+        OrtSession.SessionOptions.OptLevel.ALL_OPT, 0, true);
     List<Long> progress = new ArrayList<>();
     CalibrationStatistics grouped = ActivationCapture.collect(MODEL, data, c, (done, total) -> progress.add(done), null,
-        "test", OrtSession.SessionOptions.OptLevel.ALL_OPT, Integer.MAX_VALUE);
+        "test", OrtSession.SessionOptions.OptLevel.ALL_OPT, Integer.MAX_VALUE, true);
     assertEquals(direct, grouped);
     assertEquals(40, grouped.samples());
     assertEquals(14, progress.size(), "progress after every batch, grouped or not: " + progress);
     assertEquals(40L, progress.get(progress.size() - 1));
+  }
+
+  @Test
+  void derivedStatisticsEqualCapturedOnes() throws EdgeoptException {
+    // r1 = Relu(b1) and f1 = Flatten(g1) are derived, not captured; capturing them gives the same.
+    assertEquals(List.of(new ActivationCapture.Derived("r1", "b1", true), new ActivationCapture.Derived("f1", "g1", false)),
+        ActivationCapture.derivedTensors(MODEL, ActivationCapture.tensorsToCalibrate(MODEL)));
+    TensorDataset data = TensorDataset.smallCnn(5, 48);
+    for (CalibrationMethod m : List.of(CalibrationMethod.MINMAX, CalibrationMethod.ENTROPY)) {
+      CalibrationConfig c = config(m).withBatchSize(5);
+      CalibrationStatistics derived = ActivationCapture.collect(MODEL, data, c, CalibrationProgress.NONE, null, "test",
+          OrtSession.SessionOptions.OptLevel.ALL_OPT, StatisticsFolder.GROUP_VALUES, true);
+      CalibrationStatistics captured = ActivationCapture.collect(MODEL, data, c, CalibrationProgress.NONE, null, "test",
+          OrtSession.SessionOptions.OptLevel.ALL_OPT, StatisticsFolder.GROUP_VALUES, false);
+      assertEquals(List.copyOf(captured.tensors().keySet()), List.copyOf(derived.tensors().keySet()));
+      assertEquals(captured, derived, m.name());
+      assertTrue(derived.tensor("b1").min() < 0, "the ReLU's input has negative values to drop");
+    }
   }
 
   @Test

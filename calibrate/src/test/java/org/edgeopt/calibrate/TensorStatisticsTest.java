@@ -124,6 +124,81 @@ class TensorStatisticsTest {
     }
   }
 
+  /** Random batches of mixed scale and sign, with zeros, -0.0 and tiny values. */
+  private static List<float[]> mixedBatches(long seed, int count) {
+    Random r = new Random(seed);
+    List<float[]> batches = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      float scale = (float) Math.pow(10, r.nextInt(9) - 4);
+      double shift = r.nextInt(3) - 1;
+      float[] v = new float[1 + r.nextInt(300)];
+      for (int j = 0; j < v.length; j++) {
+        double g = (r.nextGaussian() + shift) * scale;
+        v[j] = switch (r.nextInt(10)) {
+          case 0 -> 0f;
+          case 1 -> -0f;
+          case 2 -> (float) (g * 1e-30);
+          default -> (float) g;
+        };
+      }
+      batches.add(v);
+    }
+    return batches;
+  }
+
+  @Test
+  void histogramIsTheFloorRuleAtTheFinalRangeWhateverEachHalfSawFirst() {
+    // Reference: every value binned once at the final R, in double (exact), as the class comment says.
+    for (long seed = 0; seed < 10; seed++) {
+      List<float[]> batches = mixedBatches(seed, 30);
+      TensorStatistics s = TensorStatistics.withHistogram("t");
+      float absMax = 0;
+      for (float[] v : batches) {
+        assertTrue(s.add(v, v.length, 1));
+        for (float x : v) {
+          absMax = Math.max(absMax, Math.abs(x));
+        }
+      }
+      double inverse = 1.0 / TensorStatistics.binWidthFor(absMax);
+      long[] want = new long[TensorStatistics.BINS];
+      for (float[] v : batches) {
+        for (float x : v) {
+          int bin = (x == 0f && Float.floatToRawIntBits(x) != 0) ? HALF - 1 : (int) Math.floor(x * inverse) + HALF;
+          want[bin]++;
+        }
+      }
+      assertEquals(TensorStatistics.binWidthFor(absMax), s.binWidth(), "seed " + seed);
+      assertTrue(Arrays.equals(want, s.histogram()), "seed " + seed);
+    }
+  }
+
+  @Test
+  void reluOutputStatisticsEqualThoseOfTheReluOutputValues() {
+    int finerThanInput = 0;
+    for (long seed = 0; seed < 10; seed++) {
+      List<float[]> batches = mixedBatches(seed, 30);
+      TensorStatistics in = TensorStatistics.withHistogram("x");
+      TensorStatistics out = TensorStatistics.withHistogram("y");
+      for (float[] v : batches) {
+        assertTrue(in.add(v, v.length, 2));
+        float[] relu = new float[v.length];
+        for (int j = 0; j < v.length; j++) {
+          relu[j] = Math.max(v[j], 0f); // Java's max, like the ReLU's derivation, gives +0.0 for -0.0
+        }
+        assertTrue(out.add(relu, relu.length, 2));
+      }
+      assertEquals(out, in.reluOutput("y"), "seed " + seed);
+      finerThanInput += in.histogramLimit() > out.histogramLimit() ? 1 : 0;
+      TensorStatistics minMax = TensorStatistics.minMaxOnly("x");
+      batches.forEach(v -> assertTrue(minMax.add(v, v.length, 1)));
+      TensorStatistics reluMinMax = minMax.reluOutput("y");
+      assertEquals(out.min(), reluMinMax.min());
+      assertEquals(out.max(), reluMinMax.max());
+      assertFalse(reluMinMax.hasHistogram());
+    }
+    assertTrue(finerThanInput > 0, "some seeds have a wider negative side, whose coarser bins the ReLU output must not inherit");
+  }
+
   @Test
   void mergeLeavesBothOperandsUnchanged() {
     TensorStatistics a = of(1f, 2f);
