@@ -155,17 +155,24 @@ final class ActivationCapture {
    */
   static CalibrationStatistics collect(Graph graph, Dataset data, CalibrationConfig cfg, CalibrationProgress progress,
       MessageDigest digest, String where, OrtSession.SessionOptions.OptLevel level) throws EdgeoptException {
-    return collect(graph, data, cfg, progress, digest, where, level, StatisticsFolder.GROUP_VALUES, true);
+    return collect(graph, data, cfg, progress, digest, where, level, Tuning.DEFAULT);
   }
 
   /**
-   * As above, grouping batches below {@code groupValues} values (see {@link StatisticsFolder}),
-   * and, unless {@code deriveStatistics} is false (tests compare the two), deriving the
-   * statistics of {@link #derivedTensors} instead of capturing them.
+   * How the capture works, where tests compare the alternatives, which must give the same statistics.
+   *
+   * @param groupValues batches below this many values are grouped (see {@link StatisticsFolder})
+   * @param deriveStatistics whether the statistics of {@link #derivedTensors} are derived, not captured
+   * @param balancing who folds a batch when the statistics thread is behind
    */
+  record Tuning(int groupValues, boolean deriveStatistics, StatisticsFolder.Balancing balancing) {
+    static final Tuning DEFAULT = new Tuning(StatisticsFolder.GROUP_VALUES, true, StatisticsFolder.Balancing.WHEN_BEHIND);
+  }
+
+  /** As above, tuned. */
   static CalibrationStatistics collect(Graph graph, Dataset data, CalibrationConfig cfg, CalibrationProgress progress,
-      MessageDigest digest, String where, OrtSession.SessionOptions.OptLevel level, int groupValues,
-      boolean deriveStatistics) throws EdgeoptException {
+      MessageDigest digest, String where, OrtSession.SessionOptions.OptLevel level, Tuning tuning)
+      throws EdgeoptException {
     checkWeights(graph, where);
     if (graph.inputs().size() != 1) {
       throw EdgeoptException.invalid(where + ": expected a model with one input to feed the data to, found "
@@ -179,7 +186,7 @@ final class ActivationCapture {
     for (String t : tensors) {
       stats.put(t, cfg.collectsHistogram() ? TensorStatistics.withHistogram(t) : TensorStatistics.minMaxOnly(t));
     }
-    List<Derived> derived = deriveStatistics ? derivedTensors(typed, tensors) : List.of();
+    List<Derived> derived = tuning.deriveStatistics() ? derivedTensors(typed, tensors) : List.of();
     List<String> fetch = new ArrayList<>(tensors);
     fetch.remove(input.name());
     derived.forEach(d -> fetch.remove(d.output()));
@@ -192,7 +199,7 @@ final class ActivationCapture {
     try (PinnedCaptureSession session = new PinnedCaptureSession(OnnxModels.toBytes(augmented), input.name(), fetch,
         threads, level, where);
         StatisticsFolder folder = new StatisticsFolder(stats, input.name(), data, where, progress, total,
-            groupValues)) {
+            tuning.groupValues(), tuning.balancing())) {
       int batchSize = session.fixedBatch() > 0 ? session.fixedBatch() : cfg.batchSize();
       Iterator<Batch> it = data.batches(batchSize, (int) total);
       while (it.hasNext()) {

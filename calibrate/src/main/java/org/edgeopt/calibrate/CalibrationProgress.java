@@ -2,8 +2,9 @@ package org.edgeopt.calibrate;
 
 /**
  * Receives progress of a calibration run after each batch, e.g. to draw a progress bar. Calls come
- * in order from one thread, the calibration's statistics thread, and all happen before the
- * calibration returns.
+ * one at a time, never concurrently, with the count of samples done growing, from whichever thread
+ * folded the batch (the calibration's statistics thread or the caller's), and all happen before
+ * the calibration returns.
  */
 @FunctionalInterface
 public interface CalibrationProgress {

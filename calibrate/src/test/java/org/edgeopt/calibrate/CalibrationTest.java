@@ -88,14 +88,39 @@ class CalibrationTest {
     TensorDataset data = TensorDataset.smallCnn(13, 40);
     CalibrationConfig c = config(CalibrationMethod.ENTROPY).withBatchSize(3);
     CalibrationStatistics direct = ActivationCapture.collect(MODEL, data, c, CalibrationProgress.NONE, null, "test",
-        OrtSession.SessionOptions.OptLevel.ALL_OPT, 0, true);
+        OrtSession.SessionOptions.OptLevel.ALL_OPT, new ActivationCapture.Tuning(0, true, StatisticsFolder.Balancing.NEVER));
     List<Long> progress = new ArrayList<>();
     CalibrationStatistics grouped = ActivationCapture.collect(MODEL, data, c, (done, total) -> progress.add(done), null,
-        "test", OrtSession.SessionOptions.OptLevel.ALL_OPT, Integer.MAX_VALUE, true);
+        "test", OrtSession.SessionOptions.OptLevel.ALL_OPT,
+        new ActivationCapture.Tuning(Integer.MAX_VALUE, true, StatisticsFolder.Balancing.NEVER));
     assertEquals(direct, grouped);
     assertEquals(40, grouped.samples());
     assertEquals(14, progress.size(), "progress after every batch, grouped or not: " + progress);
     assertEquals(40L, progress.get(progress.size() - 1));
+  }
+
+  @Test
+  void whoeverFoldsABatchTheStatisticsAreTheSame() throws EdgeoptException {
+    // The caller folding every other hand-off into its own statistics, merged at the end, against
+    // the statistics thread folding everything: straight from the pinned buffers (threshold 0) and
+    // in groups of about two batches (about 1,350 values per sample, 3 samples per batch).
+    TensorDataset data = TensorDataset.smallCnn(17, 40);
+    CalibrationConfig c = config(CalibrationMethod.ENTROPY).withBatchSize(3);
+    for (int groupValues : new int[] {0, 6_000}) {
+      CalibrationStatistics alone = ActivationCapture.collect(MODEL, data, c, CalibrationProgress.NONE, null, "test",
+          OrtSession.SessionOptions.OptLevel.ALL_OPT, new ActivationCapture.Tuning(groupValues, true, StatisticsFolder.Balancing.NEVER));
+      for (StatisticsFolder.Balancing b : List.of(StatisticsFolder.Balancing.EVERY_OTHER, StatisticsFolder.Balancing.WHEN_BEHIND)) {
+        List<Long> progress = new ArrayList<>();
+        CalibrationStatistics shared = ActivationCapture.collect(MODEL, data, c, (done, total) -> progress.add(done), null,
+            "test", OrtSession.SessionOptions.OptLevel.ALL_OPT, new ActivationCapture.Tuning(groupValues, true, b));
+        assertEquals(alone, shared, b + ", group threshold " + groupValues);
+        assertEquals(14, progress.size(), "one report per batch: " + progress);
+        for (int i = 1; i < progress.size(); i++) {
+          assertTrue(progress.get(i) > progress.get(i - 1), "samples done only grow: " + progress);
+        }
+        assertEquals(40L, progress.get(progress.size() - 1));
+      }
+    }
   }
 
   @Test
@@ -107,9 +132,10 @@ class CalibrationTest {
     for (CalibrationMethod m : List.of(CalibrationMethod.MINMAX, CalibrationMethod.ENTROPY)) {
       CalibrationConfig c = config(m).withBatchSize(5);
       CalibrationStatistics derived = ActivationCapture.collect(MODEL, data, c, CalibrationProgress.NONE, null, "test",
-          OrtSession.SessionOptions.OptLevel.ALL_OPT, StatisticsFolder.GROUP_VALUES, true);
+          OrtSession.SessionOptions.OptLevel.ALL_OPT, ActivationCapture.Tuning.DEFAULT);
       CalibrationStatistics captured = ActivationCapture.collect(MODEL, data, c, CalibrationProgress.NONE, null, "test",
-          OrtSession.SessionOptions.OptLevel.ALL_OPT, StatisticsFolder.GROUP_VALUES, false);
+          OrtSession.SessionOptions.OptLevel.ALL_OPT,
+          new ActivationCapture.Tuning(StatisticsFolder.GROUP_VALUES, false, StatisticsFolder.Balancing.WHEN_BEHIND));
       assertEquals(List.copyOf(captured.tensors().keySet()), List.copyOf(derived.tensors().keySet()));
       assertEquals(captured, derived, m.name());
       assertTrue(derived.tensor("b1").min() < 0, "the ReLU's input has negative values to drop");
