@@ -112,16 +112,18 @@ public final class TensorStatistics {
   }
 
   /**
-   * One pass at the current range: extremes, zeros and bins together. Values outside the range
-   * (every nonzero value of a half not seen before, as its 1/w is then +infinity; rare once the
-   * range has settled) are binned in a second pass after the range grows, which gives the same
-   * bins (see the class comment).
+   * One pass at the current range: extremes and bins together. Values outside the range (every
+   * nonzero value of a half not seen before; rare once the range has settled) are binned in a
+   * second pass after the range grows, which gives the same bins (see the class comment).
    */
   private boolean addBinningAtCurrentRange(int[] bits, int n) {
-    float positiveInverse = inverseWidth(positiveExponent);
-    float negativeInverse = inverseWidth(negativeExponent);
-    int positiveInverseBits = Float.floatToRawIntBits(positiveInverse);
-    int inverseSwap = positiveInverseBits ^ Float.floatToRawIntBits(negativeInverse);
+    // Per half: 1/w as a double (always finite, and x / w exact for every float x) and the bits
+    // of R as a float (|x| >= R, outside, is an integer compare of the magnitude bits). The half
+    // is chosen by the sign without a branch: signs of real data are a coin toss.
+    long positiveInverse = Double.doubleToRawLongBits(Math.scalb(1.0, LOG2_HALF - positiveExponent));
+    long inverseSwap = positiveInverse ^ Double.doubleToRawLongBits(Math.scalb(1.0, LOG2_HALF - negativeExponent));
+    int positiveLimit = limitBits(positiveExponent);
+    int limitSwap = positiveLimit ^ limitBits(negativeExponent);
     long[] b = bins;
     int lo = Integer.MAX_VALUE;
     int hi = Integer.MIN_VALUE;
@@ -131,7 +133,7 @@ public final class TensorStatistics {
     // the run ends: incrementing one bin over and over makes each increment wait on the previous
     // store. On values that change every time, the compare is a well-predicted branch.
     int runValue = bits[0];
-    int runBin = bin(runValue, positiveInverseBits, inverseSwap);
+    int runBin = bin(runValue, positiveInverse, inverseSwap, positiveLimit, limitSwap);
     int run = 0;
     for (int i = 0; i < n; i++) {
       int x = bits[i];
@@ -141,17 +143,17 @@ public final class TensorStatistics {
       if (x == runValue) {
         run++;
       } else {
-        if ((runBin & -BINS) == 0) {
+        if (runBin >= 0) {
           b[runBin] += run;
         } else {
           outside = true;
         }
         runValue = x;
-        runBin = bin(x, positiveInverseBits, inverseSwap);
+        runBin = bin(x, positiveInverse, inverseSwap, positiveLimit, limitSwap);
         run = 1;
       }
     }
-    if ((runBin & -BINS) == 0) {
+    if (runBin >= 0) {
       b[runBin] += run;
     } else {
       outside = true;
@@ -163,40 +165,38 @@ public final class TensorStatistics {
     if (outside) {
       growPositive(exponentFor(Math.max(max, 0f)));
       growNegative(exponentFor(Math.max(-min, 0f)));
-      // In double, x times a power of two is exact for every float x and exponent: no underflow.
       double newPositiveInverse = Math.scalb(1.0, LOG2_HALF - positiveExponent);
       double newNegativeInverse = Math.scalb(1.0, LOG2_HALF - negativeExponent);
       for (int i = 0; i < n; i++) {
         int x = bits[i];
-        if ((x << 1) == 0) {
-          continue;
-        }
-        float value = Float.intBitsToFloat(x);
-        float inverse = x < 0 ? negativeInverse : positiveInverse;
-        if ((bin(value, inverse) & -BINS) != 0) {
-          b[(int) Math.floor(value * (x < 0 ? newNegativeInverse : newPositiveInverse)) + HALF]++;
+        if (bin(x, positiveInverse, inverseSwap, positiveLimit, limitSwap) < 0) {
+          b[(int) Math.floor(Float.intBitsToFloat(x) * (x < 0 ? newNegativeInverse : newPositiveInverse)) + HALF]++;
         }
       }
     }
     return true;
   }
 
-  /** Returns 1/w of a half with the given exponent as a float: +infinity below 2^-116 and while unset. */
-  private static float inverseWidth(int exponent) {
-    return Math.scalb(1f, LOG2_HALF - exponent);
+  /** Returns the bits of {@code R = 2^e} as a float ({@code +infinity} for {@code e = 128}). */
+  private static int limitBits(int exponent) {
+    return Float.floatToRawIntBits(Math.scalb(1f, exponent));
   }
 
   /**
-   * Returns the bin of the value with bits {@code x} at the current range, given the bits of the
-   * positive half's 1/w and their XOR with the negative half's (the half chosen by the sign
-   * without a branch: signs of real data are a coin toss). Zeros are binned by their sign bit,
-   * as {@code 0 * infinity} would not be.
+   * Returns {@code floor(x / w) + BINS/2} for the value with bits {@code x}, or -1 when
+   * {@code |x| >= R} of its half. {@code x / w + BINS/2} is computed in double: the product is
+   * exact, and so is the sum unless {@code |x / w| < 2^-18}, where rounding can only take a
+   * small negative value up to exactly {@code BINS/2}, which is corrected (a negative value's bin
+   * is below {@code BINS/2}). In range the sum is positive, so truncation is the floor.
    */
-  private static int bin(int x, int positiveInverseBits, int inverseSwap) {
-    if ((x << 1) == 0) {
-      return x == 0 ? HALF : HALF - 1;
+  private static int bin(int x, long positiveInverse, long inverseSwap, int positiveLimit, int limitSwap) {
+    int sign = x >> 31;
+    if ((x & 0x7fffffff) >= (positiveLimit ^ (sign & limitSwap))) {
+      return -1;
     }
-    return bin(Float.intBitsToFloat(x), Float.intBitsToFloat(positiveInverseBits ^ ((x >> 31) & inverseSwap)));
+    double inverse = Double.longBitsToDouble(positiveInverse ^ (sign & inverseSwap));
+    int t = (int) (Float.intBitsToFloat(x) * inverse + HALF);
+    return t - (sign & ((HALF - 1 - t) >>> 31));
   }
 
   /** Integer keys of the infinities: {@code b ^ ((b >> 31) & 0x7fffffff)} orders ints as floats. */
@@ -211,20 +211,6 @@ public final class TensorStatistics {
   private void record(float lo, float hi) {
     min = normalizeZero(Math.min(min, lo));
     max = normalizeZero(Math.max(max, hi));
-  }
-
-  /**
-   * Returns {@code floor(x / w) + BINS/2}. {@code x / w} is a float times a power of two: exact in
-   * float arithmetic unless it underflows. A positive underflow still floors to 0; a negative one
-   * can round to -0.0, which would floor to 0 instead of -1, so that case is corrected.
-   */
-  private static int bin(float x, float inverseWidth) {
-    float y = x * inverseWidth;
-    // Branch-free, as ReLU outputs make "y is zero" a coin toss: subtract 1 when x < 0 and y is +-0.
-    int negative = Float.floatToRawIntBits(x) >> 31;
-    int magnitude = Float.floatToRawIntBits(y) << 1;
-    int yIsZero = ((magnitude - 1) & ~magnitude) >> 31;
-    return (int) Math.floor(y) + HALF + (negative & yIsZero);
   }
 
   /** Returns the smallest {@code e} with {@code 2^e > absMax}, never below the minimum exponent. */

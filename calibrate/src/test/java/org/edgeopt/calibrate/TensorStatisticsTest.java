@@ -173,6 +173,35 @@ class TensorStatisticsTest {
   }
 
   @Test
+  void binEdgesAndTinyValuesFollowTheFloorRule() {
+    // R = 2^20 on both sides (w = 2^9): exact bin edges, one ulp either side of them, values so
+    // small that x / w + BINS/2 rounds in double, subnormals, and both zeros.
+    List<Float> values = new ArrayList<>(List.of(0f, -0f, Float.MIN_VALUE, -Float.MIN_VALUE, 1e-30f, -1e-30f,
+        0x1p-40f, -0x1p-40f, 0x1p-30f, -0x1p-30f, 0.5f, -0.5f, (float) (0x1p20 - 1), (float) -(0x1p20 - 1), 1_000_000f, -1_000_000f));
+    for (int k = 1; k < 2048; k += 97) {
+      float edge = k * 512f;
+      values.addAll(List.of(edge, -edge, Math.nextUp(edge), Math.nextDown(edge), Math.nextUp(-edge), Math.nextDown(-edge)));
+    }
+    float[] v = new float[values.size()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = values.get(i);
+    }
+    // Binned at once (the range known from the first pass) and value by value (the range growing).
+    TensorStatistics atOnce = of(v);
+    TensorStatistics growing = TensorStatistics.withHistogram("t");
+    for (float x : v) {
+      assertTrue(growing.add(new float[] {x}, 1, 0));
+    }
+    long[] want = new long[TensorStatistics.BINS];
+    for (float x : v) {
+      want[(x == 0f && Float.floatToRawIntBits(x) != 0) ? HALF - 1 : (int) Math.floor(x / 512.0) + HALF]++;
+    }
+    assertEquals(Math.scalb(1.0, 20), atOnce.histogramLimit());
+    assertTrue(Arrays.equals(want, atOnce.histogram()));
+    assertTrue(Arrays.equals(want, growing.histogram()));
+  }
+
+  @Test
   void reluOutputStatisticsEqualThoseOfTheReluOutputValues() {
     int finerThanInput = 0;
     for (long seed = 0; seed < 10; seed++) {
