@@ -14,9 +14,10 @@ import java.util.Objects;
  * later batch holds a value {@code >= R}, the exponent grows by {@code k} and bin {@code i} moves to
  * {@code ((i - BINS/2) >> k) + BINS/2}: every new bin is the union of {@code 2^k} old bins, edges
  * stay aligned, and no count is ever split. Because {@code floor(floor(y) / 2^k) = floor(y / 2^k)}
- * and {@code x / w} is computed exactly (w is a power of two; the one float underflow that could
- * change a floor, a tiny negative value rounding to -0, is corrected), a value lands in the same
- * final bin whether it was binned before or after the range grew. Hence {@link #merge} is exact,
+ * and the floor of {@code x / w} is computed exactly (w is a power of two, so {@code x / w} is
+ * exact in double; the one rounding that could change the floor, a tiny negative value landing
+ * on a bin edge, is corrected), a value lands in the same final bin whether it was binned before
+ * or after the range grew. Hence {@link #merge} is exact,
  * commutative and associative: statistics of two shards merged equal those of the whole, and
  * which batch size or order the data came in does not matter.
  *
