@@ -12,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -113,6 +114,9 @@ public final class OrtRuntime implements InferenceRuntime {
     private final OrtSession session;
     private final String where;
     private final Map<String, TensorType> inputTypes = new LinkedHashMap<>();
+    /** Input buffers not in use; as many as inputs fed at once, across threads. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<ByteBuffer> freeInputBuffers =
+        new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     OrtInferenceSession(OrtEnvironment env, OrtSession session, String where) throws OrtException {
       this.env = env;
@@ -147,6 +151,7 @@ public final class OrtRuntime implements InferenceRuntime {
     @Override
     public Map<String, Tensor> run(Map<String, Tensor> inputs, List<String> outputs) throws EdgeoptException {
       Map<String, OnnxTensor> feed = new LinkedHashMap<>();
+      List<ByteBuffer> taken = new ArrayList<>();
       try {
         for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
           TensorType expected = inputTypes.get(e.getKey());
@@ -156,7 +161,8 @@ public final class OrtRuntime implements InferenceRuntime {
                 + "' (inputs: " + inputTypes.keySet() + ")");
           }
           checkShape(e.getKey(), expected, t);
-          ByteBuffer direct = ByteBuffer.allocateDirect((int) t.byteSize()).order(ByteOrder.nativeOrder());
+          ByteBuffer direct = inputBuffer((int) t.byteSize());
+          taken.add(direct);
           direct.put(t.data()).flip();
           feed.put(e.getKey(), OnnxTensor.createTensor(env, direct, t.dims(), javaType(t.dataType())));
         }
@@ -176,7 +182,25 @@ public final class OrtRuntime implements InferenceRuntime {
         throw EdgeoptException.invalid(where + ": ONNX Runtime failed to run the model: " + e.getMessage(), e);
       } finally {
         feed.values().forEach(OnnxTensor::close);
+        freeInputBuffers.addAll(taken);
       }
+    }
+
+    /**
+     * Returns a direct buffer of at least {@code bytes} bytes for an input, cleared and limited
+     * to {@code bytes}: reused across runs, as allocating and zeroing a fresh direct buffer per run
+     * (600 KB for a 224x224 image) cost a tenth of SqueezeNet's INT8 inference, and direct
+     * memory is only freed by the garbage collector. Thread-safe: a buffer is in one run at a time.
+     */
+    private ByteBuffer inputBuffer(int bytes) {
+      for (java.util.Iterator<ByteBuffer> it = freeInputBuffers.iterator(); it.hasNext(); ) {
+        ByteBuffer b = it.next();
+        if (b.capacity() >= bytes && freeInputBuffers.remove(b)) {
+          b.clear().limit(bytes);
+          return b;
+        }
+      }
+      return ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
     }
 
     private void checkShape(String name, TensorType expected, Tensor t) throws EdgeoptException {
