@@ -114,8 +114,9 @@ public final class TensorStatistics {
 
   /**
    * One pass at the current range: extremes and bins together. Values outside the range (every
-   * nonzero value of a half not seen before; rare once the range has settled) are binned in a
-   * second pass after the range grows, which gives the same bins (see the class comment).
+   * value but a subnormal one of a half with nothing seen yet, whose range is the smallest,
+   * 2^-126; rare once the range has settled) are binned in a second pass after the range grows,
+   * which gives the same bins (see the class comment).
    */
   private boolean addBinningAtCurrentRange(int[] bits, int n) {
     // Per half: 1/w as a double (always finite, and x / w exact for every float x) and the bits
