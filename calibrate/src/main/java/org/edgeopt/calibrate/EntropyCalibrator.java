@@ -107,8 +107,9 @@ public final class EntropyCalibrator implements Calibrator {
    * {@code a log a - t log a - t + t^2/2a + t^3/6a^2 + t^4/12a^3 + t^5/4a^4 + O(t x^5)}; when
    * every such bin has {@code x < 2^-10} (error below 1e-13 of t, far under any difference between
    * candidates) the sum comes from prefix sums of those powers, otherwise bin by bin.
+   * Package-private for tests, which compare every candidate's divergence with the plain one.
    */
-  private static final class Search {
+  static final class Search {
     private static final double SERIES_LIMIT = 0x1p-10;
 
     private final long[] abs;
