@@ -28,7 +28,8 @@ import org.edgeopt.core.graph.Tensor;
  * memory does not grow with the number of samples.
  *
  * <p><b>Balancing.</b> When a group is ready and the statistics thread is still folding the last
- * one, the caller folds it itself, into statistics of its own, instead of waiting: with histograms
+ * one, the caller folds the new group's batches itself, one at a time, until the statistics thread
+ * is free (a large batch: whole), into statistics of its own, instead of waiting: with histograms
  * (every method but minmax) the folding is the slower of the two threads on small models, and the
  * caller's core would otherwise idle. {@link #finish} merges the two sets. Merging is exact and
  * the order batches are folded in does not matter ({@link TensorStatistics}), so the result does
