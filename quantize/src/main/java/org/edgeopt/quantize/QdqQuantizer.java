@@ -319,6 +319,17 @@ public final class QdqQuantizer {
       setInput(n.name(), 0, guarded);
     }
 
+    /**
+     * Returns whether a Conv is depthwise as ONNX Runtime's kernels see it: one input and one
+     * output channel per group. Those kernels widen to int16 before multiplying, so no pair sum
+     * saturates and the profile may give them the full weight range.
+     */
+    private static boolean isDepthwise(Node conv, Tensor w) {
+      long group = conv.intAttr("group", 1);
+      long[] d = w.dims();
+      return group > 1 && d.length >= 2 && d[1] == 1 && d[0] == group;
+    }
+
     /** Quantizes the weights (and bias) of a Conv, Gemm or MatMul; returns the weight scales, or null. */
     private float[] quantizeWeights(Node n, QdqPlanner.Kind k) throws EdgeoptException {
       Tensor w = g.initializers().get(n.input(1));
@@ -330,12 +341,13 @@ public final class QdqQuantizer {
         case GEMM -> n.intAttr("transB", 0) != 0 ? 0 : 1;
         default -> 1;
       };
-      String key = w.name() + "#" + axis;
+      int weightMax = cfg.weightQuantMax(k == QdqPlanner.Kind.CONV && isDepthwise(n, w));
+      String key = w.name() + "#" + axis + "#" + weightMax;
       WeightQuantizer.QuantizedWeights qw = weightCache.get(key);
       if (qw == null) {
         String what = where + ": initializer '" + w.name() + "' of " + n.describe();
-        qw = axis < 0 ? WeightQuantizer.perTensor(w.toFloats(), what)
-            : WeightQuantizer.perChannel(w.toFloats(), w.dims(), axis, what);
+        qw = axis < 0 ? WeightQuantizer.perTensor(w.toFloats(), weightMax, what)
+            : WeightQuantizer.perChannel(w.toFloats(), w.dims(), axis, weightMax, what);
         weightCache.put(key, qw);
         String qName = names.uniqueName(w.name() + "_quantized");
         addInit(WeightQuantizer.int8Tensor(qName, w.dims(), qw.values()));

@@ -8,7 +8,9 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.graph.DataType;
+import org.edgeopt.core.quant.QuantParams;
 import org.edgeopt.core.target.TargetProfile;
+import org.edgeopt.core.target.TargetProfiles;
 
 /**
  * What to quantize and how: precision, activation type, nodes kept in float, and the error
@@ -29,6 +31,9 @@ import org.edgeopt.core.target.TargetProfile;
  *     whose outputs are integers, instead of leaving it float as ONNX Runtime prefers
  * @param convInputChannelMultiple pad quantized convolutions' input channels to a multiple of this
  *     (see {@link ChannelPadding}); 0 or 1 for never
+ * @param weightQuantMax int8 weights are quantized to [-weightQuantMax, weightQuantMax] (the
+ *     target profile's {@code weightQuantMax})
+ * @param depthwiseWeightQuantMax the same for depthwise convolutions
  */
 public record QuantizeConfig(
     Precision precision,
@@ -42,7 +47,12 @@ public record QuantizeConfig(
     boolean keepIoFloat32,
     Set<String> perTensorWeightOps,
     boolean quantizeOutputs,
-    int convInputChannelMultiple) {
+    int convInputChannelMultiple,
+    int weightQuantMax,
+    int depthwiseWeightQuantMax) {
+
+  /** The profile {@link #defaults()} follows. */
+  public static final String DEFAULT_TARGET = "onnxruntime-cpu";
 
   /** Samples used to measure per-layer SQNR unless asked otherwise: a few batches. */
   public static final int DEFAULT_SENSITIVITY_SAMPLES = 64;
@@ -63,6 +73,11 @@ public record QuantizeConfig(
     exclude = Set.copyOf(new TreeSet<>(exclude == null ? Set.of() : exclude));
     perTensorWeightOps = Set.copyOf(perTensorWeightOps == null ? Set.of() : perTensorWeightOps);
     target = target == null ? "" : target;
+    for (int m : new int[] {weightQuantMax, depthwiseWeightQuantMax}) {
+      if (m < 1 || m > QuantParams.INT8_WEIGHT_MAX) {
+        throw new IllegalArgumentException("int8 weight range must be within 1..127, found " + m);
+      }
+    }
   }
 
   /** Returns the INT8 configuration a target profile asks for: its activation type and symmetry. */
@@ -75,62 +90,81 @@ public record QuantizeConfig(
     };
     return new QuantizeConfig(Precision.INT8, profile.name(), act, profile.symmetricActivations(), Set.of(),
         Double.NaN, Double.NaN, DEFAULT_SENSITIVITY_SAMPLES, true, Set.copyOf(profile.perTensorWeightOps()),
-        profile.quantizedOutputs(), profile.convInputChannelMultiple());
+        profile.quantizedOutputs(), profile.convInputChannelMultiple(), profile.weightQuantMax(),
+        profile.depthwiseWeightQuantMax());
   }
 
-  /** Returns the default: INT8 for ONNX Runtime on a CPU (uint8 asymmetric activations). */
+  /**
+   * Returns the default: INT8 for ONNX Runtime's portable CPU profile ({@code onnxruntime-cpu}:
+   * uint8 asymmetric activations, 7-bit weights except in depthwise convolutions).
+   */
   public static QuantizeConfig defaults() {
-    return new QuantizeConfig(Precision.INT8, "onnxruntime-cpu", DataType.UINT8, false, Set.of(), Double.NaN,
-        Double.NaN, DEFAULT_SENSITIVITY_SAMPLES, true, Set.of(), false, 4);
+    try {
+      return forTarget(TargetProfiles.get(DEFAULT_TARGET));
+    } catch (EdgeoptException e) {
+      throw new IllegalStateException("the shipped profile " + DEFAULT_TARGET + " does not load", e);
+    }
+  }
+
+  /** Returns a copy whose weights use [-max, max], and [-depthwiseMax, depthwiseMax] in depthwise convolutions. */
+  public QuantizeConfig withWeightQuantMax(int max, int depthwiseMax) {
+    return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
+        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
+        convInputChannelMultiple, max, depthwiseMax);
+  }
+
+  /** Returns the weight range of a layer: depthwise convolutions may have their own. */
+  public int weightQuantMax(boolean depthwise) {
+    return depthwise ? depthwiseWeightQuantMax : weightQuantMax;
   }
 
   /** Returns a copy with another precision. */
   public QuantizeConfig withPrecision(Precision p) {
     return new QuantizeConfig(p, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs, convInputChannelMultiple);
+        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax);
   }
 
   /** Returns a copy that keeps these nodes in float. */
   public QuantizeConfig withExclude(Set<String> nodes) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, nodes, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs, convInputChannelMultiple);
+        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax);
   }
 
   /** Returns a copy with another activation type and symmetry. */
   public QuantizeConfig withActivations(DataType type, boolean symmetric) {
     return new QuantizeConfig(precision, target, type, symmetric, exclude, fallbackSqnrDb, fallbackTop1Agreement,
         sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs, convInputChannelMultiple);
+        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax);
   }
 
   /** Returns a copy whose fallback must reach this end-to-end output SQNR in dB (NaN: none). */
   public QuantizeConfig withFallbackSqnr(double db) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, db,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs, convInputChannelMultiple);
+        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax);
   }
 
   /** Returns a copy whose fallback must reach this top-1 agreement with FP32, 0..1 (NaN: none). */
   public QuantizeConfig withFallbackTop1Agreement(double fraction) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fraction, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs, convInputChannelMultiple);
+        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax);
   }
 
   /** Returns a copy that measures sensitivity on this many samples. */
   public QuantizeConfig withSensitivitySamples(int n) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, n, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
-        convInputChannelMultiple);
+        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax);
   }
 
   /** Returns a copy that keeps (or not) FP16 model inputs and outputs in float32. */
   public QuantizeConfig withKeepIoFloat32(boolean keep) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keep, perTensorWeightOps, quantizeOutputs,
-        convInputChannelMultiple);
+        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax);
   }
 
   /** Returns whether an error budget was given, so that automatic fallback runs. */
@@ -148,6 +182,8 @@ public record QuantizeConfig(
       m.put("symmetricActivations", symmetricActivations);
       m.put("weights", perTensorWeightOps.isEmpty() ? "int8 symmetric per output channel"
           : "int8 symmetric per output channel; per tensor for " + String.join(", ", new TreeSet<>(perTensorWeightOps)));
+      m.put("weightQuantMax", weightQuantMax);
+      m.put("depthwiseWeightQuantMax", depthwiseWeightQuantMax);
       m.put("quantizeOutputs", quantizeOutputs);
       if (convInputChannelMultiple > 1) {
         m.put("convInputChannelMultiple", convInputChannelMultiple);

@@ -10,7 +10,8 @@ import org.edgeopt.core.quant.QuantParams;
  * channel, biases to int32 at scale {@code inputScale x weightScale[c]}.
  *
  * <p>Rounding and clamping follow {@link QuantParams} exactly (half to even, weights in
- * [-127, 127]); the loops are written out because they run over every weight of the model, and
+ * [-weightMax, weightMax], where the target profile sets {@code weightMax}: 127 for full-range
+ * kernels, 64 where a saturating int16 pair sum must never clamp); the loops are written out because they run over every weight of the model, and
  * a JMH comparison ({@code bench/WeightQuantizationBenchmark}) showed a plain loop faster than
  * ND4J for this work.
  */
@@ -42,6 +43,17 @@ public final class WeightQuantizer {
    * @throws EdgeoptException (invalid input) when a weight is NaN or infinite
    */
   public static QuantizedWeights perChannel(float[] w, long[] dims, int axis, String where) throws EdgeoptException {
+    return perChannel(w, dims, axis, QuantParams.INT8_WEIGHT_MAX, where);
+  }
+
+  /**
+   * Quantizes {@code w} (shape {@code dims}) to symmetric int8 in [-weightMax, weightMax] with
+   * one scale per index of {@code axis}; a channel that is all zeros gets scale 1.
+   *
+   * @throws EdgeoptException (invalid input) when a weight is NaN or infinite
+   */
+  public static QuantizedWeights perChannel(float[] w, long[] dims, int axis, int weightMax, String where)
+      throws EdgeoptException {
     if (axis < 0 || axis >= dims.length) {
       throw new IllegalArgumentException(where + ": axis " + axis + " outside rank " + dims.length);
     }
@@ -67,7 +79,7 @@ public final class WeightQuantizer {
         absMax[c] = m;
       }
     }
-    QuantParams params = QuantParams.perChannelSymmetric(absMax, axis);
+    QuantParams params = QuantParams.perChannelSymmetric(absMax, axis, weightMax);
     float[] scales = params.scales();
     byte[] q = new byte[w.length];
     for (int o = 0; o < outer; o++) {
@@ -76,7 +88,7 @@ public final class WeightQuantizer {
         double s = scales[c];
         for (int k = base; k < base + inner; k++) {
           double r = Math.rint(w[k] / s);
-          q[k] = (byte) (r > 127 ? 127 : r < -127 ? -127 : r);
+          q[k] = (byte) (r > weightMax ? weightMax : r < -weightMax ? -weightMax : r);
         }
       }
     }
@@ -90,7 +102,12 @@ public final class WeightQuantizer {
    * @throws EdgeoptException (invalid input) when a weight is NaN or infinite
    */
   public static QuantizedWeights perTensor(float[] w, String where) throws EdgeoptException {
-    QuantizedWeights one = perChannel(w, new long[] {1, w.length}, 0, where);
+    return perTensor(w, QuantParams.INT8_WEIGHT_MAX, where);
+  }
+
+  /** Quantizes {@code w} to symmetric int8 in [-weightMax, weightMax] with one scale for the whole tensor. */
+  public static QuantizedWeights perTensor(float[] w, int weightMax, String where) throws EdgeoptException {
+    QuantizedWeights one = perChannel(w, new long[] {1, w.length}, 0, weightMax, where);
     QuantParams p = one.params();
     return new QuantizedWeights(one.values(), new QuantParams(p.scales(), p.zeroPoints(), -1, DataType.INT8));
   }

@@ -9,8 +9,10 @@ import org.edgeopt.core.graph.DataType;
  *
  * <p>Rounding is half to even, as ONNX {@code QuantizeLinear}, TFLite and TensorRT all do for
  * their reference kernels; values are clamped to the integer type's range. Symmetric int8
- * weights use [-127, 127] (TensorRT's and TFLite's convention, which keeps -128 unused so the
- * range is symmetric).
+ * weights use [-qmax, qmax] with {@code qmax} from the target profile: {@link #INT8_WEIGHT_MAX}
+ * (TensorRT's and TFLite's convention, which keeps -128 unused so the range is symmetric), or a
+ * narrower range where the target's kernels need it (7-bit weights for ONNX Runtime's portable
+ * profile, see {@link org.edgeopt.core.cpu.PairSaturation}).
  *
  * @param scales one scale per tensor, or one per channel
  * @param zeroPoints one zero point per scale
@@ -18,6 +20,9 @@ import org.edgeopt.core.graph.DataType;
  * @param type {@link DataType#INT8}, {@link DataType#UINT8} or {@link DataType#INT32}
  */
 public record QuantParams(float[] scales, long[] zeroPoints, int axis, DataType type) {
+
+  /** The full symmetric int8 weight range, [-127, 127]: the default of every target profile. */
+  public static final int INT8_WEIGHT_MAX = 127;
 
   public QuantParams {
     scales = scales.clone();
@@ -81,11 +86,22 @@ public record QuantParams(float[] scales, long[] zeroPoints, int axis, DataType 
     return new QuantParams(new float[] {scale}, new long[] {zp}, -1, type);
   }
 
-  /** Returns per-channel symmetric int8 parameters, one scale per {@code absMax} entry. */
+  /** Returns per-channel symmetric int8 parameters over the full range [-127, 127]. */
   public static QuantParams perChannelSymmetric(float[] absMax, int axis) {
+    return perChannelSymmetric(absMax, axis, INT8_WEIGHT_MAX);
+  }
+
+  /**
+   * Returns per-channel symmetric int8 parameters, one scale per {@code absMax} entry, mapping
+   * each channel's largest magnitude to {@code weightMax}.
+   */
+  public static QuantParams perChannelSymmetric(float[] absMax, int axis, int weightMax) {
+    if (weightMax < 1 || weightMax > INT8_WEIGHT_MAX) {
+      throw new IllegalArgumentException("int8 weight range must be within 1..127, found " + weightMax);
+    }
     float[] s = new float[absMax.length];
     for (int i = 0; i < s.length; i++) {
-      s[i] = absMax[i] > 0 ? absMax[i] / 127f : 1f;
+      s[i] = absMax[i] > 0 ? absMax[i] / weightMax : 1f;
     }
     return new QuantParams(s, new long[s.length], axis, DataType.INT8);
   }
@@ -111,7 +127,7 @@ public record QuantParams(float[] scales, long[] zeroPoints, int axis, DataType 
     long lo = qmin(type);
     long hi = qmax(type);
     if (type == DataType.INT8 && zeroPoints[c] == 0 && perChannel()) {
-      lo = -127;
+      lo = -INT8_WEIGHT_MAX;
     }
     if (Double.isNaN(q)) {
       return zeroPoints[c];

@@ -26,6 +26,8 @@ import org.edgeopt.core.onnx.OnnxModels;
 /** Runs ONNX models with ONNX Runtime on the CPU. */
 public final class OrtRuntime implements InferenceRuntime {
   private static final OrtRuntime INSTANCE = new OrtRuntime();
+  /** ONNX Runtime's switch from the saturating U8S8 to the exact U8U8 kernels on x86 without VNNI. */
+  static final String EXACT_INT8_CONFIG_KEY = "session.x64quantprecision";
 
   private OrtRuntime() {}
 
@@ -68,6 +70,11 @@ public final class OrtRuntime implements InferenceRuntime {
       });
       if (options.optimizedModelPath() != null) {
         so.setOptimizedModelFilePath(options.optimizedModelPath().toString());
+      }
+      if (options.int8Arithmetic() == SessionOptions.Int8Arithmetic.EXACT) {
+        // ONNX Runtime then rewrites int8 weights to uint8 and runs its U8U8 kernels, which widen to
+        // int16 before multiplying: exact, as VNNI computes. It applies this only on x86 hosts.
+        so.addConfigEntry(EXACT_INT8_CONFIG_KEY, "1");
       }
       OrtSession s = bytes != null ? env.createSession(bytes, so) : env.createSession(file.toString(), so);
       return new OrtInferenceSession(env, s, where);

@@ -2,6 +2,8 @@ package org.edgeopt.core.target;
 
 import java.util.List;
 import java.util.Map;
+import org.edgeopt.core.cpu.HostCpu;
+import org.edgeopt.core.quant.QuantParams;
 
 /**
  * What a target device can do, as data: precisions, sparsity, layout, shape rules, operator
@@ -31,6 +33,18 @@ import java.util.Map;
  * @param memoryBandwidthBytesPerSecond memory bandwidth, for roofline estimates
  * @param peakOpsPerSecond peak operations per second per precision
  * @param onChipMemoryBytes on-chip parameter memory, 0 when not relevant
+ * @param weightQuantMax int8 weights are quantized to [-weightQuantMax, weightQuantMax]; 0 means
+ *     127. 64 keeps every uint8 x int8 pair sum within int16, so x86 CPUs without VNNI compute the
+ *     same integers as every other CPU (see {@link org.edgeopt.core.cpu.PairSaturation})
+ * @param depthwiseWeightQuantMax the same for depthwise convolutions (one input and one output
+ *     channel per group), whose kernels widen to int16 before multiplying; 0 means
+ *     {@code weightQuantMax}
+ * @param cpuArch the CPU architecture the profile's kernels assume ({@code x86_64},
+ *     {@code aarch64}), empty for any or for an accelerator
+ * @param cpuFlagsAnyOf the host must report at least one of these CPU flags (e.g.
+ *     {@code avx512_vnni}) for the profile's fast integer kernels; empty for none
+ * @param assumedIsa the instruction sets the profile assumes, in words
+ * @param int8Speedup what INT8 buys over FP32 on this target, and why, in words
  */
 public record TargetProfile(
     String name,
@@ -53,9 +67,30 @@ public record TargetProfile(
     Map<String, OpSupport> ops,
     double memoryBandwidthBytesPerSecond,
     Map<String, Double> peakOpsPerSecond,
-    long onChipMemoryBytes) {
+    long onChipMemoryBytes,
+    int weightQuantMax,
+    int depthwiseWeightQuantMax,
+    String cpuArch,
+    List<String> cpuFlagsAnyOf,
+    String assumedIsa,
+    String int8Speedup) {
 
   public TargetProfile {
+    if (weightQuantMax == 0) {
+      weightQuantMax = QuantParams.INT8_WEIGHT_MAX;
+    }
+    if (depthwiseWeightQuantMax == 0) {
+      depthwiseWeightQuantMax = weightQuantMax;
+    }
+    for (int m : new int[] {weightQuantMax, depthwiseWeightQuantMax}) {
+      if (m < 1 || m > QuantParams.INT8_WEIGHT_MAX) {
+        throw new IllegalArgumentException("target profile '" + name + "': weight range must be within 1..127, found " + m);
+      }
+    }
+    cpuArch = cpuArch == null ? "" : cpuArch;
+    cpuFlagsAnyOf = List.copyOf(cpuFlagsAnyOf == null ? List.of() : cpuFlagsAnyOf);
+    assumedIsa = assumedIsa == null ? "" : assumedIsa;
+    int8Speedup = int8Speedup == null ? "" : int8Speedup;
     precisions = List.copyOf(precisions);
     perTensorWeightOps = List.copyOf(perTensorWeightOps == null ? List.of() : perTensorWeightOps);
     ops = Map.copyOf(ops == null ? Map.of() : ops);
@@ -90,5 +125,32 @@ public record TargetProfile(
     double compute = peak == null || peak <= 0 ? 0 : 2.0 * macs / peak;
     double memory = memoryBandwidthBytesPerSecond <= 0 ? 0 : bytesMoved / memoryBandwidthBytesPerSecond;
     return Math.max(compute, memory);
+  }
+
+  /**
+   * Returns why {@code host} does not run this profile's integer kernels, or an empty string when
+   * it does (or the profile names no CPU, as for an accelerator).
+   */
+  public String cpuMismatch(HostCpu host) {
+    if (!cpuArch.isEmpty() && !sameArch(cpuArch, host.arch())) {
+      return "this profile assumes a " + cpuArch + " CPU, the host is " + host.arch();
+    }
+    if (!cpuFlagsAnyOf.isEmpty() && cpuFlagsAnyOf.stream().noneMatch(host::has)) {
+      return "this profile assumes a CPU with " + String.join(" or ", cpuFlagsAnyOf) + ", the host has none of them";
+    }
+    return "";
+  }
+
+  private static boolean sameArch(String a, String b) {
+    return normalizeArch(a).equals(normalizeArch(b));
+  }
+
+  private static String normalizeArch(String a) {
+    String l = a.toLowerCase(java.util.Locale.ROOT);
+    return switch (l) {
+      case "amd64", "x86_64", "x86-64" -> "x86_64";
+      case "arm64", "aarch64" -> "aarch64";
+      default -> l;
+    };
   }
 }
