@@ -109,6 +109,17 @@ public final class ValidateCommand implements Callable<Integer>, CommonOptions.V
   @Option(names = "--limit", paramLabel = "N", description = "Use at most N holdout samples.")
   Integer limit;
 
+  @Option(names = "--target", paramLabel = "PROFILE",
+      description = "The target profile whose INT8 arithmetic the candidate runs with (see `edgeopt targets`)."
+          + " Default: the profile named in the candidate's edgeopt metadata, else onnxruntime-cpu.")
+  String target;
+
+  @Option(names = "--arithmetic", paramLabel = "WHOSE", defaultValue = "target",
+      description = "target: INT8 layers compute what the target computes (emulated with exact kernels when this"
+          + " host's differ); host: this host's kernels as they are (the reports then name any mismatch)."
+          + " Default: ${DEFAULT-VALUE}.")
+  String arithmetic;
+
   @Override
   public CommonOptions common() {
     return common;
@@ -159,10 +170,19 @@ public final class ValidateCommand implements Callable<Integer>, CommonOptions.V
           ? Thresholds.defaults()
           : new Thresholds(maxTop1Drop, minAgreement, maxP95LatencyMs, maxOutputError);
       return new ValidationConfig(reference, candidate, data, pre, names, column, t, th, batchSize, threads, latencyRuns,
-          warmupRuns, diagnosisBatches, limit == null ? Integer.MAX_VALUE : limit);
+          warmupRuns, diagnosisBatches, limit == null ? Integer.MAX_VALUE : limit, target, arithmetic());
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
+  }
+
+  private ValidationConfig.Arithmetic arithmetic() {
+    return switch (arithmetic.strip().toLowerCase(java.util.Locale.ROOT)) {
+      case "target" -> ValidationConfig.Arithmetic.TARGET;
+      case "host" -> ValidationConfig.Arithmetic.HOST;
+      default -> throw new CommandLine.ParameterException(spec.commandLine(),
+          "--arithmetic must be target or host, found '" + arithmetic + "'");
+    };
   }
 
   /** Returns the command's error writer as a stream, for the progress bar (which draws ASCII only). */

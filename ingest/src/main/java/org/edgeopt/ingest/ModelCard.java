@@ -146,6 +146,9 @@ public record ModelCard(
    * @param fits whether every operator is supported and no rule is broken
    * @param rooflineSeconds the roofline estimate of one inference per precision with a peak figure
    * @param notes other facts, e.g. that the target needs int8 quantization first
+   * @param assumedIsa the instruction sets (or accelerator) the target profile assumes
+   * @param int8Speedup what INT8 buys over FP32 on the target and why, and on this host when its
+   *     integer kernels are not the target's
    */
   public record TargetCoverage(
       String profile,
@@ -157,7 +160,9 @@ public record ModelCard(
       List<String> ruleViolations,
       boolean fits,
       Map<String, Double> rooflineSeconds,
-      List<String> notes) {
+      List<String> notes,
+      String assumedIsa,
+      String int8Speedup) {
     public TargetCoverage {
       precisions = List.copyOf(precisions);
       unsupported = List.copyOf(unsupported);

@@ -54,6 +54,11 @@ public final class ModelCardTable {
           t.supportedOpTypes() + "/" + t.opTypes(), t.fits() ? "yes" : "no", roofline(t.rooflineSeconds()),
           problems.isEmpty() ? "-" : clip(String.join("; ", problems), WIDTH - 54)));
     }
+    s.append('\n');
+    s.append("INT8 SPEED-UP TO EXPECT\n");
+    for (ModelCard.TargetCoverage t : c.targets()) {
+      s.append(String.format(Locale.ROOT, "%-22s %s%n", clip(t.profile(), 22), t.int8Speedup()));
+    }
     return s.toString();
   }
 

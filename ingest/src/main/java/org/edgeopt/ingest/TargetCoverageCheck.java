@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.edgeopt.core.cpu.HostCpu;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.graph.Node;
 import org.edgeopt.core.graph.Shape;
@@ -48,7 +49,25 @@ final class TargetCoverageCheck {
     }
     return new ModelCard.TargetCoverage(p.name(), p.precisions(), nodesByOp.size(),
         nodesByOp.size() - unsupported.size(), unsupported, constrained, violations,
-        unsupported.isEmpty() && violations.isEmpty(), roofline(g, p), notes);
+        unsupported.isEmpty() && violations.isEmpty(), roofline(g, p), notes, p.assumedIsa(), int8Speedup(p, HostCpu.current()));
+  }
+
+  /**
+   * Returns what INT8 buys on the target, and, for a CPU profile, what it buys on this host when
+   * the host's integer kernels are not the ones the profile assumes.
+   */
+  static String int8Speedup(TargetProfile p, HostCpu host) {
+    if (!p.supportsPrecision("int8")) {
+      return "no int8 on this target";
+    }
+    String s = p.int8Speedup();
+    String mismatch = p.cpuMismatch(host);
+    if (!mismatch.isEmpty()) {
+      s += ". This host: " + mismatch + " (" + host.int8Kernel().description() + ")";
+    } else if (p.cpuArch().isEmpty() && p.target().equals("onnxruntime") && host.int8Kernel().saturatesPairs()) {
+      s += ". This host runs " + host.int8Kernel().description() + ": expect INT8 at about FP32 speed here";
+    }
+    return s;
   }
 
   private static List<String> shapeRules(Graph g, TargetProfile p) {

@@ -83,7 +83,8 @@ class IngestorTest {
     ModelCard c = new Ingestor().ingest(model, IngestOptions.defaults()).card();
     Map<String, ModelCard.TargetCoverage> byName = new java.util.HashMap<>();
     c.targets().forEach(t -> byName.put(t.profile(), t));
-    assertEquals(List.of("onnxruntime-cpu", "tensorrt-ampere", "tensorrt-jetson-orin", "edgetpu"),
+    assertEquals(List.of("onnxruntime-cpu", "onnxruntime-x86-vnni", "onnxruntime-arm64", "tensorrt-ampere",
+        "tensorrt-jetson-orin", "edgetpu"),
         c.targets().stream().map(ModelCard.TargetCoverage::profile).toList());
     ModelCard.TargetCoverage cpu = byName.get("onnxruntime-cpu");
     assertTrue(cpu.fits(), cpu.toString());

@@ -40,6 +40,10 @@ final class HtmlReport {
       h.append("</ul>\n");
     }
     h.append("</div>\n</header>\n");
+    if (r.arithmetic().targetMismatch()) {
+      h.append("<p class=\"mismatch\" id=\"target-mismatch\"><strong>Host/target mismatch:</strong> ")
+          .append(esc(r.arithmetic().mismatch())).append("</p>\n");
+    }
 
     cards(h, r);
     gate(h, r);
@@ -56,6 +60,7 @@ final class HtmlReport {
           .append("</p>\n").append(SvgCharts.confidence(r.confidence())).append("\n</section>\n");
     }
     latency(h, r);
+    arithmetic(h, r);
     provenance(h, r);
     h.append("</main>\n</body>\n</html>\n");
     return h.toString();
@@ -222,6 +227,24 @@ final class HtmlReport {
     h.append("<td class=\"num\">").append(f("%.0f /s", s.throughputPerSecond())).append("</td></tr>\n");
   }
 
+  private static void arithmetic(StringBuilder h, ValidationReport r) {
+    ValidationReport.Arithmetic a = r.arithmetic();
+    h.append("<section id=\"arithmetic\">\n<h2>Host and target arithmetic</h2>\n<p class=\"note\">Figures: <strong>")
+        .append(esc(a.figures())).append("</strong>. ").append(esc(a.explanation())).append(".</p>\n")
+        .append("<table class=\"kv\">\n<tbody>\n");
+    kv(h, "host CPU", a.hostCpu() + " (" + a.hostArch() + ")");
+    kv(h, "host ISA", String.join(" ", a.hostFlags()));
+    kv(h, "host INT8 kernels", a.hostInt8KernelDescription());
+    kv(h, "target", a.target() + " (from " + a.targetSource() + ")");
+    kv(h, "target assumes", a.targetAssumes());
+    kv(h, "int8 layers", a.int8Layers() + f(", worst-case pair sum %,d (int16 holds 32,767)", a.worstCasePairSum()));
+    kv(h, "mismatch", a.mismatch().isEmpty() ? "none" : a.mismatch());
+    if (!a.latencyNote().isEmpty()) {
+      kv(h, "INT8 speed", a.latencyNote());
+    }
+    h.append("</tbody>\n</table>\n</section>\n");
+  }
+
   private static void provenance(StringBuilder h, ValidationReport r) {
     ValidationReport.Provenance p = r.provenance();
     h.append("<section id=\"provenance\">\n<h2>Provenance</h2>\n<table class=\"kv\">\n<tbody>\n");
@@ -318,6 +341,7 @@ final class HtmlReport {
       .vs{font-weight:400;opacity:.8}
       .sub{margin:0;opacity:.9}
       .reason{margin:6px 0 0;font-weight:600}
+      .mismatch{background:#fff4e5;border:1px solid #f0b429;border-radius:10px;padding:12px 16px;margin:16px 0}
       .reasons{margin:6px 0 0;padding-left:20px;font-weight:600}
       .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:12px;background:none;border:none;padding:0}
       .card{background:#fff;border:1px solid var(--line);border-radius:10px;padding:12px 14px}

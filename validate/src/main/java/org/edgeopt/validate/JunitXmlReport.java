@@ -48,6 +48,15 @@ final class JunitXmlReport {
       property(doc, props, "candidate.sha256", r.provenance().candidateSha256());
       property(doc, props, "holdout.sha256", r.provenance().holdoutSha256());
       property(doc, props, "edgeopt.version", r.provenance().version());
+      ValidationReport.Arithmetic a = r.arithmetic();
+      property(doc, props, "host.cpu", a.hostCpu());
+      property(doc, props, "host.arch", a.hostArch());
+      property(doc, props, "host.isa", String.join(" ", a.hostFlags()));
+      property(doc, props, "host.int8.kernel", a.hostInt8Kernel() + ": " + a.hostInt8KernelDescription());
+      property(doc, props, "target", a.target());
+      property(doc, props, "figures", a.figures());
+      property(doc, props, "int8.worst.pair.sum", Integer.toString(a.worstCasePairSum()));
+      property(doc, props, "target.mismatch", a.mismatch().isEmpty() ? "none" : a.mismatch());
 
       String classname = SUITE + "." + r.task();
       for (ValidationReport.GateCheck c : r.gate().checks()) {

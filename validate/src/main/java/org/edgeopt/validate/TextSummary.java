@@ -40,6 +40,15 @@ public final class TextSummary {
       line(sb, "  pipeline    pre-processing %.3f ms + inference %.3f ms + post-processing %.3f ms per sample",
           p.preprocessMs(), p.inferenceMs(), p.postprocessMs());
     }
+    ValidationReport.Arithmetic a = r.arithmetic();
+    line(sb, "  arithmetic  %s: %s; host %s, %s; target %s", a.figures(), a.explanation(), a.hostCpu(),
+        a.hostInt8Kernel(), a.target());
+    if (!a.latencyNote().isEmpty()) {
+      line(sb, "  int8 speed  %s", a.latencyNote());
+    }
+    if (a.targetMismatch()) {
+      line(sb, "  MISMATCH    %s", a.mismatch());
+    }
     line(sb, "  layers      %s", r.diagnosis().advice());
     String label = "  gate        ";
     for (ValidationReport.GateCheck check : r.gate().checks()) {

@@ -27,6 +27,10 @@ import java.util.Objects;
  * @param warmupRuns untimed runs before timing starts
  * @param diagnosisBatches holdout batches of {@code batchSize} samples for the per-layer diagnosis; 0 skips it
  * @param limit the largest number of holdout samples to use
+ * @param target the target profile whose arithmetic the candidate is run with (a name or a
+ *     profile .json); empty to take it from the candidate's edgeopt metadata
+ * @param arithmetic whether INT8 layers compute as the target does ({@link Arithmetic#TARGET},
+ *     emulated where the host's kernels differ) or as the host's kernels do
  */
 public record ValidationConfig(
     Path reference,
@@ -42,7 +46,17 @@ public record ValidationConfig(
     int latencyRuns,
     int warmupRuns,
     int diagnosisBatches,
-    int limit) {
+    int limit,
+    String target,
+    Arithmetic arithmetic) {
+
+  /** Whose integer arithmetic the candidate is run with. */
+  public enum Arithmetic {
+    /** The target's: exact, emulated with ONNX Runtime's exact kernels where the host's would saturate. */
+    TARGET,
+    /** The host's kernels as they are, even where they compute other integers than the target. */
+    HOST
+  }
 
   /** What the model's first output holds. */
   public enum Task {
@@ -86,6 +100,8 @@ public record ValidationConfig(
           + latencyRuns + ", " + warmupRuns + ", " + diagnosisBatches);
     }
     positive("limit", limit);
+    target = target == null ? "" : target;
+    arithmetic = arithmetic == null ? Arithmetic.TARGET : arithmetic;
   }
 
   private static void positive(String what, int v) {
@@ -101,66 +117,79 @@ public record ValidationConfig(
    */
   public static ValidationConfig of(Path reference, Path candidate, Path holdout) {
     return new ValidationConfig(reference, candidate, holdout, "", List.of(), null, Task.AUTO, Thresholds.defaults(),
-        DEFAULT_BATCH_SIZE, 1, DEFAULT_LATENCY_RUNS, DEFAULT_WARMUP_RUNS, DEFAULT_DIAGNOSIS_BATCHES, Integer.MAX_VALUE);
+        DEFAULT_BATCH_SIZE, 1, DEFAULT_LATENCY_RUNS, DEFAULT_WARMUP_RUNS, DEFAULT_DIAGNOSIS_BATCHES, Integer.MAX_VALUE, "",
+        Arithmetic.TARGET);
   }
 
   /** Returns a copy with another preprocessing spec. */
   public ValidationConfig withPreprocess(String spec) {
     return new ValidationConfig(reference, candidate, holdout, spec, classNames, labelColumn, task, thresholds,
-        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, limit);
+        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, limit, target, arithmetic);
   }
 
   /** Returns a copy with other class names. */
   public ValidationConfig withClassNames(List<String> names) {
     return new ValidationConfig(reference, candidate, holdout, preprocess, names, labelColumn, task, thresholds,
-        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, limit);
+        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, limit, target, arithmetic);
   }
 
   /** Returns a copy with another CSV label column. */
   public ValidationConfig withLabelColumn(String column) {
     return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, column, task, thresholds,
-        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, limit);
+        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, limit, target, arithmetic);
   }
 
   /** Returns a copy with another task. */
   public ValidationConfig withTask(Task newTask) {
     return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, labelColumn, newTask, thresholds,
-        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, limit);
+        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, limit, target, arithmetic);
   }
 
   /** Returns a copy with other thresholds. */
   public ValidationConfig withThresholds(Thresholds t) {
     return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, labelColumn, task, t,
-        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, limit);
+        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, limit, target, arithmetic);
   }
 
   /** Returns a copy with another accuracy-pass batch size. */
   public ValidationConfig withBatchSize(int n) {
     return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, labelColumn, task, thresholds,
-        n, threads, latencyRuns, warmupRuns, diagnosisBatches, limit);
+        n, threads, latencyRuns, warmupRuns, diagnosisBatches, limit, target, arithmetic);
   }
 
   /** Returns a copy with another thread count. */
   public ValidationConfig withThreads(int n) {
     return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, labelColumn, task, thresholds,
-        batchSize, n, latencyRuns, warmupRuns, diagnosisBatches, limit);
+        batchSize, n, latencyRuns, warmupRuns, diagnosisBatches, limit, target, arithmetic);
   }
 
   /** Returns a copy with other latency settings. */
   public ValidationConfig withLatency(int runs, int warmups) {
     return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, labelColumn, task, thresholds,
-        batchSize, threads, runs, warmups, diagnosisBatches, limit);
+        batchSize, threads, runs, warmups, diagnosisBatches, limit, target, arithmetic);
   }
 
   /** Returns a copy with another number of diagnosis batches. */
   public ValidationConfig withDiagnosisBatches(int n) {
     return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, labelColumn, task, thresholds,
-        batchSize, threads, latencyRuns, warmupRuns, n, limit);
+        batchSize, threads, latencyRuns, warmupRuns, n, limit, target, arithmetic);
   }
 
   /** Returns a copy that uses at most {@code n} holdout samples. */
   public ValidationConfig withLimit(int n) {
     return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, labelColumn, task, thresholds,
-        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, n);
+        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, n, target, arithmetic);
+  }
+
+  /** Returns a copy that runs the candidate with this target profile's arithmetic. */
+  public ValidationConfig withTarget(String profile) {
+    return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, labelColumn, task, thresholds,
+        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, limit, profile, arithmetic);
+  }
+
+  /** Returns a copy that runs the candidate's integer layers with the target's or the host's arithmetic. */
+  public ValidationConfig withArithmetic(Arithmetic a) {
+    return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, labelColumn, task, thresholds,
+        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, limit, target, a);
   }
 }

@@ -23,6 +23,8 @@ import java.util.Map;
  * @param latency batch-1 latency of both models; {@code null} when no runs were asked for
  * @param pipeline the candidate's end-to-end time per sample; {@code null} with latency
  * @param provenance tool, configuration and content hashes
+ * @param arithmetic the host's CPU and integer kernels, and whether the figures are native or
+ *     emulated for the target
  */
 public record ValidationReport(
     GateResult gate,
@@ -36,7 +38,47 @@ public record ValidationReport(
     LayerDiagnosis diagnosis,
     Latency latency,
     PipelineBreakdown pipeline,
-    Provenance provenance) {
+    Provenance provenance,
+    Arithmetic arithmetic) {
+
+  /**
+   * Where the figures were computed, and whether they are what the target computes.
+   *
+   * @param hostCpu the host's CPU model
+   * @param hostArch the host's architecture
+   * @param hostFlags the host's instruction-set flags that select integer kernels
+   * @param hostInt8Kernel the kernel family ONNX Runtime runs uint8 x int8 products with here
+   * @param hostInt8KernelDescription that family in words
+   * @param target the target profile whose arithmetic the candidate should have
+   * @param targetSource where the profile came from: {@code --target}, {@code candidate metadata} or {@code default}
+   * @param targetAssumes the instruction sets (or accelerator) the profile assumes
+   * @param int8Layers the candidate's integer layers
+   * @param worstCasePairSum the largest uint8 x int8 pair sum any of them can form (not counting
+   *     depthwise convolutions); above 32,767 a pair-saturating kernel clamps
+   * @param figures {@code native}, {@code emulated for the target}, or {@code host kernels, not the target's}
+   * @param explanation why
+   * @param mismatch how the host differs from the target, empty when it does not
+   * @param latencyNote what the latency figures mean for INT8 on this host and on the target
+   */
+  public record Arithmetic(String hostCpu, String hostArch, List<String> hostFlags, String hostInt8Kernel,
+      String hostInt8KernelDescription, String target, String targetSource, String targetAssumes, int int8Layers,
+      int worstCasePairSum, String figures, String explanation, String mismatch, String latencyNote) {
+    /** Copies the list. */
+    public Arithmetic {
+      hostFlags = List.copyOf(hostFlags);
+    }
+
+    /** Returns a copy with a latency note. */
+    public Arithmetic withLatencyNote(String note) {
+      return new Arithmetic(hostCpu, hostArch, hostFlags, hostInt8Kernel, hostInt8KernelDescription, target,
+          targetSource, targetAssumes, int8Layers, worstCasePairSum, figures, explanation, mismatch, note);
+    }
+
+    /** Returns whether the figures are not what the target computes. */
+    public boolean targetMismatch() {
+      return !mismatch.isEmpty();
+    }
+  }
 
   /** Returns whether the gate passed. */
   public boolean passed() {

@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.Version;
+import org.edgeopt.core.cpu.HostCpu;
 import org.edgeopt.core.data.Batch;
 import org.edgeopt.core.data.DataException;
 import org.edgeopt.core.data.Dataset;
@@ -76,10 +77,11 @@ public final class Validator {
       throw EdgeoptException.invalid(config.holdout() + ": the holdout has no samples: expected at least one");
     }
     SessionOptions options = SessionOptions.defaults().withThreads(config.threads());
+    ArithmeticPlanner.Plan arithmetic = ArithmeticPlanner.plan(config, HostCpu.current());
     InferenceRuntime refRuntime = Runtimes.forModel(config.reference(), List.of("input"));
     InferenceRuntime candRuntime = Runtimes.forModel(config.candidate(), List.of("input"));
     try (InferenceSession ref = refRuntime.open(config.reference(), options);
-        InferenceSession cand = candRuntime.open(config.candidate(), options)) {
+        InferenceSession cand = candRuntime.open(config.candidate(), options.withInt8Arithmetic(arithmetic.session()))) {
       checkInput(ref, data, config.reference(), config.holdout());
       checkInput(cand, data, config.candidate(), config.holdout());
       int batch = ModelFeeds.batchSize(config.batchSize(), ref, cand, config.reference().toString(),
@@ -111,7 +113,8 @@ public final class Validator {
           modelRun(config.candidate(), candRuntime, cand, drift.valuesPerSample()),
           new ValidationReport.Holdout(config.holdout().toString(), data.describe(), drift.samples(), pre.toSpec(),
               config.classNames()),
-          cls, outputs, drift.confidence(), diagnosis, latency, pipeline, provenance(config, (System.nanoTime() - started) / 1e9));
+          cls, outputs, drift.confidence(), diagnosis, latency, pipeline, provenance(config, (System.nanoTime() - started) / 1e9),
+          ArithmeticPlanner.withLatency(arithmetic.section(), latency));
     }
   }
 
@@ -233,6 +236,8 @@ public final class Validator {
     config.put("warmupRuns", c.warmupRuns());
     config.put("diagnosisBatches", c.diagnosisBatches());
     config.put("limit", c.limit() == Integer.MAX_VALUE ? null : c.limit());
+    config.put("target", c.target().isEmpty() ? null : c.target());
+    config.put("arithmetic", c.arithmetic().name().toLowerCase(Locale.ROOT));
     try {
       return new ValidationReport.Provenance(Version.PRODUCER, Version.get(),
           Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
