@@ -57,9 +57,22 @@ public final class ModelCardTable {
     s.append('\n');
     s.append("INT8 SPEED-UP TO EXPECT\n");
     for (ModelCard.TargetCoverage t : c.targets()) {
-      s.append(String.format(Locale.ROOT, "%-22s %s%n", clip(t.profile(), 22), t.int8Speedup()));
+      wrapped(s, clip(t.profile(), 22), t.int8Speedup());
     }
     return s.toString();
+  }
+
+  /** Appends {@code text} after a 22-column label, wrapped at word boundaries to the table's width. */
+  private static void wrapped(StringBuilder s, String label, String text) {
+    StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-22s", label));
+    for (String word : text.split(" ")) {
+      if (line.length() > 23 && line.length() + 1 + word.length() > WIDTH) {
+        s.append(line).append('\n');
+        line = new StringBuilder(" ".repeat(22));
+      }
+      line.append(' ').append(word);
+    }
+    s.append(line).append('\n');
   }
 
   private static void row(StringBuilder s, String label, String value) {

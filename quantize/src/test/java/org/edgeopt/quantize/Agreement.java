@@ -80,6 +80,37 @@ record Agreement(int samples, int fp32Correct, int quantizedCorrect, int agree) 
     return new Agreement(n, fc, qc, ag);
   }
 
+  /**
+   * Runs samples {@code [skip, skip + count)} through one model twice, on the host's own INT8
+   * kernels and in exact arithmetic, and returns how many output values differ (0 when the model
+   * computes the same integers on this host as on every exact CPU).
+   */
+  static long hostVersusExactDifferences(Graph model, Dataset data, int skip, int count) throws Exception {
+    SessionOptions host = SessionOptions.defaults().withThreads(2).withInt8Arithmetic(SessionOptions.Int8Arithmetic.HOST);
+    SessionOptions exact = host.withInt8Arithmetic(SessionOptions.Int8Arithmetic.EXACT);
+    long differing = 0;
+    try (InferenceSession h = OrtRuntime.get().open(model, host); InferenceSession e = OrtRuntime.get().open(model, exact)) {
+      String in = h.inputNames().get(0);
+      int bs = BatchRunner.batchSize(h, 50);
+      Iterator<Batch> it = data.batches(bs, skip + count);
+      int seen = 0;
+      while (it.hasNext()) {
+        Batch b = it.next();
+        seen += b.size();
+        if (seen <= skip) {
+          continue;
+        }
+        Tensor x = b.input().withName(in);
+        float[] a = h.run(Map.of(in, x)).values().iterator().next().toFloats();
+        float[] c = e.run(Map.of(in, x)).values().iterator().next().toFloats();
+        for (int i = 0; i < a.length; i++) {
+          differing += Float.floatToIntBits(a[i]) == Float.floatToIntBits(c[i]) ? 0 : 1;
+        }
+      }
+    }
+    return differing;
+  }
+
   static int[] top1(Tensor scores) {
     int classes = (int) (scores.elementCount() / scores.dim(0));
     float[] v = scores.toFloats();

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The project's Fashion-MNIST sample: calibrate (the default method of the onnxruntime-cpu profile) on its calibration split, evaluate on
- * its holdout. Acceptance: top-1 drop at most 0.3 points; every Conv fused in ONNX Runtime.
+ * its holdout. Acceptance: top-1 drop at most 0.3 points, agreement at least 99%, the same outputs on
+ * the host's own INT8 kernels as in exact arithmetic; every Conv fused in ONNX Runtime.
  */
 class FashionMnistQuantizationTest {
   @TempDir Path tmp;
@@ -56,6 +57,10 @@ class FashionMnistQuantizationTest {
         + s.holdout().count() + "): " + a);
     assertEquals(s.fp32HoldoutCorrect(), a.fp32Correct(), "FP32 matches the sample's recorded accuracy");
     assertTrue(a.dropPoints() <= 0.3, a.toString());
+    assertTrue(a.agreementPercent() >= 99.0, a.toString());
+    // The portable profile's model computes the same integers on this host's own kernels as on an
+    // exact (VNNI, ARM64) CPU, so the figures above hold on every CPU.
+    assertEquals(0, Agreement.hostVersusExactDifferences(out.graph(), holdout, 0, s.holdout().count()));
     assertEquals(0, ops.getOrDefault("Conv", 0), ops.toString());
   }
 }

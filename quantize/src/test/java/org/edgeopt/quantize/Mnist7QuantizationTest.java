@@ -50,6 +50,8 @@ class Mnist7QuantizationTest {
     assertEquals(9000, a.samples());
     assertTrue(a.dropPoints() <= 0.2, a.toString());
     assertTrue(a.agreementPercent() >= 99.5, a.toString());
+    assertEquals(0, Agreement.hostVersusExactDifferences(out.graph(), mnist, 1000, 9000),
+        "the portable model computes the same integers on this host's kernels as on an exact CPU");
     assertEquals(2, ops.getOrDefault("QLinearConv", 0), ops.toString());
     assertEquals(0, ops.getOrDefault("Conv", 0), ops.toString());
   }

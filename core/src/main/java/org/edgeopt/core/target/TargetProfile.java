@@ -133,7 +133,7 @@ public record TargetProfile(
    */
   public String cpuMismatch(HostCpu host) {
     if (!cpuArch.isEmpty() && !sameArch(cpuArch, host.arch())) {
-      return "this profile assumes a " + cpuArch + " CPU, the host is " + host.arch();
+      return "this profile assumes CPU architecture " + cpuArch + ", the host is " + host.arch();
     }
     if (!cpuFlagsAnyOf.isEmpty() && cpuFlagsAnyOf.stream().noneMatch(host::has)) {
       return "this profile assumes a CPU with " + String.join(" or ", cpuFlagsAnyOf) + ", the host has none of them";
