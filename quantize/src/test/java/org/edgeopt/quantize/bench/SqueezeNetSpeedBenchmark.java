@@ -7,12 +7,14 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
+import org.edgeopt.core.cpu.HostCpu;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.graph.Tensor;
 import org.edgeopt.core.quant.CalibrationTable;
 import org.edgeopt.core.runtime.InferenceSession;
 import org.edgeopt.core.runtime.OrtRuntime;
 import org.edgeopt.core.runtime.SessionOptions;
+import org.edgeopt.core.target.TargetProfiles;
 import org.edgeopt.quantize.ChannelPadding;
 import org.edgeopt.quantize.MinMaxCalibration;
 import org.edgeopt.quantize.OrtGraphs;
@@ -28,7 +30,10 @@ import org.edgeopt.quantize.SqueezeNetFixtures;
  *
  * <p>Run: {@code java -cp <test classpath> org.edgeopt.quantize.bench.SqueezeNetSpeedBenchmark [threads...]}
  * (default threads: 1 2; {@code -Dbench.rounds}, {@code -Dbench.runs} set rounds and runs per round;
- * {@code -Dbench.exclude=Conv_0} keeps nodes in float).
+ * {@code -Dbench.exclude=Conv_0} keeps nodes in float; {@code -Dbench.profile=onnxruntime-x86-vnni} quantizes
+ * for another profile; {@code -Dbench.arithmetic=exact} runs ONNX Runtime's exact U8U8 kernels
+ * where the host's saturate, as {@code edgeopt validate} does to emulate a VNNI target). The host
+ * CPU, its flags and its INT8 kernel family are printed with the figures.
  */
 public final class SqueezeNetSpeedBenchmark {
   private SqueezeNetSpeedBenchmark() {}
@@ -62,7 +67,13 @@ public final class SqueezeNetSpeedBenchmark {
     Graph fp32 = SqueezeNetFixtures.fp32();
     CalibrationTable table = MinMaxCalibration.collect(fp32, SqueezeNetFixtures.calibrationSet().iterator());
     String exclude = System.getProperty("bench.exclude", "");
-    QuantizeConfig config = QuantizeConfig.defaults()
+    String profile = System.getProperty("bench.profile", QuantizeConfig.DEFAULT_TARGET);
+    SessionOptions.Int8Arithmetic arithmetic = SessionOptions.Int8Arithmetic.valueOf(
+        System.getProperty("bench.arithmetic", "host").toUpperCase(Locale.ROOT));
+    HostCpu host = HostCpu.current();
+    System.out.println("host: " + host.describe() + "; INT8 kernels: " + host.int8Kernel().description());
+    System.out.println("profile: " + profile + "; INT8 arithmetic: " + arithmetic);
+    QuantizeConfig config = QuantizeConfig.forTarget(TargetProfiles.get(profile))
         .withExclude(exclude.isBlank() ? java.util.Set.of() : java.util.Set.of(exclude.split(",")));
     // As edgeopt quantize writes it for onnxruntime-cpu: first-layer channels padded to 4 (ChannelPadding).
     Graph int8 = ChannelPadding.apply(QdqQuantizer.quantize(fp32, table, config, "squeezenet", "table").graph(),
@@ -78,7 +89,7 @@ public final class SqueezeNetSpeedBenchmark {
         "speed-up", "FP32 cpu ms", "INT8 cpu ms", "cpu ratio",
         "(median of " + rounds + " rounds x " + runs + " runs, batch 1, optimization ALL)");
     for (int t : threads) {
-      SessionOptions opts = SessionOptions.defaults().withThreads(t);
+      SessionOptions opts = SessionOptions.defaults().withThreads(t).withInt8Arithmetic(arithmetic);
       try (InferenceSession f = OrtRuntime.get().open(fp32, opts); InferenceSession q = OrtRuntime.get().open(int8, opts)) {
         String in = f.inputNames().get(0);
         Map<String, Tensor> feed = Map.of(in, x.withName(in));
