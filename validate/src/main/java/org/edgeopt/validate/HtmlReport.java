@@ -209,6 +209,9 @@ final class HtmlReport {
     latencyRow(h, "reference", l.reference());
     latencyRow(h, "candidate", l.candidate());
     h.append("</tbody>\n</table>\n").append(SvgCharts.latency(l)).append('\n');
+    if (!r.arithmetic().latencyNote().isEmpty()) {
+      h.append("<p class=\"note\" id=\"int8-speed\">").append(esc(r.arithmetic().latencyNote())).append("</p>\n");
+    }
     ValidationReport.PipelineBreakdown p = r.pipeline();
     if (p != null && p.samples() > 0) {
       h.append("<h3>End-to-end pipeline of the candidate</h3>\n<p class=\"note\">")
