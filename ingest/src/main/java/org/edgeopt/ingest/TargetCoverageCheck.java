@@ -65,7 +65,7 @@ final class TargetCoverageCheck {
     if (!mismatch.isEmpty()) {
       s += ". This host: " + mismatch + " (" + host.int8Kernel().description() + ")";
     } else if (p.cpuArch().isEmpty() && p.target().equals("onnxruntime") && host.int8Kernel().saturatesPairs()) {
-      s += ". This host runs " + host.int8Kernel().description() + ": expect INT8 at about FP32 speed here";
+      s += ". This host runs " + host.int8Kernel().description() + ": expect the AVX2 figure here";
     }
     return s;
   }
