@@ -1,6 +1,8 @@
 package org.edgeopt.quantize;
 
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import org.edgeopt.core.data.Batch;
 import org.edgeopt.core.data.Dataset;
@@ -54,18 +56,7 @@ record Agreement(int samples, int fp32Correct, int quantizedCorrect, int agree) 
     int ag = 0;
     try (InferenceSession f = OrtRuntime.get().open(fp32, opts); InferenceSession q = OrtRuntime.get().open(quantized, opts)) {
       String in = f.inputNames().get(0);
-      int bs = BatchRunner.batchSize(f, 50);
-      if (skip % bs != 0) {
-        throw new IllegalArgumentException("skip must be a multiple of the batch size " + bs);
-      }
-      Iterator<Batch> it = data.batches(bs, skip + count);
-      int seen = 0;
-      while (it.hasNext()) {
-        Batch b = it.next();
-        seen += b.size();
-        if (seen <= skip) {
-          continue;
-        }
+      for (Batch b : window(data, BatchRunner.batchSize(f, 50), skip, count)) {
         Tensor x = b.input().withName(in);
         int[] pf = top1(f.run(Map.of(in, x)).values().iterator().next());
         int[] pq = top1(q.run(Map.of(in, x)).values().iterator().next());
@@ -91,15 +82,7 @@ record Agreement(int samples, int fp32Correct, int quantizedCorrect, int agree) 
     long differing = 0;
     try (InferenceSession h = OrtRuntime.get().open(model, host); InferenceSession e = OrtRuntime.get().open(model, exact)) {
       String in = h.inputNames().get(0);
-      int bs = BatchRunner.batchSize(h, 50);
-      Iterator<Batch> it = data.batches(bs, skip + count);
-      int seen = 0;
-      while (it.hasNext()) {
-        Batch b = it.next();
-        seen += b.size();
-        if (seen <= skip) {
-          continue;
-        }
+      for (Batch b : window(data, BatchRunner.batchSize(h, 50), skip, count)) {
         Tensor x = b.input().withName(in);
         float[] a = h.run(Map.of(in, x)).values().iterator().next().toFloats();
         float[] c = e.run(Map.of(in, x)).values().iterator().next().toFloats();
@@ -109,6 +92,24 @@ record Agreement(int samples, int fp32Correct, int quantizedCorrect, int agree) 
       }
     }
     return differing;
+  }
+
+  /** Returns the batches of {@code batchSize} that cover samples {@code [skip, skip + count)}. */
+  private static List<Batch> window(Dataset data, int batchSize, int skip, int count) throws Exception {
+    if (skip % batchSize != 0) {
+      throw new IllegalArgumentException("skip must be a multiple of the batch size " + batchSize);
+    }
+    List<Batch> out = new ArrayList<>();
+    Iterator<Batch> it = data.batches(batchSize, skip + count);
+    int seen = 0;
+    while (it.hasNext()) {
+      Batch b = it.next();
+      seen += b.size();
+      if (seen > skip) {
+        out.add(b);
+      }
+    }
+    return out;
   }
 
   static int[] top1(Tensor scores) {

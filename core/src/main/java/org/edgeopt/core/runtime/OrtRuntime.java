@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.edgeopt.core.EdgeoptException;
+import org.edgeopt.core.cpu.HostCpu;
 import org.edgeopt.core.graph.DataType;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.graph.Tensor;
@@ -43,7 +44,8 @@ public final class OrtRuntime implements InferenceRuntime {
 
   @Override
   public InferenceSession open(Graph graph, SessionOptions options) throws EdgeoptException {
-    return open(OnnxModels.toBytes(graph), null, options, "graph '" + graph.name() + "'");
+    Graph g = rewritesWeights(options) && UnsignedWeights.applies(graph) ? UnsignedWeights.apply(graph) : graph;
+    return open(OnnxModels.toBytes(g), null, options, "graph '" + graph.name() + "'");
   }
 
   @Override
@@ -51,7 +53,24 @@ public final class OrtRuntime implements InferenceRuntime {
     if (!Files.isRegularFile(model)) {
       throw EdgeoptException.invalid(model + ": model file not found");
     }
+    if (rewritesWeights(options)) {
+      Graph g = OnnxModels.read(model);
+      if (UnsignedWeights.applies(g)) {
+        return open(OnnxModels.toBytes(UnsignedWeights.apply(g)), null, options, model.toString());
+      }
+    }
     return open(null, model, options, model.toString());
+  }
+
+  /**
+   * Returns whether exact INT8 arithmetic needs edgeopt's own uint8 weight rewrite: on a host
+   * whose kernels saturate pairs, below the extended level, where ONNX Runtime's does not run.
+   */
+  private static boolean rewritesWeights(SessionOptions options) {
+    return options.int8Arithmetic() == SessionOptions.Int8Arithmetic.EXACT
+        && (options.optimization() == SessionOptions.Optimization.NONE
+            || options.optimization() == SessionOptions.Optimization.BASIC)
+        && HostCpu.current().int8Kernel().saturatesPairs();
   }
 
   private static InferenceSession open(byte[] bytes, Path file, SessionOptions options, String where)

@@ -63,7 +63,11 @@ public record SessionOptions(int threads, Optimization optimization, Path optimi
     return new SessionOptions(threads, level, optimizedModelPath, int8Arithmetic);
   }
 
-  /** Returns a copy that saves the optimized graph to {@code path}. */
+  /**
+   * Returns a copy that saves the optimized graph to {@code path}. With {@link Int8Arithmetic#EXACT}
+   * on a pair-saturating host ONNX Runtime rewrites int8 weights to uint8 for its U8U8 kernels, and
+   * the saved graph carries them: save a model meant for other machines with {@link Int8Arithmetic#HOST}.
+   */
   public SessionOptions savingOptimizedModel(Path path) {
     return new SessionOptions(threads, optimization, path, int8Arithmetic);
   }

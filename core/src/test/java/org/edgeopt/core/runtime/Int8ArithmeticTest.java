@@ -5,20 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import org.edgeopt.core.cpu.HostCpu;
 import org.edgeopt.core.cpu.PairSaturation;
-import org.edgeopt.core.graph.Attribute;
-import org.edgeopt.core.graph.DataType;
 import org.edgeopt.core.graph.Graph;
-import org.edgeopt.core.graph.GraphBuilder;
-import org.edgeopt.core.graph.Node;
-import org.edgeopt.core.graph.Shape;
 import org.edgeopt.core.graph.Tensor;
-import org.edgeopt.core.graph.TensorType;
-import org.edgeopt.core.graph.Value;
 import org.edgeopt.core.onnx.OnnxModels;
+import org.edgeopt.core.testing.TestModels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,41 +20,11 @@ import org.junit.jupiter.api.io.TempDir;
  * references: every expectation is computed here, never taken from what the host's kernel did.
  */
 class Int8ArithmeticTest {
-  private static final int CHANNELS = 8;
-  private static final float ACT_SCALE = 1f / 255;
-  private static final float WEIGHT_SCALE = 1f / 127;
+  private static final int CHANNELS = TestModels.WORST_CASE_CHANNELS;
+  private static final float ACT_SCALE = TestModels.WORST_CASE_ACTIVATION_SCALE;
+  private static final float WEIGHT_SCALE = TestModels.WORST_CASE_WEIGHT_SCALE;
 
   @TempDir Path dir;
-
-  /**
-   * A QDQ Conv over uint8 activations at 255 with every int8 weight at {@code w}, requantized to
-   * uint8 with scale {@code outScale}; {@code depthwise} makes it one channel per group, 3x3.
-   */
-  static Graph worstCaseConv(int w, boolean depthwise, float outScale) {
-    int k = depthwise ? 3 : 1;
-    long[] wDims = depthwise ? new long[] {CHANNELS, 1, k, k} : new long[] {1, CHANNELS, k, k};
-    int outChannels = depthwise ? CHANNELS : 1;
-    byte[] weights = new byte[CHANNELS * k * k];
-    Arrays.fill(weights, (byte) w);
-    GraphBuilder b = new GraphBuilder("worst_case", 13);
-    b.addInput(new Value("x", TensorType.of(DataType.FLOAT, 1, CHANNELS, k, k)));
-    b.addInitializer(Tensor.ofFloats("x_scale", new long[0], new float[] {ACT_SCALE}));
-    b.addInitializer(Tensor.ofBytes("x_zp", DataType.UINT8, new long[0], new byte[] {0}));
-    b.addInitializer(Tensor.ofBytes("w_q", DataType.INT8, wDims, weights));
-    b.addInitializer(Tensor.ofFloats("w_scale", new long[0], new float[] {WEIGHT_SCALE}));
-    b.addInitializer(Tensor.ofBytes("w_zp", DataType.INT8, new long[0], new byte[] {0}));
-    b.addInitializer(Tensor.ofFloats("y_scale", new long[0], new float[] {outScale}));
-    b.addInitializer(Tensor.ofBytes("y_zp", DataType.UINT8, new long[0], new byte[] {0}));
-    b.addNode(Node.of("q_x", "QuantizeLinear", List.of("x", "x_scale", "x_zp"), List.of("xq")));
-    b.addNode(Node.of("dq_x", "DequantizeLinear", List.of("xq", "x_scale", "x_zp"), List.of("xd")));
-    b.addNode(Node.of("dq_w", "DequantizeLinear", List.of("w_q", "w_scale", "w_zp"), List.of("wd")));
-    b.addNode(Node.of("conv", "Conv", List.of("xd", "wd"), List.of("y"), Attribute.of("kernel_shape", new long[] {k, k}),
-        Attribute.of("group", (long) (depthwise ? CHANNELS : 1))));
-    b.addNode(Node.of("q_y", "QuantizeLinear", List.of("y", "y_scale", "y_zp"), List.of("yq")));
-    b.addNode(Node.of("dq_y", "DequantizeLinear", List.of("yq", "y_scale", "y_zp"), List.of("out")));
-    b.addOutput(new Value("out", TensorType.of(DataType.FLOAT, 1, outChannels, 1, 1)));
-    return b.build();
-  }
 
   /** Runs the model on activations at 255 and returns the uint8 output codes. */
   private int[] run(Graph g, SessionOptions.Int8Arithmetic arithmetic, boolean depthwise) throws Exception {
@@ -102,7 +65,7 @@ class Int8ArithmeticTest {
   void exactModeComputesTheWorstCaseExactlyOnEveryHost() throws Exception {
     float outScale = 2.1f * CHANNELS / 255; // room for the exact result, and no rounding tie
     int exact = requantize(PairSaturation.dotExact(filled(CHANNELS, 255), filled(CHANNELS, 127)), outScale);
-    assertArrayEquals(new int[] {exact}, run(worstCaseConv(127, false, outScale), SessionOptions.Int8Arithmetic.EXACT, false));
+    assertArrayEquals(new int[] {exact}, run(TestModels.worstCaseQdqConv(127, false, outScale), SessionOptions.Int8Arithmetic.EXACT, false));
   }
 
   @Test
@@ -114,7 +77,7 @@ class Int8ArithmeticTest {
     int expected = requantize(HostCpu.current().int8Kernel().saturatesPairs()
         ? PairSaturation.dotSaturatingPairs(a, w) : PairSaturation.dotExact(a, w), outScale);
     assertArrayEquals(new int[] {expected},
-        run(worstCaseConv(127, false, outScale), SessionOptions.Int8Arithmetic.HOST, false),
+        run(TestModels.worstCaseQdqConv(127, false, outScale), SessionOptions.Int8Arithmetic.HOST, false),
         "host " + HostCpu.current().describe() + " runs " + HostCpu.current().int8Kernel());
   }
 
@@ -123,7 +86,7 @@ class Int8ArithmeticTest {
     float outScale = 2.1f * CHANNELS / 255;
     int w = PairSaturation.PORTABLE_WEIGHT_MAX;
     int exact = requantize(PairSaturation.dotExact(filled(CHANNELS, 255), filled(CHANNELS, w)), outScale);
-    assertArrayEquals(new int[] {exact}, run(worstCaseConv(w, false, outScale), SessionOptions.Int8Arithmetic.HOST, false));
+    assertArrayEquals(new int[] {exact}, run(TestModels.worstCaseQdqConv(w, false, outScale), SessionOptions.Int8Arithmetic.HOST, false));
   }
 
   @Test
@@ -133,7 +96,30 @@ class Int8ArithmeticTest {
     float outScale = 2.1f * 9 / 255;
     int exact = requantize(PairSaturation.dotExact(filled(9, 255), filled(9, 127)), outScale);
     int[] expected = filled(CHANNELS, exact);
-    assertArrayEquals(expected, run(worstCaseConv(127, true, outScale), SessionOptions.Int8Arithmetic.HOST, true));
-    assertArrayEquals(expected, run(worstCaseConv(127, true, outScale), SessionOptions.Int8Arithmetic.EXACT, true));
+    assertArrayEquals(expected, run(TestModels.worstCaseQdqConv(127, true, outScale), SessionOptions.Int8Arithmetic.HOST, true));
+    assertArrayEquals(expected, run(TestModels.worstCaseQdqConv(127, true, outScale), SessionOptions.Int8Arithmetic.EXACT, true));
+  }
+
+  @Test
+  void aModelAlreadyFusedToQLinearConvIsExactInExactModeAtEveryOptimizationLevel() throws Exception {
+    // What edgeopt compile --target onnxruntime-* writes: QLinearConv with int8 weights.
+    float outScale = 2.1f * CHANNELS / 255;
+    Path fused = dir.resolve("fused.onnx");
+    try (InferenceSession s = OrtRuntime.get().open(TestModels.worstCaseQdqConv(127, false, outScale),
+        SessionOptions.defaults().withInt8Arithmetic(SessionOptions.Int8Arithmetic.HOST)
+            .withOptimization(SessionOptions.Optimization.EXTENDED).savingOptimizedModel(fused))) {
+      s.inputNames();
+    }
+    Graph g = OnnxModels.read(fused);
+    int exact = requantize(PairSaturation.dotExact(filled(CHANNELS, 255), filled(CHANNELS, 127)), outScale);
+    float[] x = new float[CHANNELS];
+    Arrays.fill(x, 1f);
+    for (SessionOptions.Optimization level : SessionOptions.Optimization.values()) {
+      SessionOptions o = SessionOptions.defaults().withThreads(1).withOptimization(level);
+      try (InferenceSession s = OrtRuntime.get().open(g, o)) {
+        float y = s.run(Map.of("x", Tensor.ofFloats("x", new long[] {1, CHANNELS, 1, 1}, x))).get("out").toFloats()[0];
+        assertArrayEquals(new int[] {exact}, new int[] {Math.round(y / outScale)}, "optimization " + level);
+      }
+    }
   }
 }

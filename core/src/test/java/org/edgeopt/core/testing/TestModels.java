@@ -1,11 +1,13 @@
 package org.edgeopt.core.testing;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.edgeopt.core.graph.Attribute;
 import org.edgeopt.core.graph.DataType;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.graph.GraphBuilder;
+import org.edgeopt.core.graph.Node;
 import org.edgeopt.core.graph.Shape;
 import org.edgeopt.core.graph.Tensor;
 import org.edgeopt.core.graph.TensorType;
@@ -71,4 +73,42 @@ public final class TestModels {
   public static Tensor smallCnnInput(long seed, int batch) {
     return Tensor.ofFloats("input", new long[] {batch, 1, 8, 8}, random(seed, batch * 64, 2f));
   }
+
+  /** Input channels of {@link #worstCaseQdqConv}. */
+  public static final int WORST_CASE_CHANNELS = 8;
+  /** Activation scale of {@link #worstCaseQdqConv}: an input of 1.0 quantizes to 255. */
+  public static final float WORST_CASE_ACTIVATION_SCALE = 1f / 255;
+  /** Weight scale of {@link #worstCaseQdqConv}. */
+  public static final float WORST_CASE_WEIGHT_SCALE = 1f / 127;
+
+  /**
+   * A QDQ Conv over uint8 activations at 255 with every int8 weight at {@code w}, requantized to
+   * uint8 with scale {@code outScale}; {@code depthwise} makes it one channel per group, 3x3.
+   */
+  public static Graph worstCaseQdqConv(int w, boolean depthwise, float outScale) {
+    int k = depthwise ? 3 : 1;
+    long[] wDims = depthwise ? new long[] {WORST_CASE_CHANNELS, 1, k, k} : new long[] {1, WORST_CASE_CHANNELS, k, k};
+    int outChannels = depthwise ? WORST_CASE_CHANNELS : 1;
+    byte[] weights = new byte[WORST_CASE_CHANNELS * k * k];
+    Arrays.fill(weights, (byte) w);
+    GraphBuilder b = new GraphBuilder("worst_case", 13);
+    b.addInput(new Value("x", TensorType.of(DataType.FLOAT, 1, WORST_CASE_CHANNELS, k, k)));
+    b.addInitializer(Tensor.ofFloats("x_scale", new long[0], new float[] {WORST_CASE_ACTIVATION_SCALE}));
+    b.addInitializer(Tensor.ofBytes("x_zp", DataType.UINT8, new long[0], new byte[] {0}));
+    b.addInitializer(Tensor.ofBytes("w_q", DataType.INT8, wDims, weights));
+    b.addInitializer(Tensor.ofFloats("w_scale", new long[0], new float[] {WORST_CASE_WEIGHT_SCALE}));
+    b.addInitializer(Tensor.ofBytes("w_zp", DataType.INT8, new long[0], new byte[] {0}));
+    b.addInitializer(Tensor.ofFloats("y_scale", new long[0], new float[] {outScale}));
+    b.addInitializer(Tensor.ofBytes("y_zp", DataType.UINT8, new long[0], new byte[] {0}));
+    b.addNode(Node.of("q_x", "QuantizeLinear", List.of("x", "x_scale", "x_zp"), List.of("xq")));
+    b.addNode(Node.of("dq_x", "DequantizeLinear", List.of("xq", "x_scale", "x_zp"), List.of("xd")));
+    b.addNode(Node.of("dq_w", "DequantizeLinear", List.of("w_q", "w_scale", "w_zp"), List.of("wd")));
+    b.addNode(Node.of("conv", "Conv", List.of("xd", "wd"), List.of("y"), Attribute.of("kernel_shape", new long[] {k, k}),
+        Attribute.of("group", (long) (depthwise ? WORST_CASE_CHANNELS : 1))));
+    b.addNode(Node.of("q_y", "QuantizeLinear", List.of("y", "y_scale", "y_zp"), List.of("yq")));
+    b.addNode(Node.of("dq_y", "DequantizeLinear", List.of("yq", "y_scale", "y_zp"), List.of("out")));
+    b.addOutput(new Value("out", TensorType.of(DataType.FLOAT, 1, outChannels, 1, 1)));
+    return b.build();
+  }
+
 }

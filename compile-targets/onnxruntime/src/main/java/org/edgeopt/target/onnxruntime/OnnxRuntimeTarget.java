@@ -57,8 +57,10 @@ public final class OnnxRuntimeTarget implements Target {
       Files.createDirectories(request.outputDir());
       Path tmp = Files.createTempFile(request.outputDir(), ".model.ort.", ".onnx");
       try {
+        // HOST arithmetic: the exact mode rewrites int8 weights to uint8 for this host's U8U8
+        // kernels, which must never end up in a model saved for other machines.
         SessionOptions opts = SessionOptions.defaults().withOptimization(SessionOptions.Optimization.EXTENDED)
-            .savingOptimizedModel(tmp);
+            .withInt8Arithmetic(SessionOptions.Int8Arithmetic.HOST).savingOptimizedModel(tmp);
         try (InferenceSession s = OrtRuntime.get().open(request.model(), opts)) {
           s.inputNames();
         }

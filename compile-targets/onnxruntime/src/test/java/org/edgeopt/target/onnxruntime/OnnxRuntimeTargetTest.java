@@ -43,6 +43,21 @@ class OnnxRuntimeTargetTest {
   }
 
   @Test
+  void theSavedModelKeepsInt8WeightsWhateverTheHostsKernels() throws Exception {
+    // Exact INT8 arithmetic on an AVX2 host rewrites int8 weights to uint8 for ONNX Runtime's U8U8
+    // kernels; the compiled model is for other machines and must not carry that rewrite.
+    Path model = tmp.resolve("qdq.onnx");
+    OnnxModels.write(TestModels.worstCaseQdqConv(127, false, 0.1f), model);
+    Path out = tmp.resolve("qdq-out");
+    new OnnxRuntimeTarget().compile(
+        new CompileRequest(model, TargetProfiles.get("onnxruntime-x86-vnni"), out, "int8", false, Map.of()));
+    org.edgeopt.core.graph.Graph g = OnnxModels.read(out.resolve("model.ort.onnx"));
+    assertTrue(g.opHistogram().containsKey("QLinearConv"), g.opHistogram().toString());
+    assertTrue(g.initializers().values().stream().filter(t -> t.elementCount() > 1)
+        .allMatch(t -> t.dataType() == org.edgeopt.core.graph.DataType.INT8), g.initializers().toString());
+  }
+
+  @Test
   void refusesPrecisionTheProfileLacks() throws Exception {
     Path model = tmp.resolve("m.onnx");
     OnnxModels.write(TestModels.smallCnn(13), model);
