@@ -41,8 +41,11 @@ public final class TextSummary {
           p.preprocessMs(), p.inferenceMs(), p.postprocessMs());
     }
     ValidationReport.Arithmetic a = r.arithmetic();
-    line(sb, "  arithmetic  %s: %s; host %s, %s; target %s", a.figures(), a.explanation(), a.hostCpu(),
-        a.hostInt8Kernel(), a.target());
+    line(sb, "  arithmetic  %s, on %s (%s INT8 kernels) for target %s", a.figures(), a.hostCpu(), a.hostInt8Kernel(),
+        a.target());
+    if (!a.figures().equals("native")) {
+      line(sb, "              %s", a.explanation());
+    }
     if (!a.latencyNote().isEmpty()) {
       line(sb, "  int8 speed  %s", a.latencyNote());
     }
