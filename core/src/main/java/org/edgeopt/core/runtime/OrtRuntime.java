@@ -77,7 +77,12 @@ public final class OrtRuntime implements InferenceRuntime {
         so.addConfigEntry(EXACT_INT8_CONFIG_KEY, "1");
       }
       OrtSession s = bytes != null ? env.createSession(bytes, so) : env.createSession(file.toString(), so);
-      return new OrtInferenceSession(env, s, where);
+      try {
+        return new OrtInferenceSession(env, s, where);
+      } catch (EdgeoptException | RuntimeException e) {
+        s.close();
+        throw e;
+      }
     } catch (OrtException e) {
       throw EdgeoptException.invalid(where + ": ONNX Runtime cannot load the model: " + e.getMessage(), e);
     }
@@ -125,14 +130,24 @@ public final class OrtRuntime implements InferenceRuntime {
     private final java.util.concurrent.ConcurrentLinkedQueue<ByteBuffer> freeInputBuffers =
         new java.util.concurrent.ConcurrentLinkedQueue<>();
 
-    OrtInferenceSession(OrtEnvironment env, OrtSession session, String where) throws OrtException {
+    OrtInferenceSession(OrtEnvironment env, OrtSession session, String where) throws OrtException, EdgeoptException {
       this.env = env;
       this.session = session;
       this.where = where;
       for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
         if (e.getValue().getInfo() instanceof TensorInfo ti) {
-          inputTypes.put(e.getKey(), TensorType.of(dataType(ti.type), ti.getShape()));
+          inputTypes.put(e.getKey(), TensorType.of(numeric(ti.type, "input", e.getKey()), ti.getShape()));
         }
+      }
+    }
+
+    /** Maps a tensor's element type, refusing the ones edgeopt cannot compare (strings) in one line. */
+    private DataType numeric(OnnxJavaType t, String what, String name) throws EdgeoptException {
+      try {
+        return dataType(t);
+      } catch (IllegalArgumentException e) {
+        throw EdgeoptException.invalid(where + ": " + what + " '" + name + "' holds " + t.name().toLowerCase(java.util.Locale.ROOT)
+            + " values: expected a numeric tensor (float, integer or bool)");
       }
     }
 
@@ -180,8 +195,9 @@ public final class OrtRuntime implements InferenceRuntime {
               throw EdgeoptException.invalid(where + ": output '" + e.getKey() + "' is not a tensor");
             }
             TensorInfo info = ot.getInfo();
+            DataType type = numeric(info.type, "output", e.getKey());
             ByteBuffer b = ot.getByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-            out.put(e.getKey(), new Tensor(e.getKey(), dataType(info.type), info.getShape(), b));
+            out.put(e.getKey(), new Tensor(e.getKey(), type, info.getShape(), b));
           }
           return out;
         }
