@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.ExitCode;
+import org.edgeopt.ingest.FidelityCheck;
 import org.edgeopt.ingest.IngestOptions;
 import org.edgeopt.ingest.IngestResult;
 import org.edgeopt.ingest.Ingestor;
@@ -85,6 +86,15 @@ public final class IngestCommand implements Callable<Integer>, CommonOptions.Ver
       }
     }
     out.flush();
+    FidelityCheck f = result.fidelity();
+    if (f != null && !f.withinTolerance()) {
+      // The files stay, with the comparison in the card, for diagnosis; the exit code is the
+      // accuracy gate's, as an export that does not reproduce its reference is a failed check.
+      throw new EdgeoptException(ExitCode.GATE_FAILED, model + ": the ONNX model differs from its TorchScript reference "
+          + f.reference() + " by " + String.format(java.util.Locale.ROOT, "%.3g", f.maxAbsDiff()) + ", over the tolerance "
+          + String.format(java.util.Locale.ROOT, "%.3g", f.tolerance() * Math.max(1, f.referenceMaxAbs()))
+          + ": expected the same outputs (is the export from another checkpoint?)");
+    }
     return ExitCode.OK.code();
   }
 
