@@ -75,6 +75,18 @@ public final class OnnxModels {
     return fromProto(proto, base, file.toString());
   }
 
+  /**
+   * Refuses a model without outputs before a stage works on it: nothing it computes could be
+   * read, so calibrating or quantizing it would only write artifacts of nothing.
+   *
+   * @throws EdgeoptException (exit 3) naming the model
+   */
+  public static void requireOutputs(Graph g, String where) throws EdgeoptException {
+    if (g.outputs().isEmpty()) {
+      throw EdgeoptException.invalid(where + ": the model has no outputs: expected at least one graph output");
+    }
+  }
+
   /** Parses serialized ONNX bytes, allowing models past protobuf's default 64 MB limit. */
   static OnnxMl.ModelProto parse(byte[] bytes) throws InvalidProtocolBufferException {
     CodedInputStream in = CodedInputStream.newInstance(bytes);
