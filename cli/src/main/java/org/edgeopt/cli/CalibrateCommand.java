@@ -143,15 +143,11 @@ public final class CalibrateCommand implements Callable<Integer>, CommonOptions.
     if (samples != null && samples < 1) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--samples must be at least 1, found " + samples);
     }
-    if (batchSize < 1) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--batch-size must be at least 1, found " + batchSize);
-    }
+    OptionBounds.batchSize(spec.commandLine(), "--batch-size", batchSize);
     if (percentile != null && !(percentile > 0 && percentile <= 100)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--percentile must be in (0, 100], found " + percentile);
     }
-    if (threads < 0) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be 0 or more, found " + threads);
-    }
+    OptionBounds.threads(spec.commandLine(), threads);
     TargetProfile profile = TargetProfiles.get(target);
     CalibrationConfig cfg = CalibrationConfig.forTarget(profile).withBatchSize(batchSize).withThreads(threads);
     if (method != null) {

@@ -81,6 +81,9 @@ public final class CompileCommand implements Callable<Integer>, CommonOptions.Ve
 
   @Override
   public Integer call() throws EdgeoptException {
+    if (verifyLimit != null) {
+      OptionBounds.check(spec.commandLine(), "--verify-limit", verifyLimit, 1, Integer.MAX_VALUE, "holdout samples to verify on");
+    }
     Map<String, Path> in = new LinkedHashMap<>();
     in.put("the input model", model);
     in.put("--calibration", calibration);

@@ -100,9 +100,9 @@ public final class PruneCommand implements Callable<Integer>, CommonOptions.Verb
     if (!(budget >= 0) || budget > 100) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--budget must be between 0 and 100 points, found " + budget);
     }
-    if (batchSize < 1 || searchSamples < 0) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--batch-size must be >= 1 and --search-samples >= 0");
-    }
+    OptionBounds.batchSize(spec.commandLine(), "--batch-size", batchSize);
+    OptionBounds.check(spec.commandLine(), "--search-samples", searchSamples, 0, Integer.MAX_VALUE,
+        "holdout samples the search evaluates, 0 for all");
     Map<String, Path> in = new java.util.LinkedHashMap<>();
     in.put("the input model", model);
     in.put("--holdout", holdout);

@@ -109,9 +109,8 @@ public final class QuantizeCommand implements Callable<Integer>, CommonOptions.V
     if (p == Precision.INT8 && calibration == null) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--calibration is required for --precision int8");
     }
-    if (samples < 1) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--samples must be at least 1, found " + samples);
-    }
+    OptionBounds.check(spec.commandLine(), "--samples", samples, 1, OptionBounds.MAX_SENSITIVITY_SAMPLES,
+        "samples of --data to measure per-layer SQNR on");
     if (fallbackTop1 != null && (fallbackTop1 < 0 || fallbackTop1 > 100)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--fallback-top1 must be a percentage from 0 to 100,"
           + " found " + fallbackTop1);

@@ -152,6 +152,16 @@ public final class ValidateCommand implements Callable<Integer>, CommonOptions.V
   }
 
   private ValidationConfig config() throws EdgeoptException {
+    CommandLine cl = spec.commandLine();
+    OptionBounds.threads(cl, threads);
+    OptionBounds.batchSize(cl, "--batch-size", batchSize);
+    OptionBounds.check(cl, "--latency-runs", latencyRuns, 0, OptionBounds.MAX_RUNS, "timed runs at batch 1, 0 to skip timing");
+    OptionBounds.check(cl, "--warmup-runs", warmupRuns, 0, OptionBounds.MAX_RUNS, "untimed runs before timing");
+    OptionBounds.check(cl, "--diagnosis-batches", diagnosisBatches, 0, OptionBounds.MAX_DIAGNOSIS_BATCHES,
+        "holdout batches for the per-layer diagnosis, 0 to skip it");
+    if (limit != null) {
+      OptionBounds.check(cl, "--limit", limit, 1, Integer.MAX_VALUE, "holdout samples to use");
+    }
     Path data = holdout;
     String pre = preprocess;
     List<String> names = classes;
