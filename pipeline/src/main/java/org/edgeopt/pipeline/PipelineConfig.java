@@ -40,7 +40,7 @@ public record PipelineConfig(
   public PipelineConfig {
     precision = precision == null ? "int8" : precision;
     preprocess = preprocess == null ? "" : preprocess;
-    if (classes != null && classes.contains(null)) {
+    if (classes != null && classes.stream().anyMatch(java.util.Objects::isNull)) {
       // List.copyOf would fail with a bare NullPointerException; the loader shows this instead.
       throw new IllegalArgumentException("classes has an empty entry: expected a class name in every place");
     }
