@@ -57,9 +57,24 @@ public final class ModelCardTable {
     s.append('\n');
     s.append("INT8 SPEED-UP TO EXPECT\n");
     for (ModelCard.TargetCoverage t : c.targets()) {
-      s.append(String.format(Locale.ROOT, "%-22s %s%n", clip(t.profile(), 22), t.int8Speedup()));
+      s.append(wrap(String.format(Locale.ROOT, "%-22s %s", clip(t.profile(), 22), t.int8Speedup()), 23));
     }
     return s.toString();
+  }
+
+  /** Breaks a long line at spaces to {@code WIDTH} columns, indenting the continuation lines. */
+  private static String wrap(String line, int indent) {
+    StringBuilder out = new StringBuilder();
+    String rest = line;
+    while (rest.length() > WIDTH) {
+      int cut = rest.lastIndexOf(' ', WIDTH);
+      if (cut <= indent) {
+        break;
+      }
+      out.append(rest, 0, cut).append(System.lineSeparator());
+      rest = " ".repeat(indent) + rest.substring(cut + 1);
+    }
+    return out.append(rest).append(System.lineSeparator()).toString();
   }
 
   private static void row(StringBuilder s, String label, String value) {
