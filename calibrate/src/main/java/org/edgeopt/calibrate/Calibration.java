@@ -74,6 +74,7 @@ public final class Calibration {
   /** As {@link #calibrate(Graph, Dataset, CalibrationConfig)}, reporting progress after each batch. */
   public static CalibrationTable calibrate(Graph model, Dataset data, CalibrationConfig config, CalibrationProgress progress)
       throws EdgeoptException {
+    OnnxModels.requireOutputs(model, where(model));
     MessageDigest digest = Hashes.sha256();
     CalibrationStatistics stats = ActivationCapture.collect(model, data, config, progress, digest, where(model));
     Map<String, String> p = new LinkedHashMap<>();
@@ -90,6 +91,7 @@ public final class Calibration {
   public static CalibrationTable calibrate(Path model, Path data, Preprocessing pre, CalibrationConfig config,
       CalibrationProgress progress) throws EdgeoptException {
     Graph g = OnnxModels.read(model);
+    OnnxModels.requireOutputs(g, model.toString());
     Dataset d = Datasets.open(data, pre, null, null);
     CalibrationStatistics stats = ActivationCapture.collect(g, d, config, progress, null, model.toString());
     Map<String, String> p = new LinkedHashMap<>();

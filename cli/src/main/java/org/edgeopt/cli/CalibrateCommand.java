@@ -19,14 +19,15 @@ import org.edgeopt.calibrate.TensorRtCalibrationCache;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.ExitCode;
 import org.edgeopt.core.data.Preprocessing;
+import org.edgeopt.core.io.OverwriteGuard;
 import org.edgeopt.core.quant.CalibrationTable;
 import org.edgeopt.core.quant.TensorRange;
 import org.edgeopt.core.target.TargetProfile;
 import org.edgeopt.core.target.TargetProfiles;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 /**
  * {@code edgeopt calibrate}: runs a model over field data and writes the range of every
@@ -98,6 +99,13 @@ public final class CalibrateCommand implements Callable<Integer>, CommonOptions.
   @Override
   public Integer call() throws EdgeoptException {
     CalibrationConfig cfg = config();
+    Map<String, Path> in = new java.util.LinkedHashMap<>();
+    in.put("the input model", model);
+    in.put("--data", data);
+    Map<String, Path> outs = new java.util.LinkedHashMap<>();
+    outs.put("-o", output);
+    outs.put("--trt-cache", trtCache);
+    OverwriteGuard.refuse(in, outs);
     Preprocessing pre = Preprocessing.parse(preprocess);
     long start = System.nanoTime();
     CalibrationTable table;
@@ -135,15 +143,11 @@ public final class CalibrateCommand implements Callable<Integer>, CommonOptions.
     if (samples != null && samples < 1) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--samples must be at least 1, found " + samples);
     }
-    if (batchSize < 1) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--batch-size must be at least 1, found " + batchSize);
-    }
+    OptionBounds.batchSize(spec.commandLine(), "--batch-size", batchSize);
     if (percentile != null && !(percentile > 0 && percentile <= 100)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--percentile must be in (0, 100], found " + percentile);
     }
-    if (threads < 0) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be 0 or more, found " + threads);
-    }
+    OptionBounds.threads(spec.commandLine(), threads);
     TargetProfile profile = TargetProfiles.get(target);
     CalibrationConfig cfg = CalibrationConfig.forTarget(profile).withBatchSize(batchSize).withThreads(threads);
     if (method != null) {

@@ -3,19 +3,21 @@ package org.edgeopt.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.edgeopt.core.EdgeoptException;
+import org.edgeopt.core.io.OverwriteGuard;
 import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.core.target.CompileRequest;
 import org.edgeopt.core.target.CompileResult;
 import org.edgeopt.core.target.TargetProfile;
 import org.edgeopt.core.target.TargetProfiles;
 import org.edgeopt.core.target.Targets;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 /** {@code edgeopt compile}: turns a (quantized) ONNX model into a target's artifacts. */
 @Command(name = "compile", mixinStandardHelpOptions = true,
@@ -61,6 +63,17 @@ public final class CompileCommand implements Callable<Integer>, CommonOptions.Ve
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "Folder to write the artifacts into.")
   Path output;
 
+  /**
+   * Every file name a compile target writes into its output folder: an input by one of these
+   * names in {@code -o} would be replaced.
+   */
+  static final List<String> ARTIFACTS = List.of("model.ort.onnx", "onnxruntime-report.json",
+      org.edgeopt.target.tflite.EdgeTpuTarget.MODEL_FILE, org.edgeopt.target.tflite.EdgeTpuTarget.REPORT_FILE,
+      org.edgeopt.target.tflite.EdgeTpuTarget.VERIFICATION_FILE, org.edgeopt.target.tensorrt.TensorRtTarget.QDQ_MODEL,
+      org.edgeopt.target.tensorrt.TensorRtTarget.FLOAT_MODEL, org.edgeopt.target.tensorrt.TensorRtTarget.RECIPE,
+      org.edgeopt.target.tensorrt.TensorRtTarget.CALIBRATION_CACHE, org.edgeopt.target.tensorrt.TrtexecRecipe.ENGINE,
+      org.edgeopt.target.tensorrt.TrtexecRecipe.TIMING_CACHE);
+
   @Override
   public CommonOptions common() {
     return common;
@@ -68,6 +81,17 @@ public final class CompileCommand implements Callable<Integer>, CommonOptions.Ve
 
   @Override
   public Integer call() throws EdgeoptException {
+    if (verifyLimit != null) {
+      OptionBounds.check(spec.commandLine(), "--verify-limit", verifyLimit, 1, Integer.MAX_VALUE, "holdout samples to verify on");
+    }
+    Map<String, Path> in = new LinkedHashMap<>();
+    in.put("the input model", model);
+    in.put("--calibration", calibration);
+    in.put("--verify-data", verifyData);
+    Map<String, Path> outs = new LinkedHashMap<>();
+    outs.put("-o", output);
+    ARTIFACTS.forEach(name -> outs.put("the artifact " + name + " in -o", output.resolve(name)));
+    OverwriteGuard.refuse(in, outs);
     TargetProfile profile = TargetProfiles.get(target);
     String p = precision != null ? precision : defaultPrecision(profile);
     Map<String, String> options = new LinkedHashMap<>();

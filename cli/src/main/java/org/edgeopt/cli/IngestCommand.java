@@ -5,18 +5,21 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.ExitCode;
+import org.edgeopt.core.io.OverwriteGuard;
+import org.edgeopt.ingest.FidelityCheck;
 import org.edgeopt.ingest.IngestOptions;
 import org.edgeopt.ingest.IngestResult;
 import org.edgeopt.ingest.Ingestor;
 import org.edgeopt.ingest.ModelCard;
 import org.edgeopt.ingest.ModelCardTable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 /**
  * {@code edgeopt ingest}: checks and normalises a model and writes it with its model card.
@@ -67,8 +70,12 @@ public final class IngestCommand implements Callable<Integer>, CommonOptions.Ver
           + IngestOptions.MIN_OPSET + " and " + IngestOptions.MAX_OPSET + ", found " + opset);
     }
     IngestOptions options = new IngestOptions(opset, reference, targets);
-    IngestResult result = new Ingestor().ingest(model, options);
     Path dir = output != null ? output : Path.of("edgeopt-out", modelName(model));
+    Map<String, Path> in = new java.util.LinkedHashMap<>();
+    in.put("the input model", model);
+    in.put("--reference", reference);
+    OverwriteGuard.refuse(in, Map.of("-o", dir.resolve(Ingestor.MODEL_FILE), "the model card", dir.resolve(ModelCard.FILE_NAME)));
+    IngestResult result = new Ingestor().ingest(model, options);
     try {
       Ingestor.write(result, dir);
     } catch (IOException e) {
@@ -85,6 +92,15 @@ public final class IngestCommand implements Callable<Integer>, CommonOptions.Ver
       }
     }
     out.flush();
+    FidelityCheck f = result.fidelity();
+    if (f != null && !f.withinTolerance()) {
+      // The files stay, with the comparison in the card, for diagnosis; the exit code is the
+      // accuracy gate's, as an export that does not reproduce its reference is a failed check.
+      throw new EdgeoptException(ExitCode.GATE_FAILED, model + ": the ONNX model differs from its TorchScript reference "
+          + f.reference() + " by " + String.format(java.util.Locale.ROOT, "%.3g", f.maxAbsDiff()) + ", over the tolerance "
+          + String.format(java.util.Locale.ROOT, "%.3g", f.tolerance() * Math.max(1, f.referenceMaxAbs()))
+          + ": expected the same outputs (is the export from another checkpoint?)");
+    }
     return ExitCode.OK.code();
   }
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.ExitCode;
@@ -11,6 +12,7 @@ import org.edgeopt.core.data.Dataset;
 import org.edgeopt.core.data.Datasets;
 import org.edgeopt.core.data.Preprocessing;
 import org.edgeopt.core.graph.Graph;
+import org.edgeopt.core.io.OverwriteGuard;
 import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.core.target.TargetProfile;
 import org.edgeopt.core.target.TargetProfiles;
@@ -20,10 +22,10 @@ import org.edgeopt.prune.PruneRequest;
 import org.edgeopt.prune.PruneResult;
 import org.edgeopt.prune.Pruner;
 import org.edgeopt.prune.SparsityPlanner;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 /**
  * {@code edgeopt prune}: target-aware pruning within a top-1 budget on the holdout.
@@ -98,9 +100,14 @@ public final class PruneCommand implements Callable<Integer>, CommonOptions.Verb
     if (!(budget >= 0) || budget > 100) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--budget must be between 0 and 100 points, found " + budget);
     }
-    if (batchSize < 1 || searchSamples < 0) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--batch-size must be >= 1 and --search-samples >= 0");
-    }
+    OptionBounds.batchSize(spec.commandLine(), "--batch-size", batchSize);
+    OptionBounds.check(spec.commandLine(), "--search-samples", searchSamples, 0, Integer.MAX_VALUE,
+        "holdout samples the search evaluates, 0 for all");
+    Map<String, Path> in = new java.util.LinkedHashMap<>();
+    in.put("the input model", model);
+    in.put("--holdout", holdout);
+    in.put("--calibration-data", calibrationData);
+    OverwriteGuard.refuse(in, Map.of("-o", output, "the prune report", reportPath(output)));
     TargetProfile profile = TargetProfiles.get(target);
     PruneMode requested = PruneMode.parse(mode);
     // Refuse before reading anything: a target without sparse kernels never gets 2:4.

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.ExitCode;
@@ -15,6 +16,7 @@ import org.edgeopt.core.data.Datasets;
 import org.edgeopt.core.data.Preprocessing;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.io.Hashes;
+import org.edgeopt.core.io.OverwriteGuard;
 import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.core.quant.CalibrationTable;
 import org.edgeopt.core.target.TargetProfile;
@@ -23,10 +25,10 @@ import org.edgeopt.quantize.ModelQuantizer;
 import org.edgeopt.quantize.Precision;
 import org.edgeopt.quantize.QuantizationReport;
 import org.edgeopt.quantize.QuantizeConfig;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 /**
  * {@code edgeopt quantize}: INT8 (QDQ) or FP16 quantization of a model, with per-layer SQNR
@@ -107,9 +109,8 @@ public final class QuantizeCommand implements Callable<Integer>, CommonOptions.V
     if (p == Precision.INT8 && calibration == null) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--calibration is required for --precision int8");
     }
-    if (samples < 1) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--samples must be at least 1, found " + samples);
-    }
+    OptionBounds.check(spec.commandLine(), "--samples", samples, 1, OptionBounds.MAX_SENSITIVITY_SAMPLES,
+        "samples of --data to measure per-layer SQNR on");
     if (fallbackTop1 != null && (fallbackTop1 < 0 || fallbackTop1 > 100)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--fallback-top1 must be a percentage from 0 to 100,"
           + " found " + fallbackTop1);
@@ -119,6 +120,8 @@ public final class QuantizeCommand implements Callable<Integer>, CommonOptions.V
       throw EdgeoptException.invalid("target '" + profile.name() + "' runs " + String.join(", ", profile.precisions())
           + "; --precision " + p.id() + " is not among them");
     }
+    Path out = output != null ? output : defaultOutput(model, p);
+    OverwriteGuard.refuse(inputs(), Map.of("-o", out, "the quantization report", QuantizationReport.pathFor(out)));
     Graph g = OnnxModels.read(model);
     CalibrationTable table = p == Precision.INT8 ? CalibrationTable.read(calibration) : null;
     Dataset dataset = null;
@@ -136,7 +139,6 @@ public final class QuantizeCommand implements Callable<Integer>, CommonOptions.V
     ModelQuantizer.Outcome outcome = ModelQuantizer.quantize(g, table, config, dataset,
         new ModelQuantizer.Provenance(model.toString(), hash(model), calibration == null ? "" : calibration.toString(),
             calibration == null ? null : hash(calibration)));
-    Path out = output != null ? output : defaultOutput(model, p);
     Path reportFile;
     try {
       reportFile = outcome.write(out);
@@ -156,6 +158,14 @@ public final class QuantizeCommand implements Callable<Integer>, CommonOptions.V
     }
     w.flush();
     return ExitCode.OK.code();
+  }
+
+  private Map<String, Path> inputs() {
+    Map<String, Path> in = new java.util.LinkedHashMap<>();
+    in.put("the input model", model);
+    in.put("--calibration", calibration);
+    in.put("--data", data);
+    return in;
   }
 
   private static String hash(Path file) throws EdgeoptException {

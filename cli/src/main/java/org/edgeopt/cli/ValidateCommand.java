@@ -6,10 +6,12 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.ExitCode;
+import org.edgeopt.core.io.OverwriteGuard;
 import org.edgeopt.validate.ConsoleProgress;
 import org.edgeopt.validate.ProgressListener;
 import org.edgeopt.validate.ReportWriter;
@@ -19,9 +21,9 @@ import org.edgeopt.validate.Thresholds;
 import org.edgeopt.validate.ValidationConfig;
 import org.edgeopt.validate.ValidationReport;
 import org.edgeopt.validate.Validator;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code edgeopt validate}: compares a candidate with its FP32 reference on a holdout set and
@@ -128,6 +130,15 @@ public final class ValidateCommand implements Callable<Integer>, CommonOptions.V
   @Override
   public Integer call() throws EdgeoptException {
     ValidationConfig config = config();
+    if (report != null) {
+      Map<String, Path> in = new java.util.LinkedHashMap<>();
+      in.put("--reference", reference);
+      in.put("--candidate", candidate);
+      in.put("--holdout", holdout);
+      OverwriteGuard.refuse(in, Map.of("--report", report, "--report's " + ReportWriter.JSON, report.resolve(ReportWriter.JSON),
+          "--report's " + ReportWriter.JUNIT, report.resolve(ReportWriter.JUNIT), "--report's " + ReportWriter.HTML,
+          report.resolve(ReportWriter.HTML)));
+    }
     PrintWriter out = spec.commandLine().getOut();
     ProgressListener progress = common.quiet ? ProgressListener.silent() : new ConsoleProgress(errStream());
     ValidationReport result = Validator.validate(config, progress);
@@ -141,6 +152,16 @@ public final class ValidateCommand implements Callable<Integer>, CommonOptions.V
   }
 
   private ValidationConfig config() throws EdgeoptException {
+    CommandLine cl = spec.commandLine();
+    OptionBounds.threads(cl, threads);
+    OptionBounds.batchSize(cl, "--batch-size", batchSize);
+    OptionBounds.check(cl, "--latency-runs", latencyRuns, 0, OptionBounds.MAX_RUNS, "timed runs at batch 1, 0 to skip timing");
+    OptionBounds.check(cl, "--warmup-runs", warmupRuns, 0, OptionBounds.MAX_RUNS, "untimed runs before timing");
+    OptionBounds.check(cl, "--diagnosis-batches", diagnosisBatches, 0, OptionBounds.MAX_DIAGNOSIS_BATCHES,
+        "holdout batches for the per-layer diagnosis, 0 to skip it");
+    if (limit != null) {
+      OptionBounds.check(cl, "--limit", limit, 1, Integer.MAX_VALUE, "holdout samples to use");
+    }
     Path data = holdout;
     String pre = preprocess;
     List<String> names = classes;

@@ -167,4 +167,15 @@ class CalibrateCommandTest {
     assertEquals(2, r.exitCode());
     assertTrue(r.err().startsWith("edgeopt: --method: expected minmax, percentile, entropy or mse, found 'kl'"), r.err());
   }
+
+  @Test
+  void modelWithNoOutputsIsRefusedBeforeWritingAnything() throws IOException {
+    Graph noOutputs = TestModels.smallCnn(13).toBuilder().setOutputs(List.of()).build();
+    Path bad = tmp.resolve("no-outputs.onnx");
+    OnnxModels.write(noOutputs, bad);
+    Path out = tmp.resolve("no-outputs.json");
+    Run r = edgeopt("calibrate", bad.toString(), "--data", data.resolve("x.npy").toString(), "-o", out.toString());
+    assertOneLineError(r, bad + ": the model has no outputs: expected at least one graph output");
+    assertFalse(Files.exists(out), "nothing is written for bad input");
+  }
 }

@@ -229,4 +229,52 @@ class IngestCommandTest {
     assertEquals(List.of("edgetpu"), ModelCard.read(out.resolve("model-card.json")).targets().stream()
         .map(ModelCard.TargetCoverage::profile).toList());
   }
+
+  @Test
+  void referenceOutOfToleranceExitsWith4() throws Exception {
+    SampleModel sample;
+    try {
+      sample = SampleModels.fashionMnist();
+    } catch (RuntimeException e) {
+      assumeTrue(false, "the fashion-mnist sample model is not available: " + e.getMessage());
+      return;
+    }
+    // The sample with every bias of its last Gemm moved by 1: every logit is off by 1.
+    OnnxMl.ModelProto.Builder m = OnnxMl.ModelProto.parseFrom(Files.readAllBytes(sample.model())).toBuilder();
+    OnnxMl.GraphProto.Builder g = m.getGraphBuilder();
+    OnnxMl.NodeProto last = g.getNodeList().stream().filter(n -> n.getOpType().equals("Gemm")).reduce((a, b) -> b)
+        .orElseThrow();
+    for (int i = 0; i < g.getInitializerCount(); i++) {
+      if (g.getInitializer(i).getName().equals(last.getInput(2))) {
+        Graph one = OnnxModels.read(sample.model());
+        Tensor bias = one.initializers().get(last.getInput(2));
+        float[] v = bias.toFloats();
+        for (int k = 0; k < v.length; k++) {
+          v[k] += 1f;
+        }
+        g.setInitializer(i, OnnxModels.toProto(Tensor.ofFloats(bias.name(), bias.dims(), v)));
+      }
+    }
+    Path shifted = tmp.resolve("shifted.onnx");
+    Files.write(shifted, m.build().toByteArray());
+    Path out = tmp.resolve("shifted-out");
+    Run r = edgeopt("ingest", shifted.toString(), "-o", out.toString(), "--reference", sample.torchscript().toString());
+    assertEquals(4, r.exitCode(), r.err());
+    assertEquals(1, r.err().lines().count(), r.err());
+    assertTrue(r.err().startsWith("edgeopt: " + shifted + ": the ONNX model differs from its TorchScript reference"), r.err());
+    // The card stays, with the failed comparison in it, for diagnosis.
+    assertFalse(ModelCard.read(out.resolve("model-card.json")).fidelity().withinTolerance());
+  }
+
+  @Test
+  void opset99ExitsWith3AndWritesNothing() throws Exception {
+    Path model = tmp.resolve("opset99.onnx");
+    Files.write(model, OnnxModels.toProto(TestModels.smallCnn(13)).toBuilder()
+        .setOpsetImport(0, OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(99)).build().toByteArray());
+    Path out = tmp.resolve("out-99");
+    Run r = edgeopt("ingest", model.toString(), "-o", out.toString());
+    assertEquals(3, r.exitCode(), r.err());
+    assertTrue(r.err().contains("opset 99"), r.err());
+    assertFalse(Files.exists(out));
+  }
 }

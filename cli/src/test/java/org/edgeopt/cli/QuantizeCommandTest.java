@@ -232,4 +232,29 @@ class QuantizeCommandTest {
       r[1] = Math.max(r[1], f);
     }
   }
+
+  @Test
+  void modelWithNoOutputsIsRefusedBeforeWritingAnything() throws Exception {
+    Path bad = tmp.resolve("no-outputs.onnx");
+    OnnxModels.write(TestModels.smallCnn(13).toBuilder().setOutputs(List.of()).build(), bad);
+    Path out = tmp.resolve("no-outputs.int8.onnx");
+    Run r = edgeopt("quantize", bad.toString(), "--calibration", calibration.toString(), "-o", out.toString());
+    assertEquals(3, r.exitCode(), r.err());
+    assertEquals("edgeopt: " + bad + ": the model has no outputs: expected at least one graph output"
+        + System.lineSeparator(), r.err());
+    assertFalse(Files.exists(out));
+  }
+
+  @Test
+  void opset99ModelIsRefused() throws Exception {
+    Path bad = tmp.resolve("opset99.onnx");
+    Files.write(bad, OnnxModels.toProto(TestModels.smallCnn(13)).toBuilder()
+        .setOpsetImport(0, ai.onnx.proto.OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(99)).build()
+        .toByteArray());
+    Path out = tmp.resolve("opset99.int8.onnx");
+    Run r = edgeopt("quantize", bad.toString(), "--calibration", calibration.toString(), "-o", out.toString());
+    assertEquals(3, r.exitCode(), r.err());
+    assertTrue(r.err().contains("opset 99 of the default ONNX domain is not one edgeopt supports"), r.err());
+    assertFalse(Files.exists(out));
+  }
 }

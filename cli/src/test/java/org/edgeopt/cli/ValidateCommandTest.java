@@ -306,4 +306,28 @@ class ValidateCommandTest {
     assertTrue(r.out().contains("4  the gate failed"), r.out());
     assertFalse(r.out().contains("TODO"));
   }
+
+  @Test
+  void candidateWithNaNOutputsExitsWith4AndWritesTheReport() throws Exception {
+    Path nanCandidate = dir.resolve("nan-candidate.onnx");
+    OnnxModels.write(linear("nan", new float[] {0, Float.NaN, 0}), nanCandidate);
+    Path report = dir.resolve("nan-report");
+    Run r = edgeopt("validate", "-q", "--reference", reference.toString(), "--candidate", nanCandidate.toString(),
+        "--holdout", holdout.toString(), "--latency-runs", "0", "--max-top1-drop", "100", "--report", report.toString());
+    assertEquals(4, r.exitCode(), r.err());
+    assertTrue(r.out().contains("candidate output 'logits' is NaN at value 1 of sample 0"), r.out());
+    assertTrue(Files.isRegularFile(report.resolve(ReportWriter.HTML)));
+    assertTrue(Files.readString(report.resolve(ReportWriter.JSON)).contains("finite-outputs"));
+  }
+
+  @Test
+  void referenceWithNaNOutputsExitsWith3() throws Exception {
+    Path nanReference = dir.resolve("nan-reference.onnx");
+    OnnxModels.write(linear("nan", new float[] {Float.NaN, 0, 0}), nanReference);
+    Run r = edgeopt("validate", "-q", "--reference", nanReference.toString(), "--candidate", candidate.toString(),
+        "--holdout", holdout.toString(), "--latency-runs", "0");
+    assertEquals(3, r.exitCode(), r.err());
+    assertEquals(1, r.err().lines().count(), r.err());
+    assertTrue(r.err().contains("the reference's output 'logits' is NaN at value 0 of sample 0"), r.err());
+  }
 }

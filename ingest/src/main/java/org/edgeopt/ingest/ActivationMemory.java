@@ -33,7 +33,7 @@ final class ActivationMemory {
     for (Value v : g.inputs()) {
       long b = LayerCosts.bytes(g, v.name());
       live.put(v.name(), b);
-      current += b;
+      current = LayerCosts.saturatedSum(current, b);
     }
     long peak = current;
     String where = g.nodes().isEmpty() ? "" : g.nodes().get(0).name();
@@ -44,7 +44,7 @@ final class ActivationMemory {
         if (!o.isEmpty() && !live.containsKey(o)) {
           long b = LayerCosts.bytes(g, o);
           live.put(o, b);
-          current += b;
+          current = LayerCosts.saturatedSum(current, b);
         }
       }
       if (current > peak) {
@@ -54,7 +54,9 @@ final class ActivationMemory {
       }
       for (String v : Set.copyOf(live.keySet())) {
         if (!outputs.contains(v) && lastUse.getOrDefault(v, -1) <= i) {
-          current -= live.remove(v);
+          long freed = live.remove(v);
+          // Past Long.MAX_VALUE the running total is unknown; the peak already says "too much".
+          current = current == Long.MAX_VALUE ? current : current - freed;
         }
       }
     }

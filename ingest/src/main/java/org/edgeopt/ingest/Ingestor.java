@@ -60,6 +60,7 @@ public final class Ingestor {
     }
     Graph source = OnnxModels.read(model);
     OnnxChecker.check(source, where);
+    FiniteWeights.require(source, where);
     String sha;
     try {
       sha = Hashes.sha256(model);
@@ -141,7 +142,7 @@ public final class Ingestor {
       if (macs > 0) {
         long[] out = LayerCosts.sizes(g, n.output());
         layers.add(new ModelCard.LayerMacs(n.name(), n.opType(), macs, out == null ? List.of() : boxed(out)));
-        total += macs;
+        total = LayerCosts.saturatedSum(total, macs);
       }
     }
     List<ModelCard.TargetCoverage> coverage = new ArrayList<>();

@@ -38,7 +38,7 @@ final class LayerCosts {
   /** Returns the size in bytes of a value at batch 1, or 0 when its type or shape is unknown. */
   static long bytes(Graph g, String value) {
     TensorType t = value.isEmpty() ? null : g.type(value).orElse(null);
-    return t == null ? 0 : elements(g, value) * Math.max(1, t.dataType().byteSize());
+    return t == null ? 0 : saturatedProduct(elements(g, value), Math.max(1, t.dataType().byteSize()));
   }
 
   /**
@@ -96,8 +96,24 @@ final class LayerCosts {
   static long product(long[] d, int from) {
     long p = 1;
     for (int i = from; i < d.length; i++) {
-      p *= d[i];
+      p = saturatedProduct(p, d[i]);
     }
     return p;
+  }
+
+  /**
+   * Returns {@code a * b} for non-negative factors, or {@link Long#MAX_VALUE} when it does not fit:
+   * a declared shape can be absurd, and a wrapped product would make it look small.
+   */
+  static long saturatedProduct(long a, long b) {
+    long high = Math.multiplyHigh(a, b);
+    long low = a * b;
+    return high != 0 || low < 0 ? Long.MAX_VALUE : low;
+  }
+
+  /** Returns {@code a + b} for non-negative terms, or {@link Long#MAX_VALUE} when it does not fit. */
+  static long saturatedSum(long a, long b) {
+    long s = a + b;
+    return s < 0 ? Long.MAX_VALUE : s;
   }
 }

@@ -20,6 +20,12 @@ import org.edgeopt.core.target.TargetProfile;
 final class TargetCoverageCheck {
   private static final int EXAMPLES = 3;
 
+  /**
+   * The most activation memory a model may need at once on any built-in target: 64 GiB, under
+   * the 80 GB of the largest GPU the TensorRT profiles describe and far over any edge device.
+   */
+  static final long MAX_ACTIVATION_BYTES = 64L << 30;
+
   private TargetCoverageCheck() {}
 
   static ModelCard.TargetCoverage cover(Graph g, TargetProfile p) {
@@ -38,6 +44,12 @@ final class TargetCoverageCheck {
       }
     });
     List<String> violations = shapeRules(g, p);
+    ModelCard.PeakActivation peak = ActivationMemory.peak(g);
+    if (peak.bytes() > MAX_ACTIVATION_BYTES) {
+      violations.add("activations need " + (peak.bytes() == Long.MAX_VALUE ? "more than 2^63" : peak.bytes())
+          + " bytes at once (at '" + peak.node() + "'): expected at most " + MAX_ACTIVATION_BYTES
+          + " (64 GiB), more than the target has");
+    }
     List<String> notes = new ArrayList<>();
     if (!p.supportsPrecision("fp32")) {
       notes.add("runs " + String.join("/", p.precisions()) + " only: quantize the model before compiling for it");

@@ -161,4 +161,115 @@ class IngestorTest {
     assertThrows(IllegalArgumentException.class, () -> IngestOptions.defaults().withMinimumOpset(6));
     assertThrows(IllegalArgumentException.class, () -> IngestOptions.defaults().withMinimumOpset(23));
   }
+
+  /** Writes the small CNN after {@code edit} changed its protobuf, and returns the file. */
+  private Path edited(String name, java.util.function.UnaryOperator<OnnxMl.ModelProto.Builder> edit) throws Exception {
+    Path p = tmp.resolve(name + ".onnx");
+    Files.write(p, edit.apply(OnnxModels.toProto(TestModels.smallCnn(13)).toBuilder()).build().toByteArray());
+    return p;
+  }
+
+  private static EdgeoptException refused(Path p) {
+    EdgeoptException e = assertThrows(EdgeoptException.class, () -> new Ingestor().ingest(p, IngestOptions.defaults()));
+    assertEquals(ExitCode.INVALID_INPUT, e.exitCode(), e.getMessage());
+    assertFalse(e.getMessage().contains("\n"), e.getMessage());
+    assertTrue(e.getMessage().startsWith(p.toString()), e.getMessage());
+    return e;
+  }
+
+  private static OnnxMl.ModelProto.Builder withInitializer(OnnxMl.ModelProto.Builder m, String name, float[] values) {
+    OnnxMl.GraphProto.Builder g = m.getGraphBuilder();
+    for (int i = 0; i < g.getInitializerCount(); i++) {
+      if (g.getInitializer(i).getName().equals(name)) {
+        Tensor t = Tensor.ofFloats(name, g.getInitializer(i).getDimsList().stream().mapToLong(Long::longValue).toArray(),
+            values);
+        g.setInitializer(i, OnnxModels.toProto(t));
+      }
+    }
+    return m;
+  }
+
+  @Test
+  void nanWeightIsRefusedNamingTheInitializer() throws Exception {
+    Path p = edited("nan-weight", m -> withInitializer(m, "fc.b", new float[] {0, Float.NaN, 0}));
+    assertEquals(p + ": initializer 'fc.b' holds a NaN or infinite value at element 1 of 3: expected finite weights (the "
+        + "file is corrupt or was exported from a diverged training run)", refused(p).getMessage());
+  }
+
+  @Test
+  void infiniteWeightIsRefusedNamingTheInitializer() throws Exception {
+    float[] w = new float[36];
+    w[35] = Float.NEGATIVE_INFINITY;
+    Path p = edited("inf-weight", m -> withInitializer(m, "dw.w", w));
+    assertTrue(refused(p).getMessage().contains("initializer 'dw.w' holds a NaN or infinite value at element 35 of 36"));
+  }
+
+  @Test
+  void opset99IsRefused() throws Exception {
+    Path p = edited("opset99", m -> m.setOpsetImport(0, OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(99)));
+    assertEquals(p + ": opset 99 of the default ONNX domain is not one edgeopt supports: expected 1 to 22 (export with a "
+        + "supported opset)", refused(p).getMessage());
+  }
+
+  @Test
+  void irVersion14IsRefused() throws Exception {
+    Path p = edited("ir14", m -> m.setIrVersion(14));
+    assertTrue(refused(p).getMessage().startsWith(p + ": IR version 14 is newer than edgeopt reads: expected 3 to 13"));
+  }
+
+  @Test
+  void irVersions11To13AreCheckedAsIr10() throws Exception {
+    for (long ir = 11; ir <= 13; ir++) {
+      long v = ir;
+      Path p = edited("ir" + ir, m -> m.setIrVersion(v));
+      IngestResult r = new Ingestor().ingest(p, IngestOptions.defaults());
+      assertEquals(v, r.card().source().irVersion());
+      // The written model says IR 10, which the checker and every runtime bundled here read.
+      assertEquals(10, r.graph().info().irVersion());
+      try (InferenceSession s = OrtRuntime.get().open(r.graph(), SessionOptions.defaults().withThreads(1))) {
+        assertEquals(List.of("logits"), s.outputNames());
+      }
+    }
+  }
+
+  @Test
+  void irVersion11WithAFloat4InputIsRefused() throws Exception {
+    Path p = edited("ir11-float4", m -> {
+      m.setIrVersion(11);
+      m.getGraphBuilder().getInputBuilder(0).getTypeBuilder().getTensorTypeBuilder().setElemType(23);
+      return m;
+    });
+    assertTrue(refused(p).getMessage().contains("with element type 23, which the bundled ONNX checker (IR 10) cannot judge"));
+  }
+
+  @Test
+  void negativeInputDimensionIsRefused() throws Exception {
+    Path p = edited("negative-dim", m -> {
+      m.getGraphBuilder().getInputBuilder(0).getTypeBuilder().getTensorTypeBuilder().getShapeBuilder().getDimBuilder(2)
+          .setDimValue(-5);
+      return m;
+    });
+    assertEquals(p + ": input 'input' declares dimension 2 as -5: expected a size >= 0, or a symbolic name for a dynamic "
+        + "dimension", refused(p).getMessage());
+  }
+
+  @Test
+  void eightTerabyteActivationFitsNoTarget() throws Exception {
+    // An input of 1 x 1 x 2^20 x 2^21 floats is 8 TiB; every Conv output after it is four times that.
+    Path p = edited("8tb", m -> {
+      OnnxMl.TensorShapeProto.Builder s = m.getGraphBuilder().getInputBuilder(0).getTypeBuilder().getTensorTypeBuilder()
+          .getShapeBuilder();
+      s.getDimBuilder(0).clearDimParam().setDimValue(1);
+      s.getDimBuilder(2).setDimValue(1L << 20);
+      s.getDimBuilder(3).setDimValue(1L << 21);
+      return m;
+    });
+    ModelCard card = new Ingestor().ingest(p, IngestOptions.defaults()).card();
+    assertTrue(card.peakActivation().bytes() > 8L << 40, card.peakActivation().toString());
+    assertFalse(card.targets().isEmpty());
+    for (ModelCard.TargetCoverage t : card.targets()) {
+      assertFalse(t.fits(), t.profile() + " must not fit");
+      assertTrue(t.ruleViolations().stream().anyMatch(v -> v.startsWith("activations need ")), t.ruleViolations().toString());
+    }
+  }
 }

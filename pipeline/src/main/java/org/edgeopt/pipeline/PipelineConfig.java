@@ -40,6 +40,10 @@ public record PipelineConfig(
   public PipelineConfig {
     precision = precision == null ? "int8" : precision;
     preprocess = preprocess == null ? "" : preprocess;
+    if (classes != null && classes.stream().anyMatch(java.util.Objects::isNull)) {
+      // List.copyOf would fail with a bare NullPointerException; the loader shows this instead.
+      throw new IllegalArgumentException("classes has an empty entry: expected a class name in every place");
+    }
     classes = classes == null ? null : List.copyOf(classes);
     pruning = pruning == null ? new Pruning("none", 1.0) : pruning;
     gate = gate == null ? new Gate(1.0, 98.0, 0) : gate;

@@ -45,7 +45,9 @@ public final class PipelineConfigLoader {
   /** Parses config text; {@code where} names it in errors and {@code base} resolves paths. */
   public static PipelineConfig parse(String text, Path where, Path base) throws EdgeoptException {
     ObjectMapper yaml = new ObjectMapper(new YAMLFactory())
-        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        // samples: 1.5 is not 1 sample: a count written with a fraction is a mistake to show.
+        .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
     Map<String, Integer> lines = keyLines(yaml, text, where);
     PipelineConfig c;
     try {
@@ -57,7 +59,12 @@ public final class PipelineConfigLoader {
       String reason = e.getOriginalMessage().lines().findFirst().orElse("");
       if (reason.contains("Unrecognized field")) {
         reason = "unknown key (expected one of the keys documented in docs/pipeline.md)";
-      } else if (reason.contains("Missing required creator property")) {
+      } else if (!reason.contains("Missing required creator property")) {
+        reason = plainReason(e, reason);
+        if (reason.startsWith("classes ")) {
+          key = "classes";
+        }
+      } else {
         String missing = reason.replaceAll(".*'([^']+)'.*", "$1");
         key = key.equals("(top level)") ? missing : key.equals(missing) || key.endsWith("." + missing) ? key : key + "." + missing;
         reason = "required key is missing";
@@ -77,18 +84,102 @@ public final class PipelineConfigLoader {
     return c;
   }
 
+  /**
+   * Returns what Jackson's message says in the config's terms: the kind of value expected and
+   * the value found, without Java class names or exception texts.
+   */
+  static String plainReason(JsonMappingException e, String jackson) {
+    if (e instanceof com.fasterxml.jackson.databind.exc.ValueInstantiationException) {
+      return e.getCause() instanceof IllegalArgumentException iae ? iae.getMessage()
+          : "a list entry or value is empty: expected a value in every place";
+    }
+    java.util.regex.Matcher range = java.util.regex.Pattern.compile("Numeric value \\((.*?)\\) out of range of (\\w+)")
+        .matcher(jackson);
+    if (range.find()) {
+      return "expected a whole number from 0 to " + Integer.MAX_VALUE + ", found " + range.group(1);
+    }
+    java.util.regex.Matcher malformed = java.util.regex.Pattern.compile("Malformed numeric value '(.*?)'").matcher(jackson);
+    if (malformed.find()) {
+      return "expected a number, found '" + malformed.group(1) + "'";
+    }
+    Class<?> type = e instanceof com.fasterxml.jackson.databind.exc.MismatchedInputException m ? m.getTargetType() : null;
+    if (type == null) {
+      // Unknown shape of message: keep its first clause, without Jackson's type names.
+      return jackson.replaceAll("`[^`]*`", "value").replaceAll(" \\(although.*", "");
+    }
+    return "expected " + expected(type) + found(e, jackson);
+  }
+
+  private static String expected(Class<?> type) {
+    if (type == int.class || type == Integer.class || type == long.class || type == Long.class) {
+      return "a whole number";
+    }
+    if (type == double.class || type == Double.class || type == float.class || type == Float.class) {
+      return "a number";
+    }
+    if (type == boolean.class || type == Boolean.class) {
+      return "true or false";
+    }
+    if (type == String.class) {
+      return "text";
+    }
+    if (Path.class.isAssignableFrom(type)) {
+      return "a file or folder path";
+    }
+    if (java.util.Collection.class.isAssignableFrom(type)) {
+      return "a list, e.g. [cat, dog]";
+    }
+    return "a mapping of keys (see docs/pipeline.md)";
+  }
+
+  private static String found(JsonMappingException e, String jackson) {
+    if (e instanceof com.fasterxml.jackson.databind.exc.InvalidFormatException f) {
+      return ", found '" + f.getValue() + "'";
+    }
+    String[][] patterns = {
+      {"from String value \\('(.*?)'\\)", ", found '%s'"},
+      {"from String \"(.*?)\"", ", found '%s'"},
+      {"from Number value \\((.*?)\\)", ", found %s"},
+      {"Floating-point value \\((.*?)\\)", ", found %s"},
+      {"from Boolean value \\((.*?)\\)", ", found %s"},
+    };
+    for (String[] p : patterns) {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile(p[0]).matcher(jackson);
+      if (m.find()) {
+        return String.format(Locale.ROOT, p[1], m.group(1));
+      }
+    }
+    if (jackson.contains("Array value") || jackson.contains("START_ARRAY")) {
+      return ", found a list";
+    }
+    if (jackson.contains("Object value") || jackson.contains("START_OBJECT")) {
+      return ", found a mapping";
+    }
+    return "";
+  }
+
   private static Map<String, Integer> keyLines(ObjectMapper yaml, String text, Path where) throws EdgeoptException {
     Map<String, Integer> lines = new HashMap<>();
     try (JsonParser p = yaml.getFactory().createParser(text)) {
       java.util.Deque<String> path = new java.util.ArrayDeque<>();
+      // The keys seen in each open mapping: YAML parsers keep the last of two equal keys, which
+      // would silently drop the first setting.
+      java.util.Deque<Map<String, Integer>> seen = new java.util.ArrayDeque<>();
       String pending = null;
       JsonToken t;
       while ((t = p.nextToken()) != null) {
         if (t == JsonToken.FIELD_NAME) {
           pending = p.currentName();
           String full = (path.isEmpty() ? "" : String.join(".", reversed(path)) + ".") + pending;
-          lines.put(full, p.currentTokenLocation().getLineNr());
+          int line = p.currentTokenLocation().getLineNr();
+          Integer before = seen.isEmpty() ? null : seen.peek().putIfAbsent(pending, line);
+          if (before != null) {
+            throw EdgeoptException.invalid(where + ":" + line + ": key '" + full + "' appears twice (lines " + before
+                + " and " + line + "): expected each key once");
+          }
+          lines.put(full, line);
         } else if (t == JsonToken.START_OBJECT) {
+          seen.push(new HashMap<>());
           if (pending != null) {
             path.push(pending);
           } else if (!lines.isEmpty() || path.size() > 0) {
@@ -96,6 +187,7 @@ public final class PipelineConfigLoader {
           }
           pending = null;
         } else if (t == JsonToken.END_OBJECT) {
+          seen.pop();
           if (!path.isEmpty()) {
             path.pop();
           }
@@ -134,6 +226,13 @@ public final class PipelineConfigLoader {
   }
 
   private static void check(PipelineConfig c, Path where, Map<String, Integer> lines) throws EdgeoptException {
+    // A key written without a value ("holdout:") reads as null: say so before anything uses it.
+    require(c.model() != null, where, lines, "model", "has no value: expected the path of an ONNX model");
+    require(c.target() != null, where, lines, "target", "has no value: expected a target profile (see edgeopt targets)");
+    require(c.calibration() != null, where, lines, "calibration", "has no value: expected a mapping with at least data:");
+    require(c.holdout() != null, where, lines, "holdout", "has no value: expected a mapping with at least data:");
+    require(c.calibration().data() != null, where, lines, "calibration.data", "has no value: expected the calibration data's path");
+    require(c.holdout().data() != null, where, lines, "holdout.data", "has no value: expected the holdout data's path");
     require(Files.isRegularFile(c.model()), where, lines, "model", "expected an ONNX model file, found nothing at " + c.model());
     if (c.reference() != null) {
       require(Files.isRegularFile(c.reference()), where, lines, "reference", "expected a TorchScript file, found nothing at " + c.reference());
@@ -149,7 +248,12 @@ public final class PipelineConfigLoader {
         "expected calibration data, found nothing at " + c.calibration().data());
     require(c.calibration().method() == null || METHODS.contains(c.calibration().method()), where, lines,
         "calibration.method", "expected one of " + METHODS + ", found '" + c.calibration().method() + "'");
-    require(c.calibration().samples() >= 0, where, lines, "calibration.samples", "expected a count >= 0, found " + c.calibration().samples());
+    require(c.calibration().samples() >= 0, where, lines, "calibration.samples", "expected a count >= 0 (0 for all), found "
+        + c.calibration().samples());
+    require(c.holdout().samples() >= 0, where, lines, "holdout.samples", "expected a count >= 0 (0 for all), found "
+        + c.holdout().samples());
+    require(c.gate().maxP95LatencyMs() >= 0, where, lines, "gate.maxP95LatencyMs", "expected milliseconds >= 0 (0 for no "
+        + "limit), found " + c.gate().maxP95LatencyMs());
     require(PRUNING.contains(c.pruning().mode()), where, lines, "pruning.mode",
         "expected one of " + PRUNING + ", found '" + c.pruning().mode() + "'");
     require(c.pruning().budget() > 0, where, lines, "pruning.budget", "expected a positive number of points, found " + c.pruning().budget());

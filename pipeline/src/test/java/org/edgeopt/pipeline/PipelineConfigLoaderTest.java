@@ -1,6 +1,7 @@
 package org.edgeopt.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -87,5 +88,85 @@ class PipelineConfigLoaderTest {
   void notYaml() throws Exception {
     EdgeoptException e = bad("model: [unclosed\n");
     assertTrue(e.getMessage().contains("not valid YAML"), e.getMessage());
+  }
+
+  /** Asserts the one-line message after the file name: {@code :LINE: key 'K': ...}. */
+  private void refusedWith(String yaml, String expectedAfterFile) throws Exception {
+    EdgeoptException e = bad(yaml);
+    assertEquals(dir.resolve("edgeopt.yaml") + expectedAfterFile, e.getMessage());
+    assertFalse(e.getMessage().contains("`") || e.getMessage().contains("java."), "no Java or Jackson text: " + e.getMessage());
+  }
+
+  @Test
+  void yamlDuplicateKeyIsRefused() throws Exception {
+    refusedWith(GOOD + "model: other.onnx\n", ":7: key 'model' appears twice (lines 1 and 7): expected each key once");
+    refusedWith(GOOD.replace("  data: cal\n", "  data: cal\n  method: minmax\n  method: mse\n"),
+        ":6: key 'calibration.method' appears twice (lines 5 and 6): expected each key once");
+  }
+
+  @Test
+  void samplesOnePointFiveIsRefused() throws Exception {
+    refusedWith(GOOD.replace("  data: cal\n", "  data: cal\n  samples: 1.5\n"),
+        ":5: key 'calibration.samples': expected a whole number, found '1.5'");
+  }
+
+  @Test
+  void samplesPastIntRangeIsRefused() throws Exception {
+    refusedWith(GOOD.replace("  data: cal\n", "  data: cal\n  samples: 99999999999\n"),
+        ":5: key 'calibration.samples': expected a whole number from 0 to 2147483647, found 99999999999");
+  }
+
+  @Test
+  void holdoutSamplesMinusThreeIsRefused() throws Exception {
+    refusedWith(GOOD + "  samples: -3\n", ":7: key 'holdout.samples': expected a count >= 0 (0 for all), found -3");
+  }
+
+  @Test
+  void calibrationWithoutValueSaysSo() throws Exception {
+    // Was a NullPointerException (exit 1).
+    refusedWith(GOOD.replace("  data: cal\n", ""), ":3: key 'calibration': has no value: expected a mapping with at least data:");
+  }
+
+  @Test
+  void holdoutWithoutValueSaysSo() throws Exception {
+    refusedWith(GOOD.replace("  data: hold\n", ""), ":5: key 'holdout': has no value: expected a mapping with at least data:");
+  }
+
+  @Test
+  void modelWithoutValueSaysSo() throws Exception {
+    refusedWith(GOOD.replace("model: m.onnx", "model:"), ":1: key 'model': has no value: expected the path of an ONNX model");
+  }
+
+  @Test
+  void targetWithoutValueSaysSo() throws Exception {
+    refusedWith(GOOD.replace("target: edgetpu", "target:"),
+        ":2: key 'target': has no value: expected a target profile (see edgeopt targets)");
+  }
+
+  @Test
+  void classesAsOneWordSaysAListIsExpected() throws Exception {
+    refusedWith(GOOD + "classes: cat\n", ":7: key 'classes': expected a list, e.g. [cat, dog], found 'cat'");
+  }
+
+  @Test
+  void classesWithAnEmptyEntryIsRefused() throws Exception {
+    refusedWith(GOOD + "classes: [a, null]\n", ":7: key 'classes': classes has an empty entry: expected a class name in every "
+        + "place");
+  }
+
+  @Test
+  void calibrationAsANumberSaysAMappingIsExpected() throws Exception {
+    refusedWith(GOOD.replace("calibration:\n  data: cal", "calibration: 5"),
+        ":3: key 'calibration': expected a mapping of keys (see docs/pipeline.md), found 5");
+  }
+
+  @Test
+  void gateThresholdAsTextSaysANumberIsExpected() throws Exception {
+    refusedWith(GOOD + "gate:\n  maxTop1Drop: abc\n", ":8: key 'gate.maxTop1Drop': expected a number, found 'abc'");
+  }
+
+  @Test
+  void topLevelListSaysAMappingIsExpected() throws Exception {
+    refusedWith("- a\n- b\n", ":1: key '(top level)': expected a mapping of keys (see docs/pipeline.md), found a list");
   }
 }

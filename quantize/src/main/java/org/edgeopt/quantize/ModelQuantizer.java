@@ -69,6 +69,7 @@ public final class ModelQuantizer {
   public static Outcome quantize(Graph model, CalibrationTable table, QuantizeConfig config, Dataset data,
       Provenance provenance) throws EdgeoptException {
     String where = provenance.model();
+    OnnxModels.requireOutputs(model, where);
     String modelSha = provenance.modelSha256() != null ? provenance.modelSha256()
         : Hashes.sha256(OnnxModels.toBytes(model));
     GraphPreparer.checkFinite(model, where);

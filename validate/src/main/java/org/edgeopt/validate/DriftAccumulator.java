@@ -19,6 +19,8 @@ final class DriftAccumulator {
   private final String holdoutWhere;
   private final ErrorAccumulator outputs;
   private final Double tolerance;
+  private String candidateNonFinite;
+  private long candidateNonFiniteValues;
   private int values = -1;
   private int samples;
   private int refCorrect;
@@ -120,6 +122,23 @@ final class DriftAccumulator {
     if (values < 0) {
       start(per);
     }
+    int bad = firstNonFinite(r);
+    if (bad >= 0) {
+      // A reference that is not finite has no answer to compare with: the run says so instead of
+      // a verdict, as NaN compares false with every threshold and would read as agreement.
+      throw EdgeoptException.invalid("the reference's output '" + ref.name() + "' is " + r[bad] + " at value " + (bad % per)
+          + " of sample " + (samples + bad / per) + " of " + holdoutWhere + ": expected finite outputs from the reference");
+    }
+    bad = firstNonFinite(c);
+    if (bad >= 0) {
+      if (candidateNonFinite == null) {
+        candidateNonFinite = "candidate output '" + cand.name() + "' is " + c[bad] + " at value " + (bad % per)
+            + " of sample " + (samples + bad / per);
+      }
+      for (float v : c) {
+        candidateNonFiniteValues += Float.isFinite(v) ? 0 : 1;
+      }
+    }
     outputs.add(r, c);
     if (!classification) {
       samples += n;
@@ -165,6 +184,26 @@ final class DriftAccumulator {
     classSamples = new int[per];
     classRefCorrect = new int[per];
     classCandCorrect = new int[per];
+  }
+
+  /** Returns the index of the first NaN or infinite value, or -1. */
+  static int firstNonFinite(float[] v) {
+    for (int i = 0; i < v.length; i++) {
+      if (!Float.isFinite(v[i])) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Returns where the candidate first gave a NaN or infinite output, or null when it never did. */
+  String candidateNonFinite() {
+    return candidateNonFinite;
+  }
+
+  /** Returns how many of the candidate's output values were NaN or infinite. */
+  long candidateNonFiniteValues() {
+    return candidateNonFiniteValues;
   }
 
   private static int argmax(float[] v, int off, int n) {

@@ -61,6 +61,28 @@ public final class Gate {
         checks, reasons);
   }
 
+  /**
+   * Returns the verdict with one more failed check for a candidate whose outputs were NaN or
+   * infinite: no threshold can pass such a model, whatever its other figures say.
+   *
+   * @param result the verdict of the thresholds
+   * @param values how many output values were not finite
+   * @param first where the first one was, e.g. {@code candidate output 'y' is NaN at value 2 of sample 7}
+   */
+  public static ValidationReport.GateResult withNonFiniteOutputs(ValidationReport.GateResult result, long values,
+      String first) {
+    String msg = first + " (" + values + (values == 1 ? " value" : " values")
+        + " not finite): expected finite outputs on every holdout sample";
+    List<ValidationReport.GateCheck> checks = new ArrayList<>();
+    checks.add(new ValidationReport.GateCheck("finite-outputs", "candidate output values that are NaN or infinite", 0,
+        values, "", false, msg));
+    checks.addAll(result.checks());
+    List<String> reasons = new ArrayList<>();
+    reasons.add(msg);
+    reasons.addAll(result.reasons());
+    return new ValidationReport.GateResult(ValidationReport.Verdict.FAIL, checks, reasons);
+  }
+
   private static ValidationReport.GateCheck atMost(String name, String what, double actual, double limit, String unit,
       String fmt) {
     boolean ok = actual <= limit;
@@ -90,6 +112,7 @@ public final class Gate {
       case "top1-drop" -> "top-1 drop";
       case "agreement" -> "agreement";
       case "p95-latency" -> "p95 latency";
+      case "finite-outputs" -> "finite outputs";
       default -> "max output error";
     };
   }

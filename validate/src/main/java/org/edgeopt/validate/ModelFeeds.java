@@ -11,6 +11,19 @@ import org.edgeopt.core.runtime.InferenceSession;
 final class ModelFeeds {
   private ModelFeeds() {}
 
+  /**
+   * Refuses a model the holdout cannot be fed through or compared on: one without inputs or
+   * outputs (what comes before a comparison assumes the first of each).
+   */
+  static void requireInputAndOutput(InferenceSession s, String where) throws EdgeoptException {
+    if (s.inputNames().isEmpty()) {
+      throw EdgeoptException.invalid(where + ": the model has no tensor inputs: expected one input that takes the holdout");
+    }
+    if (s.outputNames().isEmpty()) {
+      throw EdgeoptException.invalid(where + ": the model has no outputs: expected at least one output to compare");
+    }
+  }
+
   /** Returns the declared type of a session's first input, or {@code null} when the runtime does not say. */
   static TensorType inputType(InferenceSession s) {
     return s.inputTypes().get(s.inputNames().get(0));

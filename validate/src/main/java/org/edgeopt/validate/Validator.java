@@ -82,6 +82,8 @@ public final class Validator {
     InferenceRuntime candRuntime = Runtimes.forModel(config.candidate(), List.of("input"));
     try (InferenceSession ref = refRuntime.open(config.reference(), options);
         InferenceSession cand = candRuntime.open(config.candidate(), options.withInt8Arithmetic(arithmetic.session()))) {
+      ModelFeeds.requireInputAndOutput(ref, config.reference().toString());
+      ModelFeeds.requireInputAndOutput(cand, config.candidate().toString());
       checkInput(ref, data, config.reference(), config.holdout());
       checkInput(cand, data, config.candidate(), config.holdout());
       int batch = ModelFeeds.batchSize(config.batchSize(), ref, cand, config.reference().toString(),
@@ -106,6 +108,9 @@ public final class Validator {
       ValidationReport.Classification cls = drift.classification();
       ValidationReport.OutputComparison outputs = drift.outputs();
       ValidationReport.GateResult gate = Gate.evaluate(config.thresholds(), cls, outputs, latency);
+      if (drift.candidateNonFinite() != null) {
+        gate = Gate.withNonFiniteOutputs(gate, drift.candidateNonFiniteValues(), drift.candidateNonFinite());
+      }
       return new ValidationReport(
           gate,
           classification ? "classification" : "regression",
@@ -128,6 +133,7 @@ public final class Validator {
       Iterator<Batch> it = data.batches(batch, total);
       while (it.hasNext()) {
         Batch b = it.next();
+        requireFinite(b, drift == null ? 0 : drift.samples(), config.holdout());
         Tensor r = ref.run(ModelFeeds.feed(ref, b.input()), List.of(refOut)).get(refOut);
         Tensor c = cand.run(ModelFeeds.feed(cand, b.input()), List.of(candOut)).get(candOut);
         if (drift == null) {
@@ -144,6 +150,17 @@ public final class Validator {
       throw EdgeoptException.invalid(config.holdout() + ": the holdout yielded no samples: expected at least one");
     }
     return drift;
+  }
+
+  /** Refuses a holdout sample holding NaN or infinity: no model's answer to it can be judged. */
+  private static void requireFinite(Batch b, int firstSample, Path holdout) throws EdgeoptException {
+    float[] x = b.input().toFloats();
+    int bad = DriftAccumulator.firstNonFinite(x);
+    if (bad >= 0) {
+      int per = Math.max(1, x.length / Math.max(1, b.size()));
+      throw EdgeoptException.invalid(holdout + ": sample " + (firstSample + bad / per) + " holds " + x[bad] + " at value "
+          + (bad % per) + " (after preprocessing): expected finite numbers in the holdout");
+    }
   }
 
   private static boolean isClassification(ValidationConfig.Task task, Batch first, Tensor output) {

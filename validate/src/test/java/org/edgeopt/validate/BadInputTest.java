@@ -140,4 +140,78 @@ class BadInputTest {
     assertEquals(6, fail.outputs().elementsOverTolerance(), "one value per sample is off by 1 > 0.5");
     assertEquals(List.of("max output error 1 > max 0.5"), fail.gate().reasons());
   }
+
+  @Test
+  void referenceOutputtingNaNIsRefused() throws Exception {
+    Path nanRef = dir.resolve("nan-reference.onnx");
+    OnnxModels.write(TestData.shifted(new float[] {0, Float.NaN, 0}), nanRef);
+    EdgeoptException e = fails(ValidationConfig.of(nanRef, three, holdout));
+    assertEquals("the reference's output 'logits' is NaN at value 1 of sample 0 of " + holdout
+        + ": expected finite outputs from the reference", e.getMessage());
+  }
+
+  @Test
+  void candidateOutputtingInfinityFailsTheGate() throws Exception {
+    Path infCand = dir.resolve("inf-candidate.onnx");
+    OnnxModels.write(TestData.shifted(new float[] {0, 0, Float.POSITIVE_INFINITY}), infCand);
+    // Infinity on the third logit makes every prediction class 2; the top-1 drop alone would pass
+    // a generous threshold, the finite-output rule must not.
+    ValidationReport r = Validator.validate(ValidationConfig.of(three, infCand, holdout)
+        .withThresholds(Thresholds.none().withMaxTop1DropPoints(100.0)).withLatency(0, 0));
+    assertFalse(r.passed());
+    assertEquals("candidate output 'logits' is Infinity at value 2 of sample 0 (6 values not finite): expected finite "
+        + "outputs on every holdout sample", r.gate().reasons().get(0));
+    assertEquals("finite-outputs", r.gate().checks().get(0).name());
+  }
+
+  @Test
+  void csvHoldoutWithNaNIsRefused() throws Exception {
+    Path csv = TestData.writeCsv(dir.resolve("nan.csv"), new float[][] {{1, 2, 3}, {1, Float.NaN, 0}}, new int[] {0, 1});
+    EdgeoptException e = fails(ValidationConfig.of(three, threeShifted, csv));
+    assertEquals(csv + ": sample 1 holds NaN at value 1 (after preprocessing): expected finite numbers in the holdout",
+        e.getMessage());
+  }
+
+  @Test
+  void csvHoldoutWithInfinityIsRefused() throws Exception {
+    Path csv = TestData.writeCsv(dir.resolve("inf.csv"), new float[][] {{Float.NEGATIVE_INFINITY, 2, 3}}, new int[] {0});
+    EdgeoptException e = fails(ValidationConfig.of(three, threeShifted, csv));
+    assertTrue(e.getMessage().contains("sample 0 holds -Infinity at value 0"), e.getMessage());
+  }
+
+  @Test
+  void modelWithNoInputsIsRefused() throws Exception {
+    GraphBuilder b = new GraphBuilder("no_inputs", 13);
+    b.addInitializer(Tensor.ofFloats("w", new long[] {1, 3}, new float[] {1, 2, 3}));
+    b.add("Identity", "copy", List.of("w"), List.of("logits"));
+    b.addOutput(new Value("logits", TensorType.of(DataType.FLOAT, 1, 3)));
+    Path p = dir.resolve("no-inputs.onnx");
+    OnnxModels.write(b.build(), p);
+    assertEquals(p + ": the model has no tensor inputs: expected one input that takes the holdout",
+        fails(ValidationConfig.of(three, p, holdout)).getMessage());
+  }
+
+  @Test
+  void modelWithNoOutputsIsRefused() throws Exception {
+    GraphBuilder b = new GraphBuilder("no_outputs", 13);
+    b.addInput(new Value("x", TensorType.of(DataType.FLOAT, -1, 3)));
+    b.add("Identity", "copy", List.of("x"), List.of("logits"));
+    Path p = dir.resolve("no-outputs.onnx");
+    OnnxModels.write(b.build(), p);
+    EdgeoptException e = fails(ValidationConfig.of(p, three, holdout));
+    assertTrue(e.getMessage().startsWith(p + ": "), e.getMessage());
+  }
+
+  @Test
+  void modelWithStringOutputsIsRefused() throws Exception {
+    GraphBuilder b = new GraphBuilder("strings", 13);
+    b.addInput(new Value("x", TensorType.of(DataType.FLOAT, -1, 3)));
+    b.add("Cast", "to_text", List.of("x"), List.of("logits"), org.edgeopt.core.graph.Attribute.of("to", 8L));
+    b.addOutput(new Value("logits", TensorType.of(DataType.STRING, -1, 3)));
+    Path p = dir.resolve("strings.onnx");
+    OnnxModels.write(b.build(), p);
+    EdgeoptException e = fails(ValidationConfig.of(three, p, holdout));
+    assertEquals(p + ": output 'logits' holds string values: expected a numeric tensor (float, integer or bool)",
+        e.getMessage());
+  }
 }

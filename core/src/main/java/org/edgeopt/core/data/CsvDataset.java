@@ -29,6 +29,8 @@ public final class CsvDataset implements Dataset {
   public CsvDataset(Path file, String labelColumn, Preprocessing pre) throws EdgeoptException {
     this.file = file;
     this.pre = pre;
+    // Every feature is normalized as channel 0: a per-channel list has nothing to apply to.
+    pre.requireChannels(1, file + " (CSV features)");
     try (BufferedReader r = reader(file)) {
       String header = r.readLine();
       if (header == null) {
@@ -136,7 +138,13 @@ public final class CsvDataset implements Dataset {
           for (int c = 0; c < columns; c++) {
             try {
               if (c == labelIndex) {
-                labels[s] = (int) Double.parseDouble(cells[c].strip());
+                double label = Double.parseDouble(cells[c].strip());
+                // "3.0" is the class 3 that pandas writes; "2.5" names no class, and a cast would make it 2.
+                if (label != Math.rint(label) || Math.abs(label) > Integer.MAX_VALUE) {
+                  throw new DataException(file + ": row " + (next + s + 1) + ", column " + (c + 1)
+                      + " (the label): expected a whole class index, found '" + cells[c].strip() + "'");
+                }
+                labels[s] = (int) label;
               } else {
                 x[s * features + f] = pre.normalize(Float.parseFloat(cells[c].strip()), 0);
                 f++;

@@ -33,6 +33,7 @@ public final class IdxDataset implements Dataset {
   public IdxDataset(Path images, Path labelFile, Preprocessing pre) throws EdgeoptException {
     this.images = images;
     this.pre = pre;
+    pre.requireChannels(1, images + " (IDX images, grayscale)");
     try (DataInputStream in = open(images)) {
       int magic = in.readInt();
       if (magic != IMAGES_MAGIC) {

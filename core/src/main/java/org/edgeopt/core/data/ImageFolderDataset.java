@@ -16,7 +16,8 @@ import org.edgeopt.core.graph.Tensor;
 
 /**
  * A folder of images with one subfolder per class, as users collect field data. Classes are
- * numbered by the given class-name list, or in sorted folder-name order; images are decoded
+ * numbered by the given class-name list, by the folder names when all are numbers, or in sorted
+ * folder-name order; grayscale images are one channel unless the spec asks for rgb or bgr; images are decoded
  * only when their batch is read. Every image must have the size of the first one after
  * preprocessing, or the batch fails naming the file.
  */
@@ -27,10 +28,12 @@ public final class ImageFolderDataset implements Dataset {
   private final List<Integer> labels = new ArrayList<>();
   private final long[] sampleShape;
 
-  /** Scans {@code root}; {@code classNames} may be null to number folders in sorted order. */
+  /**
+   * Scans {@code root}; {@code classNames} may be null to number folders in sorted order, or,
+   * when every folder is named by a number, to take those numbers as the class indices.
+   */
   public ImageFolderDataset(Path root, List<String> classNames, Preprocessing pre) throws EdgeoptException {
     this.root = root;
-    this.pre = pre;
     List<Path> dirs;
     try (Stream<Path> s = Files.list(root)) {
       dirs = s.filter(Files::isDirectory).sorted().toList();
@@ -40,11 +43,16 @@ public final class ImageFolderDataset implements Dataset {
     if (dirs.isEmpty()) {
       throw EdgeoptException.invalid(root + ": expected one subfolder of images per class, found none");
     }
+    // Folders named by numbers (000, 005, 010 ...) are class indices: numbering them in sorted
+    // order would call folder 005 class 1 and mislabel every sample after the first gap.
+    boolean numeric = classNames == null && dirs.stream().allMatch(d -> d.getFileName().toString().matches("\\d{1,9}"));
     for (int i = 0; i < dirs.size(); i++) {
       Path d = dirs.get(i);
       String cls = d.getFileName().toString();
       int label;
-      if (classNames == null) {
+      if (numeric) {
+        label = Integer.parseInt(cls);
+      } else if (classNames == null) {
         label = i;
       } else {
         label = classNames.indexOf(cls);
@@ -68,8 +76,12 @@ public final class ImageFolderDataset implements Dataset {
     if (files.isEmpty()) {
       throw EdgeoptException.invalid(root + ": expected PNG or JPEG images in the class subfolders, found none");
     }
-    BufferedImage first = Images.geometry(Images.decode(files.get(0)), pre);
-    int ch = Images.channels(pre);
+    BufferedImage decoded = Images.decode(files.get(0));
+    // Without channels= the first image decides, and every later one is converted to it.
+    this.pre = Images.forImage(decoded, pre);
+    int ch = Images.channels(this.pre);
+    this.pre.requireChannels(ch, describe());
+    BufferedImage first = Images.geometry(decoded, this.pre);
     sampleShape = pre.channelsLast()
         ? new long[] {first.getHeight(), first.getWidth(), ch}
         : new long[] {ch, first.getHeight(), first.getWidth()};

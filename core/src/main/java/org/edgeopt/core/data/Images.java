@@ -30,6 +30,22 @@ public final class Images {
     }
   }
 
+  /**
+   * Returns the spec with its channels decided for an image when the user left them out: a
+   * grayscale image (one colour component) is read as one channel, any other as RGB.
+   */
+  public static Preprocessing forImage(BufferedImage img, Preprocessing pre) {
+    if (!pre.channels().isEmpty()) {
+      return pre;
+    }
+    return pre.withChannels(isGray(img) ? "gray" : "rgb");
+  }
+
+  /** Returns whether an image holds one gray band (8 or 16 bits), read from its raster as stored. */
+  static boolean isGray(BufferedImage img) {
+    return img.getColorModel().getNumColorComponents() == 1 && img.getRaster().getNumBands() == 1;
+  }
+
   /** Returns the channel count of the preprocessed image: 1 for gray, otherwise 3. */
   public static int channels(Preprocessing pre) {
     return "gray".equals(pre.channels()) ? 1 : 3;
@@ -44,7 +60,9 @@ public final class Images {
       double f = (double) pre.resize() / Math.min(w, h);
       int nw = (int) Math.round(w * f);
       int nh = (int) Math.round(h * f);
-      BufferedImage r = new BufferedImage(nw, nh, BufferedImage.TYPE_INT_RGB);
+      // Gray stays gray: drawing it into RGB would pass it through Java's linear-gray to sRGB
+      // conversion and brighten every level (200 becomes 229).
+      BufferedImage r = new BufferedImage(nw, nh, isGray(img) ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_INT_RGB);
       Graphics2D g = r.createGraphics();
       g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
       g.drawImage(img, 0, 0, nw, nh, null);
@@ -67,12 +85,24 @@ public final class Images {
     int h = img.getHeight();
     int ch = channels(pre);
     boolean bgr = "bgr".equals(pre.channels());
+    // Gray levels are read as stored: getRGB would convert them as linear gray to sRGB.
+    boolean gray = isGray(img);
+    int sixteenBit = gray && img.getColorModel().getComponentSize(0) > 8 ? 257 : 1;
     for (int y = 0; y < h; y++) {
       for (int x = 0; x < w; x++) {
-        int rgb = img.getRGB(x, y);
-        int r = (rgb >> 16) & 0xff;
-        int g = (rgb >> 8) & 0xff;
-        int b = rgb & 0xff;
+        int r;
+        int g;
+        int b;
+        if (gray) {
+          r = img.getRaster().getSample(x, y, 0) / sixteenBit;
+          g = r;
+          b = r;
+        } else {
+          int rgb = img.getRGB(x, y);
+          r = (rgb >> 16) & 0xff;
+          g = (rgb >> 8) & 0xff;
+          b = rgb & 0xff;
+        }
         for (int c = 0; c < ch; c++) {
           float v;
           if (ch == 1) {
@@ -89,8 +119,17 @@ public final class Images {
   }
 
   /** Reads one image as a batch of one: {@code [1, C, H, W]} or {@code [1, H, W, C]}. */
-  public static Tensor read(Path file, Preprocessing pre) {
-    BufferedImage img = geometry(decode(file), pre);
+  public static Tensor read(Path file, Preprocessing spec) {
+    BufferedImage src = decode(file);
+    Preprocessing pre = forImage(src, spec);
+    int channels = channels(pre);
+    for (float[] list : new float[][] {pre.mean(), pre.std()}) {
+      if (list.length != 1 && list.length != channels) {
+        throw new DataException(file + ": preprocessing '" + pre.toSpec() + "' gives " + list.length
+            + " mean or std values for an image of " + channels + " channels: expected 1 value or " + channels);
+      }
+    }
+    BufferedImage img = geometry(src, pre);
     int ch = channels(pre);
     float[] out = new float[ch * img.getWidth() * img.getHeight()];
     toFloats(img, pre, out, 0);

@@ -49,6 +49,7 @@ public final class NpyDataset implements Dataset {
     if (x.shape().length < 2 || x.shape()[0] == 0) {
       throw EdgeoptException.invalid(samples + ": expected an array [N, ...] with N >= 1, found shape " + Arrays.toString(x.shape()));
     }
+    pre.requireChannels(channels(), samples + " (shape " + Arrays.toString(x.shape()) + ")");
     if (labelFile == null || !Files.isRegularFile(labelFile)) {
       throw EdgeoptException.invalid(samples + ": labels missing: expected a labels .npy beside it"
           + (labelFile == null ? "" : " (" + labelFile + ")"));
@@ -125,6 +126,12 @@ public final class NpyDataset implements Dataset {
     return Arrays.copyOfRange(x.shape(), 1, x.shape().length);
   }
 
+  /** Returns the channel count normalization uses: axis 1 for NCHW data, the last axis for NHWC, 1 below rank 3. */
+  private int channels() {
+    long[] ss = sampleShape();
+    return ss.length >= 3 ? (int) (pre.channelsLast() ? ss[ss.length - 1] : ss[0]) : 1;
+  }
+
   @Override
   public Iterator<Batch> batches(int batchSize, int limit) {
     long per = 1;
@@ -140,7 +147,7 @@ public final class NpyDataset implements Dataset {
     }
     // Channel index for normalization: axis 1 for NCHW data ([N,C,...]), the last axis for NHWC.
     long[] ss = sampleShape();
-    int channels = ss.length >= 3 ? (int) (pre.channelsLast() ? ss[ss.length - 1] : ss[0]) : 1;
+    int channels = channels();
     long spatial = channels == 0 ? 1 : perSample / channels;
     return new Iterator<>() {
       int next = 0;

@@ -21,6 +21,8 @@ import org.edgeopt.core.EdgeoptException;
  * @param layout {@code nchw} or {@code nhwc}
  */
 public record Preprocessing(int resize, int crop, String channels, float scale, float[] mean, float[] std, String layout) {
+  /** The largest {@code resize} and {@code crop}: 8192 pixels a side is past any model input. */
+  public static final int MAX_SIDE = 8192;
 
   /** Returns the identity spec: raw values, NCHW. */
   public static Preprocessing identity() {
@@ -49,8 +51,8 @@ public record Preprocessing(int resize, int crop, String channels, float scale, 
       String v = kv[1].strip();
       try {
         switch (k) {
-          case "resize" -> resize = Integer.parseInt(v);
-          case "crop" -> crop = Integer.parseInt(v);
+          case "resize" -> resize = side(spec, k, v);
+          case "crop" -> crop = side(spec, k, v);
           case "channels" -> {
             channels = v.toLowerCase(Locale.ROOT);
             if (!channels.equals("gray") && !channels.equals("rgb") && !channels.equals("bgr")) {
@@ -78,7 +80,58 @@ public record Preprocessing(int resize, int crop, String channels, float scale, 
         throw EdgeoptException.invalid("preprocessing '" + spec + "': std must not be 0");
       }
     }
-    return new Preprocessing(resize, crop, channels, scale, mean, std, layout);
+    if (mean.length > 1 && std.length > 1 && mean.length != std.length) {
+      throw EdgeoptException.invalid("preprocessing '" + spec + "': mean has " + mean.length + " values and std "
+          + std.length + ": expected one value per channel in both, or one value for all channels");
+    }
+    Preprocessing p2 = new Preprocessing(resize, crop, channels, scale, mean, std, layout);
+    if (!channels.isEmpty()) {
+      p2.requireChannels(channels.equals("gray") ? 1 : 3, "channels=" + channels, spec);
+    }
+    return p2;
+  }
+
+  /** Parses {@code resize} or {@code crop}: a side from 1 to {@link #MAX_SIDE} pixels. */
+  private static int side(String spec, String key, String v) throws EdgeoptException {
+    long side;
+    try {
+      side = Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      throw EdgeoptException.invalid("preprocessing '" + spec + "': '" + key + "' expects a whole number of pixels, found '"
+          + v + "'");
+    }
+    if (side < 1 || side > MAX_SIDE) {
+      throw EdgeoptException.invalid("preprocessing '" + spec + "': " + key + "=" + v + " is out of range: expected 1.."
+          + MAX_SIDE + " pixels (leave " + key + " out to keep the image's size)");
+    }
+    return (int) side;
+  }
+
+  /**
+   * Refuses a per-channel mean or std whose length is neither 1 nor the data's channel count,
+   * which would otherwise be cut short or index past the list.
+   *
+   * @param channels the number of channels of the samples
+   * @param where what decided the channel count, for the message (e.g. the data set)
+   * @throws EdgeoptException (exit 3) naming both counts
+   */
+  public void requireChannels(int channels, String where) throws EdgeoptException {
+    requireChannels(channels, where, toSpec());
+  }
+
+  private void requireChannels(int channels, String where, String spec) throws EdgeoptException {
+    for (String key : new String[] {"mean", "std"}) {
+      int n = key.equals("mean") ? mean.length : std.length;
+      if (n != 1 && n != channels) {
+        throw EdgeoptException.invalid("preprocessing '" + spec + "': " + key + " has " + n + " values but " + where
+            + " has " + channels + (channels == 1 ? " channel" : " channels") + ": expected 1 value or " + channels);
+      }
+    }
+  }
+
+  /** Returns this spec with the channel order set, e.g. the one the images themselves have. */
+  public Preprocessing withChannels(String newChannels) {
+    return new Preprocessing(resize, crop, newChannels, scale, mean, std, layout);
   }
 
   private static float parseFloat(String v) {

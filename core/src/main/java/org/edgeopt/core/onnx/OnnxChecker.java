@@ -15,6 +15,12 @@ import org.edgeopt.core.graph.Graph;
  * that name the model.
  */
 public final class OnnxChecker {
+  /** The newest IR version the bundled ONNX library (1.17) knows. */
+  public static final long CHECKER_IR_VERSION = 10;
+
+  /** The newest tensor element type the bundled ONNX library knows (UINT4 = 21, INT4 = 22). */
+  public static final int CHECKER_MAX_ELEM_TYPE = 22;
+
   private OnnxChecker() {}
 
   /** Runs the ONNX checker on a graph; {@code where} names the model in errors. */
@@ -53,7 +59,14 @@ public final class OnnxChecker {
   }
 
   private static ModelProto toNative(Graph graph, String where) throws EdgeoptException {
-    byte[] bytes = OnnxModels.toBytes(graph);
+    // IR 11 to 13 add element types and function features the checker cannot judge; a model
+    // that uses none of them (OnnxModels refuses the types on reading) is the same model at IR
+    // 10, so it is handed over as one. Results read back keep IR 10, which every runtime loads.
+    OnnxMl.ModelProto proto = OnnxModels.toProto(graph);
+    if (proto.getIrVersion() > CHECKER_IR_VERSION) {
+      proto = proto.toBuilder().setIrVersion(CHECKER_IR_VERSION).build();
+    }
+    byte[] bytes = proto.toByteArray();
     ModelProto mp = new ModelProto();
     try (BytePointer bp = new BytePointer(bytes)) {
       if (!onnx.ParseProtoFromBytes(mp, bp, bytes.length)) {

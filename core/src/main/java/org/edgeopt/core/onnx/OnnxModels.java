@@ -39,6 +39,15 @@ import org.edgeopt.core.io.AtomicFiles;
  * folder is refused. Every failure names the file and, where it applies, the node or tensor.
  */
 public final class OnnxModels {
+  /** The newest IR version edgeopt reads; IR 11 to 13 are checked as IR 10 (see {@link OnnxChecker}). */
+  public static final long MAX_IR_VERSION = 13;
+
+  /** The newest default-domain opset edgeopt reads: the bundled ONNX library's (1.17). */
+  public static final long MAX_OPSET = 22;
+
+  /** The largest tensor held in memory: Java buffers index bytes with an int. */
+  static final long MAX_TENSOR_BYTES = Integer.MAX_VALUE;
+
   private OnnxModels() {}
 
   /** Reads and checks the structure of an ONNX model file. */
@@ -66,6 +75,18 @@ public final class OnnxModels {
     return fromProto(proto, base, file.toString());
   }
 
+  /**
+   * Refuses a model without outputs before a stage works on it: nothing it computes could be
+   * read, so calibrating or quantizing it would only write artifacts of nothing.
+   *
+   * @throws EdgeoptException (exit 3) naming the model
+   */
+  public static void requireOutputs(Graph g, String where) throws EdgeoptException {
+    if (g.outputs().isEmpty()) {
+      throw EdgeoptException.invalid(where + ": the model has no outputs: expected at least one graph output");
+    }
+  }
+
   /** Parses serialized ONNX bytes, allowing models past protobuf's default 64 MB limit. */
   static OnnxMl.ModelProto parse(byte[] bytes) throws InvalidProtocolBufferException {
     CodedInputStream in = CodedInputStream.newInstance(bytes);
@@ -88,9 +109,21 @@ public final class OnnxModels {
       throw EdgeoptException.invalid(where + ": not an ONNX model (expected an ir_version and a graph with nodes, found "
           + (proto.hasGraph() ? proto.getGraph().getNodeCount() + " nodes" : "no graph") + ")");
     }
+    if (proto.getIrVersion() > MAX_IR_VERSION) {
+      throw EdgeoptException.invalid(where + ": IR version " + proto.getIrVersion() + " is newer than edgeopt reads: "
+          + "expected 3 to " + MAX_IR_VERSION + " (re-export with an older ONNX, or update edgeopt)");
+    }
     Map<String, Long> opsets = new LinkedHashMap<>();
     for (OnnxMl.OperatorSetIdProto o : proto.getOpsetImportList()) {
       opsets.put(o.getDomain(), o.getVersion());
+      boolean standard = o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx");
+      if (standard && (o.getVersion() > MAX_OPSET || o.getVersion() < 1)) {
+        throw EdgeoptException.invalid(where + ": opset " + o.getVersion() + " of the default ONNX domain is not one "
+            + "edgeopt supports: expected 1 to " + MAX_OPSET + " (export with a supported opset)");
+      }
+    }
+    if (proto.getIrVersion() > OnnxChecker.CHECKER_IR_VERSION) {
+      requireCheckerTypes(proto.getGraph(), proto.getIrVersion(), where);
     }
     Map<String, String> meta = new LinkedHashMap<>();
     for (OnnxMl.StringStringEntryProto e : proto.getMetadataPropsList()) {
@@ -107,11 +140,11 @@ public final class OnnxModels {
     }
     for (OnnxMl.ValueInfoProto v : g.getInputList()) {
       if (!initNames.contains(v.getName())) {
-        b.addInput(value(v));
+        b.addInput(declared(v, "input", where));
       }
     }
     for (OnnxMl.ValueInfoProto v : g.getOutputList()) {
-      b.addOutput(value(v));
+      b.addOutput(declared(v, "output", where));
     }
     for (OnnxMl.ValueInfoProto v : g.getValueInfoList()) {
       b.putValueInfo(value(v));
@@ -124,6 +157,46 @@ public final class OnnxModels {
     } catch (GraphException e) {
       throw EdgeoptException.invalid(where + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Refuses a model newer than the bundled checker that declares element types the checker does
+   * not know (float4, float8e8m0, 2-bit integers): it is checked as IR {@value
+   * OnnxChecker#CHECKER_IR_VERSION} only when nothing in it needs the newer IR.
+   */
+  private static void requireCheckerTypes(OnnxMl.GraphProto g, long ir, String where) throws EdgeoptException {
+    List<OnnxMl.ValueInfoProto> values = new ArrayList<>(g.getInputList());
+    values.addAll(g.getOutputList());
+    values.addAll(g.getValueInfoList());
+    for (OnnxMl.ValueInfoProto v : values) {
+      if (v.getType().hasTensorType() && v.getType().getTensorType().getElemType() > OnnxChecker.CHECKER_MAX_ELEM_TYPE) {
+        throw EdgeoptException.invalid(where + ": IR version " + ir + " model declares '" + v.getName()
+            + "' with element type " + v.getType().getTensorType().getElemType() + ", which the bundled ONNX checker (IR "
+            + OnnxChecker.CHECKER_IR_VERSION + ") cannot judge: expected element types up to "
+            + OnnxChecker.CHECKER_MAX_ELEM_TYPE);
+      }
+    }
+    for (OnnxMl.TensorProto t : g.getInitializerList()) {
+      if (t.getDataType() > OnnxChecker.CHECKER_MAX_ELEM_TYPE) {
+        throw EdgeoptException.invalid(where + ": IR version " + ir + " model holds initializer '" + t.getName()
+            + "' of element type " + t.getDataType() + ", which the bundled ONNX checker (IR "
+            + OnnxChecker.CHECKER_IR_VERSION + ") cannot judge");
+      }
+    }
+  }
+
+  /** Converts a graph input or output, refusing a negative dimension: no tensor has one. */
+  private static Value declared(OnnxMl.ValueInfoProto v, String what, String where) throws EdgeoptException {
+    if (v.getType().hasTensorType() && v.getType().getTensorType().hasShape()) {
+      List<OnnxMl.TensorShapeProto.Dimension> dims = v.getType().getTensorType().getShape().getDimList();
+      for (int i = 0; i < dims.size(); i++) {
+        if (dims.get(i).hasDimValue() && dims.get(i).getDimValue() < 0) {
+          throw EdgeoptException.invalid(where + ": " + what + " '" + v.getName() + "' declares dimension " + i + " as "
+              + dims.get(i).getDimValue() + ": expected a size >= 0, or a symbolic name for a dynamic dimension");
+        }
+      }
+    }
+    return value(v);
   }
 
   private static Node node(OnnxMl.NodeProto n, Path baseDir, String where) throws EdgeoptException {
@@ -192,11 +265,7 @@ public final class OnnxModels {
       throw EdgeoptException.invalid(where + ": tensor '" + t.getName() + "': string tensors are not supported");
     }
     long[] dims = t.getDimsList().stream().mapToLong(Long::longValue).toArray();
-    long count = 1;
-    for (long d : dims) {
-      count *= d;
-    }
-    long bytes = count * dt.byteSize();
+    long bytes = byteSize(t.getName(), dt, dims, where);
     ByteBuffer data;
     if (t.getDataLocation() == OnnxMl.TensorProto.DataLocation.EXTERNAL) {
       data = external(t, baseDir, where, bytes);
@@ -224,6 +293,34 @@ public final class OnnxModels {
           + " bytes of data for " + dt + java.util.Arrays.toString(dims) + ", found " + data.remaining());
     }
     return new Tensor(t.getName(), dt, dims, data);
+  }
+
+  /**
+   * Returns a tensor's size in bytes, refusing negative dimensions and sizes past what a buffer
+   * holds, before any multiplication can overflow.
+   */
+  private static long byteSize(String name, DataType dt, long[] dims, String where) throws EdgeoptException {
+    long count = 1;
+    for (long d : dims) {
+      if (d < 0) {
+        throw EdgeoptException.invalid(where + ": tensor '" + name + "' declares dimensions "
+            + java.util.Arrays.toString(dims) + ": expected sizes >= 0");
+      }
+      // Once count is 0 the product stays 0; otherwise stop as soon as it passes the limit.
+      if (count > 0 && d > MAX_TENSOR_BYTES / count) {
+        throw tooLarge(name, dt, dims, where);
+      }
+      count *= d;
+    }
+    if (count > MAX_TENSOR_BYTES / Math.max(1, dt.byteSize())) {
+      throw tooLarge(name, dt, dims, where);
+    }
+    return count * dt.byteSize();
+  }
+
+  private static EdgeoptException tooLarge(String name, DataType dt, long[] dims, String where) {
+    return EdgeoptException.invalid(where + ": tensor '" + name + "' declares " + dt.name().toLowerCase(java.util.Locale.ROOT)
+        + java.util.Arrays.toString(dims) + ", more than " + MAX_TENSOR_BYTES + " bytes: expected a tensor of at most 2 GiB");
   }
 
   private static ByteBuffer external(OnnxMl.TensorProto t, Path baseDir, String where, long bytes)

@@ -96,7 +96,12 @@ public final class OrtRuntime implements InferenceRuntime {
         so.addConfigEntry(EXACT_INT8_CONFIG_KEY, "1");
       }
       OrtSession s = bytes != null ? env.createSession(bytes, so) : env.createSession(file.toString(), so);
-      return new OrtInferenceSession(env, s, where);
+      try {
+        return new OrtInferenceSession(env, s, where);
+      } catch (EdgeoptException | RuntimeException e) {
+        s.close();
+        throw e;
+      }
     } catch (OrtException e) {
       throw EdgeoptException.invalid(where + ": ONNX Runtime cannot load the model: " + e.getMessage(), e);
     }
@@ -141,17 +146,40 @@ public final class OrtRuntime implements InferenceRuntime {
     private final String where;
     private final Map<String, TensorType> inputTypes = new LinkedHashMap<>();
     /** Input buffers not in use; as many as inputs fed at once, across threads. */
-    private final java.util.concurrent.ConcurrentLinkedQueue<ByteBuffer> freeInputBuffers =
+    private final java.util.concurrent.ConcurrentLinkedQueue<PooledBuffer> freeInputBuffers =
         new java.util.concurrent.ConcurrentLinkedQueue<>();
 
-    OrtInferenceSession(OrtEnvironment env, OrtSession session, String where) throws OrtException {
+    /**
+     * A pooled input buffer, compared by identity: {@code ByteBuffer.equals} compares contents,
+     * so removing a buffer from the pool by itself could take out another one that holds the
+     * same bytes and leave this one free for a second run at the same time.
+     */
+    private static final class PooledBuffer {
+      final ByteBuffer buffer;
+
+      PooledBuffer(ByteBuffer buffer) {
+        this.buffer = buffer;
+      }
+    }
+
+    OrtInferenceSession(OrtEnvironment env, OrtSession session, String where) throws OrtException, EdgeoptException {
       this.env = env;
       this.session = session;
       this.where = where;
       for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
         if (e.getValue().getInfo() instanceof TensorInfo ti) {
-          inputTypes.put(e.getKey(), TensorType.of(dataType(ti.type), ti.getShape()));
+          inputTypes.put(e.getKey(), TensorType.of(numeric(ti.type, "input", e.getKey()), ti.getShape()));
         }
+      }
+    }
+
+    /** Maps a tensor's element type, refusing the ones edgeopt cannot compare (strings) in one line. */
+    private DataType numeric(OnnxJavaType t, String what, String name) throws EdgeoptException {
+      try {
+        return dataType(t);
+      } catch (IllegalArgumentException e) {
+        throw EdgeoptException.invalid(where + ": " + what + " '" + name + "' holds " + t.name().toLowerCase(java.util.Locale.ROOT)
+            + " values: expected a numeric tensor (float, integer or bool)");
       }
     }
 
@@ -177,7 +205,7 @@ public final class OrtRuntime implements InferenceRuntime {
     @Override
     public Map<String, Tensor> run(Map<String, Tensor> inputs, List<String> outputs) throws EdgeoptException {
       Map<String, OnnxTensor> feed = new LinkedHashMap<>();
-      List<ByteBuffer> taken = new ArrayList<>();
+      List<PooledBuffer> taken = new ArrayList<>();
       try {
         for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
           TensorType expected = inputTypes.get(e.getKey());
@@ -187,8 +215,9 @@ public final class OrtRuntime implements InferenceRuntime {
                 + "' (inputs: " + inputTypes.keySet() + ")");
           }
           checkShape(e.getKey(), expected, t);
-          ByteBuffer direct = inputBuffer((int) t.byteSize());
-          taken.add(direct);
+          PooledBuffer pooled = inputBuffer((int) t.byteSize());
+          taken.add(pooled);
+          ByteBuffer direct = pooled.buffer;
           direct.put(t.data()).flip();
           feed.put(e.getKey(), OnnxTensor.createTensor(env, direct, t.dims(), javaType(t.dataType())));
         }
@@ -199,8 +228,9 @@ public final class OrtRuntime implements InferenceRuntime {
               throw EdgeoptException.invalid(where + ": output '" + e.getKey() + "' is not a tensor");
             }
             TensorInfo info = ot.getInfo();
+            DataType type = numeric(info.type, "output", e.getKey());
             ByteBuffer b = ot.getByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-            out.put(e.getKey(), new Tensor(e.getKey(), dataType(info.type), info.getShape(), b));
+            out.put(e.getKey(), new Tensor(e.getKey(), type, info.getShape(), b));
           }
           return out;
         }
@@ -213,20 +243,20 @@ public final class OrtRuntime implements InferenceRuntime {
     }
 
     /**
-     * Returns a direct buffer of at least {@code bytes} bytes for an input, cleared and limited
+     * Returns a pooled direct buffer of at least {@code bytes} bytes for an input, cleared and limited
      * to {@code bytes}: reused across runs, as allocating and zeroing a fresh direct buffer per run
      * (600 KB for a 224x224 image) cost a tenth of SqueezeNet's INT8 inference, and direct
      * memory is only freed by the garbage collector. Thread-safe: a buffer is in one run at a time.
      */
-    private ByteBuffer inputBuffer(int bytes) {
-      for (java.util.Iterator<ByteBuffer> it = freeInputBuffers.iterator(); it.hasNext(); ) {
-        ByteBuffer b = it.next();
-        if (b.capacity() >= bytes && freeInputBuffers.remove(b)) {
-          b.clear().limit(bytes);
+    private PooledBuffer inputBuffer(int bytes) {
+      for (java.util.Iterator<PooledBuffer> it = freeInputBuffers.iterator(); it.hasNext(); ) {
+        PooledBuffer b = it.next();
+        if (b.buffer.capacity() >= bytes && freeInputBuffers.remove(b)) {
+          b.buffer.clear().limit(bytes);
           return b;
         }
       }
-      return ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
+      return new PooledBuffer(ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder()));
     }
 
     private void checkShape(String name, TensorType expected, Tensor t) throws EdgeoptException {

@@ -108,4 +108,20 @@ class CsvAndNpyDatasetTest {
     e = assertThrows(EdgeoptException.class, () -> Datasets.open(missing, Preprocessing.identity(), null, null));
     assertEquals(missing + ": data not found", e.getMessage());
   }
+
+  @Test
+  void csvLabelTwoPointFiveIsRefused() throws Exception {
+    Path csv = dir.resolve("x.csv");
+    Files.writeString(csv, "label,a\n1,2\n2.5,3\n3.0,4\n");
+    Dataset d = Datasets.open(csv, Preprocessing.identity(), null, null);
+    DataException e = assertThrows(DataException.class, () -> all(d, 8));
+    assertEquals(csv + ": row 2, column 1 (the label): expected a whole class index, found '2.5'", e.getMessage());
+  }
+
+  @Test
+  void csvLabelThreePointZeroIsClassThree() throws Exception {
+    Path csv = dir.resolve("y.csv");
+    Files.writeString(csv, "label,a\n3.0,4\n");
+    assertEquals(3, all(Datasets.open(csv, Preprocessing.identity(), null, null), 8).get(0).labels()[0]);
+  }
 }

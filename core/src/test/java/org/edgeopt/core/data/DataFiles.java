@@ -96,4 +96,16 @@ final class DataFiles {
     Files.createDirectories(file.getParent());
     ImageIO.write(img, "png", file.toFile());
   }
+
+  /** Writes an 8-bit grayscale PNG of one level, {@code width x height}. */
+  static void grayPng(Path file, int width, int height, int level) throws IOException {
+    BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
+    for (int y = 0; y < height; y++) {
+      for (int x = 0; x < width; x++) {
+        img.getRaster().setSample(x, y, 0, level);
+      }
+    }
+    Files.createDirectories(file.getParent());
+    ImageIO.write(img, "png", file.toFile());
+  }
 }

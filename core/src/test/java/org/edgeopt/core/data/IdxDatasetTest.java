@@ -113,4 +113,23 @@ class IdxDatasetTest {
     DataException e = assertThrows(DataException.class, () -> all(d, 2, Integer.MAX_VALUE));
     assertTrue(e.getMessage().startsWith(dir.resolve("images-idx3-ubyte") + ": truncated IDX file: expected 3 images"), e.getMessage());
   }
+
+  @Test
+  void idxFolderWithTwoImageFilesIsRefused() throws Exception {
+    writeFive("");
+    Files.copy(dir.resolve("images-idx3-ubyte"), dir.resolve("more-images-idx3-ubyte"));
+    EdgeoptException e = assertThrows(EdgeoptException.class, () -> Datasets.open(dir, Preprocessing.identity(), null, null));
+    assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
+    assertEquals(dir + ": holds 2 IDX image files (images-idx3-ubyte, more-images-idx3-ubyte): expected one; move the "
+        + "others out or point at the file", e.getMessage());
+  }
+
+  @Test
+  void meanWithTwoValuesOnOneChannelIsRefused() throws Exception {
+    writeFive("");
+    EdgeoptException e = assertThrows(EdgeoptException.class,
+        () -> Datasets.open(dir, Preprocessing.parse("mean=1:2"), null, null));
+    assertTrue(e.getMessage().contains("mean has 2 values but " + dir.resolve("images-idx3-ubyte")
+        + " (IDX images, grayscale) has 1 channel"), e.getMessage());
+  }
 }

@@ -101,4 +101,51 @@ class ImageFolderDatasetTest {
     assertEquals(dir.resolve("fish") + ": class 'fish' is not one the model can output (expected one of 2 class names or an index"
         + " below 2)", e.getMessage());
   }
+
+  @Test
+  void meanWithTwoValuesOnThreeChannelsIsRefused() throws Exception {
+    twoClasses(4, 3);
+    EdgeoptException e = assertThrows(EdgeoptException.class,
+        () -> Datasets.open(dir, Preprocessing.parse("mean=1:2"), null, null));
+    assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
+    assertEquals("preprocessing 'channels=rgb,scale=1.0,mean=1.0:2.0,std=1.0,layout=nchw': mean has 2 values but image "
+        + "folder " + dir + " (3 images) has 3 channels: expected 1 value or 3", e.getMessage());
+  }
+
+  @Test
+  void grayscalePngIsOneChannelByDefault() throws Exception {
+    DataFiles.grayPng(dir.resolve("a/1.png"), 4, 3, 200);
+    DataFiles.grayPng(dir.resolve("b/2.png"), 4, 3, 50);
+    Dataset d = Datasets.open(dir, Preprocessing.parse("scale=1/255"), null, null);
+    assertArrayEquals(new long[] {1, 3, 4}, d.sampleShape());
+    Batch b = all(d, 2).get(0);
+    assertEquals(200f / 255f, b.input().toFloats()[0], 1e-6f);
+    assertEquals(50f / 255f, b.input().toFloats()[12], 1e-6f);
+  }
+
+  @Test
+  void grayscalePngWithRgbIsThreeChannels() throws Exception {
+    DataFiles.grayPng(dir.resolve("a/1.png"), 4, 3, 200);
+    Dataset d = Datasets.open(dir, Preprocessing.parse("channels=rgb"), null, null);
+    assertArrayEquals(new long[] {3, 3, 4}, d.sampleShape());
+    float[] x = all(d, 1).get(0).input().toFloats();
+    assertEquals(200f, x[0]);
+    assertEquals(200f, x[24], "the blue plane repeats the gray value");
+  }
+
+  @Test
+  void numericFolderNamesAreClassIndices() throws Exception {
+    DataFiles.png(dir.resolve("005/a.png"), 2, 2, RED);
+    DataFiles.png(dir.resolve("010/b.png"), 2, 2, GREEN);
+    DataFiles.png(dir.resolve("3/c.png"), 2, 2, GREEN);
+    Dataset d = Datasets.open(dir, Preprocessing.parse("channels=rgb"), null, null);
+    List<Integer> labels = new ArrayList<>();
+    for (Batch b : all(d, 8)) {
+      for (int l : b.labels()) {
+        labels.add(l);
+      }
+    }
+    // Folders sort as 005, 010, 3: each keeps its number, not its place.
+    assertEquals(List.of(5, 10, 3), labels);
+  }
 }

@@ -66,8 +66,18 @@ class PreprocessingTest {
       "layout=nchwc|preprocessing: layout must be nchw or nhwc, found 'nchwc'",
       "std=0|preprocessing 'std=0': std must not be 0",
       "mean=a:b|preprocessing 'mean=a:b': 'mean' expects a number, found 'a:b'",
-      "crop=big|preprocessing 'crop=big': 'crop' expects a number, found 'big'"})
-  void badSpecsAreInvalidInputWithOneLine(String spec, String message) {
+      "crop=big|preprocessing 'crop=big': 'crop' expects a whole number of pixels, found 'big'",
+      "resize=0|preprocessing 'resize=0': resize=0 is out of range: expected 1..8192 pixels (leave resize out to keep the image's size)",
+      "resize=-5|preprocessing 'resize=-5': resize=-5 is out of range: expected 1..8192 pixels (leave resize out to keep the image's size)",
+      "resize=1000000|preprocessing 'resize=1000000': resize=1000000 is out of range: expected 1..8192 pixels (leave resize out to keep the image's size)",
+      "crop=0|preprocessing 'crop=0': crop=0 is out of range: expected 1..8192 pixels (leave crop out to keep the image's size)",
+      "crop=-1|preprocessing 'crop=-1': crop=-1 is out of range: expected 1..8192 pixels (leave crop out to keep the image's size)",
+      "mean=1:2:3;std=1:2|preprocessing 'mean=1:2:3,std=1:2': mean has 3 values and std 2: expected one value per channel in both, or one value for all channels",
+      "channels=rgb;mean=1:2|preprocessing 'channels=rgb,mean=1:2': mean has 2 values but channels=rgb has 3 channels: expected 1 value or 3",
+      "channels=gray;std=1:2|preprocessing 'channels=gray,std=1:2': std has 2 values but channels=gray has 1 channel: expected 1 value or 1"})
+  void badSpecsAreInvalidInputWithOneLine(String specWithSemicolons, String message) {
+    // ';' stands for ',' inside a spec, as the CSV source splits on commas only outside quotes.
+    String spec = specWithSemicolons.replace(';', ',');
     EdgeoptException e = assertThrows(EdgeoptException.class, () -> Preprocessing.parse(spec));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
     assertEquals(message, e.getMessage());

@@ -158,4 +158,46 @@ class OnnxModelsTest {
     EdgeoptException e = assertThrows(EdgeoptException.class, () -> OnnxModels.read(f));
     assertTrue(e.getMessage().contains("relu1") && e.getMessage().contains("Relux"), e.getMessage());
   }
+
+  /** Writes the small CNN with initializer 'fc.b' replaced by {@code t}. */
+  private Path withFcBias(String name, OnnxMl.TensorProto t) throws Exception {
+    OnnxMl.ModelProto.Builder m = OnnxModels.toProto(TestModels.smallCnn(13)).toBuilder();
+    OnnxMl.GraphProto.Builder g = m.getGraphBuilder();
+    for (int i = 0; i < g.getInitializerCount(); i++) {
+      if (g.getInitializer(i).getName().equals("fc.b")) {
+        g.setInitializer(i, t);
+      }
+    }
+    Path p = tmp.resolve(name + ".onnx");
+    Files.write(p, m.build().toByteArray());
+    return p;
+  }
+
+  @Test
+  void initializerOf2To40ElementsIsRefusedWithoutOverflow() throws Exception {
+    // float_data rather than raw data: the reader sizes its buffer from the dimensions.
+    Path p = withFcBias("2e40", OnnxMl.TensorProto.newBuilder().setName("fc.b").setDataType(DataType.FLOAT.onnxCode())
+        .addDims(1L << 40).addFloatData(1f).build());
+    EdgeoptException e = assertThrows(EdgeoptException.class, () -> OnnxModels.read(p));
+    assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
+    assertEquals(p + ": tensor 'fc.b' declares float[1099511627776], more than 2147483647 bytes: expected a tensor of at "
+        + "most 2 GiB", e.getMessage());
+  }
+
+  @Test
+  void initializerWhoseDimensionsWrapAroundIsRefused() throws Exception {
+    // 2^32 x 2^32 wraps to 0 elements in 64-bit arithmetic, which would match empty data.
+    Path p = withFcBias("wrap", OnnxMl.TensorProto.newBuilder().setName("fc.b").setDataType(DataType.FLOAT.onnxCode())
+        .addDims(1L << 32).addDims(1L << 32).build());
+    EdgeoptException e = assertThrows(EdgeoptException.class, () -> OnnxModels.read(p));
+    assertTrue(e.getMessage().contains("tensor 'fc.b' declares float[4294967296, 4294967296], more than"), e.getMessage());
+  }
+
+  @Test
+  void initializerWithNegativeDimensionIsRefused() throws Exception {
+    Path p = withFcBias("negative", OnnxMl.TensorProto.newBuilder().setName("fc.b").setDataType(DataType.FLOAT.onnxCode())
+        .addDims(-3).build());
+    EdgeoptException e = assertThrows(EdgeoptException.class, () -> OnnxModels.read(p));
+    assertEquals(p + ": tensor 'fc.b' declares dimensions [-3]: expected sizes >= 0", e.getMessage());
+  }
 }
