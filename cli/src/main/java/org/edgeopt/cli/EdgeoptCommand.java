@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.ExitCode;
 import org.edgeopt.core.Version;
+import org.edgeopt.core.runtime.OrtRuntime;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -53,7 +54,24 @@ public final class EdgeoptCommand implements Runnable {
     cl.setExecutionExceptionHandler(EdgeoptCommand::handleException);
     cl.setExitCodeExceptionMapper(t -> t instanceof EdgeoptException e ? e.exitCode().code() : ExitCode.INTERNAL.code());
     cl.setParameterExceptionHandler(EdgeoptCommand::handleParameterException);
+    CommandLine.IExecutionStrategy run = new CommandLine.RunLast();
+    cl.setExecutionStrategy(parsed -> {
+      // ONNX Runtime's own log (colour-coded, before edgeopt's one-line error) only under -v.
+      OrtRuntime.showNativeLog(verbose(parsed));
+      return run.execute(parsed);
+    });
     return cl;
+  }
+
+  /** Returns whether any command on the parsed line asked for {@code -v}. */
+  private static boolean verbose(CommandLine.ParseResult parsed) {
+    for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+      if (p.commandSpec().userObject() instanceof CommonOptions.VerbosityAware v && v.common() != null
+          && v.common().verbose) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static int handleParameterException(CommandLine.ParameterException ex, String[] args) {
