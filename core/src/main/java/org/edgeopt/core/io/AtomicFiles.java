@@ -88,6 +88,34 @@ public final class AtomicFiles {
   }
 
   /**
+   * Writes several files, possibly in different folders, all or nothing: every content goes to a
+   * temporary sibling first, and only when all of them are written are they renamed into place. A
+   * folder that cannot be written to fails the whole write before any target changes.
+   */
+  public static void writeAll(Map<Path, byte[]> contents) throws IOException {
+    Map<Path, Path> temps = new LinkedHashMap<>();
+    try {
+      for (Map.Entry<Path, byte[]> e : contents.entrySet()) {
+        Path abs = e.getKey().toAbsolutePath().normalize();
+        Files.createDirectories(abs.getParent());
+        if (Files.isDirectory(abs, LinkOption.NOFOLLOW_LINKS)) {
+          throw new IOException(abs + ": expected a file or nothing, found a folder");
+        }
+        Path tmp = tempSibling(abs);
+        temps.put(abs, tmp);
+        Files.write(tmp, e.getValue(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      }
+      for (Map.Entry<Path, Path> e : temps.entrySet()) {
+        moveInPlace(e.getValue(), e.getKey());
+      }
+    } finally {
+      for (Path tmp : temps.values()) {
+        release(tmp);
+      }
+    }
+  }
+
+  /**
    * Returns a fresh temporary path beside {@code target} (nothing is created), owned by this
    * process: removed at exit unless {@link #release} or a rename consumed it first. Also sweeps
    * the folder once for stale temporary files of dead processes.
@@ -222,9 +250,14 @@ public final class AtomicFiles {
      * and returns their final paths in staging order.
      */
     public List<Path> commit() throws IOException {
+      // Staged files in the order they were named, then any a tool wrote into the folder itself.
+      List<String> names = new ArrayList<>(files.keySet());
+      try (Stream<Path> s = Files.list(folder)) {
+        s.map(p -> p.getFileName().toString()).sorted().filter(n -> !files.containsKey(n)).forEach(names::add);
+      }
       // Refuse before the first rename, so that a destination that cannot be replaced leaves
       // none of the files in place rather than some of them.
-      for (String name : files.keySet()) {
+      for (String name : names) {
         Path target = dir.resolve(name);
         if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
           throw new IOException(target + ": expected a file or nothing, found a folder");
@@ -234,16 +267,22 @@ public final class AtomicFiles {
         throw new IOException(dir + ": the folder is not writable");
       }
       List<Path> done = new ArrayList<>();
-      for (Map.Entry<String, Path> e : files.entrySet()) {
-        if (Files.exists(e.getValue(), LinkOption.NOFOLLOW_LINKS)) {
-          Path target = dir.resolve(e.getKey());
-          moveInPlace(e.getValue(), target);
+      for (String name : names) {
+        Path staged = folder.resolve(name);
+        if (Files.exists(staged, LinkOption.NOFOLLOW_LINKS)) {
+          Path target = dir.resolve(name);
+          moveInPlace(staged, target);
           done.add(target);
         }
       }
       committed = true;
       release(folder);
       return done;
+    }
+
+    /** Returns the staging folder, for tools that write their outputs into a folder they are given. */
+    public Path folder() {
+      return folder;
     }
 
     /** Removes the staging folder and anything still in it. */
