@@ -92,6 +92,9 @@ public final class EdgeoptCommand implements Runnable {
     if (ex instanceof EdgeoptException e) {
       code = e.exitCode().code();
       message = e.getMessage();
+    } else if (ex instanceof org.edgeopt.core.graph.InvalidGraphException g) {
+      code = ExitCode.INVALID_INPUT.code();
+      message = "invalid model: " + g.getMessage();
     } else if (ex instanceof org.edgeopt.core.data.DataException d) {
       code = ExitCode.INVALID_INPUT.code();
       message = d.getMessage();

@@ -82,6 +82,8 @@ public final class Validator {
     InferenceRuntime candRuntime = Runtimes.forModel(config.candidate(), List.of("input"));
     try (InferenceSession ref = refRuntime.open(config.reference(), options);
         InferenceSession cand = candRuntime.open(config.candidate(), options.withInt8Arithmetic(arithmetic.session()))) {
+      requireOutputs(ref, config.reference());
+      requireOutputs(cand, config.candidate());
       checkInput(ref, data, config.reference(), config.holdout());
       checkInput(cand, data, config.candidate(), config.holdout());
       int batch = ModelFeeds.batchSize(config.batchSize(), ref, cand, config.reference().toString(),
@@ -115,6 +117,14 @@ public final class Validator {
               config.classNames()),
           cls, outputs, drift.confidence(), diagnosis, latency, pipeline, provenance(config, (System.nanoTime() - started) / 1e9),
           ArithmeticPlanner.withLatency(arithmetic.section(), latency));
+    }
+  }
+
+  /** Refuses a model with nothing to compare: the accuracy pass reads each model's first output. */
+  private static void requireOutputs(InferenceSession s, java.nio.file.Path model) throws EdgeoptException {
+    if (s.outputNames().isEmpty() || s.inputNames().isEmpty()) {
+      throw EdgeoptException.invalid(model + ": expected a model with at least one input and one output, found "
+          + s.inputNames().size() + " inputs and " + s.outputNames().size() + " outputs");
     }
   }
 
