@@ -77,8 +77,9 @@ public final class EdgeoptCommand implements Runnable {
   private static int handleParameterException(CommandLine.ParameterException ex, String[] args) {
     CommandLine cl = ex.getCommandLine();
     PrintWriter err = cl.getErr();
-    err.println("edgeopt: " + ex.getMessage());
-    err.println("Try '" + cl.getCommandSpec().qualifiedName() + " --help' for usage.");
+    // One line, as for every other failure, so scripts can show the first stderr line as the reason.
+    err.println("edgeopt: " + String.valueOf(ex.getMessage()).strip().replace("\r", "").replace("\n", "; ")
+        + " (try '" + cl.getCommandSpec().qualifiedName() + " --help')");
     err.flush();
     return ExitCode.USAGE.code();
   }

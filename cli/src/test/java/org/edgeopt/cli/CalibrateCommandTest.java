@@ -182,5 +182,6 @@ class CalibrateCommandTest {
     Run r = edgeopt("calibrate", model.toString(), "--data", data.toString(), "--method", "kl");
     assertEquals(2, r.exitCode());
     assertTrue(r.err().startsWith("edgeopt: --method: expected minmax, percentile, entropy or mse, found 'kl'"), r.err());
+    assertEquals(1, r.err().strip().lines().count(), "one line, the help hint included: " + r.err());
   }
 }
