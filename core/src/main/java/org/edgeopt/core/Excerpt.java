@@ -49,9 +49,4 @@ public final class Excerpt {
     }
     return b.toString();
   }
-
-  /** Returns a message made to fit on one line: line breaks escaped, clipped to {@code max} characters. */
-  public static String oneLine(String message, int max) {
-    return of(message, max);
-  }
 }

@@ -250,12 +250,22 @@ public final class OrtRuntime implements InferenceRuntime {
      * memory is only freed by the garbage collector. Thread-safe: a buffer is in one run at a time.
      */
     private ByteBuffer inputBuffer(int bytes) {
-      for (java.util.Iterator<ByteBuffer> it = freeInputBuffers.iterator(); it.hasNext(); ) {
-        ByteBuffer b = it.next();
-        if (b.capacity() >= bytes && freeInputBuffers.remove(b)) {
-          b.clear().limit(bytes);
-          return b;
+      // Taken by poll, never by remove(Object): ByteBuffer.equals compares contents, so remove
+      // could take another buffer that holds the same input from an earlier run, and hand this
+      // one to two threads at once (a BufferOverflowException or mixed-up outputs).
+      ByteBuffer found = null;
+      List<ByteBuffer> tooSmall = new ArrayList<>();
+      for (ByteBuffer b = freeInputBuffers.poll(); b != null; b = freeInputBuffers.poll()) {
+        if (b.capacity() >= bytes) {
+          found = b;
+          break;
         }
+        tooSmall.add(b);
+      }
+      freeInputBuffers.addAll(tooSmall);
+      if (found != null) {
+        found.clear().limit(bytes);
+        return found;
       }
       return ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
     }
