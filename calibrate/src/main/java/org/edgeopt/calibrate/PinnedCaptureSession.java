@@ -40,7 +40,7 @@ final class PinnedCaptureSession implements AutoCloseable {
   /** The most buffer sets kept: two per batch size, and a data set has at most two sizes. */
   private static final int MAX_PINNED_SETS = 8;
 
-  private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+  private final OrtEnvironment env = org.edgeopt.core.runtime.OrtRuntime.environment();
   private final OrtSession session;
   private final String inputName;
   private final List<String> fetch;
@@ -64,6 +64,7 @@ final class PinnedCaptureSession implements AutoCloseable {
     this.fetch = new ArrayList<>(fetch);
     this.where = where;
     try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+      org.edgeopt.core.runtime.OrtRuntime.applyLogLevel(so);
       if (threads > 0) {
         so.setIntraOpNumThreads(threads);
         so.setInterOpNumThreads(1);

@@ -19,6 +19,7 @@ import org.edgeopt.calibrate.TensorRtCalibrationCache;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.ExitCode;
 import org.edgeopt.core.data.Preprocessing;
+import org.edgeopt.core.io.AtomicFiles;
 import org.edgeopt.core.io.OverwriteGuard;
 import org.edgeopt.core.quant.CalibrationTable;
 import org.edgeopt.core.quant.TensorRange;
@@ -113,17 +114,19 @@ public final class CalibrateCommand implements Callable<Integer>, CommonOptions.
       table = Calibration.calibrate(model, data, pre, cfg, bar);
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    try {
-      table.write(output);
-    } catch (IOException e) {
-      throw new EdgeoptException(ExitCode.INVALID_INPUT, output + ": cannot write the calibration table: " + e, e);
-    }
+    // The table and the cache appear together or not at all: an unwritable cache path used to
+    // leave the table behind while the command exited 3.
+    java.util.Map<java.nio.file.Path, byte[]> files = new java.util.LinkedHashMap<>();
+    files.put(output, table.toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     if (trtCache != null) {
-      try {
-        TensorRtCalibrationCache.of(table, TensorRtCalibrationCache.DEFAULT_VERSION).write(trtCache);
-      } catch (IOException e) {
-        throw new EdgeoptException(ExitCode.INVALID_INPUT, trtCache + ": cannot write the TensorRT calibration cache: " + e, e);
-      }
+      files.put(trtCache, TensorRtCalibrationCache.of(table, TensorRtCalibrationCache.DEFAULT_VERSION).format()
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    try {
+      AtomicFiles.writeAll(files);
+    } catch (IOException e) {
+      throw new EdgeoptException(ExitCode.INVALID_INPUT, "cannot write the calibration table " + output
+          + (trtCache == null ? "" : " and the TensorRT calibration cache " + trtCache) + ": " + e, e);
     }
     PrintWriter out = spec.commandLine().getOut();
     if (common.verbose) {

@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.ExitCode;
 import org.edgeopt.core.Version;
+import org.edgeopt.core.runtime.OrtRuntime;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -53,14 +54,32 @@ public final class EdgeoptCommand implements Runnable {
     cl.setExecutionExceptionHandler(EdgeoptCommand::handleException);
     cl.setExitCodeExceptionMapper(t -> t instanceof EdgeoptException e ? e.exitCode().code() : ExitCode.INTERNAL.code());
     cl.setParameterExceptionHandler(EdgeoptCommand::handleParameterException);
+    CommandLine.IExecutionStrategy run = new CommandLine.RunLast();
+    cl.setExecutionStrategy(parsed -> {
+      // ONNX Runtime's own log (colour-coded, before edgeopt's one-line error) only under -v.
+      OrtRuntime.showNativeLog(verbose(parsed));
+      return run.execute(parsed);
+    });
     return cl;
+  }
+
+  /** Returns whether any command on the parsed line asked for {@code -v}. */
+  private static boolean verbose(CommandLine.ParseResult parsed) {
+    for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+      if (p.commandSpec().userObject() instanceof CommonOptions.VerbosityAware v && v.common() != null
+          && v.common().verbose) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static int handleParameterException(CommandLine.ParameterException ex, String[] args) {
     CommandLine cl = ex.getCommandLine();
     PrintWriter err = cl.getErr();
-    err.println("edgeopt: " + ex.getMessage());
-    err.println("Try '" + cl.getCommandSpec().qualifiedName() + " --help' for usage.");
+    // One line, as for every other failure, so scripts can show the first stderr line as the reason.
+    err.println("edgeopt: " + String.valueOf(ex.getMessage()).strip().replace("\r", "").replace("\n", "; ")
+        + " (try '" + cl.getCommandSpec().qualifiedName() + " --help')");
     err.flush();
     return ExitCode.USAGE.code();
   }
@@ -74,6 +93,9 @@ public final class EdgeoptCommand implements Runnable {
     if (ex instanceof EdgeoptException e) {
       code = e.exitCode().code();
       message = e.getMessage();
+    } else if (ex instanceof org.edgeopt.core.graph.InvalidGraphException g) {
+      code = ExitCode.INVALID_INPUT.code();
+      message = "invalid model: " + g.getMessage();
     } else if (ex instanceof org.edgeopt.core.data.DataException d) {
       code = ExitCode.INVALID_INPUT.code();
       message = d.getMessage();

@@ -74,6 +74,22 @@ class CalibrateCommandTest {
   }
 
   @Test
+  void trtCacheUnderARegularFileExits3AndLeavesNoTableBehind() throws IOException {
+    Path out = tmp.resolve("out/calibration.json");
+    Path blocker = tmp.resolve("out/not-a-folder");
+    Files.createDirectories(blocker.getParent());
+    Files.writeString(blocker, "a file, so nothing can be written under it");
+    Run r = edgeopt("calibrate", model.toString(), "--data", data.resolve("x.npy").toString(), "--samples", "16",
+        "--trt-cache", blocker.resolve("calibration.cache").toString(), "-o", out.toString());
+    assertEquals(3, r.exitCode(), r.err());
+    assertEquals(1, r.err().strip().lines().count(), r.err());
+    assertFalse(Files.exists(out), "the table is not left behind");
+    try (var s = Files.list(blocker.getParent())) {
+      assertEquals(List.of("not-a-folder"), s.map(p -> p.getFileName().toString()).toList(), "no temp files");
+    }
+  }
+
+  @Test
   void writesTheTableAndTheTensorRtCache() throws EdgeoptException, IOException {
     Path out = tmp.resolve("out/calibration.json");
     Path cache = tmp.resolve("out/calibration.cache");
@@ -166,6 +182,7 @@ class CalibrateCommandTest {
     Run r = edgeopt("calibrate", model.toString(), "--data", data.toString(), "--method", "kl");
     assertEquals(2, r.exitCode());
     assertTrue(r.err().startsWith("edgeopt: --method: expected minmax, percentile, entropy or mse, found 'kl'"), r.err());
+    assertEquals(1, r.err().strip().lines().count(), "one line, the help hint included: " + r.err());
   }
 
   @Test

@@ -71,6 +71,14 @@ public final class Pipeline {
     } catch (IOException e) {
       throw EdgeoptException.invalid(out + ": cannot create the output folder: " + e.getMessage(), e);
     }
+    try (PipelineLock lock = PipelineLock.acquire(out)) {
+      return runLocked(profile);
+    } catch (IOException e) {
+      throw EdgeoptException.invalid(out + ": cannot release the lock " + PipelineLock.FILE + ": " + e.getMessage(), e);
+    }
+  }
+
+  private PipelineResult runLocked(TargetProfile profile) throws EdgeoptException {
     state = StageState.load(out);
     Path ingested = out.resolve("model.onnx");
     Path calibration = out.resolve("calibration.json");
@@ -141,14 +149,14 @@ public final class Pipeline {
     listener.stageStarted(name, description);
     try {
       StageState.Entry e = work.run();
-      StageState.Entry recorded = new StageState.Entry(fingerprint, e.artifacts(), e.keyFigure());
+      StageState.Entry recorded = new StageState.Entry(fingerprint, e.artifacts(), e.keyFigure()).withHashes();
       state.record(name, recorded);
       StageResult r = new StageResult(name, false, (System.nanoTime() - t0) / 1e9,
           e.artifacts().stream().map(Path::of).toList(), e.keyFigure());
       results.add(r);
       listener.stageFinished(r);
     } catch (IOException e) {
-      throw new EdgeoptException(ExitCode.INTERNAL, "stage " + name + ": cannot write to " + out + ": " + e.getMessage(), e);
+      throw EdgeoptException.invalid("stage " + name + ": cannot write to " + out + ": " + e.getMessage(), e);
     }
   }
 

@@ -259,7 +259,11 @@ public final class PipelineConfigLoader {
     require(c.pruning().budget() > 0, where, lines, "pruning.budget", "expected a positive number of points, found " + c.pruning().budget());
     require(c.holdout().data() != null && Files.exists(c.holdout().data()), where, lines, "holdout.data",
         "expected holdout data, found nothing at " + c.holdout().data());
-    require(c.gate().maxTop1Drop() >= 0, where, lines, "gate.maxTop1Drop", "expected points >= 0, found " + c.gate().maxTop1Drop());
+    require(c.gate().maxTop1Drop() >= 0 && Double.isFinite(c.gate().maxTop1Drop()), where, lines, "gate.maxTop1Drop",
+        "expected a finite number of points >= 0, found " + c.gate().maxTop1Drop());
+    require(c.gate().maxP95LatencyMs() >= 0 && Double.isFinite(c.gate().maxP95LatencyMs()), where, lines,
+        "gate.maxP95LatencyMs", "expected a finite number of milliseconds >= 0 (0 = no limit), found "
+            + c.gate().maxP95LatencyMs());
     require(c.gate().minAgreement() >= 0 && c.gate().minAgreement() <= 100, where, lines, "gate.minAgreement",
         "expected a percentage 0..100, found " + c.gate().minAgreement());
     require(c.compile().ioType() == null || Set.of("int8", "uint8").contains(c.compile().ioType()), where, lines,

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.edgeopt.core.io.AtomicFiles;
+import org.edgeopt.core.io.Hashes;
 
 /**
  * What each stage consumed last time ({@code .edgeopt-state.json} in the output folder): its
@@ -25,8 +26,24 @@ final class StageState {
    * @param fingerprint SHA-256 over the stage's inputs and config
    * @param artifacts the files it wrote
    * @param keyFigure its headline figure
+   * @param sha256 the SHA-256 of each artifact (a folder's over its files) when the stage ended,
+   *     so a changed, truncated or missing artifact makes the stage run again; null in a state file
+   *     written before it was recorded, which counts as out of date
    */
-  record Entry(String fingerprint, List<String> artifacts, String keyFigure) {}
+  record Entry(String fingerprint, List<String> artifacts, String keyFigure, Map<String, String> sha256) {
+    Entry(String fingerprint, List<String> artifacts, String keyFigure) {
+      this(fingerprint, artifacts, keyFigure, null);
+    }
+
+    /** Returns this entry with the current SHA-256 of each artifact. */
+    Entry withHashes() throws IOException {
+      Map<String, String> h = new LinkedHashMap<>();
+      for (String a : artifacts) {
+        h.put(a, Hashes.sha256Tree(Path.of(a)));
+      }
+      return new Entry(fingerprint, artifacts, keyFigure, h);
+    }
+  }
 
   private final Path file;
   private final Map<String, Entry> entries;
@@ -51,14 +68,23 @@ final class StageState {
     return new StageState(f, m);
   }
 
-  /** Returns the entry of a stage if its fingerprint matches and all its artifacts exist. */
+  /**
+   * Returns the entry of a stage if its fingerprint matches and every artifact exists with the
+   * content it had when the stage wrote it; null when the stage must run again.
+   */
   Entry upToDate(String stage, String fingerprint) {
     Entry e = entries.get(stage);
-    if (e == null || !e.fingerprint().equals(fingerprint)) {
+    if (e == null || !e.fingerprint().equals(fingerprint) || e.sha256() == null) {
       return null;
     }
     for (String a : e.artifacts()) {
-      if (!Files.exists(Path.of(a))) {
+      Path p = Path.of(a);
+      String want = e.sha256().get(a);
+      try {
+        if (want == null || !Files.exists(p) || !want.equals(Hashes.sha256Tree(p))) {
+          return null;
+        }
+      } catch (IOException unreadable) {
         return null;
       }
     }

@@ -54,6 +54,14 @@ class PipelineConfigLoaderTest {
     assertEquals(dir.resolve("edgeopt-out"), c.output());
   }
 
+  /** Issue 14 (fuzz corpus, seed 7): {@code maxTop1Drop: 1e309} passed the check and crashed later (exit 1). */
+  @Test
+  void gateMaxTop1Drop1e309() throws Exception {
+    EdgeoptException e = bad(GOOD + "gate:\n  maxTop1Drop: 1e309\n");
+    assertTrue(e.getMessage().endsWith("key 'gate.maxTop1Drop': expected a finite number of points >= 0, found Infinity"),
+        e.getMessage());
+  }
+
   @Test
   void badValueNamesKeyAndLine() throws Exception {
     EdgeoptException e = bad(GOOD.replace("target: edgetpu", "target: edgetpu\nprecision: int4"));

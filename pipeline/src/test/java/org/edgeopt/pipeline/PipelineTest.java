@@ -52,6 +52,39 @@ class PipelineTest {
     assertTrue(stricter.gateReasons().stream().anyMatch(r -> r.contains("p95")), stricter.gateReasons().toString());
   }
 
+  /** Issue 14: a truncated {@code model.int8.onnx} was trusted ("quantize up to date"), and every run then failed on it. */
+  @Test
+  void truncatedModelInt8OnnxIsQuantizedAgain() throws Exception {
+    PipelineResult first = new Pipeline(config(out, 200, 0), PipelineListener.silent()).run();
+    assertEquals(0, first.exitCode(), first.summary());
+    Path quantized = out.resolve("model.int8.onnx");
+    byte[] bytes = Files.readAllBytes(quantized);
+    Files.write(quantized, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+
+    PipelineResult again = new Pipeline(config(out, 200, 0), PipelineListener.silent()).run();
+    // Quantize writes the same bytes again, so the stages after it, whose inputs are unchanged, stay skipped.
+    assertEquals(List.of("quantize"), ran(again));
+    assertEquals(0, again.exitCode(), again.summary());
+    assertTrue(java.util.Arrays.equals(bytes, Files.readAllBytes(quantized)), "the same model written again");
+
+    Files.delete(out.resolve("calibration.json"));
+    assertEquals(List.of("calibrate"), ran(new Pipeline(config(out, 200, 0), PipelineListener.silent()).run()).subList(0, 1),
+        "a missing artifact re-runs its stage");
+  }
+
+  /** Issue 14: two runs on one output folder did all the work twice, unguarded. */
+  @Test
+  void secondRunOnALockedOutputFolderIsRefusedNamingTheHolder() throws Exception {
+    try (PipelineLock held = PipelineLock.acquire(out)) {
+      org.edgeopt.core.EdgeoptException e = org.junit.jupiter.api.Assertions.assertThrows(
+          org.edgeopt.core.EdgeoptException.class, () -> new Pipeline(config(out, 200, 0), PipelineListener.silent()).run());
+      assertEquals(org.edgeopt.core.ExitCode.INVALID_INPUT, e.exitCode());
+      assertTrue(e.getMessage().contains("PID " + ProcessHandle.current().pid()), e.getMessage());
+      assertFalse(e.getMessage().contains("\n"), e.getMessage());
+    }
+    assertFalse(Files.exists(out.resolve("model.onnx")), "the refused run did nothing");
+  }
+
   /**
    * Issue 6 acceptance through the real stages (the quantizer as the edgetpu profile configures
    * it, then the lowering): on all 2,000 holdout images the TFLite model agrees with the QDQ

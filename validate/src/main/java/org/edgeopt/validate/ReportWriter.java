@@ -37,14 +37,14 @@ public final class ReportWriter {
    */
   public static List<Path> write(ValidationReport report, Path dir) throws EdgeoptException {
     try {
-      Files.createDirectories(dir);
-      Path json = dir.resolve(JSON);
-      Path junit = dir.resolve(JUNIT);
-      Path html = dir.resolve(HTML);
-      AtomicFiles.writeString(json, toJson(report));
-      AtomicFiles.writeString(junit, JunitXmlReport.render(report));
-      AtomicFiles.writeString(html, HtmlReport.render(report));
-      return List.of(json, junit, html);
+      // The three reports appear together: a reader (CI) never sees a new JSON beside an old HTML.
+      try (AtomicFiles.Staging staging = AtomicFiles.stage(dir)) {
+        Files.writeString(staging.file(JSON), toJson(report));
+        Files.writeString(staging.file(JUNIT), JunitXmlReport.render(report));
+        Files.writeString(staging.file(HTML), HtmlReport.render(report));
+        staging.commit();
+      }
+      return List.of(dir.resolve(JSON), dir.resolve(JUNIT), dir.resolve(HTML));
     } catch (IOException e) {
       throw EdgeoptException.invalid(dir + ": cannot write the report: " + e.getMessage(), e);
     }

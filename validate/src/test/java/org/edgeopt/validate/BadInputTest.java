@@ -43,6 +43,20 @@ class BadInputTest {
     return e;
   }
 
+  /** Issue 14 (fuzz corpus): a candidate without graph outputs was an ArrayIndexOutOfBoundsException (exit 1). */
+  @Test
+  void candidateWithNoGraphOutputs() throws Exception {
+    ai.onnx.proto.OnnxMl.ModelProto.Builder m = ai.onnx.proto.OnnxMl.ModelProto.parseFrom(
+        java.nio.file.Files.readAllBytes(threeShifted)).toBuilder();
+    m.getGraphBuilder().clearOutput();
+    Path noOutputs = dir.resolve("no-outputs.onnx");
+    java.nio.file.Files.write(noOutputs, m.build().toByteArray());
+    EdgeoptException e = assertThrows(EdgeoptException.class,
+        () -> Validator.validate(ValidationConfig.of(three, noOutputs, holdout).withLatency(0, 0)));
+    assertTrue(e.exitCode() == ExitCode.INVALID_INPUT, e.exitCode() + ": " + e.getMessage());
+    assertFalse(e.getMessage().contains("\n"), e.getMessage());
+  }
+
   @Test
   void holdoutWithClassesTheModelCannotOutput() throws Exception {
     Path csv = TestData.writeCsv(dir.resolve("five.csv"), ValidatorMetricsTest.X, new int[] {0, 1, 5, 2, 1, 1});

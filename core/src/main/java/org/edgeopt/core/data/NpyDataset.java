@@ -90,14 +90,19 @@ public final class NpyDataset implements Dataset {
         headerLen = h4.getInt(0);
         offset = 12;
       }
+      long available = ch.size() - offset;
+      if (headerLen < 0 || headerLen > available) {
+        throw EdgeoptException.invalid(p + ": the .npy header declares " + Integer.toUnsignedString(headerLen)
+            + " bytes, but the file has " + Math.max(0, available) + " after the preamble");
+      }
       ByteBuffer hb = ByteBuffer.allocate(headerLen);
       ch.read(hb, offset);
-      String header = new String(hb.array(), StandardCharsets.US_ASCII);
+      String header = new String(hb.array(), 0, hb.position(), StandardCharsets.US_ASCII);
       Matcher d = DESCR.matcher(header);
       Matcher o = ORDER.matcher(header);
       Matcher s = SHAPE.matcher(header);
       if (!d.find() || !o.find() || !s.find()) {
-        throw EdgeoptException.invalid(p + ": malformed .npy header: " + header.strip());
+        throw EdgeoptException.invalid(p + ": malformed .npy header (expected a Python dict with descr, fortran_order and shape), found \"" + org.edgeopt.core.Excerpt.of(header.strip()) + "\"");
       }
       if (o.group(1).equals("True")) {
         throw EdgeoptException.invalid(p + ": expected C-order data, found Fortran order");

@@ -79,7 +79,8 @@ public final class Attribute {
 
   private void expect(Kind k) {
     if (kind != k) {
-      throw new IllegalStateException("attribute '" + name + "' is " + kind + ", not " + k);
+      throw new InvalidGraphException("attribute '" + name + "': expected " + k + " (the type its operator defines), found "
+          + kind);
     }
   }
 

@@ -266,6 +266,10 @@ public final class OnnxModels {
     }
     long[] dims = t.getDimsList().stream().mapToLong(Long::longValue).toArray();
     long bytes = byteSize(t.getName(), dt, dims, where);
+    long count = 1;
+    for (long d : dims) {
+      count *= d; // within range: byteSize checked the product
+    }
     ByteBuffer data;
     if (t.getDataLocation() == OnnxMl.TensorProto.DataLocation.EXTERNAL) {
       data = external(t, baseDir, where, bytes);
@@ -274,6 +278,17 @@ public final class OnnxModels {
       t.getRawData().copyTo(data);
       data.flip();
     } else {
+      int values = switch (dt) {
+        case FLOAT -> t.getFloatDataCount();
+        case DOUBLE -> t.getDoubleDataCount();
+        case INT64 -> t.getInt64DataCount();
+        case UINT32, UINT64 -> t.getUint64DataCount();
+        default -> t.getInt32DataCount();
+      };
+      if (values != count) {
+        throw EdgeoptException.invalid(where + ": tensor '" + t.getName() + "': expected " + count + " values for "
+            + dt + java.util.Arrays.toString(dims) + ", found " + values);
+      }
       data = ByteBuffer.allocateDirect(Math.toIntExact(bytes)).order(ByteOrder.LITTLE_ENDIAN);
       switch (dt) {
         case FLOAT -> t.getFloatDataList().forEach(data::putFloat);
@@ -332,8 +347,16 @@ public final class OnnxModels {
       throw EdgeoptException.invalid(where + ": tensor '" + t.getName() + "': external data without a location");
     }
     Path dir = baseDir.toAbsolutePath().normalize();
-    Path p = dir.resolve(location).normalize();
-    if (Path.of(location).isAbsolute() || !p.startsWith(dir)) {
+    Path p;
+    boolean absolute;
+    try {
+      p = dir.resolve(location).normalize();
+      absolute = Path.of(location).isAbsolute();
+    } catch (java.nio.file.InvalidPathException e) {
+      throw EdgeoptException.invalid(where + ": tensor '" + t.getName() + "': external data location '"
+          + org.edgeopt.core.Excerpt.of(location) + "' is not a valid file name: " + e.getReason());
+    }
+    if (absolute || !p.startsWith(dir)) {
       throw EdgeoptException.invalid(where + ": tensor '" + t.getName() + "': external data location '" + location
           + "' escapes the model's folder " + dir);
     }

@@ -6,6 +6,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import java.nio.ByteBuffer;
@@ -30,7 +31,55 @@ public final class OrtRuntime implements InferenceRuntime {
   /** ONNX Runtime's switch from the saturating U8S8 to the exact U8U8 kernels on x86 without VNNI. */
   static final String EXACT_INT8_CONFIG_KEY = "session.x64quantprecision";
 
+  /**
+   * Whether ONNX Runtime's own log lines reach stderr. Off by default: they carry ANSI colour codes
+   * and come before edgeopt's one-line error, which says the same thing in edgeopt's terms; the
+   * command line turns them on with {@code -v} (or {@code -Dedgeopt.ort.log=true}).
+   */
+  private static volatile boolean nativeLog = Boolean.getBoolean("edgeopt.ort.log");
+  private static volatile OrtEnvironment environment;
+
   private OrtRuntime() {}
+
+  /** Shows ONNX Runtime's native log (warnings and errors) on stderr, or keeps it quiet (fatal only). */
+  public static void showNativeLog(boolean show) {
+    nativeLog = show;
+  }
+
+  /** Returns whether ONNX Runtime's native log is shown. */
+  public static boolean nativeLogShown() {
+    return nativeLog;
+  }
+
+  /**
+   * Returns the process's ONNX Runtime environment, created at the native log level chosen when
+   * it is first needed; sessions set their own level again (see {@link #applyLogLevel}), so a later
+   * change of mind still takes effect.
+   */
+  public static OrtEnvironment environment() {
+    OrtEnvironment env = environment;
+    if (env == null) {
+      synchronized (OrtRuntime.class) {
+        env = environment;
+        if (env == null) {
+          // Asking for another level once the environment exists makes ONNX Runtime print a
+          // warning of its own, so the level is given once, here, and never again.
+          env = OrtEnvironment.getEnvironment(level(), "edgeopt");
+          environment = env;
+        }
+      }
+    }
+    return env;
+  }
+
+  /** Sets a session's native log level to the one chosen (see {@link #showNativeLog}). */
+  public static void applyLogLevel(OrtSession.SessionOptions so) throws OrtException {
+    so.setSessionLogLevel(level());
+  }
+
+  private static OrtLoggingLevel level() {
+    return nativeLog ? OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING : OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
+  }
 
   /** Returns the shared instance. */
   public static OrtRuntime get() {
@@ -39,7 +88,7 @@ public final class OrtRuntime implements InferenceRuntime {
 
   @Override
   public String name() {
-    return "onnxruntime-" + OrtEnvironment.getEnvironment().getVersion();
+    return "onnxruntime-" + environment().getVersion();
   }
 
   @Override
@@ -75,8 +124,9 @@ public final class OrtRuntime implements InferenceRuntime {
 
   private static InferenceSession open(byte[] bytes, Path file, SessionOptions options, String where)
       throws EdgeoptException {
-    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    OrtEnvironment env = environment();
     try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+      applyLogLevel(so);
       if (options.threads() > 0) {
         so.setIntraOpNumThreads(options.threads());
         so.setInterOpNumThreads(1);

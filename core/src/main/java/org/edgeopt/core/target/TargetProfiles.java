@@ -40,6 +40,10 @@ public final class TargetProfiles {
    * @throws EdgeoptException (exit 3) naming the known profiles when there is no such profile
    */
   public static TargetProfile get(String nameOrPath) throws EdgeoptException {
+    if (nameOrPath == null || nameOrPath.isBlank()) {
+      throw EdgeoptException.invalid("no target given: expected one of " + String.join(", ", builtIn().keySet())
+          + ", or a path to a profile .json");
+    }
     TargetProfile p = builtIn().get(nameOrPath);
     if (p != null) {
       return p;

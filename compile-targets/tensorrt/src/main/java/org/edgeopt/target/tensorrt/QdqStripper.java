@@ -61,6 +61,9 @@ public final class QdqStripper {
     Map<String, Tensor> newInitializers = new LinkedHashMap<>();
     Set<Node> drop = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     Map<Node, Node> identities = new IdentityHashMap<>();
+    Map<Node, Node> replacements = new IdentityHashMap<>();
+    Map<Node, String> floatPads = new IdentityHashMap<>();
+    Map<String, Node> relus = new LinkedHashMap<>();
 
     for (Node d : g.nodes()) {
       if (!isDq(d)) {
@@ -76,13 +79,39 @@ public final class QdqStripper {
         continue;
       }
       Node q = producers.get(x);
+      Node pad = q != null && isQuantizedPad(q, producers) ? q : null;
+      if (pad != null) {
+        // Pad of quantized values (the onnxruntime-cpu profile pads the first convolution's
+        // input channels with the zero point): pad the float tensor with the matching float value
+        // instead, and keep the Q's range for both the tensor and its padded copy.
+        q = producers.get(pad.input(0));
+        String source = q.input(0);
+        TensorRange range = rangeOf(g, q, where);
+        if (!g.initializers().containsKey(source)) {
+          ranges.putIfAbsent(source, range);
+          source = clamped(g, source, range, producers, relus, ranges);
+        }
+        String padded = floatPads.get(pad);
+        if (padded == null) {
+          Node floatPad = floatPad(g, pad, q, source, d.output(), newInitializers, where);
+          floatPads.put(pad, d.output());
+          replacements.put(pad, floatPad);
+          ranges.putIfAbsent(d.output(), range);
+        } else {
+          rename.put(d.output(), padded);
+        }
+        drop.add(d);
+        continue;
+      }
       if (q == null || !isQ(q)) {
         throw EdgeoptException.invalid(where + ": " + d.describe() + " reads '" + x
             + "', which is neither a weight nor the output of a QuantizeLinear: expected float graph inputs and Q/DQ pairs");
       }
       String source = q.input(0);
       if (!g.initializers().containsKey(source)) {
-        ranges.putIfAbsent(source, rangeOf(g, q, where));
+        TensorRange range = rangeOf(g, q, where);
+        ranges.putIfAbsent(source, range);
+        source = clamped(g, source, range, producers, relus, ranges);
       }
       if (g.isOutput(d.output())) {
         identities.put(d, Node.of(d.name(), "Identity", List.of(source), List.of(d.output())));
@@ -103,11 +132,12 @@ public final class QdqStripper {
     g.outputs().forEach(b::addOutput);
     g.initializers().values().forEach(b::addInitializer);
     newInitializers.values().forEach(b::addInitializer);
+    relus.values().forEach(b::addNode);
     for (Node n : g.nodes()) {
       if (drop.contains(n)) {
         continue;
       }
-      Node r = identities.getOrDefault(n, n);
+      Node r = identities.getOrDefault(n, replacements.getOrDefault(n, n));
       List<String> in = r.inputs().stream().map(s -> resolve(rename, s)).toList();
       b.addNode(r.withInputs(in));
     }
@@ -120,6 +150,78 @@ public final class QdqStripper {
       }
     }
     return new QdqModel(stripped, ranges, weightScales, floatLayers, true);
+  }
+
+  /**
+   * Returns the float tensor that stands for {@code source} after its Q/DQ pair: a Relu of it when
+   * the pair clamps at 0. An asymmetric quantizer drops the Relu after a layer and lets the Q's
+   * range, which starts at 0, do the clamping; without the Q that clamping must be said again.
+   */
+  private static String clamped(Graph g, String source, TensorRange range, Map<String, Node> producers,
+      Map<String, Node> relus, Map<String, TensorRange> ranges) {
+    Node p = producers.get(source);
+    if (range.min() != 0f || (p != null && (p.opType().equals("Relu") || p.opType().equals("Clip")))) {
+      return source;
+    }
+    Node relu = relus.get(source);
+    if (relu == null) {
+      String out = source + "_clamped";
+      for (int i = 1; g.producer(out).isPresent() || g.initializers().containsKey(out) || g.isOutput(out); i++) {
+        out = source + "_clamped_" + i;
+      }
+      relu = Node.of(out, "Relu", List.of(source), List.of(out));
+      relus.put(source, relu);
+      ranges.putIfAbsent(out, range);
+    }
+    return relu.output();
+  }
+
+  /** Returns whether {@code n} is a Pad whose data is the output of a QuantizeLinear. */
+  private static boolean isQuantizedPad(Node n, Map<String, Node> producers) {
+    if (!n.domain().isEmpty() || !n.opType().equals("Pad") || n.inputs().isEmpty()) {
+      return false;
+    }
+    Node q = producers.get(n.input(0));
+    return q != null && isQ(q);
+  }
+
+  /**
+   * Returns a Pad of the float tensor {@code source} that writes {@code output}: the quantized pad
+   * value {@code v} becomes {@code (v - zeroPoint) x scale} (0 for the usual zero-point padding).
+   */
+  private static Node floatPad(Graph g, Node pad, Node q, String source, String output, Map<String, Tensor> initializers,
+      String where) throws EdgeoptException {
+    Tensor scale = g.initializers().get(q.input(1));
+    Tensor zp = q.inputs().size() < 3 || q.input(2).isEmpty() ? null : g.initializers().get(q.input(2));
+    if (scale == null || scale.elementCount() != 1 || (zp != null && zp.elementCount() != 1)) {
+      throw EdgeoptException.invalid(where + ": " + pad.describe() + " pads a tensor quantized by " + q.describe()
+          + " with " + (scale == null ? "a computed scale" : scale.elementCount() + " scales")
+          + ": expected one constant per-tensor scale and zero point");
+    }
+    float quantized = 0;
+    if (pad.inputs().size() > 2 && !pad.input(2).isEmpty()) {
+      Tensor value = g.initializers().get(pad.input(2));
+      if (value == null || value.elementCount() != 1) {
+        throw EdgeoptException.invalid(where + ": " + pad.describe() + " pads with '" + pad.input(2)
+            + "': expected one constant value");
+      }
+      quantized = value.toFloats()[0];
+    }
+    float z = zp == null ? 0 : zp.toFloats()[0];
+    float real = (float) ((quantized - (double) z) * scale.toFloats()[0]);
+    String valueName = output + "_pad_value";
+    initializers.put(valueName, Tensor.ofFloats(valueName, new long[] {}, new float[] {real}));
+    List<String> in = new java.util.ArrayList<>(pad.inputs());
+    in.set(0, source);
+    if (in.size() > 2) {
+      in.set(2, valueName);
+    } else {
+      if (in.size() < 2) {
+        throw EdgeoptException.invalid(where + ": " + pad.describe() + " has no pads input: expected opset >= 11 Pad");
+      }
+      in.add(valueName);
+    }
+    return pad.withInputs(in).withOutputs(List.of(output));
   }
 
   static boolean isQ(Node n) {

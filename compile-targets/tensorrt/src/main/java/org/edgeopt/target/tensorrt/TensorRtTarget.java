@@ -1,6 +1,7 @@
 package org.edgeopt.target.tensorrt;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,6 +11,7 @@ import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.ExitCode;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.graph.Node;
+import org.edgeopt.core.io.AtomicFiles;
 import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.core.quant.CalibrationTable;
 import org.edgeopt.core.target.CompileRequest;
@@ -121,22 +123,18 @@ public final class TensorRtTarget implements Target {
     boolean fp16Fallback = precision.equals("int8") && profile.supportsPrecision("fp16");
     TrtexecRecipe recipe = new TrtexecRecipe(profile.name(), fileName, precision, fp16Fallback, sparseLayers, shapes,
         table == null ? null : CALIBRATION_CACHE);
-    try {
-      Path modelOut = out.resolve(fileName);
-      OnnxModels.write(written, modelOut);
-      artifacts.add(modelOut);
-      Path script = out.resolve(RECIPE);
-      recipe.write(script);
-      artifacts.add(script);
+    // The model, the recipe and the cache appear together, through a staging folder beside them.
+    try (AtomicFiles.Staging staging = AtomicFiles.stage(out)) {
+      Files.write(staging.file(fileName), OnnxModels.toBytes(written));
+      recipe.write(staging.file(RECIPE));
       if (table != null) {
         int version = options.containsKey("tensorrt-version")
             ? TensorRtCalibrationCache.version(options.get("tensorrt-version")) : TensorRtCalibrationCache.DEFAULT_VERSION;
-        Path cache = out.resolve(CALIBRATION_CACHE);
-        TensorRtCalibrationCache.write(table, version, cache);
-        artifacts.add(cache);
+        Files.writeString(staging.file(CALIBRATION_CACHE), TensorRtCalibrationCache.render(table, version));
       }
+      artifacts.addAll(staging.commit());
     } catch (IOException e) {
-      throw new EdgeoptException(ExitCode.INTERNAL, "cannot write TensorRT artifacts into " + out + ": " + e.getMessage(), e);
+      throw EdgeoptException.invalid("cannot write TensorRT artifacts into " + out + ": " + e.getMessage(), e);
     }
 
     if (Boolean.parseBoolean(options.getOrDefault("build-engine", "false"))) {

@@ -3,14 +3,14 @@ package org.edgeopt.target.tensorrt;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import org.edgeopt.core.Version;
+import org.edgeopt.core.io.AtomicFiles;
 
 /**
  * The {@code trtexec.sh} build recipe: the command that builds the engine on the device with
@@ -144,30 +144,20 @@ public record TrtexecRecipe(
     Path abs = file.toAbsolutePath();
     Path dir = abs.getParent();
     Files.createDirectories(dir);
-    Path tmp;
+    Path tmp = AtomicFiles.tempSibling(abs);
     try {
-      tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp",
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-    } catch (UnsupportedOperationException e) {
-      tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
-    }
-    try {
-      try (OutputStream out = Files.newOutputStream(tmp)) {
+      try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         out.write(render().getBytes(StandardCharsets.UTF_8));
       }
-      // createTempFile's mode is filtered by the umask; set it again so the script is executable.
+      // A new file's mode is 0666 filtered by the umask; the script must also be executable.
       try {
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
       } catch (UnsupportedOperationException e) {
         tmp.toFile().setExecutable(true, false);
       }
-      try {
-        Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-      }
+      AtomicFiles.moveInPlace(tmp, abs);
     } finally {
-      Files.deleteIfExists(tmp);
+      AtomicFiles.release(tmp);
     }
   }
 }

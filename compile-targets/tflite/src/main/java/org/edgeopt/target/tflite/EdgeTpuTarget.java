@@ -105,29 +105,32 @@ public final class EdgeTpuTarget implements Target {
         String msg = model + ": " + lowering.unmapped().message() + " (report: " + reportFile + ")";
         throw request.strict() ? EdgeoptException.incompatible(msg) : EdgeoptException.invalid(msg);
       }
-      Path tflite = out.resolve(MODEL_FILE);
-      AtomicFiles.write(tflite, TfliteFlatbuffers.write(lowering.model()));
-      artifacts.add(tflite);
-      Map<String, Object> files = new LinkedHashMap<>(provenance);
-      files.put("tflite", tflite.getFileName().toString());
-      files.put("tfliteSha256", sha256(tflite));
-      files.put("ioType", io.id());
-      report = report.with("model", files);
+      // The model, the compiler's outputs, the verification and the compatibility report are
+      // written into a staging folder and appear together: a failure or a signal halfway leaves
+      // none of them (a .tflite without its compatibility report was possible before).
+      try (AtomicFiles.Staging staging = AtomicFiles.stage(out)) {
+        Path tflite = staging.file(MODEL_FILE);
+        Path stagedReport = staging.file(REPORT_FILE);
+        Path vFile = staging.file(VERIFICATION_FILE);
+        Files.write(tflite, TfliteFlatbuffers.write(lowering.model()));
+        Map<String, Object> files = new LinkedHashMap<>(provenance);
+        files.put("tflite", tflite.getFileName().toString());
+        files.put("tfliteSha256", sha256(tflite));
+        files.put("ioType", io.id());
+        report = report.with("model", files);
 
-      EdgeTpuCompilerRun compiler = EdgeTpuCompilerRun.run(tflite, out);
-      report = report.with("edgetpuCompiler", compiler.toMap());
-      artifacts.addAll(compiler.outputs());
-      messages.add(compiler.found() ? EdgeTpuCompilerRun.EXECUTABLE + " exited with " + compiler.exitCode()
-          : compiler.log());
+        EdgeTpuCompilerRun compiler = EdgeTpuCompilerRun.run(tflite, staging.folder());
+        report = report.with("edgetpuCompiler", compiler.toMap());
+        messages.add(compiler.found() ? EdgeTpuCompilerRun.EXECUTABLE + " exited with " + compiler.exitCode()
+            : compiler.log());
 
-      VerificationReport v = verify(model, tflite, opts);
-      Path vFile = out.resolve(VERIFICATION_FILE);
-      AtomicFiles.writeString(vFile, JSON.writeValueAsString(v.toMap()) + "\n");
-      report = report.with("verification", v.toMap());
-      messages.add(v.summary());
-      report.write(reportFile);
-      artifacts.add(reportFile);
-      artifacts.add(vFile);
+        VerificationReport v = verify(model, tflite, opts);
+        Files.writeString(vFile, JSON.writeValueAsString(v.toMap()) + "\n");
+        report = report.with("verification", v.toMap());
+        messages.add(v.summary());
+        Files.writeString(stagedReport, report.toJson());
+        artifacts.addAll(staging.commit());
+      }
     } catch (IOException e) {
       throw EdgeoptException.invalid(out + ": cannot write the compile outputs: " + e.getMessage(), e);
     }
