@@ -15,8 +15,8 @@ import org.edgeopt.core.quant.TensorRange;
 
 /**
  * Cross-layer equalization (Nagel et al., "Data-Free Quantization Through Weight Equalization
- * and Bias Correction", ICCV 2019): for a Conv followed, through an optional ReLU, by another
- * Conv, output channel {@code c} of the first is divided by {@code s_c} and input channel
+ * and Bias Correction", ICCV 2019): for a Conv followed, through ReLU and max pooling or
+ * directly, by another Conv that alone reads it, output channel {@code c} of the first is divided by {@code s_c} and input channel
  * {@code c} of the second multiplied by it, with {@code s_c = sqrt(r1_c / r2_c)} where
  * {@code r1_c} and {@code r2_c} are the largest weight magnitudes of those channels. Both then
  * have the range {@code sqrt(r1_c * r2_c)}, so one scale per tensor loses less.
@@ -49,12 +49,17 @@ public final class CrossLayerEqualization {
    *
    * @param first the Conv whose output channels were divided
    * @param second the Conv whose input channels were multiplied
-   * @param activation the Relu or Clip between them, or empty
+   * @param activation the nodes between them (Relu, Clip, MaxPool) joined by {@code " -> "}, or empty
    * @param scales {@code s_c} per channel, accumulated over the sweeps
    */
   public record ScaledPair(String first, String second, String activation, double[] scales) {
     public ScaledPair {
       scales = scales.clone();
+    }
+
+    /** Returns the names of the nodes between the two Convs, in order. */
+    public List<String> between() {
+      return activation.isEmpty() ? List.of() : List.of(activation.split(" -> "));
     }
 
     @Override
@@ -125,8 +130,8 @@ public final class CrossLayerEqualization {
       graph.nodes().forEach(n -> byName.put(n.name(), n));
       for (ScaledPair p : scaled) {
         m.put(byName.get(p.first()).output(), p.scales());
-        if (!p.activation().isEmpty()) {
-          m.put(byName.get(p.activation()).output(), p.scales());
+        for (String n : p.between()) {
+          m.put(byName.get(n).output(), p.scales());
         }
       }
       return m;
@@ -139,7 +144,7 @@ public final class CrossLayerEqualization {
   }
 
   /**
-   * Equalizes every Conv -> (Relu | Clip(0, max) | nothing) -> Conv pair of a graph whose
+   * Equalizes every Conv -> (Relu | Clip(0, max) | MaxPool)* -> Conv pair of a graph whose
    * BatchNormalization is already folded (see {@link GraphPreparer}).
    *
    * @param table the calibrated ranges, to tell whether a Clip bound is ever reached; may be
@@ -161,31 +166,35 @@ public final class CrossLayerEqualization {
       if (!isConv(first) || floatWeights(g, first.input(1)) == null) {
         continue;
       }
-      Node act = null;
+      List<Node> between = new ArrayList<>();
       String mid = first.output();
       Node next = sole(g, consumers, mid);
-      if (next != null && (next.opType().equals("Relu") || next.opType().equals("Clip")) && next.domain().isEmpty()) {
-        act = next;
-        mid = act.output();
+      while (next != null && next.domain().isEmpty() && BETWEEN.contains(next.opType())) {
+        between.add(next);
+        mid = next.output();
         next = sole(g, consumers, mid);
       }
       if (next == null || !isConv(next) || !next.input(0).equals(mid) || floatWeights(g, next.input(1)) == null) {
         continue;
       }
-      String why = unsupported(g, readers, first, act, next);
+      String why = unsupported(g, readers, first, between, next);
       double lowerBound = 0;
-      if (why == null && act != null && act.opType().equals("Clip")) {
-        Object clip = clipRule(g, table, first, act, equalizeUnreachedClips);
-        if (clip instanceof String s) {
-          why = s;
-        } else {
-          lowerBound = (Double) clip;
+      for (Node act : between) {
+        if (why == null && act.opType().equals("Clip")) {
+          // Only a Clip right after the first layer reads the range the table names.
+          Object clip = act == between.get(0) ? clipRule(g, table, first, act, equalizeUnreachedClips)
+              : "Clip '" + act.name() + "' is not right after the first Conv";
+          if (clip instanceof String s) {
+            why = s;
+          } else {
+            lowerBound = Math.max(lowerBound, (Double) clip);
+          }
         }
       }
       if (why != null) {
         skipped.add(new SkippedPair(first.name(), next.name(), why));
       } else {
-        pairs.add(new Candidate(first, act, next, lowerBound));
+        pairs.add(new Candidate(first, between, next, lowerBound));
       }
     }
     Map<String, float[]> weights = new HashMap<>();
@@ -217,7 +226,7 @@ public final class CrossLayerEqualization {
     }
     List<ScaledPair> scaled = new ArrayList<>();
     total.forEach((p, s) -> scaled.add(new ScaledPair(p.first.name(), p.second.name(),
-        p.act == null ? "" : p.act.name(), s)));
+        String.join(" -> ", p.between.stream().map(Node::name).toList()), s)));
     return new Result(pairs.isEmpty() ? g : b.build(), scaled, skipped, pairs.isEmpty() ? 0 : sweeps);
   }
 
@@ -255,7 +264,13 @@ public final class CrossLayerEqualization {
   }
 
   /** A pair to equalize; {@code lowerBound} is the least total scale a Clip bound allows. */
-  private record Candidate(Node first, Node act, Node second, double lowerBound) {}
+  private record Candidate(Node first, List<Node> between, Node second, double lowerBound) {}
+
+  /**
+   * What may stand between the two Convs: each commutes with a positive per-channel scale
+   * ({@code f(x / s) = f(x) / s}): ReLU, Clip(0, no bound), and max pooling.
+   */
+  private static final java.util.Set<String> BETWEEN = java.util.Set.of("Relu", "Clip", "MaxPool");
 
   /** Runs one equalization step on a pair, updating the weights and the accumulated scales; returns the step's scales. */
   private static double[] equalize(Graph g, Candidate p, Map<String, float[]> w, double[] total) {
@@ -334,7 +349,8 @@ public final class CrossLayerEqualization {
   }
 
   /** Returns why a structurally matching pair cannot be rescaled safely, or null when it can. */
-  private static String unsupported(Graph g, Map<String, Integer> readers, Node first, Node act, Node second) {
+  private static String unsupported(Graph g, Map<String, Integer> readers, Node first, List<Node> between,
+      Node second) {
     for (String t : new String[] {first.input(1), first.input(2), second.input(1)}) {
       if (!t.isEmpty() && readers.getOrDefault(t, 0) != 1) {
         return "initializer '" + t + "' is shared with another node";
@@ -348,11 +364,13 @@ public final class CrossLayerEqualization {
     if (d2[1] * groups != channels(g, first) || d2[0] % groups != 0) {
       return "the second Conv reads " + d2[1] * groups + " channels, the first writes " + channels(g, first);
     }
-    if (act != null && act.opType().equals("Clip")) {
-      Float lo = clipBound(g, act, 1);
-      if (lo == null || lo != 0f) {
-        return "Clip '" + act.name() + "' has a lower bound " + (lo == null ? "that is not a constant" : lo)
-            + ", not 0, so it is not positively homogeneous";
+    for (Node act : between) {
+      if (act.opType().equals("Clip")) {
+        Float lo = clipBound(g, act, 1);
+        if (lo == null || lo != 0f) {
+          return "Clip '" + act.name() + "' has a lower bound " + (lo == null ? "that is not a constant" : lo)
+              + ", not 0, so it is not positively homogeneous";
+        }
       }
     }
     return null;
