@@ -87,6 +87,31 @@ class CrossLayerEqualizationTest {
   }
 
   @Test
+  void aTensorFeedingTwoConvsIsBalancedAgainstTheLargerOfTheirRanges() throws Exception {
+    // As a fire module's squeeze feeds two expands: conv2b reads channel 0 with 2 and channel 1
+    // with 1, so r2 = {max(1, 2), max(4, 1)} = {2, 4} and s = {sqrt(4 / 2), sqrt(1 / 4)}.
+    Graph g = pair("Relu", false);
+    GraphBuilder b = g.toBuilder();
+    b.addInitializer(Tensor.ofFloats("w2b", new long[] {1, 2, 1, 1}, new float[] {2, 1}));
+    b.addNode(Node.of("conv2b", "Conv", List.of("a", "w2b"), List.of("y2")));
+    b.addOutput(new Value("y2", new TensorType(DataType.FLOAT, null)));
+    Graph two = b.build();
+    CrossLayerEqualization.Result r = CrossLayerEqualization.apply(two);
+    assertEquals("conv2, conv2b", r.scaled().get(0).second());
+    assertArrayEquals(new double[] {Math.sqrt(2), 0.5}, r.scaled().get(0).scales(), 1e-9);
+    assertArrayEquals(new float[] {(float) (2 * Math.sqrt(2)), 0.5f}, init(r.graph(), "w2b"), 1e-5f);
+    Tensor in = Tensor.ofFloats("x", new long[] {1, 2, 3, 3}, new float[] {1, -2, 3, 0.5f, 4, -1, 2, 2, 1, 0, 1, 2,
+        -3, 4, 5, -1, 0.25f, 3});
+    try (InferenceSession a = OrtRuntime.get().open(two, SessionOptions.defaults());
+        InferenceSession c = OrtRuntime.get().open(r.graph(), SessionOptions.defaults())) {
+      Map<String, Tensor> ya = a.run(Map.of("x", in));
+      Map<String, Tensor> yc = c.run(Map.of("x", in));
+      assertArrayEquals(ya.get("y").toFloats(), yc.get("y").toFloats(), 1e-5f);
+      assertArrayEquals(ya.get("y2").toFloats(), yc.get("y2").toFloats(), 1e-5f);
+    }
+  }
+
+  @Test
   void pairWithoutActivationIsEqualizedToo() {
     CrossLayerEqualization.Result r = CrossLayerEqualization.apply(pair("", false));
     assertEquals("", r.scaled().get(0).activation());
