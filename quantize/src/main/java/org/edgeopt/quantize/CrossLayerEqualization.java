@@ -48,7 +48,8 @@ public final class CrossLayerEqualization {
    * One equalized pair.
    *
    * @param first the Conv whose output channels were divided
-   * @param second the Conv whose input channels were multiplied
+   * @param second the Conv whose input channels were multiplied (several, joined by {@code ", "},
+   *     when the tensor feeds more than one)
    * @param activation the nodes between them (Relu, Clip, MaxPool) joined by {@code " -> "}, or empty
    * @param scales {@code s_c} per channel, accumulated over the sweeps
    */
@@ -80,7 +81,8 @@ public final class CrossLayerEqualization {
     /** Returns one line for reports. */
     public String describe() {
       return String.format(Locale.ROOT, "equalized Conv '%s' -> %sConv '%s': %d channels, scales %.3g..%.3g", first,
-          activation.isEmpty() ? "" : "'" + activation + "' -> ", second, scales.length, minScale(), maxScale());
+          activation.isEmpty() ? "" : "'" + activation + "' -> ", second.replace(", ", "', Conv '"), scales.length,
+          minScale(), maxScale());
     }
   }
 
@@ -174,10 +176,18 @@ public final class CrossLayerEqualization {
         mid = next.output();
         next = sole(g, consumers, mid);
       }
-      if (next == null || !isConv(next) || !next.input(0).equals(mid) || floatWeights(g, next.input(1)) == null) {
+      // The tensor may feed several Convs (a fire module's squeeze feeds two expands): all scale alike.
+      String in = mid;
+      List<Node> seconds = consumers.getOrDefault(mid, List.of());
+      if (seconds.isEmpty() || g.isOutput(mid) || !seconds.stream().allMatch(n -> isConv(n) && n.input(0).equals(in)
+          && !n.input(1).equals(in) && floatWeights(g, n.input(1)) != null)) {
         continue;
       }
-      String why = unsupported(g, readers, first, between, next);
+      String secondNames = String.join(", ", seconds.stream().map(Node::name).toList());
+      String why = null;
+      for (Node second : seconds) {
+        why = why != null ? why : unsupported(g, readers, first, between, second);
+      }
       double lowerBound = 0;
       for (Node act : between) {
         if (why == null && act.opType().equals("Clip")) {
@@ -192,14 +202,16 @@ public final class CrossLayerEqualization {
         }
       }
       if (why != null) {
-        skipped.add(new SkippedPair(first.name(), next.name(), why));
+        skipped.add(new SkippedPair(first.name(), secondNames, why));
       } else {
-        pairs.add(new Candidate(first, between, next, lowerBound));
+        pairs.add(new Candidate(first, between, seconds, lowerBound));
       }
     }
     Map<String, float[]> weights = new HashMap<>();
     for (Candidate p : pairs) {
-      for (Node n : List.of(p.first, p.second)) {
+      List<Node> layers = new ArrayList<>(p.seconds);
+      layers.add(p.first);
+      for (Node n : layers) {
         weights.computeIfAbsent(n.input(1), k -> g.initializers().get(k).toFloats());
         if (!n.input(2).isEmpty()) {
           weights.computeIfAbsent(n.input(2), k -> g.initializers().get(k).toFloats());
@@ -225,7 +237,8 @@ public final class CrossLayerEqualization {
       b.addInitializer(Tensor.ofFloats(old.name(), old.dims(), e.getValue()));
     }
     List<ScaledPair> scaled = new ArrayList<>();
-    total.forEach((p, s) -> scaled.add(new ScaledPair(p.first.name(), p.second.name(),
+    total.forEach((p, s) -> scaled.add(new ScaledPair(p.first.name(),
+        String.join(", ", p.seconds.stream().map(Node::name).toList()),
         String.join(" -> ", p.between.stream().map(Node::name).toList()), s)));
     return new Result(pairs.isEmpty() ? g : b.build(), scaled, skipped, pairs.isEmpty() ? 0 : sweeps);
   }
@@ -264,7 +277,7 @@ public final class CrossLayerEqualization {
   }
 
   /** A pair to equalize; {@code lowerBound} is the least total scale a Clip bound allows. */
-  private record Candidate(Node first, List<Node> between, Node second, double lowerBound) {}
+  private record Candidate(Node first, List<Node> between, List<Node> seconds, double lowerBound) {}
 
   /**
    * What may stand between the two Convs: each commutes with a positive per-channel scale
@@ -275,17 +288,10 @@ public final class CrossLayerEqualization {
   /** Runs one equalization step on a pair, updating the weights and the accumulated scales; returns the step's scales. */
   private static double[] equalize(Graph g, Candidate p, Map<String, float[]> w, double[] total) {
     long[] d1 = g.initializers().get(p.first.input(1)).dims();
-    long[] d2 = g.initializers().get(p.second.input(1)).dims();
     float[] w1 = w.get(p.first.input(1));
-    float[] w2 = w.get(p.second.input(1));
     float[] b1 = p.first.input(2).isEmpty() ? null : w.get(p.first.input(2));
     int m1 = (int) d1[0];
     int row1 = w1.length / m1;
-    int m2 = (int) d2[0];
-    int cpg = (int) d2[1];
-    int groups = (int) p.second.intAttr("group", 1);
-    int mpg = m2 / groups;
-    int kernel = w2.length / (m2 * cpg);
     double[] step = new double[m1];
     for (int c = 0; c < m1; c++) {
       double r1 = 0;
@@ -293,13 +299,8 @@ public final class CrossLayerEqualization {
         r1 = Math.max(r1, Math.abs(w1[k]));
       }
       double r2 = 0;
-      int grp = c / cpg;
-      int ci = c % cpg;
-      for (int o = grp * mpg; o < (grp + 1) * mpg; o++) {
-        int base = (o * cpg + ci) * kernel;
-        for (int k = base; k < base + kernel; k++) {
-          r2 = Math.max(r2, Math.abs(w2[k]));
-        }
+      for (Node second : p.seconds) {
+        r2 = Math.max(r2, inputChannel(g, second, w, c, 1));
       }
       double s = r1 == 0 || r2 == 0 ? 1 : Math.sqrt(r1 / r2);
       // A Clip bound allows no total scale below observedMax / bound (see the class comment).
@@ -313,15 +314,39 @@ public final class CrossLayerEqualization {
       if (b1 != null) {
         b1[c] *= inv;
       }
-      float mul = (float) s;
-      for (int o = grp * mpg; o < (grp + 1) * mpg; o++) {
-        int base = (o * cpg + ci) * kernel;
-        for (int k = base; k < base + kernel; k++) {
-          w2[k] *= mul;
-        }
+      for (Node second : p.seconds) {
+        inputChannel(g, second, w, c, (float) s);
       }
     }
     return step;
+  }
+
+  /**
+   * Returns the largest weight magnitude a Conv applies to its input channel {@code c}, after
+   * multiplying those weights by {@code mul} (1: only measure). In a grouped Conv channel c is
+   * index {@code c % cpg} of group {@code c / cpg}, read by that group's output channels only.
+   */
+  private static double inputChannel(Graph g, Node conv, Map<String, float[]> w, int c, float mul) {
+    long[] d2 = g.initializers().get(conv.input(1)).dims();
+    float[] w2 = w.get(conv.input(1));
+    int m2 = (int) d2[0];
+    int cpg = (int) d2[1];
+    int groups = (int) conv.intAttr("group", 1);
+    int mpg = m2 / groups;
+    int kernel = w2.length / (m2 * cpg);
+    int grp = c / cpg;
+    int ci = c % cpg;
+    double r = 0;
+    for (int o = grp * mpg; o < (grp + 1) * mpg; o++) {
+      int base = (o * cpg + ci) * kernel;
+      for (int k = base; k < base + kernel; k++) {
+        if (mul != 1f) {
+          w2[k] *= mul;
+        }
+        r = Math.max(r, Math.abs(w2[k]));
+      }
+    }
+    return r;
   }
 
   private static double[] ones(int n) {
