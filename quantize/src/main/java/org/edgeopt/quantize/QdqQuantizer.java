@@ -355,7 +355,8 @@ public final class QdqQuantizer {
         if (k == QdqPlanner.Kind.GEMM && bias == null) {
           // A new bias is added at beta 1, whatever beta said about the absent one.
           int i = indexOf(n.name());
-          nodes.set(i, nodes.get(i).withAttribute(Attribute.of("beta", 1f)));
+          nodes.set(i, nodes.get(i).withAttribute(Attribute.of("beta", 1f))
+              .withAttribute(Attribute.of("alpha", n.floatAttr("alpha", 1f))));
         } else if (k == QdqPlanner.Kind.GEMM) {
           // ONNX Runtime's QGemm takes the bias as is: fold beta into it and state alpha and beta.
           float beta = n.floatAttr("beta", 1f);
