@@ -75,6 +75,16 @@ public final class QuantizeCommand implements Callable<Integer>, CommonOptions.V
       description = "Also require this top-1 agreement with FP32, in percent, on the measured samples (needs --data).")
   Double fallbackTop1;
 
+  @Option(names = "--cle",
+      description = "Cross-layer equalization before quantizing: balance the weight ranges of Conv -> ReLU -> Conv"
+          + " pairs per channel without changing the FP32 function (needs --data).")
+  boolean crossLayerEqualization;
+
+  @Option(names = "--bias-correction",
+      description = "Subtract from each quantized Conv/Gemm bias the mean output shift its weight rounding adds,"
+          + " measured on --data.")
+  boolean biasCorrection;
+
   @Option(names = {"-d", "--data"}, paramLabel = "PATH",
       description = "Calibration data to measure per-layer SQNR on (IDX, CSV, .npy or an image folder).")
   Path data;
@@ -136,6 +146,12 @@ public final class QuantizeCommand implements Callable<Integer>, CommonOptions.V
         .withFallbackTop1Agreement(fallbackTop1 == null ? Double.NaN : fallbackTop1 / 100)
         .withSensitivitySamples(samples)
         .withKeepIoFloat32(!fp16Io);
+    if (crossLayerEqualization) {
+      config = config.withCrossLayerEqualization(true);
+    }
+    if (biasCorrection) {
+      config = config.withBiasCorrection(true);
+    }
     ModelQuantizer.Outcome outcome = ModelQuantizer.quantize(g, table, config, dataset,
         new ModelQuantizer.Provenance(model.toString(), hash(model), calibration == null ? "" : calibration.toString(),
             calibration == null ? null : hash(calibration)));
@@ -213,6 +229,10 @@ public final class QuantizeCommand implements Callable<Integer>, CommonOptions.V
       sb.append("fallback to float: ");
       sb.append(String.join(", ", r.fallback().stream().map(QuantizationReport.FallbackStep::node).toList()));
       sb.append(r.budgetMet() ? " (budget met)" : " (budget NOT met)").append(System.lineSeparator());
+    }
+    for (QuantizationReport.PassReport pass : r.passes()) {
+      sb.append(pass.name()).append(": ").append(pass.changes().size()).append(" changes on ").append(pass.samples())
+          .append(" samples (see the report)").append(System.lineSeparator());
     }
     for (String warning : r.warnings()) {
       sb.append("warning: ").append(warning).append(System.lineSeparator());

@@ -112,6 +112,29 @@ class QuantizeCommandTest {
   }
 
   @Test
+  void equalizationAndBiasCorrectionRunOnRequestAndAreReported() throws Exception {
+    Path out = tmp.resolve("passes.int8.onnx");
+    Run r = edgeopt("quantize", model.toString(), "-c", calibration.toString(), "-d", data.toString(), "--cle",
+        "--bias-correction", "-o", out.toString());
+    assertEquals(0, r.exitCode(), r.err());
+    assertTrue(r.out().contains("crossLayerEqualization: "), r.out());
+    assertTrue(r.out().contains("biasCorrection: "), r.out());
+    QuantizationReport report = QuantizationReport.read(tmp.resolve("passes.int8.quantization.json"));
+    assertEquals(List.of("crossLayerEqualization", "biasCorrection"),
+        report.passes().stream().map(QuantizationReport.PassReport::name).toList());
+    assertEquals(true, report.config().get("crossLayerEqualization"));
+    assertEquals(true, report.config().get("biasCorrection"));
+    assertTrue(report.passes().get(1).changes().stream().anyMatch(l -> l.contains("conv1")), report.passes().toString());
+  }
+
+  @Test
+  void equalizationWithoutDataIsInvalidInput() {
+    Run r = edgeopt("quantize", model.toString(), "-c", calibration.toString(), "--cle");
+    assertEquals(3, r.exitCode(), r.out() + r.err());
+    assertTrue(r.err().contains("calibration data"), r.err());
+  }
+
+  @Test
   void fp16NeedsNoCalibration() throws Exception {
     Path out = tmp.resolve("half.onnx");
     Run r = edgeopt("quantize", model.toString(), "--precision", "fp16", "-o", out.toString(), "--data",

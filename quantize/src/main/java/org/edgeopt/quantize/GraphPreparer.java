@@ -35,10 +35,21 @@ public final class GraphPreparer {
    *
    * @param graph the prepared graph, with inferred shapes
    * @param changes one line per rewrite, e.g. {@code folded BatchNormalization 'bn1' into Conv 'conv1'}
+   * @param biasShifts per Conv or Gemm, the mean output shift per channel that quantizing its
+   *     weights adds ({@link BiasCorrection}); its quantized bias subtracts it. Kept apart from
+   *     the graph because a layer that stays float must keep its own bias.
    */
-  public record Prepared(Graph graph, List<String> changes) {
+  public record Prepared(Graph graph, List<String> changes, Map<String, float[]> biasShifts) {
     public Prepared {
       changes = List.copyOf(changes);
+      Map<String, float[]> copy = new java.util.LinkedHashMap<>();
+      (biasShifts == null ? Map.<String, float[]>of() : biasShifts).forEach((k, v) -> copy.put(k, v.clone()));
+      biasShifts = java.util.Collections.unmodifiableMap(copy);
+    }
+
+    /** Creates a prepared graph without bias corrections. */
+    public Prepared(Graph graph, List<String> changes) {
+      this(graph, changes, Map.of());
     }
   }
 

@@ -31,6 +31,9 @@ public final class ModelQuantizer {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** The most calibration samples cross-layer equalization and bias correction measure on. */
+  public static final int PASS_SAMPLES = 512;
+
   private ModelQuantizer() {}
 
   /**
@@ -93,9 +96,37 @@ public final class ModelQuantizer {
     List<String> warnings = new ArrayList<>();
     checkTableFitsModel(model, table, where, tableWhere, modelSha, warnings);
     GraphPreparer.Prepared prepared = GraphPreparer.prepare(model, where);
+    List<QuantizationReport.PassReport> passes = new ArrayList<>();
+    // The ranges quantization uses; the table itself stays what provenance names.
+    CalibrationTable ranges = table;
+    if ((config.crossLayerEqualization() || config.biasCorrection()) && data == null) {
+      throw EdgeoptException.invalid(where + ": cross-layer equalization and bias correction measure the model on"
+          + " calibration data; none was given");
+    }
+    if (config.crossLayerEqualization()) {
+      CrossLayerEqualization.Result cle = CrossLayerEqualization.apply(prepared.graph());
+      int n = 0;
+      if (!cle.scaled().isEmpty()) {
+        // The rescaled tensors' ranges change per channel: measured before, divided by the scales.
+        ChannelStatistics before = ChannelStatistics.measure(prepared.graph(),
+            List.copyOf(cle.scaledTensors().keySet()), data, passSamples(data), where);
+        ranges = CrossLayerEqualization.rescale(table, cle, before);
+        n = before.samples();
+      }
+      List<String> changes = new ArrayList<>(prepared.changes());
+      changes.add("cross-layer equalization: " + cle.scaled().size() + " pairs equalized, " + cle.skipped().size()
+          + " skipped, " + cle.iterations() + " sweeps");
+      prepared = new GraphPreparer.Prepared(cle.graph(), changes);
+      passes.add(new QuantizationReport.PassReport("crossLayerEqualization", n, cle.changes()));
+    }
+    if (config.biasCorrection()) {
+      BiasCorrection.Result bc = BiasCorrection.measure(prepared.graph(), config, data, passSamples(data), where);
+      prepared = new GraphPreparer.Prepared(prepared.graph(), prepared.changes(), bc.shifts());
+      passes.add(new QuantizationReport.PassReport("biasCorrection", bc.samples(), bc.changes()));
+    }
     Map<String, String> floatNodes = new LinkedHashMap<>();
     config.exclude().forEach(n -> floatNodes.put(n, "excluded (--exclude)"));
-    FloatFallback.Outcome search = FloatFallback.run(prepared, table, config, floatNodes, data, where, tableWhere);
+    FloatFallback.Outcome search = FloatFallback.run(prepared, ranges, config, floatNodes, data, where, tableWhere);
     QdqQuantizer.Result result = search.state().result();
     SqnrProbe.Measurement m = search.state().measurement();
     Map<String, Double> added = search.state().added();
@@ -116,7 +147,7 @@ public final class ModelQuantizer {
     }
     Graph stamped = stamp(padded.graph(), config, prov, modelSha, table);
     QuantizationReport report = report(stamped, config, prov, modelSha, table, changes, layers, m,
-        search.steps(), search.met(), warnings);
+        search.steps(), search.met(), warnings, passes);
     return new Outcome(stamped, report);
   }
 
@@ -144,7 +175,7 @@ public final class ModelQuantizer {
     }
     Graph stamped = stamp(half, config, prov, modelSha, null);
     return new Outcome(stamped, report(stamped, config, prov, modelSha, null, List.of(), layers, m, List.of(), met,
-        warnings));
+        warnings, List.of()));
   }
 
   /** Rejects a table made for another model; a different model hash alone is only a warning. */
@@ -186,7 +217,8 @@ public final class ModelQuantizer {
 
   private static QuantizationReport report(Graph stamped, QuantizeConfig config, Provenance prov, String modelSha,
       CalibrationTable t, List<String> changes, List<QuantizationReport.LayerReport> layers,
-      SqnrProbe.Measurement m, List<QuantizationReport.FallbackStep> steps, boolean met, List<String> warnings) {
+      SqnrProbe.Measurement m, List<QuantizationReport.FallbackStep> steps, boolean met, List<String> warnings,
+      List<QuantizationReport.PassReport> passes) {
     Map<String, String> meta = stamped.info().metadata();
     return new QuantizationReport(QuantizationReport.FORMAT_VERSION, Version.get(), prov.model(), modelSha,
         t == null ? "" : String.valueOf(prov.calibration()),
@@ -194,7 +226,15 @@ public final class ModelQuantizer {
         t == null ? "" : String.valueOf(t.dataSha256()), t == null ? "" : String.valueOf(t.method()),
         config.describe(), changes, layers, m == null ? null : m.output().sqnrDb(),
         m == null || Double.isNaN(m.top1Agreement()) ? null : m.top1Agreement(), m == null ? 0 : m.samples(), steps,
-        met, stamped.opHistogram(), warnings);
+        met, stamped.opHistogram(), warnings, passes);
+  }
+
+  /**
+   * How many calibration samples the passes measure on: all of them up to {@link #PASS_SAMPLES};
+   * means and extremes per channel settle well before that.
+   */
+  private static int passSamples(Dataset data) {
+    return Math.min(Math.max(1, data.size()), PASS_SAMPLES);
   }
 
   private static String json(Object o) {

@@ -116,7 +116,7 @@ public final class QdqQuantizer {
     }
     QdqPlanner planner = new QdqPlanner(g, table, config, floatNodes, tableWhere);
     QdqPlanner.Plan plan = planner.plan();
-    return new Rewriter(g, plan, config, where).rewrite(planner, prepared.changes());
+    return new Rewriter(g, plan, config, where, prepared.biasShifts()).rewrite(planner, prepared.changes());
   }
 
   private static String suggestion(Graph g, String wanted) {
@@ -141,8 +141,10 @@ public final class QdqQuantizer {
     private final Map<String, String> observed = new HashMap<>();
     private final Map<String, WeightQuantizer.QuantizedWeights> weightCache = new HashMap<>();
     private final Map<String, String[]> weightNames = new HashMap<>();
+    private final Map<String, float[]> biasShifts;
 
-    Rewriter(Graph g, QdqPlanner.Plan plan, QuantizeConfig cfg, String where) {
+    Rewriter(Graph g, QdqPlanner.Plan plan, QuantizeConfig cfg, String where, Map<String, float[]> biasShifts) {
+      this.biasShifts = biasShifts;
       this.g = g;
       this.plan = plan;
       this.cfg = cfg;
@@ -163,6 +165,9 @@ public final class QdqQuantizer {
     private void setInput(String nodeName, int slot, String value) {
       int i = indexOf(nodeName);
       List<String> in = new ArrayList<>(nodes.get(i).inputs());
+      while (in.size() <= slot) {
+        in.add("");
+      }
       in.set(slot, value);
       nodes.set(i, nodes.get(i).withInputs(in));
     }
@@ -319,35 +324,18 @@ public final class QdqQuantizer {
       setInput(n.name(), 0, guarded);
     }
 
-    /**
-     * Returns whether a Conv is depthwise as ONNX Runtime's kernels see it: one input and one
-     * output channel per group. Those kernels widen to int16 before multiplying, so no pair sum
-     * saturates and the profile may give them the full weight range.
-     */
-    private static boolean isDepthwise(Node conv, Tensor w) {
-      long group = conv.intAttr("group", 1);
-      long[] d = w.dims();
-      return group > 1 && d.length >= 2 && d[1] == 1 && d[0] == group;
-    }
-
     /** Quantizes the weights (and bias) of a Conv, Gemm or MatMul; returns the weight scales, or null. */
     private float[] quantizeWeights(Node n, QdqPlanner.Kind k) throws EdgeoptException {
       Tensor w = g.initializers().get(n.input(1));
       if (w == null) {
         return null;
       }
-      int axis = cfg.perTensorWeightOps().contains(n.opType()) ? -1 : switch (k) {
-        case CONV -> 0;
-        case GEMM -> n.intAttr("transB", 0) != 0 ? 0 : 1;
-        default -> 1;
-      };
+      int axis = weightAxis(n, k, cfg);
       int weightMax = cfg.weightQuantMax(k == QdqPlanner.Kind.CONV && isDepthwise(n, w));
       String key = w.name() + "#" + axis + "#" + weightMax;
       WeightQuantizer.QuantizedWeights qw = weightCache.get(key);
       if (qw == null) {
-        String what = where + ": initializer '" + w.name() + "' of " + n.describe();
-        qw = axis < 0 ? WeightQuantizer.perTensor(w.toFloats(), weightMax, what)
-            : WeightQuantizer.perChannel(w.toFloats(), w.dims(), axis, weightMax, what);
+        qw = quantizeLayerWeights(n, w, cfg, where);
         weightCache.put(key, qw);
         String qName = names.uniqueName(w.name() + "_quantized");
         addInit(WeightQuantizer.int8Tensor(qName, w.dims(), qw.values()));
@@ -358,10 +346,18 @@ public final class QdqQuantizer {
       setInput(n.name(), 1, dequantize(w.name(), wn[0], new String[] {wn[1], wn[2]}, axis));
       float[] ws = qw.params().scales();
       Tensor bias = n.input(2).isEmpty() ? null : g.initializers().get(n.input(2));
-      if ((k == QdqPlanner.Kind.CONV || k == QdqPlanner.Kind.GEMM) && bias != null) {
+      float[] shift = biasShifts.get(n.name());
+      if ((k == QdqPlanner.Kind.CONV || k == QdqPlanner.Kind.GEMM) && (bias != null || shift != null)
+          && (bias != null || n.input(2).isEmpty())) {
         QuantParams in = plan.params().get(n.input(0));
-        float[] b = bias.toFloats();
-        if (k == QdqPlanner.Kind.GEMM) {
+        float[] b = bias != null ? bias.toFloats() : new float[shift.length];
+        String biasName = bias != null ? bias.name() : names.uniqueName(n.name() + "_bias");
+        if (k == QdqPlanner.Kind.GEMM && bias == null) {
+          // A new bias is added at beta 1, whatever beta said about the absent one.
+          int i = indexOf(n.name());
+          nodes.set(i, nodes.get(i).withAttribute(Attribute.of("beta", 1f))
+              .withAttribute(Attribute.of("alpha", n.floatAttr("alpha", 1f))));
+        } else if (k == QdqPlanner.Kind.GEMM) {
           // ONNX Runtime's QGemm takes the bias as is: fold beta into it and state alpha and beta.
           float beta = n.floatAttr("beta", 1f);
           for (int i = 0; i < b.length; i++) {
@@ -371,13 +367,19 @@ public final class QdqQuantizer {
           nodes.set(i, nodes.get(i).withAttribute(Attribute.of("beta", 1f))
               .withAttribute(Attribute.of("alpha", n.floatAttr("alpha", 1f))));
         }
+        if (shift != null && shift.length == b.length) {
+          // Bias correction: the mean output shift the weights' rounding adds, measured on FP32 inputs.
+          for (int c = 0; c < b.length; c++) {
+            b[c] -= shift[c];
+          }
+        }
         float[] scales = WeightQuantizer.biasScales(in.scale(), ws, b.length);
-        int[] qb = WeightQuantizer.bias(b, scales, where + ": bias '" + bias.name() + "' of " + n.describe());
-        String qName = names.uniqueName(bias.name() + "_quantized");
+        int[] qb = WeightQuantizer.bias(b, scales, where + ": bias '" + biasName + "' of " + n.describe());
+        String qName = names.uniqueName(biasName + "_quantized");
         addInit(Tensor.ofInts(qName, new long[] {b.length}, qb));
         QuantParams bp = new QuantParams(scales, new long[b.length], 0, DataType.INT32);
-        String[] sz = scaleAndZeroPoint(bias.name(), bp);
-        setInput(n.name(), 2, dequantize(bias.name(), qName, sz, 0));
+        String[] sz = scaleAndZeroPoint(biasName, bp);
+        setInput(n.name(), 2, dequantize(biasName, qName, sz, 0));
       }
       return ws;
     }
@@ -429,6 +431,40 @@ public final class QdqQuantizer {
       }
       return m;
     }
+  }
+
+  /**
+   * Returns whether a Conv is depthwise as ONNX Runtime's kernels see it: one input and one
+   * output channel per group. Those kernels widen to int16 before multiplying, so no pair sum
+   * saturates and the profile may give them the full weight range.
+   */
+  static boolean isDepthwise(Node conv, Tensor w) {
+    long group = conv.intAttr("group", 1);
+    long[] d = w.dims();
+    return group > 1 && d.length >= 2 && d[1] == 1 && d[0] == group;
+  }
+
+  /** Returns the axis a layer's weights get one scale per index of, or -1 for one scale per tensor. */
+  static int weightAxis(Node n, QdqPlanner.Kind k, QuantizeConfig cfg) {
+    return cfg.perTensorWeightOps().contains(n.opType()) ? -1 : switch (k) {
+      case CONV -> 0;
+      case GEMM -> n.intAttr("transB", 0) != 0 ? 0 : 1;
+      default -> 1;
+    };
+  }
+
+  /**
+   * Quantizes the weights {@code w} of a Conv, Gemm or MatMul exactly as the quantized graph
+   * will hold them, so that passes measuring the weight error (bias correction) see the same integers.
+   */
+  static WeightQuantizer.QuantizedWeights quantizeLayerWeights(Node n, Tensor w, QuantizeConfig cfg, String where)
+      throws EdgeoptException {
+    QdqPlanner.Kind k = QdqPlanner.Kind.of(n);
+    int axis = weightAxis(n, k, cfg);
+    int weightMax = cfg.weightQuantMax(k == QdqPlanner.Kind.CONV && isDepthwise(n, w));
+    String what = where + ": initializer '" + w.name() + "' of " + n.describe();
+    return axis < 0 ? WeightQuantizer.perTensor(w.toFloats(), weightMax, what)
+        : WeightQuantizer.perChannel(w.toFloats(), w.dims(), axis, weightMax, what);
   }
 
   /** Returns the value type used when a tensor is exposed as an extra graph output. */

@@ -36,6 +36,8 @@ import org.edgeopt.core.io.AtomicFiles;
  * @param budgetMet whether the fallback budget was met (true when none was given)
  * @param quantizedOps the operator histogram of the written model
  * @param warnings things a user should know, one line each
+ * @param passes the optional passes run before quantizing (cross-layer equalization, bias
+ *     correction), in order, each with what it changed
  */
 public record QuantizationReport(
     int formatVersion,
@@ -55,7 +57,8 @@ public record QuantizationReport(
     List<FallbackStep> fallback,
     boolean budgetMet,
     Map<String, Integer> quantizedOps,
-    List<String> warnings) {
+    List<String> warnings,
+    List<PassReport> passes) {
 
   /** The current JSON format version. */
   public static final int FORMAT_VERSION = 1;
@@ -72,6 +75,20 @@ public record QuantizationReport(
     quantizedOps = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(quantizedOps == null ? Map.of()
         : quantizedOps));
     warnings = List.copyOf(warnings == null ? List.of() : warnings);
+    passes = List.copyOf(passes == null ? List.of() : passes);
+  }
+
+  /**
+   * One optional pass and what it did.
+   *
+   * @param name the pass: {@code crossLayerEqualization} or {@code biasCorrection}
+   * @param samples how many calibration samples it measured on (0: none)
+   * @param changes one line per layer or pair it changed or skipped
+   */
+  public record PassReport(String name, int samples, List<String> changes) {
+    public PassReport {
+      changes = List.copyOf(changes == null ? List.of() : changes);
+    }
   }
 
   /**

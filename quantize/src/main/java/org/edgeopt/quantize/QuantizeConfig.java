@@ -34,6 +34,10 @@ import org.edgeopt.core.target.TargetProfiles;
  * @param weightQuantMax int8 weights are quantized to [-weightQuantMax, weightQuantMax] (the
  *     target profile's {@code weightQuantMax})
  * @param depthwiseWeightQuantMax the same for depthwise convolutions
+ * @param crossLayerEqualization run {@link CrossLayerEqualization} before quantizing (needs
+ *     calibration data, to re-measure the ranges of the rescaled tensors)
+ * @param biasCorrection run {@link BiasCorrection} on the calibration data and correct the
+ *     quantized biases
  */
 public record QuantizeConfig(
     Precision precision,
@@ -49,7 +53,9 @@ public record QuantizeConfig(
     boolean quantizeOutputs,
     int convInputChannelMultiple,
     int weightQuantMax,
-    int depthwiseWeightQuantMax) {
+    int depthwiseWeightQuantMax,
+    boolean crossLayerEqualization,
+    boolean biasCorrection) {
 
   /** The profile {@link #defaults()} follows. */
   public static final String DEFAULT_TARGET = "onnxruntime-cpu";
@@ -91,7 +97,7 @@ public record QuantizeConfig(
     return new QuantizeConfig(Precision.INT8, profile.name(), act, profile.symmetricActivations(), Set.of(),
         Double.NaN, Double.NaN, DEFAULT_SENSITIVITY_SAMPLES, true, Set.copyOf(profile.perTensorWeightOps()),
         profile.quantizedOutputs(), profile.convInputChannelMultiple(), profile.weightQuantMax(),
-        profile.depthwiseWeightQuantMax());
+        profile.depthwiseWeightQuantMax(), false, false);
   }
 
   /**
@@ -110,7 +116,31 @@ public record QuantizeConfig(
   public QuantizeConfig withWeightQuantMax(int max, int depthwiseMax) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
-        convInputChannelMultiple, max, depthwiseMax);
+        convInputChannelMultiple, max, depthwiseMax, crossLayerEqualization, biasCorrection);
+  }
+
+  /** Returns a copy that runs (or not) cross-layer equalization before quantizing. */
+  public QuantizeConfig withCrossLayerEqualization(boolean on) {
+    return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
+        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
+        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, on, biasCorrection);
+  }
+
+  /** Returns a copy that corrects (or not) the quantized biases for the weights' rounding shift. */
+  public QuantizeConfig withBiasCorrection(boolean on) {
+    return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
+        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
+        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, on);
+  }
+
+  /**
+   * Returns a copy whose weights of these op types get one scale per tensor (as accelerators
+   * without per-channel weights require), e.g. {@code Set.of("Conv", "Gemm", "MatMul")}.
+   */
+  public QuantizeConfig withPerTensorWeightOps(Set<String> ops) {
+    return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
+        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, ops, quantizeOutputs,
+        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection);
   }
 
   /** Returns the weight range of a layer: depthwise convolutions may have their own. */
@@ -122,49 +152,49 @@ public record QuantizeConfig(
   public QuantizeConfig withPrecision(Precision p) {
     return new QuantizeConfig(p, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax);
+        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection);
   }
 
   /** Returns a copy that keeps these nodes in float. */
   public QuantizeConfig withExclude(Set<String> nodes) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, nodes, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax);
+        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection);
   }
 
   /** Returns a copy with another activation type and symmetry. */
   public QuantizeConfig withActivations(DataType type, boolean symmetric) {
     return new QuantizeConfig(precision, target, type, symmetric, exclude, fallbackSqnrDb, fallbackTop1Agreement,
         sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax);
+        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection);
   }
 
   /** Returns a copy whose fallback must reach this end-to-end output SQNR in dB (NaN: none). */
   public QuantizeConfig withFallbackSqnr(double db) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, db,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax);
+        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection);
   }
 
   /** Returns a copy whose fallback must reach this top-1 agreement with FP32, 0..1 (NaN: none). */
   public QuantizeConfig withFallbackTop1Agreement(double fraction) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fraction, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax);
+        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection);
   }
 
   /** Returns a copy that measures sensitivity on this many samples. */
   public QuantizeConfig withSensitivitySamples(int n) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, n, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
-        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax);
+        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection);
   }
 
   /** Returns a copy that keeps (or not) FP16 model inputs and outputs in float32. */
   public QuantizeConfig withKeepIoFloat32(boolean keep) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keep, perTensorWeightOps, quantizeOutputs,
-        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax);
+        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection);
   }
 
   /** Returns whether an error budget was given, so that automatic fallback runs. */
@@ -189,6 +219,8 @@ public record QuantizeConfig(
         m.put("convInputChannelMultiple", convInputChannelMultiple);
       }
       m.put("bias", "int32, scale = input scale x weight scale");
+      m.put("crossLayerEqualization", crossLayerEqualization);
+      m.put("biasCorrection", biasCorrection);
     } else {
       m.put("keepIoFloat32", keepIoFloat32);
     }

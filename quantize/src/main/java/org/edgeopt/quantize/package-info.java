@@ -2,7 +2,10 @@
  * INT8 QDQ and FP16 quantization with per-layer fallback to float by measured sensitivity.
  *
  * <p>{@link org.edgeopt.quantize.ModelQuantizer} is the entry point: it prepares the graph
- * ({@link org.edgeopt.quantize.GraphPreparer}: opset 13+, BatchNorm and bias folding), places
+ * ({@link org.edgeopt.quantize.GraphPreparer}: opset 13+, BatchNorm and bias folding), runs the
+ * optional passes the config asks for ({@link org.edgeopt.quantize.CrossLayerEqualization},
+ * {@link org.edgeopt.quantize.BiasCorrection}; off by default, they pay off with per-tensor
+ * weights), places
  * QuantizeLinear/DequantizeLinear pairs where ONNX Runtime fuses them into integer kernels
  * ({@link org.edgeopt.quantize.QdqQuantizer}), or converts to half precision
  * ({@link org.edgeopt.quantize.Fp16Converter}); measures each layer's SQNR against FP32 on a few

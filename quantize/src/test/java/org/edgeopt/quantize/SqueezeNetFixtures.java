@@ -18,8 +18,9 @@ import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.samples.SharedModels;
 
 /**
- * The real SqueezeNet 1.0 of {@code ../shared/real-models} made FP32 (its FP16 weights widened,
- * which is exact), its two sample photos, and a small deterministic calibration set made from
+ * The real SqueezeNet of {@code ../shared/real-models/squeezenet-1.0} (despite the folder name,
+ * SqueezeNet 1.1's layout: first Conv 64x3x3x3 with stride 2, pools after conv1, fire3 and
+ * fire5) made FP32 (its FP16 weights widened, which is exact), its two sample photos, and a small deterministic calibration set made from
  * them: no other ImageNet images are available here, so each photo also appears flipped,
  * shifted and brightened/darkened.
  */

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * SqueezeNet 1.0 (real, FP16 widened to FP32): the INT8 QDQ model runs in ONNX Runtime, keeps
+ * The shared SqueezeNet (1.1 layout; real, FP16 widened to FP32): the INT8 QDQ model runs in ONNX Runtime, keeps
  * the FP32 top-1 class of both sample photos, and every one of its 26 Conv nodes becomes a
  * QLinearConv in ONNX Runtime's optimized graph.
  *

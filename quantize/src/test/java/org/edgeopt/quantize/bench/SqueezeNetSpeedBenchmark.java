@@ -23,7 +23,7 @@ import org.edgeopt.quantize.QuantizeConfig;
 import org.edgeopt.quantize.SqueezeNetFixtures;
 
 /**
- * Throughput of INT8 QDQ SqueezeNet 1.0 against FP32 under ONNX Runtime, same thread count,
+ * Throughput of INT8 QDQ SqueezeNet (the shared model, 1.1 layout) against FP32 under ONNX Runtime, same thread count,
  * measured side by side in one run: rounds alternate FP32 and INT8 so that load from other
  * processes on the machine hits both alike. A benchmark, not a test: it prints figures for
  * {@code docs/benchmarks.md}.

@@ -41,7 +41,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
 public class WeightQuantizationBenchmark {
-  /** SqueezeNet 1.0 weight shapes: conv10 (the largest), fire9 expand3x3, conv1. */
+  /** SqueezeNet weight shapes: conv10 (the largest), fire9 expand3x3, and SqueezeNet 1.0's conv1 (the shared 1.1-layout model's is 64x3x3x3). */
   @Param({"1000x512x1x1", "256x64x3x3", "96x3x7x7"})
   public String shape;
 
