@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.edgeopt.cli.ValidateCommandTest.Run;
+import org.edgeopt.cli.CliRun.Run;
 import org.edgeopt.core.cpu.HostCpu;
 import org.edgeopt.core.target.TargetProfiles;
 import org.edgeopt.samples.SampleModel;
@@ -31,11 +31,11 @@ class TargetArithmeticTest {
     sample = SampleModels.fashionMnist();
     Path calibration = dir.resolve("calibration.json");
     vnniModel = dir.resolve("model.vnni.onnx");
-    Run cal = ValidateCommandTest.edgeopt("calibrate", "-q", sample.model().toString(), "--data",
+    Run cal = CliRun.edgeopt("calibrate", "-q", sample.model().toString(), "--data",
         sample.calibration().images().toString(), "--preprocess", sample.preprocess(), "--method", "minmax",
         "-o", calibration.toString());
     assertEquals(0, cal.exitCode(), cal.err());
-    Run q = ValidateCommandTest.edgeopt("quantize", "-q", sample.model().toString(), "-c", calibration.toString(),
+    Run q = CliRun.edgeopt("quantize", "-q", sample.model().toString(), "-c", calibration.toString(),
         "--target", "onnxruntime-x86-vnni", "-o", vnniModel.toString());
     assertEquals(0, q.exitCode(), q.err());
   }
@@ -45,7 +45,7 @@ class TargetArithmeticTest {
         "--latency-runs", "0", "--diagnosis-batches", "0", "--report", report.toString()};
     String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(base), java.util.Arrays.stream(extra))
         .toArray(String[]::new);
-    Run v = ValidateCommandTest.edgeopt(args);
+    Run v = CliRun.edgeopt(args);
     assertEquals(0, v.exitCode(), v.out() + v.err());
     return ReportWriter.readJson(report.resolve(ReportWriter.JSON));
   }
@@ -96,12 +96,12 @@ class TargetArithmeticTest {
   @Test
   void theModelCardSaysWhatInt8BuysOnEachProfile() throws Exception {
     Path out = dir.resolve("ingested");
-    Run i = ValidateCommandTest.edgeopt("ingest", "-q", sample.model().toString(), "-o", out.toString());
+    Run i = CliRun.edgeopt("ingest", "-q", sample.model().toString(), "-o", out.toString());
     assertEquals(0, i.exitCode(), i.err());
     String card = Files.readString(out.resolve("model-card.json"));
     assertTrue(card.contains("\"int8Speedup\""), card);
     assertTrue(card.contains("2.1-2.6x FP32 on AVX-512 VNNI"), card);
-    Run t = ValidateCommandTest.edgeopt("targets");
+    Run t = CliRun.edgeopt("targets");
     assertTrue(t.out().contains("onnxruntime-x86-vnni") && t.out().contains("onnxruntime-arm64"), t.out());
   }
 }
