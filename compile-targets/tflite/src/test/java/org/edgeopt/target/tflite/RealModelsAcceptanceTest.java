@@ -124,13 +124,7 @@ class RealModelsAcceptanceTest {
 
   @Test
   void fashionMnistSampleOnItsHoldout() throws Exception {
-    SampleModel s;
-    try {
-      s = SampleModels.fashionMnist();
-    } catch (IllegalStateException e) {
-      s = null;
-    }
-    assumeTrue(s != null, "the Fashion-MNIST sample model is not in the sample-models jar yet");
+    SampleModel s = SampleModels.fashionMnist(); // bundled: missing is a failure, not a skip
     Preprocessing pre = Preprocessing.parse(s.preprocess());
     Graph fp32 = TestGraphs.foldBatchNorm(OnnxModels.read(s.model()));
     Dataset calibration = Datasets.open(s.calibration().images(), pre, s.classNames(), null);
