@@ -34,7 +34,11 @@ public record EdgeTpuCompilerRun(boolean found, List<String> command, int exitCo
 
   /** Returns the executable on the {@code PATH}, if any. */
   public static Optional<Path> locate() {
-    String path = System.getenv("PATH");
+    return locate(System.getenv("PATH"));
+  }
+
+  /** Returns the executable in one of the folders of a {@code PATH}-style list, if any. */
+  static Optional<Path> locate(String path) {
     if (path == null) {
       return Optional.empty();
     }
@@ -52,7 +56,11 @@ public record EdgeTpuCompilerRun(boolean found, List<String> command, int exitCo
 
   /** Runs the compiler on {@code tflite}, writing into {@code outDir}, or says that it is not installed. */
   public static EdgeTpuCompilerRun run(Path tflite, Path outDir) {
-    Optional<Path> exe = locate();
+    return run(tflite, outDir, locate());
+  }
+
+  /** Runs the compiler {@code exe} on {@code tflite}, or says that it is not installed when empty. */
+  static EdgeTpuCompilerRun run(Path tflite, Path outDir, Optional<Path> exe) {
     if (exe.isEmpty()) {
       return new EdgeTpuCompilerRun(false, null, -1, EXECUTABLE + " not found on the PATH: the verdict is edgeopt's"
           + " own check against the target profile (install the Coral Edge TPU compiler to cross-check)", List.of());

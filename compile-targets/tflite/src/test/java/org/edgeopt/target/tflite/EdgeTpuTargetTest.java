@@ -84,9 +84,12 @@ class EdgeTpuTargetTest {
     JsonNode report = JSON.readTree(out.resolve(EdgeTpuTarget.REPORT_FILE).toFile());
     assertTrue(report.path("compatible").asBoolean());
     assertEquals(6, report.path("operatorsOnEdgeTpu").asInt());
-    assertFalse(report.path("edgetpuCompiler").path("found").asBoolean(), "no edgetpu_compiler on this machine");
-    assertTrue(r.messages().stream().anyMatch(m -> m.startsWith("edgetpu_compiler not found on the PATH")),
-        r.messages().toString());
+    // Whether the machine has the compiler decides which branch the report takes; both branches
+    // are tested on their own in EdgeTpuCompilerRunTest (a fake compiler on a PATH).
+    boolean installed = EdgeTpuCompilerRun.locate().isPresent();
+    assertEquals(installed, report.path("edgetpuCompiler").path("found").asBoolean());
+    assertTrue(r.messages().stream().anyMatch(m -> m.startsWith(installed ? "edgetpu_compiler exited with"
+        : "edgetpu_compiler not found on the PATH")), r.messages().toString());
     JsonNode v = JSON.readTree(out.resolve(EdgeTpuTarget.VERIFICATION_FILE).toFile());
     assertEquals(16, v.path("samples").asInt());
     assertTrue(v.path("maxAbsDiffInt8Steps").asDouble() <= 1.0, "within one int8 step of the QDQ model: " + v);
