@@ -1,13 +1,12 @@
 package org.edgeopt.cli;
 
+import static org.edgeopt.cli.CliRun.edgeopt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +15,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import javax.imageio.ImageIO;
+import org.edgeopt.cli.CliRun.Run;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.graph.Tensor;
@@ -26,25 +26,11 @@ import org.edgeopt.core.testing.TestModels;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class CalibrateCommandTest {
   @TempDir Path tmp;
   private Path model;
   private Path data;
-
-  /** The outcome of one command line run. */
-  record Run(int exitCode, String out, String err) {}
-
-  static Run edgeopt(String... args) {
-    CommandLine cl = EdgeoptCommand.newCommandLine();
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    int code = cl.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
 
   @BeforeEach
   void smallCnnAndSeededInputs() throws IOException {

@@ -1,5 +1,6 @@
 package org.edgeopt.cli;
 
+import static org.edgeopt.cli.CliRun.edgeopt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,8 +8,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.onnx.proto.OnnxMl;
 import com.google.protobuf.ByteString;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -16,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.edgeopt.cli.CliRun.Run;
 import org.edgeopt.core.data.Images;
 import org.edgeopt.core.data.Preprocessing;
 import org.edgeopt.core.eval.BatchRunner;
@@ -36,23 +36,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import picocli.CommandLine;
 
 class IngestCommandTest {
   @TempDir Path tmp;
-
-  /** The outcome of one command line run. */
-  record Run(int exitCode, String out, String err) {}
-
-  static Run edgeopt(String... args) {
-    CommandLine cl = EdgeoptCommand.newCommandLine();
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    int code = cl.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
 
   static Path shared(String rel) {
     Path p = SharedModels.find(rel).orElse(null);

@@ -1,43 +1,25 @@
 package org.edgeopt.cli;
 
+import static org.edgeopt.cli.CliRun.edgeopt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.edgeopt.cli.CliRun.Run;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.samples.SampleModel;
 import org.edgeopt.samples.SampleModels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code edgeopt prune} end to end on the Fashion-MNIST sample, and its refusals. */
 class PruneCommandTest {
   @TempDir Path dir;
-
-  /** The outcome of one command line run. */
-  record Run(int exitCode, String out, String err) {}
-
-  static Run edgeopt(String... args) {
-    CommandLine cl = EdgeoptCommand.newCommandLine();
-    if (!cl.getSubcommands().containsKey("prune")) {
-      // EdgeoptCommand lists its subcommands; this keeps the test runnable before prune is listed there.
-      cl.addSubcommand("prune", new PruneCommand());
-    }
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    int code = cl.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
 
   @Test
   void twoFourForTheEdgeTpuIsRefusedWithExitFiveAndTheReason() {

@@ -1,13 +1,12 @@
 package org.edgeopt.cli;
 
+import static org.edgeopt.cli.CliRun.edgeopt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.GZIPOutputStream;
+import org.edgeopt.cli.CliRun.Run;
 import org.edgeopt.core.data.Batch;
 import org.edgeopt.core.data.Dataset;
 import org.edgeopt.core.data.Datasets;
@@ -40,7 +40,6 @@ import org.edgeopt.quantize.QuantizationReport;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code edgeopt quantize} on the generated small CNN, with its calibration data as IDX files. */
 class QuantizeCommandTest {
@@ -50,18 +49,6 @@ class QuantizeCommandTest {
   Path model;
   Path data;
   Path calibration;
-
-  record Run(int exitCode, String out, String err) {}
-
-  static Run edgeopt(String... args) {
-    CommandLine cl = EdgeoptCommand.newCommandLine();
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    int code = cl.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
 
   @BeforeEach
   void modelDataAndTable() throws Exception {

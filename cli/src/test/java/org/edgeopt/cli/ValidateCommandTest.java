@@ -1,17 +1,17 @@
 package org.edgeopt.cli;
 
+import static org.edgeopt.cli.CliRun.edgeopt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.edgeopt.cli.CliRun.Run;
 import org.edgeopt.core.graph.Attribute;
 import org.edgeopt.core.graph.DataType;
 import org.edgeopt.core.graph.Graph;
@@ -31,7 +31,6 @@ import org.edgeopt.samples.SharedModels;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code edgeopt validate} end to end: the summary, the report files and every exit code, on a tiny
@@ -42,23 +41,6 @@ class ValidateCommandTest {
   static Path reference;
   static Path candidate;
   static Path holdout;
-
-  /** The outcome of one command line run. */
-  record Run(int exitCode, String out, String err) {}
-
-  static Run edgeopt(String... args) {
-    CommandLine cl = EdgeoptCommand.newCommandLine();
-    if (!cl.getSubcommands().containsKey("validate")) {
-      // EdgeoptCommand lists its subcommands; this keeps the test runnable before validate is listed there.
-      cl.addSubcommand("validate", new ValidateCommand());
-    }
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    int code = cl.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
 
   @BeforeAll
   static void tinyClassifier() throws Exception {
