@@ -41,20 +41,7 @@ public final class CalibrationMethodsBenchmark {
   private CalibrationMethodsBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    Exception[] failure = new Exception[1];
-    // A large stack: ONNX Runtime's session creation can overflow the 1 MB main thread.
-    Thread t = new Thread(null, () -> {
-      try {
-        run();
-      } catch (Exception e) {
-        failure[0] = e;
-      }
-    }, "benchmark", 64L << 20);
-    t.start();
-    t.join();
-    if (failure[0] != null) {
-      throw failure[0];
-    }
+    LargeStack.run(() -> run());
   }
 
   private static void run() throws Exception {

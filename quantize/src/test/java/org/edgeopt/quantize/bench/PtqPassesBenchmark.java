@@ -50,20 +50,7 @@ public final class PtqPassesBenchmark {
   private PtqPassesBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    Exception[] failure = new Exception[1];
-    // ONNX Runtime's session creation can overflow the launcher's 1 MB main-thread stack.
-    Thread t = new Thread(null, () -> {
-      try {
-        run();
-      } catch (Exception e) {
-        failure[0] = e;
-      }
-    }, "benchmark", 64L << 20);
-    t.start();
-    t.join();
-    if (failure[0] != null) {
-      throw failure[0];
-    }
+    LargeStack.run(() -> run());
   }
 
   /** A list of preprocessed photos with their class indices, in batches of one. */

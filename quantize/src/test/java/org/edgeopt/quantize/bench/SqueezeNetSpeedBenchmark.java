@@ -39,21 +39,7 @@ public final class SqueezeNetSpeedBenchmark {
   private SqueezeNetSpeedBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    // ONNX Runtime's session creation can overflow the launcher's 1 MB main-thread stack when the
-    // class path is long (a SIGSEGV, no Java stack trace): run on a thread with a larger stack.
-    Exception[] failure = new Exception[1];
-    Thread t = new Thread(null, () -> {
-      try {
-        run(args);
-      } catch (Exception e) {
-        failure[0] = e;
-      }
-    }, "benchmark", 64L << 20);
-    t.start();
-    t.join();
-    if (failure[0] != null) {
-      throw failure[0];
-    }
+    LargeStack.run(() -> run(args));
   }
 
   private static void run(String[] args) throws Exception {
