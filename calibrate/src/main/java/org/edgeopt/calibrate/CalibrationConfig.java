@@ -4,7 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import org.edgeopt.core.EdgeoptException;
-import org.edgeopt.core.target.TargetProfile;
+import org.edgeopt.core.targets.TargetProfile;
 
 /**
  * How a calibration run is done: the method and its settings, how many samples in batches of

@@ -9,11 +9,11 @@ import java.util.concurrent.Callable;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.io.OverwriteGuard;
 import org.edgeopt.core.onnx.OnnxModels;
-import org.edgeopt.core.target.CompileRequest;
-import org.edgeopt.core.target.CompileResult;
-import org.edgeopt.core.target.TargetProfile;
-import org.edgeopt.core.target.TargetProfiles;
-import org.edgeopt.core.target.Targets;
+import org.edgeopt.core.targets.CompileRequest;
+import org.edgeopt.core.targets.CompileResult;
+import org.edgeopt.core.targets.TargetProfile;
+import org.edgeopt.core.targets.TargetProfiles;
+import org.edgeopt.core.targets.Targets;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -68,11 +68,11 @@ public final class CompileCommand implements Callable<Integer>, CommonOptions.Ve
    * names in {@code -o} would be replaced.
    */
   static final List<String> ARTIFACTS = List.of("model.ort.onnx", "onnxruntime-report.json",
-      org.edgeopt.target.tflite.EdgeTpuTarget.MODEL_FILE, org.edgeopt.target.tflite.EdgeTpuTarget.REPORT_FILE,
-      org.edgeopt.target.tflite.EdgeTpuTarget.VERIFICATION_FILE, org.edgeopt.target.tensorrt.TensorRtTarget.QDQ_MODEL,
-      org.edgeopt.target.tensorrt.TensorRtTarget.FLOAT_MODEL, org.edgeopt.target.tensorrt.TensorRtTarget.RECIPE,
-      org.edgeopt.target.tensorrt.TensorRtTarget.CALIBRATION_CACHE, org.edgeopt.target.tensorrt.TrtexecRecipe.ENGINE,
-      org.edgeopt.target.tensorrt.TrtexecRecipe.TIMING_CACHE);
+      org.edgeopt.compile.tflite.EdgeTpuTarget.MODEL_FILE, org.edgeopt.compile.tflite.EdgeTpuTarget.REPORT_FILE,
+      org.edgeopt.compile.tflite.EdgeTpuTarget.VERIFICATION_FILE, org.edgeopt.compile.tensorrt.TensorRtTarget.QDQ_MODEL,
+      org.edgeopt.compile.tensorrt.TensorRtTarget.FLOAT_MODEL, org.edgeopt.compile.tensorrt.TensorRtTarget.RECIPE,
+      org.edgeopt.compile.tensorrt.TensorRtTarget.CALIBRATION_CACHE, org.edgeopt.compile.tensorrt.TrtexecRecipe.ENGINE,
+      org.edgeopt.compile.tensorrt.TrtexecRecipe.TIMING_CACHE);
 
   @Override
   public CommonOptions common() {

@@ -3,8 +3,8 @@ package org.edgeopt.cli;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import org.edgeopt.core.cpu.HostCpu;
-import org.edgeopt.core.target.TargetProfile;
-import org.edgeopt.core.target.TargetProfiles;
+import org.edgeopt.core.targets.TargetProfile;
+import org.edgeopt.core.targets.TargetProfiles;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

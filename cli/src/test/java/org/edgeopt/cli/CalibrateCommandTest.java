@@ -21,7 +21,7 @@ import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.graph.Tensor;
 import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.core.quant.CalibrationTable;
-import org.edgeopt.core.target.TargetProfiles;
+import org.edgeopt.core.targets.TargetProfiles;
 import org.edgeopt.core.testing.TestModels;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -7,7 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.edgeopt.cli.CliRun.Run;
 import org.edgeopt.core.cpu.HostCpu;
-import org.edgeopt.core.target.TargetProfiles;
+import org.edgeopt.core.targets.TargetProfiles;
 import org.edgeopt.samples.SampleModel;
 import org.edgeopt.samples.SampleModels;
 import org.edgeopt.validate.ReportWriter;

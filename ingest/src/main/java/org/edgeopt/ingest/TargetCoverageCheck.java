@@ -10,8 +10,8 @@ import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.graph.Node;
 import org.edgeopt.core.graph.Shape;
 import org.edgeopt.core.graph.Value;
-import org.edgeopt.core.target.OpSupport;
-import org.edgeopt.core.target.TargetProfile;
+import org.edgeopt.core.targets.OpSupport;
+import org.edgeopt.core.targets.TargetProfile;
 
 /**
  * Says how a target profile covers a graph: operator support, shape rules and a roofline

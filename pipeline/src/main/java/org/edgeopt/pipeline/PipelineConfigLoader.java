@@ -17,7 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.edgeopt.core.EdgeoptException;
-import org.edgeopt.core.target.TargetProfiles;
+import org.edgeopt.core.targets.TargetProfiles;
 
 /**
  * Reads and checks {@code edgeopt.yaml}: every error names the file, the key and its line.

@@ -7,7 +7,7 @@ import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.data.Datasets;
 import org.edgeopt.core.data.Preprocessing;
 import org.edgeopt.core.onnx.OnnxModels;
-import org.edgeopt.core.target.TargetProfile;
+import org.edgeopt.core.targets.TargetProfile;
 import org.edgeopt.prune.PruneMode;
 import org.edgeopt.prune.PruneRequest;
 import org.edgeopt.prune.PruneResult;

@@ -2,7 +2,7 @@ package org.edgeopt.prune;
 
 import java.util.Objects;
 import org.edgeopt.core.data.Dataset;
-import org.edgeopt.core.target.TargetProfile;
+import org.edgeopt.core.targets.TargetProfile;
 
 /**
  * What to prune for, and the data to measure it with.

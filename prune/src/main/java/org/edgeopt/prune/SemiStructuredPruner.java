@@ -192,7 +192,7 @@ public final class SemiStructuredPruner {
 
   /** Returns whether every group of four along {@code axis} has at most two non-zeros. */
   static boolean isTwoFour(float[] v, long[] dims, int axis) {
-    return org.edgeopt.core.target.SparsityPattern.isTwoFour(v, dims, axis);
+    return org.edgeopt.core.targets.SparsityPattern.isTwoFour(v, dims, axis);
   }
 
   private static int inner(long[] dims, int axis) {

@@ -1,7 +1,7 @@
 package org.edgeopt.prune;
 
 import org.edgeopt.core.EdgeoptException;
-import org.edgeopt.core.target.TargetProfile;
+import org.edgeopt.core.targets.TargetProfile;
 
 /**
  * Decides which pruning a target gets, by asking its profile: 2:4 sparsity only pays on hardware

@@ -13,7 +13,7 @@ import org.edgeopt.core.data.Datasets;
 import org.edgeopt.core.data.Preprocessing;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.onnx.OnnxModels;
-import org.edgeopt.core.target.TargetProfiles;
+import org.edgeopt.core.targets.TargetProfiles;
 import org.edgeopt.samples.SharedModels;
 import org.junit.jupiter.api.Test;
 

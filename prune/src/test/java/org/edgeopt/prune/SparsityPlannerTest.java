@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.ExitCode;
-import org.edgeopt.core.target.TargetProfile;
-import org.edgeopt.core.target.TargetProfiles;
+import org.edgeopt.core.targets.TargetProfile;
+import org.edgeopt.core.targets.TargetProfiles;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;

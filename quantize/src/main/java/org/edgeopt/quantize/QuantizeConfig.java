@@ -9,8 +9,8 @@ import java.util.TreeSet;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.graph.DataType;
 import org.edgeopt.core.quant.QuantParams;
-import org.edgeopt.core.target.TargetProfile;
-import org.edgeopt.core.target.TargetProfiles;
+import org.edgeopt.core.targets.TargetProfile;
+import org.edgeopt.core.targets.TargetProfiles;
 
 /**
  * What to quantize and how: precision, activation type, nodes kept in float, and the error

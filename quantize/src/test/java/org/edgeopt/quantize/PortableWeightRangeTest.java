@@ -18,7 +18,7 @@ import org.edgeopt.core.data.Preprocessing;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.core.quant.CalibrationTable;
-import org.edgeopt.core.target.TargetProfiles;
+import org.edgeopt.core.targets.TargetProfiles;
 import org.edgeopt.samples.DataSplit;
 import org.edgeopt.samples.SampleModel;
 import org.edgeopt.samples.SampleModels;

@@ -22,7 +22,7 @@ import org.edgeopt.core.quant.CalibrationTable;
 import org.edgeopt.core.runtime.InferenceSession;
 import org.edgeopt.core.runtime.OrtRuntime;
 import org.edgeopt.core.runtime.SessionOptions;
-import org.edgeopt.core.target.TargetProfiles;
+import org.edgeopt.core.targets.TargetProfiles;
 import org.edgeopt.samples.SampleModel;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

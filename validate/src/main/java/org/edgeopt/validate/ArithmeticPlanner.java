@@ -13,8 +13,8 @@ import org.edgeopt.core.cpu.PairSaturation;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.core.runtime.SessionOptions;
-import org.edgeopt.core.target.TargetProfile;
-import org.edgeopt.core.target.TargetProfiles;
+import org.edgeopt.core.targets.TargetProfile;
+import org.edgeopt.core.targets.TargetProfiles;
 
 /**
  * Decides with whose integer arithmetic the candidate runs, so that a gate on one machine predicts

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import org.edgeopt.core.target.TargetProfile;
-import org.edgeopt.core.target.TargetProfiles;
+import org.edgeopt.core.targets.TargetProfile;
+import org.edgeopt.core.targets.TargetProfiles;
 import org.junit.jupiter.api.Test;
 
 class HostCpuTest {

@@ -14,7 +14,7 @@ import org.edgeopt.core.quant.CalibrationTable;
 import org.edgeopt.core.runtime.InferenceSession;
 import org.edgeopt.core.runtime.OrtRuntime;
 import org.edgeopt.core.runtime.SessionOptions;
-import org.edgeopt.core.target.TargetProfiles;
+import org.edgeopt.core.targets.TargetProfiles;
 import org.edgeopt.quantize.ChannelPadding;
 import org.edgeopt.quantize.MinMaxCalibration;
 import org.edgeopt.quantize.OrtGraphs;
