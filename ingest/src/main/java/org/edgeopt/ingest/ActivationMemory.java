@@ -1,5 +1,6 @@
 package org.edgeopt.ingest;
 
+import org.edgeopt.core.cost.LayerCosts;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;

@@ -1,5 +1,6 @@
 package org.edgeopt.ingest;
 
+import org.edgeopt.core.cost.LayerCosts;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;

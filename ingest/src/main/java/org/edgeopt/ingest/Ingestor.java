@@ -1,5 +1,6 @@
 package org.edgeopt.ingest;
 
+import org.edgeopt.core.cost.LayerCosts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package org.edgeopt.ingest;
 
+import org.edgeopt.core.cost.LayerCosts;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

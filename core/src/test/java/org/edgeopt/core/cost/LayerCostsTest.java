@@ -1,4 +1,4 @@
-package org.edgeopt.ingest;
+package org.edgeopt.core.cost;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

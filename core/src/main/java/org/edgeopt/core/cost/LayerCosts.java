@@ -1,4 +1,4 @@
-package org.edgeopt.ingest;
+package org.edgeopt.core.cost;
 
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.graph.Node;
@@ -9,13 +9,15 @@ import org.edgeopt.core.graph.TensorType;
  * Per-node costs at batch 1: multiply-accumulates and tensor elements read and written.
  *
  * <p>Shapes come from the graph's inferred value types; symbolic or unknown dimensions count as
- * 1, which is exact for the usual symbolic batch dimension at batch 1.
+ * 1, which is exact for the usual symbolic batch dimension at batch 1. This is edgeopt's one
+ * cost model: the model card, the target coverage estimate, pruning, the planners and the search
+ * all count with it, so their figures agree on the same model.
  */
-final class LayerCosts {
+public final class LayerCosts {
   private LayerCosts() {}
 
   /** Returns the dimensions of a value with unknown ones taken as 1, or null when its shape is unknown. */
-  static long[] sizes(Graph g, String value) {
+  public static long[] sizes(Graph g, String value) {
     Shape s = g.shape(value).orElse(null);
     if (s == null) {
       return null;
@@ -30,13 +32,13 @@ final class LayerCosts {
   }
 
   /** Returns the element count of a value at batch 1, or 0 when its shape is unknown. */
-  static long elements(Graph g, String value) {
+  public static long elements(Graph g, String value) {
     long[] d = value.isEmpty() ? null : sizes(g, value);
     return d == null ? 0 : product(d, 0);
   }
 
   /** Returns the size in bytes of a value at batch 1, or 0 when its type or shape is unknown. */
-  static long bytes(Graph g, String value) {
+  public static long bytes(Graph g, String value) {
     TensorType t = value.isEmpty() ? null : g.type(value).orElse(null);
     return t == null ? 0 : saturatedProduct(elements(g, value), Math.max(1, t.dataType().byteSize()));
   }
@@ -46,7 +48,7 @@ final class LayerCosts {
    * (any spatial rank), ConvTranspose the same from the input side, Gemm and MatMul {@code M*N*K};
    * 0 for other operators or when a shape is unknown.
    */
-  static long macs(Graph g, Node n) {
+  public static long macs(Graph g, Node n) {
     if (!n.domain().isEmpty() && !n.domain().equals("ai.onnx")) {
       return 0;
     }
@@ -82,7 +84,7 @@ final class LayerCosts {
   }
 
   /** Returns the elements a node reads (activations and weights) and writes, at batch 1. */
-  static long elementsMoved(Graph g, Node n) {
+  public static long elementsMoved(Graph g, Node n) {
     long total = 0;
     for (String in : n.inputs()) {
       total += elements(g, in);
@@ -93,7 +95,8 @@ final class LayerCosts {
     return total;
   }
 
-  static long product(long[] d, int from) {
+  /** Returns the product of {@code d[from..]}, saturating at {@link Long#MAX_VALUE}. */
+  public static long product(long[] d, int from) {
     long p = 1;
     for (int i = from; i < d.length; i++) {
       p = saturatedProduct(p, d[i]);
@@ -105,14 +108,14 @@ final class LayerCosts {
    * Returns {@code a * b} for non-negative factors, or {@link Long#MAX_VALUE} when it does not fit:
    * a declared shape can be absurd, and a wrapped product would make it look small.
    */
-  static long saturatedProduct(long a, long b) {
+  public static long saturatedProduct(long a, long b) {
     long high = Math.multiplyHigh(a, b);
     long low = a * b;
     return high != 0 || low < 0 ? Long.MAX_VALUE : low;
   }
 
   /** Returns {@code a + b} for non-negative terms, or {@link Long#MAX_VALUE} when it does not fit. */
-  static long saturatedSum(long a, long b) {
+  public static long saturatedSum(long a, long b) {
     long s = a + b;
     return s < 0 ? Long.MAX_VALUE : s;
   }
