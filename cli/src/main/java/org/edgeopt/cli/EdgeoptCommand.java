@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
       PruneCommand.class,
       CompileCommand.class,
       ValidateCommand.class,
+      OptimizeCommand.class,
       TargetsCommand.class,
       CommandLine.HelpCommand.class
     },
