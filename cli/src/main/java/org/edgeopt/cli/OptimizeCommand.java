@@ -7,10 +7,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.optimize.AccuracyBar;
+import org.edgeopt.optimize.Budgets;
 import org.edgeopt.optimize.Objective;
 import org.edgeopt.optimize.OptimizeListener;
 import org.edgeopt.optimize.OptimizeRequest;
@@ -41,8 +40,6 @@ import picocli.CommandLine.Parameters;
         "%nExample:%n  edgeopt optimize model.onnx --target onnxruntime-cpu --data calib/ --holdout holdout/ \\",
         "      --max-top1-drop 0.3 --budget 10m -o out/"})
 public final class OptimizeCommand implements Callable<Integer>, CommonOptions.VerbosityAware {
-  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(s|m|h)?");
-
   @CommandLine.Mixin CommonOptions common;
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -150,30 +147,13 @@ public final class OptimizeCommand implements Callable<Integer>, CommonOptions.V
     return result.exitCode();
   }
 
-  /** Parses {@code 90s}, {@code 10m}, {@code 1h} (a bare number is minutes) or an ISO-8601 duration. */
+  /** Parses {@code --budget}; a malformed one is a usage error. */
   static Duration duration(CommandLine cl, String text) {
-    Matcher m = DURATION.matcher(text.strip().toLowerCase(Locale.ROOT));
-    Duration d = null;
-    if (m.matches()) {
-      long n = Long.parseLong(m.group(1));
-      String unit = m.group(2) == null ? "m" : m.group(2);
-      d = switch (unit) {
-        case "s" -> Duration.ofSeconds(n);
-        case "h" -> Duration.ofHours(n);
-        default -> Duration.ofMinutes(n);
-      };
-    } else {
-      try {
-        d = Duration.parse(text.strip());
-      } catch (java.time.format.DateTimeParseException e) {
-        d = null;
-      }
+    try {
+      return Budgets.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(cl, "--budget: " + e.getMessage());
     }
-    if (d == null || d.isZero() || d.isNegative()) {
-      throw new CommandLine.ParameterException(cl, "--budget: expected a positive time such as 90s, 10m or 1h, found '"
-          + text + "'");
-    }
-    return d;
   }
 
   /** One line per trial: what it was, what it scored, the best so far and the time left. */

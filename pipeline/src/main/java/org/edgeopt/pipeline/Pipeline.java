@@ -41,7 +41,9 @@ import org.edgeopt.validate.Validator;
 /**
  * Runs ingest, prune, calibrate, quantize, compile and validate from one {@link PipelineConfig},
  * skipping each stage whose inputs and config are unchanged since it last ran into the same
- * output folder. The command line and the Maven plugin both run exactly this.
+ * output folder. The command line and the Maven plugin both run exactly this. With an
+ * {@code optimize:} section it runs the search of {@code edgeopt optimize} instead
+ * ({@link OptimizeStage}).
  */
 public final class Pipeline {
   private final PipelineConfig config;
@@ -72,7 +74,7 @@ public final class Pipeline {
       throw EdgeoptException.invalid(out + ": cannot create the output folder: " + e.getMessage(), e);
     }
     try (PipelineLock lock = PipelineLock.acquire(out)) {
-      return runLocked(profile);
+      return config.optimize() != null ? OptimizeStage.run(config, out, listener) : runLocked(profile);
     } catch (IOException e) {
       throw EdgeoptException.invalid(out + ": cannot release the lock " + PipelineLock.FILE + ": " + e.getMessage(), e);
     }

@@ -218,7 +218,7 @@ public final class PipelineConfigLoader {
     PipelineConfig.Holdout hold = c.holdout() == null ? null
         : new PipelineConfig.Holdout(r(b, c.holdout().data()), c.holdout().labelColumn(), c.holdout().samples());
     return new PipelineConfig(r(b, c.model()), r(b, c.reference()), c.target(), c.precision(), c.preprocess(), c.classes(),
-        cal, c.pruning(), hold, c.gate(), c.compile(), r(b, c.output()));
+        cal, c.pruning(), hold, c.gate(), c.compile(), r(b, c.output()), c.optimize());
   }
 
   private static Path r(Path base, Path p) {

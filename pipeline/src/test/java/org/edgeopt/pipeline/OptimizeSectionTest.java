@@ -1,0 +1,63 @@
+package org.edgeopt.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.edgeopt.samples.SampleModel;
+import org.edgeopt.samples.SampleModels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class OptimizeSectionTest {
+  @TempDir Path dir;
+
+  @Test
+  void optimizeSectionRunsTheSearchWithTheGateAsTheBar() throws Exception {
+    SampleModel s = SampleModels.fashionMnist();
+    Path yaml = dir.resolve("edgeopt.yaml");
+    Files.writeString(yaml, String.join("\n",
+        "model: " + s.model(),
+        "target: onnxruntime-cpu",
+        "preprocess: " + s.preprocess(),
+        "calibration:",
+        "  data: " + s.calibration().images().getParent(),
+        "  samples: 100",
+        "holdout:",
+        "  data: " + s.holdout().images().getParent(),
+        "  samples: 300",
+        "gate:",
+        "  maxTop1Drop: 1.0",
+        "  minAgreement: 95",
+        "optimize:",
+        "  trials: 1",
+        "  budget: 5m",
+        "  latencyRuns: 5",
+        "output: out",
+        ""));
+    PipelineConfig c = PipelineConfigLoader.load(yaml);
+    assertEquals(1, c.optimize().trials());
+    assertEquals("latency", c.optimize().objective());
+    PipelineResult r = new Pipeline(c, PipelineListener.silent()).run();
+    assertEquals(0, r.exitCode(), r.summary());
+    assertEquals("optimize", r.stages().get(0).stage());
+    assertTrue(Files.isRegularFile(dir.resolve("out/search.json")));
+    assertTrue(Files.isRegularFile(dir.resolve("out/model.ort.onnx")));
+
+    // A second run continues the recorded search: nothing left to try at one trial, the same verdict.
+    PipelineResult again = new Pipeline(c, PipelineListener.silent()).run();
+    assertEquals(r.summary(), again.summary());
+  }
+
+  @Test
+  void configWithoutTheSectionHasNoSearch() throws Exception {
+    Path yaml = dir.resolve("edgeopt.yaml");
+    Files.writeString(dir.resolve("m.onnx"), "x");
+    Files.createDirectories(dir.resolve("cal"));
+    Files.createDirectories(dir.resolve("hold"));
+    Files.writeString(yaml, "model: m.onnx\ntarget: edgetpu\ncalibration:\n  data: cal\nholdout:\n  data: hold\n");
+    assertNull(PipelineConfigLoader.load(yaml).optimize());
+  }
+}
