@@ -22,7 +22,7 @@ class OptimizeCommandTest {
         "--trials", "1", "--calibration-samples", "2", "--holdout-samples", "600", "--latency-runs", "5",
         "-o", out.toString());
     assertEquals(4, r.exitCode(), r.out() + r.err());
-    assertTrue(r.out().contains("trial 1/1 [plain] INT8 minmax"), r.out());
+    assertTrue(r.out().contains("trial 1/1 [plain] INT8 minmax, padded"), r.out());
     assertTrue(r.out().contains("NOT MET: no trial meets the bar"), r.out());
     assertTrue(Files.isRegularFile(out.resolve("search.json")));
 

@@ -110,7 +110,7 @@ public final class Optimizer {
     double before = log == null ? 0 : log.searchSeconds();
     if (log == null) {
       log = new SearchLog(SearchLog.FORMAT_VERSION, Version.get(), fingerprint, describe(), 0,
-          measure ? "measured" : "modelled", 0, List.of(), -1, false, "");
+          measure ? "measured" : "modelled", 0, List.of(), Map.of(), -1, false, "");
     }
     SearchStrategy strategy = new SearchStrategy(SearchSpace.of(profile), request.objective(), request.seed());
     log = search(log, strategy, evaluator, logFile, before, started);
@@ -149,19 +149,25 @@ public final class Optimizer {
         listener.step(String.format(Locale.ROOT, "budget %s reached after %d trials", budget, log.trials().size()));
         break;
       }
-      SearchStrategy.Proposal p = strategy.next(log.trials());
+      TrialConfig toRank = strategy.rankingNeeded(log.trials(), log.rankings());
+      if (toRank != null) {
+        listener.step("rank the layers of " + toRank.label() + " by added-noise SQNR");
+        log = log.withRanking(toRank.key(), evaluator.rank(toRank), before + (System.nanoTime() - started) / 1e9);
+        log.write(logFile);
+      }
+      SearchStrategy.Proposal p = strategy.next(log.trials(), log.rankings());
       if (p == null) {
         listener.step("search space exhausted after " + log.trials().size() + " trials");
         break;
       }
       int index = log.trials().size();
       Path file = out.resolve(TRIALS).resolve(String.format(Locale.ROOT, "trial-%03d.onnx", index));
-      Trial t = evaluator.evaluate(index, p.phase(), p.config(), file, p.rank());
-      double fp32 = t.top1() + t.top1Drop();
+      Trial t = evaluator.evaluate(index, p.phase(), p.config(), file);
       log = log.with(t, before + (System.nanoTime() - started) / 1e9);
       if (index == 0) {
-        log = new SearchLog(log.formatVersion(), log.version(), log.fingerprint(), log.request(), fp32, log.latency(),
-            log.searchSeconds(), log.trials(), -1, false, "");
+        // The FP32 figure comes with the first trial: validate measured both models.
+        log = new SearchLog(log.formatVersion(), log.version(), log.fingerprint(), log.request(), t.top1() + t.top1Drop(),
+            log.latency(), log.searchSeconds(), log.trials(), log.rankings(), -1, false, "");
       }
       log.write(logFile);
       Trial best = WinnerChoice.choose(log.trials(), request.bar(), request.objective()).orElse(t);

@@ -25,12 +25,14 @@ import org.edgeopt.core.io.AtomicFiles;
  *     {@code modelled} (roofline over LayerCosts)
  * @param searchSeconds wall time spent over all runs, set-up included
  * @param trials every trial, in order
+ * @param rankings per-layer rankings (noisiest first) by configuration key, measured once each
  * @param winner the index of the chosen trial, or -1 while searching or when none ran
  * @param met whether the chosen trial meets the bar
  * @param why one line on why the winner won, or on the closest miss
  */
 public record SearchLog(int formatVersion, String version, Map<String, String> fingerprint, Map<String, String> request,
-    double fp32Top1, String latency, double searchSeconds, List<Trial> trials, int winner, boolean met, String why) {
+    double fp32Top1, String latency, double searchSeconds, List<Trial> trials,
+    Map<String, List<String>> rankings, int winner, boolean met, String why) {
 
   /** The file name inside the output folder. */
   public static final String FILE = "search.json";
@@ -43,19 +45,29 @@ public record SearchLog(int formatVersion, String version, Map<String, String> f
   public SearchLog {
     fingerprint = Map.copyOf(fingerprint);
     trials = List.copyOf(trials);
+    rankings = Map.copyOf(rankings == null ? Map.of() : rankings);
   }
 
   /** Returns a copy with one more trial and the time spent so far. */
   SearchLog with(Trial t, double seconds) {
     List<Trial> all = new java.util.ArrayList<>(trials);
     all.add(t);
-    return new SearchLog(formatVersion, version, fingerprint, request, fp32Top1, latency, seconds, all, winner, met, why);
+    return new SearchLog(formatVersion, version, fingerprint, request, fp32Top1, latency, seconds, all, rankings, winner,
+        met, why);
+  }
+
+  /** Returns a copy with one more layer ranking. */
+  SearchLog withRanking(String configKey, List<String> ranking, double seconds) {
+    Map<String, List<String>> all = new java.util.TreeMap<>(rankings);
+    all.put(configKey, List.copyOf(ranking));
+    return new SearchLog(formatVersion, version, fingerprint, request, fp32Top1, latency, seconds, trials, all, winner,
+        met, why);
   }
 
   /** Returns a copy with the verdict. */
   SearchLog withVerdict(int winnerIndex, boolean meets, String reason, double seconds) {
-    return new SearchLog(formatVersion, version, fingerprint, request, fp32Top1, latency, seconds, trials, winnerIndex,
-        meets, reason);
+    return new SearchLog(formatVersion, version, fingerprint, request, fp32Top1, latency, seconds, trials, rankings,
+        winnerIndex, meets, reason);
   }
 
   /** Writes the log atomically. */

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 
@@ -13,7 +14,8 @@ import java.util.SplittableRandom;
  *
  * <ol>
  *   <li><b>plain</b>: every calibration method as the profile runs it, then FP16: cheap, and
- *       often enough (Intel Neural Compressor's {@code basic} strategy starts the same way);
+ *       often enough (Intel Neural Compressor's {@code basic} strategy starts the same way); the
+ *       plain INT8 trial closest to FP32 then has its layers ranked once ({@link #rankingNeeded});
  *   <li><b>fallback</b>: from the plain INT8 trial closest to FP32, return layers to float one
  *       more at a time in the order of the quantizer's per-layer diagnosis (noisiest first), until
  *       one meets the bar (NNCF's accuracy-control loop);
@@ -43,27 +45,50 @@ final class SearchStrategy {
    *
    * @param phase which phase proposed it
    * @param config the configuration
-   * @param rank whether the trial should measure and rank its layers (plain INT8 trials)
    */
-  record Proposal(String phase, TrialConfig config, boolean rank) {}
+  record Proposal(String phase, TrialConfig config) {}
 
-  /** Returns the next trial to run, or null when the space has nothing new to offer. */
-  Proposal next(List<Trial> history) {
+  /**
+   * Returns the configuration whose layers must be ranked before the next proposal (the plain
+   * INT8 trial closest to FP32, once every plain trial ran), or null when none is needed. Only
+   * that one is ranked: measuring per-layer SQNR costs more than a trial on a large model.
+   */
+  TrialConfig rankingNeeded(List<Trial> history, Map<String, List<String>> rankings) {
+    if (!space.floatFallback() || !plainDone(history)) {
+      return null;
+    }
+    Trial base = closestPlainInt8(history);
+    return base == null || rankings.containsKey(base.config().key()) ? null : base.config();
+  }
+
+  /**
+   * Returns the next trial to run, or null when the space has nothing new to offer.
+   *
+   * @param rankings the layer rankings measured so far, by configuration key
+   */
+  Proposal next(List<Trial> history, Map<String, List<String>> rankings) {
     Set<String> seen = new HashSet<>();
     history.forEach(t -> seen.add(t.config().key()));
     for (TrialConfig c : space.plain()) {
       if (!seen.contains(c.key())) {
-        return new Proposal("plain", c, c.int8() && space.floatFallback());
+        return new Proposal("plain", c);
       }
     }
-    Proposal fallback = fallback(history, seen);
+    List<String> ranking = rankingOf(history, rankings);
+    Proposal fallback = fallback(history, seen, ranking);
     if (fallback != null) {
       return fallback;
     }
-    return evolve(history, seen);
+    return evolve(history, seen, ranking);
   }
 
-  private Proposal fallback(List<Trial> history, Set<String> seen) {
+  private boolean plainDone(List<Trial> history) {
+    Set<String> seen = new HashSet<>();
+    history.forEach(t -> seen.add(t.config().key()));
+    return space.plain().stream().allMatch(c -> seen.contains(c.key()));
+  }
+
+  private Proposal fallback(List<Trial> history, Set<String> seen, List<String> order) {
     if (!space.floatFallback() || history.stream().anyMatch(t -> t.phase().equals("fallback") && t.meetsBar())) {
       return null;
     }
@@ -71,11 +96,10 @@ final class SearchStrategy {
     if (base == null || base.meetsBar()) {
       return null;
     }
-    List<String> order = base.ranking();
     for (int k = 1; k <= order.size(); k++) {
       TrialConfig c = base.config().withFloatLayers(order.subList(0, k));
       if (!seen.contains(c.key())) {
-        return new Proposal("fallback", c, false);
+        return new Proposal("fallback", c);
       }
     }
     return null;
@@ -88,19 +112,18 @@ final class SearchStrategy {
         .orElse(null);
   }
 
-  private Proposal evolve(List<Trial> history, Set<String> seen) {
+  private Proposal evolve(List<Trial> history, Set<String> seen, List<String> ranking) {
     List<Trial> archive = paretoArchive(history, objective);
     if (archive.isEmpty()) {
       return null;
     }
     // One stream per trial number: independent of how the history was reached (resumed or not).
     SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + history.size());
-    List<String> ranking = rankingOf(history);
     for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
       Trial parent = archive.get(rng.nextInt(archive.size()));
       TrialConfig child = mutate(parent.config(), ranking, rng);
       if (child != null && space.contains(child) && !seen.contains(child.key())) {
-        return new Proposal("evolve", child, false);
+        return new Proposal("evolve", child);
       }
     }
     return null;
@@ -149,9 +172,9 @@ final class SearchStrategy {
   }
 
   /** Returns the layer ranking of the plain INT8 trial closest to FP32, or an empty list. */
-  private static List<String> rankingOf(List<Trial> history) {
+  private static List<String> rankingOf(List<Trial> history, Map<String, List<String>> rankings) {
     Trial base = closestPlainInt8(history);
-    return base == null ? List.of() : base.ranking();
+    return base == null ? List.of() : rankings.getOrDefault(base.config().key(), List.of());
   }
 
   /**

@@ -1,7 +1,5 @@
 package org.edgeopt.optimize;
 
-import java.util.List;
-
 /**
  * One measured candidate: its configuration and what it scored.
  *
@@ -21,16 +19,10 @@ import java.util.List;
  * @param macs the candidate's multiply-accumulates at batch 1
  * @param seconds wall time the trial took (quantize, validate, time)
  * @param meetsBar whether the candidate meets the accuracy bar
- * @param ranking for a plain INT8 trial, its quantized layers from the most to the least harmful
- *     (lowest added-noise SQNR first); empty otherwise
  */
 public record Trial(int index, String phase, TrialConfig config, double top1, double top1Drop, double agreement,
     double speedup, double latencyMs, boolean latencyMeasured, double modelledSpeedup, long sizeBytes, long macs,
-    double seconds, boolean meetsBar, List<String> ranking) {
-
-  public Trial {
-    ranking = List.copyOf(ranking == null ? List.of() : ranking);
-  }
+    double seconds, boolean meetsBar) {
 
   /**
    * Returns the trial's cost under an objective: smaller is better. With {@code measured} false

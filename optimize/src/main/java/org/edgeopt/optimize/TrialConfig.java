@@ -67,6 +67,15 @@ public record TrialConfig(String precision, String method, double percentile, Li
         : "fp16";
   }
 
+  /**
+   * Returns what decides this configuration's speed: precision, float layers and padding. Trials
+   * that differ only in calibration method run the same graph with other scales, so their
+   * measured latencies are samples of one figure.
+   */
+  public String structureKey() {
+    return int8() ? "int8 pad=" + padChannels + " float=" + floatLayers : "fp16";
+  }
+
   /** Returns a short human description, e.g. {@code INT8 entropy, 2 layers float}. */
   public String label() {
     if (!int8()) {
@@ -75,6 +84,6 @@ public record TrialConfig(String precision, String method, double percentile, Li
     String m = method + (percentile > 0 ? " " + percentile : "");
     String f = floatLayers.isEmpty() ? "" : ", " + floatLayers.size() + " layer" + (floatLayers.size() == 1 ? "" : "s")
         + " float";
-    return "INT8 " + m + f + (padChannels ? "" : ", unpadded");
+    return "INT8 " + m + f + (padChannels ? ", padded" : "");
   }
 }

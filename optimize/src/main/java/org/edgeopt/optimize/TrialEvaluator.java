@@ -77,12 +77,10 @@ final class TrialEvaluator {
   /**
    * Makes the trial's model into {@code file} (with its quantization report beside it) and
    * measures it on the holdout.
-   *
-   * @param rank whether to measure per-layer SQNR on calibration data and rank the layers
    */
-  Trial evaluate(int index, String phase, TrialConfig config, Path file, boolean rank) throws EdgeoptException {
+  Trial evaluate(int index, String phase, TrialConfig config, Path file) throws EdgeoptException {
     long t0 = System.nanoTime();
-    ModelQuantizer.Outcome outcome = quantize(config, rank);
+    ModelQuantizer.Outcome outcome = quantize(config, false);
     write(outcome, file);
     ValidationReport report = validate(file, measureLatency, request.bar());
     ValidationReport.Classification c = report.classification();
@@ -100,10 +98,18 @@ final class TrialEvaluator {
     } catch (IOException e) {
       throw EdgeoptException.invalid(file + ": cannot read the trial model back: " + e.getMessage(), e);
     }
-    List<String> ranking = rank ? ranking(outcome.report()) : List.of();
     return new Trial(index, phase, config, c.candidateTop1(), c.top1DropPoints(), c.agreementPercent(), speedup,
         latencyMs, measured, modelled, size, costs.macs(config),
-        (System.nanoTime() - t0) / 1e9, request.bar().met(c.top1DropPoints(), c.agreementPercent()), ranking);
+        (System.nanoTime() - t0) / 1e9, request.bar().met(c.top1DropPoints(), c.agreementPercent()));
+  }
+
+  /**
+   * Returns the quantized layers of {@code config} from the noisiest to the quietest: the
+   * quantizer's own per-layer diagnosis (each layer's added-noise SQNR against FP32, measured on
+   * {@link QuantizeConfig#DEFAULT_SENSITIVITY_SAMPLES} calibration samples), ties by name.
+   */
+  List<String> rank(TrialConfig config) throws EdgeoptException {
+    return ranking(quantize(config, true).report());
   }
 
   /** Quantizes the FP32 model as {@code config} says; with {@code rank}, measures per-layer SQNR too. */

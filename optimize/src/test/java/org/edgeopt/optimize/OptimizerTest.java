@@ -46,10 +46,12 @@ class OptimizerTest {
     assertTrue(r.log().trials().stream().allMatch(t -> t.latencyMeasured() && t.latencyMs() > 0));
     assertEquals(r.winner().index(), r.log().winner());
     assertTrue(r.winner().meetsBar());
+    // Latency is pooled per graph structure (calibration methods change scales, not kernels).
+    java.util.Map<String, Double> speed = WinnerChoice.pooledSpeedups(r.log().trials());
     for (Trial t : r.log().trials()) {
       if (t.meetsBar()) {
-        assertTrue(t.cost(Objective.LATENCY, true) >= r.winner().cost(Objective.LATENCY, true), "#" + t.index()
-            + " is faster than the winner and also meets the bar");
+        assertTrue(speed.get(t.config().structureKey()) <= speed.get(r.winner().config().structureKey()), "#"
+            + t.index() + " is faster than the winner and also meets the bar");
       }
     }
     Path compiled = out.resolve("model.ort.onnx");

@@ -74,19 +74,28 @@ public final class OptimizeBenchmark {
     if (!result.met()) {
       return;
     }
-    Path winner = out.resolve("model.ort.onnx");
+    Path trials = out.resolve(Optimizer.TRIALS);
+    Path winner = trials.resolve(String.format(Locale.ROOT, "trial-%03d.onnx", result.winner().index()));
+    // Control: the winner's compiled model against its own trial model (same graph; ONNX Runtime's offline
+    // optimization, plus any bias of running second in each interleaved pair).
+    side(out.resolve("model.ort.onnx"), "compiled winner", winner, "winner's trial model", holdout, s.preprocess());
     for (Trial t : result.log().trials().subList(0, 4)) {
       if (!t.meetsBar()) {
-        System.out.printf("  plain %s misses the bar (drop %.2f)%n", t.config().label(), t.top1Drop());
+        System.out.printf(Locale.ROOT, "  plain %s misses the bar (drop %.2f)%n", t.config().label(), t.top1Drop());
         continue;
       }
-      Path plain = out.resolve(Optimizer.TRIALS).resolve(String.format(Locale.ROOT, "trial-%03d.onnx", t.index()));
-      // Reference = the plain method's model, candidate = the winner: the speed-up is winner over plain, interleaved.
-      ValidationReport v = Validator.validate(ValidationConfig.of(plain, winner, holdout).withPreprocess(s.preprocess())
-          .withLatency(1000, 100).withDiagnosisBatches(0).withLimit(32).withTarget("onnxruntime-cpu"));
-      System.out.printf(Locale.ROOT, "  side by side: winner %.3f ms vs plain %s %.3f ms p50: winner %.2fx its speed%n",
-          v.latency().candidate().p50Ms(), t.config().label(), v.latency().reference().p50Ms(), v.latency().speedup());
+      Path plain = trials.resolve(String.format(Locale.ROOT, "trial-%03d.onnx", t.index()));
+      side(winner, "winner", plain, "plain " + t.config().label(), holdout, s.preprocess());
     }
+  }
+
+  /** Times {@code candidate} against {@code reference}, interleaved, 1,000 runs each after 100 warm-ups. */
+  private static void side(Path candidate, String candidateName, Path reference, String referenceName, Path holdout,
+      String preprocess) throws Exception {
+    ValidationReport v = Validator.validate(ValidationConfig.of(reference, candidate, holdout).withPreprocess(preprocess)
+        .withLatency(1000, 100).withDiagnosisBatches(0).withLimit(32).withTarget("onnxruntime-cpu"));
+    System.out.printf(Locale.ROOT, "  side by side: %s %.3f ms vs %s %.3f ms p50: %.2fx%n", candidateName,
+        v.latency().candidate().p50Ms(), referenceName, v.latency().reference().p50Ms(), v.latency().speedup());
   }
 
   private static void mnist7(Path out) throws Exception {
