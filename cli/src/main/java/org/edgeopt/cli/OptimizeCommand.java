@@ -58,7 +58,8 @@ public final class OptimizeCommand implements Callable<Integer>, CommonOptions.V
       description = "Labelled holdout every trial is measured on (default: a sample model's own).")
   Path holdout;
 
-  @Option(names = "--preprocess", paramLabel = "SPEC", description = "Preprocessing of both data sets (default: the sample's, else raw).")
+  @Option(names = "--preprocess", paramLabel = "SPEC",
+      description = "Preprocessing of both data sets (default: the sample's, else raw).")
   String preprocess;
 
   @Option(names = "--max-top1-drop", required = true, paramLabel = "POINTS",

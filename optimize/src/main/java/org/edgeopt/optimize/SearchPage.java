@@ -72,14 +72,21 @@ final class SearchPage {
     }
   }
 
-  /** Returns the scatter of every trial, the Pareto front as a line, the bar as a dashed line. */
+  /**
+   * Returns the scatter of every trial, the Pareto front as a line, the bar as a dashed line.
+   * Measured speed-ups are the pooled ones the winner was chosen by (one figure per graph
+   * structure), so the picture and the choice agree.
+   */
   static String chart(SearchLog log, AccuracyBar bar) {
     List<Trial> trials = log.trials();
     if (trials.isEmpty()) {
       return "<p>No trial ran.</p>";
     }
-    double maxX = Math.max(1.1, trials.stream().mapToDouble(Trial::speedup).max().orElse(1) * 1.1);
-    double minX = Math.min(0.9, trials.stream().mapToDouble(Trial::speedup).min().orElse(1) * 0.9);
+    Map<String, Double> pooled = WinnerChoice.pooledSpeedups(trials);
+    java.util.function.ToDoubleFunction<Trial> speed = t -> t.latencyMeasured()
+        ? pooled.get(t.config().structureKey()) : t.speedup();
+    double maxX = Math.max(1.1, trials.stream().mapToDouble(speed).max().orElse(1) * 1.1);
+    double minX = Math.min(0.9, trials.stream().mapToDouble(speed).min().orElse(1) * 0.9);
     double maxY = Math.max(bar.maxTop1Drop() * 1.5, trials.stream().mapToDouble(Trial::top1Drop).max().orElse(0) * 1.1);
     double minY = Math.min(0, trials.stream().mapToDouble(Trial::top1Drop).min().orElse(0) * 1.1);
     if (maxY - minY < 1e-6) {
@@ -97,7 +104,7 @@ final class SearchPage {
     // The front: best drop for each speed-up, walking from the fastest trial down.
     List<Trial> front = new ArrayList<>();
     double bestDrop = Double.POSITIVE_INFINITY;
-    for (Trial t : trials.stream().sorted(Comparator.comparingDouble(Trial::speedup).reversed()).toList()) {
+    for (Trial t : trials.stream().sorted(Comparator.comparingDouble(speed).reversed()).toList()) {
       if (t.top1Drop() < bestDrop) {
         front.add(t);
         bestDrop = t.top1Drop();
@@ -105,16 +112,17 @@ final class SearchPage {
     }
     StringBuilder pts = new StringBuilder();
     for (Trial t : front) {
-      pts.append(String.format(Locale.ROOT, "%.1f,%.1f ", x(t.speedup(), minX, maxX), y(t.top1Drop(), minY, maxY)));
+      pts.append(String.format(Locale.ROOT, "%.1f,%.1f ", x(speed.applyAsDouble(t), minX, maxX),
+          y(t.top1Drop(), minY, maxY)));
     }
     s.append("<polyline fill=\"none\" stroke=\"#0969da\" stroke-width=\"1.5\" points=\"").append(pts.toString().strip())
         .append("\"/>");
     for (Trial t : trials) {
       boolean win = t.index() == log.winner();
       s.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"%s\" stroke=\"%s\""
-          + " stroke-width=\"%d\"><title>#%d %s: drop %.2f, %.2fx</title></circle>", x(t.speedup(), minX, maxX),
+          + " stroke-width=\"%d\"><title>#%d %s: drop %.2f, %.2fx</title></circle>", x(speed.applyAsDouble(t), minX, maxX),
           y(t.top1Drop(), minY, maxY), win ? 7 : 4, t.meetsBar() ? "#1a7f37" : "#8c959f", win ? "#cf222e" : "#fff",
-          win ? 3 : 1, t.index(), escape(t.config().label()), t.top1Drop(), t.speedup()));
+          win ? 3 : 1, t.index(), escape(t.config().label()), t.top1Drop(), speed.applyAsDouble(t)));
     }
     for (int i = 0; i <= 4; i++) {
       double xv = minX + (maxX - minX) * i / 4;
