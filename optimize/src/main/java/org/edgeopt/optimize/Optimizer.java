@@ -120,6 +120,19 @@ public final class Optimizer {
     List<Path> artifacts = new ArrayList<>();
     boolean met = chosen != null && chosen.meetsBar();
     String why = WinnerChoice.why(trials, chosen, request.bar(), request.objective());
+    if (met && measure && request.objective() == Objective.LATENCY) {
+      listener.step("race the fastest graph structures head to head");
+      LatencyRace.Result race = LatencyRace.run(trials, chosen, this::trialFile, evaluator);
+      race.lines().forEach(l -> listener.step("race: " + l));
+      if (race.winner() != chosen) {
+        why = "#" + race.winner().index() + " " + race.winner().config().label() + " won the head-to-head race"
+            + " against the search's choice; search: " + why;
+        chosen = race.winner();
+      }
+      if (!race.lines().isEmpty()) {
+        why += "; race: " + String.join("; ", race.lines());
+      }
+    }
     if (met) {
       FinalModel.Outcome fin = new FinalModel(request, profile, out, evaluator, listener).make(chosen);
       artifacts.addAll(fin.artifacts());
@@ -161,8 +174,7 @@ public final class Optimizer {
         break;
       }
       int index = log.trials().size();
-      Path file = out.resolve(TRIALS).resolve(String.format(Locale.ROOT, "trial-%03d.onnx", index));
-      Trial t = evaluator.evaluate(index, p.phase(), p.config(), file);
+      Trial t = evaluator.evaluate(index, p.phase(), p.config(), trialFile(index));
       log = log.with(t, before + (System.nanoTime() - started) / 1e9);
       if (index == 0) {
         // The FP32 figure comes with the first trial: validate measured both models.
@@ -176,6 +188,14 @@ public final class Optimizer {
           Duration.ofMillis(Math.max(0, Math.round(left * 1000))));
     }
     return log;
+  }
+
+  private Path trialFile(Trial t) {
+    return trialFile(t.index());
+  }
+
+  private Path trialFile(int index) {
+    return out.resolve(TRIALS).resolve(String.format(Locale.ROOT, "trial-%03d.onnx", index));
   }
 
   /** Returns what the trials depend on; a resumed search must match it. */

@@ -139,6 +139,17 @@ final class TrialEvaluator {
     return Validator.validate(vc, ProgressListener.silent());
   }
 
+  /**
+   * Times {@code second} against {@code first} at batch 1, interleaved run for run, with twice
+   * the trial's runs; {@code speedup} is first's p50 over second's.
+   */
+  ValidationReport.Latency headToHead(Path first, Path second) throws EdgeoptException {
+    ValidationConfig vc = ValidationConfig.of(first, second, request.holdout()).withPreprocess(request.preprocess())
+        .withDiagnosisBatches(0).withTarget(profile.name()).withLatency(2 * request.latencyRuns(), WARMUP_RUNS)
+        .withLimit(1);
+    return Validator.validate(vc, ProgressListener.silent()).latency();
+  }
+
   /** Returns the calibration table a configuration uses, derived once per method and percentile. */
   CalibrationTable table(TrialConfig config) throws EdgeoptException {
     CalibrationTable t = tables.get(config.calibrationKey());
