@@ -152,6 +152,16 @@ public final class Optimizer {
     return new OptimizeResult(log, chosen, met, artifacts, summary);
   }
 
+  /**
+   * Returns whether the output folder holds a {@code search.json} that this request can resume:
+   * one recorded for the same model, data, target, bar, objective, seed and samples.
+   */
+  public boolean canResume() throws EdgeoptException {
+    Path logFile = out.resolve(SearchLog.FILE);
+    return Files.exists(logFile)
+        && SearchLog.read(logFile).fingerprint().equals(fingerprint(TargetProfiles.get(request.target())));
+  }
+
   private SearchLog search(SearchLog log, SearchStrategy strategy, TrialEvaluator evaluator, Path logFile,
       double before, long started) throws EdgeoptException {
     Duration budget = request.budget();

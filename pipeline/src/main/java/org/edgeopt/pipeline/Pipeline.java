@@ -74,7 +74,7 @@ public final class Pipeline {
       throw EdgeoptException.invalid(out + ": cannot create the output folder: " + e.getMessage(), e);
     }
     try (PipelineLock lock = PipelineLock.acquire(out)) {
-      return config.optimize() != null ? OptimizeStage.run(config, out, listener) : runLocked(profile);
+      return config.optimize() != null ? runSearch(profile) : runLocked(profile);
     } catch (IOException e) {
       throw EdgeoptException.invalid(out + ": cannot release the lock " + PipelineLock.FILE + ": " + e.getMessage(), e);
     }
@@ -130,6 +130,22 @@ public final class Pipeline {
     ValidationReport r = report[0];
     String summary = summary(r);
     return new PipelineResult(results, r.passed(), r.gate().reasons(), summary, out);
+  }
+
+  /**
+   * Runs the {@code optimize:} section as one stage: skipped, like the others, when the model,
+   * data and config are unchanged since it last ran; the verdict is read from {@code search.json}.
+   */
+  private PipelineResult runSearch(TargetProfile profile) throws EdgeoptException {
+    state = StageState.load(out);
+    stage("optimize", OptimizeStage.description(config),
+        new Fingerprint("optimize").file(config.model()).file(config.calibration().data()).file(config.holdout().data())
+            .text(config.preprocess()).text(config.classes()).text(profile.name()).text(config.gate())
+            .text(config.optimize()).text(config.calibration().samples()).text(config.holdout().samples()),
+        () -> OptimizeStage.run(config, out));
+    org.edgeopt.optimize.SearchLog log = org.edgeopt.optimize.SearchLog.read(out.resolve(
+        org.edgeopt.optimize.SearchLog.FILE));
+    return new PipelineResult(results, log.met(), log.met() ? List.of() : List.of(log.why()), log.why(), out);
   }
 
   private void stage(String name, String description, Fingerprint fp, StageWork work) throws EdgeoptException {

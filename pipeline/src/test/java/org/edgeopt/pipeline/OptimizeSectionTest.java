@@ -46,9 +46,17 @@ class OptimizeSectionTest {
     assertTrue(Files.isRegularFile(dir.resolve("out/search.json")));
     assertTrue(Files.isRegularFile(dir.resolve("out/model.ort.onnx")));
 
-    // A second run continues the recorded search: nothing left to try at one trial, the same verdict.
+    // Nothing changed: the search is skipped like any up-to-date stage (the Maven validate goal after optimize).
     PipelineResult again = new Pipeline(c, PipelineListener.silent()).run();
+    assertTrue(again.allSkipped());
     assertEquals(r.summary(), again.summary());
+    assertEquals(0, again.exitCode());
+
+    // Another bar: the recorded search belongs to the old one, so the stage starts over instead of refusing.
+    Files.writeString(yaml, Files.readString(yaml).replace("maxTop1Drop: 1.0", "maxTop1Drop: 2.0"));
+    PipelineResult other = new Pipeline(PipelineConfigLoader.load(yaml), PipelineListener.silent()).run();
+    assertEquals(0, other.exitCode(), other.summary());
+    assertTrue(other.summary().contains("<= 2.00 points"), other.summary());
   }
 
   @Test
