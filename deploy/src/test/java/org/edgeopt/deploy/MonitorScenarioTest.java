@@ -66,6 +66,22 @@ class MonitorScenarioTest {
   }
 
   @Test
+  void theReportsNameTheDriftedDevices() throws Exception {
+    List<java.nio.file.Path> files = MonitorReportWriter.write(report, scenario.dir.resolve("monitor-report"));
+    String html = java.nio.file.Files.readString(files.get(1));
+    String junit = java.nio.file.Files.readString(files.get(2));
+    for (String device : List.of("bright-1", "blur-1", "noise-1", "mix-1", "slow-1")) {
+      assertTrue(html.contains("<td>" + device + "</td>"), device);
+      assertTrue(junit.contains("name=\"" + device + "\" time=\"0\">"), device);
+    }
+    assertFalse(html.contains("http://") && html.contains("<link"), "the page is self-contained");
+    assertTrue(javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(files.get(2).toFile())
+        .getDocumentElement().getAttribute("failures").equals("6"), junit);
+    MonitorReport back = StableJson.read(java.nio.file.Files.readAllBytes(files.get(0)), MonitorReport.class);
+    assertEquals(report.alerts().size(), back.alerts().size());
+  }
+
+  @Test
   void theUncertainQueueIsRankedAndBounded() {
     assertEquals(20, report.uncertain().size());
     for (int i = 1; i < report.uncertain().size(); i++) {
