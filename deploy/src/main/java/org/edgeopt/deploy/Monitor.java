@@ -1,6 +1,5 @@
 package org.edgeopt.deploy;
 
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -39,6 +38,16 @@ public final class Monitor {
    * @throws EdgeoptException (exit 3) when a telemetry file is missing or malformed
    */
   public static MonitorReport run(Baseline baseline, String model, MonitorConfig config) throws EdgeoptException {
+    return run(baseline, model, config, config.telemetry().stream().map(TelemetrySource::of).toList());
+  }
+
+  /**
+   * Judges the records of {@code sources} (in place of the config's telemetry files).
+   *
+   * @throws EdgeoptException (exit 3) when a source is malformed
+   */
+  public static MonitorReport run(Baseline baseline, String model, MonitorConfig config, List<TelemetrySource> sources)
+      throws EdgeoptException {
     long windowMs = config.windowMinutes() * 60_000L;
     int classes = baseline.classes();
     TreeMap<Long, Map<String, WindowStats>> cells = new TreeMap<>();
@@ -46,16 +55,16 @@ public final class Monitor {
     long[] counts = new long[2];
     TreeSet<String> devices = new TreeSet<>();
     try {
-      for (Path file : config.telemetry()) {
+      for (TelemetrySource file : sources) {
         long[] index = {0};
-        TelemetryReader.read(file, r -> {
+        file.forEach(r -> {
           index[0]++;
           if (config.modelVersion() != null && !config.modelVersion().equals(r.modelVersion())) {
             counts[1]++;
             return;
           }
           if (!r.failed() && (r.predicted() < 0 || r.predicted() >= classes || r.label() >= classes)) {
-            throw new DataException(file + ": record " + index[0] + " (device " + r.device() + "): class "
+            throw new DataException(file.name() + ": record " + index[0] + " (device " + r.device() + "): class "
                 + Math.max(r.predicted(), r.label()) + ": expected 0.." + (classes - 1) + ", the bundle's model has "
                 + classes + " classes");
           }
@@ -75,7 +84,7 @@ public final class Monitor {
       throw EdgeoptException.invalid(e.getMessage(), e);
     }
     if (counts[0] == 0) {
-      throw EdgeoptException.invalid(String.join(", ", config.telemetry().stream().map(Path::toString).toList())
+      throw EdgeoptException.invalid(String.join(", ", sources.stream().map(TelemetrySource::name).toList())
           + ": no telemetry records" + (counts[1] > 0 ? " of model version " + config.modelVersion() + " ("
           + counts[1] + " of other versions)" : "") + ": expected at least one");
     }
