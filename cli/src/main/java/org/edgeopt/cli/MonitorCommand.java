@@ -52,6 +52,11 @@ public final class MonitorCommand implements Callable<Integer>, CommonOptions.Ve
   @Option(names = "--model-version", paramLabel = "VERSION", description = "Only records of this model version count.")
   String modelVersion;
 
+  @Option(names = "--thresholds", paramLabel = "FILE",
+      description = "A YAML or JSON file of thresholds (minSamples, alpha, maxPsi, maxMeanConfidenceDrop, maxClassMixDistance,"
+          + " maxLatencyRatio, maxFailureRate, maxAccuracyDrop, minLabelled); the options below override it.")
+  Path thresholds;
+
   @Option(names = "--min-samples", paramLabel = "N", description = "Judge a window only with this many predictions. Default: 200.")
   Integer minSamples;
 
@@ -93,9 +98,9 @@ public final class MonitorCommand implements Callable<Integer>, CommonOptions.Ve
 
   @Override
   public Integer call() throws EdgeoptException {
+    MonitorThresholds d = thresholds != null ? MonitorThresholds.read(thresholds) : MonitorThresholds.defaults();
     MonitorConfig config;
     try {
-      MonitorThresholds d = MonitorThresholds.defaults();
       MonitorThresholds t = new MonitorThresholds(or(minSamples, d.minSamples()), or(alpha, d.alpha()),
           or(maxPsi, d.maxPsi()), or(maxConfidenceDrop, d.maxMeanConfidenceDrop()), or(maxClassMix, d.maxClassMixDistance()),
           or(maxLatencyRatio, d.maxLatencyRatio()), or(maxFailureRate, d.maxFailureRate()),

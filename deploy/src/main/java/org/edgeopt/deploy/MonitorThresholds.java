@@ -1,5 +1,16 @@
 package org.edgeopt.deploy;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.edgeopt.core.EdgeoptException;
+
 /**
  * When a window of field telemetry raises an alert; every default is stated in
  * {@code docs/operations.md} with the reason for it.
@@ -38,5 +49,41 @@ public record MonitorThresholds(int minSamples, double alpha, double maxPsi, dou
   /** Returns the documented defaults. */
   public static MonitorThresholds defaults() {
     return new MonitorThresholds(200, 0.001, 0.2, 0.05, 0.1, 1.5, 0.02, 0.05, 30);
+  }
+
+  /**
+   * Reads thresholds from a YAML or JSON file holding any of this record's component names
+   * (e.g. {@code maxPsi: 0.25}); the rest keep their defaults.
+   *
+   * @throws EdgeoptException (exit 3) naming the file and the key when it cannot be used
+   */
+  public static MonitorThresholds read(Path file) throws EdgeoptException {
+    ObjectMapper yaml = new ObjectMapper(new YAMLFactory()).enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    try {
+      Map<String, Object> values = yaml.convertValue(defaults(), new TypeReference<LinkedHashMap<String, Object>>() { });
+      JsonNode given = yaml.readTree(file.toFile());
+      if (given != null && !given.isNull()) {
+        if (!given.isObject()) {
+          throw EdgeoptException.invalid(file + ": expected a mapping of threshold names to numbers");
+        }
+        for (var it = given.fields(); it.hasNext(); ) {
+          var e = it.next();
+          if (!values.containsKey(e.getKey())) {
+            throw EdgeoptException.invalid(file + ": key '" + e.getKey() + "': unknown threshold: expected one of "
+                + String.join(", ", values.keySet()));
+          }
+          if (!e.getValue().isNumber()) {
+            throw EdgeoptException.invalid(file + ": key '" + e.getKey() + "': expected a number, found " + e.getValue());
+          }
+          values.put(e.getKey(), e.getValue().numberValue());
+        }
+      }
+      return yaml.convertValue(values, MonitorThresholds.class);
+    } catch (IOException e) {
+      throw EdgeoptException.invalid(file + ": cannot read the thresholds: " + e.getMessage().lines().findFirst().orElse(""), e);
+    } catch (IllegalArgumentException e) {
+      Throwable root = e.getCause() != null && e.getCause().getCause() != null ? e.getCause().getCause() : e;
+      throw EdgeoptException.invalid(file + ": " + root.getMessage().lines().findFirst().orElse(""), e);
+    }
   }
 }
