@@ -114,8 +114,9 @@ public final class MonitorCommand implements Callable<Integer>, CommonOptions.Ve
     PrintWriter out = spec.commandLine().getOut();
     out.printf(Locale.ROOT, "%-5s %s: %d records, %d devices, %d windows of %d min, %d alerts%n", r.verdict(), r.model(),
         r.records(), r.devices(), r.fleet().size(), r.windowMinutes(), r.alerts().size());
-    for (MonitorReport.DeviceDrift d : r.firstDrift()) {
-      out.printf(Locale.ROOT, "  drifted  %-20s from %s: %s%n", d.device(), d.window(), String.join(", ", d.checks()));
+    for (MonitorReport.DeviceDrift drift : r.firstDrift()) {
+      out.printf(Locale.ROOT, "  drifted  %-20s from %s: %s%n", drift.device(), drift.window(),
+          String.join(", ", drift.checks()));
     }
     r.alerts().stream().filter(a -> a.scope().equals(Monitor.FLEET)).findFirst()
         .ifPresent(a -> out.println("  fleet    first alert: " + a.message()));

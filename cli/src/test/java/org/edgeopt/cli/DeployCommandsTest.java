@@ -98,8 +98,10 @@ class DeployCommandsTest {
     }
     Files.writeString(telemetry, sb);
     Path report = dir.resolve("monitor");
+    Path thresholds = dir.resolve("thresholds.yaml");
+    Files.writeString(thresholds, "minSamples: 100\n");
     Run m = edgeopt("monitor", "--bundle", bundle.toString(), "--key", keys.resolve("edgeopt-signing.pub").toString(),
-        "--telemetry", telemetry.toString(), "--min-samples", "100", "--report", report.toString());
+        "--telemetry", telemetry.toString(), "--thresholds", thresholds.toString(), "--report", report.toString());
     assertEquals(4, m.exitCode(), m.out() + m.err());
     assertTrue(m.out().contains("drifted  dev-bad"), "out: " + m.out() + " err: " + m.err());
     assertTrue(!m.out().contains("drifted  dev-ok"), m.out());
