@@ -21,6 +21,7 @@ import java.util.List;
  * @param gate the accuracy gate thresholds
  * @param compile target-specific compile options
  * @param output the folder every artifact is written into
+ * @param packaging the signed deployment bundle to make when the gate passes, or {@code null} for none
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record PipelineConfig(
@@ -35,7 +36,8 @@ public record PipelineConfig(
     @JsonProperty(value = "holdout", required = true) Holdout holdout,
     @JsonProperty("gate") Gate gate,
     @JsonProperty("compile") Compile compile,
-    @JsonProperty("output") Path output) {
+    @JsonProperty("output") Path output,
+    @JsonProperty("package") Packaging packaging) {
 
   public PipelineConfig {
     precision = precision == null ? "int8" : precision;
@@ -113,4 +115,18 @@ public record PipelineConfig(
       @JsonProperty("ioType") String ioType,
       @JsonProperty("strict") boolean strict,
       @JsonProperty("buildEngine") boolean buildEngine) {}
+
+  /**
+   * The deployment bundle made after a passing gate (see docs/operations.md).
+   *
+   * @param key the Ed25519 signing key (PKCS#8 PEM)
+   * @param name the model's name; null for the model file's name
+   * @param version the model's version; null for a hash of the model
+   * @param bundle the bundle file; null for {@code bundle.zip} in the output folder
+   */
+  public record Packaging(
+      @JsonProperty(value = "key", required = true) Path key,
+      @JsonProperty("name") String name,
+      @JsonProperty("version") String version,
+      @JsonProperty("bundle") Path bundle) {}
 }

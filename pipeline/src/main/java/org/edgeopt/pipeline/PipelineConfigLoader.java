@@ -225,7 +225,9 @@ public final class PipelineConfigLoader {
     PipelineConfig.Holdout hold = c.holdout() == null ? null
         : new PipelineConfig.Holdout(r(b, c.holdout().data()), c.holdout().labelColumn(), c.holdout().samples());
     return new PipelineConfig(r(b, c.model()), r(b, c.reference()), c.target(), c.precision(), c.preprocess(), c.classes(),
-        cal, c.pruning(), hold, c.gate(), c.compile(), r(b, c.output()));
+        cal, c.pruning(), hold, c.gate(), c.compile(), r(b, c.output()), c.packaging() == null ? null
+            : new PipelineConfig.Packaging(r(b, c.packaging().key()), c.packaging().name(), c.packaging().version(),
+                r(b, c.packaging().bundle())));
   }
 
   private static Path r(Path base, Path p) {
@@ -275,6 +277,10 @@ public final class PipelineConfigLoader {
         "expected a percentage 0..100, found " + c.gate().minAgreement());
     require(c.compile().ioType() == null || IO_TYPES.contains(c.compile().ioType()), where, lines,
         "compile.ioType", "expected " + String.join(" or ", IO_TYPES) + ", found '" + c.compile().ioType() + "'");
+    if (c.packaging() != null) {
+      require(c.packaging().key() != null && Files.isRegularFile(c.packaging().key()), where, lines, "package.key",
+          "expected an Ed25519 private key file (edgeopt keygen), found nothing at " + c.packaging().key());
+    }
   }
 
   /** Returns the ids of {@code values} in declaration order. */
