@@ -16,7 +16,8 @@ import org.edgeopt.optimize.OptimizeRequest;
 import org.edgeopt.optimize.OptimizeResult;
 import org.edgeopt.optimize.Optimizer;
 import org.edgeopt.optimize.Trial;
-import org.edgeopt.validate.SampleDefaults;
+import org.edgeopt.samples.DataSplit;
+import org.edgeopt.samples.SampleModel;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -50,8 +51,9 @@ public final class OptimizeCommand implements Callable<Integer>, CommonOptions.V
       description = "Target profile; it decides the search space (default: ${DEFAULT-VALUE}).")
   String target;
 
-  @Option(names = "--data", required = true, paramLabel = "PATH",
-      description = "Calibration data: IDX files, a .npy, a CSV or one image folder per class.")
+  @Option(names = "--data", paramLabel = "PATH",
+      description = "Calibration data: IDX files, a .npy, a CSV or one image folder per class (default: a sample"
+          + " model's own).")
   Path data;
 
   @Option(names = "--holdout", paramLabel = "PATH",
@@ -120,19 +122,22 @@ public final class OptimizeCommand implements Callable<Integer>, CommonOptions.V
       throw new CommandLine.ParameterException(cl, "--max-top1-drop and --min-agreement must be 0 to 100, found "
           + maxTop1Drop + " and " + minAgreement);
     }
-    Optional<SampleDefaults> sample = SampleDefaults.near(model);
+    Optional<SampleModel> sample = SampleDefaults.near(model);
     Path calib = data;
     Path hold = holdout;
     String pre = preprocess;
     List<String> classes = List.of();
     if (sample.isPresent()) {
-      hold = hold == null ? sample.get().holdout() : hold;
-      pre = pre == null ? sample.get().preprocess() : pre;
-      classes = sample.get().classNames();
+      SampleModel s = sample.get();
+      calib = calib == null ? (s.calibration().format() == DataSplit.Format.IDX ? s.calibration().images()
+          : s.calibration().file()) : calib;
+      hold = hold == null ? SampleDefaults.holdoutData(s) : hold;
+      pre = pre == null ? s.preprocess() : pre;
+      classes = s.classNames();
     }
-    if (hold == null) {
-      throw new CommandLine.ParameterException(cl, "--holdout is required: " + model
-          + " is not a sample model (no " + SampleDefaults.DESCRIPTOR + " beside it)");
+    if (calib == null || hold == null) {
+      throw new CommandLine.ParameterException(cl, "--data and --holdout are required: " + model
+          + " is not a sample model (no " + SampleDefaults.DESCRIPTOR + " beside it names it)");
     }
     OptimizeRequest request = new OptimizeRequest(model, target, calib, calibrationSamples, hold, holdoutSamples, pre,
         classes, new AccuracyBar(maxTop1Drop, minAgreement), Objective.of(objective), duration(cl, budget), trials, seed,

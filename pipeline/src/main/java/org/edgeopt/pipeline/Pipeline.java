@@ -128,6 +128,17 @@ public final class Pipeline {
       report[0] = ReportWriter.readJson(out.resolve(ReportWriter.JSON));
     }
     ValidationReport r = report[0];
+    if (config.packaging() != null && r.passed()) {
+      // Only a model that passed its gate is packaged for the fleet.
+      Path validation = out.resolve(ReportWriter.JSON);
+      Path bundle = PackageStage.bundle(config, out);
+      stage("package", "sign " + bundle.getFileName() + " with the holdout baseline",
+          new Fingerprint("package").file(candidate[0]).file(suffix.equals("int8") ? calibration : null).file(validation)
+              .file(config.holdout().data()).file(config.packaging().key()).text(config.preprocess())
+              .text(config.classes()).text(config.packaging()).text(profile.name()),
+          () -> PackageStage.run(config, profile, candidate[0], suffix.equals("int8") ? calibration : null, validation,
+              bundle));
+    }
     String summary = summary(r);
     return new PipelineResult(results, r.passed(), r.gate().reasons(), summary, out);
   }
@@ -145,6 +156,19 @@ public final class Pipeline {
         () -> OptimizeStage.run(config, out));
     org.edgeopt.optimize.SearchLog log = org.edgeopt.optimize.SearchLog.read(out.resolve(
         org.edgeopt.optimize.SearchLog.FILE));
+    if (config.packaging() != null && log.met()) {
+      // As after a passing gate: the chosen, compiled and re-validated model is packaged for the fleet.
+      Path validation = out.resolve(ReportWriter.JSON);
+      Path candidate = Path.of(ReportWriter.readJson(validation).candidate().path());
+      Path calibration = out.resolve("calibration.json");
+      Path table = Files.isRegularFile(calibration) ? calibration : null;
+      Path bundle = PackageStage.bundle(config, out);
+      stage("package", "sign " + bundle.getFileName() + " with the holdout baseline",
+          new Fingerprint("package").file(candidate).file(table).file(validation).file(config.holdout().data())
+              .file(config.packaging().key()).text(config.preprocess()).text(config.classes())
+              .text(config.packaging()).text(profile.name()),
+          () -> PackageStage.run(config, profile, candidate, table, validation, bundle));
+    }
     return new PipelineResult(results, log.met(), log.met() ? List.of() : List.of(log.why()), log.why(), out);
   }
 

@@ -21,6 +21,7 @@ import java.util.List;
  * @param gate the accuracy gate thresholds
  * @param compile target-specific compile options
  * @param output the folder every artifact is written into
+ * @param packaging the signed deployment bundle to make when the gate passes, or {@code null} for none
  * @param optimize when present, the pipeline searches for the fastest model within the gate
  *     ({@code edgeopt optimize}) instead of quantizing once with {@code calibration.method}
  */
@@ -38,6 +39,7 @@ public record PipelineConfig(
     @JsonProperty("gate") Gate gate,
     @JsonProperty("compile") Compile compile,
     @JsonProperty("output") Path output,
+    @JsonProperty("package") Packaging packaging,
     @JsonProperty("optimize") Optimize optimize) {
 
   public PipelineConfig {
@@ -57,9 +59,9 @@ public record PipelineConfig(
   /** Creates a config without a search, as before the {@code optimize:} section existed. */
   public PipelineConfig(Path model, Path reference, String target, String precision, String preprocess,
       List<String> classes, Calibration calibration, Pruning pruning, Holdout holdout, Gate gate, Compile compile,
-      Path output) {
+      Path output, Packaging packaging) {
     this(model, reference, target, precision, preprocess, classes, calibration, pruning, holdout, gate, compile, output,
-        null);
+        packaging, null);
   }
 
   /**
@@ -148,4 +150,18 @@ public record PipelineConfig(
       @JsonProperty("ioType") String ioType,
       @JsonProperty("strict") boolean strict,
       @JsonProperty("buildEngine") boolean buildEngine) {}
+
+  /**
+   * The deployment bundle made after a passing gate (see docs/operations.md).
+   *
+   * @param key the Ed25519 signing key (PKCS#8 PEM)
+   * @param name the model's name; null for the model file's name
+   * @param version the model's version; null for a hash of the model
+   * @param bundle the bundle file; null for {@code bundle.zip} in the output folder
+   */
+  public record Packaging(
+      @JsonProperty(value = "key", required = true) Path key,
+      @JsonProperty("name") String name,
+      @JsonProperty("version") String version,
+      @JsonProperty("bundle") Path bundle) {}
 }
