@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.edgeopt.samples.SampleModel;
 import org.edgeopt.samples.SampleModels;
 import org.junit.jupiter.api.Test;
@@ -15,7 +16,8 @@ class OptimizeSectionTest {
   @TempDir Path dir;
 
   @Test
-  void optimizeSectionRunsTheSearchWithTheGateAsTheBar() throws Exception {
+  void optimizeSectionRunsTheSearchWithTheGateAsTheBarAndPackagesTheResult(@TempDir Path keys) throws Exception {
+    org.edgeopt.deploy.SigningKeys.write(org.edgeopt.deploy.SigningKeys.generate(), keys);
     SampleModel s = SampleModels.fashionMnist();
     Path yaml = dir.resolve("edgeopt.yaml");
     Files.writeString(yaml, String.join("\n",
@@ -35,6 +37,9 @@ class OptimizeSectionTest {
         "  trials: 1",
         "  budget: 5m",
         "  latencyRuns: 5",
+        "package:",
+        "  key: " + keys.resolve(org.edgeopt.deploy.SigningKeys.PRIVATE_FILE),
+        "  version: 1.0.0",
         "output: out",
         ""));
     PipelineConfig c = PipelineConfigLoader.load(yaml);
@@ -42,7 +47,11 @@ class OptimizeSectionTest {
     assertEquals("latency", c.optimize().objective());
     PipelineResult r = new Pipeline(c, PipelineListener.silent()).run();
     assertEquals(0, r.exitCode(), r.summary());
-    assertEquals("optimize", r.stages().get(0).stage());
+    assertEquals(List.of("optimize", "package"), r.stages().stream().map(StageResult::stage).toList());
+    org.edgeopt.deploy.BundleVerifier.Verified bundle = org.edgeopt.deploy.BundleVerifier.verify(
+        dir.resolve("out/bundle.zip"),
+        org.edgeopt.deploy.SigningKeys.readPublic(keys.resolve(org.edgeopt.deploy.SigningKeys.PUBLIC_FILE)));
+    assertEquals("PASS", bundle.manifest().validation().verdict());
     assertTrue(Files.isRegularFile(dir.resolve("out/search.json")));
     assertTrue(Files.isRegularFile(dir.resolve("out/model.ort.onnx")));
 
