@@ -8,12 +8,10 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.io.OverwriteGuard;
-import org.edgeopt.core.onnx.OnnxModels;
-import org.edgeopt.core.targets.CompileRequest;
 import org.edgeopt.core.targets.CompileResult;
 import org.edgeopt.core.targets.TargetProfile;
 import org.edgeopt.core.targets.TargetProfiles;
-import org.edgeopt.core.targets.Targets;
+import org.edgeopt.pipeline.Stages;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -93,7 +91,6 @@ public final class CompileCommand implements Callable<Integer>, CommonOptions.Ve
     ARTIFACTS.forEach(name -> outs.put("the artifact " + name + " in -o", output.resolve(name)));
     OverwriteGuard.refuse(in, outs);
     TargetProfile profile = TargetProfiles.get(target);
-    String p = precision != null ? precision : defaultPrecision(profile);
     Map<String, String> options = new LinkedHashMap<>();
     if (ioType != null) {
       options.put("io-type", ioType);
@@ -111,7 +108,9 @@ public final class CompileCommand implements Callable<Integer>, CommonOptions.Ve
         options.put("verify-limit", String.valueOf(verifyLimit));
       }
     }
-    CompileResult r = Targets.forProfile(profile).compile(new CompileRequest(model, profile, output, p, strict, options));
+    Stages.Compiled compiled = Stages.compile(model, profile, output, precision, strict, options);
+    CompileResult r = compiled.result();
+    String p = compiled.precision();
     PrintWriter out = spec.commandLine().getOut();
     out.printf("compiled %s for %s (%s): %s%n", model.getFileName(), profile.name(), p,
         r.compatible() ? "fully mapped to the accelerator" : "NOT fully mapped (see the compatibility report)");
@@ -119,13 +118,5 @@ public final class CompileCommand implements Callable<Integer>, CommonOptions.Ve
     r.artifacts().forEach(a -> out.println("  wrote " + a));
     out.flush();
     return 0;
-  }
-
-  private String defaultPrecision(TargetProfile profile) throws EdgeoptException {
-    boolean qdq = OnnxModels.read(model).nodes().stream().anyMatch(n -> n.opType().equals("QuantizeLinear"));
-    if (qdq || profile.precisions().equals(java.util.List.of("int8"))) {
-      return "int8";
-    }
-    return profile.precisions().contains("fp16") && !profile.target().equals("onnxruntime") ? "fp16" : "fp32";
   }
 }

@@ -1,6 +1,5 @@
 package org.edgeopt.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,6 +15,7 @@ import org.edgeopt.ingest.IngestResult;
 import org.edgeopt.ingest.Ingestor;
 import org.edgeopt.ingest.ModelCard;
 import org.edgeopt.ingest.ModelCardTable;
+import org.edgeopt.pipeline.Stages;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -75,12 +75,7 @@ public final class IngestCommand implements Callable<Integer>, CommonOptions.Ver
     in.put("the input model", model);
     in.put("--reference", reference);
     OverwriteGuard.refuse(in, Map.of("-o", dir.resolve(Ingestor.MODEL_FILE), "the model card", dir.resolve(ModelCard.FILE_NAME)));
-    IngestResult result = new Ingestor().ingest(model, options);
-    try {
-      Ingestor.write(result, dir);
-    } catch (IOException e) {
-      throw new EdgeoptException(ExitCode.INVALID_INPUT, dir + ": cannot write the output folder: " + e, e);
-    }
+    IngestResult result = Stages.ingest(model, options, dir);
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       out.println(result.card().toJson());

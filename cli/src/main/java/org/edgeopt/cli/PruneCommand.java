@@ -1,6 +1,5 @@
 package org.edgeopt.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -11,16 +10,14 @@ import org.edgeopt.core.ExitCode;
 import org.edgeopt.core.data.Dataset;
 import org.edgeopt.core.data.Datasets;
 import org.edgeopt.core.data.Preprocessing;
-import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.io.OverwriteGuard;
-import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.core.targets.TargetProfile;
 import org.edgeopt.core.targets.TargetProfiles;
 import org.edgeopt.prune.PruneMode;
 import org.edgeopt.prune.PruneReport;
 import org.edgeopt.prune.PruneRequest;
 import org.edgeopt.prune.PruneResult;
-import org.edgeopt.prune.Pruner;
+import org.edgeopt.pipeline.Stages;
 import org.edgeopt.prune.SparsityPlanner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -112,7 +109,6 @@ public final class PruneCommand implements Callable<Integer>, CommonOptions.Verb
     PruneMode requested = PruneMode.parse(mode);
     // Refuse before reading anything: a target without sparse kernels never gets 2:4.
     SparsityPlanner.plan(profile, requested, force);
-    Graph graph = OnnxModels.read(model);
     Preprocessing pre = Preprocessing.parse(preprocess);
     Dataset hold = Datasets.open(holdout, pre, null, labelColumn);
     Dataset cal = calibrationData == null ? null : Datasets.open(calibrationData, pre, null, labelColumn);
@@ -120,19 +116,13 @@ public final class PruneCommand implements Callable<Integer>, CommonOptions.Verb
         !noLatency);
     PrintWriter out = spec.commandLine().getOut();
     boolean verbose = CommonOptions.verbose(spec.commandLine());
-    PruneResult result = Pruner.prune(graph, request, model.toString(), line -> {
+    Path report = reportPath(output);
+    PruneResult result = Stages.prune(model, request, output, report, line -> {
       if (verbose) {
         out.println("  " + line);
         out.flush();
       }
     });
-    Path report = reportPath(output);
-    try {
-      OnnxModels.write(result.graph(), output);
-      result.report().write(report);
-    } catch (IOException e) {
-      throw new EdgeoptException(ExitCode.INVALID_INPUT, output + ": cannot write the pruned model: " + e.getMessage(), e);
-    }
     PruneReport r = result.report();
     if (common.quiet) {
       out.printf(Locale.ROOT, "%s: %s, top-1 %.2f%% -> %.2f%%, MACs -%.1f%%%n", output, r.mode(), r.baselineTop1(),

@@ -1,6 +1,5 @@
 package org.edgeopt.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,14 +13,11 @@ import org.edgeopt.core.ExitCode;
 import org.edgeopt.core.data.Dataset;
 import org.edgeopt.core.data.Datasets;
 import org.edgeopt.core.data.Preprocessing;
-import org.edgeopt.core.graph.Graph;
-import org.edgeopt.core.io.Hashes;
 import org.edgeopt.core.io.OverwriteGuard;
-import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.core.quant.CalibrationTable;
 import org.edgeopt.core.targets.TargetProfile;
 import org.edgeopt.core.targets.TargetProfiles;
-import org.edgeopt.quantize.ModelQuantizer;
+import org.edgeopt.pipeline.Stages;
 import org.edgeopt.quantize.Precision;
 import org.edgeopt.quantize.QuantizationReport;
 import org.edgeopt.quantize.QuantizeConfig;
@@ -126,13 +122,10 @@ public final class QuantizeCommand implements Callable<Integer>, CommonOptions.V
           + " found " + fallbackTop1);
     }
     TargetProfile profile = TargetProfiles.get(target);
-    if (!profile.supportsPrecision(p.id())) {
-      throw EdgeoptException.invalid("target '" + profile.name() + "' runs " + String.join(", ", profile.precisions())
-          + "; --precision " + p.id() + " is not among them");
-    }
+    // Checked before anything is read, as the other option checks are.
+    Stages.requirePrecision(profile, p.id(), "--precision");
     Path out = output != null ? output : defaultOutput(model, p);
     OverwriteGuard.refuse(inputs(), Map.of("-o", out, "the quantization report", QuantizationReport.pathFor(out)));
-    Graph g = OnnxModels.read(model);
     CalibrationTable table = p == Precision.INT8 ? CalibrationTable.read(calibration) : null;
     Dataset dataset = null;
     if (data != null) {
@@ -152,18 +145,11 @@ public final class QuantizeCommand implements Callable<Integer>, CommonOptions.V
     if (biasCorrection) {
       config = config.withBiasCorrection(true);
     }
-    ModelQuantizer.Outcome outcome = ModelQuantizer.quantize(g, table, config, dataset,
-        new ModelQuantizer.Provenance(model.toString(), hash(model), calibration == null ? "" : calibration.toString(),
-            calibration == null ? null : hash(calibration)));
-    Path reportFile;
-    try {
-      reportFile = outcome.write(out);
-    } catch (IOException e) {
-      throw new EdgeoptException(ExitCode.INVALID_INPUT, out + ": cannot write the quantized model: " + e.getMessage(),
-          e);
-    }
+    Stages.Quantized quantized = Stages.quantize(profile, model, calibration, config, dataset, out,
+        "--precision");
+    Path reportFile = quantized.report();
     PrintWriter w = spec.commandLine().getOut();
-    QuantizationReport r = outcome.report();
+    QuantizationReport r = quantized.outcome().report();
     if (json) {
       w.print(r.toJson());
     } else {
@@ -182,14 +168,6 @@ public final class QuantizeCommand implements Callable<Integer>, CommonOptions.V
     in.put("--calibration", calibration);
     in.put("--data", data);
     return in;
-  }
-
-  private static String hash(Path file) throws EdgeoptException {
-    try {
-      return Hashes.sha256(file);
-    } catch (IOException e) {
-      throw EdgeoptException.invalid(file + ": cannot read: " + e.getMessage(), e);
-    }
   }
 
   static Path defaultOutput(Path model, Precision p) {

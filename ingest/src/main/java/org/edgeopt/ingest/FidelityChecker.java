@@ -16,8 +16,8 @@ import org.edgeopt.core.graph.Tensor;
 import org.edgeopt.core.graph.Value;
 import org.edgeopt.core.runtime.InferenceSession;
 import org.edgeopt.core.runtime.OrtRuntime;
+import org.edgeopt.core.runtime.Runtimes;
 import org.edgeopt.core.runtime.SessionOptions;
-import org.edgeopt.core.runtime.TorchScriptRuntime;
 
 /**
  * Runs a TorchScript export and an ONNX graph on the same seeded inputs and measures how far
@@ -33,7 +33,9 @@ public final class FidelityChecker {
   private FidelityChecker() {}
 
   /**
-   * Compares {@code graph} (run by ONNX Runtime) with the TorchScript model {@code reference}.
+   * Compares {@code graph} (run by ONNX Runtime) with the TorchScript model {@code reference},
+   * run by the runtime {@link Runtimes#forModel} finds for it (PyTorch, when {@code
+   * edgeopt-runtime-torchscript} is on the class path).
    *
    * @param where names the ONNX model in error messages
    * @throws EdgeoptException (exit 3) when an input is not a float tensor with a usable shape, the
@@ -65,7 +67,7 @@ public final class FidelityChecker {
     double refMax = 0;
     long elements = 0;
     try (InferenceSession onnx = OrtRuntime.get().open(graph, opts);
-        InferenceSession torch = new TorchScriptRuntime(names).open(reference, opts)) {
+        InferenceSession torch = Runtimes.forModel(reference, names).open(reference, opts)) {
       for (int batch : batches) {
         Map<String, Tensor> feed = new LinkedHashMap<>();
         for (Value v : inputs) {

@@ -1,6 +1,7 @@
 package org.edgeopt.ingest;
 
-import org.edgeopt.core.cost.LayerCosts;
+import org.edgeopt.core.cost.GraphCost;
+import org.edgeopt.core.cost.NodeCost;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -136,15 +137,10 @@ public final class Ingestor {
 
   static ModelCard describe(Graph g, Graph source, Path model, String sha, List<TargetProfile> profiles,
       FidelityCheck fidelity, List<String> passes) {
+    GraphCost cost = GraphCost.of(g);
     List<ModelCard.LayerMacs> layers = new ArrayList<>();
-    long total = 0;
-    for (var n : g.nodes()) {
-      long macs = LayerCosts.macs(g, n);
-      if (macs > 0) {
-        long[] out = LayerCosts.sizes(g, n.output());
-        layers.add(new ModelCard.LayerMacs(n.name(), n.opType(), macs, out == null ? List.of() : boxed(out)));
-        total = LayerCosts.saturatedSum(total, macs);
-      }
+    for (NodeCost n : cost.weightedLayers()) {
+      layers.add(new ModelCard.LayerMacs(n.name(), n.opType(), n.macs(), n.outputDims()));
     }
     List<ModelCard.TargetCoverage> coverage = new ArrayList<>();
     for (TargetProfile p : profiles) {
@@ -154,8 +150,8 @@ public final class Ingestor {
         source.info().irVersion(), source.opset(), source.parameterCount());
     ModelCard.Artifact artifact = new ModelCard.Artifact(MODEL_FILE, Hashes.sha256(OnnxModels.toBytes(g)));
     return new ModelCard(ModelCard.FORMAT, Version.PRODUCER + " " + Version.get(), src, artifact, g.opset(),
-        summaries(g.inputs()), summaries(g.outputs()), g.opHistogram(), g.nodes().size(), g.parameterCount(),
-        g.weightBytes(), total, layers, ActivationMemory.peak(g), coverage, fidelity, passes);
+        summaries(g.inputs()), summaries(g.outputs()), g.opHistogram(), g.nodes().size(), cost.parameters(),
+        cost.weightBytes(), cost.macs(), layers, cost.peakActivation(), coverage, fidelity, passes);
   }
 
   private static List<ModelCard.TensorSummary> summaries(List<Value> values) {

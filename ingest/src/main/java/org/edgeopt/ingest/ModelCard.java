@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.edgeopt.core.EdgeoptException;
+import org.edgeopt.core.cost.ActivationPeak;
 import org.edgeopt.core.io.AtomicFiles;
 
 /**
@@ -52,7 +53,7 @@ public record ModelCard(
     long weightBytes,
     long totalMacs,
     List<LayerMacs> layers,
-    PeakActivation peakActivation,
+    ActivationPeak peakActivation,
     List<TargetCoverage> targets,
     FidelityCheck fidelity,
     List<String> passes) {
@@ -123,15 +124,6 @@ public record ModelCard(
       outputShape = List.copyOf(outputShape);
     }
   }
-
-  /**
-   * The peak of live activation memory while running the nodes in order, each value freed after its last reader.
-   *
-   * @param bytes the peak in bytes (graph inputs and outputs included, weights excluded)
-   * @param node the node whose outputs were being produced at the peak
-   * @param liveValues how many values were live at the peak
-   */
-  public record PeakActivation(long bytes, String node, int liveValues) {}
 
   /**
    * How one target profile covers the model.

@@ -1,5 +1,7 @@
 package org.edgeopt.ingest;
 
+import org.edgeopt.core.cost.ActivationMemory;
+import org.edgeopt.core.cost.ActivationPeak;
 import org.edgeopt.core.cost.LayerCosts;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -45,7 +47,7 @@ final class TargetCoverageCheck {
       }
     });
     List<String> violations = shapeRules(g, p);
-    ModelCard.PeakActivation peak = ActivationMemory.peak(g);
+    ActivationPeak peak = ActivationMemory.peak(g);
     if (peak.bytes() > MAX_ACTIVATION_BYTES) {
       violations.add("activations need " + (peak.bytes() == Long.MAX_VALUE ? "more than 2^63" : peak.bytes())
           + " bytes at once (at '" + peak.node() + "'): expected at most " + MAX_ACTIVATION_BYTES

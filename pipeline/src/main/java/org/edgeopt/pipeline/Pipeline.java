@@ -12,22 +12,15 @@ import org.edgeopt.calibrate.CalibrationConfig;
 import org.edgeopt.calibrate.CalibrationMethod;
 import org.edgeopt.calibrate.CalibrationProgress;
 import org.edgeopt.core.EdgeoptException;
-import org.edgeopt.core.ExitCode;
 import org.edgeopt.core.data.Dataset;
 import org.edgeopt.core.data.Datasets;
 import org.edgeopt.core.data.Preprocessing;
-import org.edgeopt.core.graph.Graph;
-import org.edgeopt.core.io.Hashes;
-import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.core.quant.CalibrationTable;
-import org.edgeopt.core.targets.CompileRequest;
 import org.edgeopt.core.targets.CompileResult;
 import org.edgeopt.core.targets.TargetProfile;
 import org.edgeopt.core.targets.TargetProfiles;
-import org.edgeopt.core.targets.Targets;
 import org.edgeopt.ingest.IngestOptions;
 import org.edgeopt.ingest.IngestResult;
-import org.edgeopt.ingest.Ingestor;
 import org.edgeopt.quantize.ModelQuantizer;
 import org.edgeopt.quantize.Precision;
 import org.edgeopt.quantize.QuantizeConfig;
@@ -211,8 +204,7 @@ public final class Pipeline {
     if (config.reference() != null) {
       opts = opts.withReference(config.reference());
     }
-    IngestResult r = new Ingestor().ingest(config.model(), opts);
-    Ingestor.write(r, out);
+    IngestResult r = Stages.ingest(config.model(), opts, out);
     String figure = String.format("%,d params, %,d MACs", r.card().parameterCount(), r.card().totalMacs());
     if (r.fidelity() != null) {
       figure += String.format(", TorchScript max |diff| %.2g", r.fidelity().maxAbsDiff());
@@ -239,16 +231,13 @@ public final class Pipeline {
 
   private StageState.Entry quantize(TargetProfile profile, Path model, Path tableFile, Path quantized)
       throws EdgeoptException, IOException {
-    Graph g = OnnxModels.read(model);
     boolean int8 = config.precision().equalsIgnoreCase("int8");
     QuantizeConfig qc = QuantizeConfig.forTarget(profile).withPrecision(int8 ? Precision.INT8 : Precision.FP16);
-    CalibrationTable table = int8 ? CalibrationTable.read(tableFile) : null;
     Dataset data = int8 ? Datasets.open(config.calibration().data(), preprocessing(), config.classes(),
         config.calibration().labelColumn()) : null;
-    ModelQuantizer.Provenance prov = new ModelQuantizer.Provenance(model.toString(), Hashes.sha256(model),
-        int8 ? tableFile.toString() : "", int8 ? Hashes.sha256(tableFile) : "");
-    ModelQuantizer.Outcome o = ModelQuantizer.quantize(g, table, qc, data, prov);
-    Path reportFile = o.write(quantized);
+    Stages.Quantized q = Stages.quantize(profile, model, int8 ? tableFile : null, qc, data, quantized, "precision");
+    ModelQuantizer.Outcome o = q.outcome();
+    Path reportFile = q.report();
     long floatLayers = o.report().layers().stream().filter(l -> l.isFloat()).count();
     return entry(List.of(quantized, reportFile), o.report().layers().size() + " layers, " + floatLayers + " kept in float");
   }
@@ -270,8 +259,8 @@ public final class Pipeline {
     // The whole holdout (or the part validate uses), not the target's default sample count.
     options.put("verify-limit", String.valueOf(config.holdout().samples() > 0 ? config.holdout().samples()
         : Integer.MAX_VALUE));
-    CompileResult r = Targets.forProfile(profile).compile(new CompileRequest(quantized, profile, out,
-        config.precision().toLowerCase(Locale.ROOT), config.compile().strict(), options));
+    CompileResult r = Stages.compile(quantized, profile, out, config.precision().toLowerCase(Locale.ROOT),
+        config.compile().strict(), options).result();
     String figure = (r.compatible() ? "fully mapped" : "NOT fully mapped") + (r.messages().isEmpty() ? "" : "; " + r.messages().get(0));
     return entry(r.artifacts(), figure);
   }

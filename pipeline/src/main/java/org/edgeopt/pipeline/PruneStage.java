@@ -6,12 +6,10 @@ import java.util.List;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.data.Datasets;
 import org.edgeopt.core.data.Preprocessing;
-import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.core.targets.TargetProfile;
 import org.edgeopt.prune.PruneMode;
 import org.edgeopt.prune.PruneRequest;
 import org.edgeopt.prune.PruneResult;
-import org.edgeopt.prune.Pruner;
 
 /** The prune stage of the pipeline: target-aware pruning within the configured budget. */
 final class PruneStage {
@@ -29,10 +27,8 @@ final class PruneStage {
     PruneRequest request = PruneRequest.of(profile, PruneMode.parse(config.pruning().mode()), config.pruning().budget(),
         false, Datasets.open(config.holdout().data(), pre, config.classes(), config.holdout().labelColumn()),
         Datasets.open(config.calibration().data(), pre, config.classes(), config.calibration().labelColumn()));
-    PruneResult r = Pruner.prune(OnnxModels.read(model), request, model.toString(), line -> { });
-    OnnxModels.write(r.graph(), out);
     Path report = out.resolveSibling("pruning.json");
-    r.report().write(report);
+    PruneResult r = Stages.prune(model, request, out, report, line -> { });
     return new StageState.Entry("", List.of(out.toAbsolutePath().toString(), report.toAbsolutePath().toString()),
         r.report().describe());
   }

@@ -3,10 +3,12 @@ package org.edgeopt.prune;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.graph.Graph;
@@ -30,18 +32,75 @@ final class ChannelSearch {
   private ChannelSearch() {}
 
   /** One measured level of one group. */
-  private record Level(int keep, double drop, long macsSaved) {}
+  record Level(int keep, double drop, long macsSaved) {}
 
-  static PrunePlan run(Graph model, ChannelGroups a, HoldoutEvaluator search, double budget, Map<String, float[]> means,
-      Map<String, LinearReconstruction.Regression> regressions, Map<String, Long> layerMacs, Consumer<String> log,
-      String where) throws EdgeoptException {
+  /**
+   * How removed channels are made up for: a least-squares refit of the next layer where {@code
+   * regressions} has one, else the removed channels' calibration means folded into its bias.
+   */
+  record Compensation(Map<String, float[]> means, Map<String, LinearReconstruction.Regression> regressions) {
+    /** Returns the method's name in the report. */
+    String method() {
+      return !regressions.isEmpty() ? "least-squares" : !means.isEmpty() ? "mean-compensation" : "none";
+    }
+
+    /** Returns the model with each group keeping the given channels, compensated. */
+    Graph prune(ChannelGroups a, Map<Integer, int[]> keep) {
+      return ChannelPruner.prune(a, keep, means, regressions);
+    }
+  }
+
+  /** What the search measures candidates against: the evaluator, the unpruned model's score and the budget. */
+  private record Baseline(HoldoutEvaluator search, int correct, double budget) {
+    /** Returns the drop of {@code candidate} from the unpruned model, in points. */
+    double drop(Graph candidate) throws EdgeoptException {
+      return TwoFourSearch.points(correct - search.correct(candidate), search.samples());
+    }
+  }
+
+  /**
+   * The search's memory: each group's measured ladder of levels and channel ranking, and the
+   * accepted states in order (state 0 prunes nothing; a state maps a group to its level index)
+   * and why each stopped group stopped. The search appends to {@code states} and {@code stopped};
+   * once it returns they are only read.
+   */
+  record Trail(List<ChannelGroup> groups, Map<Integer, List<Level>> table, Map<Integer, int[]> order,
+      List<Map<Integer, Integer>> states, Map<Integer, String> stopped) {
+    /** Returns, for a state, the channels each group keeps. */
+    Map<Integer, int[]> keepMap(Map<Integer, Integer> state) {
+      Map<Integer, int[]> out = new HashMap<>();
+      state.forEach((id, lv) -> out.put(id, top(order.get(id), table.get(id).get(lv).keep())));
+      return out;
+    }
+
+    /** Returns the prunable group with this id. */
+    ChannelGroup group(int id) {
+      return groups.stream().filter(g -> g.id() == id).findFirst().orElseThrow();
+    }
+  }
+
+  /**
+   * Searches how many channels each prunable group of {@code a} keeps within {@code budget}
+   * points, measured by {@code search}; {@code layerMacs} are the unpruned model's MACs per layer.
+   */
+  static PrunePlan run(Graph model, ChannelGroups a, HoldoutEvaluator search, double budget, Compensation compensation,
+      Map<String, Long> layerMacs, Consumer<String> log) throws EdgeoptException {
     List<ChannelGroup> groups = a.prunable();
     Map<Integer, int[]> order = new HashMap<>();
     for (ChannelGroup g : groups) {
       order.put(g.id(), ranking(a.graph, a, g));
     }
-    int n = search.samples();
-    int base = search.correct(model);
+    Baseline baseline = new Baseline(search, search.correct(model), budget);
+    Map<Integer, List<Level>> table = measureLevels(a, groups, order, baseline, compensation, layerMacs, log);
+    Trail trail = new Trail(groups, table, order, new ArrayList<>(List.of(Map.of())), new HashMap<>());
+    shrinkGreedily(a, trail, baseline, compensation, log);
+    return new ChannelPlan(a, trail, compensation, layerMacs);
+  }
+
+  /** Prunes each group alone to each level of {@link #LEVELS} and measures the drop and the MACs saved. */
+  private static Map<Integer, List<Level>> measureLevels(ChannelGroups a, List<ChannelGroup> groups,
+      Map<Integer, int[]> order, Baseline baseline, Compensation compensation, Map<String, Long> layerMacs,
+      Consumer<String> log) throws EdgeoptException {
     ModelCost baseCost = new ModelCost(0, 0, 0, layerMacs);
     long baseMacs = layerMacs.values().stream().mapToLong(Long::longValue).sum();
     Map<Integer, List<Level>> table = new LinkedHashMap<>();
@@ -54,137 +113,73 @@ final class ChannelSearch {
           continue;
         }
         last = k;
-        Graph cand = ChannelPruner.prune(a, Map.of(g.id(), top(order.get(g.id()), k)), means, regressions);
-        double drop = TwoFourSearch.points(base - search.correct(cand), n);
+        Graph cand = compensation.prune(a, Map.of(g.id(), top(order.get(g.id()), k)));
+        double drop = baseline.drop(cand);
         long saved = baseMacs - baseCost.macsOfChannelPruned(a.graph, cand);
         levels.add(new Level(k, drop, saved));
         log.accept(String.format(Locale.ROOT, "channels %s keep %d: drop %.2f points, %,d MACs saved", g.describe(), k, drop, saved));
         // deeper levels only cost more; a group beyond the budget alone will not fit in a combination
-        if (drop > budget + 0.5) {
+        if (drop > baseline.budget() + 0.5) {
           break;
         }
       }
       table.put(g.id(), levels);
     }
+    return table;
+  }
 
+  /**
+   * Shrinks groups one level at a time, the step with the most MACs saved per point lost first,
+   * keeping a step only when the combined model stays within the budget; a group whose step
+   * does not fit is done. Appends each accepted state to the trail.
+   */
+  private static void shrinkGreedily(ChannelGroups a, Trail trail, Baseline baseline, Compensation compensation,
+      Consumer<String> log) throws EdgeoptException {
     Map<Integer, Integer> at = new HashMap<>();
-    java.util.Set<Integer> done = new java.util.HashSet<>();
-    List<Map<Integer, Integer>> states = new ArrayList<>();
-    states.add(Map.of());
-    Map<Integer, String> stopped = new HashMap<>();
+    Set<Integer> done = new HashSet<>();
     while (true) {
-      int bestGroup = -1;
-      double bestScore = -1;
-      for (ChannelGroup g : groups) {
-        List<Level> levels = table.get(g.id());
-        int cur = at.getOrDefault(g.id(), -1);
-        if (done.contains(g.id()) || cur + 1 >= levels.size()) {
-          continue;
-        }
-        Level next = levels.get(cur + 1);
-        double curDrop = cur < 0 ? 0 : levels.get(cur).drop();
-        long curSaved = cur < 0 ? 0 : levels.get(cur).macsSaved();
-        double score = (next.macsSaved() - curSaved) / Math.max(next.drop() - curDrop, MIN_STEP_DROP);
-        if (score > bestScore) {
-          bestScore = score;
-          bestGroup = g.id();
-        }
-      }
-      if (bestGroup < 0) {
-        break;
+      int g = bestNextStep(trail, at, done);
+      if (g < 0) {
+        return;
       }
       Map<Integer, Integer> trial = new HashMap<>(at);
-      trial.put(bestGroup, at.getOrDefault(bestGroup, -1) + 1);
-      Graph cand = ChannelPruner.prune(a, keepMap(trial, table, order), means, regressions);
-      double drop = TwoFourSearch.points(base - search.correct(cand), n);
-      int g = bestGroup;
-      String name = groups.stream().filter(x -> x.id() == g).findFirst().orElseThrow().describe();
-      if (drop <= budget) {
+      trial.put(g, at.getOrDefault(g, -1) + 1);
+      double drop = baseline.drop(compensation.prune(a, trail.keepMap(trial)));
+      String name = trail.group(g).describe();
+      int keep = trail.table().get(g).get(trial.get(g)).keep();
+      if (drop <= baseline.budget()) {
         at = trial;
-        states.add(Map.copyOf(at));
-        log.accept(String.format(Locale.ROOT, "step %s keep %d: drop %.2f points, kept", name,
-            table.get(g).get(at.get(g)).keep(), drop));
+        trail.states().add(Map.copyOf(at));
+        log.accept(String.format(Locale.ROOT, "step %s keep %d: drop %.2f points, kept", name, keep, drop));
       } else {
         done.add(g);
-        stopped.put(g, String.format(Locale.ROOT, "keeping %d would take the drop to %.2f points (budget %.2f)",
-            table.get(g).get(trial.get(g)).keep(), drop, budget));
-        log.accept(String.format(Locale.ROOT, "step %s keep %d: drop %.2f points, over budget", name,
-            table.get(g).get(trial.get(g)).keep(), drop));
+        trail.stopped().put(g, String.format(Locale.ROOT, "keeping %d would take the drop to %.2f points (budget %.2f)",
+            keep, drop, baseline.budget()));
+        log.accept(String.format(Locale.ROOT, "step %s keep %d: drop %.2f points, over budget", name, keep, drop));
       }
     }
+  }
 
-    return new PrunePlan() {
-      @Override
-      public int steps() {
-        return states.size() - 1;
+  /** Returns the group whose next level saves the most MACs per point lost, or -1 when none is left. */
+  private static int bestNextStep(Trail trail, Map<Integer, Integer> at, Set<Integer> done) {
+    int bestGroup = -1;
+    double bestScore = -1;
+    for (ChannelGroup g : trail.groups()) {
+      List<Level> levels = trail.table().get(g.id());
+      int cur = at.getOrDefault(g.id(), -1);
+      if (done.contains(g.id()) || cur + 1 >= levels.size()) {
+        continue;
       }
-
-      @Override
-      public Graph build(int k) {
-        return ChannelPruner.prune(a, keepMap(states.get(k), table, order), means, regressions);
+      Level next = levels.get(cur + 1);
+      double curDrop = cur < 0 ? 0 : levels.get(cur).drop();
+      long curSaved = cur < 0 ? 0 : levels.get(cur).macsSaved();
+      double score = (next.macsSaved() - curSaved) / Math.max(next.drop() - curDrop, MIN_STEP_DROP);
+      if (score > bestScore) {
+        bestScore = score;
+        bestGroup = g.id();
       }
-
-      @Override
-      public String method() {
-        return !regressions.isEmpty() ? "least-squares" : !means.isEmpty() ? "mean-compensation" : "none";
-      }
-
-      @Override
-      public Map<String, Graph> alternatives(int k) {
-        Map<String, Graph> m = new LinkedHashMap<>();
-        if (!means.isEmpty()) {
-          m.put("plain-removal", ChannelPruner.prune(a, keepMap(states.get(k), table, order), Map.of()));
-        }
-        if (!regressions.isEmpty()) {
-          m.put("mean-compensation", ChannelPruner.prune(a, keepMap(states.get(k), table, order), means));
-        }
-        return m;
-      }
-
-      @Override
-      public List<String> changedLayers(int k) {
-        // the readers of pruned channels are the layers whose outputs change; a source's kept
-        // channels compute what they did before unless it also reads a pruned group
-        List<String> out = new ArrayList<>();
-        for (Integer id : states.get(k).keySet()) {
-          groups.stream().filter(g -> g.id() == id).findFirst().ifPresent(g -> out.addAll(g.sinks()));
-        }
-        return out.stream().distinct().toList();
-      }
-
-      @Override
-      public Map<String, int[]> keptChannels(int k) {
-        Map<String, int[]> out = new HashMap<>();
-        keepMap(states.get(k), table, order).forEach((id, keep) ->
-            groups.stream().filter(g -> g.id() == id).findFirst().ifPresent(g -> g.sources().forEach(s -> out.put(s, keep))));
-        return out;
-      }
-
-      @Override
-      public List<LayerDecision> decisions(int k) {
-        Map<Integer, Integer> state = states.get(k);
-        List<LayerDecision> out = new ArrayList<>();
-        for (ChannelGroup g : a.groups()) {
-          List<Level> levels = table.getOrDefault(g.id(), List.of());
-          Integer lv = state.get(g.id());
-          long m = 0;
-          for (String s : g.sources()) {
-            m += layerMacs.getOrDefault(s, 0L);
-          }
-          if (!g.prunable()) {
-            out.add(new LayerDecision(g.describe(), m, false, g.reason(), null, false, "not prunable: " + g.reason()));
-          } else if (lv != null) {
-            Level l = levels.get(lv);
-            out.add(new LayerDecision(g.describe(), m, true, "L1-ranked filters", l.drop(), true,
-                "kept " + l.keep() + " of " + g.channels() + " channels"));
-          } else {
-            out.add(new LayerDecision(g.describe(), m, true, "L1-ranked filters", levels.isEmpty() ? null : levels.get(0).drop(),
-                false, stopped.getOrDefault(g.id(), levels.isEmpty() ? "too few channels to prune" : "not pruned")));
-          }
-        }
-        return out;
-      }
-    };
+    }
+    return bestGroup;
   }
 
   /** Returns how many channels to keep of {@code n} at fraction {@code f}: a multiple of 4 when {@code n} is. */
@@ -193,13 +188,6 @@ final class ChannelSearch {
       return Math.max(4, (int) Math.round(n * f / 4) * 4);
     }
     return Math.max(1, (int) Math.round(n * f));
-  }
-
-  private static Map<Integer, int[]> keepMap(Map<Integer, Integer> state, Map<Integer, List<Level>> table,
-      Map<Integer, int[]> order) {
-    Map<Integer, int[]> out = new HashMap<>();
-    state.forEach((id, lv) -> out.put(id, top(order.get(id), table.get(id).get(lv).keep())));
-    return out;
   }
 
   /** Returns the {@code k} first channels of a ranking, in ascending channel order. */

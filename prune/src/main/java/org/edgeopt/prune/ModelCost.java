@@ -1,19 +1,23 @@
 package org.edgeopt.prune;
 
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import org.edgeopt.core.EdgeoptException;
+import org.edgeopt.core.cost.GraphCost;
+import org.edgeopt.core.graph.DataType;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.graph.Node;
-import org.edgeopt.core.graph.Shape;
 import org.edgeopt.core.graph.Tensor;
 import org.edgeopt.core.onnx.OnnxChecker;
 
 /**
- * The compute and size of a model for one sample: multiply-accumulates of its convolution and
- * matrix layers (elementwise work is left out: it is small and not what pruning changes), and its
- * parameters.
+ * The compute and size of a model for one sample as the pruning report states them:
+ * multiply-accumulates of its convolution and matrix layers and its parameters, counted by the core
+ * cost model ({@link GraphCost}) so that they agree with the model card, plus the non-zero
+ * parameters that pruning leaves.
  *
  * @param macs multiply-accumulates per sample (batch dimensions counted as 1)
  * @param parameters elements of all initializers
@@ -25,27 +29,23 @@ public record ModelCost(long macs, long parameters, long nonZeroParameters, Map<
     layerMacs = Collections.unmodifiableMap(new LinkedHashMap<>(layerMacs));
   }
 
-  private static final java.util.Set<org.edgeopt.core.graph.DataType> NUMERIC = java.util.EnumSet.of(
-      org.edgeopt.core.graph.DataType.FLOAT, org.edgeopt.core.graph.DataType.FLOAT16, org.edgeopt.core.graph.DataType.DOUBLE,
-      org.edgeopt.core.graph.DataType.INT8, org.edgeopt.core.graph.DataType.UINT8, org.edgeopt.core.graph.DataType.INT16,
-      org.edgeopt.core.graph.DataType.INT32, org.edgeopt.core.graph.DataType.INT64, org.edgeopt.core.graph.DataType.BOOL);
+  private static final Set<DataType> NUMERIC = EnumSet.of(DataType.FLOAT, DataType.FLOAT16, DataType.DOUBLE,
+      DataType.INT8, DataType.UINT8, DataType.INT16, DataType.INT32, DataType.INT64, DataType.BOOL);
 
-  /** Measures {@code g}; shapes are inferred by the ONNX shape inference. */
+  /**
+   * Measures {@code g} with the core cost model ({@link GraphCost}, the figures the model card
+   * prints); shapes are inferred by the ONNX shape inference.
+   */
   public static ModelCost of(Graph g, String where) throws EdgeoptException {
     Graph typed = OnnxChecker.inferShapes(g.toBuilder().clearValueInfo().build(), where);
-    Map<String, Long> layers = new LinkedHashMap<>();
-    long total = 0;
-    for (Node n : typed.nodes()) {
-      long m = macs(typed, n);
-      if (m > 0) {
-        layers.put(n.name(), m);
-        total += m;
-      }
-    }
-    long params = 0;
+    GraphCost cost = GraphCost.of(typed);
+    return new ModelCost(cost.macs(), cost.parameters(), nonZeroParameters(g), cost.macsByLayer());
+  }
+
+  /** Counts the initializer elements that are not zero (non-numeric initializers have none). */
+  private static long nonZeroParameters(Graph g) {
     long nonZero = 0;
     for (Tensor t : g.initializers().values()) {
-      params += t.elementCount();
       if (NUMERIC.contains(t.dataType())) {
         for (float v : t.toFloats()) {
           if (v != 0f) {
@@ -54,73 +54,7 @@ public record ModelCost(long macs, long parameters, long nonZeroParameters, Map<
         }
       }
     }
-    return new ModelCost(total, params, nonZero, layers);
-  }
-
-  private static long macs(Graph g, Node n) {
-    if (!n.domain().isEmpty()) {
-      return 0;
-    }
-    switch (n.opType()) {
-      case "Conv" -> {
-        Tensor w = g.initializers().get(n.input(1));
-        long[] out = sizes(g, n.output());
-        if (w == null || out == null) {
-          return 0;
-        }
-        long perOutput = 1;
-        for (int i = 1; i < w.rank(); i++) {
-          perOutput *= w.dim(i);
-        }
-        return elements(out) * perOutput;
-      }
-      case "ConvTranspose" -> {
-        Tensor w = g.initializers().get(n.input(1));
-        long[] in = sizes(g, n.input(0));
-        if (w == null || in == null) {
-          return 0;
-        }
-        long perInput = 1;
-        for (int i = 1; i < w.rank(); i++) {
-          perInput *= w.dim(i);
-        }
-        return elements(in) * perInput;
-      }
-      case "Gemm", "MatMul" -> {
-        long[] a = sizes(g, n.input(0));
-        long[] out = sizes(g, n.output());
-        if (a == null || out == null || a.length == 0) {
-          return 0;
-        }
-        long k = n.opType().equals("Gemm") && n.intAttr("transA", 0) == 1 ? a[0] : a[a.length - 1];
-        return elements(out) * k;
-      }
-      default -> {
-        return 0;
-      }
-    }
-  }
-
-  private static long[] sizes(Graph g, String value) {
-    Shape s = g.shape(value).orElse(null);
-    if (s == null) {
-      return null;
-    }
-    long[] d = s.sizes();
-    for (int i = 0; i < d.length; i++) {
-      if (d[i] < 0) {
-        d[i] = 1;
-      }
-    }
-    return d;
-  }
-
-  private static long elements(long[] d) {
-    long n = 1;
-    for (long x : d) {
-      n *= x;
-    }
-    return n;
+    return nonZero;
   }
 
   /**

@@ -2,6 +2,8 @@ package org.edgeopt.quantize;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -50,13 +52,38 @@ public final class Fp16Converter {
             + " that name");
       }
     }
-    Map<String, TensorType> types = OnnxModels.knownTypes(typed);
-    GraphBuilder names = typed.toBuilder();
-    // Where each float32 activation lives: true = float16.
-    Map<String, Boolean> home = new HashMap<>();
-    Set<String> inputNames = new java.util.HashSet<>();
+    Rewrite r = new Rewrite(typed, homes(typed, keepIoFloat32, floatNodes));
+    List<Node> nodes = new ArrayList<>();
+    for (Node n : typed.nodes()) {
+      nodes.add(r.convert(n, !floatNodes.contains(n.name())));
+    }
+    r.dropReplacedWeights(nodes);
+    List<Value> inputs = new ArrayList<>();
     for (Value v : typed.inputs()) {
-      inputNames.add(v.name());
+      inputs.add(r.isHalf(v.name()) ? retype(v, DataType.FLOAT16) : v);
+    }
+    List<Value> outputs = new ArrayList<>();
+    for (Value v : typed.outputs()) {
+      outputs.add(r.output(v, nodes, keepIoFloat32));
+    }
+    GraphBuilder b = new GraphBuilder(typed.name(), typed.opset()).info(typed.info());
+    inputs.forEach(b::addInput);
+    outputs.forEach(b::addOutput);
+    r.initializers.values().forEach(b::addInitializer);
+    nodes.forEach(b::addNode);
+    r.added.forEach(b::addNode);
+    // Value types changed everywhere: let shape inference state them again.
+    return OnnxChecker.inferShapes(b.removeUnused().build(), where);
+  }
+
+  /**
+   * Returns where each float32 activation lives, true for float16: graph inputs as {@code
+   * keepIoFloat32} says, node outputs in float16 unless the node is kept in float32.
+   */
+  private static Map<String, Boolean> homes(Graph typed, boolean keepIoFloat32, Set<String> floatNodes) {
+    Map<String, TensorType> types = OnnxModels.knownTypes(typed);
+    Map<String, Boolean> home = new HashMap<>();
+    for (Value v : typed.inputs()) {
       if (isFloat(types, v.name())) {
         home.put(v.name(), !keepIoFloat32);
       }
@@ -68,13 +95,37 @@ public final class Fp16Converter {
         }
       }
     }
-    Map<String, Tensor> inits = new java.util.LinkedHashMap<>(typed.initializers());
-    Map<String, String> halfInit = new HashMap<>();
-    Map<String, String> casts = new HashMap<>();
-    List<Node> added = new ArrayList<>();
-    List<Node> nodes = new ArrayList<>();
-    for (Node n : typed.nodes()) {
-      boolean half = !floatNodes.contains(n.name());
+    return home;
+  }
+
+  /**
+   * The state of one conversion: the float16 copies of weights and the casts made so far (each
+   * made once and shared by every reader), and the names taken.
+   */
+  private static final class Rewrite {
+    private final Graph typed;
+    private final Map<String, Boolean> home;
+    private final GraphBuilder names;
+    private final Set<String> inputNames = new HashSet<>();
+    final Map<String, Tensor> initializers;
+    private final Map<String, String> halfInit = new HashMap<>();
+    private final Map<String, String> casts = new HashMap<>();
+    final List<Node> added = new ArrayList<>();
+
+    Rewrite(Graph typed, Map<String, Boolean> home) {
+      this.typed = typed;
+      this.home = home;
+      this.names = typed.toBuilder();
+      this.initializers = new LinkedHashMap<>(typed.initializers());
+      typed.inputs().forEach(v -> inputNames.add(v.name()));
+    }
+
+    boolean isHalf(String value) {
+      return Boolean.TRUE.equals(home.get(value));
+    }
+
+    /** Returns {@code n} reading float16 (when {@code half}) or float32 inputs, casting where the input lives in the other. */
+    Node convert(Node n, boolean half) {
       List<String> in = new ArrayList<>(n.inputs());
       for (int slot = 0; slot < in.size(); slot++) {
         String v = in.get(slot);
@@ -82,65 +133,67 @@ public final class Fp16Converter {
         Tensor t = v.isEmpty() ? null : typed.initializers().get(v);
         if (t != null) {
           if (t.dataType() == DataType.FLOAT && wantHalf) {
-            in.set(slot, halfInit.computeIfAbsent(v, k -> {
-              String name = names.uniqueName(k + "_fp16");
-              inits.put(name, Tensor.ofFloat16(name, t.dims(), t.toFloats()));
-              return name;
-            }));
+            in.set(slot, halfInitializer(v, t));
           }
           continue;
         }
         Boolean h = home.get(v);
         if (h != null && h != wantHalf) {
-          in.set(slot, casts.computeIfAbsent(v + (wantHalf ? "#16" : "#32"), k -> {
-            String out = names.uniqueName(v + (wantHalf ? "_fp16" : "_fp32"));
-            added.add(Node.of(names.uniqueName(v + "_Cast"), "Cast", List.of(v), List.of(out),
-                Attribute.of("to", (long) (wantHalf ? DataType.FLOAT16 : DataType.FLOAT).onnxCode())));
-            return out;
-          }));
+          in.set(slot, cast(v, wantHalf));
         }
       }
       Node converted = n.withInputs(in);
-      if (half) {
-        converted = halfAttributes(converted);
-      }
-      nodes.add(converted);
+      return half ? halfAttributes(converted) : converted;
     }
-    // Float32 weights that only float16 consumers read are replaced, not kept twice.
-    Set<String> stillRead = new java.util.HashSet<>();
-    nodes.forEach(n -> stillRead.addAll(n.inputs()));
-    added.forEach(n -> stillRead.addAll(n.inputs()));
-    inits.keySet().removeIf(k -> !stillRead.contains(k) && typed.initializers().containsKey(k));
-    List<Value> inputs = new ArrayList<>();
-    for (Value v : typed.inputs()) {
-      inputs.add(Boolean.TRUE.equals(home.get(v.name())) ? retype(v, DataType.FLOAT16) : v);
+
+    private String halfInitializer(String v, Tensor t) {
+      return halfInit.computeIfAbsent(v, k -> {
+        String name = names.uniqueName(k + "_fp16");
+        initializers.put(name, Tensor.ofFloat16(name, t.dims(), t.toFloats()));
+        return name;
+      });
     }
-    List<Value> outputs = new ArrayList<>();
-    for (Value v : typed.outputs()) {
+
+    private String cast(String v, boolean toHalf) {
+      return casts.computeIfAbsent(v + (toHalf ? "#16" : "#32"), k -> {
+        String out = names.uniqueName(v + (toHalf ? "_fp16" : "_fp32"));
+        added.add(Node.of(names.uniqueName(v + "_Cast"), "Cast", List.of(v), List.of(out),
+            Attribute.of("to", (long) (toHalf ? DataType.FLOAT16 : DataType.FLOAT).onnxCode())));
+        return out;
+      });
+    }
+
+    /** Float32 weights that only float16 consumers read are replaced, not kept twice. */
+    void dropReplacedWeights(List<Node> nodes) {
+      Set<String> stillRead = new HashSet<>();
+      nodes.forEach(n -> stillRead.addAll(n.inputs()));
+      added.forEach(n -> stillRead.addAll(n.inputs()));
+      initializers.keySet().removeIf(k -> !stillRead.contains(k) && typed.initializers().containsKey(k));
+    }
+
+    /**
+     * Returns graph output {@code v} as the converted graph declares it: float16 when it lives in
+     * float16 and the outputs need not stay float32; else as it was, cast back from float16
+     * under its own name when its producer now writes float16.
+     */
+    Value output(Value v, List<Node> nodes, boolean keepIoFloat32) {
       Boolean h = home.get(v.name());
       if (h == null || !h || inputNames.contains(v.name())) {
-        outputs.add(v);
-      } else if (!keepIoFloat32) {
-        outputs.add(retype(v, DataType.FLOAT16));
-      } else {
-        // The producer writes a float16 tensor under a new name; a Cast writes the float32 output.
-        String half = names.uniqueName(v.name() + "_fp16");
-        rename(nodes, v.name(), half);
-        rename(added, v.name(), half);
-        added.add(Node.of(names.uniqueName(v.name() + "_Cast"), "Cast", List.of(half), List.of(v.name()),
-            Attribute.of("to", (long) DataType.FLOAT.onnxCode())));
-        outputs.add(v);
+        return v;
       }
+      if (!keepIoFloat32) {
+        return retype(v, DataType.FLOAT16);
+      }
+      // The producer writes a float16 tensor under a new name; a Cast writes the float32 output.
+      String half = names.uniqueName(v.name() + "_fp16");
+      rename(nodes, v.name(), half);
+      rename(added, v.name(), half);
+      added.add(Node.of(names.uniqueName(v.name() + "_Cast"), "Cast", List.of(half), List.of(v.name()),
+          Attribute.of("to", (long) DataType.FLOAT.onnxCode())));
+      return v;
     }
-    GraphBuilder b = new GraphBuilder(typed.name(), typed.opset()).info(typed.info());
-    inputs.forEach(b::addInput);
-    outputs.forEach(b::addOutput);
-    inits.values().forEach(b::addInitializer);
-    nodes.forEach(b::addNode);
-    added.forEach(b::addNode);
-    // Value types changed everywhere: let shape inference state them again.
-    return OnnxChecker.inferShapes(b.removeUnused().build(), where);
   }
+
 
   private static boolean isFloat(Map<String, TensorType> types, String name) {
     TensorType t = types.get(name);

@@ -1,12 +1,16 @@
 package org.edgeopt.core.cost;
 
+import java.util.HashSet;
+import java.util.Set;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.graph.Node;
 import org.edgeopt.core.graph.Shape;
+import org.edgeopt.core.graph.Tensor;
 import org.edgeopt.core.graph.TensorType;
 
 /**
- * Per-node costs at batch 1: multiply-accumulates and tensor elements read and written.
+ * Per-node costs at batch 1: multiply-accumulates, parameters, and tensor elements and bytes read
+ * and written ({@link GraphCost} sums them over a model).
  *
  * <p>Shapes come from the graph's inferred value types; symbolic or unknown dimensions count as
  * 1, which is exact for the usual symbolic batch dimension at batch 1. This is edgeopt's one
@@ -91,6 +95,34 @@ public final class LayerCosts {
     }
     for (String o : n.outputs()) {
       total += elements(g, o);
+    }
+    return total;
+  }
+
+  /** Returns the bytes a node reads (activations and weights) and writes, at batch 1. */
+  public static long bytesMoved(Graph g, Node n) {
+    long total = 0;
+    for (String in : n.inputs()) {
+      total = saturatedSum(total, bytes(g, in));
+    }
+    for (String o : n.outputs()) {
+      total = saturatedSum(total, bytes(g, o));
+    }
+    return total;
+  }
+
+  /**
+   * Returns the elements of the initializers a node reads (its weights and biases); an initializer
+   * read twice by the node counts once.
+   */
+  public static long parameters(Graph g, Node n) {
+    long total = 0;
+    Set<String> seen = new HashSet<>();
+    for (String in : n.inputs()) {
+      Tensor t = g.initializers().get(in);
+      if (t != null && seen.add(in)) {
+        total = saturatedSum(total, t.elementCount());
+      }
     }
     return total;
   }

@@ -1,6 +1,6 @@
 /**
  * The {@link org.edgeopt.core.runtime.InferenceRuntime} SPI: run a graph or a model file on
- * named tensors, with ONNX Runtime as the default and TorchScript (DJL, PyTorch engine) as the
- * FP32 reference.
+ * named tensors, with ONNX Runtime as the default; other formats (TorchScript, TFLite) come from
+ * {@link org.edgeopt.core.runtime.RuntimeProvider} plug-ins.
  */
 package org.edgeopt.core.runtime;

@@ -24,6 +24,7 @@ import org.edgeopt.core.runtime.SessionOptions;
 import org.edgeopt.core.targets.CompileRequest;
 import org.edgeopt.core.targets.CompileResult;
 import org.edgeopt.core.targets.Target;
+import org.edgeopt.core.targets.TargetProfile;
 
 /**
  * The ONNX Runtime target: saves the model as ONNX Runtime's optimizer leaves it at the
@@ -46,6 +47,12 @@ public final class OnnxRuntimeTarget implements Target {
   @Override
   public String id() {
     return "onnxruntime";
+  }
+
+  /** Returns int8 for a quantized model, else fp32: ONNX Runtime's CPU kernels run FP16 no faster than FP32. */
+  @Override
+  public String defaultPrecision(TargetProfile profile, boolean quantized) {
+    return quantized || profile.precisions().equals(List.of("int8")) ? "int8" : "fp32";
   }
 
   @Override

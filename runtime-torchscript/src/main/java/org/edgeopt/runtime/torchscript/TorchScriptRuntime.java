@@ -1,4 +1,4 @@
-package org.edgeopt.core.runtime;
+package org.edgeopt.runtime.torchscript;
 
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
@@ -24,6 +24,9 @@ import org.edgeopt.core.graph.DataType;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.graph.Tensor;
 import org.edgeopt.core.graph.TensorType;
+import org.edgeopt.core.runtime.InferenceRuntime;
+import org.edgeopt.core.runtime.InferenceSession;
+import org.edgeopt.core.runtime.SessionOptions;
 
 /**
  * Runs TorchScript ({@code .pt}) models through DJL's PyTorch engine: the FP32 reference that

@@ -1,6 +1,5 @@
-package org.edgeopt.ingest;
+package org.edgeopt.core.cost;
 
-import org.edgeopt.core.cost.LayerCosts;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -17,10 +16,11 @@ import org.edgeopt.core.graph.Value;
  * together while it runs, which is when the peak is measured. Weights are not activations and
  * are not counted.
  */
-final class ActivationMemory {
+public final class ActivationMemory {
   private ActivationMemory() {}
 
-  static ModelCard.PeakActivation peak(Graph g) {
+  /** Returns the peak of live activation bytes at batch 1 and the node at which it is reached. */
+  public static ActivationPeak peak(Graph g) {
     Map<String, Integer> lastUse = new HashMap<>();
     for (int i = 0; i < g.nodes().size(); i++) {
       for (String in : g.nodes().get(i).inputs()) {
@@ -61,6 +61,6 @@ final class ActivationMemory {
         }
       }
     }
-    return new ModelCard.PeakActivation(peak, where, liveAtPeak);
+    return new ActivationPeak(peak, where, liveAtPeak);
   }
 }
