@@ -28,6 +28,8 @@ import picocli.CommandLine.Command;
       PruneCommand.class,
       CompileCommand.class,
       ValidateCommand.class,
+      SplitCommand.class,
+      CascadeCommand.class,
       TargetsCommand.class,
       CommandLine.HelpCommand.class
     },
