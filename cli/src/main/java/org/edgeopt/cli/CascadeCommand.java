@@ -1,9 +1,7 @@
 package org.edgeopt.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,23 +9,14 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.ExitCode;
-import org.edgeopt.core.data.Batch;
 import org.edgeopt.core.data.Dataset;
 import org.edgeopt.core.data.Datasets;
 import org.edgeopt.core.data.Preprocessing;
-import org.edgeopt.core.io.Hashes;
 import org.edgeopt.core.io.OverwriteGuard;
-import org.edgeopt.core.graph.Tensor;
-import org.edgeopt.core.runtime.InferenceSession;
-import org.edgeopt.core.runtime.OrtRuntime;
-import org.edgeopt.core.runtime.SessionOptions;
 import org.edgeopt.planners.cascade.CascadeArtifacts;
 import org.edgeopt.planners.cascade.CascadeConstraint;
+import org.edgeopt.planners.cascade.CascadeJob;
 import org.edgeopt.planners.cascade.CascadePlan;
-import org.edgeopt.planners.cascade.CascadePlanner;
-import org.edgeopt.planners.cascade.CascadeSamples;
-import org.edgeopt.planners.cascade.HostLatency;
-import org.edgeopt.planners.split.Link;
 import org.edgeopt.validate.SampleDefaults;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -138,24 +127,10 @@ public final class CascadeCommand implements Callable<Integer>, CommonOptions.Ve
     for (Map.Entry<String, Double> f : recallFloors.entrySet()) {
       floors.put(classIndex(cl, f.getKey(), names), f.getValue());
     }
-    SessionOptions one = SessionOptions.defaults().withThreads(1);
-    CascadePlan plan;
-    try (InferenceSession s = OrtRuntime.get().open(small, one); InferenceSession l = OrtRuntime.get().open(large, one)) {
-      CascadeSamples answers = CascadeSamples.collect(s, l, samples, limit == null ? Integer.MAX_VALUE : limit, batchSize);
-      Tensor first = firstSample(samples);
-      double smallSeconds = cost(smallCost, s, first);
-      double largeSeconds = cost(largeCost, l, first);
-      String source = "small " + (smallCost.equals("measured") ? "measured here (median, batch 1, 1 thread)" : "given")
-          + ", large " + (largeCost.equals("measured") ? "measured here (median, batch 1, 1 thread)" : "given");
-      CascadeConstraint want = new CascadeConstraint(minAccuracy == null ? Double.NaN : minAccuracy,
-          maxEscalation == null ? Double.NaN : maxEscalation, floors, confidence);
-      plan = CascadePlanner.plan(answers, smallSeconds, largeSeconds, source, want, names == null ? List.of() : names);
-    }
-    try {
-      CascadeArtifacts.write(plan, describe(small), describe(large), output);
-    } catch (IOException e) {
-      throw new EdgeoptException(ExitCode.INVALID_INPUT, output + ": cannot write the cascade plan: " + e.getMessage(), e);
-    }
+    CascadeConstraint want = new CascadeConstraint(minAccuracy == null ? Double.NaN : minAccuracy,
+        maxEscalation == null ? Double.NaN : maxEscalation, floors, confidence);
+    CascadePlan plan = CascadeJob.run(small, large, samples, limit == null ? Integer.MAX_VALUE : limit, smallCost, largeCost,
+        want, names, batchSize, output);
     PrintWriter w = cl.getOut();
     w.println(CascadeArtifacts.summary(plan));
     if (!common.quiet) {
@@ -163,26 +138,6 @@ public final class CascadeCommand implements Callable<Integer>, CommonOptions.Ve
     }
     w.flush();
     return plan.feasible() ? ExitCode.OK.code() : ExitCode.GATE_FAILED.code();
-  }
-
-  private static Tensor firstSample(Dataset data) throws EdgeoptException {
-    Iterator<Batch> it = data.batches(1, 1);
-    if (!it.hasNext()) {
-      throw EdgeoptException.invalid(data.describe() + ": expected samples, found none");
-    }
-    return it.next().input();
-  }
-
-  private static double cost(String spec, InferenceSession s, Tensor sample) throws EdgeoptException {
-    return spec.equals("measured") ? HostLatency.median(s, sample, 10, 50) : Link.parseDuration(spec);
-  }
-
-  private static Map<String, String> describe(Path model) throws EdgeoptException {
-    try {
-      return Map.of("file", model.toString(), "sha256", Hashes.sha256(model));
-    } catch (IOException e) {
-      throw EdgeoptException.invalid(model + ": cannot read the model: " + e.getMessage(), e);
-    }
   }
 
   private static int classIndex(CommandLine cl, String key, List<String> names) {

@@ -1,6 +1,5 @@
 package org.edgeopt.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -13,17 +12,14 @@ import org.edgeopt.core.ExitCode;
 import org.edgeopt.core.data.Dataset;
 import org.edgeopt.core.data.Datasets;
 import org.edgeopt.core.data.Preprocessing;
-import org.edgeopt.core.graph.Graph;
-import org.edgeopt.core.io.Hashes;
 import org.edgeopt.core.io.OverwriteGuard;
-import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.core.quant.CalibrationTable;
 import org.edgeopt.core.targets.TargetProfiles;
 import org.edgeopt.planners.split.Encoding;
 import org.edgeopt.planners.split.Link;
 import org.edgeopt.planners.split.SplitArtifacts;
+import org.edgeopt.planners.split.SplitJob;
 import org.edgeopt.planners.split.SplitPlan;
-import org.edgeopt.planners.split.SplitPlanner;
 import org.edgeopt.planners.split.SplitReport;
 import org.edgeopt.planners.split.SplitRequest;
 import org.edgeopt.planners.split.WireFormat;
@@ -135,7 +131,6 @@ public final class SplitCommand implements Callable<Integer>, CommonOptions.Verb
       out.put("-o's " + f, output.resolve(f));
     }
     OverwriteGuard.refuse(in, out);
-    Graph g = OnnxModels.read(model);
     Optional<SampleDefaults> sample = SampleDefaults.near(model);
     Path data = holdout;
     if (data == null) {
@@ -153,14 +148,9 @@ public final class SplitCommand implements Callable<Integer>, CommonOptions.Verb
     CalibrationTable table = calibration == null ? null : CalibrationTable.read(calibration);
     SplitRequest request = new SplitRequest(TargetProfiles.get(edge), TargetProfiles.get(server), link, encoding, samples,
         limit, table, calData, maxTop1Drop == null ? Double.NaN : maxTop1Drop, compressSamples, batchSize);
-    String sha;
-    try {
-      sha = Hashes.sha256(model);
-    } catch (IOException e) {
-      throw EdgeoptException.invalid(model + ": cannot read the model: " + e.getMessage(), e);
-    }
-    SplitPlan plan = SplitPlanner.plan(g, sha, request);
-    SplitArtifacts.Written written = SplitArtifacts.write(plan, g, output, samples, limit);
+    SplitJob.Outcome done = SplitJob.run(model, request, output);
+    SplitPlan plan = done.plan();
+    SplitArtifacts.Written written = done.written();
     PrintWriter w = cl.getOut();
     w.print(SplitReport.text(plan));
     if (!common.quiet) {

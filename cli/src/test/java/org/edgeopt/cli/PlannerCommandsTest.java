@@ -25,7 +25,7 @@ class PlannerCommandsTest {
     Path out = dir.resolve("split");
     Run r = edgeopt("split", s.model().toString(), "--edge", "edgetpu", "--server", "tensorrt-ampere", "--uplink", "1Mbit/s",
         "--rtt", "5ms", "--wire", "int8", "--zstd", "--calibration-data", s.calibration().images().toString(),
-        "--limit", "100", "--compress-samples", "8", "-o", out.toString());
+        "--limit", "50", "--compress-samples", "4", "-o", out.toString());
     assertEquals(0, r.exitCode(), r.err());
     assertTrue(r.out().contains("break-even") && r.out().contains("<- chosen"), r.out());
     JsonNode manifest = new ObjectMapper().readTree(out.resolve("manifest.json").toFile());

@@ -26,10 +26,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The split planner on the bundled Fashion-MNIST sample (a MobileNet-style CNN with residual
- * blocks), every cut run in real ONNX Runtime sessions on 400 holdout images.
+ * blocks), every cut run in real ONNX Runtime sessions on 200 holdout images.
  */
 class FashionMnistSplitTest {
-  static final int SAMPLES = 400;
+  static final int SAMPLES = 200;
   static Graph model;
   static Dataset holdout;
   static SplitPlan plan;
