@@ -48,11 +48,11 @@ class PlannerCommandsTest {
     SampleModel s = SampleModels.fashionMnist();
     Path out = dir.resolve("cascade");
     Run ok = edgeopt("cascade", "--small", s.model().toString(), "--large", s.model().toString(), "--small-cost", "2ms",
-        "--large-cost", "25ms", "--min-accuracy", "0.90", "--recall-floor", "Trouser=0.8", "--limit", "500", "-o", out.toString());
+        "--large-cost", "25ms", "--min-accuracy", "0.88", "--recall-floor", "Trouser=0.8", "--limit", "500", "-o", out.toString());
     assertEquals(0, ok.exitCode(), ok.out() + ok.err());
     JsonNode json = new ObjectMapper().readTree(out.resolve("cascade.json").toFile());
     assertTrue(json.get("feasible").asBoolean());
-    assertTrue(json.get("holdout").get("top1").get("lower").asDouble() >= 0.90);
+    assertTrue(json.get("holdout").get("top1").get("lower").asDouble() >= 0.88);
     Run none = edgeopt("cascade", "--small", s.model().toString(), "--large", s.model().toString(), "--small-cost", "2ms",
         "--large-cost", "25ms", "--min-accuracy", "0.999", "--limit", "500", "-o", dir.resolve("none").toString());
     assertEquals(4, none.exitCode(), none.out());

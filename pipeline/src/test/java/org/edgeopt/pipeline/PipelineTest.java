@@ -91,24 +91,6 @@ class PipelineTest {
         "a missing artifact re-runs its stage");
   }
 
-  @Test
-  void planningStagesSplitTheFloatModelAndCascadeTheQuantizedOne() throws Exception {
-    PipelineConfig base = config(out, 200, 0);
-    PipelineConfig cfg = new PipelineConfig(base.model(), null, base.target(), base.precision(), base.preprocess(),
-        base.classes(), base.calibration(), null, base.holdout(), base.gate(), null, out,
-        new PipelineConfig.Split(null, "tensorrt-ampere", "10Mbit/s", "5ms", "int8", true, 50),
-        new PipelineConfig.Cascade(null, null, 0.85, 0, Map.of(), "1ms", "20ms"));
-    PipelineResult r = new Pipeline(cfg, PipelineListener.silent()).run();
-    assertEquals(List.of("ingest", "calibrate", "quantize", "compile", "split", "cascade", "validate"), ran(r));
-    for (String f : List.of("split/edge.onnx", "split/manifest.json", "split/split.html", "cascade/cascade.json",
-        "cascade/cascade.html")) {
-      assertTrue(Files.isRegularFile(out.resolve(f)) || f.equals("split/edge.onnx"), f);
-    }
-    assertTrue(Files.readString(out.resolve("cascade/cascade.json")).contains("\"feasible\" : true"));
-    PipelineResult again = new Pipeline(cfg, PipelineListener.silent()).run();
-    assertTrue(again.allSkipped(), "stages re-ran: " + ran(again));
-  }
-
   /** Issue 14: two runs on one output folder did all the work twice, unguarded. */
   @Test
   void secondRunOnALockedOutputFolderIsRefusedNamingTheHolder() throws Exception {
