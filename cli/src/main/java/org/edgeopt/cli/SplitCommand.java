@@ -35,7 +35,7 @@ import picocli.CommandLine.Parameters;
       "Plan split inference: cost every cut of MODEL for the edge profile, the link and the server profile,",
       "run every cut's two parts on holdout samples, pick the best cut for the link, and write",
       "DIR/edge.onnx, DIR/server.onnx, DIR/manifest.json, DIR/split.json and DIR/split.html.",
-      "Edge and server times are modelled (roofline of the profile); wire sizes are exact (raw) or measured (zstd)."
+      "Edge and server times are modelled (roofline of the profile) unless --measure; wire sizes are exact (raw) or measured (zstd)."
     },
     footerHeading = "%nExit codes:%n",
     footer = {"  0  planned, the written parts reproduce the model", "  2  usage error",
@@ -102,6 +102,11 @@ public final class SplitCommand implements Callable<Integer>, CommonOptions.Verb
   @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32", description = "Batch size (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
+  @Option(names = "--measure", paramLabel = "N", defaultValue = "0",
+      description = {"Time each part N times at batch 1 on this host and use that instead of the roofline for a side",
+        "whose profile describes this host (an onnxruntime-* profile this CPU meets); 0: modelled only (default)."})
+  int measure;
+
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "Output folder.")
   Path output;
 
@@ -116,6 +121,7 @@ public final class SplitCommand implements Callable<Integer>, CommonOptions.Verb
     OptionBounds.check(cl, "--limit", limit, 1, Integer.MAX_VALUE, "holdout samples to run the cuts on");
     OptionBounds.check(cl, "--compress-samples", compressSamples, 0, Integer.MAX_VALUE, "samples for the zstd sizes");
     OptionBounds.batchSize(cl, "--batch-size", batchSize);
+    OptionBounds.check(cl, "--measure", measure, 0, OptionBounds.MAX_RUNS, "timed runs per part, 0 for modelled times");
     Link link = new Link(Link.parseRate(uplink), Link.parseDuration(rtt));
     Encoding encoding = new Encoding(WireFormat.parse(wire), zstd);
     if (encoding.format() == WireFormat.INT8 && calibration == null && calibrationData == null) {
@@ -147,7 +153,7 @@ public final class SplitCommand implements Callable<Integer>, CommonOptions.Verb
     Dataset calData = calibrationData == null ? null : Datasets.open(calibrationData, p, names, column);
     CalibrationTable table = calibration == null ? null : CalibrationTable.read(calibration);
     SplitRequest request = new SplitRequest(TargetProfiles.get(edge), TargetProfiles.get(server), link, encoding, samples,
-        limit, table, calData, maxTop1Drop == null ? Double.NaN : maxTop1Drop, compressSamples, batchSize);
+        limit, table, calData, maxTop1Drop == null ? Double.NaN : maxTop1Drop, compressSamples, batchSize, measure);
     SplitJob.Outcome done = SplitJob.run(model, request, output);
     SplitPlan plan = done.plan();
     SplitArtifacts.Written written = done.written();

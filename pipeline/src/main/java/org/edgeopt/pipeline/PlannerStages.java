@@ -41,7 +41,7 @@ final class PlannerStages {
         : Datasets.open(config.calibration().data(), pre, config.classes(), config.calibration().labelColumn());
     SplitRequest request = new SplitRequest(s.edge() == null ? profile : TargetProfiles.get(s.edge()),
         TargetProfiles.get(s.server()), new Link(Link.parseRate(s.uplink()), Link.parseDuration(s.rtt())),
-        new Encoding(wire, s.zstd()), holdout, s.samples(), table, calData, Double.NaN, 32, 32);
+        new Encoding(wire, s.zstd()), holdout, s.samples(), table, calData, Double.NaN, 32, 32, 0);
     Path dir = out.resolve("split");
     SplitJob.Outcome done = SplitJob.run(floatModel, request, dir);
     return new StageState.Entry("", done.written().files().stream().map(p -> p.toAbsolutePath().toString()).toList(),

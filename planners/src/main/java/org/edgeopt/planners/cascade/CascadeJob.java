@@ -14,6 +14,7 @@ import org.edgeopt.core.io.Hashes;
 import org.edgeopt.core.runtime.InferenceSession;
 import org.edgeopt.core.runtime.OrtRuntime;
 import org.edgeopt.core.runtime.SessionOptions;
+import org.edgeopt.planners.HostLatency;
 import org.edgeopt.planners.split.Link;
 
 /**

@@ -21,6 +21,7 @@ import org.edgeopt.core.quant.QuantParams;
 import org.edgeopt.core.runtime.InferenceSession;
 import org.edgeopt.core.runtime.OrtRuntime;
 import org.edgeopt.core.runtime.SessionOptions;
+import org.edgeopt.planners.HostLatency;
 
 /**
  * Runs every cut's edge part and server part in ONNX Runtime on real samples, chained, and
@@ -35,22 +36,30 @@ public final class SplitEvaluator {
   /** The zstd level: the library's default, a speed a device can afford per request. */
   public static final int ZSTD_LEVEL = 3;
 
+  /** Untimed runs before each part's timed runs. */
+  static final int HOST_WARMUP = 3;
+
   /** One intra-op thread per session: many sessions stay open at once, and the figures are not timings. */
   static final SessionOptions SESSION = SessionOptions.defaults().withThreads(1);
 
   private SplitEvaluator() {}
 
-  /** The checks per cut and the mean compressed bytes per cut and wire format (by encoding id). */
-  public record Result(List<CutCheck> checks, List<Map<String, Double>> zstdBytes, int samples) {}
+  /**
+   * The checks per cut, the mean compressed bytes per cut and wire format (by encoding id), and
+   * each part's median batch-1 seconds on this host (NaN when not timed or absent).
+   */
+  public record Result(List<CutCheck> checks, List<Map<String, Double>> zstdBytes, int samples, double[] edgeHostSeconds,
+      double[] serverHostSeconds) {}
 
   /**
    * Evaluates {@code cuts} of {@code g} on the first {@code limit} samples of {@code data}.
    *
    * @param ranges int8 parameters by cut tensor; cuts with a tensor missing get no int8 figures
    * @param compressSamples how many samples the compressed sizes are measured on
+   * @param hostRuns timed batch-1 runs of each part on the first sample, 0 for none
    */
   public static Result evaluate(Graph g, List<Cut> cuts, Dataset data, int limit, Map<String, QuantParams> ranges,
-      int compressSamples, int batchSize) throws EdgeoptException {
+      int compressSamples, int batchSize, int hostRuns) throws EdgeoptException {
     if (g.inputs().size() != 1) {
       throw EdgeoptException.invalid("graph '" + g.name() + "': the split planner takes single-input models, found "
           + g.inputs().size() + " inputs");
@@ -75,10 +84,12 @@ public final class SplitEvaluator {
       double[][] zstd = new double[n][WireFormat.values().length];
       int compressed = 0;
       int seen = 0;
+      Tensor first = null;
       Iterator<Batch> it = data.batches(BatchRunner.batchSize(probe, batchSize), limit);
       while (it.hasNext()) {
         Batch b = it.next();
         Tensor x = b.input().withName(input);
+        first = first == null ? firstSample(x, b.size()) : first;
         Map<String, Tensor> all = new HashMap<>(probe.run(Map.of(input, x)));
         all.put(input, x);
         Tensor reference = all.get(output);
@@ -138,10 +149,40 @@ public final class SplitEvaluator {
         }
         sizes.add(z);
       }
-      return new Result(checks, sizes, seen);
+      double[] edgeHost = new double[n];
+      double[] serverHost = new double[n];
+      java.util.Arrays.fill(edgeHost, Double.NaN);
+      java.util.Arrays.fill(serverHost, Double.NaN);
+      for (int i = 0; i < n && hostRuns > 0; i++) {
+        Map<String, Tensor> in = Map.of(input, first);
+        Map<String, Tensor> edgeOut = Map.of();
+        if (edges.get(i) != null) {
+          edgeHost[i] = HostLatency.median(edges.get(i), in, HOST_WARMUP, hostRuns);
+          edgeOut = edges.get(i).run(in);
+        }
+        if (servers.get(i) != null) {
+          Map<String, Tensor> sent = new LinkedHashMap<>();
+          for (String t : cuts.get(i).tensors()) {
+            sent.put(t, t.equals(input) ? first : edgeOut.get(t));
+          }
+          serverHost[i] = HostLatency.median(servers.get(i), sent, HOST_WARMUP, hostRuns);
+        }
+      }
+      return new Result(checks, sizes, seen, edgeHost, serverHost);
     } finally {
       open.forEach(InferenceSession::close);
     }
+  }
+
+  /** Returns the first sample of a batch as a batch of one. */
+  private static Tensor firstSample(Tensor batch, int size) {
+    if (size == 1) {
+      return batch;
+    }
+    long[] d = batch.dims().clone();
+    d[0] = 1;
+    float[] v = batch.toFloats();
+    return Tensor.ofFloats(batch.name(), d, java.util.Arrays.copyOf(v, v.length / size));
   }
 
   /** Returns {@code g} with every cut tensor that is not an input also returned as an output. */

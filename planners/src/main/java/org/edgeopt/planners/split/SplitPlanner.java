@@ -9,6 +9,7 @@ import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.graph.Value;
 import org.edgeopt.core.onnx.OnnxChecker;
 import org.edgeopt.core.quant.QuantParams;
+import org.edgeopt.planners.HostLatency;
 
 /**
  * Plans an edge/server split: enumerates the cuts, costs each for the two profiles and the link,
@@ -33,10 +34,13 @@ public final class SplitPlanner {
       ranges = Map.of();
       rangeSource = "none (no calibration given: no int8 figures)";
     }
+    boolean edgeHere = r.hostRuns() > 0 && HostLatency.describesThisHost(r.edge());
+    boolean serverHere = r.hostRuns() > 0 && HostLatency.describesThisHost(r.server());
     SplitEvaluator.Result run = SplitEvaluator.evaluate(g, cuts, r.holdout(), r.limit(), ranges, r.compressSamples(),
-        r.batchSize());
+        r.batchSize(), edgeHere || serverHere ? r.hostRuns() : 0);
     RooflineEstimate edge = RooflineEstimate.of(r.edge());
     RooflineEstimate server = RooflineEstimate.of(r.server());
+    String measured = "measured on this host: ONNX Runtime, 1 thread, median of " + r.hostRuns() + " batch-1 runs";
     List<CutCost> costs = new ArrayList<>();
     for (int i = 0; i < cuts.size(); i++) {
       Cut c = cuts.get(i);
@@ -56,8 +60,10 @@ public final class SplitPlanner {
       }
       bytes.putAll(run.zstdBytes().get(i));
       long weights = c.cloudOnly() ? 0 : GraphSplitter.edgePart(g, c, WireFormat.FP32, Map.of()).weightBytes();
-      costs.add(new CutCost(c, elements, edge.seconds(g, CutEnumerator.edgeNodes(g, c)),
-          server.seconds(g, CutEnumerator.serverNodes(g, c)), weights, bytes));
+      double edgeSeconds = edgeHere ? zeroIfAbsent(run.edgeHostSeconds()[i]) : edge.seconds(g, CutEnumerator.edgeNodes(g, c));
+      double serverSeconds = serverHere ? zeroIfAbsent(run.serverHostSeconds()[i])
+          : server.seconds(g, CutEnumerator.serverNodes(g, c));
+      costs.add(new CutCost(c, elements, edgeSeconds, serverSeconds, weights, bytes));
     }
     CutCheck whole = run.checks().get(cuts.size() - 1);
     double fp32Top1 = whole.int8Correct() / (double) whole.samples();
@@ -114,7 +120,11 @@ public final class SplitPlanner {
     // Reported in whole-model cut indices, as every other figure of the plan.
     LinkSweep inModelIndices = sweep.remapped(usableIndex);
     return new SplitPlan(g.name(), sha256 == null ? "" : sha256, r, costs, run.checks(), fp32Top1, rangeSource, ranges,
-        edge.describe(), server.describe(), inModelIndices, admissible, chosen, perLink);
+        edgeHere ? measured : edge.describe(), serverHere ? measured : server.describe(), inModelIndices, admissible, chosen, perLink);
+  }
+
+  private static double zeroIfAbsent(double seconds) {
+    return Double.isNaN(seconds) ? 0 : seconds;
   }
 
   /** Returns every encoding id some cut has a size for, in a stable order. */

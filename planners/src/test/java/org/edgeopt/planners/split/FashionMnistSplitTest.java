@@ -3,6 +3,7 @@ package org.edgeopt.planners.split;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,13 +12,16 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.edgeopt.core.cpu.HostCpu;
 import org.edgeopt.core.data.Dataset;
 import org.edgeopt.core.data.Datasets;
 import org.edgeopt.core.data.Preprocessing;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.onnx.OnnxChecker;
 import org.edgeopt.core.onnx.OnnxModels;
+import org.edgeopt.core.targets.TargetProfile;
 import org.edgeopt.core.targets.TargetProfiles;
+import org.edgeopt.planners.HostLatency;
 import org.edgeopt.samples.SampleModel;
 import org.edgeopt.samples.SampleModels;
 import org.junit.jupiter.api.BeforeAll;
@@ -44,7 +48,7 @@ class FashionMnistSplitTest {
     // A slow device (the Edge TPU profile at 1 GB/s) and a short round trip, so that the best cut
     // really moves with bandwidth: cloud-only on fast links, edge-only on slow ones.
     SplitRequest r = new SplitRequest(TargetProfiles.get("edgetpu"), TargetProfiles.get("tensorrt-ampere"),
-        new Link(10e6, 0.001), new Encoding(WireFormat.INT8, true), holdout, SAMPLES, null, calibration, 1.0, 16, 100);
+        new Link(10e6, 0.001), new Encoding(WireFormat.INT8, true), holdout, SAMPLES, null, calibration, 1.0, 16, 100, 0);
     plan = SplitPlanner.plan(model, "", r);
     System.out.print(SplitReport.text(plan));
   }
@@ -146,6 +150,21 @@ class FashionMnistSplitTest {
     }
     if (!cut.edgeOnly()) {
       OnnxChecker.check(OnnxModels.read(dir.resolve(SplitArtifacts.SERVER_FILE)), "server");
+    }
+  }
+
+  @Test
+  void hostMeasuredTimesReplaceTheRooflineOnlyForAProfileOfThisHost() throws Exception {
+    TargetProfile cpu = TargetProfiles.get("onnxruntime-cpu");
+    assumeTrue(HostLatency.describesThisHost(cpu), "onnxruntime-cpu does not describe this host: " + cpu.cpuMismatch(HostCpu.current()));
+    SplitRequest r = new SplitRequest(cpu, TargetProfiles.get("tensorrt-ampere"), new Link(10e6, 0.005),
+        new Encoding(WireFormat.FP32, false), holdout, 20, null, null, Double.NaN, 0, 20, 3);
+    SplitPlan measured = SplitPlanner.plan(model, "", r);
+    assertTrue(measured.edgeEstimate().startsWith("measured on this host"), measured.edgeEstimate());
+    assertTrue(measured.serverEstimate().startsWith("modelled"), "a TensorRT server is not this host");
+    assertEquals(0.0, measured.costs().get(0).edgeSeconds(), "cloud-only runs nothing on the edge");
+    for (CutCost c : measured.costs().subList(1, measured.costs().size())) {
+      assertTrue(c.edgeSeconds() > 0, c.cut().label());
     }
   }
 

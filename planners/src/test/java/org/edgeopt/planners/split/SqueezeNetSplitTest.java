@@ -84,7 +84,7 @@ class SqueezeNetSplitTest {
     Photos holdout = photos(dev, 0, 3);
     Photos calibration = photos(dev, 50, 4);
     SplitRequest r = new SplitRequest(TargetProfiles.get("onnxruntime-arm64"), TargetProfiles.get("tensorrt-ampere"),
-        new Link(10e6, 0.020), new Encoding(WireFormat.INT8, true), holdout, 3, null, calibration, Double.NaN, 3, 1);
+        new Link(10e6, 0.020), new Encoding(WireFormat.INT8, true), holdout, 3, null, calibration, Double.NaN, 3, 1, 0);
     SplitPlan plan = SplitPlanner.plan(g, "", r);
     System.out.print(SplitReport.text(plan));
     assertEquals(g.nodes().size() + 1 - CutEnumerator.constantValues(SplitPlanner.withShapes(g)).size(), plan.costs().size());
