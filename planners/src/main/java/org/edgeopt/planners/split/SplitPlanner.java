@@ -106,7 +106,10 @@ public final class SplitPlanner {
         List<CutCost> okForE = new ArrayList<>();
         List<Integer> idx = new ArrayList<>();
         for (int i = 0; i < costs.size(); i++) {
-          if (run.checks().get(i).fp32MaxAbsDiff() <= SplitRequest.FP32_TOLERANCE && !Double.isNaN(costs.get(i).bytes(e))) {
+          // The requested encoding competes among its admissible cuts; the others among verified cuts.
+          boolean ok = id.equals(r.encoding().id()) ? admissible.get(i)
+              : run.checks().get(i).fp32MaxAbsDiff() <= SplitRequest.FP32_TOLERANCE && !Double.isNaN(costs.get(i).bytes(e));
+          if (ok) {
             okForE.add(costs.get(i));
             idx.add(i);
           }
