@@ -17,7 +17,7 @@ import org.edgeopt.planners.cascade.CascadeArtifacts;
 import org.edgeopt.planners.cascade.CascadeConstraint;
 import org.edgeopt.planners.cascade.CascadeJob;
 import org.edgeopt.planners.cascade.CascadePlan;
-import org.edgeopt.validate.SampleDefaults;
+import org.edgeopt.samples.SampleModel;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -111,17 +111,17 @@ public final class CascadeCommand implements Callable<Integer>, CommonOptions.Ve
     in.put("--holdout", holdout);
     OverwriteGuard.refuse(in, Map.of("-o's " + CascadeArtifacts.JSON_FILE, output.resolve(CascadeArtifacts.JSON_FILE),
         "-o's " + CascadeArtifacts.PAGE_FILE, output.resolve(CascadeArtifacts.PAGE_FILE)));
-    Optional<SampleDefaults> sample = SampleDefaults.near(large);
+    Optional<SampleModel> sample = SampleDefaults.near(large);
     Path data = holdout;
     if (data == null) {
       if (sample.isEmpty()) {
         throw new CommandLine.ParameterException(cl, "--holdout is required: " + large + " is not a sample model");
       }
-      data = sample.get().holdout();
+      data = SampleDefaults.holdoutData(sample.get());
     }
-    String pre = preprocess != null ? preprocess : sample.map(SampleDefaults::preprocess).orElse(null);
-    List<String> names = classes != null ? classes : sample.map(SampleDefaults::classNames).orElse(null);
-    String column = labelColumn != null ? labelColumn : sample.map(SampleDefaults::labelColumn).orElse(null);
+    String pre = preprocess != null ? preprocess : sample.map(SampleModel::preprocess).orElse(null);
+    List<String> names = classes != null ? classes : sample.map(SampleModel::classNames).orElse(null);
+    String column = labelColumn != null ? labelColumn : sample.map(m -> m.holdout().labelColumn()).orElse(null);
     Dataset samples = Datasets.open(data, pre == null ? Preprocessing.identity() : Preprocessing.parse(pre), names, column);
     Map<Integer, Double> floors = new LinkedHashMap<>();
     for (Map.Entry<String, Double> f : recallFloors.entrySet()) {

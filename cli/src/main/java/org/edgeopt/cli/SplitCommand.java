@@ -23,7 +23,7 @@ import org.edgeopt.planners.split.SplitPlan;
 import org.edgeopt.planners.split.SplitReport;
 import org.edgeopt.planners.split.SplitRequest;
 import org.edgeopt.planners.split.WireFormat;
-import org.edgeopt.validate.SampleDefaults;
+import org.edgeopt.samples.SampleModel;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -137,17 +137,17 @@ public final class SplitCommand implements Callable<Integer>, CommonOptions.Verb
       out.put("-o's " + f, output.resolve(f));
     }
     OverwriteGuard.refuse(in, out);
-    Optional<SampleDefaults> sample = SampleDefaults.near(model);
+    Optional<SampleModel> sample = SampleDefaults.near(model);
     Path data = holdout;
     if (data == null) {
       if (sample.isEmpty()) {
         throw new CommandLine.ParameterException(cl, "--holdout is required: " + model + " is not a sample model");
       }
-      data = sample.get().holdout();
+      data = SampleDefaults.holdoutData(sample.get());
     }
-    String pre = preprocess != null ? preprocess : sample.map(SampleDefaults::preprocess).orElse(null);
-    List<String> names = classes != null ? classes : sample.map(SampleDefaults::classNames).orElse(null);
-    String column = labelColumn != null ? labelColumn : sample.map(SampleDefaults::labelColumn).orElse(null);
+    String pre = preprocess != null ? preprocess : sample.map(SampleModel::preprocess).orElse(null);
+    List<String> names = classes != null ? classes : sample.map(SampleModel::classNames).orElse(null);
+    String column = labelColumn != null ? labelColumn : sample.map(m -> m.holdout().labelColumn()).orElse(null);
     Preprocessing p = pre == null ? Preprocessing.identity() : Preprocessing.parse(pre);
     Dataset samples = Datasets.open(data, p, names, column);
     Dataset calData = calibrationData == null ? null : Datasets.open(calibrationData, p, names, column);

@@ -143,6 +143,17 @@ public final class Pipeline {
       report[0] = ReportWriter.readJson(out.resolve(ReportWriter.JSON));
     }
     ValidationReport r = report[0];
+    if (config.packaging() != null && r.passed()) {
+      // Only a model that passed its gate is packaged for the fleet.
+      Path validation = out.resolve(ReportWriter.JSON);
+      Path bundle = PackageStage.bundle(config, out);
+      stage("package", "sign " + bundle.getFileName() + " with the holdout baseline",
+          new Fingerprint("package").file(candidate[0]).file(suffix.equals("int8") ? calibration : null).file(validation)
+              .file(config.holdout().data()).file(config.packaging().key()).text(config.preprocess())
+              .text(config.classes()).text(config.packaging()).text(profile.name()),
+          () -> PackageStage.run(config, profile, candidate[0], suffix.equals("int8") ? calibration : null, validation,
+              bundle));
+    }
     String summary = summary(r);
     return new PipelineResult(results, r.passed(), r.gate().reasons(), summary, out);
   }

@@ -21,6 +21,7 @@ import java.util.List;
  * @param gate the accuracy gate thresholds
  * @param compile target-specific compile options
  * @param output the folder every artifact is written into
+ * @param packaging the signed deployment bundle to make when the gate passes, or {@code null} for none
  * @param split an optional split-inference planning stage
  * @param cascade an optional cascade planning stage
  */
@@ -38,13 +39,15 @@ public record PipelineConfig(
     @JsonProperty("gate") Gate gate,
     @JsonProperty("compile") Compile compile,
     @JsonProperty("output") Path output,
+    @JsonProperty("package") Packaging packaging,
     @JsonProperty("split") Split split,
     @JsonProperty("cascade") Cascade cascade) {
 
   /** A config without the planning stages. */
   public PipelineConfig(Path model, Path reference, String target, String precision, String preprocess, List<String> classes,
-      Calibration calibration, Pruning pruning, Holdout holdout, Gate gate, Compile compile, Path output) {
-    this(model, reference, target, precision, preprocess, classes, calibration, pruning, holdout, gate, compile, output, null, null);
+      Calibration calibration, Pruning pruning, Holdout holdout, Gate gate, Compile compile, Path output, Packaging packaging) {
+    this(model, reference, target, precision, preprocess, classes, calibration, pruning, holdout, gate, compile, output,
+        packaging, null, null);
   }
 
   public PipelineConfig {
@@ -179,4 +182,18 @@ public record PipelineConfig(
       }
     }
   }
+
+  /**
+   * The deployment bundle made after a passing gate (see docs/operations.md).
+   *
+   * @param key the Ed25519 signing key (PKCS#8 PEM)
+   * @param name the model's name; null for the model file's name
+   * @param version the model's version; null for a hash of the model
+   * @param bundle the bundle file; null for {@code bundle.zip} in the output folder
+   */
+  public record Packaging(
+      @JsonProperty(value = "key", required = true) Path key,
+      @JsonProperty("name") String name,
+      @JsonProperty("version") String version,
+      @JsonProperty("bundle") Path bundle) {}
 }
