@@ -30,6 +30,8 @@ import picocli.CommandLine.Command;
       CompileCommand.class,
       ValidateCommand.class,
       OptimizeCommand.class,
+      SplitCommand.class,
+      CascadeCommand.class,
       KeygenCommand.class,
       PackageCommand.class,
       VerifyCommand.class,

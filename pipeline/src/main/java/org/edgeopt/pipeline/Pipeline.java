@@ -112,6 +112,23 @@ public final class Pipeline {
         () -> compile(profile, quantized, calibration));
     candidate[0] = runnableArtifact(quantized);
 
+    if (config.split() != null) {
+      PipelineConfig.Split sp = config.split();
+      stage("split", "split inference " + (sp.edge() == null ? profile.name() : sp.edge()) + " -> " + sp.server(),
+          new Fingerprint("split").file(floatModel).file(config.holdout().data()).file(suffix.equals("int8") ? calibration : null)
+              .text(config.preprocess()).text(sp).text(profile.name()),
+          () -> PlannerStages.split(config, profile, floatModel, calibration, out));
+    }
+    if (config.cascade() != null) {
+      PipelineConfig.Cascade cs = config.cascade();
+      Path small = cs.small() != null ? cs.small() : quantized;
+      Path large = cs.large() != null ? cs.large() : floatModel;
+      stage("cascade", "cascade " + small.getFileName() + " -> " + large.getFileName(),
+          new Fingerprint("cascade").file(small).file(large).file(config.holdout().data()).text(config.preprocess())
+              .text(cs).text(config.holdout().samples()),
+          () -> PlannerStages.cascade(config, quantized, floatModel, out));
+    }
+
     ValidationReport[] report = {null};
     stage("validate", "FP32 vs " + candidate[0].getFileName() + " on " + config.holdout().data().getFileName(),
         new Fingerprint("validate").file(ingested).file(candidate[0]).file(config.holdout().data())

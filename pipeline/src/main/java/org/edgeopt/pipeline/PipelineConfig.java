@@ -24,6 +24,8 @@ import java.util.List;
  * @param packaging the signed deployment bundle to make when the gate passes, or {@code null} for none
  * @param optimize when present, the pipeline searches for the fastest model within the gate
  *     ({@code edgeopt optimize}) instead of quantizing once with {@code calibration.method}
+ * @param split an optional split-inference planning stage
+ * @param cascade an optional cascade planning stage
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record PipelineConfig(
@@ -40,7 +42,9 @@ public record PipelineConfig(
     @JsonProperty("compile") Compile compile,
     @JsonProperty("output") Path output,
     @JsonProperty("package") Packaging packaging,
-    @JsonProperty("optimize") Optimize optimize) {
+    @JsonProperty("optimize") Optimize optimize,
+    @JsonProperty("split") Split split,
+    @JsonProperty("cascade") Cascade cascade) {
 
   public PipelineConfig {
     precision = precision == null ? "int8" : precision;
@@ -56,12 +60,12 @@ public record PipelineConfig(
     output = output == null ? Path.of("edgeopt-out") : output;
   }
 
-  /** Creates a config without a search, as before the {@code optimize:} section existed. */
+  /** Creates a config without a search or planning stages, as before those sections existed. */
   public PipelineConfig(Path model, Path reference, String target, String precision, String preprocess,
       List<String> classes, Calibration calibration, Pruning pruning, Holdout holdout, Gate gate, Compile compile,
       Path output, Packaging packaging) {
     this(model, reference, target, precision, preprocess, classes, calibration, pruning, holdout, gate, compile, output,
-        packaging, null);
+        packaging, null, null, null);
   }
 
   /**
@@ -150,6 +154,62 @@ public record PipelineConfig(
       @JsonProperty("ioType") String ioType,
       @JsonProperty("strict") boolean strict,
       @JsonProperty("buildEngine") boolean buildEngine) {}
+
+  /**
+   * The split-inference planning stage ({@code edgeopt split} on the FP32 model).
+   *
+   * @param edge the device's profile (default: the pipeline's target)
+   * @param server the server's profile
+   * @param uplink the uplink, e.g. {@code 10Mbit/s}
+   * @param rtt the round-trip time, e.g. {@code 40ms}
+   * @param wire fp32, fp16 or int8 (int8 uses the pipeline's calibration table, or observes ranges)
+   * @param zstd whether the wire bytes are zstd-compressed
+   * @param samples how many holdout samples every cut runs on, 0 for 200
+   */
+  public record Split(
+      @JsonProperty("edge") String edge,
+      @JsonProperty(value = "server", required = true) String server,
+      @JsonProperty("uplink") String uplink,
+      @JsonProperty("rtt") String rtt,
+      @JsonProperty("wire") String wire,
+      @JsonProperty("zstd") boolean zstd,
+      @JsonProperty("samples") int samples) {
+    public Split {
+      uplink = uplink == null ? "10Mbit/s" : uplink;
+      rtt = rtt == null ? "40ms" : rtt;
+      wire = wire == null ? "fp32" : wire;
+      samples = samples == 0 ? 200 : samples;
+    }
+  }
+
+  /**
+   * The cascade planning stage ({@code edgeopt cascade}).
+   *
+   * @param small the small model (default: the pipeline's quantized ONNX model)
+   * @param large the large model (default: the FP32 model)
+   * @param minAccuracy the least cascade top-1 (0..1), or 0 when {@code maxEscalation} is given
+   * @param maxEscalation the largest escalation rate (0..1), or 0 when {@code minAccuracy} is given
+   * @param recallFloors least recall per class name or index
+   * @param smallCost the small model's latency ({@code 2ms}) or {@code measured} (default)
+   * @param largeCost the large model's latency or {@code measured} (default)
+   */
+  public record Cascade(
+      @JsonProperty("small") Path small,
+      @JsonProperty("large") Path large,
+      @JsonProperty("minAccuracy") double minAccuracy,
+      @JsonProperty("maxEscalation") double maxEscalation,
+      @JsonProperty("recallFloors") java.util.Map<String, Double> recallFloors,
+      @JsonProperty("smallCost") String smallCost,
+      @JsonProperty("largeCost") String largeCost) {
+    public Cascade {
+      recallFloors = recallFloors == null ? java.util.Map.of() : java.util.Map.copyOf(recallFloors);
+      smallCost = smallCost == null ? "measured" : smallCost;
+      largeCost = largeCost == null ? "measured" : largeCost;
+      if ((minAccuracy > 0) == (maxEscalation > 0)) {
+        throw new IllegalArgumentException("give exactly one of minAccuracy and maxEscalation, each a fraction within (0, 1]");
+      }
+    }
+  }
 
   /**
    * The deployment bundle made after a passing gate (see docs/operations.md).

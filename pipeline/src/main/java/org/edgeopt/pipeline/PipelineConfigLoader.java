@@ -224,10 +224,14 @@ public final class PipelineConfigLoader {
         r(b, c.calibration().data()), c.calibration().method(), c.calibration().samples(), c.calibration().labelColumn());
     PipelineConfig.Holdout hold = c.holdout() == null ? null
         : new PipelineConfig.Holdout(r(b, c.holdout().data()), c.holdout().labelColumn(), c.holdout().samples());
+    PipelineConfig.Cascade cas = c.cascade() == null ? null : new PipelineConfig.Cascade(r(b, c.cascade().small()),
+        r(b, c.cascade().large()), c.cascade().minAccuracy(), c.cascade().maxEscalation(), c.cascade().recallFloors(),
+        c.cascade().smallCost(), c.cascade().largeCost());
     return new PipelineConfig(r(b, c.model()), r(b, c.reference()), c.target(), c.precision(), c.preprocess(), c.classes(),
         cal, c.pruning(), hold, c.gate(), c.compile(), r(b, c.output()), c.packaging() == null ? null
             : new PipelineConfig.Packaging(r(b, c.packaging().key()), c.packaging().name(), c.packaging().version(),
-                r(b, c.packaging().bundle())), c.optimize());
+                r(b, c.packaging().bundle())),
+        c.optimize(), c.split(), cas);
   }
 
   private static Path r(Path base, Path p) {

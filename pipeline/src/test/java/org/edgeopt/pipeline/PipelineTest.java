@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.edgeopt.samples.SampleModel;
 import org.edgeopt.samples.SampleModels;
 import org.junit.jupiter.api.Test;
@@ -62,6 +63,24 @@ class PipelineTest {
     assertFalse(stricter.gatePassed());
     assertEquals(4, stricter.exitCode());
     assertTrue(stricter.gateReasons().stream().anyMatch(r -> r.contains("p95")), stricter.gateReasons().toString());
+  }
+
+  @Test
+  void planningStagesSplitTheFloatModelAndCascadeTheQuantizedOne() throws Exception {
+    PipelineConfig base = config(out, 200, 0, null);
+    PipelineConfig cfg = new PipelineConfig(base.model(), null, base.target(), base.precision(), base.preprocess(),
+        base.classes(), base.calibration(), null, base.holdout(), base.gate(), null, out, null, null,
+        new PipelineConfig.Split(null, "tensorrt-ampere", "10Mbit/s", "5ms", "int8", true, 50),
+        new PipelineConfig.Cascade(null, null, 0.85, 0, Map.of(), "1ms", "20ms"));
+    PipelineResult r = new Pipeline(cfg, PipelineListener.silent()).run();
+    assertEquals(List.of("ingest", "calibrate", "quantize", "compile", "split", "cascade", "validate"), ran(r));
+    for (String f : List.of("split/edge.onnx", "split/manifest.json", "split/split.html", "cascade/cascade.json",
+        "cascade/cascade.html")) {
+      assertTrue(Files.isRegularFile(out.resolve(f)) || f.equals("split/edge.onnx"), f);
+    }
+    assertTrue(Files.readString(out.resolve("cascade/cascade.json")).contains("\"feasible\" : true"));
+    PipelineResult again = new Pipeline(cfg, PipelineListener.silent()).run();
+    assertTrue(again.allSkipped(), "stages re-ran: " + ran(again));
   }
 
   /** Issue 14: a truncated {@code model.int8.onnx} was trusted ("quantize up to date"), and every run then failed on it. */

@@ -1,0 +1,61 @@
+package org.edgeopt.cli;
+
+import static org.edgeopt.cli.CliRun.edgeopt;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.edgeopt.cli.CliRun.Run;
+import org.edgeopt.samples.SampleModel;
+import org.edgeopt.samples.SampleModels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code edgeopt split} and {@code edgeopt cascade} on the Fashion-MNIST sample. */
+class PlannerCommandsTest {
+  @TempDir Path dir;
+
+  @Test
+  void splitWritesTheChosenPartsAndTheirManifest() throws Exception {
+    SampleModel s = SampleModels.fashionMnist();
+    Path out = dir.resolve("split");
+    Run r = edgeopt("split", s.model().toString(), "--edge", "edgetpu", "--server", "tensorrt-ampere", "--uplink", "1Mbit/s",
+        "--rtt", "5ms", "--wire", "int8", "--zstd", "--calibration-data", s.calibration().images().toString(),
+        "--limit", "50", "--compress-samples", "4", "-o", out.toString());
+    assertEquals(0, r.exitCode(), r.err());
+    assertTrue(r.out().contains("break-even") && r.out().contains("<- chosen"), r.out());
+    JsonNode manifest = new ObjectMapper().readTree(out.resolve("manifest.json").toFile());
+    assertEquals("int8", manifest.get("wire").asText());
+    assertTrue(manifest.get("verification").get("passed").asBoolean());
+    assertTrue(Files.exists(out.resolve("split.html")) && Files.exists(out.resolve("split.json")));
+  }
+
+  @Test
+  void splitRefusesInt8WithoutRanges() {
+    SampleModel s = SampleModels.fashionMnist();
+    Run r = edgeopt("split", s.model().toString(), "--edge", "edgetpu", "--server", "tensorrt-ampere", "--wire", "int8",
+        "-o", dir.resolve("x").toString());
+    assertEquals(2, r.exitCode());
+    assertFalse(Files.exists(dir.resolve("x").resolve("manifest.json")));
+  }
+
+  @Test
+  void cascadeChoosesAThresholdOrSaysThereIsNone() throws Exception {
+    SampleModel s = SampleModels.fashionMnist();
+    Path out = dir.resolve("cascade");
+    Run ok = edgeopt("cascade", "--small", s.model().toString(), "--large", s.model().toString(), "--small-cost", "2ms",
+        "--large-cost", "25ms", "--min-accuracy", "0.88", "--recall-floor", "Trouser=0.8", "--limit", "500", "-o", out.toString());
+    assertEquals(0, ok.exitCode(), ok.out() + ok.err());
+    JsonNode json = new ObjectMapper().readTree(out.resolve("cascade.json").toFile());
+    assertTrue(json.get("feasible").asBoolean());
+    assertTrue(json.get("holdout").get("top1").get("lower").asDouble() >= 0.88);
+    Run none = edgeopt("cascade", "--small", s.model().toString(), "--large", s.model().toString(), "--small-cost", "2ms",
+        "--large-cost", "25ms", "--min-accuracy", "0.999", "--limit", "500", "-o", dir.resolve("none").toString());
+    assertEquals(4, none.exitCode(), none.out());
+    assertFalse(new ObjectMapper().readTree(dir.resolve("none").resolve("cascade.json").toFile()).get("feasible").asBoolean());
+  }
+}
