@@ -89,7 +89,14 @@ public record QuantizeConfig(
     }
   }
 
-  /** Returns the INT8 configuration a target profile asks for: its activation type and symmetry. */
+  /** The names of the optional passes, as target profiles and reports write them, in the order they run. */
+  public static final List<String> PASSES = List.of("crossLayerEqualization", "adaRound", "biasCorrection");
+
+  /**
+   * Returns the INT8 configuration a target profile asks for: its activation type and symmetry,
+   * weight rules, and the optional passes it turns on by default ({@code quantizePasses}; they
+   * need calibration data, see {@link #withoutPasses()}).
+   */
   public static QuantizeConfig forTarget(TargetProfile profile) throws EdgeoptException {
     DataType act = switch (profile.activationType() == null ? "" : profile.activationType().toLowerCase(Locale.ROOT)) {
       case "uint8" -> DataType.UINT8;
@@ -97,10 +104,18 @@ public record QuantizeConfig(
       default -> throw EdgeoptException.invalid("target profile '" + profile.name()
           + "': expected activationType uint8 or int8, found '" + profile.activationType() + "'");
     };
+    for (String pass : profile.quantizePasses()) {
+      if (!PASSES.contains(pass)) {
+        throw EdgeoptException.invalid("target profile '" + profile.name() + "': expected quantizePasses from "
+            + PASSES + ", found '" + pass + "'");
+      }
+    }
+    List<String> on = profile.quantizePasses();
     return new QuantizeConfig(Precision.INT8, profile.name(), act, profile.symmetricActivations(), Set.of(),
         Double.NaN, Double.NaN, DEFAULT_SENSITIVITY_SAMPLES, true, Set.copyOf(profile.perTensorWeightOps()),
         profile.quantizedOutputs(), profile.convInputChannelMultiple(), profile.weightQuantMax(),
-        profile.depthwiseWeightQuantMax(), false, false, false);
+        profile.depthwiseWeightQuantMax(), on.contains("crossLayerEqualization"), on.contains("biasCorrection"),
+        on.contains("adaRound"));
   }
 
   /**
@@ -134,6 +149,11 @@ public record QuantizeConfig(
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
         convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, on);
+  }
+
+  /** Returns a copy with every optional pass off (for a run without calibration data to measure them on). */
+  public QuantizeConfig withoutPasses() {
+    return withCrossLayerEqualization(false).withBiasCorrection(false).withAdaRound(false);
   }
 
   /** Returns a copy that corrects (or not) the quantized biases for the weights' rounding shift. */
