@@ -119,6 +119,8 @@ public final class ModelQuantizer {
       prepared = new GraphPreparer.Prepared(cle.graph(), changes);
       passes.add(new QuantizationReport.PassReport("crossLayerEqualization", n, cle.changes()));
     }
+    // The float weights before learned rounding moves them onto the grid, for bias correction.
+    Map<String, org.edgeopt.core.graph.Tensor> floatWeights = prepared.graph().initializers();
     if (config.adaRound()) {
       // After equalization (it changes the weights to round), before bias correction (it measures the rounded ones).
       AdaRound.Result ar = AdaRound.apply(prepared.graph(), config, data, passSamples(data), AdaRound.DEFAULT_SEED,
@@ -127,7 +129,8 @@ public final class ModelQuantizer {
       passes.add(new QuantizationReport.PassReport("adaRound", ar.samples(), ar.changes()));
     }
     if (config.biasCorrection()) {
-      BiasCorrection.Result bc = BiasCorrection.measure(prepared.graph(), config, data, passSamples(data), where);
+      BiasCorrection.Result bc = BiasCorrection.measure(prepared.graph(), config.adaRound() ? floatWeights : Map.of(),
+          config, data, passSamples(data), where);
       prepared = new GraphPreparer.Prepared(prepared.graph(), prepared.changes(), bc.shifts());
       passes.add(new QuantizationReport.PassReport("biasCorrection", bc.samples(), bc.changes()));
     }

@@ -235,6 +235,45 @@ class AdaRoundTest {
     assertEquals(true, o.report().config().get("adaRound"));
   }
 
+  /**
+   * After learned rounding the flipped weights sit on the grid (their own quantization error is
+   * 0); bias correction must measure the shift against the float weights from before the rounding.
+   */
+  @Test
+  void biasCorrectionAfterRoundingMeasuresAgainstTheFloatWeights() throws Exception {
+    Graph g = conv(1);
+    TensorDataset cal = images(16, 1);
+    QuantizeConfig config = QuantizeConfig.defaults();
+    AdaRound.Result r = AdaRound.apply(g, config, cal, 16, AdaRound.DEFAULT_SEED, "test");
+    double[] partial = BiasCorrection.measure(r.graph(), config, cal, 16, "t").layers().get(0).shift();
+    // Against the float weights: the output difference between the dequantized learned weights
+    // and the float ones, per channel, averaged over samples and positions.
+    double[] shift = BiasCorrection.measure(r.graph(), g.initializers(), config, cal, 16, "t").layers().get(0)
+        .shift();
+    double[] direct = new double[shift.length];
+    Graph dequantized = withWeights(g, dequantized(QdqQuantizer.quantizeLayerWeights(g.nodes().get(0),
+        r.graph().initializers().get("w"), config, "t"), 4 * 9));
+    try (InferenceSession a = OrtRuntime.get().open(g, SessionOptions.defaults());
+        InferenceSession b = OrtRuntime.get().open(dequantized, SessionOptions.defaults())) {
+      var it = cal.batches(1, 16);
+      while (it.hasNext()) {
+        Tensor x = it.next().input();
+        float[] ya = a.run(Map.of("x", x)).get("y").toFloats();
+        float[] yb = b.run(Map.of("x", x)).get("y").toFloats();
+        for (int i = 0; i < ya.length; i++) {
+          direct[i / 64] += (yb[i] - ya[i]) / (16.0 * 64);
+        }
+      }
+    }
+    assertArrayEquals(direct, shift, 1e-4);
+    double missed = 0;
+    for (int c = 0; c < shift.length; c++) {
+      missed = Math.max(missed, Math.abs(partial[c] - direct[c]));
+    }
+    assertTrue(missed > 1e-3, "without the float weights the flipped weights' shift is missed");
+    assertTrue(java.util.Arrays.stream(shift).anyMatch(v -> Math.abs(v) > 1e-3), java.util.Arrays.toString(shift));
+  }
+
   private static float[] dequantized(WeightQuantizer.QuantizedWeights q, int k) {
     byte[] v = q.values();
     float[] s = q.params().scales();
