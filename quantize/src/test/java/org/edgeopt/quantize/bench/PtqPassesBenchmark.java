@@ -52,12 +52,17 @@ public final class PtqPassesBenchmark {
   private static void run(String[] args) throws Exception {
     System.out.println("host: " + HostCpu.current().describe());
     if (args.length > 0 && args[0].equals("pairs")) {
-      // The combinations the ablation leaves out, on the Fashion-MNIST sample only.
+      // The combinations the ablation leaves out, on the Fashion-MNIST sample only ("squeezenet-pairs":
+      // learned rounding with bias correction, and all, on SqueezeNet only).
       rows = new boolean[][] {{false, true, true}, {true, false, true}, {true, true, false}, {true, true, true}};
       fashionMnist();
       return;
     }
-    fashionMnist();
+    if (args.length > 0 && args[0].equals("squeezenet-pairs")) {
+      rows = new boolean[][] {{false, true, true}, {true, true, true}};
+    } else {
+      fashionMnist();
+    }
     ImagenetDev.Split split = ImagenetDev.squeezeNetSplit().orElse(null);
     if (split == null) {
       System.out.println("squeezenet skipped: " + SqueezeNetFixtures.missingReason() + " / imagenet-dev");
