@@ -81,6 +81,11 @@ public final class QuantizeCommand implements Callable<Integer>, CommonOptions.V
           + " measured on --data.")
   boolean biasCorrection;
 
+  @Option(names = "--adaround",
+      description = "Learned rounding: round each Conv weight up or down so that the layer's output on --data"
+          + " stays closest to FP32, instead of to the nearest integer.")
+  boolean adaRound;
+
   @Option(names = {"-d", "--data"}, paramLabel = "PATH",
       description = "Calibration data to measure per-layer SQNR on (IDX, CSV, .npy or an image folder).")
   Path data;
@@ -139,11 +144,18 @@ public final class QuantizeCommand implements Callable<Integer>, CommonOptions.V
         .withFallbackTop1Agreement(fallbackTop1 == null ? Double.NaN : fallbackTop1 / 100)
         .withSensitivitySamples(samples)
         .withKeepIoFloat32(!fp16Io);
+    if (dataset == null) {
+      // The profile's default passes measure on data; without --data they do not run (asked for, they are an error).
+      config = config.withoutPasses();
+    }
     if (crossLayerEqualization) {
       config = config.withCrossLayerEqualization(true);
     }
     if (biasCorrection) {
       config = config.withBiasCorrection(true);
+    }
+    if (adaRound) {
+      config = config.withAdaRound(true);
     }
     Stages.Quantized quantized = Stages.quantize(profile, model, calibration, config, dataset, out,
         "--precision");

@@ -102,16 +102,19 @@ class QuantizeCommandTest {
   void equalizationAndBiasCorrectionRunOnRequestAndAreReported() throws Exception {
     Path out = tmp.resolve("passes.int8.onnx");
     Run r = edgeopt("quantize", model.toString(), "-c", calibration.toString(), "-d", data.toString(), "--cle",
-        "--bias-correction", "-o", out.toString());
+        "--adaround", "--bias-correction", "-o", out.toString());
     assertEquals(0, r.exitCode(), r.err());
     assertTrue(r.out().contains("crossLayerEqualization: "), r.out());
     assertTrue(r.out().contains("biasCorrection: "), r.out());
     QuantizationReport report = QuantizationReport.read(tmp.resolve("passes.int8.quantization.json"));
-    assertEquals(List.of("crossLayerEqualization", "biasCorrection"),
+    assertEquals(List.of("crossLayerEqualization", "adaRound", "biasCorrection"),
         report.passes().stream().map(QuantizationReport.PassReport::name).toList());
+    assertEquals(true, report.config().get("adaRound"));
     assertEquals(true, report.config().get("crossLayerEqualization"));
     assertEquals(true, report.config().get("biasCorrection"));
-    assertTrue(report.passes().get(1).changes().stream().anyMatch(l -> l.contains("conv1")), report.passes().toString());
+    assertTrue(report.passes().get(1).changes().stream().anyMatch(l -> l.startsWith("adaround conv1: ")),
+        report.passes().toString());
+    assertTrue(report.passes().get(2).changes().stream().anyMatch(l -> l.contains("conv1")), report.passes().toString());
   }
 
   @Test

@@ -103,6 +103,17 @@ public final class BiasCorrection {
    */
   public static Result measure(Graph g, QuantizeConfig config, Dataset data, int samples, String where)
       throws EdgeoptException {
+    return measure(g, Map.of(), config, data, samples, where);
+  }
+
+  /**
+   * As {@link #measure(Graph, QuantizeConfig, Dataset, int, String)}, for weights that an earlier
+   * pass already moved onto the grid ({@link AdaRound}): the shift is that of the quantized
+   * weights against {@code originalWeights} (by initializer name), the float weights before that
+   * pass, so that the rounding the pass chose is corrected too.
+   */
+  static Result measure(Graph g, Map<String, Tensor> originalWeights, QuantizeConfig config, Dataset data,
+      int samples, String where) throws EdgeoptException {
     GraphBuilder b = g.toBuilder();
     Map<String, Node> probes = new LinkedHashMap<>();
     for (Node n : g.nodes()) {
@@ -113,6 +124,14 @@ public final class BiasCorrection {
         continue;
       }
       float[] error = weightError(n, w, config, where);
+      Tensor original = originalWeights.get(w.name());
+      if (original != null && original.elementCount() == error.length) {
+        float[] now = w.toFloats();
+        float[] before = original.toFloats();
+        for (int i = 0; i < error.length; i++) {
+          error[i] += now[i] - before[i];
+        }
+      }
       String errName = b.uniqueName(w.name() + "_rounding_error");
       b.addInitializer(Tensor.ofFloats(errName, w.dims(), error));
       String out = b.uniqueName(n.output() + "_rounding_shift");

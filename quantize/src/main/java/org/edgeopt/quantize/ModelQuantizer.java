@@ -99,9 +99,9 @@ public final class ModelQuantizer {
     List<QuantizationReport.PassReport> passes = new ArrayList<>();
     // The ranges quantization uses; the table itself stays what provenance names.
     CalibrationTable ranges = table;
-    if ((config.crossLayerEqualization() || config.biasCorrection()) && data == null) {
-      throw EdgeoptException.invalid(where + ": cross-layer equalization and bias correction measure the model on"
-          + " calibration data; none was given");
+    if ((config.crossLayerEqualization() || config.biasCorrection() || config.adaRound()) && data == null) {
+      throw EdgeoptException.invalid(where + ": cross-layer equalization, bias correction and learned rounding"
+          + " measure the model on calibration data; none was given");
     }
     if (config.crossLayerEqualization()) {
       CrossLayerEqualization.Result cle = CrossLayerEqualization.apply(prepared.graph());
@@ -119,8 +119,18 @@ public final class ModelQuantizer {
       prepared = new GraphPreparer.Prepared(cle.graph(), changes);
       passes.add(new QuantizationReport.PassReport("crossLayerEqualization", n, cle.changes()));
     }
+    // The float weights before learned rounding moves them onto the grid, for bias correction.
+    Map<String, org.edgeopt.core.graph.Tensor> floatWeights = prepared.graph().initializers();
+    if (config.adaRound()) {
+      // After equalization (it changes the weights to round), before bias correction (it measures the rounded ones).
+      AdaRound.Result ar = AdaRound.apply(prepared.graph(), config, data, passSamples(data), AdaRound.DEFAULT_SEED,
+          where);
+      prepared = new GraphPreparer.Prepared(ar.graph(), prepared.changes(), prepared.biasShifts());
+      passes.add(new QuantizationReport.PassReport("adaRound", ar.samples(), ar.changes()));
+    }
     if (config.biasCorrection()) {
-      BiasCorrection.Result bc = BiasCorrection.measure(prepared.graph(), config, data, passSamples(data), where);
+      BiasCorrection.Result bc = BiasCorrection.measure(prepared.graph(), config.adaRound() ? floatWeights : Map.of(),
+          config, data, passSamples(data), where);
       prepared = new GraphPreparer.Prepared(prepared.graph(), prepared.changes(), bc.shifts());
       passes.add(new QuantizationReport.PassReport("biasCorrection", bc.samples(), bc.changes()));
     }

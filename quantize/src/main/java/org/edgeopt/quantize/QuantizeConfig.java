@@ -38,6 +38,8 @@ import org.edgeopt.core.targets.TargetProfiles;
  *     calibration data, to re-measure the ranges of the rescaled tensors)
  * @param biasCorrection run {@link BiasCorrection} on the calibration data and correct the
  *     quantized biases
+ * @param adaRound round convolution weights up or down by their layer's output error on the
+ *     calibration data ({@link AdaRound}) instead of to the nearest integer
  */
 public record QuantizeConfig(
     Precision precision,
@@ -55,7 +57,8 @@ public record QuantizeConfig(
     int weightQuantMax,
     int depthwiseWeightQuantMax,
     boolean crossLayerEqualization,
-    boolean biasCorrection) {
+    boolean biasCorrection,
+    boolean adaRound) {
 
   /** The profile {@link #defaults()} follows. */
   public static final String DEFAULT_TARGET = "onnxruntime-cpu";
@@ -86,7 +89,14 @@ public record QuantizeConfig(
     }
   }
 
-  /** Returns the INT8 configuration a target profile asks for: its activation type and symmetry. */
+  /** The names of the optional passes, as target profiles and reports write them, in the order they run. */
+  public static final List<String> PASSES = List.of("crossLayerEqualization", "adaRound", "biasCorrection");
+
+  /**
+   * Returns the INT8 configuration a target profile asks for: its activation type and symmetry,
+   * weight rules, and the optional passes it turns on by default ({@code quantizePasses}; they
+   * need calibration data, see {@link #withoutPasses()}).
+   */
   public static QuantizeConfig forTarget(TargetProfile profile) throws EdgeoptException {
     DataType act = switch (profile.activationType() == null ? "" : profile.activationType().toLowerCase(Locale.ROOT)) {
       case "uint8" -> DataType.UINT8;
@@ -94,10 +104,18 @@ public record QuantizeConfig(
       default -> throw EdgeoptException.invalid("target profile '" + profile.name()
           + "': expected activationType uint8 or int8, found '" + profile.activationType() + "'");
     };
+    for (String pass : profile.quantizePasses()) {
+      if (!PASSES.contains(pass)) {
+        throw EdgeoptException.invalid("target profile '" + profile.name() + "': expected quantizePasses from "
+            + PASSES + ", found '" + pass + "'");
+      }
+    }
+    List<String> on = profile.quantizePasses();
     return new QuantizeConfig(Precision.INT8, profile.name(), act, profile.symmetricActivations(), Set.of(),
         Double.NaN, Double.NaN, DEFAULT_SENSITIVITY_SAMPLES, true, Set.copyOf(profile.perTensorWeightOps()),
         profile.quantizedOutputs(), profile.convInputChannelMultiple(), profile.weightQuantMax(),
-        profile.depthwiseWeightQuantMax(), false, false);
+        profile.depthwiseWeightQuantMax(), on.contains("crossLayerEqualization"), on.contains("biasCorrection"),
+        on.contains("adaRound"));
   }
 
   /**
@@ -116,7 +134,7 @@ public record QuantizeConfig(
   public QuantizeConfig withWeightQuantMax(int max, int depthwiseMax) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
-        convInputChannelMultiple, max, depthwiseMax, crossLayerEqualization, biasCorrection);
+        convInputChannelMultiple, max, depthwiseMax, crossLayerEqualization, biasCorrection, adaRound);
   }
 
   /**
@@ -133,14 +151,26 @@ public record QuantizeConfig(
   public QuantizeConfig withCrossLayerEqualization(boolean on) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
-        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, on, biasCorrection);
+        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, on, biasCorrection, adaRound);
+  }
+
+  /** Returns a copy that learns (or not) the rounding of convolution weights on the calibration data. */
+  public QuantizeConfig withAdaRound(boolean on) {
+    return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
+        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
+        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, on);
+  }
+
+  /** Returns a copy with every optional pass off (for a run without calibration data to measure them on). */
+  public QuantizeConfig withoutPasses() {
+    return withCrossLayerEqualization(false).withBiasCorrection(false).withAdaRound(false);
   }
 
   /** Returns a copy that corrects (or not) the quantized biases for the weights' rounding shift. */
   public QuantizeConfig withBiasCorrection(boolean on) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
-        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, on);
+        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, on, adaRound);
   }
 
   /**
@@ -150,7 +180,7 @@ public record QuantizeConfig(
   public QuantizeConfig withPerTensorWeightOps(Set<String> ops) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, ops, quantizeOutputs,
-        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection);
+        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound);
   }
 
   /** Returns the weight range of a layer: depthwise convolutions may have their own. */
@@ -162,49 +192,49 @@ public record QuantizeConfig(
   public QuantizeConfig withPrecision(Precision p) {
     return new QuantizeConfig(p, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection);
+        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound);
   }
 
   /** Returns a copy that keeps these nodes in float. */
   public QuantizeConfig withExclude(Set<String> nodes) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, nodes, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection);
+        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound);
   }
 
   /** Returns a copy with another activation type and symmetry. */
   public QuantizeConfig withActivations(DataType type, boolean symmetric) {
     return new QuantizeConfig(precision, target, type, symmetric, exclude, fallbackSqnrDb, fallbackTop1Agreement,
         sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection);
+        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound);
   }
 
   /** Returns a copy whose fallback must reach this end-to-end output SQNR in dB (NaN: none). */
   public QuantizeConfig withFallbackSqnr(double db) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, db,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection);
+        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound);
   }
 
   /** Returns a copy whose fallback must reach this top-1 agreement with FP32, 0..1 (NaN: none). */
   public QuantizeConfig withFallbackTop1Agreement(double fraction) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fraction, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection);
+        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound);
   }
 
   /** Returns a copy that measures sensitivity on this many samples. */
   public QuantizeConfig withSensitivitySamples(int n) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, n, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
-        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection);
+        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound);
   }
 
   /** Returns a copy that keeps (or not) FP16 model inputs and outputs in float32. */
   public QuantizeConfig withKeepIoFloat32(boolean keep) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keep, perTensorWeightOps, quantizeOutputs,
-        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection);
+        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound);
   }
 
   /** Returns whether an error budget was given, so that automatic fallback runs. */
@@ -231,6 +261,7 @@ public record QuantizeConfig(
       m.put("bias", "int32, scale = input scale x weight scale");
       m.put("crossLayerEqualization", crossLayerEqualization);
       m.put("biasCorrection", biasCorrection);
+      m.put("adaRound", adaRound);
     } else {
       m.put("keepIoFloat32", keepIoFloat32);
     }

@@ -4,8 +4,10 @@
  * <p>{@link org.edgeopt.quantize.ModelQuantizer} is the entry point: it prepares the graph
  * ({@link org.edgeopt.quantize.GraphPreparer}: opset 13+, BatchNorm and bias folding), runs the
  * optional passes the config asks for ({@link org.edgeopt.quantize.CrossLayerEqualization},
- * {@link org.edgeopt.quantize.BiasCorrection}; off by default, they pay off with per-tensor
- * weights), places
+ * learned rounding ({@code AdaRound}, {@code QuantizeConfig.withAdaRound}),
+ * {@link org.edgeopt.quantize.BiasCorrection}, in that order; off unless the config or the target
+ * profile's {@code quantizePasses} asks, they pay off with per-tensor weights; the report lists
+ * what each changed), places
  * QuantizeLinear/DequantizeLinear pairs where ONNX Runtime fuses them into integer kernels
  * ({@link org.edgeopt.quantize.QdqQuantizer}), or converts to half precision
  * ({@link org.edgeopt.quantize.Fp16Converter}); measures each layer's SQNR against FP32 on a few

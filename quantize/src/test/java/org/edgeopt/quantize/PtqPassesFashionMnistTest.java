@@ -28,9 +28,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Cross-layer equalization and bias correction on the Fashion-MNIST sample (depthwise
- * convolutions, ReLU6 as Clip(0, 6)): equalization leaves the FP32 function unchanged, and with
- * per-tensor weights (as accelerators without per-channel weights need) the two passes recover
+ * The optional passes on the Fashion-MNIST sample (depthwise convolutions, ReLU6 as Clip(0, 6)):
+ * equalization leaves the FP32 function unchanged, and with per-tensor weights (as accelerators
+ * without per-channel weights need) equalization, learned rounding and bias correction recover
  * what plain per-tensor quantization loses.
  */
 class PtqPassesFashionMnistTest {
@@ -92,25 +92,26 @@ class PtqPassesFashionMnistTest {
   }
 
   /**
-   * Measured (2,000 holdout images, exact INT8): FP32 93.45%; per-tensor 86.65% (drop 6.80,
-   * agreement 89.60%); per-tensor with both passes 92.00% (drop 1.45, agreement 96.55%), all of
-   * it from bias correction, since every equalizable pair but one runs through a ReLU6. The
-   * issue's goal (drop at most 1 point) is not reached; the bounds below hold what was measured.
+   * Measured (2,000 holdout images, exact INT8, so the same on every CPU): FP32 93.45%; per-tensor
+   * 86.65% (drop 6.80, agreement 89.60%); with CLE + bias correction 92.00% (drop 1.45); with all
+   * three passes (CLE, learned rounding, bias correction) 92.60% (drop 0.85, agreement 96.65%):
+   * the issue's goal of at most 1 point is reached with learned rounding, not without it.
    */
   @Test
-  void perTensorWeightsRecoverWithEqualizationAndBiasCorrection() throws Exception {
+  void perTensorWeightsRecoverWithThePasses() throws Exception {
     assumeTrue(sample != null, "the Fashion-MNIST sample model is not available (sample-models not built with it)");
     QuantizeConfig perTensor = QuantizeConfig.defaults().withPerTensorWeightOps(Set.of("Conv", "Gemm", "MatMul"));
     int n = sample.holdout().count();
     Agreement plain = Agreement.measure(fp32, quantize(perTensor).graph(), holdout, 0, n);
-    ModelQuantizer.Outcome both = quantize(perTensor.withCrossLayerEqualization(true).withBiasCorrection(true));
+    ModelQuantizer.Outcome both = quantize(perTensor.withCrossLayerEqualization(true).withBiasCorrection(true)
+        .withAdaRound(true));
     Agreement passes = Agreement.measure(fp32, both.graph(), holdout, 0, n);
     System.out.println("Fashion-MNIST per-tensor INT8: " + plain);
-    System.out.println("Fashion-MNIST per-tensor INT8, CLE + bias correction: " + passes);
-    assertEquals(List.of("crossLayerEqualization", "biasCorrection"),
+    System.out.println("Fashion-MNIST per-tensor INT8, CLE + AdaRound + bias correction: " + passes);
+    assertEquals(List.of("crossLayerEqualization", "adaRound", "biasCorrection"),
         both.report().passes().stream().map(QuantizationReport.PassReport::name).toList());
     assertTrue(plain.dropPoints() >= 4, "plain per-tensor quantization is much worse: " + plain);
-    assertTrue(passes.dropPoints() <= 2.0, passes.toString());
+    assertTrue(passes.dropPoints() <= 1.0, passes.toString());
     assertTrue(passes.agreementPercent() >= 96.0, passes.toString());
     assertTrue(plain.dropPoints() - passes.dropPoints() >= 4, plain + " vs " + passes);
   }

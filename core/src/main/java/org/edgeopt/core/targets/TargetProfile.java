@@ -45,6 +45,9 @@ import org.edgeopt.core.quant.QuantParams;
  *     {@code avx512_vnni}) for the profile's fast integer kernels; empty for none
  * @param assumedIsa the instruction sets the profile assumes, in words
  * @param int8Speedup what INT8 buys over FP32 on this target, and why, in words
+ * @param quantizePasses the optional INT8 quantization passes on by default for this target
+ *     when calibration data is at hand ({@code crossLayerEqualization}, {@code biasCorrection},
+ *     {@code adaRound}); empty for none
  */
 public record TargetProfile(
     String name,
@@ -73,7 +76,8 @@ public record TargetProfile(
     String cpuArch,
     List<String> cpuFlagsAnyOf,
     String assumedIsa,
-    String int8Speedup) {
+    String int8Speedup,
+    List<String> quantizePasses) {
 
   public TargetProfile {
     if (weightQuantMax == 0) {
@@ -91,6 +95,7 @@ public record TargetProfile(
     cpuFlagsAnyOf = List.copyOf(cpuFlagsAnyOf == null ? List.of() : cpuFlagsAnyOf);
     assumedIsa = assumedIsa == null ? "" : assumedIsa;
     int8Speedup = int8Speedup == null ? "" : int8Speedup;
+    quantizePasses = List.copyOf(quantizePasses == null ? List.of() : quantizePasses);
     precisions = List.copyOf(precisions);
     perTensorWeightOps = List.copyOf(perTensorWeightOps == null ? List.of() : perTensorWeightOps);
     ops = Map.copyOf(ops == null ? Map.of() : ops);

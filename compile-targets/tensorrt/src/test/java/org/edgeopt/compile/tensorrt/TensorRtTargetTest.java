@@ -155,7 +155,7 @@ class TensorRtTargetTest {
     TargetProfile dense24 = TargetProfiles.get("tensorrt-ampere");
     TargetProfile noSparsity = new TargetProfile("trt-no-sparsity", "tensorrt", "test", dense24.precisions(), "none",
         "no sparse tensor cores", "NCHW", false, 0, 0, "int8", true, List.of(), false, 0, "entropy", true, Map.of(), 0, Map.of(), 0,
-        0, 0, "", List.of(), "", "");
+        0, 0, "", List.of(), "", "", List.of());
     Path out2 = dir.resolve("sparse2");
     CompileResult r2 = new TensorRtTarget().compile(new CompileRequest(m, noSparsity, out2, "int8", false,
         Map.of("calibration", cal.toString())));
