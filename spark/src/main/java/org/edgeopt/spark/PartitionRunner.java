@@ -64,6 +64,12 @@ final class PartitionRunner {
       }
     }
     String first = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
-    return new EdgeoptException(ExitCode.INTERNAL, "the Spark job failed: " + first, e);
+    // Exit code 139 is a SIGSEGV: ONNX Runtime 1.29's native library does that when the executor
+    // JVM's command line is longer than about 3,900 bytes (docs/scale-out.md).
+    String hint = first.contains("exited with code 139")
+        ? " (an executor JVM crashed: if its command line is long, shorten spark.executor.extraClassPath and"
+            + " extraJavaOptions, see docs/scale-out.md)"
+        : "";
+    return new EdgeoptException(ExitCode.INTERNAL, "the Spark job failed: " + first + hint, e);
   }
 }

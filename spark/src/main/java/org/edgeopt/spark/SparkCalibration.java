@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SortedMap;
+import java.util.function.UnaryOperator;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
@@ -45,6 +46,12 @@ public final class SparkCalibration {
    */
   public static CalibrationTable calibrate(SparkSession spark, Path model, SampleSource source, Preprocessing pre,
       CalibrationConfig config, int partitions) throws EdgeoptException {
+    return calibrate(spark, model, source, pre, config, partitions, UnaryOperator.identity());
+  }
+
+  /** As above, with the executors' job wrapped by {@code decorate} (tests use it to kill an executor). */
+  static CalibrationTable calibrate(SparkSession spark, Path model, SampleSource source, Preprocessing pre,
+      CalibrationConfig config, int partitions, UnaryOperator<PartitionJob> decorate) throws EdgeoptException {
     Graph graph = OnnxModels.read(model);
     OnnxModels.requireOutputs(graph, model.toString());
     if (graph.inputs().size() != 1) {
@@ -63,7 +70,7 @@ public final class SparkCalibration {
         input.length == 0 ? new long[0] : Arrays.copyOfRange(input, 1, input.length));
     SortedMap<Integer, byte[]> partials;
     try {
-      partials = source.run(spark, settings, job);
+      partials = source.run(spark, settings, decorate.apply(job));
     } finally {
       bytes.destroy();
     }
