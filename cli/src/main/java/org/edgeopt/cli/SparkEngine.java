@@ -47,7 +47,8 @@ final class SparkEngine {
     Path jar = locateJar();
     List<String> app = new ArrayList<>();
     app.add(stage);
-    for (int i = 0; i < originalArgs.size(); i++) {
+    // The original arguments are the whole command line's: the stage's own follow its name.
+    for (int i = originalArgs.indexOf(stage) + 1; i < originalArgs.size(); i++) {
       String a = originalArgs.get(i);
       if (a.equals("--engine")) {
         i++;

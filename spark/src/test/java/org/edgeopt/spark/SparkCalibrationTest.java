@@ -49,8 +49,9 @@ class SparkCalibrationTest {
     SampleModel sample = SampleModels.fashionMnist();
     Path data = sample.calibration().images().getParent();
     Preprocessing pre = Preprocessing.parse(sample.preprocess());
-    // Batches of 16: 32 batches, so 7 partitions really are 7 (5 batches each, the last 2).
-    CalibrationConfig cfg = CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-cpu")).withBatchSize(16);
+    // 224 samples in batches of 8: 28 batches, so 7 partitions really are 7 (4 batches each).
+    CalibrationConfig cfg = CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-cpu")).withBatchSize(8)
+        .withSamples(224);
     String local = Calibration.calibrate(sample.model(), data, pre, cfg, CalibrationProgress.NONE).toJson();
     String distributed = SparkCalibration.calibrate(spark, sample.model(), FileSource.of(data), pre, cfg, partitions).toJson();
     assertEquals(local, distributed);
@@ -62,12 +63,12 @@ class SparkCalibrationTest {
     Optional<Path> model = SharedModels.find("mnist-7/mnist.onnx");
     Optional<Path> data = SharedModels.find("mnist-t10k");
     assumeTrue(model.isPresent() && data.isPresent(), SharedModels.missingReason("mnist-7/mnist.onnx"));
-    CalibrationConfig cfg = CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-cpu")).withSamples(300);
+    CalibrationConfig cfg = CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-cpu")).withSamples(200);
     String local = Calibration.calibrate(model.get(), data.get(), Preprocessing.identity(), cfg, CalibrationProgress.NONE)
         .toJson();
     CalibrationTable distributed = SparkCalibration.calibrate(spark, model.get(), FileSource.of(data.get()),
         Preprocessing.identity(), cfg, partitions);
-    assertEquals(300, distributed.samples());
+    assertEquals(200, distributed.samples());
     assertEquals(local, distributed.toJson());
   }
 

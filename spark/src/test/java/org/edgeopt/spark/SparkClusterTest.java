@@ -83,9 +83,7 @@ class SparkClusterTest {
     m.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
     m.getMainAttributes().put(java.util.jar.Attributes.Name.CLASS_PATH, cp.toString().strip());
     Files.createDirectories(jar.toAbsolutePath().getParent());
-    try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar), m)) {
-      // the manifest is all there is
-    }
+    new java.util.jar.JarOutputStream(Files.newOutputStream(jar), m).close(); // the manifest is all there is
     return jar.toAbsolutePath();
   }
 

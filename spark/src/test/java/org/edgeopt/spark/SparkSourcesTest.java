@@ -41,7 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * read by Spark's {@code binaryFile}; each gives the ranges one machine gives for the same samples.
  */
 class SparkSourcesTest {
-  private static final int SAMPLES = 200;
+  private static final int SAMPLES = 120;
   private static SparkSession spark;
   @TempDir static Path dir;
   private static SampleModel sample;
@@ -95,7 +95,8 @@ class SparkSourcesTest {
   }
 
   private static CalibrationConfig config() {
-    return CalibrationConfig.of(CalibrationMethod.ENTROPY).withBatchSize(16);
+    // Percentile reads the whole histogram, as entropy does, at a fraction of its cost.
+    return CalibrationConfig.of(CalibrationMethod.PERCENTILE).withBatchSize(16);
   }
 
   /** The single-machine table of the same samples: the IDX file's first ones, or the PNG folder. */
@@ -131,11 +132,11 @@ class SparkSourcesTest {
 
   @Test
   void firstSamplesOfATableAreTheFirstRows() throws EdgeoptException {
-    CalibrationTable one = local(sample.calibration().images().getParent(), 70);
+    CalibrationTable one = local(sample.calibration().images().getParent(), 50);
     CalibrationTable spark70 = SparkCalibration.calibrate(spark, sample.model(),
-        new ParquetSource(parquetTensors.toString(), "pixels", "label", false), pre, config().withSamples(70), 4);
-    // The table was written in 3 shuffled partitions: the first 70 rows are not the first 70 images.
-    assertEquals(70, spark70.samples());
+        new ParquetSource(parquetTensors.toString(), "pixels", "label", false), pre, config().withSamples(50), 4);
+    // The table was written in 3 shuffled partitions: the first 50 rows are not the first 50 images.
+    assertEquals(50, spark70.samples());
     assertEquals(one.tensors().keySet(), spark70.tensors().keySet());
   }
 
