@@ -120,6 +120,9 @@ final class SparkCalibrateCommand implements Callable<Integer> {
     CalibrationConfig cfg = config();
     Preprocessing pre = Preprocessing.parse(preprocess);
     SampleSource source = source();
+    if (source instanceof FileSource files) {
+      files.open(pre); // a missing or unreadable file fails here, before a Spark session is started
+    }
     long start = System.nanoTime();
     SparkSession.Builder builder = SparkSession.builder().appName("edgeopt calibrate " + model.getFileName());
     if (master != null) {
