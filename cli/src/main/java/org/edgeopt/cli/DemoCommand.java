@@ -40,7 +40,7 @@ public final class DemoCommand implements Callable<Integer>, CommonOptions.Verbo
         new PipelineConfig.Calibration(s.calibration().images().getParent(), null, 0, null),
         new PipelineConfig.Pruning("none", 1.0),
         new PipelineConfig.Holdout(s.holdout().images().getParent(), null, 0),
-        new PipelineConfig.Gate(0.5, 98.0, 0), null, output);
+        new PipelineConfig.Gate(0.5, 98.0, 0), null, output, null);
     java.io.PrintWriter out = spec.commandLine().getOut();
     out.println("edgeopt demo: " + s.name() + " (" + s.classNames().size() + " classes), FP32 holdout top-1 "
         + String.format("%.2f%%", 100.0 * s.fp32HoldoutTop1()) + ", target " + target);

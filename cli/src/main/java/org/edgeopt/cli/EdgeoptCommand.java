@@ -18,7 +18,8 @@ import picocli.CommandLine.Command;
     name = "edgeopt",
     mixinStandardHelpOptions = true,
     versionProvider = EdgeoptCommand.VersionProvider.class,
-    description = "Optimize FP32 models for edge devices: ingest, calibrate, quantize, prune, compile, validate.",
+    description = "Optimize FP32 models for edge devices: ingest, calibrate, quantize, prune, compile, validate;"
+        + " then package, verify, monitor and canary after deployment.",
     subcommands = {
       DemoCommand.class,
       RunCommand.class,
@@ -28,6 +29,12 @@ import picocli.CommandLine.Command;
       PruneCommand.class,
       CompileCommand.class,
       ValidateCommand.class,
+      OptimizeCommand.class,
+      KeygenCommand.class,
+      PackageCommand.class,
+      VerifyCommand.class,
+      MonitorCommand.class,
+      CanaryCommand.class,
       TargetsCommand.class,
       CommandLine.HelpCommand.class
     },
@@ -37,7 +44,7 @@ import picocli.CommandLine.Command;
       "  1  internal error (a bug: please report it with -v output)",
       "  2  usage error",
       "  3  invalid input (model, data or config)",
-      "  4  accuracy gate failed",
+      "  4  accuracy gate failed, drift alert, or canary rolled back",
       "  5  model not compatible with the target (under --strict)"
     })
 public final class EdgeoptCommand implements Runnable {

@@ -12,10 +12,10 @@ import java.util.concurrent.Callable;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.ExitCode;
 import org.edgeopt.core.io.OverwriteGuard;
+import org.edgeopt.samples.SampleModel;
 import org.edgeopt.validate.ConsoleProgress;
 import org.edgeopt.validate.ProgressListener;
 import org.edgeopt.validate.ReportWriter;
-import org.edgeopt.validate.SampleDefaults;
 import org.edgeopt.validate.TextSummary;
 import org.edgeopt.validate.Thresholds;
 import org.edgeopt.validate.ValidationConfig;
@@ -166,14 +166,14 @@ public final class ValidateCommand implements Callable<Integer>, CommonOptions.V
     String pre = preprocess;
     List<String> names = classes;
     String column = labelColumn;
-    Optional<SampleDefaults> sample = SampleDefaults.near(reference);
+    Optional<SampleModel> sample = SampleDefaults.near(reference);
     if (data == null) {
       if (sample.isEmpty()) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--holdout is required: the reference " + reference
             + " is not a sample model (no " + SampleDefaults.DESCRIPTOR + " beside it names it)");
       }
-      data = sample.get().holdout();
-      column = column == null ? sample.get().labelColumn() : column;
+      data = SampleDefaults.holdoutData(sample.get());
+      column = column == null ? sample.get().holdout().labelColumn() : column;
     }
     if (sample.isPresent()) {
       pre = pre == null ? sample.get().preprocess() : pre;

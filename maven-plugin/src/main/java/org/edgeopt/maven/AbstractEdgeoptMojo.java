@@ -48,6 +48,11 @@ abstract class AbstractEdgeoptMojo extends AbstractMojo {
   /** Returns the goal name for log lines. */
   abstract String goal();
 
+  /** Refuses a config the goal cannot work with, before anything runs; nothing by default. */
+  void checkConfig(PipelineConfig cfg) throws MojoFailureException {
+    // Every config the loader accepts suits optimize and validate.
+  }
+
   /** Acts on the pipeline result once it ran. */
   abstract void onResult(PipelineConfig cfg, PipelineResult result) throws MojoExecutionException, MojoFailureException;
 
@@ -59,6 +64,7 @@ abstract class AbstractEdgeoptMojo extends AbstractMojo {
     }
     try {
       PipelineConfig cfg = PipelineConfigLoader.load(config.toPath());
+      checkConfig(cfg);
       PipelineResult result = runWithLargeStack(cfg);
       getLog().info("edgeopt: " + result.summary());
       getLog().info("edgeopt: report " + result.reportDir().resolve("report.html"));

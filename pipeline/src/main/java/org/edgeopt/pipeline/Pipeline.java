@@ -41,7 +41,9 @@ import org.edgeopt.validate.Validator;
 /**
  * Runs ingest, prune, calibrate, quantize, compile and validate from one {@link PipelineConfig},
  * skipping each stage whose inputs and config are unchanged since it last ran into the same
- * output folder. The command line and the Maven plugin both run exactly this.
+ * output folder. The command line and the Maven plugin both run exactly this. With an
+ * {@code optimize:} section it runs the search of {@code edgeopt optimize} instead
+ * ({@link OptimizeStage}).
  */
 public final class Pipeline {
   private final PipelineConfig config;
@@ -72,7 +74,7 @@ public final class Pipeline {
       throw EdgeoptException.invalid(out + ": cannot create the output folder: " + e.getMessage(), e);
     }
     try (PipelineLock lock = PipelineLock.acquire(out)) {
-      return runLocked(profile);
+      return config.optimize() != null ? runSearch(profile) : runLocked(profile);
     } catch (IOException e) {
       throw EdgeoptException.invalid(out + ": cannot release the lock " + PipelineLock.FILE + ": " + e.getMessage(), e);
     }
@@ -126,8 +128,48 @@ public final class Pipeline {
       report[0] = ReportWriter.readJson(out.resolve(ReportWriter.JSON));
     }
     ValidationReport r = report[0];
+    if (config.packaging() != null && r.passed()) {
+      // Only a model that passed its gate is packaged for the fleet.
+      Path validation = out.resolve(ReportWriter.JSON);
+      Path bundle = PackageStage.bundle(config, out);
+      stage("package", "sign " + bundle.getFileName() + " with the holdout baseline",
+          new Fingerprint("package").file(candidate[0]).file(suffix.equals("int8") ? calibration : null).file(validation)
+              .file(config.holdout().data()).file(config.packaging().key()).text(config.preprocess())
+              .text(config.classes()).text(config.packaging()).text(profile.name()),
+          () -> PackageStage.run(config, profile, candidate[0], suffix.equals("int8") ? calibration : null, validation,
+              bundle));
+    }
     String summary = summary(r);
     return new PipelineResult(results, r.passed(), r.gate().reasons(), summary, out);
+  }
+
+  /**
+   * Runs the {@code optimize:} section as one stage: skipped, like the others, when the model,
+   * data and config are unchanged since it last ran; the verdict is read from {@code search.json}.
+   */
+  private PipelineResult runSearch(TargetProfile profile) throws EdgeoptException {
+    state = StageState.load(out);
+    stage("optimize", OptimizeStage.description(config),
+        new Fingerprint("optimize").file(config.model()).file(config.calibration().data()).file(config.holdout().data())
+            .text(config.preprocess()).text(config.classes()).text(profile.name()).text(config.gate())
+            .text(config.optimize()).text(config.calibration().samples()).text(config.holdout().samples()),
+        () -> OptimizeStage.run(config, out));
+    org.edgeopt.optimize.SearchLog log = org.edgeopt.optimize.SearchLog.read(out.resolve(
+        org.edgeopt.optimize.SearchLog.FILE));
+    if (config.packaging() != null && log.met()) {
+      // As after a passing gate: the chosen, compiled and re-validated model is packaged for the fleet.
+      Path validation = out.resolve(ReportWriter.JSON);
+      Path candidate = Path.of(ReportWriter.readJson(validation).candidate().path());
+      Path calibration = out.resolve("calibration.json");
+      Path table = Files.isRegularFile(calibration) ? calibration : null;
+      Path bundle = PackageStage.bundle(config, out);
+      stage("package", "sign " + bundle.getFileName() + " with the holdout baseline",
+          new Fingerprint("package").file(candidate).file(table).file(validation).file(config.holdout().data())
+              .file(config.packaging().key()).text(config.preprocess()).text(config.classes())
+              .text(config.packaging()).text(profile.name()),
+          () -> PackageStage.run(config, profile, candidate, table, validation, bundle));
+    }
+    return new PipelineResult(results, log.met(), log.met() ? List.of() : List.of(log.why()), log.why(), out);
   }
 
   private void stage(String name, String description, Fingerprint fp, StageWork work) throws EdgeoptException {

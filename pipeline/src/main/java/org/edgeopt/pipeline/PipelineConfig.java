@@ -21,6 +21,9 @@ import java.util.List;
  * @param gate the accuracy gate thresholds
  * @param compile target-specific compile options
  * @param output the folder every artifact is written into
+ * @param packaging the signed deployment bundle to make when the gate passes, or {@code null} for none
+ * @param optimize when present, the pipeline searches for the fastest model within the gate
+ *     ({@code edgeopt optimize}) instead of quantizing once with {@code calibration.method}
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record PipelineConfig(
@@ -35,7 +38,9 @@ public record PipelineConfig(
     @JsonProperty(value = "holdout", required = true) Holdout holdout,
     @JsonProperty("gate") Gate gate,
     @JsonProperty("compile") Compile compile,
-    @JsonProperty("output") Path output) {
+    @JsonProperty("output") Path output,
+    @JsonProperty("package") Packaging packaging,
+    @JsonProperty("optimize") Optimize optimize) {
 
   public PipelineConfig {
     precision = precision == null ? "int8" : precision;
@@ -49,6 +54,38 @@ public record PipelineConfig(
     gate = gate == null ? new Gate(1.0, 98.0, 0) : gate;
     compile = compile == null ? new Compile(null, false, false) : compile;
     output = output == null ? Path.of("edgeopt-out") : output;
+  }
+
+  /** Creates a config without a search, as before the {@code optimize:} section existed. */
+  public PipelineConfig(Path model, Path reference, String target, String precision, String preprocess,
+      List<String> classes, Calibration calibration, Pruning pruning, Holdout holdout, Gate gate, Compile compile,
+      Path output, Packaging packaging) {
+    this(model, reference, target, precision, preprocess, classes, calibration, pruning, holdout, gate, compile, output,
+        packaging, null);
+  }
+
+  /**
+   * The search of {@code edgeopt optimize}, run by the pipeline in place of calibrate, quantize,
+   * compile and validate; the bar is the {@code gate} section's top-1 drop and agreement.
+   *
+   * @param objective latency, size or macs (default latency)
+   * @param budget wall time, e.g. {@code 30m} (default 30m)
+   * @param trials the most trials (default 24)
+   * @param seed the seed of the evolutionary phase (default 0)
+   * @param latencyRuns timed batch-1 runs per model and trial (default 200)
+   */
+  public record Optimize(
+      @JsonProperty("objective") String objective,
+      @JsonProperty("budget") String budget,
+      @JsonProperty("trials") int trials,
+      @JsonProperty("seed") long seed,
+      @JsonProperty("latencyRuns") int latencyRuns) {
+    public Optimize {
+      objective = objective == null ? "latency" : objective;
+      budget = budget == null ? "30m" : budget;
+      trials = trials == 0 ? 24 : trials;
+      latencyRuns = latencyRuns == 0 ? 200 : latencyRuns;
+    }
   }
 
   /**
@@ -113,4 +150,18 @@ public record PipelineConfig(
       @JsonProperty("ioType") String ioType,
       @JsonProperty("strict") boolean strict,
       @JsonProperty("buildEngine") boolean buildEngine) {}
+
+  /**
+   * The deployment bundle made after a passing gate (see docs/operations.md).
+   *
+   * @param key the Ed25519 signing key (PKCS#8 PEM)
+   * @param name the model's name; null for the model file's name
+   * @param version the model's version; null for a hash of the model
+   * @param bundle the bundle file; null for {@code bundle.zip} in the output folder
+   */
+  public record Packaging(
+      @JsonProperty(value = "key", required = true) Path key,
+      @JsonProperty("name") String name,
+      @JsonProperty("version") String version,
+      @JsonProperty("bundle") Path bundle) {}
 }

@@ -17,14 +17,21 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.edgeopt.core.EdgeoptException;
+import org.edgeopt.calibrate.CalibrationMethod;
+import org.edgeopt.compile.tflite.IoType;
 import org.edgeopt.core.targets.TargetProfiles;
+import org.edgeopt.prune.PruneMode;
+import org.edgeopt.quantize.Precision;
 
 /**
  * Reads and checks {@code edgeopt.yaml}: every error names the file, the key and its line.
  */
 public final class PipelineConfigLoader {
-  private static final Set<String> METHODS = Set.of("minmax", "percentile", "entropy", "mse");
-  private static final Set<String> PRUNING = Set.of("none", "auto", "2:4", "channel");
+  // The accepted words are the stages' own ids, so a method or mode added there is accepted here.
+  private static final Set<String> METHODS = ids(CalibrationMethod.values(), CalibrationMethod::id);
+  private static final Set<String> PRUNING = union("none", ids(PruneMode.values(), PruneMode::id));
+  private static final Set<String> PRECISIONS = ids(Precision.values(), Precision::id);
+  private static final Set<String> IO_TYPES = ids(IoType.values(), IoType::id);
 
   private PipelineConfigLoader() {}
 
@@ -218,7 +225,9 @@ public final class PipelineConfigLoader {
     PipelineConfig.Holdout hold = c.holdout() == null ? null
         : new PipelineConfig.Holdout(r(b, c.holdout().data()), c.holdout().labelColumn(), c.holdout().samples());
     return new PipelineConfig(r(b, c.model()), r(b, c.reference()), c.target(), c.precision(), c.preprocess(), c.classes(),
-        cal, c.pruning(), hold, c.gate(), c.compile(), r(b, c.output()));
+        cal, c.pruning(), hold, c.gate(), c.compile(), r(b, c.output()), c.packaging() == null ? null
+            : new PipelineConfig.Packaging(r(b, c.packaging().key()), c.packaging().name(), c.packaging().version(),
+                r(b, c.packaging().bundle())), c.optimize());
   }
 
   private static Path r(Path base, Path p) {
@@ -242,8 +251,8 @@ public final class PipelineConfigLoader {
     } catch (EdgeoptException e) {
       throw fail(where, lines, "target", e.getMessage());
     }
-    require(Set.of("int8", "fp16").contains(c.precision().toLowerCase(Locale.ROOT)), where, lines, "precision",
-        "expected int8 or fp16, found '" + c.precision() + "'");
+    require(PRECISIONS.contains(c.precision().toLowerCase(Locale.ROOT)), where, lines, "precision",
+        "expected " + String.join(" or ", PRECISIONS) + ", found '" + c.precision() + "'");
     require(c.calibration().data() != null && Files.exists(c.calibration().data()), where, lines, "calibration.data",
         "expected calibration data, found nothing at " + c.calibration().data());
     require(c.calibration().method() == null || METHODS.contains(c.calibration().method()), where, lines,
@@ -266,8 +275,28 @@ public final class PipelineConfigLoader {
             + c.gate().maxP95LatencyMs());
     require(c.gate().minAgreement() >= 0 && c.gate().minAgreement() <= 100, where, lines, "gate.minAgreement",
         "expected a percentage 0..100, found " + c.gate().minAgreement());
-    require(c.compile().ioType() == null || Set.of("int8", "uint8").contains(c.compile().ioType()), where, lines,
-        "compile.ioType", "expected int8 or uint8, found '" + c.compile().ioType() + "'");
+    require(c.compile().ioType() == null || IO_TYPES.contains(c.compile().ioType()), where, lines,
+        "compile.ioType", "expected " + String.join(" or ", IO_TYPES) + ", found '" + c.compile().ioType() + "'");
+    if (c.packaging() != null) {
+      require(c.packaging().key() != null && Files.isRegularFile(c.packaging().key()), where, lines, "package.key",
+          "expected an Ed25519 private key file (edgeopt keygen), found nothing at " + c.packaging().key());
+    }
+  }
+
+  /** Returns the ids of {@code values} in declaration order. */
+  private static <E> Set<String> ids(E[] values, java.util.function.Function<E, String> id) {
+    Set<String> ids = new java.util.LinkedHashSet<>();
+    for (E v : values) {
+      ids.add(id.apply(v));
+    }
+    return java.util.Collections.unmodifiableSet(ids);
+  }
+
+  private static Set<String> union(String first, Set<String> rest) {
+    Set<String> all = new java.util.LinkedHashSet<>();
+    all.add(first);
+    all.addAll(rest);
+    return java.util.Collections.unmodifiableSet(all);
   }
 
   private static void require(boolean ok, Path where, Map<String, Integer> lines, String key, String message)

@@ -56,6 +56,18 @@ class PipelineConfigLoaderTest {
 
   /** Issue 14 (fuzz corpus, seed 7): {@code maxTop1Drop: 1e309} passed the check and crashed later (exit 1). */
   @Test
+  void packageSectionResolvesItsPathsAndNeedsAKey() throws Exception {
+    Files.writeString(dir.resolve("signing.key"), "not checked here");
+    Path f = dir.resolve("edgeopt.yaml");
+    Files.writeString(f, GOOD + "package:\n  key: signing.key\n  version: 1.2.0\n");
+    PipelineConfig c = PipelineConfigLoader.load(f);
+    assertEquals(dir.resolve("signing.key"), c.packaging().key());
+    assertEquals("1.2.0", c.packaging().version());
+    EdgeoptException e = bad(GOOD + "package:\n  key: missing.key\n");
+    assertTrue(e.getMessage().contains("key 'package.key': expected an Ed25519 private key file"), e.getMessage());
+  }
+
+  @Test
   void gateMaxTop1Drop1e309() throws Exception {
     EdgeoptException e = bad(GOOD + "gate:\n  maxTop1Drop: 1e309\n");
     assertTrue(e.getMessage().endsWith("key 'gate.maxTop1Drop': expected a finite number of points >= 0, found Infinity"),

@@ -18,11 +18,15 @@ class PipelineTest {
   @TempDir Path out;
 
   private static PipelineConfig config(Path out, int holdoutSamples, double maxP95) {
+    return config(out, holdoutSamples, maxP95, null);
+  }
+
+  private static PipelineConfig config(Path out, int holdoutSamples, double maxP95, PipelineConfig.Packaging packaging) {
     SampleModel s = SampleModels.fashionMnist();
     return new PipelineConfig(s.model(), null, "onnxruntime-cpu", "int8", s.preprocess(), s.classNames(),
         new PipelineConfig.Calibration(s.calibration().images().getParent(), "minmax", 200, null),
         null, new PipelineConfig.Holdout(s.holdout().images().getParent(), null, holdoutSamples),
-        new PipelineConfig.Gate(1.0, 97.0, maxP95), null, out);
+        new PipelineConfig.Gate(1.0, 97.0, maxP95), null, out, packaging);
   }
 
   private static List<String> ran(PipelineResult r) {
@@ -30,9 +34,16 @@ class PipelineTest {
   }
 
   @Test
-  void runsEveryStageThenSkipsWhatDidNotChange() throws Exception {
-    PipelineResult first = new Pipeline(config(out, 400, 0), PipelineListener.silent()).run();
-    assertEquals(List.of("ingest", "calibrate", "quantize", "compile", "validate"), ran(first));
+  void runsEveryStageThenSkipsWhatDidNotChange(@TempDir Path keys) throws Exception {
+    org.edgeopt.deploy.SigningKeys.write(org.edgeopt.deploy.SigningKeys.generate(), keys);
+    PipelineConfig.Packaging packaging = new PipelineConfig.Packaging(keys.resolve(org.edgeopt.deploy.SigningKeys.PRIVATE_FILE),
+        "fashion-mnist", "1.0.0", null);
+    PipelineResult first = new Pipeline(config(out, 400, 0, packaging), PipelineListener.silent()).run();
+    assertEquals(List.of("ingest", "calibrate", "quantize", "compile", "validate", "package"), ran(first));
+    org.edgeopt.deploy.BundleVerifier.Verified bundle = org.edgeopt.deploy.BundleVerifier.verify(out.resolve("bundle.zip"),
+        org.edgeopt.deploy.SigningKeys.readPublic(keys.resolve(org.edgeopt.deploy.SigningKeys.PUBLIC_FILE)));
+    assertEquals("PASS", bundle.manifest().validation().verdict());
+    assertTrue(bundle.manifest().files().containsKey("calibration/calibration.json"), bundle.manifest().files().keySet().toString());
     assertTrue(first.gatePassed(), first.summary() + " " + first.gateReasons());
     assertEquals(0, first.exitCode());
     for (String f : List.of("model.onnx", "model-card.json", "calibration.json", "model.int8.onnx", "model.ort.onnx",
@@ -40,12 +51,13 @@ class PipelineTest {
       assertTrue(Files.isRegularFile(out.resolve(f)), f);
     }
 
-    PipelineResult again = new Pipeline(config(out, 400, 0), PipelineListener.silent()).run();
+    PipelineResult again = new Pipeline(config(out, 400, 0, packaging), PipelineListener.silent()).run();
     assertTrue(again.allSkipped(), "stages re-ran: " + ran(again));
     assertEquals(first.summary(), again.summary());
 
     // A holdout-only change re-runs validation only; a gate that cannot pass fails with exit 4.
-    PipelineResult stricter = new Pipeline(config(out, 300, 1e-6), PipelineListener.silent()).run();
+    // A failed gate packages nothing.
+    PipelineResult stricter = new Pipeline(config(out, 300, 1e-6, packaging), PipelineListener.silent()).run();
     assertEquals(List.of("validate"), ran(stricter));
     assertFalse(stricter.gatePassed());
     assertEquals(4, stricter.exitCode());
@@ -96,7 +108,7 @@ class PipelineTest {
     PipelineConfig cfg = new PipelineConfig(s.model(), null, "edgetpu", "int8", s.preprocess(), s.classNames(),
         new PipelineConfig.Calibration(s.calibration().images().getParent(), null, 0, null), null,
         new PipelineConfig.Holdout(s.holdout().images().getParent(), null, 0), new PipelineConfig.Gate(0.5, 98.0, 0),
-        null, out);
+        null, out, null);
     PipelineResult r = new Pipeline(cfg, PipelineListener.silent()).run();
     assertTrue(r.gatePassed(), r.summary() + " " + r.gateReasons());
     JsonNode v = new ObjectMapper().readTree(out.resolve("tflite-verification.json").toFile());

@@ -119,6 +119,16 @@ public record QuantizeConfig(
         convInputChannelMultiple, max, depthwiseMax, crossLayerEqualization, biasCorrection);
   }
 
+  /**
+   * Returns a copy that pads quantized convolutions' input channels to a multiple of {@code n}
+   * (0 or 1: never), e.g. to compare a target's padded and unpadded kernels.
+   */
+  public QuantizeConfig withConvInputChannelMultiple(int n) {
+    return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
+        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
+        n, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection);
+  }
+
   /** Returns a copy that runs (or not) cross-layer equalization before quantizing. */
   public QuantizeConfig withCrossLayerEqualization(boolean on) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,

@@ -11,6 +11,7 @@ import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.data.Batch;
 import org.edgeopt.core.data.Dataset;
 import org.edgeopt.core.eval.BatchRunner;
+import org.edgeopt.core.eval.SignalNoise;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.graph.GraphBuilder;
 import org.edgeopt.core.graph.Node;
@@ -81,18 +82,8 @@ public final class SqnrProbe {
 
   /** Returns the SQNR in dB of {@code test} against {@code reference}. */
   public static double sqnrDb(float[] reference, float[] test) {
-    if (reference.length != test.length) {
-      throw new IllegalArgumentException("expected arrays of equal length, found " + reference.length + " and "
-          + test.length);
-    }
-    double s = 0;
-    double n = 0;
-    for (int i = 0; i < reference.length; i++) {
-      double d = (double) reference[i] - test[i];
-      s += (double) reference[i] * reference[i];
-      n += d * d;
-    }
-    return new Energy(s, n).sqnrDb();
+    SignalNoise sn = SignalNoise.of(reference, test);
+    return new Energy(sn.signal(), sn.noise()).sqnrDb();
   }
 
   /**
@@ -145,14 +136,14 @@ public final class SqnrProbe {
           // A graph input cannot be an output too: its reference value is what was fed.
           float[] x = e.getKey().equals(input) ? in.toFloats() : r.get(e.getKey()).toFloats();
           float[] xq = e.getValue().equals(input) ? in.toFloats() : t.get(e.getValue()).toFloats();
-          double[] sn = energy(x, xq, e.getKey());
-          energy.merge(e.getKey(), new Energy(sn[0], sn[1]), (a, c) -> a.plus(c.signal(), c.noise()));
+          SignalNoise sn = energy(x, xq, e.getKey());
+          energy.merge(e.getKey(), new Energy(sn.signal(), sn.noise()), (a, c) -> a.plus(c.signal(), c.noise()));
         }
         for (Map.Entry<String, String> e : scored.entrySet()) {
           float[] x = e.getKey().equals(input) ? in.toFloats() : r.get(e.getKey()).toFloats();
           float[] xq = e.getValue().equals(input) ? in.toFloats() : t.get(e.getValue()).toFloats();
-          double[] sn = energy(x, xq, e.getKey());
-          out = out.plus(sn[0], sn[1]);
+          SignalNoise sn = energy(x, xq, e.getKey());
+          out = out.plus(sn.signal(), sn.noise());
         }
         Tensor first = r.get(outputs.get(0));
         long classes = first.rank() == 0 || first.dim(0) == 0 ? 0 : first.elementCount() / first.dim(0);
@@ -202,19 +193,12 @@ public final class SqnrProbe {
     return p;
   }
 
-  private static double[] energy(float[] x, float[] xq, String name) {
+  private static SignalNoise energy(float[] x, float[] xq, String name) {
     if (x.length != xq.length) {
       throw new IllegalStateException("tensor '" + name + "' has " + x.length + " values in FP32 but " + xq.length
           + " quantized");
     }
-    double s = 0;
-    double n = 0;
-    for (int i = 0; i < x.length; i++) {
-      double d = (double) x[i] - xq[i];
-      s += (double) x[i] * x[i];
-      n += d * d;
-    }
-    return new double[] {s, n};
+    return SignalNoise.of(x, xq);
   }
 
   private static List<String> concat(List<String> a, java.util.Collection<String> b) {

@@ -99,6 +99,37 @@ public final class SampleModels {
         return get(DIGITS);
     }
 
+    /**
+     * Reads a {@code sample.json} where it lies on disk (a sample folder copied elsewhere, or one a
+     * user made), with the paths it names resolved against its folder. Unlike {@link #get} it does
+     * not check that those files exist nor their checksums.
+     *
+     * @param descriptor the {@code sample.json} file
+     * @return the sample it describes
+     * @throws IllegalStateException if it is not valid JSON or lacks a field a sample needs
+     * @throws UncheckedIOException if it cannot be read
+     */
+    public static SampleModel read(Path descriptor) {
+        Path file = descriptor.toAbsolutePath().normalize();
+        URL url;
+        try {
+            url = file.toUri().toURL();
+        } catch (java.net.MalformedURLException e) {
+            throw new IllegalArgumentException(file + ": cannot name it as a URL", e);
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(file.toFile());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(file + ": expected a sample descriptor in JSON: " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(file + ": cannot read: " + e.getMessage(), e);
+        }
+        JsonNode name = root.get("name");
+        return new Descriptor(name == null ? file.getParent().getFileName().toString() : name.asText(), url, root)
+                .toSample(file.getParent());
+    }
+
     static Path defaultCacheRoot() {
         return Path.of(System.getProperty("java.io.tmpdir"), "edgeopt-samples");
     }

@@ -1,6 +1,7 @@
 package org.edgeopt.validate;
 
 import java.util.Arrays;
+import org.edgeopt.core.eval.SignalNoise;
 
 /**
  * The arithmetic behind every drift figure: softmax, top-k membership, cosine similarity, SQNR,
@@ -117,14 +118,8 @@ public final class DriftMetrics {
   /** Returns the SQNR in dB of {@code other} against the reference {@code ref}. */
   public static double sqnrDb(float[] ref, float[] other) {
     checkLengths(ref, other);
-    double s = 0;
-    double n = 0;
-    for (int i = 0; i < ref.length; i++) {
-      double e = (double) ref[i] - other[i];
-      s += (double) ref[i] * ref[i];
-      n += e * e;
-    }
-    return sqnrDb(s, n);
+    SignalNoise sn = SignalNoise.of(ref, other);
+    return sqnrDb(sn.signal(), sn.noise());
   }
 
   /**

@@ -158,16 +158,6 @@ class ReportFormatsTest {
     }
   }
 
-  @Test
-  void chartAxesEndOnRoundNumbers() {
-    assertEquals(4, SvgCharts.niceMax(1));
-    assertEquals(8, SvgCharts.niceMax(6));
-    assertEquals(40, SvgCharts.niceMax(34));
-    assertEquals(100, SvgCharts.niceMax(100));
-    assertEquals(200, SvgCharts.niceMax(150));
-    assertEquals(2000, SvgCharts.niceMax(1999));
-  }
-
   private static Element byId(Document doc, String id) {
     NodeList all = doc.getElementsByTagName("*");
     for (int i = 0; i < all.getLength(); i++) {

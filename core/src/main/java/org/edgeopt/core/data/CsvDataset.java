@@ -1,24 +1,32 @@
 package org.edgeopt.core.data;
 
-import java.io.BufferedReader;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.dataformat.csv.CsvMapper;
+import com.fasterxml.jackson.dataformat.csv.CsvParser;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
+import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 import org.edgeopt.core.EdgeoptException;
-import org.edgeopt.core.graph.Tensor;
 
 /**
  * Tabular samples in a CSV file with a header row: one column holds the integer class label,
  * the others the features, in order. Read one batch at a time; gzip allowed.
+ *
+ * <p>Parsed by Jackson's CSV module (RFC 4180: quoted fields may hold commas, doubled quotes and
+ * line breaks, as spreadsheets and pandas write them). Blank lines are skipped; spaces around an
+ * unquoted value are ignored.
  */
 public final class CsvDataset implements Dataset {
+  private static final CsvMapper CSV = CsvMapper.builder()
+      .enable(CsvParser.Feature.WRAP_AS_ARRAY)
+      .enable(CsvParser.Feature.TRIM_SPACES)
+      .build();
+
   private final Path file;
   private final Preprocessing pre;
   private final int labelIndex;
@@ -31,12 +39,12 @@ public final class CsvDataset implements Dataset {
     this.pre = pre;
     // Every feature is normalized as channel 0: a per-channel list has nothing to apply to.
     pre.requireChannels(1, file + " (CSV features)");
-    try (BufferedReader r = reader(file)) {
-      String header = r.readLine();
+    try (MappingIterator<String[]> rows = open(file)) {
+      String[] header = nextRow(rows);
       if (header == null) {
         throw EdgeoptException.invalid(file + ": expected a header row, found an empty file");
       }
-      List<String> names = Arrays.stream(header.split(",")).map(String::strip).toList();
+      List<String> names = Arrays.stream(header).map(String::strip).toList();
       labelIndex = names.indexOf(labelColumn);
       if (labelIndex < 0) {
         throw EdgeoptException.invalid(file + ": labels missing: expected a column named '" + labelColumn
@@ -44,11 +52,8 @@ public final class CsvDataset implements Dataset {
       }
       columns = names.size();
       int n = 0;
-      String line;
-      while ((line = r.readLine()) != null) {
-        if (!line.isBlank()) {
-          n++;
-        }
+      while (nextRow(rows) != null) {
+        n++;
       }
       count = n;
     } catch (IOException e) {
@@ -59,8 +64,20 @@ public final class CsvDataset implements Dataset {
     }
   }
 
-  private static BufferedReader reader(Path p) throws IOException {
-    return new BufferedReader(new InputStreamReader(IdxDataset.open(p), StandardCharsets.UTF_8));
+  private static MappingIterator<String[]> open(Path p) throws IOException {
+    Reader in = new InputStreamReader(IdxDataset.open(p), StandardCharsets.UTF_8);
+    return CSV.readerFor(String[].class).readValues(in);
+  }
+
+  /** Returns the next row that is not blank, or null at the end of the file. */
+  private static String[] nextRow(MappingIterator<String[]> rows) throws IOException {
+    while (rows.hasNextValue()) {
+      String[] row = rows.nextValue();
+      if (row.length > 1 || row.length == 1 && !row[0].isBlank()) {
+        return row;
+      }
+    }
+    return null;
   }
 
   @Override
@@ -80,59 +97,31 @@ public final class CsvDataset implements Dataset {
 
   @Override
   public Iterator<Batch> batches(int batchSize, int limit) throws EdgeoptException {
-    BufferedReader r;
+    MappingIterator<String[]> rows;
     try {
-      r = reader(file);
-      r.readLine();
+      rows = open(file);
+      nextRow(rows);
     } catch (IOException e) {
       throw EdgeoptException.invalid(file + ": cannot read CSV: " + e.getMessage(), e);
     }
-    int total = Math.min(count, limit);
     int features = columns - 1;
-    return new Iterator<>() {
-      int next = 0;
-      int lineNo = 1;
-
+    return new BatchReader(batchSize, Math.min(count, limit), sampleShape()) {
       @Override
-      public boolean hasNext() {
-        if (next >= total) {
-          try {
-            r.close();
-          } catch (IOException ignored) {
-            // reading is done; nothing is lost
-          }
-          return false;
-        }
-        return true;
-      }
-
-      @Override
-      public Batch next() {
-        if (!hasNext()) {
-          throw new NoSuchElementException();
-        }
-        int n = Math.min(batchSize, total - next);
-        float[] x = new float[n * features];
-        int[] labels = new int[n];
-        List<String> rows = new ArrayList<>(n);
-        try {
-          while (rows.size() < n) {
-            String line = r.readLine();
-            lineNo++;
-            if (line == null) {
-              throw new DataException(file + ": expected " + count + " rows, file ended at line " + lineNo);
-            }
-            if (!line.isBlank()) {
-              rows.add(line);
-            }
-          }
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
+      protected void read(int first, int n, float[] x, int[] labels) {
         for (int s = 0; s < n; s++) {
-          String[] cells = rows.get(s).split(",");
+          int row = first + s + 1;
+          String[] cells;
+          try {
+            cells = nextRow(rows);
+          } catch (IOException e) {
+            throw new DataException(file + ": row " + row + ": malformed CSV: " + e.getMessage(), e);
+          }
+          if (cells == null) {
+            throw new DataException(file + ": expected " + count + " rows, file ended at line "
+                + rows.getCurrentLocation().getLineNr());
+          }
           if (cells.length != columns) {
-            throw new DataException(file + ": row " + (next + s + 1) + ": expected " + columns + " columns, found " + cells.length);
+            throw new DataException(file + ": row " + row + ": expected " + columns + " columns, found " + cells.length);
           }
           int f = 0;
           for (int c = 0; c < columns; c++) {
@@ -141,7 +130,7 @@ public final class CsvDataset implements Dataset {
                 double label = Double.parseDouble(cells[c].strip());
                 // "3.0" is the class 3 that pandas writes; "2.5" names no class, and a cast would make it 2.
                 if (label != Math.rint(label) || Math.abs(label) > Integer.MAX_VALUE) {
-                  throw new DataException(file + ": row " + (next + s + 1) + ", column " + (c + 1)
+                  throw new DataException(file + ": row " + row + ", column " + (c + 1)
                       + " (the label): expected a whole class index, found '" + cells[c].strip() + "'");
                 }
                 labels[s] = (int) label;
@@ -150,12 +139,20 @@ public final class CsvDataset implements Dataset {
                 f++;
               }
             } catch (NumberFormatException e) {
-              throw new DataException(file + ": row " + (next + s + 1) + ", column " + (c + 1) + ": expected a number, found '" + cells[c] + "'");
+              throw new DataException(file + ": row " + row + ", column " + (c + 1) + ": expected a number, found '"
+                  + cells[c] + "'");
             }
           }
         }
-        next += n;
-        return new Batch(Tensor.ofFloats("input", new long[] {n, features}, x), labels);
+      }
+
+      @Override
+      protected void close() {
+        try {
+          rows.close();
+        } catch (IOException ignored) {
+          // reading is done; nothing is lost
+        }
       }
     };
   }

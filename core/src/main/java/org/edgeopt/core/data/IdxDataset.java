@@ -8,10 +8,8 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
-import java.util.NoSuchElementException;
 import java.util.zip.GZIPInputStream;
 import org.edgeopt.core.EdgeoptException;
-import org.edgeopt.core.graph.Tensor;
 
 /**
  * Images and labels in IDX format (the MNIST files), gzip-compressed or not, read one batch at
@@ -106,44 +104,29 @@ public final class IdxDataset implements Dataset {
     } catch (IOException e) {
       throw EdgeoptException.invalid(images + ": cannot read: " + e.getMessage(), e);
     }
-    int total = Math.min(count, limit);
-    int pixels = rows * cols;
-    return new Iterator<>() {
-      int next = 0;
-
+    return new BatchReader(batchSize, Math.min(count, limit), sampleShape()) {
       @Override
-      public boolean hasNext() {
-        if (next >= total) {
-          try {
-            in.close();
-          } catch (IOException ignored) {
-            // nothing left to read; a failed close loses nothing
-          }
-          return false;
-        }
-        return true;
-      }
-
-      @Override
-      public Batch next() {
-        if (!hasNext()) {
-          throw new NoSuchElementException();
-        }
-        int n = Math.min(batchSize, total - next);
-        byte[] raw = new byte[n * pixels];
+      protected void read(int first, int n, float[] features, int[] out) {
+        byte[] raw = new byte[features.length];
         try {
           in.readFully(raw);
         } catch (IOException e) {
-          throw new DataException(images + ": truncated IDX file: expected " + count + " images, stream ended near image " + next, e);
+          throw new DataException(images + ": truncated IDX file: expected " + count + " images, stream ended near image "
+              + first, e);
         }
-        float[] out = new float[raw.length];
         for (int i = 0; i < raw.length; i++) {
-          out[i] = pre.normalize(raw[i] & 0xff, 0);
+          features[i] = pre.normalize(raw[i] & 0xff, 0);
         }
-        int[] lab = java.util.Arrays.copyOfRange(labels, next, next + n);
-        next += n;
-        long[] dims = pre.channelsLast() ? new long[] {n, rows, cols, 1} : new long[] {n, 1, rows, cols};
-        return new Batch(Tensor.ofFloats("input", dims, out), lab);
+        System.arraycopy(labels, first, out, 0, n);
+      }
+
+      @Override
+      protected void close() {
+        try {
+          in.close();
+        } catch (IOException ignored) {
+          // nothing left to read; a failed close loses nothing
+        }
       }
     };
   }

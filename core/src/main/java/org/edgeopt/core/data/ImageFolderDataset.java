@@ -9,10 +9,8 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
-import java.util.NoSuchElementException;
 import java.util.stream.Stream;
 import org.edgeopt.core.EdgeoptException;
-import org.edgeopt.core.graph.Tensor;
 
 /**
  * A folder of images with one subfolder per class, as users collect field data. Classes are
@@ -109,41 +107,22 @@ public final class ImageFolderDataset implements Dataset {
 
   @Override
   public Iterator<Batch> batches(int batchSize, int limit) {
-    int total = Math.min(files.size(), limit);
     int per = (int) Arrays.stream(sampleShape).reduce(1, (a, b) -> a * b);
-    return new Iterator<>() {
-      int next = 0;
-
+    return new BatchReader(batchSize, Math.min(files.size(), limit), sampleShape) {
       @Override
-      public boolean hasNext() {
-        return next < total;
-      }
-
-      @Override
-      public Batch next() {
-        if (!hasNext()) {
-          throw new NoSuchElementException();
-        }
-        int n = Math.min(batchSize, total - next);
-        float[] out = new float[n * per];
-        int[] lab = new int[n];
+      protected void read(int first, int n, float[] features, int[] out) {
         for (int i = 0; i < n; i++) {
-          Path f = files.get(next + i);
+          Path f = files.get(first + i);
           BufferedImage img = Images.geometry(Images.decode(f), pre);
           int ch = Images.channels(pre);
           if (img.getWidth() * img.getHeight() * ch != per) {
             throw new DataException(f + ": expected an image of " + Arrays.toString(sampleShape)
-                + " after preprocessing (like " + files.get(0).getFileName() + "), found " + img.getWidth() + "x" + img.getHeight()
-                + "; add resize=/crop= to the preprocessing");
+                + " after preprocessing (like " + files.get(0).getFileName() + "), found " + img.getWidth() + "x"
+                + img.getHeight() + "; add resize=/crop= to the preprocessing");
           }
-          Images.toFloats(img, pre, out, i * per);
-          lab[i] = labels.get(next + i);
+          Images.toFloats(img, pre, features, i * per);
+          out[i] = labels.get(first + i);
         }
-        next += n;
-        long[] dims = new long[sampleShape.length + 1];
-        dims[0] = n;
-        System.arraycopy(sampleShape, 0, dims, 1, sampleShape.length);
-        return new Batch(Tensor.ofFloats("input", dims, out), lab);
       }
     };
   }

@@ -10,11 +10,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Iterator;
-import java.util.NoSuchElementException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.edgeopt.core.EdgeoptException;
-import org.edgeopt.core.graph.Tensor;
 
 /**
  * Samples in a NumPy {@code .npy} array {@code [N, ...]} (float32, float64 or uint8, C order),
@@ -151,27 +149,14 @@ public final class NpyDataset implements Dataset {
       throw new DataException(file + ": truncated .npy: expected " + needed + " bytes of data, found " + x.data().capacity());
     }
     // Channel index for normalization: axis 1 for NCHW data ([N,C,...]), the last axis for NHWC.
-    long[] ss = sampleShape();
     int channels = channels();
     long spatial = channels == 0 ? 1 : perSample / channels;
-    return new Iterator<>() {
-      int next = 0;
-
+    return new BatchReader(batchSize, total, sampleShape()) {
       @Override
-      public boolean hasNext() {
-        return next < total;
-      }
-
-      @Override
-      public Batch next() {
-        if (!hasNext()) {
-          throw new NoSuchElementException();
-        }
-        int n = Math.min(batchSize, total - next);
-        float[] out = new float[(int) (n * perSample)];
+      protected void read(int first, int n, float[] features, int[] out) {
         ByteBuffer b = x.data().duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        b.position((int) (next * perSample * es));
-        for (int i = 0; i < out.length; i++) {
+        b.position((int) (first * perSample * es));
+        for (int i = 0; i < features.length; i++) {
           float v = switch (x.descr()) {
             case "<f4" -> b.getFloat();
             case "<f8" -> (float) b.getDouble();
@@ -179,14 +164,9 @@ public final class NpyDataset implements Dataset {
           };
           long within = i % perSample;
           int c = channels <= 1 ? 0 : (int) (pre.channelsLast() ? within % channels : within / spatial);
-          out[i] = pre.normalize(v, c);
+          features[i] = pre.normalize(v, c);
         }
-        long[] dims = new long[ss.length + 1];
-        dims[0] = n;
-        System.arraycopy(ss, 0, dims, 1, ss.length);
-        int[] lab = Arrays.copyOfRange(labels, next, next + n);
-        next += n;
-        return new Batch(Tensor.ofFloats("input", dims, out), lab);
+        System.arraycopy(labels, first, out, 0, n);
       }
     };
   }

@@ -11,6 +11,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -61,6 +62,18 @@ public final class AtomicFiles {
 
   /** Writes {@code target} atomically: the content goes to a temporary file first. */
   public static void write(Path target, Writer writer) throws IOException {
+    write(target, writer, false);
+  }
+
+  /**
+   * Writes a UTF-8 script atomically as an executable file (mode 755 where the file system has
+   * POSIX modes, else executable for everyone): it is never seen half-written nor yet unexecutable.
+   */
+  public static void writeExecutable(Path target, String text) throws IOException {
+    write(target, out -> out.write(text.getBytes(StandardCharsets.UTF_8)), true);
+  }
+
+  private static void write(Path target, Writer writer, boolean executable) throws IOException {
     Path abs = target.toAbsolutePath();
     Path dir = abs.getParent();
     Files.createDirectories(dir);
@@ -70,6 +83,14 @@ public final class AtomicFiles {
       // rule), as for any file a user writes; Files.createTempFile would make it owner-only.
       try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         writer.write(out);
+      }
+      if (executable) {
+        // A new file's mode is 0666 filtered by the umask; a script must also be executable.
+        try {
+          Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+        } catch (UnsupportedOperationException e) {
+          tmp.toFile().setExecutable(true, false);
+        }
       }
       moveInPlace(tmp, abs);
     } finally {

@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * and charts arrive as ready-made SVG strings in triple braces ({@code {{{chart}}}}). Double
  * braces escape HTML, so values from models and data files can never inject markup. Missing
  * keys are an error, not an empty string, so a renamed field cannot silently blank a section.
+ * Escaping is {@link Markup#escape}, so every page stays well-formed XML.
  */
 public final class Templates {
   private static final String PARTIALS = "/org/edgeopt/core/report/";
@@ -42,8 +43,11 @@ public final class Templates {
   }
 
   private static Template compile(Class<?> anchor, String resource) {
+    // Markup.escape instead of JMustache's HTML escaper: the pages are polyglot XHTML, so control
+    // characters must go too, and the escaping matches the text inside the generated SVG charts.
     Mustache.Compiler compiler = Mustache.compiler()
         .strictSections(false)
+        .withEscaper(Markup::escape)
         .withLoader(name -> reader(anchor, name.startsWith("/") ? name : PARTIALS + name + ".mustache"));
     try (Reader in = reader(anchor, resource)) {
       return compiler.compile(in);

@@ -37,6 +37,33 @@ class CsvAndNpyDatasetTest {
   }
 
   @Test
+  void csvQuotedFieldsMayHoldCommasQuotesAndLineBreaks() throws Exception {
+    // As spreadsheets and pandas write them (RFC 4180): a header name with a comma, a doubled quote
+    // and a line break, quoted numbers, CRLF line ends and spaces around an unquoted value.
+    Path csv = dir.resolve("quoted.csv");
+    Files.writeString(csv, "\"width, cm\",\"the \"\"label\"\"\",\"note\nline 2\"\r\n"
+        + "\"1.5\",\"2\", 3\r\n"
+        + " 4 ,0,\"5\"\r\n");
+    Dataset d = Datasets.open(csv, Preprocessing.identity(), null, "the \"label\"");
+    assertEquals(2, d.size());
+    assertArrayEquals(new long[] {2}, d.sampleShape());
+    List<Batch> b = all(d, 8);
+    assertEquals(1, b.size());
+    assertArrayEquals(new float[] {1.5f, 3f, 4f, 5f}, b.get(0).input().toFloats());
+    assertArrayEquals(new int[] {2, 0}, b.get(0).labels());
+  }
+
+  @Test
+  void csvRowsWithAnotherColumnCountFailNamingTheRow() throws Exception {
+    Path csv = dir.resolve("ragged.csv");
+    // The quoted "7,8" is one cell: with a plain split on commas this row would look complete.
+    Files.writeString(csv, "label,a,b\n1,2,3\n0,\"7,8\"\n");
+    Dataset d = Datasets.open(csv, Preprocessing.identity(), null, null);
+    DataException e = assertThrows(DataException.class, () -> all(d, 8));
+    assertEquals(csv + ": row 2: expected 3 columns, found 2", e.getMessage());
+  }
+
+  @Test
   void csvWithoutTheLabelColumnIsInvalid() throws Exception {
     Path csv = dir.resolve("x.csv");
     Files.writeString(csv, "a,b\n1,2\n");

@@ -39,6 +39,16 @@ class AtomicFilesTest {
   }
 
   @Test
+  void executableScriptsAreWrittenWithMode755AndNoTemporaryLeft() throws Exception {
+    Path script = dir.resolve("bin").resolve("trtexec.sh");
+    AtomicFiles.writeExecutable(script, "#!/bin/sh\necho ok\n");
+    assertEquals("#!/bin/sh\necho ok\n", Files.readString(script));
+    assertEquals(java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"),
+        Files.getPosixFilePermissions(script));
+    assertEquals(List.of("trtexec.sh"), names(script.getParent()));
+  }
+
+  @Test
   void writtenFileHasTheUmaskModeNotOwnerOnly() throws Exception {
     Path plain = Files.createFile(dir.resolve("plain.txt"));
     Path written = dir.resolve("model.onnx");

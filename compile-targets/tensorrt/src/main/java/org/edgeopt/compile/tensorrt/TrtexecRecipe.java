@@ -1,12 +1,7 @@
 package org.edgeopt.compile.tensorrt;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import org.edgeopt.core.Version;
@@ -141,23 +136,6 @@ public record TrtexecRecipe(
 
   /** Writes the script atomically as an executable file (mode 755 where the file system has POSIX modes). */
   public void write(Path file) throws IOException {
-    Path abs = file.toAbsolutePath();
-    Path dir = abs.getParent();
-    Files.createDirectories(dir);
-    Path tmp = AtomicFiles.tempSibling(abs);
-    try {
-      try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        out.write(render().getBytes(StandardCharsets.UTF_8));
-      }
-      // A new file's mode is 0666 filtered by the umask; the script must also be executable.
-      try {
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-      } catch (UnsupportedOperationException e) {
-        tmp.toFile().setExecutable(true, false);
-      }
-      AtomicFiles.moveInPlace(tmp, abs);
-    } finally {
-      AtomicFiles.release(tmp);
-    }
+    AtomicFiles.writeExecutable(file, render());
   }
 }

@@ -39,7 +39,15 @@ class EdgeTpuCompatibilityCheckerTest {
     Graph g = OnnxChecker.inferShapes(b.build(), "test");
     List<Value> outs = g.outputs().stream().map(v -> new Value(v.name(), g.type(v.name()).orElseThrow())).toList();
     Graph typed = g.toBuilder().setOutputs(outs).build();
-    return TestQuantizer.quantize(typed, TestGraphs.randomInputs("x", calibrationShape, 4, 5, 2f));
+    return EdgeTpuQuantization.quantize(typed, TestGraphs.randomInputs("x", calibrationShape, 4, 5, 2f));
+  }
+
+  /** As {@link #quantized}, with QDQ placed by hand around every op (see {@link TestQuantizer}). */
+  private static Graph handQuantized(GraphBuilder b, long[] calibrationShape) throws Exception {
+    Graph g = OnnxChecker.inferShapes(b.build(), "test");
+    List<Value> outs = g.outputs().stream().map(v -> new Value(v.name(), g.type(v.name()).orElseThrow())).toList();
+    return TestQuantizer.quantize(g.toBuilder().setOutputs(outs).build(),
+        TestGraphs.randomInputs("x", calibrationShape, 4, 5, 2f));
   }
 
   private static GraphBuilder convRelu(TensorType input, int channels) {
@@ -54,7 +62,7 @@ class EdgeTpuCompatibilityCheckerTest {
 
   @Test
   void aQuantizedCnnMapsCompletely() throws Exception {
-    Graph qdq = TestQuantizer.quantize(TestGraphs.smallCnn(),
+    Graph qdq = EdgeTpuQuantization.quantize(TestGraphs.smallCnn(),
         TestGraphs.randomInputs("input", new long[] {1, 1, 8, 8}, 4, 1, 2f));
     EdgeTpuCompatibilityReport r = check(qdq);
     assertTrue(r.compatible(), r.summary());
@@ -91,7 +99,7 @@ class EdgeTpuCompatibilityCheckerTest {
     b.addInput(new Value("x", TensorType.of(DataType.FLOAT, 1, 2, 3, 4, 5)));
     b.add("Relu", "relu", List.of("x"), List.of("y"));
     b.addOutput(new Value("y", null));
-    EdgeTpuCompatibilityReport r = check(quantized(b, new long[] {1, 2, 3, 4, 5}));
+    EdgeTpuCompatibilityReport r = check(handQuantized(b, new long[] {1, 2, 3, 4, 5}));
     assertFalse(r.compatible());
     assertEquals("RELU", r.firstCpuOperator().tfliteOp());
     assertTrue(r.firstCpuOperator().reasons().get(0).startsWith("too many active dimensions: tensor 'x'"
@@ -127,7 +135,7 @@ class EdgeTpuCompatibilityCheckerTest {
     b.add("MaxPool", "pool", List.of("x"), List.of("y"), Attribute.of("kernel_shape", new long[] {2, 2}),
         Attribute.of("strides", new long[] {2, 2}));
     b.addOutput(new Value("y", null));
-    Graph qdq = quantized(b, new long[] {1, 2, 4, 4});
+    Graph qdq = handQuantized(b, new long[] {1, 2, 4, 4});
     // Give the pooled output other parameters than its input, as a careless quantizer might.
     Graph skewed = qdq.toBuilder().addInitializer(Tensor.ofFloats("y_scale", new long[0], new float[] {0.05f})).build();
     OnnxToTflite.Result lowered = OnnxToTflite.lower(skewed, IoType.INT8, Map.of(), "t");

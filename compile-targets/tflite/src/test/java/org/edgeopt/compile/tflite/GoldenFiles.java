@@ -11,7 +11,9 @@ import org.edgeopt.core.graph.Value;
 
 /**
  * Builds the golden-file model and regenerates its golden description (not a test): run
- * {@code main} from the module folder after a deliberate change to the lowering or the writer,
+ * {@code main} from the module folder after a deliberate change to the lowering, the writer or the
+ * quantizer (test class path: {@code dependency:build-classpath -Dmdep.includeScope=test}, then
+ * {@code java -Xss64m -cp target/test-classes:target/classes:<class path> ...GoldenFiles .}),
  * then review the diff of {@value #GOLDEN}.
  */
 public final class GoldenFiles {
@@ -21,8 +23,11 @@ public final class GoldenFiles {
   private GoldenFiles() {}
 
   /**
-   * The core test CNN with BatchNormalization folded, quantized with fixed ranges (input [-2, 2],
-   * activations [-4, 4], ReLU/Clip outputs [0, 6]) so the result does not depend on any runtime.
+   * The core test CNN with BatchNormalization folded, quantized by the quantize module for the
+   * edgetpu profile with fixed ranges (input [-2, 2], activations [-4, 4], ReLU/Clip outputs
+   * [0, 6]) so the result does not depend on any runtime. The quantizer folds each ReLU/ReLU6 into
+   * its layer's output range (zero point at -128, scale 6/255), so the convolutions carry no fused
+   * activation: the int8 range itself clamps at 0 and 6.
    */
   static Graph goldenQdqModel() throws EdgeoptException {
     Graph g = TestGraphs.smallCnn();
@@ -34,7 +39,7 @@ public final class GoldenFiles {
       boolean relu = n.opType().equals("Relu") || n.opType().equals("Clip");
       ranges.put(n.output(), relu ? new float[] {0f, 6f} : new float[] {-4f, 4f});
     }
-    return TestQuantizer.quantize(g, ranges);
+    return EdgeTpuQuantization.quantize(g, ranges);
   }
 
   /** Returns the golden model lowered with int8 I/O, as flatbuffer bytes. */

@@ -156,6 +156,8 @@ class OpLoweringTest {
   @MethodSource("cases")
   void lowersAndMatchesOnnxRuntimeWithinOneStep(Case c) throws Exception {
     Graph fp32 = build(c);
+    // Hand-placed QDQ around the one op under test (TestQuantizer): the quantize module leaves most
+    // of these ops in float when nothing quantized comes before them.
     Graph qdq = TestQuantizer.quantize(fp32, TestGraphs.randomInputs("x", c.input(), 12, 100, 3f));
     byte[] bytes = TestGraphs.lowerToBytes(qdq, IoType.INT8);
     TfliteModel m = TfliteFlatbuffers.read(bytes, c.name());
@@ -180,7 +182,7 @@ class OpLoweringTest {
       weights(b, "w", 8, 3, 3, 3);
       b.add("Conv", "conv", List.of("x", "w"), List.of("y"), Attribute.of("kernel_shape", new long[] {3, 3}));
     }, List.of());
-    Graph qdq = TestQuantizer.quantize(build(conv), TestGraphs.randomInputs("x", conv.input(), 12, 100, 3f));
+    Graph qdq = EdgeTpuQuantization.quantize(build(conv), TestGraphs.randomInputs("x", conv.input(), 12, 100, 3f));
     GraphBuilder b = qdq.toBuilder();
     Node convNode = qdq.nodes().stream().filter(n -> n.opType().equals("Conv")).findFirst().orElseThrow();
     Node xdq = qdq.producer(convNode.input(0)).orElseThrow();

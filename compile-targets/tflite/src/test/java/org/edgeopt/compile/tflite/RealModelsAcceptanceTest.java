@@ -74,7 +74,7 @@ class RealModelsAcceptanceTest {
         cal.add(Map.of("Input3", b.input().withName("Input3")));
       }
     }
-    Path qdq = TestGraphs.write(TestQuantizer.quantize(fp32, cal), dir, "mnist-7.qdq.onnx");
+    Path qdq = TestGraphs.write(EdgeTpuQuantization.quantize(fp32, cal), dir, "mnist-7.qdq.onnx");
     CompileResult r = compile(qdq, true, Map.of("verify-data", data.toString(), "verify-limit", "10000"));
     assertTrue(r.compatible());
     assertEquals(1.0, report().path("mappedFraction").asDouble(), "every operator on the Edge TPU");
@@ -100,7 +100,7 @@ class RealModelsAcceptanceTest {
     for (String f : List.of("kitten_224.png", "fish.png")) {
       images.add(Map.of("data_0", Images.read(SharedModels.find("squeezenet-1.0/" + f).get(), pre).withName("data_0")));
     }
-    Path qdq = TestGraphs.write(TestQuantizer.quantize(fp32, images), dir, "squeezenet.qdq.onnx");
+    Path qdq = TestGraphs.write(EdgeTpuQuantization.quantize(fp32, images), dir, "squeezenet.qdq.onnx");
     CompileResult r = compile(qdq, true, Map.of("io-type", "uint8", "verify-samples", "4"));
     assertTrue(r.compatible());
     JsonNode rep = report();
@@ -133,7 +133,7 @@ class RealModelsAcceptanceTest {
     while (it.hasNext()) {
       cal.add(Map.of(s.inputName(), it.next().input().withName(s.inputName())));
     }
-    Path qdq = TestGraphs.write(TestQuantizer.quantize(fp32, cal), dir, "fashion.qdq.onnx");
+    Path qdq = TestGraphs.write(EdgeTpuQuantization.quantize(fp32, cal), dir, "fashion.qdq.onnx");
     CompileResult r = compile(qdq, true, Map.of("verify-data", s.holdout().images().toString(),
         "verify-preprocess", s.preprocess(), "verify-limit", Integer.toString(s.holdout().count())));
     assertTrue(r.compatible());

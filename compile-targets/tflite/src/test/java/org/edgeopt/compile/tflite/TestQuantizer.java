@@ -22,8 +22,13 @@ import org.edgeopt.core.runtime.OrtRuntime;
 import org.edgeopt.core.runtime.SessionOptions;
 
 /**
- * A test-side stand-in for the quantize module: turns an FP32 graph (opset 13) into the QDQ
- * form the quantizer writes, so the lowering can be tested before that module lands.
+ * Places QDQ by hand around every op of a small FP32 graph (opset 13), as a full-int8 converter
+ * would, for the op-level lowering tests only. Whole models (the small CNN, the golden file, the
+ * real models) are quantized by the quantize module itself ({@link EdgeTpuQuantization}); this
+ * fixture remains for single ops that module leaves in float today (a graph input read directly
+ * by Relu, Clip, MaxPool, Flatten, Pad, Resize, Softmax, Sub or LRN gets no QuantizeLinear, and
+ * AveragePool is requantized rather than sharing its input's parameters), and for deliberately
+ * skewed QDQ models.
  *
  * <p>Conv weights int8 per-channel (Gemm/MatMul per tensor) symmetric behind DequantizeLinear, biases int32 with scale input
  * scale x weight scale, activations int8 asymmetric behind QuantizeLinear/DequantizeLinear

@@ -1,0 +1,113 @@
+package org.edgeopt.optimize;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Everything one search needs: the model and target, the data, the bar, the objective and how
+ * much search to spend.
+ *
+ * @param model the FP32 ONNX model
+ * @param target the target profile name or profile file
+ * @param calibration the calibration data (any format {@code Datasets.open} reads)
+ * @param calibrationSamples calibration samples to use, 0 for all
+ * @param holdout the labelled holdout every trial is measured on
+ * @param holdoutSamples holdout samples to use, 0 for all
+ * @param preprocess the preprocessing spec of both data sets
+ * @param classes class names in output order, or empty
+ * @param bar the accuracy a solution must keep
+ * @param objective what to minimize among solutions
+ * @param budget the wall time the search may spend, over all resumed runs together
+ * @param maxTrials the most trials, over all resumed runs together
+ * @param seed the seed of the evolutionary phase: the same seed gives the same trials
+ * @param latencyRuns timed batch-1 runs per model when latency is measured
+ * @param output the folder everything is written into
+ * @param resume whether to continue the search recorded in {@code output/search.json}
+ */
+public record OptimizeRequest(Path model, String target, Path calibration, int calibrationSamples, Path holdout,
+    int holdoutSamples, String preprocess, List<String> classes, AccuracyBar bar, Objective objective,
+    Duration budget, int maxTrials, long seed, int latencyRuns, Path output, boolean resume) {
+
+  /** The default number of trials. */
+  public static final int DEFAULT_TRIALS = 24;
+  /** The default budget. */
+  public static final Duration DEFAULT_BUDGET = Duration.ofMinutes(30);
+  /** The default number of timed runs per model and trial. */
+  public static final int DEFAULT_LATENCY_RUNS = 200;
+
+  public OptimizeRequest {
+    Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(target, "target");
+    Objects.requireNonNull(calibration, "calibration");
+    Objects.requireNonNull(holdout, "holdout");
+    Objects.requireNonNull(bar, "bar");
+    Objects.requireNonNull(output, "output");
+    preprocess = preprocess == null ? "" : preprocess;
+    classes = classes == null ? List.of() : List.copyOf(classes);
+    objective = objective == null ? Objective.LATENCY : objective;
+    budget = budget == null ? DEFAULT_BUDGET : budget;
+    if (maxTrials < 1 || calibrationSamples < 0 || holdoutSamples < 0 || latencyRuns < 1 || budget.isNegative()
+        || budget.isZero()) {
+      throw new IllegalArgumentException("trials and latency runs must be >= 1, sample counts >= 0 and the budget"
+          + " positive, found trials " + maxTrials + ", latency runs " + latencyRuns + ", samples " + calibrationSamples
+          + "/" + holdoutSamples + ", budget " + budget);
+    }
+  }
+
+  /** Returns a request with the defaults for everything but the inputs, the bar and the output. */
+  public static OptimizeRequest of(Path model, String target, Path calibration, Path holdout, String preprocess,
+      AccuracyBar bar, Path output) {
+    return new OptimizeRequest(model, target, calibration, 0, holdout, 0, preprocess, List.of(), bar, Objective.LATENCY,
+        DEFAULT_BUDGET, DEFAULT_TRIALS, 0, DEFAULT_LATENCY_RUNS, output, false);
+  }
+
+  /** Returns a copy that runs at most {@code n} trials. */
+  public OptimizeRequest withTrials(int n) {
+    return new OptimizeRequest(model, target, calibration, calibrationSamples, holdout, holdoutSamples, preprocess,
+        classes, bar, objective, budget, n, seed, latencyRuns, output, resume);
+  }
+
+  /** Returns a copy with another budget. */
+  public OptimizeRequest withBudget(Duration d) {
+    return new OptimizeRequest(model, target, calibration, calibrationSamples, holdout, holdoutSamples, preprocess,
+        classes, bar, objective, d, maxTrials, seed, latencyRuns, output, resume);
+  }
+
+  /** Returns a copy with another seed. */
+  public OptimizeRequest withSeed(long s) {
+    return new OptimizeRequest(model, target, calibration, calibrationSamples, holdout, holdoutSamples, preprocess,
+        classes, bar, objective, budget, maxTrials, s, latencyRuns, output, resume);
+  }
+
+  /** Returns a copy with another objective. */
+  public OptimizeRequest withObjective(Objective o) {
+    return new OptimizeRequest(model, target, calibration, calibrationSamples, holdout, holdoutSamples, preprocess,
+        classes, bar, o, budget, maxTrials, seed, latencyRuns, output, resume);
+  }
+
+  /** Returns a copy using at most these many calibration and holdout samples (0: all). */
+  public OptimizeRequest withSamples(int calibrationN, int holdoutN) {
+    return new OptimizeRequest(model, target, calibration, calibrationN, holdout, holdoutN, preprocess, classes, bar,
+        objective, budget, maxTrials, seed, latencyRuns, output, resume);
+  }
+
+  /** Returns a copy with class names. */
+  public OptimizeRequest withClasses(List<String> names) {
+    return new OptimizeRequest(model, target, calibration, calibrationSamples, holdout, holdoutSamples, preprocess,
+        names, bar, objective, budget, maxTrials, seed, latencyRuns, output, resume);
+  }
+
+  /** Returns a copy with another number of timed runs. */
+  public OptimizeRequest withLatencyRuns(int n) {
+    return new OptimizeRequest(model, target, calibration, calibrationSamples, holdout, holdoutSamples, preprocess,
+        classes, bar, objective, budget, maxTrials, seed, n, output, resume);
+  }
+
+  /** Returns a copy that resumes (or not) the search recorded in the output folder. */
+  public OptimizeRequest withResume(boolean r) {
+    return new OptimizeRequest(model, target, calibration, calibrationSamples, holdout, holdoutSamples, preprocess,
+        classes, bar, objective, budget, maxTrials, seed, latencyRuns, output, r);
+  }
+}

@@ -1,0 +1,53 @@
+package org.edgeopt.optimize;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.edgeopt.core.targets.TargetProfile;
+
+/**
+ * The configurations a target allows, read from its profile: the calibration methods and
+ * percentiles, FP16 where it runs FP16, float fallback where it runs FP32 (an INT8-only
+ * accelerator such as the Edge TPU would hand a float layer to its host CPU), and channel padding
+ * where the profile pads.
+ *
+ * @param methods the calibration methods, in the order the plain phase tries them
+ * @param percentiles the percentiles the percentile method may keep (the first is the default)
+ * @param fp16 whether FP16 is a candidate
+ * @param floatFallback whether INT8 layers may stay in float
+ * @param padding whether channel padding can be switched off (the profile pads by default)
+ */
+record SearchSpace(List<String> methods, List<Double> percentiles, boolean fp16, boolean floatFallback,
+    boolean padding) {
+
+  SearchSpace {
+    methods = List.copyOf(methods);
+    percentiles = List.copyOf(percentiles);
+  }
+
+  /** Returns the space a profile allows. */
+  static SearchSpace of(TargetProfile profile) {
+    return new SearchSpace(List.of("minmax", "percentile", "entropy", "mse"), List.of(99.99, 99.9, 99.999),
+        profile.supportsPrecision("fp16"), profile.supportsPrecision("fp32"), profile.convInputChannelMultiple() > 1);
+  }
+
+  /** Returns the plain configurations, cheapest to judge first: every method as the profile runs it, then FP16. */
+  List<TrialConfig> plain() {
+    List<TrialConfig> list = new ArrayList<>();
+    for (String m : methods) {
+      list.add(TrialConfig.int8(m, m.equals("percentile") ? percentiles.get(0) : 0, padding));
+    }
+    if (fp16) {
+      list.add(TrialConfig.fp16());
+    }
+    return list;
+  }
+
+  /** Returns whether {@code c} lies in this space. */
+  boolean contains(TrialConfig c) {
+    if (!c.int8()) {
+      return fp16;
+    }
+    return methods.contains(c.method()) && (floatFallback || c.floatLayers().isEmpty()) && (padding || !c.padChannels())
+        && (c.percentile() == 0 || percentiles.contains(c.percentile()));
+  }
+}

@@ -1,0 +1,89 @@
+package org.edgeopt.optimize;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeSet;
+
+/**
+ * One point of the search space: how one candidate model is made from the FP32 model.
+ *
+ * @param precision {@code int8} or {@code fp16}
+ * @param method the calibration method ({@code minmax}, {@code percentile}, {@code entropy},
+ *     {@code mse}); empty for FP16
+ * @param percentile the percentile the percentile method keeps; 0 for the other methods
+ * @param floatLayers INT8 layers kept in float (fallback), sorted by name
+ * @param padChannels whether quantized convolutions' input channels are padded to the
+ *     profile's multiple
+ */
+public record TrialConfig(String precision, String method, double percentile, List<String> floatLayers,
+    boolean padChannels) {
+
+  public TrialConfig {
+    precision = precision.toLowerCase(Locale.ROOT);
+    method = precision.equals("fp16") ? "" : method;
+    percentile = method.equals("percentile") ? percentile : 0;
+    floatLayers = List.copyOf(new TreeSet<>(floatLayers == null ? List.of() : floatLayers));
+    padChannels = precision.equals("int8") && padChannels;
+  }
+
+  /** Returns an INT8 configuration without fallback. */
+  public static TrialConfig int8(String method, double percentile, boolean pad) {
+    return new TrialConfig("int8", method, percentile, List.of(), pad);
+  }
+
+  /** Returns the FP16 configuration. */
+  public static TrialConfig fp16() {
+    return new TrialConfig("fp16", "", 0, List.of(), false);
+  }
+
+  /** Returns whether this is an INT8 configuration. */
+  public boolean int8() {
+    return precision.equals("int8");
+  }
+
+  /** Returns a copy with these layers in float. */
+  public TrialConfig withFloatLayers(List<String> layers) {
+    return new TrialConfig(precision, method, percentile, layers, padChannels);
+  }
+
+  /** Returns a copy with another calibration method. */
+  public TrialConfig withMethod(String m, double p) {
+    return new TrialConfig(precision, m, p, floatLayers, padChannels);
+  }
+
+  /** Returns a copy with channel padding on or off. */
+  public TrialConfig withPadding(boolean pad) {
+    return new TrialConfig(precision, method, percentile, floatLayers, pad);
+  }
+
+  /** Returns the key that identifies the calibration table this configuration needs. */
+  public String calibrationKey() {
+    return method + (percentile > 0 ? "@" + percentile : "");
+  }
+
+  /** Returns the canonical text of this configuration: equal configurations have equal keys. */
+  public String key() {
+    return int8() ? String.format(Locale.ROOT, "int8 %s pad=%b float=%s", calibrationKey(), padChannels, floatLayers)
+        : "fp16";
+  }
+
+  /**
+   * Returns what decides this configuration's speed: precision, float layers and padding. Trials
+   * that differ only in calibration method run the same graph with other scales, so their
+   * measured latencies are samples of one figure.
+   */
+  public String structureKey() {
+    return int8() ? "int8 pad=" + padChannels + " float=" + floatLayers : "fp16";
+  }
+
+  /** Returns a short human description, e.g. {@code INT8 entropy, 2 layers float}. */
+  public String label() {
+    if (!int8()) {
+      return "FP16";
+    }
+    String m = method + (percentile > 0 ? " " + percentile : "");
+    String f = floatLayers.isEmpty() ? "" : ", " + floatLayers.size() + " layer" + (floatLayers.size() == 1 ? "" : "s")
+        + " float";
+    return "INT8 " + m + f + (padChannels ? ", padded" : "");
+  }
+}
