@@ -11,7 +11,10 @@ import org.edgeopt.samples.SampleModels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code --engine}: local by default; spark hands over to edgeopt-spark.jar or says in one line how to get it. */
+/**
+ * {@code --engine}: local by default; for calibrate, spark hands over to edgeopt-spark.jar or says in
+ * one line how to get it; validate says in one line that it has no Spark engine yet.
+ */
 class CalibrateEngineTest {
   @TempDir Path dir;
 
@@ -49,5 +52,17 @@ class CalibrateEngineTest {
     Run bogus = edgeopt(args(dir.resolve("c.json"), "--engine", "flink"));
     assertEquals(2, bogus.exitCode(), bogus.err());
     assertTrue(bogus.err().contains("--engine: expected local or spark, found 'flink'"), bogus.err());
+  }
+
+  @Test
+  void validateOnSparkIsRefusedInOneLineNotRunLocally() {
+    SampleModel sample = SampleModels.fashionMnist();
+    Run r = edgeopt("validate", "--reference", sample.model().toString(), "--candidate", sample.model().toString(),
+        "--holdout", sample.holdout().images().getParent().toString(), "--engine", "spark", "--report",
+        dir.resolve("report").toString());
+    assertEquals(3, r.exitCode(), r.err());
+    assertTrue(r.err().contains("validate --engine spark is not available yet"), r.err());
+    assertEquals(1, r.err().strip().lines().count(), r.err());
+    assertTrue(!dir.resolve("report").toFile().exists(), "nothing validated on one machine instead");
   }
 }
