@@ -94,9 +94,21 @@ public final class Calibration {
     OnnxModels.requireOutputs(g, model.toString());
     Dataset d = Datasets.open(data, pre, null, null);
     CalibrationStatistics stats = ActivationCapture.collect(g, d, config, progress, null, model.toString());
+    return tableForFiles(stats, config, model, data, d, pre);
+  }
+
+  /**
+   * Returns the table of statistics collected on the data file or folder {@code data} (opened as
+   * {@code dataset}), with the provenance {@link #calibrate(Path, Path, Preprocessing, CalibrationConfig,
+   * CalibrationProgress)} records: the same bytes whichever machine or engine collected them.
+   *
+   * @throws EdgeoptException (invalid input) when the model or the data cannot be hashed
+   */
+  public static CalibrationTable tableForFiles(CalibrationStatistics stats, CalibrationConfig config, Path model, Path data,
+      Dataset dataset, Preprocessing pre) throws EdgeoptException {
     Map<String, String> p = new LinkedHashMap<>();
     p.put("model", model.toString());
-    p.put("data", d.describe());
+    p.put("data", dataset.describe());
     p.put("dataSha256.of", "the data " + (java.nio.file.Files.isDirectory(data) ? "folder (every file, sorted)" : "file"));
     p.put("preprocess", pre.toSpec());
     try {

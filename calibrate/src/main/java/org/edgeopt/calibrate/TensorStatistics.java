@@ -336,6 +336,43 @@ public final class TensorStatistics {
     return r;
   }
 
+  /**
+   * Rebuilds statistics from their parts, as {@link StatisticsCodec} reads them: the counts, the
+   * extremes, the exponent of each half and, when kept, the {@value #BINS} bins at those exponents.
+   */
+  static TensorStatistics restore(String name, long samples, long count, float min, float max, int negativeExponent,
+      int positiveExponent, long[] bins) {
+    TensorStatistics t = new TensorStatistics(name, bins != null);
+    t.samples = samples;
+    t.count = count;
+    t.min = min;
+    t.max = max;
+    t.negativeExponent = negativeExponent;
+    t.positiveExponent = positiveExponent;
+    if (bins != null) {
+      if (bins.length != BINS) {
+        throw new IllegalArgumentException("tensor '" + name + "': expected " + BINS + " bins, found " + bins.length);
+      }
+      System.arraycopy(bins, 0, t.bins, 0, BINS);
+    }
+    return t;
+  }
+
+  /** Returns the exponent of the negative half's range (for {@link StatisticsCodec}). */
+  int negativeExponent() {
+    return negativeExponent;
+  }
+
+  /** Returns the exponent of the positive half's range (for {@link StatisticsCodec}). */
+  int positiveExponent() {
+    return positiveExponent;
+  }
+
+  /** Returns the bins at each half's own exponent, not copied (for {@link StatisticsCodec}); null without a histogram. */
+  long[] rawBins() {
+    return bins;
+  }
+
   /** Returns the tensor name. */
   public String name() {
     return name;

@@ -92,6 +92,19 @@ public final class CalibrateCommand implements Callable<Integer>, CommonOptions.
       description = "Where to write the table (default: ${DEFAULT-VALUE}).")
   Path output;
 
+  @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "local",
+      description = "local (this JVM, the default) or spark: hand over to edgeopt-spark.jar (spark-submit, or Spark's jars"
+          + " beside it), which also takes --partitions, --format, --data-column, --label-column and --raw-floats.")
+  String engine;
+
+  @Option(names = "--master", paramLabel = "URL",
+      description = "With --engine spark: local[*], spark://host:7077, yarn, k8s://... (default: local[*]).")
+  String master;
+
+  /** Options only the Spark engine knows, passed through to it unread. */
+  @CommandLine.Unmatched
+  java.util.List<String> engineOptions = new java.util.ArrayList<>();
+
   @Override
   public CommonOptions common() {
     return common;
@@ -99,6 +112,16 @@ public final class CalibrateCommand implements Callable<Integer>, CommonOptions.
 
   @Override
   public Integer call() throws EdgeoptException {
+    if (engine.equalsIgnoreCase("spark")) {
+      return SparkEngine.handOver("calibrate", spec.commandLine().getParseResult().originalArgs(), master);
+    }
+    if (!engine.equalsIgnoreCase("local")) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--engine: expected local or spark, found '" + engine + "'");
+    }
+    if (!engineOptions.isEmpty() || master != null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "unknown option(s) " + (master != null
+          ? java.util.List.of("--master") : engineOptions) + ": expected them only with --engine spark");
+    }
     CalibrationConfig cfg = config();
     Map<String, Path> in = new java.util.LinkedHashMap<>();
     in.put("the input model", model);

@@ -51,6 +51,10 @@ public final class ValidateCommand implements Callable<Integer>, CommonOptions.V
       description = "The optimized model (.onnx QDQ/FP16, .pt, or .tflite with the TFLite target installed).")
   Path candidate;
 
+  @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "local",
+      description = "local (the default); spark is not available for validate yet and exits 3 (docs/scale-out.md).")
+  String engine;
+
   @Option(names = "--holdout", paramLabel = "PATH",
       description = "Labelled holdout data: IDX folder or file, CSV, .npy, or one image folder per class."
           + " Defaults to the sample's holdout when the reference is a sample model (sample.json beside it).")
@@ -129,6 +133,14 @@ public final class ValidateCommand implements Callable<Integer>, CommonOptions.V
 
   @Override
   public Integer call() throws EdgeoptException {
+    if (engine.equalsIgnoreCase("spark")) {
+      // Said plainly rather than run on one machine: the user asked for a cluster.
+      throw EdgeoptException.invalid("validate --engine spark is not available yet (only calibrate runs on Spark,"
+          + " docs/scale-out.md): run validate without --engine, on one machine");
+    }
+    if (!engine.equalsIgnoreCase("local")) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--engine: expected local or spark, found '" + engine + "'");
+    }
     ValidationConfig config = config();
     if (report != null) {
       Map<String, Path> in = new java.util.LinkedHashMap<>();

@@ -144,7 +144,7 @@ public record QuantizeConfig(
   public QuantizeConfig withConvInputChannelMultiple(int n) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
-        n, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection);
+        n, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound);
   }
 
   /** Returns a copy that runs (or not) cross-layer equalization before quantizing. */

@@ -31,6 +31,26 @@ public final class Images {
   }
 
   /**
+   * Decodes an image held in memory (a Parquet cell, a file read by Spark) with the same decoder
+   * as {@link #decode(Path)}; {@code where} names it in errors.
+   */
+  public static BufferedImage decode(byte[] bytes, String where) {
+    try {
+      Image img = ImageFactory.getInstance().fromInputStream(new java.io.ByteArrayInputStream(bytes));
+      Object wrapped = img.getWrappedImage();
+      if (!(wrapped instanceof BufferedImage bi)) {
+        throw new DataException(where + ": the image decoder returned " + wrapped.getClass().getName());
+      }
+      return bi;
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof DataException de) {
+        throw de;
+      }
+      throw new DataException(where + ": not a readable image (expected PNG or JPEG): " + e.getMessage(), e);
+    }
+  }
+
+  /**
    * Returns the spec with its channels decided for an image when the user left them out: a
    * grayscale image (one colour component) is read as one channel, any other as RGB.
    */
