@@ -7,4 +7,7 @@ assert log.contains('accuracy gate PASSED')
 assert log.contains('attached model.edgetpu.tflite')
 // validate ran after optimize in the same build: every stage was up to date by then.
 assert log.contains('up to date')
+// edgeopt:package signed a bundle after the passing gate and attached it with the classifier 'bundle'.
+assert new File(basedir, 'target/edgeopt/bundle.zip').isFile() : 'missing target/edgeopt/bundle.zip'
+assert log.contains('edgeopt: bundle ')
 return true
