@@ -3,6 +3,7 @@ package org.edgeopt.spark;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.SortedMap;
+import java.util.function.UnaryOperator;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
@@ -44,13 +45,19 @@ public final class SparkValidation {
    */
   public static ValidationReport validate(SparkSession spark, ValidationConfig config, int partitions,
       ProgressListener progress) throws EdgeoptException {
+    return validate(spark, config, partitions, progress, UnaryOperator.identity());
+  }
+
+  /** As above, with the executors' job wrapped by {@code decorate} (tests use it to kill an executor). */
+  static ValidationReport validate(SparkSession spark, ValidationConfig config, int partitions, ProgressListener progress,
+      UnaryOperator<PartitionJob> decorate) throws EdgeoptException {
     for (Path model : new Path[] {config.reference(), config.candidate()}) {
       if (!model.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx")) {
         throw EdgeoptException.invalid(model + ": validate on Spark runs ONNX models only: expected a .onnx file"
             + " (validate TorchScript or TFLite candidates on one machine)");
       }
     }
-    return Validator.validate(config, progress, new Pass(spark, config, partitions));
+    return Validator.validate(config, progress, new Pass(spark, config, partitions, decorate));
   }
 
   /** The accuracy pass on the executors. */
@@ -58,12 +65,14 @@ public final class SparkValidation {
     private final SparkSession spark;
     private final ValidationConfig config;
     private final int partitions;
+    private final UnaryOperator<PartitionJob> decorate;
     private int partitionsRun;
 
-    Pass(SparkSession spark, ValidationConfig config, int partitions) {
+    Pass(SparkSession spark, ValidationConfig config, int partitions, UnaryOperator<PartitionJob> decorate) {
       this.spark = spark;
       this.config = config;
       this.partitions = partitions;
+      this.decorate = decorate;
     }
 
     @Override
@@ -80,7 +89,7 @@ public final class SparkValidation {
       SortedMap<Integer, byte[]> partials;
       progress.start("Holdout on Spark", settings.limit());
       try {
-        partials = source.run(spark, cut, new ValidationPartitionJob(refBytes, candBytes, executor));
+        partials = source.run(spark, cut, decorate.apply(new ValidationPartitionJob(refBytes, candBytes, executor)));
       } finally {
         refBytes.destroy();
         candBytes.destroy();
