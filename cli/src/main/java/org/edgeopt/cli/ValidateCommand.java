@@ -52,8 +52,18 @@ public final class ValidateCommand implements Callable<Integer>, CommonOptions.V
   Path candidate;
 
   @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "local",
-      description = "local (the default); spark is not available for validate yet and exits 3 (docs/scale-out.md).")
+      description = "local (this JVM, the default) or spark: hand over to edgeopt-spark.jar, whose executors run the"
+          + " accuracy pass over partitions of the holdout (same figures; diagnosis and latency on the driver). It also"
+          + " takes --partitions N (docs/scale-out.md).")
   String engine;
+
+  @Option(names = "--master", paramLabel = "URL",
+      description = "With --engine spark: local[*], spark://host:7077, yarn, k8s://... (default: local[*]).")
+  String master;
+
+  /** Options only the Spark engine knows, passed through to it unread. */
+  @CommandLine.Unmatched
+  List<String> engineOptions = new java.util.ArrayList<>();
 
   @Option(names = "--holdout", paramLabel = "PATH",
       description = "Labelled holdout data: IDX folder or file, CSV, .npy, or one image folder per class."
@@ -134,12 +144,14 @@ public final class ValidateCommand implements Callable<Integer>, CommonOptions.V
   @Override
   public Integer call() throws EdgeoptException {
     if (engine.equalsIgnoreCase("spark")) {
-      // Said plainly rather than run on one machine: the user asked for a cluster.
-      throw EdgeoptException.invalid("validate --engine spark is not available yet (only calibrate runs on Spark,"
-          + " docs/scale-out.md): run validate without --engine, on one machine");
+      return SparkEngine.handOver("validate", sparkArgs(), master);
     }
     if (!engine.equalsIgnoreCase("local")) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--engine: expected local or spark, found '" + engine + "'");
+    }
+    if (!engineOptions.isEmpty() || master != null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "unknown option(s) " + (master != null
+          ? List.of("--master") : engineOptions) + ": expected them only with --engine spark");
     }
     ValidationConfig config = config();
     if (report != null) {
@@ -161,6 +173,35 @@ public final class ValidateCommand implements Callable<Integer>, CommonOptions.V
     }
     out.flush();
     return result.passed() ? ExitCode.OK.code() : ExitCode.GATE_FAILED.code();
+  }
+
+  /**
+   * Returns the command line for the Spark engine: the original arguments, plus the sample model's
+   * holdout, preprocessing and class names where they were left out (the Spark jar does not know
+   * the samples' descriptors).
+   */
+  private List<String> sparkArgs() throws EdgeoptException {
+    List<String> args = new java.util.ArrayList<>(spec.commandLine().getParseResult().originalArgs());
+    Optional<SampleModel> sample = SampleDefaults.near(reference);
+    if (sample.isPresent()) {
+      if (holdout == null) {
+        args.add("--holdout");
+        args.add(SampleDefaults.holdoutData(sample.get()).toString());
+        if (labelColumn == null && sample.get().holdout().labelColumn() != null) {
+          args.add("--label-column");
+          args.add(sample.get().holdout().labelColumn());
+        }
+      }
+      if (preprocess == null) {
+        args.add("--preprocess");
+        args.add(sample.get().preprocess());
+      }
+      if (classes == null && !sample.get().classNames().isEmpty()) {
+        args.add("--classes");
+        args.add(String.join(",", sample.get().classNames()));
+      }
+    }
+    return args;
   }
 
   private ValidationConfig config() throws EdgeoptException {

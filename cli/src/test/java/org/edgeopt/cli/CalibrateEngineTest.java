@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code --engine}: local by default; for calibrate, spark hands over to edgeopt-spark.jar or says in
- * one line how to get it; validate says in one line that it has no Spark engine yet.
+ * one line how to get it, for calibrate and validate alike; Spark-only options are refused by the local engine.
  */
 class CalibrateEngineTest {
   @TempDir Path dir;
@@ -55,14 +55,30 @@ class CalibrateEngineTest {
   }
 
   @Test
-  void validateOnSparkIsRefusedInOneLineNotRunLocally() {
+  void validateOnSparkWithoutTheJarIsOneLineNotALocalRun() {
     SampleModel sample = SampleModels.fashionMnist();
-    Run r = edgeopt("validate", "--reference", sample.model().toString(), "--candidate", sample.model().toString(),
-        "--holdout", sample.holdout().images().getParent().toString(), "--engine", "spark", "--report",
-        dir.resolve("report").toString());
+    Path missing = dir.resolve("nowhere").resolve("edgeopt-spark.jar");
+    System.setProperty("edgeopt.spark.jar", missing.toString());
+    Run r;
+    try {
+      r = edgeopt("validate", "--reference", sample.model().toString(), "--candidate", sample.model().toString(),
+          "--holdout", sample.holdout().images().getParent().toString(), "--engine", "spark", "--partitions", "3",
+          "--report", dir.resolve("report").toString());
+    } finally {
+      System.clearProperty("edgeopt.spark.jar");
+    }
     assertEquals(3, r.exitCode(), r.err());
-    assertTrue(r.err().contains("validate --engine spark is not available yet"), r.err());
+    assertTrue(r.err().contains("--engine spark needs edgeopt-spark.jar, not found at [" + missing + "]"), r.err());
     assertEquals(1, r.err().strip().lines().count(), r.err());
     assertTrue(!dir.resolve("report").toFile().exists(), "nothing validated on one machine instead");
+  }
+
+  @Test
+  void validateRefusesSparkOnlyOptionsOnTheLocalEngine() {
+    SampleModel sample = SampleModels.fashionMnist();
+    Run r = edgeopt("validate", "--reference", sample.model().toString(), "--candidate", sample.model().toString(),
+        "--partitions", "3");
+    assertEquals(2, r.exitCode(), r.err());
+    assertTrue(r.err().contains("unknown option(s) [--partitions, 3]: expected them only with --engine spark"), r.err());
   }
 }

@@ -8,10 +8,10 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code spark-submit} entry point of the {@code edgeopt-spark} jar, and what
- * {@code edgeopt calibrate --engine spark} hands over to:
+ * {@code edgeopt calibrate|validate --engine spark} hands over to:
  * {@code spark-submit --class org.edgeopt.spark.SparkMain edgeopt-spark.jar calibrate MODEL --data ...}.
  */
-@Command(name = "edgeopt-spark", mixinStandardHelpOptions = true, subcommands = SparkCalibrateCommand.class,
+@Command(name = "edgeopt-spark", mixinStandardHelpOptions = true, subcommands = {SparkCalibrateCommand.class, SparkValidateCommand.class},
     description = "edgeopt stages on Apache Spark, with the same flags and output files as the edgeopt command.")
 public final class SparkMain {
   private SparkMain() {}
@@ -27,7 +27,8 @@ public final class SparkMain {
     cl.setOut(out);
     cl.setErr(err);
     cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-      boolean verbose = commandLine.getCommand() instanceof SparkCalibrateCommand c && c.verbose;
+      boolean verbose = commandLine.getCommand() instanceof SparkCalibrateCommand c && c.verbose
+          || commandLine.getCommand() instanceof SparkValidateCommand v && v.verbose;
       if (e instanceof EdgeoptException ee) {
         err.println("error: " + ee.getMessage());
         if (verbose) {

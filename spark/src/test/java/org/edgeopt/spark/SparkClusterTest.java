@@ -21,7 +21,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Calibration on a real cluster on this machine: Spark's {@code local-cluster[2,1,1024]} mode, a
+ * Calibration and validation on a real cluster on this machine: Spark's {@code local-cluster[2,1,1024]} mode, a
  * standalone master and two workers whose executors are separate JVMs (each loading ONNX Runtime
  * itself), including one executor killed in the middle of the job.
  *
@@ -115,6 +115,28 @@ class SparkClusterTest {
     assertTrue(Files.exists(marker), "an executor was killed");
     assertTrue(Files.readString(marker).startsWith("killed pid "), Files.readString(marker));
     assertEquals(local, table);
+  }
+
+  @Test
+  void validationOnTwoExecutorJvmsWithOneKilledGivesTheFiguresOfOneMachine() throws Exception {
+    // FP32 against its QDQ int8 model, calibrated and quantized here: real drift to compare.
+    Path candidate = Path.of("target", "cluster-candidate.onnx").toAbsolutePath();
+    org.edgeopt.core.onnx.OnnxModels.write(org.edgeopt.quantize.QdqQuantizer.quantize(
+        org.edgeopt.core.onnx.OnnxModels.read(sample.model()), Calibration.calibrate(sample.model(), data, pre,
+            cfg.withSamples(64), CalibrationProgress.NONE), org.edgeopt.quantize.QuantizeConfig.defaults(), "model", "table")
+        .graph(), candidate);
+    org.edgeopt.validate.ValidationConfig config = org.edgeopt.validate.ValidationConfig.of(sample.model(), candidate,
+        sample.holdout().images()).withPreprocess(sample.preprocess()).withClassNames(sample.classNames())
+        .withBatchSize(16).withLimit(320).withLatency(0, 0).withDiagnosisBatches(0);
+    org.edgeopt.validate.ValidationReport one = org.edgeopt.validate.Validator.validate(config);
+    Path marker = Path.of("target", "killed-validation-executor-" + ProcessHandle.current().pid()).toAbsolutePath();
+    Files.deleteIfExists(marker);
+    org.edgeopt.validate.ValidationReport cluster = SparkValidation.validate(spark, config, 5,
+        org.edgeopt.validate.ProgressListener.silent(), job -> new KillOnce(job, marker.toString()));
+    assertTrue(Files.exists(marker), "an executor was killed");
+    assertEquals(one.classification(), cluster.classification());
+    assertEquals(one.confidence(), cluster.confidence());
+    assertEquals(one.outputs(), cluster.outputs());
   }
 
   /** Halts the executor's JVM on the first task that reaches it (once per marker file), half way through its samples. */

@@ -8,8 +8,13 @@ import org.edgeopt.core.graph.Tensor;
 /**
  * Collects the drift figures over the holdout one batch at a time: accuracy, agreement, per-class
  * counts and confidence for classifiers, and the element-wise output comparison for every model.
+ *
+ * <p>Every figure is a count, an extreme or an exact sum ({@link ExactSum}), so the report does not
+ * depend on the order the samples came in: accumulators folded over parts of the holdout (Spark
+ * partitions) {@link #merge merge} into exactly what one pass over the whole holdout holds, and
+ * {@link DriftCodec} carries them between machines.
  */
-final class DriftAccumulator {
+public final class DriftAccumulator {
   /** Bins of the confidence histograms over [0, 1]. */
   static final int BINS = 20;
   private static final int TOP_K = 5;
@@ -17,7 +22,7 @@ final class DriftAccumulator {
   private final boolean classification;
   private final List<String> classNames;
   private final String holdoutWhere;
-  private final ErrorAccumulator outputs;
+  private ErrorAccumulator outputs;
   private final Double tolerance;
   private String candidateNonFinite;
   private long candidateNonFiniteValues;
@@ -31,16 +36,16 @@ final class DriftAccumulator {
   private int[] classSamples;
   private int[] classRefCorrect;
   private int[] classCandCorrect;
-  private final Confidences refConf = new Confidences();
-  private final Confidences candConf = new Confidences();
+  private Confidences refConf = new Confidences();
+  private Confidences candConf = new Confidences();
 
   /** The confidence figures of one model. */
-  private static final class Confidences {
+  static final class Confidences {
     Boolean probabilities;
-    double sum;
-    double sumCorrect;
+    final ExactSum sum = new ExactSum();
+    final ExactSum sumCorrect = new ExactSum();
     int correct;
-    double sumWrong;
+    final ExactSum sumWrong = new ExactSum();
     int wrong;
     final int[] histogram = new int[BINS];
 
@@ -60,15 +65,55 @@ final class DriftAccumulator {
           max = Math.max(max, p);
         }
       }
-      sum += max;
+      sum.add(max);
       histogram[DriftMetrics.bin(max, BINS)]++;
       if (hit) {
-        sumCorrect += max;
+        sumCorrect.add(max);
         correct++;
       } else {
-        sumWrong += max;
+        sumWrong.add(max);
         wrong++;
       }
+    }
+
+    /** Adds {@code o}'s figures; where this one has not decided how to read rows, it takes {@code o}'s way. */
+    void merge(Confidences o) {
+      probabilities = probabilities == null ? o.probabilities : probabilities;
+      sum.add(o.sum);
+      sumCorrect.add(o.sumCorrect);
+      correct += o.correct;
+      sumWrong.add(o.sumWrong);
+      wrong += o.wrong;
+      for (int i = 0; i < BINS; i++) {
+        histogram[i] += o.histogram[i];
+      }
+    }
+
+    void write(java.io.DataOutputStream out) throws java.io.IOException {
+      out.writeByte(probabilities == null ? 2 : probabilities ? 1 : 0);
+      sum.write(out);
+      sumCorrect.write(out);
+      out.writeInt(correct);
+      sumWrong.write(out);
+      out.writeInt(wrong);
+      for (int h : histogram) {
+        out.writeInt(h);
+      }
+    }
+
+    static Confidences read(java.io.DataInputStream in) throws java.io.IOException {
+      Confidences c = new Confidences();
+      int p = in.readUnsignedByte();
+      c.probabilities = p == 2 ? null : p == 1;
+      c.sum.add(ExactSum.read(in));
+      c.sumCorrect.add(ExactSum.read(in));
+      c.correct = in.readInt();
+      c.sumWrong.add(ExactSum.read(in));
+      c.wrong = in.readInt();
+      for (int i = 0; i < BINS; i++) {
+        c.histogram[i] = in.readInt();
+      }
+      return c;
     }
 
     ValidationReport.ConfidenceStats stats(int n) {
@@ -76,8 +121,8 @@ final class DriftAccumulator {
       for (int c : histogram) {
         h.add(c);
       }
-      return new ValidationReport.ConfidenceStats(n == 0 ? 0 : sum / n, correct == 0 ? 0 : sumCorrect / correct,
-          wrong == 0 ? 0 : sumWrong / wrong, h);
+      return new ValidationReport.ConfidenceStats(n == 0 ? 0 : sum.value() / n,
+          correct == 0 ? 0 : sumCorrect.value() / correct, wrong == 0 ? 0 : sumWrong.value() / wrong, h);
     }
 
     String source() {
@@ -95,7 +140,7 @@ final class DriftAccumulator {
    */
   DriftAccumulator(boolean classification, List<String> classNames, Double tolerance, String holdoutWhere) {
     this.classification = classification;
-    this.classNames = classNames;
+    this.classNames = List.copyOf(classNames);
     this.tolerance = tolerance;
     this.holdoutWhere = holdoutWhere;
     this.outputs = tolerance == null ? new ErrorAccumulator() : ErrorAccumulator.withTolerance(tolerance);
@@ -186,6 +231,115 @@ final class DriftAccumulator {
     classCandCorrect = new int[per];
   }
 
+  /**
+   * Adds everything {@code o} holds, as if its samples had followed this one's. Counts, extremes and
+   * exact sums merge exactly, in any order. Two things keep the left operand's: where the candidate
+   * first gave a non-finite output, and how a model's rows are read (probabilities or logits, decided
+   * on its first row); merging in sample order (partition id) gives one machine's answer.
+   *
+   * @throws EdgeoptException (invalid input) when the two saw a different number of outputs per sample
+   */
+  public void merge(DriftAccumulator o) throws EdgeoptException {
+    if (classification != o.classification || !classNames.equals(o.classNames) || !java.util.Objects.equals(tolerance, o.tolerance)) {
+      throw new IllegalArgumentException("cannot merge drift figures collected with different settings");
+    }
+    if (o.values < 0) {
+      return;
+    }
+    if (values < 0) {
+      start(o.values);
+    } else if (values != o.values) {
+      throw EdgeoptException.invalid(holdoutWhere + ": one part of the holdout gave " + values + " output values per sample,"
+          + " another " + o.values + ": expected the same number throughout");
+    }
+    if (candidateNonFinite == null) {
+      candidateNonFinite = o.candidateNonFinite;
+    }
+    candidateNonFiniteValues += o.candidateNonFiniteValues;
+    outputs.merge(o.outputs);
+    samples += o.samples;
+    refCorrect += o.refCorrect;
+    candCorrect += o.candCorrect;
+    refTopK += o.refTopK;
+    candTopK += o.candTopK;
+    agreeing += o.agreeing;
+    for (int c = 0; c < values; c++) {
+      classSamples[c] += o.classSamples[c];
+      classRefCorrect[c] += o.classRefCorrect[c];
+      classCandCorrect[c] += o.classCandCorrect[c];
+    }
+    refConf.merge(o.refConf);
+    candConf.merge(o.candConf);
+  }
+
+  /** Writes the state after the settings (the format is {@link DriftCodec}'s). */
+  void writeState(java.io.DataOutputStream out) throws java.io.IOException {
+    out.writeInt(values);
+    out.writeInt(samples);
+    out.writeBoolean(candidateNonFinite != null);
+    if (candidateNonFinite != null) {
+      out.writeUTF(candidateNonFinite);
+    }
+    out.writeLong(candidateNonFiniteValues);
+    outputs.write(out);
+    out.writeInt(refCorrect);
+    out.writeInt(candCorrect);
+    out.writeInt(refTopK);
+    out.writeInt(candTopK);
+    out.writeInt(agreeing);
+    if (values > 0 && classSamples != null) {
+      for (int c = 0; c < values; c++) {
+        out.writeInt(classSamples[c]);
+        out.writeInt(classRefCorrect[c]);
+        out.writeInt(classCandCorrect[c]);
+      }
+    }
+    refConf.write(out);
+    candConf.write(out);
+  }
+
+  /** Reads what {@link #writeState} wrote into this fresh accumulator. */
+  void readState(java.io.DataInputStream in) throws java.io.IOException {
+    values = in.readInt();
+    samples = in.readInt();
+    candidateNonFinite = in.readBoolean() ? in.readUTF() : null;
+    candidateNonFiniteValues = in.readLong();
+    outputs = ErrorAccumulator.read(in);
+    refCorrect = in.readInt();
+    candCorrect = in.readInt();
+    refTopK = in.readInt();
+    candTopK = in.readInt();
+    agreeing = in.readInt();
+    if (values > 0) {
+      classSamples = new int[values];
+      classRefCorrect = new int[values];
+      classCandCorrect = new int[values];
+      for (int c = 0; c < values; c++) {
+        classSamples[c] = in.readInt();
+        classRefCorrect[c] = in.readInt();
+        classCandCorrect[c] = in.readInt();
+      }
+    }
+    refConf = Confidences.read(in);
+    candConf = Confidences.read(in);
+  }
+
+  boolean isClassification() {
+    return classification;
+  }
+
+  List<String> classNames() {
+    return classNames;
+  }
+
+  Double tolerance() {
+    return tolerance;
+  }
+
+  String holdoutWhere() {
+    return holdoutWhere;
+  }
+
   /** Returns the index of the first NaN or infinite value, or -1. */
   static int firstNonFinite(float[] v) {
     for (int i = 0; i < v.length; i++) {
@@ -217,7 +371,7 @@ final class DriftAccumulator {
   }
 
   /** Returns the number of samples added. */
-  int samples() {
+  public int samples() {
     return samples;
   }
 

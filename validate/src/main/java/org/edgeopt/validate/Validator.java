@@ -51,14 +51,26 @@ public final class Validator {
    * @throws EdgeoptException (exit code 3) when the validation cannot run
    */
   public static ValidationReport validate(ValidationConfig config, ProgressListener progress) throws EdgeoptException {
+    return validate(config, progress, HoldoutPass.LOCAL);
+  }
+
+  /**
+   * Validates with the accuracy pass run by {@code pass} (a cluster's, for instance); the per-layer
+   * diagnosis and the latency run in this JVM.
+   *
+   * @throws EdgeoptException (exit code 3) when the validation cannot run
+   */
+  public static ValidationReport validate(ValidationConfig config, ProgressListener progress, HoldoutPass pass)
+      throws EdgeoptException {
     try {
-      return run(config, progress);
+      return run(config, progress, pass);
     } catch (DataException e) {
       throw EdgeoptException.invalid(e.getMessage(), e);
     }
   }
 
-  private static ValidationReport run(ValidationConfig config, ProgressListener progress) throws EdgeoptException {
+  private static ValidationReport run(ValidationConfig config, ProgressListener progress, HoldoutPass pass)
+      throws EdgeoptException {
     long started = System.nanoTime();
     requireFile(config.reference(), "reference model");
     requireFile(config.candidate(), "candidate model");
@@ -89,7 +101,13 @@ public final class Validator {
       int batch = ModelFeeds.batchSize(config.batchSize(), ref, cand, config.reference().toString(),
           config.candidate().toString());
 
-      DriftAccumulator drift = accuracyPass(config, data, ref, cand, batch, total, progress);
+      HoldoutPass.Settings settings = new HoldoutPass.Settings(isClassification(config, data, ref, batch, total),
+          config.classNames(), config.thresholds().maxOutputError(), config.holdout().toString(), batch, total,
+          config.threads(), arithmetic.session());
+      DriftAccumulator drift = pass.run(data, ref, cand, settings, progress);
+      if (drift.samples() == 0) {
+        throw EdgeoptException.invalid(config.holdout() + ": the holdout yielded no samples: expected at least one");
+      }
       boolean classification = drift.classification() != null;
       LayerDiagnosis diagnosis = LayerDiagnoser.diagnose(config.reference(), config.candidate(), data, config.batchSize(),
           config.diagnosisBatches(), config.threads(), progress);
@@ -118,42 +136,61 @@ public final class Validator {
           modelRun(config.candidate(), candRuntime, cand, drift.valuesPerSample()),
           new ValidationReport.Holdout(config.holdout().toString(), data.describe(), drift.samples(), pre.toSpec(),
               config.classNames()),
-          cls, outputs, drift.confidence(), diagnosis, latency, pipeline, provenance(config, (System.nanoTime() - started) / 1e9),
+          cls, outputs, drift.confidence(), diagnosis, latency, pipeline,
+          provenance(config, pass.engine(), (System.nanoTime() - started) / 1e9),
           ArithmeticPlanner.withLatency(arithmetic.section(), latency));
     }
   }
 
-  private static DriftAccumulator accuracyPass(ValidationConfig config, Dataset data, InferenceSession ref,
-      InferenceSession cand, int batch, int total, ProgressListener progress) throws EdgeoptException {
+  /**
+   * Runs both models over the first {@code settings.limit()} samples of {@code data} and returns
+   * the drift figures: the accuracy pass of one machine, and of each Spark partition.
+   *
+   * @throws EdgeoptException (invalid input) when a sample or an output cannot be judged
+   */
+  public static DriftAccumulator accumulate(Dataset data, InferenceSession ref, InferenceSession cand,
+      HoldoutPass.Settings settings, ProgressListener progress) throws EdgeoptException {
     String refOut = ref.outputNames().get(0);
     String candOut = cand.outputNames().get(0);
-    DriftAccumulator drift = null;
-    progress.start("Holdout", total);
+    DriftAccumulator drift = new DriftAccumulator(settings.classification(), settings.classNames(), settings.tolerance(),
+        settings.holdoutWhere());
+    progress.start("Holdout", settings.limit());
     try {
-      Iterator<Batch> it = data.batches(batch, total);
+      Iterator<Batch> it = data.batches(settings.batchSize(), settings.limit());
       while (it.hasNext()) {
         Batch b = it.next();
-        requireFinite(b, drift == null ? 0 : drift.samples(), config.holdout());
+        requireFinite(b, drift.samples(), settings.holdoutWhere());
         Tensor r = ref.run(ModelFeeds.feed(ref, b.input()), List.of(refOut)).get(refOut);
         Tensor c = cand.run(ModelFeeds.feed(cand, b.input()), List.of(candOut)).get(candOut);
-        if (drift == null) {
-          drift = new DriftAccumulator(isClassification(config.task(), b, r), config.classNames(),
-              config.thresholds().maxOutputError(), config.holdout().toString());
-        }
         drift.add(b.labels(), r, c);
         progress.advance(b.size());
       }
+    } catch (DataException e) {
+      throw EdgeoptException.invalid(e.getMessage(), e);
     } finally {
       progress.finish();
-    }
-    if (drift == null || drift.samples() == 0) {
-      throw EdgeoptException.invalid(config.holdout() + ": the holdout yielded no samples: expected at least one");
     }
     return drift;
   }
 
+  /** Decides on the holdout's first batch, as the reference answers it, whether outputs are class scores. */
+  private static boolean isClassification(ValidationConfig config, Dataset data, InferenceSession ref, int batch,
+      int total) throws EdgeoptException {
+    if (config.task() != ValidationConfig.Task.AUTO) {
+      return config.task() == ValidationConfig.Task.CLASSIFICATION;
+    }
+    Iterator<Batch> it = data.batches(batch, Math.min(batch, total));
+    if (!it.hasNext()) {
+      throw EdgeoptException.invalid(config.holdout() + ": the holdout yielded no samples: expected at least one");
+    }
+    Batch b = it.next();
+    requireFinite(b, 0, config.holdout().toString());
+    String out = ref.outputNames().get(0);
+    return isClassification(config.task(), b, ref.run(ModelFeeds.feed(ref, b.input()), List.of(out)).get(out));
+  }
+
   /** Refuses a holdout sample holding NaN or infinity: no model's answer to it can be judged. */
-  private static void requireFinite(Batch b, int firstSample, Path holdout) throws EdgeoptException {
+  private static void requireFinite(Batch b, int firstSample, String holdout) throws EdgeoptException {
     float[] x = b.input().toFloats();
     int bad = DriftAccumulator.firstNonFinite(x);
     if (bad >= 0) {
@@ -232,7 +269,8 @@ public final class Validator {
         ModelFeeds.describe(ModelFeeds.inputType(s)), s.outputNames().get(0), values);
   }
 
-  private static ValidationReport.Provenance provenance(ValidationConfig c, double seconds) throws EdgeoptException {
+  private static ValidationReport.Provenance provenance(ValidationConfig c, String engine, double seconds)
+      throws EdgeoptException {
     Map<String, Object> config = new LinkedHashMap<>();
     config.put("reference", c.reference().toString());
     config.put("candidate", c.candidate().toString());
@@ -255,6 +293,9 @@ public final class Validator {
     config.put("limit", c.limit() == Integer.MAX_VALUE ? null : c.limit());
     config.put("target", c.target().isEmpty() ? null : c.target());
     config.put("arithmetic", c.arithmetic().name().toLowerCase(Locale.ROOT));
+    if (engine != null) {
+      config.put("engine", engine);
+    }
     try {
       return new ValidationReport.Provenance(Version.PRODUCER, Version.get(),
           Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
