@@ -32,6 +32,14 @@ class PlannerCommandsTest {
     assertEquals("int8", manifest.get("wire").asText());
     assertTrue(manifest.get("verification").get("passed").asBoolean());
     assertTrue(Files.exists(out.resolve("split.html")) && Files.exists(out.resolve("split.json")));
+    // The edge part is compiled for the Edge TPU (quantized with ranges calibrated on
+    // --calibration-data) or the manifest says why not; the output prints the same line.
+    JsonNode compiled = manifest.get("edgeCompiled");
+    assertEquals("edgetpu", compiled.get("profile").asText());
+    assertTrue(r.out().contains(compiled.get("note").asText()), r.out());
+    for (JsonNode f : compiled.get("files")) {
+      assertTrue(Files.isRegularFile(out.resolve(f.asText())), f.asText());
+    }
   }
 
   @Test

@@ -88,9 +88,15 @@ public final class EdgePartCompiler {
    *     on more than {@code 1 - MIN_AGREEMENT} of the samples; exit 3 when the manifest cannot be rewritten
    */
   public static Outcome compile(Path model, SplitJob.Outcome done, Path calibration, Path dir) throws EdgeoptException {
+    return compile(model, done, calibration, dir, done.plan().request().limit());
+  }
+
+  /** As {@link #compile(Path, SplitJob.Outcome, Path, Path)}, checking the compiled composition on {@code samples} holdout samples. */
+  public static Outcome compile(Path model, SplitJob.Outcome done, Path calibration, Path dir, int samples)
+      throws EdgeoptException {
     SplitPlan plan = done.plan();
     TargetProfile profile = plan.request().edge();
-    Outcome outcome = compileAndCheck(model, plan, calibration, dir, profile);
+    Outcome outcome = compileAndCheck(model, plan, calibration, dir, profile, samples);
     record(dir, profile, outcome);
     if (outcome.check() != null && outcome.check().agreement() < MIN_AGREEMENT) {
       throw new EdgeoptException(org.edgeopt.core.ExitCode.GATE_FAILED, dir.resolve(SplitArtifacts.MANIFEST_FILE) + ": the edge part compiled for "
@@ -100,8 +106,8 @@ public final class EdgePartCompiler {
     return outcome;
   }
 
-  private static Outcome compileAndCheck(Path model, SplitPlan plan, Path calibration, Path dir, TargetProfile profile)
-      throws EdgeoptException {
+  private static Outcome compileAndCheck(Path model, SplitPlan plan, Path calibration, Path dir, TargetProfile profile,
+      int samples) throws EdgeoptException {
     Cut cut = plan.chosenCost().cut();
     if (cut.cloudOnly()) {
       return note("the chosen cut is cloud-only: there is no edge part to compile");
@@ -139,10 +145,11 @@ public final class EdgePartCompiler {
         artifacts.add(toCompile);
       }
       artifacts.addAll(c.result().artifacts());
-      PartsVerifier.Comparison check = checkComposition(model, plan, dir, c.result().artifacts().get(0));
+      PartsVerifier.Comparison check = checkComposition(model, plan, dir, c.result().artifacts().get(0), samples);
       String ran = check == null ? "; it has no runtime on this machine, so edge-then-server was not run here"
-          : String.format(Locale.ROOT, "; edge (%s) then server: top-1 agreement %.2f%%, max |diff| %.3g on %d samples",
-              c.result().artifacts().get(0).getFileName(), 100 * check.agreement(), check.maxAbsDiff(), check.samples());
+          : String.format(Locale.ROOT, "; edge (%s)%s vs the whole model: top-1 agreement %.2f%%, max |diff| %.3g on %d samples",
+              c.result().artifacts().get(0).getFileName(), plan.chosenCost().cut().edgeOnly() ? " alone" : " then server",
+              100 * check.agreement(), check.maxAbsDiff(), check.samples());
       String mapped = c.result().compatible() ? "" : " (not fully mapped to the accelerator: see the compatibility report)";
       return new Outcome(artifacts, precision, check, "edge part compiled for " + profile.name() + " at " + precision + mapped + ran);
     } catch (EdgeoptException e) {
@@ -167,8 +174,8 @@ public final class EdgePartCompiler {
   }
 
   /** Runs the compiled edge part then server.onnx against the whole model; null when no runtime runs the artifact here. */
-  private static PartsVerifier.Comparison checkComposition(Path model, SplitPlan plan, Path dir, Path artifact)
-      throws EdgeoptException {
+  private static PartsVerifier.Comparison checkComposition(Path model, SplitPlan plan, Path dir, Path artifact,
+      int samples) throws EdgeoptException {
     org.edgeopt.core.runtime.InferenceRuntime runtime;
     try {
       runtime = Runtimes.forModel(artifact, List.of());
@@ -182,7 +189,7 @@ public final class EdgePartCompiler {
         InferenceSession e = runtime.open(artifact, SESSION);
         InferenceSession s = cut.edgeOnly() ? null : OrtRuntime.get().open(OnnxModels.read(server), SESSION)) {
       return PartsVerifier.compare(whole.inputs().get(0).name(), whole.outputs().get(0).name(), full, e, s, cut,
-          plan.request().encoding().format(), plan.ranges(), plan.request().holdout(), plan.request().limit(),
+          plan.request().encoding().format(), plan.ranges(), plan.request().holdout(), samples,
           plan.request().batchSize());
     }
   }

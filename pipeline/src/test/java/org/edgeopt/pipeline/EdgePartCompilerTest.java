@@ -17,6 +17,9 @@ import org.edgeopt.core.runtime.InferenceSession;
 import org.edgeopt.core.runtime.Runtimes;
 import org.edgeopt.core.runtime.SessionOptions;
 import org.edgeopt.core.targets.TargetProfiles;
+import org.edgeopt.core.onnx.OnnxModels;
+import org.edgeopt.planners.split.Cut;
+import org.edgeopt.planners.split.CutEnumerator;
 import org.edgeopt.planners.split.Encoding;
 import org.edgeopt.planners.split.Link;
 import org.edgeopt.planners.split.SplitJob;
@@ -44,14 +47,16 @@ class EdgePartCompilerTest {
     Dataset holdout = Datasets.open(s.holdout().images(), pre, s.classNames(), null);
     Dataset calibration = Datasets.open(s.calibration().images(), pre, s.classNames(), null);
     SplitRequest r = new SplitRequest(TargetProfiles.get("edgetpu"), TargetProfiles.get("tensorrt-ampere"),
-        new Link(10e6, 0.04), new Encoding(WireFormat.FP32, false), holdout, SAMPLES, null, calibration, Double.NaN, 0, 50, 0);
+        new Link(10e6, 0.04), new Encoding(WireFormat.FP32, false), holdout, 20, null, calibration, Double.NaN, 0, 50, 0);
     Path dir = tmp.resolve("split");
+    // The planner runs every cut on 20 samples; the compiled parts are checked on 200.
     // On this small model the modelled best is edge-only on every link; a cut after the third
     // residual block (one 9408-byte tensor) gives both parts to run.
-    SplitJob.Outcome planned = SplitJob.run(s.model(), r, cutAfter(s, r, "/features/features.7/Add"), dir);
-    assertFalse(planned.plan().chosenCost().cut().cloudOnly() || planned.plan().chosenCost().cut().edgeOnly());
+    SplitJob.Outcome planned = SplitJob.run(s.model(), r, cutAfter(s, "/features/features.7/Add"), dir);
+    assertEquals("/features/features.7/Add", planned.plan().chosenCost().cut().lastEdgeNode());
+    assertFalse(planned.plan().chosenCost().cut().edgeOnly());
 
-    EdgePartCompiler.Outcome o = EdgePartCompiler.compile(s.model(), planned, null, dir);
+    EdgePartCompiler.Outcome o = EdgePartCompiler.compile(s.model(), planned, null, dir, SAMPLES);
     System.out.println(o.note());
     Path folder = EdgePartCompiler.folder(dir, r.edge());
     Path tflite = folder.resolve(EdgeTpuTarget.MODEL_FILE);
@@ -103,11 +108,10 @@ class EdgePartCompilerTest {
     return null;
   }
 
-  private static int cutAfter(SampleModel s, SplitRequest r, String node) throws Exception {
-    var plan = org.edgeopt.planners.split.SplitPlanner.plan(org.edgeopt.core.onnx.OnnxModels.read(s.model()), "",
-        new SplitRequest(r.edge(), r.server(), r.link(), r.encoding(), r.holdout(), 1, null, null, Double.NaN, 0, 1, 0));
-    for (int i = 0; i < plan.costs().size(); i++) {
-      if (node.equals(plan.costs().get(i).cut().lastEdgeNode())) {
+  private static int cutAfter(SampleModel s, String node) throws Exception {
+    List<Cut> cuts = CutEnumerator.enumerate(OnnxModels.read(s.model()));
+    for (int i = 0; i < cuts.size(); i++) {
+      if (node.equals(cuts.get(i).lastEdgeNode())) {
         return i;
       }
     }
