@@ -77,6 +77,17 @@ class PlannerCommandsTest {
     assertEquals(json.get("signal").asText(), m.cascade().signal());
     assertEquals(json.get("threshold").asDouble(), m.cascade().threshold(), 0);
     assertEquals(json.get("holdout").get("escalationRate").get("estimate").asDouble(), m.cascade().escalationRate(), 0);
+
+    // The monitor sets the field's escalation rate beside the cascade's: 400 records, 1 in 4 escalated.
+    StringBuilder t = new StringBuilder();
+    for (int i = 0; i < 400; i++) {
+      t.append("{\"device\":\"d").append(i % 4).append("\",\"ts\":").append(1000L * i)
+          .append(",\"predicted\":1,\"confidence\":0.9,\"escalated\":").append(i % 4 == 0).append("}\n");
+    }
+    Path telemetry = Files.writeString(dir.resolve("telemetry.jsonl"), t.toString());
+    Run mon = edgeopt("monitor", "--bundle", bundle.toString(), "--telemetry", telemetry.toString());
+    assertTrue(mon.out().contains("cascade  field escalation 25.0% [") && mon.out().contains("of 400 records vs expected "
+        + String.format(java.util.Locale.ROOT, "%.1f%%", 100 * m.cascade().escalationRate())), mon.out() + mon.err());
     Run none = edgeopt("cascade", "--small", s.model().toString(), "--large", s.model().toString(), "--small-cost", "2ms",
         "--large-cost", "25ms", "--min-accuracy", "0.999", "--limit", "500", "-o", dir.resolve("none").toString());
     assertEquals(4, none.exitCode(), none.out());
