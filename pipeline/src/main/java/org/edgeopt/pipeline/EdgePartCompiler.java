@@ -14,6 +14,7 @@ import java.util.Map;
 import org.edgeopt.calibrate.Calibration;
 import org.edgeopt.calibrate.CalibrationConfig;
 import org.edgeopt.core.EdgeoptException;
+import org.edgeopt.core.ExitCode;
 import org.edgeopt.core.data.Dataset;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.io.AtomicFiles;
@@ -99,9 +100,10 @@ public final class EdgePartCompiler {
     Outcome outcome = compileAndCheck(model, plan, calibration, dir, profile, samples);
     record(dir, profile, outcome);
     if (outcome.check() != null && outcome.check().agreement() < MIN_AGREEMENT) {
-      throw new EdgeoptException(org.edgeopt.core.ExitCode.GATE_FAILED, dir.resolve(SplitArtifacts.MANIFEST_FILE) + ": the edge part compiled for "
-          + profile.name() + " then the server part: expected top-1 agreement >= " + MIN_AGREEMENT + " with the whole model, found "
-          + String.format(Locale.ROOT, "%.4f", outcome.check().agreement()) + " on " + outcome.check().samples() + " samples");
+      throw new EdgeoptException(ExitCode.GATE_FAILED, dir.resolve(SplitArtifacts.MANIFEST_FILE)
+          + ": the edge part compiled for " + profile.name() + " then the server part: expected top-1 agreement >= "
+          + MIN_AGREEMENT + " with the whole model, found " + String.format(Locale.ROOT, "%.4f", outcome.check().agreement())
+          + " on " + outcome.check().samples() + " samples");
     }
     return outcome;
   }
@@ -125,6 +127,8 @@ public final class EdgePartCompiler {
     Path toCompile = edge;
     Map<String, String> options = new LinkedHashMap<>();
     try {
+      // An earlier run's compiled part must not sit beside a note that says there is none.
+      removeTree(out);
       if (precision.equals("int8") && !quantized) {
         Path table = calibration != null ? calibration : calibrateEdge(edge, plan, profile, out);
         if (table == null) {
@@ -148,14 +152,36 @@ public final class EdgePartCompiler {
       PartsVerifier.Comparison check = checkComposition(model, plan, dir, c.result().artifacts().get(0), samples);
       String ran = check == null ? "; it has no runtime on this machine, so edge-then-server was not run here"
           : String.format(Locale.ROOT, "; edge (%s)%s vs the whole model: top-1 agreement %.2f%%, max |diff| %.3g on %d samples",
-              c.result().artifacts().get(0).getFileName(), plan.chosenCost().cut().edgeOnly() ? " alone" : " then server",
+              c.result().artifacts().get(0).getFileName(), cut.edgeOnly() ? " alone" : " then server",
               100 * check.agreement(), check.maxAbsDiff(), check.samples());
       String mapped = c.result().compatible() ? "" : " (not fully mapped to the accelerator: see the compatibility report)";
-      return new Outcome(artifacts, precision, check, "edge part compiled for " + profile.name() + " at " + precision + mapped + ran);
+      return new Outcome(artifacts, precision, check,
+          "edge part compiled for " + profile.name() + " at " + precision + mapped + ran);
     } catch (EdgeoptException e) {
-      return note("edge part not compiled for " + profile.name() + ": " + e.getMessage());
+      return failed(out, "edge part not compiled for " + profile.name() + ": " + e.getMessage());
     } catch (IOException e) {
-      return note("edge part not compiled for " + profile.name() + ": cannot write " + out + ": " + e.getMessage());
+      return failed(out, "edge part not compiled for " + profile.name() + ": cannot write " + out + ": " + e.getMessage());
+    }
+  }
+
+  /** Removes what a failed compile left in {@code out} (a quantized part, a table): no artifact without its check. */
+  private static Outcome failed(Path out, String note) throws EdgeoptException {
+    try {
+      removeTree(out);
+    } catch (IOException e) {
+      throw EdgeoptException.invalid(out + ": cannot remove the incomplete compiled edge part: " + e.getMessage(), e);
+    }
+    return note(note + " (" + out.getFileName() + "/ removed)");
+  }
+
+  private static void removeTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> all = Files.walk(dir)) {
+      for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
     }
   }
 

@@ -99,6 +99,28 @@ class EdgePartCompilerTest {
     assertFalse(Files.exists(EdgePartCompiler.folder(dir, r.edge())));
   }
 
+  @Test
+  void anEdgePartTheTargetRefusesLeavesANoteAndNothingInItsFolder() throws Exception {
+    // With int8 on the wire the edge part is a float graph ending in QuantizeLinear: the Edge TPU
+    // lowering refuses it (its input is not quantized), after the target wrote its report.
+    SampleModel s = SampleModels.fashionMnist();
+    Preprocessing pre = Preprocessing.parse(s.preprocess());
+    Dataset holdout = Datasets.open(s.holdout().images(), pre, s.classNames(), null);
+    Dataset calibration = Datasets.open(s.calibration().images(), pre, s.classNames(), null);
+    SplitRequest r = new SplitRequest(TargetProfiles.get("edgetpu"), TargetProfiles.get("tensorrt-ampere"),
+        new Link(10e6, 0.04), new Encoding(WireFormat.INT8, false), holdout, 20, null, calibration, Double.NaN, 0, 50, 0);
+    Path dir = tmp.resolve("split8");
+    SplitJob.Outcome planned = SplitJob.run(s.model(), r, cutAfter(s, "/features/features.7/Add"), dir);
+    EdgePartCompiler.Outcome o = EdgePartCompiler.compile(s.model(), planned, null, dir, SAMPLES);
+    assertFalse(o.compiled());
+    assertTrue(o.note().startsWith("edge part not compiled for edgetpu: ") && o.note().contains("QuantizeLinear"), o.note());
+    assertFalse(Files.exists(EdgePartCompiler.folder(dir, r.edge())));
+    JsonNode m = JSON.readTree(dir.resolve("manifest.json").toFile()).get("edgeCompiled");
+    assertFalse(m.get("compiled").asBoolean());
+    assertEquals(0, m.get("files").size());
+    assertTrue(Files.isRegularFile(dir.resolve("edge.onnx")), "the ONNX edge part stays");
+  }
+
   private static String findTflite(JsonNode m) {
     for (JsonNode f : m.get("files")) {
       if (f.asText().endsWith(".tflite")) {
