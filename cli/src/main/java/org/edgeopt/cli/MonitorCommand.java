@@ -118,6 +118,7 @@ public final class MonitorCommand implements Callable<Integer>, CommonOptions.Ve
       out.printf(Locale.ROOT, "  drifted  %-20s from %s: %s%n", drift.device(), drift.window(),
           String.join(", ", drift.checks()));
     }
+    escalation(out, r.escalation(), b.manifest().cascade());
     r.alerts().stream().filter(a -> a.scope().equals(Monitor.FLEET)).findFirst()
         .ifPresent(a -> out.println("  fleet    first alert: " + a.message()));
     if (report != null) {
@@ -130,5 +131,25 @@ public final class MonitorCommand implements Callable<Integer>, CommonOptions.Ve
 
   private static <T> T or(T value, T fallback) {
     return value != null ? value : fallback;
+  }
+
+  /** Prints the field escalation rate beside the rate the bundle's cascade expects, where there are both. */
+  private static void escalation(PrintWriter out, MonitorReport.Escalation field, org.edgeopt.deploy.Manifest.Cascade cascade) {
+    if (field == null) {
+      if (cascade != null) {
+        out.println("  cascade  no record logged 'escalated': the field escalation rate is unknown");
+      }
+      return;
+    }
+    out.printf(Locale.ROOT, "  cascade  field escalation %.1f%% [%.1f%%, %.1f%%] of %d records", 100 * field.rate(),
+        100 * field.lower(), 100 * field.upper(), field.logged());
+    if (cascade == null) {
+      out.println(" (the bundle has no cascade to compare with)");
+      return;
+    }
+    boolean apart = field.lower() > cascade.escalationUpper() || field.upper() < cascade.escalationLower();
+    out.printf(Locale.ROOT, " vs expected %.1f%% [%.1f%%, %.1f%%] (%s >= %.4g)%s%n", 100 * cascade.escalationRate(),
+        100 * cascade.escalationLower(), 100 * cascade.escalationUpper(), cascade.signal(), cascade.threshold(),
+        apart ? ": the intervals do not overlap, the inputs have changed" : "");
   }
 }

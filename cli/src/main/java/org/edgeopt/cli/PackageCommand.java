@@ -73,6 +73,10 @@ public final class PackageCommand implements Callable<Integer>, CommonOptions.Ve
       description = "The validation report.json: its verdict goes into the manifest, its latency into the baseline.")
   Path validationReport;
 
+  @Option(names = "--cascade", paramLabel = "FILE",
+      description = "The cascade.json of edgeopt cascade: signed into the bundle, its signal, threshold and expected escalation in the manifest.")
+  Path cascade;
+
   @Option(names = "--key", required = true, paramLabel = "PRIVATE_PEM", description = "The Ed25519 signing key (see `edgeopt keygen`).")
   Path key;
 
@@ -98,6 +102,7 @@ public final class PackageCommand implements Callable<Integer>, CommonOptions.Ve
     in.put("--key", key);
     in.put("--calibration", calibration);
     in.put("--validation-report", validationReport);
+    in.put("--cascade", cascade);
     for (Path a : artifacts) {
       in.put("--artifact " + a, a);
     }
@@ -108,12 +113,14 @@ public final class PackageCommand implements Callable<Integer>, CommonOptions.Ve
         preprocess != null ? preprocess : sample.map(SampleModel::preprocess).orElse(""),
         classes != null ? classes : sample.map(SampleModel::classNames).orElse(List.of()),
         labelColumn != null ? labelColumn : sample.map(s -> s.holdout().labelColumn()).orElse(null), calibration,
-        validationReport, key);
+        validationReport, key, cascade);
     Manifest m = BundlePackager.write(request, output);
     var out = spec.commandLine().getOut();
     out.println("packaged " + m.model().name() + " " + m.model().version() + " for " + m.target().profile() + ": "
         + output + " (" + (m.files().size() + 2) + " files, validation "
-        + (m.validation() == null ? "not included" : m.validation().verdict()) + ")");
+        + (m.validation() == null ? "not included" : m.validation().verdict())
+        + (m.cascade() == null ? "" : String.format(java.util.Locale.ROOT, ", cascade: %s >= %.4g, expected escalation %.1f%%",
+            m.cascade().signal(), m.cascade().threshold(), 100 * m.cascade().escalationRate())) + ")");
     out.flush();
     return ExitCode.OK.code();
   }

@@ -15,6 +15,7 @@ import org.edgeopt.core.data.Preprocessing;
 import org.edgeopt.core.io.OverwriteGuard;
 import org.edgeopt.core.quant.CalibrationTable;
 import org.edgeopt.core.targets.TargetProfiles;
+import org.edgeopt.pipeline.EdgePartCompiler;
 import org.edgeopt.planners.split.Encoding;
 import org.edgeopt.planners.split.Link;
 import org.edgeopt.planners.split.SplitArtifacts;
@@ -35,12 +36,16 @@ import picocli.CommandLine.Parameters;
       "Plan split inference: cost every cut of MODEL for the edge profile, the link and the server profile,",
       "run every cut's two parts on holdout samples, pick the best cut for the link, and write",
       "DIR/edge.onnx, DIR/server.onnx, DIR/manifest.json, DIR/split.json and DIR/split.html.",
+      "The edge part is also compiled for the edge profile's target into DIR/edge-PROFILE/ (quantized first with the",
+      "calibration for an int8 target such as edgetpu) and edge (compiled) then server is checked on the holdout;",
+      "when the target cannot compile here, manifest.json's edgeCompiled.note says why.",
       "Edge and server times are modelled (roofline of the profile) unless --measure; wire sizes are exact (raw) or measured (zstd)."
     },
     footerHeading = "%nExit codes:%n",
     footer = {"  0  planned, the written parts reproduce the model", "  2  usage error",
       "  3  invalid input (model, data, calibration)",
-      "  4  no cut reproduces the model with the requested wire format (or within --max-top1-drop)"})
+      "  4  no cut reproduces the model with the requested wire format (or within --max-top1-drop), or the compiled",
+      "     edge part then the server part agree with the model on fewer than 99% of the samples"})
 public final class SplitCommand implements Callable<Integer>, CommonOptions.VerbosityAware {
   @CommandLine.Mixin CommonOptions common;
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -107,6 +112,10 @@ public final class SplitCommand implements Callable<Integer>, CommonOptions.Verb
         "whose profile describes this host (an onnxruntime-* profile this CPU meets); 0: modelled only (default)."})
   int measure;
 
+  @Option(names = "--cut", paramLabel = "N",
+      description = "Write cut number N of the table (an admissible one) instead of the best for the link.")
+  Integer cut;
+
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "Output folder.")
   Path output;
 
@@ -136,6 +145,7 @@ public final class SplitCommand implements Callable<Integer>, CommonOptions.Verb
         SplitArtifacts.PLAN_FILE, SplitArtifacts.PAGE_FILE)) {
       out.put("-o's " + f, output.resolve(f));
     }
+    out.put("-o's " + EdgePartCompiler.FOLDER_PREFIX + edge, output.resolve(EdgePartCompiler.FOLDER_PREFIX + edge));
     OverwriteGuard.refuse(in, out);
     Optional<SampleModel> sample = SampleDefaults.near(model);
     Path data = holdout;
@@ -154,7 +164,11 @@ public final class SplitCommand implements Callable<Integer>, CommonOptions.Verb
     CalibrationTable table = calibration == null ? null : CalibrationTable.read(calibration);
     SplitRequest request = new SplitRequest(TargetProfiles.get(edge), TargetProfiles.get(server), link, encoding, samples,
         limit, table, calData, maxTop1Drop == null ? Double.NaN : maxTop1Drop, compressSamples, batchSize, measure);
-    SplitJob.Outcome done = SplitJob.run(model, request, output);
+    if (cut != null) {
+      OptionBounds.check(cl, "--cut", cut, 0, Integer.MAX_VALUE, "the cut number to write");
+    }
+    SplitJob.Outcome done = SplitJob.run(model, request, cut == null ? -1 : cut, output);
+    EdgePartCompiler.Outcome compiled = EdgePartCompiler.compile(model, done, calibration, output);
     SplitPlan plan = done.plan();
     SplitArtifacts.Written written = done.written();
     PrintWriter w = cl.getOut();
@@ -162,7 +176,8 @@ public final class SplitCommand implements Callable<Integer>, CommonOptions.Verb
     if (!common.quiet) {
       w.printf(java.util.Locale.ROOT, "written parts, edge then server, on %d samples: max |diff| %.3g, top-1 agreement %.2f%% (%s)%n",
           written.check().samples(), written.check().maxAbsDiff(), 100 * written.check().agreement(), written.check().criterion());
-      w.println("wrote " + written.files().size() + " files into " + output);
+      w.println(compiled.note());
+      w.println("wrote " + (written.files().size() + compiled.artifacts().size()) + " files into " + output);
     }
     w.flush();
     return ExitCode.OK.code();

@@ -74,6 +74,12 @@ public final class BundlePackager {
       calibrationSha = Hashes.sha256(cal);
       files.put("calibration/" + r.calibration().getFileName(), cal);
     }
+    Manifest.Cascade cascade = null;
+    if (r.cascade() != null) {
+      byte[] bytes = read(r.cascade(), "cascade");
+      cascade = cascade(r.cascade(), bytes);
+      files.put(cascade.entry(), bytes);
+    }
     Manifest.Validation validation = null;
     Baseline.Latency latency = null;
     if (r.validationReport() != null) {
@@ -93,7 +99,7 @@ public final class BundlePackager {
     Manifest manifest = new Manifest(Manifest.FORMAT, Version.get(), new Manifest.Model(r.name(), version, modelEntry),
         new Manifest.Target(profile.name(), profile.target(), profile.description(), profile.precisions(),
             profile.cpuArch(), profile.cpuFlagsAnyOf(), profile.assumedIsa()),
-        io(r.model()), r.preprocess() == null ? "" : r.preprocess(), r.classNames(), hashes, calibrationSha, validation);
+        io(r.model()), r.preprocess() == null ? "" : r.preprocess(), r.classNames(), hashes, calibrationSha, validation, cascade);
     byte[] manifestBytes = StableJson.bytes(manifest);
     BundleSignature signature = BundleSignature.of(key, manifestBytes);
     files.put(MANIFEST, manifestBytes);
@@ -129,6 +135,30 @@ public final class BundlePackager {
     } catch (IOException e) {
       throw EdgeoptException.invalid(file + ": expected an edgeopt validation report, found no JSON: " + e.getMessage(), e);
     }
+  }
+
+  /** Reads the threshold, the signal and the expected escalation rate of an {@code edgeopt cascade} file. */
+  private static Manifest.Cascade cascade(Path file, byte[] bytes) throws EdgeoptException {
+    JsonNode json;
+    try {
+      json = StableJson.MAPPER.readTree(bytes);
+    } catch (IOException e) {
+      throw EdgeoptException.invalid(file + ": expected the cascade.json of edgeopt cascade, found no JSON: " + e.getMessage(), e);
+    }
+    if (json == null || json.path("formatVersion").asInt() != 1 || !json.path("feasible").isBoolean()) {
+      throw EdgeoptException.invalid(file + ": expected the cascade.json of edgeopt cascade (formatVersion 1, feasible)");
+    }
+    if (!json.path("feasible").asBoolean()) {
+      throw EdgeoptException.invalid(file + ": the cascade has no threshold (no threshold met "
+          + json.path("constraint").asText() + "): expected a feasible cascade");
+    }
+    JsonNode rate = json.path("holdout").path("escalationRate");
+    if (!json.path("signal").isTextual() || !json.path("threshold").isNumber() || !rate.path("estimate").isNumber()) {
+      throw EdgeoptException.invalid(file + ": expected signal, threshold and holdout.escalationRate in a feasible cascade");
+    }
+    return new Manifest.Cascade("cascade/" + file.getFileName(), json.path("signal").asText(),
+        json.path("threshold").asDouble(), rate.path("estimate").asDouble(), rate.path("lower").asDouble(),
+        rate.path("upper").asDouble());
   }
 
   private static Manifest.Validation verdict(JsonNode json) {

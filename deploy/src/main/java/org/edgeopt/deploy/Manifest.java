@@ -1,5 +1,6 @@
 package org.edgeopt.deploy;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -20,9 +21,12 @@ import java.util.TreeMap;
  * @param files every file of the bundle except the manifest and its signature, by entry name
  * @param calibrationSha256 the SHA-256 of the calibration table the model was quantized with, or {@code null}
  * @param validation the validation verdict, or {@code null} when no report was packaged
+ * @param cascade the cascade the device applies, or {@code null} (then absent from the JSON, so
+ *     bundles without one keep their bytes)
  */
 public record Manifest(String format, String edgeoptVersion, Model model, Target target, Io io, String preprocess,
-    List<String> classNames, Map<String, FileEntry> files, String calibrationSha256, Validation validation) {
+    List<String> classNames, Map<String, FileEntry> files, String calibrationSha256, Validation validation,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Cascade cascade) {
   /** The bundle format this code writes and reads. */
   public static final String FORMAT = "edgeopt-bundle/1";
 
@@ -98,4 +102,18 @@ public record Manifest(String format, String edgeoptVersion, Model model, Target
    * @param passed whether it passed
    */
   public record Check(String name, double limit, double actual, String unit, boolean passed) {}
+
+  /**
+   * The small/large cascade the device applies ({@code edgeopt cascade}): answer with the small
+   * model when its {@code signal} is at least {@code threshold}, else escalate.
+   *
+   * @param entry the {@code cascade.json} entry in the bundle
+   * @param signal the confidence signal: top1, margin or entropy
+   * @param threshold the threshold on it
+   * @param escalationRate the escalation rate expected from the holdout
+   * @param escalationLower the lower end of its confidence interval
+   * @param escalationUpper the upper end of its confidence interval
+   */
+  public record Cascade(String entry, String signal, double threshold, double escalationRate, double escalationLower,
+      double escalationUpper) {}
 }

@@ -53,6 +53,7 @@ public final class Monitor {
     TreeMap<Long, Map<String, WindowStats>> cells = new TreeMap<>();
     UncertainQueue uncertain = new UncertainQueue(config.uncertainTopK());
     long[] counts = new long[2];
+    long[] escalation = new long[2];
     TreeSet<String> devices = new TreeSet<>();
     try {
       for (TelemetrySource file : sources) {
@@ -69,6 +70,10 @@ public final class Monitor {
                 + classes + " classes");
           }
           counts[0]++;
+          if (r.escalated() != null) {
+            escalation[0]++;
+            escalation[1] += r.escalated() ? 1 : 0;
+          }
           Map<String, WindowStats> window = cells.computeIfAbsent(Math.floorDiv(r.timestampMs(), windowMs), w -> new HashMap<>());
           WindowStats s = window.get(r.device());
           if (s == null) {
@@ -111,7 +116,15 @@ public final class Monitor {
     }
     return new MonitorReport(alerts.isEmpty() ? "OK" : "ALERT", model, counts[0], counts[1], devices.size(),
         config.windowMinutes(), config.thresholds(), baseline.meanConfidence(), baseline.accuracy(), fleet,
-        List.copyOf(first.values()), alerts, uncertain.ranked());
+        List.copyOf(first.values()), alerts, uncertain.ranked(), escalation(escalation[0], escalation[1]));
+  }
+
+  private static MonitorReport.Escalation escalation(long logged, long escalated) {
+    if (logged == 0) {
+      return null;
+    }
+    double[] ci = DriftStatistics.wilson(escalated, logged, 0.95);
+    return new MonitorReport.Escalation(logged, escalated, (double) escalated / logged, ci[0], ci[1]);
   }
 
   /** Returns the median p95 latency of the devices with enough latencies in a window, NaN under three devices. */

@@ -1,5 +1,6 @@
 package org.edgeopt.deploy;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 
 /**
@@ -19,10 +20,23 @@ import java.util.List;
  * @param firstDrift each device that alerted, with its first window, earliest first
  * @param alerts every alert, by window then scope
  * @param uncertain the most uncertain samples, most uncertain first
+ * @param escalation the cascade's field escalation rate, or {@code null} when no record logged {@code escalated}
  */
 public record MonitorReport(String verdict, String model, long records, long skipped, int devices, long windowMinutes,
     MonitorThresholds thresholds, double baselineMeanConfidence, double baselineAccuracy, List<WindowFigures> fleet,
-    List<DeviceDrift> firstDrift, List<Alert> alerts, List<UncertainQueue.Entry> uncertain) {
+    List<DeviceDrift> firstDrift, List<Alert> alerts, List<UncertainQueue.Entry> uncertain,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Escalation escalation) {
+
+  /**
+   * How often the fleet's cascade escalated, over every record that logged {@code escalated}.
+   *
+   * @param logged the records that logged it
+   * @param escalated those escalated
+   * @param rate escalated over logged
+   * @param lower the lower end of its 95% Wilson interval
+   * @param upper the upper end
+   */
+  public record Escalation(long logged, long escalated, double rate, double lower, double upper) {}
 
   /** Returns whether any alert fired. */
   public boolean alerted() {

@@ -182,6 +182,7 @@ public final class TelemetryReader {
     private String fallback;
     private String label;
     private String sampleId;
+    private String escalated;
 
     Fields(Path file) {
       this.file = file;
@@ -189,7 +190,7 @@ public final class TelemetryReader {
 
     void clear(long lineNr) {
       line = lineNr;
-      device = timestamp = modelVersion = predicted = confidence = latency = failed = fallback = label = sampleId = null;
+      device = timestamp = modelVersion = predicted = confidence = latency = failed = fallback = label = sampleId = escalated = null;
       topTwo = null;
     }
 
@@ -209,6 +210,7 @@ public final class TelemetryReader {
         case "fallback" -> fallback = value;
         case "label" -> label = value;
         case "sampleId" -> sampleId = value;
+        case "escalated" -> escalated = value;
         default -> {
           // Fields edgeopt does not read (device metadata, app fields) are allowed and skipped.
         }
@@ -246,7 +248,8 @@ public final class TelemetryReader {
       // Device ids repeat millions of times: keep one String per id rather than one per record.
       String id = deviceIds.computeIfAbsent(device, d -> d);
       return new TelemetryRecord(id, time(timestamp), modelVersion, isFailed, flag("fallback", fallback), cls, conf,
-          margin, lat, label == null ? -1 : integer("label", label), sampleId);
+          margin, lat, label == null ? -1 : integer("label", label), sampleId,
+          escalated == null ? null : flag("escalated", escalated));
     }
 
     private long time(String text) {

@@ -14,6 +14,8 @@ package org.edgeopt.deploy;
  * @param latencyMs the inference latency, NaN when not logged
  * @param label the true class where feedback labelled the sample, else -1
  * @param sampleId an id the device can retrieve the input by, or {@code null}
+ * @param escalated whether a cascade sent the input on to its large model, {@code null} when not logged
  */
 public record TelemetryRecord(String device, long timestampMs, String modelVersion, boolean failed, boolean fallback,
-    int predicted, double confidence, double margin, double latencyMs, int label, String sampleId) {}
+    int predicted, double confidence, double margin, double latencyMs, int label, String sampleId,
+    Boolean escalated) {}

@@ -44,9 +44,12 @@ final class PlannerStages {
         new Encoding(wire, s.zstd()), holdout, s.samples(), table, calData, Double.NaN, 32, 32, 0);
     Path dir = out.resolve("split");
     SplitJob.Outcome done = SplitJob.run(floatModel, request, dir);
-    return new StageState.Entry("", done.written().files().stream().map(p -> p.toAbsolutePath().toString()).toList(),
-        String.format(Locale.ROOT, "cut %s, %.3f ms modelled", done.plan().chosenCost().cut().label(),
-            done.plan().chosenCost().totalSeconds(request.encoding(), request.link()) * 1e3));
+    EdgePartCompiler.Outcome compiled = EdgePartCompiler.compile(floatModel, done, table == null ? null : calibration, dir);
+    List<String> files = new java.util.ArrayList<>(done.written().files().stream().map(p -> p.toAbsolutePath().toString()).toList());
+    compiled.artifacts().forEach(p -> files.add(p.toAbsolutePath().toString()));
+    return new StageState.Entry("", files,
+        String.format(Locale.ROOT, "cut %s, %.3f ms modelled; %s", done.plan().chosenCost().cut().label(),
+            done.plan().chosenCost().totalSeconds(request.encoding(), request.link()) * 1e3, compiled.note()));
   }
 
   /** Plans the cascade of the quantized model (small) and the FP32 model (large) unless others are named. */

@@ -127,7 +127,7 @@ public final class MonitorBenchmark {
     return new TelemetryRecord(devices[(int) (i % devices.length)], START + i * SPAN / n, "1.0.0", random.nextInt(1000) == 0,
         false, predicted, conf, conf * 0.9, 3.5 * Math.exp(0.2 * (random.nextDouble() - 0.5)),
         i % 20 == 0 ? (random.nextInt(10) == 0 ? (predicted + 1) % 10 : predicted) : -1,
-        i % 10 == 0 ? "s" + i : null);
+        i % 10 == 0 ? "s" + i : null, null);
   }
 
   private static void write(String[] devices, long n, Path jsonl, Path csv) throws Exception {

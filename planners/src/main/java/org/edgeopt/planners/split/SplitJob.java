@@ -16,6 +16,14 @@ public final class SplitJob {
 
   /** Reads {@code model}, plans with {@code request} and writes the chosen parts into {@code out}. */
   public static Outcome run(Path model, SplitRequest request, Path out) throws EdgeoptException {
+    return run(model, request, -1, out);
+  }
+
+  /**
+   * As {@link #run(Path, SplitRequest, Path)}, writing cut number {@code cut} (as listed in the
+   * plan) instead of the best one, or the best one when {@code cut} is negative.
+   */
+  public static Outcome run(Path model, SplitRequest request, int cut, Path out) throws EdgeoptException {
     Graph g = OnnxModels.read(model);
     String sha;
     try {
@@ -23,7 +31,8 @@ public final class SplitJob {
     } catch (IOException e) {
       throw EdgeoptException.invalid(model + ": cannot read the model: " + e.getMessage(), e);
     }
-    SplitPlan plan = SplitPlanner.plan(g, sha, request);
+    SplitPlan best = SplitPlanner.plan(g, sha, request);
+    SplitPlan plan = cut < 0 ? best : best.withChosen(cut);
     return new Outcome(plan, SplitArtifacts.write(plan, g, out, request.holdout(), request.limit()));
   }
 }

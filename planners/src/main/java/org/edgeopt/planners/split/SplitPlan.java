@@ -46,4 +46,23 @@ public record SplitPlan(String model, String modelSha256, SplitRequest request, 
     CutCheck c = checks.get(i);
     return c.int8Correct() < 0 ? Double.NaN : c.int8Correct() / (double) c.samples();
   }
+
+  /**
+   * Returns this plan with cut {@code i} chosen instead of the best one, for a deployment that
+   * must cut at a given place (a layer the device's firmware ends with, say).
+   *
+   * @throws EdgeoptException exit 3 when there is no cut {@code i} or it is not admissible
+   */
+  public SplitPlan withChosen(int i) throws org.edgeopt.core.EdgeoptException {
+    if (i < 0 || i >= costs.size()) {
+      throw org.edgeopt.core.EdgeoptException.invalid(model + ": expected a cut number from 0 to " + (costs.size() - 1)
+          + ", found " + i);
+    }
+    if (!admissible.get(i)) {
+      throw org.edgeopt.core.EdgeoptException.invalid(model + ": cut #" + i + " (" + costs.get(i).cut().label()
+          + ") is not admissible with " + request.encoding().id() + " on the wire (not verified or over the top-1 budget)");
+    }
+    return new SplitPlan(model, modelSha256, request, costs, checks, fp32Top1, rangeSource, ranges, edgeEstimate,
+        serverEstimate, sweep, admissible, i, bestPerLink);
+  }
 }
