@@ -36,8 +36,9 @@ record ChannelStatistics(Map<String, Channels> channels, int samples) {
    * @param min the smallest value seen in each channel
    * @param max the largest value seen in each channel
    * @param mean the mean over samples and positions of each channel
+   * @param std the standard deviation over samples and positions of each channel
    */
-  record Channels(double[] min, double[] max, double[] mean) {
+  record Channels(double[] min, double[] max, double[] mean, double[] std) {
     /** Returns the smallest value over all channels. */
     double tensorMin() {
       double m = Double.POSITIVE_INFINITY;
@@ -110,7 +111,7 @@ record ChannelStatistics(Map<String, Channels> channels, int samples) {
           }
           float[] v = t.toFloats();
           double[][] a = acc.computeIfAbsent(n, k -> {
-            double[][] z = new double[3][channels];
+            double[][] z = new double[4][channels];
             java.util.Arrays.fill(z[0], Double.POSITIVE_INFINITY);
             java.util.Arrays.fill(z[1], Double.NEGATIVE_INFINITY);
             return z;
@@ -125,15 +126,18 @@ record ChannelStatistics(Map<String, Channels> channels, int samples) {
               double lo = a[0][c];
               double hi = a[1][c];
               double sum = 0;
+              double squares = 0;
               for (int k = base; k < base + inner; k++) {
                 float x = v[k];
                 lo = Math.min(lo, x);
                 hi = Math.max(hi, x);
                 sum += x;
+                squares += (double) x * x;
               }
               a[0][c] = lo;
               a[1][c] = hi;
               a[2][c] += sum;
+              a[3][c] += squares;
             }
           }
           counts.merge(n, (long) outer * inner, Long::sum);
@@ -145,10 +149,12 @@ record ChannelStatistics(Map<String, Channels> channels, int samples) {
       double[][] a = e.getValue();
       double per = counts.get(e.getKey());
       double[] mean = new double[a[2].length];
+      double[] std = new double[a[2].length];
       for (int c = 0; c < mean.length; c++) {
         mean[c] = a[2][c] / per;
+        std[c] = Math.sqrt(Math.max(0, a[3][c] / per - mean[c] * mean[c]));
       }
-      result.put(e.getKey(), new Channels(a[0], a[1], mean));
+      result.put(e.getKey(), new Channels(a[0], a[1], mean, std));
     }
     return new ChannelStatistics(result, seen);
   }

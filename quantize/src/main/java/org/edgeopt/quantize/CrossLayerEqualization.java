@@ -252,6 +252,15 @@ public final class CrossLayerEqualization {
    * @param before per-channel statistics of the {@link Result#scaledTensors()} on the graph before equalization
    */
   static CalibrationTable rescale(CalibrationTable table, Result r, ChannelStatistics before) {
+    return rescale(table, r, before, Map.of());
+  }
+
+  /**
+   * As {@link #rescale(CalibrationTable, Result, ChannelStatistics)}, for tensors from which
+   * {@link BiasAbsorption} then subtracted {@code shifts} (per channel, after the division).
+   */
+  static CalibrationTable rescale(CalibrationTable table, Result r, ChannelStatistics before,
+      Map<String, double[]> shifts) {
     Map<String, TensorRange> ranges = new LinkedHashMap<>(table.tensors());
     for (Map.Entry<String, double[]> e : r.scaledTensors().entrySet()) {
       TensorRange old = ranges.get(e.getKey());
@@ -259,7 +268,7 @@ public final class CrossLayerEqualization {
       if (old == null || ch == null) {
         continue;
       }
-      ranges.put(e.getKey(), divided(old, ch, e.getValue(), null));
+      ranges.put(e.getKey(), divided(old, ch, e.getValue(), shifts.get(e.getKey())));
     }
     return new CalibrationTable(table.formatVersion(), table.method(), table.modelSha256(), table.dataSha256(),
         table.samples(), table.provenance(), ranges);

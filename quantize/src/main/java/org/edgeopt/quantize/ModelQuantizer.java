@@ -107,18 +107,25 @@ public final class ModelQuantizer {
     if (config.crossLayerEqualization()) {
       CrossLayerEqualization.Result cle = CrossLayerEqualization.apply(prepared.graph());
       int n = 0;
+      BiasAbsorption.Result absorption = null;
       if (!cle.scaled().isEmpty()) {
         // The rescaled tensors' ranges change per channel: measured before, divided by the scales.
         ChannelStatistics before = ChannelStatistics.measure(prepared.graph(),
             List.copyOf(cle.scaledTensors().keySet()), data, passSamples(data), where);
-        ranges = CrossLayerEqualization.rescale(table, cle, before);
+        absorption = BiasAbsorption.apply(cle, data, passSamples(data), where);
+        ranges = CrossLayerEqualization.rescale(table, cle, before, absorption.shiftedTensors(cle));
         n = before.samples();
       }
       List<String> changes = new ArrayList<>(prepared.changes());
       changes.add("cross-layer equalization: " + cle.scaled().size() + " pairs equalized, " + cle.skipped().size()
-          + " skipped, " + cle.iterations() + " sweeps");
-      prepared = new GraphPreparer.Prepared(cle.graph(), changes);
-      passes.add(new QuantizationReport.PassReport("crossLayerEqualization", n, cle.changes()));
+          + " skipped, " + cle.iterations() + " sweeps; bias absorbed in "
+          + (absorption == null ? 0 : absorption.absorbed().size()) + " pairs");
+      List<String> lines = new ArrayList<>(cle.changes());
+      if (absorption != null) {
+        lines.addAll(absorption.changes());
+      }
+      prepared = new GraphPreparer.Prepared(absorption == null ? cle.graph() : absorption.graph(), changes);
+      passes.add(new QuantizationReport.PassReport("crossLayerEqualization", n, lines));
     }
     List<String> smoothingMuls = List.of();
     if (config.smoothing()) {
