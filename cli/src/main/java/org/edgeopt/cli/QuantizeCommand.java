@@ -21,6 +21,7 @@ import org.edgeopt.pipeline.Stages;
 import org.edgeopt.quantize.Precision;
 import org.edgeopt.quantize.QuantizationReport;
 import org.edgeopt.quantize.QuantizeConfig;
+import org.edgeopt.quantize.SmoothQuant;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -85,6 +86,12 @@ public final class QuantizeCommand implements Callable<Integer>, CommonOptions.V
       description = "Learned rounding: round each Conv weight up or down so that the layer's output on --data"
           + " stays closest to FP32, instead of to the nearest integer.")
   boolean adaRound;
+
+  @Option(names = "--smooth", paramLabel = "ALPHA", arity = "0..1", fallbackValue = "" + SmoothQuant.DEFAULT_ALPHA,
+      description = "SmoothQuant-style smoothing: move activation outliers of each MatMul/Gemm input channel into"
+          + " its weights, s = max|X|^ALPHA / max|W|^(1-ALPHA), measured on --data (ALPHA within (0, 1),"
+          + " default ${FALLBACK-VALUE}).")
+  Double smoothAlpha;
 
   @Option(names = {"-d", "--data"}, paramLabel = "PATH",
       description = "Calibration data to measure per-layer SQNR on (IDX, CSV, .npy or an image folder).")
@@ -156,6 +163,12 @@ public final class QuantizeCommand implements Callable<Integer>, CommonOptions.V
     }
     if (adaRound) {
       config = config.withAdaRound(true);
+    }
+    if (smoothAlpha != null) {
+      if (!(smoothAlpha > 0 && smoothAlpha < 1)) {
+        throw EdgeoptException.invalid("--smooth: expected ALPHA within (0, 1), found " + smoothAlpha);
+      }
+      config = config.withSmoothing(smoothAlpha);
     }
     Stages.Quantized quantized = Stages.quantize(profile, model, calibration, config, dataset, out,
         "--precision");

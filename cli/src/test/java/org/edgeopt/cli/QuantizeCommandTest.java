@@ -118,6 +118,26 @@ class QuantizeCommandTest {
   }
 
   @Test
+  void smoothingRunsOnRequestWithTheDefaultAlphaAndIsReported() throws Exception {
+    Path out = tmp.resolve("smooth.int8.onnx");
+    Run r = edgeopt("quantize", model.toString(), "-c", calibration.toString(), "-d", data.toString(), "--smooth",
+        "-o", out.toString());
+    assertEquals(0, r.exitCode(), r.err());
+    QuantizationReport report = QuantizationReport.read(tmp.resolve("smooth.int8.quantization.json"));
+    assertEquals(List.of("smoothQuant"), report.passes().stream().map(QuantizationReport.PassReport::name).toList());
+    assertEquals(0.5, report.config().get("smoothAlpha"));
+    assertTrue(report.passes().get(0).changes().stream().anyMatch(l -> l.contains("'fc'")), report.passes().toString());
+  }
+
+  @Test
+  void smoothingAlphaOutsideZeroOneIsInvalidInput() {
+    Run r = edgeopt("quantize", model.toString(), "-c", calibration.toString(), "-d", data.toString(), "--smooth",
+        "1.5");
+    assertEquals(3, r.exitCode(), r.out() + r.err());
+    assertTrue(r.err().contains("--smooth: expected ALPHA within (0, 1), found 1.5"), r.err());
+  }
+
+  @Test
   void equalizationWithoutDataIsInvalidInput() {
     Run r = edgeopt("quantize", model.toString(), "-c", calibration.toString(), "--cle");
     assertEquals(3, r.exitCode(), r.out() + r.err());

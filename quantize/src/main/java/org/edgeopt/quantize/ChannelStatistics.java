@@ -19,8 +19,8 @@ import org.edgeopt.core.runtime.SessionOptions;
  * Per-channel minimum, maximum and mean of intermediate tensors over calibration samples,
  * measured by running the FP32 graph in ONNX Runtime with those tensors exposed as outputs.
  *
- * <p>The channel is axis 1 (NCHW activations, [N, C] Gemm outputs); the passes that need these
- * figures (cross-layer equalization, bias correction) only ask about such tensors.
+ * <p>The channel is axis 1 (NCHW activations, [N, C] Gemm outputs), or on request the last axis
+ * (the input features a MatMul contracts, for {@link SmoothQuant}).
  *
  * @param channels the statistics of each measured tensor, by name
  * @param samples how many samples were run
@@ -36,8 +36,9 @@ record ChannelStatistics(Map<String, Channels> channels, int samples) {
    * @param min the smallest value seen in each channel
    * @param max the largest value seen in each channel
    * @param mean the mean over samples and positions of each channel
+   * @param std the standard deviation over samples and positions of each channel
    */
-  record Channels(double[] min, double[] max, double[] mean) {
+  record Channels(double[] min, double[] max, double[] mean, double[] std) {
     /** Returns the smallest value over all channels. */
     double tensorMin() {
       double m = Double.POSITIVE_INFINITY;
@@ -69,12 +70,22 @@ record ChannelStatistics(Map<String, Channels> channels, int samples) {
    */
   static ChannelStatistics measure(Graph g, List<String> tensors, Dataset data, int samples, String where)
       throws EdgeoptException {
+    return measure(g, tensors, data, samples, false, where);
+  }
+
+  /**
+   * As {@link #measure(Graph, List, Dataset, int, String)}, with the channel on the last axis
+   * when {@code lastAxis} (the graph input may then be measured too).
+   */
+  static ChannelStatistics measure(Graph g, List<String> tensors, Dataset data, int samples, boolean lastAxis,
+      String where) throws EdgeoptException {
     if (g.inputs().size() != 1) {
       throw EdgeoptException.invalid(where + ": measuring channel statistics needs a model with one input, found "
           + g.inputs().size());
     }
     String input = g.inputs().get(0).name();
     List<String> names = new LinkedHashSet<>(tensors).stream().filter(t -> !t.equals(input)).toList();
+    boolean withInput = tensors.contains(input);
     Graph exposed = SqnrProbe.expose(g, new LinkedHashSet<>(names));
     Map<String, double[][]> acc = new LinkedHashMap<>();
     Map<String, Long> counts = new LinkedHashMap<>();
@@ -84,19 +95,23 @@ record ChannelStatistics(Map<String, Channels> channels, int samples) {
       Iterator<Batch> it = data.batches(BatchRunner.batchSize(s, 16), samples);
       while (it.hasNext()) {
         Batch b = it.next();
-        Map<String, Tensor> out = s.run(Map.of(input, b.input().withName(input)), names);
+        Map<String, Tensor> out = new LinkedHashMap<>(names.isEmpty() ? Map.of()
+            : s.run(Map.of(input, b.input().withName(input)), names));
+        if (withInput) {
+          out.put(input, b.input());
+        }
         seen += b.size();
-        for (String n : names) {
+        for (String n : out.keySet()) {
           Tensor t = out.get(n);
           long[] d = t.dims();
-          int channels = d.length < 2 ? 1 : Math.toIntExact(d[1]);
+          int channels = lastAxis ? Math.toIntExact(d[d.length - 1]) : d.length < 2 ? 1 : Math.toIntExact(d[1]);
           int inner = 1;
-          for (int i = 2; i < d.length; i++) {
+          for (int i = 2; !lastAxis && i < d.length; i++) {
             inner = Math.multiplyExact(inner, Math.toIntExact(d[i]));
           }
           float[] v = t.toFloats();
           double[][] a = acc.computeIfAbsent(n, k -> {
-            double[][] z = new double[3][channels];
+            double[][] z = new double[4][channels];
             java.util.Arrays.fill(z[0], Double.POSITIVE_INFINITY);
             java.util.Arrays.fill(z[1], Double.NEGATIVE_INFINITY);
             return z;
@@ -111,15 +126,18 @@ record ChannelStatistics(Map<String, Channels> channels, int samples) {
               double lo = a[0][c];
               double hi = a[1][c];
               double sum = 0;
+              double squares = 0;
               for (int k = base; k < base + inner; k++) {
                 float x = v[k];
                 lo = Math.min(lo, x);
                 hi = Math.max(hi, x);
                 sum += x;
+                squares += (double) x * x;
               }
               a[0][c] = lo;
               a[1][c] = hi;
               a[2][c] += sum;
+              a[3][c] += squares;
             }
           }
           counts.merge(n, (long) outer * inner, Long::sum);
@@ -131,10 +149,12 @@ record ChannelStatistics(Map<String, Channels> channels, int samples) {
       double[][] a = e.getValue();
       double per = counts.get(e.getKey());
       double[] mean = new double[a[2].length];
+      double[] std = new double[a[2].length];
       for (int c = 0; c < mean.length; c++) {
         mean[c] = a[2][c] / per;
+        std[c] = Math.sqrt(Math.max(0, a[3][c] / per - mean[c] * mean[c]));
       }
-      result.put(e.getKey(), new Channels(a[0], a[1], mean));
+      result.put(e.getKey(), new Channels(a[0], a[1], mean, std));
     }
     return new ChannelStatistics(result, seen);
   }

@@ -252,6 +252,15 @@ public final class CrossLayerEqualization {
    * @param before per-channel statistics of the {@link Result#scaledTensors()} on the graph before equalization
    */
   static CalibrationTable rescale(CalibrationTable table, Result r, ChannelStatistics before) {
+    return rescale(table, r, before, Map.of());
+  }
+
+  /**
+   * As {@link #rescale(CalibrationTable, Result, ChannelStatistics)}, for tensors from which
+   * {@link BiasAbsorption} then subtracted {@code shifts} (per channel, after the division).
+   */
+  static CalibrationTable rescale(CalibrationTable table, Result r, ChannelStatistics before,
+      Map<String, double[]> shifts) {
     Map<String, TensorRange> ranges = new LinkedHashMap<>(table.tensors());
     for (Map.Entry<String, double[]> e : r.scaledTensors().entrySet()) {
       TensorRange old = ranges.get(e.getKey());
@@ -259,21 +268,33 @@ public final class CrossLayerEqualization {
       if (old == null || ch == null) {
         continue;
       }
-      double[] s = e.getValue();
-      double lo = Double.POSITIVE_INFINITY;
-      double hi = Double.NEGATIVE_INFINITY;
-      for (int c = 0; c < s.length && c < ch.max().length; c++) {
-        lo = Math.min(lo, ch.min()[c] / s[c]);
-        hi = Math.max(hi, ch.max()[c] / s[c]);
-      }
-      double loRatio = ch.tensorMin() == 0 ? 1 : lo / ch.tensorMin();
-      double hiRatio = ch.tensorMax() == 0 ? 1 : hi / ch.tensorMax();
-      ranges.put(e.getKey(), new TensorRange((float) (old.min() * loRatio), (float) (old.max() * hiRatio),
-          (float) (old.observedMin() * loRatio), (float) (old.observedMax() * hiRatio), old.method(), old.samples(),
-          old.histogramBins()));
+      ranges.put(e.getKey(), divided(old, ch, e.getValue(), shifts.get(e.getKey())));
     }
     return new CalibrationTable(table.formatVersion(), table.method(), table.modelSha256(), table.dataSha256(),
         table.samples(), table.provenance(), ranges);
+  }
+
+  /**
+   * Returns {@code old} for a tensor whose channel {@code c} became {@code v / s[c] - shift[c]}:
+   * the per-channel extremes measured before ({@code ch}) transformed give the new extremes, and
+   * the calibrated range keeps its ratio to the observed extremes, so a percentile or entropy clip
+   * stays as tight.
+   *
+   * @param shift subtracted after the division, per channel; null for none
+   */
+  static TensorRange divided(TensorRange old, ChannelStatistics.Channels ch, double[] s, double[] shift) {
+    double lo = Double.POSITIVE_INFINITY;
+    double hi = Double.NEGATIVE_INFINITY;
+    for (int c = 0; c < s.length && c < ch.max().length; c++) {
+      double d = shift == null ? 0 : shift[c];
+      lo = Math.min(lo, ch.min()[c] / s[c] - d);
+      hi = Math.max(hi, ch.max()[c] / s[c] - d);
+    }
+    double loRatio = ch.tensorMin() == 0 ? 1 : lo / ch.tensorMin();
+    double hiRatio = ch.tensorMax() == 0 ? 1 : hi / ch.tensorMax();
+    return new TensorRange((float) (old.min() * loRatio), (float) (old.max() * hiRatio),
+        (float) (old.observedMin() * loRatio), (float) (old.observedMax() * hiRatio), old.method(), old.samples(),
+        old.histogramBins());
   }
 
   /** A pair to equalize; {@code lowerBound} is the least total scale a Clip bound allows. */

@@ -99,25 +99,50 @@ public final class ModelQuantizer {
     List<QuantizationReport.PassReport> passes = new ArrayList<>();
     // The ranges quantization uses; the table itself stays what provenance names.
     CalibrationTable ranges = table;
-    if ((config.crossLayerEqualization() || config.biasCorrection() || config.adaRound()) && data == null) {
-      throw EdgeoptException.invalid(where + ": cross-layer equalization, bias correction and learned rounding"
-          + " measure the model on calibration data; none was given");
+    if ((config.crossLayerEqualization() || config.biasCorrection() || config.adaRound() || config.smoothing())
+        && data == null) {
+      throw EdgeoptException.invalid(where + ": cross-layer equalization, smoothing, bias correction and learned"
+          + " rounding measure the model on calibration data; none was given");
     }
     if (config.crossLayerEqualization()) {
       CrossLayerEqualization.Result cle = CrossLayerEqualization.apply(prepared.graph());
       int n = 0;
+      BiasAbsorption.Result absorption = null;
       if (!cle.scaled().isEmpty()) {
         // The rescaled tensors' ranges change per channel: measured before, divided by the scales.
         ChannelStatistics before = ChannelStatistics.measure(prepared.graph(),
             List.copyOf(cle.scaledTensors().keySet()), data, passSamples(data), where);
-        ranges = CrossLayerEqualization.rescale(table, cle, before);
+        absorption = BiasAbsorption.apply(cle, data, passSamples(data), where);
+        ranges = CrossLayerEqualization.rescale(table, cle, before, absorption.shiftedTensors(cle));
         n = before.samples();
       }
       List<String> changes = new ArrayList<>(prepared.changes());
       changes.add("cross-layer equalization: " + cle.scaled().size() + " pairs equalized, " + cle.skipped().size()
-          + " skipped, " + cle.iterations() + " sweeps");
-      prepared = new GraphPreparer.Prepared(cle.graph(), changes);
-      passes.add(new QuantizationReport.PassReport("crossLayerEqualization", n, cle.changes()));
+          + " skipped, " + cle.iterations() + " sweeps; bias absorbed in "
+          + (absorption == null ? 0 : absorption.absorbed().size()) + " pairs");
+      List<String> lines = new ArrayList<>(cle.changes());
+      if (absorption != null) {
+        lines.addAll(absorption.changes());
+      }
+      prepared = new GraphPreparer.Prepared(absorption == null ? cle.graph() : absorption.graph(), changes);
+      passes.add(new QuantizationReport.PassReport("crossLayerEqualization", n, lines));
+    }
+    List<String> smoothingMuls = List.of();
+    if (config.smoothing()) {
+      List<String> inputs = SmoothQuant.candidates(prepared.graph());
+      int n = 0;
+      List<String> lines = List.of();
+      if (!inputs.isEmpty()) {
+        ChannelStatistics before = ChannelStatistics.measure(prepared.graph(), inputs, data, passSamples(data), true,
+            where);
+        SmoothQuant.Result sq = SmoothQuant.apply(prepared.graph(), config.smoothAlpha(), before);
+        ranges = SmoothQuant.rescale(ranges, sq, before);
+        smoothingMuls = sq.insertedMuls();
+        n = sq.samples();
+        lines = sq.changes();
+        prepared = new GraphPreparer.Prepared(sq.graph(), prepared.changes(), prepared.biasShifts());
+      }
+      passes.add(new QuantizationReport.PassReport("smoothQuant", n, lines));
     }
     // The float weights before learned rounding moves them onto the grid, for bias correction.
     Map<String, org.edgeopt.core.graph.Tensor> floatWeights = prepared.graph().initializers();
@@ -136,6 +161,8 @@ public final class ModelQuantizer {
     }
     Map<String, String> floatNodes = new LinkedHashMap<>();
     config.exclude().forEach(n -> floatNodes.put(n, "excluded (--exclude)"));
+    // Quantizing a smoothing Mul's input would quantize the outliers smoothing took out.
+    smoothingMuls.forEach(n -> floatNodes.put(n, "smoothing scale (SmoothQuant), kept float"));
     FloatFallback.Outcome search = FloatFallback.run(prepared, ranges, config, floatNodes, data, where, tableWhere);
     QdqQuantizer.Result result = search.state().result();
     SqnrProbe.Measurement m = search.state().measurement();

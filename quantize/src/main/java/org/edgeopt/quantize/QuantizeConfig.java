@@ -40,6 +40,8 @@ import org.edgeopt.core.targets.TargetProfiles;
  *     quantized biases
  * @param adaRound round convolution weights up or down by their layer's output error on the
  *     calibration data ({@link AdaRound}) instead of to the nearest integer
+ * @param smoothAlpha migration strength of SmoothQuant-style smoothing of MatMul/Gemm inputs
+ *     ({@link SmoothQuant}), within (0, 1); NaN for no smoothing
  */
 public record QuantizeConfig(
     Precision precision,
@@ -58,7 +60,8 @@ public record QuantizeConfig(
     int depthwiseWeightQuantMax,
     boolean crossLayerEqualization,
     boolean biasCorrection,
-    boolean adaRound) {
+    boolean adaRound,
+    double smoothAlpha) {
 
   /** The profile {@link #defaults()} follows. */
   public static final String DEFAULT_TARGET = "onnxruntime-cpu";
@@ -82,6 +85,9 @@ public record QuantizeConfig(
     exclude = Set.copyOf(new TreeSet<>(exclude == null ? Set.of() : exclude));
     perTensorWeightOps = Set.copyOf(perTensorWeightOps == null ? Set.of() : perTensorWeightOps);
     target = target == null ? "" : target;
+    if (!Double.isNaN(smoothAlpha) && !(smoothAlpha > 0 && smoothAlpha < 1)) {
+      throw new IllegalArgumentException("smoothing alpha must be within (0, 1), found " + smoothAlpha);
+    }
     for (int m : new int[] {weightQuantMax, depthwiseWeightQuantMax}) {
       if (m < 1 || m > QuantParams.INT8_WEIGHT_MAX) {
         throw new IllegalArgumentException("int8 weight range must be within 1..127, found " + m);
@@ -90,7 +96,8 @@ public record QuantizeConfig(
   }
 
   /** The names of the optional passes, as target profiles and reports write them, in the order they run. */
-  public static final List<String> PASSES = List.of("crossLayerEqualization", "adaRound", "biasCorrection");
+  public static final List<String> PASSES = List.of("crossLayerEqualization", "smoothQuant", "adaRound",
+      "biasCorrection");
 
   /**
    * Returns the INT8 configuration a target profile asks for: its activation type and symmetry,
@@ -115,7 +122,7 @@ public record QuantizeConfig(
         Double.NaN, Double.NaN, DEFAULT_SENSITIVITY_SAMPLES, true, Set.copyOf(profile.perTensorWeightOps()),
         profile.quantizedOutputs(), profile.convInputChannelMultiple(), profile.weightQuantMax(),
         profile.depthwiseWeightQuantMax(), on.contains("crossLayerEqualization"), on.contains("biasCorrection"),
-        on.contains("adaRound"));
+        on.contains("adaRound"), on.contains("smoothQuant") ? SmoothQuant.DEFAULT_ALPHA : Double.NaN);
   }
 
   /**
@@ -134,7 +141,7 @@ public record QuantizeConfig(
   public QuantizeConfig withWeightQuantMax(int max, int depthwiseMax) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
-        convInputChannelMultiple, max, depthwiseMax, crossLayerEqualization, biasCorrection, adaRound);
+        convInputChannelMultiple, max, depthwiseMax, crossLayerEqualization, biasCorrection, adaRound, smoothAlpha);
   }
 
   /**
@@ -144,33 +151,49 @@ public record QuantizeConfig(
   public QuantizeConfig withConvInputChannelMultiple(int n) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
-        n, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound);
+        n, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound, smoothAlpha);
   }
 
   /** Returns a copy that runs (or not) cross-layer equalization before quantizing. */
   public QuantizeConfig withCrossLayerEqualization(boolean on) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
-        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, on, biasCorrection, adaRound);
+        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, on, biasCorrection, adaRound, smoothAlpha);
   }
 
   /** Returns a copy that learns (or not) the rounding of convolution weights on the calibration data. */
   public QuantizeConfig withAdaRound(boolean on) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
-        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, on);
+        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, on, smoothAlpha);
+  }
+
+  /**
+   * Returns a copy that smooths (or not, with NaN) the inputs of MatMul and Gemm with migration
+   * strength {@code alpha} before quantizing ({@link SmoothQuant}).
+   */
+  public QuantizeConfig withSmoothing(double alpha) {
+    return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
+        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
+        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection,
+        adaRound, alpha);
+  }
+
+  /** Returns whether SmoothQuant-style smoothing runs. */
+  public boolean smoothing() {
+    return !Double.isNaN(smoothAlpha);
   }
 
   /** Returns a copy with every optional pass off (for a run without calibration data to measure them on). */
   public QuantizeConfig withoutPasses() {
-    return withCrossLayerEqualization(false).withBiasCorrection(false).withAdaRound(false);
+    return withCrossLayerEqualization(false).withBiasCorrection(false).withAdaRound(false).withSmoothing(Double.NaN);
   }
 
   /** Returns a copy that corrects (or not) the quantized biases for the weights' rounding shift. */
   public QuantizeConfig withBiasCorrection(boolean on) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
-        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, on, adaRound);
+        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, on, adaRound, smoothAlpha);
   }
 
   /**
@@ -180,7 +203,7 @@ public record QuantizeConfig(
   public QuantizeConfig withPerTensorWeightOps(Set<String> ops) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, ops, quantizeOutputs,
-        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound);
+        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound, smoothAlpha);
   }
 
   /** Returns the weight range of a layer: depthwise convolutions may have their own. */
@@ -192,49 +215,49 @@ public record QuantizeConfig(
   public QuantizeConfig withPrecision(Precision p) {
     return new QuantizeConfig(p, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound);
+        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound, smoothAlpha);
   }
 
   /** Returns a copy that keeps these nodes in float. */
   public QuantizeConfig withExclude(Set<String> nodes) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, nodes, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound);
+        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound, smoothAlpha);
   }
 
   /** Returns a copy with another activation type and symmetry. */
   public QuantizeConfig withActivations(DataType type, boolean symmetric) {
     return new QuantizeConfig(precision, target, type, symmetric, exclude, fallbackSqnrDb, fallbackTop1Agreement,
         sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound);
+        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound, smoothAlpha);
   }
 
   /** Returns a copy whose fallback must reach this end-to-end output SQNR in dB (NaN: none). */
   public QuantizeConfig withFallbackSqnr(double db) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, db,
         fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound);
+        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound, smoothAlpha);
   }
 
   /** Returns a copy whose fallback must reach this top-1 agreement with FP32, 0..1 (NaN: none). */
   public QuantizeConfig withFallbackTop1Agreement(double fraction) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fraction, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound);
+        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound, smoothAlpha);
   }
 
   /** Returns a copy that measures sensitivity on this many samples. */
   public QuantizeConfig withSensitivitySamples(int n) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, n, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
-        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound);
+        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound, smoothAlpha);
   }
 
   /** Returns a copy that keeps (or not) FP16 model inputs and outputs in float32. */
   public QuantizeConfig withKeepIoFloat32(boolean keep) {
     return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
         fallbackTop1Agreement, sensitivitySamples, keep, perTensorWeightOps, quantizeOutputs,
-        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound);
+        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound, smoothAlpha);
   }
 
   /** Returns whether an error budget was given, so that automatic fallback runs. */
@@ -262,6 +285,9 @@ public record QuantizeConfig(
       m.put("crossLayerEqualization", crossLayerEqualization);
       m.put("biasCorrection", biasCorrection);
       m.put("adaRound", adaRound);
+      if (smoothing()) {
+        m.put("smoothAlpha", smoothAlpha);
+      }
     } else {
       m.put("keepIoFloat32", keepIoFloat32);
     }

@@ -3,7 +3,8 @@
  *
  * <p>{@link org.edgeopt.quantize.ModelQuantizer} is the entry point: it prepares the graph
  * ({@link org.edgeopt.quantize.GraphPreparer}: opset 13+, BatchNorm and bias folding), runs the
- * optional passes the config asks for ({@link org.edgeopt.quantize.CrossLayerEqualization},
+ * optional passes the config asks for ({@link org.edgeopt.quantize.CrossLayerEqualization}
+ * with {@link org.edgeopt.quantize.BiasAbsorption}, {@link org.edgeopt.quantize.SmoothQuant},
  * learned rounding ({@code AdaRound}, {@code QuantizeConfig.withAdaRound}),
  * {@link org.edgeopt.quantize.BiasCorrection}, in that order; off unless the config or the target
  * profile's {@code quantizePasses} asks, they pay off with per-tensor weights; the report lists

@@ -163,7 +163,7 @@ class CrossLayerEqualizationTest {
     CrossLayerEqualization.Result r = CrossLayerEqualization.apply(pair("Relu", false));
     // Channel 0 spans [-1, 8] and channel 1 [0, 1]: divided by 2 and 0.5 they span [-0.5, 4] and [0, 2].
     ChannelStatistics before = new ChannelStatistics(Map.of("h", new ChannelStatistics.Channels(
-        new double[] {-1, 0}, new double[] {8, 1}, new double[] {0, 0})), 1);
+        new double[] {-1, 0}, new double[] {8, 1}, new double[] {0, 0}, new double[] {0, 0})), 1);
     CalibrationTable t = new CalibrationTable(1, "percentile", "", "", 1, Map.of(),
         Map.of("h", new TensorRange(-0.5f, 6, -1, 8, "percentile", 1, 2048)));
     TensorRange h = CrossLayerEqualization.rescale(t, r, before).range("h");

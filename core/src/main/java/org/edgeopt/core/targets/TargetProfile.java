@@ -46,8 +46,8 @@ import org.edgeopt.core.quant.QuantParams;
  * @param assumedIsa the instruction sets the profile assumes, in words
  * @param int8Speedup what INT8 buys over FP32 on this target, and why, in words
  * @param quantizePasses the optional INT8 quantization passes on by default for this target
- *     when calibration data is at hand ({@code crossLayerEqualization}, {@code biasCorrection},
- *     {@code adaRound}); empty for none
+ *     when calibration data is at hand ({@code crossLayerEqualization}, {@code smoothQuant} (alpha
+ *     0.5), {@code biasCorrection}, {@code adaRound}); empty for none
  */
 public record TargetProfile(
     String name,

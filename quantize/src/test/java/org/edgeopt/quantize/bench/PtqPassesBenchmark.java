@@ -20,6 +20,7 @@ import org.edgeopt.core.runtime.SessionOptions;
 import org.edgeopt.core.targets.TargetProfiles;
 import org.edgeopt.quantize.ModelQuantizer;
 import org.edgeopt.quantize.QuantizeConfig;
+import org.edgeopt.quantize.SmoothQuant;
 import org.edgeopt.quantize.SqueezeNetFixtures;
 import org.edgeopt.quantize.bench.ImagenetDev.Photos;
 import org.edgeopt.samples.SampleModel;
@@ -45,12 +46,19 @@ public final class PtqPassesBenchmark {
     LargeStack.run(() -> run(args));
   }
 
-  /** The passes of each row: CLE, bias correction, learned rounding. */
+  /** The passes of each row: CLE (with bias absorption), bias correction, learned rounding, and optionally smoothing. */
   private static boolean[][] rows = {{false, false, false}, {true, false, false}, {false, true, false},
       {false, false, true}, {true, true, true}};
 
   private static void run(String[] args) throws Exception {
     System.out.println("host: " + HostCpu.current().describe());
+    if (args.length > 0 && args[0].equals("smooth")) {
+      // SmoothQuant-style smoothing and CLE's bias absorption (issue 15), on the Fashion-MNIST sample only.
+      rows = new boolean[][] {{false, false, false, false}, {false, false, false, true}, {true, false, false, false},
+          {true, true, false, false}, {true, true, false, true}};
+      fashionMnist();
+      return;
+    }
     if (args.length > 0 && args[0].equals("pairs")) {
       // The combinations the ablation leaves out, on the Fashion-MNIST sample only ("squeezenet-pairs":
       // learned rounding with bias correction, and all, on SqueezeNet only).
@@ -60,6 +68,9 @@ public final class PtqPassesBenchmark {
     }
     if (args.length > 0 && args[0].equals("squeezenet-pairs")) {
       rows = new boolean[][] {{false, true, true}, {true, true, true}};
+    } else if (args.length > 0 && args[0].equals("squeezenet-absorb")) {
+      // CLE now absorbs biases (issue 15): its rows again, on SqueezeNet only.
+      rows = new boolean[][] {{true, false, false}, {true, true, false}};
     } else {
       fashionMnist();
     }
@@ -113,24 +124,29 @@ public final class PtqPassesBenchmark {
       double calSeconds) throws Exception {
     System.out.printf(Locale.ROOT, "calibration (%s): %.1f s%n", table.method(), calSeconds);
     int[] fp = ImagenetDev.predict(fp32, eval);
-    System.out.printf(Locale.ROOT, "%-10s %-5s %-5s %-5s %8s %8s %8s %8s %10s %10s%n", "weights", "CLE", "BC", "AdaR",
+    System.out.printf(Locale.ROOT, "%-10s %-5s %-5s %-5s %-6s %8s %8s %8s %8s %10s %10s%n", "weights", "CLE", "BC",
+        "AdaR", "Smooth",
         "FP32 %", "INT8 %", "drop pt", "agree %", "quant s", "x calib.");
     QuantizeConfig perChannel = QuantizeConfig.defaults();
     QuantizeConfig perTensor = perChannel.withPerTensorWeightOps(Set.of("Conv", "Gemm", "MatMul"));
     for (QuantizeConfig base : List.of(perChannel, perTensor)) {
       // The ablation: none, each pass alone, all together.
       for (boolean[] p : rows) {
-        QuantizeConfig c = base.withCrossLayerEqualization(p[0]).withBiasCorrection(p[1]).withAdaRound(p[2]);
+        boolean smooth = p.length > 3 && p[3];
+        QuantizeConfig c = base.withCrossLayerEqualization(p[0]).withBiasCorrection(p[1]).withAdaRound(p[2])
+            .withSmoothing(smooth ? SmoothQuant.DEFAULT_ALPHA : Double.NaN);
         long q0 = System.nanoTime();
         ModelQuantizer.Outcome o = ModelQuantizer.quantize(fp32, table, c, cal,
             new ModelQuantizer.Provenance("benchmark", null, "calibration", null));
         double qs = (System.nanoTime() - q0) / 1e9;
         ImagenetDev.Scores sc = ImagenetDev.Scores.of(fp, ImagenetDev.predict(o.graph(), eval), labels);
-        System.out.printf(Locale.ROOT, "%-10s %-5s %-5s %-5s %8.2f %8.2f %8.2f %8.2f %10.1f %10.2f%n",
+        System.out.printf(Locale.ROOT, "%-10s %-5s %-5s %-5s %-6s %8.2f %8.2f %8.2f %8.2f %10.1f %10.2f%n",
             base == perChannel ? "channel" : "tensor", p[0] ? "yes" : "-", p[1] ? "yes" : "-", p[2] ? "yes" : "-",
+            smooth ? "yes" : "-",
             sc.fp32Top1(), sc.int8Top1(), sc.drop(), sc.agreement(), qs, qs / calSeconds);
         o.report().passes().forEach(r -> System.out.println("    " + r.name() + ": " + r.changes().stream()
-            .filter(l -> !l.startsWith("bias correction") && !l.startsWith("adaround ")).limit(12).toList()));
+            .filter(l -> !l.startsWith("bias correction") && !l.startsWith("adaround ")
+                && !l.startsWith("did not equalize")).limit(12).toList()));
       }
     }
   }

@@ -50,7 +50,7 @@ final class EdgeTpuQuantization {
       c = new QuantizeConfig(c.precision(), c.target(), c.activationType(), c.symmetricActivations(), c.exclude(),
           c.fallbackSqnrDb(), c.fallbackTop1Agreement(), c.sensitivitySamples(), c.keepIoFloat32(),
           c.perTensorWeightOps(), false, c.convInputChannelMultiple(), c.weightQuantMax(), c.depthwiseWeightQuantMax(),
-          c.crossLayerEqualization(), c.biasCorrection(), c.adaRound());
+          c.crossLayerEqualization(), c.biasCorrection(), c.adaRound(), c.smoothAlpha());
     }
     return ModelQuantizer.quantize(fp32, table, c, null,
         new ModelQuantizer.Provenance(fp32.name(), null, "test ranges", null)).graph();
