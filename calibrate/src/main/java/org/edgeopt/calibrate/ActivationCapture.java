@@ -97,8 +97,12 @@ final class ActivationCapture {
     List<Derived> out = new ArrayList<>();
     for (Node n : typed.nodes()) {
       boolean standard = n.domain().isEmpty() || n.domain().equals("ai.onnx");
-      if (!standard || n.inputs().isEmpty() || n.outputs().size() != 1 || !calibrated.contains(n.input(0))
-          || !calibrated.contains(n.output()) || typed.inputs().stream().anyMatch(v -> v.name().equals(n.output()))) {
+      if (!standard
+          || n.inputs().isEmpty()
+          || n.outputs().size() != 1
+          || !calibrated.contains(n.input(0))
+          || !calibrated.contains(n.output())
+          || typed.inputs().stream().anyMatch(v -> v.name().equals(n.output()))) {
         continue;
       }
       if (n.opType().equals("Relu")) {
@@ -133,17 +137,33 @@ final class ActivationCapture {
       float[] v = t.toFloats();
       for (int i = 0; i < v.length; i++) {
         if (!Float.isFinite(v[i])) {
-          throw EdgeoptException.invalid(where + ": weight '" + t.name() + "' holds " + v[i] + " at element " + i
-              + " of " + v.length + ": expected finite numbers; the model file is corrupt or was exported from a diverged training run");
+          throw EdgeoptException.invalid(
+              where
+                  + ": weight '"
+                  + t.name()
+                  + "' holds "
+                  + v[i]
+                  + " at element "
+                  + i
+                  + " of "
+                  + v.length
+                  + ": expected finite numbers; the model file is corrupt or was exported from a diverged training run");
         }
       }
     }
   }
 
   /** Runs the model over the data and returns the statistics of every calibrated tensor. */
-  static CalibrationStatistics collect(Graph graph, Dataset data, CalibrationConfig cfg, CalibrationProgress progress,
-      MessageDigest digest, String where) throws EdgeoptException {
-    return collect(graph, data, cfg, progress, digest, where, OrtSession.SessionOptions.OptLevel.ALL_OPT);
+  static CalibrationStatistics collect(
+      Graph graph,
+      Dataset data,
+      CalibrationConfig cfg,
+      CalibrationProgress progress,
+      MessageDigest digest,
+      String where)
+      throws EdgeoptException {
+    return collect(
+        graph, data, cfg, progress, digest, where, OrtSession.SessionOptions.OptLevel.ALL_OPT);
   }
 
   /**
@@ -153,8 +173,15 @@ final class ActivationCapture {
    * at the full level, about 1.5x slower at the basic level); a test checks that the statistics
    * match an unoptimized run.
    */
-  static CalibrationStatistics collect(Graph graph, Dataset data, CalibrationConfig cfg, CalibrationProgress progress,
-      MessageDigest digest, String where, OrtSession.SessionOptions.OptLevel level) throws EdgeoptException {
+  static CalibrationStatistics collect(
+      Graph graph,
+      Dataset data,
+      CalibrationConfig cfg,
+      CalibrationProgress progress,
+      MessageDigest digest,
+      String where,
+      OrtSession.SessionOptions.OptLevel level)
+      throws EdgeoptException {
     return collect(graph, data, cfg, progress, digest, where, level, Tuning.DEFAULT);
   }
 
@@ -166,17 +193,29 @@ final class ActivationCapture {
    * @param balancing who folds a batch when the statistics thread is behind
    */
   record Tuning(int groupValues, boolean deriveStatistics, StatisticsFolder.Balancing balancing) {
-    static final Tuning DEFAULT = new Tuning(StatisticsFolder.GROUP_VALUES, true, StatisticsFolder.Balancing.WHEN_BEHIND);
+    static final Tuning DEFAULT =
+        new Tuning(StatisticsFolder.GROUP_VALUES, true, StatisticsFolder.Balancing.WHEN_BEHIND);
   }
 
   /** As above, tuned. */
-  static CalibrationStatistics collect(Graph graph, Dataset data, CalibrationConfig cfg, CalibrationProgress progress,
-      MessageDigest digest, String where, OrtSession.SessionOptions.OptLevel level, Tuning tuning)
+  static CalibrationStatistics collect(
+      Graph graph,
+      Dataset data,
+      CalibrationConfig cfg,
+      CalibrationProgress progress,
+      MessageDigest digest,
+      String where,
+      OrtSession.SessionOptions.OptLevel level,
+      Tuning tuning)
       throws EdgeoptException {
     checkWeights(graph, where);
     if (graph.inputs().size() != 1) {
-      throw EdgeoptException.invalid(where + ": expected a model with one input to feed the data to, found "
-          + graph.inputs().size() + " " + graph.inputs().stream().map(Value::name).toList());
+      throw EdgeoptException.invalid(
+          where
+              + ": expected a model with one input to feed the data to, found "
+              + graph.inputs().size()
+              + " "
+              + graph.inputs().stream().map(Value::name).toList());
     }
     Graph typed = inferTypes(graph, where);
     Value input = typed.inputs().get(0);
@@ -184,7 +223,11 @@ final class ActivationCapture {
     List<String> tensors = tensorsToCalibrate(typed);
     Map<String, TensorStatistics> stats = new LinkedHashMap<>();
     for (String t : tensors) {
-      stats.put(t, cfg.collectsHistogram() ? TensorStatistics.withHistogram(t) : TensorStatistics.minMaxOnly(t));
+      stats.put(
+          t,
+          cfg.collectsHistogram()
+              ? TensorStatistics.withHistogram(t)
+              : TensorStatistics.minMaxOnly(t));
     }
     List<Derived> derived = tuning.deriveStatistics() ? derivedTensors(typed, tensors) : List.of();
     List<String> fetch = new ArrayList<>(tensors);
@@ -195,11 +238,23 @@ final class ActivationCapture {
     long seen = 0;
     // Statistics are folded on their own thread while ONNX Runtime runs the next batches, so by
     // default the session leaves one core to it.
-    int threads = cfg.threads() > 0 ? cfg.threads() : Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
-    try (PinnedCaptureSession session = new PinnedCaptureSession(OnnxModels.toBytes(augmented), input.name(), fetch,
-        threads, level, where);
-        StatisticsFolder folder = new StatisticsFolder(stats, input.name(), data, where, progress, total,
-            tuning.groupValues(), tuning.balancing())) {
+    int threads =
+        cfg.threads() > 0
+            ? cfg.threads()
+            : Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
+    try (PinnedCaptureSession session =
+            new PinnedCaptureSession(
+                OnnxModels.toBytes(augmented), input.name(), fetch, threads, level, where);
+        StatisticsFolder folder =
+            new StatisticsFolder(
+                stats,
+                input.name(),
+                data,
+                where,
+                progress,
+                total,
+                tuning.groupValues(),
+                tuning.balancing())) {
       int batchSize = session.fixedBatch() > 0 ? session.fixedBatch() : cfg.batchSize();
       Iterator<Batch> it = data.batches(batchSize, (int) total);
       while (it.hasNext()) {
@@ -226,15 +281,24 @@ final class ActivationCapture {
       throw EdgeoptException.invalid(e.getMessage(), e);
     }
     if (seen == 0) {
-      throw EdgeoptException.invalid(data.describe() + ": expected at least one sample to calibrate on, found none");
+      throw EdgeoptException.invalid(
+          data.describe() + ": expected at least one sample to calibrate on, found none");
     }
     return new CalibrationStatistics(stats, seen);
   }
 
   /** Returns the error for a tensor that held NaN or infinite values in the given samples. */
-  static EdgeoptException nonFinite(TensorStatistics s, String samples, Dataset data, String where) {
-    return EdgeoptException.invalid(where + ": tensor '" + s.name() + "' holds NaN or infinite values for samples "
-        + samples + " of " + data.describe() + ": expected finite activations; check the data and its preprocessing");
+  static EdgeoptException nonFinite(
+      TensorStatistics s, String samples, Dataset data, String where) {
+    return EdgeoptException.invalid(
+        where
+            + ": tensor '"
+            + s.name()
+            + "' holds NaN or infinite values for samples "
+            + samples
+            + " of "
+            + data.describe()
+            + ": expected finite activations; check the data and its preprocessing");
   }
 
   private static Graph inferTypes(Graph graph, String where) {
@@ -254,8 +318,13 @@ final class ActivationCapture {
     }
     TensorType t = input.type();
     if (t.dataType() != DataType.FLOAT) {
-      throw EdgeoptException.invalid(where + ": input '" + input.name() + "' is "
-          + t.dataType().name().toLowerCase(Locale.ROOT) + ", expected float32: convert the model to FP32 first (edgeopt ingest)");
+      throw EdgeoptException.invalid(
+          where
+              + ": input '"
+              + input.name()
+              + "' is "
+              + t.dataType().name().toLowerCase(Locale.ROOT)
+              + ", expected float32: convert the model to FP32 first (edgeopt ingest)");
     }
     Shape want = t.shape();
     long[] got = data.sampleShape();
@@ -264,8 +333,17 @@ final class ActivationCapture {
       ok = want.size(i) < 0 || want.size(i) == got[i - 1];
     }
     if (!ok) {
-      throw EdgeoptException.invalid(data.describe() + ": samples are " + Arrays.toString(got) + " after preprocessing, but input '"
-          + input.name() + "' of " + where + " expects " + want + " (batch first): adjust --preprocess (resize, crop, channels, layout)");
+      throw EdgeoptException.invalid(
+          data.describe()
+              + ": samples are "
+              + Arrays.toString(got)
+              + " after preprocessing, but input '"
+              + input.name()
+              + "' of "
+              + where
+              + " expects "
+              + want
+              + " (batch first): adjust --preprocess (resize, crop, channels, layout)");
     }
   }
 }

@@ -32,6 +32,7 @@ public record CalibrationConfig(
 
   /** The default percentile of the percentile method. */
   public static final double DEFAULT_PERCENTILE = 99.99;
+
   /** The default batch size. */
   public static final int DEFAULT_BATCH_SIZE = 32;
 
@@ -41,57 +42,79 @@ public record CalibrationConfig(
       throw new IllegalArgumentException("percentile must be in (0, 100], found " + percentile);
     }
     if (samples < 1 || batchSize < 1 || threads < 0) {
-      throw new IllegalArgumentException("samples and batch size must be >= 1 and threads >= 0, found samples " + samples
-          + ", batch size " + batchSize + ", threads " + threads);
+      throw new IllegalArgumentException(
+          "samples and batch size must be >= 1 and threads >= 0, found samples "
+              + samples
+              + ", batch size "
+              + batchSize
+              + ", threads "
+              + threads);
     }
   }
 
   /** Returns settings for {@code method}: every sample, batches of 32, asymmetric activations. */
   public static CalibrationConfig of(CalibrationMethod method) {
-    return new CalibrationConfig(method, DEFAULT_PERCENTILE, Integer.MAX_VALUE, DEFAULT_BATCH_SIZE, false, 0, false, null);
+    return new CalibrationConfig(
+        method, DEFAULT_PERCENTILE, Integer.MAX_VALUE, DEFAULT_BATCH_SIZE, false, 0, false, null);
   }
 
   /** Returns the defaults of a target: its default method and activation symmetry. */
   public static CalibrationConfig forTarget(TargetProfile profile) throws EdgeoptException {
-    CalibrationMethod m = CalibrationMethod.of(profile.defaultCalibration(), "target profile '" + profile.name()
-        + "', defaultCalibration");
-    return new CalibrationConfig(m, DEFAULT_PERCENTILE, Integer.MAX_VALUE, DEFAULT_BATCH_SIZE,
-        profile.symmetricActivations(), 0, false, profile.name());
+    CalibrationMethod m =
+        CalibrationMethod.of(
+            profile.defaultCalibration(),
+            "target profile '" + profile.name() + "', defaultCalibration");
+    return new CalibrationConfig(
+        m,
+        DEFAULT_PERCENTILE,
+        Integer.MAX_VALUE,
+        DEFAULT_BATCH_SIZE,
+        profile.symmetricActivations(),
+        0,
+        false,
+        profile.name());
   }
 
   /** Returns a copy with another method. */
   public CalibrationConfig withMethod(CalibrationMethod m) {
-    return new CalibrationConfig(m, percentile, samples, batchSize, symmetric, threads, histogram, target);
+    return new CalibrationConfig(
+        m, percentile, samples, batchSize, symmetric, threads, histogram, target);
   }
 
   /** Returns a copy with another percentile. */
   public CalibrationConfig withPercentile(double p) {
-    return new CalibrationConfig(method, p, samples, batchSize, symmetric, threads, histogram, target);
+    return new CalibrationConfig(
+        method, p, samples, batchSize, symmetric, threads, histogram, target);
   }
 
   /** Returns a copy that reads at most {@code n} samples. */
   public CalibrationConfig withSamples(int n) {
-    return new CalibrationConfig(method, percentile, n, batchSize, symmetric, threads, histogram, target);
+    return new CalibrationConfig(
+        method, percentile, n, batchSize, symmetric, threads, histogram, target);
   }
 
   /** Returns a copy with another batch size. */
   public CalibrationConfig withBatchSize(int n) {
-    return new CalibrationConfig(method, percentile, samples, n, symmetric, threads, histogram, target);
+    return new CalibrationConfig(
+        method, percentile, samples, n, symmetric, threads, histogram, target);
   }
 
   /** Returns a copy for symmetric or asymmetric activations. */
   public CalibrationConfig withSymmetric(boolean s) {
-    return new CalibrationConfig(method, percentile, samples, batchSize, s, threads, histogram, target);
+    return new CalibrationConfig(
+        method, percentile, samples, batchSize, s, threads, histogram, target);
   }
 
   /** Returns a copy with another ONNX Runtime thread count. */
   public CalibrationConfig withThreads(int n) {
-    return new CalibrationConfig(method, percentile, samples, batchSize, symmetric, n, histogram, target);
+    return new CalibrationConfig(
+        method, percentile, samples, batchSize, symmetric, n, histogram, target);
   }
 
   /** Returns a copy that always collects histograms, so the statistics serve every method. */
   public CalibrationConfig withHistogram(boolean h) {
-    return new CalibrationConfig(method, percentile, samples, batchSize, symmetric, threads, h, target);
+    return new CalibrationConfig(
+        method, percentile, samples, batchSize, symmetric, threads, h, target);
   }
 
   /** Returns the calibrator of the configured method. */

@@ -37,7 +37,12 @@ public enum CalibrationMethod {
         return m;
       }
     }
-    throw EdgeoptException.invalid(where + ": expected a calibration method ("
-        + String.join(", ", Arrays.stream(values()).map(CalibrationMethod::id).toList()) + "), found '" + id + "'");
+    throw EdgeoptException.invalid(
+        where
+            + ": expected a calibration method ("
+            + String.join(", ", Arrays.stream(values()).map(CalibrationMethod::id).toList())
+            + "), found '"
+            + id
+            + "'");
   }
 }

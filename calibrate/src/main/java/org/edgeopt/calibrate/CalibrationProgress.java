@@ -9,7 +9,7 @@ package org.edgeopt.calibrate;
 @FunctionalInterface
 public interface CalibrationProgress {
   /** Reports nothing. */
-  CalibrationProgress NONE = (done, total) -> { };
+  CalibrationProgress NONE = (done, total) -> {};
 
   /** Called after each batch with the samples done so far and the samples to do in all. */
   void advance(long samplesDone, long samplesTotal);

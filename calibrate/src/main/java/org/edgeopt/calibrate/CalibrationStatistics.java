@@ -44,8 +44,11 @@ public record CalibrationStatistics(Map<String, TensorStatistics> tensors, long 
    */
   public CalibrationStatistics merge(CalibrationStatistics other) {
     if (!tensors.keySet().equals(other.tensors.keySet())) {
-      throw new IllegalArgumentException("cannot merge statistics of different tensor sets: " + tensors.keySet()
-          + " and " + other.tensors.keySet());
+      throw new IllegalArgumentException(
+          "cannot merge statistics of different tensor sets: "
+              + tensors.keySet()
+              + " and "
+              + other.tensors.keySet());
     }
     Map<String, TensorStatistics> m = new LinkedHashMap<>();
     tensors.forEach((k, v) -> m.put(k, v.merge(other.tensors.get(k))));
@@ -61,7 +64,9 @@ public record CalibrationStatistics(Map<String, TensorStatistics> tensors, long 
     Objects.requireNonNull(calibrator, "calibrator");
     List<String> names = List.copyOf(tensors.keySet());
     TensorRange[] r = new TensorRange[names.size()];
-    IntStream.range(0, r.length).parallel().forEach(i -> r[i] = calibrator.range(tensors.get(names.get(i))));
+    IntStream.range(0, r.length)
+        .parallel()
+        .forEach(i -> r[i] = calibrator.range(tensors.get(names.get(i))));
     Map<String, TensorRange> m = new LinkedHashMap<>();
     for (int i = 0; i < r.length; i++) {
       m.put(names.get(i), r[i]);

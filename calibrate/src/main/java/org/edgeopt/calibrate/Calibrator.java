@@ -30,6 +30,7 @@ public interface Calibrator {
 
   /** Returns the range of a tensor that produced no values: zero, so it quantizes exactly. */
   static TensorRange empty(TensorStatistics s, String method) {
-    return new TensorRange(0f, 0f, 0f, 0f, method, s.samples(), s.hasHistogram() ? TensorStatistics.BINS : 0);
+    return new TensorRange(
+        0f, 0f, 0f, 0f, method, s.samples(), s.hasHistogram() ? TensorStatistics.BINS : 0);
   }
 }

@@ -31,7 +31,9 @@ import org.edgeopt.core.quant.TensorRange;
 public final class EntropyCalibrator implements Calibrator {
   /** The number of quantized levels on one side of zero, as in TensorRT. */
   public static final int LEVELS = 128;
+
   private static final double EPSILON = 1e-4;
+
   /** The largest share of values a chosen threshold may clip. */
   static final double MAX_CLIPPED_FRACTION = 1e-3;
 
@@ -115,11 +117,15 @@ public final class EntropyCalibrator implements Calibrator {
     private final long[] abs;
     private final long total;
     private final double inverseTotal;
+
     /** a_j and log a_j (0 for empty bins). */
     private final double[] share;
+
     private final double[] logShare;
+
     /** Over bins [0, j): the smallest non-zero share, counts, non-empty bins, and power sums. */
     private final double[] smallest;
+
     private final long[] countBefore;
     private final int[] nonZeroBefore;
     private final double[] aLogA;
@@ -183,7 +189,8 @@ public final class EntropyCalibrator implements Calibrator {
         return Double.POSITIVE_INFINITY;
       }
       double takeQ = EPSILON * (i - nonZero) / nonZero;
-      // Level l holds bins j with floor(j * LEVELS / i) = l: [ceil(l * i / LEVELS), ceil((l + 1) * i / LEVELS)).
+      // Level l holds bins j with floor(j * LEVELS / i) = l: [ceil(l * i / LEVELS), ceil((l + 1) *
+      // i / LEVELS)).
       long inside = countBefore[i];
       for (int l = 0; l <= LEVELS; l++) {
         levelStart[l] = (int) (((long) l * i + LEVELS - 1) / LEVELS);
@@ -203,7 +210,10 @@ public final class EntropyCalibrator implements Calibrator {
         }
         levelLog[l] = Math.log(q);
       }
-      double kl = takeP < SERIES_LIMIT * smallest[i - 1] ? belowLastBySeries(i, takeP) : belowLastBinByBin(i, takeP);
+      double kl =
+          takeP < SERIES_LIMIT * smallest[i - 1]
+              ? belowLastBySeries(i, takeP)
+              : belowLastBinByBin(i, takeP);
       if (abs[i - 1] != 0) {
         double pj = (abs[i - 1] + beyond) * inverseTotal - takeP;
         if (pj <= 0) {
@@ -225,14 +235,22 @@ public final class EntropyCalibrator implements Calibrator {
     private double belowLastBySeries(int i, double t) {
       int end = i - 1;
       double t2 = t * t;
-      double pLogP = aLogA[end] - t * logA[end] - t * nonZeroBefore[end] + t2 / 2 * inversePowers[0][end]
-          + t2 * t / 6 * inversePowers[1][end] + t2 * t2 / 12 * inversePowers[2][end] + t2 * t2 * t / 4 * inversePowers[3][end];
+      double pLogP =
+          aLogA[end]
+              - t * logA[end]
+              - t * nonZeroBefore[end]
+              + t2 / 2 * inversePowers[0][end]
+              + t2 * t / 6 * inversePowers[1][end]
+              + t2 * t2 / 12 * inversePowers[2][end]
+              + t2 * t2 * t / 4 * inversePowers[3][end];
       double pLogQ = 0;
       for (int l = 0; l < LEVELS; l++) {
         int from = levelStart[l];
         int to = Math.min(levelStart[l + 1], end);
         if (levelNonZero[l] != 0 && to > from) {
-          double mass = (countBefore[to] - countBefore[from]) * inverseTotal - t * (nonZeroBefore[to] - nonZeroBefore[from]);
+          double mass =
+              (countBefore[to] - countBefore[from]) * inverseTotal
+                  - t * (nonZeroBefore[to] - nonZeroBefore[from]);
           pLogQ += levelLog[l] * mass;
         }
       }
@@ -249,10 +267,14 @@ public final class EntropyCalibrator implements Calibrator {
           double a = share[j];
           double pj = a - t;
           double x = t / a;
-          double logP = x < SERIES_LIMIT ? logShare[j] - x * (1 + x * (0.5 + x * (1.0 / 3 + x * 0.25))) : Math.log(pj);
+          double logP =
+              x < SERIES_LIMIT
+                  ? logShare[j] - x * (1 + x * (0.5 + x * (1.0 / 3 + x * 0.25)))
+                  : Math.log(pj);
           kl += pj * (logP - levelLog[level]);
         }
-        // Bin j belongs to level floor(j * LEVELS / i); stepping a remainder avoids a division per bin.
+        // Bin j belongs to level floor(j * LEVELS / i); stepping a remainder avoids a division per
+        // bin.
         remainder += LEVELS;
         if (remainder >= i) {
           remainder -= i;

@@ -19,6 +19,7 @@ import org.edgeopt.core.quant.TensorRange;
 public final class MseCalibrator implements Calibrator {
   /** The stride of the coarse search, in bins. */
   static final int COARSE = 8;
+
   private final boolean symmetric;
 
   /** Creates the calibrator for symmetric (zero point 0) or asymmetric activations. */
@@ -67,7 +68,9 @@ public final class MseCalibrator implements Calibrator {
       }
     }
     int around = best;
-    for (int k = Math.max(1, around - COARSE + 1); k <= Math.min(lastCandidate, around + COARSE - 1); k++) {
+    for (int k = Math.max(1, around - COARSE + 1);
+        k <= Math.min(lastCandidate, around + COARSE - 1);
+        k++) {
       double err = error(centre, weight, k * w, s);
       if (err < bestError || (err == bestError && k < best)) {
         bestError = err;
@@ -93,7 +96,8 @@ public final class MseCalibrator implements Calibrator {
     return err;
   }
 
-  private static double asymmetricError(double[] centre, double[] weight, double t, TensorStatistics s) {
+  private static double asymmetricError(
+      double[] centre, double[] weight, double t, TensorStatistics s) {
     double lo = Math.min(0, Math.max(s.min(), -t));
     double hi = Math.max(0, Math.min(s.max(), t));
     double scale = (hi - lo) / 255;

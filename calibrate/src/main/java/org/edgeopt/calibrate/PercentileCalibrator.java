@@ -54,7 +54,8 @@ public final class PercentileCalibrator implements Calibrator {
     int hi = firstReaching(h, s.count() - cut);
     float min = (float) Math.max(s.min(), -limit + lo * w);
     float max = (float) Math.min(s.max(), -limit + (hi + 1) * w);
-    return new TensorRange(Math.min(min, max), max, s.min(), s.max(), method(), s.samples(), TensorStatistics.BINS);
+    return new TensorRange(
+        Math.min(min, max), max, s.min(), s.max(), method(), s.samples(), TensorStatistics.BINS);
   }
 
   /** Returns the count rank of a quantile, at least 1 and at most {@code count}. */

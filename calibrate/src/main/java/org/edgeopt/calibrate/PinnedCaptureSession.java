@@ -58,8 +58,14 @@ final class PinnedCaptureSession implements AutoCloseable {
     final Map<String, ByteBuffer> bytes = new LinkedHashMap<>();
   }
 
-  PinnedCaptureSession(byte[] model, String inputName, List<String> fetch, int threads,
-      OrtSession.SessionOptions.OptLevel level, String where) throws EdgeoptException {
+  PinnedCaptureSession(
+      byte[] model,
+      String inputName,
+      List<String> fetch,
+      int threads,
+      OrtSession.SessionOptions.OptLevel level,
+      String where)
+      throws EdgeoptException {
     this.inputName = inputName;
     this.fetch = new ArrayList<>(fetch);
     this.where = where;
@@ -72,10 +78,14 @@ final class PinnedCaptureSession implements AutoCloseable {
       so.setOptimizationLevel(level);
       session = env.createSession(model, so);
       NodeInfo info = session.getInputInfo().get(inputName);
-      long first = info != null && info.getInfo() instanceof TensorInfo ti && ti.getShape().length > 0 ? ti.getShape()[0] : -1;
+      long first =
+          info != null && info.getInfo() instanceof TensorInfo ti && ti.getShape().length > 0
+              ? ti.getShape()[0]
+              : -1;
       fixedBatch = first > 0 ? (int) first : 0;
     } catch (OrtException e) {
-      throw EdgeoptException.invalid(where + ": ONNX Runtime cannot load the model: " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          where + ": ONNX Runtime cannot load the model: " + e.getMessage(), e);
     }
   }
 
@@ -118,7 +128,8 @@ final class PinnedCaptureSession implements AutoCloseable {
       session.run(Map.of(inputName, p.inputTensor), Set.of(), p.outputs).close();
       return bits(p);
     } catch (OrtException e) {
-      throw EdgeoptException.invalid(where + ": ONNX Runtime failed to run the model: " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          where + ": ONNX Runtime failed to run the model: " + e.getMessage(), e);
     }
   }
 
@@ -139,7 +150,8 @@ final class PinnedCaptureSession implements AutoCloseable {
 
   /** Runs the ordinary way, makes pinned buffers of the outputs' shapes, and returns the outputs in them. */
   private Map<String, IntBuffer> firstRun(Pins p) throws OrtException {
-    try (OrtSession.Result r = session.run(Map.of(inputName, p.inputTensor), new LinkedHashSet<>(fetch))) {
+    try (OrtSession.Result r =
+        session.run(Map.of(inputName, p.inputTensor), new LinkedHashSet<>(fetch))) {
       Map<String, OnnxValue> byName = new HashMap<>();
       r.forEach(e -> byName.put(e.getKey(), e.getValue()));
       for (String name : List.copyOf(fetch)) {

@@ -25,6 +25,7 @@ import java.util.Map;
 public final class StatisticsCodec {
   /** The format version this class writes. */
   public static final int VERSION = 1;
+
   private static final int MAGIC = 0x454f5354; // "EOST"
 
   private StatisticsCodec() {}
@@ -77,12 +78,17 @@ public final class StatisticsCodec {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
       int magic = in.readInt();
       if (magic != MAGIC) {
-        throw new IllegalArgumentException("expected edgeopt statistics (magic EOST), found 0x" + Integer.toHexString(magic));
+        throw new IllegalArgumentException(
+            "expected edgeopt statistics (magic EOST), found 0x" + Integer.toHexString(magic));
       }
       int version = in.readInt();
       if (version != VERSION) {
-        throw new IllegalArgumentException("expected statistics format version " + VERSION + ", found " + version
-            + ": the driver and the executors run different edgeopt versions");
+        throw new IllegalArgumentException(
+            "expected statistics format version "
+                + VERSION
+                + ", found "
+                + version
+                + ": the driver and the executors run different edgeopt versions");
       }
       long samples = in.readLong();
       int n = in.readInt();
@@ -103,16 +109,30 @@ public final class StatisticsCodec {
           for (int i = 0; i < nonEmpty; i++) {
             int index = in.readUnsignedShort();
             if (index >= bins.length) {
-              throw new IllegalArgumentException("tensor '" + name + "': bin " + index + " is beyond the " + bins.length + " bins");
+              throw new IllegalArgumentException(
+                  "tensor '"
+                      + name
+                      + "': bin "
+                      + index
+                      + " is beyond the "
+                      + bins.length
+                      + " bins");
             }
             bins[index] = in.readLong();
           }
         }
-        tensors.put(name, TensorStatistics.restore(name, tensorSamples, count, min, max, negative, positive, bins));
+        tensors.put(
+            name,
+            TensorStatistics.restore(
+                name, tensorSamples, count, min, max, negative, positive, bins));
       }
       if (in.available() > 0) {
-        throw new IllegalArgumentException("expected the statistics to end after " + n + " tensors, found " + in.available()
-            + " more bytes");
+        throw new IllegalArgumentException(
+            "expected the statistics to end after "
+                + n
+                + " tensors, found "
+                + in.available()
+                + " more bytes");
       }
       return new CalibrationStatistics(tensors, samples);
     } catch (java.io.EOFException e) {

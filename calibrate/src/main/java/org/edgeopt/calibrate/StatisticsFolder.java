@@ -39,6 +39,7 @@ import org.edgeopt.core.graph.Tensor;
 final class StatisticsFolder implements AutoCloseable {
   /** Batches below this many captured values are grouped, and a group holds about this many. */
   static final int GROUP_VALUES = 1 << 20;
+
   /** The most batches in one group (bounds the latency of the progress bar). */
   private static final int MAX_GROUP = 64;
 
@@ -53,11 +54,14 @@ final class StatisticsFolder implements AutoCloseable {
   }
 
   /** One batch copied out of the session. */
-  private record Copied(String samples, int batchSamples, Map<String, int[]> values, Map<String, Integer> lengths) {}
+  private record Copied(
+      String samples, int batchSamples, Map<String, int[]> values, Map<String, Integer> lengths) {}
 
   private final Map<String, TensorStatistics> stats;
+
   /** The statistics the caller folds into when the statistics thread is behind; null until then. */
   private Map<String, TensorStatistics> callerStats;
+
   private final Object progressLock = new Object();
   private long folded;
   private final String inputName;
@@ -68,11 +72,13 @@ final class StatisticsFolder implements AutoCloseable {
   private final int groupValues;
   private final Balancing balancing;
   private long handOffs;
-  private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "edgeopt-calibration-statistics");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService worker =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "edgeopt-calibration-statistics");
+            t.setDaemon(true);
+            return t;
+          });
   private final Map<Integer, ConcurrentLinkedQueue<int[]>> pool = new ConcurrentHashMap<>();
   private final int[][] scratch = {new int[0]};
   private final int[][] callerScratch = {new int[0]};
@@ -81,8 +87,15 @@ final class StatisticsFolder implements AutoCloseable {
   private Future<?> pending;
   private long seen;
 
-  StatisticsFolder(Map<String, TensorStatistics> stats, String inputName, Dataset data, String where,
-      CalibrationProgress progress, long total, int groupValues, Balancing balancing) {
+  StatisticsFolder(
+      Map<String, TensorStatistics> stats,
+      String inputName,
+      Dataset data,
+      String where,
+      CalibrationProgress progress,
+      long total,
+      int groupValues,
+      Balancing balancing) {
     this.stats = stats;
     this.inputName = inputName;
     this.data = data;
@@ -118,10 +131,12 @@ final class StatisticsFolder implements AutoCloseable {
         return;
       }
       awaitPending();
-      pending = worker.submit(() -> {
-        foldBuffers(stats, views, batchSamples, samples, scratch);
-        return null;
-      });
+      pending =
+          worker.submit(
+              () -> {
+                foldBuffers(stats, views, batchSamples, samples, scratch);
+                return null;
+              });
       return;
     }
     Map<String, int[]> copies = new LinkedHashMap<>();
@@ -180,8 +195,13 @@ final class StatisticsFolder implements AutoCloseable {
   private Map<String, TensorStatistics> callerStats() {
     if (callerStats == null) {
       callerStats = new LinkedHashMap<>();
-      stats.forEach((name, s) -> callerStats.put(name,
-          s.hasHistogram() ? TensorStatistics.withHistogram(name) : TensorStatistics.minMaxOnly(name)));
+      stats.forEach(
+          (name, s) ->
+              callerStats.put(
+                  name,
+                  s.hasHistogram()
+                      ? TensorStatistics.withHistogram(name)
+                      : TensorStatistics.minMaxOnly(name)));
     }
     return callerStats;
   }
@@ -194,7 +214,8 @@ final class StatisticsFolder implements AutoCloseable {
     }
   }
 
-  private void copy(String name, IntBuffer from, Map<String, int[]> copies, Map<String, Integer> lengths) {
+  private void copy(
+      String name, IntBuffer from, Map<String, int[]> copies, Map<String, Integer> lengths) {
     int n = from.remaining();
     ConcurrentLinkedQueue<int[]> free = pool.computeIfAbsent(n, k -> new ConcurrentLinkedQueue<>());
     int[] a = free.poll();
@@ -218,13 +239,16 @@ final class StatisticsFolder implements AutoCloseable {
       return;
     }
     awaitPending();
-    pending = worker.submit(() -> {
-      foldGroup(stats, batches);
-      return null;
-    });
+    pending =
+        worker.submit(
+            () -> {
+              foldGroup(stats, batches);
+              return null;
+            });
   }
 
-  private void foldGroup(Map<String, TensorStatistics> into, List<Copied> batches) throws EdgeoptException {
+  private void foldGroup(Map<String, TensorStatistics> into, List<Copied> batches)
+      throws EdgeoptException {
     for (Copied c : batches) {
       for (Map.Entry<String, int[]> e : c.values().entrySet()) {
         TensorStatistics s = into.get(e.getKey());
@@ -237,8 +261,13 @@ final class StatisticsFolder implements AutoCloseable {
     }
   }
 
-  private void foldBuffers(Map<String, TensorStatistics> into, Map<String, IntBuffer> views, int batchSamples,
-      String samples, int[][] scratch) throws EdgeoptException {
+  private void foldBuffers(
+      Map<String, TensorStatistics> into,
+      Map<String, IntBuffer> views,
+      int batchSamples,
+      String samples,
+      int[][] scratch)
+      throws EdgeoptException {
     for (Map.Entry<String, IntBuffer> e : views.entrySet()) {
       TensorStatistics s = into.get(e.getKey());
       IntBuffer values = e.getValue();

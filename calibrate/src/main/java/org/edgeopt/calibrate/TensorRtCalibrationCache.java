@@ -60,8 +60,12 @@ public record TensorRtCalibrationCache(int version, Map<String, Float> scales) {
   /** Returns the cache file text. */
   public String format() {
     StringBuilder sb = new StringBuilder("TRT-").append(version).append("-EntropyCalibration2\n");
-    scales.forEach((name, scale) -> sb.append(name).append(": ")
-        .append(String.format(Locale.ROOT, "%08x", Float.floatToIntBits(scale))).append('\n'));
+    scales.forEach(
+        (name, scale) ->
+            sb.append(name)
+                .append(": ")
+                .append(String.format(Locale.ROOT, "%08x", Float.floatToIntBits(scale)))
+                .append('\n'));
     return sb.toString();
   }
 
@@ -82,14 +86,20 @@ public record TensorRtCalibrationCache(int version, Map<String, Float> scales) {
     try {
       lines = Files.readAllLines(file);
     } catch (IOException e) {
-      throw EdgeoptException.invalid(file + ": cannot read the TensorRT calibration cache: " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          file + ": cannot read the TensorRT calibration cache: " + e.getMessage(), e);
     }
     if (lines.isEmpty()) {
-      throw EdgeoptException.invalid(file + ": expected a 'TRT-<version>-EntropyCalibration2' header, found an empty file");
+      throw EdgeoptException.invalid(
+          file + ": expected a 'TRT-<version>-EntropyCalibration2' header, found an empty file");
     }
     Matcher h = HEADER.matcher(lines.get(0).strip());
     if (!h.matches()) {
-      throw EdgeoptException.invalid(file + ": expected a 'TRT-<version>-EntropyCalibration2' header, found '" + lines.get(0) + "'");
+      throw EdgeoptException.invalid(
+          file
+              + ": expected a 'TRT-<version>-EntropyCalibration2' header, found '"
+              + lines.get(0)
+              + "'");
     }
     Map<String, Float> s = new LinkedHashMap<>();
     for (int i = 1; i < lines.size(); i++) {
@@ -99,7 +109,13 @@ public record TensorRtCalibrationCache(int version, Map<String, Float> scales) {
       }
       Matcher m = LINE.matcher(line);
       if (!m.matches()) {
-        throw EdgeoptException.invalid(file + ": line " + (i + 1) + ": expected '<tensor>: <8 hex digits>', found '" + line + "'");
+        throw EdgeoptException.invalid(
+            file
+                + ": line "
+                + (i + 1)
+                + ": expected '<tensor>: <8 hex digits>', found '"
+                + line
+                + "'");
       }
       s.put(m.group(1), Float.intBitsToFloat(Integer.parseUnsignedInt(m.group(2), 16)));
     }

@@ -37,6 +37,7 @@ public final class TensorStatistics {
 
   private static final int HALF = BINS / 2;
   private static final int LOG2_HALF = Integer.numberOfTrailingZeros(HALF);
+
   /** The smallest range exponent: {@code 2^-126} is above every subnormal float. */
   private static final int MIN_EXPONENT = Float.MIN_EXPONENT;
 
@@ -45,8 +46,10 @@ public final class TensorStatistics {
   private long count;
   private float min = Float.POSITIVE_INFINITY;
   private float max = Float.NEGATIVE_INFINITY;
+
   /** The exponents of the negative half (bins below {@code HALF}) and the positive half. */
   private int negativeExponent = MIN_EXPONENT;
+
   private int positiveExponent = MIN_EXPONENT;
   private final long[] bins;
 
@@ -122,8 +125,10 @@ public final class TensorStatistics {
     // Per half: 1/w as a double (always finite, and x / w exact for every float x) and the bits
     // of R as a float (|x| >= R, outside, is an integer compare of the magnitude bits). The half
     // is chosen by the sign without a branch: signs of real data are a coin toss.
-    long positiveInverse = Double.doubleToRawLongBits(Math.scalb(1.0, LOG2_HALF - positiveExponent));
-    long inverseSwap = positiveInverse ^ Double.doubleToRawLongBits(Math.scalb(1.0, LOG2_HALF - negativeExponent));
+    long positiveInverse =
+        Double.doubleToRawLongBits(Math.scalb(1.0, LOG2_HALF - positiveExponent));
+    long inverseSwap =
+        positiveInverse ^ Double.doubleToRawLongBits(Math.scalb(1.0, LOG2_HALF - negativeExponent));
     int positiveLimit = limitBits(positiveExponent);
     int limitSwap = positiveLimit ^ limitBits(negativeExponent);
     long[] b = bins;
@@ -172,7 +177,12 @@ public final class TensorStatistics {
       for (int i = 0; i < n; i++) {
         int x = bits[i];
         if (bin(x, positiveInverse, inverseSwap, positiveLimit, limitSwap) < 0) {
-          b[(int) Math.floor(Float.intBitsToFloat(x) * (x < 0 ? newNegativeInverse : newPositiveInverse)) + HALF]++;
+          b[
+              (int)
+                      Math.floor(
+                          Float.intBitsToFloat(x)
+                              * (x < 0 ? newNegativeInverse : newPositiveInverse))
+                  + HALF]++;
         }
       }
     }
@@ -191,7 +201,8 @@ public final class TensorStatistics {
    * small negative value up to exactly {@code BINS/2}, which is corrected (a negative value's bin
    * is below {@code BINS/2}). In range the sum is positive, so truncation is the floor.
    */
-  private static int bin(int x, long positiveInverse, long inverseSwap, int positiveLimit, int limitSwap) {
+  private static int bin(
+      int x, long positiveInverse, long inverseSwap, int positiveLimit, int limitSwap) {
     int sign = x >> 31;
     if ((x & 0x7fffffff) >= (positiveLimit ^ (sign & limitSwap))) {
       return -1;
@@ -203,7 +214,9 @@ public final class TensorStatistics {
 
   /** Integer keys of the infinities: {@code b ^ ((b >> 31) & 0x7fffffff)} orders ints as floats. */
   private static final int POSITIVE_INFINITY_KEY = Float.floatToRawIntBits(Float.POSITIVE_INFINITY);
-  private static final int NEGATIVE_INFINITY_KEY = Float.floatToRawIntBits(Float.NEGATIVE_INFINITY) ^ 0x7fffffff;
+
+  private static final int NEGATIVE_INFINITY_KEY =
+      Float.floatToRawIntBits(Float.NEGATIVE_INFINITY) ^ 0x7fffffff;
 
   private static float fromKey(int key) {
     return Float.intBitsToFloat(key ^ ((key >> 31) & 0x7fffffff));
@@ -265,10 +278,12 @@ public final class TensorStatistics {
   /** Returns new statistics holding both these and {@code other}; neither is changed. */
   public TensorStatistics merge(TensorStatistics other) {
     if (!name.equals(other.name)) {
-      throw new IllegalArgumentException("cannot merge statistics of tensor '" + name + "' with those of '" + other.name + "'");
+      throw new IllegalArgumentException(
+          "cannot merge statistics of tensor '" + name + "' with those of '" + other.name + "'");
     }
     if (hasHistogram() != other.hasHistogram()) {
-      throw new IllegalArgumentException("tensor '" + name + "': cannot merge statistics with and without a histogram");
+      throw new IllegalArgumentException(
+          "tensor '" + name + "': cannot merge statistics with and without a histogram");
     }
     TensorStatistics m = copy();
     m.samples += other.samples;
@@ -340,8 +355,15 @@ public final class TensorStatistics {
    * Rebuilds statistics from their parts, as {@link StatisticsCodec} reads them: the counts, the
    * extremes, the exponent of each half and, when kept, the {@value #BINS} bins at those exponents.
    */
-  static TensorStatistics restore(String name, long samples, long count, float min, float max, int negativeExponent,
-      int positiveExponent, long[] bins) {
+  static TensorStatistics restore(
+      String name,
+      long samples,
+      long count,
+      float min,
+      float max,
+      int negativeExponent,
+      int positiveExponent,
+      long[] bins) {
     TensorStatistics t = new TensorStatistics(name, bins != null);
     t.samples = samples;
     t.count = count;
@@ -351,7 +373,8 @@ public final class TensorStatistics {
     t.positiveExponent = positiveExponent;
     if (bins != null) {
       if (bins.length != BINS) {
-        throw new IllegalArgumentException("tensor '" + name + "': expected " + BINS + " bins, found " + bins.length);
+        throw new IllegalArgumentException(
+            "tensor '" + name + "': expected " + BINS + " bins, found " + bins.length);
       }
       System.arraycopy(bins, 0, t.bins, 0, BINS);
     }
@@ -447,26 +470,46 @@ public final class TensorStatistics {
 
   private void requireHistogram() {
     if (bins == null) {
-      throw new IllegalStateException("tensor '" + name + "': statistics were collected without a histogram (minmax only)");
+      throw new IllegalStateException(
+          "tensor '" + name + "': statistics were collected without a histogram (minmax only)");
     }
   }
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof TensorStatistics t && name.equals(t.name) && samples == t.samples && count == t.count
-        && Float.compare(min, t.min) == 0 && Float.compare(max, t.max) == 0 && negativeExponent == t.negativeExponent
+    return o instanceof TensorStatistics t
+        && name.equals(t.name)
+        && samples == t.samples
+        && count == t.count
+        && Float.compare(min, t.min) == 0
+        && Float.compare(max, t.max) == 0
+        && negativeExponent == t.negativeExponent
         && positiveExponent == t.positiveExponent
         && Arrays.equals(bins, t.bins);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, samples, count, min, max, negativeExponent, positiveExponent) * 31 + Arrays.hashCode(bins);
+    return Objects.hash(name, samples, count, min, max, negativeExponent, positiveExponent) * 31
+        + Arrays.hashCode(bins);
   }
 
   @Override
   public String toString() {
-    return "TensorStatistics[" + name + ": " + samples + " samples, " + count + " values in [" + min + ", " + max + "]"
-        + (bins == null ? "" : ", histogram over [-2^" + negativeExponent + ", 2^" + positiveExponent + ")") + "]";
+    return "TensorStatistics["
+        + name
+        + ": "
+        + samples
+        + " samples, "
+        + count
+        + " values in ["
+        + min
+        + ", "
+        + max
+        + "]"
+        + (bins == null
+            ? ""
+            : ", histogram over [-2^" + negativeExponent + ", 2^" + positiveExponent + ")")
+        + "]";
   }
 }

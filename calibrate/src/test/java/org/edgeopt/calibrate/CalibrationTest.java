@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Test;
 
 class CalibrationTest {
   private static final Graph MODEL = TestModels.smallCnn(13);
-  private static final List<String> ACTIVATIONS = List.of("input", "c1", "b1", "r1", "d1", "k1", "a1", "g1", "f1", "logits");
+  private static final List<String> ACTIVATIONS =
+      List.of("input", "c1", "b1", "r1", "d1", "k1", "a1", "g1", "f1", "logits");
 
   private static CalibrationConfig config(CalibrationMethod m) {
     return CalibrationConfig.of(m).withBatchSize(8);
@@ -37,9 +38,14 @@ class CalibrationTest {
 
   @Test
   void capturesTheInputAndEveryActivationInGraphOrder() throws EdgeoptException {
-    CalibrationStatistics s = Calibration.collect(MODEL, TensorDataset.smallCnn(7, 16), config(CalibrationMethod.MINMAX),
-        CalibrationProgress.NONE);
-    assertEquals(ACTIVATIONS, List.copyOf(s.tensors().keySet()), "weights and biases are not activations");
+    CalibrationStatistics s =
+        Calibration.collect(
+            MODEL,
+            TensorDataset.smallCnn(7, 16),
+            config(CalibrationMethod.MINMAX),
+            CalibrationProgress.NONE);
+    assertEquals(
+        ACTIVATIONS, List.copyOf(s.tensors().keySet()), "weights and biases are not activations");
     assertEquals(16, s.samples());
     s.tensors().values().forEach(t -> assertEquals(16, t.samples(), t.name()));
     assertEquals(16 * 4 * 8 * 8, s.tensor("c1").count());
@@ -52,7 +58,11 @@ class CalibrationTest {
     Tensor input = TestModels.smallCnnInput(7, 64);
     float[] in = input.toFloats();
     float[] logits;
-    try (InferenceSession s = OrtRuntime.get().open(MODEL, SessionOptions.defaults().withOptimization(SessionOptions.Optimization.NONE))) {
+    try (InferenceSession s =
+        OrtRuntime.get()
+            .open(
+                MODEL,
+                SessionOptions.defaults().withOptimization(SessionOptions.Optimization.NONE))) {
       logits = s.run(Map.of("input", input)).get("logits").toFloats();
     }
     assertEquals(min(in), t.range("input").min(), "the input range is exact");
@@ -84,15 +94,32 @@ class CalibrationTest {
 
   @Test
   void groupedAndPerBatchFoldingGiveTheSameStatistics() throws EdgeoptException {
-    // Every batch handed over from the pinned buffers (threshold 0) or copied and grouped (no threshold).
+    // Every batch handed over from the pinned buffers (threshold 0) or copied and grouped (no
+    // threshold).
     TensorDataset data = TensorDataset.smallCnn(13, 40);
     CalibrationConfig c = config(CalibrationMethod.ENTROPY).withBatchSize(3);
-    CalibrationStatistics direct = ActivationCapture.collect(MODEL, data, c, CalibrationProgress.NONE, null, "test",
-        OrtSession.SessionOptions.OptLevel.ALL_OPT, new ActivationCapture.Tuning(0, true, StatisticsFolder.Balancing.NEVER));
+    CalibrationStatistics direct =
+        ActivationCapture.collect(
+            MODEL,
+            data,
+            c,
+            CalibrationProgress.NONE,
+            null,
+            "test",
+            OrtSession.SessionOptions.OptLevel.ALL_OPT,
+            new ActivationCapture.Tuning(0, true, StatisticsFolder.Balancing.NEVER));
     List<Long> progress = new ArrayList<>();
-    CalibrationStatistics grouped = ActivationCapture.collect(MODEL, data, c, (done, total) -> progress.add(done), null,
-        "test", OrtSession.SessionOptions.OptLevel.ALL_OPT,
-        new ActivationCapture.Tuning(Integer.MAX_VALUE, true, StatisticsFolder.Balancing.NEVER));
+    CalibrationStatistics grouped =
+        ActivationCapture.collect(
+            MODEL,
+            data,
+            c,
+            (done, total) -> progress.add(done),
+            null,
+            "test",
+            OrtSession.SessionOptions.OptLevel.ALL_OPT,
+            new ActivationCapture.Tuning(
+                Integer.MAX_VALUE, true, StatisticsFolder.Balancing.NEVER));
     assertEquals(direct, grouped);
     assertEquals(40, grouped.samples());
     assertEquals(14, progress.size(), "progress after every batch, grouped or not: " + progress);
@@ -107,12 +134,29 @@ class CalibrationTest {
     TensorDataset data = TensorDataset.smallCnn(17, 40);
     CalibrationConfig c = config(CalibrationMethod.ENTROPY).withBatchSize(3);
     for (int groupValues : new int[] {0, 6_000}) {
-      CalibrationStatistics alone = ActivationCapture.collect(MODEL, data, c, CalibrationProgress.NONE, null, "test",
-          OrtSession.SessionOptions.OptLevel.ALL_OPT, new ActivationCapture.Tuning(groupValues, true, StatisticsFolder.Balancing.NEVER));
-      for (StatisticsFolder.Balancing b : List.of(StatisticsFolder.Balancing.EVERY_OTHER, StatisticsFolder.Balancing.WHEN_BEHIND)) {
+      CalibrationStatistics alone =
+          ActivationCapture.collect(
+              MODEL,
+              data,
+              c,
+              CalibrationProgress.NONE,
+              null,
+              "test",
+              OrtSession.SessionOptions.OptLevel.ALL_OPT,
+              new ActivationCapture.Tuning(groupValues, true, StatisticsFolder.Balancing.NEVER));
+      for (StatisticsFolder.Balancing b :
+          List.of(StatisticsFolder.Balancing.EVERY_OTHER, StatisticsFolder.Balancing.WHEN_BEHIND)) {
         List<Long> progress = new ArrayList<>();
-        CalibrationStatistics shared = ActivationCapture.collect(MODEL, data, c, (done, total) -> progress.add(done), null,
-            "test", OrtSession.SessionOptions.OptLevel.ALL_OPT, new ActivationCapture.Tuning(groupValues, true, b));
+        CalibrationStatistics shared =
+            ActivationCapture.collect(
+                MODEL,
+                data,
+                c,
+                (done, total) -> progress.add(done),
+                null,
+                "test",
+                OrtSession.SessionOptions.OptLevel.ALL_OPT,
+                new ActivationCapture.Tuning(groupValues, true, b));
         assertEquals(alone, shared, b + ", group threshold " + groupValues);
         assertEquals(14, progress.size(), "one report per batch: " + progress);
         for (int i = 1; i < progress.size(); i++) {
@@ -126,17 +170,37 @@ class CalibrationTest {
   @Test
   void derivedStatisticsEqualCapturedOnes() throws EdgeoptException {
     // r1 = Relu(b1) and f1 = Flatten(g1) are derived, not captured; capturing them gives the same.
-    assertEquals(List.of(new ActivationCapture.Derived("r1", "b1", true), new ActivationCapture.Derived("f1", "g1", false)),
+    assertEquals(
+        List.of(
+            new ActivationCapture.Derived("r1", "b1", true),
+            new ActivationCapture.Derived("f1", "g1", false)),
         ActivationCapture.derivedTensors(MODEL, ActivationCapture.tensorsToCalibrate(MODEL)));
     TensorDataset data = TensorDataset.smallCnn(5, 48);
     for (CalibrationMethod m : List.of(CalibrationMethod.MINMAX, CalibrationMethod.ENTROPY)) {
       CalibrationConfig c = config(m).withBatchSize(5);
-      CalibrationStatistics derived = ActivationCapture.collect(MODEL, data, c, CalibrationProgress.NONE, null, "test",
-          OrtSession.SessionOptions.OptLevel.ALL_OPT, ActivationCapture.Tuning.DEFAULT);
-      CalibrationStatistics captured = ActivationCapture.collect(MODEL, data, c, CalibrationProgress.NONE, null, "test",
-          OrtSession.SessionOptions.OptLevel.ALL_OPT,
-          new ActivationCapture.Tuning(StatisticsFolder.GROUP_VALUES, false, StatisticsFolder.Balancing.WHEN_BEHIND));
-      assertEquals(List.copyOf(captured.tensors().keySet()), List.copyOf(derived.tensors().keySet()));
+      CalibrationStatistics derived =
+          ActivationCapture.collect(
+              MODEL,
+              data,
+              c,
+              CalibrationProgress.NONE,
+              null,
+              "test",
+              OrtSession.SessionOptions.OptLevel.ALL_OPT,
+              ActivationCapture.Tuning.DEFAULT);
+      CalibrationStatistics captured =
+          ActivationCapture.collect(
+              MODEL,
+              data,
+              c,
+              CalibrationProgress.NONE,
+              null,
+              "test",
+              OrtSession.SessionOptions.OptLevel.ALL_OPT,
+              new ActivationCapture.Tuning(
+                  StatisticsFolder.GROUP_VALUES, false, StatisticsFolder.Balancing.WHEN_BEHIND));
+      assertEquals(
+          List.copyOf(captured.tensors().keySet()), List.copyOf(derived.tensors().keySet()));
       assertEquals(captured, derived, m.name());
       assertTrue(derived.tensor("b1").min() < 0, "the ReLU's input has negative values to drop");
     }
@@ -145,10 +209,24 @@ class CalibrationTest {
   @Test
   void optimizedCaptureSeesTheSameValuesAsAnUnoptimizedOne() throws EdgeoptException {
     TensorDataset data = TensorDataset.smallCnn(11, 32);
-    CalibrationStatistics fast = ActivationCapture.collect(MODEL, data, config(CalibrationMethod.MINMAX), CalibrationProgress.NONE,
-        null, "test", OrtSession.SessionOptions.OptLevel.ALL_OPT);
-    CalibrationStatistics plain = ActivationCapture.collect(MODEL, data, config(CalibrationMethod.MINMAX), CalibrationProgress.NONE,
-        null, "test", OrtSession.SessionOptions.OptLevel.NO_OPT);
+    CalibrationStatistics fast =
+        ActivationCapture.collect(
+            MODEL,
+            data,
+            config(CalibrationMethod.MINMAX),
+            CalibrationProgress.NONE,
+            null,
+            "test",
+            OrtSession.SessionOptions.OptLevel.ALL_OPT);
+    CalibrationStatistics plain =
+        ActivationCapture.collect(
+            MODEL,
+            data,
+            config(CalibrationMethod.MINMAX),
+            CalibrationProgress.NONE,
+            null,
+            "test",
+            OrtSession.SessionOptions.OptLevel.NO_OPT);
     assertEquals(plain.tensors().keySet(), fast.tensors().keySet());
     for (String name : plain.tensors().keySet()) {
       TensorStatistics a = plain.tensor(name);
@@ -165,8 +243,10 @@ class CalibrationTest {
     TensorDataset data = TensorDataset.smallCnn(7, 64);
     CalibrationConfig cfg = config(CalibrationMethod.ENTROPY).withHistogram(true);
     CalibrationStatistics whole = Calibration.collect(MODEL, data, cfg, CalibrationProgress.NONE);
-    CalibrationStatistics first = Calibration.collect(MODEL, data.slice(0, 24), cfg, CalibrationProgress.NONE);
-    CalibrationStatistics second = Calibration.collect(MODEL, data.slice(24, 64), cfg, CalibrationProgress.NONE);
+    CalibrationStatistics first =
+        Calibration.collect(MODEL, data.slice(0, 24), cfg, CalibrationProgress.NONE);
+    CalibrationStatistics second =
+        Calibration.collect(MODEL, data.slice(24, 64), cfg, CalibrationProgress.NONE);
     CalibrationStatistics merged = second.merge(first);
     assertEquals(whole.samples(), merged.samples());
     for (String name : whole.tensors().keySet()) {
@@ -180,15 +260,21 @@ class CalibrationTest {
       assertEquals(a, b, m.id());
       assertEquals(a.toJson(), b.toJson(), m.id());
     }
-    assertNotEquals(Calibration.table(whole, cfg, "m", "d", Map.of()).tensors(),
-        Calibration.table(first, cfg, "m", "d", Map.of()).tensors(), "a half alone sees other ranges: the merge matters");
+    assertNotEquals(
+        Calibration.table(whole, cfg, "m", "d", Map.of()).tensors(),
+        Calibration.table(first, cfg, "m", "d", Map.of()).tensors(),
+        "a half alone sees other ranges: the merge matters");
   }
 
   @Test
   void samplesLimitAndProgressAreRespected() throws EdgeoptException {
     List<long[]> progress = new ArrayList<>();
-    CalibrationStatistics s = Calibration.collect(MODEL, TensorDataset.smallCnn(7, 64), config(CalibrationMethod.MINMAX).withSamples(10)
-        .withBatchSize(4), (done, total) -> progress.add(new long[] {done, total}));
+    CalibrationStatistics s =
+        Calibration.collect(
+            MODEL,
+            TensorDataset.smallCnn(7, 64),
+            config(CalibrationMethod.MINMAX).withSamples(10).withBatchSize(4),
+            (done, total) -> progress.add(new long[] {done, total}));
     assertEquals(10, s.samples());
     assertEquals(List.of(4L, 8L, 10L), progress.stream().map(p -> p[0]).toList());
     progress.forEach(p -> assertEquals(10, p[1]));
@@ -206,14 +292,23 @@ class CalibrationTest {
 
   @Test
   void nanWeightIsRejectedNamingTheWeight() {
-    Graph broken = MODEL.toBuilder()
-        .addInitializer(Tensor.ofFloats("dw.w", new long[] {4, 1, 3, 3}, withNaN(TestModels.random(3, 36, 0.5f), 5)))
-        .build();
-    EdgeoptException e = assertThrows(EdgeoptException.class,
-        () -> Calibration.calibrate(broken, TensorDataset.smallCnn(7, 8), config(CalibrationMethod.MINMAX)));
+    Graph broken =
+        MODEL.toBuilder()
+            .addInitializer(
+                Tensor.ofFloats(
+                    "dw.w", new long[] {4, 1, 3, 3}, withNaN(TestModels.random(3, 36, 0.5f), 5)))
+            .build();
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class,
+            () ->
+                Calibration.calibrate(
+                    broken, TensorDataset.smallCnn(7, 8), config(CalibrationMethod.MINMAX)));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
-    assertEquals("model 'small_cnn': weight 'dw.w' holds NaN at element 5 of 36: expected finite numbers; the model file is"
-        + " corrupt or was exported from a diverged training run", e.getMessage());
+    assertEquals(
+        "model 'small_cnn': weight 'dw.w' holds NaN at element 5 of 36: expected finite numbers; the model file is"
+            + " corrupt or was exported from a diverged training run",
+        e.getMessage());
   }
 
   private static float[] withNaN(float[] v, int at) {
@@ -232,11 +327,17 @@ class CalibrationTest {
     Graph g = b.build();
     float[] v = {1, 2, 3, 4, 5, 6, 7, 8, 1, 0, 2, 3};
     TensorDataset data = new TensorDataset("div", new long[] {3, 4}, v);
-    EdgeoptException e = assertThrows(EdgeoptException.class,
-        () -> Calibration.calibrate(g, data, CalibrationConfig.of(CalibrationMethod.ENTROPY).withBatchSize(2)));
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class,
+            () ->
+                Calibration.calibrate(
+                    g, data, CalibrationConfig.of(CalibrationMethod.ENTROPY).withBatchSize(2)));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
-    assertEquals("model 'div': tensor 'q' holds NaN or infinite values for samples 3..3 of tensors div (3 samples):"
-        + " expected finite activations; check the data and its preprocessing", e.getMessage());
+    assertEquals(
+        "model 'div': tensor 'q' holds NaN or infinite values for samples 3..3 of tensors div (3 samples):"
+            + " expected finite activations; check the data and its preprocessing",
+        e.getMessage());
   }
 
   @Test
@@ -244,40 +345,66 @@ class CalibrationTest {
     float[] v = TestModels.smallCnnInput(7, 4).toFloats();
     v[70] = Float.NaN;
     TensorDataset data = new TensorDataset("nan", new long[] {4, 1, 8, 8}, v);
-    EdgeoptException e = assertThrows(EdgeoptException.class,
-        () -> Calibration.calibrate(MODEL, data, config(CalibrationMethod.MINMAX).withBatchSize(2)));
-    assertTrue(e.getMessage().startsWith("model 'small_cnn': tensor 'input' holds NaN or infinite values for samples 1..2 of"),
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class,
+            () ->
+                Calibration.calibrate(
+                    MODEL, data, config(CalibrationMethod.MINMAX).withBatchSize(2)));
+    assertTrue(
+        e.getMessage()
+            .startsWith(
+                "model 'small_cnn': tensor 'input' holds NaN or infinite values for samples 1..2 of"),
         e.getMessage());
   }
 
   @Test
   void samplesOfTheWrongShapeAreRejectedBeforeRunning() {
     TensorDataset data = new TensorDataset("small", new long[] {2, 1, 4, 4}, new float[32]);
-    EdgeoptException e = assertThrows(EdgeoptException.class,
-        () -> Calibration.calibrate(MODEL, data, config(CalibrationMethod.MINMAX)));
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class,
+            () -> Calibration.calibrate(MODEL, data, config(CalibrationMethod.MINMAX)));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
-    assertEquals("tensors small (2 samples): samples are [1, 4, 4] after preprocessing, but input 'input' of model 'small_cnn'"
-        + " expects [batch, 1, 8, 8] (batch first): adjust --preprocess (resize, crop, channels, layout)", e.getMessage());
+    assertEquals(
+        "tensors small (2 samples): samples are [1, 4, 4] after preprocessing, but input 'input' of model 'small_cnn'"
+            + " expects [batch, 1, 8, 8] (batch first): adjust --preprocess (resize, crop, channels, layout)",
+        e.getMessage());
   }
 
   @Test
   void modelsWithSeveralInputsAreRejected() {
-    Graph two = MODEL.toBuilder().addInput(new Value("extra", TensorType.of(DataType.FLOAT, 1))).build();
-    EdgeoptException e = assertThrows(EdgeoptException.class,
-        () -> Calibration.calibrate(two, TensorDataset.smallCnn(7, 4), config(CalibrationMethod.MINMAX)));
-    assertEquals("model 'small_cnn': expected a model with one input to feed the data to, found 2 [input, extra]", e.getMessage());
+    Graph two =
+        MODEL.toBuilder().addInput(new Value("extra", TensorType.of(DataType.FLOAT, 1))).build();
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class,
+            () ->
+                Calibration.calibrate(
+                    two, TensorDataset.smallCnn(7, 4), config(CalibrationMethod.MINMAX)));
+    assertEquals(
+        "model 'small_cnn': expected a model with one input to feed the data to, found 2 [input, extra]",
+        e.getMessage());
   }
 
   @Test
   void everyMethodGivesARangeInsideTheObservedOne() throws EdgeoptException {
-    CalibrationStatistics s = Calibration.collect(MODEL, TensorDataset.smallCnn(3, 64),
-        config(CalibrationMethod.MINMAX).withHistogram(true), CalibrationProgress.NONE);
+    CalibrationStatistics s =
+        Calibration.collect(
+            MODEL,
+            TensorDataset.smallCnn(3, 64),
+            config(CalibrationMethod.MINMAX).withHistogram(true),
+            CalibrationProgress.NONE);
     for (CalibrationMethod m : CalibrationMethod.values()) {
       for (Map.Entry<String, TensorRange> e : s.ranges(m.calibrator(99.99, false)).entrySet()) {
         TensorRange r = e.getValue();
         String what = m.id() + " " + e.getKey();
-        assertTrue(r.min() >= r.observedMin() && r.max() <= r.observedMax() && r.min() <= r.max(), what + ": " + r);
-        assertTrue(r.max() - r.min() > 0.25f * (r.observedMax() - r.observedMin()), what + " keeps a quarter of the range: " + r);
+        assertTrue(
+            r.min() >= r.observedMin() && r.max() <= r.observedMax() && r.min() <= r.max(),
+            what + ": " + r);
+        assertTrue(
+            r.max() - r.min() > 0.25f * (r.observedMax() - r.observedMin()),
+            what + " keeps a quarter of the range: " + r);
         assertEquals(m.id(), r.method());
       }
     }

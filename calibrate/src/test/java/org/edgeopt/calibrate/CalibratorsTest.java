@@ -46,8 +46,10 @@ class CalibratorsTest {
 
   /** Returns the mean squared error of quantizing {@code v} to int8/uint8 over a range. */
   private static double quantizationMse(float[] v, TensorRange r, boolean symmetric) {
-    QuantParams q = symmetric ? QuantParams.symmetric(r.absMax(), DataType.INT8)
-        : QuantParams.asymmetric(r.min(), r.max(), DataType.UINT8);
+    QuantParams q =
+        symmetric
+            ? QuantParams.symmetric(r.absMax(), DataType.INT8)
+            : QuantParams.asymmetric(r.min(), r.max(), DataType.UINT8);
     double sum = 0;
     for (float x : v) {
       double d = x - q.dequantize(q.quantize(x, 0), 0);
@@ -65,7 +67,8 @@ class CalibratorsTest {
   @Test
   void percentileReadsBinEdgesFromTheHistogram() {
     TensorStatistics s = stats(ramp());
-    // Symmetric 99: rank ceil(0.99 * 10000) = 9900 is the value 9899, in bin [9896, 9904): threshold 9904.
+    // Symmetric 99: rank ceil(0.99 * 10000) = 9900 is the value 9899, in bin [9896, 9904):
+    // threshold 9904.
     TensorRange sym = new PercentileCalibrator(99, true).range(s);
     assertEquals(0f, sym.min());
     assertEquals(9904f, sym.max());
@@ -90,17 +93,27 @@ class CalibratorsTest {
     TensorStatistics s = stats(v);
     TensorRange minmax = new MinMaxCalibrator().range(s);
     assertEquals(20f, minmax.absMax());
-    for (Calibrator c : new Calibrator[] {new EntropyCalibrator(), new MseCalibrator(true), new MseCalibrator(false)}) {
+    for (Calibrator c :
+        new Calibrator[] {
+          new EntropyCalibrator(), new MseCalibrator(true), new MseCalibrator(false)
+        }) {
       TensorRange r = c.range(s);
-      assertTrue(r.absMax() > 2.5f && r.absMax() < 19.5f, c.method() + " threshold " + r.absMax() + " should clip the outlier at 20"
-          + " and keep more than 2.5 sigma");
+      assertTrue(
+          r.absMax() > 2.5f && r.absMax() < 19.5f,
+          c.method()
+              + " threshold "
+              + r.absMax()
+              + " should clip the outlier at 20"
+              + " and keep more than 2.5 sigma");
       assertEquals(20f, r.observedMax());
     }
     // The MSE method's whole point: less quantization error than the observed range.
     for (boolean symmetric : new boolean[] {true, false}) {
       double mse = quantizationMse(v, new MseCalibrator(symmetric).range(s), symmetric);
       double full = quantizationMse(v, minmax, symmetric);
-      assertTrue(mse < 0.8 * full, "symmetric=" + symmetric + ": MSE range error " + mse + " vs min-max " + full);
+      assertTrue(
+          mse < 0.8 * full,
+          "symmetric=" + symmetric + ": MSE range error " + mse + " vs min-max " + full);
     }
   }
 
@@ -112,9 +125,13 @@ class CalibratorsTest {
       v[i] = r.nextFloat() * 2 - 1;
     }
     TensorStatistics s = stats(v);
-    for (Calibrator c : new Calibrator[] {new EntropyCalibrator(), new MseCalibrator(true), new PercentileCalibrator(99.99, true)}) {
+    for (Calibrator c :
+        new Calibrator[] {
+          new EntropyCalibrator(), new MseCalibrator(true), new PercentileCalibrator(99.99, true)
+        }) {
       float t = c.range(s).absMax();
-      assertTrue(t > 0.9f && t <= 1f, c.method() + " threshold " + t + " for values uniform in [-1, 1]");
+      assertTrue(
+          t > 0.9f && t <= 1f, c.method() + " threshold " + t + " for values uniform in [-1, 1]");
     }
   }
 
@@ -128,7 +145,8 @@ class CalibratorsTest {
       long[] abs = new long[TensorStatistics.BINS / 2];
       int last = 300 + r.nextInt(1700);
       for (int j = 0; j < last; j++) {
-        abs[j] = h % 2 == 0 ? (r.nextInt(3) == 0 ? 0 : 1 + r.nextInt(50)) : 5_000 + r.nextInt(5_000);
+        abs[j] =
+            h % 2 == 0 ? (r.nextInt(3) == 0 ? 0 : 1 + r.nextInt(50)) : 5_000 + r.nextInt(5_000);
       }
       for (int hole = 0; h % 2 == 1 && hole < 1 + h / 4; hole++) {
         abs[1 + r.nextInt(last - 2)] = 0;
@@ -150,13 +168,16 @@ class CalibratorsTest {
         if (abs[i - 1] != 0 && i > EntropyCalibrator.LEVELS) {
           nonZero++;
         }
-        double want = ReferenceEntropyCalibrator.divergence(abs, i, beyond, total, nonZero, levelSum, levelNonZero);
+        double want =
+            ReferenceEntropyCalibrator.divergence(
+                abs, i, beyond, total, nonZero, levelSum, levelNonZero);
         double got = fast.divergence(i, beyond);
         if (Double.isInfinite(want)) {
           assertEquals(want, got, "histogram " + h + ", candidate " + i);
         } else {
           // Tolerance: the series and the prefix sums round differently; 1e-9 of the divergence.
-          assertEquals(want, got, 1e-9 * Math.max(want, 1e-6), "histogram " + h + ", candidate " + i);
+          assertEquals(
+              want, got, 1e-9 * Math.max(want, 1e-6), "histogram " + h + ", candidate " + i);
           series += h % 2;
         }
         if (i < last) {
@@ -164,7 +185,9 @@ class CalibratorsTest {
         }
       }
     }
-    assertTrue(series > 1000, "the nearly uniform histograms exercise the series: " + series + " candidates");
+    assertTrue(
+        series > 1000,
+        "the nearly uniform histograms exercise the series: " + series + " candidates");
   }
 
   @Test
@@ -178,13 +201,15 @@ class CalibratorsTest {
       float[] v = new float[n];
       for (int i = 0; i < n; i++) {
         double g = r.nextGaussian();
-        v[i] = (float) switch (t % 5) {
-          case 0 -> g;
-          case 1 -> Math.max(0, g) * 3;
-          case 2 -> g * g * g;
-          case 3 -> r.nextInt(50) == 0 ? g * 40 : 0;
-          default -> g * 1e-3 + (r.nextInt(1000) == 0 ? 0.5 : 0);
-        };
+        v[i] =
+            (float)
+                switch (t % 5) {
+                  case 0 -> g;
+                  case 1 -> Math.max(0, g) * 3;
+                  case 2 -> g * g * g;
+                  case 3 -> r.nextInt(50) == 0 ? g * 40 : 0;
+                  default -> g * 1e-3 + (r.nextInt(1000) == 0 ? 0.5 : 0);
+                };
       }
       TensorStatistics s = stats(v);
       assertEquals(plain.range(s), fast.range(s), "histogram " + t + " (" + n + " values)");
@@ -212,7 +237,10 @@ class CalibratorsTest {
       v[i] = Math.max(0, v[i]);
     }
     TensorStatistics s = stats(v);
-    for (Calibrator c : new Calibrator[] {new EntropyCalibrator(), new MseCalibrator(false), new PercentileCalibrator(99.99, false)}) {
+    for (Calibrator c :
+        new Calibrator[] {
+          new EntropyCalibrator(), new MseCalibrator(false), new PercentileCalibrator(99.99, false)
+        }) {
       TensorRange r = c.range(s);
       assertEquals(0f, r.min(), c.method());
       assertTrue(r.max() > 2f && r.max() <= 20f, c.method() + " upper end " + r.max());
@@ -233,8 +261,11 @@ class CalibratorsTest {
   void methodsParseByNameAndRejectOthersWithExitCode3() throws EdgeoptException {
     assertEquals(CalibrationMethod.ENTROPY, CalibrationMethod.of("Entropy", "test"));
     assertEquals("mse", CalibrationMethod.MSE.id());
-    EdgeoptException e = assertThrows(EdgeoptException.class, () -> CalibrationMethod.of("kl", "--method"));
+    EdgeoptException e =
+        assertThrows(EdgeoptException.class, () -> CalibrationMethod.of("kl", "--method"));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
-    assertEquals("--method: expected a calibration method (minmax, percentile, entropy, mse), found 'kl'", e.getMessage());
+    assertEquals(
+        "--method: expected a calibration method (minmax, percentile, entropy, mse), found 'kl'",
+        e.getMessage());
   }
 }

@@ -53,9 +53,13 @@ public final class FoldingBenchmark {
     int foldSamples = args.length > 0 ? Integer.parseInt(args[0]) : 500;
     int captureSamples = args.length > 1 ? Integer.parseInt(args[1]) : 2000;
     int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 15;
-    Path model = SharedModels.find("mnist-7/mnist.onnx")
-        .orElseThrow(() -> new IllegalStateException(SharedModels.missingReason("mnist-7/mnist.onnx")));
-    Path data = SharedModels.find("mnist-t10k").orElseThrow(() -> new IllegalStateException(SharedModels.missingReason("mnist-t10k")));
+    Path model =
+        SharedModels.find("mnist-7/mnist.onnx")
+            .orElseThrow(
+                () -> new IllegalStateException(SharedModels.missingReason("mnist-7/mnist.onnx")));
+    Path data =
+        SharedModels.find("mnist-t10k")
+            .orElseThrow(() -> new IllegalStateException(SharedModels.missingReason("mnist-t10k")));
     Graph g = OnnxModels.read(model);
     Dataset d = Datasets.open(data, Preprocessing.parse(""), null, null);
     folding(g, d, foldSamples);
@@ -70,7 +74,8 @@ public final class FoldingBenchmark {
     fetch.remove(input);
     ActivationCapture.derivedTensors(g, tensors).forEach(x -> fetch.remove(x.output()));
     List<Map<String, int[]>> batches = new ArrayList<>();
-    try (InferenceSession s = OrtRuntime.get().open(ActivationCapture.augment(g, fetch), SessionOptions.defaults())) {
+    try (InferenceSession s =
+        OrtRuntime.get().open(ActivationCapture.augment(g, fetch), SessionOptions.defaults())) {
       Iterator<Batch> it = d.batches(1, n);
       while (it.hasNext()) {
         Tensor in = it.next().input().withName(input);
@@ -82,8 +87,9 @@ public final class FoldingBenchmark {
       }
     }
     long values = batches.get(0).values().stream().mapToLong(v -> v.length).sum() * batches.size();
-    System.out.printf("folding %d samples of mnist-7: %d values in %d fetched tensors%n", batches.size(), values,
-        batches.get(0).size());
+    System.out.printf(
+        "folding %d samples of mnist-7: %d values in %d fetched tensors%n",
+        batches.size(), values, batches.get(0).size());
     ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
     for (int round = 0; round < 8; round++) {
       long t0 = cpu.getCurrentThreadCpuTime();
@@ -91,8 +97,9 @@ public final class FoldingBenchmark {
       long t1 = cpu.getCurrentThreadCpuTime();
       fold(batches, false);
       long t2 = cpu.getCurrentThreadCpuTime();
-      System.out.printf("  round %d: histogram %.2f ns/value, min/max only %.2f ns/value%n", round,
-          (t1 - t0) / (double) values, (t2 - t1) / (double) values);
+      System.out.printf(
+          "  round %d: histogram %.2f ns/value, min/max only %.2f ns/value%n",
+          round, (t1 - t0) / (double) values, (t2 - t1) / (double) values);
     }
     StringBuilder per = new StringBuilder("  per tensor (histogram):");
     for (String name : batches.get(0).keySet()) {
@@ -101,7 +108,9 @@ public final class FoldingBenchmark {
       for (Map<String, int[]> b : batches) {
         s.addBits(b.get(name), b.get(name).length, 1);
       }
-      per.append(String.format(" %s %.1f ns", name, (cpu.getCurrentThreadCpuTime() - t0) / (double) s.count()));
+      per.append(
+          String.format(
+              " %s %.1f ns", name, (cpu.getCurrentThreadCpuTime() - t0) / (double) s.count()));
     }
     System.out.println(per);
   }
@@ -110,36 +119,55 @@ public final class FoldingBenchmark {
     Map<String, TensorStatistics> stats = new LinkedHashMap<>();
     for (Map<String, int[]> b : batches) {
       for (Map.Entry<String, int[]> e : b.entrySet()) {
-        stats.computeIfAbsent(e.getKey(), histogram ? TensorStatistics::withHistogram : TensorStatistics::minMaxOnly)
+        stats
+            .computeIfAbsent(
+                e.getKey(),
+                histogram ? TensorStatistics::withHistogram : TensorStatistics::minMaxOnly)
             .addBits(e.getValue(), e.getValue().length, 1);
       }
     }
   }
 
-  private static void balancing(Path modelFile, Graph g, Dataset d, int n, int rounds) throws EdgeoptException {
+  private static void balancing(Path modelFile, Graph g, Dataset d, int n, int rounds)
+      throws EdgeoptException {
     Map<String, ActivationCapture.Tuning> variants = new LinkedHashMap<>();
-    variants.put("capturing thread waits", new ActivationCapture.Tuning(StatisticsFolder.GROUP_VALUES, true,
-        StatisticsFolder.Balancing.NEVER));
+    variants.put(
+        "capturing thread waits",
+        new ActivationCapture.Tuning(
+            StatisticsFolder.GROUP_VALUES, true, StatisticsFolder.Balancing.NEVER));
     variants.put("capturing thread helps (default)", ActivationCapture.Tuning.DEFAULT);
     for (CalibrationMethod m : List.of(CalibrationMethod.ENTROPY, CalibrationMethod.MINMAX)) {
       Map<String, List<Double>> ms = new LinkedHashMap<>();
       for (int r = 0; r < rounds; r++) {
         long t0 = System.nanoTime();
         try (InferenceSession s = OrtRuntime.get().open(modelFile, SessionOptions.defaults())) {
-          BatchRunner.run(s, d, CalibrationConfig.DEFAULT_BATCH_SIZE, n, (b, out) -> { });
+          BatchRunner.run(s, d, CalibrationConfig.DEFAULT_BATCH_SIZE, n, (b, out) -> {});
         }
-        ms.computeIfAbsent("fp32 inference", k -> new ArrayList<>()).add((System.nanoTime() - t0) / 1e6);
+        ms.computeIfAbsent("fp32 inference", k -> new ArrayList<>())
+            .add((System.nanoTime() - t0) / 1e6);
         for (Map.Entry<String, ActivationCapture.Tuning> v : variants.entrySet()) {
           long t1 = System.nanoTime();
           CalibrationConfig cfg = CalibrationConfig.of(m).withSamples(n);
-          ActivationCapture.collect(g, d, cfg, CalibrationProgress.NONE, null, "mnist-7",
-              OrtSession.SessionOptions.OptLevel.ALL_OPT, v.getValue()).ranges(cfg.calibrator());
-          ms.computeIfAbsent(v.getKey(), k -> new ArrayList<>()).add((System.nanoTime() - t1) / 1e6);
+          ActivationCapture.collect(
+                  g,
+                  d,
+                  cfg,
+                  CalibrationProgress.NONE,
+                  null,
+                  "mnist-7",
+                  OrtSession.SessionOptions.OptLevel.ALL_OPT,
+                  v.getValue())
+              .ranges(cfg.calibrator());
+          ms.computeIfAbsent(v.getKey(), k -> new ArrayList<>())
+              .add((System.nanoTime() - t1) / 1e6);
         }
       }
       double base = median(ms.get("fp32 inference"));
-      System.out.printf("%s capture and ranges of %d samples, medians of %d interleaved rounds:%n", m.id(), n, rounds);
-      ms.forEach((k, v) -> System.out.printf("  %-34s %7.1f ms  %.2fx%n", k, median(v), median(v) / base));
+      System.out.printf(
+          "%s capture and ranges of %d samples, medians of %d interleaved rounds:%n",
+          m.id(), n, rounds);
+      ms.forEach(
+          (k, v) -> System.out.printf("  %-34s %7.1f ms  %.2fx%n", k, median(v), median(v) / base));
     }
   }
 

@@ -29,7 +29,9 @@ public final class GoldenCalibrationFiles {
 
   /** Returns the table the golden file of {@code m} holds, computed now. */
   static CalibrationTable compute(CalibrationMethod m) throws EdgeoptException {
-    return Calibration.calibrate(TestModels.smallCnn(13), TensorDataset.smallCnn(7, 64),
+    return Calibration.calibrate(
+        TestModels.smallCnn(13),
+        TensorDataset.smallCnn(7, 64),
         CalibrationConfig.of(m).withBatchSize(8));
   }
 

@@ -26,7 +26,10 @@ class GoldenCalibrationTest {
   @ParameterizedTest
   @EnumSource(CalibrationMethod.class)
   void tableMatchesTheGoldenFile(CalibrationMethod m) throws EdgeoptException, URISyntaxException {
-    URL url = getClass().getClassLoader().getResource(GoldenCalibrationFiles.FOLDER + GoldenCalibrationFiles.fileName(m));
+    URL url =
+        getClass()
+            .getClassLoader()
+            .getResource(GoldenCalibrationFiles.FOLDER + GoldenCalibrationFiles.fileName(m));
     assertNotNull(url, "golden file missing: run GoldenCalibrationFiles (see its Javadoc)");
     CalibrationTable golden = CalibrationTable.read(Path.of(url.toURI()));
     CalibrationTable now = GoldenCalibrationFiles.compute(m);
@@ -42,10 +45,14 @@ class GoldenCalibrationTest {
       TensorRange n = now.range(e.getKey());
       String what = m.id() + " " + e.getKey();
       float observed = Math.max(Math.abs(g.observedMin()), Math.abs(g.observedMax()));
-      assertEquals(g.observedMin(), n.observedMin(), 1e-5 * Math.max(1e-3, Math.abs(g.observedMin())), what);
-      assertEquals(g.observedMax(), n.observedMax(), 1e-5 * Math.max(1e-3, Math.abs(g.observedMax())), what);
-      double bin = m == CalibrationMethod.MINMAX ? 1e-5 * Math.max(1e-3, observed)
-          : TensorStatistics.binWidthFor(observed);
+      assertEquals(
+          g.observedMin(), n.observedMin(), 1e-5 * Math.max(1e-3, Math.abs(g.observedMin())), what);
+      assertEquals(
+          g.observedMax(), n.observedMax(), 1e-5 * Math.max(1e-3, Math.abs(g.observedMax())), what);
+      double bin =
+          m == CalibrationMethod.MINMAX
+              ? 1e-5 * Math.max(1e-3, observed)
+              : TensorStatistics.binWidthFor(observed);
       assertEquals(g.min(), n.min(), bin, what + " lower end");
       assertEquals(g.max(), n.max(), bin, what + " upper end");
       assertEquals(g.method(), n.method(), what);

@@ -27,17 +27,35 @@ class RealDataCalibrationTest {
   void mnist7OnTheFirstThousandTestImages() throws EdgeoptException, IOException {
     Optional<Path> model = SharedModels.find("mnist-7/mnist.onnx");
     Optional<Path> data = SharedModels.find("mnist-t10k");
-    assumeTrue(model.isPresent() && data.isPresent(), SharedModels.missingReason("mnist-7/mnist.onnx"));
+    assumeTrue(
+        model.isPresent() && data.isPresent(), SharedModels.missingReason("mnist-7/mnist.onnx"));
     AtomicLong batches = new AtomicLong();
-    CalibrationTable t = Calibration.calibrate(model.get(), data.get(), Preprocessing.identity(),
-        CalibrationConfig.of(CalibrationMethod.ENTROPY).withSamples(1000).withBatchSize(64), (done, total) -> batches.incrementAndGet());
+    CalibrationTable t =
+        Calibration.calibrate(
+            model.get(),
+            data.get(),
+            Preprocessing.identity(),
+            CalibrationConfig.of(CalibrationMethod.ENTROPY).withSamples(1000).withBatchSize(64),
+            (done, total) -> batches.incrementAndGet());
     assertEquals(1000, t.samples());
     assertEquals(1000, batches.get(), "mnist-7 fixes its batch dimension to 1, whatever was asked");
     assertEquals(Hashes.sha256(model.get()), t.modelSha256());
     assertEquals(Hashes.sha256Tree(data.get()), t.dataSha256());
-    assertEquals(List.of("Convolution110_Output_0", "Convolution28_Output_0", "Input3", "Plus112_Output_0", "Plus214_Output_0",
-        "Plus30_Output_0", "Pooling160_Output_0", "Pooling160_Output_0_reshape0", "Pooling66_Output_0", "ReLU114_Output_0",
-        "ReLU32_Output_0", "Times212_Output_0"), t.tensors().keySet().stream().sorted().toList(),
+    assertEquals(
+        List.of(
+            "Convolution110_Output_0",
+            "Convolution28_Output_0",
+            "Input3",
+            "Plus112_Output_0",
+            "Plus214_Output_0",
+            "Plus30_Output_0",
+            "Pooling160_Output_0",
+            "Pooling160_Output_0_reshape0",
+            "Pooling66_Output_0",
+            "ReLU114_Output_0",
+            "ReLU32_Output_0",
+            "Times212_Output_0"),
+        t.tensors().keySet().stream().sorted().toList(),
         "the reshaped weight Parameter193_reshape1 is computed from weights alone and is not calibrated");
     TensorRange input = t.range("Input3");
     assertEquals(0f, input.observedMin());
@@ -55,14 +73,20 @@ class RealDataCalibrationTest {
     SampleModel sample = SampleModels.fashionMnist(); // bundled: missing is a failure, not a skip
     Preprocessing pre = Preprocessing.parse(sample.preprocess());
     CalibrationConfig cfg = CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-cpu"));
-    CalibrationTable t = Calibration.calibrate(sample.model(), sample.calibration().images().getParent(), pre, cfg,
-        CalibrationProgress.NONE);
+    CalibrationTable t =
+        Calibration.calibrate(
+            sample.model(),
+            sample.calibration().images().getParent(),
+            pre,
+            cfg,
+            CalibrationProgress.NONE);
     assertEquals(sample.calibration().count(), t.samples());
     assertEquals(cfg.method().id(), t.method());
     TensorRange input = t.range(sample.inputName());
     assertEquals(pre.normalize(0, 0), input.observedMin(), 1e-6f);
     assertTrue(input.observedMax() <= pre.normalize(255, 0) + 1e-5f);
     assertTrue(t.range(sample.outputName()) != null, "the logits are calibrated");
-    assertTrue(t.tensors().size() > 10, "every activation of the CNN, found " + t.tensors().keySet());
+    assertTrue(
+        t.tensors().size() > 10, "every activation of the CNN, found " + t.tensors().keySet());
   }
 }

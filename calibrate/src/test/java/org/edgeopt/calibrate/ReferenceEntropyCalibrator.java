@@ -85,7 +85,13 @@ final class ReferenceEntropyCalibrator implements Calibrator {
    * each empty bin holds EPSILON, each other bin its share less {@code EPSILON * zeros / nonZeros}.
    * Bins empty in both contribute {@code EPSILON * log(1) = 0} and are skipped.
    */
-  static double divergence(long[] abs, int i, long beyond, long total, int nonZero, double[] levelSum,
+  static double divergence(
+      long[] abs,
+      int i,
+      long beyond,
+      long total,
+      int nonZero,
+      double[] levelSum,
       int[] levelNonZero) {
     if (nonZero == 0) {
       return Double.POSITIVE_INFINITY;

@@ -23,14 +23,22 @@ class StatisticsCodecTest {
   @Test
   void realStatisticsRoundTripExactlyAndMergeTheSame() throws EdgeoptException {
     SampleModel sample = SampleModels.fashionMnist();
-    CalibrationStatistics stats = Calibration.collect(OnnxModels.read(sample.model()),
-        Datasets.open(sample.calibration().images().getParent(), Preprocessing.parse(sample.preprocess()), null, null),
-        CalibrationConfig.of(CalibrationMethod.ENTROPY).withSamples(64), CalibrationProgress.NONE);
+    CalibrationStatistics stats =
+        Calibration.collect(
+            OnnxModels.read(sample.model()),
+            Datasets.open(
+                sample.calibration().images().getParent(),
+                Preprocessing.parse(sample.preprocess()),
+                null,
+                null),
+            CalibrationConfig.of(CalibrationMethod.ENTROPY).withSamples(64),
+            CalibrationProgress.NONE);
     byte[] bytes = StatisticsCodec.encode(stats);
     CalibrationStatistics back = StatisticsCodec.decode(bytes);
     assertEquals(stats.tensors(), back.tensors());
     assertEquals(stats.samples(), back.samples());
-    assertArrayEquals(bytes, StatisticsCodec.encode(back), "encoding is a function of the statistics alone");
+    assertArrayEquals(
+        bytes, StatisticsCodec.encode(back), "encoding is a function of the statistics alone");
     assertEquals(stats.merge(stats).tensors(), back.merge(stats).tensors());
     for (TensorStatistics t : back.tensors().values()) {
       assertArrayEquals(stats.tensor(t.name()).histogram(), t.histogram(), t.name());
@@ -56,18 +64,28 @@ class StatisticsCodecTest {
     CalibrationStatistics stats = new CalibrationStatistics(m, 10);
     CalibrationStatistics back = StatisticsCodec.decode(StatisticsCodec.encode(stats));
     assertEquals(stats.tensors(), back.tensors());
-    assertEquals(java.util.List.of("wide", "plain", "empty"), java.util.List.copyOf(back.tensors().keySet()), "graph order kept");
-    assertTrue(wide.negativeExponent() != wide.positiveExponent() || Arrays.stream(wide.rawBins()).sum() == 1000);
+    assertEquals(
+        java.util.List.of("wide", "plain", "empty"),
+        java.util.List.copyOf(back.tensors().keySet()),
+        "graph order kept");
+    assertTrue(
+        wide.negativeExponent() != wide.positiveExponent()
+            || Arrays.stream(wide.rawBins()).sum() == 1000);
   }
 
   @Test
   void refusesAnotherVersionAndTruncatedBytes() {
-    byte[] bytes = StatisticsCodec.encode(new CalibrationStatistics(Map.of("x", TensorStatistics.minMaxOnly("x")), 0));
+    byte[] bytes =
+        StatisticsCodec.encode(
+            new CalibrationStatistics(Map.of("x", TensorStatistics.minMaxOnly("x")), 0));
     byte[] future = bytes.clone();
     future[7] = 2;
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StatisticsCodec.decode(future));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> StatisticsCodec.decode(future));
     assertTrue(e.getMessage().contains("version 1, found 2"), e.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> StatisticsCodec.decode(Arrays.copyOf(bytes, bytes.length - 3)));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> StatisticsCodec.decode(Arrays.copyOf(bytes, bytes.length - 3)));
     byte[] other = bytes.clone();
     other[0] = 'X';
     assertThrows(IllegalArgumentException.class, () -> StatisticsCodec.decode(other));

@@ -38,7 +38,9 @@ final class TensorDataset implements Dataset {
     long[] dims = new long[sampleShape.length + 1];
     dims[0] = to - from;
     System.arraycopy(sampleShape, 0, dims, 1, sampleShape.length);
-    return new TensorDataset(name + " [" + from + ", " + to + ")", dims,
+    return new TensorDataset(
+        name + " [" + from + ", " + to + ")",
+        dims,
         Arrays.copyOfRange(values, from * perSample, to * perSample));
   }
 

@@ -27,12 +27,16 @@ class TensorRtCalibrationCacheTest {
 
   @Test
   void writesScalesAsTensorRtDoes() {
-    String text = TensorRtCalibrationCache.of(table(), TensorRtCalibrationCache.versionNumber(8, 6, 1)).format();
+    String text =
+        TensorRtCalibrationCache.of(table(), TensorRtCalibrationCache.versionNumber(8, 6, 1))
+            .format();
     // float32 1/127 has the bits 0x3c010204, 2/127 0x3c810204 (big-endian hex, as TensorRT writes).
-    assertEquals("TRT-8601-EntropyCalibration2\n"
-        + "images: 3c010204\n"
-        + "conv1/out: 3c810204\n"
-        + "dead: 00800000\n", text);
+    assertEquals(
+        "TRT-8601-EntropyCalibration2\n"
+            + "images: 3c010204\n"
+            + "conv1/out: 3c810204\n"
+            + "dead: 00800000\n",
+        text);
   }
 
   @Test
@@ -43,8 +47,10 @@ class TensorRtCalibrationCacheTest {
   }
 
   @Test
-  void readsWhatItWritesAndWhatTensorRtWrites(@TempDir Path dir) throws IOException, EdgeoptException {
-    TensorRtCalibrationCache c = TensorRtCalibrationCache.of(table(), TensorRtCalibrationCache.DEFAULT_VERSION);
+  void readsWhatItWritesAndWhatTensorRtWrites(@TempDir Path dir)
+      throws IOException, EdgeoptException {
+    TensorRtCalibrationCache c =
+        TensorRtCalibrationCache.of(table(), TensorRtCalibrationCache.DEFAULT_VERSION);
     Path f = dir.resolve("calibration.cache");
     c.write(f);
     assertEquals(c, TensorRtCalibrationCache.read(f));
@@ -63,11 +69,16 @@ class TensorRtCalibrationCacheTest {
   void rejectsFilesThatAreNotCaches(@TempDir Path dir) throws IOException {
     Path f = dir.resolve("bad.cache");
     Files.writeString(f, "TRT-8601-MinMaxCalibration\n");
-    EdgeoptException e = assertThrows(EdgeoptException.class, () -> TensorRtCalibrationCache.read(f));
+    EdgeoptException e =
+        assertThrows(EdgeoptException.class, () -> TensorRtCalibrationCache.read(f));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
-    assertEquals(f + ": expected a 'TRT-<version>-EntropyCalibration2' header, found 'TRT-8601-MinMaxCalibration'", e.getMessage());
+    assertEquals(
+        f
+            + ": expected a 'TRT-<version>-EntropyCalibration2' header, found 'TRT-8601-MinMaxCalibration'",
+        e.getMessage());
     Files.writeString(f, "TRT-8601-EntropyCalibration2\nimages: 0.5\n");
     e = assertThrows(EdgeoptException.class, () -> TensorRtCalibrationCache.read(f));
-    assertEquals(f + ": line 2: expected '<tensor>: <8 hex digits>', found 'images: 0.5'", e.getMessage());
+    assertEquals(
+        f + ": line 2: expected '<tensor>: <8 hex digits>', found 'images: 0.5'", e.getMessage());
   }
 }

@@ -49,8 +49,12 @@ class TensorStatisticsTest {
     assertEquals(1.0, of(0.5f).histogramLimit(), "0.5 < 1: R = 1");
     assertEquals(2.0, of(1.0f).histogramLimit(), "R is strictly above max |x|, so 1 needs R = 2");
     assertEquals(256.0, of(-255f, 3f).histogramLimit());
-    assertEquals(Math.scalb(1.0, -126), of(0f).histogramLimit(), "all zeros keep the smallest range");
-    assertEquals(Math.scalb(1.0, -126), of(Float.MIN_VALUE).histogramLimit(), "a subnormal fits below 2^-126");
+    assertEquals(
+        Math.scalb(1.0, -126), of(0f).histogramLimit(), "all zeros keep the smallest range");
+    assertEquals(
+        Math.scalb(1.0, -126),
+        of(Float.MIN_VALUE).histogramLimit(),
+        "a subnormal fits below 2^-126");
   }
 
   @Test
@@ -59,7 +63,8 @@ class TensorStatisticsTest {
     // R = 1, w = 1/2048: 0.75 is in bin 1536 + 2048.
     assertEquals(1, s.histogram()[3584]);
     assertTrue(s.add(new float[] {3.0f}, 1, 1));
-    // R = 4, w = 1/512: old bin 3584 moves to ((3584 - 2048) >> 2) + 2048 = 2432 = floor(0.75 * 512) + 2048.
+    // R = 4, w = 1/512: old bin 3584 moves to ((3584 - 2048) >> 2) + 2048 = 2432 = floor(0.75 *
+    // 512) + 2048.
     long[] h = s.histogram();
     assertEquals(1, h[2432]);
     assertEquals(1, h[3584], "3.0 is in bin floor(3 * 512) + 2048");
@@ -90,13 +95,14 @@ class TensorStatisticsTest {
       float[] v = new float[1 + r.nextInt(300)];
       for (int j = 0; j < v.length; j++) {
         double g = r.nextGaussian() * scale;
-        v[j] = switch (r.nextInt(10)) {
-          case 0 -> 0f;
-          case 1 -> -0f;
-          case 2 -> (float) (g * 1e-30);
-          case 3 -> (float) Math.max(0, g);
-          default -> (float) g;
-        };
+        v[j] =
+            switch (r.nextInt(10)) {
+              case 0 -> 0f;
+              case 1 -> -0f;
+              case 2 -> (float) (g * 1e-30);
+              case 3 -> (float) Math.max(0, g);
+              default -> (float) g;
+            };
       }
       batches.add(v);
     }
@@ -134,12 +140,13 @@ class TensorStatisticsTest {
       float[] v = new float[1 + r.nextInt(300)];
       for (int j = 0; j < v.length; j++) {
         double g = (r.nextGaussian() + shift) * scale;
-        v[j] = switch (r.nextInt(10)) {
-          case 0 -> 0f;
-          case 1 -> -0f;
-          case 2 -> (float) (g * 1e-30);
-          default -> (float) g;
-        };
+        v[j] =
+            switch (r.nextInt(10)) {
+              case 0 -> 0f;
+              case 1 -> -0f;
+              case 2 -> (float) (g * 1e-30);
+              default -> (float) g;
+            };
       }
       batches.add(v);
     }
@@ -148,7 +155,8 @@ class TensorStatisticsTest {
 
   @Test
   void histogramIsTheFloorRuleAtTheFinalRangeWhateverEachHalfSawFirst() {
-    // Reference: every value binned once at the final R, in double (exact), as the class comment says.
+    // Reference: every value binned once at the final R, in double (exact), as the class comment
+    // says.
     for (long seed = 0; seed < 10; seed++) {
       List<float[]> batches = mixedBatches(seed, 30);
       TensorStatistics s = TensorStatistics.withHistogram("t");
@@ -163,7 +171,10 @@ class TensorStatisticsTest {
       long[] want = new long[TensorStatistics.BINS];
       for (float[] v : batches) {
         for (float x : v) {
-          int bin = (x == 0f && Float.floatToRawIntBits(x) != 0) ? HALF - 1 : (int) Math.floor(x * inverse) + HALF;
+          int bin =
+              (x == 0f && Float.floatToRawIntBits(x) != 0)
+                  ? HALF - 1
+                  : (int) Math.floor(x * inverse) + HALF;
           want[bin]++;
         }
       }
@@ -176,11 +187,35 @@ class TensorStatisticsTest {
   void binEdgesAndTinyValuesFollowTheFloorRule() {
     // R = 2^20 on both sides (w = 2^9): exact bin edges, one ulp either side of them, values so
     // small that x / w + BINS/2 rounds in double, subnormals, and both zeros.
-    List<Float> values = new ArrayList<>(List.of(0f, -0f, Float.MIN_VALUE, -Float.MIN_VALUE, 1e-30f, -1e-30f,
-        0x1p-40f, -0x1p-40f, 0x1p-30f, -0x1p-30f, 0.5f, -0.5f, (float) (0x1p20 - 1), (float) -(0x1p20 - 1), 1_000_000f, -1_000_000f));
+    List<Float> values =
+        new ArrayList<>(
+            List.of(
+                0f,
+                -0f,
+                Float.MIN_VALUE,
+                -Float.MIN_VALUE,
+                1e-30f,
+                -1e-30f,
+                0x1p-40f,
+                -0x1p-40f,
+                0x1p-30f,
+                -0x1p-30f,
+                0.5f,
+                -0.5f,
+                (float) (0x1p20 - 1),
+                (float) -(0x1p20 - 1),
+                1_000_000f,
+                -1_000_000f));
     for (int k = 1; k < 2048; k += 97) {
       float edge = k * 512f;
-      values.addAll(List.of(edge, -edge, Math.nextUp(edge), Math.nextDown(edge), Math.nextUp(-edge), Math.nextDown(-edge)));
+      values.addAll(
+          List.of(
+              edge,
+              -edge,
+              Math.nextUp(edge),
+              Math.nextDown(edge),
+              Math.nextUp(-edge),
+              Math.nextDown(-edge)));
     }
     float[] v = new float[values.size()];
     for (int i = 0; i < v.length; i++) {
@@ -194,7 +229,10 @@ class TensorStatisticsTest {
     }
     long[] want = new long[TensorStatistics.BINS];
     for (float x : v) {
-      want[(x == 0f && Float.floatToRawIntBits(x) != 0) ? HALF - 1 : (int) Math.floor(x / 512.0) + HALF]++;
+      want[
+          (x == 0f && Float.floatToRawIntBits(x) != 0)
+              ? HALF - 1
+              : (int) Math.floor(x / 512.0) + HALF]++;
     }
     assertEquals(Math.scalb(1.0, 20), atOnce.histogramLimit());
     assertTrue(Arrays.equals(want, atOnce.histogram()));
@@ -212,7 +250,8 @@ class TensorStatisticsTest {
         assertTrue(in.add(v, v.length, 2));
         float[] relu = new float[v.length];
         for (int j = 0; j < v.length; j++) {
-          relu[j] = Math.max(v[j], 0f); // Java's max, like the ReLU's derivation, gives +0.0 for -0.0
+          relu[j] =
+              Math.max(v[j], 0f); // Java's max, like the ReLU's derivation, gives +0.0 for -0.0
         }
         assertTrue(out.add(relu, relu.length, 2));
       }
@@ -225,7 +264,9 @@ class TensorStatisticsTest {
       assertEquals(out.max(), reluMinMax.max());
       assertFalse(reluMinMax.hasHistogram());
     }
-    assertTrue(finerThanInput > 0, "some seeds have a wider negative side, whose coarser bins the ReLU output must not inherit");
+    assertTrue(
+        finerThanInput > 0,
+        "some seeds have a wider negative side, whose coarser bins the ReLU output must not inherit");
   }
 
   @Test
@@ -245,20 +286,27 @@ class TensorStatisticsTest {
   @Test
   void nonFiniteValuesAreRejected() {
     assertFalse(TensorStatistics.withHistogram("t").add(new float[] {1f, Float.NaN}, 2, 1));
-    assertFalse(TensorStatistics.withHistogram("t").add(new float[] {Float.POSITIVE_INFINITY}, 1, 1));
-    assertFalse(TensorStatistics.minMaxOnly("t").add(new float[] {1f, 2f, 3f, 4f, Float.NaN}, 5, 1));
+    assertFalse(
+        TensorStatistics.withHistogram("t").add(new float[] {Float.POSITIVE_INFINITY}, 1, 1));
+    assertFalse(
+        TensorStatistics.minMaxOnly("t").add(new float[] {1f, 2f, 3f, 4f, Float.NaN}, 5, 1));
     assertFalse(TensorStatistics.minMaxOnly("t").add(new float[] {Float.NaN, 1f, 2f, 3f}, 4, 1));
     assertFalse(TensorStatistics.minMaxOnly("t").add(new float[] {Float.NEGATIVE_INFINITY}, 1, 1));
   }
 
   @Test
   void everyNanAndInfinityBitPatternIsRejectedAndFiniteExtremesAreExact() {
-    // NaNs with either sign and any payload, and both infinities, from raw bits as ONNX Runtime hands them over.
-    int[] bad = {0x7fc00000, 0x7f800001, 0x7fffffff, 0xffc00000, 0xff800001, 0xffffffff, 0x7f800000, 0xff800000};
+    // NaNs with either sign and any payload, and both infinities, from raw bits as ONNX Runtime
+    // hands them over.
+    int[] bad = {
+      0x7fc00000, 0x7f800001, 0x7fffffff, 0xffc00000, 0xff800001, 0xffffffff, 0x7f800000, 0xff800000
+    };
     for (int b : bad) {
       for (boolean histogram : new boolean[] {false, true}) {
-        TensorStatistics s = histogram ? TensorStatistics.withHistogram("t") : TensorStatistics.minMaxOnly("t");
-        assertFalse(s.addBits(new int[] {Float.floatToRawIntBits(1f), b}, 2, 1), Integer.toHexString(b));
+        TensorStatistics s =
+            histogram ? TensorStatistics.withHistogram("t") : TensorStatistics.minMaxOnly("t");
+        assertFalse(
+            s.addBits(new int[] {Float.floatToRawIntBits(1f), b}, 2, 1), Integer.toHexString(b));
       }
     }
     TensorStatistics s = TensorStatistics.minMaxOnly("t");
@@ -271,7 +319,11 @@ class TensorStatisticsTest {
     assertEquals(-Float.MAX_VALUE, s.min());
     assertEquals(Float.MAX_VALUE, s.max());
     TensorStatistics small = TensorStatistics.minMaxOnly("t");
-    assertTrue(small.addBits(new int[] {Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(Float.MIN_VALUE)}, 2, 1));
+    assertTrue(
+        small.addBits(
+            new int[] {Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(Float.MIN_VALUE)},
+            2,
+            1));
     assertEquals(0f, small.min(), 0f, "-0.0 is recorded as 0");
     assertEquals(Float.MIN_VALUE, small.max());
   }
@@ -296,8 +348,10 @@ class TensorStatisticsTest {
     assertEquals(3, s.samples());
     assertFalse(s.hasHistogram());
     assertThrows(IllegalStateException.class, s::histogram);
-    assertThrows(IllegalArgumentException.class, () -> s.merge(TensorStatistics.withHistogram("t")));
-    assertThrows(IllegalArgumentException.class, () -> s.merge(TensorStatistics.minMaxOnly("other")));
+    assertThrows(
+        IllegalArgumentException.class, () -> s.merge(TensorStatistics.withHistogram("t")));
+    assertThrows(
+        IllegalArgumentException.class, () -> s.merge(TensorStatistics.minMaxOnly("other")));
   }
 
   @Test
@@ -305,9 +359,13 @@ class TensorStatisticsTest {
     TensorStatistics s = of(-0.5f, 0.5f, 0.25f, -0.0001f);
     long[] abs = s.absHistogram();
     assertEquals(TensorStatistics.BINS / 2, abs.length);
-    // R = 1, w = 1/2048: |0.5| in bin 1024 from both sides (the negative side's bin 1023 below zero is [-1024w, -1023w)).
+    // R = 1, w = 1/2048: |0.5| in bin 1024 from both sides (the negative side's bin 1023 below zero
+    // is [-1024w, -1023w)).
     assertEquals(1, abs[1024], "0.5 is bin 1024 on the positive side");
-    assertEquals(1, abs[1023], "-0.5 is bin 1024 below zero, which folds onto 1023: [-0.5, -0.5 + w) has |x| in (0.5 - w, 0.5]");
+    assertEquals(
+        1,
+        abs[1023],
+        "-0.5 is bin 1024 below zero, which folds onto 1023: [-0.5, -0.5 + w) has |x| in (0.5 - w, 0.5]");
     assertEquals(1, abs[512]);
     assertEquals(1, abs[0]);
     assertNotEquals(0, Arrays.stream(abs).sum());

@@ -25,18 +25,21 @@ import org.edgeopt.core.quant.CalibrationTable;
 import org.edgeopt.core.quant.TensorRange;
 import org.edgeopt.core.targets.TargetProfile;
 import org.edgeopt.core.targets.TargetProfiles;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine;
 
 /**
  * {@code edgeopt calibrate}: runs a model over field data and writes the range of every
  * activation to {@code calibration.json}, optionally also as a TensorRT calibration cache.
  */
-@Command(name = "calibrate", mixinStandardHelpOptions = true,
-    description = "Run MODEL in ONNX Runtime over field data, collect the statistics of every activation in one streaming"
-        + " pass, and write the range each should be quantized to (calibration.json).",
+@Command(
+    name = "calibrate",
+    mixinStandardHelpOptions = true,
+    description =
+        "Run MODEL in ONNX Runtime over field data, collect the statistics of every activation in one streaming"
+            + " pass, and write the range each should be quantized to (calibration.json).",
     footerHeading = "%nExamples:%n",
     footer = {
       "  edgeopt calibrate mnist.onnx --data mnist-t10k/ --samples 1000",
@@ -53,57 +56,99 @@ public final class CalibrateCommand implements Callable<Integer>, CommonOptions.
   @Parameters(index = "0", paramLabel = "MODEL", description = "The FP32 ONNX model.")
   Path model;
 
-  @Option(names = "--data", required = true, paramLabel = "PATH",
-      description = "Field data: a folder with one image subfolder per class, IDX files, a .npy file (labels.npy beside it) or a CSV file.")
+  @Option(
+      names = "--data",
+      required = true,
+      paramLabel = "PATH",
+      description =
+          "Field data: a folder with one image subfolder per class, IDX files, a .npy file (labels.npy beside it) or a CSV file.")
   Path data;
 
-  @Option(names = "--method", paramLabel = "METHOD",
+  @Option(
+      names = "--method",
+      paramLabel = "METHOD",
       description = "minmax, percentile, entropy or mse (default: the target profile's).")
   String method;
 
-  @Option(names = "--percentile", paramLabel = "P",
-      description = "Percent of the values the percentile method keeps (default: " + CalibrationConfig.DEFAULT_PERCENTILE + ").")
+  @Option(
+      names = "--percentile",
+      paramLabel = "P",
+      description =
+          "Percent of the values the percentile method keeps (default: "
+              + CalibrationConfig.DEFAULT_PERCENTILE
+              + ").")
   Double percentile;
 
-  @Option(names = "--samples", paramLabel = "N", description = "Use at most the first N samples (default: all).")
+  @Option(
+      names = "--samples",
+      paramLabel = "N",
+      description = "Use at most the first N samples (default: all).")
   Integer samples;
 
-  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "" + CalibrationConfig.DEFAULT_BATCH_SIZE,
-      description = "Samples per inference (default: ${DEFAULT-VALUE}; a model with a fixed batch dimension uses its own).")
+  @Option(
+      names = "--batch-size",
+      paramLabel = "N",
+      defaultValue = "" + CalibrationConfig.DEFAULT_BATCH_SIZE,
+      description =
+          "Samples per inference (default: ${DEFAULT-VALUE}; a model with a fixed batch dimension uses its own).")
   int batchSize;
 
-  @Option(names = "--preprocess", paramLabel = "SPEC",
-      description = "How raw samples become model input, e.g. resize=256,crop=224,channels=bgr,mean=104:117:123 (default: raw values, NCHW).")
+  @Option(
+      names = "--preprocess",
+      paramLabel = "SPEC",
+      description =
+          "How raw samples become model input, e.g. resize=256,crop=224,channels=bgr,mean=104:117:123 (default: raw values, NCHW).")
   String preprocess;
 
-  @Option(names = {"-t", "--target"}, paramLabel = "PROFILE", defaultValue = "onnxruntime-cpu",
-      description = "Target profile: its default method and activation symmetry apply (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = {"-t", "--target"},
+      paramLabel = "PROFILE",
+      defaultValue = "onnxruntime-cpu",
+      description =
+          "Target profile: its default method and activation symmetry apply (default: ${DEFAULT-VALUE}).")
   String target;
 
-  @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
-      description = "ONNX Runtime intra-op threads (default: all cores but one, which folds the statistics).")
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
+      defaultValue = "0",
+      description =
+          "ONNX Runtime intra-op threads (default: all cores but one, which folds the statistics).")
   int threads;
 
-  @Option(names = "--trt-cache", paramLabel = "FILE",
-      description = "Also write the ranges as a TensorRT calibration cache (TRT-" + "<version>-EntropyCalibration2).")
+  @Option(
+      names = "--trt-cache",
+      paramLabel = "FILE",
+      description =
+          "Also write the ranges as a TensorRT calibration cache (TRT-"
+              + "<version>-EntropyCalibration2).")
   Path trtCache;
 
-  @Option(names = {"-o", "--output"}, paramLabel = "FILE", defaultValue = "calibration.json",
+  @Option(
+      names = {"-o", "--output"},
+      paramLabel = "FILE",
+      defaultValue = "calibration.json",
       description = "Where to write the table (default: ${DEFAULT-VALUE}).")
   Path output;
 
-  @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "local",
-      description = "local (this JVM, the default) or spark: hand over to edgeopt-spark.jar (spark-submit, or Spark's jars"
-          + " beside it), which also takes --partitions, --format, --data-column, --label-column and --raw-floats.")
+  @Option(
+      names = "--engine",
+      paramLabel = "ENGINE",
+      defaultValue = "local",
+      description =
+          "local (this JVM, the default) or spark: hand over to edgeopt-spark.jar (spark-submit, or Spark's jars"
+              + " beside it), which also takes --partitions, --format, --data-column, --label-column and --raw-floats.")
   String engine;
 
-  @Option(names = "--master", paramLabel = "URL",
-      description = "With --engine spark: local[*], spark://host:7077, yarn, k8s://... (default: local[*]).")
+  @Option(
+      names = "--master",
+      paramLabel = "URL",
+      description =
+          "With --engine spark: local[*], spark://host:7077, yarn, k8s://... (default: local[*]).")
   String master;
 
   /** Options only the Spark engine knows, passed through to it unread. */
-  @CommandLine.Unmatched
-  java.util.List<String> engineOptions = new java.util.ArrayList<>();
+  @CommandLine.Unmatched java.util.List<String> engineOptions = new java.util.ArrayList<>();
 
   @Override
   public CommonOptions common() {
@@ -113,14 +158,19 @@ public final class CalibrateCommand implements Callable<Integer>, CommonOptions.
   @Override
   public Integer call() throws EdgeoptException {
     if (engine.equalsIgnoreCase("spark")) {
-      return SparkEngine.handOver("calibrate", spec.commandLine().getParseResult().originalArgs(), master);
+      return SparkEngine.handOver(
+          "calibrate", spec.commandLine().getParseResult().originalArgs(), master);
     }
     if (!engine.equalsIgnoreCase("local")) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--engine: expected local or spark, found '" + engine + "'");
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--engine: expected local or spark, found '" + engine + "'");
     }
     if (!engineOptions.isEmpty() || master != null) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "unknown option(s) " + (master != null
-          ? java.util.List.of("--master") : engineOptions) + ": expected them only with --engine spark");
+      throw new CommandLine.ParameterException(
+          spec.commandLine(),
+          "unknown option(s) "
+              + (master != null ? java.util.List.of("--master") : engineOptions)
+              + ": expected them only with --engine spark");
     }
     CalibrationConfig cfg = config();
     Map<String, Path> in = new java.util.LinkedHashMap<>();
@@ -142,21 +192,37 @@ public final class CalibrateCommand implements Callable<Integer>, CommonOptions.
     java.util.Map<java.nio.file.Path, byte[]> files = new java.util.LinkedHashMap<>();
     files.put(output, table.toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     if (trtCache != null) {
-      files.put(trtCache, TensorRtCalibrationCache.of(table, TensorRtCalibrationCache.DEFAULT_VERSION).format()
-          .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      files.put(
+          trtCache,
+          TensorRtCalibrationCache.of(table, TensorRtCalibrationCache.DEFAULT_VERSION)
+              .format()
+              .getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
     try {
       AtomicFiles.writeAll(files);
     } catch (IOException e) {
-      throw new EdgeoptException(ExitCode.INVALID_INPUT, "cannot write the calibration table " + output
-          + (trtCache == null ? "" : " and the TensorRT calibration cache " + trtCache) + ": " + e, e);
+      throw new EdgeoptException(
+          ExitCode.INVALID_INPUT,
+          "cannot write the calibration table "
+              + output
+              + (trtCache == null ? "" : " and the TensorRT calibration cache " + trtCache)
+              + ": "
+              + e,
+          e);
     }
     PrintWriter out = spec.commandLine().getOut();
     if (common.verbose) {
       printRanges(out, table);
     }
-    out.printf(Locale.ROOT, "calibrated %d tensors on %d samples with %s (target %s) in %.1f s -> %s%n", table.tensors().size(),
-        table.samples(), table.method(), target, seconds, output);
+    out.printf(
+        Locale.ROOT,
+        "calibrated %d tensors on %d samples with %s (target %s) in %.1f s -> %s%n",
+        table.tensors().size(),
+        table.samples(),
+        table.method(),
+        target,
+        seconds,
+        output);
     if (trtCache != null) {
       out.println("TensorRT calibration cache -> " + trtCache);
     }
@@ -167,19 +233,30 @@ public final class CalibrateCommand implements Callable<Integer>, CommonOptions.
   /** Returns the run's settings: the target's defaults, then what the command line says. */
   private CalibrationConfig config() throws EdgeoptException {
     if (samples != null && samples < 1) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--samples must be at least 1, found " + samples);
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--samples must be at least 1, found " + samples);
     }
     OptionBounds.batchSize(spec.commandLine(), "--batch-size", batchSize);
     if (percentile != null && !(percentile > 0 && percentile <= 100)) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--percentile must be in (0, 100], found " + percentile);
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--percentile must be in (0, 100], found " + percentile);
     }
     OptionBounds.threads(spec.commandLine(), threads);
     TargetProfile profile = TargetProfiles.get(target);
-    CalibrationConfig cfg = CalibrationConfig.forTarget(profile).withBatchSize(batchSize).withThreads(threads);
+    CalibrationConfig cfg =
+        CalibrationConfig.forTarget(profile).withBatchSize(batchSize).withThreads(threads);
     if (method != null) {
-      CalibrationMethod m = Arrays.stream(CalibrationMethod.values()).filter(x -> x.id().equalsIgnoreCase(method.strip()))
-          .findFirst().orElseThrow(() -> new CommandLine.ParameterException(spec.commandLine(),
-              "--method: expected minmax, percentile, entropy or mse, found '" + method + "'"));
+      CalibrationMethod m =
+          Arrays.stream(CalibrationMethod.values())
+              .filter(x -> x.id().equalsIgnoreCase(method.strip()))
+              .findFirst()
+              .orElseThrow(
+                  () ->
+                      new CommandLine.ParameterException(
+                          spec.commandLine(),
+                          "--method: expected minmax, percentile, entropy or mse, found '"
+                              + method
+                              + "'"));
       cfg = cfg.withMethod(m);
     }
     if (percentile != null) {
@@ -195,7 +272,14 @@ public final class CalibrateCommand implements Callable<Integer>, CommonOptions.
     out.printf("%-40s %12s %12s %12s %12s%n", "TENSOR", "MIN", "MAX", "SEEN MIN", "SEEN MAX");
     for (Map.Entry<String, TensorRange> e : table.tensors().entrySet()) {
       TensorRange r = e.getValue();
-      out.printf(Locale.ROOT, "%-40s %12.6g %12.6g %12.6g %12.6g%n", e.getKey(), r.min(), r.max(), r.observedMin(), r.observedMax());
+      out.printf(
+          Locale.ROOT,
+          "%-40s %12.6g %12.6g %12.6g %12.6g%n",
+          e.getKey(),
+          r.min(),
+          r.max(),
+          r.observedMin(),
+          r.observedMax());
     }
   }
 
@@ -219,8 +303,15 @@ public final class CalibrateCommand implements Callable<Integer>, CommonOptions.
         return;
       }
       if (bar == null) {
-        bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
-            .setConsumer(new ConsoleProgressBarConsumer(System.err, 100)).setUpdateIntervalMillis(250).showSpeed().build();
+        bar =
+            new ProgressBarBuilder()
+                .setTaskName(task)
+                .setInitialMax(total)
+                .setStyle(ProgressBarStyle.ASCII)
+                .setConsumer(new ConsoleProgressBarConsumer(System.err, 100))
+                .setUpdateIntervalMillis(250)
+                .showSpeed()
+                .build();
       }
       bar.stepTo(done);
     }

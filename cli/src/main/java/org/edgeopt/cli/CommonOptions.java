@@ -5,10 +5,14 @@ import picocli.CommandLine.Option;
 
 /** The options every subcommand shares: verbosity. Mixed into each command. */
 public final class CommonOptions {
-  @Option(names = {"-v", "--verbose"}, description = "Print more detail, and stack traces on errors.")
+  @Option(
+      names = {"-v", "--verbose"},
+      description = "Print more detail, and stack traces on errors.")
   boolean verbose;
 
-  @Option(names = {"-q", "--quiet"}, description = "Print only results and errors: no progress bars.")
+  @Option(
+      names = {"-q", "--quiet"},
+      description = "Print only results and errors: no progress bars.")
   boolean quiet;
 
   /** Returns whether the command line being executed asked for verbose output. */

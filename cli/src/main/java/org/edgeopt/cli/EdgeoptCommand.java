@@ -18,8 +18,9 @@ import picocli.CommandLine.Command;
     name = "edgeopt",
     mixinStandardHelpOptions = true,
     versionProvider = EdgeoptCommand.VersionProvider.class,
-    description = "Optimize FP32 models for edge devices: ingest, calibrate, quantize, prune, compile, validate;"
-        + " then package, verify, monitor and canary after deployment.",
+    description =
+        "Optimize FP32 models for edge devices: ingest, calibrate, quantize, prune, compile, validate;"
+            + " then package, verify, monitor and canary after deployment.",
     subcommands = {
       DemoCommand.class,
       RunCommand.class,
@@ -61,21 +62,24 @@ public final class EdgeoptCommand implements Runnable {
   public static CommandLine newCommandLine() {
     CommandLine cl = new CommandLine(new EdgeoptCommand());
     cl.setExecutionExceptionHandler(EdgeoptCommand::handleException);
-    cl.setExitCodeExceptionMapper(t -> t instanceof EdgeoptException e ? e.exitCode().code() : ExitCode.INTERNAL.code());
+    cl.setExitCodeExceptionMapper(
+        t -> t instanceof EdgeoptException e ? e.exitCode().code() : ExitCode.INTERNAL.code());
     cl.setParameterExceptionHandler(EdgeoptCommand::handleParameterException);
     CommandLine.IExecutionStrategy run = new CommandLine.RunLast();
-    cl.setExecutionStrategy(parsed -> {
-      // ONNX Runtime's own log (colour-coded, before edgeopt's one-line error) only under -v.
-      OrtRuntime.showNativeLog(verbose(parsed));
-      return run.execute(parsed);
-    });
+    cl.setExecutionStrategy(
+        parsed -> {
+          // ONNX Runtime's own log (colour-coded, before edgeopt's one-line error) only under -v.
+          OrtRuntime.showNativeLog(verbose(parsed));
+          return run.execute(parsed);
+        });
     return cl;
   }
 
   /** Returns whether any command on the parsed line asked for {@code -v}. */
   private static boolean verbose(CommandLine.ParseResult parsed) {
     for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
-      if (p.commandSpec().userObject() instanceof CommonOptions.VerbosityAware v && v.common() != null
+      if (p.commandSpec().userObject() instanceof CommonOptions.VerbosityAware v
+          && v.common() != null
           && v.common().verbose) {
         return true;
       }
@@ -86,14 +90,20 @@ public final class EdgeoptCommand implements Runnable {
   private static int handleParameterException(CommandLine.ParameterException ex, String[] args) {
     CommandLine cl = ex.getCommandLine();
     PrintWriter err = cl.getErr();
-    // One line, as for every other failure, so scripts can show the first stderr line as the reason.
-    err.println("edgeopt: " + String.valueOf(ex.getMessage()).strip().replace("\r", "").replace("\n", "; ")
-        + " (try '" + cl.getCommandSpec().qualifiedName() + " --help')");
+    // One line, as for every other failure, so scripts can show the first stderr line as the
+    // reason.
+    err.println(
+        "edgeopt: "
+            + String.valueOf(ex.getMessage()).strip().replace("\r", "").replace("\n", "; ")
+            + " (try '"
+            + cl.getCommandSpec().qualifiedName()
+            + " --help')");
     err.flush();
     return ExitCode.USAGE.code();
   }
 
-  private static int handleException(Exception ex, CommandLine cl, CommandLine.ParseResult parseResult) {
+  private static int handleException(
+      Exception ex, CommandLine cl, CommandLine.ParseResult parseResult) {
     PrintWriter err = cl.getErr();
     boolean verbose = CommonOptions.verbose(cl);
     Throwable root = ex;
@@ -124,7 +134,9 @@ public final class EdgeoptCommand implements Runnable {
   static final class VersionProvider implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      return new String[] {"edgeopt " + Version.get(), "Java " + System.getProperty("java.version")};
+      return new String[] {
+        "edgeopt " + Version.get(), "Java " + System.getProperty("java.version")
+      };
     }
   }
 }

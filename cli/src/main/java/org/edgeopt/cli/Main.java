@@ -14,7 +14,12 @@ public final class Main {
   /** Runs the command line and exits with its documented exit code. */
   public static void main(String[] args) throws InterruptedException {
     int[] code = {1};
-    Thread t = new Thread(null, () -> code[0] = EdgeoptCommand.newCommandLine().execute(args), "edgeopt", STACK_BYTES);
+    Thread t =
+        new Thread(
+            null,
+            () -> code[0] = EdgeoptCommand.newCommandLine().execute(args),
+            "edgeopt",
+            STACK_BYTES);
     t.start();
     t.join();
     System.exit(code[0]);

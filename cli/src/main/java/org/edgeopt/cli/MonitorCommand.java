@@ -25,70 +25,130 @@ import picocli.CommandLine.Option;
 @Command(
     name = "monitor",
     mixinStandardHelpOptions = true,
-    description = {"Compare field telemetry (JSON Lines or CSV, see docs/operations.md) with the baseline in a deployment"
-        + " bundle, per device and for the fleet, per time window: confidence shift (PSI and Kolmogorov-Smirnov),"
-        + " mean-confidence drop, class-mix shift (chi-square), latency regression, failure rate, and labelled accuracy"
-        + " (Wilson interval). Ranks the most uncertain samples for labelling.",
-        "Streams the files once in bounded memory (grows with devices x windows, not with records)."},
+    description = {
+      "Compare field telemetry (JSON Lines or CSV, see docs/operations.md) with the baseline in a deployment"
+          + " bundle, per device and for the fleet, per time window: confidence shift (PSI and Kolmogorov-Smirnov),"
+          + " mean-confidence drop, class-mix shift (chi-square), latency regression, failure rate, and labelled accuracy"
+          + " (Wilson interval). Ranks the most uncertain samples for labelling.",
+      "Streams the files once in bounded memory (grows with devices x windows, not with records)."
+    },
     footerHeading = "%nExit codes:%n",
-    footer = {"  0  no alert", "  3  the bundle or telemetry cannot be read", "  4  an alert fired"})
+    footer = {
+      "  0  no alert",
+      "  3  the bundle or telemetry cannot be read",
+      "  4  an alert fired"
+    })
 public final class MonitorCommand implements Callable<Integer>, CommonOptions.VerbosityAware {
   @CommandLine.Mixin CommonOptions common;
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--bundle", required = true, paramLabel = "BUNDLE", description = "The deployment bundle the devices run.")
+  @Option(
+      names = "--bundle",
+      required = true,
+      paramLabel = "BUNDLE",
+      description = "The deployment bundle the devices run.")
   Path bundle;
 
-  @Option(names = "--key", paramLabel = "PUBLIC_PEM", description = "Verify the bundle with this public key first.")
+  @Option(
+      names = "--key",
+      paramLabel = "PUBLIC_PEM",
+      description = "Verify the bundle with this public key first.")
   Path key;
 
-  @Option(names = "--telemetry", required = true, arity = "1..*", paramLabel = "FILE",
+  @Option(
+      names = "--telemetry",
+      required = true,
+      arity = "1..*",
+      paramLabel = "FILE",
       description = "Telemetry files (.jsonl, .ndjson, .csv, optionally .gz).")
   List<Path> telemetry;
 
-  @Option(names = "--window-minutes", paramLabel = "MIN", defaultValue = "60", description = "Window length. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--window-minutes",
+      paramLabel = "MIN",
+      defaultValue = "60",
+      description = "Window length. Default: ${DEFAULT-VALUE}.")
   long windowMinutes;
 
-  @Option(names = "--model-version", paramLabel = "VERSION", description = "Only records of this model version count.")
+  @Option(
+      names = "--model-version",
+      paramLabel = "VERSION",
+      description = "Only records of this model version count.")
   String modelVersion;
 
-  @Option(names = "--thresholds", paramLabel = "FILE",
-      description = "A YAML or JSON file of thresholds (minSamples, alpha, maxPsi, maxMeanConfidenceDrop, maxClassMixDistance,"
-          + " maxLatencyRatio, maxFailureRate, maxAccuracyDrop, minLabelled); the options below override it.")
+  @Option(
+      names = "--thresholds",
+      paramLabel = "FILE",
+      description =
+          "A YAML or JSON file of thresholds (minSamples, alpha, maxPsi, maxMeanConfidenceDrop, maxClassMixDistance,"
+              + " maxLatencyRatio, maxFailureRate, maxAccuracyDrop, minLabelled); the options below override it.")
   Path thresholds;
 
-  @Option(names = "--min-samples", paramLabel = "N", description = "Judge a window only with this many predictions. Default: 200.")
+  @Option(
+      names = "--min-samples",
+      paramLabel = "N",
+      description = "Judge a window only with this many predictions. Default: 200.")
   Integer minSamples;
 
-  @Option(names = "--alpha", paramLabel = "P", description = "Significance every test must reach. Default: 0.001.")
+  @Option(
+      names = "--alpha",
+      paramLabel = "P",
+      description = "Significance every test must reach. Default: 0.001.")
   Double alpha;
 
-  @Option(names = "--max-psi", paramLabel = "PSI", description = "Largest confidence PSI. Default: 0.2.")
+  @Option(
+      names = "--max-psi",
+      paramLabel = "PSI",
+      description = "Largest confidence PSI. Default: 0.2.")
   Double maxPsi;
 
-  @Option(names = "--max-confidence-drop", paramLabel = "P", description = "Largest mean-confidence drop. Default: 0.05.")
+  @Option(
+      names = "--max-confidence-drop",
+      paramLabel = "P",
+      description = "Largest mean-confidence drop. Default: 0.05.")
   Double maxConfidenceDrop;
 
-  @Option(names = "--max-class-mix", paramLabel = "TV", description = "Largest class-mix total variation distance. Default: 0.1.")
+  @Option(
+      names = "--max-class-mix",
+      paramLabel = "TV",
+      description = "Largest class-mix total variation distance. Default: 0.1.")
   Double maxClassMix;
 
-  @Option(names = "--max-latency-ratio", paramLabel = "X", description = "Largest p95 latency over the reference. Default: 1.5.")
+  @Option(
+      names = "--max-latency-ratio",
+      paramLabel = "X",
+      description = "Largest p95 latency over the reference. Default: 1.5.")
   Double maxLatencyRatio;
 
-  @Option(names = "--max-failure-rate", paramLabel = "RATE", description = "Largest failure rate. Default: 0.02.")
+  @Option(
+      names = "--max-failure-rate",
+      paramLabel = "RATE",
+      description = "Largest failure rate. Default: 0.02.")
   Double maxFailureRate;
 
-  @Option(names = "--max-accuracy-drop", paramLabel = "P", description = "Largest labelled-accuracy drop. Default: 0.05.")
+  @Option(
+      names = "--max-accuracy-drop",
+      paramLabel = "P",
+      description = "Largest labelled-accuracy drop. Default: 0.05.")
   Double maxAccuracyDrop;
 
-  @Option(names = "--min-labelled", paramLabel = "N", description = "Judge accuracy only with this many labels. Default: 30.")
+  @Option(
+      names = "--min-labelled",
+      paramLabel = "N",
+      description = "Judge accuracy only with this many labels. Default: 30.")
   Integer minLabelled;
 
-  @Option(names = "--top-uncertain", paramLabel = "K", defaultValue = "50",
+  @Option(
+      names = "--top-uncertain",
+      paramLabel = "K",
+      defaultValue = "50",
       description = "How many uncertain samples to rank for labelling. Default: ${DEFAULT-VALUE}.")
   int topUncertain;
 
-  @Option(names = "--report", paramLabel = "DIR", description = "Write report.json, report.html and junit.xml here.")
+  @Option(
+      names = "--report",
+      paramLabel = "DIR",
+      description = "Write report.json, report.html and junit.xml here.")
   Path report;
 
   @Override
@@ -98,13 +158,21 @@ public final class MonitorCommand implements Callable<Integer>, CommonOptions.Ve
 
   @Override
   public Integer call() throws EdgeoptException {
-    MonitorThresholds d = thresholds != null ? MonitorThresholds.read(thresholds) : MonitorThresholds.defaults();
+    MonitorThresholds d =
+        thresholds != null ? MonitorThresholds.read(thresholds) : MonitorThresholds.defaults();
     MonitorConfig config;
     try {
-      MonitorThresholds t = new MonitorThresholds(or(minSamples, d.minSamples()), or(alpha, d.alpha()),
-          or(maxPsi, d.maxPsi()), or(maxConfidenceDrop, d.maxMeanConfidenceDrop()), or(maxClassMix, d.maxClassMixDistance()),
-          or(maxLatencyRatio, d.maxLatencyRatio()), or(maxFailureRate, d.maxFailureRate()),
-          or(maxAccuracyDrop, d.maxAccuracyDrop()), or(minLabelled, d.minLabelled()));
+      MonitorThresholds t =
+          new MonitorThresholds(
+              or(minSamples, d.minSamples()),
+              or(alpha, d.alpha()),
+              or(maxPsi, d.maxPsi()),
+              or(maxConfidenceDrop, d.maxMeanConfidenceDrop()),
+              or(maxClassMix, d.maxClassMixDistance()),
+              or(maxLatencyRatio, d.maxLatencyRatio()),
+              or(maxFailureRate, d.maxFailureRate()),
+              or(maxAccuracyDrop, d.maxAccuracyDrop()),
+              or(minLabelled, d.minLabelled()));
       config = new MonitorConfig(telemetry, windowMinutes, t, topUncertain, modelVersion);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
@@ -112,18 +180,39 @@ public final class MonitorCommand implements Callable<Integer>, CommonOptions.Ve
     OpenedBundle b = OpenedBundle.open(bundle, key == null ? null : SigningKeys.readPublic(key));
     MonitorReport r = Monitor.run(b.baseline(), b.model(), config);
     PrintWriter out = spec.commandLine().getOut();
-    out.printf(Locale.ROOT, "%-5s %s: %d records, %d devices, %d windows of %d min, %d alerts%n", r.verdict(), r.model(),
-        r.records(), r.devices(), r.fleet().size(), r.windowMinutes(), r.alerts().size());
+    out.printf(
+        Locale.ROOT,
+        "%-5s %s: %d records, %d devices, %d windows of %d min, %d alerts%n",
+        r.verdict(),
+        r.model(),
+        r.records(),
+        r.devices(),
+        r.fleet().size(),
+        r.windowMinutes(),
+        r.alerts().size());
     for (MonitorReport.DeviceDrift drift : r.firstDrift()) {
-      out.printf(Locale.ROOT, "  drifted  %-20s from %s: %s%n", drift.device(), drift.window(),
+      out.printf(
+          Locale.ROOT,
+          "  drifted  %-20s from %s: %s%n",
+          drift.device(),
+          drift.window(),
           String.join(", ", drift.checks()));
     }
     escalation(out, r.escalation(), b.manifest().cascade());
-    r.alerts().stream().filter(a -> a.scope().equals(Monitor.FLEET)).findFirst()
+    r.alerts().stream()
+        .filter(a -> a.scope().equals(Monitor.FLEET))
+        .findFirst()
         .ifPresent(a -> out.println("  fleet    first alert: " + a.message()));
     if (report != null) {
       List<Path> files = MonitorReportWriter.write(r, report);
-      out.println("  report   " + files.get(1) + " (also " + files.get(0).getFileName() + ", " + files.get(2).getFileName() + ")");
+      out.println(
+          "  report   "
+              + files.get(1)
+              + " (also "
+              + files.get(0).getFileName()
+              + ", "
+              + files.get(2).getFileName()
+              + ")");
     }
     out.flush();
     return r.alerted() ? ExitCode.GATE_FAILED.code() : ExitCode.OK.code();
@@ -134,22 +223,38 @@ public final class MonitorCommand implements Callable<Integer>, CommonOptions.Ve
   }
 
   /** Prints the field escalation rate beside the rate the bundle's cascade expects, where there are both. */
-  private static void escalation(PrintWriter out, MonitorReport.Escalation field, org.edgeopt.deploy.Manifest.Cascade cascade) {
+  private static void escalation(
+      PrintWriter out,
+      MonitorReport.Escalation field,
+      org.edgeopt.deploy.Manifest.Cascade cascade) {
     if (field == null) {
       if (cascade != null) {
-        out.println("  cascade  no record logged 'escalated': the field escalation rate is unknown");
+        out.println(
+            "  cascade  no record logged 'escalated': the field escalation rate is unknown");
       }
       return;
     }
-    out.printf(Locale.ROOT, "  cascade  field escalation %.1f%% [%.1f%%, %.1f%%] of %d records", 100 * field.rate(),
-        100 * field.lower(), 100 * field.upper(), field.logged());
+    out.printf(
+        Locale.ROOT,
+        "  cascade  field escalation %.1f%% [%.1f%%, %.1f%%] of %d records",
+        100 * field.rate(),
+        100 * field.lower(),
+        100 * field.upper(),
+        field.logged());
     if (cascade == null) {
       out.println(" (the bundle has no cascade to compare with)");
       return;
     }
-    boolean apart = field.lower() > cascade.escalationUpper() || field.upper() < cascade.escalationLower();
-    out.printf(Locale.ROOT, " vs expected %.1f%% [%.1f%%, %.1f%%] (%s >= %.4g)%s%n", 100 * cascade.escalationRate(),
-        100 * cascade.escalationLower(), 100 * cascade.escalationUpper(), cascade.signal(), cascade.threshold(),
+    boolean apart =
+        field.lower() > cascade.escalationUpper() || field.upper() < cascade.escalationLower();
+    out.printf(
+        Locale.ROOT,
+        " vs expected %.1f%% [%.1f%%, %.1f%%] (%s >= %.4g)%s%n",
+        100 * cascade.escalationRate(),
+        100 * cascade.escalationLower(),
+        100 * cascade.escalationUpper(),
+        cascade.signal(),
+        cascade.threshold(),
         apart ? ": the intervals do not overlap, the inputs have changed" : "");
   }
 }

@@ -27,7 +27,9 @@ import picocli.CommandLine.Parameters;
  * {@code edgeopt optimize}: searches, by measuring real candidates, for the fastest (or smallest)
  * model for a target that stays within an accuracy bar.
  */
-@Command(name = "optimize", mixinStandardHelpOptions = true,
+@Command(
+    name = "optimize",
+    mixinStandardHelpOptions = true,
     description = {
       "Search for the fastest (or smallest) model for a target within an accuracy bar: every calibration method,",
       "then layers returned to float in the order of the per-layer diagnosis, then a seeded evolutionary search;",
@@ -36,10 +38,13 @@ import picocli.CommandLine.Parameters;
       "search.json (every trial; --resume continues it) and search.html (the Pareto front). See docs/optimize.md."
     },
     footerHeading = "%nExit codes:%n",
-    footer = {"  0  a model meets the bar (re-validated after compiling)", "  3  invalid input (model, data or options)",
-        "  4  no model meets the bar within the budget (search.html shows the closest)",
-        "%nExample:%n  edgeopt optimize model.onnx --target onnxruntime-cpu --data calib/ --holdout holdout/ \\",
-        "      --max-top1-drop 0.3 --budget 10m -o out/"})
+    footer = {
+      "  0  a model meets the bar (re-validated after compiling)",
+      "  3  invalid input (model, data or options)",
+      "  4  no model meets the bar within the budget (search.html shows the closest)",
+      "%nExample:%n  edgeopt optimize model.onnx --target onnxruntime-cpu --data calib/ --holdout holdout/ \\",
+      "      --max-top1-drop 0.3 --budget 10m -o out/"
+    })
 public final class OptimizeCommand implements Callable<Integer>, CommonOptions.VerbosityAware {
   @CommandLine.Mixin CommonOptions common;
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -47,63 +52,107 @@ public final class OptimizeCommand implements Callable<Integer>, CommonOptions.V
   @Parameters(index = "0", paramLabel = "MODEL", description = "The FP32 ONNX model.")
   Path model;
 
-  @Option(names = {"-t", "--target"}, paramLabel = "PROFILE", defaultValue = "onnxruntime-cpu",
+  @Option(
+      names = {"-t", "--target"},
+      paramLabel = "PROFILE",
+      defaultValue = "onnxruntime-cpu",
       description = "Target profile; it decides the search space (default: ${DEFAULT-VALUE}).")
   String target;
 
-  @Option(names = "--data", paramLabel = "PATH",
-      description = "Calibration data: IDX files, a .npy, a CSV or one image folder per class (default: a sample"
-          + " model's own).")
+  @Option(
+      names = "--data",
+      paramLabel = "PATH",
+      description =
+          "Calibration data: IDX files, a .npy, a CSV or one image folder per class (default: a sample"
+              + " model's own).")
   Path data;
 
-  @Option(names = "--holdout", paramLabel = "PATH",
+  @Option(
+      names = "--holdout",
+      paramLabel = "PATH",
       description = "Labelled holdout every trial is measured on (default: a sample model's own).")
   Path holdout;
 
-  @Option(names = "--preprocess", paramLabel = "SPEC",
+  @Option(
+      names = "--preprocess",
+      paramLabel = "SPEC",
       description = "Preprocessing of both data sets (default: the sample's, else raw).")
   String preprocess;
 
-  @Option(names = "--max-top1-drop", required = true, paramLabel = "POINTS",
+  @Option(
+      names = "--max-top1-drop",
+      required = true,
+      paramLabel = "POINTS",
       description = "Largest allowed top-1 loss against FP32, in percentage points.")
   double maxTop1Drop;
 
-  @Option(names = "--min-agreement", paramLabel = "PERCENT", defaultValue = "0",
+  @Option(
+      names = "--min-agreement",
+      paramLabel = "PERCENT",
+      defaultValue = "0",
       description = "Smallest allowed top-1 agreement with FP32, percent (default: no limit).")
   double minAgreement;
 
-  @Option(names = "--objective", paramLabel = "latency|size|macs", defaultValue = "latency",
+  @Option(
+      names = "--objective",
+      paramLabel = "latency|size|macs",
+      defaultValue = "latency",
       description = "What to minimize among the models within the bar (default: ${DEFAULT-VALUE}).")
   String objective;
 
-  @Option(names = "--budget", paramLabel = "TIME", defaultValue = "30m",
-      description = "Wall time for the search, e.g. 90s, 10m, 1h (default: ${DEFAULT-VALUE}); counts resumed runs too.")
+  @Option(
+      names = "--budget",
+      paramLabel = "TIME",
+      defaultValue = "30m",
+      description =
+          "Wall time for the search, e.g. 90s, 10m, 1h (default: ${DEFAULT-VALUE}); counts resumed runs too.")
   String budget;
 
-  @Option(names = "--trials", paramLabel = "N", defaultValue = "" + OptimizeRequest.DEFAULT_TRIALS,
+  @Option(
+      names = "--trials",
+      paramLabel = "N",
+      defaultValue = "" + OptimizeRequest.DEFAULT_TRIALS,
       description = "The most trials (default: ${DEFAULT-VALUE}).")
   int trials;
 
-  @Option(names = "--seed", paramLabel = "N", defaultValue = "0",
-      description = "Seed of the evolutionary phase: the same seed gives the same trials (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      paramLabel = "N",
+      defaultValue = "0",
+      description =
+          "Seed of the evolutionary phase: the same seed gives the same trials (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--calibration-samples", paramLabel = "N", defaultValue = "0",
+  @Option(
+      names = "--calibration-samples",
+      paramLabel = "N",
+      defaultValue = "0",
       description = "Calibration samples to use, 0 for all (default: ${DEFAULT-VALUE}).")
   int calibrationSamples;
 
-  @Option(names = "--holdout-samples", paramLabel = "N", defaultValue = "0",
-      description = "Holdout samples each trial is measured on, 0 for all (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--holdout-samples",
+      paramLabel = "N",
+      defaultValue = "0",
+      description =
+          "Holdout samples each trial is measured on, 0 for all (default: ${DEFAULT-VALUE}).")
   int holdoutSamples;
 
-  @Option(names = "--latency-runs", paramLabel = "N", defaultValue = "" + OptimizeRequest.DEFAULT_LATENCY_RUNS,
+  @Option(
+      names = "--latency-runs",
+      paramLabel = "N",
+      defaultValue = "" + OptimizeRequest.DEFAULT_LATENCY_RUNS,
       description = "Timed batch-1 runs per model and trial (default: ${DEFAULT-VALUE}).")
   int latencyRuns;
 
   @Option(names = "--resume", description = "Continue the search recorded in OUT/search.json.")
   boolean resume;
 
-  @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "The output folder.")
+  @Option(
+      names = {"-o", "--output"},
+      required = true,
+      paramLabel = "DIR",
+      description = "The output folder.")
   Path output;
 
   @Override
@@ -115,12 +164,18 @@ public final class OptimizeCommand implements Callable<Integer>, CommonOptions.V
   public Integer call() throws EdgeoptException {
     CommandLine cl = spec.commandLine();
     OptionBounds.check(cl, "--trials", trials, 1, 100_000, "trials to run");
-    OptionBounds.check(cl, "--latency-runs", latencyRuns, 1, OptionBounds.MAX_RUNS, "timed runs at batch 1");
-    OptionBounds.check(cl, "--calibration-samples", calibrationSamples, 0, Integer.MAX_VALUE, "0 for all");
+    OptionBounds.check(
+        cl, "--latency-runs", latencyRuns, 1, OptionBounds.MAX_RUNS, "timed runs at batch 1");
+    OptionBounds.check(
+        cl, "--calibration-samples", calibrationSamples, 0, Integer.MAX_VALUE, "0 for all");
     OptionBounds.check(cl, "--holdout-samples", holdoutSamples, 0, Integer.MAX_VALUE, "0 for all");
     if (!(maxTop1Drop >= 0 && maxTop1Drop <= 100) || !(minAgreement >= 0 && minAgreement <= 100)) {
-      throw new CommandLine.ParameterException(cl, "--max-top1-drop and --min-agreement must be 0 to 100, found "
-          + maxTop1Drop + " and " + minAgreement);
+      throw new CommandLine.ParameterException(
+          cl,
+          "--max-top1-drop and --min-agreement must be 0 to 100, found "
+              + maxTop1Drop
+              + " and "
+              + minAgreement);
     }
     Optional<SampleModel> sample = SampleDefaults.near(model);
     Path calib = data;
@@ -129,25 +184,54 @@ public final class OptimizeCommand implements Callable<Integer>, CommonOptions.V
     List<String> classes = List.of();
     if (sample.isPresent()) {
       SampleModel s = sample.get();
-      calib = calib == null ? (s.calibration().format() == DataSplit.Format.IDX ? s.calibration().images()
-          : s.calibration().file()) : calib;
+      calib =
+          calib == null
+              ? (s.calibration().format() == DataSplit.Format.IDX
+                  ? s.calibration().images()
+                  : s.calibration().file())
+              : calib;
       hold = hold == null ? SampleDefaults.holdoutData(s) : hold;
       pre = pre == null ? s.preprocess() : pre;
       classes = s.classNames();
     }
     if (calib == null || hold == null) {
-      throw new CommandLine.ParameterException(cl, "--data and --holdout are required: " + model
-          + " is not a sample model (no " + SampleDefaults.DESCRIPTOR + " beside it names it)");
+      throw new CommandLine.ParameterException(
+          cl,
+          "--data and --holdout are required: "
+              + model
+              + " is not a sample model (no "
+              + SampleDefaults.DESCRIPTOR
+              + " beside it names it)");
     }
-    OptimizeRequest request = new OptimizeRequest(model, target, calib, calibrationSamples, hold, holdoutSamples, pre,
-        classes, new AccuracyBar(maxTop1Drop, minAgreement), Objective.of(objective), duration(cl, budget), trials, seed,
-        latencyRuns, output, resume);
+    OptimizeRequest request =
+        new OptimizeRequest(
+            model,
+            target,
+            calib,
+            calibrationSamples,
+            hold,
+            holdoutSamples,
+            pre,
+            classes,
+            new AccuracyBar(maxTop1Drop, minAgreement),
+            Objective.of(objective),
+            duration(cl, budget),
+            trials,
+            seed,
+            latencyRuns,
+            output,
+            resume);
     PrintWriter out = cl.getOut();
-    OptimizeResult result = new Optimizer(request, common.quiet ? OptimizeListener.silent() : new Progress(out)).run();
+    OptimizeResult result =
+        new Optimizer(request, common.quiet ? OptimizeListener.silent() : new Progress(out)).run();
     out.println((result.met() ? "MET: " : "NOT MET: ") + result.log().why());
     if (!result.artifacts().isEmpty()) {
-      out.println("wrote " + String.join(", ", result.artifacts().stream().map(p -> p.getFileName().toString()).toList())
-          + " to " + output);
+      out.println(
+          "wrote "
+              + String.join(
+                  ", ", result.artifacts().stream().map(p -> p.getFileName().toString()).toList())
+              + " to "
+              + output);
     }
     out.flush();
     return result.exitCode();
@@ -178,10 +262,25 @@ public final class OptimizeCommand implements Callable<Integer>, CommonOptions.V
 
     @Override
     public void trialFinished(Trial t, Trial best, int done, int max, Duration left) {
-      out.printf(Locale.ROOT, "trial %d/%d [%s] %s: drop %.2f, agreement %.2f%%, %.2fx%s, %.1fs %s | best #%d %.2fx%s"
-          + " | %dm%02ds left%n", done, max, t.phase(), t.config().label(), t.top1Drop(), t.agreement(), t.speedup(),
-          t.latencyMeasured() ? "" : " (modelled)", t.seconds(), t.meetsBar() ? "OK" : "miss", best.index(),
-          best.speedup(), best.meetsBar() ? "" : " (misses)", left.toMinutes(), left.toSecondsPart());
+      out.printf(
+          Locale.ROOT,
+          "trial %d/%d [%s] %s: drop %.2f, agreement %.2f%%, %.2fx%s, %.1fs %s | best #%d %.2fx%s"
+              + " | %dm%02ds left%n",
+          done,
+          max,
+          t.phase(),
+          t.config().label(),
+          t.top1Drop(),
+          t.agreement(),
+          t.speedup(),
+          t.latencyMeasured() ? "" : " (modelled)",
+          t.seconds(),
+          t.meetsBar() ? "OK" : "miss",
+          best.index(),
+          best.speedup(),
+          best.meetsBar() ? "" : " (misses)",
+          left.toMinutes(),
+          left.toSecondsPart());
       out.flush();
     }
   }

@@ -33,8 +33,15 @@ final class OptionBounds {
 
   /** Checks {@code --threads}: 0 (the runtime's default) to {@link #maxThreads()}. */
   static void threads(CommandLine cl, int value) {
-    check(cl, "--threads", value, 0, maxThreads(), "0 for the runtime's default, at most 4 per CPU core of this machine ("
-        + Runtime.getRuntime().availableProcessors() + ") and 256 in all");
+    check(
+        cl,
+        "--threads",
+        value,
+        0,
+        maxThreads(),
+        "0 for the runtime's default, at most 4 per CPU core of this machine ("
+            + Runtime.getRuntime().availableProcessors()
+            + ") and 256 in all");
   }
 
   /** Checks a batch size: 1 to {@link #MAX_BATCH}. */
@@ -49,8 +56,10 @@ final class OptionBounds {
    */
   static void check(CommandLine cl, String option, long value, long min, long max, String why) {
     if (value < min || value > max) {
-      throw new CommandLine.ParameterException(cl, String.format(Locale.ROOT, "%s must be %d to %d (%s), found %d", option,
-          min, max, why, value));
+      throw new CommandLine.ParameterException(
+          cl,
+          String.format(
+              Locale.ROOT, "%s must be %d to %d (%s), found %d", option, min, max, why, value));
     }
   }
 }

@@ -26,7 +26,9 @@ final class PipelineConsole implements PipelineListener {
   @Override
   public void stageFinished(StageResult r) {
     if (!quiet) {
-      out.printf("%-9s %s %6.1fs  %s%n", r.stage(), r.skipped() ? "up to date" : "done      ", r.seconds(), r.keyFigure());
+      out.printf(
+          "%-9s %s %6.1fs  %s%n",
+          r.stage(), r.skipped() ? "up to date" : "done      ", r.seconds(), r.keyFigure());
       out.flush();
     }
   }
@@ -34,11 +36,14 @@ final class PipelineConsole implements PipelineListener {
   /** Prints the summary table: stage, time, artifact, key figure; then the verdict. */
   void summary(PipelineResult result) {
     out.println();
-    out.printf("%-9s  %-10s  %7s  %-28s  %s%n", "STAGE", "STATUS", "TIME", "ARTIFACT", "KEY FIGURE");
+    out.printf(
+        "%-9s  %-10s  %7s  %-28s  %s%n", "STAGE", "STATUS", "TIME", "ARTIFACT", "KEY FIGURE");
     for (StageResult r : result.stages()) {
-      String artifact = r.artifacts().isEmpty() ? "-" : r.artifacts().get(0).getFileName().toString();
-      out.printf("%-9s  %-10s  %6.1fs  %-28s  %s%n", r.stage(), r.skipped() ? "up to date" : "ran", r.seconds(), artifact,
-          r.keyFigure());
+      String artifact =
+          r.artifacts().isEmpty() ? "-" : r.artifacts().get(0).getFileName().toString();
+      out.printf(
+          "%-9s  %-10s  %6.1fs  %-28s  %s%n",
+          r.stage(), r.skipped() ? "up to date" : "ran", r.seconds(), artifact, r.keyFigure());
     }
     out.println();
     out.println((result.gatePassed() ? "PASS" : "FAIL") + ": " + result.summary());

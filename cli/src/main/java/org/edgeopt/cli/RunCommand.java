@@ -12,14 +12,22 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 /** {@code edgeopt run}: the whole pipeline from an {@code edgeopt.yaml}, ending with the gate's exit code. */
-@Command(name = "run", mixinStandardHelpOptions = true,
-    description = {"Run ingest, prune, calibrate, quantize, compile and validate from one config.",
-        "Stages whose inputs did not change since the last run are skipped. Exit code: 0 PASS, 4 FAIL."})
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run ingest, prune, calibrate, quantize, compile and validate from one config.",
+      "Stages whose inputs did not change since the last run are skipped. Exit code: 0 PASS, 4 FAIL."
+    })
 public final class RunCommand implements Callable<Integer>, CommonOptions.VerbosityAware {
   @CommandLine.Mixin CommonOptions common;
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", arity = "0..1", paramLabel = "CONFIG", defaultValue = "edgeopt.yaml",
+  @Parameters(
+      index = "0",
+      arity = "0..1",
+      paramLabel = "CONFIG",
+      defaultValue = "edgeopt.yaml",
       description = "The pipeline config (default: ${DEFAULT-VALUE}); see docs/pipeline.md.")
   Path config;
 
@@ -35,7 +43,8 @@ public final class RunCommand implements Callable<Integer>, CommonOptions.Verbos
   }
 
   /** Runs a loaded config, prints progress and the summary, and returns the exit code. */
-  static int run(PipelineConfig cfg, java.io.PrintWriter out, boolean quiet) throws EdgeoptException {
+  static int run(PipelineConfig cfg, java.io.PrintWriter out, boolean quiet)
+      throws EdgeoptException {
     PipelineConsole console = new PipelineConsole(out, quiet);
     PipelineResult result = new Pipeline(cfg, console).run();
     console.summary(result);

@@ -39,7 +39,8 @@ final class SampleDefaults {
     } catch (IllegalStateException | UncheckedIOException e) {
       throw EdgeoptException.invalid(e.getMessage(), e);
     }
-    boolean named = self.equals(sample.model().normalize()) || self.equals(sample.torchscript().normalize());
+    boolean named =
+        self.equals(sample.model().normalize()) || self.equals(sample.torchscript().normalize());
     return named ? Optional.of(sample) : Optional.empty();
   }
 

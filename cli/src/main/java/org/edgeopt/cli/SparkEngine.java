@@ -22,18 +22,30 @@ import org.edgeopt.core.ExitCode;
 final class SparkEngine {
   /** The spark-submit entry point in the jar. */
   static final String MAIN = "org.edgeopt.spark.SparkMain";
+
   /** The jar's file name. */
   static final String JAR = "edgeopt-spark.jar";
+
   /** Java 17 options Spark needs (those of Spark's own launcher, org.apache.spark.launcher.JavaModuleOptions). */
-  private static final List<String> JVM_OPTIONS = List.of("-XX:+IgnoreUnrecognizedVMOptions",
-      "--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/java.lang.invoke=ALL-UNNAMED",
-      "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED", "--add-opens=java.base/java.io=ALL-UNNAMED",
-      "--add-opens=java.base/java.net=ALL-UNNAMED", "--add-opens=java.base/java.nio=ALL-UNNAMED",
-      "--add-opens=java.base/java.util=ALL-UNNAMED", "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
-      "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED", "--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED",
-      "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens=java.base/sun.nio.cs=ALL-UNNAMED",
-      "--add-opens=java.base/sun.security.action=ALL-UNNAMED", "--add-opens=java.base/sun.util.calendar=ALL-UNNAMED",
-      "-Djdk.reflect.useDirectMethodHandle=false", "-Dio.netty.tryReflectionSetAccessible=true");
+  private static final List<String> JVM_OPTIONS =
+      List.of(
+          "-XX:+IgnoreUnrecognizedVMOptions",
+          "--add-opens=java.base/java.lang=ALL-UNNAMED",
+          "--add-opens=java.base/java.lang.invoke=ALL-UNNAMED",
+          "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+          "--add-opens=java.base/java.io=ALL-UNNAMED",
+          "--add-opens=java.base/java.net=ALL-UNNAMED",
+          "--add-opens=java.base/java.nio=ALL-UNNAMED",
+          "--add-opens=java.base/java.util=ALL-UNNAMED",
+          "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+          "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
+          "--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED",
+          "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+          "--add-opens=java.base/sun.nio.cs=ALL-UNNAMED",
+          "--add-opens=java.base/sun.security.action=ALL-UNNAMED",
+          "--add-opens=java.base/sun.util.calendar=ALL-UNNAMED",
+          "-Djdk.reflect.useDirectMethodHandle=false",
+          "-Dio.netty.tryReflectionSetAccessible=true");
 
   private SparkEngine() {}
 
@@ -43,7 +55,8 @@ final class SparkEngine {
    *
    * @throws EdgeoptException (invalid input) when the jar or Spark cannot be found
    */
-  static int handOver(String stage, List<String> originalArgs, String master) throws EdgeoptException {
+  static int handOver(String stage, List<String> originalArgs, String master)
+      throws EdgeoptException {
     Path jar = locateJar();
     List<String> app = new ArrayList<>();
     app.add(stage);
@@ -75,19 +88,25 @@ final class SparkEngine {
       command.add(jar + File.pathSeparator + lib.resolve("*"));
       command.add(MAIN);
     } else {
-      throw EdgeoptException.invalid("--engine spark: found " + jar + " but no Spark to run it: expected SPARK_HOME or"
-          + " spark-submit on the PATH (Apache Spark 4.x), or Spark's jars in " + lib
-          + " (build them with: mvn -pl spark -am package -DskipTests)");
+      throw EdgeoptException.invalid(
+          "--engine spark: found "
+              + jar
+              + " but no Spark to run it: expected SPARK_HOME or"
+              + " spark-submit on the PATH (Apache Spark 4.x), or Spark's jars in "
+              + lib
+              + " (build them with: mvn -pl spark -am package -DskipTests)");
     }
     command.addAll(app);
     try {
       Process p = new ProcessBuilder(command).inheritIO().start();
       return p.waitFor();
     } catch (IOException e) {
-      throw EdgeoptException.invalid("--engine spark: cannot start " + command.get(0) + ": " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          "--engine spark: cannot start " + command.get(0) + ": " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new EdgeoptException(ExitCode.INTERNAL, "interrupted while the Spark run was going on", e);
+      throw new EdgeoptException(
+          ExitCode.INTERNAL, "interrupted while the Spark run was going on", e);
     }
   }
 
@@ -103,7 +122,8 @@ final class SparkEngine {
     } else {
       Path here = codeLocation();
       if (here != null) {
-        Path dir = here.getParent(); // cli/target, for target/classes and target/edgeopt-cli.jar alike
+        Path dir =
+            here.getParent(); // cli/target, for target/classes and target/edgeopt-cli.jar alike
         tried.add(dir.resolve(JAR));
         tried.add(dir.resolve("lib").resolve(JAR));
         if (dir.getParent() != null && dir.getParent().getParent() != null) {
@@ -116,8 +136,14 @@ final class SparkEngine {
         return p.toAbsolutePath().normalize();
       }
     }
-    throw EdgeoptException.invalid("--engine spark needs " + JAR + ", not found at " + tried.stream().map(Path::toString).toList()
-        + ": build it with 'mvn -pl spark -am package -DskipTests' (spark/target/" + JAR + "), or set EDGEOPT_SPARK_JAR");
+    throw EdgeoptException.invalid(
+        "--engine spark needs "
+            + JAR
+            + ", not found at "
+            + tried.stream().map(Path::toString).toList()
+            + ": build it with 'mvn -pl spark -am package -DskipTests' (spark/target/"
+            + JAR
+            + "), or set EDGEOPT_SPARK_JAR");
   }
 
   private static Optional<Path> sparkSubmit() {

@@ -21,9 +21,9 @@ import org.edgeopt.validate.Thresholds;
 import org.edgeopt.validate.ValidationConfig;
 import org.edgeopt.validate.ValidationReport;
 import org.edgeopt.validate.Validator;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /**
  * {@code edgeopt validate}: compares a candidate with its FP32 reference on a holdout set and
@@ -35,105 +35,179 @@ import picocli.CommandLine;
     description = {
       "Compare a candidate model with its FP32 reference on a holdout set: accuracy and confidence drift,"
           + " per-layer error diagnosis, latency, and the accuracy gate.",
-      "Without any threshold option the gate is --max-top1-drop " + Thresholds.DEFAULT_MAX_TOP1_DROP_POINTS + "."
+      "Without any threshold option the gate is --max-top1-drop "
+          + Thresholds.DEFAULT_MAX_TOP1_DROP_POINTS
+          + "."
     },
     footerHeading = "%nExit codes:%n",
-    footer = {"  0  the gate passed", "  3  the validation could not run (model, data or options)", "  4  the gate failed"})
+    footer = {
+      "  0  the gate passed",
+      "  3  the validation could not run (model, data or options)",
+      "  4  the gate failed"
+    })
 public final class ValidateCommand implements Callable<Integer>, CommonOptions.VerbosityAware {
   @CommandLine.Mixin CommonOptions common;
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--reference", required = true, paramLabel = "FP32_MODEL",
+  @Option(
+      names = "--reference",
+      required = true,
+      paramLabel = "FP32_MODEL",
       description = "The FP32 reference model (.onnx or TorchScript .pt).")
   Path reference;
 
-  @Option(names = "--candidate", required = true, paramLabel = "MODEL",
-      description = "The optimized model (.onnx QDQ/FP16, .pt, or .tflite with the TFLite target installed).")
+  @Option(
+      names = "--candidate",
+      required = true,
+      paramLabel = "MODEL",
+      description =
+          "The optimized model (.onnx QDQ/FP16, .pt, or .tflite with the TFLite target installed).")
   Path candidate;
 
-  @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "local",
-      description = "local (this JVM, the default) or spark: hand over to edgeopt-spark.jar, whose executors run the"
-          + " accuracy pass over partitions of the holdout (same figures; diagnosis and latency on the driver). It also"
-          + " takes --partitions N (docs/scale-out.md).")
+  @Option(
+      names = "--engine",
+      paramLabel = "ENGINE",
+      defaultValue = "local",
+      description =
+          "local (this JVM, the default) or spark: hand over to edgeopt-spark.jar, whose executors run the"
+              + " accuracy pass over partitions of the holdout (same figures; diagnosis and latency on the driver). It also"
+              + " takes --partitions N (docs/scale-out.md).")
   String engine;
 
-  @Option(names = "--master", paramLabel = "URL",
-      description = "With --engine spark: local[*], spark://host:7077, yarn, k8s://... (default: local[*]).")
+  @Option(
+      names = "--master",
+      paramLabel = "URL",
+      description =
+          "With --engine spark: local[*], spark://host:7077, yarn, k8s://... (default: local[*]).")
   String master;
 
   /** Options only the Spark engine knows, passed through to it unread. */
-  @CommandLine.Unmatched
-  List<String> engineOptions = new java.util.ArrayList<>();
+  @CommandLine.Unmatched List<String> engineOptions = new java.util.ArrayList<>();
 
-  @Option(names = "--holdout", paramLabel = "PATH",
-      description = "Labelled holdout data: IDX folder or file, CSV, .npy, or one image folder per class."
-          + " Defaults to the sample's holdout when the reference is a sample model (sample.json beside it).")
+  @Option(
+      names = "--holdout",
+      paramLabel = "PATH",
+      description =
+          "Labelled holdout data: IDX folder or file, CSV, .npy, or one image folder per class."
+              + " Defaults to the sample's holdout when the reference is a sample model (sample.json beside it).")
   Path holdout;
 
-  @Option(names = "--preprocess", paramLabel = "SPEC",
-      description = "Preprocessing, e.g. scale=0.00392156862745098,mean=0.2860,std=0.3530 (keys: resize, crop,"
-          + " channels, scale, mean, std, layout). Defaults to the sample's, else raw values.")
+  @Option(
+      names = "--preprocess",
+      paramLabel = "SPEC",
+      description =
+          "Preprocessing, e.g. scale=0.00392156862745098,mean=0.2860,std=0.3530 (keys: resize, crop,"
+              + " channels, scale, mean, std, layout). Defaults to the sample's, else raw values.")
   String preprocess;
 
-  @Option(names = "--classes", split = ",", paramLabel = "NAME", description = "Class names in label order, comma-separated.")
+  @Option(
+      names = "--classes",
+      split = ",",
+      paramLabel = "NAME",
+      description = "Class names in label order, comma-separated.")
   List<String> classes;
 
-  @Option(names = "--label-column", paramLabel = "NAME", description = "The label column of a CSV holdout (default: label).")
+  @Option(
+      names = "--label-column",
+      paramLabel = "NAME",
+      description = "The label column of a CSV holdout (default: label).")
   String labelColumn;
 
-  @Option(names = "--task", paramLabel = "TASK", defaultValue = "auto",
-      description = "auto, classification or regression (compare outputs element by element). Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--task",
+      paramLabel = "TASK",
+      defaultValue = "auto",
+      description =
+          "auto, classification or regression (compare outputs element by element). Default: ${DEFAULT-VALUE}.")
   String task;
 
-  @Option(names = "--max-top1-drop", paramLabel = "POINTS", description = "Largest allowed top-1 loss in percentage points.")
+  @Option(
+      names = "--max-top1-drop",
+      paramLabel = "POINTS",
+      description = "Largest allowed top-1 loss in percentage points.")
   Double maxTop1Drop;
 
-  @Option(names = "--min-agreement", paramLabel = "PERCENT",
+  @Option(
+      names = "--min-agreement",
+      paramLabel = "PERCENT",
       description = "Smallest allowed share of samples where both models predict the same class.")
   Double minAgreement;
 
-  @Option(names = "--max-p95-latency-ms", paramLabel = "MS", description = "Largest allowed candidate p95 latency at batch 1.")
+  @Option(
+      names = "--max-p95-latency-ms",
+      paramLabel = "MS",
+      description = "Largest allowed candidate p95 latency at batch 1.")
   Double maxP95LatencyMs;
 
-  @Option(names = "--max-output-error", paramLabel = "ABS",
-      description = "Largest allowed |candidate - reference| of any output value (regression or detector heads).")
+  @Option(
+      names = "--max-output-error",
+      paramLabel = "ABS",
+      description =
+          "Largest allowed |candidate - reference| of any output value (regression or detector heads).")
   Double maxOutputError;
 
-  @Option(names = "--report", paramLabel = "DIR", description = "Write report.json, junit.xml and report.html here.")
+  @Option(
+      names = "--report",
+      paramLabel = "DIR",
+      description = "Write report.json, junit.xml and report.html here.")
   Path report;
 
-  @Option(names = "--latency-runs", paramLabel = "N", defaultValue = "" + ValidationConfig.DEFAULT_LATENCY_RUNS,
+  @Option(
+      names = "--latency-runs",
+      paramLabel = "N",
+      defaultValue = "" + ValidationConfig.DEFAULT_LATENCY_RUNS,
       description = "Timed batch-1 runs per model; 0 skips latency. Default: ${DEFAULT-VALUE}.")
   int latencyRuns;
 
-  @Option(names = "--warmup-runs", paramLabel = "N", defaultValue = "" + ValidationConfig.DEFAULT_WARMUP_RUNS,
+  @Option(
+      names = "--warmup-runs",
+      paramLabel = "N",
+      defaultValue = "" + ValidationConfig.DEFAULT_WARMUP_RUNS,
       description = "Untimed runs before timing. Default: ${DEFAULT-VALUE}.")
   int warmupRuns;
 
-  @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
-      description = "Intra-op threads of every session (0 = runtime default). Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
+      defaultValue = "1",
+      description =
+          "Intra-op threads of every session (0 = runtime default). Default: ${DEFAULT-VALUE}.")
   int threads;
 
-  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "" + ValidationConfig.DEFAULT_BATCH_SIZE,
+  @Option(
+      names = "--batch-size",
+      paramLabel = "N",
+      defaultValue = "" + ValidationConfig.DEFAULT_BATCH_SIZE,
       description = "Batch size of the accuracy pass. Default: ${DEFAULT-VALUE}.")
   int batchSize;
 
-  @Option(names = "--diagnosis-batches", paramLabel = "N", defaultValue = "" + ValidationConfig.DEFAULT_DIAGNOSIS_BATCHES,
-      description = "Holdout batches for the per-layer diagnosis; 0 skips it. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--diagnosis-batches",
+      paramLabel = "N",
+      defaultValue = "" + ValidationConfig.DEFAULT_DIAGNOSIS_BATCHES,
+      description =
+          "Holdout batches for the per-layer diagnosis; 0 skips it. Default: ${DEFAULT-VALUE}.")
   int diagnosisBatches;
 
   @Option(names = "--limit", paramLabel = "N", description = "Use at most N holdout samples.")
   Integer limit;
 
-  @Option(names = "--target", paramLabel = "PROFILE",
-      description = "The target profile whose INT8 arithmetic the candidate runs with (see `edgeopt targets`)."
-          + " Default: the profile named in the candidate's edgeopt metadata, else onnxruntime-cpu.")
+  @Option(
+      names = "--target",
+      paramLabel = "PROFILE",
+      description =
+          "The target profile whose INT8 arithmetic the candidate runs with (see `edgeopt targets`)."
+              + " Default: the profile named in the candidate's edgeopt metadata, else onnxruntime-cpu.")
   String target;
 
-  @Option(names = "--arithmetic", paramLabel = "WHOSE", defaultValue = "target",
-      description = "target: INT8 layers compute what the target computes (emulated with exact kernels when this"
-          + " host's differ); host: this host's kernels as they are (the reports then name any mismatch)."
-          + " Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--arithmetic",
+      paramLabel = "WHOSE",
+      defaultValue = "target",
+      description =
+          "target: INT8 layers compute what the target computes (emulated with exact kernels when this"
+              + " host's differ); host: this host's kernels as they are (the reports then name any mismatch)."
+              + " Default: ${DEFAULT-VALUE}.")
   String arithmetic;
 
   @Override
@@ -147,11 +221,15 @@ public final class ValidateCommand implements Callable<Integer>, CommonOptions.V
       return SparkEngine.handOver("validate", sparkArgs(), master);
     }
     if (!engine.equalsIgnoreCase("local")) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--engine: expected local or spark, found '" + engine + "'");
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--engine: expected local or spark, found '" + engine + "'");
     }
     if (!engineOptions.isEmpty() || master != null) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "unknown option(s) " + (master != null
-          ? List.of("--master") : engineOptions) + ": expected them only with --engine spark");
+      throw new CommandLine.ParameterException(
+          spec.commandLine(),
+          "unknown option(s) "
+              + (master != null ? List.of("--master") : engineOptions)
+              + ": expected them only with --engine spark");
     }
     ValidationConfig config = config();
     if (report != null) {
@@ -159,17 +237,33 @@ public final class ValidateCommand implements Callable<Integer>, CommonOptions.V
       in.put("--reference", reference);
       in.put("--candidate", candidate);
       in.put("--holdout", holdout);
-      OverwriteGuard.refuse(in, Map.of("--report", report, "--report's " + ReportWriter.JSON, report.resolve(ReportWriter.JSON),
-          "--report's " + ReportWriter.JUNIT, report.resolve(ReportWriter.JUNIT), "--report's " + ReportWriter.HTML,
-          report.resolve(ReportWriter.HTML)));
+      OverwriteGuard.refuse(
+          in,
+          Map.of(
+              "--report",
+              report,
+              "--report's " + ReportWriter.JSON,
+              report.resolve(ReportWriter.JSON),
+              "--report's " + ReportWriter.JUNIT,
+              report.resolve(ReportWriter.JUNIT),
+              "--report's " + ReportWriter.HTML,
+              report.resolve(ReportWriter.HTML)));
     }
     PrintWriter out = spec.commandLine().getOut();
-    ProgressListener progress = common.quiet ? ProgressListener.silent() : new ConsoleProgress(errStream());
+    ProgressListener progress =
+        common.quiet ? ProgressListener.silent() : new ConsoleProgress(errStream());
     ValidationReport result = Validator.validate(config, progress);
     out.print(TextSummary.render(result));
     if (report != null) {
       List<Path> files = ReportWriter.write(result, report);
-      out.println("  report      " + files.get(2) + " (also " + files.get(0).getFileName() + ", " + files.get(1).getFileName() + ")");
+      out.println(
+          "  report      "
+              + files.get(2)
+              + " (also "
+              + files.get(0).getFileName()
+              + ", "
+              + files.get(1).getFileName()
+              + ")");
     }
     out.flush();
     return result.passed() ? ExitCode.OK.code() : ExitCode.GATE_FAILED.code();
@@ -181,7 +275,8 @@ public final class ValidateCommand implements Callable<Integer>, CommonOptions.V
    * the samples' descriptors).
    */
   private List<String> sparkArgs() throws EdgeoptException {
-    List<String> args = new java.util.ArrayList<>(spec.commandLine().getParseResult().originalArgs());
+    List<String> args =
+        new java.util.ArrayList<>(spec.commandLine().getParseResult().originalArgs());
     Optional<SampleModel> sample = SampleDefaults.near(reference);
     if (sample.isPresent()) {
       if (holdout == null) {
@@ -208,9 +303,21 @@ public final class ValidateCommand implements Callable<Integer>, CommonOptions.V
     CommandLine cl = spec.commandLine();
     OptionBounds.threads(cl, threads);
     OptionBounds.batchSize(cl, "--batch-size", batchSize);
-    OptionBounds.check(cl, "--latency-runs", latencyRuns, 0, OptionBounds.MAX_RUNS, "timed runs at batch 1, 0 to skip timing");
-    OptionBounds.check(cl, "--warmup-runs", warmupRuns, 0, OptionBounds.MAX_RUNS, "untimed runs before timing");
-    OptionBounds.check(cl, "--diagnosis-batches", diagnosisBatches, 0, OptionBounds.MAX_DIAGNOSIS_BATCHES,
+    OptionBounds.check(
+        cl,
+        "--latency-runs",
+        latencyRuns,
+        0,
+        OptionBounds.MAX_RUNS,
+        "timed runs at batch 1, 0 to skip timing");
+    OptionBounds.check(
+        cl, "--warmup-runs", warmupRuns, 0, OptionBounds.MAX_RUNS, "untimed runs before timing");
+    OptionBounds.check(
+        cl,
+        "--diagnosis-batches",
+        diagnosisBatches,
+        0,
+        OptionBounds.MAX_DIAGNOSIS_BATCHES,
         "holdout batches for the per-layer diagnosis, 0 to skip it");
     if (limit != null) {
       OptionBounds.check(cl, "--limit", limit, 1, Integer.MAX_VALUE, "holdout samples to use");
@@ -222,8 +329,13 @@ public final class ValidateCommand implements Callable<Integer>, CommonOptions.V
     Optional<SampleModel> sample = SampleDefaults.near(reference);
     if (data == null) {
       if (sample.isEmpty()) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "--holdout is required: the reference " + reference
-            + " is not a sample model (no " + SampleDefaults.DESCRIPTOR + " beside it names it)");
+        throw new CommandLine.ParameterException(
+            spec.commandLine(),
+            "--holdout is required: the reference "
+                + reference
+                + " is not a sample model (no "
+                + SampleDefaults.DESCRIPTOR
+                + " beside it names it)");
       }
       data = SampleDefaults.holdoutData(sample.get());
       column = column == null ? sample.get().holdout().labelColumn() : column;
@@ -236,15 +348,35 @@ public final class ValidateCommand implements Callable<Integer>, CommonOptions.V
     try {
       t = ValidationConfig.Task.valueOf(task.strip().toUpperCase(java.util.Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(),
+      throw new CommandLine.ParameterException(
+          spec.commandLine(),
           "--task must be auto, classification or regression, found '" + task + "'");
     }
     try {
-      Thresholds th = maxTop1Drop == null && minAgreement == null && maxP95LatencyMs == null && maxOutputError == null
-          ? Thresholds.defaults()
-          : new Thresholds(maxTop1Drop, minAgreement, maxP95LatencyMs, maxOutputError);
-      return new ValidationConfig(reference, candidate, data, pre, names, column, t, th, batchSize, threads, latencyRuns,
-          warmupRuns, diagnosisBatches, limit == null ? Integer.MAX_VALUE : limit, target, arithmetic());
+      Thresholds th =
+          maxTop1Drop == null
+                  && minAgreement == null
+                  && maxP95LatencyMs == null
+                  && maxOutputError == null
+              ? Thresholds.defaults()
+              : new Thresholds(maxTop1Drop, minAgreement, maxP95LatencyMs, maxOutputError);
+      return new ValidationConfig(
+          reference,
+          candidate,
+          data,
+          pre,
+          names,
+          column,
+          t,
+          th,
+          batchSize,
+          threads,
+          latencyRuns,
+          warmupRuns,
+          diagnosisBatches,
+          limit == null ? Integer.MAX_VALUE : limit,
+          target,
+          arithmetic());
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
@@ -254,24 +386,29 @@ public final class ValidateCommand implements Callable<Integer>, CommonOptions.V
     return switch (arithmetic.strip().toLowerCase(java.util.Locale.ROOT)) {
       case "target" -> ValidationConfig.Arithmetic.TARGET;
       case "host" -> ValidationConfig.Arithmetic.HOST;
-      default -> throw new CommandLine.ParameterException(spec.commandLine(),
-          "--arithmetic must be target or host, found '" + arithmetic + "'");
+      default ->
+          throw new CommandLine.ParameterException(
+              spec.commandLine(),
+              "--arithmetic must be target or host, found '" + arithmetic + "'");
     };
   }
 
   /** Returns the command's error writer as a stream, for the progress bar (which draws ASCII only). */
   private PrintStream errStream() {
     PrintWriter err = spec.commandLine().getErr();
-    return new PrintStream(new OutputStream() {
-      @Override
-      public void write(int b) {
-        err.write(b & 0xff);
-      }
+    return new PrintStream(
+        new OutputStream() {
+          @Override
+          public void write(int b) {
+            err.write(b & 0xff);
+          }
 
-      @Override
-      public void flush() {
-        err.flush();
-      }
-    }, true, StandardCharsets.ISO_8859_1);
+          @Override
+          public void flush() {
+            err.flush();
+          }
+        },
+        true,
+        StandardCharsets.ISO_8859_1);
   }
 }

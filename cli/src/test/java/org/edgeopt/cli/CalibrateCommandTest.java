@@ -46,15 +46,24 @@ class CalibrateCommandTest {
 
   /** Writes a NumPy {@code .npy} v1.0 file: magic, a header padded to 64 bytes, raw little-endian data. */
   static void writeNpy(Path file, String descr, long[] shape, ByteBuffer raw) throws IOException {
-    String dims = Arrays.stream(shape).mapToObj(Long::toString).reduce((a, b) -> a + ", " + b).orElse("") + (shape.length == 1 ? "," : "");
-    StringBuilder header = new StringBuilder("{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + dims + "), }");
+    String dims =
+        Arrays.stream(shape).mapToObj(Long::toString).reduce((a, b) -> a + ", " + b).orElse("")
+            + (shape.length == 1 ? "," : "");
+    StringBuilder header =
+        new StringBuilder(
+            "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + dims + "), }");
     while ((10 + header.length() + 1) % 64 != 0) {
       header.append(' ');
     }
     header.append('\n');
     byte[] h = header.toString().getBytes(StandardCharsets.US_ASCII);
-    ByteBuffer b = ByteBuffer.allocate(10 + h.length + raw.remaining()).order(ByteOrder.LITTLE_ENDIAN);
-    b.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0).putShort((short) h.length);
+    ByteBuffer b =
+        ByteBuffer.allocate(10 + h.length + raw.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+    b.put((byte) 0x93)
+        .put("NUMPY".getBytes(StandardCharsets.US_ASCII))
+        .put((byte) 1)
+        .put((byte) 0)
+        .putShort((short) h.length);
     b.put(h).put(raw.duplicate());
     Files.write(file, b.array());
   }
@@ -65,13 +74,26 @@ class CalibrateCommandTest {
     Path blocker = tmp.resolve("out/not-a-folder");
     Files.createDirectories(blocker.getParent());
     Files.writeString(blocker, "a file, so nothing can be written under it");
-    Run r = edgeopt("calibrate", model.toString(), "--data", data.resolve("x.npy").toString(), "--samples", "16",
-        "--trt-cache", blocker.resolve("calibration.cache").toString(), "-o", out.toString());
+    Run r =
+        edgeopt(
+            "calibrate",
+            model.toString(),
+            "--data",
+            data.resolve("x.npy").toString(),
+            "--samples",
+            "16",
+            "--trt-cache",
+            blocker.resolve("calibration.cache").toString(),
+            "-o",
+            out.toString());
     assertEquals(3, r.exitCode(), r.err());
     assertEquals(1, r.err().strip().lines().count(), r.err());
     assertFalse(Files.exists(out), "the table is not left behind");
     try (var s = Files.list(blocker.getParent())) {
-      assertEquals(List.of("not-a-folder"), s.map(p -> p.getFileName().toString()).toList(), "no temp files");
+      assertEquals(
+          List.of("not-a-folder"),
+          s.map(p -> p.getFileName().toString()).toList(),
+          "no temp files");
     }
   }
 
@@ -79,11 +101,29 @@ class CalibrateCommandTest {
   void writesTheTableAndTheTensorRtCache() throws EdgeoptException, IOException {
     Path out = tmp.resolve("out/calibration.json");
     Path cache = tmp.resolve("out/calibration.cache");
-    Run r = edgeopt("calibrate", model.toString(), "--data", data.resolve("x.npy").toString(), "--method", "entropy",
-        "--samples", "32", "--batch-size", "8", "--trt-cache", cache.toString(), "-o", out.toString());
+    Run r =
+        edgeopt(
+            "calibrate",
+            model.toString(),
+            "--data",
+            data.resolve("x.npy").toString(),
+            "--method",
+            "entropy",
+            "--samples",
+            "32",
+            "--batch-size",
+            "8",
+            "--trt-cache",
+            cache.toString(),
+            "-o",
+            out.toString());
     assertEquals(0, r.exitCode(), r.err());
     assertEquals("", r.err());
-    assertTrue(r.out().startsWith("calibrated 10 tensors on 32 samples with entropy (target onnxruntime-cpu) in "), r.out());
+    assertTrue(
+        r.out()
+            .startsWith(
+                "calibrated 10 tensors on 32 samples with entropy (target onnxruntime-cpu) in "),
+        r.out());
     assertTrue(r.out().contains("-> " + out), r.out());
     CalibrationTable t = CalibrationTable.read(out);
     assertEquals("entropy", t.method());
@@ -93,14 +133,24 @@ class CalibrateCommandTest {
     List<String> lines = Files.readAllLines(cache);
     assertEquals("TRT-100600-EntropyCalibration2", lines.get(0));
     assertEquals(11, lines.size(), "a header and one line per tensor");
-    assertTrue(lines.stream().skip(1).allMatch(l -> l.matches(".+: [0-9a-f]{8}")), lines.toString());
+    assertTrue(
+        lines.stream().skip(1).allMatch(l -> l.matches(".+: [0-9a-f]{8}")), lines.toString());
   }
 
   @Test
   void theTargetChoosesTheDefaultMethod() throws EdgeoptException {
     Path out = tmp.resolve("trt.json");
-    Run r = edgeopt("calibrate", model.toString(), "--data", data.resolve("x.npy").toString(), "--target", "tensorrt-ampere",
-        "-q", "-o", out.toString());
+    Run r =
+        edgeopt(
+            "calibrate",
+            model.toString(),
+            "--data",
+            data.resolve("x.npy").toString(),
+            "--target",
+            "tensorrt-ampere",
+            "-q",
+            "-o",
+            out.toString());
     assertEquals(0, r.exitCode(), r.err());
     String expected = TargetProfiles.get("tensorrt-ampere").defaultCalibration();
     assertEquals(expected, CalibrationTable.read(out).method());
@@ -109,8 +159,17 @@ class CalibrateCommandTest {
 
   @Test
   void verboseRunsPrintEveryRange() {
-    Run r = edgeopt("calibrate", model.toString(), "--data", data.resolve("x.npy").toString(), "--method", "minmax", "-v",
-        "-o", tmp.resolve("v.json").toString());
+    Run r =
+        edgeopt(
+            "calibrate",
+            model.toString(),
+            "--data",
+            data.resolve("x.npy").toString(),
+            "--method",
+            "minmax",
+            "-v",
+            "-o",
+            tmp.resolve("v.json").toString());
     assertEquals(0, r.exitCode(), r.err());
     assertTrue(r.out().startsWith("TENSOR"), r.out());
     assertTrue(r.out().lines().anyMatch(l -> l.startsWith("logits ")), r.out());
@@ -124,8 +183,18 @@ class CalibrateCommandTest {
   @Test
   void emptyDataFolderIsInvalidInput() throws IOException {
     Path empty = Files.createDirectories(tmp.resolve("empty"));
-    Run r = edgeopt("calibrate", model.toString(), "--data", empty.toString(), "-o", tmp.resolve("x.json").toString());
-    assertOneLineError(r, empty + ": the data folder is empty: expected IDX, .npy or CSV files, or one image subfolder per class");
+    Run r =
+        edgeopt(
+            "calibrate",
+            model.toString(),
+            "--data",
+            empty.toString(),
+            "-o",
+            tmp.resolve("x.json").toString());
+    assertOneLineError(
+        r,
+        empty
+            + ": the data folder is empty: expected IDX, .npy or CSV files, or one image subfolder per class");
     assertFalse(Files.exists(tmp.resolve("x.json")), "nothing is written for bad input");
   }
 
@@ -137,38 +206,81 @@ class CalibrateCommandTest {
       BufferedImage img = new BufferedImage(5, 5, BufferedImage.TYPE_BYTE_GRAY);
       ImageIO.write(img, "png", images.resolve(cls).resolve("1.png").toFile());
     }
-    Run r = edgeopt("calibrate", model.toString(), "--data", images.toString(), "--preprocess", "channels=gray",
-        "-o", tmp.resolve("x.json").toString());
-    assertOneLineError(r, "image folder " + images + " (2 images): samples are [1, 5, 5] after preprocessing, but input 'input'"
-        + " of " + model + " expects [batch, 1, 8, 8] (batch first): adjust --preprocess (resize, crop, channels, layout)");
+    Run r =
+        edgeopt(
+            "calibrate",
+            model.toString(),
+            "--data",
+            images.toString(),
+            "--preprocess",
+            "channels=gray",
+            "-o",
+            tmp.resolve("x.json").toString());
+    assertOneLineError(
+        r,
+        "image folder "
+            + images
+            + " (2 images): samples are [1, 5, 5] after preprocessing, but input 'input'"
+            + " of "
+            + model
+            + " expects [batch, 1, 8, 8] (batch first): adjust --preprocess (resize, crop, channels, layout)");
   }
 
   @Test
   void missingLabelsAreInvalidInput() throws IOException {
     Files.delete(data.resolve("labels.npy"));
-    Run r = edgeopt("calibrate", model.toString(), "--data", data.resolve("x.npy").toString(), "-o", tmp.resolve("x.json").toString());
-    assertOneLineError(r, data.resolve("x.npy") + ": labels missing: expected a labels .npy beside it (" + data.resolve("labels.npy")
-        + ")");
+    Run r =
+        edgeopt(
+            "calibrate",
+            model.toString(),
+            "--data",
+            data.resolve("x.npy").toString(),
+            "-o",
+            tmp.resolve("x.json").toString());
+    assertOneLineError(
+        r,
+        data.resolve("x.npy")
+            + ": labels missing: expected a labels .npy beside it ("
+            + data.resolve("labels.npy")
+            + ")");
   }
 
   @Test
   void nanWeightsAreInvalidInput() throws IOException {
     float[] w = TestModels.random(5, 12, 1f);
     w[7] = Float.NaN;
-    Graph broken = TestModels.smallCnn(13).toBuilder().addInitializer(Tensor.ofFloats("fc.w", new long[] {3, 4}, w)).build();
+    Graph broken =
+        TestModels.smallCnn(13).toBuilder()
+            .addInitializer(Tensor.ofFloats("fc.w", new long[] {3, 4}, w))
+            .build();
     Path bad = tmp.resolve("nan.onnx");
     OnnxModels.write(broken, bad);
-    Run r = edgeopt("calibrate", bad.toString(), "--data", data.resolve("x.npy").toString(), "-o", tmp.resolve("x.json").toString());
-    assertOneLineError(r, bad + ": weight 'fc.w' holds NaN at element 7 of 12: expected finite numbers; the model file is corrupt"
-        + " or was exported from a diverged training run");
+    Run r =
+        edgeopt(
+            "calibrate",
+            bad.toString(),
+            "--data",
+            data.resolve("x.npy").toString(),
+            "-o",
+            tmp.resolve("x.json").toString());
+    assertOneLineError(
+        r,
+        bad
+            + ": weight 'fc.w' holds NaN at element 7 of 12: expected finite numbers; the model file is corrupt"
+            + " or was exported from a diverged training run");
   }
 
   @Test
   void unknownMethodIsAUsageError() {
     Run r = edgeopt("calibrate", model.toString(), "--data", data.toString(), "--method", "kl");
     assertEquals(2, r.exitCode());
-    assertTrue(r.err().startsWith("edgeopt: --method: expected minmax, percentile, entropy or mse, found 'kl'"), r.err());
-    assertEquals(1, r.err().strip().lines().count(), "one line, the help hint included: " + r.err());
+    assertTrue(
+        r.err()
+            .startsWith(
+                "edgeopt: --method: expected minmax, percentile, entropy or mse, found 'kl'"),
+        r.err());
+    assertEquals(
+        1, r.err().strip().lines().count(), "one line, the help hint included: " + r.err());
   }
 
   @Test
@@ -177,7 +289,14 @@ class CalibrateCommandTest {
     Path bad = tmp.resolve("no-outputs.onnx");
     OnnxModels.write(noOutputs, bad);
     Path out = tmp.resolve("no-outputs.json");
-    Run r = edgeopt("calibrate", bad.toString(), "--data", data.resolve("x.npy").toString(), "-o", out.toString());
+    Run r =
+        edgeopt(
+            "calibrate",
+            bad.toString(),
+            "--data",
+            data.resolve("x.npy").toString(),
+            "-o",
+            out.toString());
     assertOneLineError(r, bad + ": the model has no outputs: expected at least one graph output");
     assertFalse(Files.exists(out), "nothing is written for bad input");
   }

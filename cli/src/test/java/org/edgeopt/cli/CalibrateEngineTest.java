@@ -20,8 +20,19 @@ class CalibrateEngineTest {
 
   private static String[] args(Path out, String... more) {
     SampleModel sample = SampleModels.fashionMnist();
-    String[] base = {"calibrate", sample.model().toString(), "--data", sample.calibration().images().getParent().toString(),
-        "--samples", "40", "--method", "minmax", "-q", "-o", out.toString()};
+    String[] base = {
+      "calibrate",
+      sample.model().toString(),
+      "--data",
+      sample.calibration().images().getParent().toString(),
+      "--samples",
+      "40",
+      "--method",
+      "minmax",
+      "-q",
+      "-o",
+      out.toString()
+    };
     String[] all = java.util.Arrays.copyOf(base, base.length + more.length);
     System.arraycopy(more, 0, all, base.length, more.length);
     return all;
@@ -38,8 +49,14 @@ class CalibrateEngineTest {
       System.clearProperty("edgeopt.spark.jar");
     }
     assertEquals(3, r.exitCode(), r.err());
-    assertTrue(r.err().contains("--engine spark needs edgeopt-spark.jar, not found at [" + missing + "]: build it with"
-        + " 'mvn -pl spark -am package -DskipTests'"), r.err());
+    assertTrue(
+        r.err()
+            .contains(
+                "--engine spark needs edgeopt-spark.jar, not found at ["
+                    + missing
+                    + "]: build it with"
+                    + " 'mvn -pl spark -am package -DskipTests'"),
+        r.err());
     assertEquals(1, r.err().strip().lines().count(), r.err());
     assertTrue(!dir.resolve("c.json").toFile().exists(), "no silent fallback to one machine");
   }
@@ -48,10 +65,15 @@ class CalibrateEngineTest {
   void sparkOnlyOptionsAreRefusedOnTheLocalEngine() {
     Run r = edgeopt(args(dir.resolve("c.json"), "--partitions", "4"));
     assertEquals(2, r.exitCode(), r.err());
-    assertTrue(r.err().contains("unknown option(s) [--partitions, 4]: expected them only with --engine spark"), r.err());
+    assertTrue(
+        r.err()
+            .contains(
+                "unknown option(s) [--partitions, 4]: expected them only with --engine spark"),
+        r.err());
     Run bogus = edgeopt(args(dir.resolve("c.json"), "--engine", "flink"));
     assertEquals(2, bogus.exitCode(), bogus.err());
-    assertTrue(bogus.err().contains("--engine: expected local or spark, found 'flink'"), bogus.err());
+    assertTrue(
+        bogus.err().contains("--engine: expected local or spark, found 'flink'"), bogus.err());
   }
 
   @Test
@@ -61,24 +83,50 @@ class CalibrateEngineTest {
     System.setProperty("edgeopt.spark.jar", missing.toString());
     Run r;
     try {
-      r = edgeopt("validate", "--reference", sample.model().toString(), "--candidate", sample.model().toString(),
-          "--holdout", sample.holdout().images().getParent().toString(), "--engine", "spark", "--partitions", "3",
-          "--report", dir.resolve("report").toString());
+      r =
+          edgeopt(
+              "validate",
+              "--reference",
+              sample.model().toString(),
+              "--candidate",
+              sample.model().toString(),
+              "--holdout",
+              sample.holdout().images().getParent().toString(),
+              "--engine",
+              "spark",
+              "--partitions",
+              "3",
+              "--report",
+              dir.resolve("report").toString());
     } finally {
       System.clearProperty("edgeopt.spark.jar");
     }
     assertEquals(3, r.exitCode(), r.err());
-    assertTrue(r.err().contains("--engine spark needs edgeopt-spark.jar, not found at [" + missing + "]"), r.err());
+    assertTrue(
+        r.err().contains("--engine spark needs edgeopt-spark.jar, not found at [" + missing + "]"),
+        r.err());
     assertEquals(1, r.err().strip().lines().count(), r.err());
-    assertTrue(!dir.resolve("report").toFile().exists(), "nothing validated on one machine instead");
+    assertTrue(
+        !dir.resolve("report").toFile().exists(), "nothing validated on one machine instead");
   }
 
   @Test
   void validateRefusesSparkOnlyOptionsOnTheLocalEngine() {
     SampleModel sample = SampleModels.fashionMnist();
-    Run r = edgeopt("validate", "--reference", sample.model().toString(), "--candidate", sample.model().toString(),
-        "--partitions", "3");
+    Run r =
+        edgeopt(
+            "validate",
+            "--reference",
+            sample.model().toString(),
+            "--candidate",
+            sample.model().toString(),
+            "--partitions",
+            "3");
     assertEquals(2, r.exitCode(), r.err());
-    assertTrue(r.err().contains("unknown option(s) [--partitions, 3]: expected them only with --engine spark"), r.err());
+    assertTrue(
+        r.err()
+            .contains(
+                "unknown option(s) [--partitions, 3]: expected them only with --engine spark"),
+        r.err());
   }
 }

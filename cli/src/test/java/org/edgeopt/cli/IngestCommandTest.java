@@ -77,7 +77,10 @@ class IngestCommandTest {
     Path out = tmp.resolve("out2");
     Run r = edgeopt("ingest", model.toString(), "-o", out.toString(), "--json");
     assertEquals(0, r.exitCode(), r.err());
-    assertEquals(Files.readString(out.resolve("model-card.json")).strip(), r.out().strip(), "--json prints the card");
+    assertEquals(
+        Files.readString(out.resolve("model-card.json")).strip(),
+        r.out().strip(),
+        "--json prints the card");
     ModelCard card = ModelCard.read(out.resolve("model-card.json"));
     assertEquals(initializerElements(out.resolve("model.onnx")), card.parameterCount());
     assertEquals(initializerElements(model), card.source().parameterCount());
@@ -86,15 +89,21 @@ class IngestCommandTest {
     assertTrue(g.initializers().values().stream().noneMatch(t -> t.dataType() == DataType.FLOAT16));
     assertEquals(DataType.FLOAT, g.inputs().get(0).type().dataType());
     assertEquals(DataType.FLOAT, g.outputs().get(0).type().dataType());
-    Tensor kitten = Images.read(shared("squeezenet-1.0/kitten_224.png"), Preprocessing.parse("channels=bgr,mean=104:117:123"));
-    try (InferenceSession s = OrtRuntime.get().open(out.resolve("model.onnx"), SessionOptions.defaults().withThreads(1))) {
+    Tensor kitten =
+        Images.read(
+            shared("squeezenet-1.0/kitten_224.png"),
+            Preprocessing.parse("channels=bgr,mean=104:117:123"));
+    try (InferenceSession s =
+        OrtRuntime.get()
+            .open(out.resolve("model.onnx"), SessionOptions.defaults().withThreads(1))) {
       Tensor probs = s.run(Map.of("data_0", kitten.withName("data_0"))).get("softmaxout_1");
       assertEquals(281, BatchRunner.argmax(probs.toFloats(), 0, 1000));
     }
   }
 
   static Stream<String> badInputs() {
-    return Stream.of("truncated", "random-bytes", "unknown-op", "missing", "folder", "external-data-escape");
+    return Stream.of(
+        "truncated", "random-bytes", "unknown-op", "missing", "folder", "external-data-escape");
   }
 
   @ParameterizedTest
@@ -117,9 +126,10 @@ class IngestCommandTest {
         Files.write(model, oneNodeModel("Frobnicate", null).toByteArray());
         mustMention = "'mystery'";
       }
-      case "missing" -> { }
+      case "missing" -> {}
       case "folder" -> Files.createDirectories(model);
-      case "external-data-escape" -> Files.write(model, oneNodeModel("Add", "../outside.bin").toByteArray());
+      case "external-data-escape" ->
+          Files.write(model, oneNodeModel("Add", "../outside.bin").toByteArray());
       default -> throw new IllegalArgumentException(kind);
     }
     Path out = tmp.resolve("out-" + kind);
@@ -138,33 +148,63 @@ class IngestCommandTest {
    * an external data file at that location.
    */
   static OnnxMl.ModelProto oneNodeModel(String op, String externalLocation) {
-    OnnxMl.TypeProto type = OnnxMl.TypeProto.newBuilder().setTensorType(OnnxMl.TypeProto.Tensor.newBuilder()
-        .setElemType(DataType.FLOAT.onnxCode())
-        .setShape(OnnxMl.TensorShapeProto.newBuilder().addDim(OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimValue(4))))
-        .build();
-    OnnxMl.TensorProto.Builder w = OnnxMl.TensorProto.newBuilder().setName("w").setDataType(DataType.FLOAT.onnxCode()).addDims(4);
+    OnnxMl.TypeProto type =
+        OnnxMl.TypeProto.newBuilder()
+            .setTensorType(
+                OnnxMl.TypeProto.Tensor.newBuilder()
+                    .setElemType(DataType.FLOAT.onnxCode())
+                    .setShape(
+                        OnnxMl.TensorShapeProto.newBuilder()
+                            .addDim(OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimValue(4))))
+            .build();
+    OnnxMl.TensorProto.Builder w =
+        OnnxMl.TensorProto.newBuilder()
+            .setName("w")
+            .setDataType(DataType.FLOAT.onnxCode())
+            .addDims(4);
     if (externalLocation != null) {
       w.setDataLocation(OnnxMl.TensorProto.DataLocation.EXTERNAL)
-          .addExternalData(OnnxMl.StringStringEntryProto.newBuilder().setKey("location").setValue(externalLocation));
+          .addExternalData(
+              OnnxMl.StringStringEntryProto.newBuilder()
+                  .setKey("location")
+                  .setValue(externalLocation));
     } else {
       w.setRawData(ByteString.copyFrom(new byte[16]));
     }
-    OnnxMl.GraphProto g = OnnxMl.GraphProto.newBuilder().setName("g")
-        .addInput(OnnxMl.ValueInfoProto.newBuilder().setName("x").setType(type))
-        .addOutput(OnnxMl.ValueInfoProto.newBuilder().setName("y").setType(type))
-        .addInitializer(w)
-        .addNode(OnnxMl.NodeProto.newBuilder().setName("mystery").setOpType(op).addInput("x").addInput("w").addOutput("y"))
+    OnnxMl.GraphProto g =
+        OnnxMl.GraphProto.newBuilder()
+            .setName("g")
+            .addInput(OnnxMl.ValueInfoProto.newBuilder().setName("x").setType(type))
+            .addOutput(OnnxMl.ValueInfoProto.newBuilder().setName("y").setType(type))
+            .addInitializer(w)
+            .addNode(
+                OnnxMl.NodeProto.newBuilder()
+                    .setName("mystery")
+                    .setOpType(op)
+                    .addInput("x")
+                    .addInput("w")
+                    .addOutput("y"))
+            .build();
+    return OnnxMl.ModelProto.newBuilder()
+        .setIrVersion(8)
+        .setProducerName("test")
+        .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
+        .setGraph(g)
         .build();
-    return OnnxMl.ModelProto.newBuilder().setIrVersion(8).setProducerName("test")
-        .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(13)).setGraph(g).build();
   }
 
   @Test
   void referenceRunsTheExportFidelityCheck() throws Exception {
     SampleModel sample = SampleModels.fashionMnist(); // bundled: missing is a failure, not a skip
     Path out = tmp.resolve("fashion");
-    Run r = edgeopt("ingest", sample.model().toString(), "-o", out.toString(),
-        "--reference", sample.torchscript().toString());
+    Run r =
+        edgeopt(
+            "ingest",
+            sample.model().toString(),
+            "-o",
+            out.toString(),
+            "--reference",
+            sample.torchscript().toString());
     assertEquals(0, r.exitCode(), r.err());
     assertTrue(r.out().contains("within tolerance"), r.out());
     FidelityCheck f = ModelCard.read(out.resolve("model-card.json")).fidelity();
@@ -178,7 +218,14 @@ class IngestCommandTest {
     Path model = tmp.resolve("small.onnx");
     OnnxModels.write(TestModels.smallCnn(13), model);
     Path out = tmp.resolve("out-ref");
-    Run r = edgeopt("ingest", model.toString(), "-o", out.toString(), "--reference", tmp.resolve("nope.pt").toString());
+    Run r =
+        edgeopt(
+            "ingest",
+            model.toString(),
+            "-o",
+            out.toString(),
+            "--reference",
+            tmp.resolve("nope.pt").toString());
     assertEquals(3, r.exitCode(), r.err());
     assertEquals(1, r.err().lines().count(), r.err());
     assertTrue(r.err().contains("nope.pt"), r.err());
@@ -206,18 +253,25 @@ class IngestCommandTest {
     assertTrue(r.out().contains("edgetpu"), r.out());
     assertFalse(r.out().contains("onnxruntime-cpu"), r.out());
     assertFalse(r.out().contains("wrote "), "-q leaves out the closing line");
-    assertEquals(List.of("edgetpu"), ModelCard.read(out.resolve("model-card.json")).targets().stream()
-        .map(ModelCard.TargetCoverage::profile).toList());
+    assertEquals(
+        List.of("edgetpu"),
+        ModelCard.read(out.resolve("model-card.json")).targets().stream()
+            .map(ModelCard.TargetCoverage::profile)
+            .toList());
   }
 
   @Test
   void referenceOutOfToleranceExitsWith4() throws Exception {
     SampleModel sample = SampleModels.fashionMnist(); // bundled: missing is a failure, not a skip
     // The sample with every bias of its last Gemm moved by 1: every logit is off by 1.
-    OnnxMl.ModelProto.Builder m = OnnxMl.ModelProto.parseFrom(Files.readAllBytes(sample.model())).toBuilder();
+    OnnxMl.ModelProto.Builder m =
+        OnnxMl.ModelProto.parseFrom(Files.readAllBytes(sample.model())).toBuilder();
     OnnxMl.GraphProto.Builder g = m.getGraphBuilder();
-    OnnxMl.NodeProto last = g.getNodeList().stream().filter(n -> n.getOpType().equals("Gemm")).reduce((a, b) -> b)
-        .orElseThrow();
+    OnnxMl.NodeProto last =
+        g.getNodeList().stream()
+            .filter(n -> n.getOpType().equals("Gemm"))
+            .reduce((a, b) -> b)
+            .orElseThrow();
     for (int i = 0; i < g.getInitializerCount(); i++) {
       if (g.getInitializer(i).getName().equals(last.getInput(2))) {
         Graph one = OnnxModels.read(sample.model());
@@ -232,10 +286,21 @@ class IngestCommandTest {
     Path shifted = tmp.resolve("shifted.onnx");
     Files.write(shifted, m.build().toByteArray());
     Path out = tmp.resolve("shifted-out");
-    Run r = edgeopt("ingest", shifted.toString(), "-o", out.toString(), "--reference", sample.torchscript().toString());
+    Run r =
+        edgeopt(
+            "ingest",
+            shifted.toString(),
+            "-o",
+            out.toString(),
+            "--reference",
+            sample.torchscript().toString());
     assertEquals(4, r.exitCode(), r.err());
     assertEquals(1, r.err().lines().count(), r.err());
-    assertTrue(r.err().startsWith("edgeopt: " + shifted + ": the ONNX model differs from its TorchScript reference"), r.err());
+    assertTrue(
+        r.err()
+            .startsWith(
+                "edgeopt: " + shifted + ": the ONNX model differs from its TorchScript reference"),
+        r.err());
     // The card stays, with the failed comparison in it, for diagnosis.
     assertFalse(ModelCard.read(out.resolve("model-card.json")).fidelity().withinTolerance());
   }
@@ -243,8 +308,12 @@ class IngestCommandTest {
   @Test
   void opset99ExitsWith3AndWritesNothing() throws Exception {
     Path model = tmp.resolve("opset99.onnx");
-    Files.write(model, OnnxModels.toProto(TestModels.smallCnn(13)).toBuilder()
-        .setOpsetImport(0, OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(99)).build().toByteArray());
+    Files.write(
+        model,
+        OnnxModels.toProto(TestModels.smallCnn(13)).toBuilder()
+            .setOpsetImport(0, OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(99))
+            .build()
+            .toByteArray());
     Path out = tmp.resolve("out-99");
     Run r = edgeopt("ingest", model.toString(), "-o", out.toString());
     assertEquals(3, r.exitCode(), r.err());

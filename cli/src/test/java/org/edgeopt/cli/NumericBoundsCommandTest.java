@@ -1,7 +1,6 @@
 package org.edgeopt.cli;
 
 import static org.edgeopt.cli.CliRun.edgeopt;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,22 +32,31 @@ class NumericBoundsCommandTest {
     assertEquals(1, r.err().lines().filter(l -> l.startsWith("edgeopt: ")).count(), r.err());
   }
 
-
   private Run validateWith(String option, String value) {
-    return edgeopt("validate", "--reference", model.toString(), "--candidate", model.toString(), "--holdout",
-        data.toString(), option, value);
+    return edgeopt(
+        "validate",
+        "--reference",
+        model.toString(),
+        "--candidate",
+        model.toString(),
+        "--holdout",
+        data.toString(),
+        option,
+        value);
   }
 
   @Test
   void calibrateThreads100000IsRefused() {
     int max = OptionBounds.maxThreads();
-    usage(edgeopt("calibrate", model.toString(), "--data", data.toString(), "--threads", "100000"),
+    usage(
+        edgeopt("calibrate", model.toString(), "--data", data.toString(), "--threads", "100000"),
         "--threads must be 0 to " + max + " (0 for the runtime's default, at most 4 per CPU core");
   }
 
   @Test
   void validateThreads100000IsRefused() {
-    usage(validateWith("--threads", "100000"), "--threads must be 0 to " + OptionBounds.maxThreads());
+    usage(
+        validateWith("--threads", "100000"), "--threads must be 0 to " + OptionBounds.maxThreads());
   }
 
   @Test
@@ -58,7 +66,9 @@ class NumericBoundsCommandTest {
 
   @Test
   void validateBatchSizeZeroIsRefused() {
-    usage(validateWith("--batch-size", "0"), "--batch-size must be 1 to 4096 (samples per inference), found 0");
+    usage(
+        validateWith("--batch-size", "0"),
+        "--batch-size must be 1 to 4096 (samples per inference), found 0");
   }
 
   @Test
@@ -73,25 +83,48 @@ class NumericBoundsCommandTest {
 
   @Test
   void calibrateBatchSize1000000IsRefused() {
-    usage(edgeopt("calibrate", model.toString(), "--data", data.toString(), "--batch-size", "1000000"),
+    usage(
+        edgeopt(
+            "calibrate", model.toString(), "--data", data.toString(), "--batch-size", "1000000"),
         "--batch-size must be 1 to 4096 (samples per inference), found 1000000");
   }
 
   @Test
   void quantizeSamples1000000IsRefused() {
-    usage(edgeopt("quantize", model.toString(), "--precision", "fp16", "--samples", "1000000"),
+    usage(
+        edgeopt("quantize", model.toString(), "--precision", "fp16", "--samples", "1000000"),
         "--samples must be 1 to 100000 (samples of --data to measure per-layer SQNR on), found 1000000");
   }
 
   @Test
   void pruneBatchSizeZeroIsRefused() {
-    usage(edgeopt("prune", model.toString(), "--target", "onnxruntime-cpu", "--holdout", data.toString(), "--batch-size", "0",
-        "-o", tmp.resolve("p.onnx").toString()), "--batch-size must be 1 to 4096");
+    usage(
+        edgeopt(
+            "prune",
+            model.toString(),
+            "--target",
+            "onnxruntime-cpu",
+            "--holdout",
+            data.toString(),
+            "--batch-size",
+            "0",
+            "-o",
+            tmp.resolve("p.onnx").toString()),
+        "--batch-size must be 1 to 4096");
   }
 
   @Test
   void compileVerifyLimitZeroIsRefused() {
-    usage(edgeopt("compile", model.toString(), "--target", "onnxruntime-cpu", "--verify-limit", "0", "-o",
-        tmp.resolve("c").toString()), "--verify-limit must be 1 to ");
+    usage(
+        edgeopt(
+            "compile",
+            model.toString(),
+            "--target",
+            "onnxruntime-cpu",
+            "--verify-limit",
+            "0",
+            "-o",
+            tmp.resolve("c").toString()),
+        "--verify-limit must be 1 to ");
   }
 }

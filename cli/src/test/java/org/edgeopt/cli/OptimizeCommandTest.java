@@ -17,17 +17,41 @@ class OptimizeCommandTest {
   void unreachableBarExitsFourAndPrintsProgressAndTheClosestTrial() throws Exception {
     SampleModel s = SampleModels.fashionMnist();
     Path out = dir.resolve("out");
-    CliRun.Run r = CliRun.edgeopt("optimize", s.model().toString(), "--data",
-        s.calibration().images().getParent().toString(), "--max-top1-drop", "0", "--min-agreement", "100",
-        "--trials", "1", "--calibration-samples", "2", "--holdout-samples", "600", "--latency-runs", "5",
-        "-o", out.toString());
+    CliRun.Run r =
+        CliRun.edgeopt(
+            "optimize",
+            s.model().toString(),
+            "--data",
+            s.calibration().images().getParent().toString(),
+            "--max-top1-drop",
+            "0",
+            "--min-agreement",
+            "100",
+            "--trials",
+            "1",
+            "--calibration-samples",
+            "2",
+            "--holdout-samples",
+            "600",
+            "--latency-runs",
+            "5",
+            "-o",
+            out.toString());
     assertEquals(4, r.exitCode(), r.out() + r.err());
     assertTrue(r.out().contains("trial 1/1 [plain] INT8 minmax, padded"), r.out());
     assertTrue(r.out().contains("NOT MET: no trial meets the bar"), r.out());
     assertTrue(Files.isRegularFile(out.resolve("search.json")));
 
-    CliRun.Run again = CliRun.edgeopt("optimize", s.model().toString(), "--data",
-        s.calibration().images().getParent().toString(), "--max-top1-drop", "0.3", "-o", out.toString());
+    CliRun.Run again =
+        CliRun.edgeopt(
+            "optimize",
+            s.model().toString(),
+            "--data",
+            s.calibration().images().getParent().toString(),
+            "--max-top1-drop",
+            "0.3",
+            "-o",
+            out.toString());
     assertEquals(3, again.exitCode(), again.err());
     assertTrue(again.err().contains("--resume"), again.err());
   }
@@ -35,12 +59,30 @@ class OptimizeCommandTest {
   @Test
   void badOptionsAreUsageErrors() {
     SampleModel s = SampleModels.fashionMnist();
-    CliRun.Run r = CliRun.edgeopt("optimize", s.model().toString(), "--data", "x", "--max-top1-drop", "0.3",
-        "--budget", "soon", "-o", dir.toString());
+    CliRun.Run r =
+        CliRun.edgeopt(
+            "optimize",
+            s.model().toString(),
+            "--data",
+            "x",
+            "--max-top1-drop",
+            "0.3",
+            "--budget",
+            "soon",
+            "-o",
+            dir.toString());
     assertEquals(2, r.exitCode());
     assertTrue(r.err().contains("--budget"), r.err());
-    CliRun.Run missing = CliRun.edgeopt("optimize", s.model().toString(), "--data", dir.resolve("nope").toString(),
-        "--max-top1-drop", "0.3", "-o", dir.resolve("o").toString());
+    CliRun.Run missing =
+        CliRun.edgeopt(
+            "optimize",
+            s.model().toString(),
+            "--data",
+            dir.resolve("nope").toString(),
+            "--max-top1-drop",
+            "0.3",
+            "-o",
+            dir.resolve("o").toString());
     assertEquals(3, missing.exitCode());
     assertTrue(missing.err().contains("calibration data not found"), missing.err());
   }

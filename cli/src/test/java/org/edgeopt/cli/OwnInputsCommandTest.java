@@ -1,7 +1,6 @@
 package org.edgeopt.cli;
 
 import static org.edgeopt.cli.CliRun.edgeopt;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -44,25 +43,51 @@ class OwnInputsCommandTest {
   @Test
   void quantizeOutputOverItsInputIsRefused() throws Exception {
     Path table = Files.writeString(tmp.resolve("calibration.json"), "{}");
-    refused(edgeopt("quantize", model.toString(), "--calibration", table.toString(), "-o", model.toString()), "-o", model);
+    refused(
+        edgeopt(
+            "quantize",
+            model.toString(),
+            "--calibration",
+            table.toString(),
+            "-o",
+            model.toString()),
+        "-o",
+        model);
   }
 
   @Test
   void quantizeOutputOverItsInputThroughARelativePathIsRefused() throws Exception {
     Path table = Files.writeString(tmp.resolve("calibration.json"), "{}");
     Path same = tmp.resolve("sub/../m.onnx");
-    refused(edgeopt("quantize", model.toString(), "--calibration", table.toString(), "-o", same.toString()), "-o", model);
+    refused(
+        edgeopt(
+            "quantize", model.toString(), "--calibration", table.toString(), "-o", same.toString()),
+        "-o",
+        model);
   }
 
   @Test
   void calibrateOutputOverItsModelIsRefused() throws Exception {
-    refused(edgeopt("calibrate", model.toString(), "--data", data.toString(), "-o", model.toString()), "-o", model);
+    refused(
+        edgeopt("calibrate", model.toString(), "--data", data.toString(), "-o", model.toString()),
+        "-o",
+        model);
   }
 
   @Test
   void calibrateTrtCacheOverItsDataIsRefused() throws Exception {
-    refused(edgeopt("calibrate", model.toString(), "--data", data.toString(), "-o", tmp.resolve("c.json").toString(),
-        "--trt-cache", data.toString()), "--trt-cache", data);
+    refused(
+        edgeopt(
+            "calibrate",
+            model.toString(),
+            "--data",
+            data.toString(),
+            "-o",
+            tmp.resolve("c.json").toString(),
+            "--trt-cache",
+            data.toString()),
+        "--trt-cache",
+        data);
   }
 
   @Test
@@ -77,8 +102,18 @@ class OwnInputsCommandTest {
 
   @Test
   void pruneOutputOverItsInputIsRefused() throws Exception {
-    refused(edgeopt("prune", model.toString(), "--target", "onnxruntime-cpu", "--holdout", data.toString(), "-o",
-        model.toString()), "-o", model);
+    refused(
+        edgeopt(
+            "prune",
+            model.toString(),
+            "--target",
+            "onnxruntime-cpu",
+            "--holdout",
+            data.toString(),
+            "-o",
+            model.toString()),
+        "-o",
+        model);
   }
 
   @Test
@@ -86,14 +121,26 @@ class OwnInputsCommandTest {
     Path dir = Files.createDirectories(tmp.resolve("compiled"));
     Path inside = dir.resolve("model.ort.onnx");
     Files.copy(model, inside);
-    Run r = edgeopt("compile", inside.toString(), "--target", "onnxruntime-cpu", "-o", dir.toString());
+    Run r =
+        edgeopt("compile", inside.toString(), "--target", "onnxruntime-cpu", "-o", dir.toString());
     assertEquals(2, r.exitCode(), r.err());
     assertTrue(r.err().contains("would overwrite the input model " + inside), r.err());
   }
 
   @Test
   void validateReportOverItsCandidateIsRefused() throws Exception {
-    refused(edgeopt("validate", "--reference", model.toString(), "--candidate", model.toString(), "--holdout",
-        data.toString(), "--report", model.toString()), "--report", model);
+    refused(
+        edgeopt(
+            "validate",
+            "--reference",
+            model.toString(),
+            "--candidate",
+            model.toString(),
+            "--holdout",
+            data.toString(),
+            "--report",
+            model.toString()),
+        "--report",
+        model);
   }
 }

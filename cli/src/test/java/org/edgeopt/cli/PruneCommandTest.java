@@ -25,10 +25,24 @@ class PruneCommandTest {
   void twoFourForTheEdgeTpuIsRefusedWithExitFiveAndTheReason() {
     SampleModel s = SampleModels.fashionMnist();
     Path out = dir.resolve("pruned.onnx");
-    Run r = edgeopt("prune", s.model().toString(), "--target", "edgetpu", "--mode", "2:4",
-        "--holdout", s.holdout().images().getParent().toString(), "-o", out.toString());
+    Run r =
+        edgeopt(
+            "prune",
+            s.model().toString(),
+            "--target",
+            "edgetpu",
+            "--mode",
+            "2:4",
+            "--holdout",
+            s.holdout().images().getParent().toString(),
+            "-o",
+            out.toString());
     assertEquals(5, r.exitCode(), r.err());
-    assertTrue(r.err().startsWith("edgeopt: 2:4 pruning refused for target edgetpu: the Edge TPU has no sparse kernels"), r.err());
+    assertTrue(
+        r.err()
+            .startsWith(
+                "edgeopt: 2:4 pruning refused for target edgetpu: the Edge TPU has no sparse kernels"),
+        r.err());
     assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
     assertFalse(Files.exists(out));
   }
@@ -37,12 +51,32 @@ class PruneCommandTest {
   void badModeAndBadBudgetAreUsageOrInputErrors() {
     SampleModel s = SampleModels.fashionMnist();
     String hold = s.holdout().images().getParent().toString();
-    Run mode = edgeopt("prune", s.model().toString(), "--target", "edgetpu", "--mode", "3:4", "--holdout", hold, "-o",
-        dir.resolve("a.onnx").toString());
+    Run mode =
+        edgeopt(
+            "prune",
+            s.model().toString(),
+            "--target",
+            "edgetpu",
+            "--mode",
+            "3:4",
+            "--holdout",
+            hold,
+            "-o",
+            dir.resolve("a.onnx").toString());
     assertEquals(3, mode.exitCode(), mode.err());
     assertTrue(mode.err().contains("expected auto, 2:4 or channel"), mode.err());
-    Run budget = edgeopt("prune", s.model().toString(), "--target", "edgetpu", "--budget", "-1", "--holdout", hold, "-o",
-        dir.resolve("b.onnx").toString());
+    Run budget =
+        edgeopt(
+            "prune",
+            s.model().toString(),
+            "--target",
+            "edgetpu",
+            "--budget",
+            "-1",
+            "--holdout",
+            hold,
+            "-o",
+            dir.resolve("b.onnx").toString());
     assertEquals(2, budget.exitCode(), budget.err());
   }
 
@@ -50,15 +84,30 @@ class PruneCommandTest {
   void autoOnJetsonPrunesTwoFourWithinBudgetAndWritesModelAndReport() throws Exception {
     SampleModel s = SampleModels.digits();
     Path out = dir.resolve("digits.pruned.onnx");
-    Run r = edgeopt("prune", s.model().toString(), "--target", "tensorrt-jetson-orin", "--budget", "1.0",
-        "--holdout", s.holdout().file().toString(), "--calibration-data", s.calibration().file().toString(),
-        "--preprocess", s.preprocess(), "--no-latency", "-o", out.toString());
+    Run r =
+        edgeopt(
+            "prune",
+            s.model().toString(),
+            "--target",
+            "tensorrt-jetson-orin",
+            "--budget",
+            "1.0",
+            "--holdout",
+            s.holdout().file().toString(),
+            "--calibration-data",
+            s.calibration().file().toString(),
+            "--preprocess",
+            s.preprocess(),
+            "--no-latency",
+            "-o",
+            out.toString());
     assertEquals(0, r.exitCode(), r.err());
     assertTrue(r.out().contains("mode 2:4 for tensorrt-jetson-orin"), r.out());
     Graph g = OnnxModels.read(out);
     assertEquals("2:4", g.info().metadata().get("edgeopt.sparsity"));
     assertFalse(g.info().metadata().get("edgeopt.sparsity.layers").isEmpty(), r.out());
-    JsonNode report = new ObjectMapper().readTree(dir.resolve("digits.pruned.prune-report.json").toFile());
+    JsonNode report =
+        new ObjectMapper().readTree(dir.resolve("digits.pruned.prune-report.json").toFile());
     assertEquals("2:4", report.get("mode").asText());
     double drop = report.get("baselineTop1").asDouble() - report.get("prunedTop1").asDouble();
     assertTrue(drop <= 1.0, "drop " + drop);
@@ -69,13 +118,30 @@ class PruneCommandTest {
   void channelModeQuietlyPrintsOneLineAndTimesBothModels() throws Exception {
     SampleModel s = SampleModels.digits();
     Path out = dir.resolve("digits.channel.onnx");
-    Run r = edgeopt("prune", s.model().toString(), "--target", "onnxruntime-cpu", "--mode", "channel", "--budget", "2",
-        "--holdout", s.holdout().file().toString(), "--calibration-data", s.calibration().file().toString(),
-        "--preprocess", s.preprocess(), "-q", "-o", out.toString());
+    Run r =
+        edgeopt(
+            "prune",
+            s.model().toString(),
+            "--target",
+            "onnxruntime-cpu",
+            "--mode",
+            "channel",
+            "--budget",
+            "2",
+            "--holdout",
+            s.holdout().file().toString(),
+            "--calibration-data",
+            s.calibration().file().toString(),
+            "--preprocess",
+            s.preprocess(),
+            "-q",
+            "-o",
+            out.toString());
     assertEquals(0, r.exitCode(), r.err());
     assertEquals(1, r.out().strip().lines().count(), r.out());
     assertTrue(r.out().contains(": channel, top-1 "), r.out());
-    JsonNode report = new ObjectMapper().readTree(dir.resolve("digits.channel.prune-report.json").toFile());
+    JsonNode report =
+        new ObjectMapper().readTree(dir.resolve("digits.channel.prune-report.json").toFile());
     assertTrue(report.get("latency").get("afterMedianMs").asDouble() > 0, report.toString());
     assertTrue(report.get("macsAfter").asLong() <= report.get("macsBefore").asLong());
   }

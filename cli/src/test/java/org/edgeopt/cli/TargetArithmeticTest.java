@@ -31,20 +31,53 @@ class TargetArithmeticTest {
     sample = SampleModels.fashionMnist();
     Path calibration = dir.resolve("calibration.json");
     vnniModel = dir.resolve("model.vnni.onnx");
-    Run cal = CliRun.edgeopt("calibrate", "-q", sample.model().toString(), "--data",
-        sample.calibration().images().toString(), "--preprocess", sample.preprocess(), "--method", "minmax",
-        "-o", calibration.toString());
+    Run cal =
+        CliRun.edgeopt(
+            "calibrate",
+            "-q",
+            sample.model().toString(),
+            "--data",
+            sample.calibration().images().toString(),
+            "--preprocess",
+            sample.preprocess(),
+            "--method",
+            "minmax",
+            "-o",
+            calibration.toString());
     assertEquals(0, cal.exitCode(), cal.err());
-    Run q = CliRun.edgeopt("quantize", "-q", sample.model().toString(), "-c", calibration.toString(),
-        "--target", "onnxruntime-x86-vnni", "-o", vnniModel.toString());
+    Run q =
+        CliRun.edgeopt(
+            "quantize",
+            "-q",
+            sample.model().toString(),
+            "-c",
+            calibration.toString(),
+            "--target",
+            "onnxruntime-x86-vnni",
+            "-o",
+            vnniModel.toString());
     assertEquals(0, q.exitCode(), q.err());
   }
 
   private static ValidationReport validate(Path report, String... extra) throws Exception {
-    String[] base = {"validate", "-q", "--reference", sample.model().toString(), "--candidate", vnniModel.toString(),
-        "--latency-runs", "0", "--diagnosis-batches", "0", "--report", report.toString()};
-    String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(base), java.util.Arrays.stream(extra))
-        .toArray(String[]::new);
+    String[] base = {
+      "validate",
+      "-q",
+      "--reference",
+      sample.model().toString(),
+      "--candidate",
+      vnniModel.toString(),
+      "--latency-runs",
+      "0",
+      "--diagnosis-batches",
+      "0",
+      "--report",
+      report.toString()
+    };
+    String[] args =
+        java.util.stream.Stream.concat(
+                java.util.Arrays.stream(base), java.util.Arrays.stream(extra))
+            .toArray(String[]::new);
     Run v = CliRun.edgeopt(args);
     assertEquals(0, v.exitCode(), v.out() + v.err());
     return ReportWriter.readJson(report.resolve(ReportWriter.JSON));
@@ -65,18 +98,21 @@ class TargetArithmeticTest {
     assertEquals(host.model(), a.hostCpu());
     assertEquals(host.flags(), a.hostFlags());
     assertEquals(2 * 255 * 127, a.worstCasePairSum());
-    assertEquals(host.int8Kernel().saturatesPairs() ? "emulated for the target" : "native", a.figures());
+    assertEquals(
+        host.int8Kernel().saturatesPairs() ? "emulated for the target" : "native", a.figures());
     boolean mismatch = !TargetProfiles.get("onnxruntime-x86-vnni").cpuMismatch(host).isEmpty();
     assertEquals(mismatch, a.targetMismatch(), a.mismatch());
     String html = Files.readString(report.resolve(ReportWriter.HTML));
     String junit = Files.readString(report.resolve(ReportWriter.JUNIT));
-    assertTrue(html.contains("id=\"arithmetic\"") && html.contains(a.figures()), "HTML names the figures");
+    assertTrue(
+        html.contains("id=\"arithmetic\"") && html.contains(a.figures()), "HTML names the figures");
     assertTrue(junit.contains("name=\"figures\" value=\"" + a.figures() + "\""), junit);
     assertTrue(junit.contains("name=\"host.isa\""), junit);
     if (mismatch) {
       assertTrue(html.contains("id=\"target-mismatch\""), "HTML names the host/target mismatch");
       assertTrue(junit.contains("name=\"target.mismatch\" value=\"host "), junit);
-      assertTrue(Files.readString(report.resolve(ReportWriter.JSON)).contains("\"mismatch\" : \"host "));
+      assertTrue(
+          Files.readString(report.resolve(ReportWriter.JSON)).contains("\"mismatch\" : \"host "));
     }
   }
 
@@ -102,6 +138,7 @@ class TargetArithmeticTest {
     assertTrue(card.contains("\"int8Speedup\""), card);
     assertTrue(card.contains("2.1-2.6x FP32 on AVX-512 VNNI"), card);
     Run t = CliRun.edgeopt("targets");
-    assertTrue(t.out().contains("onnxruntime-x86-vnni") && t.out().contains("onnxruntime-arm64"), t.out());
+    assertTrue(
+        t.out().contains("onnxruntime-x86-vnni") && t.out().contains("onnxruntime-arm64"), t.out());
   }
 }

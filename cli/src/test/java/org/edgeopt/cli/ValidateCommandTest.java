@@ -23,11 +23,11 @@ import org.edgeopt.core.graph.TensorType;
 import org.edgeopt.core.graph.Value;
 import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.samples.SampleModel;
+import org.edgeopt.samples.SampleModels;
+import org.edgeopt.samples.SharedModels;
 import org.edgeopt.validate.LayerDiagnosis;
 import org.edgeopt.validate.ReportWriter;
 import org.edgeopt.validate.ValidationReport;
-import org.edgeopt.samples.SampleModels;
-import org.edgeopt.samples.SharedModels;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,13 +57,22 @@ class ValidateCommandTest {
     float[][] x = {{2, 1, 0}, {0, 3, 1}, {1, 0, 2}, {2, 0, 1}, {0, 1, 0.5f}, {3, 0, 0}};
     StringBuilder sb = new StringBuilder("f0,f1,f2,label\n");
     for (int i = 0; i < x.length; i++) {
-      sb.append(x[i][0]).append(',').append(x[i][1]).append(',').append(x[i][2]).append(',').append(labels[i]).append('\n');
+      sb.append(x[i][0])
+          .append(',')
+          .append(x[i][1])
+          .append(',')
+          .append(x[i][2])
+          .append(',')
+          .append(labels[i])
+          .append('\n');
     }
     return Files.writeString(dir.resolve(name), sb.toString());
   }
 
   private static Graph linear(String name, float[] bias) {
-    TensorType rows = new TensorType(DataType.FLOAT, new Shape(List.of(new Shape.Dim(-1, "batch"), new Shape.Dim(3, null))));
+    TensorType rows =
+        new TensorType(
+            DataType.FLOAT, new Shape(List.of(new Shape.Dim(-1, "batch"), new Shape.Dim(3, null))));
     GraphBuilder b = new GraphBuilder(name, 13);
     b.addInput(new Value("x", rows));
     if (bias == null) {
@@ -77,8 +86,21 @@ class ValidateCommandTest {
   }
 
   private static String[] args(String... extra) {
-    List<String> a = new ArrayList<>(List.of("validate", "-q", "--reference", reference.toString(), "--candidate",
-        candidate.toString(), "--holdout", holdout.toString(), "--latency-runs", "3", "--warmup-runs", "1"));
+    List<String> a =
+        new ArrayList<>(
+            List.of(
+                "validate",
+                "-q",
+                "--reference",
+                reference.toString(),
+                "--candidate",
+                candidate.toString(),
+                "--holdout",
+                holdout.toString(),
+                "--latency-runs",
+                "3",
+                "--warmup-runs",
+                "1"));
     a.addAll(List.of(extra));
     return a.toArray(String[]::new);
   }
@@ -87,9 +109,14 @@ class ValidateCommandTest {
   void passExitsZeroWithTheSummary() {
     Run r = edgeopt(args("--max-top1-drop", "0", "--classes", "zero,one,two"));
     assertEquals(0, r.exitCode(), r.err());
-    assertTrue(r.out().startsWith("PASS  candidate.onnx vs reference.onnx on 6 holdout samples (classification, 3 classes)"),
+    assertTrue(
+        r.out()
+            .startsWith(
+                "PASS  candidate.onnx vs reference.onnx on 6 holdout samples (classification, 3 classes)"),
         r.out());
-    assertTrue(r.out().contains("top-1       reference 66.67%  candidate 66.67%  drop 0.00 points"), r.out());
+    assertTrue(
+        r.out().contains("top-1       reference 66.67%  candidate 66.67%  drop 0.00 points"),
+        r.out());
     assertTrue(r.out().contains("ok   top-1 drop 0.00 points <= max 0.00 points"), r.out());
     assertEquals("", r.err(), "-q prints no progress");
   }
@@ -124,8 +151,12 @@ class ValidateCommandTest {
     a.set(a.indexOf(holdout.toString()), bad.toString());
     Run r = edgeopt(a.toArray(String[]::new));
     assertEquals(3, r.exitCode());
-    assertEquals("edgeopt: " + bad + ": sample 2 has label 5, which is not a class the model can output "
-        + "(expected 0..2 for its 3 classes)", r.err().strip());
+    assertEquals(
+        "edgeopt: "
+            + bad
+            + ": sample 2 has label 5, which is not a class the model can output "
+            + "(expected 0..2 for its 3 classes)",
+        r.err().strip());
     assertEquals("", r.out(), "a validation that could not run prints no verdict");
   }
 
@@ -143,20 +174,37 @@ class ValidateCommandTest {
     a.set(a.indexOf(empty.toString()), wide.toString());
     Run m = edgeopt(a.toArray(String[]::new));
     assertEquals(3, m.exitCode());
-    assertTrue(m.err().contains("input 'x' expects float[-1, 3] but the holdout " + wide + " gives samples of [4]"), m.err());
+    assertTrue(
+        m.err()
+            .contains(
+                "input 'x' expects float[-1, 3] but the holdout " + wide + " gives samples of [4]"),
+        m.err());
   }
 
   @Test
   void usageErrorsExitTwo() {
-    Run noHoldout = edgeopt("validate", "-q", "--reference", reference.toString(), "--candidate", candidate.toString());
+    Run noHoldout =
+        edgeopt(
+            "validate",
+            "-q",
+            "--reference",
+            reference.toString(),
+            "--candidate",
+            candidate.toString());
     assertEquals(2, noHoldout.exitCode());
-    assertTrue(noHoldout.err().contains("--holdout is required: the reference " + reference + " is not a sample model"),
+    assertTrue(
+        noHoldout
+            .err()
+            .contains(
+                "--holdout is required: the reference " + reference + " is not a sample model"),
         noHoldout.err());
     Run badTask = edgeopt(args("--task", "segmentation"));
     assertEquals(2, badTask.exitCode());
     Run negative = edgeopt(args("--max-top1-drop", "-1"));
     assertEquals(2, negative.exitCode());
-    assertTrue(negative.err().contains("max top-1 drop must be a finite number >= 0, was -1.0"), negative.err());
+    assertTrue(
+        negative.err().contains("max top-1 drop must be a finite number >= 0, was -1.0"),
+        negative.err());
   }
 
   @Test
@@ -166,44 +214,111 @@ class ValidateCommandTest {
     Path int8 = dir.resolve("fashion-mnist.int8.onnx");
     OnnxModels.write(weightQdq(fp32, null, 1f), int8);
     // The stem convolution: every later layer reads what it computes.
-    String damagedLayer = fp32.nodes().stream().filter(n -> n.opType().equals("Conv")).findFirst().orElseThrow().name();
+    String damagedLayer =
+        fp32.nodes().stream()
+            .filter(n -> n.opType().equals("Conv"))
+            .findFirst()
+            .orElseThrow()
+            .name();
     Path damaged = dir.resolve("fashion-mnist.damaged.onnx");
     OnnxModels.write(weightQdq(fp32, damagedLayer, 16f), damaged);
 
     // The holdout, preprocessing and class names come from the sample's sample.json.
     Path report = dir.resolve("fashion-report");
-    Run pass = edgeopt("validate", "-q", "--reference", sample.model().toString(), "--candidate", int8.toString(),
-        "--max-top1-drop", "1.0", "--min-agreement", "97", "--latency-runs", "20", "--report", report.toString());
+    Run pass =
+        edgeopt(
+            "validate",
+            "-q",
+            "--reference",
+            sample.model().toString(),
+            "--candidate",
+            int8.toString(),
+            "--max-top1-drop",
+            "1.0",
+            "--min-agreement",
+            "97",
+            "--latency-runs",
+            "20",
+            "--report",
+            report.toString());
     assertEquals(0, pass.exitCode(), pass.out() + pass.err());
-    assertTrue(pass.out().contains("on " + sample.holdout().count() + " holdout samples (classification, 10 classes)"),
+    assertTrue(
+        pass.out()
+            .contains(
+                "on " + sample.holdout().count() + " holdout samples (classification, 10 classes)"),
         pass.out());
 
-    Run fail = edgeopt("validate", "-q", "--reference", sample.model().toString(), "--candidate", damaged.toString(),
-        "--max-top1-drop", "0", "--latency-runs", "0");
+    Run fail =
+        edgeopt(
+            "validate",
+            "-q",
+            "--reference",
+            sample.model().toString(),
+            "--candidate",
+            damaged.toString(),
+            "--max-top1-drop",
+            "0",
+            "--latency-runs",
+            "0");
     assertEquals(4, fail.exitCode(), fail.out() + fail.err());
-    assertTrue(fail.out().contains("layers      exclude Conv '" + damagedLayer + "' first"), fail.out());
+    assertTrue(
+        fail.out().contains("layers      exclude Conv '" + damagedLayer + "' first"), fail.out());
     assertTrue(fail.out().contains("FAIL top-1 drop"), fail.out());
   }
 
   @Test
   void quantizersOwnOutputIsDiagnosedLayerByLayer() throws Exception {
-    // edgeopt calibrate + quantize on the sample: fused Conv+Clip layers, per-channel weights, uint8
+    // edgeopt calibrate + quantize on the sample: fused Conv+Clip layers, per-channel weights,
+    // uint8
     // activations. Every layer must match its FP32 counterpart and be measured on its own.
     SampleModel sample = SampleModels.fashionMnist();
     Path calibration = dir.resolve("calibration.json");
     Path int8 = dir.resolve("quantized.int8.onnx");
-    Run cal = edgeopt("calibrate", "-q", sample.model().toString(), "--data", sample.calibration().images().toString(),
-        "--preprocess", sample.preprocess(), "-o", calibration.toString());
+    Run cal =
+        edgeopt(
+            "calibrate",
+            "-q",
+            sample.model().toString(),
+            "--data",
+            sample.calibration().images().toString(),
+            "--preprocess",
+            sample.preprocess(),
+            "-o",
+            calibration.toString());
     assertEquals(0, cal.exitCode(), cal.err());
-    Run q = edgeopt("quantize", "-q", sample.model().toString(), "-c", calibration.toString(), "-o", int8.toString());
+    Run q =
+        edgeopt(
+            "quantize",
+            "-q",
+            sample.model().toString(),
+            "-c",
+            calibration.toString(),
+            "-o",
+            int8.toString());
     assertEquals(0, q.exitCode(), q.err());
     Path report = dir.resolve("quantized-report");
-    Run v = edgeopt("validate", "-q", "--reference", sample.model().toString(), "--candidate", int8.toString(),
-        "--max-top1-drop", "1.0", "--min-agreement", "97", "--latency-runs", "0", "--report", report.toString());
+    Run v =
+        edgeopt(
+            "validate",
+            "-q",
+            "--reference",
+            sample.model().toString(),
+            "--candidate",
+            int8.toString(),
+            "--max-top1-drop",
+            "1.0",
+            "--min-agreement",
+            "97",
+            "--latency-runs",
+            "0",
+            "--report",
+            report.toString());
     assertEquals(0, v.exitCode(), v.out() + v.err());
     ValidationReport r = ReportWriter.readJson(report.resolve(ReportWriter.JSON));
-    List<LayerDiagnosis.LayerError> reduced = r.diagnosis().layers().stream()
-        .filter(LayerDiagnosis.LayerError::reducedPrecision).toList();
+    List<LayerDiagnosis.LayerError> reduced =
+        r.diagnosis().layers().stream()
+            .filter(LayerDiagnosis.LayerError::reducedPrecision)
+            .toList();
     assertTrue(reduced.size() >= 20, r.diagnosis().reason());
     for (LayerDiagnosis.LayerError e : reduced) {
       assertEquals("node name", e.matchedBy(), e.toString());
@@ -240,10 +355,20 @@ class ValidateCommandTest {
       b.addInitializer(Tensor.ofFloats(s, new long[] {channels}, scales));
       b.addInitializer(Tensor.ofBytes(z, DataType.INT8, new long[] {channels}, new byte[channels]));
       Attribute axis = Attribute.of("axis", 0L);
-      String q = b.add("QuantizeLinear", b.uniqueName(w.name() + "_QuantizeLinear"), List.of(w.name(), s, z),
-          List.of(b.uniqueName(w.name() + "_quantized")), axis);
-      String dq = b.add("DequantizeLinear", b.uniqueName(w.name() + "_DequantizeLinear"), List.of(q, s, z),
-          List.of(b.uniqueName(w.name() + "_dequantized")), axis);
+      String q =
+          b.add(
+              "QuantizeLinear",
+              b.uniqueName(w.name() + "_QuantizeLinear"),
+              List.of(w.name(), s, z),
+              List.of(b.uniqueName(w.name() + "_quantized")),
+              axis);
+      String dq =
+          b.add(
+              "DequantizeLinear",
+              b.uniqueName(w.name() + "_DequantizeLinear"),
+              List.of(q, s, z),
+              List.of(b.uniqueName(w.name() + "_dequantized")),
+              axis);
       List<String> in = new ArrayList<>(n.inputs());
       in.set(1, dq);
       b.replaceNode(n.withInputs(in));
@@ -253,21 +378,40 @@ class ValidateCommandTest {
 
   @Test
   void tfliteInt8AgainstItsFloatTwinIsGatedByOutputError() throws Exception {
-    // Google's sine-regression pair, run by the TFLite target's interpreter through the RuntimeProvider plug-in.
+    // Google's sine-regression pair, run by the TFLite target's interpreter through the
+    // RuntimeProvider plug-in.
     Optional<Path> ref = SharedModels.find("tflite-reference/hello_world_float.tflite");
     Optional<Path> int8 = SharedModels.find("tflite-reference/hello_world_int8.tflite");
-    assumeTrue(ref.isPresent() && int8.isPresent(), SharedModels.missingReason("tflite-reference/hello_world_int8.tflite"));
+    assumeTrue(
+        ref.isPresent() && int8.isPresent(),
+        SharedModels.missingReason("tflite-reference/hello_world_int8.tflite"));
     StringBuilder csv = new StringBuilder("x,label\n");
     for (int i = 0; i < 200; i++) {
       csv.append((float) (2 * Math.PI * i / 200)).append(",0\n");
     }
     Path sine = Files.writeString(dir.resolve("sine.csv"), csv.toString());
-    String[] base = {"validate", "-q", "--reference", ref.get().toString(), "--candidate", int8.get().toString(),
-        "--holdout", sine.toString(), "--task", "regression", "--latency-runs", "5"};
+    String[] base = {
+      "validate",
+      "-q",
+      "--reference",
+      ref.get().toString(),
+      "--candidate",
+      int8.get().toString(),
+      "--holdout",
+      sine.toString(),
+      "--task",
+      "regression",
+      "--latency-runs",
+      "5"
+    };
     Run pass = edgeopt(concat(base, "--max-output-error", "0.15"));
     assertEquals(0, pass.exitCode(), pass.out() + pass.err());
-    assertTrue(pass.out().startsWith("PASS  hello_world_int8.tflite vs hello_world_float.tflite on 200 holdout samples "
-        + "(regression)"), pass.out());
+    assertTrue(
+        pass.out()
+            .startsWith(
+                "PASS  hello_world_int8.tflite vs hello_world_float.tflite on 200 holdout samples "
+                    + "(regression)"),
+        pass.out());
     assertTrue(pass.out().contains("per-layer diagnosis did not run"), pass.out());
     // int8 steps of a sine in [-1, 1]: the largest error is about 0.11
     Run fail = edgeopt(concat(base, "--max-output-error", "0.05"));
@@ -294,10 +438,25 @@ class ValidateCommandTest {
     Path nanCandidate = dir.resolve("nan-candidate.onnx");
     OnnxModels.write(linear("nan", new float[] {0, Float.NaN, 0}), nanCandidate);
     Path report = dir.resolve("nan-report");
-    Run r = edgeopt("validate", "-q", "--reference", reference.toString(), "--candidate", nanCandidate.toString(),
-        "--holdout", holdout.toString(), "--latency-runs", "0", "--max-top1-drop", "100", "--report", report.toString());
+    Run r =
+        edgeopt(
+            "validate",
+            "-q",
+            "--reference",
+            reference.toString(),
+            "--candidate",
+            nanCandidate.toString(),
+            "--holdout",
+            holdout.toString(),
+            "--latency-runs",
+            "0",
+            "--max-top1-drop",
+            "100",
+            "--report",
+            report.toString());
     assertEquals(4, r.exitCode(), r.err());
-    assertTrue(r.out().contains("candidate output 'logits' is NaN at value 1 of sample 0"), r.out());
+    assertTrue(
+        r.out().contains("candidate output 'logits' is NaN at value 1 of sample 0"), r.out());
     assertTrue(Files.isRegularFile(report.resolve(ReportWriter.HTML)));
     assertTrue(Files.readString(report.resolve(ReportWriter.JSON)).contains("finite-outputs"));
   }
@@ -306,10 +465,21 @@ class ValidateCommandTest {
   void referenceWithNaNOutputsExitsWith3() throws Exception {
     Path nanReference = dir.resolve("nan-reference.onnx");
     OnnxModels.write(linear("nan", new float[] {Float.NaN, 0, 0}), nanReference);
-    Run r = edgeopt("validate", "-q", "--reference", nanReference.toString(), "--candidate", candidate.toString(),
-        "--holdout", holdout.toString(), "--latency-runs", "0");
+    Run r =
+        edgeopt(
+            "validate",
+            "-q",
+            "--reference",
+            nanReference.toString(),
+            "--candidate",
+            candidate.toString(),
+            "--holdout",
+            holdout.toString(),
+            "--latency-runs",
+            "0");
     assertEquals(3, r.exitCode(), r.err());
     assertEquals(1, r.err().lines().count(), r.err());
-    assertTrue(r.err().contains("the reference's output 'logits' is NaN at value 0 of sample 0"), r.err());
+    assertTrue(
+        r.err().contains("the reference's output 'logits' is NaN at value 0 of sample 0"), r.err());
   }
 }

@@ -19,7 +19,8 @@ public final class Version {
   }
 
   private static String load() {
-    try (InputStream in = Version.class.getResourceAsStream("/org/edgeopt/core/version.properties")) {
+    try (InputStream in =
+        Version.class.getResourceAsStream("/org/edgeopt/core/version.properties")) {
       if (in == null) {
         return "dev";
       }

@@ -19,9 +19,18 @@ import java.util.List;
  * @param perClass accuracy per true class
  * @param latency batch-1 latency on the validating host, or {@code null} when no validation report was given
  */
-public record Baseline(String source, int samples, List<String> classNames, List<Long> confidenceHistogram,
-    List<Long> marginHistogram, List<Long> predictedClassCounts, double meanConfidence, double confidenceStdDev,
-    int correct, List<ClassAccuracy> perClass, Latency latency) {
+public record Baseline(
+    String source,
+    int samples,
+    List<String> classNames,
+    List<Long> confidenceHistogram,
+    List<Long> marginHistogram,
+    List<Long> predictedClassCounts,
+    double meanConfidence,
+    double confidenceStdDev,
+    int correct,
+    List<ClassAccuracy> perClass,
+    Latency latency) {
 
   /** Copies the lists. */
   public Baseline {

@@ -30,8 +30,14 @@ public final class BaselineMeasurer {
    * @param latency the validating host's latency (from the validation report), or {@code null}
    * @throws EdgeoptException (exit 3) when the model or data cannot be used
    */
-  public static Baseline measure(Path model, Path holdout, String preprocess, List<String> classNames,
-      String labelColumn, Baseline.Latency latency) throws EdgeoptException {
+  public static Baseline measure(
+      Path model,
+      Path holdout,
+      String preprocess,
+      List<String> classNames,
+      String labelColumn,
+      Baseline.Latency latency)
+      throws EdgeoptException {
     try {
       return run(model, holdout, preprocess, classNames, labelColumn, latency);
     } catch (DataException e) {
@@ -39,64 +45,104 @@ public final class BaselineMeasurer {
     }
   }
 
-  private static Baseline run(Path model, Path holdout, String preprocess, List<String> classNames,
-      String labelColumn, Baseline.Latency latency) throws EdgeoptException {
+  private static Baseline run(
+      Path model,
+      Path holdout,
+      String preprocess,
+      List<String> classNames,
+      String labelColumn,
+      Baseline.Latency latency)
+      throws EdgeoptException {
     Preprocessing pre = Preprocessing.parse(preprocess == null ? "" : preprocess);
-    Dataset data = Datasets.open(holdout, pre, classNames.isEmpty() ? null : classNames, labelColumn);
+    Dataset data =
+        Datasets.open(holdout, pre, classNames.isEmpty() ? null : classNames, labelColumn);
     long[] conf = new long[ConfidenceBins.COUNT];
     long[] margin = new long[ConfidenceBins.COUNT];
     long[][] counts = {null};
     int[][] perClass = {null, null};
     double[] sums = new double[2];
     int[] n = new int[2];
-    try (InferenceSession session = Runtimes.forModel(model, List.of("input")).open(model,
-        SessionOptions.defaults().withThreads(1))) {
-      BatchRunner.run(session, data, 64, Integer.MAX_VALUE, (batch, output) -> {
-        long[] dims = output.dims();
-        int classes = (int) dims[dims.length - 1];
-        if (classes < 2) {
-          throw EdgeoptException.invalid(model + ": output '" + output.name() + "' has " + classes
-              + " value(s) per sample: expected class scores (2 or more) for a classifier's baseline");
-        }
-        if (counts[0] == null) {
-          counts[0] = new long[classes];
-          perClass[0] = new int[classes];
-          perClass[1] = new int[classes];
-        }
-        float[] v = output.toFloats();
-        for (int i = 0; i < batch.size(); i++) {
-          Scores.Prediction p = Scores.of(v, i * classes, classes);
-          conf[ConfidenceBins.of(p.confidence())]++;
-          margin[ConfidenceBins.of(p.margin())]++;
-          counts[0][p.predicted()]++;
-          sums[0] += p.confidence();
-          sums[1] += p.confidence() * p.confidence();
-          int label = batch.labels()[i];
-          if (label < 0 || label >= classes) {
-            throw EdgeoptException.invalid(holdout + ": sample " + n[0] + " has label " + label
-                + ": expected a class in 0.." + (classes - 1) + " (the model's outputs)");
-          }
-          perClass[0][label]++;
-          if (label == p.predicted()) {
-            perClass[1][label]++;
-            n[1]++;
-          }
-          n[0]++;
-        }
-      });
+    try (InferenceSession session =
+        Runtimes.forModel(model, List.of("input"))
+            .open(model, SessionOptions.defaults().withThreads(1))) {
+      BatchRunner.run(
+          session,
+          data,
+          64,
+          Integer.MAX_VALUE,
+          (batch, output) -> {
+            long[] dims = output.dims();
+            int classes = (int) dims[dims.length - 1];
+            if (classes < 2) {
+              throw EdgeoptException.invalid(
+                  model
+                      + ": output '"
+                      + output.name()
+                      + "' has "
+                      + classes
+                      + " value(s) per sample: expected class scores (2 or more) for a classifier's baseline");
+            }
+            if (counts[0] == null) {
+              counts[0] = new long[classes];
+              perClass[0] = new int[classes];
+              perClass[1] = new int[classes];
+            }
+            float[] v = output.toFloats();
+            for (int i = 0; i < batch.size(); i++) {
+              Scores.Prediction p = Scores.of(v, i * classes, classes);
+              conf[ConfidenceBins.of(p.confidence())]++;
+              margin[ConfidenceBins.of(p.margin())]++;
+              counts[0][p.predicted()]++;
+              sums[0] += p.confidence();
+              sums[1] += p.confidence() * p.confidence();
+              int label = batch.labels()[i];
+              if (label < 0 || label >= classes) {
+                throw EdgeoptException.invalid(
+                    holdout
+                        + ": sample "
+                        + n[0]
+                        + " has label "
+                        + label
+                        + ": expected a class in 0.."
+                        + (classes - 1)
+                        + " (the model's outputs)");
+              }
+              perClass[0][label]++;
+              if (label == p.predicted()) {
+                perClass[1][label]++;
+                n[1]++;
+              }
+              n[0]++;
+            }
+          });
     }
     if (n[0] == 0) {
-      throw EdgeoptException.invalid(holdout + ": the holdout yielded no samples: expected at least one");
+      throw EdgeoptException.invalid(
+          holdout + ": the holdout yielded no samples: expected at least one");
     }
     double mean = sums[0] / n[0];
     double sd = Math.sqrt(Math.max(0, sums[1] / n[0] - mean * mean));
     List<Baseline.ClassAccuracy> accuracy = new ArrayList<>();
     for (int c = 0; c < counts[0].length; c++) {
-      accuracy.add(new Baseline.ClassAccuracy(c, c < classNames.size() ? classNames.get(c) : Integer.toString(c),
-          perClass[0][c], perClass[1][c]));
+      accuracy.add(
+          new Baseline.ClassAccuracy(
+              c,
+              c < classNames.size() ? classNames.get(c) : Integer.toString(c),
+              perClass[0][c],
+              perClass[1][c]));
     }
-    return new Baseline(model.getFileName() + " on " + data.describe(), n[0], classNames, boxed(conf), boxed(margin),
-        boxed(counts[0]), round(mean), round(sd), n[1], accuracy, latency);
+    return new Baseline(
+        model.getFileName() + " on " + data.describe(),
+        n[0],
+        classNames,
+        boxed(conf),
+        boxed(margin),
+        boxed(counts[0]),
+        round(mean),
+        round(sd),
+        n[1],
+        accuracy,
+        latency);
   }
 
   private static List<Long> boxed(long[] v) {

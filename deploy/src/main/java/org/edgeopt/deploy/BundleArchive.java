@@ -29,13 +29,15 @@ import java.util.zip.ZipOutputStream;
 final class BundleArchive {
   /** The fixed modification time of every entry (the earliest a zip header can hold). */
   private static final LocalDateTime EPOCH = LocalDateTime.of(1980, 1, 1, 0, 0);
+
   /** The most entries a bundle may hold: a bundle is a handful of files. */
   static final int MAX_ENTRIES = 1000;
 
   private BundleArchive() {}
 
   /** Where each entry's local header starts, and where the central directory starts. */
-  record Layout(byte[] bytes, List<String> names, List<Integer> headerOffsets, int centralDirectory) {
+  record Layout(
+      byte[] bytes, List<String> names, List<Integer> headerOffsets, int centralDirectory) {
     /** Returns what lies at {@code offset}: an entry (header or content) or the central directory. */
     String describe(int offset) {
       if (offset >= centralDirectory) {
@@ -92,7 +94,10 @@ final class BundleArchive {
       ZipEntry z;
       while ((z = in.getNextEntry()) != null) {
         current = z.getName();
-        if (z.isDirectory() || current.isEmpty() || current.startsWith("/") || current.contains("..")
+        if (z.isDirectory()
+            || current.isEmpty()
+            || current.startsWith("/")
+            || current.contains("..")
             || current.contains("\\")) {
           throw new BundleException(current, "expected a plain relative file name in the bundle");
         }
@@ -101,14 +106,16 @@ final class BundleArchive {
           throw new BundleException(current, "appears twice in the bundle");
         }
         if (entries.size() > MAX_ENTRIES) {
-          throw new BundleException(null, "holds more than " + MAX_ENTRIES + " entries: expected a handful");
+          throw new BundleException(
+              null, "holds more than " + MAX_ENTRIES + " entries: expected a handful");
         }
       }
     } catch (IOException | IllegalArgumentException e) {
       throw new BundleException(current, "cannot be read from the zip archive: " + e.getMessage());
     }
     if (entries.isEmpty()) {
-      throw new BundleException(null, "is not a zip archive with entries: expected an edgeopt bundle");
+      throw new BundleException(
+          null, "is not a zip archive with entries: expected an edgeopt bundle");
     }
     return entries;
   }

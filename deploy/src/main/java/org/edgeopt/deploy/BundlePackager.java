@@ -31,8 +31,10 @@ import org.edgeopt.core.targets.TargetProfiles;
 public final class BundlePackager {
   /** The manifest's entry. */
   public static final String MANIFEST = "manifest.json";
+
   /** The signature's entry. */
   public static final String SIGNATURE = "signature.json";
+
   /** The baseline's entry. */
   public static final String BASELINE = "baseline.json";
 
@@ -89,17 +91,39 @@ public final class BundlePackager {
       validation = verdict(json);
       latency = latency(json);
     }
-    Baseline baseline = BaselineMeasurer.measure(r.model(), r.holdout(), r.preprocess(), r.classNames(), r.labelColumn(),
-        latency);
+    Baseline baseline =
+        BaselineMeasurer.measure(
+            r.model(), r.holdout(), r.preprocess(), r.classNames(), r.labelColumn(), latency);
     files.put(BASELINE, StableJson.bytes(baseline));
 
     Map<String, Manifest.FileEntry> hashes = new TreeMap<>();
-    files.forEach((name, bytes) -> hashes.put(name, new Manifest.FileEntry(Hashes.sha256(bytes), bytes.length)));
-    String version = r.version() != null ? r.version() : "sha256:" + hashes.get(modelEntry).sha256().substring(0, 12);
-    Manifest manifest = new Manifest(Manifest.FORMAT, Version.get(), new Manifest.Model(r.name(), version, modelEntry),
-        new Manifest.Target(profile.name(), profile.target(), profile.description(), profile.precisions(),
-            profile.cpuArch(), profile.cpuFlagsAnyOf(), profile.assumedIsa()),
-        io(r.model()), r.preprocess() == null ? "" : r.preprocess(), r.classNames(), hashes, calibrationSha, validation, cascade);
+    files.forEach(
+        (name, bytes) ->
+            hashes.put(name, new Manifest.FileEntry(Hashes.sha256(bytes), bytes.length)));
+    String version =
+        r.version() != null
+            ? r.version()
+            : "sha256:" + hashes.get(modelEntry).sha256().substring(0, 12);
+    Manifest manifest =
+        new Manifest(
+            Manifest.FORMAT,
+            Version.get(),
+            new Manifest.Model(r.name(), version, modelEntry),
+            new Manifest.Target(
+                profile.name(),
+                profile.target(),
+                profile.description(),
+                profile.precisions(),
+                profile.cpuArch(),
+                profile.cpuFlagsAnyOf(),
+                profile.assumedIsa()),
+            io(r.model()),
+            r.preprocess() == null ? "" : r.preprocess(),
+            r.classNames(),
+            hashes,
+            calibrationSha,
+            validation,
+            cascade);
     byte[] manifestBytes = StableJson.bytes(manifest);
     BundleSignature signature = BundleSignature.of(key, manifestBytes);
     files.put(MANIFEST, manifestBytes);
@@ -107,15 +131,21 @@ public final class BundlePackager {
     return files;
   }
 
-  private static void put(SortedMap<String, byte[]> files, String name, byte[] bytes, Path from) throws EdgeoptException {
+  private static void put(SortedMap<String, byte[]> files, String name, byte[] bytes, Path from)
+      throws EdgeoptException {
     if (files.put(name, bytes) != null) {
-      throw EdgeoptException.invalid(from + ": a second file named " + from.getFileName()
-          + ": expected every artifact to have its own file name");
+      throw EdgeoptException.invalid(
+          from
+              + ": a second file named "
+              + from.getFileName()
+              + ": expected every artifact to have its own file name");
     }
   }
 
   private static Manifest.Io io(Path model) throws EdgeoptException {
-    try (InferenceSession s = Runtimes.forModel(model, List.of("input")).open(model, SessionOptions.defaults().withThreads(1))) {
+    try (InferenceSession s =
+        Runtimes.forModel(model, List.of("input"))
+            .open(model, SessionOptions.defaults().withThreads(1))) {
       List<Manifest.Port> inputs = new ArrayList<>();
       for (String name : s.inputNames()) {
         Object type = s.inputTypes().get(name);
@@ -129,11 +159,13 @@ public final class BundlePackager {
     try {
       JsonNode json = StableJson.MAPPER.readTree(report);
       if (json == null || !json.path("gate").path("verdict").isTextual()) {
-        throw EdgeoptException.invalid(file + ": expected an edgeopt validation report (report.json with gate.verdict)");
+        throw EdgeoptException.invalid(
+            file + ": expected an edgeopt validation report (report.json with gate.verdict)");
       }
       return json;
     } catch (IOException e) {
-      throw EdgeoptException.invalid(file + ": expected an edgeopt validation report, found no JSON: " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          file + ": expected an edgeopt validation report, found no JSON: " + e.getMessage(), e);
     }
   }
 
@@ -143,31 +175,52 @@ public final class BundlePackager {
     try {
       json = StableJson.MAPPER.readTree(bytes);
     } catch (IOException e) {
-      throw EdgeoptException.invalid(file + ": expected the cascade.json of edgeopt cascade, found no JSON: " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          file + ": expected the cascade.json of edgeopt cascade, found no JSON: " + e.getMessage(),
+          e);
     }
-    if (json == null || json.path("formatVersion").asInt() != 1 || !json.path("feasible").isBoolean()) {
-      throw EdgeoptException.invalid(file + ": expected the cascade.json of edgeopt cascade (formatVersion 1, feasible)");
+    if (json == null
+        || json.path("formatVersion").asInt() != 1
+        || !json.path("feasible").isBoolean()) {
+      throw EdgeoptException.invalid(
+          file + ": expected the cascade.json of edgeopt cascade (formatVersion 1, feasible)");
     }
     if (!json.path("feasible").asBoolean()) {
-      throw EdgeoptException.invalid(file + ": the cascade has no threshold (no threshold met "
-          + json.path("constraint").asText() + "): expected a feasible cascade");
+      throw EdgeoptException.invalid(
+          file
+              + ": the cascade has no threshold (no threshold met "
+              + json.path("constraint").asText()
+              + "): expected a feasible cascade");
     }
     JsonNode rate = json.path("holdout").path("escalationRate");
-    if (!json.path("signal").isTextual() || !json.path("threshold").isNumber() || !rate.path("estimate").isNumber()) {
-      throw EdgeoptException.invalid(file + ": expected signal, threshold and holdout.escalationRate in a feasible cascade");
+    if (!json.path("signal").isTextual()
+        || !json.path("threshold").isNumber()
+        || !rate.path("estimate").isNumber()) {
+      throw EdgeoptException.invalid(
+          file + ": expected signal, threshold and holdout.escalationRate in a feasible cascade");
     }
-    return new Manifest.Cascade("cascade/" + file.getFileName(), json.path("signal").asText(),
-        json.path("threshold").asDouble(), rate.path("estimate").asDouble(), rate.path("lower").asDouble(),
+    return new Manifest.Cascade(
+        "cascade/" + file.getFileName(),
+        json.path("signal").asText(),
+        json.path("threshold").asDouble(),
+        rate.path("estimate").asDouble(),
+        rate.path("lower").asDouble(),
         rate.path("upper").asDouble());
   }
 
   private static Manifest.Validation verdict(JsonNode json) {
     List<Manifest.Check> checks = new ArrayList<>();
     for (JsonNode c : json.path("gate").path("checks")) {
-      checks.add(new Manifest.Check(c.path("name").asText(), c.path("limit").asDouble(), c.path("actual").asDouble(),
-          c.path("unit").asText(), c.path("passed").asBoolean()));
+      checks.add(
+          new Manifest.Check(
+              c.path("name").asText(),
+              c.path("limit").asDouble(),
+              c.path("actual").asDouble(),
+              c.path("unit").asText(),
+              c.path("passed").asBoolean()));
     }
-    return new Manifest.Validation(json.path("gate").path("verdict").asText(), "validation/report.json", checks);
+    return new Manifest.Validation(
+        json.path("gate").path("verdict").asText(), "validation/report.json", checks);
   }
 
   private static Baseline.Latency latency(JsonNode json) {
@@ -176,8 +229,11 @@ public final class BundlePackager {
       return null;
     }
     String host = json.path("arithmetic").path("hostCpu").asText("the validating host");
-    return new Baseline.Latency("validation report: " + c.path("runtime").asText() + " on " + host,
-        c.path("p50Ms").asDouble(), c.path("p95Ms").asDouble(), c.path("p99Ms").asDouble());
+    return new Baseline.Latency(
+        "validation report: " + c.path("runtime").asText() + " on " + host,
+        c.path("p50Ms").asDouble(),
+        c.path("p95Ms").asDouble(),
+        c.path("p99Ms").asDouble());
   }
 
   private static byte[] read(Path file, String what) throws EdgeoptException {

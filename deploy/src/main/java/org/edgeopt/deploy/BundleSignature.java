@@ -20,7 +20,10 @@ public record BundleSignature(String algorithm, String keyId, String signed, Str
   static BundleSignature of(PrivateKey key, byte[] manifest) throws EdgeoptException {
     byte[] sig = SigningKeys.sign(key, manifest);
     PublicKey pub = SigningKeys.publicOf(key);
-    return new BundleSignature(SigningKeys.ALGORITHM, SigningKeys.keyId(pub), BundlePackager.MANIFEST,
+    return new BundleSignature(
+        SigningKeys.ALGORITHM,
+        SigningKeys.keyId(pub),
+        BundlePackager.MANIFEST,
         Base64.getEncoder().encodeToString(sig));
   }
 }

@@ -46,7 +46,8 @@ public final class BundleVerifier {
     try {
       return verify(archive, key);
     } catch (BundleException e) {
-      throw EdgeoptException.invalid(bundle + (e.entry() == null ? "" : ": " + e.entry()) + ": " + e.getMessage());
+      throw EdgeoptException.invalid(
+          bundle + (e.entry() == null ? "" : ": " + e.entry()) + ": " + e.getMessage());
     }
   }
 
@@ -57,31 +58,51 @@ public final class BundleVerifier {
     BundleSignature signature = parse(entries, BundlePackager.SIGNATURE, BundleSignature.class);
     String keyId = SigningKeys.keyId(key);
     if (!SigningKeys.ALGORITHM.equals(signature.algorithm())) {
-      throw new BundleException(BundlePackager.SIGNATURE, "expected an " + SigningKeys.ALGORITHM + " signature, found '"
-          + signature.algorithm() + "'");
+      throw new BundleException(
+          BundlePackager.SIGNATURE,
+          "expected an "
+              + SigningKeys.ALGORITHM
+              + " signature, found '"
+              + signature.algorithm()
+              + "'");
     }
     if (!BundlePackager.MANIFEST.equals(signature.signed())) {
-      throw new BundleException(BundlePackager.SIGNATURE, "expected a signature of " + BundlePackager.MANIFEST
-          + ", found one of '" + signature.signed() + "'");
+      throw new BundleException(
+          BundlePackager.SIGNATURE,
+          "expected a signature of "
+              + BundlePackager.MANIFEST
+              + ", found one of '"
+              + signature.signed()
+              + "'");
     }
     if (!keyId.equals(signature.keyId())) {
-      throw new BundleException(BundlePackager.SIGNATURE, "signed by key " + shortId(signature.keyId())
-          + ", not by the given key " + shortId(keyId) + ": wrong key, or the signature was changed");
+      throw new BundleException(
+          BundlePackager.SIGNATURE,
+          "signed by key "
+              + shortId(signature.keyId())
+              + ", not by the given key "
+              + shortId(keyId)
+              + ": wrong key, or the signature was changed");
     }
     byte[] sig;
     try {
       sig = Base64.getDecoder().decode(signature.signature() == null ? "" : signature.signature());
     } catch (IllegalArgumentException e) {
-      throw new BundleException(BundlePackager.SIGNATURE, "the signature is not valid base64: " + e.getMessage());
+      throw new BundleException(
+          BundlePackager.SIGNATURE, "the signature is not valid base64: " + e.getMessage());
     }
     if (!SigningKeys.verify(key, manifestBytes, sig)) {
-      throw new BundleException(BundlePackager.MANIFEST, "the Ed25519 signature in " + BundlePackager.SIGNATURE
-          + " does not match: the manifest or its signature was changed after signing");
+      throw new BundleException(
+          BundlePackager.MANIFEST,
+          "the Ed25519 signature in "
+              + BundlePackager.SIGNATURE
+              + " does not match: the manifest or its signature was changed after signing");
     }
     Manifest manifest = parse(entries, BundlePackager.MANIFEST, Manifest.class);
     if (!Manifest.FORMAT.equals(manifest.format())) {
-      throw new BundleException(BundlePackager.MANIFEST, "expected bundle format " + Manifest.FORMAT + ", found "
-          + manifest.format());
+      throw new BundleException(
+          BundlePackager.MANIFEST,
+          "expected bundle format " + Manifest.FORMAT + ", found " + manifest.format());
     }
     for (Map.Entry<String, Manifest.FileEntry> f : manifest.files().entrySet()) {
       byte[] data = entries.get(f.getKey());
@@ -90,8 +111,17 @@ public final class BundleVerifier {
       }
       String sha = Hashes.sha256(data);
       if (!sha.equals(f.getValue().sha256()) || data.length != f.getValue().bytes()) {
-        throw new BundleException(f.getKey(), "SHA-256 " + sha + " (" + data.length + " bytes) does not match the manifest's "
-            + f.getValue().sha256() + " (" + f.getValue().bytes() + " bytes): the file was changed");
+        throw new BundleException(
+            f.getKey(),
+            "SHA-256 "
+                + sha
+                + " ("
+                + data.length
+                + " bytes) does not match the manifest's "
+                + f.getValue().sha256()
+                + " ("
+                + f.getValue().bytes()
+                + " bytes): the file was changed");
       }
     }
     TreeSet<String> extra = new TreeSet<>(entries.keySet());
@@ -104,26 +134,38 @@ public final class BundleVerifier {
     BundleArchive.Layout canonical = BundleArchive.encode(entries);
     int diff = firstDifference(canonical.bytes(), archive);
     if (diff >= 0) {
-      throw new BundleException(null, "byte " + diff + " (in " + canonical.describe(diff)
-          + ") differs from the canonical bundle encoding: the archive was changed");
+      throw new BundleException(
+          null,
+          "byte "
+              + diff
+              + " (in "
+              + canonical.describe(diff)
+              + ") differs from the canonical bundle encoding: the archive was changed");
     }
     return new Verified(manifest, keyId, entries.size());
   }
 
-  private static byte[] require(SortedMap<String, byte[]> entries, String name) throws BundleException {
+  private static byte[] require(SortedMap<String, byte[]> entries, String name)
+      throws BundleException {
     byte[] b = entries.get(name);
     if (b == null) {
-      throw new BundleException(name, "missing: every bundle holds " + BundlePackager.MANIFEST + " and "
-          + BundlePackager.SIGNATURE);
+      throw new BundleException(
+          name,
+          "missing: every bundle holds "
+              + BundlePackager.MANIFEST
+              + " and "
+              + BundlePackager.SIGNATURE);
     }
     return b;
   }
 
-  private static <T> T parse(SortedMap<String, byte[]> entries, String name, Class<T> type) throws BundleException {
+  private static <T> T parse(SortedMap<String, byte[]> entries, String name, Class<T> type)
+      throws BundleException {
     try {
       return StableJson.read(require(entries, name), type);
     } catch (IOException e) {
-      throw new BundleException(name, "is not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+      throw new BundleException(
+          name, "is not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
     }
   }
 

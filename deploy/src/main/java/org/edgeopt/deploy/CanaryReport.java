@@ -11,7 +11,11 @@ import java.util.List;
  * @param thresholds the thresholds applied
  * @param checks every check, in a fixed order
  */
-public record CanaryReport(String decision, long baselineRecords, long canaryRecords, CanaryThresholds thresholds,
+public record CanaryReport(
+    String decision,
+    long baselineRecords,
+    long canaryRecords,
+    CanaryThresholds thresholds,
     List<Check> checks) {
 
   /** Returns whether the canary may be promoted. */
@@ -31,6 +35,13 @@ public record CanaryReport(String decision, long baselineRecords, long canaryRec
    * @param outcome {@code pass}, {@code fail} or {@code skipped}
    * @param message one line
    */
-  public record Check(String name, String test, double baseline, double canary, double statistic, double limit,
-      String outcome, String message) {}
+  public record Check(
+      String name,
+      String test,
+      double baseline,
+      double canary,
+      double statistic,
+      double limit,
+      String outcome,
+      String message) {}
 }

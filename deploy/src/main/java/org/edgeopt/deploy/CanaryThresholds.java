@@ -13,20 +13,30 @@ package org.edgeopt.deploy;
  * @param maxFailureRateRise the non-inferiority margin of the failure rate
  * @param maxAccuracyDrop the largest labelled-accuracy drop
  */
-public record CanaryThresholds(int minSamples, int minLabelled, double confidenceLevel, double alpha,
-    double maxMeanConfidenceDrop, double maxClassMixDistance, double maxLatencyRatio, double maxFailureRateRise,
+public record CanaryThresholds(
+    int minSamples,
+    int minLabelled,
+    double confidenceLevel,
+    double alpha,
+    double maxMeanConfidenceDrop,
+    double maxClassMixDistance,
+    double maxLatencyRatio,
+    double maxFailureRateRise,
     double maxAccuracyDrop) {
 
   /** Checks the ranges. */
   public CanaryThresholds {
     if (minSamples < 2 || minLabelled < 2) {
-      throw new IllegalArgumentException("minimum sample sizes must be at least 2, found " + minSamples + " and " + minLabelled);
+      throw new IllegalArgumentException(
+          "minimum sample sizes must be at least 2, found " + minSamples + " and " + minLabelled);
     }
     if (!(confidenceLevel > 0.5 && confidenceLevel < 1) || !(alpha > 0 && alpha < 1)) {
-      throw new IllegalArgumentException("confidence level must be in (0.5, 1) and alpha in (0, 1)");
+      throw new IllegalArgumentException(
+          "confidence level must be in (0.5, 1) and alpha in (0, 1)");
     }
     if (!(maxLatencyRatio >= 1)) {
-      throw new IllegalArgumentException("the latency ratio must be at least 1, found " + maxLatencyRatio);
+      throw new IllegalArgumentException(
+          "the latency ratio must be at least 1, found " + maxLatencyRatio);
     }
   }
 

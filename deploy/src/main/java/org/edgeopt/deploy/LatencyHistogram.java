@@ -9,6 +9,7 @@ public final class LatencyHistogram {
   private static final double MIN_MS = 0.01;
   private static final double RATIO = 1.05;
   private static final double LOG_RATIO = Math.log(RATIO);
+
   /** The number of bins. */
   static final int BINS = 350;
 

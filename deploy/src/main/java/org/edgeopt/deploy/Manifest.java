@@ -24,8 +24,17 @@ import java.util.TreeMap;
  * @param cascade the cascade the device applies, or {@code null} (then absent from the JSON, so
  *     bundles without one keep their bytes)
  */
-public record Manifest(String format, String edgeoptVersion, Model model, Target target, Io io, String preprocess,
-    List<String> classNames, Map<String, FileEntry> files, String calibrationSha256, Validation validation,
+public record Manifest(
+    String format,
+    String edgeoptVersion,
+    Model model,
+    Target target,
+    Io io,
+    String preprocess,
+    List<String> classNames,
+    Map<String, FileEntry> files,
+    String calibrationSha256,
+    Validation validation,
     @JsonInclude(JsonInclude.Include.NON_NULL) Cascade cascade) {
   /** The bundle format this code writes and reads. */
   public static final String FORMAT = "edgeopt-bundle/1";
@@ -56,8 +65,14 @@ public record Manifest(String format, String edgeoptVersion, Model model, Target
    * @param cpuFlagsAnyOf CPU flags of which the device needs one, empty for none
    * @param assumedIsa the instruction sets it assumes, in words
    */
-  public record Target(String profile, String plugin, String description, List<String> precisions, String cpuArch,
-      List<String> cpuFlagsAnyOf, String assumedIsa) {}
+  public record Target(
+      String profile,
+      String plugin,
+      String description,
+      List<String> precisions,
+      String cpuArch,
+      List<String> cpuFlagsAnyOf,
+      String assumedIsa) {}
 
   /**
    * The model's signature.
@@ -114,6 +129,11 @@ public record Manifest(String format, String edgeoptVersion, Model model, Target
    * @param escalationLower the lower end of its confidence interval
    * @param escalationUpper the upper end of its confidence interval
    */
-  public record Cascade(String entry, String signal, double threshold, double escalationRate, double escalationLower,
+  public record Cascade(
+      String entry,
+      String signal,
+      double threshold,
+      double escalationRate,
+      double escalationLower,
       double escalationUpper) {}
 }

@@ -37,8 +37,10 @@ public final class Monitor {
    * @param model the model's name and version, for the report
    * @throws EdgeoptException (exit 3) when a telemetry file is missing or malformed
    */
-  public static MonitorReport run(Baseline baseline, String model, MonitorConfig config) throws EdgeoptException {
-    return run(baseline, model, config, config.telemetry().stream().map(TelemetrySource::of).toList());
+  public static MonitorReport run(Baseline baseline, String model, MonitorConfig config)
+      throws EdgeoptException {
+    return run(
+        baseline, model, config, config.telemetry().stream().map(TelemetrySource::of).toList());
   }
 
   /**
@@ -46,7 +48,8 @@ public final class Monitor {
    *
    * @throws EdgeoptException (exit 3) when a source is malformed
    */
-  public static MonitorReport run(Baseline baseline, String model, MonitorConfig config, List<TelemetrySource> sources)
+  public static MonitorReport run(
+      Baseline baseline, String model, MonitorConfig config, List<TelemetrySource> sources)
       throws EdgeoptException {
     long windowMs = config.windowMinutes() * 60_000L;
     int classes = baseline.classes();
@@ -58,40 +61,63 @@ public final class Monitor {
     try {
       for (TelemetrySource file : sources) {
         long[] index = {0};
-        file.forEach(r -> {
-          index[0]++;
-          if (config.modelVersion() != null && !config.modelVersion().equals(r.modelVersion())) {
-            counts[1]++;
-            return;
-          }
-          if (!r.failed() && (r.predicted() < 0 || r.predicted() >= classes || r.label() >= classes)) {
-            throw new DataException(file.name() + ": record " + index[0] + " (device " + r.device() + "): class "
-                + Math.max(r.predicted(), r.label()) + ": expected 0.." + (classes - 1) + ", the bundle's model has "
-                + classes + " classes");
-          }
-          counts[0]++;
-          if (r.escalated() != null) {
-            escalation[0]++;
-            escalation[1] += r.escalated() ? 1 : 0;
-          }
-          Map<String, WindowStats> window = cells.computeIfAbsent(Math.floorDiv(r.timestampMs(), windowMs), w -> new HashMap<>());
-          WindowStats s = window.get(r.device());
-          if (s == null) {
-            s = new WindowStats(classes);
-            window.put(r.device(), s);
-            devices.add(r.device());
-          }
-          s.add(r);
-          uncertain.offer(r);
-        });
+        file.forEach(
+            r -> {
+              index[0]++;
+              if (config.modelVersion() != null
+                  && !config.modelVersion().equals(r.modelVersion())) {
+                counts[1]++;
+                return;
+              }
+              if (!r.failed()
+                  && (r.predicted() < 0 || r.predicted() >= classes || r.label() >= classes)) {
+                throw new DataException(
+                    file.name()
+                        + ": record "
+                        + index[0]
+                        + " (device "
+                        + r.device()
+                        + "): class "
+                        + Math.max(r.predicted(), r.label())
+                        + ": expected 0.."
+                        + (classes - 1)
+                        + ", the bundle's model has "
+                        + classes
+                        + " classes");
+              }
+              counts[0]++;
+              if (r.escalated() != null) {
+                escalation[0]++;
+                escalation[1] += r.escalated() ? 1 : 0;
+              }
+              Map<String, WindowStats> window =
+                  cells.computeIfAbsent(
+                      Math.floorDiv(r.timestampMs(), windowMs), w -> new HashMap<>());
+              WindowStats s = window.get(r.device());
+              if (s == null) {
+                s = new WindowStats(classes);
+                window.put(r.device(), s);
+                devices.add(r.device());
+              }
+              s.add(r);
+              uncertain.offer(r);
+            });
       }
     } catch (DataException e) {
       throw EdgeoptException.invalid(e.getMessage(), e);
     }
     if (counts[0] == 0) {
-      throw EdgeoptException.invalid(String.join(", ", sources.stream().map(TelemetrySource::name).toList())
-          + ": no telemetry records" + (counts[1] > 0 ? " of model version " + config.modelVersion() + " ("
-          + counts[1] + " of other versions)" : "") + ": expected at least one");
+      throw EdgeoptException.invalid(
+          String.join(", ", sources.stream().map(TelemetrySource::name).toList())
+              + ": no telemetry records"
+              + (counts[1] > 0
+                  ? " of model version "
+                      + config.modelVersion()
+                      + " ("
+                      + counts[1]
+                      + " of other versions)"
+                  : "")
+              + ": expected at least one");
     }
     Judge judge = new Judge(baseline, config.thresholds());
     List<MonitorReport.WindowFigures> fleet = new ArrayList<>();
@@ -109,14 +135,28 @@ public final class Monitor {
         List<MonitorReport.Alert> a = judge.judge(w.getValue().get(device), device, start, peers);
         alerts.addAll(a);
         if (!a.isEmpty() && !first.containsKey(device)) {
-          first.put(device, new MonitorReport.DeviceDrift(device, start,
-              a.stream().map(MonitorReport.Alert::check).distinct().toList()));
+          first.put(
+              device,
+              new MonitorReport.DeviceDrift(
+                  device, start, a.stream().map(MonitorReport.Alert::check).distinct().toList()));
         }
       }
     }
-    return new MonitorReport(alerts.isEmpty() ? "OK" : "ALERT", model, counts[0], counts[1], devices.size(),
-        config.windowMinutes(), config.thresholds(), baseline.meanConfidence(), baseline.accuracy(), fleet,
-        List.copyOf(first.values()), alerts, uncertain.ranked(), escalation(escalation[0], escalation[1]));
+    return new MonitorReport(
+        alerts.isEmpty() ? "OK" : "ALERT",
+        model,
+        counts[0],
+        counts[1],
+        devices.size(),
+        config.windowMinutes(),
+        config.thresholds(),
+        baseline.meanConfidence(),
+        baseline.accuracy(),
+        fleet,
+        List.copyOf(first.values()),
+        alerts,
+        uncertain.ranked(),
+        escalation(escalation[0], escalation[1]));
   }
 
   private static MonitorReport.Escalation escalation(long logged, long escalated) {
@@ -124,13 +164,18 @@ public final class Monitor {
       return null;
     }
     double[] ci = DriftStatistics.wilson(escalated, logged, 0.95);
-    return new MonitorReport.Escalation(logged, escalated, (double) escalated / logged, ci[0], ci[1]);
+    return new MonitorReport.Escalation(
+        logged, escalated, (double) escalated / logged, ci[0], ci[1]);
   }
 
   /** Returns the median p95 latency of the devices with enough latencies in a window, NaN under three devices. */
   private static double peerMedianP95(Map<String, WindowStats> devices, int minSamples) {
-    double[] p95 = devices.values().stream().filter(s -> s.latency().count() >= minSamples)
-        .mapToDouble(s -> s.latency().percentile(95)).sorted().toArray();
+    double[] p95 =
+        devices.values().stream()
+            .filter(s -> s.latency().count() >= minSamples)
+            .mapToDouble(s -> s.latency().percentile(95))
+            .sorted()
+            .toArray();
     if (p95.length < 3) {
       return Double.NaN;
     }
@@ -156,21 +201,47 @@ public final class Monitor {
       if (s.records() >= t.minSamples()) {
         double[] failures = DriftStatistics.wilson(s.failures(), s.records(), 0.95);
         if (failures[0] > t.maxFailureRate()) {
-          out.add(alert(window, scope, "failure-rate", (double) s.failures() / s.records(), t.maxFailureRate(),
-              "%.1f%% of inferences failed (95%% interval from %.1f%%), over the %.1f%% allowed",
-              100.0 * s.failures() / s.records(), 100 * failures[0], 100 * t.maxFailureRate()));
+          out.add(
+              alert(
+                  window,
+                  scope,
+                  "failure-rate",
+                  (double) s.failures() / s.records(),
+                  t.maxFailureRate(),
+                  "%.1f%% of inferences failed (95%% interval from %.1f%%), over the %.1f%% allowed",
+                  100.0 * s.failures() / s.records(),
+                  100 * failures[0],
+                  100 * t.maxFailureRate()));
         }
       }
       if (s.latency().count() >= t.minSamples()) {
         double p95 = s.latency().percentile(95);
         if (baseline.latency() != null && p95 > t.maxLatencyRatio() * baseline.latency().p95Ms()) {
-          out.add(alert(window, scope, "latency", p95, t.maxLatencyRatio() * baseline.latency().p95Ms(),
-              "p95 latency %.2f ms is %.2fx the baseline's %.2f ms (limit %.2fx)", p95, p95 / baseline.latency().p95Ms(),
-              baseline.latency().p95Ms(), t.maxLatencyRatio()));
+          out.add(
+              alert(
+                  window,
+                  scope,
+                  "latency",
+                  p95,
+                  t.maxLatencyRatio() * baseline.latency().p95Ms(),
+                  "p95 latency %.2f ms is %.2fx the baseline's %.2f ms (limit %.2fx)",
+                  p95,
+                  p95 / baseline.latency().p95Ms(),
+                  baseline.latency().p95Ms(),
+                  t.maxLatencyRatio()));
         } else if (!Double.isNaN(peerP95) && p95 > t.maxLatencyRatio() * peerP95) {
-          out.add(alert(window, scope, "latency", p95, t.maxLatencyRatio() * peerP95,
-              "p95 latency %.2f ms is %.2fx the median device's %.2f ms (limit %.2fx)", p95, p95 / peerP95, peerP95,
-              t.maxLatencyRatio()));
+          out.add(
+              alert(
+                  window,
+                  scope,
+                  "latency",
+                  p95,
+                  t.maxLatencyRatio() * peerP95,
+                  "p95 latency %.2f ms is %.2fx the median device's %.2f ms (limit %.2fx)",
+                  p95,
+                  p95 / peerP95,
+                  peerP95,
+                  t.maxLatencyRatio()));
         }
       }
       if (s.predictions() < t.minSamples()) {
@@ -180,35 +251,77 @@ public final class Monitor {
       double psi = DriftStatistics.psi(conf, confidence);
       DriftStatistics.KsResult ks = DriftStatistics.ks(conf, confidence);
       if (psi > t.maxPsi() && ks.p() < t.alpha()) {
-        out.add(alert(window, scope, "confidence-shift", psi, t.maxPsi(),
-            "confidence distribution moved: PSI %.3f over %.3f, Kolmogorov-Smirnov D %.3f (p %.2g)", psi, t.maxPsi(),
-            ks.d(), ks.p()));
+        out.add(
+            alert(
+                window,
+                scope,
+                "confidence-shift",
+                psi,
+                t.maxPsi(),
+                "confidence distribution moved: PSI %.3f over %.3f, Kolmogorov-Smirnov D %.3f (p %.2g)",
+                psi,
+                t.maxPsi(),
+                ks.d(),
+                ks.p()));
       }
       double drop = baseline.meanConfidence() - s.meanConfidence();
-      double se = Math.sqrt(baseline.confidenceStdDev() * baseline.confidenceStdDev() / Math.max(1, baseline.samples())
-          + s.confidenceVariance() / s.predictions());
+      double se =
+          Math.sqrt(
+              baseline.confidenceStdDev()
+                      * baseline.confidenceStdDev()
+                      / Math.max(1, baseline.samples())
+                  + s.confidenceVariance() / s.predictions());
       double dropP = se > 0 ? DriftStatistics.upperTail(drop / se) : (drop > 0 ? 0 : 1);
       if (drop > t.maxMeanConfidenceDrop() && dropP < t.alpha()) {
-        out.add(alert(window, scope, "mean-confidence", drop, t.maxMeanConfidenceDrop(),
-            "mean confidence %.3f is %.3f below the baseline's %.3f (limit %.3f, p %.2g)", s.meanConfidence(), drop,
-            baseline.meanConfidence(), t.maxMeanConfidenceDrop(), dropP));
+        out.add(
+            alert(
+                window,
+                scope,
+                "mean-confidence",
+                drop,
+                t.maxMeanConfidenceDrop(),
+                "mean confidence %.3f is %.3f below the baseline's %.3f (limit %.3f, p %.2g)",
+                s.meanConfidence(),
+                drop,
+                baseline.meanConfidence(),
+                t.maxMeanConfidenceDrop(),
+                dropP));
       }
       long[] mix = s.classCounts();
       double tv = DriftStatistics.totalVariation(mix, classes);
       double mixP = DriftStatistics.chiSquareFit(mix, classes);
       if (tv > t.maxClassMixDistance() && mixP < t.alpha()) {
-        out.add(alert(window, scope, "class-mix", tv, t.maxClassMixDistance(),
-            "predicted-class mix moved by %.3f (total variation, limit %.3f; chi-square p %.2g), most over-predicted: %s",
-            tv, t.maxClassMixDistance(), mixP, mostOverPredicted(mix)));
+        out.add(
+            alert(
+                window,
+                scope,
+                "class-mix",
+                tv,
+                t.maxClassMixDistance(),
+                "predicted-class mix moved by %.3f (total variation, limit %.3f; chi-square p %.2g), most over-predicted: %s",
+                tv,
+                t.maxClassMixDistance(),
+                mixP,
+                mostOverPredicted(mix)));
       }
       if (s.labelled() >= t.minLabelled()) {
         double[] acc = DriftStatistics.wilson(s.correct(), s.labelled(), 0.95);
         double floor = baseline.accuracy() - t.maxAccuracyDrop();
         if (acc[1] < floor) {
-          out.add(alert(window, scope, "accuracy", (double) s.correct() / s.labelled(), floor,
-              "labelled accuracy %.1f%% (95%% interval %.1f%%..%.1f%%, %d labels) is below the baseline's %.1f%% minus %.1f points",
-              100.0 * s.correct() / s.labelled(), 100 * acc[0], 100 * acc[1], s.labelled(), 100 * baseline.accuracy(),
-              100 * t.maxAccuracyDrop()));
+          out.add(
+              alert(
+                  window,
+                  scope,
+                  "accuracy",
+                  (double) s.correct() / s.labelled(),
+                  floor,
+                  "labelled accuracy %.1f%% (95%% interval %.1f%%..%.1f%%, %d labels) is below the baseline's %.1f%% minus %.1f points",
+                  100.0 * s.correct() / s.labelled(),
+                  100 * acc[0],
+                  100 * acc[1],
+                  s.labelled(),
+                  100 * baseline.accuracy(),
+                  100 * t.maxAccuracyDrop()));
         }
       }
       return out;
@@ -219,14 +332,24 @@ public final class Monitor {
       long[] mix = s.classCounts();
       boolean any = s.predictions() > 0;
       double[] acc = DriftStatistics.wilson(s.correct(), s.labelled(), 0.95);
-      return new MonitorReport.WindowFigures(window, scope, s.records(), s.records() == 0 ? Double.NaN
-          : (double) s.failures() / s.records(), s.meanConfidence(), any ? DriftStatistics.psi(conf, confidence) : Double.NaN,
+      return new MonitorReport.WindowFigures(
+          window,
+          scope,
+          s.records(),
+          s.records() == 0 ? Double.NaN : (double) s.failures() / s.records(),
+          s.meanConfidence(),
+          any ? DriftStatistics.psi(conf, confidence) : Double.NaN,
           any ? DriftStatistics.ks(conf, confidence).p() : Double.NaN,
           any ? DriftStatistics.totalVariation(mix, classes) : Double.NaN,
-          any ? DriftStatistics.chiSquareFit(mix, classes) : Double.NaN, s.latency().percentile(50),
-          s.latency().percentile(95), s.latency().percentile(99), s.labelled(),
-          s.labelled() == 0 ? Double.NaN : (double) s.correct() / s.labelled(), s.labelled() == 0 ? Double.NaN : acc[0],
-          s.labelled() == 0 ? Double.NaN : acc[1], alerts);
+          any ? DriftStatistics.chiSquareFit(mix, classes) : Double.NaN,
+          s.latency().percentile(50),
+          s.latency().percentile(95),
+          s.latency().percentile(99),
+          s.labelled(),
+          s.labelled() == 0 ? Double.NaN : (double) s.correct() / s.labelled(),
+          s.labelled() == 0 ? Double.NaN : acc[0],
+          s.labelled() == 0 ? Double.NaN : acc[1],
+          alerts);
     }
 
     private String mostOverPredicted(long[] mix) {
@@ -236,14 +359,36 @@ public final class Monitor {
       for (int c = 1; c < mix.length; c++) {
         best = mix[c] / n - classes[c] / nb > mix[best] / n - classes[best] / nb ? c : best;
       }
-      String name = best < baseline.classNames().size() ? baseline.classNames().get(best) : Integer.toString(best);
-      return String.format(Locale.ROOT, "%s (%.1f%% vs %.1f%%)", name, 100 * mix[best] / n, 100 * classes[best] / nb);
+      String name =
+          best < baseline.classNames().size()
+              ? baseline.classNames().get(best)
+              : Integer.toString(best);
+      return String.format(
+          Locale.ROOT,
+          "%s (%.1f%% vs %.1f%%)",
+          name,
+          100 * mix[best] / n,
+          100 * classes[best] / nb);
     }
 
-    private static MonitorReport.Alert alert(String window, String scope, String check, double value, double limit,
-        String format, Object... args) {
-      return new MonitorReport.Alert(window, scope, check, value, limit,
-          (FLEET.equals(scope) ? "fleet" : "device " + scope) + ", window " + window + ": "
+    private static MonitorReport.Alert alert(
+        String window,
+        String scope,
+        String check,
+        double value,
+        double limit,
+        String format,
+        Object... args) {
+      return new MonitorReport.Alert(
+          window,
+          scope,
+          check,
+          value,
+          limit,
+          (FLEET.equals(scope) ? "fleet" : "device " + scope)
+              + ", window "
+              + window
+              + ": "
               + String.format(Locale.ROOT, format, args));
     }
   }

@@ -13,7 +13,11 @@ import java.util.List;
  * @param uncertainTopK how many uncertain samples to rank
  * @param modelVersion only records of this model version count, or {@code null} for all
  */
-public record MonitorConfig(List<Path> telemetry, long windowMinutes, MonitorThresholds thresholds, int uncertainTopK,
+public record MonitorConfig(
+    List<Path> telemetry,
+    long windowMinutes,
+    MonitorThresholds thresholds,
+    int uncertainTopK,
     String modelVersion) {
 
   /** Checks the ranges and copies the list. */
@@ -23,10 +27,12 @@ public record MonitorConfig(List<Path> telemetry, long windowMinutes, MonitorThr
       throw new IllegalArgumentException("no telemetry files: expected at least one");
     }
     if (windowMinutes < 1) {
-      throw new IllegalArgumentException("the window must be at least 1 minute, found " + windowMinutes);
+      throw new IllegalArgumentException(
+          "the window must be at least 1 minute, found " + windowMinutes);
     }
     if (uncertainTopK < 0) {
-      throw new IllegalArgumentException("the uncertain-sample count must be 0 or more, found " + uncertainTopK);
+      throw new IllegalArgumentException(
+          "the uncertain-sample count must be 0 or more, found " + uncertainTopK);
     }
   }
 }

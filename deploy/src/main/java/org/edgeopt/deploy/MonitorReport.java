@@ -22,9 +22,20 @@ import java.util.List;
  * @param uncertain the most uncertain samples, most uncertain first
  * @param escalation the cascade's field escalation rate, or {@code null} when no record logged {@code escalated}
  */
-public record MonitorReport(String verdict, String model, long records, long skipped, int devices, long windowMinutes,
-    MonitorThresholds thresholds, double baselineMeanConfidence, double baselineAccuracy, List<WindowFigures> fleet,
-    List<DeviceDrift> firstDrift, List<Alert> alerts, List<UncertainQueue.Entry> uncertain,
+public record MonitorReport(
+    String verdict,
+    String model,
+    long records,
+    long skipped,
+    int devices,
+    long windowMinutes,
+    MonitorThresholds thresholds,
+    double baselineMeanConfidence,
+    double baselineAccuracy,
+    List<WindowFigures> fleet,
+    List<DeviceDrift> firstDrift,
+    List<Alert> alerts,
+    List<UncertainQueue.Entry> uncertain,
     @JsonInclude(JsonInclude.Include.NON_NULL) Escalation escalation) {
 
   /**
@@ -64,9 +75,24 @@ public record MonitorReport(String verdict, String model, long records, long ski
    * @param accuracyHigh its 95% Wilson upper bound
    * @param alerts the alerts of this scope in this window
    */
-  public record WindowFigures(String window, String scope, long records, double failureRate, double meanConfidence,
-      double psi, double ksP, double classMixDistance, double classMixP, double p50Ms, double p95Ms, double p99Ms,
-      long labelled, double accuracy, double accuracyLow, double accuracyHigh, int alerts) {}
+  public record WindowFigures(
+      String window,
+      String scope,
+      long records,
+      double failureRate,
+      double meanConfidence,
+      double psi,
+      double ksP,
+      double classMixDistance,
+      double classMixP,
+      double p50Ms,
+      double p95Ms,
+      double p99Ms,
+      long labelled,
+      double accuracy,
+      double accuracyLow,
+      double accuracyHigh,
+      int alerts) {}
 
   /**
    * One alert.
@@ -78,7 +104,8 @@ public record MonitorReport(String verdict, String model, long records, long ski
    * @param limit the threshold it crossed
    * @param message one line saying what and how much
    */
-  public record Alert(String window, String scope, String check, double value, double limit, String message) {}
+  public record Alert(
+      String window, String scope, String check, double value, double limit, String message) {}
 
   /**
    * When a device first alerted.

@@ -22,10 +22,13 @@ import org.edgeopt.core.report.Templates;
 public final class MonitorReportWriter {
   /** The machine-readable report. */
   public static final String JSON = "report.json";
+
   /** The self-contained page. */
   public static final String HTML = "report.html";
+
   /** The JUnit XML for CI. */
   public static final String JUNIT = "junit.xml";
+
   /** The most alerts listed on the page; report.json has them all. */
   static final int PAGE_ALERTS = 200;
 
@@ -44,7 +47,8 @@ public final class MonitorReportWriter {
       staging.commit();
       return List.of(dir.resolve(JSON), dir.resolve(HTML), dir.resolve(JUNIT));
     } catch (IOException e) {
-      throw EdgeoptException.invalid(dir + ": cannot write the monitoring report: " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          dir + ": cannot write the monitoring report: " + e.getMessage(), e);
     }
   }
 
@@ -76,15 +80,31 @@ public final class MonitorReportWriter {
       m.put("p95", f2(w.p95Ms()));
       m.put("p99", f2(w.p99Ms()));
       m.put("fail", f2(100 * w.failureRate()));
-      m.put("accuracy", w.labelled() == 0 ? "no labels" : String.format(Locale.ROOT, "%.1f%% (%.1f..%.1f, n=%d)",
-          100 * w.accuracy(), 100 * w.accuracyLow(), 100 * w.accuracyHigh(), w.labelled()));
+      m.put(
+          "accuracy",
+          w.labelled() == 0
+              ? "no labels"
+              : String.format(
+                  Locale.ROOT,
+                  "%.1f%% (%.1f..%.1f, n=%d)",
+                  100 * w.accuracy(),
+                  100 * w.accuracyLow(),
+                  100 * w.accuracyHigh(),
+                  w.labelled()));
       m.put("alerts", w.alerts());
       rows.add(m);
     }
     c.put("fleet", rows);
     List<Map<String, Object>> drift = new ArrayList<>();
     for (MonitorReport.DeviceDrift d : r.firstDrift()) {
-      drift.add(Map.of("device", d.device(), "window", d.window(), "checkList", String.join(", ", d.checks())));
+      drift.add(
+          Map.of(
+              "device",
+              d.device(),
+              "window",
+              d.window(),
+              "checkList",
+              String.join(", ", d.checks())));
     }
     c.put("firstDrift", drift);
     c.put("hasDrift", !drift.isEmpty());
@@ -92,8 +112,18 @@ public final class MonitorReportWriter {
     c.put("moreAlerts", r.alerts().size() > PAGE_ALERTS ? r.alerts().size() - PAGE_ALERTS : null);
     List<Map<String, Object>> queue = new ArrayList<>();
     for (UncertainQueue.Entry e : r.uncertain()) {
-      queue.add(Map.of("sampleId", e.sampleId(), "device", e.device(), "predicted", e.predicted(),
-          "confidence", f3(e.confidence()), "uncertainty", f3(e.uncertainty())));
+      queue.add(
+          Map.of(
+              "sampleId",
+              e.sampleId(),
+              "device",
+              e.device(),
+              "predicted",
+              e.predicted(),
+              "confidence",
+              f3(e.confidence()),
+              "uncertainty",
+              f3(e.uncertainty())));
     }
     c.put("uncertain", queue);
     c.put("hasUncertain", !queue.isEmpty());
@@ -111,13 +141,27 @@ public final class MonitorReportWriter {
     }
     lo = Math.max(0, Math.floor((lo - 0.02) * 20) / 20);
     double range = Math.max(1e-6, 1 - lo);
-    StringBuilder s = new StringBuilder(String.format(Locale.ROOT,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"100%%\" role=\"img\">", w, h));
+    StringBuilder s =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"100%%\" role=\"img\">",
+                w,
+                h));
     double by = h - 20 - (r.baselineMeanConfidence() - lo) / range * (h - 40);
-    s.append(String.format(Locale.ROOT, "<line x1=\"40\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#59636e\" stroke-dasharray=\"4 4\"/>",
-        w - 10, by, by));
-    s.append(String.format(Locale.ROOT, "<text x=\"2\" y=\"%d\" font-size=\"11\">%.2f</text><text x=\"2\" y=\"24\" font-size=\"11\">1.00</text>",
-        h - 20, lo));
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "<line x1=\"40\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#59636e\" stroke-dasharray=\"4 4\"/>",
+            w - 10,
+            by,
+            by));
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "<text x=\"2\" y=\"%d\" font-size=\"11\">%.2f</text><text x=\"2\" y=\"24\" font-size=\"11\">1.00</text>",
+            h - 20,
+            lo));
     StringBuilder line = new StringBuilder();
     StringBuilder dots = new StringBuilder();
     for (int i = 0; i < n; i++) {
@@ -127,11 +171,22 @@ public final class MonitorReportWriter {
       }
       double x = 40 + (n == 1 ? 0.5 : (double) i / (n - 1)) * (w - 60);
       double y = h - 20 - (f.meanConfidence() - lo) / range * (h - 40);
-      line.append(line.length() == 0 ? "M" : "L").append(String.format(Locale.ROOT, "%.1f %.1f ", x, y));
-      dots.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>%s: %.3f</title></circle>",
-          x, y, f.alerts() > 0 ? "#cf222e" : "#1a7f37", f.window(), f.meanConfidence()));
+      line.append(line.length() == 0 ? "M" : "L")
+          .append(String.format(Locale.ROOT, "%.1f %.1f ", x, y));
+      dots.append(
+          String.format(
+              Locale.ROOT,
+              "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>%s: %.3f</title></circle>",
+              x,
+              y,
+              f.alerts() > 0 ? "#cf222e" : "#1a7f37",
+              f.window(),
+              f.meanConfidence()));
     }
-    s.append("<path d=\"").append(line).append("\" fill=\"none\" stroke=\"#0969da\" stroke-width=\"2\"/>").append(dots);
+    s.append("<path d=\"")
+        .append(line)
+        .append("\" fill=\"none\" stroke=\"#0969da\" stroke-width=\"2\"/>")
+        .append(dots);
     return s.append("</svg>").toString();
   }
 
@@ -147,19 +202,32 @@ public final class MonitorReportWriter {
     }
     long failures = byScope.values().stream().filter(l -> !l.isEmpty()).count();
     StringBuilder x = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    x.append("<testsuite name=\"edgeopt.monitor\" tests=\"").append(byScope.size()).append("\" failures=\"").append(failures)
+    x.append("<testsuite name=\"edgeopt.monitor\" tests=\"")
+        .append(byScope.size())
+        .append("\" failures=\"")
+        .append(failures)
         .append("\" errors=\"0\" skipped=\"0\">\n");
-    x.append("  <properties><property name=\"model\" value=\"").append(xml(r.model())).append("\"/>")
-        .append("<property name=\"records\" value=\"").append(r.records()).append("\"/>")
-        .append("<property name=\"devices\" value=\"").append(r.devices()).append("\"/></properties>\n");
+    x.append("  <properties><property name=\"model\" value=\"")
+        .append(xml(r.model()))
+        .append("\"/>")
+        .append("<property name=\"records\" value=\"")
+        .append(r.records())
+        .append("\"/>")
+        .append("<property name=\"devices\" value=\"")
+        .append(r.devices())
+        .append("\"/></properties>\n");
     for (Map.Entry<String, List<MonitorReport.Alert>> e : byScope.entrySet()) {
-      x.append("  <testcase classname=\"edgeopt.monitor\" name=\"").append(xml(e.getKey())).append("\" time=\"0\"");
+      x.append("  <testcase classname=\"edgeopt.monitor\" name=\"")
+          .append(xml(e.getKey()))
+          .append("\" time=\"0\"");
       if (e.getValue().isEmpty()) {
         x.append("/>\n");
         continue;
       }
       MonitorReport.Alert first = e.getValue().get(0);
-      x.append(">\n    <failure type=\"edgeopt.DriftAlert\" message=\"").append(xml(first.message())).append("\">");
+      x.append(">\n    <failure type=\"edgeopt.DriftAlert\" message=\"")
+          .append(xml(first.message()))
+          .append("\">");
       for (MonitorReport.Alert a : e.getValue()) {
         x.append(xml(a.check() + ": " + a.message())).append('\n');
       }

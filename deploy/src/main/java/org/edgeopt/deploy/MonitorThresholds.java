@@ -25,8 +25,16 @@ import org.edgeopt.core.EdgeoptException;
  * @param maxAccuracyDrop the largest labelled-accuracy drop below the baseline (judged by the Wilson upper bound)
  * @param minLabelled labelled accuracy is judged only with at least this many labels
  */
-public record MonitorThresholds(int minSamples, double alpha, double maxPsi, double maxMeanConfidenceDrop,
-    double maxClassMixDistance, double maxLatencyRatio, double maxFailureRate, double maxAccuracyDrop, int minLabelled) {
+public record MonitorThresholds(
+    int minSamples,
+    double alpha,
+    double maxPsi,
+    double maxMeanConfidenceDrop,
+    double maxClassMixDistance,
+    double maxLatencyRatio,
+    double maxFailureRate,
+    double maxAccuracyDrop,
+    int minLabelled) {
 
   /** Checks the ranges. */
   public MonitorThresholds {
@@ -37,9 +45,13 @@ public record MonitorThresholds(int minSamples, double alpha, double maxPsi, dou
       throw new IllegalArgumentException("alpha must be in (0, 1), found " + alpha);
     }
     if (!(maxLatencyRatio >= 1)) {
-      throw new IllegalArgumentException("the latency ratio must be at least 1, found " + maxLatencyRatio);
+      throw new IllegalArgumentException(
+          "the latency ratio must be at least 1, found " + maxLatencyRatio);
     }
-    for (double v : new double[] {maxPsi, maxMeanConfidenceDrop, maxClassMixDistance, maxFailureRate, maxAccuracyDrop}) {
+    for (double v :
+        new double[] {
+          maxPsi, maxMeanConfidenceDrop, maxClassMixDistance, maxFailureRate, maxAccuracyDrop
+        }) {
       if (!(v >= 0)) {
         throw new IllegalArgumentException("thresholds must be non-negative numbers, found " + v);
       }
@@ -58,32 +70,45 @@ public record MonitorThresholds(int minSamples, double alpha, double maxPsi, dou
    * @throws EdgeoptException (exit 3) naming the file and the key when it cannot be used
    */
   public static MonitorThresholds read(Path file) throws EdgeoptException {
-    ObjectMapper yaml = new ObjectMapper(new YAMLFactory()).enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    ObjectMapper yaml =
+        new ObjectMapper(new YAMLFactory())
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     try {
-      Map<String, Object> values = yaml.convertValue(defaults(), new TypeReference<LinkedHashMap<String, Object>>() { });
+      Map<String, Object> values =
+          yaml.convertValue(defaults(), new TypeReference<LinkedHashMap<String, Object>>() {});
       JsonNode given = yaml.readTree(file.toFile());
       if (given != null && !given.isNull()) {
         if (!given.isObject()) {
-          throw EdgeoptException.invalid(file + ": expected a mapping of threshold names to numbers");
+          throw EdgeoptException.invalid(
+              file + ": expected a mapping of threshold names to numbers");
         }
         for (var it = given.fields(); it.hasNext(); ) {
           var e = it.next();
           if (!values.containsKey(e.getKey())) {
-            throw EdgeoptException.invalid(file + ": key '" + e.getKey() + "': unknown threshold: expected one of "
-                + String.join(", ", values.keySet()));
+            throw EdgeoptException.invalid(
+                file
+                    + ": key '"
+                    + e.getKey()
+                    + "': unknown threshold: expected one of "
+                    + String.join(", ", values.keySet()));
           }
           if (!e.getValue().isNumber()) {
-            throw EdgeoptException.invalid(file + ": key '" + e.getKey() + "': expected a number, found " + e.getValue());
+            throw EdgeoptException.invalid(
+                file + ": key '" + e.getKey() + "': expected a number, found " + e.getValue());
           }
           values.put(e.getKey(), e.getValue().numberValue());
         }
       }
       return yaml.convertValue(values, MonitorThresholds.class);
     } catch (IOException e) {
-      throw EdgeoptException.invalid(file + ": cannot read the thresholds: " + e.getMessage().lines().findFirst().orElse(""), e);
+      throw EdgeoptException.invalid(
+          file + ": cannot read the thresholds: " + e.getMessage().lines().findFirst().orElse(""),
+          e);
     } catch (IllegalArgumentException e) {
-      Throwable root = e.getCause() != null && e.getCause().getCause() != null ? e.getCause().getCause() : e;
-      throw EdgeoptException.invalid(file + ": " + root.getMessage().lines().findFirst().orElse(""), e);
+      Throwable root =
+          e.getCause() != null && e.getCause().getCause() != null ? e.getCause().getCause() : e;
+      throw EdgeoptException.invalid(
+          file + ": " + root.getMessage().lines().findFirst().orElse(""), e);
     }
   }
 }

@@ -31,13 +31,19 @@ public record OpenedBundle(Manifest manifest, Baseline baseline, boolean verifie
       byte[] manifest = entries.get(BundlePackager.MANIFEST);
       byte[] baseline = entries.get(BundlePackager.BASELINE);
       if (manifest == null || baseline == null) {
-        throw EdgeoptException.invalid(bundle + ": " + (manifest == null ? BundlePackager.MANIFEST : BundlePackager.BASELINE)
-            + " missing: expected an edgeopt bundle made by `edgeopt package`");
+        throw EdgeoptException.invalid(
+            bundle
+                + ": "
+                + (manifest == null ? BundlePackager.MANIFEST : BundlePackager.BASELINE)
+                + " missing: expected an edgeopt bundle made by `edgeopt package`");
       }
-      return new OpenedBundle(StableJson.read(manifest, Manifest.class), StableJson.read(baseline, Baseline.class),
+      return new OpenedBundle(
+          StableJson.read(manifest, Manifest.class),
+          StableJson.read(baseline, Baseline.class),
           key != null);
     } catch (BundleException e) {
-      throw EdgeoptException.invalid(bundle + (e.entry() == null ? "" : ": " + e.entry()) + ": " + e.getMessage());
+      throw EdgeoptException.invalid(
+          bundle + (e.entry() == null ? "" : ": " + e.entry()) + ": " + e.getMessage());
     } catch (IOException e) {
       throw EdgeoptException.invalid(bundle + ": cannot read the bundle: " + e.getMessage(), e);
     }

@@ -22,16 +22,49 @@ import java.util.Objects;
  * @param signingKey the Ed25519 private key (PKCS#8 PEM)
  * @param cascade the {@code cascade.json} of {@code edgeopt cascade} the device applies, or {@code null}
  */
-public record PackageRequest(Path model, List<Path> artifacts, String name, String version, String target, Path holdout,
-    String preprocess, List<String> classNames, String labelColumn, Path calibration, Path validationReport,
-    Path signingKey, Path cascade) {
+public record PackageRequest(
+    Path model,
+    List<Path> artifacts,
+    String name,
+    String version,
+    String target,
+    Path holdout,
+    String preprocess,
+    List<String> classNames,
+    String labelColumn,
+    Path calibration,
+    Path validationReport,
+    Path signingKey,
+    Path cascade) {
 
   /** A request without a cascade. */
-  public PackageRequest(Path model, List<Path> artifacts, String name, String version, String target, Path holdout,
-      String preprocess, List<String> classNames, String labelColumn, Path calibration, Path validationReport,
+  public PackageRequest(
+      Path model,
+      List<Path> artifacts,
+      String name,
+      String version,
+      String target,
+      Path holdout,
+      String preprocess,
+      List<String> classNames,
+      String labelColumn,
+      Path calibration,
+      Path validationReport,
       Path signingKey) {
-    this(model, artifacts, name, version, target, holdout, preprocess, classNames, labelColumn, calibration,
-        validationReport, signingKey, null);
+    this(
+        model,
+        artifacts,
+        name,
+        version,
+        target,
+        holdout,
+        preprocess,
+        classNames,
+        labelColumn,
+        calibration,
+        validationReport,
+        signingKey,
+        null);
   }
 
   /** Checks the required parts and copies the lists. */

@@ -36,8 +36,10 @@ import org.edgeopt.core.io.Hashes;
 public final class SigningKeys {
   /** The JCA name of the signature scheme. */
   public static final String ALGORITHM = "Ed25519";
+
   /** The private key file {@code keygen} writes. */
   public static final String PRIVATE_FILE = "edgeopt-signing.key";
+
   /** The public key file {@code keygen} writes. */
   public static final String PUBLIC_FILE = "edgeopt-signing.pub";
 
@@ -66,7 +68,8 @@ public final class SigningKeys {
       } catch (UnsupportedOperationException e) {
         // Not a POSIX file system: its own access rules apply.
       }
-      AtomicFiles.writeString(dir.resolve(PUBLIC_FILE), pem("PUBLIC KEY", pair.getPublic().getEncoded()));
+      AtomicFiles.writeString(
+          dir.resolve(PUBLIC_FILE), pem("PUBLIC KEY", pair.getPublic().getEncoded()));
     } catch (IOException e) {
       throw EdgeoptException.invalid(dir + ": cannot write the key pair: " + e.getMessage(), e);
     }
@@ -78,8 +81,11 @@ public final class SigningKeys {
     try {
       return KeyFactory.getInstance(ALGORITHM).generatePrivate(new PKCS8EncodedKeySpec(der));
     } catch (GeneralSecurityException e) {
-      throw EdgeoptException.invalid(file + ": expected an Ed25519 private key (PKCS#8 PEM), found another key: "
-          + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          file
+              + ": expected an Ed25519 private key (PKCS#8 PEM), found another key: "
+              + e.getMessage(),
+          e);
     }
   }
 
@@ -89,8 +95,11 @@ public final class SigningKeys {
     try {
       return KeyFactory.getInstance(ALGORITHM).generatePublic(new X509EncodedKeySpec(der));
     } catch (GeneralSecurityException e) {
-      throw EdgeoptException.invalid(file + ": expected an Ed25519 public key (X.509 PEM), found another key: "
-          + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          file
+              + ": expected an Ed25519 public key (X.509 PEM), found another key: "
+              + e.getMessage(),
+          e);
     }
   }
 
@@ -108,7 +117,8 @@ public final class SigningKeys {
       s.update(message);
       return s.sign();
     } catch (InvalidKeyException e) {
-      throw EdgeoptException.invalid("the signing key is not an Ed25519 private key: " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          "the signing key is not an Ed25519 private key: " + e.getMessage(), e);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("Ed25519 signing failed", e);
     }
@@ -142,17 +152,20 @@ public final class SigningKeys {
     byte[] seed = ed.getBytes().get();
     try {
       KeyPairGenerator g = KeyPairGenerator.getInstance(ALGORITHM);
-      g.initialize(NamedParameterSpec.ED25519, new SecureRandom() {
-        private static final long serialVersionUID = 1L;
+      g.initialize(
+          NamedParameterSpec.ED25519,
+          new SecureRandom() {
+            private static final long serialVersionUID = 1L;
 
-        @Override
-        public void nextBytes(byte[] bytes) {
-          System.arraycopy(seed, 0, bytes, 0, Math.min(seed.length, bytes.length));
-        }
-      });
+            @Override
+            public void nextBytes(byte[] bytes) {
+              System.arraycopy(seed, 0, bytes, 0, Math.min(seed.length, bytes.length));
+            }
+          });
       PublicKey pub = g.generateKeyPair().getPublic();
       if (!matches(key, pub)) {
-        throw new IllegalStateException("the JDK's Ed25519 generator no longer derives keys from its seed bytes");
+        throw new IllegalStateException(
+            "the JDK's Ed25519 generator no longer derives keys from its seed bytes");
       }
       return pub;
     } catch (GeneralSecurityException e) {
@@ -167,8 +180,13 @@ public final class SigningKeys {
   }
 
   private static String pem(String type, byte[] der) {
-    return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
-        + "\n-----END " + type + "-----\n";
+    return "-----BEGIN "
+        + type
+        + "-----\n"
+        + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
+        + "\n-----END "
+        + type
+        + "-----\n";
   }
 
   private static byte[] der(Path file, String type) throws EdgeoptException {
@@ -183,13 +201,18 @@ public final class SigningKeys {
     int b = text.indexOf(begin);
     int e = text.indexOf(end);
     if (b < 0 || e < b) {
-      throw EdgeoptException.invalid(file + ": expected a PEM block '" + begin + "', found none"
-          + (text.contains("-----BEGIN ") ? " (it holds another kind of key)" : ""));
+      throw EdgeoptException.invalid(
+          file
+              + ": expected a PEM block '"
+              + begin
+              + "', found none"
+              + (text.contains("-----BEGIN ") ? " (it holds another kind of key)" : ""));
     }
     try {
       return Base64.getMimeDecoder().decode(text.substring(b + begin.length(), e));
     } catch (IllegalArgumentException ex) {
-      throw EdgeoptException.invalid(file + ": the PEM block is not valid base64: " + ex.getMessage(), ex);
+      throw EdgeoptException.invalid(
+          file + ": the PEM block is not valid base64: " + ex.getMessage(), ex);
     }
   }
 }

@@ -14,21 +14,25 @@ import java.nio.charset.StandardCharsets;
  * sorted, two-space indentation and {@code \n} line ends on every platform.
  */
 final class StableJson {
-  static final ObjectMapper MAPPER = new ObjectMapper()
-      .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-  private static final DefaultPrettyPrinter PRINTER = new DefaultPrettyPrinter()
-      .withObjectIndenter(new DefaultIndenter("  ", "\n"))
-      .withArrayIndenter(new DefaultIndenter("  ", "\n"));
+  static final ObjectMapper MAPPER =
+      new ObjectMapper()
+          .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  private static final DefaultPrettyPrinter PRINTER =
+      new DefaultPrettyPrinter()
+          .withObjectIndenter(new DefaultIndenter("  ", "\n"))
+          .withArrayIndenter(new DefaultIndenter("  ", "\n"));
 
   private StableJson() {}
 
   /** Returns {@code value} as indented UTF-8 JSON ending in a newline. */
   static byte[] bytes(Object value) {
     try {
-      return (MAPPER.writer(PRINTER).writeValueAsString(value) + "\n").getBytes(StandardCharsets.UTF_8);
+      return (MAPPER.writer(PRINTER).writeValueAsString(value) + "\n")
+          .getBytes(StandardCharsets.UTF_8);
     } catch (JsonProcessingException e) {
-      throw new IllegalStateException("a " + value.getClass().getSimpleName() + " could not be turned into JSON", e);
+      throw new IllegalStateException(
+          "a " + value.getClass().getSimpleName() + " could not be turned into JSON", e);
     }
   }
 

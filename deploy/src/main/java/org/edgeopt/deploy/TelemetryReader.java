@@ -45,7 +45,8 @@ public final class TelemetryReader {
       } else if (plain.endsWith(".csv")) {
         readCsv(file, in, sink);
       } else {
-        throw new DataException(file + ": unknown telemetry format: expected .jsonl, .ndjson or .csv (optionally .gz)");
+        throw new DataException(
+            file + ": unknown telemetry format: expected .jsonl, .ndjson or .csv (optionally .gz)");
       }
     } catch (IOException e) {
       throw new DataException(file + ": cannot read telemetry: " + e.getMessage(), e);
@@ -60,14 +61,19 @@ public final class TelemetryReader {
     return gzip ? new GZIPInputStream(in, 1 << 16) : in;
   }
 
-  private static void readJson(Path file, InputStream in, Consumer<TelemetryRecord> sink) throws IOException {
+  private static void readJson(Path file, InputStream in, Consumer<TelemetryRecord> sink)
+      throws IOException {
     try (JsonParser p = JSON.createParser(in)) {
       Fields f = new Fields(file);
       JsonToken t;
       while ((t = p.nextToken()) != null) {
         if (t != JsonToken.START_OBJECT) {
-          throw new DataException(file + ":" + p.currentLocation().getLineNr()
-              + ": expected one JSON object per line, found " + t);
+          throw new DataException(
+              file
+                  + ":"
+                  + p.currentLocation().getLineNr()
+                  + ": expected one JSON object per line, found "
+                  + t);
         }
         f.clear(p.currentLocation().getLineNr());
         while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
@@ -84,7 +90,9 @@ public final class TelemetryReader {
         sink.accept(f.toRecord());
       }
     } catch (JsonParseException e) {
-      throw new DataException(file + ":" + e.getLocation().getLineNr() + ": not valid JSON: " + e.getOriginalMessage(), e);
+      throw new DataException(
+          file + ":" + e.getLocation().getLineNr() + ": not valid JSON: " + e.getOriginalMessage(),
+          e);
     }
   }
 
@@ -108,9 +116,10 @@ public final class TelemetryReader {
     return n >= 2 ? new double[] {best, second} : null;
   }
 
-  private static void readCsv(Path file, InputStream in, Consumer<TelemetryRecord> sink) throws IOException {
-    try (MappingIterator<String[]> rows = CSV.readerForArrayOf(String.class).with(CsvParser.Feature.WRAP_AS_ARRAY)
-        .readValues(in)) {
+  private static void readCsv(Path file, InputStream in, Consumer<TelemetryRecord> sink)
+      throws IOException {
+    try (MappingIterator<String[]> rows =
+        CSV.readerForArrayOf(String.class).with(CsvParser.Feature.WRAP_AS_ARRAY).readValues(in)) {
       if (!rows.hasNext()) {
         throw new DataException(file + ": empty telemetry file: expected a header row");
       }
@@ -124,8 +133,15 @@ public final class TelemetryReader {
           continue;
         }
         if (row.length != header.length) {
-          throw new DataException(file + ":" + line + ": " + row.length + " columns: expected " + header.length
-              + " as in the header");
+          throw new DataException(
+              file
+                  + ":"
+                  + line
+                  + ": "
+                  + row.length
+                  + " columns: expected "
+                  + header.length
+                  + " as in the header");
         }
         f.clear(line);
         for (int i = 0; i < header.length; i++) {
@@ -190,7 +206,12 @@ public final class TelemetryReader {
 
     void clear(long lineNr) {
       line = lineNr;
-      device = timestamp = modelVersion = predicted = confidence = latency = failed = fallback = label = sampleId = escalated = null;
+      device =
+          timestamp =
+              modelVersion =
+                  predicted =
+                      confidence =
+                          latency = failed = fallback = label = sampleId = escalated = null;
       topTwo = null;
     }
 
@@ -230,7 +251,10 @@ public final class TelemetryReader {
       double margin = Double.NaN;
       if (!isFailed) {
         if (predicted == null || confidence == null) {
-          throw bad(predicted == null ? "predicted" : "confidence", null, "a prediction unless failed is true");
+          throw bad(
+              predicted == null ? "predicted" : "confidence",
+              null,
+              "a prediction unless failed is true");
         }
         cls = integer("predicted", predicted);
         conf = number("confidence", confidence);
@@ -247,8 +271,18 @@ public final class TelemetryReader {
       }
       // Device ids repeat millions of times: keep one String per id rather than one per record.
       String id = deviceIds.computeIfAbsent(device, d -> d);
-      return new TelemetryRecord(id, time(timestamp), modelVersion, isFailed, flag("fallback", fallback), cls, conf,
-          margin, lat, label == null ? -1 : integer("label", label), sampleId,
+      return new TelemetryRecord(
+          id,
+          time(timestamp),
+          modelVersion,
+          isFailed,
+          flag("fallback", fallback),
+          cls,
+          conf,
+          margin,
+          lat,
+          label == null ? -1 : integer("label", label),
+          sampleId,
           escalated == null ? null : flag("escalated", escalated));
     }
 
@@ -260,7 +294,8 @@ public final class TelemetryReader {
       try {
         return Instant.parse(text).toEpochMilli();
       } catch (DateTimeParseException e) {
-        throw bad("ts", text, "epoch milliseconds or an ISO-8601 instant such as 2026-12-03T10:15:00Z");
+        throw bad(
+            "ts", text, "epoch milliseconds or an ISO-8601 instant such as 2026-12-03T10:15:00Z");
       }
     }
 
@@ -291,8 +326,16 @@ public final class TelemetryReader {
     }
 
     DataException bad(String key, String found, String expected) {
-      return new DataException(file + ":" + line + ": field '" + key + "': expected " + expected + ", found "
-          + (found == null ? "nothing" : "'" + found + "'"));
+      return new DataException(
+          file
+              + ":"
+              + line
+              + ": field '"
+              + key
+              + "': expected "
+              + expected
+              + ", found "
+              + (found == null ? "nothing" : "'" + found + "'"));
     }
   }
 }

@@ -16,6 +16,16 @@ package org.edgeopt.deploy;
  * @param sampleId an id the device can retrieve the input by, or {@code null}
  * @param escalated whether a cascade sent the input on to its large model, {@code null} when not logged
  */
-public record TelemetryRecord(String device, long timestampMs, String modelVersion, boolean failed, boolean fallback,
-    int predicted, double confidence, double margin, double latencyMs, int label, String sampleId,
+public record TelemetryRecord(
+    String device,
+    long timestampMs,
+    String modelVersion,
+    boolean failed,
+    boolean fallback,
+    int predicted,
+    double confidence,
+    double margin,
+    double latencyMs,
+    int label,
+    String sampleId,
     Boolean escalated) {}

@@ -23,11 +23,17 @@ public final class UncertainQueue {
    * @param confidence the top-1 probability
    * @param uncertainty the ranking score, higher is more uncertain
    */
-  public record Entry(String sampleId, String device, long timestampMs, int predicted, double confidence,
+  public record Entry(
+      String sampleId,
+      String device,
+      long timestampMs,
+      int predicted,
+      double confidence,
       double uncertainty) {}
 
-  private static final Comparator<Entry> LEAST_UNCERTAIN_FIRST = Comparator.comparingDouble(Entry::uncertainty)
-      .thenComparing(Entry::sampleId, Comparator.reverseOrder());
+  private static final Comparator<Entry> LEAST_UNCERTAIN_FIRST =
+      Comparator.comparingDouble(Entry::uncertainty)
+          .thenComparing(Entry::sampleId, Comparator.reverseOrder());
   private final int capacity;
   private final PriorityQueue<Entry> heap;
 
@@ -45,11 +51,13 @@ public final class UncertainQueue {
     double u = 1 - (Double.isNaN(r.margin()) ? r.confidence() : r.margin());
     if (heap.size() == capacity) {
       Entry least = heap.peek();
-      if (u < least.uncertainty() || (u == least.uncertainty() && r.sampleId().compareTo(least.sampleId()) >= 0)) {
+      if (u < least.uncertainty()
+          || (u == least.uncertainty() && r.sampleId().compareTo(least.sampleId()) >= 0)) {
         return;
       }
     }
-    heap.add(new Entry(r.sampleId(), r.device(), r.timestampMs(), r.predicted(), r.confidence(), u));
+    heap.add(
+        new Entry(r.sampleId(), r.device(), r.timestampMs(), r.predicted(), r.confidence(), u));
     if (heap.size() > capacity) {
       heap.poll();
     }

@@ -46,8 +46,10 @@ class BundleTest {
     assertEquals("onnxruntime-cpu", v.manifest().target().profile());
     assertEquals("x", v.manifest().io().inputs().get(0).name());
     assertTrue(v.manifest().files().containsKey(BundlePackager.BASELINE));
-    Baseline baseline = StableJson.read(BundleArchive.decode(Files.readAllBytes(bundle)).get(BundlePackager.BASELINE),
-        Baseline.class);
+    Baseline baseline =
+        StableJson.read(
+            BundleArchive.decode(Files.readAllBytes(bundle)).get(BundlePackager.BASELINE),
+            Baseline.class);
     // The identity model predicts argmax of the features: 0,1,2,0,1,0 against labels 0,1,2,2,1,1.
     assertEquals(6, baseline.samples());
     assertEquals(4, baseline.correct());
@@ -74,7 +76,8 @@ class BundleTest {
     int at = indexOf(good, "\"samples\"".getBytes(java.nio.charset.StandardCharsets.UTF_8));
     bad[at + 12] ^= 0x01;
     Files.write(tampered, bad);
-    EdgeoptException e = assertThrows(EdgeoptException.class, () -> BundleVerifier.verify(tampered, key));
+    EdgeoptException e =
+        assertThrows(EdgeoptException.class, () -> BundleVerifier.verify(tampered, key));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
     assertTrue(e.getMessage().contains(BundlePackager.BASELINE), e.getMessage());
   }
@@ -82,7 +85,8 @@ class BundleTest {
   @Test
   void aWrongKeyIsRefused() throws Exception {
     PublicKey other = SigningKeys.generate().getPublic();
-    EdgeoptException e = assertThrows(EdgeoptException.class, () -> BundleVerifier.verify(bundle, other));
+    EdgeoptException e =
+        assertThrows(EdgeoptException.class, () -> BundleVerifier.verify(bundle, other));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
     assertTrue(e.getMessage().contains("not by the given key"), e.getMessage());
   }
@@ -92,19 +96,25 @@ class BundleTest {
     SortedMap<String, byte[]> entries = BundleArchive.decode(Files.readAllBytes(bundle));
     SortedMap<String, byte[]> missing = new TreeMap<>(entries);
     missing.remove("model/model.onnx");
-    BundleException m = assertThrows(BundleException.class,
-        () -> BundleVerifier.verify(BundleArchive.encode(missing).bytes(), key));
+    BundleException m =
+        assertThrows(
+            BundleException.class,
+            () -> BundleVerifier.verify(BundleArchive.encode(missing).bytes(), key));
     assertEquals("model/model.onnx", m.entry());
     SortedMap<String, byte[]> extra = new TreeMap<>(entries);
     extra.put("model/backdoor.so", new byte[] {1});
-    BundleException x = assertThrows(BundleException.class,
-        () -> BundleVerifier.verify(BundleArchive.encode(extra).bytes(), key));
+    BundleException x =
+        assertThrows(
+            BundleException.class,
+            () -> BundleVerifier.verify(BundleArchive.encode(extra).bytes(), key));
     assertEquals("model/backdoor.so", x.entry());
   }
 
   @Test
   void theDerivedPublicKeyIsTheKeyPairsOwn() throws Exception {
-    assertEquals(SigningKeys.keyId(key), SigningKeys.keyId(SigningKeys.publicOf(SigningKeys.readPrivate(request.signingKey()))));
+    assertEquals(
+        SigningKeys.keyId(key),
+        SigningKeys.keyId(SigningKeys.publicOf(SigningKeys.readPrivate(request.signingKey()))));
   }
 
   private static int indexOf(byte[] hay, byte[] needle) {

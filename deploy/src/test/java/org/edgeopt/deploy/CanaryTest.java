@@ -23,18 +23,24 @@ import org.junit.jupiter.api.Test;
 class CanaryTest {
   static FleetScenario scenario;
   static Path baseline;
+
   /**
    * A canary side here has 500 to 750 predictions, below the default 1000, so the confidence
    * margin is widened from 0.02 to 0.03 to keep the non-inferiority bound's power at about 95%
    * (confidence standard deviation about 0.15: 1.645 * 0.15 * sqrt(1/1500 + 1/500) = 0.013).
    */
-  static final CanaryThresholds T = new CanaryThresholds(400, 30, 0.95, 0.001, 0.03, 0.1, 1.2, 0.01, 0.03);
+  static final CanaryThresholds T =
+      new CanaryThresholds(400, 30, 0.95, 0.001, 0.03, 0.1, 1.2, 0.01, 0.03);
 
   @BeforeAll
   static void split() throws Exception {
     scenario = FleetScenario.get();
-    baseline = select("baseline.jsonl", line -> line.contains("\"device\":\"control-1\"")
-        || line.contains("\"device\":\"control-2\""));
+    baseline =
+        select(
+            "baseline.jsonl",
+            line ->
+                line.contains("\"device\":\"control-1\"")
+                    || line.contains("\"device\":\"control-2\""));
   }
 
   /** Writes the scenario's lines that match into a new file of the same format (CSV keeps its header). */
@@ -59,7 +65,9 @@ class CanaryTest {
 
   private static boolean shifted(String line) {
     long ts = Long.parseLong(line.replaceAll("^[^,]*,(\\d+),.*$", "$1"));
-    return ts >= TelemetryGenerator.START_MS + FleetScenario.SHIFT_FROM * TelemetryGenerator.WINDOW_MINUTES * 60_000L;
+    return ts
+        >= TelemetryGenerator.START_MS
+            + FleetScenario.SHIFT_FROM * TelemetryGenerator.WINDOW_MINUTES * 60_000L;
   }
 
   @Test
@@ -67,7 +75,9 @@ class CanaryTest {
     Path good = select("good.jsonl", line -> line.contains("\"device\":\"control-3\""));
     CanaryReport r = Canary.decide(List.of(baseline), List.of(good), T);
     assertEquals("PROMOTE", r.decision(), r.checks().toString());
-    assertTrue(r.checks().stream().anyMatch(c -> c.name().equals("accuracy") && !c.outcome().equals("fail")));
+    assertTrue(
+        r.checks().stream()
+            .anyMatch(c -> c.name().equals("accuracy") && !c.outcome().equals("fail")));
   }
 
   @Test
@@ -75,7 +85,9 @@ class CanaryTest {
     Path noisy = select("noisy.csv", line -> line.startsWith("noise-1,") && shifted(line));
     CanaryReport r = Canary.decide(List.of(baseline), List.of(noisy), T);
     assertEquals("ROLLBACK", r.decision());
-    assertTrue(r.checks().stream().anyMatch(c -> c.name().equals("mean-confidence") && c.outcome().equals("fail")),
+    assertTrue(
+        r.checks().stream()
+            .anyMatch(c -> c.name().equals("mean-confidence") && c.outcome().equals("fail")),
         r.checks().toString());
   }
 
@@ -84,14 +96,20 @@ class CanaryTest {
     Path slow = select("slow.csv", line -> line.startsWith("slow-1,") && shifted(line));
     CanaryReport r = Canary.decide(List.of(baseline), List.of(slow), T);
     assertEquals("ROLLBACK", r.decision());
-    List<String> failed = r.checks().stream().filter(c -> c.outcome().equals("fail")).map(CanaryReport.Check::name).toList();
+    List<String> failed =
+        r.checks().stream()
+            .filter(c -> c.outcome().equals("fail"))
+            .map(CanaryReport.Check::name)
+            .toList();
     assertEquals(List.of("latency"), failed, r.checks().toString());
   }
 
   @Test
   void tooFewRecordsCannotDecide() throws Exception {
     Path few = select("few.csv", line -> line.startsWith("mix-1,") && !shifted(line));
-    EdgeoptException e = assertThrows(EdgeoptException.class, () -> Canary.decide(List.of(baseline), List.of(few), T));
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class, () -> Canary.decide(List.of(baseline), List.of(few), T));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
     assertTrue(e.getMessage().contains("expected at least 400"), e.getMessage());
   }

@@ -26,15 +26,24 @@ class DriftStatisticsTest {
   void psiIsZeroForTheSameProportionsAndMatchesTheFormula() {
     assertEquals(0, DriftStatistics.psi(new long[] {10, 20, 30}, new long[] {10, 20, 30}), 1e-12);
     // The half count per bin keeps empty bins finite and matters only for small samples.
-    assertEquals(0, DriftStatistics.psi(new long[] {100_000, 200_000, 300_000}, new long[] {10_000, 20_000, 30_000}), 1e-6);
-    // Proportions (after half a count per bin) 0.5/0.5 vs 0.25/0.75 (huge counts make smoothing negligible).
+    assertEquals(
+        0,
+        DriftStatistics.psi(
+            new long[] {100_000, 200_000, 300_000}, new long[] {10_000, 20_000, 30_000}),
+        1e-6);
+    // Proportions (after half a count per bin) 0.5/0.5 vs 0.25/0.75 (huge counts make smoothing
+    // negligible).
     double expected = (0.5 - 0.25) * Math.log(0.5 / 0.25) + (0.5 - 0.75) * Math.log(0.5 / 0.75);
-    assertEquals(expected, DriftStatistics.psi(new long[] {1_000_000, 1_000_000}, new long[] {1_000_000, 3_000_000}), 1e-6);
+    assertEquals(
+        expected,
+        DriftStatistics.psi(new long[] {1_000_000, 1_000_000}, new long[] {1_000_000, 3_000_000}),
+        1e-6);
   }
 
   @Test
   void ksFindsTheLargestGapBetweenTheCumulativeDistributions() {
-    DriftStatistics.KsResult r = DriftStatistics.ks(new long[] {50, 50, 0, 0}, new long[] {0, 50, 50, 0});
+    DriftStatistics.KsResult r =
+        DriftStatistics.ks(new long[] {50, 50, 0, 0}, new long[] {0, 50, 50, 0});
     assertEquals(0.5, r.d(), 1e-12);
     assertTrue(r.p() < 1e-8, "100 vs 100 samples half a distribution apart: p " + r.p());
     assertEquals(1.0, DriftStatistics.ks(new long[] {5, 5}, new long[] {50, 50}).p(), 1e-12);
@@ -45,7 +54,10 @@ class DriftStatisticsTest {
     long[] reference = {1000, 1000, 1000};
     assertTrue(DriftStatistics.chiSquareFit(new long[] {100, 98, 102}, reference) > 0.5);
     assertTrue(DriftStatistics.chiSquareFit(new long[] {200, 50, 50}, reference) < 1e-10);
-    assertTrue(DriftStatistics.chiSquareHomogeneity(new long[] {200, 50, 50, 0}, new long[] {100, 100, 100, 0}) < 1e-10);
+    assertTrue(
+        DriftStatistics.chiSquareHomogeneity(
+                new long[] {200, 50, 50, 0}, new long[] {100, 100, 100, 0})
+            < 1e-10);
     assertEquals(0.5, DriftStatistics.totalVariation(new long[] {1, 0}, new long[] {1, 1}), 1e-12);
   }
 

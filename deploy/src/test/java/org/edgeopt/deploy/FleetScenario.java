@@ -27,10 +27,29 @@ final class FleetScenario {
     SigningKeys.write(SigningKeys.generate(), keys);
     publicKey = keys.resolve(SigningKeys.PUBLIC_FILE);
     bundle = dir.resolve("fashion-mnist.bundle.zip");
-    BundlePackager.write(new PackageRequest(s.model(), List.of(), s.name(), "1.0.0", "onnxruntime-cpu",
-        s.holdout().images().getParent(), s.preprocess(), s.classNames(), null, null, null,
-        keys.resolve(SigningKeys.PRIVATE_FILE)), bundle);
-    telemetry = generator.generate(dir.resolve("telemetry"), TelemetryGenerator.FLEET, PER_WINDOW, WINDOWS, SHIFT_FROM, 18);
+    BundlePackager.write(
+        new PackageRequest(
+            s.model(),
+            List.of(),
+            s.name(),
+            "1.0.0",
+            "onnxruntime-cpu",
+            s.holdout().images().getParent(),
+            s.preprocess(),
+            s.classNames(),
+            null,
+            null,
+            null,
+            keys.resolve(SigningKeys.PRIVATE_FILE)),
+        bundle);
+    telemetry =
+        generator.generate(
+            dir.resolve("telemetry"),
+            TelemetryGenerator.FLEET,
+            PER_WINDOW,
+            WINDOWS,
+            SHIFT_FROM,
+            18);
   }
 
   /** Returns the scenario, making it on first use. */
@@ -45,7 +64,8 @@ final class FleetScenario {
 
   /** Returns the start of window {@code w}, as reports print it. */
   static String window(int w) {
-    return java.time.Instant.ofEpochMilli(TelemetryGenerator.START_MS + w * TelemetryGenerator.WINDOW_MINUTES * 60_000L)
+    return java.time.Instant.ofEpochMilli(
+            TelemetryGenerator.START_MS + w * TelemetryGenerator.WINDOW_MINUTES * 60_000L)
         .toString();
   }
 

@@ -26,20 +26,32 @@ import org.junit.jupiter.api.io.TempDir;
 class MalformedTelemetryTest {
   @TempDir Path dir;
 
-  private static final String JSONL = """
+  private static final String JSONL =
+      """
       {"device":"d1","ts":1000,"predicted":1,"confidence":0.9,"scores":[0.9,0.05,0.05],"latencyMs":3.1,"label":1,"sampleId":"a"}
       {"device":"d2","ts":"2026-12-01T00:00:00Z","failed":true}
       {"device":"d1","ts":2000,"predicted":2,"confidence":0.6,"extra":{"nested":[1,2]}}
       """;
-  private static final String CSV = """
+  private static final String CSV =
+      """
       device,ts,predicted,confidence,scores,latencyMs,failed,label,sampleId
       d1,1000,1,0.9,0.9;0.05;0.05,3.1,false,1,a
       d2,2026-12-01T00:00:00Z,,,,,true,,
       """;
 
   private static Baseline baseline() {
-    return new Baseline("test", 3, List.of("a", "b", "c"), zeros(ConfidenceBins.COUNT, 1), zeros(ConfidenceBins.COUNT, 1),
-        List.of(1L, 1L, 1L), 0.8, 0.1, 3, List.of(), null);
+    return new Baseline(
+        "test",
+        3,
+        List.of("a", "b", "c"),
+        zeros(ConfidenceBins.COUNT, 1),
+        zeros(ConfidenceBins.COUNT, 1),
+        List.of(1L, 1L, 1L),
+        0.8,
+        0.1,
+        3,
+        List.of(),
+        null);
   }
 
   private static List<Long> zeros(int n, long v) {
@@ -51,7 +63,10 @@ class MalformedTelemetryTest {
   }
 
   private MonitorReport monitor(Path file) throws EdgeoptException {
-    return Monitor.run(baseline(), "test", new MonitorConfig(List.of(file), 60, MonitorThresholds.defaults(), 5, null));
+    return Monitor.run(
+        baseline(),
+        "test",
+        new MonitorConfig(List.of(file), 60, MonitorThresholds.defaults(), 5, null));
   }
 
   @Test
@@ -74,16 +89,32 @@ class MalformedTelemetryTest {
   @Test
   void handMadeFaultsNameFileAndLine() throws Exception {
     String[][] cases = {
-        {"a.jsonl", "{\"device\":\"d\",\"ts\":1,\"predicted\":1,\"confidence\":1.5}\n", "a.jsonl:1: field 'confidence'"},
-        {"b.jsonl", "{\"ts\":1,\"predicted\":1,\"confidence\":0.5}\n", "b.jsonl:1: field 'device'"},
-        {"c.jsonl", "{\"device\":\"d\",\"ts\":\"yesterday\",\"predicted\":1,\"confidence\":0.5}\n", "c.jsonl:1: field 'ts'"},
-        {"d.jsonl", "{\"device\":\"d\",\"ts\":1,\"predicted\":7,\"confidence\":0.5}\n", "d.jsonl: record 1 (device d): class 7"},
-        {"e.jsonl", "{\"device\":\"d\",\"ts\":1,\n", "e.jsonl:"},
-        {"f.jsonl", "[1,2]\n", "f.jsonl:1: expected one JSON object per line"},
-        {"g.csv", "device,ts,predicted,confidence\nd,1,1\n", "g.csv:2: 3 columns: expected 4"},
-        {"h.csv", "device,ts,predicted,confidence\nd,1,x,0.5\n", "h.csv:2: field 'predicted': expected an integer"},
-        {"i.txt", "whatever", "i.txt: unknown telemetry format"},
-        {"j.jsonl.gz", "not gzip", "j.jsonl.gz: cannot read telemetry"},
+      {
+        "a.jsonl",
+        "{\"device\":\"d\",\"ts\":1,\"predicted\":1,\"confidence\":1.5}\n",
+        "a.jsonl:1: field 'confidence'"
+      },
+      {"b.jsonl", "{\"ts\":1,\"predicted\":1,\"confidence\":0.5}\n", "b.jsonl:1: field 'device'"},
+      {
+        "c.jsonl",
+        "{\"device\":\"d\",\"ts\":\"yesterday\",\"predicted\":1,\"confidence\":0.5}\n",
+        "c.jsonl:1: field 'ts'"
+      },
+      {
+        "d.jsonl",
+        "{\"device\":\"d\",\"ts\":1,\"predicted\":7,\"confidence\":0.5}\n",
+        "d.jsonl: record 1 (device d): class 7"
+      },
+      {"e.jsonl", "{\"device\":\"d\",\"ts\":1,\n", "e.jsonl:"},
+      {"f.jsonl", "[1,2]\n", "f.jsonl:1: expected one JSON object per line"},
+      {"g.csv", "device,ts,predicted,confidence\nd,1,1\n", "g.csv:2: 3 columns: expected 4"},
+      {
+        "h.csv",
+        "device,ts,predicted,confidence\nd,1,x,0.5\n",
+        "h.csv:2: field 'predicted': expected an integer"
+      },
+      {"i.txt", "whatever", "i.txt: unknown telemetry format"},
+      {"j.jsonl.gz", "not gzip", "j.jsonl.gz: cannot read telemetry"},
     };
     for (String[] c : cases) {
       Path f = dir.resolve(c[0]);

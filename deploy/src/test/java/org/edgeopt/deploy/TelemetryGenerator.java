@@ -40,6 +40,7 @@ import org.edgeopt.samples.SampleModels;
 public final class TelemetryGenerator {
   /** The window length the scenario is laid out in. */
   public static final long WINDOW_MINUTES = 60;
+
   /** The start of the first window: 2026-12-01T00:00:00Z. */
   public static final long START_MS = 1_796_083_200_000L;
 
@@ -68,9 +69,16 @@ public final class TelemetryGenerator {
   public record Device(String id, Shift shift) {}
 
   /** The fleet: three controls and one device per shift. */
-  public static final List<Device> FLEET = List.of(new Device("control-1", Shift.NONE), new Device("control-2", Shift.NONE),
-      new Device("control-3", Shift.NONE), new Device("bright-1", Shift.BRIGHTNESS), new Device("blur-1", Shift.BLUR),
-      new Device("noise-1", Shift.NOISE), new Device("mix-1", Shift.CLASS_MIX), new Device("slow-1", Shift.SLOW));
+  public static final List<Device> FLEET =
+      List.of(
+          new Device("control-1", Shift.NONE),
+          new Device("control-2", Shift.NONE),
+          new Device("control-3", Shift.NONE),
+          new Device("bright-1", Shift.BRIGHTNESS),
+          new Device("blur-1", Shift.BLUR),
+          new Device("noise-1", Shift.NOISE),
+          new Device("mix-1", Shift.CLASS_MIX),
+          new Device("slow-1", Shift.SLOW));
 
   private final SampleModel sample;
   private final Preprocessing pre;
@@ -106,22 +114,32 @@ public final class TelemetryGenerator {
    * @param shiftFrom the first window in which shifted devices are shifted
    * @return the files written
    */
-  public List<Path> generate(Path dir, List<Device> fleet, int perWindow, int windows, int shiftFrom, long seed)
+  public List<Path> generate(
+      Path dir, List<Device> fleet, int perWindow, int windows, int shiftFrom, long seed)
       throws IOException, EdgeoptException {
     Files.createDirectories(dir);
     Path jsonl = dir.resolve("telemetry-a.jsonl");
     Path csv = dir.resolve("telemetry-b.csv");
-    try (InferenceSession session = OrtRuntime.get().open(sample.model(), SessionOptions.defaults().withThreads(1));
+    try (InferenceSession session =
+            OrtRuntime.get().open(sample.model(), SessionOptions.defaults().withThreads(1));
         BufferedWriter json = Files.newBufferedWriter(jsonl, StandardCharsets.UTF_8);
         BufferedWriter table = Files.newBufferedWriter(csv, StandardCharsets.UTF_8)) {
-      table.write("device,ts,modelVersion,predicted,confidence,scores,latencyMs,failed,label,sampleId\n");
+      table.write(
+          "device,ts,modelVersion,predicted,confidence,scores,latencyMs,failed,label,sampleId\n");
       for (int d = 0; d < fleet.size(); d++) {
         Device device = fleet.get(d);
         Random random = new Random(seed * 1_000_003L + d);
         for (int w = 0; w < windows; w++) {
           boolean shifted = w >= shiftFrom;
-          List<String> lines = window(session, device, shifted ? device.shift() : Shift.NONE, w, perWindow, random,
-              d < fleet.size() / 2);
+          List<String> lines =
+              window(
+                  session,
+                  device,
+                  shifted ? device.shift() : Shift.NONE,
+                  w,
+                  perWindow,
+                  random,
+                  d < fleet.size() / 2);
           BufferedWriter out = d < fleet.size() / 2 ? json : table;
           for (String line : lines) {
             out.write(line);
@@ -133,8 +151,15 @@ public final class TelemetryGenerator {
     return List.of(jsonl, csv);
   }
 
-  private List<String> window(InferenceSession session, Device device, Shift shift, int w, int n, Random random,
-      boolean asJson) throws EdgeoptException {
+  private List<String> window(
+      InferenceSession session,
+      Device device,
+      Shift shift,
+      int w,
+      int n,
+      Random random,
+      boolean asJson)
+      throws EdgeoptException {
     int side = 28;
     float[] input = new float[n * side * side];
     int[] picked = new int[n];
@@ -147,36 +172,62 @@ public final class TelemetryGenerator {
     }
     String in = session.inputNames().get(0);
     String outName = session.outputNames().get(0);
-    Tensor y = session.run(Map.of(in, Tensor.ofFloats(in, new long[] {n, 1, side, side}, input)), List.of(outName))
-        .get(outName);
+    Tensor y =
+        session
+            .run(
+                Map.of(in, Tensor.ofFloats(in, new long[] {n, 1, side, side}, input)),
+                List.of(outName))
+            .get(outName);
     float[] logits = y.toFloats();
     int classes = logits.length / n;
     long windowMs = WINDOW_MINUTES * 60_000L;
     List<String> lines = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       long ts = START_MS + w * windowMs + (long) ((i + random.nextDouble()) * windowMs / n);
-      double latency = 3.5 * Math.exp(0.2 * random.nextGaussian()) * (shift == Shift.SLOW ? 2.5 : 1);
+      double latency =
+          3.5 * Math.exp(0.2 * random.nextGaussian()) * (shift == Shift.SLOW ? 2.5 : 1);
       boolean failed = random.nextInt(500) == 0;
       int label = random.nextInt(10) == 0 ? labels[picked[i]] : -1;
       String id = device.id() + "-" + w + "-" + i + "-img" + picked[i];
       double[] p = Scores.probabilities(logits, i * classes, classes);
       Scores.Prediction pred = Scores.of(logits, i * classes, classes);
       double[] top = topThree(p);
-      lines.add(asJson ? json(device.id(), ts, failed, pred, top, latency, label, id)
-          : csv(device.id(), ts, failed, pred, top, latency, label, id));
+      lines.add(
+          asJson
+              ? json(device.id(), ts, failed, pred, top, latency, label, id)
+              : csv(device.id(), ts, failed, pred, top, latency, label, id));
     }
     return lines;
   }
 
-  private static String json(String device, long ts, boolean failed, Scores.Prediction p, double[] top, double latency,
-      int label, String id) {
+  private static String json(
+      String device,
+      long ts,
+      boolean failed,
+      Scores.Prediction p,
+      double[] top,
+      double latency,
+      int label,
+      String id) {
     StringBuilder sb = new StringBuilder(200);
-    sb.append("{\"device\":\"").append(device).append("\",\"ts\":").append(ts).append(",\"modelVersion\":\"1.0.0\"");
+    sb.append("{\"device\":\"")
+        .append(device)
+        .append("\",\"ts\":")
+        .append(ts)
+        .append(",\"modelVersion\":\"1.0.0\"");
     if (failed) {
       sb.append(",\"failed\":true");
     } else {
-      sb.append(",\"predicted\":").append(p.predicted()).append(",\"confidence\":").append(fmt(p.confidence()))
-          .append(",\"scores\":[").append(fmt(top[0])).append(',').append(fmt(top[1])).append(',').append(fmt(top[2]))
+      sb.append(",\"predicted\":")
+          .append(p.predicted())
+          .append(",\"confidence\":")
+          .append(fmt(p.confidence()))
+          .append(",\"scores\":[")
+          .append(fmt(top[0]))
+          .append(',')
+          .append(fmt(top[1]))
+          .append(',')
+          .append(fmt(top[2]))
           .append(']');
     }
     sb.append(",\"latencyMs\":").append(fmt(latency));
@@ -186,11 +237,32 @@ public final class TelemetryGenerator {
     return sb.append(",\"sampleId\":\"").append(id).append("\"}").toString();
   }
 
-  private static String csv(String device, long ts, boolean failed, Scores.Prediction p, double[] top, double latency,
-      int label, String id) {
-    return device + "," + ts + ",1.0.0," + (failed ? "" : p.predicted()) + "," + (failed ? "" : fmt(p.confidence())) + ","
-        + (failed ? "" : fmt(top[0]) + ";" + fmt(top[1]) + ";" + fmt(top[2])) + "," + fmt(latency) + "," + failed + ","
-        + (label >= 0 && !failed ? label : "") + "," + id;
+  private static String csv(
+      String device,
+      long ts,
+      boolean failed,
+      Scores.Prediction p,
+      double[] top,
+      double latency,
+      int label,
+      String id) {
+    return device
+        + ","
+        + ts
+        + ",1.0.0,"
+        + (failed ? "" : p.predicted())
+        + ","
+        + (failed ? "" : fmt(p.confidence()))
+        + ","
+        + (failed ? "" : fmt(top[0]) + ";" + fmt(top[1]) + ";" + fmt(top[2]))
+        + ","
+        + fmt(latency)
+        + ","
+        + failed
+        + ","
+        + (label >= 0 && !failed ? label : "")
+        + ","
+        + id;
   }
 
   private static String fmt(double v) {

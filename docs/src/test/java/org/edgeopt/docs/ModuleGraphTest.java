@@ -31,7 +31,8 @@ import org.w3c.dom.NodeList;
  */
 class ModuleGraphTest {
   /** The stage modules: each one stage or one target, seeing nothing of the others outside its tests. */
-  private static final Pattern STAGE = Pattern.compile("ingest|calibrate|quantize|prune|validate|compile-targets/.+");
+  private static final Pattern STAGE =
+      Pattern.compile("ingest|calibrate|quantize|prune|validate|compile-targets/.+");
 
   /** Module folder -> the edgeopt modules (folders) its pom depends on outside test scope. */
   static Map<String, Set<String>> graph;
@@ -65,7 +66,12 @@ class ModuleGraphTest {
         String scope = child(dep, "scope");
         if ("org.edgeopt".equals(child(dep, "groupId")) && !"test".equals(scope)) {
           String folder = folderOfArtifact.get(child(dep, "artifactId"));
-          assertTrue(folder != null, m + "/pom.xml: depends on " + child(dep, "artifactId") + ", not a module of the build");
+          assertTrue(
+              folder != null,
+              m
+                  + "/pom.xml: depends on "
+                  + child(dep, "artifactId")
+                  + ", not a module of the build");
           deps.add(folder);
         }
       }
@@ -78,21 +84,36 @@ class ModuleGraphTest {
     List<String> stages = graph.keySet().stream().filter(m -> STAGE.matcher(m).matches()).toList();
     assertTrue(stages.size() >= 8, "found the stage modules " + stages);
     for (String m : stages) {
-      assertEquals(Set.of("core"), graph.get(m), m + "/pom.xml: a stage module depends on core only (other"
-          + " modules at test scope at most)");
+      assertEquals(
+          Set.of("core"),
+          graph.get(m),
+          m
+              + "/pom.xml: a stage module depends on core only (other"
+              + " modules at test scope at most)");
     }
   }
 
   @Test
   void architecturePageModuleTableMatchesThePoms() throws Exception {
-    Map<String, Set<String>> documented = documentedTable(Files.readString(Path.of("architecture.md")));
-    assertEquals(new TreeSet<>(graph.keySet()), new TreeSet<>(documented.keySet()),
+    Map<String, Set<String>> documented =
+        documentedTable(Files.readString(Path.of("architecture.md")));
+    assertEquals(
+        new TreeSet<>(graph.keySet()),
+        new TreeSet<>(documented.keySet()),
         "docs/architecture.md's module table lists every module of the build, and only those");
     for (var e : documented.entrySet()) {
       String m = e.getKey();
-      // A row names a module's direct dependencies or fewer, as long as they reach the same modules.
-      assertEquals(closure(graph.get(m)), closure(e.getValue()),
-          "docs/architecture.md, row of " + m + ": says it depends on " + e.getValue() + ", its pom on " + graph.get(m));
+      // A row names a module's direct dependencies or fewer, as long as they reach the same
+      // modules.
+      assertEquals(
+          closure(graph.get(m)),
+          closure(e.getValue()),
+          "docs/architecture.md, row of "
+              + m
+              + ": says it depends on "
+              + e.getValue()
+              + ", its pom on "
+              + graph.get(m));
     }
   }
 
@@ -118,7 +139,9 @@ class ModuleGraphTest {
         if (d.equals("all stages and targets")) {
           deps.addAll(stages);
         } else {
-          assertTrue(graph.containsKey(d), "docs/architecture.md: '" + d + "' in the depends-on column is not a module");
+          assertTrue(
+              graph.containsKey(d),
+              "docs/architecture.md: '" + d + "' in the depends-on column is not a module");
           deps.add(d);
         }
       }

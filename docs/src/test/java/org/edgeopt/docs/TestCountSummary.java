@@ -31,8 +31,11 @@ public final class TestCountSummary {
     Instant since = args.length > 1 ? Instant.parse(args[1]) : Instant.EPOCH;
     List<String> rows = new ArrayList<>();
     long[] total = new long[4];
-    try (Stream<Path> reports = Files.find(root, 4, (p, a) -> p.getFileName().toString().equals("surefire-reports")
-        && a.isDirectory())) {
+    try (Stream<Path> reports =
+        Files.find(
+            root,
+            4,
+            (p, a) -> p.getFileName().toString().equals("surefire-reports") && a.isDirectory())) {
       for (Path dir : reports.sorted().toList()) {
         long[] c = counts(dir, since);
         if (c[0] == 0 && c[3] == 0) {
@@ -48,14 +51,16 @@ public final class TestCountSummary {
     System.out.println("Tests per module (surefire reports):");
     System.out.printf(Locale.ROOT, "%-28s %6s %6s %6s%n", "MODULE", "RUN", "FAILED", "SKIPPED");
     rows.forEach(System.out::println);
-    System.out.printf(Locale.ROOT, "%-28s %6d %6d %6d%n", "total", total[0], total[1] + total[2], total[3]);
+    System.out.printf(
+        Locale.ROOT, "%-28s %6d %6d %6d%n", "total", total[0], total[1] + total[2], total[3]);
   }
 
   /** Returns tests, failures, errors and skipped summed over the TEST-*.xml files of one module. */
   static long[] counts(Path dir, Instant since) throws IOException {
     long[] c = new long[4];
     try (Stream<Path> files = Files.list(dir)) {
-      for (Path f : files.filter(p -> p.getFileName().toString().matches("TEST-.*\\.xml")).toList()) {
+      for (Path f :
+          files.filter(p -> p.getFileName().toString().matches("TEST-.*\\.xml")).toList()) {
         if (Files.getLastModifiedTime(f).toInstant().isBefore(since)) {
           continue;
         }

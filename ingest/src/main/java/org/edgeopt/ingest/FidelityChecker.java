@@ -1,6 +1,5 @@
 package org.edgeopt.ingest;
 
-import org.edgeopt.core.cost.LayerCosts;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -9,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.edgeopt.core.EdgeoptException;
+import org.edgeopt.core.cost.LayerCosts;
 import org.edgeopt.core.graph.DataType;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.graph.Shape;
@@ -41,19 +41,30 @@ public final class FidelityChecker {
    * @throws EdgeoptException (exit 3) when an input is not a float tensor with a usable shape, the
    *     reference does not load or run, or the two models' outputs do not pair up
    */
-  public static FidelityCheck check(Graph graph, Path reference, String where) throws EdgeoptException {
+  public static FidelityCheck check(Graph graph, Path reference, String where)
+      throws EdgeoptException {
     List<Value> inputs = graph.inputs();
     List<String> names = inputs.stream().map(Value::name).toList();
     for (Value v : inputs) {
       if (!v.hasType() || v.type().dataType() != DataType.FLOAT || v.type().shape() == null) {
-        throw EdgeoptException.invalid(where + ": input '" + v.name() + "': the fidelity check needs a float input"
-            + " with a known shape, found " + (v.hasType() ? v.type() : "no type"));
+        throw EdgeoptException.invalid(
+            where
+                + ": input '"
+                + v.name()
+                + "': the fidelity check needs a float input"
+                + " with a known shape, found "
+                + (v.hasType() ? v.type() : "no type"));
       }
       Shape s = v.type().shape();
       for (int i = 1; i < s.rank(); i++) {
         if (s.size(i) < 0) {
-          throw EdgeoptException.invalid(where + ": input '" + v.name() + "' has shape " + s
-              + ": the fidelity check needs every dimension but the batch to be known");
+          throw EdgeoptException.invalid(
+              where
+                  + ": input '"
+                  + v.name()
+                  + "' has shape "
+                  + s
+                  + ": the fidelity check needs every dimension but the batch to be known");
         }
       }
     }
@@ -76,16 +87,34 @@ public final class FidelityChecker {
         List<Tensor> expected = new ArrayList<>(torch.run(feed).values());
         List<Tensor> actual = new ArrayList<>(onnx.run(feed).values());
         if (expected.size() != actual.size()) {
-          throw EdgeoptException.invalid(reference + ": the TorchScript model returns " + expected.size()
-              + " outputs, the ONNX model " + where + " returns " + actual.size());
+          throw EdgeoptException.invalid(
+              reference
+                  + ": the TorchScript model returns "
+                  + expected.size()
+                  + " outputs, the ONNX model "
+                  + where
+                  + " returns "
+                  + actual.size());
         }
         for (int o = 0; o < expected.size(); o++) {
           float[] e = expected.get(o).toFloats();
           float[] a = actual.get(o).toFloats();
           if (e.length != a.length) {
-            throw EdgeoptException.invalid(reference + ": output " + o + " has shape "
-                + Arrays.toString(expected.get(o).dims()) + " in TorchScript but '" + actual.get(o).name() + "' has "
-                + Arrays.toString(actual.get(o).dims()) + " in " + where + " (batch " + batch + ")");
+            throw EdgeoptException.invalid(
+                reference
+                    + ": output "
+                    + o
+                    + " has shape "
+                    + Arrays.toString(expected.get(o).dims())
+                    + " in TorchScript but '"
+                    + actual.get(o).name()
+                    + "' has "
+                    + Arrays.toString(actual.get(o).dims())
+                    + " in "
+                    + where
+                    + " (batch "
+                    + batch
+                    + ")");
           }
           for (int i = 0; i < e.length; i++) {
             dot += (double) e[i] * a[i];
@@ -98,10 +127,22 @@ public final class FidelityChecker {
         }
       }
     }
-    double cosine = refNorm == 0 || onnxNorm == 0 ? (refNorm == onnxNorm ? 1 : 0) : dot / Math.sqrt(refNorm * onnxNorm);
+    double cosine =
+        refNorm == 0 || onnxNorm == 0
+            ? (refNorm == onnxNorm ? 1 : 0)
+            : dot / Math.sqrt(refNorm * onnxNorm);
     double tol = FidelityCheck.DEFAULT_TOLERANCE;
-    return new FidelityCheck(reference.toString(), "normalised", SEED, batches, elements, maxDiff, cosine, refMax,
-        tol, maxDiff <= tol * Math.max(1, refMax));
+    return new FidelityCheck(
+        reference.toString(),
+        "normalised",
+        SEED,
+        batches,
+        elements,
+        maxDiff,
+        cosine,
+        refMax,
+        tol,
+        maxDiff <= tol * Math.max(1, refMax));
   }
 
   private static List<Integer> batchSizes(List<Value> inputs) {

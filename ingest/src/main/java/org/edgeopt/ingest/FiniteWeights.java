@@ -37,9 +37,16 @@ final class FiniteWeights {
       Tensor t = tensors.get(i);
       long bad = firstNonFinite(t);
       if (bad >= 0) {
-        throw EdgeoptException.invalid(where + ": " + kinds.get(i) + " holds a NaN or infinite value at element "
-            + bad + " of " + t.elementCount() + ": expected finite weights (the file is corrupt or was exported from a "
-            + "diverged training run)");
+        throw EdgeoptException.invalid(
+            where
+                + ": "
+                + kinds.get(i)
+                + " holds a NaN or infinite value at element "
+                + bad
+                + " of "
+                + t.elementCount()
+                + ": expected finite weights (the file is corrupt or was exported from a "
+                + "diverged training run)");
       }
     }
   }
@@ -52,14 +59,15 @@ final class FiniteWeights {
     ByteBuffer b = t.data();
     long n = t.elementCount();
     for (int i = 0; i < n; i++) {
-      boolean finite = switch (t.dataType()) {
-        case FLOAT -> Float.isFinite(b.getFloat());
-        case DOUBLE -> Double.isFinite(b.getDouble());
-        // Half and bfloat16 values are infinite or NaN exactly when every exponent bit is set.
-        case FLOAT16 -> (b.getShort() & 0x7C00) != 0x7C00;
-        case BFLOAT16 -> (b.getShort() & 0x7F80) != 0x7F80;
-        default -> true;
-      };
+      boolean finite =
+          switch (t.dataType()) {
+            case FLOAT -> Float.isFinite(b.getFloat());
+            case DOUBLE -> Double.isFinite(b.getDouble());
+            // Half and bfloat16 values are infinite or NaN exactly when every exponent bit is set.
+            case FLOAT16 -> (b.getShort() & 0x7C00) != 0x7C00;
+            case BFLOAT16 -> (b.getShort() & 0x7F80) != 0x7F80;
+            default -> true;
+          };
       if (!finite) {
         return i;
       }

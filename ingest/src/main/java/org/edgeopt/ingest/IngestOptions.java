@@ -16,15 +16,17 @@ import java.util.List;
 public record IngestOptions(int minimumOpset, Path reference, List<String> targets) {
   /** The opset models are raised to by default: the first with per-channel QDQ. */
   public static final int DEFAULT_OPSET = 13;
+
   /** The lowest opset the ONNX version converter takes models to. */
   public static final int MIN_OPSET = 7;
+
   /** The highest default-domain opset of the bundled ONNX library (1.17). */
   public static final int MAX_OPSET = 22;
 
   public IngestOptions {
     if (minimumOpset < MIN_OPSET || minimumOpset > MAX_OPSET) {
-      throw new IllegalArgumentException("opset must be between " + MIN_OPSET + " and " + MAX_OPSET
-          + ", found " + minimumOpset);
+      throw new IllegalArgumentException(
+          "opset must be between " + MIN_OPSET + " and " + MAX_OPSET + ", found " + minimumOpset);
     }
     targets = List.copyOf(targets);
   }

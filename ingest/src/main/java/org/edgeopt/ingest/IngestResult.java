@@ -12,7 +12,8 @@ import org.edgeopt.core.graph.Graph;
  * @param fidelity the export-fidelity check against the TorchScript reference, or null when none was asked for
  * @param passes one message per normalisation pass, in the order they ran
  */
-public record IngestResult(Graph graph, ModelCard card, FidelityCheck fidelity, List<String> passes) {
+public record IngestResult(
+    Graph graph, ModelCard card, FidelityCheck fidelity, List<String> passes) {
   public IngestResult {
     Objects.requireNonNull(graph, "graph");
     Objects.requireNonNull(card, "card");

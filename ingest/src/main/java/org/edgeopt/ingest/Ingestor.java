@@ -1,7 +1,5 @@
 package org.edgeopt.ingest;
 
-import org.edgeopt.core.cost.GraphCost;
-import org.edgeopt.core.cost.NodeCost;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.Version;
+import org.edgeopt.core.cost.GraphCost;
+import org.edgeopt.core.cost.NodeCost;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.graph.ModelInfo;
 import org.edgeopt.core.graph.Shape;
@@ -57,8 +57,12 @@ public final class Ingestor {
     String where = model.toString();
     List<TargetProfile> profiles = profiles(options);
     if (options.reference() != null && !Files.isRegularFile(options.reference())) {
-      throw EdgeoptException.invalid(options.reference() + ": TorchScript reference not found"
-          + (Files.isDirectory(options.reference()) ? " (expected a .pt file, found a folder)" : ""));
+      throw EdgeoptException.invalid(
+          options.reference()
+              + ": TorchScript reference not found"
+              + (Files.isDirectory(options.reference())
+                  ? " (expected a .pt file, found a folder)"
+                  : ""));
     }
     Graph source = OnnxModels.read(model);
     OnnxChecker.check(source, where);
@@ -76,8 +80,12 @@ public final class Ingestor {
     provenance.put("edgeopt.stage", "ingest");
     provenance.put("edgeopt.source.sha256", sha);
     provenance.put("edgeopt.source.producer", producer(source.info()));
-    g = g.toBuilder().info(g.info().withMetadata(provenance).withProducer(Version.PRODUCER, Version.get())).build();
-    FidelityCheck fidelity = options.reference() == null ? null : FidelityChecker.check(g, options.reference(), where);
+    g =
+        g.toBuilder()
+            .info(g.info().withMetadata(provenance).withProducer(Version.PRODUCER, Version.get()))
+            .build();
+    FidelityCheck fidelity =
+        options.reference() == null ? null : FidelityChecker.check(g, options.reference(), where);
     ModelCard card = describe(g, source, model, sha, profiles, fidelity, messages);
     return new IngestResult(g, card, fidelity, messages);
   }
@@ -92,12 +100,20 @@ public final class Ingestor {
    */
   public static Graph normalize(Graph graph, int minimumOpset, String where, List<String> messages)
       throws EdgeoptException {
-    List<GraphPass> passes = List.of(new NodeNaming(), new Fp16Upcast(), new DropoutIdentityRemoval(),
-        new OpsetUpgrade(minimumOpset), new ConstantFolding(), new BatchNormFolding(), new DropoutIdentityRemoval());
+    List<GraphPass> passes =
+        List.of(
+            new NodeNaming(),
+            new Fp16Upcast(),
+            new DropoutIdentityRemoval(),
+            new OpsetUpgrade(minimumOpset),
+            new ConstantFolding(),
+            new BatchNormFolding(),
+            new DropoutIdentityRemoval());
     Graph g = graph;
     for (int i = 0; i < passes.size(); i++) {
       PassResult r = passes.get(i).apply(g, where);
-      // The second Dropout/Identity sweep only catches what folding exposed; say so only when it did.
+      // The second Dropout/Identity sweep only catches what folding exposed; say so only when it
+      // did.
       if (i < passes.size() - 1 || r.changed()) {
         messages.add(r.message());
       }
@@ -107,8 +123,10 @@ public final class Ingestor {
     g = g.toBuilder().clearValueInfo().build();
     OnnxChecker.check(g, where);
     g = OnnxChecker.inferShapes(g, where);
-    messages.add("check: the ONNX checker accepts the normalised model; shapes inferred for "
-        + g.valueInfo().size() + " values");
+    messages.add(
+        "check: the ONNX checker accepts the normalised model; shapes inferred for "
+            + g.valueInfo().size()
+            + " values");
     return g;
   }
 
@@ -135,8 +153,14 @@ public final class Ingestor {
     return p.isEmpty() ? "unknown" : p;
   }
 
-  static ModelCard describe(Graph g, Graph source, Path model, String sha, List<TargetProfile> profiles,
-      FidelityCheck fidelity, List<String> passes) {
+  static ModelCard describe(
+      Graph g,
+      Graph source,
+      Path model,
+      String sha,
+      List<TargetProfile> profiles,
+      FidelityCheck fidelity,
+      List<String> passes) {
     GraphCost cost = GraphCost.of(g);
     List<ModelCard.LayerMacs> layers = new ArrayList<>();
     for (NodeCost n : cost.weightedLayers()) {
@@ -146,23 +170,52 @@ public final class Ingestor {
     for (TargetProfile p : profiles) {
       coverage.add(TargetCoverageCheck.cover(g, p));
     }
-    ModelCard.Source src = new ModelCard.Source(model.toString(), sha, producer(source.info()),
-        source.info().irVersion(), source.opset(), source.parameterCount());
-    ModelCard.Artifact artifact = new ModelCard.Artifact(MODEL_FILE, Hashes.sha256(OnnxModels.toBytes(g)));
-    return new ModelCard(ModelCard.FORMAT, Version.PRODUCER + " " + Version.get(), src, artifact, g.opset(),
-        summaries(g.inputs()), summaries(g.outputs()), g.opHistogram(), g.nodes().size(), cost.parameters(),
-        cost.weightBytes(), cost.macs(), layers, cost.peakActivation(), coverage, fidelity, passes);
+    ModelCard.Source src =
+        new ModelCard.Source(
+            model.toString(),
+            sha,
+            producer(source.info()),
+            source.info().irVersion(),
+            source.opset(),
+            source.parameterCount());
+    ModelCard.Artifact artifact =
+        new ModelCard.Artifact(MODEL_FILE, Hashes.sha256(OnnxModels.toBytes(g)));
+    return new ModelCard(
+        ModelCard.FORMAT,
+        Version.PRODUCER + " " + Version.get(),
+        src,
+        artifact,
+        g.opset(),
+        summaries(g.inputs()),
+        summaries(g.outputs()),
+        g.opHistogram(),
+        g.nodes().size(),
+        cost.parameters(),
+        cost.weightBytes(),
+        cost.macs(),
+        layers,
+        cost.peakActivation(),
+        coverage,
+        fidelity,
+        passes);
   }
 
   private static List<ModelCard.TensorSummary> summaries(List<Value> values) {
     List<ModelCard.TensorSummary> out = new ArrayList<>();
     for (Value v : values) {
       Shape s = v.hasType() ? v.type().shape() : null;
-      String type = v.hasType() ? v.type().dataType().name().toLowerCase(java.util.Locale.ROOT) : "unknown";
+      String type =
+          v.hasType() ? v.type().dataType().name().toLowerCase(java.util.Locale.ROOT) : "unknown";
       List<Long> dims = s == null ? List.of() : boxed(s.sizes());
-      String display = type + (s == null ? "[?]" : "[" + String.join(", ",
-          s.dims().stream().map(Shape.Dim::toString).toList()) + "]");
-      out.add(new ModelCard.TensorSummary(v.name(), type, dims, s != null && s.isStatic(), display));
+      String display =
+          type
+              + (s == null
+                  ? "[?]"
+                  : "["
+                      + String.join(", ", s.dims().stream().map(Shape.Dim::toString).toList())
+                      + "]");
+      out.add(
+          new ModelCard.TensorSummary(v.name(), type, dims, s != null && s.isStatic(), display));
     }
     return out;
   }

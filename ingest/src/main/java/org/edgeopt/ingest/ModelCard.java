@@ -60,12 +60,14 @@ public record ModelCard(
 
   /** The format name and version of the JSON card. */
   public static final String FORMAT = "edgeopt-model-card/1";
+
   /** The file name of the card in an output folder. */
   public static final String FILE_NAME = "model-card.json";
 
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .enable(SerializationFeature.INDENT_OUTPUT)
-      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
+  private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
 
   public ModelCard {
     inputs = List.copyOf(inputs);
@@ -86,7 +88,13 @@ public record ModelCard(
    * @param opset its default-domain opset
    * @param parameterCount the sum of the element counts of its initializers
    */
-  public record Source(String file, String sha256, String producer, long irVersion, long opset, long parameterCount) {}
+  public record Source(
+      String file,
+      String sha256,
+      String producer,
+      long irVersion,
+      long opset,
+      long parameterCount) {}
 
   /**
    * A file written by ingest.
@@ -105,7 +113,8 @@ public record ModelCard(
    * @param staticShape whether every dimension is known
    * @param display the type as people read it, e.g. {@code float[batch, 1, 28, 28]}
    */
-  public record TensorSummary(String name, String dataType, List<Long> shape, boolean staticShape, String display) {
+  public record TensorSummary(
+      String name, String dataType, List<Long> shape, boolean staticShape, String display) {
     public TensorSummary {
       shape = List.copyOf(shape);
     }
@@ -160,7 +169,8 @@ public record ModelCard(
       unsupported = List.copyOf(unsupported);
       constrained = List.copyOf(constrained);
       ruleViolations = List.copyOf(ruleViolations);
-      rooflineSeconds = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(rooflineSeconds));
+      rooflineSeconds =
+          java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(rooflineSeconds));
       notes = List.copyOf(notes);
     }
   }
@@ -213,7 +223,8 @@ public record ModelCard(
     try {
       ModelCard c = JSON.readValue(file.toFile(), ModelCard.class);
       if (!FORMAT.equals(c.format())) {
-        throw EdgeoptException.invalid(file + ": expected a model card of format " + FORMAT + ", found " + c.format());
+        throw EdgeoptException.invalid(
+            file + ": expected a model card of format " + FORMAT + ", found " + c.format());
       }
       return c;
     } catch (IOException e) {

@@ -16,8 +16,21 @@ public final class ModelCardTable {
   /** Returns the summary, lines ending in {@code \n}. */
   public static String render(ModelCard c) {
     StringBuilder s = new StringBuilder();
-    row(s, "model", c.source().file() + "  (sha256 " + c.source().sha256().substring(0, 12) + "..., " + c.source().producer() + ")");
-    row(s, "opset", c.source().opset() == c.opset() ? Long.toString(c.opset()) : c.source().opset() + " -> " + c.opset());
+    row(
+        s,
+        "model",
+        c.source().file()
+            + "  (sha256 "
+            + c.source().sha256().substring(0, 12)
+            + "..., "
+            + c.source().producer()
+            + ")");
+    row(
+        s,
+        "opset",
+        c.source().opset() == c.opset()
+            ? Long.toString(c.opset())
+            : c.source().opset() + " -> " + c.opset());
     for (ModelCard.TensorSummary t : c.inputs()) {
       row(s, "input", t.name() + "  " + t.display());
     }
@@ -27,32 +40,82 @@ public final class ModelCardTable {
     List<String> ops = new ArrayList<>();
     c.opHistogram().forEach((op, n) -> ops.add(op + " " + n));
     row(s, "nodes", c.nodeCount() + ": " + String.join(", ", ops));
-    row(s, "parameters", String.format(Locale.ROOT, "%,d (%s of weights)", c.parameterCount(), bytes(c.weightBytes())));
-    row(s, "MACs", String.format(Locale.ROOT, "%s per inference at batch 1, in %d layers", count(c.totalMacs()), c.layers().size()));
-    row(s, "peak memory", bytes(c.peakActivation().bytes()) + " of activations, at '" + c.peakActivation().node() + "'");
-    List<ModelCard.LayerMacs> top = c.layers().stream()
-        .sorted(Comparator.comparingLong(ModelCard.LayerMacs::macs).reversed()).limit(TOP_LAYERS).toList();
+    row(
+        s,
+        "parameters",
+        String.format(
+            Locale.ROOT, "%,d (%s of weights)", c.parameterCount(), bytes(c.weightBytes())));
+    row(
+        s,
+        "MACs",
+        String.format(
+            Locale.ROOT,
+            "%s per inference at batch 1, in %d layers",
+            count(c.totalMacs()),
+            c.layers().size()));
+    row(
+        s,
+        "peak memory",
+        bytes(c.peakActivation().bytes())
+            + " of activations, at '"
+            + c.peakActivation().node()
+            + "'");
+    List<ModelCard.LayerMacs> top =
+        c.layers().stream()
+            .sorted(Comparator.comparingLong(ModelCard.LayerMacs::macs).reversed())
+            .limit(TOP_LAYERS)
+            .toList();
     for (ModelCard.LayerMacs l : top) {
-      row(s, top.indexOf(l) == 0 ? "top layers" : "", String.format(Locale.ROOT, "%-40s %-14s %10s MACs  %5.1f%%",
-          clip(l.node(), 40), l.opType(), count(l.macs()), 100.0 * l.macs() / Math.max(1, c.totalMacs())));
+      row(
+          s,
+          top.indexOf(l) == 0 ? "top layers" : "",
+          String.format(
+              Locale.ROOT,
+              "%-40s %-14s %10s MACs  %5.1f%%",
+              clip(l.node(), 40),
+              l.opType(),
+              count(l.macs()),
+              100.0 * l.macs() / Math.max(1, c.totalMacs())));
     }
     if (c.fidelity() != null) {
       FidelityCheck f = c.fidelity();
-      row(s, "fidelity", String.format(Locale.ROOT, "vs %s: max |diff| %.3g, cosine %.8f, %s (tolerance %.0e x max(1, |ref|))",
-          f.reference(), f.maxAbsDiff(), f.cosineSimilarity(), f.withinTolerance() ? "within tolerance" : "OUT OF TOLERANCE",
-          f.tolerance()));
+      row(
+          s,
+          "fidelity",
+          String.format(
+              Locale.ROOT,
+              "vs %s: max |diff| %.3g, cosine %.8f, %s (tolerance %.0e x max(1, |ref|))",
+              f.reference(),
+              f.maxAbsDiff(),
+              f.cosineSimilarity(),
+              f.withinTolerance() ? "within tolerance" : "OUT OF TOLERANCE",
+              f.tolerance()));
     }
     s.append('\n');
-    s.append(String.format(Locale.ROOT, "%-22s %-9s %-5s %-14s %s%n", "TARGET", "OPS", "FITS", "ROOFLINE", "PROBLEMS"));
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "%-22s %-9s %-5s %-14s %s%n",
+            "TARGET",
+            "OPS",
+            "FITS",
+            "ROOFLINE",
+            "PROBLEMS"));
     for (ModelCard.TargetCoverage t : c.targets()) {
       List<String> problems = new ArrayList<>();
       for (ModelCard.UnsupportedOp u : t.unsupported()) {
         problems.add(u.opType() + " unsupported (" + u.nodes().size() + ")");
       }
       problems.addAll(t.ruleViolations());
-      s.append(String.format(Locale.ROOT, "%-22s %-9s %-5s %-14s %s%n", clip(t.profile(), 22),
-          t.supportedOpTypes() + "/" + t.opTypes(), t.fits() ? "yes" : "no", roofline(t.rooflineSeconds()),
-          problems.isEmpty() ? "-" : clip(String.join("; ", problems), WIDTH - 54)));
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "%-22s %-9s %-5s %-14s %s%n",
+              clip(t.profile(), 22),
+              t.supportedOpTypes() + "/" + t.opTypes(),
+              t.fits() ? "yes" : "no",
+              roofline(t.rooflineSeconds()),
+              problems.isEmpty() ? "-" : clip(String.join("; ", problems), WIDTH - 54)));
     }
     s.append('\n');
     s.append("INT8 SPEED-UP TO EXPECT\n");
@@ -84,8 +147,11 @@ public final class ModelCardTable {
     for (String p : List.of("int8", "fp16", "fp32")) {
       Double sec = perPrecision.get(p);
       if (sec != null) {
-        return (sec >= 1e-3 ? String.format(Locale.ROOT, "%.3g ms", sec * 1e3)
-            : String.format(Locale.ROOT, "%.3g us", sec * 1e6)) + " " + p;
+        return (sec >= 1e-3
+                ? String.format(Locale.ROOT, "%.3g ms", sec * 1e3)
+                : String.format(Locale.ROOT, "%.3g us", sec * 1e6))
+            + " "
+            + p;
       }
     }
     return "-";

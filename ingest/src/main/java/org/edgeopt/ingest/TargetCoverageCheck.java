@@ -1,13 +1,13 @@
 package org.edgeopt.ingest;
 
-import org.edgeopt.core.cost.ActivationMemory;
-import org.edgeopt.core.cost.ActivationPeak;
-import org.edgeopt.core.cost.LayerCosts;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.edgeopt.core.cost.ActivationMemory;
+import org.edgeopt.core.cost.ActivationPeak;
+import org.edgeopt.core.cost.LayerCosts;
 import org.edgeopt.core.cpu.HostCpu;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.graph.Node;
@@ -38,33 +38,56 @@ final class TargetCoverageCheck {
     }
     List<ModelCard.UnsupportedOp> unsupported = new ArrayList<>();
     List<ModelCard.ConstrainedOp> constrained = new ArrayList<>();
-    nodesByOp.forEach((op, nodes) -> {
-      OpSupport s = p.support(op);
-      if (!s.supported()) {
-        unsupported.add(new ModelCard.UnsupportedOp(op, nodes, s.constraints()));
-      } else if (!s.constraints().isEmpty()) {
-        constrained.add(new ModelCard.ConstrainedOp(op, nodes.size(), s.constraints()));
-      }
-    });
+    nodesByOp.forEach(
+        (op, nodes) -> {
+          OpSupport s = p.support(op);
+          if (!s.supported()) {
+            unsupported.add(new ModelCard.UnsupportedOp(op, nodes, s.constraints()));
+          } else if (!s.constraints().isEmpty()) {
+            constrained.add(new ModelCard.ConstrainedOp(op, nodes.size(), s.constraints()));
+          }
+        });
     List<String> violations = shapeRules(g, p);
     ActivationPeak peak = ActivationMemory.peak(g);
     if (peak.bytes() > MAX_ACTIVATION_BYTES) {
-      violations.add("activations need " + (peak.bytes() == Long.MAX_VALUE ? "more than 2^63" : peak.bytes())
-          + " bytes at once (at '" + peak.node() + "'): expected at most " + MAX_ACTIVATION_BYTES
-          + " (64 GiB), more than the target has");
+      violations.add(
+          "activations need "
+              + (peak.bytes() == Long.MAX_VALUE ? "more than 2^63" : peak.bytes())
+              + " bytes at once (at '"
+              + peak.node()
+              + "'): expected at most "
+              + MAX_ACTIVATION_BYTES
+              + " (64 GiB), more than the target has");
     }
     List<String> notes = new ArrayList<>();
     if (!p.supportsPrecision("fp32")) {
-      notes.add("runs " + String.join("/", p.precisions()) + " only: quantize the model before compiling for it");
+      notes.add(
+          "runs "
+              + String.join("/", p.precisions())
+              + " only: quantize the model before compiling for it");
     }
     long int8Weights = g.parameterCount();
     if (p.onChipMemoryBytes() > 0 && int8Weights > p.onChipMemoryBytes()) {
-      notes.add("int8 weights (" + int8Weights + " bytes) exceed the " + p.onChipMemoryBytes()
-          + " bytes of on-chip memory: the rest streams from host memory at every inference");
+      notes.add(
+          "int8 weights ("
+              + int8Weights
+              + " bytes) exceed the "
+              + p.onChipMemoryBytes()
+              + " bytes of on-chip memory: the rest streams from host memory at every inference");
     }
-    return new ModelCard.TargetCoverage(p.name(), p.precisions(), nodesByOp.size(),
-        nodesByOp.size() - unsupported.size(), unsupported, constrained, violations,
-        unsupported.isEmpty() && violations.isEmpty(), roofline(g, p), notes, p.assumedIsa(), int8Speedup(p, HostCpu.current()));
+    return new ModelCard.TargetCoverage(
+        p.name(),
+        p.precisions(),
+        nodesByOp.size(),
+        nodesByOp.size() - unsupported.size(),
+        unsupported,
+        constrained,
+        violations,
+        unsupported.isEmpty() && violations.isEmpty(),
+        roofline(g, p),
+        notes,
+        p.assumedIsa(),
+        int8Speedup(p, HostCpu.current()));
   }
 
   /**
@@ -79,7 +102,9 @@ final class TargetCoverageCheck {
     String mismatch = p.cpuMismatch(host);
     if (!mismatch.isEmpty()) {
       s += ". This host: " + mismatch + " (" + host.int8Kernel().description() + ")";
-    } else if (p.cpuArch().isEmpty() && p.target().equals("onnxruntime") && host.int8Kernel().saturatesPairs()) {
+    } else if (p.cpuArch().isEmpty()
+        && p.target().equals("onnxruntime")
+        && host.int8Kernel().saturatesPairs()) {
       s += ". This host runs " + host.int8Kernel().description() + ": expect the AVX2 figure here";
     }
     return s;
@@ -90,16 +115,32 @@ final class TargetCoverageCheck {
     for (Value in : g.inputs()) {
       Shape s = in.hasType() ? in.type().shape() : null;
       if (p.staticShapes() && (s == null || !s.isStatic())) {
-        v.add("input '" + in.name() + "' has shape " + (s == null ? "unknown" : s)
-            + ": the target needs static shapes (fix every dimension, the batch to " + Math.max(1, p.maxBatch()) + ")");
+        v.add(
+            "input '"
+                + in.name()
+                + "' has shape "
+                + (s == null ? "unknown" : s)
+                + ": the target needs static shapes (fix every dimension, the batch to "
+                + Math.max(1, p.maxBatch())
+                + ")");
         continue;
       }
       if (p.maxBatch() > 0 && s != null && s.rank() > 0) {
         long batch = s.size(0);
         if (batch < 0) {
-          v.add("input '" + in.name() + "' has a symbolic batch: the target takes at most " + p.maxBatch());
+          v.add(
+              "input '"
+                  + in.name()
+                  + "' has a symbolic batch: the target takes at most "
+                  + p.maxBatch());
         } else if (batch > p.maxBatch()) {
-          v.add("input '" + in.name() + "' has batch " + batch + ": the target takes at most " + p.maxBatch());
+          v.add(
+              "input '"
+                  + in.name()
+                  + "' has batch "
+                  + batch
+                  + ": the target takes at most "
+                  + p.maxBatch());
         }
       }
     }
@@ -112,9 +153,15 @@ final class TargetCoverageCheck {
         }
       }
       if (!wide.isEmpty()) {
-        v.add(wide.size() + " tensor" + (wide.size() == 1 ? " has" : "s have") + " more than " + p.maxActiveDims()
-            + " dimensions larger than 1 (e.g. " + String.join(", ", wide.subList(0, Math.min(EXAMPLES, wide.size())))
-            + ")");
+        v.add(
+            wide.size()
+                + " tensor"
+                + (wide.size() == 1 ? " has" : "s have")
+                + " more than "
+                + p.maxActiveDims()
+                + " dimensions larger than 1 (e.g. "
+                + String.join(", ", wide.subList(0, Math.min(EXAMPLES, wide.size())))
+                + ")");
       }
     }
     return v;
@@ -146,14 +193,17 @@ final class TargetCoverageCheck {
       if (!p.peakOpsPerSecond().containsKey(precision)) {
         continue;
       }
-      int elementBytes = switch (precision.toLowerCase(Locale.ROOT)) {
-        case "int8" -> 1;
-        case "fp16" -> 2;
-        default -> 4;
-      };
+      int elementBytes =
+          switch (precision.toLowerCase(Locale.ROOT)) {
+            case "int8" -> 1;
+            case "fp16" -> 2;
+            default -> 4;
+          };
       double seconds = 0;
       for (Node n : g.nodes()) {
-        seconds += p.rooflineSeconds(LayerCosts.macs(g, n), LayerCosts.elementsMoved(g, n) * elementBytes, precision);
+        seconds +=
+            p.rooflineSeconds(
+                LayerCosts.macs(g, n), LayerCosts.elementsMoved(g, n) * elementBytes, precision);
       }
       out.put(precision, seconds);
     }

@@ -26,7 +26,8 @@ class FidelityCheckerTest {
   @Test
   void fashionMnistExportMatchesItsTorchScript() throws Exception {
     SampleModel s = fashion();
-    IngestResult r = new Ingestor().ingest(s.model(), IngestOptions.defaults().withReference(s.torchscript()));
+    IngestResult r =
+        new Ingestor().ingest(s.model(), IngestOptions.defaults().withReference(s.torchscript()));
     FidelityCheck f = r.fidelity();
     assertEquals(f, r.card().fidelity());
     assertEquals(List.of(1, 2, 3, 4), f.batchSizes());
@@ -34,7 +35,8 @@ class FidelityCheckerTest {
     // Same FP32 weights, different kernels: the tolerance is 1e-3 x max(1, |reference|).
     assertTrue(f.withinTolerance(), f.toString());
     assertTrue(f.cosineSimilarity() > 0.99999, f.toString());
-    System.out.printf("fashion-mnist fidelity: max abs diff %.3g, cosine %.9f, max |ref| %.3g%n",
+    System.out.printf(
+        "fashion-mnist fidelity: max abs diff %.3g, cosine %.9f, max |ref| %.3g%n",
         f.maxAbsDiff(), f.cosineSimilarity(), f.referenceMaxAbs());
   }
 
@@ -43,14 +45,18 @@ class FidelityCheckerTest {
     SampleModel s = fashion();
     Graph g = new Ingestor().ingest(s.model(), IngestOptions.defaults()).graph();
     // Shift the bias of the last node that has one by 1: every logit moves by 1.
-    Node last = g.nodes().stream().filter(n -> n.inputs().size() > 2 && g.initializers().containsKey(n.input(2)))
-        .reduce((a, b) -> b).orElseThrow();
+    Node last =
+        g.nodes().stream()
+            .filter(n -> n.inputs().size() > 2 && g.initializers().containsKey(n.input(2)))
+            .reduce((a, b) -> b)
+            .orElseThrow();
     Tensor bias = g.initializers().get(last.input(2));
     float[] v = bias.toFloats();
     for (int i = 0; i < v.length; i++) {
       v[i] += 1f;
     }
-    Graph shifted = g.toBuilder().addInitializer(Tensor.ofFloats(bias.name(), bias.dims(), v)).build();
+    Graph shifted =
+        g.toBuilder().addInitializer(Tensor.ofFloats(bias.name(), bias.dims(), v)).build();
     FidelityCheck f = FidelityChecker.check(shifted, s.torchscript(), "shifted");
     assertFalse(f.withinTolerance(), f.toString());
     assertTrue(f.maxAbsDiff() > 0.5, f.toString());
@@ -61,6 +67,7 @@ class FidelityCheckerTest {
     SampleModel s = fashion();
     // smallCnn has 3 logits, the sample's TorchScript 10.
     Graph other = TestModels.smallCnn(13);
-    assertThrows(EdgeoptException.class, () -> FidelityChecker.check(other, s.torchscript(), "small_cnn"));
+    assertThrows(
+        EdgeoptException.class, () -> FidelityChecker.check(other, s.torchscript(), "small_cnn"));
   }
 }

@@ -89,7 +89,8 @@ class IngestorRealModelsTest {
       worst = Math.max(worst, maxAbsDiff(run(model, in), run(g, in)));
     }
     assertTrue(worst <= 1e-3, "mnist-7 original vs normalised: max abs diff " + worst + " > 1e-3");
-    System.out.printf("mnist-7: max abs logit diff original vs normalised over 5 random inputs: %.3g%n", worst);
+    System.out.printf(
+        "mnist-7: max abs logit diff original vs normalised over 5 random inputs: %.3g%n", worst);
   }
 
   @Test
@@ -99,14 +100,17 @@ class IngestorRealModelsTest {
     Graph g = r.graph();
     assertTrue(g.opset() >= 13, "opset " + g.opset());
     assertTrue(g.initializers().values().stream().noneMatch(t -> t.dataType() == DataType.FLOAT16));
-    assertTrue(g.initializers().values().stream().filter(t -> t.dataType().isFloat())
-        .allMatch(t -> t.dataType() == DataType.FLOAT));
+    assertTrue(
+        g.initializers().values().stream()
+            .filter(t -> t.dataType().isFloat())
+            .allMatch(t -> t.dataType() == DataType.FLOAT));
     assertTrue(g.inputs().stream().allMatch(v -> v.type().dataType() == DataType.FLOAT));
     assertTrue(g.outputs().stream().allMatch(v -> v.type().dataType() == DataType.FLOAT));
     assertEquals(0, g.opHistogram().getOrDefault("Dropout", 0));
     assertEquals(initializerSum(g), r.card().parameterCount());
     Preprocessing pre = Preprocessing.parse("channels=bgr,mean=104:117:123");
-    // kitten_224.png is a tabby cat (ImageNet 281). fish.png only has to keep whatever class the original gives it.
+    // kitten_224.png is a tabby cat (ImageNet 281). fish.png only has to keep whatever class the
+    // original gives it.
     Map<String, Integer> expected = new java.util.LinkedHashMap<>();
     expected.put("kitten_224.png", 281);
     expected.put("fish.png", -1);
@@ -123,8 +127,12 @@ class IngestorRealModelsTest {
       assertEquals(top1Before, top1After, e.getKey() + " normalised top-1");
       // The original computes in FP16 (about 3 significant digits); softmax outputs lie in [0, 1].
       double diff = maxAbsDiff(before, after);
-      assertTrue(diff <= 1e-3, e.getKey() + ": max abs softmax diff FP16 original vs FP32 normalised " + diff);
-      System.out.printf("squeezenet %s: top-1 %d before and after, max abs softmax diff %.3g%n", e.getKey(), top1After, diff);
+      assertTrue(
+          diff <= 1e-3,
+          e.getKey() + ": max abs softmax diff FP16 original vs FP32 normalised " + diff);
+      System.out.printf(
+          "squeezenet %s: top-1 %d before and after, max abs softmax diff %.3g%n",
+          e.getKey(), top1After, diff);
     }
   }
 }

@@ -26,7 +26,10 @@ abstract class AbstractEdgeoptMojo extends AbstractMojo {
    *
    * @since 0.1.0
    */
-  @Parameter(property = "edgeopt.config", defaultValue = "${project.basedir}/edgeopt.yaml", required = true)
+  @Parameter(
+      property = "edgeopt.config",
+      defaultValue = "${project.basedir}/edgeopt.yaml",
+      required = true)
   protected File config;
 
   /**
@@ -54,7 +57,8 @@ abstract class AbstractEdgeoptMojo extends AbstractMojo {
   }
 
   /** Acts on the pipeline result once it ran. */
-  abstract void onResult(PipelineConfig cfg, PipelineResult result) throws MojoExecutionException, MojoFailureException;
+  abstract void onResult(PipelineConfig cfg, PipelineResult result)
+      throws MojoExecutionException, MojoFailureException;
 
   @Override
   public final void execute() throws MojoExecutionException, MojoFailureException {
@@ -91,16 +95,22 @@ abstract class AbstractEdgeoptMojo extends AbstractMojo {
    * Runs the pipeline on a thread with a 64 MB stack: ONNX Runtime's session creation recurses
    * deeply in native code and can overflow a default thread stack when the class path is long.
    */
-  private PipelineResult runWithLargeStack(PipelineConfig cfg) throws EdgeoptException, MojoExecutionException {
+  private PipelineResult runWithLargeStack(PipelineConfig cfg)
+      throws EdgeoptException, MojoExecutionException {
     PipelineResult[] result = {null};
     Throwable[] failure = {null};
-    Thread t = new Thread(null, () -> {
-      try {
-        result[0] = new Pipeline(cfg, new LogListener()).run();
-      } catch (Throwable e) {
-        failure[0] = e;
-      }
-    }, "edgeopt-pipeline", 64L << 20);
+    Thread t =
+        new Thread(
+            null,
+            () -> {
+              try {
+                result[0] = new Pipeline(cfg, new LogListener()).run();
+              } catch (Throwable e) {
+                failure[0] = e;
+              }
+            },
+            "edgeopt-pipeline",
+            64L << 20);
     t.start();
     try {
       t.join();
@@ -129,8 +139,14 @@ abstract class AbstractEdgeoptMojo extends AbstractMojo {
 
     @Override
     public void stageFinished(StageResult r) {
-      getLog().info(String.format("edgeopt: %-9s %s %6.1fs  %s", r.stage(), r.skipped() ? "up to date" : "done      ",
-          r.seconds(), r.keyFigure()));
+      getLog()
+          .info(
+              String.format(
+                  "edgeopt: %-9s %s %6.1fs  %s",
+                  r.stage(),
+                  r.skipped() ? "up to date" : "done      ",
+                  r.seconds(),
+                  r.keyFigure()));
     }
   }
 }

@@ -30,8 +30,7 @@ public class OptimizeMojo extends AbstractEdgeoptMojo {
   @Parameter(defaultValue = "${project}", readonly = true, required = true)
   protected MavenProject project;
 
-  @Component
-  protected MavenProjectHelper projectHelper;
+  @Component protected MavenProjectHelper projectHelper;
 
   @Override
   String goal() {

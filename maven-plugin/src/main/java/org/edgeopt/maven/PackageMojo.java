@@ -32,8 +32,7 @@ public class PackageMojo extends AbstractEdgeoptMojo {
   @Parameter(defaultValue = "${project}", readonly = true, required = true)
   protected MavenProject project;
 
-  @Component
-  protected MavenProjectHelper projectHelper;
+  @Component protected MavenProjectHelper projectHelper;
 
   @Override
   String goal() {
@@ -43,8 +42,11 @@ public class PackageMojo extends AbstractEdgeoptMojo {
   @Override
   void checkConfig(PipelineConfig cfg) throws MojoFailureException {
     if (cfg.packaging() == null) {
-      throw new MojoFailureException("edgeopt: " + config + ": no 'package:' section: expected one with at least"
-          + " 'key:' (an Ed25519 private key from edgeopt keygen) for edgeopt:package");
+      throw new MojoFailureException(
+          "edgeopt: "
+              + config
+              + ": no 'package:' section: expected one with at least"
+              + " 'key:' (an Ed25519 private key from edgeopt keygen) for edgeopt:package");
     }
   }
 

@@ -9,8 +9,11 @@ package org.edgeopt.optimize;
 public record AccuracyBar(double maxTop1Drop, double minAgreement) {
   public AccuracyBar {
     if (!(maxTop1Drop >= 0 && maxTop1Drop <= 100) || !(minAgreement >= 0 && minAgreement <= 100)) {
-      throw new IllegalArgumentException("the bar must be 0..100 points and 0..100 percent, found drop " + maxTop1Drop
-          + ", agreement " + minAgreement);
+      throw new IllegalArgumentException(
+          "the bar must be 0..100 points and 0..100 percent, found drop "
+              + maxTop1Drop
+              + ", agreement "
+              + minAgreement);
     }
   }
 

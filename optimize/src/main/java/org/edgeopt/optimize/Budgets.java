@@ -23,11 +23,12 @@ public final class Budgets {
     Duration d;
     if (m.matches()) {
       long n = Long.parseLong(m.group(1));
-      d = switch (m.group(2) == null ? "m" : m.group(2)) {
-        case "s" -> Duration.ofSeconds(n);
-        case "h" -> Duration.ofHours(n);
-        default -> Duration.ofMinutes(n);
-      };
+      d =
+          switch (m.group(2) == null ? "m" : m.group(2)) {
+            case "s" -> Duration.ofSeconds(n);
+            case "h" -> Duration.ofHours(n);
+            default -> Duration.ofMinutes(n);
+          };
     } else {
       try {
         d = Duration.parse(t);
@@ -36,7 +37,8 @@ public final class Budgets {
       }
     }
     if (d == null || d.isZero() || d.isNegative()) {
-      throw new IllegalArgumentException("expected a positive time such as 90s, 10m or 1h, found '" + text + "'");
+      throw new IllegalArgumentException(
+          "expected a positive time such as 90s, 10m or 1h, found '" + text + "'");
     }
     return d;
   }

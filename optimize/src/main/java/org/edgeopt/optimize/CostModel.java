@@ -57,9 +57,12 @@ final class CostModel {
       long macs = Math.round(LayerCosts.macs(graph, n) * paddingFactor(n, config));
       long moved = LayerCosts.saturatedProduct(LayerCosts.elementsMoved(graph, n), bytes);
       Double peak = profile.peakOpsPerSecond().get(precision);
-      total += peak == null || peak <= 0
-          ? Math.max(2.0 * macs / HOST_FALLBACK_OPS_PER_SECOND, moved / Math.max(1, profile.memoryBandwidthBytesPerSecond()))
-          : profile.rooflineSeconds(macs, moved, precision);
+      total +=
+          peak == null || peak <= 0
+              ? Math.max(
+                  2.0 * macs / HOST_FALLBACK_OPS_PER_SECOND,
+                  moved / Math.max(1, profile.memoryBandwidthBytesPerSecond()))
+              : profile.rooflineSeconds(macs, moved, precision);
     }
     return total;
   }
@@ -78,8 +81,12 @@ final class CostModel {
   /** Returns padded over real input channels of a group-1 Conv that the trial quantizes and pads, else 1. */
   private double paddingFactor(Node n, TrialConfig config) {
     int multiple = profile.convInputChannelMultiple();
-    if (config == null || !config.padChannels() || multiple <= 1 || !n.opType().equals("Conv")
-        || n.intAttr("group", 1) != 1 || config.floatLayers().contains(n.name())) {
+    if (config == null
+        || !config.padChannels()
+        || multiple <= 1
+        || !n.opType().equals("Conv")
+        || n.intAttr("group", 1) != 1
+        || config.floatLayers().contains(n.name())) {
       return 1;
     }
     long[] w = LayerCosts.sizes(graph, n.input(1));

@@ -28,7 +28,11 @@ final class FinalModel {
   private final TrialEvaluator evaluator;
   private final OptimizeListener listener;
 
-  FinalModel(OptimizeRequest request, TargetProfile profile, Path out, TrialEvaluator evaluator,
+  FinalModel(
+      OptimizeRequest request,
+      TargetProfile profile,
+      Path out,
+      TrialEvaluator evaluator,
       OptimizeListener listener) {
     this.request = request;
     this.profile = profile;
@@ -69,20 +73,36 @@ final class FinalModel {
     // As the pipeline does: targets that can run their artifact check it on real holdout samples.
     options.put("verify-data", request.holdout().toString());
     options.put("verify-preprocess", request.preprocess());
-    options.put("verify-limit", String.valueOf(request.holdoutSamples() > 0 ? request.holdoutSamples()
-        : Integer.MAX_VALUE));
-    CompileResult compiled = Targets.forProfile(profile).compile(new CompileRequest(quantized, profile, out,
-        c.precision(), false, options));
+    options.put(
+        "verify-limit",
+        String.valueOf(
+            request.holdoutSamples() > 0 ? request.holdoutSamples() : Integer.MAX_VALUE));
+    CompileResult compiled =
+        Targets.forProfile(profile)
+            .compile(new CompileRequest(quantized, profile, out, c.precision(), false, options));
     artifacts.addAll(compiled.artifacts());
     Path runnable = runnable(compiled, quantized);
-    ValidationReport report = evaluator.validate(runnable, evaluator.measuresLatency(), request.bar());
+    ValidationReport report =
+        evaluator.validate(runnable, evaluator.measuresLatency(), request.bar());
     artifacts.addAll(ReportWriter.write(report, out));
     ValidationReport.Classification cls = report.classification();
-    boolean met = compiled.compatible() && cls != null && request.bar().met(cls.top1DropPoints(), cls.agreementPercent());
-    String summary = cls == null ? "not a classifier" : String.format(Locale.ROOT,
-        "%s: top-1 %.2f%% -> %.2f%% (drop %.2f points), agreement %.2f%% on %d samples%s", runnable.getFileName(),
-        cls.referenceTop1(), cls.candidateTop1(), cls.top1DropPoints(), cls.agreementPercent(), cls.samples(),
-        compiled.compatible() ? "" : "; NOT fully mapped to " + profile.name());
+    boolean met =
+        compiled.compatible()
+            && cls != null
+            && request.bar().met(cls.top1DropPoints(), cls.agreementPercent());
+    String summary =
+        cls == null
+            ? "not a classifier"
+            : String.format(
+                Locale.ROOT,
+                "%s: top-1 %.2f%% -> %.2f%% (drop %.2f points), agreement %.2f%% on %d samples%s",
+                runnable.getFileName(),
+                cls.referenceTop1(),
+                cls.candidateTop1(),
+                cls.top1DropPoints(),
+                cls.agreementPercent(),
+                cls.samples(),
+                compiled.compatible() ? "" : "; NOT fully mapped to " + profile.name());
     listener.step("re-validated " + summary);
     return new Outcome(artifacts, met, summary);
   }

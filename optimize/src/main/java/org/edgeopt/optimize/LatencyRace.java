@@ -25,6 +25,7 @@ import org.edgeopt.validate.ValidationReport;
 final class LatencyRace {
   /** How many graph structures race: the fastest by their pooled search measurements. */
   static final int CONTENDERS = 3;
+
   /** How much faster a challenger must be to take the lead. */
   static final double MARGIN = 0.02;
 
@@ -44,18 +45,24 @@ final class LatencyRace {
    * @param leader the trial the search chose
    * @param file where each trial's model is
    */
-  static Result run(List<Trial> trials, Trial leader, Function<Trial, Path> file, TrialEvaluator evaluator)
+  static Result run(
+      List<Trial> trials, Trial leader, Function<Trial, Path> file, TrialEvaluator evaluator)
       throws EdgeoptException {
     Map<String, Double> pooled = WinnerChoice.pooledSpeedups(trials);
     Map<String, Trial> bestOfStructure = new LinkedHashMap<>();
-    trials.stream().filter(Trial::meetsBar)
+    trials.stream()
+        .filter(Trial::meetsBar)
         .sorted(Comparator.comparingDouble(Trial::top1Drop).thenComparingInt(Trial::index))
         .forEach(t -> bestOfStructure.putIfAbsent(t.config().structureKey(), t));
     bestOfStructure.put(leader.config().structureKey(), leader);
-    List<Trial> contenders = bestOfStructure.values().stream()
-        .sorted(Comparator.comparingDouble((Trial t) -> -pooled.get(t.config().structureKey()))
-            .thenComparingInt(Trial::index))
-        .limit(CONTENDERS).filter(t -> Files.isRegularFile(file.apply(t))).toList();
+    List<Trial> contenders =
+        bestOfStructure.values().stream()
+            .sorted(
+                Comparator.comparingDouble((Trial t) -> -pooled.get(t.config().structureKey()))
+                    .thenComparingInt(Trial::index))
+            .limit(CONTENDERS)
+            .filter(t -> Files.isRegularFile(file.apply(t)))
+            .toList();
     Trial best = leader;
     List<String> lines = new ArrayList<>();
     for (Trial c : contenders) {
@@ -66,8 +73,17 @@ final class LatencyRace {
       ValidationReport.Latency first = evaluator.headToHead(file.apply(c), file.apply(best));
       double ratio = Math.sqrt(second.speedup() / first.speedup());
       boolean wins = ratio > 1 + MARGIN;
-      lines.add(String.format(Locale.ROOT, "#%d %s vs #%d %s: %.3fx (both orders, %d runs each)%s", c.index(),
-          c.config().label(), best.index(), best.config().label(), ratio, second.runs(), wins ? ": takes the lead" : ""));
+      lines.add(
+          String.format(
+              Locale.ROOT,
+              "#%d %s vs #%d %s: %.3fx (both orders, %d runs each)%s",
+              c.index(),
+              c.config().label(),
+              best.index(),
+              best.config().label(),
+              ratio,
+              second.runs(),
+              wins ? ": takes the lead" : ""));
       if (wins) {
         best = c;
       }

@@ -26,14 +26,30 @@ import java.util.Objects;
  * @param output the folder everything is written into
  * @param resume whether to continue the search recorded in {@code output/search.json}
  */
-public record OptimizeRequest(Path model, String target, Path calibration, int calibrationSamples, Path holdout,
-    int holdoutSamples, String preprocess, List<String> classes, AccuracyBar bar, Objective objective,
-    Duration budget, int maxTrials, long seed, int latencyRuns, Path output, boolean resume) {
+public record OptimizeRequest(
+    Path model,
+    String target,
+    Path calibration,
+    int calibrationSamples,
+    Path holdout,
+    int holdoutSamples,
+    String preprocess,
+    List<String> classes,
+    AccuracyBar bar,
+    Objective objective,
+    Duration budget,
+    int maxTrials,
+    long seed,
+    int latencyRuns,
+    Path output,
+    boolean resume) {
 
   /** The default number of trials. */
   public static final int DEFAULT_TRIALS = 24;
+
   /** The default budget. */
   public static final Duration DEFAULT_BUDGET = Duration.ofMinutes(30);
+
   /** The default number of timed runs per model and trial. */
   public static final int DEFAULT_LATENCY_RUNS = 200;
 
@@ -48,66 +64,220 @@ public record OptimizeRequest(Path model, String target, Path calibration, int c
     classes = classes == null ? List.of() : List.copyOf(classes);
     objective = objective == null ? Objective.LATENCY : objective;
     budget = budget == null ? DEFAULT_BUDGET : budget;
-    if (maxTrials < 1 || calibrationSamples < 0 || holdoutSamples < 0 || latencyRuns < 1 || budget.isNegative()
+    if (maxTrials < 1
+        || calibrationSamples < 0
+        || holdoutSamples < 0
+        || latencyRuns < 1
+        || budget.isNegative()
         || budget.isZero()) {
-      throw new IllegalArgumentException("trials and latency runs must be >= 1, sample counts >= 0 and the budget"
-          + " positive, found trials " + maxTrials + ", latency runs " + latencyRuns + ", samples " + calibrationSamples
-          + "/" + holdoutSamples + ", budget " + budget);
+      throw new IllegalArgumentException(
+          "trials and latency runs must be >= 1, sample counts >= 0 and the budget"
+              + " positive, found trials "
+              + maxTrials
+              + ", latency runs "
+              + latencyRuns
+              + ", samples "
+              + calibrationSamples
+              + "/"
+              + holdoutSamples
+              + ", budget "
+              + budget);
     }
   }
 
   /** Returns a request with the defaults for everything but the inputs, the bar and the output. */
-  public static OptimizeRequest of(Path model, String target, Path calibration, Path holdout, String preprocess,
-      AccuracyBar bar, Path output) {
-    return new OptimizeRequest(model, target, calibration, 0, holdout, 0, preprocess, List.of(), bar, Objective.LATENCY,
-        DEFAULT_BUDGET, DEFAULT_TRIALS, 0, DEFAULT_LATENCY_RUNS, output, false);
+  public static OptimizeRequest of(
+      Path model,
+      String target,
+      Path calibration,
+      Path holdout,
+      String preprocess,
+      AccuracyBar bar,
+      Path output) {
+    return new OptimizeRequest(
+        model,
+        target,
+        calibration,
+        0,
+        holdout,
+        0,
+        preprocess,
+        List.of(),
+        bar,
+        Objective.LATENCY,
+        DEFAULT_BUDGET,
+        DEFAULT_TRIALS,
+        0,
+        DEFAULT_LATENCY_RUNS,
+        output,
+        false);
   }
 
   /** Returns a copy that runs at most {@code n} trials. */
   public OptimizeRequest withTrials(int n) {
-    return new OptimizeRequest(model, target, calibration, calibrationSamples, holdout, holdoutSamples, preprocess,
-        classes, bar, objective, budget, n, seed, latencyRuns, output, resume);
+    return new OptimizeRequest(
+        model,
+        target,
+        calibration,
+        calibrationSamples,
+        holdout,
+        holdoutSamples,
+        preprocess,
+        classes,
+        bar,
+        objective,
+        budget,
+        n,
+        seed,
+        latencyRuns,
+        output,
+        resume);
   }
 
   /** Returns a copy with another budget. */
   public OptimizeRequest withBudget(Duration d) {
-    return new OptimizeRequest(model, target, calibration, calibrationSamples, holdout, holdoutSamples, preprocess,
-        classes, bar, objective, d, maxTrials, seed, latencyRuns, output, resume);
+    return new OptimizeRequest(
+        model,
+        target,
+        calibration,
+        calibrationSamples,
+        holdout,
+        holdoutSamples,
+        preprocess,
+        classes,
+        bar,
+        objective,
+        d,
+        maxTrials,
+        seed,
+        latencyRuns,
+        output,
+        resume);
   }
 
   /** Returns a copy with another seed. */
   public OptimizeRequest withSeed(long s) {
-    return new OptimizeRequest(model, target, calibration, calibrationSamples, holdout, holdoutSamples, preprocess,
-        classes, bar, objective, budget, maxTrials, s, latencyRuns, output, resume);
+    return new OptimizeRequest(
+        model,
+        target,
+        calibration,
+        calibrationSamples,
+        holdout,
+        holdoutSamples,
+        preprocess,
+        classes,
+        bar,
+        objective,
+        budget,
+        maxTrials,
+        s,
+        latencyRuns,
+        output,
+        resume);
   }
 
   /** Returns a copy with another objective. */
   public OptimizeRequest withObjective(Objective o) {
-    return new OptimizeRequest(model, target, calibration, calibrationSamples, holdout, holdoutSamples, preprocess,
-        classes, bar, o, budget, maxTrials, seed, latencyRuns, output, resume);
+    return new OptimizeRequest(
+        model,
+        target,
+        calibration,
+        calibrationSamples,
+        holdout,
+        holdoutSamples,
+        preprocess,
+        classes,
+        bar,
+        o,
+        budget,
+        maxTrials,
+        seed,
+        latencyRuns,
+        output,
+        resume);
   }
 
   /** Returns a copy using at most these many calibration and holdout samples (0: all). */
   public OptimizeRequest withSamples(int calibrationN, int holdoutN) {
-    return new OptimizeRequest(model, target, calibration, calibrationN, holdout, holdoutN, preprocess, classes, bar,
-        objective, budget, maxTrials, seed, latencyRuns, output, resume);
+    return new OptimizeRequest(
+        model,
+        target,
+        calibration,
+        calibrationN,
+        holdout,
+        holdoutN,
+        preprocess,
+        classes,
+        bar,
+        objective,
+        budget,
+        maxTrials,
+        seed,
+        latencyRuns,
+        output,
+        resume);
   }
 
   /** Returns a copy with class names. */
   public OptimizeRequest withClasses(List<String> names) {
-    return new OptimizeRequest(model, target, calibration, calibrationSamples, holdout, holdoutSamples, preprocess,
-        names, bar, objective, budget, maxTrials, seed, latencyRuns, output, resume);
+    return new OptimizeRequest(
+        model,
+        target,
+        calibration,
+        calibrationSamples,
+        holdout,
+        holdoutSamples,
+        preprocess,
+        names,
+        bar,
+        objective,
+        budget,
+        maxTrials,
+        seed,
+        latencyRuns,
+        output,
+        resume);
   }
 
   /** Returns a copy with another number of timed runs. */
   public OptimizeRequest withLatencyRuns(int n) {
-    return new OptimizeRequest(model, target, calibration, calibrationSamples, holdout, holdoutSamples, preprocess,
-        classes, bar, objective, budget, maxTrials, seed, n, output, resume);
+    return new OptimizeRequest(
+        model,
+        target,
+        calibration,
+        calibrationSamples,
+        holdout,
+        holdoutSamples,
+        preprocess,
+        classes,
+        bar,
+        objective,
+        budget,
+        maxTrials,
+        seed,
+        n,
+        output,
+        resume);
   }
 
   /** Returns a copy that resumes (or not) the search recorded in the output folder. */
   public OptimizeRequest withResume(boolean r) {
-    return new OptimizeRequest(model, target, calibration, calibrationSamples, holdout, holdoutSamples, preprocess,
-        classes, bar, objective, budget, maxTrials, seed, latencyRuns, output, r);
+    return new OptimizeRequest(
+        model,
+        target,
+        calibration,
+        calibrationSamples,
+        holdout,
+        holdoutSamples,
+        preprocess,
+        classes,
+        bar,
+        objective,
+        budget,
+        maxTrials,
+        seed,
+        latencyRuns,
+        output,
+        r);
   }
 }

@@ -13,7 +13,8 @@ import org.edgeopt.core.ExitCode;
  * @param artifacts the files written, the chosen model's first
  * @param summary one line for the console
  */
-public record OptimizeResult(SearchLog log, Trial winner, boolean met, List<Path> artifacts, String summary) {
+public record OptimizeResult(
+    SearchLog log, Trial winner, boolean met, List<Path> artifacts, String summary) {
   public OptimizeResult {
     artifacts = List.copyOf(artifacts);
   }

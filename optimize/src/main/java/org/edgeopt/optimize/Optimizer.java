@@ -71,28 +71,36 @@ public final class Optimizer {
     SearchLog log = null;
     if (Files.exists(logFile)) {
       if (!request.resume()) {
-        throw EdgeoptException.invalid(logFile + ": a search was already run into this folder: expected --resume to"
-            + " continue it, or another output folder");
+        throw EdgeoptException.invalid(
+            logFile
+                + ": a search was already run into this folder: expected --resume to"
+                + " continue it, or another output folder");
       }
       log = SearchLog.read(logFile);
       if (!log.fingerprint().equals(fingerprint)) {
-        throw EdgeoptException.invalid(logFile + ": recorded for another search (" + difference(log.fingerprint(),
-            fingerprint) + "): expected the same model, data, target, bar, objective, seed and samples to resume");
+        throw EdgeoptException.invalid(
+            logFile
+                + ": recorded for another search ("
+                + difference(log.fingerprint(), fingerprint)
+                + "): expected the same model, data, target, bar, objective, seed and samples to resume");
       }
     }
     try {
       Files.createDirectories(out.resolve(TRIALS));
     } catch (IOException e) {
-      throw EdgeoptException.invalid(out + ": cannot create the output folder: " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          out + ": cannot create the output folder: " + e.getMessage(), e);
     }
 
     listener.step("ingest " + request.model().getFileName());
-    IngestResult ingested = new Ingestor().ingest(request.model(), IngestOptions.defaults().withTargets(
-        List.of(profile.name())));
+    IngestResult ingested =
+        new Ingestor()
+            .ingest(request.model(), IngestOptions.defaults().withTargets(List.of(profile.name())));
     try {
       Ingestor.write(ingested, out);
     } catch (IOException e) {
-      throw EdgeoptException.invalid(out + ": cannot write the ingested model: " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          out + ": cannot write the ingested model: " + e.getMessage(), e);
     }
     Path reference = out.resolve(Ingestor.MODEL_FILE);
 
@@ -102,17 +110,41 @@ public final class Optimizer {
       cc = cc.withSamples(request.calibrationSamples());
     }
     Dataset calibration = Datasets.open(request.calibration(), pre, null, null);
-    CalibrationStatistics statistics = Calibration.collect(ingested.graph(), calibration, cc, CalibrationProgress.NONE);
-    boolean measure = profile.target().equals("onnxruntime") && profile.cpuMismatch(HostCpu.current()).isEmpty();
-    TrialEvaluator evaluator = new TrialEvaluator(request, profile, reference, ingested.graph(), fingerprint.get("model"),
-        statistics, cc, calibration, measure);
+    CalibrationStatistics statistics =
+        Calibration.collect(ingested.graph(), calibration, cc, CalibrationProgress.NONE);
+    boolean measure =
+        profile.target().equals("onnxruntime") && profile.cpuMismatch(HostCpu.current()).isEmpty();
+    TrialEvaluator evaluator =
+        new TrialEvaluator(
+            request,
+            profile,
+            reference,
+            ingested.graph(),
+            fingerprint.get("model"),
+            statistics,
+            cc,
+            calibration,
+            measure);
 
     double before = log == null ? 0 : log.searchSeconds();
     if (log == null) {
-      log = new SearchLog(SearchLog.FORMAT_VERSION, Version.get(), fingerprint, describe(), 0,
-          measure ? "measured" : "modelled", 0, List.of(), Map.of(), -1, false, "");
+      log =
+          new SearchLog(
+              SearchLog.FORMAT_VERSION,
+              Version.get(),
+              fingerprint,
+              describe(),
+              0,
+              measure ? "measured" : "modelled",
+              0,
+              List.of(),
+              Map.of(),
+              -1,
+              false,
+              "");
     }
-    SearchStrategy strategy = new SearchStrategy(SearchSpace.of(profile), request.objective(), request.seed());
+    SearchStrategy strategy =
+        new SearchStrategy(SearchSpace.of(profile), request.objective(), request.seed());
     log = search(log, strategy, evaluator, logFile, before, started);
 
     List<Trial> trials = log.trials();
@@ -125,8 +157,14 @@ public final class Optimizer {
       LatencyRace.Result race = LatencyRace.run(trials, chosen, this::trialFile, evaluator);
       race.lines().forEach(l -> listener.step("race: " + l));
       if (race.winner() != chosen) {
-        why = "#" + race.winner().index() + " " + race.winner().config().label() + " won the head-to-head race"
-            + " against the search's choice; search: " + why;
+        why =
+            "#"
+                + race.winner().index()
+                + " "
+                + race.winner().config().label()
+                + " won the head-to-head race"
+                + " against the search's choice; search: "
+                + why;
         chosen = race.winner();
       }
       if (!race.lines().isEmpty()) {
@@ -134,11 +172,16 @@ public final class Optimizer {
       }
     }
     if (met) {
-      FinalModel.Outcome fin = new FinalModel(request, profile, out, evaluator, listener).make(chosen);
+      FinalModel.Outcome fin =
+          new FinalModel(request, profile, out, evaluator, listener).make(chosen);
       artifacts.addAll(fin.artifacts());
       met = fin.met();
       if (!met) {
-        why = "the compiled model misses the bar on re-validation: " + fin.summary() + "; search: " + why;
+        why =
+            "the compiled model misses the bar on re-validation: "
+                + fin.summary()
+                + "; search: "
+                + why;
       }
     }
     double seconds = before + (System.nanoTime() - started) / 1e9;
@@ -159,23 +202,35 @@ public final class Optimizer {
   public boolean canResume() throws EdgeoptException {
     Path logFile = out.resolve(SearchLog.FILE);
     return Files.exists(logFile)
-        && SearchLog.read(logFile).fingerprint().equals(fingerprint(TargetProfiles.get(request.target())));
+        && SearchLog.read(logFile)
+            .fingerprint()
+            .equals(fingerprint(TargetProfiles.get(request.target())));
   }
 
-  private SearchLog search(SearchLog log, SearchStrategy strategy, TrialEvaluator evaluator, Path logFile,
-      double before, long started) throws EdgeoptException {
+  private SearchLog search(
+      SearchLog log,
+      SearchStrategy strategy,
+      TrialEvaluator evaluator,
+      Path logFile,
+      double before,
+      long started)
+      throws EdgeoptException {
     Duration budget = request.budget();
     while (log.trials().size() < request.maxTrials()) {
       double spent = before + (System.nanoTime() - started) / 1e9;
       double mean = log.trials().stream().mapToDouble(Trial::seconds).average().orElse(0);
       if (spent + mean > budget.toMillis() / 1000.0) {
-        listener.step(String.format(Locale.ROOT, "budget %s reached after %d trials", budget, log.trials().size()));
+        listener.step(
+            String.format(
+                Locale.ROOT, "budget %s reached after %d trials", budget, log.trials().size()));
         break;
       }
       TrialConfig toRank = strategy.rankingNeeded(log.trials(), log.rankings());
       if (toRank != null) {
         listener.step("rank the layers of " + toRank.label() + " by added-noise SQNR");
-        log = log.withRanking(toRank.key(), evaluator.rank(toRank), before + (System.nanoTime() - started) / 1e9);
+        log =
+            log.withRanking(
+                toRank.key(), evaluator.rank(toRank), before + (System.nanoTime() - started) / 1e9);
         log.write(logFile);
       }
       SearchStrategy.Proposal p = strategy.next(log.trials(), log.rankings());
@@ -188,13 +243,29 @@ public final class Optimizer {
       log = log.with(t, before + (System.nanoTime() - started) / 1e9);
       if (index == 0) {
         // The FP32 figure comes with the first trial: validate measured both models.
-        log = new SearchLog(log.formatVersion(), log.version(), log.fingerprint(), log.request(), t.top1() + t.top1Drop(),
-            log.latency(), log.searchSeconds(), log.trials(), log.rankings(), -1, false, "");
+        log =
+            new SearchLog(
+                log.formatVersion(),
+                log.version(),
+                log.fingerprint(),
+                log.request(),
+                t.top1() + t.top1Drop(),
+                log.latency(),
+                log.searchSeconds(),
+                log.trials(),
+                log.rankings(),
+                -1,
+                false,
+                "");
       }
       log.write(logFile);
       Trial best = WinnerChoice.choose(log.trials(), request.bar(), request.objective()).orElse(t);
       double left = budget.toMillis() / 1000.0 - log.searchSeconds();
-      listener.trialFinished(t, best, log.trials().size(), request.maxTrials(),
+      listener.trialFinished(
+          t,
+          best,
+          log.trials().size(),
+          request.maxTrials(),
           Duration.ofMillis(Math.max(0, Math.round(left * 1000))));
     }
     return log;
@@ -216,7 +287,8 @@ public final class Optimizer {
       m.put("calibration", Hashes.sha256Tree(request.calibration()));
       m.put("holdout", Hashes.sha256Tree(request.holdout()));
     } catch (IOException e) {
-      throw EdgeoptException.invalid("cannot read the inputs to fingerprint the search: " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          "cannot read the inputs to fingerprint the search: " + e.getMessage(), e);
     }
     m.put("target", profile.name());
     m.put("preprocess", request.preprocess());
@@ -245,11 +317,12 @@ public final class Optimizer {
 
   private static String difference(Map<String, String> recorded, Map<String, String> now) {
     List<String> keys = new ArrayList<>();
-    now.forEach((k, v) -> {
-      if (!v.equals(recorded.get(k))) {
-        keys.add(k);
-      }
-    });
+    now.forEach(
+        (k, v) -> {
+          if (!v.equals(recorded.get(k))) {
+            keys.add(k);
+          }
+        });
     return "differs in " + String.join(", ", keys);
   }
 

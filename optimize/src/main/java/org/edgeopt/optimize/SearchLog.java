@@ -30,17 +30,30 @@ import org.edgeopt.core.io.AtomicFiles;
  * @param met whether the chosen trial meets the bar
  * @param why one line on why the winner won, or on the closest miss
  */
-public record SearchLog(int formatVersion, String version, Map<String, String> fingerprint, Map<String, String> request,
-    double fp32Top1, String latency, double searchSeconds, List<Trial> trials,
-    Map<String, List<String>> rankings, int winner, boolean met, String why) {
+public record SearchLog(
+    int formatVersion,
+    String version,
+    Map<String, String> fingerprint,
+    Map<String, String> request,
+    double fp32Top1,
+    String latency,
+    double searchSeconds,
+    List<Trial> trials,
+    Map<String, List<String>> rankings,
+    int winner,
+    boolean met,
+    String why) {
 
   /** The file name inside the output folder. */
   public static final String FILE = "search.json";
+
   /** The current format version. */
   public static final int FORMAT_VERSION = 1;
 
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
   public SearchLog {
     fingerprint = Map.copyOf(fingerprint);
@@ -52,22 +65,55 @@ public record SearchLog(int formatVersion, String version, Map<String, String> f
   SearchLog with(Trial t, double seconds) {
     List<Trial> all = new java.util.ArrayList<>(trials);
     all.add(t);
-    return new SearchLog(formatVersion, version, fingerprint, request, fp32Top1, latency, seconds, all, rankings, winner,
-        met, why);
+    return new SearchLog(
+        formatVersion,
+        version,
+        fingerprint,
+        request,
+        fp32Top1,
+        latency,
+        seconds,
+        all,
+        rankings,
+        winner,
+        met,
+        why);
   }
 
   /** Returns a copy with one more layer ranking. */
   SearchLog withRanking(String configKey, List<String> ranking, double seconds) {
     Map<String, List<String>> all = new java.util.TreeMap<>(rankings);
     all.put(configKey, List.copyOf(ranking));
-    return new SearchLog(formatVersion, version, fingerprint, request, fp32Top1, latency, seconds, trials, all, winner,
-        met, why);
+    return new SearchLog(
+        formatVersion,
+        version,
+        fingerprint,
+        request,
+        fp32Top1,
+        latency,
+        seconds,
+        trials,
+        all,
+        winner,
+        met,
+        why);
   }
 
   /** Returns a copy with the verdict. */
   SearchLog withVerdict(int winnerIndex, boolean meets, String reason, double seconds) {
-    return new SearchLog(formatVersion, version, fingerprint, request, fp32Top1, latency, seconds, trials, rankings,
-        winnerIndex, meets, reason);
+    return new SearchLog(
+        formatVersion,
+        version,
+        fingerprint,
+        request,
+        fp32Top1,
+        latency,
+        seconds,
+        trials,
+        rankings,
+        winnerIndex,
+        meets,
+        reason);
   }
 
   /** Writes the log atomically. */
@@ -84,12 +130,17 @@ public record SearchLog(int formatVersion, String version, Map<String, String> f
     try {
       SearchLog log = JSON.readValue(Files.readAllBytes(file), SearchLog.class);
       if (log.formatVersion() != FORMAT_VERSION) {
-        throw EdgeoptException.invalid(file + ": expected search log format " + FORMAT_VERSION + ", found "
-            + log.formatVersion());
+        throw EdgeoptException.invalid(
+            file
+                + ": expected search log format "
+                + FORMAT_VERSION
+                + ", found "
+                + log.formatVersion());
       }
       return log;
     } catch (IOException e) {
-      throw EdgeoptException.invalid(file + ": not a search log: " + e.getMessage().lines().findFirst().orElse(""), e);
+      throw EdgeoptException.invalid(
+          file + ": not a search log: " + e.getMessage().lines().findFirst().orElse(""), e);
     }
   }
 }

@@ -33,13 +33,21 @@ final class SearchPage {
     ctx.put("met", log.met());
     ctx.put("verdict", log.met() ? "MET" : "NOT MET");
     ctx.put("why", log.why());
-    ctx.put("bar", String.format(Locale.ROOT, "top-1 drop <= %.2f points%s", request.bar().maxTop1Drop(),
-        request.bar().minAgreement() > 0 ? String.format(Locale.ROOT, ", agreement >= %.2f%%",
-            request.bar().minAgreement()) : ""));
+    ctx.put(
+        "bar",
+        String.format(
+            Locale.ROOT,
+            "top-1 drop <= %.2f points%s",
+            request.bar().maxTop1Drop(),
+            request.bar().minAgreement() > 0
+                ? String.format(Locale.ROOT, ", agreement >= %.2f%%", request.bar().minAgreement())
+                : ""));
     ctx.put("objective", request.objective().id());
-    ctx.put("latency", log.latency().equals("measured")
-        ? "measured on this host with ONNX Runtime at batch 1, interleaved with FP32 (p50 ratio)"
-        : "MODELLED: roofline of the target profile over LayerCosts (MACs, bytes moved); not a measurement");
+    ctx.put(
+        "latency",
+        log.latency().equals("measured")
+            ? "measured on this host with ONNX Runtime at batch 1, interleaved with FP32 (p50 ratio)"
+            : "MODELLED: roofline of the target profile over LayerCosts (MACs, bytes moved); not a measurement");
     ctx.put("fp32Top1", String.format(Locale.ROOT, "%.2f", log.fp32Top1()));
     ctx.put("trialCount", log.trials().size());
     ctx.put("seconds", String.format(Locale.ROOT, "%.0f", log.searchSeconds()));
@@ -83,24 +91,50 @@ final class SearchPage {
       return "<p>No trial ran.</p>";
     }
     Map<String, Double> pooled = WinnerChoice.pooledSpeedups(trials);
-    java.util.function.ToDoubleFunction<Trial> speed = t -> t.latencyMeasured()
-        ? pooled.get(t.config().structureKey()) : t.speedup();
+    java.util.function.ToDoubleFunction<Trial> speed =
+        t -> t.latencyMeasured() ? pooled.get(t.config().structureKey()) : t.speedup();
     double maxX = Math.max(1.1, trials.stream().mapToDouble(speed).max().orElse(1) * 1.1);
     double minX = Math.min(0.9, trials.stream().mapToDouble(speed).min().orElse(1) * 0.9);
-    double maxY = Math.max(bar.maxTop1Drop() * 1.5, trials.stream().mapToDouble(Trial::top1Drop).max().orElse(0) * 1.1);
+    double maxY =
+        Math.max(
+            bar.maxTop1Drop() * 1.5,
+            trials.stream().mapToDouble(Trial::top1Drop).max().orElse(0) * 1.1);
     double minY = Math.min(0, trials.stream().mapToDouble(Trial::top1Drop).min().orElse(0) * 1.1);
     if (maxY - minY < 1e-6) {
       maxY = minY + 1;
     }
     StringBuilder s = new StringBuilder();
-    s.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\""
-        + " height=\"%d\" role=\"img\" aria-label=\"top-1 drop against speed-up\">", W, H, W, H));
-    s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#fff\""
-        + " stroke=\"#d1d9e0\"/>", PAD, PAD / 2, W - PAD - PAD / 2, H - PAD - PAD / 2));
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\""
+                + " height=\"%d\" role=\"img\" aria-label=\"top-1 drop against speed-up\">",
+            W,
+            H,
+            W,
+            H));
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#fff\""
+                + " stroke=\"#d1d9e0\"/>",
+            PAD,
+            PAD / 2,
+            W - PAD - PAD / 2,
+            H - PAD - PAD / 2));
     double by = y(bar.maxTop1Drop(), minY, maxY);
-    s.append(String.format(Locale.ROOT, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#cf222e\""
-        + " stroke-dasharray=\"5 4\"/><text x=\"%d\" y=\"%.1f\" font-size=\"11\" fill=\"#cf222e\">bar %.2f</text>",
-        PAD, W - PAD / 2, by, by, PAD + 4, by - 4, bar.maxTop1Drop()));
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#cf222e\""
+                + " stroke-dasharray=\"5 4\"/><text x=\"%d\" y=\"%.1f\" font-size=\"11\" fill=\"#cf222e\">bar %.2f</text>",
+            PAD,
+            W - PAD / 2,
+            by,
+            by,
+            PAD + 4,
+            by - 4,
+            bar.maxTop1Drop()));
     // The front: best drop for each speed-up, walking from the fastest trial down.
     List<Trial> front = new ArrayList<>();
     double bestDrop = Double.POSITIVE_INFINITY;
@@ -112,30 +146,67 @@ final class SearchPage {
     }
     StringBuilder pts = new StringBuilder();
     for (Trial t : front) {
-      pts.append(String.format(Locale.ROOT, "%.1f,%.1f ", x(speed.applyAsDouble(t), minX, maxX),
-          y(t.top1Drop(), minY, maxY)));
+      pts.append(
+          String.format(
+              Locale.ROOT,
+              "%.1f,%.1f ",
+              x(speed.applyAsDouble(t), minX, maxX),
+              y(t.top1Drop(), minY, maxY)));
     }
-    s.append("<polyline fill=\"none\" stroke=\"#0969da\" stroke-width=\"1.5\" points=\"").append(pts.toString().strip())
+    s.append("<polyline fill=\"none\" stroke=\"#0969da\" stroke-width=\"1.5\" points=\"")
+        .append(pts.toString().strip())
         .append("\"/>");
     for (Trial t : trials) {
       boolean win = t.index() == log.winner();
-      s.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"%s\" stroke=\"%s\""
-          + " stroke-width=\"%d\"><title>#%d %s: drop %.2f, %.2fx</title></circle>", x(speed.applyAsDouble(t), minX, maxX),
-          y(t.top1Drop(), minY, maxY), win ? 7 : 4, t.meetsBar() ? "#1a7f37" : "#8c959f", win ? "#cf222e" : "#fff",
-          win ? 3 : 1, t.index(), escape(t.config().label()), t.top1Drop(), speed.applyAsDouble(t)));
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"%s\" stroke=\"%s\""
+                  + " stroke-width=\"%d\"><title>#%d %s: drop %.2f, %.2fx</title></circle>",
+              x(speed.applyAsDouble(t), minX, maxX),
+              y(t.top1Drop(), minY, maxY),
+              win ? 7 : 4,
+              t.meetsBar() ? "#1a7f37" : "#8c959f",
+              win ? "#cf222e" : "#fff",
+              win ? 3 : 1,
+              t.index(),
+              escape(t.config().label()),
+              t.top1Drop(),
+              speed.applyAsDouble(t)));
     }
     for (int i = 0; i <= 4; i++) {
       double xv = minX + (maxX - minX) * i / 4;
       double yv = minY + (maxY - minY) * i / 4;
-      s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">%.2fx"
-          + "</text>", x(xv, minX, maxX), H - PAD / 2 - 8, xv));
-      s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%.2f</text>",
-          PAD - 4, y(yv, minY, maxY) + 4, yv));
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">%.2fx" + "</text>",
+              x(xv, minX, maxX),
+              H - PAD / 2 - 8,
+              xv));
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "<text x=\"%d\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%.2f</text>",
+              PAD - 4,
+              y(yv, minY, maxY) + 4,
+              yv));
     }
-    s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\">speed-up over"
-        + " FP32 (%s)</text>", W / 2, H - 4, log.latency()));
-    s.append(String.format(Locale.ROOT, "<text x=\"12\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\""
-        + " transform=\"rotate(-90 12 %d)\">top-1 drop, points</text>", H / 2, H / 2));
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\">speed-up over"
+                + " FP32 (%s)</text>",
+            W / 2,
+            H - 4,
+            log.latency()));
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "<text x=\"12\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\""
+                + " transform=\"rotate(-90 12 %d)\">top-1 drop, points</text>",
+            H / 2,
+            H / 2));
     return s.append("</svg>").toString();
   }
 
@@ -148,6 +219,9 @@ final class SearchPage {
   }
 
   private static String escape(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    return s.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;");
   }
 }

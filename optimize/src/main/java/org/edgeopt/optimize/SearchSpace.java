@@ -16,7 +16,11 @@ import org.edgeopt.core.targets.TargetProfile;
  * @param floatFallback whether INT8 layers may stay in float
  * @param padding whether channel padding can be switched off (the profile pads by default)
  */
-record SearchSpace(List<String> methods, List<Double> percentiles, boolean fp16, boolean floatFallback,
+record SearchSpace(
+    List<String> methods,
+    List<Double> percentiles,
+    boolean fp16,
+    boolean floatFallback,
     boolean padding) {
 
   SearchSpace {
@@ -26,8 +30,12 @@ record SearchSpace(List<String> methods, List<Double> percentiles, boolean fp16,
 
   /** Returns the space a profile allows. */
   static SearchSpace of(TargetProfile profile) {
-    return new SearchSpace(List.of("minmax", "percentile", "entropy", "mse"), List.of(99.99, 99.9, 99.999),
-        profile.supportsPrecision("fp16"), profile.supportsPrecision("fp32"), profile.convInputChannelMultiple() > 1);
+    return new SearchSpace(
+        List.of("minmax", "percentile", "entropy", "mse"),
+        List.of(99.99, 99.9, 99.999),
+        profile.supportsPrecision("fp16"),
+        profile.supportsPrecision("fp32"),
+        profile.convInputChannelMultiple() > 1);
   }
 
   /** Returns the plain configurations, cheapest to judge first: every method as the profile runs it, then FP16. */
@@ -47,7 +55,9 @@ record SearchSpace(List<String> methods, List<Double> percentiles, boolean fp16,
     if (!c.int8()) {
       return fp16;
     }
-    return methods.contains(c.method()) && (floatFallback || c.floatLayers().isEmpty()) && (padding || !c.padChannels())
+    return methods.contains(c.method())
+        && (floatFallback || c.floatLayers().isEmpty())
+        && (padding || !c.padChannels())
         && (c.percentile() == 0 || percentiles.contains(c.percentile()));
   }
 }

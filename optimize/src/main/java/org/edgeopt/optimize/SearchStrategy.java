@@ -89,7 +89,8 @@ final class SearchStrategy {
   }
 
   private Proposal fallback(List<Trial> history, Set<String> seen, List<String> order) {
-    if (!space.floatFallback() || history.stream().anyMatch(t -> t.phase().equals("fallback") && t.meetsBar())) {
+    if (!space.floatFallback()
+        || history.stream().anyMatch(t -> t.phase().equals("fallback") && t.meetsBar())) {
       return null;
     }
     Trial base = closestPlainInt8(history);
@@ -106,9 +107,12 @@ final class SearchStrategy {
   }
 
   private static Trial closestPlainInt8(List<Trial> history) {
-    return history.stream().filter(t -> t.phase().equals("plain") && t.config().int8())
-        .min(Comparator.comparingDouble(Trial::top1Drop).thenComparing(t -> -t.agreement())
-            .thenComparingInt(Trial::index))
+    return history.stream()
+        .filter(t -> t.phase().equals("plain") && t.config().int8())
+        .min(
+            Comparator.comparingDouble(Trial::top1Drop)
+                .thenComparing(t -> -t.agreement())
+                .thenComparingInt(Trial::index))
         .orElse(null);
   }
 
@@ -132,7 +136,9 @@ final class SearchStrategy {
   private TrialConfig mutate(TrialConfig c, List<String> ranking, SplittableRandom rng) {
     if (!c.int8()) {
       // FP16 has no knobs; an INT8 neighbour stands in for it.
-      return TrialConfig.int8(space.methods().get(rng.nextInt(space.methods().size())), space.percentiles().get(0),
+      return TrialConfig.int8(
+          space.methods().get(rng.nextInt(space.methods().size())),
+          space.percentiles().get(0),
           space.padding());
     }
     int kind = rng.nextInt(4);

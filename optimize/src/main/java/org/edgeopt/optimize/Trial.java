@@ -20,9 +20,21 @@ package org.edgeopt.optimize;
  * @param seconds wall time the trial took (quantize, validate, time)
  * @param meetsBar whether the candidate meets the accuracy bar
  */
-public record Trial(int index, String phase, TrialConfig config, double top1, double top1Drop, double agreement,
-    double speedup, double latencyMs, boolean latencyMeasured, double modelledSpeedup, long sizeBytes, long macs,
-    double seconds, boolean meetsBar) {
+public record Trial(
+    int index,
+    String phase,
+    TrialConfig config,
+    double top1,
+    double top1Drop,
+    double agreement,
+    double speedup,
+    double latencyMs,
+    boolean latencyMeasured,
+    double modelledSpeedup,
+    long sizeBytes,
+    long macs,
+    double seconds,
+    boolean meetsBar) {
 
   /**
    * Returns the trial's cost under an objective: smaller is better. With {@code measured} false

@@ -15,7 +15,11 @@ import java.util.TreeSet;
  * @param padChannels whether quantized convolutions' input channels are padded to the
  *     profile's multiple
  */
-public record TrialConfig(String precision, String method, double percentile, List<String> floatLayers,
+public record TrialConfig(
+    String precision,
+    String method,
+    double percentile,
+    List<String> floatLayers,
     boolean padChannels) {
 
   public TrialConfig {
@@ -63,7 +67,9 @@ public record TrialConfig(String precision, String method, double percentile, Li
 
   /** Returns the canonical text of this configuration: equal configurations have equal keys. */
   public String key() {
-    return int8() ? String.format(Locale.ROOT, "int8 %s pad=%b float=%s", calibrationKey(), padChannels, floatLayers)
+    return int8()
+        ? String.format(
+            Locale.ROOT, "int8 %s pad=%b float=%s", calibrationKey(), padChannels, floatLayers)
         : "fp16";
   }
 
@@ -82,8 +88,14 @@ public record TrialConfig(String precision, String method, double percentile, Li
       return "FP16";
     }
     String m = method + (percentile > 0 ? " " + percentile : "");
-    String f = floatLayers.isEmpty() ? "" : ", " + floatLayers.size() + " layer" + (floatLayers.size() == 1 ? "" : "s")
-        + " float";
+    String f =
+        floatLayers.isEmpty()
+            ? ""
+            : ", "
+                + floatLayers.size()
+                + " layer"
+                + (floatLayers.size() == 1 ? "" : "s")
+                + " float";
     return "INT8 " + m + f + (padChannels ? ", padded" : "");
   }
 }

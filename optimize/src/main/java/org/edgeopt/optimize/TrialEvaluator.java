@@ -50,8 +50,16 @@ final class TrialEvaluator {
   private final boolean measureLatency;
   private final Map<String, CalibrationTable> tables = new HashMap<>();
 
-  TrialEvaluator(OptimizeRequest request, TargetProfile profile, Path reference, Graph floatGraph, String modelSha256,
-      CalibrationStatistics statistics, CalibrationConfig calibration, Dataset calibrationData, boolean measureLatency) {
+  TrialEvaluator(
+      OptimizeRequest request,
+      TargetProfile profile,
+      Path reference,
+      Graph floatGraph,
+      String modelSha256,
+      CalibrationStatistics statistics,
+      CalibrationConfig calibration,
+      Dataset calibrationData,
+      boolean measureLatency) {
     this.request = request;
     this.profile = profile;
     this.reference = reference;
@@ -85,8 +93,10 @@ final class TrialEvaluator {
     ValidationReport report = validate(file, measureLatency, request.bar());
     ValidationReport.Classification c = report.classification();
     if (c == null) {
-      throw EdgeoptException.invalid(request.model() + ": optimize needs a classifier (class scores and labels in the"
-          + " holdout) to measure top-1; the model's first output was compared as a regression");
+      throw EdgeoptException.invalid(
+          request.model()
+              + ": optimize needs a classifier (class scores and labels in the"
+              + " holdout) to measure top-1; the model's first output was compared as a regression");
     }
     double modelled = costs.speedup(config);
     boolean measured = measureLatency && report.latency() != null;
@@ -96,11 +106,24 @@ final class TrialEvaluator {
     try {
       size = Files.size(file);
     } catch (IOException e) {
-      throw EdgeoptException.invalid(file + ": cannot read the trial model back: " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          file + ": cannot read the trial model back: " + e.getMessage(), e);
     }
-    return new Trial(index, phase, config, c.candidateTop1(), c.top1DropPoints(), c.agreementPercent(), speedup,
-        latencyMs, measured, modelled, size, costs.macs(config),
-        (System.nanoTime() - t0) / 1e9, request.bar().met(c.top1DropPoints(), c.agreementPercent()));
+    return new Trial(
+        index,
+        phase,
+        config,
+        c.candidateTop1(),
+        c.top1DropPoints(),
+        c.agreementPercent(),
+        speedup,
+        latencyMs,
+        measured,
+        modelled,
+        size,
+        costs.macs(config),
+        (System.nanoTime() - t0) / 1e9,
+        request.bar().met(c.top1DropPoints(), c.agreementPercent()));
   }
 
   /**
@@ -114,28 +137,42 @@ final class TrialEvaluator {
 
   /** Quantizes the FP32 model as {@code config} says; with {@code rank}, measures per-layer SQNR too. */
   ModelQuantizer.Outcome quantize(TrialConfig config, boolean rank) throws EdgeoptException {
-    QuantizeConfig qc = QuantizeConfig.forTarget(profile)
-        .withPrecision(config.int8() ? Precision.INT8 : Precision.FP16)
-        .withExclude(new java.util.TreeSet<>(config.floatLayers()))
-        .withConvInputChannelMultiple(config.padChannels() ? profile.convInputChannelMultiple() : 0);
+    QuantizeConfig qc =
+        QuantizeConfig.forTarget(profile)
+            .withPrecision(config.int8() ? Precision.INT8 : Precision.FP16)
+            .withExclude(new java.util.TreeSet<>(config.floatLayers()))
+            .withConvInputChannelMultiple(
+                config.padChannels() ? profile.convInputChannelMultiple() : 0);
     CalibrationTable table = config.int8() ? table(config) : null;
-    ModelQuantizer.Provenance prov = new ModelQuantizer.Provenance(request.model().toString(), modelSha256,
-        table == null ? "" : "optimize:" + config.calibrationKey(), null);
-    return ModelQuantizer.quantize(floatGraph, table, qc, rank && config.int8() ? calibrationData : null, prov);
+    ModelQuantizer.Provenance prov =
+        new ModelQuantizer.Provenance(
+            request.model().toString(),
+            modelSha256,
+            table == null ? "" : "optimize:" + config.calibrationKey(),
+            null);
+    return ModelQuantizer.quantize(
+        floatGraph, table, qc, rank && config.int8() ? calibrationData : null, prov);
   }
 
   /**
    * Validates {@code candidate} against the FP32 reference on the holdout, as {@code edgeopt
    * validate} would: the same evaluation, with latency when asked.
    */
-  ValidationReport validate(Path candidate, boolean latency, AccuracyBar bar) throws EdgeoptException {
-    Thresholds th = Thresholds.none().withMaxTop1DropPoints(bar.maxTop1Drop())
-        .withMinAgreementPercent(bar.minAgreement() > 0 ? bar.minAgreement() : null);
-    ValidationConfig vc = ValidationConfig.of(reference, candidate, request.holdout())
-        .withPreprocess(request.preprocess()).withClassNames(request.classes()).withThresholds(th)
-        .withDiagnosisBatches(0).withTarget(profile.name())
-        .withLatency(latency ? request.latencyRuns() : 0, latency ? WARMUP_RUNS : 0)
-        .withLimit(request.holdoutSamples() > 0 ? request.holdoutSamples() : Integer.MAX_VALUE);
+  ValidationReport validate(Path candidate, boolean latency, AccuracyBar bar)
+      throws EdgeoptException {
+    Thresholds th =
+        Thresholds.none()
+            .withMaxTop1DropPoints(bar.maxTop1Drop())
+            .withMinAgreementPercent(bar.minAgreement() > 0 ? bar.minAgreement() : null);
+    ValidationConfig vc =
+        ValidationConfig.of(reference, candidate, request.holdout())
+            .withPreprocess(request.preprocess())
+            .withClassNames(request.classes())
+            .withThresholds(th)
+            .withDiagnosisBatches(0)
+            .withTarget(profile.name())
+            .withLatency(latency ? request.latencyRuns() : 0, latency ? WARMUP_RUNS : 0)
+            .withLimit(request.holdoutSamples() > 0 ? request.holdoutSamples() : Integer.MAX_VALUE);
     return Validator.validate(vc, ProgressListener.silent());
   }
 
@@ -144,9 +181,13 @@ final class TrialEvaluator {
    * the trial's runs; {@code speedup} is first's p50 over second's.
    */
   ValidationReport.Latency headToHead(Path first, Path second) throws EdgeoptException {
-    ValidationConfig vc = ValidationConfig.of(first, second, request.holdout()).withPreprocess(request.preprocess())
-        .withDiagnosisBatches(0).withTarget(profile.name()).withLatency(2 * request.latencyRuns(), WARMUP_RUNS)
-        .withLimit(1);
+    ValidationConfig vc =
+        ValidationConfig.of(first, second, request.holdout())
+            .withPreprocess(request.preprocess())
+            .withDiagnosisBatches(0)
+            .withTarget(profile.name())
+            .withLatency(2 * request.latencyRuns(), WARMUP_RUNS)
+            .withLimit(1);
     return Validator.validate(vc, ProgressListener.silent()).latency();
   }
 
@@ -154,12 +195,24 @@ final class TrialEvaluator {
   CalibrationTable table(TrialConfig config) throws EdgeoptException {
     CalibrationTable t = tables.get(config.calibrationKey());
     if (t == null) {
-      CalibrationConfig cc = calibration.withMethod(CalibrationMethod.of(config.method(), "trial " + config.key()));
+      CalibrationConfig cc =
+          calibration.withMethod(CalibrationMethod.of(config.method(), "trial " + config.key()));
       if (config.percentile() > 0) {
         cc = cc.withPercentile(config.percentile());
       }
-      t = Calibration.table(statistics, cc, modelSha256, "", Map.of("data", request.calibration().toString(),
-          "preprocess", request.preprocess(), "derivedBy", "edgeopt optimize: one collection, every method"));
+      t =
+          Calibration.table(
+              statistics,
+              cc,
+              modelSha256,
+              "",
+              Map.of(
+                  "data",
+                  request.calibration().toString(),
+                  "preprocess",
+                  request.preprocess(),
+                  "derivedBy",
+                  "edgeopt optimize: one collection, every method"));
       tables.put(config.calibrationKey(), t);
     }
     return t;
@@ -175,9 +228,12 @@ final class TrialEvaluator {
 
   /** Returns the quantized layers, the noisiest (lowest added-noise SQNR) first; ties by name. */
   private static List<String> ranking(QuantizationReport report) {
-    return report.layers().stream().filter(l -> !l.isFloat() && l.addedSqnrDb() != null)
-        .sorted(Comparator.comparingDouble((QuantizationReport.LayerReport l) -> l.addedSqnrDb())
-            .thenComparing(QuantizationReport.LayerReport::node))
-        .map(QuantizationReport.LayerReport::node).toList();
+    return report.layers().stream()
+        .filter(l -> !l.isFloat() && l.addedSqnrDb() != null)
+        .sorted(
+            Comparator.comparingDouble((QuantizationReport.LayerReport l) -> l.addedSqnrDb())
+                .thenComparing(QuantizationReport.LayerReport::node))
+        .map(QuantizationReport.LayerReport::node)
+        .toList();
   }
 }

@@ -27,8 +27,10 @@ final class WinnerChoice {
 
   /** Returns the trial that misses the bar by the least, ties broken by cost. */
   static Optional<Trial> closest(List<Trial> trials, AccuracyBar bar, Objective objective) {
-    return trials.stream().min(Comparator.comparingDouble((Trial t) -> bar.shortfall(t.top1Drop(), t.agreement()))
-        .thenComparing(byCost(trials, objective)));
+    return trials.stream()
+        .min(
+            Comparator.comparingDouble((Trial t) -> bar.shortfall(t.top1Drop(), t.agreement()))
+                .thenComparing(byCost(trials, objective)));
   }
 
   /** Returns the winner, else the closest miss, else nothing. */
@@ -39,20 +41,28 @@ final class WinnerChoice {
 
   private static Comparator<Trial> byCost(List<Trial> trials, Objective objective) {
     Map<String, Double> pooled = pooledSpeedups(trials);
-    return Comparator.comparingDouble((Trial t) -> objective == Objective.LATENCY && t.latencyMeasured()
-            ? 1.0 / Math.max(1e-9, pooled.get(t.config().structureKey())) : t.cost(objective, true))
-        .thenComparingDouble(Trial::top1Drop).thenComparingInt(Trial::index);
+    return Comparator.comparingDouble(
+            (Trial t) ->
+                objective == Objective.LATENCY && t.latencyMeasured()
+                    ? 1.0 / Math.max(1e-9, pooled.get(t.config().structureKey()))
+                    : t.cost(objective, true))
+        .thenComparingDouble(Trial::top1Drop)
+        .thenComparingInt(Trial::index);
   }
 
   /** Returns the median measured speed-up of each graph structure. */
   static Map<String, Double> pooledSpeedups(List<Trial> trials) {
     Map<String, List<Double>> by = new HashMap<>();
-    trials.forEach(t -> by.computeIfAbsent(t.config().structureKey(), k -> new ArrayList<>()).add(t.speedup()));
+    trials.forEach(
+        t ->
+            by.computeIfAbsent(t.config().structureKey(), k -> new ArrayList<>()).add(t.speedup()));
     Map<String, Double> median = new HashMap<>();
-    by.forEach((k, v) -> {
-      double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-      median.put(k, a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2);
-    });
+    by.forEach(
+        (k, v) -> {
+          double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+          median.put(
+              k, a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2);
+        });
     return median;
   }
 
@@ -62,34 +72,75 @@ final class WinnerChoice {
       return "no trial ran";
     }
     if (!winner.meetsBar()) {
-      return String.format(Locale.ROOT, "no trial meets the bar (top-1 drop <= %.2f points%s); the closest is #%d %s:"
-          + " drop %.2f points, agreement %.2f%%", bar.maxTop1Drop(),
-          bar.minAgreement() > 0 ? String.format(Locale.ROOT, ", agreement >= %.2f%%", bar.minAgreement()) : "",
-          winner.index(), winner.config().label(), winner.top1Drop(), winner.agreement());
+      return String.format(
+          Locale.ROOT,
+          "no trial meets the bar (top-1 drop <= %.2f points%s); the closest is #%d %s:"
+              + " drop %.2f points, agreement %.2f%%",
+          bar.maxTop1Drop(),
+          bar.minAgreement() > 0
+              ? String.format(Locale.ROOT, ", agreement >= %.2f%%", bar.minAgreement())
+              : "",
+          winner.index(),
+          winner.config().label(),
+          winner.top1Drop(),
+          winner.agreement());
     }
     long meeting = trials.stream().filter(Trial::meetsBar).count();
     String figure = figure(trials, winner, objective);
-    StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
-        "#%d %s has the best %s (%s) of the %d trials within the bar (drop %.2f <= %.2f points)", winner.index(),
-        winner.config().label(), objective.id(), figure, meeting, winner.top1Drop(), bar.maxTop1Drop()));
-    trials.stream().filter(t -> t.meetsBar()
-        && !t.config().structureKey().equals(winner.config().structureKey())).min(byCost(trials, objective))
-        .ifPresent(r -> sb.append(String.format(Locale.ROOT, "; runner-up #%d %s: %s", r.index(), r.config().label(),
-            figure(trials, r, objective))));
-    trials.stream().filter(t -> t.phase().equals("plain") && t.meetsBar()).min(byCost(trials, objective))
-        .ifPresent(p -> sb.append(String.format(Locale.ROOT, "; best plain method %s: %s", p.config().label(),
-            figure(trials, p, objective))));
+    StringBuilder sb =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "#%d %s has the best %s (%s) of the %d trials within the bar (drop %.2f <= %.2f points)",
+                winner.index(),
+                winner.config().label(),
+                objective.id(),
+                figure,
+                meeting,
+                winner.top1Drop(),
+                bar.maxTop1Drop()));
+    trials.stream()
+        .filter(
+            t -> t.meetsBar() && !t.config().structureKey().equals(winner.config().structureKey()))
+        .min(byCost(trials, objective))
+        .ifPresent(
+            r ->
+                sb.append(
+                    String.format(
+                        Locale.ROOT,
+                        "; runner-up #%d %s: %s",
+                        r.index(),
+                        r.config().label(),
+                        figure(trials, r, objective))));
+    trials.stream()
+        .filter(t -> t.phase().equals("plain") && t.meetsBar())
+        .min(byCost(trials, objective))
+        .ifPresent(
+            p ->
+                sb.append(
+                    String.format(
+                        Locale.ROOT,
+                        "; best plain method %s: %s",
+                        p.config().label(),
+                        figure(trials, p, objective))));
     return sb.toString();
   }
 
   /** Returns a trial's figure under an objective, e.g. {@code 1.52x FP32 speed (measured, median of 3)}. */
   static String figure(List<Trial> trials, Trial t, Objective objective) {
-    long n = trials.stream().filter(o -> o.config().structureKey().equals(t.config().structureKey())).count();
+    long n =
+        trials.stream()
+            .filter(o -> o.config().structureKey().equals(t.config().structureKey()))
+            .count();
     return switch (objective) {
-      case LATENCY -> t.latencyMeasured()
-          ? String.format(Locale.ROOT, "%.2fx FP32 speed (measured%s)", pooledSpeedups(trials).get(
-              t.config().structureKey()), n > 1 ? ", median of the " + n + " trials with this graph structure" : "")
-          : String.format(Locale.ROOT, "%.2fx FP32 speed (modelled)", t.speedup());
+      case LATENCY ->
+          t.latencyMeasured()
+              ? String.format(
+                  Locale.ROOT,
+                  "%.2fx FP32 speed (measured%s)",
+                  pooledSpeedups(trials).get(t.config().structureKey()),
+                  n > 1 ? ", median of the " + n + " trials with this graph structure" : "")
+              : String.format(Locale.ROOT, "%.2fx FP32 speed (modelled)", t.speedup());
       case SIZE -> String.format(Locale.ROOT, "%,d bytes", t.sizeBytes());
       case MACS -> String.format(Locale.ROOT, "%,d MACs", t.macs());
     };

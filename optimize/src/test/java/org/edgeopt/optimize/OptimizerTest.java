@@ -28,9 +28,18 @@ class OptimizerTest {
 
   static OptimizeRequest fashion(Path out, double maxDrop, double minAgreement, int trials) {
     SampleModel s = SampleModels.fashionMnist();
-    return OptimizeRequest.of(s.model(), "onnxruntime-cpu", s.calibration().images().getParent(),
-        s.holdout().images().getParent(), s.preprocess(), new AccuracyBar(maxDrop, minAgreement), out)
-        .withTrials(trials).withSamples(200, HOLDOUT).withLatencyRuns(30).withClasses(s.classNames());
+    return OptimizeRequest.of(
+            s.model(),
+            "onnxruntime-cpu",
+            s.calibration().images().getParent(),
+            s.holdout().images().getParent(),
+            s.preprocess(),
+            new AccuracyBar(maxDrop, minAgreement),
+            out)
+        .withTrials(trials)
+        .withSamples(200, HOLDOUT)
+        .withLatencyRuns(30)
+        .withClasses(s.classNames());
   }
 
   @Test
@@ -41,19 +50,22 @@ class OptimizerTest {
     assertEquals(0, r.exitCode());
     assertEquals(6, r.log().trials().size(), "trials run");
     // Plain methods first, as the strategy promises, each measured for real on this host.
-    assertEquals(List.of("minmax", "percentile", "entropy", "mse"),
+    assertEquals(
+        List.of("minmax", "percentile", "entropy", "mse"),
         r.log().trials().subList(0, 4).stream().map(t -> t.config().method()).toList());
     assertTrue(r.log().trials().stream().allMatch(t -> t.latencyMeasured() && t.latencyMs() > 0));
     assertEquals(r.winner().index(), r.log().winner());
     assertTrue(r.winner().meetsBar());
-    // The search's choice is the fastest pooled structure within the bar; the head-to-head race may overrule it,
+    // The search's choice is the fastest pooled structure within the bar; the head-to-head race may
+    // overrule it,
     // and then says so.
     Trial searchChoice = WinnerChoice.best(r.log().trials(), Objective.LATENCY).orElseThrow();
     java.util.Map<String, Double> speed = WinnerChoice.pooledSpeedups(r.log().trials());
     for (Trial t : r.log().trials()) {
       if (t.meetsBar()) {
-        assertTrue(speed.get(t.config().structureKey()) <= speed.get(searchChoice.config().structureKey()), "#"
-            + t.index() + " is faster than the search's choice and also meets the bar");
+        assertTrue(
+            speed.get(t.config().structureKey()) <= speed.get(searchChoice.config().structureKey()),
+            "#" + t.index() + " is faster than the search's choice and also meets the bar");
       }
     }
     if (r.winner().index() != searchChoice.index()) {
@@ -63,27 +75,47 @@ class OptimizerTest {
     assertTrue(Files.isRegularFile(compiled), "the winner compiled for the target");
     assertTrue(Files.readString(out.resolve("search.html")).contains("<svg"));
 
-    // Independently: edgeopt validate's own evaluation of the compiled model against the FP32 input model.
+    // Independently: edgeopt validate's own evaluation of the compiled model against the FP32 input
+    // model.
     SampleModel s = SampleModels.fashionMnist();
-    ValidationReport v = Validator.validate(ValidationConfig.of(s.model(), compiled, s.holdout().images().getParent())
-        .withPreprocess(s.preprocess()).withThresholds(Thresholds.none().withMaxTop1DropPoints(0.3))
-        .withLatency(0, 0).withDiagnosisBatches(0).withLimit(HOLDOUT));
+    ValidationReport v =
+        Validator.validate(
+            ValidationConfig.of(s.model(), compiled, s.holdout().images().getParent())
+                .withPreprocess(s.preprocess())
+                .withThresholds(Thresholds.none().withMaxTop1DropPoints(0.3))
+                .withLatency(0, 0)
+                .withDiagnosisBatches(0)
+                .withLimit(HOLDOUT));
     assertTrue(v.passed(), "re-validation: drop " + v.classification().top1DropPoints());
-    assertEquals(r.winner().top1(), v.classification().candidateTop1(), 1e-9, "the trial measured the same model");
+    assertEquals(
+        r.winner().top1(),
+        v.classification().candidateTop1(),
+        1e-9,
+        "the trial measured the same model");
   }
 
   @Test
   void unreachableBarExitsFourWithTheClosestTrial() throws Exception {
-    // A 0-point drop with 100% agreement: INT8 on 600 holdout images does not reach it; two trials only.
-    OptimizeResult r = new Optimizer(fashion(dir.resolve("out"), 0, 100, 2), OptimizeListener.silent()).run();
+    // A 0-point drop with 100% agreement: INT8 on 600 holdout images does not reach it; two trials
+    // only.
+    OptimizeResult r =
+        new Optimizer(fashion(dir.resolve("out"), 0, 100, 2), OptimizeListener.silent()).run();
     assertFalse(r.met(), r.summary());
     assertEquals(4, r.exitCode());
     assertNotNull(r.winner());
-    double closest = r.log().trials().stream().mapToDouble(t -> new AccuracyBar(0, 100).shortfall(t.top1Drop(),
-        t.agreement())).min().orElseThrow();
-    assertEquals(closest, new AccuracyBar(0, 100).shortfall(r.winner().top1Drop(), r.winner().agreement()), 1e-12);
+    double closest =
+        r.log().trials().stream()
+            .mapToDouble(t -> new AccuracyBar(0, 100).shortfall(t.top1Drop(), t.agreement()))
+            .min()
+            .orElseThrow();
+    assertEquals(
+        closest,
+        new AccuracyBar(0, 100).shortfall(r.winner().top1Drop(), r.winner().agreement()),
+        1e-12);
     assertTrue(r.log().why().contains("closest is #" + r.winner().index()), r.log().why());
-    assertFalse(Files.exists(dir.resolve("out").resolve("model.ort.onnx")), "no model is offered when none meets the bar");
+    assertFalse(
+        Files.exists(dir.resolve("out").resolve("model.ort.onnx")),
+        "no model is offered when none meets the bar");
     assertTrue(Files.isRegularFile(dir.resolve("out").resolve("search.html")));
   }
 
@@ -91,33 +123,50 @@ class OptimizerTest {
   void searchKilledAfterATrialResumesToTheSameTrialsAndWinner() throws Exception {
     int trials = 6;
     // Size is the objective so the winner, not only the trials, is the same whatever the timing.
-    OptimizeRequest plain = fashion(dir.resolve("whole"), 0.3, 0, trials).withObjective(Objective.SIZE).withSeed(7)
-        .withSamples(200, 400).withLatencyRuns(5);
+    OptimizeRequest plain =
+        fashion(dir.resolve("whole"), 0.3, 0, trials)
+            .withObjective(Objective.SIZE)
+            .withSeed(7)
+            .withSamples(200, 400)
+            .withLatencyRuns(5);
     OptimizeResult whole = new Optimizer(plain, OptimizeListener.silent()).run();
 
     Path cut = dir.resolve("cut");
-    OptimizeRequest interrupted = fashion(cut, 0.3, 0, trials).withObjective(Objective.SIZE).withSeed(7)
-        .withSamples(200, 400).withLatencyRuns(5);
-    OptimizeListener killer = new OptimizeListener() {
-      @Override
-      public void trialFinished(Trial trial, Trial best, int done, int max, Duration left) {
-        if (done == 4) {
-          throw new IllegalStateException("killed after trial " + trial.index());
-        }
-      }
-    };
+    OptimizeRequest interrupted =
+        fashion(cut, 0.3, 0, trials)
+            .withObjective(Objective.SIZE)
+            .withSeed(7)
+            .withSamples(200, 400)
+            .withLatencyRuns(5);
+    OptimizeListener killer =
+        new OptimizeListener() {
+          @Override
+          public void trialFinished(Trial trial, Trial best, int done, int max, Duration left) {
+            if (done == 4) {
+              throw new IllegalStateException("killed after trial " + trial.index());
+            }
+          }
+        };
     assertThrows(IllegalStateException.class, () -> new Optimizer(interrupted, killer).run());
     assertEquals(4, SearchLog.read(cut.resolve(SearchLog.FILE)).trials().size());
-    EdgeoptException again = assertThrows(EdgeoptException.class,
-        () -> new Optimizer(interrupted, OptimizeListener.silent()).run());
+    EdgeoptException again =
+        assertThrows(
+            EdgeoptException.class,
+            () -> new Optimizer(interrupted, OptimizeListener.silent()).run());
     assertTrue(again.getMessage().contains("--resume"), again.getMessage());
-    EdgeoptException other = assertThrows(EdgeoptException.class,
-        () -> new Optimizer(interrupted.withSeed(8).withResume(true), OptimizeListener.silent()).run());
+    EdgeoptException other =
+        assertThrows(
+            EdgeoptException.class,
+            () ->
+                new Optimizer(interrupted.withSeed(8).withResume(true), OptimizeListener.silent())
+                    .run());
     assertTrue(other.getMessage().contains("seed"), other.getMessage());
 
-    OptimizeResult resumed = new Optimizer(interrupted.withResume(true), OptimizeListener.silent()).run();
+    OptimizeResult resumed =
+        new Optimizer(interrupted.withResume(true), OptimizeListener.silent()).run();
     assertEquals(keys(whole), keys(resumed));
-    assertEquals(whole.log().trials().stream().map(Trial::top1).toList(),
+    assertEquals(
+        whole.log().trials().stream().map(Trial::top1).toList(),
         resumed.log().trials().stream().map(Trial::top1).toList());
     assertEquals(whole.log().winner(), resumed.log().winner());
     assertEquals(whole.met(), resumed.met());

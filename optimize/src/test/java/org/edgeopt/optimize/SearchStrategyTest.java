@@ -23,20 +23,35 @@ class SearchStrategyTest {
     if (!c.int8()) {
       return 0.5;
     }
-    double base = switch (c.method()) {
-      case "minmax" -> 1.2;
-      case "percentile" -> 0.9;
-      case "entropy" -> 0.8;
-      default -> 1.0;
-    };
+    double base =
+        switch (c.method()) {
+          case "minmax" -> 1.2;
+          case "percentile" -> 0.9;
+          case "entropy" -> 0.8;
+          default -> 1.0;
+        };
     return base - 0.25 * c.floatLayers().size();
   }
 
-  private static Trial trial(int index, String phase, TrialConfig c, Function<TrialConfig, Double> drop) {
+  private static Trial trial(
+      int index, String phase, TrialConfig c, Function<TrialConfig, Double> drop) {
     double d = drop.apply(c);
     double speed = c.int8() ? 2.0 - 0.2 * c.floatLayers().size() : 1.1;
-    return new Trial(index, phase, c, 90 - d, d, 100 - d, speed, 0.1, true, speed, 1000 + 10L * c.floatLayers().size(),
-        100, 1, BAR.met(d, 100 - d));
+    return new Trial(
+        index,
+        phase,
+        c,
+        90 - d,
+        d,
+        100 - d,
+        speed,
+        0.1,
+        true,
+        speed,
+        1000 + 10L * c.floatLayers().size(),
+        100,
+        1,
+        BAR.met(d, 100 - d));
   }
 
   /** Runs the strategy as the optimizer does, ranking when asked, for at most {@code n} trials. */
@@ -63,25 +78,34 @@ class SearchStrategyTest {
 
   @Test
   void plainMethodsThenFallbackInDiagnosisOrderUntilTheBarIsMet() throws Exception {
-    List<Trial> trials = run(new SearchStrategy(cpu(), Objective.LATENCY, 1), 9, SearchStrategyTest::drop);
-    assertEquals(List.of("minmax", "percentile", "entropy", "mse", ""),
+    List<Trial> trials =
+        run(new SearchStrategy(cpu(), Objective.LATENCY, 1), 9, SearchStrategyTest::drop);
+    assertEquals(
+        List.of("minmax", "percentile", "entropy", "mse", ""),
         trials.subList(0, 5).stream().map(t -> t.config().method()).toList());
     assertFalse(trials.subList(0, 5).stream().anyMatch(Trial::meetsBar));
-    // From the plain INT8 trial closest to FP32 (entropy, 0.8), one more layer per trial, noisiest first.
+    // From the plain INT8 trial closest to FP32 (entropy, 0.8), one more layer per trial, noisiest
+    // first.
     assertEquals("fallback", trials.get(5).phase());
     assertEquals("entropy", trials.get(5).config().method());
     assertEquals(List.of("conv3"), trials.get(5).config().floatLayers());
     assertEquals(List.of("conv1", "conv3"), trials.get(6).config().floatLayers());
     assertTrue(trials.get(6).meetsBar(), "0.8 - 2 x 0.25 = 0.3");
-    assertEquals("evolve", trials.get(7).phase(), "the fallback phase stops at the first trial within the bar");
+    assertEquals(
+        "evolve",
+        trials.get(7).phase(),
+        "the fallback phase stops at the first trial within the bar");
     assertEquals(6, WinnerChoice.best(trials, Objective.LATENCY).orElseThrow().index());
   }
 
   @Test
   void theSameSeedGivesTheSameTrialsAndAnotherSeedOthers() throws Exception {
-    List<String> a = keys(run(new SearchStrategy(cpu(), Objective.LATENCY, 7), 20, SearchStrategyTest::drop));
-    List<String> b = keys(run(new SearchStrategy(cpu(), Objective.LATENCY, 7), 20, SearchStrategyTest::drop));
-    List<String> c = keys(run(new SearchStrategy(cpu(), Objective.LATENCY, 8), 20, SearchStrategyTest::drop));
+    List<String> a =
+        keys(run(new SearchStrategy(cpu(), Objective.LATENCY, 7), 20, SearchStrategyTest::drop));
+    List<String> b =
+        keys(run(new SearchStrategy(cpu(), Objective.LATENCY, 7), 20, SearchStrategyTest::drop));
+    List<String> c =
+        keys(run(new SearchStrategy(cpu(), Objective.LATENCY, 8), 20, SearchStrategyTest::drop));
     assertEquals(a, b);
     assertNotEquals(a, c);
     assertEquals(a.size(), new java.util.HashSet<>(a).size(), "no configuration is measured twice");
@@ -92,29 +116,56 @@ class SearchStrategyTest {
     SearchSpace tpu = SearchSpace.of(TargetProfiles.get("edgetpu"));
     assertFalse(tpu.fp16());
     assertFalse(tpu.floatFallback());
-    List<Trial> trials = run(new SearchStrategy(tpu, Objective.LATENCY, 0), 50, SearchStrategyTest::drop);
+    List<Trial> trials =
+        run(new SearchStrategy(tpu, Objective.LATENCY, 0), 50, SearchStrategyTest::drop);
     // Four methods and two more percentiles: then nothing new is left.
     assertEquals(6, trials.size());
-    assertTrue(trials.stream().allMatch(t -> t.config().int8() && t.config().floatLayers().isEmpty()
-        && !t.config().padChannels()));
+    assertTrue(
+        trials.stream()
+            .allMatch(
+                t ->
+                    t.config().int8()
+                        && t.config().floatLayers().isEmpty()
+                        && !t.config().padChannels()));
   }
 
   @Test
   void winnerIsTheFastestStructureWithinTheBarAndTimingNoiseCannotPickAMethod() {
     TrialConfig minmax = TrialConfig.int8("minmax", 0, true);
     TrialConfig entropy = TrialConfig.int8("entropy", 0, true);
-    List<Trial> trials = List.of(
-        new Trial(0, "plain", minmax, 90, 0.2, 99, 1.30, 1, true, 4, 100, 10, 1, true),
-        new Trial(1, "plain", entropy, 90, 0.1, 99, 1.20, 1, true, 4, 100, 10, 1, true),
-        new Trial(2, "plain", TrialConfig.fp16(), 90, 0.0, 99, 0.8, 1, true, 2, 200, 10, 1, true),
-        new Trial(3, "fallback", minmax.withFloatLayers(List.of("a")), 90, 0.5, 98, 1.9, 1, true, 3, 110, 10, 1, false));
-    // minmax and entropy share one graph structure: pooled to 1.25x, so the smaller drop (entropy) wins;
+    List<Trial> trials =
+        List.of(
+            new Trial(0, "plain", minmax, 90, 0.2, 99, 1.30, 1, true, 4, 100, 10, 1, true),
+            new Trial(1, "plain", entropy, 90, 0.1, 99, 1.20, 1, true, 4, 100, 10, 1, true),
+            new Trial(
+                2, "plain", TrialConfig.fp16(), 90, 0.0, 99, 0.8, 1, true, 2, 200, 10, 1, true),
+            new Trial(
+                3,
+                "fallback",
+                minmax.withFloatLayers(List.of("a")),
+                90,
+                0.5,
+                98,
+                1.9,
+                1,
+                true,
+                3,
+                110,
+                10,
+                1,
+                false));
+    // minmax and entropy share one graph structure: pooled to 1.25x, so the smaller drop (entropy)
+    // wins;
     // the faster fallback trial is outside the bar.
     assertEquals(1, WinnerChoice.best(trials, Objective.LATENCY).orElseThrow().index());
-    assertEquals(1, WinnerChoice.best(trials, Objective.SIZE).orElseThrow().index(), "equal size: the smaller drop");
+    assertEquals(
+        1,
+        WinnerChoice.best(trials, Objective.SIZE).orElseThrow().index(),
+        "equal size: the smaller drop");
     AccuracyBar impossible = new AccuracyBar(0, 100);
     Trial closest = WinnerChoice.choose(trials, impossible, Objective.LATENCY).orElseThrow();
-    assertEquals(1, closest.index(), "all 1 point short of 100% agreement; entropy is the fastest of them");
+    assertEquals(
+        1, closest.index(), "all 1 point short of 100% agreement; entropy is the fastest of them");
     assertNull(WinnerChoice.best(List.of(), Objective.LATENCY).orElse(null));
   }
 

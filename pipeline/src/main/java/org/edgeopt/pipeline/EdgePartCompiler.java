@@ -47,14 +47,18 @@ import org.edgeopt.quantize.QuantizeConfig;
 public final class EdgePartCompiler {
   /** The folder, inside the split's folder, the compiled edge part goes into, before the profile name. */
   public static final String FOLDER_PREFIX = "edge-";
+
   /** The quantized (QDQ) edge part, written into the compiled folder for an int8 target. */
   public static final String QDQ_FILE = "edge.qdq.onnx";
+
   /** The calibration table of the edge part, written when the split was given samples instead of a table. */
   public static final String TABLE_FILE = "edge-calibration.json";
+
   /** The least top-1 agreement of edge (compiled) then server with the whole model. */
   public static final double MIN_AGREEMENT = 0.99;
 
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private static final SessionOptions SESSION = SessionOptions.defaults().withThreads(1);
 
   private EdgePartCompiler() {}
@@ -63,7 +67,8 @@ public final class EdgePartCompiler {
    * What happened: the artifacts (empty when nothing was compiled), the precision, the check of
    * the compiled composition (null when it could not run here) and one line for the user.
    */
-  public record Outcome(List<Path> artifacts, String precision, PartsVerifier.Comparison check, String note) {
+  public record Outcome(
+      List<Path> artifacts, String precision, PartsVerifier.Comparison check, String note) {
     public Outcome {
       artifacts = List.copyOf(artifacts);
     }
@@ -88,28 +93,39 @@ public final class EdgePartCompiler {
    * @throws EdgeoptException exit 4 when the compiled composition disagrees with the whole model
    *     on more than {@code 1 - MIN_AGREEMENT} of the samples; exit 3 when the manifest cannot be rewritten
    */
-  public static Outcome compile(Path model, SplitJob.Outcome done, Path calibration, Path dir) throws EdgeoptException {
+  public static Outcome compile(Path model, SplitJob.Outcome done, Path calibration, Path dir)
+      throws EdgeoptException {
     return compile(model, done, calibration, dir, done.plan().request().limit());
   }
 
   /** As {@link #compile(Path, SplitJob.Outcome, Path, Path)}, checking the compiled composition on {@code samples} holdout samples. */
-  public static Outcome compile(Path model, SplitJob.Outcome done, Path calibration, Path dir, int samples)
+  public static Outcome compile(
+      Path model, SplitJob.Outcome done, Path calibration, Path dir, int samples)
       throws EdgeoptException {
     SplitPlan plan = done.plan();
     TargetProfile profile = plan.request().edge();
     Outcome outcome = compileAndCheck(model, plan, calibration, dir, profile, samples);
     record(dir, profile, outcome);
     if (outcome.check() != null && outcome.check().agreement() < MIN_AGREEMENT) {
-      throw new EdgeoptException(ExitCode.GATE_FAILED, dir.resolve(SplitArtifacts.MANIFEST_FILE)
-          + ": the edge part compiled for " + profile.name() + " then the server part: expected top-1 agreement >= "
-          + MIN_AGREEMENT + " with the whole model, found " + String.format(Locale.ROOT, "%.4f", outcome.check().agreement())
-          + " on " + outcome.check().samples() + " samples");
+      throw new EdgeoptException(
+          ExitCode.GATE_FAILED,
+          dir.resolve(SplitArtifacts.MANIFEST_FILE)
+              + ": the edge part compiled for "
+              + profile.name()
+              + " then the server part: expected top-1 agreement >= "
+              + MIN_AGREEMENT
+              + " with the whole model, found "
+              + String.format(Locale.ROOT, "%.4f", outcome.check().agreement())
+              + " on "
+              + outcome.check().samples()
+              + " samples");
     }
     return outcome;
   }
 
-  private static Outcome compileAndCheck(Path model, SplitPlan plan, Path calibration, Path dir, TargetProfile profile,
-      int samples) throws EdgeoptException {
+  private static Outcome compileAndCheck(
+      Path model, SplitPlan plan, Path calibration, Path dir, TargetProfile profile, int samples)
+      throws EdgeoptException {
     Cut cut = plan.chosenCost().cut();
     if (cut.cloudOnly()) {
       return note("the chosen cut is cloud-only: there is no edge part to compile");
@@ -132,13 +148,22 @@ public final class EdgePartCompiler {
       if (precision.equals("int8") && !quantized) {
         Path table = calibration != null ? calibration : calibrateEdge(edge, plan, profile, out);
         if (table == null) {
-          return note("edge part not compiled: target " + profile.name() + " runs int8 and the split was given no"
-              + " calibration (--calibration or --calibration-data)");
+          return note(
+              "edge part not compiled: target "
+                  + profile.name()
+                  + " runs int8 and the split was given no"
+                  + " calibration (--calibration or --calibration-data)");
         }
         toCompile = out.resolve(QDQ_FILE);
         Files.createDirectories(out);
-        Stages.quantize(profile, edge, table, QuantizeConfig.forTarget(profile).withPrecision(Precision.INT8), null,
-            toCompile, "--edge " + profile.name());
+        Stages.quantize(
+            profile,
+            edge,
+            table,
+            QuantizeConfig.forTarget(profile).withPrecision(Precision.INT8),
+            null,
+            toCompile,
+            "--edge " + profile.name());
         if (profile.target().equals("edgetpu")) {
           options.put("calibration", table.toString());
         }
@@ -149,18 +174,39 @@ public final class EdgePartCompiler {
         artifacts.add(toCompile);
       }
       artifacts.addAll(c.result().artifacts());
-      PartsVerifier.Comparison check = checkComposition(model, plan, dir, c.result().artifacts().get(0), samples);
-      String ran = check == null ? "; it has no runtime on this machine, so edge-then-server was not run here"
-          : String.format(Locale.ROOT, "; edge (%s)%s vs the whole model: top-1 agreement %.2f%%, max |diff| %.3g on %d samples",
-              c.result().artifacts().get(0).getFileName(), cut.edgeOnly() ? " alone" : " then server",
-              100 * check.agreement(), check.maxAbsDiff(), check.samples());
-      String mapped = c.result().compatible() ? "" : " (not fully mapped to the accelerator: see the compatibility report)";
-      return new Outcome(artifacts, precision, check,
+      PartsVerifier.Comparison check =
+          checkComposition(model, plan, dir, c.result().artifacts().get(0), samples);
+      String ran =
+          check == null
+              ? "; it has no runtime on this machine, so edge-then-server was not run here"
+              : String.format(
+                  Locale.ROOT,
+                  "; edge (%s)%s vs the whole model: top-1 agreement %.2f%%, max |diff| %.3g on %d samples",
+                  c.result().artifacts().get(0).getFileName(),
+                  cut.edgeOnly() ? " alone" : " then server",
+                  100 * check.agreement(),
+                  check.maxAbsDiff(),
+                  check.samples());
+      String mapped =
+          c.result().compatible()
+              ? ""
+              : " (not fully mapped to the accelerator: see the compatibility report)";
+      return new Outcome(
+          artifacts,
+          precision,
+          check,
           "edge part compiled for " + profile.name() + " at " + precision + mapped + ran);
     } catch (EdgeoptException e) {
       return failed(out, "edge part not compiled for " + profile.name() + ": " + e.getMessage());
     } catch (IOException e) {
-      return failed(out, "edge part not compiled for " + profile.name() + ": cannot write " + out + ": " + e.getMessage());
+      return failed(
+          out,
+          "edge part not compiled for "
+              + profile.name()
+              + ": cannot write "
+              + out
+              + ": "
+              + e.getMessage());
     }
   }
 
@@ -169,7 +215,8 @@ public final class EdgePartCompiler {
     try {
       removeTree(out);
     } catch (IOException e) {
-      throw EdgeoptException.invalid(out + ": cannot remove the incomplete compiled edge part: " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          out + ": cannot remove the incomplete compiled edge part: " + e.getMessage(), e);
     }
     return note(note + " (" + out.getFileName() + "/ removed)");
   }
@@ -192,7 +239,8 @@ public final class EdgePartCompiler {
     if (data == null) {
       return null;
     }
-    CalibrationTable t = Calibration.calibrate(OnnxModels.read(edge), data, CalibrationConfig.forTarget(profile));
+    CalibrationTable t =
+        Calibration.calibrate(OnnxModels.read(edge), data, CalibrationConfig.forTarget(profile));
     Files.createDirectories(out);
     Path file = out.resolve(TABLE_FILE);
     t.write(file);
@@ -200,8 +248,8 @@ public final class EdgePartCompiler {
   }
 
   /** Runs the compiled edge part then server.onnx against the whole model; null when no runtime runs the artifact here. */
-  private static PartsVerifier.Comparison checkComposition(Path model, SplitPlan plan, Path dir, Path artifact,
-      int samples) throws EdgeoptException {
+  private static PartsVerifier.Comparison checkComposition(
+      Path model, SplitPlan plan, Path dir, Path artifact, int samples) throws EdgeoptException {
     org.edgeopt.core.runtime.InferenceRuntime runtime;
     try {
       runtime = Runtimes.forModel(artifact, List.of());
@@ -213,9 +261,19 @@ public final class EdgePartCompiler {
     Path server = dir.resolve(SplitArtifacts.SERVER_FILE);
     try (InferenceSession full = OrtRuntime.get().open(whole, SESSION);
         InferenceSession e = runtime.open(artifact, SESSION);
-        InferenceSession s = cut.edgeOnly() ? null : OrtRuntime.get().open(OnnxModels.read(server), SESSION)) {
-      return PartsVerifier.compare(whole.inputs().get(0).name(), whole.outputs().get(0).name(), full, e, s, cut,
-          plan.request().encoding().format(), plan.ranges(), plan.request().holdout(), samples,
+        InferenceSession s =
+            cut.edgeOnly() ? null : OrtRuntime.get().open(OnnxModels.read(server), SESSION)) {
+      return PartsVerifier.compare(
+          whole.inputs().get(0).name(),
+          whole.outputs().get(0).name(),
+          full,
+          e,
+          s,
+          cut,
+          plan.request().encoding().format(),
+          plan.ranges(),
+          plan.request().holdout(),
+          samples,
           plan.request().batchSize());
     }
   }
@@ -234,18 +292,37 @@ public final class EdgePartCompiler {
       e.put("target", profile.target());
       e.put("compiled", o.compiled());
       e.put("precision", o.precision());
-      e.put("files", o.artifacts().stream()
-          .map(p -> dir.toAbsolutePath().relativize(p.toAbsolutePath()).toString().replace('\\', '/')).toList());
+      e.put(
+          "files",
+          o.artifacts().stream()
+              .map(
+                  p ->
+                      dir.toAbsolutePath()
+                          .relativize(p.toAbsolutePath())
+                          .toString()
+                          .replace('\\', '/'))
+              .toList());
       if (o.check() != null) {
-        e.put("verification", Map.of("samples", o.check().samples(), "maxAbsDiff", o.check().maxAbsDiff(),
-            "top1Agreement", o.check().agreement(), "criterion", "top-1 agreement >= " + MIN_AGREEMENT,
-            "passed", o.check().agreement() >= MIN_AGREEMENT));
+        e.put(
+            "verification",
+            Map.of(
+                "samples",
+                o.check().samples(),
+                "maxAbsDiff",
+                o.check().maxAbsDiff(),
+                "top1Agreement",
+                o.check().agreement(),
+                "criterion",
+                "top-1 agreement >= " + MIN_AGREEMENT,
+                "passed",
+                o.check().agreement() >= MIN_AGREEMENT));
       }
       e.put("note", o.note());
       m.set("edgeCompiled", JSON.valueToTree(e));
       AtomicFiles.writeString(manifest, JSON.writeValueAsString(m) + "\n");
     } catch (IOException e) {
-      throw EdgeoptException.invalid(manifest + ": cannot record the compiled edge part: " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          manifest + ": cannot record the compiled edge part: " + e.getMessage(), e);
     }
   }
 }

@@ -38,7 +38,10 @@ final class Fingerprint {
   String hex() throws IOException {
     MessageDigest md = Hashes.sha256();
     for (Object o : parts) {
-      String s = o instanceof Path p ? (Files.exists(p) ? Hashes.sha256Tree(p) : "<absent " + p + ">") : (String) o;
+      String s =
+          o instanceof Path p
+              ? (Files.exists(p) ? Hashes.sha256Tree(p) : "<absent " + p + ">")
+              : (String) o;
       md.update(s.getBytes(StandardCharsets.UTF_8));
       md.update((byte) 0);
     }

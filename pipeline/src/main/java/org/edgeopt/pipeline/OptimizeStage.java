@@ -26,7 +26,11 @@ final class OptimizeStage {
   /** Returns the stage's one-line description. */
   static String description(PipelineConfig config) {
     PipelineConfig.Optimize o = config.optimize();
-    return "search within top-1 drop " + config.gate().maxTop1Drop() + " points, " + o.trials() + " trials, budget "
+    return "search within top-1 drop "
+        + config.gate().maxTop1Drop()
+        + " points, "
+        + o.trials()
+        + " trials, budget "
         + o.budget();
   }
 
@@ -35,10 +39,24 @@ final class OptimizeStage {
     PipelineConfig.Optimize o = config.optimize();
     OptimizeRequest request;
     try {
-      request = new OptimizeRequest(config.model(), config.target(), config.calibration().data(),
-          config.calibration().samples(), config.holdout().data(), config.holdout().samples(), config.preprocess(),
-          config.classes(), new AccuracyBar(config.gate().maxTop1Drop(), config.gate().minAgreement()),
-          Objective.of(o.objective()), Budgets.parse(o.budget()), o.trials(), o.seed(), o.latencyRuns(), out, true);
+      request =
+          new OptimizeRequest(
+              config.model(),
+              config.target(),
+              config.calibration().data(),
+              config.calibration().samples(),
+              config.holdout().data(),
+              config.holdout().samples(),
+              config.preprocess(),
+              config.classes(),
+              new AccuracyBar(config.gate().maxTop1Drop(), config.gate().minAgreement()),
+              Objective.of(o.objective()),
+              Budgets.parse(o.budget()),
+              o.trials(),
+              o.seed(),
+              o.latencyRuns(),
+              out,
+              true);
     } catch (IllegalArgumentException e) {
       throw EdgeoptException.invalid("optimize: " + e.getMessage(), e);
     }
@@ -49,11 +67,14 @@ final class OptimizeStage {
       try {
         Files.delete(recorded);
       } catch (IOException e) {
-        throw EdgeoptException.invalid(recorded + ": cannot remove the previous search: " + e.getMessage(), e);
+        throw EdgeoptException.invalid(
+            recorded + ": cannot remove the previous search: " + e.getMessage(), e);
       }
     }
     OptimizeResult r = optimizer.run();
-    return new StageState.Entry("", r.artifacts().stream().map(p -> p.toAbsolutePath().toString()).toList(),
+    return new StageState.Entry(
+        "",
+        r.artifacts().stream().map(p -> p.toAbsolutePath().toString()).toList(),
         (r.met() ? "met: " : "NOT met: ") + r.log().trials().size() + " trials");
   }
 }

@@ -15,20 +15,50 @@ final class PackageStage {
 
   /** Returns the bundle file the config asks for: {@code bundle.zip} in the output folder by default. */
   static Path bundle(PipelineConfig config, Path out) {
-    return config.packaging().bundle() != null ? config.packaging().bundle() : out.resolve("bundle.zip");
+    return config.packaging().bundle() != null
+        ? config.packaging().bundle()
+        : out.resolve("bundle.zip");
   }
 
   /** Packages {@code candidate} with its calibration table and validation report into {@code bundle}. */
-  static StageState.Entry run(PipelineConfig config, TargetProfile profile, Path candidate, Path calibration,
-      Path validation, Path bundle) throws EdgeoptException {
+  static StageState.Entry run(
+      PipelineConfig config,
+      TargetProfile profile,
+      Path candidate,
+      Path calibration,
+      Path validation,
+      Path bundle)
+      throws EdgeoptException {
     PipelineConfig.Packaging p = config.packaging();
     String file = config.model().getFileName().toString();
-    String name = p.name() != null ? p.name() : file.contains(".") ? file.substring(0, file.indexOf('.')) : file;
-    Manifest m = BundlePackager.write(new PackageRequest(candidate, List.of(), name, p.version(), profile.name(),
-        config.holdout().data(), config.preprocess(), config.classes(), config.holdout().labelColumn(),
-        calibration != null && Files.isRegularFile(calibration) ? calibration : null,
-        Files.isRegularFile(validation) ? validation : null, p.key()), bundle);
-    return new StageState.Entry("", List.of(bundle.toAbsolutePath().toString()),
-        m.model().name() + " " + m.model().version() + ", " + (m.files().size() + 2) + " files, signed");
+    String name =
+        p.name() != null
+            ? p.name()
+            : file.contains(".") ? file.substring(0, file.indexOf('.')) : file;
+    Manifest m =
+        BundlePackager.write(
+            new PackageRequest(
+                candidate,
+                List.of(),
+                name,
+                p.version(),
+                profile.name(),
+                config.holdout().data(),
+                config.preprocess(),
+                config.classes(),
+                config.holdout().labelColumn(),
+                calibration != null && Files.isRegularFile(calibration) ? calibration : null,
+                Files.isRegularFile(validation) ? validation : null,
+                p.key()),
+            bundle);
+    return new StageState.Entry(
+        "",
+        List.of(bundle.toAbsolutePath().toString()),
+        m.model().name()
+            + " "
+            + m.model().version()
+            + ", "
+            + (m.files().size() + 2)
+            + " files, signed");
   }
 }

@@ -64,12 +64,14 @@ public final class Pipeline {
     try {
       Files.createDirectories(out);
     } catch (IOException e) {
-      throw EdgeoptException.invalid(out + ": cannot create the output folder: " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          out + ": cannot create the output folder: " + e.getMessage(), e);
     }
     try (PipelineLock lock = PipelineLock.acquire(out)) {
       return config.optimize() != null ? runSearch(profile) : runLocked(profile);
     } catch (IOException e) {
-      throw EdgeoptException.invalid(out + ": cannot release the lock " + PipelineLock.FILE + ": " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          out + ": cannot release the lock " + PipelineLock.FILE + ": " + e.getMessage(), e);
     }
   }
 
@@ -80,59 +82,115 @@ public final class Pipeline {
     String suffix = config.precision().toLowerCase(Locale.ROOT);
     Path quantized = out.resolve("model." + suffix + ".onnx");
 
-    stage("ingest", "check, normalise and describe " + config.model().getFileName(),
-        new Fingerprint("ingest").file(config.model()).file(config.reference()).text(profile.name()),
+    stage(
+        "ingest",
+        "check, normalise and describe " + config.model().getFileName(),
+        new Fingerprint("ingest")
+            .file(config.model())
+            .file(config.reference())
+            .text(profile.name()),
         () -> ingest(profile, ingested));
 
-    Path floatModel = PruneStage.enabled(config, profile) ? out.resolve("model.pruned.onnx") : ingested;
+    Path floatModel =
+        PruneStage.enabled(config, profile) ? out.resolve("model.pruned.onnx") : ingested;
     if (PruneStage.enabled(config, profile)) {
-      stage("prune", config.pruning().mode() + " pruning within " + config.pruning().budget() + " points",
-          new Fingerprint("prune").file(ingested).file(config.holdout().data()).text(config.preprocess())
-              .text(config.pruning().mode()).text(config.pruning().budget()).text(profile.name()),
+      stage(
+          "prune",
+          config.pruning().mode() + " pruning within " + config.pruning().budget() + " points",
+          new Fingerprint("prune")
+              .file(ingested)
+              .file(config.holdout().data())
+              .text(config.preprocess())
+              .text(config.pruning().mode())
+              .text(config.pruning().budget())
+              .text(profile.name()),
           () -> PruneStage.run(config, profile, ingested, floatModel));
     }
 
     if (suffix.equals("int8")) {
-      stage("calibrate", "INT8 ranges from " + config.calibration().data().getFileName(),
-          new Fingerprint("calibrate").file(floatModel).file(config.calibration().data()).text(config.preprocess())
-              .text(config.calibration().method()).text(config.calibration().samples()).text(profile.name()),
+      stage(
+          "calibrate",
+          "INT8 ranges from " + config.calibration().data().getFileName(),
+          new Fingerprint("calibrate")
+              .file(floatModel)
+              .file(config.calibration().data())
+              .text(config.preprocess())
+              .text(config.calibration().method())
+              .text(config.calibration().samples())
+              .text(profile.name()),
           () -> calibrate(profile, floatModel, calibration));
     }
 
-    stage("quantize", config.precision().toUpperCase(Locale.ROOT) + " for " + profile.name(),
-        new Fingerprint("quantize").file(floatModel).file(suffix.equals("int8") ? calibration : null)
-            .text(config.precision()).text(profile.name()),
+    stage(
+        "quantize",
+        config.precision().toUpperCase(Locale.ROOT) + " for " + profile.name(),
+        new Fingerprint("quantize")
+            .file(floatModel)
+            .file(suffix.equals("int8") ? calibration : null)
+            .text(config.precision())
+            .text(profile.name()),
         () -> quantize(profile, floatModel, calibration, quantized));
 
     Path[] candidate = {quantized};
-    stage("compile", "compile for " + profile.name(),
-        new Fingerprint("compile").file(quantized).file(config.holdout().data()).text(config.preprocess())
-            .text(profile.name()).text(config.compile().ioType())
-            .text(config.compile().strict()).text(config.compile().buildEngine()),
+    stage(
+        "compile",
+        "compile for " + profile.name(),
+        new Fingerprint("compile")
+            .file(quantized)
+            .file(config.holdout().data())
+            .text(config.preprocess())
+            .text(profile.name())
+            .text(config.compile().ioType())
+            .text(config.compile().strict())
+            .text(config.compile().buildEngine()),
         () -> compile(profile, quantized, calibration));
     candidate[0] = runnableArtifact(quantized);
 
     if (config.split() != null) {
       PipelineConfig.Split sp = config.split();
-      stage("split", "split inference " + (sp.edge() == null ? profile.name() : sp.edge()) + " -> " + sp.server(),
-          new Fingerprint("split").file(floatModel).file(config.holdout().data()).file(suffix.equals("int8") ? calibration : null)
-              .text(config.preprocess()).text(sp).text(profile.name()),
+      stage(
+          "split",
+          "split inference "
+              + (sp.edge() == null ? profile.name() : sp.edge())
+              + " -> "
+              + sp.server(),
+          new Fingerprint("split")
+              .file(floatModel)
+              .file(config.holdout().data())
+              .file(suffix.equals("int8") ? calibration : null)
+              .text(config.preprocess())
+              .text(sp)
+              .text(profile.name()),
           () -> PlannerStages.split(config, profile, floatModel, calibration, out));
     }
     if (config.cascade() != null) {
       PipelineConfig.Cascade cs = config.cascade();
       Path small = cs.small() != null ? cs.small() : quantized;
       Path large = cs.large() != null ? cs.large() : floatModel;
-      stage("cascade", "cascade " + small.getFileName() + " -> " + large.getFileName(),
-          new Fingerprint("cascade").file(small).file(large).file(config.holdout().data()).text(config.preprocess())
-              .text(cs).text(config.holdout().samples()),
+      stage(
+          "cascade",
+          "cascade " + small.getFileName() + " -> " + large.getFileName(),
+          new Fingerprint("cascade")
+              .file(small)
+              .file(large)
+              .file(config.holdout().data())
+              .text(config.preprocess())
+              .text(cs)
+              .text(config.holdout().samples()),
           () -> PlannerStages.cascade(config, quantized, floatModel, out));
     }
 
     ValidationReport[] report = {null};
-    stage("validate", "FP32 vs " + candidate[0].getFileName() + " on " + config.holdout().data().getFileName(),
-        new Fingerprint("validate").file(ingested).file(candidate[0]).file(config.holdout().data())
-            .text(config.preprocess()).text(config.holdout().samples()).text(config.gate()),
+    stage(
+        "validate",
+        "FP32 vs " + candidate[0].getFileName() + " on " + config.holdout().data().getFileName(),
+        new Fingerprint("validate")
+            .file(ingested)
+            .file(candidate[0])
+            .file(config.holdout().data())
+            .text(config.preprocess())
+            .text(config.holdout().samples())
+            .text(config.gate()),
         () -> validate(ingested, candidate[0], report));
     if (report[0] == null) {
       report[0] = ReportWriter.readJson(out.resolve(ReportWriter.JSON));
@@ -142,12 +200,27 @@ public final class Pipeline {
       // Only a model that passed its gate is packaged for the fleet.
       Path validation = out.resolve(ReportWriter.JSON);
       Path bundle = PackageStage.bundle(config, out);
-      stage("package", "sign " + bundle.getFileName() + " with the holdout baseline",
-          new Fingerprint("package").file(candidate[0]).file(suffix.equals("int8") ? calibration : null).file(validation)
-              .file(config.holdout().data()).file(config.packaging().key()).text(config.preprocess())
-              .text(config.classes()).text(config.packaging()).text(profile.name()),
-          () -> PackageStage.run(config, profile, candidate[0], suffix.equals("int8") ? calibration : null, validation,
-              bundle));
+      stage(
+          "package",
+          "sign " + bundle.getFileName() + " with the holdout baseline",
+          new Fingerprint("package")
+              .file(candidate[0])
+              .file(suffix.equals("int8") ? calibration : null)
+              .file(validation)
+              .file(config.holdout().data())
+              .file(config.packaging().key())
+              .text(config.preprocess())
+              .text(config.classes())
+              .text(config.packaging())
+              .text(profile.name()),
+          () ->
+              PackageStage.run(
+                  config,
+                  profile,
+                  candidate[0],
+                  suffix.equals("int8") ? calibration : null,
+                  validation,
+                  bundle));
     }
     String summary = summary(r);
     return new PipelineResult(results, r.passed(), r.gate().reasons(), summary, out);
@@ -159,41 +232,69 @@ public final class Pipeline {
    */
   private PipelineResult runSearch(TargetProfile profile) throws EdgeoptException {
     state = StageState.load(out);
-    stage("optimize", OptimizeStage.description(config),
-        new Fingerprint("optimize").file(config.model()).file(config.calibration().data()).file(config.holdout().data())
-            .text(config.preprocess()).text(config.classes()).text(profile.name()).text(config.gate())
-            .text(config.optimize()).text(config.calibration().samples()).text(config.holdout().samples()),
+    stage(
+        "optimize",
+        OptimizeStage.description(config),
+        new Fingerprint("optimize")
+            .file(config.model())
+            .file(config.calibration().data())
+            .file(config.holdout().data())
+            .text(config.preprocess())
+            .text(config.classes())
+            .text(profile.name())
+            .text(config.gate())
+            .text(config.optimize())
+            .text(config.calibration().samples())
+            .text(config.holdout().samples()),
         () -> OptimizeStage.run(config, out));
-    org.edgeopt.optimize.SearchLog log = org.edgeopt.optimize.SearchLog.read(out.resolve(
-        org.edgeopt.optimize.SearchLog.FILE));
+    org.edgeopt.optimize.SearchLog log =
+        org.edgeopt.optimize.SearchLog.read(out.resolve(org.edgeopt.optimize.SearchLog.FILE));
     if (config.packaging() != null && log.met()) {
-      // As after a passing gate: the chosen, compiled and re-validated model is packaged for the fleet.
+      // As after a passing gate: the chosen, compiled and re-validated model is packaged for the
+      // fleet.
       Path validation = out.resolve(ReportWriter.JSON);
       Path candidate = Path.of(ReportWriter.readJson(validation).candidate().path());
       Path calibration = out.resolve("calibration.json");
       Path table = Files.isRegularFile(calibration) ? calibration : null;
       Path bundle = PackageStage.bundle(config, out);
-      stage("package", "sign " + bundle.getFileName() + " with the holdout baseline",
-          new Fingerprint("package").file(candidate).file(table).file(validation).file(config.holdout().data())
-              .file(config.packaging().key()).text(config.preprocess()).text(config.classes())
-              .text(config.packaging()).text(profile.name()),
+      stage(
+          "package",
+          "sign " + bundle.getFileName() + " with the holdout baseline",
+          new Fingerprint("package")
+              .file(candidate)
+              .file(table)
+              .file(validation)
+              .file(config.holdout().data())
+              .file(config.packaging().key())
+              .text(config.preprocess())
+              .text(config.classes())
+              .text(config.packaging())
+              .text(profile.name()),
           () -> PackageStage.run(config, profile, candidate, table, validation, bundle));
     }
-    return new PipelineResult(results, log.met(), log.met() ? List.of() : List.of(log.why()), log.why(), out);
+    return new PipelineResult(
+        results, log.met(), log.met() ? List.of() : List.of(log.why()), log.why(), out);
   }
 
-  private void stage(String name, String description, Fingerprint fp, StageWork work) throws EdgeoptException {
+  private void stage(String name, String description, Fingerprint fp, StageWork work)
+      throws EdgeoptException {
     String fingerprint;
     try {
       fingerprint = fp.hex();
     } catch (IOException e) {
-      throw EdgeoptException.invalid("stage " + name + ": cannot read its inputs: " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          "stage " + name + ": cannot read its inputs: " + e.getMessage(), e);
     }
     StageState.Entry done = state.upToDate(name, fingerprint);
     long t0 = System.nanoTime();
     if (done != null) {
-      StageResult r = new StageResult(name, true, (System.nanoTime() - t0) / 1e9,
-          done.artifacts().stream().map(Path::of).toList(), done.keyFigure());
+      StageResult r =
+          new StageResult(
+              name,
+              true,
+              (System.nanoTime() - t0) / 1e9,
+              done.artifacts().stream().map(Path::of).toList(),
+              done.keyFigure());
       results.add(r);
       listener.stageFinished(r);
       return;
@@ -201,28 +302,38 @@ public final class Pipeline {
     listener.stageStarted(name, description);
     try {
       StageState.Entry e = work.run();
-      StageState.Entry recorded = new StageState.Entry(fingerprint, e.artifacts(), e.keyFigure()).withHashes();
+      StageState.Entry recorded =
+          new StageState.Entry(fingerprint, e.artifacts(), e.keyFigure()).withHashes();
       state.record(name, recorded);
-      StageResult r = new StageResult(name, false, (System.nanoTime() - t0) / 1e9,
-          e.artifacts().stream().map(Path::of).toList(), e.keyFigure());
+      StageResult r =
+          new StageResult(
+              name,
+              false,
+              (System.nanoTime() - t0) / 1e9,
+              e.artifacts().stream().map(Path::of).toList(),
+              e.keyFigure());
       results.add(r);
       listener.stageFinished(r);
     } catch (IOException e) {
-      throw EdgeoptException.invalid("stage " + name + ": cannot write to " + out + ": " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          "stage " + name + ": cannot write to " + out + ": " + e.getMessage(), e);
     }
   }
 
   private static StageState.Entry entry(List<Path> artifacts, String keyFigure) {
-    return new StageState.Entry("", artifacts.stream().map(p -> p.toAbsolutePath().toString()).toList(), keyFigure);
+    return new StageState.Entry(
+        "", artifacts.stream().map(p -> p.toAbsolutePath().toString()).toList(), keyFigure);
   }
 
-  private StageState.Entry ingest(TargetProfile profile, Path ingested) throws EdgeoptException, IOException {
+  private StageState.Entry ingest(TargetProfile profile, Path ingested)
+      throws EdgeoptException, IOException {
     IngestOptions opts = IngestOptions.defaults().withTargets(List.of(profile.name()));
     if (config.reference() != null) {
       opts = opts.withReference(config.reference());
     }
     IngestResult r = Stages.ingest(config.model(), opts, out);
-    String figure = String.format("%,d params, %,d MACs", r.card().parameterCount(), r.card().totalMacs());
+    String figure =
+        String.format("%,d params, %,d MACs", r.card().parameterCount(), r.card().totalMacs());
     if (r.fidelity() != null) {
       figure += String.format(", TorchScript max |diff| %.2g", r.fidelity().maxAbsDiff());
     }
@@ -233,7 +344,8 @@ public final class Pipeline {
     return Preprocessing.parse(config.preprocess());
   }
 
-  private StageState.Entry calibrate(TargetProfile profile, Path model, Path table) throws EdgeoptException, IOException {
+  private StageState.Entry calibrate(TargetProfile profile, Path model, Path table)
+      throws EdgeoptException, IOException {
     CalibrationConfig cc = CalibrationConfig.forTarget(profile);
     if (config.calibration().method() != null) {
       cc = cc.withMethod(CalibrationMethod.of(config.calibration().method(), "calibration.method"));
@@ -241,25 +353,41 @@ public final class Pipeline {
     if (config.calibration().samples() > 0) {
       cc = cc.withSamples(config.calibration().samples());
     }
-    CalibrationTable t = Calibration.calibrate(model, config.calibration().data(), preprocessing(), cc, CalibrationProgress.NONE);
+    CalibrationTable t =
+        Calibration.calibrate(
+            model, config.calibration().data(), preprocessing(), cc, CalibrationProgress.NONE);
     t.write(table);
-    return entry(List.of(table), t.tensors().size() + " tensors, " + t.method() + ", " + t.samples() + " samples");
+    return entry(
+        List.of(table),
+        t.tensors().size() + " tensors, " + t.method() + ", " + t.samples() + " samples");
   }
 
-  private StageState.Entry quantize(TargetProfile profile, Path model, Path tableFile, Path quantized)
+  private StageState.Entry quantize(
+      TargetProfile profile, Path model, Path tableFile, Path quantized)
       throws EdgeoptException, IOException {
     boolean int8 = config.precision().equalsIgnoreCase("int8");
-    QuantizeConfig qc = QuantizeConfig.forTarget(profile).withPrecision(int8 ? Precision.INT8 : Precision.FP16);
-    Dataset data = int8 ? Datasets.open(config.calibration().data(), preprocessing(), config.classes(),
-        config.calibration().labelColumn()) : null;
-    Stages.Quantized q = Stages.quantize(profile, model, int8 ? tableFile : null, qc, data, quantized, "precision");
+    QuantizeConfig qc =
+        QuantizeConfig.forTarget(profile).withPrecision(int8 ? Precision.INT8 : Precision.FP16);
+    Dataset data =
+        int8
+            ? Datasets.open(
+                config.calibration().data(),
+                preprocessing(),
+                config.classes(),
+                config.calibration().labelColumn())
+            : null;
+    Stages.Quantized q =
+        Stages.quantize(profile, model, int8 ? tableFile : null, qc, data, quantized, "precision");
     ModelQuantizer.Outcome o = q.outcome();
     Path reportFile = q.report();
     long floatLayers = o.report().layers().stream().filter(l -> l.isFloat()).count();
-    return entry(List.of(quantized, reportFile), o.report().layers().size() + " layers, " + floatLayers + " kept in float");
+    return entry(
+        List.of(quantized, reportFile),
+        o.report().layers().size() + " layers, " + floatLayers + " kept in float");
   }
 
-  private StageState.Entry compile(TargetProfile profile, Path quantized, Path calibration) throws EdgeoptException {
+  private StageState.Entry compile(TargetProfile profile, Path quantized, Path calibration)
+      throws EdgeoptException {
     Map<String, String> options = new java.util.LinkedHashMap<>();
     if (config.compile().ioType() != null) {
       options.put("io-type", config.compile().ioType());
@@ -274,11 +402,22 @@ public final class Pipeline {
     options.put("verify-data", config.holdout().data().toString());
     options.put("verify-preprocess", config.preprocess());
     // The whole holdout (or the part validate uses), not the target's default sample count.
-    options.put("verify-limit", String.valueOf(config.holdout().samples() > 0 ? config.holdout().samples()
-        : Integer.MAX_VALUE));
-    CompileResult r = Stages.compile(quantized, profile, out, config.precision().toLowerCase(Locale.ROOT),
-        config.compile().strict(), options).result();
-    String figure = (r.compatible() ? "fully mapped" : "NOT fully mapped") + (r.messages().isEmpty() ? "" : "; " + r.messages().get(0));
+    options.put(
+        "verify-limit",
+        String.valueOf(
+            config.holdout().samples() > 0 ? config.holdout().samples() : Integer.MAX_VALUE));
+    CompileResult r =
+        Stages.compile(
+                quantized,
+                profile,
+                out,
+                config.precision().toLowerCase(Locale.ROOT),
+                config.compile().strict(),
+                options)
+            .result();
+    String figure =
+        (r.compatible() ? "fully mapped" : "NOT fully mapped")
+            + (r.messages().isEmpty() ? "" : "; " + r.messages().get(0));
     return entry(r.artifacts(), figure);
   }
 
@@ -297,11 +436,19 @@ public final class Pipeline {
   private StageState.Entry validate(Path reference, Path candidate, ValidationReport[] holder)
       throws EdgeoptException {
     PipelineConfig.Gate gate = config.gate();
-    Thresholds th = Thresholds.none().withMaxTop1DropPoints(gate.maxTop1Drop()).withMinAgreementPercent(gate.minAgreement())
-        .withMaxP95LatencyMs(gate.maxP95LatencyMs() > 0 ? gate.maxP95LatencyMs() : null);
-    ValidationConfig vc = ValidationConfig.of(reference, candidate, config.holdout().data())
-        .withPreprocess(config.preprocess()).withClassNames(config.classes()).withLabelColumn(config.holdout().labelColumn())
-        .withThresholds(th).withLimit(config.holdout().samples() > 0 ? config.holdout().samples() : Integer.MAX_VALUE);
+    Thresholds th =
+        Thresholds.none()
+            .withMaxTop1DropPoints(gate.maxTop1Drop())
+            .withMinAgreementPercent(gate.minAgreement())
+            .withMaxP95LatencyMs(gate.maxP95LatencyMs() > 0 ? gate.maxP95LatencyMs() : null);
+    ValidationConfig vc =
+        ValidationConfig.of(reference, candidate, config.holdout().data())
+            .withPreprocess(config.preprocess())
+            .withClassNames(config.classes())
+            .withLabelColumn(config.holdout().labelColumn())
+            .withThresholds(th)
+            .withLimit(
+                config.holdout().samples() > 0 ? config.holdout().samples() : Integer.MAX_VALUE);
     ValidationReport r = Validator.validate(vc, ProgressListener.silent());
     List<Path> files = ReportWriter.write(r, out);
     holder[0] = r;
@@ -313,7 +460,12 @@ public final class Pipeline {
       return "output SQNR " + String.format("%.1f dB", r.outputs().sqnrDb());
     }
     var c = r.classification();
-    return String.format("top-1 FP32 %.2f%% -> %.2f%% (drop %.2f points), agreement %.2f%% on %d samples",
-        c.referenceTop1(), c.candidateTop1(), c.top1DropPoints(), c.agreementPercent(), c.samples());
+    return String.format(
+        "top-1 FP32 %.2f%% -> %.2f%% (drop %.2f points), agreement %.2f%% on %d samples",
+        c.referenceTop1(),
+        c.candidateTop1(),
+        c.top1DropPoints(),
+        c.agreementPercent(),
+        c.samples());
   }
 }

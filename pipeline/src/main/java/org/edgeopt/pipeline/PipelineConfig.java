@@ -51,7 +51,8 @@ public record PipelineConfig(
     preprocess = preprocess == null ? "" : preprocess;
     if (classes != null && classes.stream().anyMatch(java.util.Objects::isNull)) {
       // List.copyOf would fail with a bare NullPointerException; the loader shows this instead.
-      throw new IllegalArgumentException("classes has an empty entry: expected a class name in every place");
+      throw new IllegalArgumentException(
+          "classes has an empty entry: expected a class name in every place");
     }
     classes = classes == null ? null : List.copyOf(classes);
     pruning = pruning == null ? new Pruning("none", 1.0) : pruning;
@@ -61,11 +62,37 @@ public record PipelineConfig(
   }
 
   /** Creates a config without a search or planning stages, as before those sections existed. */
-  public PipelineConfig(Path model, Path reference, String target, String precision, String preprocess,
-      List<String> classes, Calibration calibration, Pruning pruning, Holdout holdout, Gate gate, Compile compile,
-      Path output, Packaging packaging) {
-    this(model, reference, target, precision, preprocess, classes, calibration, pruning, holdout, gate, compile, output,
-        packaging, null, null, null);
+  public PipelineConfig(
+      Path model,
+      Path reference,
+      String target,
+      String precision,
+      String preprocess,
+      List<String> classes,
+      Calibration calibration,
+      Pruning pruning,
+      Holdout holdout,
+      Gate gate,
+      Compile compile,
+      Path output,
+      Packaging packaging) {
+    this(
+        model,
+        reference,
+        target,
+        precision,
+        preprocess,
+        classes,
+        calibration,
+        pruning,
+        holdout,
+        gate,
+        compile,
+        output,
+        packaging,
+        null,
+        null,
+        null);
   }
 
   /**
@@ -206,7 +233,8 @@ public record PipelineConfig(
       smallCost = smallCost == null ? "measured" : smallCost;
       largeCost = largeCost == null ? "measured" : largeCost;
       if ((minAccuracy > 0) == (maxEscalation > 0)) {
-        throw new IllegalArgumentException("give exactly one of minAccuracy and maxEscalation, each a fraction within (0, 1]");
+        throw new IllegalArgumentException(
+            "give exactly one of minAccuracy and maxEscalation, each a fraction within (0, 1]");
       }
     }
   }

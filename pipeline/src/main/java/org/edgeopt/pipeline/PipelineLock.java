@@ -40,7 +40,9 @@ final class PipelineLock implements AutoCloseable {
     Path file = outputDir.resolve(FILE);
     FileChannel ch = null;
     try {
-      ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      ch =
+          FileChannel.open(
+              file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
       FileLock l;
       try {
         l = ch.tryLock();
@@ -50,8 +52,14 @@ final class PipelineLock implements AutoCloseable {
       if (l == null) {
         String holder = holder(ch);
         ch.close();
-        throw EdgeoptException.invalid(outputDir + ": another edgeopt run (PID " + holder + ") is using this output"
-            + " folder (lock " + file + "); wait for it to finish, or use another output folder");
+        throw EdgeoptException.invalid(
+            outputDir
+                + ": another edgeopt run (PID "
+                + holder
+                + ") is using this output"
+                + " folder (lock "
+                + file
+                + "); wait for it to finish, or use another output folder");
       }
       byte[] pid = (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII);
       ch.truncate(0);
@@ -60,7 +68,8 @@ final class PipelineLock implements AutoCloseable {
       return new PipelineLock(ch, l);
     } catch (IOException e) {
       closeQuietly(ch);
-      throw EdgeoptException.invalid(file + ": cannot lock the output folder: " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          file + ": cannot lock the output folder: " + e.getMessage(), e);
     }
   }
 

@@ -13,7 +13,11 @@ import java.util.List;
  * @param reportDir the folder holding report.json, report.html and junit.xml
  */
 public record PipelineResult(
-    List<StageResult> stages, boolean gatePassed, List<String> gateReasons, String summary, Path reportDir) {
+    List<StageResult> stages,
+    boolean gatePassed,
+    List<String> gateReasons,
+    String summary,
+    Path reportDir) {
   public PipelineResult {
     stages = List.copyOf(stages);
     gateReasons = List.copyOf(gateReasons);

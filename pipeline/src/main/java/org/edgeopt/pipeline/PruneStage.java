@@ -24,12 +24,24 @@ final class PruneStage {
   static StageState.Entry run(PipelineConfig config, TargetProfile profile, Path model, Path out)
       throws EdgeoptException, IOException {
     Preprocessing pre = Preprocessing.parse(config.preprocess());
-    PruneRequest request = PruneRequest.of(profile, PruneMode.parse(config.pruning().mode()), config.pruning().budget(),
-        false, Datasets.open(config.holdout().data(), pre, config.classes(), config.holdout().labelColumn()),
-        Datasets.open(config.calibration().data(), pre, config.classes(), config.calibration().labelColumn()));
+    PruneRequest request =
+        PruneRequest.of(
+            profile,
+            PruneMode.parse(config.pruning().mode()),
+            config.pruning().budget(),
+            false,
+            Datasets.open(
+                config.holdout().data(), pre, config.classes(), config.holdout().labelColumn()),
+            Datasets.open(
+                config.calibration().data(),
+                pre,
+                config.classes(),
+                config.calibration().labelColumn()));
     Path report = out.resolveSibling("pruning.json");
-    PruneResult r = Stages.prune(model, request, out, report, line -> { });
-    return new StageState.Entry("", List.of(out.toAbsolutePath().toString(), report.toAbsolutePath().toString()),
+    PruneResult r = Stages.prune(model, request, out, report, line -> {});
+    return new StageState.Entry(
+        "",
+        List.of(out.toAbsolutePath().toString(), report.toAbsolutePath().toString()),
         r.report().describe());
   }
 }

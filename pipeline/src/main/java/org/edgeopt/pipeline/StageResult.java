@@ -12,7 +12,8 @@ import java.util.List;
  * @param artifacts the files it wrote (or found up to date)
  * @param keyFigure the one figure a user wants to see, e.g. {@code top-1 drop 0.10 points}
  */
-public record StageResult(String stage, boolean skipped, double seconds, List<Path> artifacts, String keyFigure) {
+public record StageResult(
+    String stage, boolean skipped, double seconds, List<Path> artifacts, String keyFigure) {
   public StageResult {
     artifacts = List.copyOf(artifacts);
   }

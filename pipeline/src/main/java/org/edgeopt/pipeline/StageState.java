@@ -18,7 +18,8 @@ import org.edgeopt.core.io.Hashes;
  */
 final class StageState {
   static final String FILE = ".edgeopt-state.json";
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   /**
    * One stage's record.
@@ -30,7 +31,8 @@ final class StageState {
    *     so a changed, truncated or missing artifact makes the stage run again; null in a state file
    *     written before it was recorded, which counts as out of date
    */
-  record Entry(String fingerprint, List<String> artifacts, String keyFigure, Map<String, String> sha256) {
+  record Entry(
+      String fingerprint, List<String> artifacts, String keyFigure, Map<String, String> sha256) {
     Entry(String fingerprint, List<String> artifacts, String keyFigure) {
       this(fingerprint, artifacts, keyFigure, null);
     }

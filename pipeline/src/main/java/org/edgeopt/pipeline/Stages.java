@@ -39,12 +39,14 @@ public final class Stages {
    *
    * @throws EdgeoptException exit 3 when the model or the reference cannot be used or the folder cannot be written
    */
-  public static IngestResult ingest(Path model, IngestOptions options, Path dir) throws EdgeoptException {
+  public static IngestResult ingest(Path model, IngestOptions options, Path dir)
+      throws EdgeoptException {
     IngestResult result = new Ingestor().ingest(model, options);
     try {
       Ingestor.write(result, dir);
     } catch (IOException e) {
-      throw new EdgeoptException(ExitCode.INVALID_INPUT, dir + ": cannot write the output folder: " + e, e);
+      throw new EdgeoptException(
+          ExitCode.INVALID_INPUT, dir + ": cannot write the output folder: " + e, e);
     }
     return result;
   }
@@ -56,7 +58,8 @@ public final class Stages {
    * @throws EdgeoptException exit 5 when 2:4 is refused for the target, exit 3 for a model, data or
    *     output that cannot be used
    */
-  public static PruneResult prune(Path model, PruneRequest request, Path out, Path report, Consumer<String> log)
+  public static PruneResult prune(
+      Path model, PruneRequest request, Path out, Path report, Consumer<String> log)
       throws EdgeoptException {
     Graph graph = OnnxModels.read(model);
     PruneResult result = Pruner.prune(graph, request, model.toString(), log);
@@ -64,7 +67,8 @@ public final class Stages {
       OnnxModels.write(result.graph(), out);
       result.report().write(report);
     } catch (IOException e) {
-      throw new EdgeoptException(ExitCode.INVALID_INPUT, out + ": cannot write the pruned model: " + e.getMessage(), e);
+      throw new EdgeoptException(
+          ExitCode.INVALID_INPUT, out + ": cannot write the pruned model: " + e.getMessage(), e);
     }
     return result;
   }
@@ -75,10 +79,19 @@ public final class Stages {
    * @param option how the user gave the precision, for the message ({@code --precision}, {@code precision})
    * @throws EdgeoptException exit 3 naming the profile's precisions
    */
-  public static void requirePrecision(TargetProfile profile, String precision, String option) throws EdgeoptException {
+  public static void requirePrecision(TargetProfile profile, String precision, String option)
+      throws EdgeoptException {
     if (!profile.supportsPrecision(precision)) {
-      throw EdgeoptException.invalid("target '" + profile.name() + "' runs " + String.join(", ", profile.precisions())
-          + "; " + option + " " + precision + " is not among them");
+      throw EdgeoptException.invalid(
+          "target '"
+              + profile.name()
+              + "' runs "
+              + String.join(", ", profile.precisions())
+              + "; "
+              + option
+              + " "
+              + precision
+              + " is not among them");
     }
   }
 
@@ -95,22 +108,34 @@ public final class Stages {
    * @throws EdgeoptException exit 3 when the profile does not run the precision, an input cannot be
    *     read or the output cannot be written
    */
-  public static Quantized quantize(TargetProfile profile, Path model, Path calibration, QuantizeConfig config,
-      Dataset data, Path out, String precisionOption) throws EdgeoptException {
+  public static Quantized quantize(
+      TargetProfile profile,
+      Path model,
+      Path calibration,
+      QuantizeConfig config,
+      Dataset data,
+      Path out,
+      String precisionOption)
+      throws EdgeoptException {
     requirePrecision(profile, config.precision().id(), precisionOption);
     if (config.precision() == Precision.INT8 && calibration == null) {
       throw new IllegalArgumentException("INT8 quantization needs a calibration table");
     }
     Graph g = OnnxModels.read(model);
-    CalibrationTable table = config.precision() == Precision.INT8 ? CalibrationTable.read(calibration) : null;
-    ModelQuantizer.Provenance provenance = new ModelQuantizer.Provenance(model.toString(), sha256(model),
-        calibration == null ? "" : calibration.toString(), calibration == null ? null : sha256(calibration));
+    CalibrationTable table =
+        config.precision() == Precision.INT8 ? CalibrationTable.read(calibration) : null;
+    ModelQuantizer.Provenance provenance =
+        new ModelQuantizer.Provenance(
+            model.toString(),
+            sha256(model),
+            calibration == null ? "" : calibration.toString(),
+            calibration == null ? null : sha256(calibration));
     ModelQuantizer.Outcome outcome = ModelQuantizer.quantize(g, table, config, data, provenance);
     try {
       return new Quantized(outcome, out, outcome.write(out));
     } catch (IOException e) {
-      throw new EdgeoptException(ExitCode.INVALID_INPUT, out + ": cannot write the quantized model: " + e.getMessage(),
-          e);
+      throw new EdgeoptException(
+          ExitCode.INVALID_INPUT, out + ": cannot write the quantized model: " + e.getMessage(), e);
     }
   }
 
@@ -123,16 +148,24 @@ public final class Stages {
    *
    * @throws EdgeoptException exit 5 when the target cannot take the model, 3 for unusable input
    */
-  public static Compiled compile(Path model, TargetProfile profile, Path dir, String precision, boolean strict,
-      Map<String, String> options) throws EdgeoptException {
+  public static Compiled compile(
+      Path model,
+      TargetProfile profile,
+      Path dir,
+      String precision,
+      boolean strict,
+      Map<String, String> options)
+      throws EdgeoptException {
     Target target = Targets.forProfile(profile);
     String p = precision != null ? precision : target.defaultPrecision(profile, isQuantized(model));
-    return new Compiled(target.compile(new CompileRequest(model, profile, dir, p, strict, options)), p);
+    return new Compiled(
+        target.compile(new CompileRequest(model, profile, dir, p, strict, options)), p);
   }
 
   /** Returns whether the model holds QuantizeLinear nodes (a QDQ model). */
   static boolean isQuantized(Path model) throws EdgeoptException {
-    return OnnxModels.read(model).nodes().stream().anyMatch(n -> n.opType().equals("QuantizeLinear"));
+    return OnnxModels.read(model).nodes().stream()
+        .anyMatch(n -> n.opType().equals("QuantizeLinear"));
   }
 
   private static String sha256(Path file) throws EdgeoptException {

@@ -36,7 +36,8 @@ class CostAgreementTest {
   @ParameterizedTest
   @MethodSource("samples")
   void modelCardAndPruneCostAgreeLayerByLayer(String name) throws Exception {
-    IngestResult ingested = new Ingestor().ingest(SampleModels.get(name).model(), IngestOptions.defaults());
+    IngestResult ingested =
+        new Ingestor().ingest(SampleModels.get(name).model(), IngestOptions.defaults());
     ModelCard card = ingested.card();
     ModelCost cost = ModelCost.of(ingested.graph(), name);
     assertTrue(card.totalMacs() > 0, name);
@@ -54,10 +55,14 @@ class CostAgreementTest {
     SampleModel s = SampleModels.get("digits-mlp");
     IngestResult ingested = new Ingestor().ingest(s.model(), IngestOptions.defaults());
     DataSplit h = s.holdout();
-    Dataset holdout = Datasets.open(h.file(), Preprocessing.parse(s.preprocess()), s.classNames(), h.labelColumn());
-    PruneRequest request = PruneRequest.of(TargetProfiles.get("onnxruntime-cpu"), PruneMode.AUTO, 1.0, false, holdout,
-        null).withLatency(false);
-    PruneReport report = Pruner.prune(ingested.graph(), request, s.name(), line -> { }).report();
+    Dataset holdout =
+        Datasets.open(
+            h.file(), Preprocessing.parse(s.preprocess()), s.classNames(), h.labelColumn());
+    PruneRequest request =
+        PruneRequest.of(
+                TargetProfiles.get("onnxruntime-cpu"), PruneMode.AUTO, 1.0, false, holdout, null)
+            .withLatency(false);
+    PruneReport report = Pruner.prune(ingested.graph(), request, s.name(), line -> {}).report();
     assertEquals(ingested.card().totalMacs(), report.macsBefore());
     assertEquals(ingested.card().parameterCount(), report.parametersBefore());
   }

@@ -13,11 +13,11 @@ import org.edgeopt.compile.tflite.EdgeTpuTarget;
 import org.edgeopt.core.data.Dataset;
 import org.edgeopt.core.data.Datasets;
 import org.edgeopt.core.data.Preprocessing;
+import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.core.runtime.InferenceSession;
 import org.edgeopt.core.runtime.Runtimes;
 import org.edgeopt.core.runtime.SessionOptions;
 import org.edgeopt.core.targets.TargetProfiles;
-import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.planners.split.Cut;
 import org.edgeopt.planners.split.CutEnumerator;
 import org.edgeopt.planners.split.Encoding;
@@ -46,13 +46,26 @@ class EdgePartCompilerTest {
     Preprocessing pre = Preprocessing.parse(s.preprocess());
     Dataset holdout = Datasets.open(s.holdout().images(), pre, s.classNames(), null);
     Dataset calibration = Datasets.open(s.calibration().images(), pre, s.classNames(), null);
-    SplitRequest r = new SplitRequest(TargetProfiles.get("edgetpu"), TargetProfiles.get("tensorrt-ampere"),
-        new Link(10e6, 0.04), new Encoding(WireFormat.FP32, false), holdout, 20, null, calibration, Double.NaN, 0, 50, 0);
+    SplitRequest r =
+        new SplitRequest(
+            TargetProfiles.get("edgetpu"),
+            TargetProfiles.get("tensorrt-ampere"),
+            new Link(10e6, 0.04),
+            new Encoding(WireFormat.FP32, false),
+            holdout,
+            20,
+            null,
+            calibration,
+            Double.NaN,
+            0,
+            50,
+            0);
     Path dir = tmp.resolve("split");
     // The planner runs every cut on 20 samples; the compiled parts are checked on 200.
     // On this small model the modelled best is edge-only on every link; a cut after the third
     // residual block (one 9408-byte tensor) gives both parts to run.
-    SplitJob.Outcome planned = SplitJob.run(s.model(), r, cutAfter(s, "/features/features.7/Add"), dir);
+    SplitJob.Outcome planned =
+        SplitJob.run(s.model(), r, cutAfter(s, "/features/features.7/Add"), dir);
     assertEquals("/features/features.7/Add", planned.plan().chosenCost().cut().lastEdgeNode());
     assertFalse(planned.plan().chosenCost().cut().edgeOnly());
 
@@ -62,12 +75,17 @@ class EdgePartCompilerTest {
     Path tflite = folder.resolve(EdgeTpuTarget.MODEL_FILE);
     assertTrue(o.compiled(), o.note());
     assertEquals("int8", o.precision());
-    assertTrue(Files.isRegularFile(tflite) && Files.isRegularFile(folder.resolve(EdgePartCompiler.QDQ_FILE)));
-    try (InferenceSession edge = Runtimes.forModel(tflite, List.of()).open(tflite, SessionOptions.defaults())) {
+    assertTrue(
+        Files.isRegularFile(tflite)
+            && Files.isRegularFile(folder.resolve(EdgePartCompiler.QDQ_FILE)));
+    try (InferenceSession edge =
+        Runtimes.forModel(tflite, List.of()).open(tflite, SessionOptions.defaults())) {
       assertEquals(List.of(planned.plan().chosenCost().cut().tensors().get(0)), edge.outputNames());
     }
     assertEquals(SAMPLES, o.check().samples());
-    assertTrue(o.check().agreement() >= EdgePartCompiler.MIN_AGREEMENT, "top-1 agreement " + o.check().agreement());
+    assertTrue(
+        o.check().agreement() >= EdgePartCompiler.MIN_AGREEMENT,
+        "top-1 agreement " + o.check().agreement());
 
     JsonNode m = JSON.readTree(dir.resolve("manifest.json").toFile()).get("edgeCompiled");
     assertTrue(m.get("compiled").asBoolean());
@@ -82,12 +100,30 @@ class EdgePartCompilerTest {
     // no plug-in on the class path is the case that leaves nothing.
     SampleModel s = SampleModels.fashionMnist();
     Path profile = tmp.resolve("npu.json");
-    String json = new String(TargetProfiles.class.getResourceAsStream("/org/edgeopt/core/targets/profiles/edgetpu.json").readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).replace("\"edgetpu\"", "\"vendor-npu\"");
+    String json =
+        new String(
+                TargetProfiles.class
+                    .getResourceAsStream("/org/edgeopt/core/targets/profiles/edgetpu.json")
+                    .readAllBytes(),
+                java.nio.charset.StandardCharsets.UTF_8)
+            .replace("\"edgetpu\"", "\"vendor-npu\"");
     Files.writeString(profile, json);
     Preprocessing pre = Preprocessing.parse(s.preprocess());
     Dataset holdout = Datasets.open(s.holdout().images(), pre, s.classNames(), null);
-    SplitRequest r = new SplitRequest(TargetProfiles.get(profile.toString()), TargetProfiles.get("tensorrt-ampere"),
-        new Link(10e6, 0.04), new Encoding(WireFormat.FP32, false), holdout, 20, null, null, Double.NaN, 0, 20, 0);
+    SplitRequest r =
+        new SplitRequest(
+            TargetProfiles.get(profile.toString()),
+            TargetProfiles.get("tensorrt-ampere"),
+            new Link(10e6, 0.04),
+            new Encoding(WireFormat.FP32, false),
+            holdout,
+            20,
+            null,
+            null,
+            Double.NaN,
+            0,
+            20,
+            0);
     Path dir = tmp.resolve("split");
     SplitJob.Outcome planned = SplitJob.run(s.model(), r, dir);
     EdgePartCompiler.Outcome o = EdgePartCompiler.compile(s.model(), planned, null, dir);
@@ -107,13 +143,29 @@ class EdgePartCompilerTest {
     Preprocessing pre = Preprocessing.parse(s.preprocess());
     Dataset holdout = Datasets.open(s.holdout().images(), pre, s.classNames(), null);
     Dataset calibration = Datasets.open(s.calibration().images(), pre, s.classNames(), null);
-    SplitRequest r = new SplitRequest(TargetProfiles.get("edgetpu"), TargetProfiles.get("tensorrt-ampere"),
-        new Link(10e6, 0.04), new Encoding(WireFormat.INT8, false), holdout, 20, null, calibration, Double.NaN, 0, 50, 0);
+    SplitRequest r =
+        new SplitRequest(
+            TargetProfiles.get("edgetpu"),
+            TargetProfiles.get("tensorrt-ampere"),
+            new Link(10e6, 0.04),
+            new Encoding(WireFormat.INT8, false),
+            holdout,
+            20,
+            null,
+            calibration,
+            Double.NaN,
+            0,
+            50,
+            0);
     Path dir = tmp.resolve("split8");
-    SplitJob.Outcome planned = SplitJob.run(s.model(), r, cutAfter(s, "/features/features.7/Add"), dir);
+    SplitJob.Outcome planned =
+        SplitJob.run(s.model(), r, cutAfter(s, "/features/features.7/Add"), dir);
     EdgePartCompiler.Outcome o = EdgePartCompiler.compile(s.model(), planned, null, dir, SAMPLES);
     assertFalse(o.compiled());
-    assertTrue(o.note().startsWith("edge part not compiled for edgetpu: ") && o.note().contains("QuantizeLinear"), o.note());
+    assertTrue(
+        o.note().startsWith("edge part not compiled for edgetpu: ")
+            && o.note().contains("QuantizeLinear"),
+        o.note());
     assertFalse(Files.exists(EdgePartCompiler.folder(dir, r.edge())));
     JsonNode m = JSON.readTree(dir.resolve("manifest.json").toFile()).get("edgeCompiled");
     assertFalse(m.get("compiled").asBoolean());

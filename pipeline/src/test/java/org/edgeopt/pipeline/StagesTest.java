@@ -26,9 +26,18 @@ class StagesTest {
   void quantizeRefusesAPrecisionTheTargetDoesNotRunBeforeReadingAnything() throws Exception {
     TargetProfile edgetpu = TargetProfiles.get("edgetpu");
     Path out = tmp.resolve("m.fp16.onnx");
-    EdgeoptException e = assertThrows(EdgeoptException.class, () -> Stages.quantize(edgetpu,
-        tmp.resolve("missing.onnx"), null, QuantizeConfig.forTarget(edgetpu).withPrecision(Precision.FP16), null, out,
-        "precision"));
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class,
+            () ->
+                Stages.quantize(
+                    edgetpu,
+                    tmp.resolve("missing.onnx"),
+                    null,
+                    QuantizeConfig.forTarget(edgetpu).withPrecision(Precision.FP16),
+                    null,
+                    out,
+                    "precision"));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
     assertEquals("target 'edgetpu' runs int8; precision fp16 is not among them", e.getMessage());
     assertFalse(Files.exists(out));
@@ -49,13 +58,22 @@ class StagesTest {
   void compileWithoutAPrecisionReportsTheOneTheTargetPicked() throws Exception {
     Path model = SampleModels.get("digits-mlp").model();
     assertFalse(Stages.isQuantized(model));
-    Stages.Compiled c = Stages.compile(model, TargetProfiles.get("onnxruntime-cpu"), tmp.resolve("ort"), null, false,
-        java.util.Map.of());
+    Stages.Compiled c =
+        Stages.compile(
+            model,
+            TargetProfiles.get("onnxruntime-cpu"),
+            tmp.resolve("ort"),
+            null,
+            false,
+            java.util.Map.of());
     assertEquals("fp32", c.precision());
-    assertTrue(c.result().artifacts().stream().allMatch(Files::isRegularFile), c.result().artifacts().toString());
+    assertTrue(
+        c.result().artifacts().stream().allMatch(Files::isRegularFile),
+        c.result().artifacts().toString());
   }
 
-  private static String defaultPrecision(String profile, boolean quantized) throws EdgeoptException {
+  private static String defaultPrecision(String profile, boolean quantized)
+      throws EdgeoptException {
     TargetProfile p = TargetProfiles.get(profile);
     return Targets.forProfile(p).defaultPrecision(p, quantized);
   }

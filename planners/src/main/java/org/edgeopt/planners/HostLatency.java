@@ -17,17 +17,20 @@ public final class HostLatency {
    * on the target: an ONNX Runtime profile whose CPU assumptions this CPU meets.
    */
   public static boolean describesThisHost(TargetProfile profile) {
-    return "onnxruntime".equals(profile.target()) && profile.cpuMismatch(HostCpu.current()).isEmpty();
+    return "onnxruntime".equals(profile.target())
+        && profile.cpuMismatch(HostCpu.current()).isEmpty();
   }
 
   /** Returns the median seconds of {@code runs} runs of a single-input {@code session} on {@code sample}. */
-  public static double median(InferenceSession session, Tensor sample, int warmup, int runs) throws EdgeoptException {
+  public static double median(InferenceSession session, Tensor sample, int warmup, int runs)
+      throws EdgeoptException {
     String input = session.inputNames().get(0);
     return median(session, Map.of(input, sample.withName(input)), warmup, runs);
   }
 
   /** Returns the median seconds of {@code runs} runs of {@code session} on {@code inputs}. */
-  public static double median(InferenceSession session, Map<String, Tensor> inputs, int warmup, int runs)
+  public static double median(
+      InferenceSession session, Map<String, Tensor> inputs, int warmup, int runs)
       throws EdgeoptException {
     for (int i = 0; i < warmup; i++) {
       session.run(inputs);

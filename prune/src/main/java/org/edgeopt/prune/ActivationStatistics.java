@@ -30,8 +30,9 @@ public final class ActivationStatistics {
    *
    * @throws EdgeoptException (exit 3) when the model does not run on the data
    */
-  public static Map<String, ChannelStatistics> of(Graph g, Collection<String> tensors, Dataset data, int batchSize,
-      int limit, String where) throws EdgeoptException {
+  public static Map<String, ChannelStatistics> of(
+      Graph g, Collection<String> tensors, Dataset data, int batchSize, int limit, String where)
+      throws EdgeoptException {
     Graph typed = OnnxChecker.inferShapes(g.toBuilder().clearValueInfo().build(), where);
     GraphBuilder b = typed.toBuilder();
     Set<String> outputs = new HashSet<>();
@@ -80,8 +81,12 @@ public final class ActivationStatistics {
     return result;
   }
 
-  private static void accumulate(Tensor t, Map<String, double[]> sum, Map<String, double[]> sq,
-      Map<String, Long> counts, String name) {
+  private static void accumulate(
+      Tensor t,
+      Map<String, double[]> sum,
+      Map<String, double[]> sq,
+      Map<String, Long> counts,
+      String name) {
     long[] d = t.dims();
     if (d.length < 2) {
       return;

@@ -15,7 +15,13 @@ import java.util.List;
  * @param reason why not, when not prunable
  */
 public record ChannelGroup(
-    int id, int channels, List<String> sources, List<String> sinks, List<String> tensors, boolean prunable, String reason) {
+    int id,
+    int channels,
+    List<String> sources,
+    List<String> sinks,
+    List<String> tensors,
+    boolean prunable,
+    String reason) {
   public ChannelGroup {
     sources = List.copyOf(sources);
     sinks = List.copyOf(sinks);
@@ -24,7 +30,8 @@ public record ChannelGroup(
 
   /** Returns a short description, e.g. {@code 96 channels of Conv '/b3/expand' (+1 more)}. */
   public String describe() {
-    String s = channels + " channels of " + (sources.isEmpty() ? "no layer" : "'" + sources.get(0) + "'");
+    String s =
+        channels + " channels of " + (sources.isEmpty() ? "no layer" : "'" + sources.get(0) + "'");
     return sources.size() > 1 ? s + " (+" + (sources.size() - 1) + " tied by residual adds)" : s;
   }
 }

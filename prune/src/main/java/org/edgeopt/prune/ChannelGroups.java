@@ -85,8 +85,14 @@ public final class ChannelGroups {
         snk.computeIfAbsent(find(seg.group()), k -> new LinkedHashSet<>()).add(s.node().name());
       }
     }
-    spaces.forEach((t, sp) -> sp.segments().forEach(seg ->
-        tensors.computeIfAbsent(find(seg.group()), k -> new java.util.TreeSet<>()).add(t)));
+    spaces.forEach(
+        (t, sp) ->
+            sp.segments()
+                .forEach(
+                    seg ->
+                        tensors
+                            .computeIfAbsent(find(seg.group()), k -> new java.util.TreeSet<>())
+                            .add(t)));
     List<ChannelGroup> out = new ArrayList<>();
     for (Map.Entry<Integer, List<String>> e : src.entrySet()) {
       int r = e.getKey();
@@ -97,8 +103,15 @@ public final class ChannelGroups {
       if (why == null && snk.getOrDefault(r, Set.of()).isEmpty()) {
         why = "no layer reads these channels";
       }
-      out.add(new ChannelGroup(r, sizes.get(r), e.getValue(), List.copyOf(snk.getOrDefault(r, Set.of())),
-          List.copyOf(tensors.getOrDefault(r, Set.of())), why == null, why == null ? "" : why));
+      out.add(
+          new ChannelGroup(
+              r,
+              sizes.get(r),
+              e.getValue(),
+              List.copyOf(snk.getOrDefault(r, Set.of())),
+              List.copyOf(tensors.getOrDefault(r, Set.of())),
+              why == null,
+              why == null ? "" : why));
     }
     return out;
   }
@@ -175,7 +188,9 @@ public final class ChannelGroups {
     Map<String, List<Node>> consumers = graph.consumers();
     for (var in : graph.inputs()) {
       long c = dim(in.name(), 1);
-      spaces.put(in.name(), opaque((int) Math.max(c, 1), "the channels of graph input '" + in.name() + "'"));
+      spaces.put(
+          in.name(),
+          opaque((int) Math.max(c, 1), "the channels of graph input '" + in.name() + "'"));
     }
     for (Node n : graph.nodes()) {
       visit(n, consumers);
@@ -195,7 +210,9 @@ public final class ChannelGroups {
       case "Conv" -> conv(n, in, consumers);
       case "Gemm", "MatMul" -> matrix(n, in, consumers);
       case "BatchNormalization" -> {
-        if (in == null || in.inner() != 1 || n.outputs().stream().skip(1).anyMatch(o -> !o.isEmpty())) {
+        if (in == null
+            || in.inner() != 1
+            || n.outputs().stream().skip(1).anyMatch(o -> !o.isEmpty())) {
           unknown(n, n.describe() + " in training mode or on unknown channels");
           return;
         }
@@ -208,9 +225,34 @@ public final class ChannelGroups {
         }
         spaces.put(n.output(), in);
       }
-      case "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Elu", "Selu", "Softplus",
-          "Identity", "Neg", "Abs", "Mish", "Gelu", "Celu", "ThresholdedRelu", "Erf", "Exp", "Sqrt", "Reciprocal",
-          "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "LpPool", "Dropout", "Cast" -> {
+      case "Relu",
+          "Clip",
+          "LeakyRelu",
+          "Sigmoid",
+          "Tanh",
+          "HardSigmoid",
+          "HardSwish",
+          "Elu",
+          "Selu",
+          "Softplus",
+          "Identity",
+          "Neg",
+          "Abs",
+          "Mish",
+          "Gelu",
+          "Celu",
+          "ThresholdedRelu",
+          "Erf",
+          "Exp",
+          "Sqrt",
+          "Reciprocal",
+          "MaxPool",
+          "AveragePool",
+          "GlobalAveragePool",
+          "GlobalMaxPool",
+          "LpPool",
+          "Dropout",
+          "Cast" -> {
         if (in == null) {
           unknown(n, "");
           return;
@@ -221,7 +263,9 @@ public final class ChannelGroups {
             return;
           }
         }
-        if (in.inner() != 1 && !List.of("Relu", "Clip", "Identity", "Dropout", "Sigmoid", "Tanh").contains(n.opType())) {
+        if (in.inner() != 1
+            && !List.of("Relu", "Clip", "Identity", "Dropout", "Sigmoid", "Tanh")
+                .contains(n.opType())) {
           unknown(n, n.describe() + " after a Flatten");
           return;
         }
@@ -237,7 +281,8 @@ public final class ChannelGroups {
       case "Add", "Sub", "Mul", "Div", "Max", "Min", "Sum" -> elementwise(n);
       case "Concat" -> concat(n);
       case "Flatten" -> flatten(n, in);
-      default -> unknown(n, n.describe() + " (" + n.opType() + " is not followed by channel pruning)");
+      default ->
+          unknown(n, n.describe() + " (" + n.opType() + " is not followed by channel pruning)");
     }
   }
 
@@ -252,10 +297,17 @@ public final class ChannelGroups {
   private void conv(Node n, Space in, Map<String, List<Node>> consumers) {
     Tensor w = graph.initializers().get(n.input(1));
     boolean constBias = n.input(2).isEmpty() || graph.initializers().containsKey(n.input(2));
-    if (w == null || w.dataType() != org.edgeopt.core.graph.DataType.FLOAT || !constBias || consumers.getOrDefault(n.input(1), List.of()).size() > 1
+    if (w == null
+        || w.dataType() != org.edgeopt.core.graph.DataType.FLOAT
+        || !constBias
+        || consumers.getOrDefault(n.input(1), List.of()).size() > 1
         || (!n.input(2).isEmpty() && consumers.getOrDefault(n.input(2), List.of()).size() > 1)) {
       unknown(n, n.describe() + " has computed or shared weights");
-      spaces.put(n.output(), opaque((int) Math.max(1, dim(n.output(), 1)), n.describe() + " has computed or shared weights"));
+      spaces.put(
+          n.output(),
+          opaque(
+              (int) Math.max(1, dim(n.output(), 1)),
+              n.describe() + " has computed or shared weights"));
       return;
     }
     long group = n.intAttr("group", 1);
@@ -271,7 +323,11 @@ public final class ChannelGroups {
       Space s = single(out);
       sources.computeIfAbsent(s.segments().get(0).group(), k -> new ArrayList<>()).add(n);
       spaces.put(n.output(), s);
-    } else if (in != null && in.inner() == 1 && group == in.channels() && out == group && w.dim(1) == 1) {
+    } else if (in != null
+        && in.inner() == 1
+        && group == in.channels()
+        && out == group
+        && w.dim(1) == 1) {
       // depthwise: channel c of the output is channel c of the input
       depthwise.add(n);
       params.add(new Param(n, 1, n.input(1), 0));
@@ -289,13 +345,21 @@ public final class ChannelGroups {
     Tensor w = graph.initializers().get(n.input(1));
     boolean gemm = n.opType().equals("Gemm");
     boolean transB = gemm && n.intAttr("transB", 0) == 1;
-    boolean ok = w != null && w.rank() == 2 && w.dataType() == org.edgeopt.core.graph.DataType.FLOAT && rank(n.input(0)) == 2
-        && (!gemm || n.intAttr("transA", 0) == 0)
-        && consumers.getOrDefault(n.input(1), List.of()).size() == 1;
+    boolean ok =
+        w != null
+            && w.rank() == 2
+            && w.dataType() == org.edgeopt.core.graph.DataType.FLOAT
+            && rank(n.input(0)) == 2
+            && (!gemm || n.intAttr("transA", 0) == 0)
+            && consumers.getOrDefault(n.input(1), List.of()).size() == 1;
     int out = ok ? (int) (transB ? w.dim(0) : w.dim(1)) : (int) Math.max(1, dim(n.output(), 1));
     if (ok && gemm && !n.input(2).isEmpty()) {
       Tensor c = graph.initializers().get(n.input(2));
-      ok = c != null && c.rank() == 1 && c.dim(0) == out && consumers.getOrDefault(n.input(2), List.of()).size() == 1;
+      ok =
+          c != null
+              && c.rank() == 1
+              && c.dim(0) == out
+              && consumers.getOrDefault(n.input(2), List.of()).size() == 1;
     }
     if (!ok) {
       unknown(n, n.describe() + " is not a plain [N,K]x[K,N] layer with constant weights");
@@ -399,7 +463,9 @@ public final class ChannelGroups {
     for (String i : n.inputs()) {
       Space s = spaces.get(i);
       if (axis != 1 || s == null || s.inner() != 1) {
-        unknown(n, n.describe() + " concatenates along an axis other than channels, or unknown channels");
+        unknown(
+            n,
+            n.describe() + " concatenates along an axis other than channels, or unknown channels");
         return;
       }
       segs.addAll(s.segments());

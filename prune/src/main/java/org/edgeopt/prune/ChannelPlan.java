@@ -11,8 +11,12 @@ import org.edgeopt.core.graph.Graph;
  * The outcome of {@link ChannelSearch}: the accepted channel-pruning steps in order, rebuilt with
  * any number of them, and the decision on every channel group.
  */
-record ChannelPlan(ChannelGroups analysis, ChannelSearch.Trail trail, ChannelSearch.Compensation compensation,
-    Map<String, Long> layerMacs) implements PrunePlan {
+record ChannelPlan(
+    ChannelGroups analysis,
+    ChannelSearch.Trail trail,
+    ChannelSearch.Compensation compensation,
+    Map<String, Long> layerMacs)
+    implements PrunePlan {
 
   @Override
   public int steps() {
@@ -77,15 +81,30 @@ record ChannelPlan(ChannelGroups analysis, ChannelSearch.Trail trail, ChannelSea
       macs += layerMacs.getOrDefault(s, 0L);
     }
     if (!g.prunable()) {
-      return new LayerDecision(g.describe(), macs, false, g.reason(), null, false, "not prunable: " + g.reason());
+      return new LayerDecision(
+          g.describe(), macs, false, g.reason(), null, false, "not prunable: " + g.reason());
     }
     if (lv != null) {
       ChannelSearch.Level l = levels.get(lv);
-      return new LayerDecision(g.describe(), macs, true, "L1-ranked filters", l.drop(), true,
+      return new LayerDecision(
+          g.describe(),
+          macs,
+          true,
+          "L1-ranked filters",
+          l.drop(),
+          true,
           "kept " + l.keep() + " of " + g.channels() + " channels");
     }
-    return new LayerDecision(g.describe(), macs, true, "L1-ranked filters", levels.isEmpty() ? null : levels.get(0).drop(),
-        false, trail.stopped().getOrDefault(g.id(), levels.isEmpty() ? "too few channels to prune" : "not pruned"));
+    return new LayerDecision(
+        g.describe(),
+        macs,
+        true,
+        "L1-ranked filters",
+        levels.isEmpty() ? null : levels.get(0).drop(),
+        false,
+        trail
+            .stopped()
+            .getOrDefault(g.id(), levels.isEmpty() ? "too few channels to prune" : "not pruned"));
   }
 
   private Map<Integer, int[]> keep(int k) {

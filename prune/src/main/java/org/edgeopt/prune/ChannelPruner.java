@@ -33,7 +33,8 @@ public final class ChannelPruner {
    *     empty map for plain removal
    * @throws IllegalArgumentException if a listed group is not prunable or keeps no channel
    */
-  public static Graph prune(ChannelGroups analysis, Map<Integer, int[]> keep, Map<String, float[]> means) {
+  public static Graph prune(
+      ChannelGroups analysis, Map<Integer, int[]> keep, Map<String, float[]> means) {
     return prune(analysis, keep, means, Map.of());
   }
 
@@ -41,7 +42,10 @@ public final class ChannelPruner {
    * Returns the graph with only the {@code keep} channels of each group, refitting every reader
    * layer that has a {@link LinearReconstruction} regression (the others get mean compensation).
    */
-  static Graph prune(ChannelGroups analysis, Map<Integer, int[]> keep, Map<String, float[]> means,
+  static Graph prune(
+      ChannelGroups analysis,
+      Map<Integer, int[]> keep,
+      Map<String, float[]> means,
       Map<String, LinearReconstruction.Regression> regressions) {
     Map<Integer, ChannelGroup> byId = new HashMap<>();
     analysis.groups().forEach(gr -> byId.put(gr.id(), gr));
@@ -49,13 +53,22 @@ public final class ChannelPruner {
     for (Map.Entry<Integer, int[]> e : keep.entrySet()) {
       ChannelGroup gr = byId.get(analysis.find(e.getKey()));
       if (gr == null || !gr.prunable()) {
-        throw new IllegalArgumentException("channel group " + e.getKey() + " cannot be pruned"
-            + (gr == null ? "" : ": " + gr.reason()));
+        throw new IllegalArgumentException(
+            "channel group "
+                + e.getKey()
+                + " cannot be pruned"
+                + (gr == null ? "" : ": " + gr.reason()));
       }
       int[] k = e.getValue();
       if (k.length == 0 || k.length > gr.channels() || k[k.length - 1] >= gr.channels()) {
-        throw new IllegalArgumentException("channel group " + gr.id() + " (" + gr.describe() + "): cannot keep "
-            + k.length + " channels");
+        throw new IllegalArgumentException(
+            "channel group "
+                + gr.id()
+                + " ("
+                + gr.describe()
+                + "): cannot keep "
+                + k.length
+                + " channels");
       }
       if (k.length < gr.channels()) {
         roots.put(gr.id(), k.clone());
@@ -71,12 +84,17 @@ public final class ChannelPruner {
     private final Map<Integer, int[]> keep;
     private final Map<String, float[]> means;
     private final Map<String, LinearReconstruction.Regression> regressions;
+
     /** Slices per node, input and axis. */
     private final Map<Node, Map<Integer, Map<Integer, int[]>>> slices = new IdentityHashMap<>();
+
     /** Replacement tensors (compensated bias, refitted weights) per node and input, before output slicing. */
     private final Map<Node, Map<Integer, Tensor>> replaced = new IdentityHashMap<>();
 
-    Surgery(ChannelGroups a, Map<Integer, int[]> keep, Map<String, float[]> means,
+    Surgery(
+        ChannelGroups a,
+        Map<Integer, int[]> keep,
+        Map<String, float[]> means,
         Map<String, LinearReconstruction.Regression> regressions) {
       this.a = a;
       this.g = a.graph;
@@ -118,7 +136,10 @@ public final class ChannelPruner {
     }
 
     private void slice(Node n, int input, int axis, int[] k) {
-      slices.computeIfAbsent(n, x -> new HashMap<>()).computeIfAbsent(input, x -> new HashMap<>()).put(axis, k);
+      slices
+          .computeIfAbsent(n, x -> new HashMap<>())
+          .computeIfAbsent(input, x -> new HashMap<>())
+          .put(axis, k);
     }
 
     Graph run() {
@@ -129,7 +150,8 @@ public final class ChannelPruner {
         }
         for (Node n : e.getValue()) {
           switch (n.opType()) {
-            // the bias is sliced too, also when compensation or a refit adds one the layer did not have
+            // the bias is sliced too, also when compensation or a refit adds one the layer did not
+            // have
             case "Conv" -> {
               slice(n, 1, 0, k);
               slice(n, 2, 0, k);
@@ -155,11 +177,12 @@ public final class ChannelPruner {
           continue;
         }
         Node n = s.node();
-        int axis = switch (n.opType()) {
-          case "Conv" -> 1;
-          case "Gemm" -> n.intAttr("transB", 0) == 1 ? 1 : 0;
-          default -> 0;
-        };
+        int axis =
+            switch (n.opType()) {
+              case "Conv" -> 1;
+              case "Gemm" -> n.intAttr("transB", 0) == 1 ? 1 : 0;
+              default -> 0;
+            };
         int[] features = expand(k, space.inner());
         LinearReconstruction.Regression r = regressions.get(n.name());
         if (r != null && r.features() == g.initializers().get(n.input(1)).dim(axis)) {
@@ -206,14 +229,18 @@ public final class ChannelPruner {
             continue;
           }
           for (int i = 0; i < inner; i++) {
-            int idx = n.opType().equals("Conv") ? (o * features + f) * inner + i
-                : axis == 1 ? o * features + f : f * outputs + o;
+            int idx =
+                n.opType().equals("Conv")
+                    ? (o * features + f) * inner + i
+                    : axis == 1 ? o * features + f : f * outputs + o;
             delta += wv[idx] * (double) mean[f];
           }
         }
         b[o] += (float) delta;
       }
-      replaced.computeIfAbsent(n, x -> new HashMap<>()).put(2, Tensor.ofFloats(biasName(n), new long[] {outputs}, b));
+      replaced
+          .computeIfAbsent(n, x -> new HashMap<>())
+          .put(2, Tensor.ofFloats(biasName(n), new long[] {outputs}, b));
     }
 
     private static String biasName(Node n) {

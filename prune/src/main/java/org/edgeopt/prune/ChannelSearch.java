@@ -38,10 +38,13 @@ final class ChannelSearch {
    * How removed channels are made up for: a least-squares refit of the next layer where {@code
    * regressions} has one, else the removed channels' calibration means folded into its bias.
    */
-  record Compensation(Map<String, float[]> means, Map<String, LinearReconstruction.Regression> regressions) {
+  record Compensation(
+      Map<String, float[]> means, Map<String, LinearReconstruction.Regression> regressions) {
     /** Returns the method's name in the report. */
     String method() {
-      return !regressions.isEmpty() ? "least-squares" : !means.isEmpty() ? "mean-compensation" : "none";
+      return !regressions.isEmpty()
+          ? "least-squares"
+          : !means.isEmpty() ? "mean-compensation" : "none";
     }
 
     /** Returns the model with each group keeping the given channels, compensated. */
@@ -64,8 +67,12 @@ final class ChannelSearch {
    * and why each stopped group stopped. The search appends to {@code states} and {@code stopped};
    * once it returns they are only read.
    */
-  record Trail(List<ChannelGroup> groups, Map<Integer, List<Level>> table, Map<Integer, int[]> order,
-      List<Map<Integer, Integer>> states, Map<Integer, String> stopped) {
+  record Trail(
+      List<ChannelGroup> groups,
+      Map<Integer, List<Level>> table,
+      Map<Integer, int[]> order,
+      List<Map<Integer, Integer>> states,
+      Map<Integer, String> stopped) {
     /** Returns, for a state, the channels each group keeps. */
     Map<Integer, int[]> keepMap(Map<Integer, Integer> state) {
       Map<Integer, int[]> out = new HashMap<>();
@@ -83,24 +90,39 @@ final class ChannelSearch {
    * Searches how many channels each prunable group of {@code a} keeps within {@code budget}
    * points, measured by {@code search}; {@code layerMacs} are the unpruned model's MACs per layer.
    */
-  static PrunePlan run(Graph model, ChannelGroups a, HoldoutEvaluator search, double budget, Compensation compensation,
-      Map<String, Long> layerMacs, Consumer<String> log) throws EdgeoptException {
+  static PrunePlan run(
+      Graph model,
+      ChannelGroups a,
+      HoldoutEvaluator search,
+      double budget,
+      Compensation compensation,
+      Map<String, Long> layerMacs,
+      Consumer<String> log)
+      throws EdgeoptException {
     List<ChannelGroup> groups = a.prunable();
     Map<Integer, int[]> order = new HashMap<>();
     for (ChannelGroup g : groups) {
       order.put(g.id(), ranking(a.graph, a, g));
     }
     Baseline baseline = new Baseline(search, search.correct(model), budget);
-    Map<Integer, List<Level>> table = measureLevels(a, groups, order, baseline, compensation, layerMacs, log);
-    Trail trail = new Trail(groups, table, order, new ArrayList<>(List.of(Map.of())), new HashMap<>());
+    Map<Integer, List<Level>> table =
+        measureLevels(a, groups, order, baseline, compensation, layerMacs, log);
+    Trail trail =
+        new Trail(groups, table, order, new ArrayList<>(List.of(Map.of())), new HashMap<>());
     shrinkGreedily(a, trail, baseline, compensation, log);
     return new ChannelPlan(a, trail, compensation, layerMacs);
   }
 
   /** Prunes each group alone to each level of {@link #LEVELS} and measures the drop and the MACs saved. */
-  private static Map<Integer, List<Level>> measureLevels(ChannelGroups a, List<ChannelGroup> groups,
-      Map<Integer, int[]> order, Baseline baseline, Compensation compensation, Map<String, Long> layerMacs,
-      Consumer<String> log) throws EdgeoptException {
+  private static Map<Integer, List<Level>> measureLevels(
+      ChannelGroups a,
+      List<ChannelGroup> groups,
+      Map<Integer, int[]> order,
+      Baseline baseline,
+      Compensation compensation,
+      Map<String, Long> layerMacs,
+      Consumer<String> log)
+      throws EdgeoptException {
     ModelCost baseCost = new ModelCost(0, 0, 0, layerMacs);
     long baseMacs = layerMacs.values().stream().mapToLong(Long::longValue).sum();
     Map<Integer, List<Level>> table = new LinkedHashMap<>();
@@ -117,8 +139,16 @@ final class ChannelSearch {
         double drop = baseline.drop(cand);
         long saved = baseMacs - baseCost.macsOfChannelPruned(a.graph, cand);
         levels.add(new Level(k, drop, saved));
-        log.accept(String.format(Locale.ROOT, "channels %s keep %d: drop %.2f points, %,d MACs saved", g.describe(), k, drop, saved));
-        // deeper levels only cost more; a group beyond the budget alone will not fit in a combination
+        log.accept(
+            String.format(
+                Locale.ROOT,
+                "channels %s keep %d: drop %.2f points, %,d MACs saved",
+                g.describe(),
+                k,
+                drop,
+                saved));
+        // deeper levels only cost more; a group beyond the budget alone will not fit in a
+        // combination
         if (drop > baseline.budget() + 0.5) {
           break;
         }
@@ -133,8 +163,13 @@ final class ChannelSearch {
    * keeping a step only when the combined model stays within the budget; a group whose step
    * does not fit is done. Appends each accepted state to the trail.
    */
-  private static void shrinkGreedily(ChannelGroups a, Trail trail, Baseline baseline, Compensation compensation,
-      Consumer<String> log) throws EdgeoptException {
+  private static void shrinkGreedily(
+      ChannelGroups a,
+      Trail trail,
+      Baseline baseline,
+      Compensation compensation,
+      Consumer<String> log)
+      throws EdgeoptException {
     Map<Integer, Integer> at = new HashMap<>();
     Set<Integer> done = new HashSet<>();
     while (true) {
@@ -150,12 +185,24 @@ final class ChannelSearch {
       if (drop <= baseline.budget()) {
         at = trial;
         trail.states().add(Map.copyOf(at));
-        log.accept(String.format(Locale.ROOT, "step %s keep %d: drop %.2f points, kept", name, keep, drop));
+        log.accept(
+            String.format(
+                Locale.ROOT, "step %s keep %d: drop %.2f points, kept", name, keep, drop));
       } else {
         done.add(g);
-        trail.stopped().put(g, String.format(Locale.ROOT, "keeping %d would take the drop to %.2f points (budget %.2f)",
-            keep, drop, baseline.budget()));
-        log.accept(String.format(Locale.ROOT, "step %s keep %d: drop %.2f points, over budget", name, keep, drop));
+        trail
+            .stopped()
+            .put(
+                g,
+                String.format(
+                    Locale.ROOT,
+                    "keeping %d would take the drop to %.2f points (budget %.2f)",
+                    keep,
+                    drop,
+                    baseline.budget()));
+        log.accept(
+            String.format(
+                Locale.ROOT, "step %s keep %d: drop %.2f points, over budget", name, keep, drop));
       }
     }
   }
@@ -210,7 +257,10 @@ final class ChannelSearch {
       Tensor w = g.initializers().get(n.input(1));
       long[] d = w.dims();
       float[] v = w.toFloats();
-      int axis = n.opType().equals("Conv") ? 0 : n.opType().equals("Gemm") && n.intAttr("transB", 0) == 1 ? 0 : 1;
+      int axis =
+          n.opType().equals("Conv")
+              ? 0
+              : n.opType().equals("Gemm") && n.intAttr("transB", 0) == 1 ? 0 : 1;
       double[] l1 = new double[(int) d[axis]];
       int inner = 1;
       for (int i = axis + 1; i < d.length; i++) {
@@ -238,7 +288,10 @@ final class ChannelSearch {
     for (int i = 0; i < idx.length; i++) {
       idx[i] = i;
     }
-    Arrays.sort(idx, (x, y) -> score[y] != score[x] ? Double.compare(score[y], score[x]) : Integer.compare(x, y));
+    Arrays.sort(
+        idx,
+        (x, y) ->
+            score[y] != score[x] ? Double.compare(score[y], score[x]) : Integer.compare(x, y));
     return Arrays.stream(idx).mapToInt(Integer::intValue).toArray();
   }
 }

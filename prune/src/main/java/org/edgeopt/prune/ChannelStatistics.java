@@ -26,7 +26,9 @@ public record ChannelStatistics(float[] mean, float[] variance, long count) {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof ChannelStatistics s && count == s.count && java.util.Arrays.equals(mean, s.mean)
+    return o instanceof ChannelStatistics s
+        && count == s.count
+        && java.util.Arrays.equals(mean, s.mean)
         && java.util.Arrays.equals(variance, s.variance);
   }
 

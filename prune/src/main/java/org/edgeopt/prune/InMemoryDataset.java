@@ -45,14 +45,20 @@ final class InMemoryDataset implements Dataset {
     Iterator<Batch> it = data.batches(256);
     while (it.hasNext()) {
       Batch b = it.next();
-      if (b.input().dataType() != DataType.FLOAT || b.input().elementCount() != per * b.size() || n + b.size() > y.length) {
+      if (b.input().dataType() != DataType.FLOAT
+          || b.input().elementCount() != per * b.size()
+          || n + b.size() > y.length) {
         return data;
       }
       System.arraycopy(b.input().toFloats(), 0, v, (int) (n * per), (int) (per * b.size()));
       System.arraycopy(b.labels(), 0, y, n, b.size());
       n += b.size();
     }
-    return new InMemoryDataset(data.describe(), data.sampleShape(), Arrays.copyOf(v, (int) (n * per)), Arrays.copyOf(y, n));
+    return new InMemoryDataset(
+        data.describe(),
+        data.sampleShape(),
+        Arrays.copyOf(v, (int) (n * per)),
+        Arrays.copyOf(y, n));
   }
 
   @Override
@@ -92,7 +98,8 @@ final class InMemoryDataset implements Dataset {
         dims[0] = s[1];
         System.arraycopy(sampleShape, 0, dims, 1, sampleShape.length);
         float[] x = Arrays.copyOfRange(values, s[0] * per, (s[0] + s[1]) * per);
-        return new Batch(Tensor.ofFloats("input", dims, x), Arrays.copyOfRange(labels, s[0], s[0] + s[1]));
+        return new Batch(
+            Tensor.ofFloats("input", dims, x), Arrays.copyOfRange(labels, s[0], s[0] + s[1]));
       }
     };
   }

@@ -21,7 +21,12 @@ import org.edgeopt.core.runtime.SessionOptions;
  * @param afterP90Ms 90th percentile of the pruned model, milliseconds
  */
 public record LatencyComparison(
-    int threads, int iterations, double beforeMedianMs, double afterMedianMs, double beforeP90Ms, double afterP90Ms) {
+    int threads,
+    int iterations,
+    double beforeMedianMs,
+    double afterMedianMs,
+    double beforeP90Ms,
+    double afterP90Ms) {
 
   /** Returns the pruned model's median latency as a fraction of the original's. */
   public double ratio() {
@@ -29,10 +34,11 @@ public record LatencyComparison(
   }
 
   /** Measures both models on {@code input} after {@code warmup} untimed runs each. */
-  public static LatencyComparison measure(Graph before, Graph after, Tensor input, int warmup, int iterations)
-      throws EdgeoptException {
+  public static LatencyComparison measure(
+      Graph before, Graph after, Tensor input, int warmup, int iterations) throws EdgeoptException {
     SessionOptions o = SessionOptions.defaults().withThreads(1);
-    try (InferenceSession a = OrtRuntime.get().open(before, o); InferenceSession b = OrtRuntime.get().open(after, o)) {
+    try (InferenceSession a = OrtRuntime.get().open(before, o);
+        InferenceSession b = OrtRuntime.get().open(after, o)) {
       Map<String, Tensor> ia = Map.of(a.inputNames().get(0), input.withName(a.inputNames().get(0)));
       Map<String, Tensor> ib = Map.of(b.inputNames().get(0), input.withName(b.inputNames().get(0)));
       for (int i = 0; i < warmup; i++) {
@@ -53,8 +59,13 @@ public record LatencyComparison(
       }
       Arrays.sort(ta);
       Arrays.sort(tb);
-      return new LatencyComparison(1, iterations, ta[iterations / 2], tb[iterations / 2],
-          ta[(int) (iterations * 0.9)], tb[(int) (iterations * 0.9)]);
+      return new LatencyComparison(
+          1,
+          iterations,
+          ta[iterations / 2],
+          tb[iterations / 2],
+          ta[(int) (iterations * 0.9)],
+          tb[(int) (iterations * 0.9)]);
     }
   }
 

@@ -13,4 +13,10 @@ package org.edgeopt.prune;
  * @param detail what was done, or why it was skipped
  */
 public record LayerDecision(
-    String name, long macs, boolean eligible, String reason, Double sensitivityPoints, boolean pruned, String detail) {}
+    String name,
+    long macs,
+    boolean eligible,
+    String reason,
+    Double sensitivityPoints,
+    boolean pruned,
+    String detail) {}

@@ -12,4 +12,9 @@ package org.edgeopt.prune;
  * @param reason why not, or the rule that applies
  */
 public record LayerEligibility(
-    String layer, String opType, String weight, long reductionChannels, boolean eligible, String reason) {}
+    String layer,
+    String opType,
+    String weight,
+    long reductionChannels,
+    boolean eligible,
+    String reason) {}

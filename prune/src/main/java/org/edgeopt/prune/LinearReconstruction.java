@@ -50,7 +50,9 @@ public final class LinearReconstruction {
   /** Returns whether {@code n} is a layer this reconstruction can refit: a plain 1x1 Conv or a Gemm. */
   static boolean fits(Node n, Graph g) {
     if (n.opType().equals("Gemm")) {
-      return n.intAttr("transA", 0) == 0 && n.floatAttr("alpha", 1f) == 1f && n.floatAttr("beta", 1f) == 1f;
+      return n.intAttr("transA", 0) == 0
+          && n.floatAttr("alpha", 1f) == 1f
+          && n.floatAttr("beta", 1f) == 1f;
     }
     if (!n.opType().equals("Conv") || n.intAttr("group", 1) != 1) {
       return false;
@@ -73,7 +75,8 @@ public final class LinearReconstruction {
   }
 
   /** Collects the statistics of every reader layer of {@code a} that {@link #fits}, in one pass of the original model. */
-  static Map<String, Regression> collect(ChannelGroups a, Dataset data, int batchSize, int limit, String where)
+  static Map<String, Regression> collect(
+      ChannelGroups a, Dataset data, int batchSize, int limit, String where)
       throws EdgeoptException {
     List<Node> layers = new ArrayList<>();
     Set<String> seen = new HashSet<>();
@@ -86,7 +89,8 @@ public final class LinearReconstruction {
   }
 
   /** Collects the statistics of the given layers (each must {@link #fits}) in one pass of {@code g}. */
-  static Map<String, Regression> collect(Graph g, List<Node> layers, Dataset data, int batchSize, int limit, String where)
+  static Map<String, Regression> collect(
+      Graph g, List<Node> layers, Dataset data, int batchSize, int limit, String where)
       throws EdgeoptException {
     Map<String, Regression> out = new LinkedHashMap<>();
     if (layers.isEmpty()) {
@@ -123,7 +127,9 @@ public final class LinearReconstruction {
     for (Node n : layers) {
       int[] fo = sizes.get(n.name());
       if (fo != null) {
-        out.put(n.name(), new Regression(n.name(), fo[0], fo[1], gram.get(n.name()), cross.get(n.name())));
+        out.put(
+            n.name(),
+            new Regression(n.name(), fo[0], fo[1], gram.get(n.name()), cross.get(n.name())));
       }
     }
     return out;
@@ -189,7 +195,12 @@ public final class LinearReconstruction {
     return a;
   }
 
-  private static void accumulate(String layer, Tensor x, Tensor y, Map<String, double[]> gram, Map<String, double[]> cross,
+  private static void accumulate(
+      String layer,
+      Tensor x,
+      Tensor y,
+      Map<String, double[]> gram,
+      Map<String, double[]> cross,
       Map<String, int[]> sizes) {
     long[] dx = x.dims();
     long[] dy = y.dims();

@@ -24,13 +24,23 @@ import org.edgeopt.core.onnx.OnnxChecker;
  * @param nonZeroParameters elements of all initializers that are not zero
  * @param layerMacs the MACs of each weighted layer, by node name, in graph order
  */
-public record ModelCost(long macs, long parameters, long nonZeroParameters, Map<String, Long> layerMacs) {
+public record ModelCost(
+    long macs, long parameters, long nonZeroParameters, Map<String, Long> layerMacs) {
   public ModelCost {
     layerMacs = Collections.unmodifiableMap(new LinkedHashMap<>(layerMacs));
   }
 
-  private static final Set<DataType> NUMERIC = EnumSet.of(DataType.FLOAT, DataType.FLOAT16, DataType.DOUBLE,
-      DataType.INT8, DataType.UINT8, DataType.INT16, DataType.INT32, DataType.INT64, DataType.BOOL);
+  private static final Set<DataType> NUMERIC =
+      EnumSet.of(
+          DataType.FLOAT,
+          DataType.FLOAT16,
+          DataType.DOUBLE,
+          DataType.INT8,
+          DataType.UINT8,
+          DataType.INT16,
+          DataType.INT32,
+          DataType.INT64,
+          DataType.BOOL);
 
   /**
    * Measures {@code g} with the core cost model ({@link GraphCost}, the figures the model card

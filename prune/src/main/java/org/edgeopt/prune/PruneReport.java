@@ -54,7 +54,8 @@ public record PruneReport(
     LatencyComparison latency,
     List<String> messages) {
 
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   public PruneReport {
     layers = List.copyOf(layers);
@@ -95,26 +96,64 @@ public record PruneReport(
   public String describe() {
     StringBuilder s = new StringBuilder();
     s.append(String.format(Locale.ROOT, "mode %s for %s (%s)%n", mode, target, modeReason));
-    s.append(String.format(Locale.ROOT, "top-1 %.2f%% -> %.2f%% (drop %.2f points, budget %.2f) on %d holdout samples%n",
-        baselineTop1, prunedTop1, dropPoints(), budgetPoints, holdoutSamples));
-    s.append(String.format(Locale.ROOT, "MACs %,d -> %,d (%.1f%% fewer)", macsBefore, macsAfter, 100 * macReduction()));
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "top-1 %.2f%% -> %.2f%% (drop %.2f points, budget %.2f) on %d holdout samples%n",
+            baselineTop1,
+            prunedTop1,
+            dropPoints(),
+            budgetPoints,
+            holdoutSamples));
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "MACs %,d -> %,d (%.1f%% fewer)",
+            macsBefore,
+            macsAfter,
+            100 * macReduction()));
     if (effectiveMacsAfter != macsAfter) {
       s.append(String.format(Locale.ROOT, "; %,d on 2:4 sparse hardware", effectiveMacsAfter));
     }
-    s.append(String.format(Locale.ROOT, "%nparameters %,d -> %,d (%,d non-zero)%n", parametersBefore, parametersAfter,
-        nonZeroParametersAfter));
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "%nparameters %,d -> %,d (%,d non-zero)%n",
+            parametersBefore,
+            parametersAfter,
+            nonZeroParametersAfter));
     if (latency != null) {
-      s.append(String.format(Locale.ROOT, "ONNX Runtime latency (1 thread, batch 1, %d runs each, side by side):"
-          + " median %.3f ms -> %.3f ms (ratio %.2f)%n", latency.iterations(), latency.beforeMedianMs(),
-          latency.afterMedianMs(), latency.ratio()));
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "ONNX Runtime latency (1 thread, batch 1, %d runs each, side by side):"
+                  + " median %.3f ms -> %.3f ms (ratio %.2f)%n",
+              latency.iterations(),
+              latency.beforeMedianMs(),
+              latency.afterMedianMs(),
+              latency.ratio()));
     }
     for (RecoveryTrial t : recovery) {
-      s.append(String.format(Locale.ROOT, "recovery %-24s top-1 %.2f%%%s%n", t.method(), t.top1(), t.applied() ? "  (applied)" : ""));
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "recovery %-24s top-1 %.2f%%%s%n",
+              t.method(),
+              t.top1(),
+              t.applied() ? "  (applied)" : ""));
     }
     for (LayerDecision d : layers) {
-      s.append(String.format(Locale.ROOT, "  %-7s %-48s %s%s%n", d.pruned() ? "pruned" : d.eligible() ? "kept" : "n/a",
-          d.name(), d.detail(), d.sensitivityPoints() == null ? ""
-              : String.format(Locale.ROOT, " (alone: drop %.2f points)", d.sensitivityPoints())));
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "  %-7s %-48s %s%s%n",
+              d.pruned() ? "pruned" : d.eligible() ? "kept" : "n/a",
+              d.name(),
+              d.detail(),
+              d.sensitivityPoints() == null
+                  ? ""
+                  : String.format(
+                      Locale.ROOT, " (alone: drop %.2f points)", d.sensitivityPoints())));
     }
     messages.forEach(m -> s.append(m).append(System.lineSeparator()));
     return s.toString();

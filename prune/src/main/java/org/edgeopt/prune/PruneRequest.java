@@ -35,7 +35,8 @@ public record PruneRequest(
     Objects.requireNonNull(mode, "mode");
     Objects.requireNonNull(holdout, "holdout");
     if (!(budgetPoints >= 0) || budgetPoints > 100) {
-      throw new IllegalArgumentException("budget must be between 0 and 100 points, found " + budgetPoints);
+      throw new IllegalArgumentException(
+          "budget must be between 0 and 100 points, found " + budgetPoints);
     }
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch size must be at least 1, found " + batchSize);
@@ -43,26 +44,59 @@ public record PruneRequest(
   }
 
   /** Returns a request with defaults: batch 100, the whole holdout and calibration set, latency measured. */
-  public static PruneRequest of(TargetProfile profile, PruneMode mode, double budgetPoints, boolean force,
-      Dataset holdout, Dataset calibration) {
-    return new PruneRequest(profile, mode, budgetPoints, force, holdout, calibration, 100, 0, 0, true);
+  public static PruneRequest of(
+      TargetProfile profile,
+      PruneMode mode,
+      double budgetPoints,
+      boolean force,
+      Dataset holdout,
+      Dataset calibration) {
+    return new PruneRequest(
+        profile, mode, budgetPoints, force, holdout, calibration, 100, 0, 0, true);
   }
 
   /** Returns a copy that searches on the first {@code n} holdout samples only. */
   public PruneRequest withSearchLimit(int n) {
-    return new PruneRequest(profile, mode, budgetPoints, force, holdout, calibration, batchSize, n, calibrationLimit,
+    return new PruneRequest(
+        profile,
+        mode,
+        budgetPoints,
+        force,
+        holdout,
+        calibration,
+        batchSize,
+        n,
+        calibrationLimit,
         measureLatency);
   }
 
   /** Returns a copy that uses the first {@code n} calibration samples only. */
   public PruneRequest withCalibrationLimit(int n) {
-    return new PruneRequest(profile, mode, budgetPoints, force, holdout, calibration, batchSize, searchLimit, n,
+    return new PruneRequest(
+        profile,
+        mode,
+        budgetPoints,
+        force,
+        holdout,
+        calibration,
+        batchSize,
+        searchLimit,
+        n,
         measureLatency);
   }
 
   /** Returns a copy with latency measured or not. */
   public PruneRequest withLatency(boolean measure) {
-    return new PruneRequest(profile, mode, budgetPoints, force, holdout, calibration, batchSize, searchLimit,
-        calibrationLimit, measure);
+    return new PruneRequest(
+        profile,
+        mode,
+        budgetPoints,
+        force,
+        holdout,
+        calibration,
+        batchSize,
+        searchLimit,
+        calibrationLimit,
+        measure);
   }
 }

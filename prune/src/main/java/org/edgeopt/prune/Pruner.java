@@ -31,28 +31,40 @@ public final class Pruner {
    * @throws EdgeoptException exit 5 when 2:4 is refused for the target, exit 3 for a model or
    *     data that cannot be used
    */
-  public static PruneResult prune(Graph model, PruneRequest request, String where, Consumer<String> log)
+  public static PruneResult prune(
+      Graph model, PruneRequest request, String where, Consumer<String> log)
       throws EdgeoptException {
     PruneMode mode = SparsityPlanner.plan(request.profile(), request.mode(), request.force());
     request = inMemory(request);
     int searchLimit = request.searchLimit() > 0 ? request.searchLimit() : Integer.MAX_VALUE;
-    int calibrationLimit = request.calibrationLimit() > 0 ? request.calibrationLimit() : Integer.MAX_VALUE;
-    HoldoutEvaluator search = new HoldoutEvaluator(request.holdout(), request.batchSize(), searchLimit);
-    HoldoutEvaluator full = new HoldoutEvaluator(request.holdout(), request.batchSize(), Integer.MAX_VALUE);
+    int calibrationLimit =
+        request.calibrationLimit() > 0 ? request.calibrationLimit() : Integer.MAX_VALUE;
+    HoldoutEvaluator search =
+        new HoldoutEvaluator(request.holdout(), request.batchSize(), searchLimit);
+    HoldoutEvaluator full =
+        new HoldoutEvaluator(request.holdout(), request.batchSize(), Integer.MAX_VALUE);
     ModelCost before = ModelCost.of(model, where);
     List<String> messages = new ArrayList<>();
     if (mode == PruneMode.TWO_FOUR && !request.profile().exploits24Sparsity()) {
-      messages.add("forced: " + request.profile().name() + " does not exploit 2:4 sparsity (" + request.profile().sparsityReason()
-          + "), so this costs accuracy for no speed-up");
+      messages.add(
+          "forced: "
+              + request.profile().name()
+              + " does not exploit 2:4 sparsity ("
+              + request.profile().sparsityReason()
+              + "), so this costs accuracy for no speed-up");
     }
-    PrunePlan plan = mode == PruneMode.TWO_FOUR
-        ? twoFourPlan(model, request, search, before, calibrationLimit, where, log)
-        : channelPlan(model, request, search, before, calibrationLimit, where, log, messages);
+    PrunePlan plan =
+        mode == PruneMode.TWO_FOUR
+            ? twoFourPlan(model, request, search, before, calibrationLimit, where, log)
+            : channelPlan(model, request, search, before, calibrationLimit, where, log, messages);
 
     double baseline = full.top1(model);
-    int k = stepsWithinBudgetOnWholeHoldout(plan, baseline, full, search, request.budgetPoints(), log, messages);
+    int k =
+        stepsWithinBudgetOnWholeHoldout(
+            plan, baseline, full, search, request.budgetPoints(), log, messages);
     Choice choice = choose(model, plan, k, request, search, full, calibrationLimit, where);
-    choice = plainIfRecoveryLosesOnWholeHoldout(choice, plan, k, baseline, full, request.budgetPoints());
+    choice =
+        plainIfRecoveryLosesOnWholeHoldout(choice, plan, k, baseline, full, request.budgetPoints());
     if (plan.steps() == 0) {
       messages.add("nothing could be pruned within the budget");
     }
@@ -67,26 +79,59 @@ public final class Pruner {
         effective -= after.layerMacs().getOrDefault(l, 0L) / 2;
       }
     }
-    LatencyComparison latency = request.measureLatency()
-        ? LatencyComparison.measure(model, result, firstSample(model, request), 20, 200) : null;
-    PruneReport report = new PruneReport(request.profile().name(), request.mode().id(), mode.id(),
-        request.profile().sparsityReason(), request.budgetPoints(), full.samples(), search.samples(), baseline,
-        choice.top1, before.macs(), after.macs(), effective, before.parameters(), after.parameters(),
-        after.nonZeroParameters(), plan.decisions(k), choice.trials, latency, messages);
+    LatencyComparison latency =
+        request.measureLatency()
+            ? LatencyComparison.measure(model, result, firstSample(model, request), 20, 200)
+            : null;
+    PruneReport report =
+        new PruneReport(
+            request.profile().name(),
+            request.mode().id(),
+            mode.id(),
+            request.profile().sparsityReason(),
+            request.budgetPoints(),
+            full.samples(),
+            search.samples(),
+            baseline,
+            choice.top1,
+            before.macs(),
+            after.macs(),
+            effective,
+            before.parameters(),
+            after.parameters(),
+            after.nonZeroParameters(),
+            plan.decisions(k),
+            choice.trials,
+            latency,
+            messages);
     return new PruneResult(result, report);
   }
 
   /** Returns the request with its data sets read into memory once, as every candidate reads them again. */
   private static PruneRequest inMemory(PruneRequest request) throws EdgeoptException {
-    return new PruneRequest(request.profile(), request.mode(), request.budgetPoints(), request.force(),
+    return new PruneRequest(
+        request.profile(),
+        request.mode(),
+        request.budgetPoints(),
+        request.force(),
         InMemoryDataset.of(request.holdout()),
-        request.calibration() == null ? null : InMemoryDataset.of(request.calibration()), request.batchSize(),
-        request.searchLimit(), request.calibrationLimit(), request.measureLatency());
+        request.calibration() == null ? null : InMemoryDataset.of(request.calibration()),
+        request.batchSize(),
+        request.searchLimit(),
+        request.calibrationLimit(),
+        request.measureLatency());
   }
 
   /** Searches 2:4 sparsity, refitting each pruned layer by least squares where calibration data allows. */
-  private static PrunePlan twoFourPlan(Graph model, PruneRequest request, HoldoutEvaluator search, ModelCost before,
-      int calibrationLimit, String where, Consumer<String> log) throws EdgeoptException {
+  private static PrunePlan twoFourPlan(
+      Graph model,
+      PruneRequest request,
+      HoldoutEvaluator search,
+      ModelCost before,
+      int calibrationLimit,
+      String where,
+      Consumer<String> log)
+      throws EdgeoptException {
     Map<String, LinearReconstruction.Regression> regressions = Map.of();
     if (request.calibration() != null) {
       List<Node> fit = new ArrayList<>();
@@ -96,32 +141,52 @@ public final class Pruner {
           fit.add(n);
         }
       }
-      regressions = LinearReconstruction.collect(model, fit, request.calibration(), request.batchSize(), calibrationLimit,
-          where);
+      regressions =
+          LinearReconstruction.collect(
+              model, fit, request.calibration(), request.batchSize(), calibrationLimit, where);
     }
-    return TwoFourSearch.run(model, search, request.budgetPoints(), before.layerMacs(), regressions, log);
+    return TwoFourSearch.run(
+        model, search, request.budgetPoints(), before.layerMacs(), regressions, log);
   }
 
   /**
    * Searches channel pruning, compensating removed channels with the calibration data's
    * least-squares refit and means when there is calibration data.
    */
-  private static PrunePlan channelPlan(Graph model, PruneRequest request, HoldoutEvaluator search, ModelCost before,
-      int calibrationLimit, String where, Consumer<String> log, List<String> messages) throws EdgeoptException {
+  private static PrunePlan channelPlan(
+      Graph model,
+      PruneRequest request,
+      HoldoutEvaluator search,
+      ModelCost before,
+      int calibrationLimit,
+      String where,
+      Consumer<String> log,
+      List<String> messages)
+      throws EdgeoptException {
     ChannelGroups a = ChannelGroups.analyse(model, where);
     Map<String, float[]> means = new LinkedHashMap<>();
     Map<String, LinearReconstruction.Regression> regressions = Map.of();
     if (request.calibration() != null) {
-      regressions = LinearReconstruction.collect(a, request.calibration(), request.batchSize(), calibrationLimit, where);
+      regressions =
+          LinearReconstruction.collect(
+              a, request.calibration(), request.batchSize(), calibrationLimit, where);
       List<String> read = new ArrayList<>();
       a.sinks.forEach(s -> read.add(s.tensor()));
-      ActivationStatistics.of(model, read, request.calibration(), request.batchSize(), calibrationLimit, where)
+      ActivationStatistics.of(
+              model, read, request.calibration(), request.batchSize(), calibrationLimit, where)
           .forEach((t, s) -> means.put(t, s.mean()));
     } else {
-      messages.add("no calibration data: removed channels are not replaced by their means, and no recovery is tried");
+      messages.add(
+          "no calibration data: removed channels are not replaced by their means, and no recovery is tried");
     }
-    return ChannelSearch.run(model, a, search, request.budgetPoints(),
-        new ChannelSearch.Compensation(means, regressions), before.layerMacs(), log);
+    return ChannelSearch.run(
+        model,
+        a,
+        search,
+        request.budgetPoints(),
+        new ChannelSearch.Compensation(means, regressions),
+        before.layerMacs(),
+        log);
   }
 
   /**
@@ -129,10 +194,19 @@ public final class Pruner {
    * unless the search samples were kinder than the whole holdout; then the most that fit, found
    * by bisection (accuracy falls as steps are added).
    */
-  private static int stepsWithinBudgetOnWholeHoldout(PrunePlan plan, double baseline, HoldoutEvaluator full,
-      HoldoutEvaluator search, double budget, Consumer<String> log, List<String> messages) throws EdgeoptException {
+  private static int stepsWithinBudgetOnWholeHoldout(
+      PrunePlan plan,
+      double baseline,
+      HoldoutEvaluator full,
+      HoldoutEvaluator search,
+      double budget,
+      Consumer<String> log,
+      List<String> messages)
+      throws EdgeoptException {
     int k = plan.steps();
-    if (search.samples() >= full.samples() || k == 0 || baseline - full.top1(plan.build(k)) <= budget) {
+    if (search.samples() >= full.samples()
+        || k == 0
+        || baseline - full.top1(plan.build(k)) <= budget) {
       return k;
     }
     int lo = 0;
@@ -140,15 +214,22 @@ public final class Pruner {
     while (hi - lo > 1) {
       int mid = (lo + hi) >>> 1;
       double drop = baseline - full.top1(plan.build(mid));
-      log.accept(String.format(Locale.ROOT, "whole holdout with %d of %d steps: drop %.2f points", mid, k, drop));
+      log.accept(
+          String.format(
+              Locale.ROOT, "whole holdout with %d of %d steps: drop %.2f points", mid, k, drop));
       if (drop <= budget) {
         lo = mid;
       } else {
         hi = mid;
       }
     }
-    messages.add(String.format(Locale.ROOT, "the whole holdout is harsher than the %d search samples: kept %d of %d"
-        + " steps", search.samples(), lo, plan.steps()));
+    messages.add(
+        String.format(
+            Locale.ROOT,
+            "the whole holdout is harsher than the %d search samples: kept %d of %d" + " steps",
+            search.samples(),
+            lo,
+            plan.steps()));
     return lo;
   }
 
@@ -156,9 +237,11 @@ public final class Pruner {
    * Returns the plan's own variant instead of a recovery variant that won on the search samples
    * but breaks the budget on the whole holdout, when the plain one scores better there.
    */
-  private static Choice plainIfRecoveryLosesOnWholeHoldout(Choice choice, PrunePlan plan, int k, double baseline,
-      HoldoutEvaluator full, double budget) throws EdgeoptException {
-    boolean recovered = choice.trials.stream().anyMatch(t -> t.applied() && !t.method().equals(plan.method()));
+  private static Choice plainIfRecoveryLosesOnWholeHoldout(
+      Choice choice, PrunePlan plan, int k, double baseline, HoldoutEvaluator full, double budget)
+      throws EdgeoptException {
+    boolean recovered =
+        choice.trials.stream().anyMatch(t -> t.applied() && !t.method().equals(plan.method()));
     if (baseline - choice.top1 <= budget || !recovered) {
       return choice;
     }
@@ -167,12 +250,21 @@ public final class Pruner {
     if (t <= choice.top1) {
       return choice;
     }
-    return new Choice(plain, choice.trials.stream().map(x -> new RecoveryTrial(x.method(), x.top1(),
-        x.method().equals(plan.method()))).toList(), t);
+    return new Choice(
+        plain,
+        choice.trials.stream()
+            .map(x -> new RecoveryTrial(x.method(), x.top1(), x.method().equals(plan.method())))
+            .toList(),
+        t);
   }
 
   /** Returns the pruned model with what was done in its metadata and no stale value types. */
-  private static Graph stamp(Graph result, PruneMode mode, PruneRequest request, double baseline, double top1,
+  private static Graph stamp(
+      Graph result,
+      PruneMode mode,
+      PruneRequest request,
+      double baseline,
+      double top1,
       List<String> sparseLayers) {
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put("edgeopt.prune.mode", mode.id());
@@ -197,25 +289,45 @@ public final class Pruner {
    * Returns the variant with the most correct search samples for {@code k} steps, the plan's own
    * unless another measurably helps, scored on the whole holdout.
    */
-  private static Choice choose(Graph model, PrunePlan plan, int k, PruneRequest request, HoldoutEvaluator search,
-      HoldoutEvaluator full, int calibrationLimit, String where) throws EdgeoptException {
+  private static Choice choose(
+      Graph model,
+      PrunePlan plan,
+      int k,
+      PruneRequest request,
+      HoldoutEvaluator search,
+      HoldoutEvaluator full,
+      int calibrationLimit,
+      String where)
+      throws EdgeoptException {
     Graph pruned = plan.build(k);
     if (request.calibration() == null || k == 0) {
       return new Choice(pruned, List.of(), full.top1(pruned));
     }
     Map<String, Graph> variants = new LinkedHashMap<>(plan.alternatives(k));
     variants.put(plan.method(), pruned);
-    variants.put("bias-correction", Recovery.biasCorrection(model, pruned, plan.changedLayers(k), plan.keptChannels(k),
-        request.calibration(), request.batchSize(), calibrationLimit, where));
+    variants.put(
+        "bias-correction",
+        Recovery.biasCorrection(
+            model,
+            pruned,
+            plan.changedLayers(k),
+            plan.keptChannels(k),
+            request.calibration(),
+            request.batchSize(),
+            calibrationLimit,
+            where));
     if (Recovery.hasBatchNorm(pruned)) {
-      variants.put("batchnorm-reestimation", Recovery.reestimateBatchNorm(pruned, request.calibration(),
-          request.batchSize(), calibrationLimit, where));
+      variants.put(
+          "batchnorm-reestimation",
+          Recovery.reestimateBatchNorm(
+              pruned, request.calibration(), request.batchSize(), calibrationLimit, where));
     }
     Map<String, Integer> correct = new LinkedHashMap<>();
     for (Map.Entry<String, Graph> e : variants.entrySet()) {
       correct.put(e.getKey(), search.correct(e.getValue()));
     }
-    // another variant replaces the search's own only when it measurably helps: at least one more correct sample
+    // another variant replaces the search's own only when it measurably helps: at least one more
+    // correct sample
     String best = plan.method();
     for (String m : correct.keySet()) {
       if (correct.get(m) > correct.get(best)) {
@@ -224,7 +336,9 @@ public final class Pruner {
     }
     List<RecoveryTrial> trials = new ArrayList<>();
     for (Map.Entry<String, Integer> e : correct.entrySet()) {
-      trials.add(new RecoveryTrial(e.getKey(), 100.0 * e.getValue() / search.samples(), e.getKey().equals(best)));
+      trials.add(
+          new RecoveryTrial(
+              e.getKey(), 100.0 * e.getValue() / search.samples(), e.getKey().equals(best)));
     }
     return new Choice(variants.get(best), trials, full.top1(variants.get(best)));
   }

@@ -55,17 +55,27 @@ public final class Recovery {
    * @param keptChannels for channel-pruned layers, the original index of each remaining output
    *     channel, by layer name (absent: channels unchanged)
    */
-  public static Graph biasCorrection(Graph original, Graph pruned, List<String> layers, Map<String, int[]> keptChannels,
-      Dataset calibration, int batchSize, int limit, String where) throws EdgeoptException {
+  public static Graph biasCorrection(
+      Graph original,
+      Graph pruned,
+      List<String> layers,
+      Map<String, int[]> keptChannels,
+      Dataset calibration,
+      int batchSize,
+      int limit,
+      String where)
+      throws EdgeoptException {
     List<String> outputs = new ArrayList<>();
     for (String l : layers) {
       outputs.add(original.node(l).orElseThrow().output());
     }
-    Map<String, ChannelStatistics> reference = ActivationStatistics.of(original, outputs, calibration, batchSize, limit, where);
+    Map<String, ChannelStatistics> reference =
+        ActivationStatistics.of(original, outputs, calibration, batchSize, limit, where);
     Graph g = pruned;
     for (List<Node> level : levels(pruned, layers)) {
-      Map<String, ChannelStatistics> now = ActivationStatistics.of(g, level.stream().map(Node::output).toList(),
-          calibration, batchSize, limit, where);
+      Map<String, ChannelStatistics> now =
+          ActivationStatistics.of(
+              g, level.stream().map(Node::output).toList(), calibration, batchSize, limit, where);
       GraphBuilder b = g.toBuilder();
       for (Node old : level) {
         Node n = g.node(old.name()).orElseThrow();
@@ -113,24 +123,42 @@ public final class Recovery {
 
   /** Returns whether {@code g} has BatchNormalization nodes with constant statistics. */
   public static boolean hasBatchNorm(Graph g) {
-    return g.nodes().stream().anyMatch(n -> n.opType().equals("BatchNormalization")
-        && g.initializers().containsKey(n.input(3)) && g.initializers().containsKey(n.input(4)));
+    return g.nodes().stream()
+        .anyMatch(
+            n ->
+                n.opType().equals("BatchNormalization")
+                    && g.initializers().containsKey(n.input(3))
+                    && g.initializers().containsKey(n.input(4)));
   }
 
   /**
    * Returns {@code g} with every BatchNormalization's mean and variance measured on the
    * calibration data, level by level from the input.
    */
-  public static Graph reestimateBatchNorm(Graph g, Dataset calibration, int batchSize, int limit, String where)
+  public static Graph reestimateBatchNorm(
+      Graph g, Dataset calibration, int batchSize, int limit, String where)
       throws EdgeoptException {
-    List<String> names = g.nodes().stream().filter(n -> n.opType().equals("BatchNormalization")
-        && g.initializers().containsKey(n.input(3)) && g.initializers().containsKey(n.input(4))
-        && !n.name().isEmpty()).map(Node::name).toList();
+    List<String> names =
+        g.nodes().stream()
+            .filter(
+                n ->
+                    n.opType().equals("BatchNormalization")
+                        && g.initializers().containsKey(n.input(3))
+                        && g.initializers().containsKey(n.input(4))
+                        && !n.name().isEmpty())
+            .map(Node::name)
+            .toList();
     Graph cur = g;
     for (List<Node> level : levels(g, names)) {
       Graph now = cur;
-      Map<String, ChannelStatistics> stats = ActivationStatistics.of(now, level.stream().map(n -> n.input(0)).toList(),
-          calibration, batchSize, limit, where);
+      Map<String, ChannelStatistics> stats =
+          ActivationStatistics.of(
+              now,
+              level.stream().map(n -> n.input(0)).toList(),
+              calibration,
+              batchSize,
+              limit,
+              where);
       GraphBuilder b = now.toBuilder();
       for (Node old : level) {
         Node n = now.node(old.name()).orElseThrow();

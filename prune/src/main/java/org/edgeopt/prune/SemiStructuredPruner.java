@@ -29,30 +29,78 @@ public final class SemiStructuredPruner {
     Map<String, List<Node>> consumers = g.consumers();
     List<LayerEligibility> out = new ArrayList<>();
     for (Node n : g.nodes()) {
-      if (!n.domain().isEmpty() || !List.of("Conv", "Gemm", "MatMul", "ConvTranspose").contains(n.opType())) {
+      if (!n.domain().isEmpty()
+          || !List.of("Conv", "Gemm", "MatMul", "ConvTranspose").contains(n.opType())) {
         continue;
       }
       String w = n.input(1);
       Tensor t = g.initializers().get(w);
       if (n.opType().equals("ConvTranspose")) {
-        out.add(new LayerEligibility(n.name(), n.opType(), w, 0, false, "ConvTranspose: TensorRT has no sparse kernels for it"));
+        out.add(
+            new LayerEligibility(
+                n.name(),
+                n.opType(),
+                w,
+                0,
+                false,
+                "ConvTranspose: TensorRT has no sparse kernels for it"));
       } else if (t == null || !t.dataType().isFloat()) {
-        out.add(new LayerEligibility(n.name(), n.opType(), w, 0, false, "the weight '" + w + "' is not a float initializer"));
+        out.add(
+            new LayerEligibility(
+                n.name(),
+                n.opType(),
+                w,
+                0,
+                false,
+                "the weight '" + w + "' is not a float initializer"));
       } else if (consumers.getOrDefault(w, List.of()).size() > 1) {
-        out.add(new LayerEligibility(n.name(), n.opType(), w, 0, false, "the weight '" + w + "' is shared with another layer"));
+        out.add(
+            new LayerEligibility(
+                n.name(),
+                n.opType(),
+                w,
+                0,
+                false,
+                "the weight '" + w + "' is shared with another layer"));
       } else if (n.opType().equals("Conv") && n.intAttr("group", 1) != 1) {
-        out.add(new LayerEligibility(n.name(), n.opType(), w, t.dim(1), false, "grouped convolution (group "
-            + n.intAttr("group", 1) + "): TensorRT has no sparse kernels for grouped or depthwise convolutions"));
+        out.add(
+            new LayerEligibility(
+                n.name(),
+                n.opType(),
+                w,
+                t.dim(1),
+                false,
+                "grouped convolution (group "
+                    + n.intAttr("group", 1)
+                    + "): TensorRT has no sparse kernels for grouped or depthwise convolutions"));
       } else {
         int axis = reductionAxis(n, t.rank());
         long k = axis < 0 || axis >= t.rank() ? 0 : t.dim(axis);
         if (k % 4 != 0 || k == 0) {
-          out.add(new LayerEligibility(n.name(), n.opType(), w, k, false, (n.opType().equals("Conv") ? "input channels" : "inner dimension K")
-              + " = " + k + " is not divisible by 4"));
+          out.add(
+              new LayerEligibility(
+                  n.name(),
+                  n.opType(),
+                  w,
+                  k,
+                  false,
+                  (n.opType().equals("Conv") ? "input channels" : "inner dimension K")
+                      + " = "
+                      + k
+                      + " is not divisible by 4"));
         } else {
-          out.add(new LayerEligibility(n.name(), n.opType(), w, k, true, "2 of every 4 consecutive "
-              + (n.opType().equals("Conv") ? "input channels at each kernel position" : "inner-dimension weights")
-              + " kept"));
+          out.add(
+              new LayerEligibility(
+                  n.name(),
+                  n.opType(),
+                  w,
+                  k,
+                  true,
+                  "2 of every 4 consecutive "
+                      + (n.opType().equals("Conv")
+                          ? "input channels at each kernel position"
+                          : "inner-dimension weights")
+                      + " kept"));
         }
       }
     }
@@ -83,15 +131,21 @@ public final class SemiStructuredPruner {
    * then has its remaining weights and its bias refitted by least squares on calibration data
    * (the zeros stay where magnitude put them).
    */
-  static Graph prune(Graph g, Collection<String> layers, Map<String, LinearReconstruction.Regression> regressions) {
+  static Graph prune(
+      Graph g,
+      Collection<String> layers,
+      Map<String, LinearReconstruction.Regression> regressions) {
     Map<String, LayerEligibility> byName = new java.util.HashMap<>();
     eligibility(g).forEach(e -> byName.put(e.layer(), e));
     GraphBuilder b = g.toBuilder();
     for (String layer : layers) {
       LayerEligibility e = byName.get(layer);
       if (e == null || !e.eligible()) {
-        throw new IllegalArgumentException("layer '" + layer + "' cannot take the 2:4 pattern: "
-            + (e == null ? "no such weighted layer" : e.reason()));
+        throw new IllegalArgumentException(
+            "layer '"
+                + layer
+                + "' cannot take the 2:4 pattern: "
+                + (e == null ? "no such weighted layer" : e.reason()));
       }
       Node n = g.node(layer).orElseThrow();
       Tensor w = g.initializers().get(e.weight());
@@ -106,8 +160,11 @@ public final class SemiStructuredPruner {
       LinearReconstruction.Regression r = regressions.get(layer);
       Tensor bias = n.input(2).isEmpty() ? null : g.initializers().get(n.input(2));
       long outputs = w.dim(axis == 1 ? 0 : 1);
-      if (r != null && r.outputs() == outputs && r.features() == w.dim(axis)
-          && (n.input(2).isEmpty() || (bias != null && bias.rank() == 1 && bias.dim(0) == outputs))) {
+      if (r != null
+          && r.outputs() == outputs
+          && r.features() == w.dim(axis)
+          && (n.input(2).isEmpty()
+              || (bias != null && bias.rank() == 1 && bias.dim(0) == outputs))) {
         int o = (int) outputs;
         int f = r.features();
         boolean[][] support = new boolean[o][f];
@@ -139,7 +196,8 @@ public final class SemiStructuredPruner {
 
   /** Returns whether the weight of {@code layer} has at most two non-zeros in every group of four. */
   public static boolean satisfies(Graph g, String layer) {
-    Node n = g.node(layer).orElseThrow(() -> new IllegalArgumentException("no layer '" + layer + "'"));
+    Node n =
+        g.node(layer).orElseThrow(() -> new IllegalArgumentException("no layer '" + layer + "'"));
     Tensor w = g.initializers().get(n.input(1));
     int axis = reductionAxis(n, w.rank());
     return w.dim(axis) % 4 == 0 && isTwoFour(w.toFloats(), w.dims(), axis);
@@ -170,7 +228,8 @@ public final class SemiStructuredPruner {
           for (int j = 0; j < 4; j++) {
             idx[j] = (o * r + g + j) * inner + i;
           }
-          // keep the two largest |w|; on ties the lower channel wins, so the result is deterministic
+          // keep the two largest |w|; on ties the lower channel wins, so the result is
+          // deterministic
           int first = -1;
           int second = -1;
           for (int j = 0; j < 4; j++) {

@@ -17,14 +17,19 @@ public final class SparsityPlanner {
    * @throws EdgeoptException exit 5 ({@code incompatible}) with the profile's reason when 2:4 is
    *     asked for a target without sparse kernels and {@code force} is not set
    */
-  public static PruneMode plan(TargetProfile profile, PruneMode requested, boolean force) throws EdgeoptException {
+  public static PruneMode plan(TargetProfile profile, PruneMode requested, boolean force)
+      throws EdgeoptException {
     return switch (requested) {
       case AUTO -> profile.exploits24Sparsity() ? PruneMode.TWO_FOUR : PruneMode.CHANNEL;
       case CHANNEL -> PruneMode.CHANNEL;
       case TWO_FOUR -> {
         if (!profile.exploits24Sparsity() && !force) {
-          throw EdgeoptException.incompatible("2:4 pruning refused for target " + profile.name() + ": "
-              + profile.sparsityReason() + "; use --mode channel, or --force to prune anyway");
+          throw EdgeoptException.incompatible(
+              "2:4 pruning refused for target "
+                  + profile.name()
+                  + ": "
+                  + profile.sparsityReason()
+                  + "; use --mode channel, or --force to prune anyway");
         }
         yield PruneMode.TWO_FOUR;
       }

@@ -18,8 +18,14 @@ import org.edgeopt.core.graph.Graph;
 final class TwoFourSearch {
   private TwoFourSearch() {}
 
-  static PrunePlan run(Graph model, HoldoutEvaluator search, double budget, Map<String, Long> layerMacs,
-      Map<String, LinearReconstruction.Regression> regressions, Consumer<String> log) throws EdgeoptException {
+  static PrunePlan run(
+      Graph model,
+      HoldoutEvaluator search,
+      double budget,
+      Map<String, Long> layerMacs,
+      Map<String, LinearReconstruction.Regression> regressions,
+      Consumer<String> log)
+      throws EdgeoptException {
     List<LayerEligibility> elig = SemiStructuredPruner.eligibility(model);
     int n = search.samples();
     int base = search.correct(model);
@@ -30,23 +36,36 @@ final class TwoFourSearch {
         continue;
       }
       eligible.add(e.layer());
-      double drop = points(base - search.correct(SemiStructuredPruner.prune(model, List.of(e.layer()), regressions)), n);
+      double drop =
+          points(
+              base
+                  - search.correct(
+                      SemiStructuredPruner.prune(model, List.of(e.layer()), regressions)),
+              n);
       sensitivity.put(e.layer(), drop);
       log.accept(String.format(Locale.ROOT, "2:4 %s alone: drop %.2f points", e.layer(), drop));
     }
-    eligible.sort(Comparator.comparingDouble((String l) -> sensitivity.get(l))
-        .thenComparing(l -> -layerMacs.getOrDefault(l, 0L)));
+    eligible.sort(
+        Comparator.comparingDouble((String l) -> sensitivity.get(l))
+            .thenComparing(l -> -layerMacs.getOrDefault(l, 0L)));
     List<String> chosen = new ArrayList<>();
     Map<String, String> skipped = new HashMap<>();
     for (String l : eligible) {
       List<String> trial = new ArrayList<>(chosen);
       trial.add(l);
-      double drop = points(base - search.correct(SemiStructuredPruner.prune(model, trial, regressions)), n);
+      double drop =
+          points(base - search.correct(SemiStructuredPruner.prune(model, trial, regressions)), n);
       if (drop <= budget) {
         chosen.add(l);
         log.accept(String.format(Locale.ROOT, "2:4 + %s: drop %.2f points, kept", l, drop));
       } else {
-        skipped.put(l, String.format(Locale.ROOT, "skipped: with it the drop would be %.2f points (budget %.2f)", drop, budget));
+        skipped.put(
+            l,
+            String.format(
+                Locale.ROOT,
+                "skipped: with it the drop would be %.2f points (budget %.2f)",
+                drop,
+                budget));
         log.accept(String.format(Locale.ROOT, "2:4 + %s: drop %.2f points, over budget", l, drop));
       }
     }
@@ -68,7 +87,8 @@ final class TwoFourSearch {
 
       @Override
       public Map<String, Graph> alternatives(int k) {
-        return regressions.isEmpty() ? Map.of()
+        return regressions.isEmpty()
+            ? Map.of()
             : Map.of("magnitude-only", SemiStructuredPruner.prune(model, chosen.subList(0, k)));
       }
 
@@ -98,8 +118,15 @@ final class TwoFourSearch {
           } else {
             detail = skipped.getOrDefault(e.layer(), "skipped");
           }
-          out.add(new LayerDecision(e.layer(), macs, e.eligible(), e.reason(), sensitivity.get(e.layer()),
-              in.contains(e.layer()), detail));
+          out.add(
+              new LayerDecision(
+                  e.layer(),
+                  macs,
+                  e.eligible(),
+                  e.reason(),
+                  sensitivity.get(e.layer()),
+                  in.contains(e.layer()),
+                  detail));
         }
         return out;
       }

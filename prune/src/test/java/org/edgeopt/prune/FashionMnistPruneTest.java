@@ -22,8 +22,10 @@ import org.junit.jupiter.api.Test;
 class FashionMnistPruneTest {
   /** The top-1 budget of the acceptance criteria, in points, checked on the whole holdout. */
   private static final double BUDGET = 1.0;
+
   /** Candidates are compared on this many holdout images to keep the test short; the result is checked on all 2,000. */
   private static final int SEARCH = 1000;
+
   /** Calibration images used for the least-squares statistics and recovery (of 500). */
   private static final int CALIBRATION = 256;
 
@@ -42,18 +44,32 @@ class FashionMnistPruneTest {
   }
 
   @Test
-  void twoFourForTensorRtStaysWithinOnePointAndEveryPrunedLayerHasTwoZerosInEveryGroupOfFour() throws Exception {
-    PruneRequest r = PruneRequest.of(TargetProfiles.get("tensorrt-ampere"), PruneMode.AUTO, BUDGET, false, holdout,
-        calibration).withSearchLimit(SEARCH).withCalibrationLimit(CALIBRATION).withLatency(false);
-    PruneResult res = Pruner.prune(model, r, "fashion-mnist", s -> { });
+  void twoFourForTensorRtStaysWithinOnePointAndEveryPrunedLayerHasTwoZerosInEveryGroupOfFour()
+      throws Exception {
+    PruneRequest r =
+        PruneRequest.of(
+                TargetProfiles.get("tensorrt-ampere"),
+                PruneMode.AUTO,
+                BUDGET,
+                false,
+                holdout,
+                calibration)
+            .withSearchLimit(SEARCH)
+            .withCalibrationLimit(CALIBRATION)
+            .withLatency(false);
+    PruneResult res = Pruner.prune(model, r, "fashion-mnist", s -> {});
     PruneReport rep = res.report();
     System.out.println(rep.describe());
     assertEquals("2:4", rep.mode());
     assertEquals(2000, rep.holdoutSamples());
-    assertEquals(100.0 * sample.fp32HoldoutCorrect() / sample.fp32HoldoutTotal(), rep.baselineTop1(), 0.1,
+    assertEquals(
+        100.0 * sample.fp32HoldoutCorrect() / sample.fp32HoldoutTotal(),
+        rep.baselineTop1(),
+        0.1,
         "ONNX Runtime agrees with the sample's recorded FP32 accuracy");
     assertTrue(rep.withinBudget(), rep.describe());
-    List<String> pruned = rep.layers().stream().filter(LayerDecision::pruned).map(LayerDecision::name).toList();
+    List<String> pruned =
+        rep.layers().stream().filter(LayerDecision::pruned).map(LayerDecision::name).toList();
     assertTrue(pruned.size() >= 3, rep.describe());
     for (String layer : pruned) {
       assertEveryGroupOfFourHasTwoZeros(res.graph(), layer);
@@ -62,9 +78,17 @@ class FashionMnistPruneTest {
 
   @Test
   void channelPruningRemovesAQuarterOfTheMacsWithinOnePoint() throws Exception {
-    PruneRequest r = PruneRequest.of(TargetProfiles.get("onnxruntime-cpu"), PruneMode.AUTO, BUDGET, false, holdout,
-        calibration).withSearchLimit(SEARCH).withCalibrationLimit(CALIBRATION);
-    PruneResult res = Pruner.prune(model, r, "fashion-mnist", s -> { });
+    PruneRequest r =
+        PruneRequest.of(
+                TargetProfiles.get("onnxruntime-cpu"),
+                PruneMode.AUTO,
+                BUDGET,
+                false,
+                holdout,
+                calibration)
+            .withSearchLimit(SEARCH)
+            .withCalibrationLimit(CALIBRATION);
+    PruneResult res = Pruner.prune(model, r, "fashion-mnist", s -> {});
     PruneReport rep = res.report();
     System.out.println(rep.describe());
     assertEquals("channel", rep.mode());
@@ -90,12 +114,17 @@ class FashionMnistPruneTest {
         for (int c = 0; c < in; c += 4) {
           int zeros = 0;
           for (int j = 0; j < 4; j++) {
-            int i = gemm && n.intAttr("transB", 0) == 0 ? (c + j) * out + o : (o * in + c + j) * k + pos;
+            int i =
+                gemm && n.intAttr("transB", 0) == 0
+                    ? (c + j) * out + o
+                    : (o * in + c + j) * k + pos;
             if (v[i] == 0f) {
               zeros++;
             }
           }
-          assertTrue(zeros >= 2, layer + ": output " + o + ", channels " + c + ".." + (c + 3) + ", position " + pos);
+          assertTrue(
+              zeros >= 2,
+              layer + ": output " + o + ", channels " + c + ".." + (c + 3) + ", position " + pos);
         }
       }
     }

@@ -23,8 +23,17 @@ final class PruneTestModels {
    */
   static Graph mobileBlock() {
     GraphBuilder b = new GraphBuilder("mobile_block", 13);
-    b.addInput(new Value("x", new TensorType(DataType.FLOAT, new Shape(List.of(new Shape.Dim(-1, "batch"),
-        new Shape.Dim(3, null), new Shape.Dim(8, null), new Shape.Dim(8, null))))));
+    b.addInput(
+        new Value(
+            "x",
+            new TensorType(
+                DataType.FLOAT,
+                new Shape(
+                    List.of(
+                        new Shape.Dim(-1, "batch"),
+                        new Shape.Dim(3, null),
+                        new Shape.Dim(8, null),
+                        new Shape.Dim(8, null))))));
     b.addInitializer(Tensor.scalar("zero", 0f));
     b.addInitializer(Tensor.scalar("six", 6f));
     conv(b, "stem", "x", "stem.out", 3, 8, 3, 1, 1, false);
@@ -48,23 +57,48 @@ final class PruneTestModels {
     b.add("Flatten", "flatten", List.of("gp"), List.of("f"), Attribute.of("axis", 1L));
     b.addInitializer(Tensor.ofFloats("fc.w", new long[] {5, 16}, TestModels.random(11, 80, 0.5f)));
     b.addInitializer(Tensor.ofFloats("fc.b", new long[] {5}, TestModels.random(12, 5, 0.1f)));
-    b.add("Gemm", "fc", List.of("f", "fc.w", "fc.b"), List.of("logits"), Attribute.of("transB", 1L));
-    b.addOutput(new Value("logits", new TensorType(DataType.FLOAT, new Shape(List.of(new Shape.Dim(-1, "batch"),
-        new Shape.Dim(5, null))))));
+    b.add(
+        "Gemm", "fc", List.of("f", "fc.w", "fc.b"), List.of("logits"), Attribute.of("transB", 1L));
+    b.addOutput(
+        new Value(
+            "logits",
+            new TensorType(
+                DataType.FLOAT,
+                new Shape(List.of(new Shape.Dim(-1, "batch"), new Shape.Dim(5, null))))));
     return b.build();
   }
 
-  private static void conv(GraphBuilder b, String name, String in, String out, int cin, int cout, int k, int group,
-      long seed, boolean bias) {
+  private static void conv(
+      GraphBuilder b,
+      String name,
+      String in,
+      String out,
+      int cin,
+      int cout,
+      int k,
+      int group,
+      long seed,
+      boolean bias) {
     int per = cin / group * k * k;
-    b.addInitializer(Tensor.ofFloats(name + ".w", new long[] {cout, cin / group, k, k},
-        TestModels.random(seed, cout * per, (float) (1.5 / Math.sqrt(per)))));
+    b.addInitializer(
+        Tensor.ofFloats(
+            name + ".w",
+            new long[] {cout, cin / group, k, k},
+            TestModels.random(seed, cout * per, (float) (1.5 / Math.sqrt(per)))));
     List<String> inputs = bias ? List.of(in, name + ".w", name + ".b") : List.of(in, name + ".w");
     if (bias) {
-      b.addInitializer(Tensor.ofFloats(name + ".b", new long[] {cout}, TestModels.random(seed + 100, cout, 0.1f)));
+      b.addInitializer(
+          Tensor.ofFloats(
+              name + ".b", new long[] {cout}, TestModels.random(seed + 100, cout, 0.1f)));
     }
-    b.add("Conv", name, inputs, List.of(out), Attribute.of("kernel_shape", new long[] {k, k}),
-        Attribute.of("pads", new long[] {k / 2, k / 2, k / 2, k / 2}), Attribute.of("group", (long) group));
+    b.add(
+        "Conv",
+        name,
+        inputs,
+        List.of(out),
+        Attribute.of("kernel_shape", new long[] {k, k}),
+        Attribute.of("pads", new long[] {k / 2, k / 2, k / 2, k / 2}),
+        Attribute.of("group", (long) group));
   }
 
   private static void bn(GraphBuilder b, String name, String in, String out, int c, long seed) {
@@ -75,15 +109,22 @@ final class PruneTestModels {
       var[i] += 1f;
     }
     b.addInitializer(Tensor.ofFloats(name + ".scale", new long[] {c}, gamma));
-    b.addInitializer(Tensor.ofFloats(name + ".bias", new long[] {c}, TestModels.random(seed + 2, c, 0.3f)));
-    b.addInitializer(Tensor.ofFloats(name + ".mean", new long[] {c}, TestModels.random(seed + 3, c, 0.3f)));
+    b.addInitializer(
+        Tensor.ofFloats(name + ".bias", new long[] {c}, TestModels.random(seed + 2, c, 0.3f)));
+    b.addInitializer(
+        Tensor.ofFloats(name + ".mean", new long[] {c}, TestModels.random(seed + 3, c, 0.3f)));
     b.addInitializer(Tensor.ofFloats(name + ".var", new long[] {c}, var));
-    b.add("BatchNormalization", name, List.of(in, name + ".scale", name + ".bias", name + ".mean", name + ".var"),
-        List.of(out), Attribute.of("epsilon", 1e-5f));
+    b.add(
+        "BatchNormalization",
+        name,
+        List.of(in, name + ".scale", name + ".bias", name + ".mean", name + ".var"),
+        List.of(out),
+        Attribute.of("epsilon", 1e-5f));
   }
 
   /** A seeded input batch for {@link #mobileBlock()}. */
   static Tensor mobileInput(long seed, int batch) {
-    return Tensor.ofFloats("x", new long[] {batch, 3, 8, 8}, TestModels.random(seed, batch * 192, 2f));
+    return Tensor.ofFloats(
+        "x", new long[] {batch, 3, 8, 8}, TestModels.random(seed, batch * 192, 2f));
   }
 }

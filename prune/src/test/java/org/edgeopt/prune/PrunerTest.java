@@ -29,8 +29,15 @@ class PrunerTest {
 
   @Test
   void twoFourForTensorRtStaysWithinBudgetAndEveryReportedLayerHasThePattern() throws Exception {
-    PruneRequest r = PruneRequest.of(TargetProfiles.get("tensorrt-ampere"), PruneMode.AUTO, 5.0, false, holdout, calibration)
-        .withLatency(false);
+    PruneRequest r =
+        PruneRequest.of(
+                TargetProfiles.get("tensorrt-ampere"),
+                PruneMode.AUTO,
+                5.0,
+                false,
+                holdout,
+                calibration)
+            .withLatency(false);
     List<String> log = new ArrayList<>();
     PruneResult res = Pruner.prune(model, r, "mobile", log::add);
     PruneReport rep = res.report();
@@ -38,7 +45,8 @@ class PrunerTest {
     assertEquals("2:4", rep.mode());
     assertEquals(100.0, rep.baselineTop1(), "teacher labels: the original is always right");
     assertTrue(rep.withinBudget(), rep.describe());
-    List<String> pruned = rep.layers().stream().filter(LayerDecision::pruned).map(LayerDecision::name).toList();
+    List<String> pruned =
+        rep.layers().stream().filter(LayerDecision::pruned).map(LayerDecision::name).toList();
     assertFalse(pruned.isEmpty(), rep.describe());
     for (String l : pruned) {
       assertTrue(SemiStructuredPruner.satisfies(res.graph(), l), l);
@@ -47,17 +55,23 @@ class PrunerTest {
     assertTrue(rep.effectiveMacsAfter() < rep.macsAfter());
     assertTrue(rep.nonZeroParametersAfter() < rep.parametersAfter());
     assertEquals("2:4", res.graph().info().metadata().get("edgeopt.sparsity"));
-    assertTrue(rep.recovery().stream().anyMatch(t -> t.method().equals("bias-correction")), rep.describe());
-    assertTrue(rep.recovery().stream().anyMatch(t -> t.method().equals("batchnorm-reestimation")), rep.describe());
+    assertTrue(
+        rep.recovery().stream().anyMatch(t -> t.method().equals("bias-correction")),
+        rep.describe());
+    assertTrue(
+        rep.recovery().stream().anyMatch(t -> t.method().equals("batchnorm-reestimation")),
+        rep.describe());
     assertEquals(1, rep.recovery().stream().filter(RecoveryTrial::applied).count());
     assertFalse(log.isEmpty());
   }
 
   @Test
   void channelPruningShrinksShapesWithinBudget() throws Exception {
-    PruneRequest r = PruneRequest.of(TargetProfiles.get("edgetpu"), PruneMode.AUTO, 5.0, false, holdout, calibration)
-        .withLatency(true);
-    PruneResult res = Pruner.prune(model, r, "mobile", s -> { });
+    PruneRequest r =
+        PruneRequest.of(
+                TargetProfiles.get("edgetpu"), PruneMode.AUTO, 5.0, false, holdout, calibration)
+            .withLatency(true);
+    PruneResult res = Pruner.prune(model, r, "mobile", s -> {});
     PruneReport rep = res.report();
     System.out.println(rep.describe());
     assertEquals("channel", rep.mode());
@@ -65,23 +79,47 @@ class PrunerTest {
     assertTrue(rep.macsAfter() < rep.macsBefore(), rep.describe());
     assertTrue(rep.parametersAfter() < rep.parametersBefore());
     assertTrue(rep.layers().stream().anyMatch(LayerDecision::pruned), rep.describe());
-    assertTrue(rep.latency() != null && rep.latency().beforeMedianMs() > 0 && rep.latency().afterMedianMs() > 0);
-    assertTrue(rep.recovery().stream().anyMatch(t -> t.method().equals("plain-removal")), rep.describe());
+    assertTrue(
+        rep.latency() != null
+            && rep.latency().beforeMedianMs() > 0
+            && rep.latency().afterMedianMs() > 0);
+    assertTrue(
+        rep.recovery().stream().anyMatch(t -> t.method().equals("plain-removal")), rep.describe());
     assertTrue(rep.toJson().contains("\"macsBefore\""));
   }
 
   @Test
   void aZeroBudgetPrunesNothingThatCostsAccuracy() throws Exception {
-    PruneRequest r = PruneRequest.of(TargetProfiles.get("tensorrt-ampere"), PruneMode.TWO_FOUR, 0.0, false, holdout, null)
-        .withLatency(false);
-    PruneReport rep = Pruner.prune(model, r, "mobile", s -> { }).report();
+    PruneRequest r =
+        PruneRequest.of(
+                TargetProfiles.get("tensorrt-ampere"),
+                PruneMode.TWO_FOUR,
+                0.0,
+                false,
+                holdout,
+                null)
+            .withLatency(false);
+    PruneReport rep = Pruner.prune(model, r, "mobile", s -> {}).report();
     assertEquals(rep.baselineTop1(), rep.prunedTop1(), rep.describe());
   }
 
   @Test
   void twoFourForTheEdgeTpuIsRefusedWithExitFive() {
-    EdgeoptException e = assertThrows(EdgeoptException.class, () -> Pruner.prune(model,
-        PruneRequest.of(TargetProfiles.get("edgetpu"), PruneMode.TWO_FOUR, 1.0, false, holdout, null), "mobile", s -> { }));
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class,
+            () ->
+                Pruner.prune(
+                    model,
+                    PruneRequest.of(
+                        TargetProfiles.get("edgetpu"),
+                        PruneMode.TWO_FOUR,
+                        1.0,
+                        false,
+                        holdout,
+                        null),
+                    "mobile",
+                    s -> {}));
     assertEquals(ExitCode.INCOMPATIBLE, e.exitCode());
     assertTrue(e.getMessage().contains("no sparse kernels"), e.getMessage());
   }

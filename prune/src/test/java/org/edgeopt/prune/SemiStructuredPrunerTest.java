@@ -17,10 +17,12 @@ import org.junit.jupiter.api.Test;
 class SemiStructuredPrunerTest {
   @Test
   void eligibilityFollowsTensorRtsInputChannelRule() {
-    Map<String, LayerEligibility> e = SemiStructuredPruner.eligibility(PruneTestModels.mobileBlock()).stream()
-        .collect(Collectors.toMap(LayerEligibility::layer, x -> x));
+    Map<String, LayerEligibility> e =
+        SemiStructuredPruner.eligibility(PruneTestModels.mobileBlock()).stream()
+            .collect(Collectors.toMap(LayerEligibility::layer, x -> x));
     assertFalse(e.get("stem").eligible());
-    assertTrue(e.get("stem").reason().contains("= 3 is not divisible by 4"), e.get("stem").reason());
+    assertTrue(
+        e.get("stem").reason().contains("= 3 is not divisible by 4"), e.get("stem").reason());
     assertFalse(e.get("dw").eligible());
     assertTrue(e.get("dw").reason().contains("depthwise"), e.get("dw").reason());
     for (String l : List.of("expand", "project", "branch", "head", "fc")) {
@@ -62,7 +64,8 @@ class SemiStructuredPrunerTest {
                 smallestKept = Math.min(smallestKept, Math.abs(before[i]));
               }
             }
-            assertEquals(2, zeros, l + " group at out " + o + ", channel " + c + ", position " + pos);
+            assertEquals(
+                2, zeros, l + " group at out " + o + ", channel " + c + ", position " + pos);
             assertTrue(largestDropped <= smallestKept, "the two largest magnitudes are kept");
             groups++;
           }
@@ -77,7 +80,9 @@ class SemiStructuredPrunerTest {
   @Test
   void ineligibleLayersAreRefused() {
     Graph g = PruneTestModels.mobileBlock();
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SemiStructuredPruner.prune(g, List.of("dw")));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> SemiStructuredPruner.prune(g, List.of("dw")));
     assertTrue(e.getMessage().contains("depthwise"));
   }
 }

@@ -27,7 +27,8 @@ final class TensorDataset implements Dataset {
   }
 
   /** Returns {@code n} random samples of {@code shape}, labelled by {@code teacher}'s top-1. */
-  static TensorDataset labelledBy(Graph teacher, long[] shape, int n, long seed, float scale) throws Exception {
+  static TensorDataset labelledBy(Graph teacher, long[] shape, int n, long seed, float scale)
+      throws Exception {
     int per = 1;
     for (long d : shape) {
       per *= (int) d;
@@ -37,7 +38,8 @@ final class TensorDataset implements Dataset {
     dims[0] = n;
     System.arraycopy(shape, 0, dims, 1, shape.length);
     String in = teacher.inputs().get(0).name();
-    try (InferenceSession s = OrtRuntime.get().open(teacher, SessionOptions.defaults().withThreads(1))) {
+    try (InferenceSession s =
+        OrtRuntime.get().open(teacher, SessionOptions.defaults().withThreads(1))) {
       Tensor out = s.run(Map.of(in, Tensor.ofFloats(in, dims, x))).values().iterator().next();
       return new TensorDataset(shape.clone(), x, BatchRunner.top1(out));
     }
@@ -70,7 +72,10 @@ final class TensorDataset implements Dataset {
       long[] dims = new long[sampleShape.length + 1];
       dims[0] = n;
       System.arraycopy(sampleShape, 0, dims, 1, sampleShape.length);
-      out.add(new Batch(Tensor.ofFloats("input", dims, x), java.util.Arrays.copyOfRange(labels, start, start + n)));
+      out.add(
+          new Batch(
+              Tensor.ofFloats("input", dims, x),
+              java.util.Arrays.copyOfRange(labels, start, start + n)));
     }
     return out.iterator();
   }

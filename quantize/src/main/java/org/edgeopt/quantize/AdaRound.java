@@ -44,8 +44,10 @@ import org.edgeopt.core.runtime.SessionOptions;
 final class AdaRound {
   /** Output positions sampled per calibration sample and layer. */
   static final int POSITIONS = 64;
+
   /** Coordinate-descent sweeps per output channel at most. */
   static final int SWEEPS = 8;
+
   /** The seed of the position sampling unless another is given. */
   static final long DEFAULT_SEED = 15;
 
@@ -61,7 +63,13 @@ final class AdaRound {
    * @param errorAfter the same with the learned rounding
    * @param seconds the time the search took (the Gram matrices' time not included)
    */
-  record Layer(String node, int weights, int flipped, double errorBefore, double errorAfter, double seconds) {}
+  record Layer(
+      String node,
+      int weights,
+      int flipped,
+      double errorBefore,
+      double errorAfter,
+      double seconds) {}
 
   /**
    * The rounded graph and what changed.
@@ -72,17 +80,31 @@ final class AdaRound {
    * @param samples the calibration samples measured
    * @param gramSeconds the time the one pass over the data (ONNX Runtime and Gram matrices) took
    */
-  record Result(Graph graph, List<Layer> layers, List<String> skipped, int samples, double gramSeconds) {
+  record Result(
+      Graph graph, List<Layer> layers, List<String> skipped, int samples, double gramSeconds) {
     /** Returns one line per rounded or skipped layer, for the report. */
     List<String> changes() {
       List<String> out = new ArrayList<>();
-      out.add(String.format(Locale.ROOT, "adaround: %d layers rounded, %d skipped; data pass %.2f s on %d samples",
-          layers.size(), skipped.size(), gramSeconds, samples));
+      out.add(
+          String.format(
+              Locale.ROOT,
+              "adaround: %d layers rounded, %d skipped; data pass %.2f s on %d samples",
+              layers.size(),
+              skipped.size(),
+              gramSeconds,
+              samples));
       for (Layer l : layers) {
-        out.add(String.format(Locale.ROOT,
-            "adaround %s: %d of %d weights rounded the other way, output error %.3g -> %.3g (%.1f%%), %.3f s",
-            l.node(), l.flipped(), l.weights(), l.errorBefore(), l.errorAfter(),
-            l.errorBefore() == 0 ? 0 : 100 * (l.errorAfter() / l.errorBefore() - 1), l.seconds()));
+        out.add(
+            String.format(
+                Locale.ROOT,
+                "adaround %s: %d of %d weights rounded the other way, output error %.3g -> %.3g (%.1f%%), %.3f s",
+                l.node(),
+                l.flipped(),
+                l.weights(),
+                l.errorBefore(),
+                l.errorAfter(),
+                l.errorBefore() == 0 ? 0 : 100 * (l.errorAfter() / l.errorBefore() - 1),
+                l.seconds()));
       }
       skipped.forEach(s -> out.add("adaround skipped " + s));
       return out;
@@ -95,11 +117,12 @@ final class AdaRound {
    *
    * @param where names the model in errors
    */
-  static Result apply(Graph g, QuantizeConfig config, Dataset data, int samples, long seed, String where)
+  static Result apply(
+      Graph g, QuantizeConfig config, Dataset data, int samples, long seed, String where)
       throws EdgeoptException {
     if (g.inputs().size() != 1) {
-      throw EdgeoptException.invalid(where + ": learned rounding needs a model with one input, found "
-          + g.inputs().size());
+      throw EdgeoptException.invalid(
+          where + ": learned rounding needs a model with one input, found " + g.inputs().size());
     }
     String input = g.inputs().get(0).name();
     Map<String, Integer> weightUses = new LinkedHashMap<>();
@@ -129,15 +152,22 @@ final class AdaRound {
       Tensor w = g.initializer(n.input(1)).orElseThrow();
       long l0 = System.nanoTime();
       Rounded r = roundLayer(n, w, e.getValue(), config, where);
-      layers.add(new Layer(n.name(), r.values().length, r.flipped(), r.errorBefore(), r.errorAfter(),
-          (System.nanoTime() - l0) / 1e9));
+      layers.add(
+          new Layer(
+              n.name(),
+              r.values().length,
+              r.flipped(),
+              r.errorBefore(),
+              r.errorAfter(),
+              (System.nanoTime() - l0) / 1e9));
       b.removeInitializer(w.name()).addInitializer(Tensor.ofFloats(w.name(), w.dims(), r.values()));
     }
     return new Result(b.build(), layers, skipped, seen, gramSeconds);
   }
 
   /** Returns why a Conv is not rounded, or null when it is. */
-  private static String ineligible(Graph g, Node n, QuantizeConfig config, Map<String, Integer> weightUses) {
+  private static String ineligible(
+      Graph g, Node n, QuantizeConfig config, Map<String, Integer> weightUses) {
     if (config.exclude().contains(n.name())) {
       return "excluded (--exclude)";
     }
@@ -159,21 +189,26 @@ final class AdaRound {
   }
 
   /** Runs the FP32 graph over the samples with every rounded layer's input exposed; returns the samples seen. */
-  private static int accumulate(Graph g, String input, Map<Node, PatchGram> grams, Dataset data, int samples)
+  private static int accumulate(
+      Graph g, String input, Map<Node, PatchGram> grams, Dataset data, int samples)
       throws EdgeoptException {
     if (grams.isEmpty()) {
       return 0;
     }
     LinkedHashSet<String> exposedNames = new LinkedHashSet<>();
-    grams.keySet().forEach(n -> {
-      if (!n.input(0).equals(input)) {
-        exposedNames.add(n.input(0));
-      }
-    });
+    grams
+        .keySet()
+        .forEach(
+            n -> {
+              if (!n.input(0).equals(input)) {
+                exposedNames.add(n.input(0));
+              }
+            });
     Graph exposed = SqnrProbe.expose(g, exposedNames);
     List<String> names = List.copyOf(exposedNames);
     int seen = 0;
-    SessionOptions opts = SessionOptions.defaults().withOptimization(SessionOptions.Optimization.EXTENDED);
+    SessionOptions opts =
+        SessionOptions.defaults().withOptimization(SessionOptions.Optimization.EXTENDED);
     try (InferenceSession s = OrtRuntime.get().open(exposed, opts)) {
       Iterator<Batch> it = data.batches(BatchRunner.batchSize(s, 16), samples);
       while (it.hasNext()) {
@@ -199,9 +234,11 @@ final class AdaRound {
    */
   private record Rounded(float[] values, int flipped, double errorBefore, double errorAfter) {}
 
-  private static Rounded roundLayer(Node n, Tensor w, PatchGram gram, QuantizeConfig config, String where)
+  private static Rounded roundLayer(
+      Node n, Tensor w, PatchGram gram, QuantizeConfig config, String where)
       throws EdgeoptException {
-    WeightQuantizer.QuantizedWeights nearest = QdqQuantizer.quantizeLayerWeights(n, w, config, where);
+    WeightQuantizer.QuantizedWeights nearest =
+        QdqQuantizer.quantizeLayerWeights(n, w, config, where);
     QuantParams p = nearest.params();
     int qmax = config.weightQuantMax(QdqQuantizer.isDepthwise(n, w));
     float[] f = w.toFloats();
@@ -246,17 +283,36 @@ final class AdaRound {
   }
 
   /** Makes sure the quantizer maps the rounded weights to the searched integers (same scales). */
-  private static void checkReproduced(Node n, Tensor rounded, QuantizeConfig config, String where, float[] values,
-      float[] scales, boolean perTensor, int k) throws EdgeoptException {
-    WeightQuantizer.QuantizedWeights again = QdqQuantizer.quantizeLayerWeights(n, rounded, config, where);
+  private static void checkReproduced(
+      Node n,
+      Tensor rounded,
+      QuantizeConfig config,
+      String where,
+      float[] values,
+      float[] scales,
+      boolean perTensor,
+      int k)
+      throws EdgeoptException {
+    WeightQuantizer.QuantizedWeights again =
+        QdqQuantizer.quantizeLayerWeights(n, rounded, config, where);
     float[] s2 = again.params().scales();
     byte[] v = again.values();
     for (int i = 0; i < values.length; i++) {
       double s = scales[perTensor ? 0 : i / k];
       long want = (long) Math.rint(values[i] / s);
       if (v[i] != want || Math.abs(s2[perTensor ? 0 : i / k] - s) > 1e-6 * s) {
-        throw new IllegalStateException(where + ": learned rounding of " + n.describe() + " is not reproduced by"
-            + " the quantizer at weight " + i + " (" + v[i] + " vs " + want + ")");
+        throw new IllegalStateException(
+            where
+                + ": learned rounding of "
+                + n.describe()
+                + " is not reproduced by"
+                + " the quantizer at weight "
+                + i
+                + " ("
+                + v[i]
+                + " vs "
+                + want
+                + ")");
       }
     }
   }

@@ -60,9 +60,16 @@ public final class BiasAbsorption {
     /** Returns one line for reports. */
     public String describe() {
       double max = java.util.Arrays.stream(amounts).max().orElse(0);
-      return String.format(Locale.ROOT, "absorbed bias of Conv '%s' into Conv '%s': %d of %d channels (%d with"
-          + " mean - 3 std > 0), largest %.3g", first, seconds.replace(", ", "', '"), absorbedChannels(),
-          amounts.length, candidates, max);
+      return String.format(
+          Locale.ROOT,
+          "absorbed bias of Conv '%s' into Conv '%s': %d of %d channels (%d with"
+              + " mean - 3 std > 0), largest %.3g",
+          first,
+          seconds.replace(", ", "', '"),
+          absorbedChannels(),
+          amounts.length,
+          candidates,
+          max);
     }
   }
 
@@ -112,10 +119,12 @@ public final class BiasAbsorption {
    *
    * @param where names the model in errors
    */
-  public static Result apply(CrossLayerEqualization.Result cle, Dataset data, int samples, String where)
+  public static Result apply(
+      CrossLayerEqualization.Result cle, Dataset data, int samples, String where)
       throws EdgeoptException {
     Graph g = cle.graph();
-    List<String> pre = cle.scaled().stream().map(p -> g.node(p.first()).orElseThrow().output()).toList();
+    List<String> pre =
+        cle.scaled().stream().map(p -> g.node(p.first()).orElseThrow().output()).toList();
     if (pre.isEmpty()) {
       return new Result(g, List.of(), List.of(), 0);
     }
@@ -130,7 +139,10 @@ public final class BiasAbsorption {
     List<String> skipped = new ArrayList<>();
     for (CrossLayerEqualization.ScaledPair p : cle.scaled()) {
       Node first = g.node(p.first()).orElseThrow();
-      List<Node> seconds = java.util.Arrays.stream(p.second().split(", ")).map(n -> g.node(n).orElseThrow()).toList();
+      List<Node> seconds =
+          java.util.Arrays.stream(p.second().split(", "))
+              .map(n -> g.node(n).orElseThrow())
+              .toList();
       String why = unsupported(g, p, seconds);
       ChannelStatistics.Channels ch = stats.of(first.output());
       if (why == null && ch == null) {
@@ -151,8 +163,15 @@ public final class BiasAbsorption {
       }
       Absorbed a = new Absorbed(p.first(), p.second(), c, candidates);
       if (a.absorbedChannels() == 0) {
-        skipped.add("did not absorb bias of Conv '" + p.first() + "': no channel has mean - 3 std > 0 with every"
-            + " value above it (" + candidates + " of " + m + " with mean - 3 std > 0)");
+        skipped.add(
+            "did not absorb bias of Conv '"
+                + p.first()
+                + "': no channel has mean - 3 std > 0 with every"
+                + " value above it ("
+                + candidates
+                + " of "
+                + m
+                + " with mean - 3 std > 0)");
         continue;
       }
       float[] b1 = currentBias(b, first.name(), m);
@@ -169,7 +188,8 @@ public final class BiasAbsorption {
   }
 
   /** Returns why a pair cannot absorb exactly, or null. */
-  private static String unsupported(Graph g, CrossLayerEqualization.ScaledPair p, List<Node> seconds) {
+  private static String unsupported(
+      Graph g, CrossLayerEqualization.ScaledPair p, List<Node> seconds) {
     List<String> between = p.between();
     if (between.isEmpty() || !g.node(between.get(0)).orElseThrow().opType().equals("Relu")) {
       return "no ReLU right after it (" + (between.isEmpty() ? "nothing" : between.get(0)) + ")";
@@ -183,7 +203,9 @@ public final class BiasAbsorption {
       boolean pads = java.util.Arrays.stream(s.intsAttr("pads", new long[0])).anyMatch(v -> v != 0);
       String autoPad = s.stringAttr("auto_pad", "NOTSET");
       if (pads || !(autoPad.equals("NOTSET") || autoPad.equals("VALID"))) {
-        return "Conv '" + s.name() + "' pads with zeros, which the shift would turn into -c at the border";
+        return "Conv '"
+            + s.name()
+            + "' pads with zeros, which the shift would turn into -c at the border";
       }
     }
     return null;

@@ -58,8 +58,13 @@ public final class BiasCorrection {
 
     /** Returns one line for reports. */
     public String describe() {
-      return String.format(Locale.ROOT, "bias correction of %s '%s': %d channels, largest shift %.3g", opType, node,
-          shift.length, maxAbs());
+      return String.format(
+          Locale.ROOT,
+          "bias correction of %s '%s': %d channels, largest shift %.3g",
+          opType,
+          node,
+          shift.length,
+          maxAbs());
     }
   }
 
@@ -101,7 +106,8 @@ public final class BiasCorrection {
    * @param g an FP32 graph prepared by {@link GraphPreparer}
    * @param where names the model in errors
    */
-  public static Result measure(Graph g, QuantizeConfig config, Dataset data, int samples, String where)
+  public static Result measure(
+      Graph g, QuantizeConfig config, Dataset data, int samples, String where)
       throws EdgeoptException {
     return measure(g, Map.of(), config, data, samples, where);
   }
@@ -112,14 +118,22 @@ public final class BiasCorrection {
    * weights against {@code originalWeights} (by initializer name), the float weights before that
    * pass, so that the rounding the pass chose is corrected too.
    */
-  static Result measure(Graph g, Map<String, Tensor> originalWeights, QuantizeConfig config, Dataset data,
-      int samples, String where) throws EdgeoptException {
+  static Result measure(
+      Graph g,
+      Map<String, Tensor> originalWeights,
+      QuantizeConfig config,
+      Dataset data,
+      int samples,
+      String where)
+      throws EdgeoptException {
     GraphBuilder b = g.toBuilder();
     Map<String, Node> probes = new LinkedHashMap<>();
     for (Node n : g.nodes()) {
       QdqPlanner.Kind k = QdqPlanner.Kind.of(n);
       Tensor w = n.input(1).isEmpty() ? null : g.initializers().get(n.input(1));
-      if ((k != QdqPlanner.Kind.CONV && k != QdqPlanner.Kind.GEMM) || w == null || w.dataType() != DataType.FLOAT
+      if ((k != QdqPlanner.Kind.CONV && k != QdqPlanner.Kind.GEMM)
+          || w == null
+          || w.dataType() != DataType.FLOAT
           || g.initializers().containsKey(n.input(0))) {
         continue;
       }
@@ -135,8 +149,14 @@ public final class BiasCorrection {
       String errName = b.uniqueName(w.name() + "_rounding_error");
       b.addInitializer(Tensor.ofFloats(errName, w.dims(), error));
       String out = b.uniqueName(n.output() + "_rounding_shift");
-      Node probe = new Node(b.uniqueName(n.name() + "_rounding_shift"), n.opType(), n.domain(),
-          List.of(n.input(0), errName), List.of(out), n.attributes());
+      Node probe =
+          new Node(
+              b.uniqueName(n.name() + "_rounding_shift"),
+              n.opType(),
+              n.domain(),
+              List.of(n.input(0), errName),
+              List.of(out),
+              n.attributes());
       if (k == QdqPlanner.Kind.GEMM) {
         probe = probe.withAttribute(Attribute.of("beta", 1f));
       }
@@ -165,22 +185,29 @@ public final class BiasCorrection {
   public static Graph apply(Graph g, Result r) {
     GraphBuilder b = g.toBuilder();
     for (LayerShift l : r.layers()) {
-      Node n = g.node(l.node()).orElseThrow(() -> new IllegalArgumentException("no node '" + l.node() + "'"));
+      Node n =
+          g.node(l.node())
+              .orElseThrow(() -> new IllegalArgumentException("no node '" + l.node() + "'"));
       double[] shift = l.shift();
       boolean gemm = n.opType().equals("Gemm");
       float beta = gemm ? n.floatAttr("beta", 1f) : 1f;
       Tensor old = n.input(2).isEmpty() ? null : g.initializers().get(n.input(2));
-      if (old == null && !n.input(2).isEmpty() || old != null && old.elementCount() != shift.length
+      if (old == null && !n.input(2).isEmpty()
+          || old != null && old.elementCount() != shift.length
           || gemm && old != null && beta == 0) {
-        throw new IllegalArgumentException(n.describe() + ": its bias is not a constant of " + shift.length
-            + " values; cannot correct it");
+        throw new IllegalArgumentException(
+            n.describe()
+                + ": its bias is not a constant of "
+                + shift.length
+                + " values; cannot correct it");
       }
       float[] bias = old == null ? new float[shift.length] : old.toFloats();
       for (int c = 0; c < shift.length; c++) {
         bias[c] -= (float) (shift[c] / (old == null ? 1 : beta));
       }
       String name = old == null ? b.uniqueName(n.name() + "_bias") : old.name();
-      b.addInitializer(Tensor.ofFloats(name, old == null ? new long[] {shift.length} : old.dims(), bias));
+      b.addInitializer(
+          Tensor.ofFloats(name, old == null ? new long[] {shift.length} : old.dims(), bias));
       Node m = n.withInputs(List.of(n.input(0), n.input(1), name));
       if (gemm && old == null) {
         m = m.withAttribute(Attribute.of("beta", 1f));
@@ -191,7 +218,8 @@ public final class BiasCorrection {
   }
 
   /** Returns {@code dequantize(quantize(w)) - w}, with the quantizer's own scales and rounding. */
-  static float[] weightError(Node n, Tensor w, QuantizeConfig config, String where) throws EdgeoptException {
+  static float[] weightError(Node n, Tensor w, QuantizeConfig config, String where)
+      throws EdgeoptException {
     WeightQuantizer.QuantizedWeights q = QdqQuantizer.quantizeLayerWeights(n, w, config, where);
     QuantParams p = q.params();
     float[] scales = p.scales();
@@ -207,7 +235,8 @@ public final class BiasCorrection {
     float[] e = new float[f.length];
     for (int i = 0; i < f.length; i++) {
       int c = axis < 0 ? 0 : (i / inner) % channels;
-      // DequantizeLinear multiplies in float32: the error is what the quantized graph computes with.
+      // DequantizeLinear multiplies in float32: the error is what the quantized graph computes
+      // with.
       e[i] = v[i] * scales[c] - f[i];
     }
     return e;

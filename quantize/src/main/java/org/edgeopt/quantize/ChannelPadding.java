@@ -54,13 +54,20 @@ public final class ChannelPadding {
       }
       Node xdq = g.producer(conv.input(0)).orElse(null);
       Node wdq = g.producer(conv.input(1)).orElse(null);
-      if (!isDequantize(xdq) || !isDequantize(wdq) || consumers.getOrDefault(xdq.output(), List.of()).size() != 1
-          || consumers.getOrDefault(wdq.output(), List.of()).size() != 1 || xdq.inputs().size() < 3) {
+      if (!isDequantize(xdq)
+          || !isDequantize(wdq)
+          || consumers.getOrDefault(xdq.output(), List.of()).size() != 1
+          || consumers.getOrDefault(wdq.output(), List.of()).size() != 1
+          || xdq.inputs().size() < 3) {
         continue;
       }
       Tensor w = g.initializers().get(wdq.input(0));
       Tensor zeroPoint = g.initializers().get(xdq.input(2));
-      if (w == null || w.rank() != 4 || w.dataType().byteSize() != 1 || zeroPoint == null || zeroPoint.rank() != 0
+      if (w == null
+          || w.rank() != 4
+          || w.dataType().byteSize() != 1
+          || zeroPoint == null
+          || zeroPoint.rank() != 0
           || w.dim(1) % multiple == 0) {
         continue;
       }
@@ -72,21 +79,41 @@ public final class ChannelPadding {
       w.data().duplicate().get(from);
       byte[] to = new byte[Math.toIntExact(m * padded * kernel)];
       for (long o = 0; o < m; o++) {
-        System.arraycopy(from, Math.toIntExact(o * c * kernel), to, Math.toIntExact(o * padded * kernel),
+        System.arraycopy(
+            from,
+            Math.toIntExact(o * c * kernel),
+            to,
+            Math.toIntExact(o * padded * kernel),
             Math.toIntExact(c * kernel));
       }
       String weights = b.uniqueName(w.name() + "_padded");
-      b.addInitializer(Tensor.ofBytes(weights, w.dataType(), new long[] {m, padded, w.dim(2), w.dim(3)}, to));
+      b.addInitializer(
+          Tensor.ofBytes(weights, w.dataType(), new long[] {m, padded, w.dim(2), w.dim(3)}, to));
       b.replaceNode(wdq.withInputs(List.of(weights, wdq.input(1), wdq.input(2))));
       String pads = b.uniqueName(conv.name() + "_channel_pads");
-      b.addInitializer(Tensor.ofLongs(pads, new long[] {8}, new long[] {0, 0, 0, 0, 0, padded - c, 0, 0}));
-      String x = b.add("Pad", b.uniqueName(conv.name() + "_pad_channels"), List.of(xdq.input(0), pads, xdq.input(2)),
-          List.of(b.uniqueName(xdq.input(0) + "_padded")));
+      b.addInitializer(
+          Tensor.ofLongs(pads, new long[] {8}, new long[] {0, 0, 0, 0, 0, padded - c, 0, 0}));
+      String x =
+          b.add(
+              "Pad",
+              b.uniqueName(conv.name() + "_pad_channels"),
+              List.of(xdq.input(0), pads, xdq.input(2)),
+              List.of(b.uniqueName(xdq.input(0) + "_padded")));
       b.replaceNode(xdq.withInputs(List.of(x, xdq.input(1), xdq.input(2))));
-      changes.add(conv.name() + ": input channels " + c + " -> " + padded + " (zero weights; ONNX Runtime's fast"
-          + " int8 convolution takes multiples of " + multiple + ")");
+      changes.add(
+          conv.name()
+              + ": input channels "
+              + c
+              + " -> "
+              + padded
+              + " (zero weights; ONNX Runtime's fast"
+              + " int8 convolution takes multiples of "
+              + multiple
+              + ")");
     }
-    return changes.isEmpty() ? new Result(g, List.of()) : new Result(b.removeUnused().build(), changes);
+    return changes.isEmpty()
+        ? new Result(g, List.of())
+        : new Result(b.removeUnused().build(), changes);
   }
 
   private static boolean isDequantize(Node n) {

@@ -22,7 +22,8 @@ record ChannelRounding(int[] q, double errorBefore, double errorAfter, int sweep
    * @param h the K x K Gram matrix, row-major, symmetric
    * @param maxSweeps the most passes over all weights
    */
-  static ChannelRounding search(double[] w, double s, int qmax, int[] start, double[] h, int maxSweeps) {
+  static ChannelRounding search(
+      double[] w, double s, int qmax, int[] start, double[] h, int maxSweeps) {
     int k = w.length;
     int[] q = start.clone();
     double[] e = new double[k];

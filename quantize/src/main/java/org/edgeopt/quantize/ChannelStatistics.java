@@ -68,7 +68,8 @@ record ChannelStatistics(Map<String, Channels> channels, int samples) {
    *
    * @param where names the model in errors
    */
-  static ChannelStatistics measure(Graph g, List<String> tensors, Dataset data, int samples, String where)
+  static ChannelStatistics measure(
+      Graph g, List<String> tensors, Dataset data, int samples, String where)
       throws EdgeoptException {
     return measure(g, tensors, data, samples, false, where);
   }
@@ -77,26 +78,34 @@ record ChannelStatistics(Map<String, Channels> channels, int samples) {
    * As {@link #measure(Graph, List, Dataset, int, String)}, with the channel on the last axis
    * when {@code lastAxis} (the graph input may then be measured too).
    */
-  static ChannelStatistics measure(Graph g, List<String> tensors, Dataset data, int samples, boolean lastAxis,
-      String where) throws EdgeoptException {
+  static ChannelStatistics measure(
+      Graph g, List<String> tensors, Dataset data, int samples, boolean lastAxis, String where)
+      throws EdgeoptException {
     if (g.inputs().size() != 1) {
-      throw EdgeoptException.invalid(where + ": measuring channel statistics needs a model with one input, found "
-          + g.inputs().size());
+      throw EdgeoptException.invalid(
+          where
+              + ": measuring channel statistics needs a model with one input, found "
+              + g.inputs().size());
     }
     String input = g.inputs().get(0).name();
-    List<String> names = new LinkedHashSet<>(tensors).stream().filter(t -> !t.equals(input)).toList();
+    List<String> names =
+        new LinkedHashSet<>(tensors).stream().filter(t -> !t.equals(input)).toList();
     boolean withInput = tensors.contains(input);
     Graph exposed = SqnrProbe.expose(g, new LinkedHashSet<>(names));
     Map<String, double[][]> acc = new LinkedHashMap<>();
     Map<String, Long> counts = new LinkedHashMap<>();
     int seen = 0;
-    SessionOptions opts = SessionOptions.defaults().withOptimization(SessionOptions.Optimization.EXTENDED);
+    SessionOptions opts =
+        SessionOptions.defaults().withOptimization(SessionOptions.Optimization.EXTENDED);
     try (InferenceSession s = OrtRuntime.get().open(exposed, opts)) {
       Iterator<Batch> it = data.batches(BatchRunner.batchSize(s, 16), samples);
       while (it.hasNext()) {
         Batch b = it.next();
-        Map<String, Tensor> out = new LinkedHashMap<>(names.isEmpty() ? Map.of()
-            : s.run(Map.of(input, b.input().withName(input)), names));
+        Map<String, Tensor> out =
+            new LinkedHashMap<>(
+                names.isEmpty()
+                    ? Map.of()
+                    : s.run(Map.of(input, b.input().withName(input)), names));
         if (withInput) {
           out.put(input, b.input());
         }
@@ -104,20 +113,27 @@ record ChannelStatistics(Map<String, Channels> channels, int samples) {
         for (String n : out.keySet()) {
           Tensor t = out.get(n);
           long[] d = t.dims();
-          int channels = lastAxis ? Math.toIntExact(d[d.length - 1]) : d.length < 2 ? 1 : Math.toIntExact(d[1]);
+          int channels =
+              lastAxis
+                  ? Math.toIntExact(d[d.length - 1])
+                  : d.length < 2 ? 1 : Math.toIntExact(d[1]);
           int inner = 1;
           for (int i = 2; !lastAxis && i < d.length; i++) {
             inner = Math.multiplyExact(inner, Math.toIntExact(d[i]));
           }
           float[] v = t.toFloats();
-          double[][] a = acc.computeIfAbsent(n, k -> {
-            double[][] z = new double[4][channels];
-            java.util.Arrays.fill(z[0], Double.POSITIVE_INFINITY);
-            java.util.Arrays.fill(z[1], Double.NEGATIVE_INFINITY);
-            return z;
-          });
+          double[][] a =
+              acc.computeIfAbsent(
+                  n,
+                  k -> {
+                    double[][] z = new double[4][channels];
+                    java.util.Arrays.fill(z[0], Double.POSITIVE_INFINITY);
+                    java.util.Arrays.fill(z[1], Double.NEGATIVE_INFINITY);
+                    return z;
+                  });
           if (a[0].length != channels) {
-            throw new IllegalStateException(where + ": tensor '" + n + "' changed its channel count between batches");
+            throw new IllegalStateException(
+                where + ": tensor '" + n + "' changed its channel count between batches");
           }
           int outer = v.length / (channels * inner);
           for (int o = 0; o < outer; o++) {

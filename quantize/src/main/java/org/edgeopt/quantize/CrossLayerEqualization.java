@@ -80,9 +80,15 @@ public final class CrossLayerEqualization {
 
     /** Returns one line for reports. */
     public String describe() {
-      return String.format(Locale.ROOT, "equalized Conv '%s' -> %sConv '%s': %d channels, scales %.3g..%.3g", first,
-          activation.isEmpty() ? "" : "'" + activation + "' -> ", second.replace(", ", "', Conv '"), scales.length,
-          minScale(), maxScale());
+      return String.format(
+          Locale.ROOT,
+          "equalized Conv '%s' -> %sConv '%s': %d channels, scales %.3g..%.3g",
+          first,
+          activation.isEmpty() ? "" : "'" + activation + "' -> ",
+          second.replace(", ", "', Conv '"),
+          scales.length,
+          minScale(),
+          maxScale());
     }
   }
 
@@ -108,7 +114,8 @@ public final class CrossLayerEqualization {
    * @param skipped the pairs left alone, in graph order
    * @param iterations how many sweeps ran
    */
-  public record Result(Graph graph, List<ScaledPair> scaled, List<SkippedPair> skipped, int iterations) {
+  public record Result(
+      Graph graph, List<ScaledPair> scaled, List<SkippedPair> skipped, int iterations) {
     public Result {
       scaled = List.copyOf(scaled);
       skipped = List.copyOf(skipped);
@@ -155,7 +162,8 @@ public final class CrossLayerEqualization {
    * @param equalizeUnreachedClips whether to equalize through a Clip(0, max) whose bound the
    *     calibration data never reaches (exact on that data only); false skips every bounded Clip
    */
-  public static Result apply(Graph g, CalibrationTable table, int iterations, boolean equalizeUnreachedClips) {
+  public static Result apply(
+      Graph g, CalibrationTable table, int iterations, boolean equalizeUnreachedClips) {
     if (iterations < 1) {
       throw new IllegalArgumentException("iterations must be at least 1, found " + iterations);
     }
@@ -176,11 +184,19 @@ public final class CrossLayerEqualization {
         mid = next.output();
         next = sole(g, consumers, mid);
       }
-      // The tensor may feed several Convs (a fire module's squeeze feeds two expands): all scale alike.
+      // The tensor may feed several Convs (a fire module's squeeze feeds two expands): all scale
+      // alike.
       String in = mid;
       List<Node> seconds = consumers.getOrDefault(mid, List.of());
-      if (seconds.isEmpty() || g.isOutput(mid) || !seconds.stream().allMatch(n -> isConv(n) && n.input(0).equals(in)
-          && !n.input(1).equals(in) && floatWeights(g, n.input(1)) != null)) {
+      if (seconds.isEmpty()
+          || g.isOutput(mid)
+          || !seconds.stream()
+              .allMatch(
+                  n ->
+                      isConv(n)
+                          && n.input(0).equals(in)
+                          && !n.input(1).equals(in)
+                          && floatWeights(g, n.input(1)) != null)) {
         continue;
       }
       String secondNames = String.join(", ", seconds.stream().map(Node::name).toList());
@@ -192,8 +208,10 @@ public final class CrossLayerEqualization {
       for (Node act : between) {
         if (why == null && act.opType().equals("Clip")) {
           // Only a Clip right after the first layer reads the range the table names.
-          Object clip = act == between.get(0) ? clipRule(g, table, first, act, equalizeUnreachedClips)
-              : "Clip '" + act.name() + "' is not right after the first Conv";
+          Object clip =
+              act == between.get(0)
+                  ? clipRule(g, table, first, act, equalizeUnreachedClips)
+                  : "Clip '" + act.name() + "' is not right after the first Conv";
           if (clip instanceof String s) {
             why = s;
           } else {
@@ -225,7 +243,8 @@ public final class CrossLayerEqualization {
       moved = false;
       sweeps++;
       for (Candidate p : pairs) {
-        double[] step = equalize(g, p, weights, total.computeIfAbsent(p, k -> ones(channels(g, p.first))));
+        double[] step =
+            equalize(g, p, weights, total.computeIfAbsent(p, k -> ones(channels(g, p.first))));
         for (double s : step) {
           moved |= Math.abs(s - 1) > CONVERGED;
         }
@@ -237,10 +256,16 @@ public final class CrossLayerEqualization {
       b.addInitializer(Tensor.ofFloats(old.name(), old.dims(), e.getValue()));
     }
     List<ScaledPair> scaled = new ArrayList<>();
-    total.forEach((p, s) -> scaled.add(new ScaledPair(p.first.name(),
-        String.join(", ", p.seconds.stream().map(Node::name).toList()),
-        String.join(" -> ", p.between.stream().map(Node::name).toList()), s)));
-    return new Result(pairs.isEmpty() ? g : b.build(), scaled, skipped, pairs.isEmpty() ? 0 : sweeps);
+    total.forEach(
+        (p, s) ->
+            scaled.add(
+                new ScaledPair(
+                    p.first.name(),
+                    String.join(", ", p.seconds.stream().map(Node::name).toList()),
+                    String.join(" -> ", p.between.stream().map(Node::name).toList()),
+                    s)));
+    return new Result(
+        pairs.isEmpty() ? g : b.build(), scaled, skipped, pairs.isEmpty() ? 0 : sweeps);
   }
 
   /**
@@ -259,8 +284,8 @@ public final class CrossLayerEqualization {
    * As {@link #rescale(CalibrationTable, Result, ChannelStatistics)}, for tensors from which
    * {@link BiasAbsorption} then subtracted {@code shifts} (per channel, after the division).
    */
-  static CalibrationTable rescale(CalibrationTable table, Result r, ChannelStatistics before,
-      Map<String, double[]> shifts) {
+  static CalibrationTable rescale(
+      CalibrationTable table, Result r, ChannelStatistics before, Map<String, double[]> shifts) {
     Map<String, TensorRange> ranges = new LinkedHashMap<>(table.tensors());
     for (Map.Entry<String, double[]> e : r.scaledTensors().entrySet()) {
       TensorRange old = ranges.get(e.getKey());
@@ -270,8 +295,14 @@ public final class CrossLayerEqualization {
       }
       ranges.put(e.getKey(), divided(old, ch, e.getValue(), shifts.get(e.getKey())));
     }
-    return new CalibrationTable(table.formatVersion(), table.method(), table.modelSha256(), table.dataSha256(),
-        table.samples(), table.provenance(), ranges);
+    return new CalibrationTable(
+        table.formatVersion(),
+        table.method(),
+        table.modelSha256(),
+        table.dataSha256(),
+        table.samples(),
+        table.provenance(),
+        ranges);
   }
 
   /**
@@ -282,7 +313,8 @@ public final class CrossLayerEqualization {
    *
    * @param shift subtracted after the division, per channel; null for none
    */
-  static TensorRange divided(TensorRange old, ChannelStatistics.Channels ch, double[] s, double[] shift) {
+  static TensorRange divided(
+      TensorRange old, ChannelStatistics.Channels ch, double[] s, double[] shift) {
     double lo = Double.POSITIVE_INFINITY;
     double hi = Double.NEGATIVE_INFINITY;
     for (int c = 0; c < s.length && c < ch.max().length; c++) {
@@ -292,8 +324,13 @@ public final class CrossLayerEqualization {
     }
     double loRatio = ch.tensorMin() == 0 ? 1 : lo / ch.tensorMin();
     double hiRatio = ch.tensorMax() == 0 ? 1 : hi / ch.tensorMax();
-    return new TensorRange((float) (old.min() * loRatio), (float) (old.max() * hiRatio),
-        (float) (old.observedMin() * loRatio), (float) (old.observedMax() * hiRatio), old.method(), old.samples(),
+    return new TensorRange(
+        (float) (old.min() * loRatio),
+        (float) (old.max() * hiRatio),
+        (float) (old.observedMin() * loRatio),
+        (float) (old.observedMax() * hiRatio),
+        old.method(),
+        old.samples(),
         old.histogramBins());
   }
 
@@ -386,7 +423,9 @@ public final class CrossLayerEqualization {
 
   private static Tensor floatWeights(Graph g, String name) {
     Tensor t = name.isEmpty() ? null : g.initializers().get(name);
-    return t != null && t.dataType() == org.edgeopt.core.graph.DataType.FLOAT && t.rank() >= 3 ? t : null;
+    return t != null && t.dataType() == org.edgeopt.core.graph.DataType.FLOAT && t.rank() >= 3
+        ? t
+        : null;
   }
 
   private static Node sole(Graph g, Map<String, List<Node>> consumers, String value) {
@@ -395,8 +434,8 @@ public final class CrossLayerEqualization {
   }
 
   /** Returns why a structurally matching pair cannot be rescaled safely, or null when it can. */
-  private static String unsupported(Graph g, Map<String, Integer> readers, Node first, List<Node> between,
-      Node second) {
+  private static String unsupported(
+      Graph g, Map<String, Integer> readers, Node first, List<Node> between, Node second) {
     for (String t : new String[] {first.input(1), first.input(2), second.input(1)}) {
       if (!t.isEmpty() && readers.getOrDefault(t, 0) != 1) {
         return "initializer '" + t + "' is shared with another node";
@@ -408,13 +447,19 @@ public final class CrossLayerEqualization {
     long[] d2 = g.initializers().get(second.input(1)).dims();
     long groups = second.intAttr("group", 1);
     if (d2[1] * groups != channels(g, first) || d2[0] % groups != 0) {
-      return "the second Conv reads " + d2[1] * groups + " channels, the first writes " + channels(g, first);
+      return "the second Conv reads "
+          + d2[1] * groups
+          + " channels, the first writes "
+          + channels(g, first);
     }
     for (Node act : between) {
       if (act.opType().equals("Clip")) {
         Float lo = clipBound(g, act, 1);
         if (lo == null || lo != 0f) {
-          return "Clip '" + act.name() + "' has a lower bound " + (lo == null ? "that is not a constant" : lo)
+          return "Clip '"
+              + act.name()
+              + "' has a lower bound "
+              + (lo == null ? "that is not a constant" : lo)
               + ", not 0, so it is not positively homogeneous";
         }
       }
@@ -424,16 +469,21 @@ public final class CrossLayerEqualization {
 
   private static Tensor floatBias(Graph g, String name, int channels) {
     Tensor t = g.initializers().get(name);
-    return t != null && t.dataType() == org.edgeopt.core.graph.DataType.FLOAT && t.elementCount() == channels
-        ? t : null;
+    return t != null
+            && t.dataType() == org.edgeopt.core.graph.DataType.FLOAT
+            && t.elementCount() == channels
+        ? t
+        : null;
   }
 
   /**
    * Returns the least total scale a Clip(0, max) allows (0 when unbounded), or why the pair must
    * be skipped.
    */
-  private static Object clipRule(Graph g, CalibrationTable table, Node first, Node clip, boolean unreached) {
-    Float hi = clip.input(2).isEmpty() ? Float.valueOf(Float.POSITIVE_INFINITY) : clipBound(g, clip, 2);
+  private static Object clipRule(
+      Graph g, CalibrationTable table, Node first, Node clip, boolean unreached) {
+    Float hi =
+        clip.input(2).isEmpty() ? Float.valueOf(Float.POSITIVE_INFINITY) : clipBound(g, clip, 2);
     if (hi == null) {
       return "Clip '" + clip.name() + "' has an upper bound that is not a constant";
     }
@@ -441,16 +491,30 @@ public final class CrossLayerEqualization {
       return 0.0;
     }
     if (!unreached) {
-      return "Clip '" + clip.name() + "' bounds at " + hi + " and ONNX Clip takes no per-channel bound";
+      return "Clip '"
+          + clip.name()
+          + "' bounds at "
+          + hi
+          + " and ONNX Clip takes no per-channel bound";
     }
     TensorRange r = table == null ? null : table.range(first.output());
     if (r == null) {
-      return "Clip '" + clip.name() + "' bounds at " + hi + " and no calibrated range of '" + first.output()
+      return "Clip '"
+          + clip.name()
+          + "' bounds at "
+          + hi
+          + " and no calibrated range of '"
+          + first.output()
           + "' shows it is never reached (ONNX Clip takes no per-channel bound)";
     }
     if (r.observedMax() >= hi) {
-      return String.format(Locale.ROOT, "Clip '%s' bounds at %s and the calibration data reaches it (largest value"
-          + " %.4g); ONNX Clip takes no per-channel bound", clip.name(), hi, r.observedMax());
+      return String.format(
+          Locale.ROOT,
+          "Clip '%s' bounds at %s and the calibration data reaches it (largest value"
+              + " %.4g); ONNX Clip takes no per-channel bound",
+          clip.name(),
+          hi,
+          r.observedMax());
     }
     return Math.max(0, (double) r.observedMax() / hi);
   }

@@ -32,7 +32,8 @@ final class FloatFallback {
    * @param measurement SQNR per tensor and at the output, or null when no data was given
    * @param added each layer's added-noise SQNR in dB
    */
-  record State(QdqQuantizer.Result result, SqnrProbe.Measurement measurement, Map<String, Double> added) {
+  record State(
+      QdqQuantizer.Result result, SqnrProbe.Measurement measurement, Map<String, Double> added) {
     double outputSqnr() {
       return measurement.output().sqnrDb();
     }
@@ -52,20 +53,36 @@ final class FloatFallback {
   record Outcome(State state, List<QuantizationReport.FallbackStep> steps, boolean met) {}
 
   /** Quantizes with {@code floatNodes} kept float and, when data is given, measures. */
-  static State evaluate(GraphPreparer.Prepared prepared, CalibrationTable table, QuantizeConfig config,
-      Map<String, String> floatNodes, Dataset data, String where, String tableWhere) throws EdgeoptException {
-    QdqQuantizer.Result r = QdqQuantizer.quantizePrepared(prepared, table, config, floatNodes, where, tableWhere);
+  static State evaluate(
+      GraphPreparer.Prepared prepared,
+      CalibrationTable table,
+      QuantizeConfig config,
+      Map<String, String> floatNodes,
+      Dataset data,
+      String where,
+      String tableWhere)
+      throws EdgeoptException {
+    QdqQuantizer.Result r =
+        QdqQuantizer.quantizePrepared(prepared, table, config, floatNodes, where, tableWhere);
     if (data == null) {
       return new State(r, null, Map.of());
     }
-    SqnrProbe.Measurement m = SqnrProbe.measure(r.reference(), r.graph(), observedTensors(r), data,
-        config.sensitivitySamples(), where);
+    SqnrProbe.Measurement m =
+        SqnrProbe.measure(
+            r.reference(), r.graph(), observedTensors(r), data, config.sensitivitySamples(), where);
     return new State(r, m, addedSqnr(r, m));
   }
 
   /** Runs the search from {@code floatNodes} (the user's exclusions), which it extends. */
-  static Outcome run(GraphPreparer.Prepared prepared, CalibrationTable table, QuantizeConfig config,
-      Map<String, String> floatNodes, Dataset data, String where, String tableWhere) throws EdgeoptException {
+  static Outcome run(
+      GraphPreparer.Prepared prepared,
+      CalibrationTable table,
+      QuantizeConfig config,
+      Map<String, String> floatNodes,
+      Dataset data,
+      String where,
+      String tableWhere)
+      throws EdgeoptException {
     State cur = evaluate(prepared, table, config, floatNodes, data, where, tableWhere);
     List<QuantizationReport.FallbackStep> steps = new ArrayList<>();
     if (data == null) {
@@ -74,9 +91,13 @@ final class FloatFallback {
     boolean met = budgetMet(config, cur.measurement());
     while (!met && config.fallbackRequested()) {
       State now = cur;
-      List<QdqQuantizer.Layer> candidates = now.result().layers().stream().filter(QdqQuantizer.Layer::quantized)
-          .sorted(Comparator.comparingDouble(l -> now.added().getOrDefault(l.node(), SqnrProbe.EXACT_DB)))
-          .toList();
+      List<QdqQuantizer.Layer> candidates =
+          now.result().layers().stream()
+              .filter(QdqQuantizer.Layer::quantized)
+              .sorted(
+                  Comparator.comparingDouble(
+                      l -> now.added().getOrDefault(l.node(), SqnrProbe.EXACT_DB)))
+              .toList();
       if (candidates.isEmpty()) {
         break;
       }
@@ -84,11 +105,17 @@ final class FloatFallback {
       QdqQuantizer.Layer chosen = null;
       int tried = 0;
       String reason = null;
-      for (QdqQuantizer.Layer c : candidates.subList(0, Math.min(TRIALS_PER_STEP, candidates.size()))) {
+      for (QdqQuantizer.Layer c :
+          candidates.subList(0, Math.min(TRIALS_PER_STEP, candidates.size()))) {
         tried++;
-        String why = String.format(Locale.ROOT, "fallback %d: added-noise SQNR %s (rank %d) while the output"
-            + " SQNR was %s", steps.size() + 1, db(now.added().getOrDefault(c.node(), SqnrProbe.EXACT_DB)), tried,
-            db(now.outputSqnr()));
+        String why =
+            String.format(
+                Locale.ROOT,
+                "fallback %d: added-noise SQNR %s (rank %d) while the output" + " SQNR was %s",
+                steps.size() + 1,
+                db(now.added().getOrDefault(c.node(), SqnrProbe.EXACT_DB)),
+                tried,
+                db(now.outputSqnr()));
         Map<String, String> trial = new LinkedHashMap<>(floatNodes);
         trial.put(c.node(), why);
         State s = evaluate(prepared, table, config, trial, data, where, tableWhere);
@@ -102,9 +129,16 @@ final class FloatFallback {
         }
       }
       floatNodes.put(chosen.node(), reason);
-      steps.add(new QuantizationReport.FallbackStep(chosen.node(), chosen.opType(),
-          now.added().getOrDefault(chosen.node(), SqnrProbe.EXACT_DB), now.outputSqnr(), best.outputSqnr(),
-          now.top1(), best.top1(), tried));
+      steps.add(
+          new QuantizationReport.FallbackStep(
+              chosen.node(),
+              chosen.opType(),
+              now.added().getOrDefault(chosen.node(), SqnrProbe.EXACT_DB),
+              now.outputSqnr(),
+              best.outputSqnr(),
+              now.top1(),
+              best.top1(),
+              tried));
       cur = best;
       met = budgetMet(config, cur.measurement());
     }
@@ -125,8 +159,10 @@ final class FloatFallback {
 
   static boolean budgetMet(QuantizeConfig c, SqnrProbe.Measurement m) {
     boolean sqnr = Double.isNaN(c.fallbackSqnrDb()) || m.output().sqnrDb() >= c.fallbackSqnrDb();
-    boolean top1 = Double.isNaN(c.fallbackTop1Agreement()) || Double.isNaN(m.top1Agreement())
-        || m.top1Agreement() >= c.fallbackTop1Agreement();
+    boolean top1 =
+        Double.isNaN(c.fallbackTop1Agreement())
+            || Double.isNaN(m.top1Agreement())
+            || m.top1Agreement() >= c.fallbackTop1Agreement();
     return sqnr && top1;
   }
 

@@ -30,9 +30,10 @@ import org.edgeopt.core.onnx.OnnxModels;
  * and regions of interest of {@code Resize}/{@code Upsample}) stay float32.
  */
 public final class Fp16Converter {
-  private static final Map<String, Set<Integer>> FLOAT32_SLOTS = Map.of(
-      "Resize", Set.of(1, 2),
-      "Upsample", Set.of(1));
+  private static final Map<String, Set<Integer>> FLOAT32_SLOTS =
+      Map.of(
+          "Resize", Set.of(1, 2),
+          "Upsample", Set.of(1));
 
   private Fp16Converter() {}
 
@@ -48,8 +49,12 @@ public final class Fp16Converter {
     Graph typed = OnnxChecker.inferShapes(g, where);
     for (String n : floatNodes) {
       if (typed.node(n).isEmpty()) {
-        throw EdgeoptException.invalid(where + ": cannot keep node '" + n + "' in float32: the model has no node of"
-            + " that name");
+        throw EdgeoptException.invalid(
+            where
+                + ": cannot keep node '"
+                + n
+                + "' in float32: the model has no node of"
+                + " that name");
       }
     }
     Rewrite r = new Rewrite(typed, homes(typed, keepIoFloat32, floatNodes));
@@ -80,7 +85,8 @@ public final class Fp16Converter {
    * Returns where each float32 activation lives, true for float16: graph inputs as {@code
    * keepIoFloat32} says, node outputs in float16 unless the node is kept in float32.
    */
-  private static Map<String, Boolean> homes(Graph typed, boolean keepIoFloat32, Set<String> floatNodes) {
+  private static Map<String, Boolean> homes(
+      Graph typed, boolean keepIoFloat32, Set<String> floatNodes) {
     Map<String, TensorType> types = OnnxModels.knownTypes(typed);
     Map<String, Boolean> home = new HashMap<>();
     for (Value v : typed.inputs()) {
@@ -147,20 +153,30 @@ public final class Fp16Converter {
     }
 
     private String halfInitializer(String v, Tensor t) {
-      return halfInit.computeIfAbsent(v, k -> {
-        String name = names.uniqueName(k + "_fp16");
-        initializers.put(name, Tensor.ofFloat16(name, t.dims(), t.toFloats()));
-        return name;
-      });
+      return halfInit.computeIfAbsent(
+          v,
+          k -> {
+            String name = names.uniqueName(k + "_fp16");
+            initializers.put(name, Tensor.ofFloat16(name, t.dims(), t.toFloats()));
+            return name;
+          });
     }
 
     private String cast(String v, boolean toHalf) {
-      return casts.computeIfAbsent(v + (toHalf ? "#16" : "#32"), k -> {
-        String out = names.uniqueName(v + (toHalf ? "_fp16" : "_fp32"));
-        added.add(Node.of(names.uniqueName(v + "_Cast"), "Cast", List.of(v), List.of(out),
-            Attribute.of("to", (long) (toHalf ? DataType.FLOAT16 : DataType.FLOAT).onnxCode())));
-        return out;
-      });
+      return casts.computeIfAbsent(
+          v + (toHalf ? "#16" : "#32"),
+          k -> {
+            String out = names.uniqueName(v + (toHalf ? "_fp16" : "_fp32"));
+            added.add(
+                Node.of(
+                    names.uniqueName(v + "_Cast"),
+                    "Cast",
+                    List.of(v),
+                    List.of(out),
+                    Attribute.of(
+                        "to", (long) (toHalf ? DataType.FLOAT16 : DataType.FLOAT).onnxCode())));
+            return out;
+          });
     }
 
     /** Float32 weights that only float16 consumers read are replaced, not kept twice. */
@@ -168,7 +184,9 @@ public final class Fp16Converter {
       Set<String> stillRead = new HashSet<>();
       nodes.forEach(n -> stillRead.addAll(n.inputs()));
       added.forEach(n -> stillRead.addAll(n.inputs()));
-      initializers.keySet().removeIf(k -> !stillRead.contains(k) && typed.initializers().containsKey(k));
+      initializers
+          .keySet()
+          .removeIf(k -> !stillRead.contains(k) && typed.initializers().containsKey(k));
     }
 
     /**
@@ -188,12 +206,16 @@ public final class Fp16Converter {
       String half = names.uniqueName(v.name() + "_fp16");
       rename(nodes, v.name(), half);
       rename(added, v.name(), half);
-      added.add(Node.of(names.uniqueName(v.name() + "_Cast"), "Cast", List.of(half), List.of(v.name()),
-          Attribute.of("to", (long) DataType.FLOAT.onnxCode())));
+      added.add(
+          Node.of(
+              names.uniqueName(v.name() + "_Cast"),
+              "Cast",
+              List.of(half),
+              List.of(v.name()),
+              Attribute.of("to", (long) DataType.FLOAT.onnxCode())));
       return v;
     }
   }
-
 
   private static boolean isFloat(Map<String, TensorType> types, String name) {
     TensorType t = types.get(name);
@@ -233,16 +255,22 @@ public final class Fp16Converter {
         if (scalar != null) {
           Map<String, Attribute> m = new java.util.LinkedHashMap<>(n.attributes());
           m.remove("value_float");
-          m.put("value", Attribute.of("value", Tensor.ofFloat16("value", new long[0], new float[] {scalar.asFloat()})));
+          m.put(
+              "value",
+              Attribute.of(
+                  "value", Tensor.ofFloat16("value", new long[0], new float[] {scalar.asFloat()})));
           return new Node(n.name(), n.opType(), n.domain(), n.inputs(), n.outputs(), m);
         }
         Attribute a = n.attributes().get("value");
-        if (a != null && a.kind() == Attribute.Kind.TENSOR && a.asTensor().dataType() == DataType.FLOAT) {
+        if (a != null
+            && a.kind() == Attribute.Kind.TENSOR
+            && a.asTensor().dataType() == DataType.FLOAT) {
           Tensor t = a.asTensor();
-          return n.withAttribute(Attribute.of("value", Tensor.ofFloat16(t.name(), t.dims(), t.toFloats())));
+          return n.withAttribute(
+              Attribute.of("value", Tensor.ofFloat16(t.name(), t.dims(), t.toFloats())));
         }
       }
-      default -> { }
+      default -> {}
     }
     return n;
   }

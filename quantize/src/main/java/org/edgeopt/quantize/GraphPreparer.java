@@ -43,7 +43,8 @@ public final class GraphPreparer {
     public Prepared {
       changes = List.copyOf(changes);
       Map<String, float[]> copy = new java.util.LinkedHashMap<>();
-      (biasShifts == null ? Map.<String, float[]>of() : biasShifts).forEach((k, v) -> copy.put(k, v.clone()));
+      (biasShifts == null ? Map.<String, float[]>of() : biasShifts)
+          .forEach((k, v) -> copy.put(k, v.clone()));
       biasShifts = java.util.Collections.unmodifiableMap(copy);
     }
 
@@ -66,13 +67,22 @@ public final class GraphPreparer {
         continue;
       }
       List<Node> readers = consumers.getOrDefault(t.name(), List.of());
-      boolean clipBound = !readers.isEmpty() && readers.stream().allMatch(n -> n.opType().equals("Clip"));
+      boolean clipBound =
+          !readers.isEmpty() && readers.stream().allMatch(n -> n.opType().equals("Clip"));
       float[] v = t.toFloats();
       for (int i = 0; i < v.length; i++) {
         if (Float.isNaN(v[i]) || (Float.isInfinite(v[i]) && !clipBound)) {
-          throw EdgeoptException.invalid(where + ": initializer '" + t.name() + "'"
-              + (readers.isEmpty() ? "" : " of " + readers.get(0).describe()) + " holds " + v[i] + " at index " + i
-              + ": expected finite weights");
+          throw EdgeoptException.invalid(
+              where
+                  + ": initializer '"
+                  + t.name()
+                  + "'"
+                  + (readers.isEmpty() ? "" : " of " + readers.get(0).describe())
+                  + " holds "
+                  + v[i]
+                  + " at index "
+                  + i
+                  + ": expected finite weights");
         }
       }
     }
@@ -97,7 +107,8 @@ public final class GraphPreparer {
       cur = foldConvBiasAdd(cur, changes);
       cur = foldMatMulAdd(cur, changes);
     } catch (GraphException e) {
-      throw new IllegalStateException(where + ": preparing the graph for quantization broke it: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          where + ": preparing the graph for quantization broke it: " + e.getMessage(), e);
     }
     return new Prepared(cur, changes);
   }
@@ -135,9 +146,14 @@ public final class GraphPreparer {
     Map<String, List<Node>> consumers = g.consumers();
     Map<String, String> alias = new java.util.HashMap<>();
     for (Node n : g.nodes()) {
-      boolean noOp = n.opType().equals("Identity")
-          || (n.opType().equals("Dropout") && (n.outputs().size() < 2 || n.outputs().get(1).isEmpty()
-              || !consumers.containsKey(n.outputs().get(1))) && n.input(1).isEmpty() && n.input(2).isEmpty());
+      boolean noOp =
+          n.opType().equals("Identity")
+              || (n.opType().equals("Dropout")
+                  && (n.outputs().size() < 2
+                      || n.outputs().get(1).isEmpty()
+                      || !consumers.containsKey(n.outputs().get(1)))
+                  && n.input(1).isEmpty()
+                  && n.input(2).isEmpty());
       if (!noOp || !n.domain().isEmpty() || g.isOutput(n.output())) {
         continue;
       }
@@ -172,7 +188,10 @@ public final class GraphPreparer {
     for (Node n : g.nodes()) {
       Tensor data = g.initializers().get(n.input(0));
       Tensor shape = n.input(1).isEmpty() ? null : g.initializers().get(n.input(1));
-      if (!n.opType().equals("Reshape") || !n.domain().isEmpty() || data == null || shape == null
+      if (!n.opType().equals("Reshape")
+          || !n.domain().isEmpty()
+          || data == null
+          || shape == null
           || g.isOutput(n.output())) {
         continue;
       }
@@ -228,7 +247,8 @@ public final class GraphPreparer {
     return known == total ? out : null;
   }
 
-  private static Optional<Node> soleConsumer(Graph g, Map<String, List<Node>> consumers, String value) {
+  private static Optional<Node> soleConsumer(
+      Graph g, Map<String, List<Node>> consumers, String value) {
     List<Node> c = consumers.getOrDefault(value, List.of());
     return c.size() == 1 && !g.isOutput(value) ? Optional.of(c.get(0)) : Optional.empty();
   }
@@ -240,7 +260,8 @@ public final class GraphPreparer {
 
   /** Folds {@code BatchNormalization} into the Conv that feeds it alone. */
   private static Graph foldBatchNorm(Graph g, List<String> changes) {
-    org.edgeopt.core.graph.BatchNormFolding.Result r = org.edgeopt.core.graph.BatchNormFolding.fold(g);
+    org.edgeopt.core.graph.BatchNormFolding.Result r =
+        org.edgeopt.core.graph.BatchNormFolding.fold(g);
     r.folded().forEach(f -> changes.add("folded " + f));
     return r.graph();
   }
@@ -274,8 +295,14 @@ public final class GraphPreparer {
       }
       String bName = b.uniqueName(other + "_as_bias");
       b.addInitializer(Tensor.ofFloats(bName, new long[] {m}, bias));
-      b.replaceNode(new Node(conv.name(), conv.opType(), conv.domain(), List.of(conv.input(0), conv.input(1), bName),
-          List.of(add.output()), conv.attributes()));
+      b.replaceNode(
+          new Node(
+              conv.name(),
+              conv.opType(),
+              conv.domain(),
+              List.of(conv.input(0), conv.input(1), bName),
+              List.of(add.output()),
+              conv.attributes()));
       b.removeNode(add.name());
       changes.add("folded " + add.describe() + " into the bias of " + conv.describe());
       changed = true;
@@ -295,7 +322,8 @@ public final class GraphPreparer {
     if (dims.length > outputRank || count != channels) {
       return false;
     }
-    // Broadcasting aligns trailing dimensions: constant index j meets output axis outputRank - rank + j.
+    // Broadcasting aligns trailing dimensions: constant index j meets output axis outputRank - rank
+    // + j.
     int channelIndex = 1 - (outputRank - dims.length);
     if (channelIndex < 0 || dims[channelIndex] != channels) {
       return false;
@@ -320,7 +348,11 @@ public final class GraphPreparer {
       Tensor w = floatInit(g, mm.input(1));
       Optional<Shape> aShape = g.shape(mm.input(0));
       Optional<Node> next = soleConsumer(g, consumers, mm.output());
-      if (w == null || w.rank() != 2 || aShape.isEmpty() || aShape.get().rank() != 2 || next.isEmpty()
+      if (w == null
+          || w.rank() != 2
+          || aShape.isEmpty()
+          || aShape.get().rank() != 2
+          || next.isEmpty()
           || !next.get().opType().equals("Add")) {
         continue;
       }
@@ -328,7 +360,9 @@ public final class GraphPreparer {
       String other = add.input(0).equals(mm.output()) ? add.input(1) : add.input(0);
       Tensor c = floatInit(g, other);
       long n = w.dim(1);
-      if (c == null || other.equals(mm.output()) || c.elementCount() != n
+      if (c == null
+          || other.equals(mm.output())
+          || c.elementCount() != n
           || !(c.rank() == 1 || (c.rank() == 2 && c.dim(0) == 1))) {
         continue;
       }
@@ -339,8 +373,14 @@ public final class GraphPreparer {
       }
       b.removeNode(mm.name());
       b.removeNode(add.name());
-      b.addNode(Node.of(mm.name(), "Gemm", List.of(mm.input(0), mm.input(1), cName), List.of(add.output()),
-          Attribute.of("alpha", 1f), Attribute.of("beta", 1f)));
+      b.addNode(
+          Node.of(
+              mm.name(),
+              "Gemm",
+              List.of(mm.input(0), mm.input(1), cName),
+              List.of(add.output()),
+              Attribute.of("alpha", 1f),
+              Attribute.of("beta", 1f)));
       changes.add("fused " + mm.describe() + " and " + add.describe() + " into one Gemm");
       changed = true;
     }

@@ -23,8 +23,10 @@ final class PatchGram {
   private final int[] dilations;
   private final int positions;
   private final SplittableRandom random;
+
   /** One K x K row-major matrix per group, K = channels / groups * kh * kw. */
   private final double[][] gram;
+
   private long patches;
 
   /**
@@ -70,8 +72,11 @@ final class PatchGram {
    */
   void add(float[] x, long[] dims) {
     if (dims.length != 4 || dims[1] != channels) {
-      throw new IllegalArgumentException("expected an NCHW input with " + channels + " channels, found "
-          + java.util.Arrays.toString(dims));
+      throw new IllegalArgumentException(
+          "expected an NCHW input with "
+              + channels
+              + " channels, found "
+              + java.util.Arrays.toString(dims));
     }
     int n = Math.toIntExact(dims[0]);
     int h = Math.toIntExact(dims[2]);

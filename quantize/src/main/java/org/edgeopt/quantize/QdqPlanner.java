@@ -30,7 +30,15 @@ import org.edgeopt.core.quant.TensorRange;
 final class QdqPlanner {
   /** What a node is to the quantizer. */
   enum Kind {
-    CONV, GEMM, MATMUL, BINARY, CONCAT, POOL, PASS, ACT, OTHER;
+    CONV,
+    GEMM,
+    MATMUL,
+    BINARY,
+    CONCAT,
+    POOL,
+    PASS,
+    ACT,
+    OTHER;
 
     static Kind of(Node n) {
       if (!n.domain().isEmpty() && !n.domain().equals("ai.onnx")) {
@@ -51,7 +59,12 @@ final class QdqPlanner {
 
     /** Returns whether nodes of this kind are layers: reported, and candidates for fallback. */
     boolean isLayer() {
-      return this == CONV || this == GEMM || this == MATMUL || this == BINARY || this == CONCAT || this == POOL;
+      return this == CONV
+          || this == GEMM
+          || this == MATMUL
+          || this == BINARY
+          || this == CONCAT
+          || this == POOL;
     }
   }
 
@@ -85,7 +98,12 @@ final class QdqPlanner {
    * @param floatNodes nodes to keep in float, with the reason to report
    * @param where names the calibration table in errors
    */
-  QdqPlanner(Graph g, CalibrationTable table, QuantizeConfig cfg, Map<String, String> floatNodes, String where) {
+  QdqPlanner(
+      Graph g,
+      CalibrationTable table,
+      QuantizeConfig cfg,
+      Map<String, String> floatNodes,
+      String where) {
     this.g = g;
     this.table = table;
     this.cfg = cfg;
@@ -127,12 +145,18 @@ final class QdqPlanner {
     Map<String, Node> folded = new LinkedHashMap<>();
     Map<String, List<Node>> consumers = g.consumers();
     for (Node a : g.nodes()) {
-      if (Kind.of(a) != Kind.ACT || floatNodes.containsKey(a.name()) || cfg.symmetricActivations()) {
+      if (Kind.of(a) != Kind.ACT
+          || floatNodes.containsKey(a.name())
+          || cfg.symmetricActivations()) {
         continue;
       }
       Node p = producers.get(a.input(0));
-      if (p == null || !eligible.contains(p.name()) || !Kind.of(p).isLayer() || noFold.contains(p.name())
-          || consumers.getOrDefault(a.input(0), List.of()).size() != 1 || g.isOutput(a.input(0))
+      if (p == null
+          || !eligible.contains(p.name())
+          || !Kind.of(p).isLayer()
+          || noFold.contains(p.name())
+          || consumers.getOrDefault(a.input(0), List.of()).size() != 1
+          || g.isOutput(a.input(0))
           || Double.isNaN(clipMax(a))) {
         continue;
       }
@@ -156,12 +180,16 @@ final class QdqPlanner {
       }
       quantized.add(n.name());
       tensors.addAll(activationInputs(n, k));
-      boolean outputQuantized = switch (k) {
-        // ONNX Runtime keeps a last MatMul/Gemm's output float (one rounding less); a target whose
-        // outputs are integers quantizes it, so that the QDQ model computes what the device does.
-        case GEMM, MATMUL -> folded.containsKey(n.name()) || !g.isOutput(n.output()) || cfg.quantizeOutputs();
-        default -> true;
-      };
+      boolean outputQuantized =
+          switch (k) {
+            // ONNX Runtime keeps a last MatMul/Gemm's output float (one rounding less); a target
+            // whose
+            // outputs are integers quantizes it, so that the QDQ model computes what the device
+            // does.
+            case GEMM, MATMUL ->
+                folded.containsKey(n.name()) || !g.isOutput(n.output()) || cfg.quantizeOutputs();
+            default -> true;
+          };
       if (outputQuantized) {
         tensors.add(n.output());
       }
@@ -173,11 +201,13 @@ final class QdqPlanner {
       }
     }
     Set<String> ordered = new LinkedHashSet<>();
-    g.inputs().forEach(v -> {
-      if (tensors.contains(v.name())) {
-        ordered.add(v.name());
-      }
-    });
+    g.inputs()
+        .forEach(
+            v -> {
+              if (tensors.contains(v.name())) {
+                ordered.add(v.name());
+              }
+            });
     for (Node n : nodes) {
       for (String o : n.outputs()) {
         if (tensors.contains(o)) {
@@ -193,8 +223,14 @@ final class QdqPlanner {
   List<String> activationInputs(Node n, Kind k) {
     return switch (k) {
       case CONV, GEMM, POOL, PASS -> List.of(n.input(0));
-      case MATMUL -> g.initializers().containsKey(n.input(1)) ? List.of(n.input(0)) : List.of(n.input(0), n.input(1));
-      case BINARY, CONCAT -> n.inputs().stream().filter(i -> !i.isEmpty() && !g.initializers().containsKey(i)).toList();
+      case MATMUL ->
+          g.initializers().containsKey(n.input(1))
+              ? List.of(n.input(0))
+              : List.of(n.input(0), n.input(1));
+      case BINARY, CONCAT ->
+          n.inputs().stream()
+              .filter(i -> !i.isEmpty() && !g.initializers().containsKey(i))
+              .toList();
       default -> List.of();
     };
   }
@@ -245,8 +281,11 @@ final class QdqPlanner {
         }
         long outN = n.intAttr("transB", 0) != 0 ? w.dim(0) : w.dim(1);
         Tensor c = floatInit(n.input(2));
-        if (!n.input(2).isEmpty() && (c == null || c.elementCount() != outN || (c.rank() == 2 && c.dim(0) != 1)
-            || c.rank() > 2)) {
+        if (!n.input(2).isEmpty()
+            && (c == null
+                || c.elementCount() != outN
+                || (c.rank() == 2 && c.dim(0) != 1)
+                || c.rank() > 2)) {
           return "bias C is not a float32 initializer of " + outN + " values";
         }
       }
@@ -297,8 +336,10 @@ final class QdqPlanner {
     }
     Tensor lo = a.input(1).isEmpty() ? null : g.initializers().get(a.input(1));
     // Boxed on both branches: a float/Float conditional would unbox a missing attribute's null.
-    Float min = lo != null && lo.elementCount() == 1 ? Float.valueOf(lo.toFloats()[0])
-        : a.attribute("min").map(at -> at.asFloat()).orElse(null);
+    Float min =
+        lo != null && lo.elementCount() == 1
+            ? Float.valueOf(lo.toFloats()[0])
+            : a.attribute("min").map(at -> at.asFloat()).orElse(null);
     if (min == null || min != 0f) {
       return Double.NaN;
     }
@@ -326,8 +367,9 @@ final class QdqPlanner {
   }
 
   /** Computes the parameters of every quantized tensor; tensors that must share a scale share one. */
-  private Map<String, QuantParams> params(List<Node> nodes, Set<String> quantized, Set<String> tensors,
-      Map<String, Node> folded) throws EdgeoptException {
+  private Map<String, QuantParams> params(
+      List<Node> nodes, Set<String> quantized, Set<String> tensors, Map<String, Node> folded)
+      throws EdgeoptException {
     Map<String, String> parent = new HashMap<>();
     Set<String> derived = new HashSet<>();
     Map<String, Node> needer = new HashMap<>();
@@ -359,17 +401,23 @@ final class QdqPlanner {
         continue;
       }
       float[] r = range(t, foldedByOutput.get(t), needer.get(t));
-      groupRange.merge(find(parent, t), r, (a, b) -> new float[] {Math.min(a[0], b[0]), Math.max(a[1], b[1])});
+      groupRange.merge(
+          find(parent, t), r, (a, b) -> new float[] {Math.min(a[0], b[0]), Math.max(a[1], b[1])});
     }
     Map<String, QuantParams> byGroup = new HashMap<>();
     for (Map.Entry<String, float[]> e : groupRange.entrySet()) {
       float[] r = e.getValue();
-      byGroup.put(e.getKey(), cfg.symmetricActivations()
-          ? QuantParams.symmetric(Math.max(Math.abs(r[0]), Math.abs(r[1])), cfg.activationType())
-          : QuantParams.asymmetric(r[0], r[1], cfg.activationType()));
+      byGroup.put(
+          e.getKey(),
+          cfg.symmetricActivations()
+              ? QuantParams.symmetric(
+                  Math.max(Math.abs(r[0]), Math.abs(r[1])), cfg.activationType())
+              : QuantParams.asymmetric(r[0], r[1], cfg.activationType()));
     }
     for (Node n : nodes) {
-      if (n.opType().equals("GlobalAveragePool") && quantized.contains(n.name()) && tensors.contains(n.output())) {
+      if (n.opType().equals("GlobalAveragePool")
+          && quantized.contains(n.name())
+          && tensors.contains(n.output())) {
         String in = find(parent, n.input(0));
         String out = find(parent, n.output());
         if (byGroup.containsKey(in) && byGroup.containsKey(out)) {
@@ -381,7 +429,8 @@ final class QdqPlanner {
     for (String t : tensors) {
       QuantParams p = byGroup.get(find(parent, t));
       if (p == null) {
-        throw new IllegalStateException("tensor '" + t + "' shares a scale with no calibrated tensor");
+        throw new IllegalStateException(
+            "tensor '" + t + "' shares a scale with no calibrated tensor");
       }
       params.put(t, p);
     }
@@ -426,18 +475,38 @@ final class QdqPlanner {
       name = foldedActivation.input(0);
       TensorRange pre = table.range(name);
       double hi = clipMax(foldedActivation);
-      r = new TensorRange(Math.max(pre.min(), 0f), (float) Math.min(pre.max(), hi), pre.observedMin(),
-          pre.observedMax(), pre.method(), pre.samples(), pre.histogramBins());
+      r =
+          new TensorRange(
+              Math.max(pre.min(), 0f),
+              (float) Math.min(pre.max(), hi),
+              pre.observedMin(),
+              pre.observedMax(),
+              pre.method(),
+              pre.samples(),
+              pre.histogramBins());
     }
     if (r == null) {
       Node p = producers.get(t);
       String role = p == null ? "graph input" : "output of " + p.describe();
-      throw EdgeoptException.invalid(where + ": no range for tensor '" + t + "' (" + role
-          + (needer == null ? "" : ", read by " + needer.describe()) + "); expected a table calibrated on this model");
+      throw EdgeoptException.invalid(
+          where
+              + ": no range for tensor '"
+              + t
+              + "' ("
+              + role
+              + (needer == null ? "" : ", read by " + needer.describe())
+              + "); expected a table calibrated on this model");
     }
     if (!Float.isFinite(r.min()) || !Float.isFinite(r.max()) || r.min() > r.max()) {
-      throw EdgeoptException.invalid(where + ": tensor '" + name + "' has range [" + r.min() + ", " + r.max()
-          + "]: expected finite numbers with min <= max");
+      throw EdgeoptException.invalid(
+          where
+              + ": tensor '"
+              + name
+              + "' has range ["
+              + r.min()
+              + ", "
+              + r.max()
+              + "]: expected finite numbers with min <= max");
     }
     return new float[] {r.min(), r.max()};
   }

@@ -74,7 +74,11 @@ public final class QdqQuantizer {
    *     holds its dequantized value (tensors not listed keep their name)
    * @param changes what preparation rewrote
    */
-  public record Result(Graph graph, Graph reference, List<Layer> layers, Map<String, String> observed,
+  public record Result(
+      Graph graph,
+      Graph reference,
+      List<Layer> layers,
+      Map<String, String> observed,
       List<String> changes) {
     public Result {
       layers = List.copyOf(layers);
@@ -94,8 +98,9 @@ public final class QdqQuantizer {
    * @param where names the model in errors
    * @param tableWhere names the calibration table in errors
    */
-  public static Result quantize(Graph fp32, CalibrationTable table, QuantizeConfig config, String where,
-      String tableWhere) throws EdgeoptException {
+  public static Result quantize(
+      Graph fp32, CalibrationTable table, QuantizeConfig config, String where, String tableWhere)
+      throws EdgeoptException {
     GraphPreparer.Prepared p = GraphPreparer.prepare(fp32, where);
     Map<String, String> floatNodes = new LinkedHashMap<>();
     config.exclude().forEach(n -> floatNodes.put(n, "excluded (--exclude)"));
@@ -105,26 +110,47 @@ public final class QdqQuantizer {
   /**
    * Quantizes an already prepared graph, keeping {@code floatNodes} in float with the given reasons.
    */
-  public static Result quantizePrepared(GraphPreparer.Prepared prepared, CalibrationTable table, QuantizeConfig config,
-      Map<String, String> floatNodes, String where, String tableWhere) throws EdgeoptException {
+  public static Result quantizePrepared(
+      GraphPreparer.Prepared prepared,
+      CalibrationTable table,
+      QuantizeConfig config,
+      Map<String, String> floatNodes,
+      String where,
+      String tableWhere)
+      throws EdgeoptException {
     Graph g = prepared.graph();
     for (String n : floatNodes.keySet()) {
       if (g.node(n).isEmpty()) {
-        throw EdgeoptException.invalid(where + ": cannot keep node '" + n + "' in float: the model has no node of"
-            + " that name" + suggestion(g, n));
+        throw EdgeoptException.invalid(
+            where
+                + ": cannot keep node '"
+                + n
+                + "' in float: the model has no node of"
+                + " that name"
+                + suggestion(g, n));
       }
     }
     QdqPlanner planner = new QdqPlanner(g, table, config, floatNodes, tableWhere);
     QdqPlanner.Plan plan = planner.plan();
-    return new Rewriter(g, plan, config, where, prepared.biasShifts()).rewrite(planner, prepared.changes());
+    return new Rewriter(g, plan, config, where, prepared.biasShifts())
+        .rewrite(planner, prepared.changes());
   }
 
   private static String suggestion(Graph g, String wanted) {
-    List<String> names = g.nodes().stream().map(Node::name)
-        .filter(n -> n.toLowerCase(java.util.Locale.ROOT).contains(wanted.toLowerCase(java.util.Locale.ROOT))
-            || wanted.toLowerCase(java.util.Locale.ROOT).contains(n.toLowerCase(java.util.Locale.ROOT)))
-        .limit(3).toList();
-    return names.isEmpty() ? " (see the layer table for node names)"
+    List<String> names =
+        g.nodes().stream()
+            .map(Node::name)
+            .filter(
+                n ->
+                    n.toLowerCase(java.util.Locale.ROOT)
+                            .contains(wanted.toLowerCase(java.util.Locale.ROOT))
+                        || wanted
+                            .toLowerCase(java.util.Locale.ROOT)
+                            .contains(n.toLowerCase(java.util.Locale.ROOT)))
+            .limit(3)
+            .toList();
+    return names.isEmpty()
+        ? " (see the layer table for node names)"
         : " (did you mean " + String.join(", ", names) + "?)";
   }
 
@@ -143,7 +169,12 @@ public final class QdqQuantizer {
     private final Map<String, String[]> weightNames = new HashMap<>();
     private final Map<String, float[]> biasShifts;
 
-    Rewriter(Graph g, QdqPlanner.Plan plan, QuantizeConfig cfg, String where, Map<String, float[]> biasShifts) {
+    Rewriter(
+        Graph g,
+        QdqPlanner.Plan plan,
+        QuantizeConfig cfg,
+        String where,
+        Map<String, float[]> biasShifts) {
       this.biasShifts = biasShifts;
       this.g = g;
       this.plan = plan;
@@ -200,9 +231,15 @@ public final class QdqQuantizer {
 
     private String dequantize(String base, String quantized, String[] sz, int axis) {
       String out = names.uniqueName(base + "_dequantized");
-      Attribute[] attrs = axis >= 0 ? new Attribute[] {Attribute.of("axis", (long) axis)} : new Attribute[0];
-      added.add(Node.of(names.uniqueName(base + "_DequantizeLinear"), "DequantizeLinear",
-          List.of(quantized, sz[0], sz[1]), List.of(out), attrs));
+      Attribute[] attrs =
+          axis >= 0 ? new Attribute[] {Attribute.of("axis", (long) axis)} : new Attribute[0];
+      added.add(
+          Node.of(
+              names.uniqueName(base + "_DequantizeLinear"),
+              "DequantizeLinear",
+              List.of(quantized, sz[0], sz[1]),
+              List.of(out),
+              attrs));
       return out;
     }
 
@@ -220,7 +257,8 @@ public final class QdqQuantizer {
       }
       for (Node n : plan.nodes()) {
         QdqPlanner.Kind k = QdqPlanner.Kind.of(n);
-        if ((k == QdqPlanner.Kind.CONV || k == QdqPlanner.Kind.GEMM) && !plan.quantized().contains(n.name())
+        if ((k == QdqPlanner.Kind.CONV || k == QdqPlanner.Kind.GEMM)
+            && !plan.quantized().contains(n.name())
             && plan.tensors().contains(n.input(0))) {
           guardFloatLayer(n);
         }
@@ -240,7 +278,7 @@ public final class QdqQuantizer {
               }
             }
             case BINARY -> quantizeConstants(n);
-            default -> { }
+            default -> {}
           }
         }
         if (!k.isLayer()) {
@@ -249,10 +287,20 @@ public final class QdqQuantizer {
         boolean q = plan.quantized().contains(n.name());
         QuantParams out = q ? plan.params().get(n.output()) : null;
         Node folded = plan.folded().get(n.name());
-        layers.add(new Layer(n.name(), n.opType(), n.output(), planner.activationInputs(n, k), q,
-            q ? "" : plan.floatReasons().getOrDefault(n.name(), "kept in float"),
-            out == null ? null : out.scale(), out == null ? null : out.zeroPoint(), wMin, wMax,
-            folded == null ? null : folded.name(), folded == null ? null : folded.opType()));
+        layers.add(
+            new Layer(
+                n.name(),
+                n.opType(),
+                n.output(),
+                planner.activationInputs(n, k),
+                q,
+                q ? "" : plan.floatReasons().getOrDefault(n.name(), "kept in float"),
+                out == null ? null : out.scale(),
+                out == null ? null : out.zeroPoint(),
+                wMin,
+                wMax,
+                folded == null ? null : folded.name(),
+                folded == null ? null : folded.opType()));
       }
       GraphBuilder b = new GraphBuilder(g.name(), g.opset()).info(g.info());
       g.inputs().forEach(b::addInput);
@@ -287,8 +335,12 @@ public final class QdqQuantizer {
         }
       }
       String q = names.uniqueName(t + "_quantized");
-      added.add(Node.of(names.uniqueName(t + "_QuantizeLinear"), "QuantizeLinear", List.of(src, sz[0], sz[1]),
-          List.of(q)));
+      added.add(
+          Node.of(
+              names.uniqueName(t + "_QuantizeLinear"),
+              "QuantizeLinear",
+              List.of(src, sz[0], sz[1]),
+              List.of(q)));
       String first = null;
       for (Node r : readers) {
         List<String> in = r.inputs();
@@ -301,8 +353,12 @@ public final class QdqQuantizer {
         }
       }
       if (isOutput && !isInput) {
-        added.add(Node.of(names.uniqueName(t + "_DequantizeLinear"), "DequantizeLinear", List.of(q, sz[0], sz[1]),
-            List.of(t)));
+        added.add(
+            Node.of(
+                names.uniqueName(t + "_DequantizeLinear"),
+                "DequantizeLinear",
+                List.of(q, sz[0], sz[1]),
+                List.of(t)));
         first = t;
       }
       if (first != null) {
@@ -320,7 +376,12 @@ public final class QdqQuantizer {
       int i = indexOf(n.name());
       String dq = nodes.get(i).input(0);
       String guarded = names.uniqueName(n.input(0) + "_float_guard");
-      added.add(Node.of(names.uniqueName(n.name() + "_keep_float"), "Max", List.of(dq, dq), List.of(guarded)));
+      added.add(
+          Node.of(
+              names.uniqueName(n.name() + "_keep_float"),
+              "Max",
+              List.of(dq, dq),
+              List.of(guarded)));
       setInput(n.name(), 0, guarded);
     }
 
@@ -347,7 +408,8 @@ public final class QdqQuantizer {
       float[] ws = qw.params().scales();
       Tensor bias = n.input(2).isEmpty() ? null : g.initializers().get(n.input(2));
       float[] shift = biasShifts.get(n.name());
-      if ((k == QdqPlanner.Kind.CONV || k == QdqPlanner.Kind.GEMM) && (bias != null || shift != null)
+      if ((k == QdqPlanner.Kind.CONV || k == QdqPlanner.Kind.GEMM)
+          && (bias != null || shift != null)
           && (bias != null || n.input(2).isEmpty())) {
         QuantParams in = plan.params().get(n.input(0));
         float[] b = bias != null ? bias.toFloats() : new float[shift.length];
@@ -355,8 +417,12 @@ public final class QdqQuantizer {
         if (k == QdqPlanner.Kind.GEMM && bias == null) {
           // A new bias is added at beta 1, whatever beta said about the absent one.
           int i = indexOf(n.name());
-          nodes.set(i, nodes.get(i).withAttribute(Attribute.of("beta", 1f))
-              .withAttribute(Attribute.of("alpha", n.floatAttr("alpha", 1f))));
+          nodes.set(
+              i,
+              nodes
+                  .get(i)
+                  .withAttribute(Attribute.of("beta", 1f))
+                  .withAttribute(Attribute.of("alpha", n.floatAttr("alpha", 1f))));
         } else if (k == QdqPlanner.Kind.GEMM) {
           // ONNX Runtime's QGemm takes the bias as is: fold beta into it and state alpha and beta.
           float beta = n.floatAttr("beta", 1f);
@@ -364,17 +430,23 @@ public final class QdqQuantizer {
             b[i] *= beta;
           }
           int i = indexOf(n.name());
-          nodes.set(i, nodes.get(i).withAttribute(Attribute.of("beta", 1f))
-              .withAttribute(Attribute.of("alpha", n.floatAttr("alpha", 1f))));
+          nodes.set(
+              i,
+              nodes
+                  .get(i)
+                  .withAttribute(Attribute.of("beta", 1f))
+                  .withAttribute(Attribute.of("alpha", n.floatAttr("alpha", 1f))));
         }
         if (shift != null && shift.length == b.length) {
-          // Bias correction: the mean output shift the weights' rounding adds, measured on FP32 inputs.
+          // Bias correction: the mean output shift the weights' rounding adds, measured on FP32
+          // inputs.
           for (int c = 0; c < b.length; c++) {
             b[c] -= shift[c];
           }
         }
         float[] scales = WeightQuantizer.biasScales(in.scale(), ws, b.length);
-        int[] qb = WeightQuantizer.bias(b, scales, where + ": bias '" + biasName + "' of " + n.describe());
+        int[] qb =
+            WeightQuantizer.bias(b, scales, where + ": bias '" + biasName + "' of " + n.describe());
         String qName = names.uniqueName(biasName + "_quantized");
         addInit(Tensor.ofInts(qName, new long[] {b.length}, qb));
         QuantParams bp = new QuantParams(scales, new long[b.length], 0, DataType.INT32);
@@ -396,15 +468,25 @@ public final class QdqQuantizer {
         float hi = 0;
         for (int i = 0; i < v.length; i++) {
           if (!Float.isFinite(v[i])) {
-            throw EdgeoptException.invalid(where + ": initializer '" + c.name() + "' of " + n.describe() + ": value "
-                + i + " is " + v[i] + ", expected finite numbers");
+            throw EdgeoptException.invalid(
+                where
+                    + ": initializer '"
+                    + c.name()
+                    + "' of "
+                    + n.describe()
+                    + ": value "
+                    + i
+                    + " is "
+                    + v[i]
+                    + ", expected finite numbers");
           }
           lo = Math.min(lo, v[i]);
           hi = Math.max(hi, v[i]);
         }
-        QuantParams p = cfg.symmetricActivations()
-            ? QuantParams.symmetric(Math.max(-lo, hi), cfg.activationType())
-            : QuantParams.asymmetric(lo, hi, cfg.activationType());
+        QuantParams p =
+            cfg.symmetricActivations()
+                ? QuantParams.symmetric(Math.max(-lo, hi), cfg.activationType())
+                : QuantParams.asymmetric(lo, hi, cfg.activationType());
         byte[] q = new byte[v.length];
         for (int i = 0; i < v.length; i++) {
           q[i] = (byte) p.quantize(v[i], 0);
@@ -446,24 +528,27 @@ public final class QdqQuantizer {
 
   /** Returns the axis a layer's weights get one scale per index of, or -1 for one scale per tensor. */
   static int weightAxis(Node n, QdqPlanner.Kind k, QuantizeConfig cfg) {
-    return cfg.perTensorWeightOps().contains(n.opType()) ? -1 : switch (k) {
-      case CONV -> 0;
-      case GEMM -> n.intAttr("transB", 0) != 0 ? 0 : 1;
-      default -> 1;
-    };
+    return cfg.perTensorWeightOps().contains(n.opType())
+        ? -1
+        : switch (k) {
+          case CONV -> 0;
+          case GEMM -> n.intAttr("transB", 0) != 0 ? 0 : 1;
+          default -> 1;
+        };
   }
 
   /**
    * Quantizes the weights {@code w} of a Conv, Gemm or MatMul exactly as the quantized graph
    * will hold them, so that passes measuring the weight error (bias correction) see the same integers.
    */
-  static WeightQuantizer.QuantizedWeights quantizeLayerWeights(Node n, Tensor w, QuantizeConfig cfg, String where)
-      throws EdgeoptException {
+  static WeightQuantizer.QuantizedWeights quantizeLayerWeights(
+      Node n, Tensor w, QuantizeConfig cfg, String where) throws EdgeoptException {
     QdqPlanner.Kind k = QdqPlanner.Kind.of(n);
     int axis = weightAxis(n, k, cfg);
     int weightMax = cfg.weightQuantMax(k == QdqPlanner.Kind.CONV && isDepthwise(n, w));
     String what = where + ": initializer '" + w.name() + "' of " + n.describe();
-    return axis < 0 ? WeightQuantizer.perTensor(w.toFloats(), weightMax, what)
+    return axis < 0
+        ? WeightQuantizer.perTensor(w.toFloats(), weightMax, what)
         : WeightQuantizer.perChannel(w.toFloats(), w.dims(), axis, weightMax, what);
   }
 

@@ -63,17 +63,21 @@ public record QuantizationReport(
   /** The current JSON format version. */
   public static final int FORMAT_VERSION = 1;
 
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .enable(SerializationFeature.INDENT_OUTPUT)
-      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
   public QuantizationReport {
-    config = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(config == null ? Map.of() : config));
+    config =
+        java.util.Collections.unmodifiableMap(
+            new LinkedHashMap<>(config == null ? Map.of() : config));
     preparation = List.copyOf(preparation == null ? List.of() : preparation);
     layers = List.copyOf(layers == null ? List.of() : layers);
     fallback = List.copyOf(fallback == null ? List.of() : fallback);
-    quantizedOps = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(quantizedOps == null ? Map.of()
-        : quantizedOps));
+    quantizedOps =
+        java.util.Collections.unmodifiableMap(
+            new LinkedHashMap<>(quantizedOps == null ? Map.of() : quantizedOps));
     warnings = List.copyOf(warnings == null ? List.of() : warnings);
     passes = List.copyOf(passes == null ? List.of() : passes);
   }
@@ -137,8 +141,15 @@ public record QuantizationReport(
    * @param top1AgreementAfter the top-1 agreement after, or null
    * @param candidatesTried how many layers the step tried before keeping this one
    */
-  public record FallbackStep(String node, String op, double addedSqnrDb, double outputSqnrDbBefore,
-      double outputSqnrDbAfter, Double top1AgreementBefore, Double top1AgreementAfter, int candidatesTried) {}
+  public record FallbackStep(
+      String node,
+      String op,
+      double addedSqnrDb,
+      double outputSqnrDbBefore,
+      double outputSqnrDbAfter,
+      Double top1AgreementBefore,
+      Double top1AgreementAfter,
+      int candidatesTried) {}
 
   /** Returns the layers that stayed in float. */
   public List<LayerReport> floatLayers() {
@@ -167,8 +178,11 @@ public record QuantizationReport(
     try {
       return JSON.readValue(file.toFile(), QuantizationReport.class);
     } catch (IOException e) {
-      throw EdgeoptException.invalid(file + ": not a quantization report: "
-          + String.valueOf(e.getMessage()).lines().findFirst().orElse(""), e);
+      throw EdgeoptException.invalid(
+          file
+              + ": not a quantization report: "
+              + String.valueOf(e.getMessage()).lines().findFirst().orElse(""),
+          e);
     }
   }
 

@@ -74,19 +74,24 @@ public record QuantizeConfig(
       throw new IllegalArgumentException("precision is required");
     }
     if (activationType != DataType.UINT8 && activationType != DataType.INT8) {
-      throw new IllegalArgumentException("activation type must be uint8 or int8, found " + activationType);
+      throw new IllegalArgumentException(
+          "activation type must be uint8 or int8, found " + activationType);
     }
     if (sensitivitySamples < 1) {
-      throw new IllegalArgumentException("sensitivity samples must be at least 1, found " + sensitivitySamples);
+      throw new IllegalArgumentException(
+          "sensitivity samples must be at least 1, found " + sensitivitySamples);
     }
-    if (!Double.isNaN(fallbackTop1Agreement) && (fallbackTop1Agreement < 0 || fallbackTop1Agreement > 1)) {
-      throw new IllegalArgumentException("top-1 agreement budget must be within 0..1, found " + fallbackTop1Agreement);
+    if (!Double.isNaN(fallbackTop1Agreement)
+        && (fallbackTop1Agreement < 0 || fallbackTop1Agreement > 1)) {
+      throw new IllegalArgumentException(
+          "top-1 agreement budget must be within 0..1, found " + fallbackTop1Agreement);
     }
     exclude = Set.copyOf(new TreeSet<>(exclude == null ? Set.of() : exclude));
     perTensorWeightOps = Set.copyOf(perTensorWeightOps == null ? Set.of() : perTensorWeightOps);
     target = target == null ? "" : target;
     if (!Double.isNaN(smoothAlpha) && !(smoothAlpha > 0 && smoothAlpha < 1)) {
-      throw new IllegalArgumentException("smoothing alpha must be within (0, 1), found " + smoothAlpha);
+      throw new IllegalArgumentException(
+          "smoothing alpha must be within (0, 1), found " + smoothAlpha);
     }
     for (int m : new int[] {weightQuantMax, depthwiseWeightQuantMax}) {
       if (m < 1 || m > QuantParams.INT8_WEIGHT_MAX) {
@@ -96,8 +101,8 @@ public record QuantizeConfig(
   }
 
   /** The names of the optional passes, as target profiles and reports write them, in the order they run. */
-  public static final List<String> PASSES = List.of("crossLayerEqualization", "smoothQuant", "adaRound",
-      "biasCorrection");
+  public static final List<String> PASSES =
+      List.of("crossLayerEqualization", "smoothQuant", "adaRound", "biasCorrection");
 
   /**
    * Returns the INT8 configuration a target profile asks for: its activation type and symmetry,
@@ -105,24 +110,52 @@ public record QuantizeConfig(
    * need calibration data, see {@link #withoutPasses()}).
    */
   public static QuantizeConfig forTarget(TargetProfile profile) throws EdgeoptException {
-    DataType act = switch (profile.activationType() == null ? "" : profile.activationType().toLowerCase(Locale.ROOT)) {
-      case "uint8" -> DataType.UINT8;
-      case "int8" -> DataType.INT8;
-      default -> throw EdgeoptException.invalid("target profile '" + profile.name()
-          + "': expected activationType uint8 or int8, found '" + profile.activationType() + "'");
-    };
+    DataType act =
+        switch (profile.activationType() == null
+            ? ""
+            : profile.activationType().toLowerCase(Locale.ROOT)) {
+          case "uint8" -> DataType.UINT8;
+          case "int8" -> DataType.INT8;
+          default ->
+              throw EdgeoptException.invalid(
+                  "target profile '"
+                      + profile.name()
+                      + "': expected activationType uint8 or int8, found '"
+                      + profile.activationType()
+                      + "'");
+        };
     for (String pass : profile.quantizePasses()) {
       if (!PASSES.contains(pass)) {
-        throw EdgeoptException.invalid("target profile '" + profile.name() + "': expected quantizePasses from "
-            + PASSES + ", found '" + pass + "'");
+        throw EdgeoptException.invalid(
+            "target profile '"
+                + profile.name()
+                + "': expected quantizePasses from "
+                + PASSES
+                + ", found '"
+                + pass
+                + "'");
       }
     }
     List<String> on = profile.quantizePasses();
-    return new QuantizeConfig(Precision.INT8, profile.name(), act, profile.symmetricActivations(), Set.of(),
-        Double.NaN, Double.NaN, DEFAULT_SENSITIVITY_SAMPLES, true, Set.copyOf(profile.perTensorWeightOps()),
-        profile.quantizedOutputs(), profile.convInputChannelMultiple(), profile.weightQuantMax(),
-        profile.depthwiseWeightQuantMax(), on.contains("crossLayerEqualization"), on.contains("biasCorrection"),
-        on.contains("adaRound"), on.contains("smoothQuant") ? SmoothQuant.DEFAULT_ALPHA : Double.NaN);
+    return new QuantizeConfig(
+        Precision.INT8,
+        profile.name(),
+        act,
+        profile.symmetricActivations(),
+        Set.of(),
+        Double.NaN,
+        Double.NaN,
+        DEFAULT_SENSITIVITY_SAMPLES,
+        true,
+        Set.copyOf(profile.perTensorWeightOps()),
+        profile.quantizedOutputs(),
+        profile.convInputChannelMultiple(),
+        profile.weightQuantMax(),
+        profile.depthwiseWeightQuantMax(),
+        on.contains("crossLayerEqualization"),
+        on.contains("biasCorrection"),
+        on.contains("adaRound"),
+        on.contains("smoothQuant") ? SmoothQuant.DEFAULT_ALPHA : Double.NaN);
   }
 
   /**
@@ -133,15 +166,32 @@ public record QuantizeConfig(
     try {
       return forTarget(TargetProfiles.get(DEFAULT_TARGET));
     } catch (EdgeoptException e) {
-      throw new IllegalStateException("the shipped profile " + DEFAULT_TARGET + " does not load", e);
+      throw new IllegalStateException(
+          "the shipped profile " + DEFAULT_TARGET + " does not load", e);
     }
   }
 
   /** Returns a copy whose weights use [-max, max], and [-depthwiseMax, depthwiseMax] in depthwise convolutions. */
   public QuantizeConfig withWeightQuantMax(int max, int depthwiseMax) {
-    return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
-        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
-        convInputChannelMultiple, max, depthwiseMax, crossLayerEqualization, biasCorrection, adaRound, smoothAlpha);
+    return new QuantizeConfig(
+        precision,
+        target,
+        activationType,
+        symmetricActivations,
+        exclude,
+        fallbackSqnrDb,
+        fallbackTop1Agreement,
+        sensitivitySamples,
+        keepIoFloat32,
+        perTensorWeightOps,
+        quantizeOutputs,
+        convInputChannelMultiple,
+        max,
+        depthwiseMax,
+        crossLayerEqualization,
+        biasCorrection,
+        adaRound,
+        smoothAlpha);
   }
 
   /**
@@ -149,23 +199,71 @@ public record QuantizeConfig(
    * (0 or 1: never), e.g. to compare a target's padded and unpadded kernels.
    */
   public QuantizeConfig withConvInputChannelMultiple(int n) {
-    return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
-        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
-        n, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound, smoothAlpha);
+    return new QuantizeConfig(
+        precision,
+        target,
+        activationType,
+        symmetricActivations,
+        exclude,
+        fallbackSqnrDb,
+        fallbackTop1Agreement,
+        sensitivitySamples,
+        keepIoFloat32,
+        perTensorWeightOps,
+        quantizeOutputs,
+        n,
+        weightQuantMax,
+        depthwiseWeightQuantMax,
+        crossLayerEqualization,
+        biasCorrection,
+        adaRound,
+        smoothAlpha);
   }
 
   /** Returns a copy that runs (or not) cross-layer equalization before quantizing. */
   public QuantizeConfig withCrossLayerEqualization(boolean on) {
-    return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
-        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
-        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, on, biasCorrection, adaRound, smoothAlpha);
+    return new QuantizeConfig(
+        precision,
+        target,
+        activationType,
+        symmetricActivations,
+        exclude,
+        fallbackSqnrDb,
+        fallbackTop1Agreement,
+        sensitivitySamples,
+        keepIoFloat32,
+        perTensorWeightOps,
+        quantizeOutputs,
+        convInputChannelMultiple,
+        weightQuantMax,
+        depthwiseWeightQuantMax,
+        on,
+        biasCorrection,
+        adaRound,
+        smoothAlpha);
   }
 
   /** Returns a copy that learns (or not) the rounding of convolution weights on the calibration data. */
   public QuantizeConfig withAdaRound(boolean on) {
-    return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
-        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
-        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, on, smoothAlpha);
+    return new QuantizeConfig(
+        precision,
+        target,
+        activationType,
+        symmetricActivations,
+        exclude,
+        fallbackSqnrDb,
+        fallbackTop1Agreement,
+        sensitivitySamples,
+        keepIoFloat32,
+        perTensorWeightOps,
+        quantizeOutputs,
+        convInputChannelMultiple,
+        weightQuantMax,
+        depthwiseWeightQuantMax,
+        crossLayerEqualization,
+        biasCorrection,
+        on,
+        smoothAlpha);
   }
 
   /**
@@ -173,10 +271,25 @@ public record QuantizeConfig(
    * strength {@code alpha} before quantizing ({@link SmoothQuant}).
    */
   public QuantizeConfig withSmoothing(double alpha) {
-    return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
-        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
-        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection,
-        adaRound, alpha);
+    return new QuantizeConfig(
+        precision,
+        target,
+        activationType,
+        symmetricActivations,
+        exclude,
+        fallbackSqnrDb,
+        fallbackTop1Agreement,
+        sensitivitySamples,
+        keepIoFloat32,
+        perTensorWeightOps,
+        quantizeOutputs,
+        convInputChannelMultiple,
+        weightQuantMax,
+        depthwiseWeightQuantMax,
+        crossLayerEqualization,
+        biasCorrection,
+        adaRound,
+        alpha);
   }
 
   /** Returns whether SmoothQuant-style smoothing runs. */
@@ -186,14 +299,33 @@ public record QuantizeConfig(
 
   /** Returns a copy with every optional pass off (for a run without calibration data to measure them on). */
   public QuantizeConfig withoutPasses() {
-    return withCrossLayerEqualization(false).withBiasCorrection(false).withAdaRound(false).withSmoothing(Double.NaN);
+    return withCrossLayerEqualization(false)
+        .withBiasCorrection(false)
+        .withAdaRound(false)
+        .withSmoothing(Double.NaN);
   }
 
   /** Returns a copy that corrects (or not) the quantized biases for the weights' rounding shift. */
   public QuantizeConfig withBiasCorrection(boolean on) {
-    return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
-        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
-        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, on, adaRound, smoothAlpha);
+    return new QuantizeConfig(
+        precision,
+        target,
+        activationType,
+        symmetricActivations,
+        exclude,
+        fallbackSqnrDb,
+        fallbackTop1Agreement,
+        sensitivitySamples,
+        keepIoFloat32,
+        perTensorWeightOps,
+        quantizeOutputs,
+        convInputChannelMultiple,
+        weightQuantMax,
+        depthwiseWeightQuantMax,
+        crossLayerEqualization,
+        on,
+        adaRound,
+        smoothAlpha);
   }
 
   /**
@@ -201,9 +333,25 @@ public record QuantizeConfig(
    * without per-channel weights require), e.g. {@code Set.of("Conv", "Gemm", "MatMul")}.
    */
   public QuantizeConfig withPerTensorWeightOps(Set<String> ops) {
-    return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
-        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, ops, quantizeOutputs,
-        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound, smoothAlpha);
+    return new QuantizeConfig(
+        precision,
+        target,
+        activationType,
+        symmetricActivations,
+        exclude,
+        fallbackSqnrDb,
+        fallbackTop1Agreement,
+        sensitivitySamples,
+        keepIoFloat32,
+        ops,
+        quantizeOutputs,
+        convInputChannelMultiple,
+        weightQuantMax,
+        depthwiseWeightQuantMax,
+        crossLayerEqualization,
+        biasCorrection,
+        adaRound,
+        smoothAlpha);
   }
 
   /** Returns the weight range of a layer: depthwise convolutions may have their own. */
@@ -213,51 +361,163 @@ public record QuantizeConfig(
 
   /** Returns a copy with another precision. */
   public QuantizeConfig withPrecision(Precision p) {
-    return new QuantizeConfig(p, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
-        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound, smoothAlpha);
+    return new QuantizeConfig(
+        p,
+        target,
+        activationType,
+        symmetricActivations,
+        exclude,
+        fallbackSqnrDb,
+        fallbackTop1Agreement,
+        sensitivitySamples,
+        keepIoFloat32,
+        perTensorWeightOps,
+        quantizeOutputs,
+        convInputChannelMultiple,
+        weightQuantMax,
+        depthwiseWeightQuantMax,
+        crossLayerEqualization,
+        biasCorrection,
+        adaRound,
+        smoothAlpha);
   }
 
   /** Returns a copy that keeps these nodes in float. */
   public QuantizeConfig withExclude(Set<String> nodes) {
-    return new QuantizeConfig(precision, target, activationType, symmetricActivations, nodes, fallbackSqnrDb,
-        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound, smoothAlpha);
+    return new QuantizeConfig(
+        precision,
+        target,
+        activationType,
+        symmetricActivations,
+        nodes,
+        fallbackSqnrDb,
+        fallbackTop1Agreement,
+        sensitivitySamples,
+        keepIoFloat32,
+        perTensorWeightOps,
+        quantizeOutputs,
+        convInputChannelMultiple,
+        weightQuantMax,
+        depthwiseWeightQuantMax,
+        crossLayerEqualization,
+        biasCorrection,
+        adaRound,
+        smoothAlpha);
   }
 
   /** Returns a copy with another activation type and symmetry. */
   public QuantizeConfig withActivations(DataType type, boolean symmetric) {
-    return new QuantizeConfig(precision, target, type, symmetric, exclude, fallbackSqnrDb, fallbackTop1Agreement,
-        sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound, smoothAlpha);
+    return new QuantizeConfig(
+        precision,
+        target,
+        type,
+        symmetric,
+        exclude,
+        fallbackSqnrDb,
+        fallbackTop1Agreement,
+        sensitivitySamples,
+        keepIoFloat32,
+        perTensorWeightOps,
+        quantizeOutputs,
+        convInputChannelMultiple,
+        weightQuantMax,
+        depthwiseWeightQuantMax,
+        crossLayerEqualization,
+        biasCorrection,
+        adaRound,
+        smoothAlpha);
   }
 
   /** Returns a copy whose fallback must reach this end-to-end output SQNR in dB (NaN: none). */
   public QuantizeConfig withFallbackSqnr(double db) {
-    return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, db,
-        fallbackTop1Agreement, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound, smoothAlpha);
+    return new QuantizeConfig(
+        precision,
+        target,
+        activationType,
+        symmetricActivations,
+        exclude,
+        db,
+        fallbackTop1Agreement,
+        sensitivitySamples,
+        keepIoFloat32,
+        perTensorWeightOps,
+        quantizeOutputs,
+        convInputChannelMultiple,
+        weightQuantMax,
+        depthwiseWeightQuantMax,
+        crossLayerEqualization,
+        biasCorrection,
+        adaRound,
+        smoothAlpha);
   }
 
   /** Returns a copy whose fallback must reach this top-1 agreement with FP32, 0..1 (NaN: none). */
   public QuantizeConfig withFallbackTop1Agreement(double fraction) {
-    return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
-        fraction, sensitivitySamples, keepIoFloat32, perTensorWeightOps,
-        quantizeOutputs, convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound, smoothAlpha);
+    return new QuantizeConfig(
+        precision,
+        target,
+        activationType,
+        symmetricActivations,
+        exclude,
+        fallbackSqnrDb,
+        fraction,
+        sensitivitySamples,
+        keepIoFloat32,
+        perTensorWeightOps,
+        quantizeOutputs,
+        convInputChannelMultiple,
+        weightQuantMax,
+        depthwiseWeightQuantMax,
+        crossLayerEqualization,
+        biasCorrection,
+        adaRound,
+        smoothAlpha);
   }
 
   /** Returns a copy that measures sensitivity on this many samples. */
   public QuantizeConfig withSensitivitySamples(int n) {
-    return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
-        fallbackTop1Agreement, n, keepIoFloat32, perTensorWeightOps, quantizeOutputs,
-        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound, smoothAlpha);
+    return new QuantizeConfig(
+        precision,
+        target,
+        activationType,
+        symmetricActivations,
+        exclude,
+        fallbackSqnrDb,
+        fallbackTop1Agreement,
+        n,
+        keepIoFloat32,
+        perTensorWeightOps,
+        quantizeOutputs,
+        convInputChannelMultiple,
+        weightQuantMax,
+        depthwiseWeightQuantMax,
+        crossLayerEqualization,
+        biasCorrection,
+        adaRound,
+        smoothAlpha);
   }
 
   /** Returns a copy that keeps (or not) FP16 model inputs and outputs in float32. */
   public QuantizeConfig withKeepIoFloat32(boolean keep) {
-    return new QuantizeConfig(precision, target, activationType, symmetricActivations, exclude, fallbackSqnrDb,
-        fallbackTop1Agreement, sensitivitySamples, keep, perTensorWeightOps, quantizeOutputs,
-        convInputChannelMultiple, weightQuantMax, depthwiseWeightQuantMax, crossLayerEqualization, biasCorrection, adaRound, smoothAlpha);
+    return new QuantizeConfig(
+        precision,
+        target,
+        activationType,
+        symmetricActivations,
+        exclude,
+        fallbackSqnrDb,
+        fallbackTop1Agreement,
+        sensitivitySamples,
+        keep,
+        perTensorWeightOps,
+        quantizeOutputs,
+        convInputChannelMultiple,
+        weightQuantMax,
+        depthwiseWeightQuantMax,
+        crossLayerEqualization,
+        biasCorrection,
+        adaRound,
+        smoothAlpha);
   }
 
   /** Returns whether an error budget was given, so that automatic fallback runs. */
@@ -273,8 +533,12 @@ public record QuantizeConfig(
     if (precision == Precision.INT8) {
       m.put("activationType", activationType.name().toLowerCase(Locale.ROOT));
       m.put("symmetricActivations", symmetricActivations);
-      m.put("weights", perTensorWeightOps.isEmpty() ? "int8 symmetric per output channel"
-          : "int8 symmetric per output channel; per tensor for " + String.join(", ", new TreeSet<>(perTensorWeightOps)));
+      m.put(
+          "weights",
+          perTensorWeightOps.isEmpty()
+              ? "int8 symmetric per output channel"
+              : "int8 symmetric per output channel; per tensor for "
+                  + String.join(", ", new TreeSet<>(perTensorWeightOps)));
       m.put("weightQuantMax", weightQuantMax);
       m.put("depthwiseWeightQuantMax", depthwiseWeightQuantMax);
       m.put("quantizeOutputs", quantizeOutputs);

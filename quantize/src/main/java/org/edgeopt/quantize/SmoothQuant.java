@@ -47,7 +47,12 @@ public final class SmoothQuant {
    * @param mul the inserted Mul node, or empty when folded
    * @param scales {@code s_j} per input channel
    */
-  public record Smoothed(String input, String smoothed, List<String> layers, String foldedInto, String mul,
+  public record Smoothed(
+      String input,
+      String smoothed,
+      List<String> layers,
+      String foldedInto,
+      String mul,
       double[] scales) {
     public Smoothed {
       layers = List.copyOf(layers);
@@ -62,9 +67,17 @@ public final class SmoothQuant {
     /** Returns one line for reports. */
     public String describe() {
       DoubleSummary s = DoubleSummary.of(scales);
-      return String.format(Locale.ROOT, "smoothed '%s' into %s: %d channels, scales %.3g..%.3g, %s", input,
-          String.join(", ", layers.stream().map(l -> "'" + l + "'").toList()), scales.length, s.min, s.max,
-          foldedInto.isEmpty() ? "divided by an inserted float Mul '" + mul + "'" : "folded into '" + foldedInto + "'");
+      return String.format(
+          Locale.ROOT,
+          "smoothed '%s' into %s: %d channels, scales %.3g..%.3g, %s",
+          input,
+          String.join(", ", layers.stream().map(l -> "'" + l + "'").toList()),
+          scales.length,
+          s.min,
+          s.max,
+          foldedInto.isEmpty()
+              ? "divided by an inserted float Mul '" + mul + "'"
+              : "folded into '" + foldedInto + "'");
     }
   }
 
@@ -130,7 +143,9 @@ public final class SmoothQuant {
       List<Node> layers = e.getValue();
       ChannelStatistics.Channels ch = stats.of(x);
       int k = inputChannels(g, layers.get(0));
-      if (ch == null || ch.max().length != k || layers.stream().anyMatch(l -> inputChannels(g, l) != k)) {
+      if (ch == null
+          || ch.max().length != k
+          || layers.stream().anyMatch(l -> inputChannels(g, l) != k)) {
         continue;
       }
       double[] s = new double[k];
@@ -148,9 +163,11 @@ public final class SmoothQuant {
         }
       }
       Node producer = g.producer(x).orElse(null);
-      boolean onlyLayers = !g.isOutput(x) && consumers.getOrDefault(x, List.of()).size() == layers.size();
+      boolean onlyLayers =
+          !g.isOutput(x) && consumers.getOrDefault(x, List.of()).size() == layers.size();
       if (onlyLayers && producer != null && fold(g, producer, uses, weights, s)) {
-        done.add(new Smoothed(x, x, layers.stream().map(Node::name).toList(), producer.name(), "", s));
+        done.add(
+            new Smoothed(x, x, layers.stream().map(Node::name).toList(), producer.name(), "", s));
         continue;
       }
       float[] inv = new float[k];
@@ -169,7 +186,8 @@ public final class SmoothQuant {
       }
       done.add(new Smoothed(x, out, layers.stream().map(Node::name).toList(), "", mul, s));
     }
-    weights.forEach((name, v) -> b.addInitializer(Tensor.ofFloats(name, g.initializers().get(name).dims(), v)));
+    weights.forEach(
+        (name, v) -> b.addInitializer(Tensor.ofFloats(name, g.initializers().get(name).dims(), v)));
     return new Result(done.isEmpty() ? g : b.build(), done, stats.samples());
   }
 
@@ -188,8 +206,14 @@ public final class SmoothQuant {
         ranges.put(sm.smoothed(), CrossLayerEqualization.divided(old, ch, sm.scales(), null));
       }
     }
-    return new CalibrationTable(table.formatVersion(), table.method(), table.modelSha256(), table.dataSha256(),
-        table.samples(), table.provenance(), ranges);
+    return new CalibrationTable(
+        table.formatVersion(),
+        table.method(),
+        table.modelSha256(),
+        table.dataSha256(),
+        table.samples(),
+        table.provenance(),
+        ranges);
   }
 
   /** The candidate layers grouped by the activation they read, in graph order. */
@@ -224,7 +248,8 @@ public final class SmoothQuant {
    * Multiplies the weights a layer applies to input channel {@code j} by {@code mul} (1: only
    * measure) and returns their largest magnitude after that.
    */
-  private static double scaleInputChannel(Graph g, Node layer, Map<String, float[]> weights, int j, float mul) {
+  private static double scaleInputChannel(
+      Graph g, Node layer, Map<String, float[]> weights, int j, float mul) {
     Tensor t = g.initializers().get(layer.input(1));
     float[] w = weights.computeIfAbsent(t.name(), n -> t.toFloats());
     long[] d = t.dims();
@@ -247,7 +272,8 @@ public final class SmoothQuant {
    * Divides output channel {@code j} of {@code producer} by {@code s[j]} when it is a Gemm,
    * MatMul or LayerNormalization whose constants only it reads; returns whether it did.
    */
-  private static boolean fold(Graph g, Node p, Map<String, Integer> uses, Map<String, float[]> weights, double[] s) {
+  private static boolean fold(
+      Graph g, Node p, Map<String, Integer> uses, Map<String, float[]> weights, double[] s) {
     if (!p.domain().isEmpty() || p.outputs().stream().filter(o -> !o.isEmpty()).count() != 1) {
       return false;
     }
@@ -258,7 +284,9 @@ public final class SmoothQuant {
       case "Gemm", "MatMul" -> {
         Tensor w = g.initializers().get(p.input(1));
         boolean transB = transposedB(p);
-        if (w == null || w.dims().length != 2 || w.dims()[transB ? 0 : 1] != k
+        if (w == null
+            || w.dims().length != 2
+            || w.dims()[transB ? 0 : 1] != k
             || p.opType().equals("Gemm") && p.intAttr("transA", 0) != 0) {
           return false;
         }
@@ -287,7 +315,9 @@ public final class SmoothQuant {
     for (int i = 0; i < constants.size(); i++) {
       Tensor t = g.initializers().get(constants.get(i));
       boolean vector = !columnwise.get(i);
-      if (t == null || t.dataType() != DataType.FLOAT || uses.getOrDefault(t.name(), 0) != 1
+      if (t == null
+          || t.dataType() != DataType.FLOAT
+          || uses.getOrDefault(t.name(), 0) != 1
           || vector && t.elementCount() != k) {
         return false;
       }

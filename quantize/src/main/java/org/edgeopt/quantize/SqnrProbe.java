@@ -43,7 +43,8 @@ public final class SqnrProbe {
    *     when that output is not a [batch, classes] score
    * @param samples the number of samples measured
    */
-  public record Measurement(Map<String, Energy> tensors, Energy output, double top1Agreement, int samples) {
+  public record Measurement(
+      Map<String, Energy> tensors, Energy output, double top1Agreement, int samples) {
     public Measurement {
       tensors = Map.copyOf(tensors);
     }
@@ -94,11 +95,19 @@ public final class SqnrProbe {
    * @param quantized the quantized graph
    * @param tensors reference tensor name to the name of the quantized graph's tensor holding its value
    */
-  public static Measurement measure(Graph reference, Graph quantized, Map<String, String> tensors, Dataset data,
-      int samples, String where) throws EdgeoptException {
+  public static Measurement measure(
+      Graph reference,
+      Graph quantized,
+      Map<String, String> tensors,
+      Dataset data,
+      int samples,
+      String where)
+      throws EdgeoptException {
     if (reference.inputs().size() != 1) {
-      throw EdgeoptException.invalid(where + ": measuring per-layer SQNR needs a model with one input, found "
-          + reference.inputs().size());
+      throw EdgeoptException.invalid(
+          where
+              + ": measuring per-layer SQNR needs a model with one input, found "
+              + reference.inputs().size());
     }
     List<String> outputs = reference.outputs().stream().map(v -> v.name()).toList();
     Map<String, String> scored = new LinkedHashMap<>();
@@ -122,8 +131,10 @@ public final class SqnrProbe {
     List<String> qNames = new ArrayList<>(new LinkedHashSet<>(concat(outputs, all.values())));
     refNames.remove(input);
     qNames.remove(input);
-    SessionOptions opts = SessionOptions.defaults().withOptimization(SessionOptions.Optimization.EXTENDED);
-    try (InferenceSession rs = OrtRuntime.get().open(ref, opts); InferenceSession qs = OrtRuntime.get().open(q, opts)) {
+    SessionOptions opts =
+        SessionOptions.defaults().withOptimization(SessionOptions.Optimization.EXTENDED);
+    try (InferenceSession rs = OrtRuntime.get().open(ref, opts);
+        InferenceSession qs = OrtRuntime.get().open(q, opts)) {
       int bs = BatchRunner.batchSize(rs, 16);
       Iterator<Batch> it = data.batches(bs, samples);
       while (it.hasNext()) {
@@ -137,7 +148,10 @@ public final class SqnrProbe {
           float[] x = e.getKey().equals(input) ? in.toFloats() : r.get(e.getKey()).toFloats();
           float[] xq = e.getValue().equals(input) ? in.toFloats() : t.get(e.getValue()).toFloats();
           SignalNoise sn = energy(x, xq, e.getKey());
-          energy.merge(e.getKey(), new Energy(sn.signal(), sn.noise()), (a, c) -> a.plus(c.signal(), c.noise()));
+          energy.merge(
+              e.getKey(),
+              new Energy(sn.signal(), sn.noise()),
+              (a, c) -> a.plus(c.signal(), c.noise()));
         }
         for (Map.Entry<String, String> e : scored.entrySet()) {
           float[] x = e.getKey().equals(input) ? in.toFloats() : r.get(e.getKey()).toFloats();
@@ -146,7 +160,8 @@ public final class SqnrProbe {
           out = out.plus(sn.signal(), sn.noise());
         }
         Tensor first = r.get(outputs.get(0));
-        long classes = first.rank() == 0 || first.dim(0) == 0 ? 0 : first.elementCount() / first.dim(0);
+        long classes =
+            first.rank() == 0 || first.dim(0) == 0 ? 0 : first.elementCount() / first.dim(0);
         if (classifier && classes > 1) {
           int[] pr = top1(first, (int) classes);
           int[] pq = top1(t.get(outputs.get(0)), (int) classes);
@@ -195,8 +210,14 @@ public final class SqnrProbe {
 
   private static SignalNoise energy(float[] x, float[] xq, String name) {
     if (x.length != xq.length) {
-      throw new IllegalStateException("tensor '" + name + "' has " + x.length + " values in FP32 but " + xq.length
-          + " quantized");
+      throw new IllegalStateException(
+          "tensor '"
+              + name
+              + "' has "
+              + x.length
+              + " values in FP32 but "
+              + xq.length
+              + " quantized");
     }
     return SignalNoise.of(x, xq);
   }

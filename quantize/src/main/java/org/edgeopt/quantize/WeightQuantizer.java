@@ -42,7 +42,8 @@ public final class WeightQuantizer {
    * @param where names the tensor and node in errors, e.g. {@code initializer 'conv1.w' of Conv 'conv1'}
    * @throws EdgeoptException (invalid input) when a weight is NaN or infinite
    */
-  public static QuantizedWeights perChannel(float[] w, long[] dims, int axis, String where) throws EdgeoptException {
+  public static QuantizedWeights perChannel(float[] w, long[] dims, int axis, String where)
+      throws EdgeoptException {
     return perChannel(w, dims, axis, QuantParams.INT8_WEIGHT_MAX, where);
   }
 
@@ -52,8 +53,8 @@ public final class WeightQuantizer {
    *
    * @throws EdgeoptException (invalid input) when a weight is NaN or infinite
    */
-  public static QuantizedWeights perChannel(float[] w, long[] dims, int axis, int weightMax, String where)
-      throws EdgeoptException {
+  public static QuantizedWeights perChannel(
+      float[] w, long[] dims, int axis, int weightMax, String where) throws EdgeoptException {
     if (axis < 0 || axis >= dims.length) {
       throw new IllegalArgumentException(where + ": axis " + axis + " outside rank " + dims.length);
     }
@@ -63,7 +64,8 @@ public final class WeightQuantizer {
       inner = Math.multiplyExact(inner, Math.toIntExact(dims[i]));
     }
     int outer = channels == 0 || inner == 0 ? 0 : w.length / (channels * inner);
-    // Elements of channel c are the runs [(o * channels + c) * inner, + inner): no division per element.
+    // Elements of channel c are the runs [(o * channels + c) * inner, + inner): no division per
+    // element.
     float[] absMax = new float[channels];
     for (int o = 0; o < outer; o++) {
       for (int c = 0; c < channels; c++) {
@@ -72,7 +74,8 @@ public final class WeightQuantizer {
         for (int k = base; k < base + inner; k++) {
           float v = w[k];
           if (!Float.isFinite(v)) {
-            throw EdgeoptException.invalid(where + ": weight " + k + " is " + v + ", expected finite numbers");
+            throw EdgeoptException.invalid(
+                where + ": weight " + k + " is " + v + ", expected finite numbers");
           }
           m = Math.max(m, Math.abs(v));
         }
@@ -106,10 +109,12 @@ public final class WeightQuantizer {
   }
 
   /** Quantizes {@code w} to symmetric int8 in [-weightMax, weightMax] with one scale for the whole tensor. */
-  public static QuantizedWeights perTensor(float[] w, int weightMax, String where) throws EdgeoptException {
+  public static QuantizedWeights perTensor(float[] w, int weightMax, String where)
+      throws EdgeoptException {
     QuantizedWeights one = perChannel(w, new long[] {1, w.length}, 0, weightMax, where);
     QuantParams p = one.params();
-    return new QuantizedWeights(one.values(), new QuantParams(p.scales(), p.zeroPoints(), -1, DataType.INT8));
+    return new QuantizedWeights(
+        one.values(), new QuantParams(p.scales(), p.zeroPoints(), -1, DataType.INT8));
   }
 
   /**
@@ -118,7 +123,8 @@ public final class WeightQuantizer {
    */
   public static float[] biasScales(float inputScale, float[] weightScales, int count) {
     if (weightScales.length != 1 && weightScales.length != count) {
-      throw new IllegalArgumentException(count + " bias values but " + weightScales.length + " weight scales");
+      throw new IllegalArgumentException(
+          count + " bias values but " + weightScales.length + " weight scales");
     }
     float[] s = new float[count];
     for (int c = 0; c < count; c++) {
@@ -135,12 +141,14 @@ public final class WeightQuantizer {
    */
   public static int[] bias(float[] b, float[] scales, String where) throws EdgeoptException {
     if (scales.length != b.length) {
-      throw new IllegalArgumentException(where + ": " + b.length + " bias values but " + scales.length + " scales");
+      throw new IllegalArgumentException(
+          where + ": " + b.length + " bias values but " + scales.length + " scales");
     }
     int[] q = new int[b.length];
     for (int c = 0; c < b.length; c++) {
       if (!Float.isFinite(b[c])) {
-        throw EdgeoptException.invalid(where + ": bias " + c + " is " + b[c] + ", expected finite numbers");
+        throw EdgeoptException.invalid(
+            where + ": bias " + c + " is " + b[c] + ", expected finite numbers");
       }
       double r = Math.rint(b[c] / (double) scales[c]);
       q[c] = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, r));

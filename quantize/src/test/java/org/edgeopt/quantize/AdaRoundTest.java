@@ -36,8 +36,9 @@ class AdaRoundTest {
    */
   @Test
   void correlatedInputsRoundOneWeightUp() {
-    ChannelRounding r = ChannelRounding.search(new double[] {0.4, 0.4}, 1, 64, new int[] {0, 0},
-        new double[] {1, 1, 1, 1}, 8);
+    ChannelRounding r =
+        ChannelRounding.search(
+            new double[] {0.4, 0.4}, 1, 64, new int[] {0, 0}, new double[] {1, 1, 1, 1}, 8);
     assertArrayEquals(new int[] {1, 0}, r.q());
     assertEquals(0.64, r.errorBefore(), 1e-12);
     assertEquals(0.04, r.errorAfter(), 1e-12);
@@ -46,8 +47,14 @@ class AdaRoundTest {
   /** Independent inputs (H = I): nearest rounding is already optimal and nothing moves. */
   @Test
   void independentInputsKeepNearestRounding() {
-    ChannelRounding r = ChannelRounding.search(new double[] {0.4, -1.3, 2.6}, 1, 64, new int[] {0, -1, 3},
-        new double[] {1, 0, 0, 0, 1, 0, 0, 0, 1}, 8);
+    ChannelRounding r =
+        ChannelRounding.search(
+            new double[] {0.4, -1.3, 2.6},
+            1,
+            64,
+            new int[] {0, -1, 3},
+            new double[] {1, 0, 0, 0, 1, 0, 0, 0, 1},
+            8);
     assertArrayEquals(new int[] {0, -1, 3}, r.q());
     assertEquals(r.errorBefore(), r.errorAfter(), 1e-12);
   }
@@ -56,8 +63,9 @@ class AdaRoundTest {
   @Test
   void weightsAtTheRangeEndStay() {
     // Weights {1.0, 0.4}, scale 1/64 * 1.0 ... here scale 0.5 and qmax 2: q = {2, 1}; H ties them.
-    ChannelRounding r = ChannelRounding.search(new double[] {1.0, 0.4}, 0.5, 2, new int[] {2, 1},
-        new double[] {1, 1, 1, 1}, 8);
+    ChannelRounding r =
+        ChannelRounding.search(
+            new double[] {1.0, 0.4}, 0.5, 2, new int[] {2, 1}, new double[] {1, 1, 1, 1}, 8);
     assertEquals(2, r.q()[0]);
     // e = {0, 0.1}: flipping the second to 0 gives {0, -0.4}, worse, so it stays too.
     assertEquals(1, r.q()[1]);
@@ -116,8 +124,14 @@ class AdaRoundTest {
     }
     // A local search: it need not reach the optimum (measured: 20 of 50 reached, 27 improved on
     // nearest, 86% of the possible gain won), but it must win most of what exhaustive search wins.
-    String what = "optimum reached in " + optimal + " of 50, improved in " + improved + ", " + gained / possible
-        + " of the possible gain";
+    String what =
+        "optimum reached in "
+            + optimal
+            + " of 50, improved in "
+            + improved
+            + ", "
+            + gained / possible
+            + " of the possible gain";
     System.out.println(what);
     assertTrue(optimal >= 15 && gained >= 0.5 * possible, what);
   }
@@ -140,8 +154,12 @@ class AdaRoundTest {
     assertEquals(23, h[1 * 4 + 2]);
     assertEquals(h[2 * 4 + 1], h[1 * 4 + 2]);
     // With pads 1 the corner patch at output (0, 0) is {0, 0, 0, 1}: only H[3][3] gets 1 from it.
-    PatchGram padded = new PatchGram(conv.withAttribute(Attribute.of("pads", new long[] {1, 1, 1, 1})),
-        new long[] {1, 1, 2, 2}, 1000, 1);
+    PatchGram padded =
+        new PatchGram(
+            conv.withAttribute(Attribute.of("pads", new long[] {1, 1, 1, 1})),
+            new long[] {1, 1, 2, 2},
+            1000,
+            1);
     padded.add(new float[] {1, 2, 3, 4, 5, 6}, new long[] {1, 1, 2, 3});
     padded.complete();
     assertEquals(12, padded.patches(), "3 x 4 output positions");
@@ -163,8 +181,14 @@ class AdaRoundTest {
     b.addOutput(new Value("y", new TensorType(DataType.FLOAT, null)));
     b.addInitializer(Tensor.ofFloats("w", new long[] {out, in / groups, 3, 3}, w));
     b.addInitializer(Tensor.ofFloats("b", new long[] {out}, new float[out]));
-    b.addNode(Node.of("conv", "Conv", List.of("x", "w", "b"), List.of("y"),
-        Attribute.of("pads", new long[] {1, 1, 1, 1}), Attribute.of("group", (long) groups)));
+    b.addNode(
+        Node.of(
+            "conv",
+            "Conv",
+            List.of("x", "w", "b"),
+            List.of("y"),
+            Attribute.of("pads", new long[] {1, 1, 1, 1}),
+            Attribute.of("group", (long) groups)));
     return b.build();
   }
 
@@ -178,8 +202,12 @@ class AdaRoundTest {
       for (int c = 0; c < 4; c++) {
         for (int y = 0; y < 8; y++) {
           for (int x = 0; x < 8; x++) {
-            v[(c * 8 + y) * 8 + x] = (float) (base + Math.sin(0.4 * x + s) + Math.cos(0.3 * y + c)
-                + 0.2 * rnd.nextGaussian());
+            v[(c * 8 + y) * 8 + x] =
+                (float)
+                    (base
+                        + Math.sin(0.4 * x + s)
+                        + Math.cos(0.3 * y + c)
+                        + 0.2 * rnd.nextGaussian());
           }
         }
       }
@@ -201,7 +229,8 @@ class AdaRoundTest {
       assertTrue(l.errorAfter() < l.errorBefore(), r.changes().toString());
       // Within one grid step of the float weight, and on the grid.
       Tensor w = g.initializers().get("w");
-      WeightQuantizer.QuantizedWeights nearest = QdqQuantizer.quantizeLayerWeights(g.nodes().get(0), w, config, "t");
+      WeightQuantizer.QuantizedWeights nearest =
+          QdqQuantizer.quantizeLayerWeights(g.nodes().get(0), w, config, "t");
       Tensor rw = r.graph().initializers().get("w");
       float[] f = w.toFloats();
       float[] a = rw.toFloats();
@@ -215,7 +244,9 @@ class AdaRoundTest {
       TensorDataset held = images(16, 99);
       double eNearest = outputError(g, nearestGraph, held);
       double eLearned = outputError(g, r.graph(), held);
-      assertTrue(eLearned < eNearest, "groups " + groups + ": learned " + eLearned + " vs nearest " + eNearest);
+      assertTrue(
+          eLearned < eNearest,
+          "groups " + groups + ": learned " + eLearned + " vs nearest " + eNearest);
       // Deterministic for a seed.
       AdaRound.Result again = AdaRound.apply(g, config, cal, 32, AdaRound.DEFAULT_SEED, "test");
       assertArrayEquals(a, again.graph().initializers().get("w").toFloats());
@@ -226,8 +257,13 @@ class AdaRoundTest {
   void modelQuantizerReportsThePass() throws Exception {
     Graph g = conv(1);
     TensorDataset cal = images(16, 1);
-    ModelQuantizer.Outcome o = ModelQuantizer.quantize(g, MinMaxCalibration.collect(g, cal, 16, 1),
-        QuantizeConfig.defaults().withAdaRound(true), cal, new ModelQuantizer.Provenance("t", null, "c", null));
+    ModelQuantizer.Outcome o =
+        ModelQuantizer.quantize(
+            g,
+            MinMaxCalibration.collect(g, cal, 16, 1),
+            QuantizeConfig.defaults().withAdaRound(true),
+            cal,
+            new ModelQuantizer.Provenance("t", null, "c", null));
     QuantizationReport.PassReport p = o.report().passes().get(0);
     assertEquals("adaRound", p.name());
     assertEquals(16, p.samples());
@@ -245,14 +281,23 @@ class AdaRoundTest {
     TensorDataset cal = images(16, 1);
     QuantizeConfig config = QuantizeConfig.defaults();
     AdaRound.Result r = AdaRound.apply(g, config, cal, 16, AdaRound.DEFAULT_SEED, "test");
-    double[] partial = BiasCorrection.measure(r.graph(), config, cal, 16, "t").layers().get(0).shift();
+    double[] partial =
+        BiasCorrection.measure(r.graph(), config, cal, 16, "t").layers().get(0).shift();
     // Against the float weights: the output difference between the dequantized learned weights
     // and the float ones, per channel, averaged over samples and positions.
-    double[] shift = BiasCorrection.measure(r.graph(), g.initializers(), config, cal, 16, "t").layers().get(0)
-        .shift();
+    double[] shift =
+        BiasCorrection.measure(r.graph(), g.initializers(), config, cal, 16, "t")
+            .layers()
+            .get(0)
+            .shift();
     double[] direct = new double[shift.length];
-    Graph dequantized = withWeights(g, dequantized(QdqQuantizer.quantizeLayerWeights(g.nodes().get(0),
-        r.graph().initializers().get("w"), config, "t"), 4 * 9));
+    Graph dequantized =
+        withWeights(
+            g,
+            dequantized(
+                QdqQuantizer.quantizeLayerWeights(
+                    g.nodes().get(0), r.graph().initializers().get("w"), config, "t"),
+                4 * 9));
     try (InferenceSession a = OrtRuntime.get().open(g, SessionOptions.defaults());
         InferenceSession b = OrtRuntime.get().open(dequantized, SessionOptions.defaults())) {
       var it = cal.batches(1, 16);
@@ -271,7 +316,9 @@ class AdaRoundTest {
       missed = Math.max(missed, Math.abs(partial[c] - direct[c]));
     }
     assertTrue(missed > 1e-3, "without the float weights the flipped weights' shift is missed");
-    assertTrue(java.util.Arrays.stream(shift).anyMatch(v -> Math.abs(v) > 1e-3), java.util.Arrays.toString(shift));
+    assertTrue(
+        java.util.Arrays.stream(shift).anyMatch(v -> Math.abs(v) > 1e-3),
+        java.util.Arrays.toString(shift));
   }
 
   private static float[] dequantized(WeightQuantizer.QuantizedWeights q, int k) {
@@ -286,7 +333,10 @@ class AdaRoundTest {
 
   private static Graph withWeights(Graph g, float[] w) {
     Tensor old = g.initializers().get("w");
-    return g.toBuilder().removeInitializer("w").addInitializer(Tensor.ofFloats("w", old.dims(), w)).build();
+    return g.toBuilder()
+        .removeInitializer("w")
+        .addInitializer(Tensor.ofFloats("w", old.dims(), w))
+        .build();
   }
 
   private static double outputError(Graph ref, Graph g, TensorDataset data) throws Exception {

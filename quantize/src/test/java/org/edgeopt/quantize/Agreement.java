@@ -43,18 +43,26 @@ record Agreement(int samples, int fp32Correct, int quantizedCorrect, int agree) 
 
   @Override
   public String toString() {
-    return String.format(java.util.Locale.ROOT, "%d samples: FP32 %.2f%%, quantized %.2f%%, drop %.2f points,"
-        + " agreement %.2f%%", samples, fp32Top1(), quantizedTop1(), dropPoints(), agreementPercent());
+    return String.format(
+        java.util.Locale.ROOT,
+        "%d samples: FP32 %.2f%%, quantized %.2f%%, drop %.2f points," + " agreement %.2f%%",
+        samples,
+        fp32Top1(),
+        quantizedTop1(),
+        dropPoints(),
+        agreementPercent());
   }
 
   /** Evaluates samples {@code [skip, skip + count)} of {@code data} on both models. */
-  static Agreement measure(Graph fp32, Graph quantized, Dataset data, int skip, int count) throws Exception {
+  static Agreement measure(Graph fp32, Graph quantized, Dataset data, int skip, int count)
+      throws Exception {
     SessionOptions opts = SessionOptions.defaults().withThreads(2);
     int n = 0;
     int fc = 0;
     int qc = 0;
     int ag = 0;
-    try (InferenceSession f = OrtRuntime.get().open(fp32, opts); InferenceSession q = OrtRuntime.get().open(quantized, opts)) {
+    try (InferenceSession f = OrtRuntime.get().open(fp32, opts);
+        InferenceSession q = OrtRuntime.get().open(quantized, opts)) {
       String in = f.inputNames().get(0);
       for (Batch b : window(data, BatchRunner.batchSize(f, 50), skip, count)) {
         Tensor x = b.input().withName(in);
@@ -76,11 +84,16 @@ record Agreement(int samples, int fp32Correct, int quantizedCorrect, int agree) 
    * kernels and in exact arithmetic, and returns how many output values differ (0 when the model
    * computes the same integers on this host as on every exact CPU).
    */
-  static long hostVersusExactDifferences(Graph model, Dataset data, int skip, int count) throws Exception {
-    SessionOptions host = SessionOptions.defaults().withThreads(2).withInt8Arithmetic(SessionOptions.Int8Arithmetic.HOST);
+  static long hostVersusExactDifferences(Graph model, Dataset data, int skip, int count)
+      throws Exception {
+    SessionOptions host =
+        SessionOptions.defaults()
+            .withThreads(2)
+            .withInt8Arithmetic(SessionOptions.Int8Arithmetic.HOST);
     SessionOptions exact = host.withInt8Arithmetic(SessionOptions.Int8Arithmetic.EXACT);
     long differing = 0;
-    try (InferenceSession h = OrtRuntime.get().open(model, host); InferenceSession e = OrtRuntime.get().open(model, exact)) {
+    try (InferenceSession h = OrtRuntime.get().open(model, host);
+        InferenceSession e = OrtRuntime.get().open(model, exact)) {
       String in = h.inputNames().get(0);
       for (Batch b : window(data, BatchRunner.batchSize(h, 50), skip, count)) {
         Tensor x = b.input().withName(in);
@@ -95,7 +108,8 @@ record Agreement(int samples, int fp32Correct, int quantizedCorrect, int agree) 
   }
 
   /** Returns the batches of {@code batchSize} that cover samples {@code [skip, skip + count)}. */
-  private static List<Batch> window(Dataset data, int batchSize, int skip, int count) throws Exception {
+  private static List<Batch> window(Dataset data, int batchSize, int skip, int count)
+      throws Exception {
     if (skip % batchSize != 0) {
       throw new IllegalArgumentException("skip must be a multiple of the batch size " + batchSize);
     }

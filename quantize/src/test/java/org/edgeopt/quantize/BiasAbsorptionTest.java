@@ -39,7 +39,10 @@ class BiasAbsorptionTest {
     Graph g = CrossLayerEqualizationTest.pair("Relu", false);
     if (padded) {
       Node conv2 = g.node("conv2").orElseThrow();
-      g = g.toBuilder().replaceNode(conv2.withAttribute(Attribute.of("pads", new long[] {1, 1, 1, 1}))).build();
+      g =
+          g.toBuilder()
+              .replaceNode(conv2.withAttribute(Attribute.of("pads", new long[] {1, 1, 1, 1})))
+              .build();
     }
     return CrossLayerEqualization.apply(g);
   }
@@ -55,12 +58,15 @@ class BiasAbsorptionTest {
     assertEquals(1, a.candidates());
     assertArrayEquals(new float[] {-1, 1}, r.graph().initializers().get("b1").toFloats(), 1e-6f);
     Node conv2 = r.graph().node("conv2").orElseThrow();
-    assertArrayEquals(new float[] {4}, r.graph().initializers().get(conv2.input(2)).toFloats(), 1e-6f);
+    assertArrayEquals(
+        new float[] {4}, r.graph().initializers().get(conv2.input(2)).toFloats(), 1e-6f);
     assertArrayEquals(new double[] {2, 0}, r.shiftedTensors(cle).get("a"), 1e-6);
     try (InferenceSession before = OrtRuntime.get().open(cle.graph(), SessionOptions.defaults());
         InferenceSession after = OrtRuntime.get().open(r.graph(), SessionOptions.defaults())) {
       for (Tensor x : xs) {
-        assertArrayEquals(before.run(Map.of("x", x)).get("y").toFloats(), after.run(Map.of("x", x)).get("y").toFloats(),
+        assertArrayEquals(
+            before.run(Map.of("x", x)).get("y").toFloats(),
+            after.run(Map.of("x", x)).get("y").toFloats(),
             1e-5f);
       }
     }
@@ -70,7 +76,8 @@ class BiasAbsorptionTest {
   void aChannelWithValuesBelowTheAmountIsLeftAlone() throws Exception {
     // h0 is 4 at 17 positions and 2 at one: mean 3.889, std 0.458, mean - 3 std = 2.51 > 2.
     List<Tensor> xs = List.of(sample(1.5f, 0, 0), sample(1.5f, 0.5f, 1));
-    BiasAbsorption.Result r = BiasAbsorption.apply(equalized(false), new TensorDataset(xs), 2, "ba");
+    BiasAbsorption.Result r =
+        BiasAbsorption.apply(equalized(false), new TensorDataset(xs), 2, "ba");
     assertEquals(List.of(), r.absorbed());
     assertTrue(r.skipped().get(0).contains("1 of 2 with mean - 3 std > 0"), r.skipped().toString());
   }
@@ -88,10 +95,17 @@ class BiasAbsorptionTest {
     Graph g = CrossLayerEqualizationTest.pair("Relu", false);
     List<Tensor> xs = List.of(sample(1, 0, 0), sample(1.5f, 0, 0));
     CalibrationTable table = MinMaxCalibration.collect(g, xs.iterator());
-    ModelQuantizer.Outcome o = ModelQuantizer.quantize(g, table, QuantizeConfig.defaults()
-        .withCrossLayerEqualization(true), new TensorDataset(xs), new ModelQuantizer.Provenance("ba", null, "t", null));
+    ModelQuantizer.Outcome o =
+        ModelQuantizer.quantize(
+            g,
+            table,
+            QuantizeConfig.defaults().withCrossLayerEqualization(true),
+            new TensorDataset(xs),
+            new ModelQuantizer.Provenance("ba", null, "t", null));
     List<String> lines = o.report().passes().get(0).changes();
-    assertTrue(lines.stream().anyMatch(l -> l.startsWith("absorbed bias of Conv 'conv1' into Conv 'conv2': 1 of 2")),
+    assertTrue(
+        lines.stream()
+            .anyMatch(l -> l.startsWith("absorbed bias of Conv 'conv1' into Conv 'conv2': 1 of 2")),
         lines.toString());
   }
 }

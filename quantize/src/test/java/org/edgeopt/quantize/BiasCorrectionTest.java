@@ -41,19 +41,23 @@ class BiasCorrectionTest {
     b.addInitializer(Tensor.ofLongs("flat", new long[] {2}, new long[] {-1, 2}));
     b.addNode(Node.of("conv", "Conv", List.of("x", "w", "b"), List.of("y")));
     b.addNode(Node.of("reshape", "Reshape", List.of("x", "flat"), List.of("x2")));
-    b.addNode(Node.of("gemm", "Gemm", List.of("x2", "wg"), List.of("z"), Attribute.of("transB", 1L)));
+    b.addNode(
+        Node.of("gemm", "Gemm", List.of("x2", "wg"), List.of("z"), Attribute.of("transB", 1L)));
     return b.build();
   }
 
   static TensorDataset data() {
-    return new TensorDataset(List.of(Tensor.ofFloats("x", new long[] {2, 2, 1, 1}, new float[] {1, 2, 1, 4})));
+    return new TensorDataset(
+        List.of(Tensor.ofFloats("x", new long[] {2, 2, 1, 1}, new float[] {1, 2, 1, 4})));
   }
 
   @Test
   void theShiftIsTheWeightErrorTimesTheMeanInput() throws Exception {
-    BiasCorrection.Result r = BiasCorrection.measure(model(), QuantizeConfig.defaults(), data(), 2, "bc");
+    BiasCorrection.Result r =
+        BiasCorrection.measure(model(), QuantizeConfig.defaults(), data(), 2, "bc");
     assertEquals(2, r.samples());
-    assertEquals(List.of("conv", "gemm"), r.layers().stream().map(BiasCorrection.LayerShift::node).toList());
+    assertEquals(
+        List.of("conv", "gemm"), r.layers().stream().map(BiasCorrection.LayerShift::node).toList());
     assertArrayEquals(new double[] {SHIFT}, r.layers().get(0).shift(), 1e-7);
     assertArrayEquals(new double[] {SHIFT}, r.layers().get(1).shift(), 1e-7);
     assertEquals(-0.009375, SHIFT, 1e-7);
@@ -61,12 +65,14 @@ class BiasCorrectionTest {
 
   @Test
   void applySubtractsTheShiftAndAddsAMissingBias() throws Exception {
-    BiasCorrection.Result r = BiasCorrection.measure(model(), QuantizeConfig.defaults(), data(), 2, "bc");
+    BiasCorrection.Result r =
+        BiasCorrection.measure(model(), QuantizeConfig.defaults(), data(), 2, "bc");
     Graph corrected = BiasCorrection.apply(model(), r);
     assertArrayEquals(new float[] {0.509375f}, corrected.initializers().get("b").toFloats(), 1e-6f);
     Node gemm = corrected.node("gemm").orElseThrow();
     assertEquals(3, gemm.inputs().size());
-    assertArrayEquals(new float[] {0.009375f}, corrected.initializers().get(gemm.input(2)).toFloats(), 1e-6f);
+    assertArrayEquals(
+        new float[] {0.009375f}, corrected.initializers().get(gemm.input(2)).toFloats(), 1e-6f);
   }
 
   @Test
@@ -75,20 +81,29 @@ class BiasCorrectionTest {
     // Ranges with exact steps (input 0.5, zero point 0) and a second channel of 50 and 100: the
     // weights' shift (-0.003125 x 75 = -0.23) is larger than the output's rounding (step 0.15).
     Tensor x = Tensor.ofFloats("x", new long[] {2, 2, 1, 1}, new float[] {0, 50, 0, 100});
-    CalibrationTable table = MinMaxCalibration.collect(g, List.of(
-        Tensor.ofFloats("x", new long[] {2, 2, 1, 1}, new float[] {0, 0, 0, 127.5f})).iterator());
+    CalibrationTable table =
+        MinMaxCalibration.collect(
+            g,
+            List.of(Tensor.ofFloats("x", new long[] {2, 2, 1, 1}, new float[] {0, 0, 0, 127.5f}))
+                .iterator());
     TensorDataset data = new TensorDataset(List.of(x));
     QuantizeConfig plain = QuantizeConfig.defaults();
     ModelQuantizer.Provenance p = new ModelQuantizer.Provenance("bc", null, "t", null);
     ModelQuantizer.Outcome off = ModelQuantizer.quantize(g, table, plain, data, p);
-    ModelQuantizer.Outcome on = ModelQuantizer.quantize(g, table, plain.withBiasCorrection(true), data, p);
+    ModelQuantizer.Outcome on =
+        ModelQuantizer.quantize(g, table, plain.withBiasCorrection(true), data, p);
     assertEquals(1, on.report().passes().size());
     assertEquals("biasCorrection", on.report().passes().get(0).name());
-    assertTrue(on.report().passes().get(0).changes().get(0).contains("conv"), on.report().passes().toString());
+    assertTrue(
+        on.report().passes().get(0).changes().get(0).contains("conv"),
+        on.report().passes().toString());
     double errOff = meanError(g, off.graph(), x);
     double errOn = meanError(g, on.graph(), x);
-    assertTrue(Math.abs(errOff) > 0.15, "without correction the mean error is the weights' shift: " + errOff);
-    assertTrue(Math.abs(errOn) < 0.08, "mean output error " + errOn + " with, " + errOff + " without");
+    assertTrue(
+        Math.abs(errOff) > 0.15,
+        "without correction the mean error is the weights' shift: " + errOff);
+    assertTrue(
+        Math.abs(errOn) < 0.08, "mean output error " + errOn + " with, " + errOff + " without");
   }
 
   /** Returns the mean of (quantized - FP32) of output y over the samples of {@code x}. */

@@ -51,7 +51,8 @@ class CrossLayerEqualizationTest {
     }
     if (depthwise) {
       b.addInitializer(Tensor.ofFloats("w2", new long[] {2, 1, 1, 1}, new float[] {1, -4}));
-      b.addNode(Node.of("conv2", "Conv", List.of(mid, "w2"), List.of("y"), Attribute.of("group", 2L)));
+      b.addNode(
+          Node.of("conv2", "Conv", List.of(mid, "w2"), List.of("y"), Attribute.of("group", 2L)));
     } else {
       b.addInitializer(Tensor.ofFloats("w2", new long[] {1, 2, 1, 1}, new float[] {1, -4}));
       b.addNode(Node.of("conv2", "Conv", List.of(mid, "w2"), List.of("y")));
@@ -99,9 +100,13 @@ class CrossLayerEqualizationTest {
     CrossLayerEqualization.Result r = CrossLayerEqualization.apply(two);
     assertEquals("conv2, conv2b", r.scaled().get(0).second());
     assertArrayEquals(new double[] {Math.sqrt(2), 0.5}, r.scaled().get(0).scales(), 1e-9);
-    assertArrayEquals(new float[] {(float) (2 * Math.sqrt(2)), 0.5f}, init(r.graph(), "w2b"), 1e-5f);
-    Tensor in = Tensor.ofFloats("x", new long[] {1, 2, 3, 3}, new float[] {1, -2, 3, 0.5f, 4, -1, 2, 2, 1, 0, 1, 2,
-        -3, 4, 5, -1, 0.25f, 3});
+    assertArrayEquals(
+        new float[] {(float) (2 * Math.sqrt(2)), 0.5f}, init(r.graph(), "w2b"), 1e-5f);
+    Tensor in =
+        Tensor.ofFloats(
+            "x",
+            new long[] {1, 2, 3, 3},
+            new float[] {1, -2, 3, 0.5f, 4, -1, 2, 2, 1, 0, 1, 2, -3, 4, 5, -1, 0.25f, 3});
     try (InferenceSession a = OrtRuntime.get().open(two, SessionOptions.defaults());
         InferenceSession c = OrtRuntime.get().open(r.graph(), SessionOptions.defaults())) {
       Map<String, Tensor> ya = a.run(Map.of("x", in));
@@ -123,7 +128,8 @@ class CrossLayerEqualizationTest {
     CrossLayerEqualization.Result r = CrossLayerEqualization.apply(pair("Clip", false));
     assertTrue(r.scaled().isEmpty());
     assertEquals(1, r.skipped().size());
-    assertTrue(r.skipped().get(0).reason().contains("per-channel bound"), r.skipped().get(0).reason());
+    assertTrue(
+        r.skipped().get(0).reason().contains("per-channel bound"), r.skipped().get(0).reason());
     assertArrayEquals(new float[] {4, -2, -1, 0.5f}, init(r.graph(), "w1"));
   }
 
@@ -131,13 +137,29 @@ class CrossLayerEqualizationTest {
   void clipWhoseBoundIsNeverReachedKeepsEveryScaleAboveItsFloor() {
     // Largest calibrated value 4.5 of bound 6: no channel may grow by more than 6 / 4.5, so the
     // channel that wanted 0.5 gets 0.75 and nothing reaches the bound after scaling.
-    CalibrationTable t = new CalibrationTable(1, "minmax", "", "", 1, Map.of(),
-        Map.of("h", new TensorRange(-3, 4.5f, -3, 4.5f, "minmax", 1, 0)));
-    CrossLayerEqualization.Result r = CrossLayerEqualization.apply(pair("Clip", false), t, 10, true);
+    CalibrationTable t =
+        new CalibrationTable(
+            1,
+            "minmax",
+            "",
+            "",
+            1,
+            Map.of(),
+            Map.of("h", new TensorRange(-3, 4.5f, -3, 4.5f, "minmax", 1, 0)));
+    CrossLayerEqualization.Result r =
+        CrossLayerEqualization.apply(pair("Clip", false), t, 10, true);
     assertArrayEquals(new double[] {2, 0.75}, r.scaled().get(0).scales(), 1e-9);
-    CalibrationTable reached = new CalibrationTable(1, "minmax", "", "", 1, Map.of(),
-        Map.of("h", new TensorRange(-3, 6.5f, -3, 6.5f, "minmax", 1, 0)));
-    assertTrue(CrossLayerEqualization.apply(pair("Clip", false), reached, 10, true).scaled().isEmpty());
+    CalibrationTable reached =
+        new CalibrationTable(
+            1,
+            "minmax",
+            "",
+            "",
+            1,
+            Map.of(),
+            Map.of("h", new TensorRange(-3, 6.5f, -3, 6.5f, "minmax", 1, 0)));
+    assertTrue(
+        CrossLayerEqualization.apply(pair("Clip", false), reached, 10, true).scaled().isEmpty());
   }
 
   @Test
@@ -152,7 +174,9 @@ class CrossLayerEqualizationTest {
       Tensor in = Tensor.ofFloats("x", new long[] {1, 2, 3, 3}, x);
       try (InferenceSession a = OrtRuntime.get().open(g, SessionOptions.defaults());
           InferenceSession b = OrtRuntime.get().open(e, SessionOptions.defaults())) {
-        assertArrayEquals(a.run(Map.of("x", in)).get("y").toFloats(), b.run(Map.of("x", in)).get("y").toFloats(),
+        assertArrayEquals(
+            a.run(Map.of("x", in)).get("y").toFloats(),
+            b.run(Map.of("x", in)).get("y").toFloats(),
             1e-5f);
       }
     }
@@ -161,11 +185,27 @@ class CrossLayerEqualizationTest {
   @Test
   void rescaledRangesFollowTheChannelScales() {
     CrossLayerEqualization.Result r = CrossLayerEqualization.apply(pair("Relu", false));
-    // Channel 0 spans [-1, 8] and channel 1 [0, 1]: divided by 2 and 0.5 they span [-0.5, 4] and [0, 2].
-    ChannelStatistics before = new ChannelStatistics(Map.of("h", new ChannelStatistics.Channels(
-        new double[] {-1, 0}, new double[] {8, 1}, new double[] {0, 0}, new double[] {0, 0})), 1);
-    CalibrationTable t = new CalibrationTable(1, "percentile", "", "", 1, Map.of(),
-        Map.of("h", new TensorRange(-0.5f, 6, -1, 8, "percentile", 1, 2048)));
+    // Channel 0 spans [-1, 8] and channel 1 [0, 1]: divided by 2 and 0.5 they span [-0.5, 4] and
+    // [0, 2].
+    ChannelStatistics before =
+        new ChannelStatistics(
+            Map.of(
+                "h",
+                new ChannelStatistics.Channels(
+                    new double[] {-1, 0},
+                    new double[] {8, 1},
+                    new double[] {0, 0},
+                    new double[] {0, 0})),
+            1);
+    CalibrationTable t =
+        new CalibrationTable(
+            1,
+            "percentile",
+            "",
+            "",
+            1,
+            Map.of(),
+            Map.of("h", new TensorRange(-0.5f, 6, -1, 8, "percentile", 1, 2048)));
     TensorRange h = CrossLayerEqualization.rescale(t, r, before).range("h");
     assertEquals(4, h.observedMax(), 1e-6);
     assertEquals(-0.5, h.observedMin(), 1e-6);

@@ -40,22 +40,41 @@ class FashionMnistQuantizationTest {
     Preprocessing pre = Preprocessing.parse(s.preprocess());
     Dataset calibration = Datasets.open(s.calibration().images(), pre, s.classNames(), null);
     Dataset holdout = Datasets.open(s.holdout().images(), pre, s.classNames(), null);
-    CalibrationTable table = Calibration.calibrate(fp32, calibration,
-        CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-cpu")));
-    ModelQuantizer.Outcome out = ModelQuantizer.quantize(fp32, table, QuantizeConfig.defaults(), calibration,
-        new ModelQuantizer.Provenance(s.model().toString(), Hashes.sha256(s.model()), "fashion-mnist calibration (" + table.method() + ")", null));
+    CalibrationTable table =
+        Calibration.calibrate(
+            fp32, calibration, CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-cpu")));
+    ModelQuantizer.Outcome out =
+        ModelQuantizer.quantize(
+            fp32,
+            table,
+            QuantizeConfig.defaults(),
+            calibration,
+            new ModelQuantizer.Provenance(
+                s.model().toString(),
+                Hashes.sha256(s.model()),
+                "fashion-mnist calibration (" + table.method() + ")",
+                null));
     out.report().layers().forEach(l -> System.out.println("  " + l));
     Map<String, Integer> ops = OrtGraphs.optimizedOps(out.graph(), tmp.resolve("fashion.opt.onnx"));
     System.out.println("Fashion-MNIST INT8 optimized: " + ops);
     Agreement a = Agreement.measure(fp32, out.graph(), holdout, 0, s.holdout().count());
-    System.out.println("Fashion-MNIST INT8 " + table.method() + " (calibration " + s.calibration().count() + ", holdout "
-        + s.holdout().count() + "): " + a);
-    assertEquals(s.fp32HoldoutCorrect(), a.fp32Correct(), "FP32 matches the sample's recorded accuracy");
+    System.out.println(
+        "Fashion-MNIST INT8 "
+            + table.method()
+            + " (calibration "
+            + s.calibration().count()
+            + ", holdout "
+            + s.holdout().count()
+            + "): "
+            + a);
+    assertEquals(
+        s.fp32HoldoutCorrect(), a.fp32Correct(), "FP32 matches the sample's recorded accuracy");
     assertTrue(a.dropPoints() <= 0.3, a.toString());
     assertTrue(a.agreementPercent() >= 99.0, a.toString());
     // The portable profile's model computes the same integers on this host's own kernels as on an
     // exact (VNNI, ARM64) CPU, so the figures above hold on every CPU.
-    assertEquals(0, Agreement.hostVersusExactDifferences(out.graph(), holdout, 0, s.holdout().count()));
+    assertEquals(
+        0, Agreement.hostVersusExactDifferences(out.graph(), holdout, 0, s.holdout().count()));
     assertEquals(0, ops.getOrDefault("Conv", 0), ops.toString());
   }
 }

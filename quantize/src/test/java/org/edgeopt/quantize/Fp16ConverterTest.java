@@ -37,8 +37,11 @@ class Fp16ConverterTest {
     OnnxChecker.check(half, "fp16 small_cnn");
     assertEquals(DataType.FLOAT, half.inputs().get(0).type().dataType());
     assertEquals(DataType.FLOAT, half.outputs().get(0).type().dataType());
-    assertTrue(half.initializers().values().stream()
-        .filter(t -> t.dataType().isFloat()).allMatch(t -> t.dataType() == DataType.FLOAT16), "every weight is float16");
+    assertTrue(
+        half.initializers().values().stream()
+            .filter(t -> t.dataType().isFloat())
+            .allMatch(t -> t.dataType() == DataType.FLOAT16),
+        "every weight is float16");
     assertEquals(DataType.FLOAT16, half.type("r1").orElseThrow().dataType());
     assertEquals(2, half.opHistogram().get("Cast"), "one Cast in, one Cast out");
     Tensor x = TestModels.smallCnnInput(5, 32);

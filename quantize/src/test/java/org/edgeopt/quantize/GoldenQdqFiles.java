@@ -52,12 +52,20 @@ import org.edgeopt.samples.SampleModels;
 public final class GoldenQdqFiles {
   /** The version of the description's layout; bump it when the layout (not the model) changes. */
   static final int FORMAT = 1;
+
   /** The golden file, a classpath resource of the quantize tests. */
-  static final String GOLDEN = "org/edgeopt/quantize/golden/fashion-mnist.int8.qdq-v" + FORMAT + ".json";
+  static final String GOLDEN =
+      "org/edgeopt/quantize/golden/fashion-mnist.int8.qdq-v" + FORMAT + ".json";
+
   private static final int CALIBRATION_SAMPLES = 256;
+
   /** One array element per line, "\n" on every OS, so a change reads as a line in the diff. */
-  private static final ObjectWriter JSON = new ObjectMapper().writer(new DefaultPrettyPrinter()
-      .withArrayIndenter(new DefaultIndenter("  ", "\n")).withObjectIndenter(new DefaultIndenter("  ", "\n")));
+  private static final ObjectWriter JSON =
+      new ObjectMapper()
+          .writer(
+              new DefaultPrettyPrinter()
+                  .withArrayIndenter(new DefaultIndenter("  ", "\n"))
+                  .withObjectIndenter(new DefaultIndenter("  ", "\n")));
 
   private GoldenQdqFiles() {}
 
@@ -65,12 +73,24 @@ public final class GoldenQdqFiles {
   static Graph quantizedSample() throws EdgeoptException {
     SampleModel s = SampleModels.fashionMnist();
     Graph fp32 = OnnxModels.read(s.model());
-    Dataset calibration = Datasets.open(s.calibration().images(), Preprocessing.parse(s.preprocess()), s.classNames(),
-        null);
-    CalibrationTable table = Calibration.calibrate(fp32, calibration,
-        CalibrationConfig.of(CalibrationMethod.MINMAX).withSamples(CALIBRATION_SAMPLES).withBatchSize(64));
-    return ModelQuantizer.quantize(fp32, table, QuantizeConfig.defaults(), null,
-        new ModelQuantizer.Provenance(s.name(), null, "fashion-mnist minmax " + CALIBRATION_SAMPLES, null)).graph();
+    Dataset calibration =
+        Datasets.open(
+            s.calibration().images(), Preprocessing.parse(s.preprocess()), s.classNames(), null);
+    CalibrationTable table =
+        Calibration.calibrate(
+            fp32,
+            calibration,
+            CalibrationConfig.of(CalibrationMethod.MINMAX)
+                .withSamples(CALIBRATION_SAMPLES)
+                .withBatchSize(64));
+    return ModelQuantizer.quantize(
+            fp32,
+            table,
+            QuantizeConfig.defaults(),
+            null,
+            new ModelQuantizer.Provenance(
+                s.name(), null, "fashion-mnist minmax " + CALIBRATION_SAMPLES, null))
+        .graph();
   }
 
   /** Returns the structure description of a QDQ graph, as indented JSON. */
@@ -83,9 +103,18 @@ public final class GoldenQdqFiles {
     d.put("opCounts", new TreeMap<>(g.opHistogram()));
     List<String> nodes = new ArrayList<>();
     for (Node n : g.nodes()) {
-      StringBuilder line = new StringBuilder(n.opType()).append(" '").append(n.name()).append("' ")
-          .append(n.inputs()).append(" -> ").append(n.outputs());
-      n.attributes().values().stream().map(Object::toString).sorted().forEach(a -> line.append(' ').append(a));
+      StringBuilder line =
+          new StringBuilder(n.opType())
+              .append(" '")
+              .append(n.name())
+              .append("' ")
+              .append(n.inputs())
+              .append(" -> ")
+              .append(n.outputs());
+      n.attributes().values().stream()
+          .map(Object::toString)
+          .sorted()
+          .forEach(a -> line.append(' ').append(a));
       nodes.add(line.toString());
     }
     d.put("nodes", nodes);

@@ -33,7 +33,9 @@ class GoldenQdqStructureTest {
       assertNotNull(in, "golden file missing: run GoldenQdqFiles.main (see its Javadoc)");
       expected = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
-    assertEquals(expected, GoldenQdqFiles.describe(qdq),
+    assertEquals(
+        expected,
+        GoldenQdqFiles.describe(qdq),
         "the QDQ structure changed: if intended, run GoldenQdqFiles.main and review the diff");
   }
 
@@ -51,7 +53,9 @@ class GoldenQdqStructureTest {
         assertNotNull(dq, n.describe() + " input " + i + " has no producer");
         assertEquals("DequantizeLinear", dq.opType(), n.describe() + " input " + i);
         if (i == 1) {
-          assertEquals(DataType.INT8, qdq.initializer(dq.input(0)).orElseThrow().dataType(),
+          assertEquals(
+              DataType.INT8,
+              qdq.initializer(dq.input(0)).orElseThrow().dataType(),
               n.describe() + ": weights stored as int8");
         }
       }

@@ -33,23 +33,27 @@ public final class MinMaxCalibration {
   private MinMaxCalibration() {}
 
   /** Calibrates on the first {@code limit} samples of a data set, in batches of {@code batchSize}. */
-  public static CalibrationTable collect(Graph model, Dataset data, int limit, int batchSize) throws EdgeoptException {
+  public static CalibrationTable collect(Graph model, Dataset data, int limit, int batchSize)
+      throws EdgeoptException {
     Iterator<Batch> it = data.batches(batchSize, limit);
-    return collect(model, new Iterator<>() {
-      @Override
-      public boolean hasNext() {
-        return it.hasNext();
-      }
+    return collect(
+        model,
+        new Iterator<>() {
+          @Override
+          public boolean hasNext() {
+            return it.hasNext();
+          }
 
-      @Override
-      public Tensor next() {
-        return it.next().input();
-      }
-    });
+          @Override
+          public Tensor next() {
+            return it.next().input();
+          }
+        });
   }
 
   /** Calibrates on the given input batches (for the model's single input). */
-  public static CalibrationTable collect(Graph model, Iterator<Tensor> inputs) throws EdgeoptException {
+  public static CalibrationTable collect(Graph model, Iterator<Tensor> inputs)
+      throws EdgeoptException {
     Graph typed = OnnxChecker.inferShapes(model, "calibration model");
     Map<String, TensorType> types = OnnxModels.knownTypes(typed);
     List<String> names = new ArrayList<>();
@@ -69,7 +73,8 @@ public final class MinMaxCalibration {
     Map<String, float[]> range = new LinkedHashMap<>();
     Map<String, Long> counts = new HashMap<>();
     long samples = 0;
-    try (InferenceSession s = OrtRuntime.get().open(b.build(), SessionOptions.defaults().withThreads(2))) {
+    try (InferenceSession s =
+        OrtRuntime.get().open(b.build(), SessionOptions.defaults().withThreads(2))) {
       while (inputs.hasNext()) {
         Tensor in = inputs.next().withName(input);
         samples += in.dim(0);
@@ -86,12 +91,20 @@ public final class MinMaxCalibration {
       tensors.put(e.getKey(), new TensorRange(r[0], r[1], r[0], r[1], "minmax", samples, 0));
     }
     String sha = org.edgeopt.core.io.Hashes.sha256(OnnxModels.toBytes(model));
-    return new CalibrationTable(CalibrationTable.FORMAT_VERSION, "minmax", sha, "test-data", samples,
-        Map.of("tool", "quantize tests (MinMaxCalibration)"), tensors);
+    return new CalibrationTable(
+        CalibrationTable.FORMAT_VERSION,
+        "minmax",
+        sha,
+        "test-data",
+        samples,
+        Map.of("tool", "quantize tests (MinMaxCalibration)"),
+        tensors);
   }
 
   private static void update(Map<String, float[]> range, String name, float[] v) {
-    float[] r = range.computeIfAbsent(name, k -> new float[] {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY});
+    float[] r =
+        range.computeIfAbsent(
+            name, k -> new float[] {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY});
     for (float f : v) {
       if (f < r[0]) {
         r[0] = f;

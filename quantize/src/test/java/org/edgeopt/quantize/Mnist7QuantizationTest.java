@@ -33,14 +33,27 @@ class Mnist7QuantizationTest {
   void int8KeepsAccuracyOnTheHeldOutNineThousand() throws Exception {
     Optional<Path> model = SharedModels.find("mnist-7/mnist.onnx");
     Optional<Path> data = SharedModels.find("mnist-t10k");
-    assumeTrue(model.isPresent() && data.isPresent(), SharedModels.missingReason("mnist-7/mnist.onnx"));
+    assumeTrue(
+        model.isPresent() && data.isPresent(), SharedModels.missingReason("mnist-7/mnist.onnx"));
     Graph fp32 = OnnxModels.read(model.get());
     Dataset mnist = Datasets.open(data.get(), Preprocessing.identity(), null, null);
     // The calibrate module, with the default method of the onnxruntime-cpu profile.
-    CalibrationTable table = Calibration.calibrate(fp32, mnist,
-        CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-cpu")).withSamples(1000));
-    ModelQuantizer.Outcome out = ModelQuantizer.quantize(fp32, table, QuantizeConfig.defaults(), mnist,
-        new ModelQuantizer.Provenance(model.get().toString(), Hashes.sha256(model.get()), "mnist-7 calibration (" + table.method() + ")", null));
+    CalibrationTable table =
+        Calibration.calibrate(
+            fp32,
+            mnist,
+            CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-cpu")).withSamples(1000));
+    ModelQuantizer.Outcome out =
+        ModelQuantizer.quantize(
+            fp32,
+            table,
+            QuantizeConfig.defaults(),
+            mnist,
+            new ModelQuantizer.Provenance(
+                model.get().toString(),
+                Hashes.sha256(model.get()),
+                "mnist-7 calibration (" + table.method() + ")",
+                null));
     out.report().layers().forEach(System.out::println);
     System.out.println("preparation: " + out.report().preparation());
     Map<String, Integer> ops = OrtGraphs.optimizedOps(out.graph(), tmp.resolve("mnist7.opt.onnx"));
@@ -50,7 +63,9 @@ class Mnist7QuantizationTest {
     assertEquals(9000, a.samples());
     assertTrue(a.dropPoints() <= 0.2, a.toString());
     assertTrue(a.agreementPercent() >= 99.5, a.toString());
-    assertEquals(0, Agreement.hostVersusExactDifferences(out.graph(), mnist, 1000, 9000),
+    assertEquals(
+        0,
+        Agreement.hostVersusExactDifferences(out.graph(), mnist, 1000, 9000),
         "the portable model computes the same integers on this host's kernels as on an exact CPU");
     assertEquals(2, ops.getOrDefault("QLinearConv", 0), ops.toString());
     assertEquals(0, ops.getOrDefault("Conv", 0), ops.toString());
@@ -61,14 +76,20 @@ class Mnist7QuantizationTest {
   void fp16AgreesWithFp32() throws Exception {
     Optional<Path> model = SharedModels.find("mnist-7/mnist.onnx");
     Optional<Path> data = SharedModels.find("mnist-t10k");
-    assumeTrue(model.isPresent() && data.isPresent(), SharedModels.missingReason("mnist-7/mnist.onnx"));
+    assumeTrue(
+        model.isPresent() && data.isPresent(), SharedModels.missingReason("mnist-7/mnist.onnx"));
     Graph fp32 = OnnxModels.read(model.get());
     Dataset mnist = Datasets.open(data.get(), Preprocessing.identity(), null, null);
-    ModelQuantizer.Outcome out = ModelQuantizer.quantize(fp32, null,
-        QuantizeConfig.defaults().withPrecision(Precision.FP16), mnist,
-        new ModelQuantizer.Provenance(model.get().toString(), null, "", null));
+    ModelQuantizer.Outcome out =
+        ModelQuantizer.quantize(
+            fp32,
+            null,
+            QuantizeConfig.defaults().withPrecision(Precision.FP16),
+            mnist,
+            new ModelQuantizer.Provenance(model.get().toString(), null, "", null));
     Agreement a = Agreement.measure(fp32, out.graph(), mnist, 1000, 2000);
-    System.out.println("mnist-7 FP16: " + a + ", output SQNR " + out.report().outputSqnrDb() + " dB");
+    System.out.println(
+        "mnist-7 FP16: " + a + ", output SQNR " + out.report().outputSqnrDb() + " dB");
     // Tolerance: FP16 keeps 11 significant bits; top-1 may flip only on near ties.
     assertTrue(a.agreementPercent() >= 99.9, a.toString());
     assertTrue(out.report().outputSqnrDb() >= 40, "output SQNR " + out.report().outputSqnrDb());

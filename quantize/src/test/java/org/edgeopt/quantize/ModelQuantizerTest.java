@@ -27,8 +27,8 @@ class ModelQuantizerTest {
   static Graph fp32;
   static CalibrationTable table;
   static TensorDataset data;
-  static final ModelQuantizer.Provenance PROV = new ModelQuantizer.Provenance("small_cnn.onnx", "ab12",
-      "calibration.json", "cd34");
+  static final ModelQuantizer.Provenance PROV =
+      new ModelQuantizer.Provenance("small_cnn.onnx", "ab12", "calibration.json", "cd34");
   @TempDir Path tmp;
 
   @BeforeAll
@@ -40,7 +40,8 @@ class ModelQuantizerTest {
 
   @Test
   void reportsSqnrPerLayerAndWritesModelAndReportTogether() throws Exception {
-    ModelQuantizer.Outcome o = ModelQuantizer.quantize(fp32, table, QuantizeConfig.defaults(), data, PROV);
+    ModelQuantizer.Outcome o =
+        ModelQuantizer.quantize(fp32, table, QuantizeConfig.defaults(), data, PROV);
     QuantizationReport r = o.report();
     assertEquals(5, r.layers().size());
     assertEquals(64, r.measuredSamples(), "the default sensitivity sample count");
@@ -51,7 +52,8 @@ class ModelQuantizerTest {
     }
     // Errors add up along the graph: the first layer is the cleanest.
     assertTrue(r.layers().get(0).sqnrDb() >= r.layers().get(2).sqnrDb());
-    assertTrue(r.outputSqnrDb() > QdqQuantizerTest.MIN_LOGIT_SQNR_DB, "output SQNR " + r.outputSqnrDb());
+    assertTrue(
+        r.outputSqnrDb() > QdqQuantizerTest.MIN_LOGIT_SQNR_DB, "output SQNR " + r.outputSqnrDb());
     assertTrue(r.top1Agreement() >= 0.9, "top-1 agreement " + r.top1Agreement());
     assertTrue(r.budgetMet());
     assertEquals(1, r.quantizedOps().get("Gemm"));
@@ -76,38 +78,53 @@ class ModelQuantizerTest {
 
   @Test
   void fallbackReturnsTheWorstLayersToFloatUntilTheBudgetIsMet() throws Exception {
-    QuantizationReport plain = ModelQuantizer.quantize(fp32, table, QuantizeConfig.defaults(), data, PROV).report();
+    QuantizationReport plain =
+        ModelQuantizer.quantize(fp32, table, QuantizeConfig.defaults(), data, PROV).report();
     double target = plain.outputSqnrDb() + 2;
-    ModelQuantizer.Outcome o = ModelQuantizer.quantize(fp32, table,
-        QuantizeConfig.defaults().withFallbackSqnr(target), data, PROV);
+    ModelQuantizer.Outcome o =
+        ModelQuantizer.quantize(
+            fp32, table, QuantizeConfig.defaults().withFallbackSqnr(target), data, PROV);
     QuantizationReport r = o.report();
     assertTrue(r.budgetMet());
     assertTrue(r.outputSqnrDb() >= target, r.outputSqnrDb() + " < " + target);
     assertFalse(r.fallback().isEmpty());
     QuantizationReport.FallbackStep first = r.fallback().get(0);
     // The first candidate is the layer that added the most noise in the plain run.
-    List<QuantizationReport.LayerReport> ranked = plain.layers().stream()
-        .sorted(Comparator.comparingDouble(QuantizationReport.LayerReport::addedSqnrDb)).toList();
+    List<QuantizationReport.LayerReport> ranked =
+        plain.layers().stream()
+            .sorted(Comparator.comparingDouble(QuantizationReport.LayerReport::addedSqnrDb))
+            .toList();
     assertEquals(ranked.get(first.candidatesTried() - 1).node(), first.node());
     assertEquals(plain.outputSqnrDb(), first.outputSqnrDbBefore(), 1e-9);
     for (QuantizationReport.FallbackStep step : r.fallback()) {
-      assertTrue(step.outputSqnrDbAfter() > step.outputSqnrDbBefore()
-          || step.candidatesTried() == FloatFallback.TRIALS_PER_STEP, "a step keeps a gain unless it tried its limit: "
-          + step);
+      assertTrue(
+          step.outputSqnrDbAfter() > step.outputSqnrDbBefore()
+              || step.candidatesTried() == FloatFallback.TRIALS_PER_STEP,
+          "a step keeps a gain unless it tried its limit: " + step);
     }
-    System.out.println("fallback to " + target + " dB: " + r.fallback() + ", output " + r.outputSqnrDb() + " dB");
-    Set<String> floats = r.floatLayers().stream().map(QuantizationReport.LayerReport::node).collect(Collectors.toSet());
-    assertEquals(r.fallback().stream().map(QuantizationReport.FallbackStep::node).collect(Collectors.toSet()), floats);
+    System.out.println(
+        "fallback to " + target + " dB: " + r.fallback() + ", output " + r.outputSqnrDb() + " dB");
+    Set<String> floats =
+        r.floatLayers().stream()
+            .map(QuantizationReport.LayerReport::node)
+            .collect(Collectors.toSet());
+    assertEquals(
+        r.fallback().stream()
+            .map(QuantizationReport.FallbackStep::node)
+            .collect(Collectors.toSet()),
+        floats);
     assertTrue(floats.size() < r.layers().size(), "the budget is met before every layer is float");
-    QuantizationReport.LayerReport firstFloat = r.layers().stream().filter(l -> l.node().equals(first.node()))
-        .findFirst().orElseThrow();
+    QuantizationReport.LayerReport firstFloat =
+        r.layers().stream().filter(l -> l.node().equals(first.node())).findFirst().orElseThrow();
     assertTrue(firstFloat.reason().startsWith("fallback 1: added-noise SQNR"), firstFloat.reason());
   }
 
   @Test
   void anUnreachableBudgetEndsWithEveryLayerInFloatAndExactOutputs() throws Exception {
-    QuantizationReport r = ModelQuantizer.quantize(fp32, table, QuantizeConfig.defaults().withFallbackSqnr(200), data,
-        PROV).report();
+    QuantizationReport r =
+        ModelQuantizer.quantize(
+                fp32, table, QuantizeConfig.defaults().withFallbackSqnr(200), data, PROV)
+            .report();
     assertEquals(5, r.floatLayers().size());
     assertEquals(Double.POSITIVE_INFINITY, r.outputSqnrDb());
     assertTrue(r.budgetMet());
@@ -115,8 +132,10 @@ class ModelQuantizerTest {
 
   @Test
   void aTopOneBudgetIsMeasuredOnTheCalibrationSamples() throws Exception {
-    QuantizationReport r = ModelQuantizer.quantize(fp32, table,
-        QuantizeConfig.defaults().withFallbackTop1Agreement(1.0), data, PROV).report();
+    QuantizationReport r =
+        ModelQuantizer.quantize(
+                fp32, table, QuantizeConfig.defaults().withFallbackTop1Agreement(1.0), data, PROV)
+            .report();
     assertEquals(1.0, r.top1Agreement(), 0.0);
     assertTrue(r.budgetMet());
   }

@@ -14,8 +14,14 @@ public final class OrtGraphs {
 
   /** Returns the operator histogram of ONNX Runtime's optimized form of {@code g}, saved to {@code file}. */
   public static Map<String, Integer> optimizedOps(Graph g, Path file) throws Exception {
-    try (InferenceSession s = OrtRuntime.get().open(g, SessionOptions.defaults().withThreads(1)
-        .withOptimization(SessionOptions.Optimization.EXTENDED).savingOptimizedModel(file))) {
+    try (InferenceSession s =
+        OrtRuntime.get()
+            .open(
+                g,
+                SessionOptions.defaults()
+                    .withThreads(1)
+                    .withOptimization(SessionOptions.Optimization.EXTENDED)
+                    .savingOptimizedModel(file))) {
       s.inputNames();
     }
     return OnnxModels.read(file).opHistogram();

@@ -3,7 +3,6 @@ package org.edgeopt.quantize;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,21 +39,38 @@ class PortableWeightRangeTest {
       SampleModel s = SampleModels.get(name);
       Graph g = OnnxModels.read(s.model());
       DataSplit split = s.calibration();
-      CalibrationTable t = Calibration.calibrate(g, Datasets.open(split.images() != null ? split.images() : split.file(),
-          Preprocessing.parse(s.preprocess()), s.classNames(), split.labelColumn()),
-          CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-cpu")).withSamples(64));
+      CalibrationTable t =
+          Calibration.calibrate(
+              g,
+              Datasets.open(
+                  split.images() != null ? split.images() : split.file(),
+                  Preprocessing.parse(s.preprocess()),
+                  s.classNames(),
+                  split.labelColumn()),
+              CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-cpu")).withSamples(64));
       cases.add(new Case(name, g, t));
     }
     Optional<Path> mnist = SharedModels.find("mnist-7/mnist.onnx");
     Optional<Path> digits = SharedModels.find("mnist-t10k");
     if (mnist.isPresent() && digits.isPresent()) {
       Graph g = OnnxModels.read(mnist.get());
-      cases.add(new Case("mnist-7", g, Calibration.calibrate(g, Datasets.open(digits.get(), Preprocessing.identity(), null,
-          null), CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-cpu")).withSamples(64))));
+      cases.add(
+          new Case(
+              "mnist-7",
+              g,
+              Calibration.calibrate(
+                  g,
+                  Datasets.open(digits.get(), Preprocessing.identity(), null, null),
+                  CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-cpu"))
+                      .withSamples(64))));
     }
     if (SqueezeNetFixtures.model().isPresent()) {
       Graph g = SqueezeNetFixtures.fp32();
-      cases.add(new Case("squeezenet-1.0", g, MinMaxCalibration.collect(g, SqueezeNetFixtures.calibrationSet().iterator())));
+      cases.add(
+          new Case(
+              "squeezenet-1.0",
+              g,
+              MinMaxCalibration.collect(g, SqueezeNetFixtures.calibrationSet().iterator())));
     }
     return cases;
   }
@@ -64,16 +80,20 @@ class PortableWeightRangeTest {
     List<Case> cases = models();
     assertTrue(cases.size() >= 2, "at least the sample models");
     for (Case c : cases) {
-      Graph q = QdqQuantizer.quantize(c.fp32(), c.table(), QuantizeConfig.defaults(), c.name(), "table").graph();
+      Graph q =
+          QdqQuantizer.quantize(c.fp32(), c.table(), QuantizeConfig.defaults(), c.name(), "table")
+              .graph();
       Int8LayerBounds bounds = Int8LayerBounds.of(q);
       assertTrue(bounds.any(), c.name() + " has quantized layers");
       for (Int8LayerBounds.Layer l : bounds.layers()) {
         assertFalse(l.canSaturate(), c.name() + ": " + l);
-        assertTrue(l.depthwise() || l.worstCasePairSum() <= PairSaturation.INT16_MAX, c.name() + ": " + l);
+        assertTrue(
+            l.depthwise() || l.worstCasePairSum() <= PairSaturation.INT16_MAX, c.name() + ": " + l);
         assertTrue(l.maxAbsWeight() <= (l.depthwise() ? 127 : 64), c.name() + ": " + l);
       }
-      System.out.printf("%s: %d quantized layers, worst-case pair sum %,d%n", c.name(), bounds.layers().size(),
-          bounds.worstCasePairSum());
+      System.out.printf(
+          "%s: %d quantized layers, worst-case pair sum %,d%n",
+          c.name(), bounds.layers().size(), bounds.worstCasePairSum());
     }
   }
 
@@ -81,12 +101,20 @@ class PortableWeightRangeTest {
   void theVnniProfileUsesTheFullRangeAndCanSaturateOnAvx2() throws Exception {
     SampleModel s = SampleModels.fashionMnist();
     Case c = new Case(s.name(), OnnxModels.read(s.model()), null);
-    CalibrationTable t = Calibration.calibrate(c.fp32(), Datasets.open(s.calibration().images(),
-        Preprocessing.parse(s.preprocess()), s.classNames(), null),
-        CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-x86-vnni")).withSamples(64));
+    CalibrationTable t =
+        Calibration.calibrate(
+            c.fp32(),
+            Datasets.open(
+                s.calibration().images(),
+                Preprocessing.parse(s.preprocess()),
+                s.classNames(),
+                null),
+            CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-x86-vnni"))
+                .withSamples(64));
     QuantizeConfig vnni = QuantizeConfig.forTarget(TargetProfiles.get("onnxruntime-x86-vnni"));
     assertEquals(127, vnni.weightQuantMax(false));
-    Int8LayerBounds bounds = Int8LayerBounds.of(QdqQuantizer.quantize(c.fp32(), t, vnni, s.name(), "table").graph());
+    Int8LayerBounds bounds =
+        Int8LayerBounds.of(QdqQuantizer.quantize(c.fp32(), t, vnni, s.name(), "table").graph());
     assertTrue(bounds.worstSaturating().isPresent(), bounds.toString());
     assertEquals(2 * 255 * 127, bounds.worstCasePairSum());
   }

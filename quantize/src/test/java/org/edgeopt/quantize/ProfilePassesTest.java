@@ -16,12 +16,35 @@ import org.junit.jupiter.api.Test;
 class ProfilePassesTest {
 
   static TargetProfile withPasses(TargetProfile p, List<String> passes) {
-    return new TargetProfile(p.name(), p.target(), p.description(), p.precisions(), p.sparsity(), p.sparsityReason(),
-        p.layout(), p.staticShapes(), p.maxBatch(), p.maxActiveDims(), p.activationType(), p.symmetricActivations(),
-        p.perTensorWeightOps(), p.quantizedOutputs(), p.convInputChannelMultiple(), p.defaultCalibration(),
-        p.defaultSupport(), p.ops(), p.memoryBandwidthBytesPerSecond(), p.peakOpsPerSecond(), p.onChipMemoryBytes(),
-        p.weightQuantMax(), p.depthwiseWeightQuantMax(), p.cpuArch(), p.cpuFlagsAnyOf(), p.assumedIsa(),
-        p.int8Speedup(), passes);
+    return new TargetProfile(
+        p.name(),
+        p.target(),
+        p.description(),
+        p.precisions(),
+        p.sparsity(),
+        p.sparsityReason(),
+        p.layout(),
+        p.staticShapes(),
+        p.maxBatch(),
+        p.maxActiveDims(),
+        p.activationType(),
+        p.symmetricActivations(),
+        p.perTensorWeightOps(),
+        p.quantizedOutputs(),
+        p.convInputChannelMultiple(),
+        p.defaultCalibration(),
+        p.defaultSupport(),
+        p.ops(),
+        p.memoryBandwidthBytesPerSecond(),
+        p.peakOpsPerSecond(),
+        p.onChipMemoryBytes(),
+        p.weightQuantMax(),
+        p.depthwiseWeightQuantMax(),
+        p.cpuArch(),
+        p.cpuFlagsAnyOf(),
+        p.assumedIsa(),
+        p.int8Speedup(),
+        passes);
   }
 
   @Test
@@ -30,7 +53,8 @@ class ProfilePassesTest {
       QuantizeConfig c = QuantizeConfig.forTarget(TargetProfiles.get(name));
       assertFalse(c.crossLayerEqualization() || c.biasCorrection() || c.adaRound(), name);
     }
-    TargetProfile p = withPasses(TargetProfiles.get("onnxruntime-cpu"), List.of("adaRound", "biasCorrection"));
+    TargetProfile p =
+        withPasses(TargetProfiles.get("onnxruntime-cpu"), List.of("adaRound", "biasCorrection"));
     QuantizeConfig c = QuantizeConfig.forTarget(p);
     assertTrue(c.adaRound() && c.biasCorrection());
     assertFalse(c.crossLayerEqualization());

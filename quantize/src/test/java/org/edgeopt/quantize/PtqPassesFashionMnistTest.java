@@ -50,17 +50,25 @@ class PtqPassesFashionMnistTest {
     Preprocessing pre = Preprocessing.parse(sample.preprocess());
     calibration = Datasets.open(sample.calibration().images(), pre, sample.classNames(), null);
     holdout = Datasets.open(sample.holdout().images(), pre, sample.classNames(), null);
-    table = Calibration.calibrate(fp32, calibration, CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-cpu")));
+    table =
+        Calibration.calibrate(
+            fp32, calibration, CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-cpu")));
   }
 
   private static ModelQuantizer.Outcome quantize(QuantizeConfig config) throws Exception {
-    return ModelQuantizer.quantize(fp32, table, config, calibration,
+    return ModelQuantizer.quantize(
+        fp32,
+        table,
+        config,
+        calibration,
         new ModelQuantizer.Provenance("fashion-mnist", null, "fashion-mnist calibration", null));
   }
 
   @Test
   void equalizationLeavesTheFp32OutputsUnchanged() throws Exception {
-    assumeTrue(sample != null, "the Fashion-MNIST sample model is not available (sample-models not built with it)");
+    assumeTrue(
+        sample != null,
+        "the Fashion-MNIST sample model is not available (sample-models not built with it)");
     GraphPreparer.Prepared prepared = GraphPreparer.prepare(fp32, "fashion-mnist");
     CrossLayerEqualization.Result cle = CrossLayerEqualization.apply(prepared.graph());
     cle.changes().forEach(l -> System.out.println("  " + l));
@@ -87,7 +95,8 @@ class PtqPassesFashionMnistTest {
         }
       }
     }
-    System.out.println("largest output difference after equalization, relative to the largest logit: " + worst);
+    System.out.println(
+        "largest output difference after equalization, relative to the largest logit: " + worst);
     assertTrue(worst <= 1e-5, "relative difference " + worst);
   }
 
@@ -99,16 +108,22 @@ class PtqPassesFashionMnistTest {
    */
   @Test
   void perTensorWeightsRecoverWithThePasses() throws Exception {
-    assumeTrue(sample != null, "the Fashion-MNIST sample model is not available (sample-models not built with it)");
-    QuantizeConfig perTensor = QuantizeConfig.defaults().withPerTensorWeightOps(Set.of("Conv", "Gemm", "MatMul"));
+    assumeTrue(
+        sample != null,
+        "the Fashion-MNIST sample model is not available (sample-models not built with it)");
+    QuantizeConfig perTensor =
+        QuantizeConfig.defaults().withPerTensorWeightOps(Set.of("Conv", "Gemm", "MatMul"));
     int n = sample.holdout().count();
     Agreement plain = Agreement.measure(fp32, quantize(perTensor).graph(), holdout, 0, n);
-    ModelQuantizer.Outcome both = quantize(perTensor.withCrossLayerEqualization(true).withBiasCorrection(true)
-        .withAdaRound(true));
+    ModelQuantizer.Outcome both =
+        quantize(
+            perTensor.withCrossLayerEqualization(true).withBiasCorrection(true).withAdaRound(true));
     Agreement passes = Agreement.measure(fp32, both.graph(), holdout, 0, n);
     System.out.println("Fashion-MNIST per-tensor INT8: " + plain);
-    System.out.println("Fashion-MNIST per-tensor INT8, CLE + AdaRound + bias correction: " + passes);
-    assertEquals(List.of("crossLayerEqualization", "adaRound", "biasCorrection"),
+    System.out.println(
+        "Fashion-MNIST per-tensor INT8, CLE + AdaRound + bias correction: " + passes);
+    assertEquals(
+        List.of("crossLayerEqualization", "adaRound", "biasCorrection"),
         both.report().passes().stream().map(QuantizationReport.PassReport::name).toList());
     assertTrue(plain.dropPoints() >= 4, "plain per-tensor quantization is much worse: " + plain);
     assertTrue(passes.dropPoints() <= 1.0, passes.toString());

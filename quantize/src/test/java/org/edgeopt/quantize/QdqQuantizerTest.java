@@ -80,7 +80,9 @@ class QdqQuantizerTest {
     QdqQuantizer.Layer dw = layer(r, "dw");
     assertEquals("clip", dw.foldedActivation());
     assertTrue(dw.scale() * 255 <= 6f * (1 + 1e-5f), "the Clip's ceiling of 6 still holds");
-    assertTrue(r.changes().contains("folded BatchNormalization 'bn1' into Conv 'conv1'"), r.changes().toString());
+    assertTrue(
+        r.changes().contains("folded BatchNormalization 'bn1' into Conv 'conv1'"),
+        r.changes().toString());
   }
 
   @Test
@@ -121,13 +123,17 @@ class QdqQuantizerTest {
     Map<String, List<Node>> consumers = g.consumers();
     for (Node n : g.nodes()) {
       if (n.opType().equals("DequantizeLinear")) {
-        assertEquals(1, consumers.getOrDefault(n.output(), List.of()).size() + (g.isOutput(n.output()) ? 1 : 0),
+        assertEquals(
+            1,
+            consumers.getOrDefault(n.output(), List.of()).size() + (g.isOutput(n.output()) ? 1 : 0),
             n.describe() + " feeds exactly one node");
       }
     }
     // r1 feeds the depthwise Conv and the residual Add: one Q, two DQs.
-    long dqOfR1 = g.nodes().stream().filter(n -> n.opType().equals("DequantizeLinear") && n.input(0).equals("r1_quantized"))
-        .count();
+    long dqOfR1 =
+        g.nodes().stream()
+            .filter(n -> n.opType().equals("DequantizeLinear") && n.input(0).equals("r1_quantized"))
+            .count();
     assertEquals(2, dqOfR1);
   }
 
@@ -135,7 +141,8 @@ class QdqQuantizerTest {
   void quantizedLogitsStayCloseToFp32() throws Exception {
     Graph q = quantize(QuantizeConfig.defaults()).graph();
     double sqnr = logitSqnr(q);
-    assertTrue(sqnr >= MIN_LOGIT_SQNR_DB, "logit SQNR " + sqnr + " dB, expected >= " + MIN_LOGIT_SQNR_DB);
+    assertTrue(
+        sqnr >= MIN_LOGIT_SQNR_DB, "logit SQNR " + sqnr + " dB, expected >= " + MIN_LOGIT_SQNR_DB);
   }
 
   static double logitSqnr(Graph q) throws Exception {
@@ -178,7 +185,8 @@ class QdqQuantizerTest {
         assertEquals(0f, zp.toFloats()[0], n.describe() + " zero point");
       }
     }
-    assertNotNull(r.graph().node("relu1").orElse(null), "ReLU is not folded when zero points are 0");
+    assertNotNull(
+        r.graph().node("relu1").orElse(null), "ReLU is not folded when zero points are 0");
     assertTrue(logitSqnr(r.graph()) >= MIN_LOGIT_SQNR_DB - 5);
   }
 
@@ -194,18 +202,28 @@ class QdqQuantizerTest {
     assertEquals(-1, wdq.intAttr("axis", -1), "TFLite's FULLY_CONNECTED takes one weight scale");
     assertEquals(1, g.initializers().get(wdq.input(1)).elementCount());
     Node conv = g.node("conv1").orElseThrow();
-    assertEquals(0, g.producer(conv.input(1)).orElseThrow().intAttr("axis", -1), "convolutions stay per channel");
-    // The logits leave the model through a QuantizeLinear/DequantizeLinear pair, as int8 on the device.
+    assertEquals(
+        0,
+        g.producer(conv.input(1)).orElseThrow().intAttr("axis", -1),
+        "convolutions stay per channel");
+    // The logits leave the model through a QuantizeLinear/DequantizeLinear pair, as int8 on the
+    // device.
     Node out = g.producer("logits").orElseThrow();
     assertEquals("DequantizeLinear", out.opType());
     assertEquals("QuantizeLinear", g.producer(out.input(0)).orElseThrow().opType());
-    // The pooled output's scale keeps the input zero point whole in output steps (see QdqPlanner.meanOutput).
+    // The pooled output's scale keeps the input zero point whole in output steps (see
+    // QdqPlanner.meanOutput).
     Node gap = g.node("gap").orElseThrow();
     Node in = g.producer(gap.input(0)).orElseThrow();
-    Node q = g.nodes().stream().filter(n -> n.opType().equals("QuantizeLinear") && n.input(0).equals("g1"))
-        .findFirst().orElseThrow();
-    double zpTimesRatio = g.initializers().get(in.input(2)).toFloats()[0]
-        * g.initializers().get(in.input(1)).toFloats()[0] / g.initializers().get(q.input(1)).toFloats()[0];
+    Node q =
+        g.nodes().stream()
+            .filter(n -> n.opType().equals("QuantizeLinear") && n.input(0).equals("g1"))
+            .findFirst()
+            .orElseThrow();
+    double zpTimesRatio =
+        g.initializers().get(in.input(2)).toFloats()[0]
+            * g.initializers().get(in.input(1)).toFloats()[0]
+            / g.initializers().get(q.input(1)).toFloats()[0];
     assertEquals(Math.rint(zpTimesRatio), zpTimesRatio, 1e-3);
     assertTrue(logitSqnr(g) >= MIN_LOGIT_SQNR_DB - 5);
   }
@@ -225,17 +243,23 @@ class QdqQuantizerTest {
     assertArrayEquals(new long[] {4, 4, 3, 3}, w.dims());
     Node pad = g.producer(g.producer(conv.input(0)).orElseThrow().input(0)).orElseThrow();
     assertEquals("Pad", pad.opType());
-    // The depthwise convolution (group 4) is left alone, and ONNX Runtime still fuses both into integer kernels.
+    // The depthwise convolution (group 4) is left alone, and ONNX Runtime still fuses both into
+    // integer kernels.
     assertEquals(1, g.nodes().stream().filter(n -> n.opType().equals("Pad")).count());
     Map<String, Integer> ops = OrtGraphs.optimizedOps(g, tmp.resolve("padded.opt.onnx"));
     assertEquals(2, ops.getOrDefault("QLinearConv", 0), ops.toString());
     // Zero weights and the zero point as padding: every output is the same, bit for bit.
-    try (InferenceSession a = OrtRuntime.get().open(plain, SessionOptions.defaults().withThreads(1));
+    try (InferenceSession a =
+            OrtRuntime.get().open(plain, SessionOptions.defaults().withThreads(1));
         InferenceSession b = OrtRuntime.get().open(g, SessionOptions.defaults().withThreads(1))) {
       Tensor x = TestModels.smallCnnInput(77, 8);
-      assertArrayEquals(a.run(Map.of("input", x)).get("logits").toFloats(), b.run(Map.of("input", x)).get("logits").toFloats());
+      assertArrayEquals(
+          a.run(Map.of("input", x)).get("logits").toFloats(),
+          b.run(Map.of("input", x)).get("logits").toFloats());
     }
-    assertTrue(ChannelPadding.apply(plain, 0).changes().isEmpty(), "targets that do not ask are left alone");
+    assertTrue(
+        ChannelPadding.apply(plain, 0).changes().isEmpty(),
+        "targets that do not ask are left alone");
   }
 
   @Test
@@ -261,7 +285,8 @@ class QdqQuantizerTest {
       batches.add(Tensor.ofFloats("x", new long[] {8, 3, 4}, TestModels.random(30 + i, 96, 1f)));
     }
     CalibrationTable t = MinMaxCalibration.collect(g, batches.iterator());
-    QdqQuantizer.Result r = QdqQuantizer.quantize(g, t, QuantizeConfig.defaults(), "matmul3d", "table");
+    QdqQuantizer.Result r =
+        QdqQuantizer.quantize(g, t, QuantizeConfig.defaults(), "matmul3d", "table");
     OnnxChecker.check(r.graph(), "quantized matmul3d");
     Node wdq = r.graph().producer(r.graph().node("mm").orElseThrow().input(1)).orElseThrow();
     assertEquals(1, wdq.intAttr("axis", -1), "one scale per output column");
@@ -270,7 +295,9 @@ class QdqQuantizerTest {
     Tensor x = Tensor.ofFloats("x", new long[] {16, 3, 4}, TestModels.random(99, 192, 1f));
     try (InferenceSession f = OrtRuntime.get().open(g, SessionOptions.defaults());
         InferenceSession q = OrtRuntime.get().open(r.graph(), SessionOptions.defaults())) {
-      double sqnr = SqnrProbe.sqnrDb(f.run(Map.of("x", x)).get("y").toFloats(), q.run(Map.of("x", x)).get("y").toFloats());
+      double sqnr =
+          SqnrProbe.sqnrDb(
+              f.run(Map.of("x", x)).get("y").toFloats(), q.run(Map.of("x", x)).get("y").toFloats());
       assertTrue(sqnr >= MIN_LOGIT_SQNR_DB, "SQNR " + sqnr + " dB");
     }
   }

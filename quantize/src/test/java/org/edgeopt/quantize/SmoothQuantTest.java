@@ -32,10 +32,8 @@ import org.junit.jupiter.api.Test;
 class SmoothQuantTest {
   private static final double[] SCALES = {1, 0.5, 8, 2};
   private static final float[] W2 = {
-      1, -0.5f, 0.25f,
-      -4, 2, 1,
-      0.5f, 1, -0.75f,
-      0.25f, -0.125f, 0.1f};
+    1, -0.5f, 0.25f, -4, 2, 1, 0.5f, 1, -0.75f, 0.25f, -0.125f, 0.1f
+  };
 
   /** Builds the graph; {@code folded} puts the diagonal Gemm before the smoothed one. */
   static Graph model(boolean folded) {
@@ -56,7 +54,8 @@ class SmoothQuantTest {
     }
     b.addInitializer(Tensor.ofFloats("w2", new long[] {4, 3}, W2));
     b.addInitializer(Tensor.ofFloats("b2", new long[] {3}, new float[] {0.1f, -0.2f, 0.3f}));
-    b.addNode(Node.of("gemm2", "Gemm", List.of(h, "w2", "b2"), List.of("y"), Attribute.of("transB", 0L)));
+    b.addNode(
+        Node.of("gemm2", "Gemm", List.of(h, "w2", "b2"), List.of("y"), Attribute.of("transB", 0L)));
     return b.build();
   }
 
@@ -98,7 +97,10 @@ class SmoothQuantTest {
     assertEquals("", s.foldedInto());
     assertEquals(List.of("gemm2"), s.layers());
     Node mul = r.graph().node(s.mul()).orElseThrow();
-    assertArrayEquals(new float[] {1, 2, 0.125f, 0.5f}, r.graph().initializers().get(mul.input(1)).toFloats(), 1e-6f);
+    assertArrayEquals(
+        new float[] {1, 2, 0.125f, 0.5f},
+        r.graph().initializers().get(mul.input(1)).toFloats(),
+        1e-6f);
     assertArrayEquals(expectedW2(), r.graph().initializers().get("w2").toFloats(), 1e-6f);
     assertSameFunction(g, r.graph(), x);
   }
@@ -108,8 +110,10 @@ class SmoothQuantTest {
     Graph g = model(true);
     Tensor x = inputs(false, true);
     SmoothQuant.Result r = smooth(g, x);
-    assertEquals(List.of("x", "h"), r.smoothed().stream().map(SmoothQuant.Smoothed::input).toList());
-    // The graph input x, read by gemm1 (rows {1, 1, 64, 1}), gets a Mul: s = sqrt(max|x| / max|W1 row|).
+    assertEquals(
+        List.of("x", "h"), r.smoothed().stream().map(SmoothQuant.Smoothed::input).toList());
+    // The graph input x, read by gemm1 (rows {1, 1, 64, 1}), gets a Mul: s = sqrt(max|x| / max|W1
+    // row|).
     double[] sx = {Math.sqrt(0.5), Math.sqrt(0.5), Math.sqrt(63.5 / 64 / 64), Math.sqrt(0.5)};
     assertArrayEquals(sx, r.smoothed().get(0).scales(), 1e-6);
     SmoothQuant.Smoothed s = r.smoothed().get(1);
@@ -119,9 +123,16 @@ class SmoothQuantTest {
     float[] w1 = r.graph().initializers().get("w1").toFloats();
     float[] d = {1, 1, 64, 1};
     for (int i = 0; i < 4; i++) {
-      assertEquals(d[i] * sx[i] / SCALES[i], w1[i * 4 + i], 1e-5, "diagonal " + i + ": row times s_x, column over s_h");
+      assertEquals(
+          d[i] * sx[i] / SCALES[i],
+          w1[i * 4 + i],
+          1e-5,
+          "diagonal " + i + ": row times s_x, column over s_h");
     }
-    assertArrayEquals(new float[] {0.5f, 1, 0.0625f, 0.25f}, r.graph().initializers().get("b1").toFloats(), 1e-6f);
+    assertArrayEquals(
+        new float[] {0.5f, 1, 0.0625f, 0.25f},
+        r.graph().initializers().get("b1").toFloats(),
+        1e-6f);
     assertArrayEquals(expectedW2(), r.graph().initializers().get("w2").toFloats(), 1e-6f);
     assertSameFunction(g, r.graph(), x);
   }
@@ -136,19 +147,34 @@ class SmoothQuantTest {
       QuantizeConfig plain = QuantizeConfig.defaults();
       ModelQuantizer.Provenance p = new ModelQuantizer.Provenance("sq", null, "t", null);
       ModelQuantizer.Outcome off = ModelQuantizer.quantize(g, table, plain, data, p);
-      ModelQuantizer.Outcome on = ModelQuantizer.quantize(g, table, plain.withSmoothing(0.5), data, p);
+      ModelQuantizer.Outcome on =
+          ModelQuantizer.quantize(g, table, plain.withSmoothing(0.5), data, p);
       QuantizationReport.PassReport pass = on.report().passes().get(0);
       assertEquals("smoothQuant", pass.name());
       assertEquals(64, pass.samples());
       String last = pass.changes().get(pass.changes().size() - 1);
-      assertTrue(last.contains("'gemm2'") && last.contains(folded ? "folded into 'gemm1'" : "inserted float Mul"),
+      assertTrue(
+          last.contains("'gemm2'")
+              && last.contains(folded ? "folded into 'gemm1'" : "inserted float Mul"),
           pass.changes().toString());
-      assertTrue(on.report().layers().stream().anyMatch(l -> l.op().equals("Mul") && l.reason() != null
-          && l.reason().contains("SmoothQuant")), "the smoothing Mul stays float: " + on.report().layers());
+      assertTrue(
+          on.report().layers().stream()
+              .anyMatch(
+                  l ->
+                      l.op().equals("Mul")
+                          && l.reason() != null
+                          && l.reason().contains("SmoothQuant")),
+          "the smoothing Mul stays float: " + on.report().layers());
       double errOff = meanAbsError(g, off.graph(), x);
       double errOn = meanAbsError(g, on.graph(), x);
-      assertTrue(errOn < 0.5 * errOff, (folded ? "folded" : "Mul") + ": mean |error| " + errOn + " with smoothing, "
-          + errOff + " without");
+      assertTrue(
+          errOn < 0.5 * errOff,
+          (folded ? "folded" : "Mul")
+              + ": mean |error| "
+              + errOn
+              + " with smoothing, "
+              + errOff
+              + " without");
     }
   }
 

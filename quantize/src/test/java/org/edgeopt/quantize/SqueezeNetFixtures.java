@@ -50,7 +50,8 @@ public final class SqueezeNetFixtures {
     g.inputs().forEach(v -> b.addInput(widen(v)));
     g.outputs().forEach(v -> b.addOutput(widen(v)));
     for (Tensor t : g.initializers().values()) {
-      b.addInitializer(t.dataType() == DataType.FLOAT16 ? Tensor.ofFloats(t.name(), t.dims(), t.toFloats()) : t);
+      b.addInitializer(
+          t.dataType() == DataType.FLOAT16 ? Tensor.ofFloats(t.name(), t.dims(), t.toFloats()) : t);
     }
     g.valueInfo().values().forEach(v -> b.putValueInfo(widen(v)));
     for (Node n : g.nodes()) {
@@ -64,7 +65,8 @@ public final class SqueezeNetFixtures {
 
   private static Value widen(Value v) {
     return v.hasType() && v.type().dataType() == DataType.FLOAT16
-        ? new Value(v.name(), new TensorType(DataType.FLOAT, v.type().shape())) : v;
+        ? new Value(v.name(), new TensorType(DataType.FLOAT, v.type().shape()))
+        : v;
   }
 
   public static Path photo(String name) {

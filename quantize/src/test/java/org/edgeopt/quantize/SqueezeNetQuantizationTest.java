@@ -31,14 +31,18 @@ class SqueezeNetQuantizationTest {
   void int8KeepsTopOneOfBothPhotosAndFusesEveryConv() throws Exception {
     assumeTrue(SqueezeNetFixtures.model().isPresent(), SqueezeNetFixtures.missingReason());
     Graph fp32 = SqueezeNetFixtures.fp32();
-    CalibrationTable table = MinMaxCalibration.collect(fp32, SqueezeNetFixtures.calibrationSet().iterator());
-    QdqQuantizer.Result r = QdqQuantizer.quantize(fp32, table, QuantizeConfig.defaults(), "squeezenet", "table");
+    CalibrationTable table =
+        MinMaxCalibration.collect(fp32, SqueezeNetFixtures.calibrationSet().iterator());
+    QdqQuantizer.Result r =
+        QdqQuantizer.quantize(fp32, table, QuantizeConfig.defaults(), "squeezenet", "table");
     r.layers().stream().filter(l -> !l.quantized()).forEach(l -> System.out.println("float: " + l));
-    Map<String, Integer> ops = OrtGraphs.optimizedOps(r.graph(), tmp.resolve("squeezenet.opt.onnx"));
+    Map<String, Integer> ops =
+        OrtGraphs.optimizedOps(r.graph(), tmp.resolve("squeezenet.opt.onnx"));
     System.out.println("SqueezeNet INT8 optimized by ONNX Runtime (EXTENDED): " + ops);
     List<Tensor> photos = SqueezeNetFixtures.photos();
     SessionOptions opts = SessionOptions.defaults().withThreads(2);
-    try (InferenceSession f = OrtRuntime.get().open(fp32, opts); InferenceSession q = OrtRuntime.get().open(r.graph(), opts)) {
+    try (InferenceSession f = OrtRuntime.get().open(fp32, opts);
+        InferenceSession q = OrtRuntime.get().open(r.graph(), opts)) {
       String in = f.inputNames().get(0);
       for (int i = 0; i < photos.size(); i++) {
         Tensor x = photos.get(i).withName(in);
@@ -46,8 +50,14 @@ class SqueezeNetQuantizationTest {
         Tensor pq = q.run(Map.of(in, x)).values().iterator().next();
         int cf = Agreement.top1(pf)[0];
         int cq = Agreement.top1(pq)[0];
-        System.out.printf("photo %d: FP32 class %d (p=%.4f), INT8 class %d (p=%.4f), output SQNR %.1f dB%n", i, cf,
-            pf.toFloats()[cf], cq, pq.toFloats()[cq], SqnrProbe.sqnrDb(pf.toFloats(), pq.toFloats()));
+        System.out.printf(
+            "photo %d: FP32 class %d (p=%.4f), INT8 class %d (p=%.4f), output SQNR %.1f dB%n",
+            i,
+            cf,
+            pf.toFloats()[cf],
+            cq,
+            pq.toFloats()[cq],
+            SqnrProbe.sqnrDb(pf.toFloats(), pq.toFloats()));
         if (i == 0) {
           assertEquals(SqueezeNetFixtures.KITTEN, cf, "FP32 top-1 of the kitten");
         }

@@ -17,17 +17,21 @@ class WeightQuantizerTest {
 
   @Test
   void perChannelAlongAxisZeroRoundsHalfToEvenAndClampsSymmetric() throws Exception {
-    // Channel 0: |max| 127 -> scale 1. Channel 1: |max| 63.5 -> scale 0.5. Channel 2: all zero -> scale 1.
+    // Channel 0: |max| 127 -> scale 1. Channel 1: |max| 63.5 -> scale 0.5. Channel 2: all zero ->
+    // scale 1.
     float[] w = {
-        127f, -3.5f, 2.5f, 0.4f,
-        63.5f, -63.5f, 1.25f, -0.25f,
-        0f, 0f, 0f, 0f};
-    WeightQuantizer.QuantizedWeights q = WeightQuantizer.perChannel(w, new long[] {3, 4}, 0, "test");
+      127f, -3.5f, 2.5f, 0.4f,
+      63.5f, -63.5f, 1.25f, -0.25f,
+      0f, 0f, 0f, 0f
+    };
+    WeightQuantizer.QuantizedWeights q =
+        WeightQuantizer.perChannel(w, new long[] {3, 4}, 0, "test");
     assertArrayEquals(new float[] {1f, 0.5f, 1f}, q.params().scales());
     assertArrayEquals(new long[] {0, 0, 0}, q.params().zeroPoints());
     assertEquals(0, q.params().axis());
     assertEquals(DataType.INT8, q.params().type());
-    // -3.5 -> -4 and 2.5 -> 2 (ties to even); 0.4 -> 0; 1.25 / 0.5 = 2.5 -> 2; -0.25 / 0.5 = -0.5 -> 0.
+    // -3.5 -> -4 and 2.5 -> 2 (ties to even); 0.4 -> 0; 1.25 / 0.5 = 2.5 -> 2; -0.25 / 0.5 = -0.5
+    // -> 0.
     assertArrayEquals(new byte[] {127, -4, 2, 0, 127, -127, 2, 0, 0, 0, 0, 0}, q.values());
   }
 
@@ -63,9 +67,11 @@ class WeightQuantizerTest {
   void perChannelAlongAxisOneUsesOneScalePerColumn() throws Exception {
     // [K=2, N=3], channels are columns (a MatMul or Gemm weight without transB).
     float[] w = {
-        1f, 2f, 0f,
-        -4f, 0.5f, 0f};
-    WeightQuantizer.QuantizedWeights q = WeightQuantizer.perChannel(w, new long[] {2, 3}, 1, "test");
+      1f, 2f, 0f,
+      -4f, 0.5f, 0f
+    };
+    WeightQuantizer.QuantizedWeights q =
+        WeightQuantizer.perChannel(w, new long[] {2, 3}, 1, "test");
     float[] s = q.params().scales();
     assertEquals(4f / 127f, s[0], 0f);
     assertEquals(2f / 127f, s[1], 0f);
@@ -93,7 +99,8 @@ class WeightQuantizerTest {
     float[] scales = WeightQuantizer.biasScales(0.5f, new float[] {0.25f, 2f, 1f}, 3);
     assertArrayEquals(new float[] {0.125f, 1f, 0.5f}, scales);
     // 1 / 0.125 = 8; -2.5 / 1 = -2.5 -> -2 (ties to even); 1e10 / 0.5 saturates at int32 max.
-    assertArrayEquals(new int[] {8, -2, Integer.MAX_VALUE},
+    assertArrayEquals(
+        new int[] {8, -2, Integer.MAX_VALUE},
         WeightQuantizer.bias(new float[] {1f, -2.5f, 1e10f}, scales, "test"));
   }
 
@@ -122,9 +129,15 @@ class WeightQuantizerTest {
   @Test
   void nanWeightIsInvalidInputNamingTheTensor() {
     float[] w = {1f, Float.NaN, 0f, 2f};
-    EdgeoptException e = assertThrows(EdgeoptException.class,
-        () -> WeightQuantizer.perChannel(w, new long[] {2, 2}, 0, "model.onnx: initializer 'fc.w' of Gemm 'fc'"));
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class,
+            () ->
+                WeightQuantizer.perChannel(
+                    w, new long[] {2, 2}, 0, "model.onnx: initializer 'fc.w' of Gemm 'fc'"));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
-    assertEquals("model.onnx: initializer 'fc.w' of Gemm 'fc': weight 1 is NaN, expected finite numbers", e.getMessage());
+    assertEquals(
+        "model.onnx: initializer 'fc.w' of Gemm 'fc': weight 1 is NaN, expected finite numbers",
+        e.getMessage());
   }
 }

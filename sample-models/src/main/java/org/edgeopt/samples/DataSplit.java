@@ -22,80 +22,81 @@ import java.util.Objects;
  * @param count the number of samples in the split
  * @param labelColumn the name of the CSV label column, or {@code null} for IDX
  */
-public record DataSplit(Format format, Path images, Path labels, Path file, int count, String labelColumn) {
+public record DataSplit(
+    Format format, Path images, Path labels, Path file, int count, String labelColumn) {
 
-    /** The on-disk format of a {@link DataSplit}. */
-    public enum Format {
-        /** A pair of gzip-compressed IDX files (images and labels), as in MNIST. */
-        IDX,
-        /** One CSV file with a header row, feature columns and a label column. */
-        CSV;
+  /** The on-disk format of a {@link DataSplit}. */
+  public enum Format {
+    /** A pair of gzip-compressed IDX files (images and labels), as in MNIST. */
+    IDX,
+    /** One CSV file with a header row, feature columns and a label column. */
+    CSV;
 
-        /**
-         * Returns the format with the given name as written in {@code sample.json} ({@code idx} or {@code csv}).
-         *
-         * @param id the name, case-insensitive
-         * @return the format
-         * @throws IllegalArgumentException if the name is neither {@code idx} nor {@code csv}
-         */
-        public static Format of(String id) {
-            for (Format f : values()) {
-                if (f.id().equalsIgnoreCase(id)) {
-                    return f;
-                }
-            }
-            throw new IllegalArgumentException("unknown data format '" + id + "': expected idx or csv");
+    /**
+     * Returns the format with the given name as written in {@code sample.json} ({@code idx} or {@code csv}).
+     *
+     * @param id the name, case-insensitive
+     * @return the format
+     * @throws IllegalArgumentException if the name is neither {@code idx} nor {@code csv}
+     */
+    public static Format of(String id) {
+      for (Format f : values()) {
+        if (f.id().equalsIgnoreCase(id)) {
+          return f;
         }
-
-        /**
-         * Returns the lower-case name used in {@code sample.json}.
-         *
-         * @return {@code idx} or {@code csv}
-         */
-        public String id() {
-            return name().toLowerCase(Locale.ROOT);
-        }
+      }
+      throw new IllegalArgumentException("unknown data format '" + id + "': expected idx or csv");
     }
 
     /**
-     * Checks that the components present match the format.
+     * Returns the lower-case name used in {@code sample.json}.
      *
-     * @param format the file format
-     * @param images the IDX images file, or {@code null} for CSV
-     * @param labels the IDX labels file, or {@code null} for CSV
-     * @param file the CSV file, or {@code null} for IDX
-     * @param count the number of samples
-     * @param labelColumn the CSV label column, or {@code null} for IDX
-     * @throws IllegalArgumentException if a file required by the format is missing, a file of the
-     *     other format is given, or {@code count} is negative
+     * @return {@code idx} or {@code csv}
      */
-    public DataSplit {
-        Objects.requireNonNull(format, "format");
-        if (count < 0) {
-            throw new IllegalArgumentException("count must be >= 0, was " + count);
-        }
-        switch (format) {
-            case IDX -> {
-                if (images == null || labels == null || file != null || labelColumn != null) {
-                    throw new IllegalArgumentException(
-                            "an idx split needs images and labels and no csv file or label column");
-                }
-            }
-            case CSV -> {
-                if (file == null || labelColumn == null || images != null || labels != null) {
-                    throw new IllegalArgumentException(
-                            "a csv split needs a file and a label column and no idx images or labels");
-                }
-            }
-        }
+    public String id() {
+      return name().toLowerCase(Locale.ROOT);
     }
+  }
 
-    /**
-     * Returns every file of this split: {@code [images, labels]} for IDX, {@code [file]} for CSV.
-     *
-     * @return the files, never empty
-     */
-    public List<Path> files() {
-        return format == Format.IDX ? List.of(images, labels) : List.of(file);
+  /**
+   * Checks that the components present match the format.
+   *
+   * @param format the file format
+   * @param images the IDX images file, or {@code null} for CSV
+   * @param labels the IDX labels file, or {@code null} for CSV
+   * @param file the CSV file, or {@code null} for IDX
+   * @param count the number of samples
+   * @param labelColumn the CSV label column, or {@code null} for IDX
+   * @throws IllegalArgumentException if a file required by the format is missing, a file of the
+   *     other format is given, or {@code count} is negative
+   */
+  public DataSplit {
+    Objects.requireNonNull(format, "format");
+    if (count < 0) {
+      throw new IllegalArgumentException("count must be >= 0, was " + count);
     }
+    switch (format) {
+      case IDX -> {
+        if (images == null || labels == null || file != null || labelColumn != null) {
+          throw new IllegalArgumentException(
+              "an idx split needs images and labels and no csv file or label column");
+        }
+      }
+      case CSV -> {
+        if (file == null || labelColumn == null || images != null || labels != null) {
+          throw new IllegalArgumentException(
+              "a csv split needs a file and a label column and no idx images or labels");
+        }
+      }
+    }
+  }
+
+  /**
+   * Returns every file of this split: {@code [images, labels]} for IDX, {@code [file]} for CSV.
+   *
+   * @return the files, never empty
+   */
+  public List<Path> files() {
+    return format == Format.IDX ? List.of(images, labels) : List.of(file);
+  }
 }

@@ -14,10 +14,10 @@ import java.util.Map;
 import java.util.SortedMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.edgeopt.core.EdgeoptException;
 
 /**
@@ -42,35 +42,49 @@ public record BinaryFileSource(String uri, List<String> classNames) implements S
   }
 
   @Override
-  public SortedMap<Integer, byte[]> run(SparkSession spark, SourceSettings settings, PartitionJob job)
-      throws EdgeoptException {
+  public SortedMap<Integer, byte[]> run(
+      SparkSession spark, SourceSettings settings, PartitionJob job) throws EdgeoptException {
     Dataset<Row> files;
     try {
       files = spark.read().format("binaryFile").option("recursiveFileLookup", "true").load(uri);
     } catch (RuntimeException e) {
-      throw EdgeoptException.invalid(uri + ": cannot list the image files: " + ParquetSource.firstLine(e), e);
+      throw EdgeoptException.invalid(
+          uri + ": cannot list the image files: " + ParquetSource.firstLine(e), e);
     }
-    Dataset<Row> images = files
-        .filter(lower(col("path")).endsWith(".png").or(lower(col("path")).endsWith(".jpg"))
-            .or(lower(col("path")).endsWith(".jpeg")))
-        .withColumn("class", element_at(split(col("path"), "/"), lit(-2)));
+    Dataset<Row> images =
+        files
+            .filter(
+                lower(col("path"))
+                    .endsWith(".png")
+                    .or(lower(col("path")).endsWith(".jpg"))
+                    .or(lower(col("path")).endsWith(".jpeg")))
+            .withColumn("class", element_at(split(col("path"), "/"), lit(-2)));
     List<String> folders = new ArrayList<>();
     for (Row r : images.select("class").distinct().collectAsList()) {
       folders.add(r.getString(0));
     }
     if (folders.isEmpty()) {
-      throw EdgeoptException.invalid(uri + ": expected PNG or JPEG images in class subfolders, found none");
+      throw EdgeoptException.invalid(
+          uri + ": expected PNG or JPEG images in class subfolders, found none");
     }
     List<Row> labelRows = new ArrayList<>();
     labels(folders).forEach((folder, label) -> labelRows.add(RowFactory.create(folder, label)));
-    Dataset<Row> labelTable = spark.createDataFrame(labelRows, new StructType()
-        .add("class", DataTypes.StringType, false).add("label", DataTypes.IntegerType, false));
-    Dataset<Row> rows = images.join(broadcast(labelTable), "class").select(col("content"), col("label"), col("path"));
+    Dataset<Row> labelTable =
+        spark.createDataFrame(
+            labelRows,
+            new StructType()
+                .add("class", DataTypes.StringType, false)
+                .add("label", DataTypes.IntegerType, false));
+    Dataset<Row> rows =
+        images
+            .join(broadcast(labelTable), "class")
+            .select(col("content"), col("label"), col("path"));
     if (settings.limit() < Integer.MAX_VALUE) {
       // The first N samples in path order, as one machine reads a folder, on every run.
       rows = rows.orderBy("path");
     }
-    RowDecoder decoder = new RowDecoder.Image(settings.preprocess(), settings.sampleShape(), describe());
+    RowDecoder decoder =
+        new RowDecoder.Image(settings.preprocess(), settings.sampleShape(), describe());
     return RowSources.run(rows, settings, decoder, describe(), job);
   }
 
@@ -92,8 +106,17 @@ public record BinaryFileSource(String uri, List<String> classNames) implements S
           label = Integer.parseInt(f);
         }
         if (label < 0 || label >= classNames.size()) {
-          throw EdgeoptException.invalid(uri + "/" + f + ": class '" + f + "' is not one the model can output (expected one of "
-              + classNames.size() + " class names or an index below " + classNames.size() + ")");
+          throw EdgeoptException.invalid(
+              uri
+                  + "/"
+                  + f
+                  + ": class '"
+                  + f
+                  + "' is not one the model can output (expected one of "
+                  + classNames.size()
+                  + " class names or an index below "
+                  + classNames.size()
+                  + ")");
         }
       }
       out.put(f, label);

@@ -20,7 +20,8 @@ import org.edgeopt.core.onnx.OnnxModels;
  * @param settings the calibration settings
  * @param where the model as named in errors
  */
-record CalibrationPartitionJob(Broadcast<byte[]> model, ExecutorCalibration settings, String where) implements PartitionJob {
+record CalibrationPartitionJob(Broadcast<byte[]> model, ExecutorCalibration settings, String where)
+    implements PartitionJob {
   private static final long serialVersionUID = 1L;
 
   @Override
@@ -29,10 +30,15 @@ record CalibrationPartitionJob(Broadcast<byte[]> model, ExecutorCalibration sett
     try {
       graph = OnnxModels.fromProto(OnnxMl.ModelProto.parseFrom(model.value()), null, where);
     } catch (InvalidProtocolBufferException e) {
-      throw new IllegalStateException(where + ": the broadcast model does not parse: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          where + ": the broadcast model does not parse: " + e.getMessage(), e);
     }
-    CalibrationStatistics stats = Calibration.collect(graph, samples, settings.config(), CalibrationProgress.NONE);
-    byte[] hash = samples instanceof RowDataset rows ? rows.sampleSetPartial() : new byte[SampleSetHash.BYTES];
+    CalibrationStatistics stats =
+        Calibration.collect(graph, samples, settings.config(), CalibrationProgress.NONE);
+    byte[] hash =
+        samples instanceof RowDataset rows
+            ? rows.sampleSetPartial()
+            : new byte[SampleSetHash.BYTES];
     return new PartialStatistics(stats, hash).encode();
   }
 }

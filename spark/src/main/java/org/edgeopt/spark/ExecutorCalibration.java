@@ -10,17 +10,26 @@ import org.edgeopt.calibrate.CalibrationMethod;
  *
  * @param threads ONNX Runtime threads per task
  */
-record ExecutorCalibration(CalibrationMethod method, double percentile, int batchSize, boolean symmetric, int threads,
-    boolean histogram, String target) implements Serializable {
+record ExecutorCalibration(
+    CalibrationMethod method,
+    double percentile,
+    int batchSize,
+    boolean symmetric,
+    int threads,
+    boolean histogram,
+    String target)
+    implements Serializable {
   private static final long serialVersionUID = 1L;
 
   /** Returns the driver's settings as shipped, with {@code threads} ONNX Runtime threads per task. */
   static ExecutorCalibration of(CalibrationConfig c, int batchSize, int threads) {
-    return new ExecutorCalibration(c.method(), c.percentile(), batchSize, c.symmetric(), threads, c.histogram(), c.target());
+    return new ExecutorCalibration(
+        c.method(), c.percentile(), batchSize, c.symmetric(), threads, c.histogram(), c.target());
   }
 
   /** Returns the settings for one partition. */
   CalibrationConfig config() {
-    return new CalibrationConfig(method, percentile, Integer.MAX_VALUE, batchSize, symmetric, threads, histogram, target);
+    return new CalibrationConfig(
+        method, percentile, Integer.MAX_VALUE, batchSize, symmetric, threads, histogram, target);
   }
 }

@@ -21,7 +21,8 @@ import org.edgeopt.core.data.Preprocessing;
  * @param classNames the class names of an image folder, or empty to number its folders
  * @param labelColumn the label column of a CSV file, or null for the default
  */
-public record FileSource(String path, List<String> classNames, String labelColumn) implements SampleSource {
+public record FileSource(String path, List<String> classNames, String labelColumn)
+    implements SampleSource {
   private static final long serialVersionUID = 1L;
 
   public FileSource {
@@ -44,26 +45,37 @@ public record FileSource(String path, List<String> classNames, String labelColum
   }
 
   @Override
-  public SortedMap<Integer, byte[]> run(SparkSession spark, SourceSettings settings, PartitionJob job)
-      throws EdgeoptException {
+  public SortedMap<Integer, byte[]> run(
+      SparkSession spark, SourceSettings settings, PartitionJob job) throws EdgeoptException {
     Preprocessing pre = Preprocessing.parse(settings.preprocess());
     int total = Math.min(open(pre).size(), settings.limit());
     int batch = settings.batchSize();
-    int per = per(total, batch, Math.max(1, settings.partitions() > 0
-        ? settings.partitions() : spark.sparkContext().defaultParallelism()));
+    int per =
+        per(
+            total,
+            batch,
+            Math.max(
+                1,
+                settings.partitions() > 0
+                    ? settings.partitions()
+                    : spark.sparkContext().defaultParallelism()));
     List<Integer> starts = new ArrayList<>();
     for (int s = 0; s < total; s += per) {
       starts.add(s);
     }
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    return PartitionRunner.run(jsc.parallelize(starts, starts.size()), (index, rows) -> {
-      if (!rows.hasNext()) {
-        return null;
-      }
-      int start = rows.next();
-      int end = Math.min(total, start + per);
-      return new SliceDataset(open(Preprocessing.parse(settings.preprocess())), start, end, batch);
-    }, job);
+    return PartitionRunner.run(
+        jsc.parallelize(starts, starts.size()),
+        (index, rows) -> {
+          if (!rows.hasNext()) {
+            return null;
+          }
+          int start = rows.next();
+          int end = Math.min(total, start + per);
+          return new SliceDataset(
+              open(Preprocessing.parse(settings.preprocess())), start, end, batch);
+        },
+        job);
   }
 
   /** Returns the samples per slice: a whole number of batches, so that at most {@code partitions} slices hold them all. */

@@ -22,36 +22,46 @@ import org.edgeopt.core.data.Preprocessing;
  * @param labelColumn the integer label column, or null
  * @param rawFloats whether a binary data column holds float32 tensors rather than encoded images
  */
-public record ParquetSource(String uri, String dataColumn, String labelColumn, boolean rawFloats) implements SampleSource {
+public record ParquetSource(String uri, String dataColumn, String labelColumn, boolean rawFloats)
+    implements SampleSource {
   private static final long serialVersionUID = 1L;
 
   @Override
   public String describe() {
-    return "Parquet " + uri + " (column " + dataColumn + (labelColumn == null ? "" : ", labels " + labelColumn) + ")";
+    return "Parquet "
+        + uri
+        + " (column "
+        + dataColumn
+        + (labelColumn == null ? "" : ", labels " + labelColumn)
+        + ")";
   }
 
   @Override
-  public SortedMap<Integer, byte[]> run(SparkSession spark, SourceSettings settings, PartitionJob job)
-      throws EdgeoptException {
+  public SortedMap<Integer, byte[]> run(
+      SparkSession spark, SourceSettings settings, PartitionJob job) throws EdgeoptException {
     Dataset<Row> table;
     try {
       table = spark.read().parquet(uri);
     } catch (RuntimeException e) {
       throw EdgeoptException.invalid(uri + ": cannot read the Parquet table: " + firstLine(e), e);
     }
-    for (String c : labelColumn == null ? new String[] {dataColumn} : new String[] {dataColumn, labelColumn}) {
+    for (String c :
+        labelColumn == null ? new String[] {dataColumn} : new String[] {dataColumn, labelColumn}) {
       if (!Arrays.asList(table.columns()).contains(c)) {
-        throw EdgeoptException.invalid(uri + ": expected a column '" + c + "', found " + Arrays.toString(table.columns()));
+        throw EdgeoptException.invalid(
+            uri + ": expected a column '" + c + "', found " + Arrays.toString(table.columns()));
       }
     }
     DataType type = table.schema().apply(dataColumn).dataType();
     Preprocessing pre = Preprocessing.parse(settings.preprocess());
-    RowDecoder decoder = type instanceof BinaryType && !rawFloats
-        ? new RowDecoder.Image(pre.toSpec(), settings.sampleShape(), describe())
-        : RowDecoder.Tensor.of(pre, settings.sampleShape(), describe());
-    Column[] columns = labelColumn == null
-        ? new Column[] {table.col(dataColumn)}
-        : new Column[] {table.col(dataColumn), table.col(labelColumn)};
+    RowDecoder decoder =
+        type instanceof BinaryType && !rawFloats
+            ? new RowDecoder.Image(pre.toSpec(), settings.sampleShape(), describe())
+            : RowDecoder.Tensor.of(pre, settings.sampleShape(), describe());
+    Column[] columns =
+        labelColumn == null
+            ? new Column[] {table.col(dataColumn)}
+            : new Column[] {table.col(dataColumn), table.col(labelColumn)};
     return RowSources.run(table.select(columns), settings, decoder, describe(), job);
   }
 

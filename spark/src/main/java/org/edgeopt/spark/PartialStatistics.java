@@ -17,18 +17,23 @@ record PartialStatistics(CalibrationStatistics statistics, byte[] sampleSetParti
 
   PartialStatistics {
     if (sampleSetPartial.length != SampleSetHash.BYTES) {
-      throw new IllegalArgumentException("expected a " + SampleSetHash.BYTES + "-byte hash, found " + sampleSetPartial.length);
+      throw new IllegalArgumentException(
+          "expected a " + SampleSetHash.BYTES + "-byte hash, found " + sampleSetPartial.length);
     }
     sampleSetPartial = sampleSetPartial.clone();
   }
 
   byte[] encode() {
     byte[] stats = StatisticsCodec.encode(statistics);
-    return ByteBuffer.allocate(SampleSetHash.BYTES + stats.length).put(sampleSetPartial).put(stats).array();
+    return ByteBuffer.allocate(SampleSetHash.BYTES + stats.length)
+        .put(sampleSetPartial)
+        .put(stats)
+        .array();
   }
 
   static PartialStatistics decode(byte[] bytes) {
-    return new PartialStatistics(StatisticsCodec.decode(Arrays.copyOfRange(bytes, SampleSetHash.BYTES, bytes.length)),
+    return new PartialStatistics(
+        StatisticsCodec.decode(Arrays.copyOfRange(bytes, SampleSetHash.BYTES, bytes.length)),
         Arrays.copyOf(bytes, SampleSetHash.BYTES));
   }
 

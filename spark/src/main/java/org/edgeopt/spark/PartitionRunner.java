@@ -28,19 +28,22 @@ final class PartitionRunner {
   }
 
   /** Returns the job's result for every non-empty partition, by partition id. */
-  static <T> SortedMap<Integer, byte[]> run(JavaRDD<T> rdd, PartitionReader<T> reader, PartitionJob job)
-      throws EdgeoptException {
-    JavaRDD<Tuple2<Integer, byte[]>> results = rdd.mapPartitionsWithIndex((index, rows) -> {
-      try {
-        Dataset samples = reader.open(index, rows);
-        if (samples == null) {
-          return Collections.emptyIterator();
-        }
-        return List.of(new Tuple2<>(index, job.run(samples))).iterator();
-      } catch (DataException e) {
-        throw EdgeoptException.invalid(e.getMessage(), e);
-      }
-    }, false);
+  static <T> SortedMap<Integer, byte[]> run(
+      JavaRDD<T> rdd, PartitionReader<T> reader, PartitionJob job) throws EdgeoptException {
+    JavaRDD<Tuple2<Integer, byte[]>> results =
+        rdd.mapPartitionsWithIndex(
+            (index, rows) -> {
+              try {
+                Dataset samples = reader.open(index, rows);
+                if (samples == null) {
+                  return Collections.emptyIterator();
+                }
+                return List.of(new Tuple2<>(index, job.run(samples))).iterator();
+              } catch (DataException e) {
+                throw EdgeoptException.invalid(e.getMessage(), e);
+              }
+            },
+            false);
     List<Tuple2<Integer, byte[]>> collected;
     try {
       collected = results.collect();
@@ -66,10 +69,11 @@ final class PartitionRunner {
     String first = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
     // Exit code 139 is a SIGSEGV: ONNX Runtime 1.29's native library does that when the executor
     // JVM's command line is longer than about 3,900 bytes (docs/scale-out.md).
-    String hint = first.contains("exited with code 139")
-        ? " (an executor JVM crashed: if its command line is long, shorten spark.executor.extraClassPath and"
-            + " extraJavaOptions, see docs/scale-out.md)"
-        : "";
+    String hint =
+        first.contains("exited with code 139")
+            ? " (an executor JVM crashed: if its command line is long, shorten spark.executor.extraClassPath and"
+                + " extraJavaOptions, see docs/scale-out.md)"
+            : "";
     return new EdgeoptException(ExitCode.INTERNAL, "the Spark job failed: " + first + hint, e);
   }
 }

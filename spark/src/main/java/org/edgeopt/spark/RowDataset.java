@@ -81,7 +81,8 @@ final class RowDataset implements Dataset {
         long[] dims = new long[sampleShape.length + 1];
         dims[0] = n;
         System.arraycopy(sampleShape, 0, dims, 1, sampleShape.length);
-        return new Batch(Tensor.ofFloats("input", dims, n == batchSize ? out : Arrays.copyOf(out, n * per)),
+        return new Batch(
+            Tensor.ofFloats("input", dims, n == batchSize ? out : Arrays.copyOf(out, n * per)),
             n == batchSize ? labels : Arrays.copyOf(labels, n));
       }
     };

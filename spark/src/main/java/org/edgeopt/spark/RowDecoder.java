@@ -52,12 +52,19 @@ sealed interface RowDecoder extends Serializable {
     /** Checks that the spec has no geometry, which a tensor cannot take. */
     static Tensor of(Preprocessing pre, long[] sampleShape, String where) throws EdgeoptException {
       if (pre.resize() > 0 || pre.crop() > 0) {
-        throw EdgeoptException.invalid(where + ": a tensor column cannot be resized or cropped: expected a preprocessing"
-            + " spec with scale, mean and std only, found '" + pre.toSpec() + "'");
+        throw EdgeoptException.invalid(
+            where
+                + ": a tensor column cannot be resized or cropped: expected a preprocessing"
+                + " spec with scale, mean and std only, found '"
+                + pre.toSpec()
+                + "'");
       }
       if (Arrays.stream(sampleShape).anyMatch(d -> d < 1)) {
-        throw EdgeoptException.invalid(where + ": a tensor column needs a model whose input shape is fixed but for the"
-            + " batch, found " + Arrays.toString(sampleShape));
+        throw EdgeoptException.invalid(
+            where
+                + ": a tensor column needs a model whose input shape is fixed but for the"
+                + " batch, found "
+                + Arrays.toString(sampleShape));
       }
       return new Tensor(pre.toSpec(), sampleShape, where);
     }
@@ -86,12 +93,20 @@ sealed interface RowDecoder extends Serializable {
           raw[i] = ((Number) list.get(i)).floatValue();
         }
       } else {
-        throw new DataException(where + ": expected an array of numbers or float32 bytes in the tensor column, found "
-            + (v == null ? "null" : v.getClass().getSimpleName()));
+        throw new DataException(
+            where
+                + ": expected an array of numbers or float32 bytes in the tensor column, found "
+                + (v == null ? "null" : v.getClass().getSimpleName()));
       }
       if (found != n) {
-        throw new DataException(where + ": expected " + n + " values " + Arrays.toString(sampleShape)
-            + " per sample in the tensor column, found " + found);
+        throw new DataException(
+            where
+                + ": expected "
+                + n
+                + " values "
+                + Arrays.toString(sampleShape)
+                + " per sample in the tensor column, found "
+                + found);
       }
       boolean last = pre.channelsLast();
       int channels = (int) (last ? sampleShape[sampleShape.length - 1] : sampleShape[0]);
@@ -119,8 +134,10 @@ sealed interface RowDecoder extends Serializable {
     public int decode(Row row, float[] out, int offset) {
       Object v = row.get(0);
       if (!(v instanceof byte[] bytes)) {
-        throw new DataException(where + ": expected image bytes (PNG or JPEG) in the data column, found "
-            + (v == null ? "null" : v.getClass().getSimpleName()));
+        throw new DataException(
+            where
+                + ": expected image bytes (PNG or JPEG) in the data column, found "
+                + (v == null ? "null" : v.getClass().getSimpleName()));
       }
       String name = row.size() > 2 ? String.valueOf(row.get(2)) : where;
       BufferedImage decoded = Images.decode(bytes, name);
@@ -129,9 +146,17 @@ sealed interface RowDecoder extends Serializable {
       int n = (int) Arrays.stream(sampleShape).reduce(1, (a, b) -> a * b);
       int ch = Images.channels(pre);
       if ((long) img.getWidth() * img.getHeight() * ch != n) {
-        throw new DataException(name + ": expected an image of " + Arrays.toString(sampleShape)
-            + " after preprocessing (the model input), found " + img.getWidth() + "x" + img.getHeight() + "x" + ch
-            + "; add resize=/crop= to the preprocessing");
+        throw new DataException(
+            name
+                + ": expected an image of "
+                + Arrays.toString(sampleShape)
+                + " after preprocessing (the model input), found "
+                + img.getWidth()
+                + "x"
+                + img.getHeight()
+                + "x"
+                + ch
+                + "; add resize=/crop= to the preprocessing");
       }
       Images.toFloats(img, pre, out, offset);
       return label(row, name);
@@ -140,18 +165,21 @@ sealed interface RowDecoder extends Serializable {
 
   /** Parsed specs, one per executor JVM (a spec string parses to the same value everywhere). */
   final class Parsed {
-    private static final Map<String, Preprocessing> CACHE = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final Map<String, Preprocessing> CACHE =
+        new java.util.concurrent.ConcurrentHashMap<>();
 
     private Parsed() {}
 
     static Preprocessing of(String spec) {
-      return CACHE.computeIfAbsent(spec, s -> {
-        try {
-          return Preprocessing.parse(s);
-        } catch (EdgeoptException e) {
-          throw new DataException(e.getMessage(), e);
-        }
-      });
+      return CACHE.computeIfAbsent(
+          spec,
+          s -> {
+            try {
+              return Preprocessing.parse(s);
+            } catch (EdgeoptException e) {
+              throw new DataException(e.getMessage(), e);
+            }
+          });
     }
   }
 }

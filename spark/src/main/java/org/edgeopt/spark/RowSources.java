@@ -10,8 +10,13 @@ import org.edgeopt.core.EdgeoptException;
 final class RowSources {
   private RowSources() {}
 
-  static SortedMap<Integer, byte[]> run(Dataset<Row> rows, SourceSettings settings, RowDecoder decoder, String where,
-      PartitionJob job) throws EdgeoptException {
+  static SortedMap<Integer, byte[]> run(
+      Dataset<Row> rows,
+      SourceSettings settings,
+      RowDecoder decoder,
+      String where,
+      PartitionJob job)
+      throws EdgeoptException {
     JavaRDD<Row> rdd = rows.javaRDD();
     if (settings.limit() < Integer.MAX_VALUE) {
       // The first N rows in the table's order: numbered across partitions, then filtered.
@@ -22,8 +27,12 @@ final class RowSources {
       rdd = rdd.repartition(settings.partitions());
     }
     long[] shape = settings.sampleShape();
-    return PartitionRunner.run(rdd, (index, it) -> it.hasNext()
-        ? new RowDataset(it, decoder, shape, where + ", partition " + index)
-        : null, job);
+    return PartitionRunner.run(
+        rdd,
+        (index, it) ->
+            it.hasNext()
+                ? new RowDataset(it, decoder, shape, where + ", partition " + index)
+                : null,
+        job);
   }
 }

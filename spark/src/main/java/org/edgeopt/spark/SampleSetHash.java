@@ -17,6 +17,7 @@ import org.edgeopt.core.io.Hashes;
 final class SampleSetHash {
   /** Bytes in a partial sum. */
   static final int BYTES = 32;
+
   private static final BigInteger MODULUS = BigInteger.ONE.shiftLeft(256);
   private static final String TAG = "edgeopt sample multiset v1\n";
 

@@ -9,7 +9,8 @@ import org.edgeopt.core.EdgeoptException;
  * Where the samples come from: files every executor can read (IDX, npy, CSV, an image folder),
  * a Parquet table, or image files read by Spark's {@code binaryFile} source.
  */
-public sealed interface SampleSource extends Serializable permits FileSource, ParquetSource, BinaryFileSource {
+public sealed interface SampleSource extends Serializable
+    permits FileSource, ParquetSource, BinaryFileSource {
 
   /** Returns a one-line description for errors and provenance. */
   String describe();
@@ -22,5 +23,6 @@ public sealed interface SampleSource extends Serializable permits FileSource, Pa
    *
    * @throws EdgeoptException when the data cannot be read or the job fails
    */
-  SortedMap<Integer, byte[]> run(SparkSession spark, SourceSettings settings, PartitionJob job) throws EdgeoptException;
+  SortedMap<Integer, byte[]> run(SparkSession spark, SourceSettings settings, PartitionJob job)
+      throws EdgeoptException;
 }

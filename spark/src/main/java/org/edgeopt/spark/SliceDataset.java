@@ -18,8 +18,15 @@ final class SliceDataset implements Dataset {
 
   SliceDataset(Dataset whole, int start, int end, int alignedBatch) {
     if (start % alignedBatch != 0 || start >= end) {
-      throw new IllegalArgumentException("slice " + start + ".." + end + " of " + whole.describe()
-          + ": expected a non-empty slice starting on a multiple of the batch size " + alignedBatch);
+      throw new IllegalArgumentException(
+          "slice "
+              + start
+              + ".."
+              + end
+              + " of "
+              + whole.describe()
+              + ": expected a non-empty slice starting on a multiple of the batch size "
+              + alignedBatch);
     }
     this.whole = whole;
     this.start = start;
@@ -45,7 +52,12 @@ final class SliceDataset implements Dataset {
   @Override
   public Iterator<Batch> batches(int batchSize, int limit) throws EdgeoptException {
     if (batchSize != alignedBatch) {
-      throw new IllegalStateException(describe() + ": cut for batches of " + alignedBatch + ", read in batches of " + batchSize);
+      throw new IllegalStateException(
+          describe()
+              + ": cut for batches of "
+              + alignedBatch
+              + ", read in batches of "
+              + batchSize);
     }
     // The formats read sequentially: the batches before the slice are read and dropped (their
     // preprocessing costs far less than inference).

@@ -12,14 +12,20 @@ import java.io.Serializable;
  * @param partitions how many partitions to cut the data into; 0 keeps the source's own
  * @param sampleShape the model input's shape without the batch dimension (what a tensor column holds)
  */
-public record SourceSettings(String preprocess, int limit, int batchSize, int partitions, long[] sampleShape)
+public record SourceSettings(
+    String preprocess, int limit, int batchSize, int partitions, long[] sampleShape)
     implements Serializable {
   private static final long serialVersionUID = 1L;
 
   public SourceSettings {
     if (limit < 1 || batchSize < 1 || partitions < 0) {
-      throw new IllegalArgumentException("limit and batch size must be >= 1 and partitions >= 0, found " + limit + ", "
-          + batchSize + ", " + partitions);
+      throw new IllegalArgumentException(
+          "limit and batch size must be >= 1 and partitions >= 0, found "
+              + limit
+              + ", "
+              + batchSize
+              + ", "
+              + partitions);
     }
     sampleShape = sampleShape.clone();
   }

@@ -29,12 +29,19 @@ import picocli.CommandLine.Parameters;
  * {@code calibrate} on Spark: the flags of {@code edgeopt calibrate}, plus where the cluster is and
  * how the data is laid out; writes the same {@code calibration.json}.
  */
-@Command(name = "calibrate", mixinStandardHelpOptions = true,
-    description = "Calibrate MODEL on Spark: executors run ONNX Runtime over their partitions, the driver merges the"
-        + " statistics and writes calibration.json, byte for byte the single-machine table for the same samples.",
+@Command(
+    name = "calibrate",
+    mixinStandardHelpOptions = true,
+    description =
+        "Calibrate MODEL on Spark: executors run ONNX Runtime over their partitions, the driver merges the"
+            + " statistics and writes calibration.json, byte for byte the single-machine table for the same samples.",
     exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:the table was written", "1:internal error", "2:usage error",
-        "3:invalid input (model, data, columns, preprocessing)"},
+    exitCodeList = {
+      "0:the table was written",
+      "1:internal error",
+      "2:usage error",
+      "3:invalid input (model, data, columns, preprocessing)"
+    },
     footerHeading = "%nExamples:%n",
     footer = {
       "  spark-submit --master spark://head:7077 --class org.edgeopt.spark.SparkMain edgeopt-spark.jar \\",
@@ -42,75 +49,144 @@ import picocli.CommandLine.Parameters;
       "  edgeopt calibrate model.onnx --data calibration/ --engine spark --master local[2] --partitions 4"
     })
 final class SparkCalibrateCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "MODEL", description = "The FP32 ONNX model (read by the driver, broadcast to the executors).")
+  @Parameters(
+      index = "0",
+      paramLabel = "MODEL",
+      description = "The FP32 ONNX model (read by the driver, broadcast to the executors).")
   Path model;
 
-  @Option(names = "--data", required = true, paramLabel = "PATH|URI",
-      description = "Field data: IDX/npy/CSV/image folder at a path every executor reads, a Parquet table, or an image folder (--format binaryfile).")
+  @Option(
+      names = "--data",
+      required = true,
+      paramLabel = "PATH|URI",
+      description =
+          "Field data: IDX/npy/CSV/image folder at a path every executor reads, a Parquet table, or an image folder (--format binaryfile).")
   String data;
 
-  @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "auto",
-      description = "files, parquet or binaryfile (default: parquet for *.parquet or a folder of .parquet files, else files).")
+  @Option(
+      names = "--format",
+      paramLabel = "FORMAT",
+      defaultValue = "auto",
+      description =
+          "files, parquet or binaryfile (default: parquet for *.parquet or a folder of .parquet files, else files).")
   String format;
 
-  @Option(names = "--data-column", paramLabel = "NAME", defaultValue = "image",
-      description = "Parquet: the column of encoded images (PNG/JPEG bytes) or tensors (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--data-column",
+      paramLabel = "NAME",
+      defaultValue = "image",
+      description =
+          "Parquet: the column of encoded images (PNG/JPEG bytes) or tensors (default: ${DEFAULT-VALUE}).")
   String dataColumn;
 
-  @Option(names = "--label-column", paramLabel = "NAME",
-      description = "Parquet: the integer label column; CSV: the label column (default: none for Parquet).")
+  @Option(
+      names = "--label-column",
+      paramLabel = "NAME",
+      description =
+          "Parquet: the integer label column; CSV: the label column (default: none for Parquet).")
   String labelColumn;
 
-  @Option(names = "--raw-floats", description = "Parquet: a binary data column holds little-endian float32 tensors, not images.")
+  @Option(
+      names = "--raw-floats",
+      description =
+          "Parquet: a binary data column holds little-endian float32 tensors, not images.")
   boolean rawFloats;
 
-  @Option(names = "--classes", split = ",", paramLabel = "NAME", description = "Class names in label order (image folders).")
+  @Option(
+      names = "--classes",
+      split = ",",
+      paramLabel = "NAME",
+      description = "Class names in label order (image folders).")
   List<String> classes = List.of();
 
-  @Option(names = "--partitions", paramLabel = "N", defaultValue = "0",
-      description = "Partitions to cut the data into (default: the source's own, or Spark's default parallelism).")
+  @Option(
+      names = "--partitions",
+      paramLabel = "N",
+      defaultValue = "0",
+      description =
+          "Partitions to cut the data into (default: the source's own, or Spark's default parallelism).")
   int partitions;
 
-  @Option(names = "--master", paramLabel = "URL",
-      description = "Spark master when not set by spark-submit: local[*], spark://host:7077, yarn, k8s://... (default: local[*]).")
+  @Option(
+      names = "--master",
+      paramLabel = "URL",
+      description =
+          "Spark master when not set by spark-submit: local[*], spark://host:7077, yarn, k8s://... (default: local[*]).")
   String master;
 
-  @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "spark", description = "Accepted for parity with edgeopt; always spark here.")
+  @Option(
+      names = "--engine",
+      paramLabel = "ENGINE",
+      defaultValue = "spark",
+      description = "Accepted for parity with edgeopt; always spark here.")
   String engine;
 
-  @Option(names = "--method", paramLabel = "METHOD", description = "minmax, percentile, entropy or mse (default: the target profile's).")
+  @Option(
+      names = "--method",
+      paramLabel = "METHOD",
+      description = "minmax, percentile, entropy or mse (default: the target profile's).")
   String method;
 
-  @Option(names = "--percentile", paramLabel = "P", description = "Percent of the values the percentile method keeps.")
+  @Option(
+      names = "--percentile",
+      paramLabel = "P",
+      description = "Percent of the values the percentile method keeps.")
   Double percentile;
 
-  @Option(names = "--samples", paramLabel = "N", description = "Use at most the first N samples (default: all).")
+  @Option(
+      names = "--samples",
+      paramLabel = "N",
+      description = "Use at most the first N samples (default: all).")
   Integer samples;
 
-  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "" + CalibrationConfig.DEFAULT_BATCH_SIZE,
+  @Option(
+      names = "--batch-size",
+      paramLabel = "N",
+      defaultValue = "" + CalibrationConfig.DEFAULT_BATCH_SIZE,
       description = "Samples per inference (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
-  @Option(names = "--preprocess", paramLabel = "SPEC", description = "How raw samples become model input (as edgeopt calibrate).")
+  @Option(
+      names = "--preprocess",
+      paramLabel = "SPEC",
+      description = "How raw samples become model input (as edgeopt calibrate).")
   String preprocess;
 
-  @Option(names = {"-t", "--target"}, paramLabel = "PROFILE", defaultValue = "onnxruntime-cpu", description = "Target profile.")
+  @Option(
+      names = {"-t", "--target"},
+      paramLabel = "PROFILE",
+      defaultValue = "onnxruntime-cpu",
+      description = "Target profile.")
   String target;
 
-  @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
+      defaultValue = "0",
       description = "ONNX Runtime threads per task (default: spark.task.cpus).")
   int threads;
 
-  @Option(names = "--trt-cache", paramLabel = "FILE", description = "Also write a TensorRT calibration cache.")
+  @Option(
+      names = "--trt-cache",
+      paramLabel = "FILE",
+      description = "Also write a TensorRT calibration cache.")
   Path trtCache;
 
-  @Option(names = {"-o", "--output"}, paramLabel = "FILE", defaultValue = "calibration.json", description = "Where the driver writes the table.")
+  @Option(
+      names = {"-o", "--output"},
+      paramLabel = "FILE",
+      defaultValue = "calibration.json",
+      description = "Where the driver writes the table.")
   Path output;
 
-  @Option(names = {"-q", "--quiet"}, description = "Print only results and errors.")
+  @Option(
+      names = {"-q", "--quiet"},
+      description = "Print only results and errors.")
   boolean quiet;
 
-  @Option(names = {"-v", "--verbose"}, description = "Stack traces on errors.")
+  @Option(
+      names = {"-v", "--verbose"},
+      description = "Stack traces on errors.")
   boolean verbose;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -124,7 +200,8 @@ final class SparkCalibrateCommand implements Callable<Integer> {
       files.open(pre); // a missing or unreadable file fails here, before a Spark session is started
     }
     long start = System.nanoTime();
-    SparkSession.Builder builder = SparkSession.builder().appName("edgeopt calibrate " + model.getFileName());
+    SparkSession.Builder builder =
+        SparkSession.builder().appName("edgeopt calibrate " + model.getFileName());
     if (master != null) {
       builder.master(master);
     } else if (!new org.apache.spark.SparkConf().contains("spark.master")) {
@@ -140,16 +217,29 @@ final class SparkCalibrateCommand implements Callable<Integer> {
     Map<Path, byte[]> files = new LinkedHashMap<>();
     files.put(output, table.toJson().getBytes(StandardCharsets.UTF_8));
     if (trtCache != null) {
-      files.put(trtCache, TensorRtCalibrationCache.of(table, TensorRtCalibrationCache.DEFAULT_VERSION).format()
-          .getBytes(StandardCharsets.UTF_8));
+      files.put(
+          trtCache,
+          TensorRtCalibrationCache.of(table, TensorRtCalibrationCache.DEFAULT_VERSION)
+              .format()
+              .getBytes(StandardCharsets.UTF_8));
     }
     try {
       AtomicFiles.writeAll(files);
     } catch (IOException e) {
-      throw new EdgeoptException(ExitCode.INVALID_INPUT, "cannot write the calibration table " + output + ": " + e, e);
+      throw new EdgeoptException(
+          ExitCode.INVALID_INPUT, "cannot write the calibration table " + output + ": " + e, e);
     }
-    spec.commandLine().getOut().printf(Locale.ROOT, "calibrated %d tensors on %d samples with %s (target %s) in %.1f s -> %s%n",
-        table.tensors().size(), table.samples(), table.method(), target, (System.nanoTime() - start) / 1e9, output);
+    spec.commandLine()
+        .getOut()
+        .printf(
+            Locale.ROOT,
+            "calibrated %d tensors on %d samples with %s (target %s) in %.1f s -> %s%n",
+            table.tensors().size(),
+            table.samples(),
+            table.method(),
+            target,
+            (System.nanoTime() - start) / 1e9,
+            output);
     spec.commandLine().getOut().flush();
     return ExitCode.OK.code();
   }
@@ -164,8 +254,10 @@ final class SparkCalibrateCommand implements Callable<Integer> {
       case "files" -> new FileSource(data, classes, labelColumn);
       case "parquet" -> new ParquetSource(data, dataColumn, labelColumn, rawFloats);
       case "binaryfile" -> new BinaryFileSource(data, classes);
-      default -> throw new CommandLine.ParameterException(spec.commandLine(),
-          "--format: expected auto, files, parquet or binaryfile, found '" + format + "'");
+      default ->
+          throw new CommandLine.ParameterException(
+              spec.commandLine(),
+              "--format: expected auto, files, parquet or binaryfile, found '" + format + "'");
     };
   }
 
@@ -186,17 +278,37 @@ final class SparkCalibrateCommand implements Callable<Integer> {
 
   private CalibrationConfig config() throws EdgeoptException {
     if (samples != null && samples < 1) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--samples must be at least 1, found " + samples);
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--samples must be at least 1, found " + samples);
     }
     if (batchSize < 1 || partitions < 0 || threads < 0) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--batch-size must be at least 1, --partitions and"
-          + " --threads at least 0, found " + batchSize + ", " + partitions + ", " + threads);
+      throw new CommandLine.ParameterException(
+          spec.commandLine(),
+          "--batch-size must be at least 1, --partitions and"
+              + " --threads at least 0, found "
+              + batchSize
+              + ", "
+              + partitions
+              + ", "
+              + threads);
     }
-    CalibrationConfig cfg = CalibrationConfig.forTarget(TargetProfiles.get(target)).withBatchSize(batchSize).withThreads(threads);
+    CalibrationConfig cfg =
+        CalibrationConfig.forTarget(TargetProfiles.get(target))
+            .withBatchSize(batchSize)
+            .withThreads(threads);
     if (method != null) {
-      cfg = cfg.withMethod(Arrays.stream(CalibrationMethod.values()).filter(x -> x.id().equalsIgnoreCase(method.strip()))
-          .findFirst().orElseThrow(() -> new CommandLine.ParameterException(spec.commandLine(),
-              "--method: expected minmax, percentile, entropy or mse, found '" + method + "'")));
+      cfg =
+          cfg.withMethod(
+              Arrays.stream(CalibrationMethod.values())
+                  .filter(x -> x.id().equalsIgnoreCase(method.strip()))
+                  .findFirst()
+                  .orElseThrow(
+                      () ->
+                          new CommandLine.ParameterException(
+                              spec.commandLine(),
+                              "--method: expected minmax, percentile, entropy or mse, found '"
+                                  + method
+                                  + "'")));
     }
     if (percentile != null) {
       cfg = cfg.withPercentile(percentile);

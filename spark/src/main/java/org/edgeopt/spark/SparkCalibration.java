@@ -44,30 +44,57 @@ public final class SparkCalibration {
    * @param partitions how many partitions to cut the data into (0: the source's own, or Spark's default parallelism)
    * @throws EdgeoptException (invalid input) when the model or the data cannot be read or do not fit
    */
-  public static CalibrationTable calibrate(SparkSession spark, Path model, SampleSource source, Preprocessing pre,
-      CalibrationConfig config, int partitions) throws EdgeoptException {
+  public static CalibrationTable calibrate(
+      SparkSession spark,
+      Path model,
+      SampleSource source,
+      Preprocessing pre,
+      CalibrationConfig config,
+      int partitions)
+      throws EdgeoptException {
     return calibrate(spark, model, source, pre, config, partitions, UnaryOperator.identity());
   }
 
   /** As above, with the executors' job wrapped by {@code decorate} (tests use it to kill an executor). */
-  static CalibrationTable calibrate(SparkSession spark, Path model, SampleSource source, Preprocessing pre,
-      CalibrationConfig config, int partitions, UnaryOperator<PartitionJob> decorate) throws EdgeoptException {
+  static CalibrationTable calibrate(
+      SparkSession spark,
+      Path model,
+      SampleSource source,
+      Preprocessing pre,
+      CalibrationConfig config,
+      int partitions,
+      UnaryOperator<PartitionJob> decorate)
+      throws EdgeoptException {
     Graph graph = OnnxModels.read(model);
     OnnxModels.requireOutputs(graph, model.toString());
     if (graph.inputs().size() != 1) {
-      throw EdgeoptException.invalid(model + ": expected a model with one input to feed the data to, found "
-          + graph.inputs().size() + " " + graph.inputs().stream().map(Value::name).toList());
+      throw EdgeoptException.invalid(
+          model
+              + ": expected a model with one input to feed the data to, found "
+              + graph.inputs().size()
+              + " "
+              + graph.inputs().stream().map(Value::name).toList());
     }
     long[] input = inputShape(graph.inputs().get(0));
-    // The batch the capture session will run: the model's own when it fixes it (as one machine does).
+    // The batch the capture session will run: the model's own when it fixes it (as one machine
+    // does).
     int batch = input.length > 0 && input[0] > 0 ? (int) input[0] : config.batchSize();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<byte[]> bytes = jsc.broadcast(OnnxModels.toBytes(graph));
-    int taskThreads = config.threads() > 0 ? config.threads() : spark.sparkContext().getConf().getInt("spark.task.cpus", 1);
-    CalibrationPartitionJob job = new CalibrationPartitionJob(bytes, ExecutorCalibration.of(config, batch, taskThreads),
-        model.toString());
-    SourceSettings settings = new SourceSettings(pre.toSpec(), config.samples(), batch, partitions,
-        input.length == 0 ? new long[0] : Arrays.copyOfRange(input, 1, input.length));
+    int taskThreads =
+        config.threads() > 0
+            ? config.threads()
+            : spark.sparkContext().getConf().getInt("spark.task.cpus", 1);
+    CalibrationPartitionJob job =
+        new CalibrationPartitionJob(
+            bytes, ExecutorCalibration.of(config, batch, taskThreads), model.toString());
+    SourceSettings settings =
+        new SourceSettings(
+            pre.toSpec(),
+            config.samples(),
+            batch,
+            partitions,
+            input.length == 0 ? new long[0] : Arrays.copyOfRange(input, 1, input.length));
     SortedMap<Integer, byte[]> partials;
     try {
       partials = source.run(spark, settings, decorate.apply(job));
@@ -83,21 +110,27 @@ public final class SparkCalibration {
       sampleSet = SampleSetHash.add(sampleSet, part.sampleSetPartial());
     }
     if (merged == null || merged.samples() == 0) {
-      throw EdgeoptException.invalid(source.describe() + ": expected at least one sample to calibrate on, found none");
+      throw EdgeoptException.invalid(
+          source.describe() + ": expected at least one sample to calibrate on, found none");
     }
     if (source instanceof FileSource files) {
-      return Calibration.tableForFiles(merged, config, model, Path.of(files.path()), files.open(pre), pre);
+      return Calibration.tableForFiles(
+          merged, config, model, Path.of(files.path()), files.open(pre), pre);
     }
     Map<String, String> p = new LinkedHashMap<>();
     p.put("model", model.toString());
     p.put("data", source.describe());
-    p.put("dataSha256.of", "the multiset of preprocessed float32 samples fed (SHA-256 of the sum mod 2^256 of each sample's SHA-256)");
+    p.put(
+        "dataSha256.of",
+        "the multiset of preprocessed float32 samples fed (SHA-256 of the sum mod 2^256 of each sample's SHA-256)");
     p.put("preprocess", pre.toSpec());
     p.put("engine", "spark " + spark.version() + " (" + partials.size() + " partitions)");
     try {
-      return Calibration.table(merged, config, Hashes.sha256(model), SampleSetHash.finish(sampleSet), p);
+      return Calibration.table(
+          merged, config, Hashes.sha256(model), SampleSetHash.finish(sampleSet), p);
     } catch (IOException e) {
-      throw EdgeoptException.invalid(model + ": cannot hash the model for provenance: " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          model + ": cannot hash the model for provenance: " + e.getMessage(), e);
     }
   }
 

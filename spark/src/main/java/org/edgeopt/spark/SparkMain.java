@@ -11,8 +11,12 @@ import picocli.CommandLine.Command;
  * {@code edgeopt calibrate|validate --engine spark} hands over to:
  * {@code spark-submit --class org.edgeopt.spark.SparkMain edgeopt-spark.jar calibrate MODEL --data ...}.
  */
-@Command(name = "edgeopt-spark", mixinStandardHelpOptions = true, subcommands = {SparkCalibrateCommand.class, SparkValidateCommand.class},
-    description = "edgeopt stages on Apache Spark, with the same flags and output files as the edgeopt command.")
+@Command(
+    name = "edgeopt-spark",
+    mixinStandardHelpOptions = true,
+    subcommands = {SparkCalibrateCommand.class, SparkValidateCommand.class},
+    description =
+        "edgeopt stages on Apache Spark, with the same flags and output files as the edgeopt command.")
 public final class SparkMain {
   private SparkMain() {}
 
@@ -26,20 +30,22 @@ public final class SparkMain {
     CommandLine cl = new CommandLine(new SparkMain());
     cl.setOut(out);
     cl.setErr(err);
-    cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-      boolean verbose = commandLine.getCommand() instanceof SparkCalibrateCommand c && c.verbose
-          || commandLine.getCommand() instanceof SparkValidateCommand v && v.verbose;
-      if (e instanceof EdgeoptException ee) {
-        err.println("error: " + ee.getMessage());
-        if (verbose) {
-          ee.printStackTrace(err);
-        }
-        return ee.exitCode().code();
-      }
-      err.println("internal error: " + e);
-      e.printStackTrace(err);
-      return ExitCode.INTERNAL.code();
-    });
+    cl.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          boolean verbose =
+              commandLine.getCommand() instanceof SparkCalibrateCommand c && c.verbose
+                  || commandLine.getCommand() instanceof SparkValidateCommand v && v.verbose;
+          if (e instanceof EdgeoptException ee) {
+            err.println("error: " + ee.getMessage());
+            if (verbose) {
+              ee.printStackTrace(err);
+            }
+            return ee.exitCode().code();
+          }
+          err.println("internal error: " + e);
+          e.printStackTrace(err);
+          return ExitCode.INTERNAL.code();
+        });
     return cl.execute(args);
   }
 }

@@ -23,73 +23,175 @@ import picocli.CommandLine.Option;
  * {@code validate} on Spark: the flags of {@code edgeopt validate}, plus where the cluster is and
  * how many partitions to cut the holdout into; writes the same report.json, junit.xml and report.html.
  */
-@Command(name = "validate", mixinStandardHelpOptions = true,
-    description = "Validate an ONNX candidate against its FP32 reference on Spark: executors run both models over their"
-        + " partitions of the holdout, the driver merges the drift figures (the single-machine figures, exactly) and"
-        + " writes the report. The per-layer diagnosis and the latency run on the driver.",
+@Command(
+    name = "validate",
+    mixinStandardHelpOptions = true,
+    description =
+        "Validate an ONNX candidate against its FP32 reference on Spark: executors run both models over their"
+            + " partitions of the holdout, the driver merges the drift figures (the single-machine figures, exactly) and"
+            + " writes the report. The per-layer diagnosis and the latency run on the driver.",
     exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:the gate passed", "1:internal error", "2:usage error",
-        "3:the validation could not run (model, data or options)", "4:the gate failed"},
+    exitCodeList = {
+      "0:the gate passed",
+      "1:internal error",
+      "2:usage error",
+      "3:the validation could not run (model, data or options)",
+      "4:the gate failed"
+    },
     footerHeading = "%nExample:%n",
-    footer = {"  edgeopt validate --reference model.onnx --candidate model.int8.onnx --holdout holdout/ \\",
-        "      --engine spark --master local[2] --partitions 4 --report out/"})
+    footer = {
+      "  edgeopt validate --reference model.onnx --candidate model.int8.onnx --holdout holdout/ \\",
+      "      --engine spark --master local[2] --partitions 4 --report out/"
+    })
 final class SparkValidateCommand implements Callable<Integer> {
-  @Option(names = "--reference", required = true, paramLabel = "FP32_MODEL", description = "The FP32 reference (.onnx).")
+  @Option(
+      names = "--reference",
+      required = true,
+      paramLabel = "FP32_MODEL",
+      description = "The FP32 reference (.onnx).")
   Path reference;
 
-  @Option(names = "--candidate", required = true, paramLabel = "MODEL", description = "The optimized model (.onnx).")
+  @Option(
+      names = "--candidate",
+      required = true,
+      paramLabel = "MODEL",
+      description = "The optimized model (.onnx).")
   Path candidate;
 
-  @Option(names = "--holdout", required = true, paramLabel = "PATH",
-      description = "Labelled holdout data (IDX, CSV, .npy, image folder) at a path every executor can read.")
+  @Option(
+      names = "--holdout",
+      required = true,
+      paramLabel = "PATH",
+      description =
+          "Labelled holdout data (IDX, CSV, .npy, image folder) at a path every executor can read.")
   Path holdout;
 
-  @Option(names = "--preprocess", paramLabel = "SPEC", defaultValue = "", description = "Preprocessing, as edgeopt validate.")
+  @Option(
+      names = "--preprocess",
+      paramLabel = "SPEC",
+      defaultValue = "",
+      description = "Preprocessing, as edgeopt validate.")
   String preprocess;
 
-  @Option(names = "--classes", split = ",", paramLabel = "NAME", description = "Class names in label order.")
+  @Option(
+      names = "--classes",
+      split = ",",
+      paramLabel = "NAME",
+      description = "Class names in label order.")
   List<String> classes = List.of();
 
-  @Option(names = "--label-column", paramLabel = "NAME", description = "The label column of a CSV holdout.")
+  @Option(
+      names = "--label-column",
+      paramLabel = "NAME",
+      description = "The label column of a CSV holdout.")
   String labelColumn;
 
-  @Option(names = "--task", paramLabel = "TASK", defaultValue = "auto", description = "auto, classification or regression.")
+  @Option(
+      names = "--task",
+      paramLabel = "TASK",
+      defaultValue = "auto",
+      description = "auto, classification or regression.")
   String task;
 
-  @Option(names = "--max-top1-drop", paramLabel = "POINTS") Double maxTop1Drop;
-  @Option(names = "--min-agreement", paramLabel = "PERCENT") Double minAgreement;
-  @Option(names = "--max-p95-latency-ms", paramLabel = "MS", description = "Measured on the driver host.") Double maxP95LatencyMs;
-  @Option(names = "--max-output-error", paramLabel = "ABS") Double maxOutputError;
+  @Option(names = "--max-top1-drop", paramLabel = "POINTS")
+  Double maxTop1Drop;
 
-  @Option(names = "--report", paramLabel = "DIR", description = "Write report.json, junit.xml and report.html here (on the driver).")
+  @Option(names = "--min-agreement", paramLabel = "PERCENT")
+  Double minAgreement;
+
+  @Option(
+      names = "--max-p95-latency-ms",
+      paramLabel = "MS",
+      description = "Measured on the driver host.")
+  Double maxP95LatencyMs;
+
+  @Option(names = "--max-output-error", paramLabel = "ABS")
+  Double maxOutputError;
+
+  @Option(
+      names = "--report",
+      paramLabel = "DIR",
+      description = "Write report.json, junit.xml and report.html here (on the driver).")
   Path report;
 
-  @Option(names = "--latency-runs", paramLabel = "N", defaultValue = "" + ValidationConfig.DEFAULT_LATENCY_RUNS) int latencyRuns;
-  @Option(names = "--warmup-runs", paramLabel = "N", defaultValue = "" + ValidationConfig.DEFAULT_WARMUP_RUNS) int warmupRuns;
-  @Option(names = "--threads", paramLabel = "N", defaultValue = "1", description = "Intra-op threads of every session.") int threads;
-  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "" + ValidationConfig.DEFAULT_BATCH_SIZE) int batchSize;
+  @Option(
+      names = "--latency-runs",
+      paramLabel = "N",
+      defaultValue = "" + ValidationConfig.DEFAULT_LATENCY_RUNS)
+  int latencyRuns;
 
-  @Option(names = "--diagnosis-batches", paramLabel = "N", defaultValue = "" + ValidationConfig.DEFAULT_DIAGNOSIS_BATCHES,
+  @Option(
+      names = "--warmup-runs",
+      paramLabel = "N",
+      defaultValue = "" + ValidationConfig.DEFAULT_WARMUP_RUNS)
+  int warmupRuns;
+
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
+      defaultValue = "1",
+      description = "Intra-op threads of every session.")
+  int threads;
+
+  @Option(
+      names = "--batch-size",
+      paramLabel = "N",
+      defaultValue = "" + ValidationConfig.DEFAULT_BATCH_SIZE)
+  int batchSize;
+
+  @Option(
+      names = "--diagnosis-batches",
+      paramLabel = "N",
+      defaultValue = "" + ValidationConfig.DEFAULT_DIAGNOSIS_BATCHES,
       description = "Holdout batches for the per-layer diagnosis, run on the driver; 0 skips it.")
   int diagnosisBatches;
 
-  @Option(names = "--limit", paramLabel = "N", description = "Use at most the first N holdout samples.") Integer limit;
-  @Option(names = "--target", paramLabel = "PROFILE", defaultValue = "") String target;
-  @Option(names = "--arithmetic", paramLabel = "WHOSE", defaultValue = "target", description = "target or host.") String arithmetic;
+  @Option(
+      names = "--limit",
+      paramLabel = "N",
+      description = "Use at most the first N holdout samples.")
+  Integer limit;
 
-  @Option(names = "--partitions", paramLabel = "N", defaultValue = "0",
+  @Option(names = "--target", paramLabel = "PROFILE", defaultValue = "")
+  String target;
+
+  @Option(
+      names = "--arithmetic",
+      paramLabel = "WHOSE",
+      defaultValue = "target",
+      description = "target or host.")
+  String arithmetic;
+
+  @Option(
+      names = "--partitions",
+      paramLabel = "N",
+      defaultValue = "0",
       description = "Partitions to cut the holdout into (default: Spark's default parallelism).")
   int partitions;
 
-  @Option(names = "--master", paramLabel = "URL",
-      description = "Spark master when not set by spark-submit: local[*], spark://host:7077, yarn, k8s://... (default: local[*]).")
+  @Option(
+      names = "--master",
+      paramLabel = "URL",
+      description =
+          "Spark master when not set by spark-submit: local[*], spark://host:7077, yarn, k8s://... (default: local[*]).")
   String master;
 
-  @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "spark", description = "Accepted for parity with edgeopt; always spark here.")
+  @Option(
+      names = "--engine",
+      paramLabel = "ENGINE",
+      defaultValue = "spark",
+      description = "Accepted for parity with edgeopt; always spark here.")
   String engine;
 
-  @Option(names = {"-q", "--quiet"}, description = "Print only results and errors.") boolean quiet;
-  @Option(names = {"-v", "--verbose"}, description = "Stack traces on errors.") boolean verbose;
+  @Option(
+      names = {"-q", "--quiet"},
+      description = "Print only results and errors.")
+  boolean quiet;
+
+  @Option(
+      names = {"-v", "--verbose"},
+      description = "Stack traces on errors.")
+  boolean verbose;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -97,12 +199,20 @@ final class SparkValidateCommand implements Callable<Integer> {
   public Integer call() throws EdgeoptException {
     ValidationConfig config = config();
     if (report != null) {
-      OverwriteGuard.refuse(Map.of("--reference", reference, "--candidate", candidate, "--holdout", holdout),
-          Map.of("--report", report, "--report's " + ReportWriter.JSON, report.resolve(ReportWriter.JSON),
-              "--report's " + ReportWriter.JUNIT, report.resolve(ReportWriter.JUNIT),
-              "--report's " + ReportWriter.HTML, report.resolve(ReportWriter.HTML)));
+      OverwriteGuard.refuse(
+          Map.of("--reference", reference, "--candidate", candidate, "--holdout", holdout),
+          Map.of(
+              "--report",
+              report,
+              "--report's " + ReportWriter.JSON,
+              report.resolve(ReportWriter.JSON),
+              "--report's " + ReportWriter.JUNIT,
+              report.resolve(ReportWriter.JUNIT),
+              "--report's " + ReportWriter.HTML,
+              report.resolve(ReportWriter.HTML)));
     }
-    SparkSession.Builder builder = SparkSession.builder().appName("edgeopt validate " + candidate.getFileName());
+    SparkSession.Builder builder =
+        SparkSession.builder().appName("edgeopt validate " + candidate.getFileName());
     if (master != null) {
       builder.master(master);
     } else if (!new org.apache.spark.SparkConf().contains("spark.master")) {
@@ -119,7 +229,14 @@ final class SparkValidateCommand implements Callable<Integer> {
     out.print(TextSummary.render(result));
     if (report != null) {
       List<Path> files = ReportWriter.write(result, report);
-      out.println("  report      " + files.get(2) + " (also " + files.get(0).getFileName() + ", " + files.get(1).getFileName() + ")");
+      out.println(
+          "  report      "
+              + files.get(2)
+              + " (also "
+              + files.get(0).getFileName()
+              + ", "
+              + files.get(1).getFileName()
+              + ")");
     }
     out.flush();
     return result.passed() ? ExitCode.OK.code() : ExitCode.GATE_FAILED.code();
@@ -127,10 +244,17 @@ final class SparkValidateCommand implements Callable<Integer> {
 
   private ValidationConfig config() {
     CommandLine cl = spec.commandLine();
-    if (batchSize < 1 || partitions < 0 || threads < 0 || latencyRuns < 0 || warmupRuns < 0 || diagnosisBatches < 0
+    if (batchSize < 1
+        || partitions < 0
+        || threads < 0
+        || latencyRuns < 0
+        || warmupRuns < 0
+        || diagnosisBatches < 0
         || (limit != null && limit < 1)) {
-      throw new CommandLine.ParameterException(cl, "--batch-size and --limit must be at least 1, --partitions, --threads,"
-          + " --latency-runs, --warmup-runs and --diagnosis-batches at least 0");
+      throw new CommandLine.ParameterException(
+          cl,
+          "--batch-size and --limit must be at least 1, --partitions, --threads,"
+              + " --latency-runs, --warmup-runs and --diagnosis-batches at least 0");
     }
     ValidationConfig.Task t;
     ValidationConfig.Arithmetic a;
@@ -138,15 +262,40 @@ final class SparkValidateCommand implements Callable<Integer> {
       t = ValidationConfig.Task.valueOf(task.strip().toUpperCase(Locale.ROOT));
       a = ValidationConfig.Arithmetic.valueOf(arithmetic.strip().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(cl, "--task must be auto, classification or regression and --arithmetic"
-          + " target or host, found '" + task + "' and '" + arithmetic + "'");
+      throw new CommandLine.ParameterException(
+          cl,
+          "--task must be auto, classification or regression and --arithmetic"
+              + " target or host, found '"
+              + task
+              + "' and '"
+              + arithmetic
+              + "'");
     }
     try {
-      Thresholds th = maxTop1Drop == null && minAgreement == null && maxP95LatencyMs == null && maxOutputError == null
-          ? Thresholds.defaults()
-          : new Thresholds(maxTop1Drop, minAgreement, maxP95LatencyMs, maxOutputError);
-      return new ValidationConfig(reference, candidate, holdout, preprocess, classes, labelColumn, t, th, batchSize, threads,
-          latencyRuns, warmupRuns, diagnosisBatches, limit == null ? Integer.MAX_VALUE : limit, target, a);
+      Thresholds th =
+          maxTop1Drop == null
+                  && minAgreement == null
+                  && maxP95LatencyMs == null
+                  && maxOutputError == null
+              ? Thresholds.defaults()
+              : new Thresholds(maxTop1Drop, minAgreement, maxP95LatencyMs, maxOutputError);
+      return new ValidationConfig(
+          reference,
+          candidate,
+          holdout,
+          preprocess,
+          classes,
+          labelColumn,
+          t,
+          th,
+          batchSize,
+          threads,
+          latencyRuns,
+          warmupRuns,
+          diagnosisBatches,
+          limit == null ? Integer.MAX_VALUE : limit,
+          target,
+          a);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(cl, e.getMessage());
     }

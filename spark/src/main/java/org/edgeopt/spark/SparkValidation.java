@@ -43,18 +43,26 @@ public final class SparkValidation {
    *
    * @throws EdgeoptException (invalid input) when the models or the holdout cannot be read or do not fit
    */
-  public static ValidationReport validate(SparkSession spark, ValidationConfig config, int partitions,
-      ProgressListener progress) throws EdgeoptException {
+  public static ValidationReport validate(
+      SparkSession spark, ValidationConfig config, int partitions, ProgressListener progress)
+      throws EdgeoptException {
     return validate(spark, config, partitions, progress, UnaryOperator.identity());
   }
 
   /** As above, with the executors' job wrapped by {@code decorate} (tests use it to kill an executor). */
-  static ValidationReport validate(SparkSession spark, ValidationConfig config, int partitions, ProgressListener progress,
-      UnaryOperator<PartitionJob> decorate) throws EdgeoptException {
+  static ValidationReport validate(
+      SparkSession spark,
+      ValidationConfig config,
+      int partitions,
+      ProgressListener progress,
+      UnaryOperator<PartitionJob> decorate)
+      throws EdgeoptException {
     for (Path model : new Path[] {config.reference(), config.candidate()}) {
       if (!model.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx")) {
-        throw EdgeoptException.invalid(model + ": validate on Spark runs ONNX models only: expected a .onnx file"
-            + " (validate TorchScript or TFLite candidates on one machine)");
+        throw EdgeoptException.invalid(
+            model
+                + ": validate on Spark runs ONNX models only: expected a .onnx file"
+                + " (validate TorchScript or TFLite candidates on one machine)");
       }
     }
     return Validator.validate(config, progress, new Pass(spark, config, partitions, decorate));
@@ -68,7 +76,11 @@ public final class SparkValidation {
     private final UnaryOperator<PartitionJob> decorate;
     private int partitionsRun;
 
-    Pass(SparkSession spark, ValidationConfig config, int partitions, UnaryOperator<PartitionJob> decorate) {
+    Pass(
+        SparkSession spark,
+        ValidationConfig config,
+        int partitions,
+        UnaryOperator<PartitionJob> decorate) {
       this.spark = spark;
       this.config = config;
       this.partitions = partitions;
@@ -76,27 +88,53 @@ public final class SparkValidation {
     }
 
     @Override
-    public DriftAccumulator run(Dataset data, InferenceSession ref, InferenceSession cand, Settings settings,
-        ProgressListener progress) throws EdgeoptException {
+    public DriftAccumulator run(
+        Dataset data,
+        InferenceSession ref,
+        InferenceSession cand,
+        Settings settings,
+        ProgressListener progress)
+        throws EdgeoptException {
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-      Broadcast<byte[]> refBytes = jsc.broadcast(OnnxModels.toBytes(OnnxModels.read(config.reference())));
-      Broadcast<byte[]> candBytes = jsc.broadcast(OnnxModels.toBytes(OnnxModels.read(config.candidate())));
-      Settings executor = new Settings(settings.classification(), settings.classNames(), settings.tolerance(),
-          settings.holdoutWhere(), settings.batchSize(), Integer.MAX_VALUE, settings.threads(), settings.candidateArithmetic());
-      FileSource source = new FileSource(config.holdout().toString(), config.classNames(), config.labelColumn());
-      SourceSettings cut = new SourceSettings(Preprocessing.parse(config.preprocess()).toSpec(), settings.limit(),
-          settings.batchSize(), partitions, data.sampleShape());
+      Broadcast<byte[]> refBytes =
+          jsc.broadcast(OnnxModels.toBytes(OnnxModels.read(config.reference())));
+      Broadcast<byte[]> candBytes =
+          jsc.broadcast(OnnxModels.toBytes(OnnxModels.read(config.candidate())));
+      Settings executor =
+          new Settings(
+              settings.classification(),
+              settings.classNames(),
+              settings.tolerance(),
+              settings.holdoutWhere(),
+              settings.batchSize(),
+              Integer.MAX_VALUE,
+              settings.threads(),
+              settings.candidateArithmetic());
+      FileSource source =
+          new FileSource(config.holdout().toString(), config.classNames(), config.labelColumn());
+      SourceSettings cut =
+          new SourceSettings(
+              Preprocessing.parse(config.preprocess()).toSpec(),
+              settings.limit(),
+              settings.batchSize(),
+              partitions,
+              data.sampleShape());
       SortedMap<Integer, byte[]> partials;
       progress.start("Holdout on Spark", settings.limit());
       try {
-        partials = source.run(spark, cut, decorate.apply(new ValidationPartitionJob(refBytes, candBytes, executor)));
+        partials =
+            source.run(
+                spark,
+                cut,
+                decorate.apply(new ValidationPartitionJob(refBytes, candBytes, executor)));
       } finally {
         refBytes.destroy();
         candBytes.destroy();
         progress.finish();
       }
       DriftAccumulator merged = null;
-      // Partition-id order is sample order: what the merge keeps from the left operand is then one machine's.
+      // Partition-id order is sample order: what the merge keeps from the left operand is then one
+      // machine's.
       for (byte[] p : partials.values()) {
         DriftAccumulator part = DriftCodec.decode(p);
         if (merged == null) {
@@ -106,7 +144,8 @@ public final class SparkValidation {
         }
       }
       if (merged == null) {
-        throw EdgeoptException.invalid(config.holdout() + ": the holdout yielded no samples: expected at least one");
+        throw EdgeoptException.invalid(
+            config.holdout() + ": the holdout yielded no samples: expected at least one");
       }
       partitionsRun = partials.size();
       return merged;
@@ -114,7 +153,11 @@ public final class SparkValidation {
 
     @Override
     public String engine() {
-      return "spark " + spark.version() + " (" + partitionsRun + " partitions); the per-layer diagnosis and the latency"
+      return "spark "
+          + spark.version()
+          + " ("
+          + partitionsRun
+          + " partitions); the per-layer diagnosis and the latency"
           + " ran on the driver host";
     }
   }

@@ -25,7 +25,8 @@ import org.edgeopt.validate.Validator;
  * @param candidate the candidate's ONNX bytes, external data inlined
  * @param settings the pass settings, with no sample limit (the source has cut the data already)
  */
-record ValidationPartitionJob(Broadcast<byte[]> reference, Broadcast<byte[]> candidate, HoldoutPass.Settings settings)
+record ValidationPartitionJob(
+    Broadcast<byte[]> reference, Broadcast<byte[]> candidate, HoldoutPass.Settings settings)
     implements PartitionJob {
   private static final long serialVersionUID = 1L;
 
@@ -35,7 +36,8 @@ record ValidationPartitionJob(Broadcast<byte[]> reference, Broadcast<byte[]> can
     try {
       dir = Files.createTempDirectory("edgeopt-validate");
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot make a temporary folder for the models on this executor", e);
+      throw new UncheckedIOException(
+          "cannot make a temporary folder for the models on this executor", e);
     }
     try {
       // The runtimes open models from files, as on one machine.
@@ -43,9 +45,11 @@ record ValidationPartitionJob(Broadcast<byte[]> reference, Broadcast<byte[]> can
       Path cand = write(dir.resolve("candidate.onnx"), candidate.value());
       SessionOptions options = SessionOptions.defaults().withThreads(settings.threads());
       try (InferenceSession r = Runtimes.forModel(ref, List.of("input")).open(ref, options);
-          InferenceSession c = Runtimes.forModel(cand, List.of("input")).open(cand,
-              options.withInt8Arithmetic(settings.candidateArithmetic()))) {
-        return DriftCodec.encode(Validator.accumulate(samples, r, c, settings, ProgressListener.silent()));
+          InferenceSession c =
+              Runtimes.forModel(cand, List.of("input"))
+                  .open(cand, options.withInt8Arithmetic(settings.candidateArithmetic()))) {
+        return DriftCodec.encode(
+            Validator.accumulate(samples, r, c, settings, ProgressListener.silent()));
       }
     } finally {
       try (var files = Files.list(dir)) {

@@ -32,21 +32,38 @@ public final class SparkCalibrationBenchmark {
   private SparkCalibrationBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    Path model = SharedModels.find("mnist-7/mnist.onnx").orElseThrow(() -> new IllegalStateException(
-        SharedModels.missingReason("mnist-7/mnist.onnx")));
-    Path data = SharedModels.find("mnist-t10k").orElseThrow(() -> new IllegalStateException(
-        SharedModels.missingReason("mnist-t10k")));
+    Path model =
+        SharedModels.find("mnist-7/mnist.onnx")
+            .orElseThrow(
+                () -> new IllegalStateException(SharedModels.missingReason("mnist-7/mnist.onnx")));
+    Path data =
+        SharedModels.find("mnist-t10k")
+            .orElseThrow(() -> new IllegalStateException(SharedModels.missingReason("mnist-t10k")));
     int n = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
-    System.out.println("CPU: " + HostCpu.current().describe() + ", " + Runtime.getRuntime().availableProcessors()
-        + " cores; load average " + ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    System.out.println(
+        "CPU: "
+            + HostCpu.current().describe()
+            + ", "
+            + Runtime.getRuntime().availableProcessors()
+            + " cores; load average "
+            + ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     String method = args.length > 1 ? args[1] : "entropy";
-    CalibrationConfig cfg = CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-cpu")).withSamples(n).withThreads(1)
-        .withMethod(org.edgeopt.calibrate.CalibrationMethod.valueOf(method.toUpperCase(Locale.ROOT)));
+    CalibrationConfig cfg =
+        CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-cpu"))
+            .withSamples(n)
+            .withThreads(1)
+            .withMethod(
+                org.edgeopt.calibrate.CalibrationMethod.valueOf(method.toUpperCase(Locale.ROOT)));
     Preprocessing pre = Preprocessing.identity();
-    System.out.println("mnist-7, " + n + " samples, " + method + "; best of 3 rounds, the three runs interleaved in each round");
+    System.out.println(
+        "mnist-7, "
+            + n
+            + " samples, "
+            + method
+            + "; best of 3 rounds, the three runs interleaved in each round");
     // Warm-up: class loading, ONNX Runtime's first session, the JIT.
     Calibration.calibrate(model, data, pre, cfg.withSamples(500), CalibrationProgress.NONE);
-        double[] best = {Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE};
+    double[] best = {Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE};
     String local = null;
     boolean identical = true;
     for (int round = 0; round < 3; round++) {
@@ -57,9 +74,12 @@ public final class SparkCalibrationBenchmark {
         // One session at a time (Spark allows one context per JVM), started outside the timing.
         SparkSession spark = TestSpark.session("local[" + slots + "]");
         try {
-          SparkCalibration.calibrate(spark, model, FileSource.of(data), pre, cfg.withSamples(200), slots); // warm-up
+          SparkCalibration.calibrate(
+              spark, model, FileSource.of(data), pre, cfg.withSamples(200), slots); // warm-up
           long s0 = System.nanoTime();
-          String table = SparkCalibration.calibrate(spark, model, FileSource.of(data), pre, cfg, slots).toJson();
+          String table =
+              SparkCalibration.calibrate(spark, model, FileSource.of(data), pre, cfg, slots)
+                  .toJson();
           best[slots] = Math.min(best[slots], (System.nanoTime() - s0) / 1e9);
           identical &= table.equals(local);
         } finally {
@@ -67,11 +87,20 @@ public final class SparkCalibrationBenchmark {
         }
       }
     }
-    System.out.printf(Locale.ROOT, "one machine (1 ONNX Runtime thread + the folding thread): %.2f s = %.0f samples/s%n",
-        best[0], n / best[0]);
+    System.out.printf(
+        Locale.ROOT,
+        "one machine (1 ONNX Runtime thread + the folding thread): %.2f s = %.0f samples/s%n",
+        best[0],
+        n / best[0]);
     for (int slots = 1; slots <= 2; slots++) {
-      System.out.printf(Locale.ROOT, "spark local[%d], %d partitions: %.2f s = %.0f samples/s (%.2fx one machine's time)%n",
-          slots, slots, best[slots], n / best[slots], best[slots] / best[0]);
+      System.out.printf(
+          Locale.ROOT,
+          "spark local[%d], %d partitions: %.2f s = %.0f samples/s (%.2fx one machine's time)%n",
+          slots,
+          slots,
+          best[slots],
+          n / best[slots],
+          best[slots] / best[0]);
     }
     System.out.println("tables identical to one machine's in every run: " + identical);
     // What the driver collects: one partial per partition, whose size does not depend on N.
@@ -79,15 +108,27 @@ public final class SparkCalibrationBenchmark {
     try {
       for (int samples : new int[] {1_000, n}) {
         resetPeaks();
-        SortedMap<Integer, byte[]> partials = FileSource.of(data).run(spark,
-            new SourceSettings(pre.toSpec(), samples, 1, 2, new long[] {1, 28, 28}),
-            new CalibrationPartitionJob(
-                org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext())
-                    .broadcast(org.edgeopt.core.onnx.OnnxModels.toBytes(org.edgeopt.core.onnx.OnnxModels.read(model))),
-                ExecutorCalibration.of(cfg, 1, 1), model.toString()));
+        SortedMap<Integer, byte[]> partials =
+            FileSource.of(data)
+                .run(
+                    spark,
+                    new SourceSettings(pre.toSpec(), samples, 1, 2, new long[] {1, 28, 28}),
+                    new CalibrationPartitionJob(
+                        org.apache.spark.api.java.JavaSparkContext.fromSparkContext(
+                                spark.sparkContext())
+                            .broadcast(
+                                org.edgeopt.core.onnx.OnnxModels.toBytes(
+                                    org.edgeopt.core.onnx.OnnxModels.read(model))),
+                        ExecutorCalibration.of(cfg, 1, 1),
+                        model.toString()));
         long bytes = partials.values().stream().mapToLong(b -> b.length).sum();
-        System.out.printf(Locale.ROOT, "N = %,d: the driver collects %d partials, %,d bytes in all; peak heap %,d MB%n", samples,
-            partials.size(), bytes, peakHeap() >> 20);
+        System.out.printf(
+            Locale.ROOT,
+            "N = %,d: the driver collects %d partials, %,d bytes in all; peak heap %,d MB%n",
+            samples,
+            partials.size(),
+            bytes,
+            peakHeap() >> 20);
       }
     } finally {
       spark.stop();

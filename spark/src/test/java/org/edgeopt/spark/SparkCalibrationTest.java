@@ -50,10 +50,15 @@ class SparkCalibrationTest {
     Path data = sample.calibration().images().getParent();
     Preprocessing pre = Preprocessing.parse(sample.preprocess());
     // 224 samples in batches of 8: 28 batches, so 7 partitions really are 7 (4 batches each).
-    CalibrationConfig cfg = CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-cpu")).withBatchSize(8)
-        .withSamples(224);
-    String local = Calibration.calibrate(sample.model(), data, pre, cfg, CalibrationProgress.NONE).toJson();
-    String distributed = SparkCalibration.calibrate(spark, sample.model(), FileSource.of(data), pre, cfg, partitions).toJson();
+    CalibrationConfig cfg =
+        CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-cpu"))
+            .withBatchSize(8)
+            .withSamples(224);
+    String local =
+        Calibration.calibrate(sample.model(), data, pre, cfg, CalibrationProgress.NONE).toJson();
+    String distributed =
+        SparkCalibration.calibrate(spark, sample.model(), FileSource.of(data), pre, cfg, partitions)
+            .toJson();
     assertEquals(local, distributed);
   }
 
@@ -62,12 +67,22 @@ class SparkCalibrationTest {
   void mnist7TableIsByteIdentical(int partitions) throws EdgeoptException {
     Optional<Path> model = SharedModels.find("mnist-7/mnist.onnx");
     Optional<Path> data = SharedModels.find("mnist-t10k");
-    assumeTrue(model.isPresent() && data.isPresent(), SharedModels.missingReason("mnist-7/mnist.onnx"));
-    CalibrationConfig cfg = CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-cpu")).withSamples(200);
-    String local = Calibration.calibrate(model.get(), data.get(), Preprocessing.identity(), cfg, CalibrationProgress.NONE)
-        .toJson();
-    CalibrationTable distributed = SparkCalibration.calibrate(spark, model.get(), FileSource.of(data.get()),
-        Preprocessing.identity(), cfg, partitions);
+    assumeTrue(
+        model.isPresent() && data.isPresent(), SharedModels.missingReason("mnist-7/mnist.onnx"));
+    CalibrationConfig cfg =
+        CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-cpu")).withSamples(200);
+    String local =
+        Calibration.calibrate(
+                model.get(), data.get(), Preprocessing.identity(), cfg, CalibrationProgress.NONE)
+            .toJson();
+    CalibrationTable distributed =
+        SparkCalibration.calibrate(
+            spark,
+            model.get(),
+            FileSource.of(data.get()),
+            Preprocessing.identity(),
+            cfg,
+            partitions);
     assertEquals(200, distributed.samples());
     assertEquals(local, distributed.toJson());
   }
@@ -77,18 +92,29 @@ class SparkCalibrationTest {
     SampleModel sample = SampleModels.fashionMnist();
     Path data = sample.calibration().images().getParent();
     Preprocessing pre = Preprocessing.parse(sample.preprocess());
-    CalibrationConfig cfg = CalibrationConfig.of(org.edgeopt.calibrate.CalibrationMethod.MINMAX).withSamples(100);
-    assertEquals(Calibration.calibrate(sample.model(), data, pre, cfg, CalibrationProgress.NONE).toJson(),
-        SparkCalibration.calibrate(spark, sample.model(), FileSource.of(data), pre, cfg, 3).toJson());
+    CalibrationConfig cfg =
+        CalibrationConfig.of(org.edgeopt.calibrate.CalibrationMethod.MINMAX).withSamples(100);
+    assertEquals(
+        Calibration.calibrate(sample.model(), data, pre, cfg, CalibrationProgress.NONE).toJson(),
+        SparkCalibration.calibrate(spark, sample.model(), FileSource.of(data), pre, cfg, 3)
+            .toJson());
   }
 
   @Test
   void dataThatDoesNotFitTheModelIsTheSameOneLineError() {
     SampleModel sample = SampleModels.fashionMnist();
     Path data = sample.calibration().images().getParent();
-    EdgeoptException e = assertThrows(EdgeoptException.class, () -> SparkCalibration.calibrate(spark, sample.model(),
-        FileSource.of(data), Preprocessing.parse("layout=nhwc"), CalibrationConfig.of(
-            org.edgeopt.calibrate.CalibrationMethod.MINMAX), 2));
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class,
+            () ->
+                SparkCalibration.calibrate(
+                    spark,
+                    sample.model(),
+                    FileSource.of(data),
+                    Preprocessing.parse("layout=nhwc"),
+                    CalibrationConfig.of(org.edgeopt.calibrate.CalibrationMethod.MINMAX),
+                    2));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
     assertTrue(e.getMessage().contains("after preprocessing"), e.getMessage());
     assertEquals(1, e.getMessage().lines().count(), e.getMessage());

@@ -55,17 +55,24 @@ class SparkClusterTest {
     Path jar = pathingJar(Path.of("target", "executor-classpath.jar"));
     classPath = System.getProperty("java.class.path");
     System.setProperty("java.class.path", jar.toString());
-    spark = SparkSession.builder().master("local-cluster[2,1,1024]").appName("edgeopt-spark-cluster-test")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.task.maxFailures", "4")
-        .getOrCreate();
+    spark =
+        SparkSession.builder()
+            .master("local-cluster[2,1,1024]")
+            .appName("edgeopt-spark-cluster-test")
+            .config("spark.ui.enabled", "false")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.task.maxFailures", "4")
+            .getOrCreate();
     sample = SampleModels.fashionMnist();
     data = sample.calibration().images().getParent();
     pre = Preprocessing.parse(sample.preprocess());
-    cfg = CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-cpu")).withBatchSize(16).withSamples(320);
-    local = Calibration.calibrate(sample.model(), data, pre, cfg, CalibrationProgress.NONE).toJson();
+    cfg =
+        CalibrationConfig.forTarget(TargetProfiles.get("onnxruntime-cpu"))
+            .withBatchSize(16)
+            .withSamples(320);
+    local =
+        Calibration.calibrate(sample.model(), data, pre, cfg, CalibrationProgress.NONE).toJson();
   }
 
   /**
@@ -83,7 +90,8 @@ class SparkClusterTest {
     m.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
     m.getMainAttributes().put(java.util.jar.Attributes.Name.CLASS_PATH, cp.toString().strip());
     Files.createDirectories(jar.toAbsolutePath().getParent());
-    new java.util.jar.JarOutputStream(Files.newOutputStream(jar), m).close(); // the manifest is all there is
+    new java.util.jar.JarOutputStream(Files.newOutputStream(jar), m)
+        .close(); // the manifest is all there is
     return jar.toAbsolutePath();
   }
 
@@ -101,17 +109,30 @@ class SparkClusterTest {
   void twoExecutorJvmsGiveTheTableOfOneMachine() throws EdgeoptException {
     assertEquals(2, spark.sparkContext().getExecutorMemoryStatus().size() - 1 >= 0 ? 2 : 0);
     for (int partitions : new int[] {2, 7}) {
-      assertEquals(local, SparkCalibration.calibrate(spark, sample.model(), FileSource.of(data), pre, cfg, partitions)
-          .toJson(), partitions + " partitions");
+      assertEquals(
+          local,
+          SparkCalibration.calibrate(
+                  spark, sample.model(), FileSource.of(data), pre, cfg, partitions)
+              .toJson(),
+          partitions + " partitions");
     }
   }
 
   @Test
   void anExecutorKilledMidJobChangesNothing() throws EdgeoptException, IOException {
-    Path marker = Path.of("target", "killed-executor-" + ProcessHandle.current().pid()).toAbsolutePath();
+    Path marker =
+        Path.of("target", "killed-executor-" + ProcessHandle.current().pid()).toAbsolutePath();
     Files.deleteIfExists(marker);
-    String table = SparkCalibration.calibrate(spark, sample.model(), FileSource.of(data), pre, cfg, 5,
-        job -> new KillOnce(job, marker.toString())).toJson();
+    String table =
+        SparkCalibration.calibrate(
+                spark,
+                sample.model(),
+                FileSource.of(data),
+                pre,
+                cfg,
+                5,
+                job -> new KillOnce(job, marker.toString()))
+            .toJson();
     assertTrue(Files.exists(marker), "an executor was killed");
     assertTrue(Files.readString(marker).startsWith("killed pid "), Files.readString(marker));
     assertEquals(local, table);
@@ -121,18 +142,37 @@ class SparkClusterTest {
   void validationOnTwoExecutorJvmsWithOneKilledGivesTheFiguresOfOneMachine() throws Exception {
     // FP32 against its QDQ int8 model, calibrated and quantized here: real drift to compare.
     Path candidate = Path.of("target", "cluster-candidate.onnx").toAbsolutePath();
-    org.edgeopt.core.onnx.OnnxModels.write(org.edgeopt.quantize.QdqQuantizer.quantize(
-        org.edgeopt.core.onnx.OnnxModels.read(sample.model()), Calibration.calibrate(sample.model(), data, pre,
-            cfg.withSamples(64), CalibrationProgress.NONE), org.edgeopt.quantize.QuantizeConfig.defaults(), "model", "table")
-        .graph(), candidate);
-    org.edgeopt.validate.ValidationConfig config = org.edgeopt.validate.ValidationConfig.of(sample.model(), candidate,
-        sample.holdout().images()).withPreprocess(sample.preprocess()).withClassNames(sample.classNames())
-        .withBatchSize(16).withLimit(320).withLatency(0, 0).withDiagnosisBatches(0);
+    org.edgeopt.core.onnx.OnnxModels.write(
+        org.edgeopt.quantize.QdqQuantizer.quantize(
+                org.edgeopt.core.onnx.OnnxModels.read(sample.model()),
+                Calibration.calibrate(
+                    sample.model(), data, pre, cfg.withSamples(64), CalibrationProgress.NONE),
+                org.edgeopt.quantize.QuantizeConfig.defaults(),
+                "model",
+                "table")
+            .graph(),
+        candidate);
+    org.edgeopt.validate.ValidationConfig config =
+        org.edgeopt.validate.ValidationConfig.of(
+                sample.model(), candidate, sample.holdout().images())
+            .withPreprocess(sample.preprocess())
+            .withClassNames(sample.classNames())
+            .withBatchSize(16)
+            .withLimit(320)
+            .withLatency(0, 0)
+            .withDiagnosisBatches(0);
     org.edgeopt.validate.ValidationReport one = org.edgeopt.validate.Validator.validate(config);
-    Path marker = Path.of("target", "killed-validation-executor-" + ProcessHandle.current().pid()).toAbsolutePath();
+    Path marker =
+        Path.of("target", "killed-validation-executor-" + ProcessHandle.current().pid())
+            .toAbsolutePath();
     Files.deleteIfExists(marker);
-    org.edgeopt.validate.ValidationReport cluster = SparkValidation.validate(spark, config, 5,
-        org.edgeopt.validate.ProgressListener.silent(), job -> new KillOnce(job, marker.toString()));
+    org.edgeopt.validate.ValidationReport cluster =
+        SparkValidation.validate(
+            spark,
+            config,
+            5,
+            org.edgeopt.validate.ProgressListener.silent(),
+            job -> new KillOnce(job, marker.toString()));
     assertTrue(Files.exists(marker), "an executor was killed");
     assertEquals(one.classification(), cluster.classification());
     assertEquals(one.confidence(), cluster.confidence());
@@ -151,7 +191,9 @@ class SparkClusterTest {
         throw new IllegalStateException(e);
       }
       try {
-        Files.writeString(Path.of(marker), "killed pid " + ProcessHandle.current().pid() + " running " + samples.describe());
+        Files.writeString(
+            Path.of(marker),
+            "killed pid " + ProcessHandle.current().pid() + " running " + samples.describe());
       } catch (IOException e) {
         throw new IllegalStateException(e);
       }

@@ -59,8 +59,10 @@ class SparkSourcesTest {
     List<Row> tensors = new ArrayList<>();
     List<Row> pngs = new ArrayList<>();
     pngFolder = dir.resolve("images");
-    Iterator<Batch> it = Datasets.open(sample.calibration().images().getParent(), Preprocessing.identity(), null, null)
-        .batches(50, SAMPLES);
+    Iterator<Batch> it =
+        Datasets.open(
+                sample.calibration().images().getParent(), Preprocessing.identity(), null, null)
+            .batches(50, SAMPLES);
     int index = 0;
     while (it.hasNext()) {
       Batch b = it.next();
@@ -76,17 +78,32 @@ class SparkSourcesTest {
         ImageIO.write(img, "png", png);
         tensors.add(RowFactory.create(pixels, b.labels()[i]));
         pngs.add(RowFactory.create(png.toByteArray(), b.labels()[i]));
-        Path f = pngFolder.resolve(Integer.toString(b.labels()[i])).resolve(String.format("%04d.png", index));
+        Path f =
+            pngFolder
+                .resolve(Integer.toString(b.labels()[i]))
+                .resolve(String.format("%04d.png", index));
         Files.createDirectories(f.getParent());
         Files.write(f, png.toByteArray());
       }
     }
     parquetTensors = dir.resolve("tensors.parquet");
-    spark.createDataFrame(tensors, new StructType().add("pixels", DataTypes.createArrayType(DataTypes.FloatType))
-        .add("label", DataTypes.IntegerType)).repartition(3).write().parquet(parquetTensors.toString());
+    spark
+        .createDataFrame(
+            tensors,
+            new StructType()
+                .add("pixels", DataTypes.createArrayType(DataTypes.FloatType))
+                .add("label", DataTypes.IntegerType))
+        .repartition(3)
+        .write()
+        .parquet(parquetTensors.toString());
     parquetPngs = dir.resolve("pngs.parquet");
-    spark.createDataFrame(pngs, new StructType().add("png", DataTypes.BinaryType).add("label", DataTypes.IntegerType))
-        .repartition(2).write().parquet(parquetPngs.toString());
+    spark
+        .createDataFrame(
+            pngs,
+            new StructType().add("png", DataTypes.BinaryType).add("label", DataTypes.IntegerType))
+        .repartition(2)
+        .write()
+        .parquet(parquetPngs.toString());
   }
 
   @AfterAll
@@ -101,50 +118,87 @@ class SparkSourcesTest {
 
   /** The single-machine table of the same samples: the IDX file's first ones, or the PNG folder. */
   private static CalibrationTable local(Path data, int samples) throws EdgeoptException {
-    return Calibration.calibrate(sample.model(), data, pre, config().withSamples(samples), CalibrationProgress.NONE);
+    return Calibration.calibrate(
+        sample.model(), data, pre, config().withSamples(samples), CalibrationProgress.NONE);
   }
 
   @Test
   void parquetTensorColumnGivesTheRangesOfOneMachine() throws EdgeoptException {
     CalibrationTable one = local(sample.calibration().images().getParent(), SAMPLES);
-    ParquetSource source = new ParquetSource(parquetTensors.toUri().toString(), "pixels", "label", false);
-    CalibrationTable two = SparkCalibration.calibrate(spark, sample.model(), source, pre, config(), 2);
-    CalibrationTable five = SparkCalibration.calibrate(spark, sample.model(), source, pre, config(), 5);
+    ParquetSource source =
+        new ParquetSource(parquetTensors.toUri().toString(), "pixels", "label", false);
+    CalibrationTable two =
+        SparkCalibration.calibrate(spark, sample.model(), source, pre, config(), 2);
+    CalibrationTable five =
+        SparkCalibration.calibrate(spark, sample.model(), source, pre, config(), 5);
     assertEquals(one.tensors(), two.tensors());
     assertEquals(SAMPLES, two.samples());
-    assertEquals(two.toJson(), five.toJson().replace("(5 partitions)", "(2 partitions)"),
+    assertEquals(
+        two.toJson(),
+        five.toJson().replace("(5 partitions)", "(2 partitions)"),
         "the data hash is one of the sample multiset: the same whatever the partitioning");
   }
 
   @Test
   void parquetPngColumnAndBinaryFilesGiveTheRangesOfThePngFolder() throws EdgeoptException {
     CalibrationTable one = local(pngFolder, Integer.MAX_VALUE);
-    CalibrationTable parquet = SparkCalibration.calibrate(spark, sample.model(),
-        new ParquetSource(parquetPngs.toString(), "png", "label", false), pre, config(), 3);
-    CalibrationTable files = SparkCalibration.calibrate(spark, sample.model(),
-        new BinaryFileSource(pngFolder.toUri().toString(), List.of()), pre, config(), 0);
+    CalibrationTable parquet =
+        SparkCalibration.calibrate(
+            spark,
+            sample.model(),
+            new ParquetSource(parquetPngs.toString(), "png", "label", false),
+            pre,
+            config(),
+            3);
+    CalibrationTable files =
+        SparkCalibration.calibrate(
+            spark,
+            sample.model(),
+            new BinaryFileSource(pngFolder.toUri().toString(), List.of()),
+            pre,
+            config(),
+            0);
     assertEquals(one.tensors(), parquet.tensors());
     assertEquals(one.tensors(), files.tensors());
     assertEquals(SAMPLES, files.samples());
     assertEquals(parquet.dataSha256(), files.dataSha256(), "the same samples, whichever source");
-    assertNotEquals(one.dataSha256(), files.dataSha256(), "one machine hashes the files, Spark the samples");
+    assertNotEquals(
+        one.dataSha256(), files.dataSha256(), "one machine hashes the files, Spark the samples");
   }
 
   @Test
   void firstSamplesOfATableAreTheFirstRows() throws EdgeoptException {
     CalibrationTable one = local(sample.calibration().images().getParent(), 50);
-    CalibrationTable spark70 = SparkCalibration.calibrate(spark, sample.model(),
-        new ParquetSource(parquetTensors.toString(), "pixels", "label", false), pre, config().withSamples(50), 4);
-    // The table was written in 3 shuffled partitions: the first 50 rows are not the first 50 images.
+    CalibrationTable spark70 =
+        SparkCalibration.calibrate(
+            spark,
+            sample.model(),
+            new ParquetSource(parquetTensors.toString(), "pixels", "label", false),
+            pre,
+            config().withSamples(50),
+            4);
+    // The table was written in 3 shuffled partitions: the first 50 rows are not the first 50
+    // images.
     assertEquals(50, spark70.samples());
     assertEquals(one.tensors().keySet(), spark70.tensors().keySet());
   }
 
   @Test
   void aMissingColumnIsNamed() {
-    EdgeoptException e = assertThrows(EdgeoptException.class, () -> SparkCalibration.calibrate(spark, sample.model(),
-        new ParquetSource(parquetTensors.toString(), "image", "label", false), pre, config(), 2));
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class,
+            () ->
+                SparkCalibration.calibrate(
+                    spark,
+                    sample.model(),
+                    new ParquetSource(parquetTensors.toString(), "image", "label", false),
+                    pre,
+                    config(),
+                    2));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
-    assertTrue(e.getMessage().contains("expected a column 'image', found [pixels, label]"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("expected a column 'image', found [pixels, label]"),
+        e.getMessage());
   }
 }

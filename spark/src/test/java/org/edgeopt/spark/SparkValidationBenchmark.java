@@ -32,16 +32,35 @@ public final class SparkValidationBenchmark {
 
   public static void main(String[] args) throws Exception {
     SampleModel sample = SampleModels.fashionMnist();
-    System.out.println("CPU: " + HostCpu.current().describe() + ", " + Runtime.getRuntime().availableProcessors()
-        + " cores; load average " + ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    System.out.println(
+        "CPU: "
+            + HostCpu.current().describe()
+            + ", "
+            + Runtime.getRuntime().availableProcessors()
+            + " cores; load average "
+            + ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     Path candidate = java.nio.file.Files.createTempFile("fashion-mnist.int8", ".onnx");
-    OnnxModels.write(QdqQuantizer.quantize(OnnxModels.read(sample.model()), Calibration.calibrate(sample.model(),
-        sample.calibration().images().getParent(), Preprocessing.parse(sample.preprocess()),
-        CalibrationConfig.of(CalibrationMethod.MINMAX).withSamples(64), CalibrationProgress.NONE),
-        QuantizeConfig.defaults(), "model", "table").graph(), candidate);
-    ValidationConfig config = ValidationConfig.of(sample.model(), candidate, sample.holdout().images())
-        .withPreprocess(sample.preprocess()).withClassNames(sample.classNames()).withBatchSize(32)
-        .withLatency(0, 0).withDiagnosisBatches(0);
+    OnnxModels.write(
+        QdqQuantizer.quantize(
+                OnnxModels.read(sample.model()),
+                Calibration.calibrate(
+                    sample.model(),
+                    sample.calibration().images().getParent(),
+                    Preprocessing.parse(sample.preprocess()),
+                    CalibrationConfig.of(CalibrationMethod.MINMAX).withSamples(64),
+                    CalibrationProgress.NONE),
+                QuantizeConfig.defaults(),
+                "model",
+                "table")
+            .graph(),
+        candidate);
+    ValidationConfig config =
+        ValidationConfig.of(sample.model(), candidate, sample.holdout().images())
+            .withPreprocess(sample.preprocess())
+            .withClassNames(sample.classNames())
+            .withBatchSize(32)
+            .withLatency(0, 0)
+            .withDiagnosisBatches(0);
     int n = sample.holdout().count();
     Validator.validate(config.withLimit(256)); // warm-up: class loading, ONNX Runtime, the JIT
     double[] best = {Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE};
@@ -53,12 +72,16 @@ public final class SparkValidationBenchmark {
       for (int slots = 1; slots <= 2; slots++) {
         SparkSession spark = TestSpark.session("local[" + slots + "]");
         try {
-          SparkValidation.validate(spark, config.withLimit(256), slots, ProgressListener.silent()); // warm-up
+          SparkValidation.validate(
+              spark, config.withLimit(256), slots, ProgressListener.silent()); // warm-up
           long s0 = System.nanoTime();
-          ValidationReport r = SparkValidation.validate(spark, config, slots, ProgressListener.silent());
+          ValidationReport r =
+              SparkValidation.validate(spark, config, slots, ProgressListener.silent());
           best[slots] = Math.min(best[slots], (System.nanoTime() - s0) / 1e9);
-          identical &= r.classification().equals(local.classification()) && r.confidence().equals(local.confidence())
-              && r.outputs().equals(local.outputs());
+          identical &=
+              r.classification().equals(local.classification())
+                  && r.confidence().equals(local.confidence())
+                  && r.outputs().equals(local.outputs());
         } finally {
           spark.stop();
         }
@@ -66,8 +89,14 @@ public final class SparkValidationBenchmark {
     }
     System.out.printf(Locale.ROOT, "one machine: %.2f s = %.0f samples/s%n", best[0], n / best[0]);
     for (int slots = 1; slots <= 2; slots++) {
-      System.out.printf(Locale.ROOT, "spark local[%d], %d partitions: %.2f s = %.0f samples/s (%.2fx one machine's time)%n",
-          slots, slots, best[slots], n / best[slots], best[slots] / best[0]);
+      System.out.printf(
+          Locale.ROOT,
+          "spark local[%d], %d partitions: %.2f s = %.0f samples/s (%.2fx one machine's time)%n",
+          slots,
+          slots,
+          best[slots],
+          n / best[slots],
+          best[slots] / best[0]);
     }
     System.out.println("figures identical to one machine's in every run: " + identical);
   }

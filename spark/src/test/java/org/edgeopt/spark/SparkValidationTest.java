@@ -52,11 +52,19 @@ class SparkValidationTest {
     spark = TestSpark.session("local[2]");
     sample = SampleModels.fashionMnist();
     Preprocessing pre = Preprocessing.parse(sample.preprocess());
-    CalibrationTable table = Calibration.calibrate(sample.model(), sample.calibration().images().getParent(), pre,
-        CalibrationConfig.of(CalibrationMethod.MINMAX).withSamples(64), CalibrationProgress.NONE);
+    CalibrationTable table =
+        Calibration.calibrate(
+            sample.model(),
+            sample.calibration().images().getParent(),
+            pre,
+            CalibrationConfig.of(CalibrationMethod.MINMAX).withSamples(64),
+            CalibrationProgress.NONE);
     candidate = dir.resolve("fashion-mnist.int8.onnx");
-    OnnxModels.write(QdqQuantizer.quantize(OnnxModels.read(sample.model()), table, QuantizeConfig.defaults(), "model",
-        "table").graph(), candidate);
+    OnnxModels.write(
+        QdqQuantizer.quantize(
+                OnnxModels.read(sample.model()), table, QuantizeConfig.defaults(), "model", "table")
+            .graph(),
+        candidate);
     local = Validator.validate(config());
   }
 
@@ -68,29 +76,39 @@ class SparkValidationTest {
   /** 224 samples in batches of 8: 28 batches, so 7 partitions really are 7 (4 batches each). */
   private static ValidationConfig config() {
     return ValidationConfig.of(sample.model(), candidate, sample.holdout().images())
-        .withPreprocess(sample.preprocess()).withClassNames(sample.classNames())
-        .withBatchSize(8).withLimit(224).withLatency(0, 0).withDiagnosisBatches(0);
+        .withPreprocess(sample.preprocess())
+        .withClassNames(sample.classNames())
+        .withBatchSize(8)
+        .withLimit(224)
+        .withLatency(0, 0)
+        .withDiagnosisBatches(0);
   }
 
   @ParameterizedTest
   @ValueSource(ints = {1, 2, 7})
   void figuresAreIdenticalToOneMachine(int partitions) throws EdgeoptException {
-    ValidationReport distributed = SparkValidation.validate(spark, config(), partitions, ProgressListener.silent());
+    ValidationReport distributed =
+        SparkValidation.validate(spark, config(), partitions, ProgressListener.silent());
     assertEquals(224, local.classification().samples());
     assertEquals(local.classification(), distributed.classification());
     assertEquals(local.confidence(), distributed.confidence());
     assertEquals(local.outputs(), distributed.outputs());
     assertEquals(local.gate(), distributed.gate());
     assertEquals(local.holdout(), distributed.holdout());
-    // The candidate really differs from its reference: the figures compared are not trivially equal.
-    assertTrue(local.outputs().maxAbsError() > 0 && local.outputs().cosine() < 1, local.outputs().toString());
-    assertTrue(String.valueOf(distributed.provenance().config().get("engine")).contains("partitions"));
+    // The candidate really differs from its reference: the figures compared are not trivially
+    // equal.
+    assertTrue(
+        local.outputs().maxAbsError() > 0 && local.outputs().cosine() < 1,
+        local.outputs().toString());
+    assertTrue(
+        String.valueOf(distributed.provenance().config().get("engine")).contains("partitions"));
   }
 
   @Test
   void reportFilesMatchOneMachineButForProvenanceAndTheDriverSideDiagnosis() throws Exception {
     ValidationConfig withDiagnosis = config().withDiagnosisBatches(1);
-    ValidationReport distributed = SparkValidation.validate(spark, withDiagnosis, 3, ProgressListener.silent());
+    ValidationReport distributed =
+        SparkValidation.validate(spark, withDiagnosis, 3, ProgressListener.silent());
     ValidationReport single = Validator.validate(withDiagnosis);
     assertEquals(single.diagnosis(), distributed.diagnosis());
     List<Path> files = ReportWriter.write(distributed, dir.resolve("report"));
@@ -99,15 +117,20 @@ class SparkValidationTest {
       assertTrue(Files.size(f) > 0, f.toString());
     }
     String json = Files.readString(dir.resolve("report").resolve(ReportWriter.JSON));
-    assertTrue(json.contains("ran on the driver host"), "the report says where the diagnosis and the latency ran");
+    assertTrue(
+        json.contains("ran on the driver host"),
+        "the report says where the diagnosis and the latency ran");
   }
 
   @Test
   void aTorchScriptCandidateIsRefusedInOneLine() {
-    ValidationConfig pt = ValidationConfig.of(sample.model(), sample.model().resolveSibling("model.pt"),
-        sample.holdout().images());
-    EdgeoptException e = assertThrows(EdgeoptException.class,
-        () -> SparkValidation.validate(spark, pt, 2, ProgressListener.silent()));
+    ValidationConfig pt =
+        ValidationConfig.of(
+            sample.model(), sample.model().resolveSibling("model.pt"), sample.holdout().images());
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class,
+            () -> SparkValidation.validate(spark, pt, 2, ProgressListener.silent()));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
     assertEquals(1, e.getMessage().lines().count(), e.getMessage());
     assertNotEquals(-1, e.getMessage().indexOf("ONNX models only"));

@@ -24,14 +24,15 @@ public final class ConsoleProgress implements ProgressListener {
   public void start(String task, long total) {
     finish();
     // A fixed width: the bar must not probe the terminal, which is often a pipe in CI.
-    bar = new ProgressBarBuilder()
-        .setTaskName(task)
-        .setInitialMax(total)
-        .setStyle(ProgressBarStyle.ASCII)
-        .setConsumer(new ConsoleProgressBarConsumer(out, WIDTH))
-        .setUpdateIntervalMillis(250)
-        .showSpeed()
-        .build();
+    bar =
+        new ProgressBarBuilder()
+            .setTaskName(task)
+            .setInitialMax(total)
+            .setStyle(ProgressBarStyle.ASCII)
+            .setConsumer(new ConsoleProgressBarConsumer(out, WIDTH))
+            .setUpdateIntervalMillis(250)
+            .showSpeed()
+            .build();
   }
 
   @Override

@@ -17,6 +17,7 @@ import org.edgeopt.core.graph.Tensor;
 public final class DriftAccumulator {
   /** Bins of the confidence histograms over [0, 1]. */
   static final int BINS = 20;
+
   private static final int TOP_K = 5;
 
   private final boolean classification;
@@ -121,8 +122,11 @@ public final class DriftAccumulator {
       for (int c : histogram) {
         h.add(c);
       }
-      return new ValidationReport.ConfidenceStats(n == 0 ? 0 : sum.value() / n,
-          correct == 0 ? 0 : sumCorrect.value() / correct, wrong == 0 ? 0 : sumWrong.value() / wrong, h);
+      return new ValidationReport.ConfidenceStats(
+          n == 0 ? 0 : sum.value() / n,
+          correct == 0 ? 0 : sumCorrect.value() / correct,
+          wrong == 0 ? 0 : sumWrong.value() / wrong,
+          h);
     }
 
     String source() {
@@ -138,12 +142,14 @@ public final class DriftAccumulator {
    * @param tolerance the allowed absolute output difference, or null
    * @param holdoutWhere the holdout's path, for error messages
    */
-  DriftAccumulator(boolean classification, List<String> classNames, Double tolerance, String holdoutWhere) {
+  DriftAccumulator(
+      boolean classification, List<String> classNames, Double tolerance, String holdoutWhere) {
     this.classification = classification;
     this.classNames = List.copyOf(classNames);
     this.tolerance = tolerance;
     this.holdoutWhere = holdoutWhere;
-    this.outputs = tolerance == null ? new ErrorAccumulator() : ErrorAccumulator.withTolerance(tolerance);
+    this.outputs =
+        tolerance == null ? new ErrorAccumulator() : ErrorAccumulator.withTolerance(tolerance);
   }
 
   /**
@@ -160,8 +166,14 @@ public final class DriftAccumulator {
     float[] c = cand.toFloats();
     int n = labels.length;
     if (r.length % n != 0 || r.length != c.length) {
-      throw EdgeoptException.invalid("the candidate's output has " + c.length + " values for a batch of " + n
-          + " samples, the reference's " + r.length + ": expected the same number per sample");
+      throw EdgeoptException.invalid(
+          "the candidate's output has "
+              + c.length
+              + " values for a batch of "
+              + n
+              + " samples, the reference's "
+              + r.length
+              + ": expected the same number per sample");
     }
     int per = r.length / n;
     if (values < 0) {
@@ -171,14 +183,31 @@ public final class DriftAccumulator {
     if (bad >= 0) {
       // A reference that is not finite has no answer to compare with: the run says so instead of
       // a verdict, as NaN compares false with every threshold and would read as agreement.
-      throw EdgeoptException.invalid("the reference's output '" + ref.name() + "' is " + r[bad] + " at value " + (bad % per)
-          + " of sample " + (samples + bad / per) + " of " + holdoutWhere + ": expected finite outputs from the reference");
+      throw EdgeoptException.invalid(
+          "the reference's output '"
+              + ref.name()
+              + "' is "
+              + r[bad]
+              + " at value "
+              + (bad % per)
+              + " of sample "
+              + (samples + bad / per)
+              + " of "
+              + holdoutWhere
+              + ": expected finite outputs from the reference");
     }
     bad = firstNonFinite(c);
     if (bad >= 0) {
       if (candidateNonFinite == null) {
-        candidateNonFinite = "candidate output '" + cand.name() + "' is " + c[bad] + " at value " + (bad % per)
-            + " of sample " + (samples + bad / per);
+        candidateNonFinite =
+            "candidate output '"
+                + cand.name()
+                + "' is "
+                + c[bad]
+                + " at value "
+                + (bad % per)
+                + " of sample "
+                + (samples + bad / per);
       }
       for (float v : c) {
         candidateNonFiniteValues += Float.isFinite(v) ? 0 : 1;
@@ -193,8 +222,17 @@ public final class DriftAccumulator {
       int label = labels[i];
       int sample = samples + i;
       if (label < 0 || label >= per) {
-        throw EdgeoptException.invalid(holdoutWhere + ": sample " + sample + " has label " + label
-            + ", which is not a class the model can output (expected 0.." + (per - 1) + " for its " + per + " classes)");
+        throw EdgeoptException.invalid(
+            holdoutWhere
+                + ": sample "
+                + sample
+                + " has label "
+                + label
+                + ", which is not a class the model can output (expected 0.."
+                + (per - 1)
+                + " for its "
+                + per
+                + " classes)");
       }
       int off = i * per;
       int rp = argmax(r, off, per);
@@ -219,12 +257,20 @@ public final class DriftAccumulator {
   private void start(int per) throws EdgeoptException {
     values = per;
     if (classification && per < 2) {
-      throw EdgeoptException.invalid("the model outputs " + per + " value per sample: expected at least 2 class scores "
-          + "for classification (use the regression task with an output tolerance instead)");
+      throw EdgeoptException.invalid(
+          "the model outputs "
+              + per
+              + " value per sample: expected at least 2 class scores "
+              + "for classification (use the regression task with an output tolerance instead)");
     }
     if (classification && !classNames.isEmpty() && classNames.size() != per) {
-      throw EdgeoptException.invalid(holdoutWhere + ": " + classNames.size() + " class names were given but the model outputs "
-          + per + " classes: expected one name per class");
+      throw EdgeoptException.invalid(
+          holdoutWhere
+              + ": "
+              + classNames.size()
+              + " class names were given but the model outputs "
+              + per
+              + " classes: expected one name per class");
     }
     classSamples = new int[per];
     classRefCorrect = new int[per];
@@ -240,8 +286,11 @@ public final class DriftAccumulator {
    * @throws EdgeoptException (invalid input) when the two saw a different number of outputs per sample
    */
   public void merge(DriftAccumulator o) throws EdgeoptException {
-    if (classification != o.classification || !classNames.equals(o.classNames) || !java.util.Objects.equals(tolerance, o.tolerance)) {
-      throw new IllegalArgumentException("cannot merge drift figures collected with different settings");
+    if (classification != o.classification
+        || !classNames.equals(o.classNames)
+        || !java.util.Objects.equals(tolerance, o.tolerance)) {
+      throw new IllegalArgumentException(
+          "cannot merge drift figures collected with different settings");
     }
     if (o.values < 0) {
       return;
@@ -249,8 +298,14 @@ public final class DriftAccumulator {
     if (values < 0) {
       start(o.values);
     } else if (values != o.values) {
-      throw EdgeoptException.invalid(holdoutWhere + ": one part of the holdout gave " + values + " output values per sample,"
-          + " another " + o.values + ": expected the same number throughout");
+      throw EdgeoptException.invalid(
+          holdoutWhere
+              + ": one part of the holdout gave "
+              + values
+              + " output values per sample,"
+              + " another "
+              + o.values
+              + ": expected the same number throughout");
     }
     if (candidateNonFinite == null) {
       candidateNonFinite = o.candidateNonFinite;
@@ -392,19 +447,45 @@ public final class DriftAccumulator {
       }
       double rt = pct(classRefCorrect[c], classSamples[c]);
       double ct = pct(classCandCorrect[c], classSamples[c]);
-      perClass.add(new ValidationReport.ClassAccuracy(c, classNames.isEmpty() ? Integer.toString(c) : classNames.get(c),
-          classSamples[c], classRefCorrect[c], classCandCorrect[c], rt, ct,
-          100.0 * (classRefCorrect[c] - classCandCorrect[c]) / classSamples[c]));
+      perClass.add(
+          new ValidationReport.ClassAccuracy(
+              c,
+              classNames.isEmpty() ? Integer.toString(c) : classNames.get(c),
+              classSamples[c],
+              classRefCorrect[c],
+              classCandCorrect[c],
+              rt,
+              ct,
+              100.0 * (classRefCorrect[c] - classCandCorrect[c]) / classSamples[c]));
     }
-    return new ValidationReport.Classification(samples, values, Math.min(TOP_K, values), refCorrect, candCorrect, refTopK,
-        candTopK, agreeing, pct(refCorrect, samples), pct(candCorrect, samples), pct(refTopK, samples),
-        pct(candTopK, samples), 100.0 * (refCorrect - candCorrect) / samples, pct(agreeing, samples), perClass);
+    return new ValidationReport.Classification(
+        samples,
+        values,
+        Math.min(TOP_K, values),
+        refCorrect,
+        candCorrect,
+        refTopK,
+        candTopK,
+        agreeing,
+        pct(refCorrect, samples),
+        pct(candCorrect, samples),
+        pct(refTopK, samples),
+        pct(candTopK, samples),
+        100.0 * (refCorrect - candCorrect) / samples,
+        pct(agreeing, samples),
+        perClass);
   }
 
   /** Returns the element-wise output comparison. */
   ValidationReport.OutputComparison outputs() {
-    return new ValidationReport.OutputComparison(outputs.count(), outputs.cosine(), outputs.sqnrDb(), outputs.maxAbs(),
-        outputs.meanAbs(), tolerance, tolerance == null ? 0 : outputs.overTolerance());
+    return new ValidationReport.OutputComparison(
+        outputs.count(),
+        outputs.cosine(),
+        outputs.sqnrDb(),
+        outputs.maxAbs(),
+        outputs.meanAbs(),
+        tolerance,
+        tolerance == null ? 0 : outputs.overTolerance());
   }
 
   /** Returns the confidence distributions, or null for a regression output. */
@@ -412,8 +493,10 @@ public final class DriftAccumulator {
     if (!classification || samples == 0) {
       return null;
     }
-    String source = refConf.source().equals(candConf.source()) ? refConf.source()
-        : "reference " + refConf.source() + ", candidate " + candConf.source();
+    String source =
+        refConf.source().equals(candConf.source())
+            ? refConf.source()
+            : "reference " + refConf.source() + ", candidate " + candConf.source();
     ValidationReport.ConfidenceStats r = refConf.stats(samples);
     ValidationReport.ConfidenceStats c = candConf.stats(samples);
     return new ValidationReport.Confidence(source, BINS, r, c, c.mean() - r.mean());

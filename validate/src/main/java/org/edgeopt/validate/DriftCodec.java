@@ -32,6 +32,7 @@ import java.util.List;
 public final class DriftCodec {
   /** The format version this class writes. */
   public static final int VERSION = 1;
+
   private static final int MAGIC = 0x454f4441; // "EODA"
 
   private DriftCodec() {}
@@ -66,17 +67,21 @@ public final class DriftCodec {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
       int magic = in.readInt();
       if (magic != MAGIC) {
-        throw new IllegalArgumentException(String.format("not encoded drift figures: magic 0x%08x, expected 0x%08x", magic, MAGIC));
+        throw new IllegalArgumentException(
+            String.format(
+                "not encoded drift figures: magic 0x%08x, expected 0x%08x", magic, MAGIC));
       }
       int version = in.readInt();
       if (version != VERSION) {
-        throw new IllegalArgumentException("encoded drift figures of format version " + version + ": expected " + VERSION);
+        throw new IllegalArgumentException(
+            "encoded drift figures of format version " + version + ": expected " + VERSION);
       }
       boolean classification = in.readBoolean();
       String where = in.readUTF();
       int names = in.readInt();
       if (names < 0 || names > bytes.length) {
-        throw new IllegalArgumentException("encoded drift figures name " + names + " classes: expected 0.." + bytes.length);
+        throw new IllegalArgumentException(
+            "encoded drift figures name " + names + " classes: expected 0.." + bytes.length);
       }
       List<String> classNames = new ArrayList<>();
       for (int i = 0; i < names; i++) {
@@ -84,14 +89,17 @@ public final class DriftCodec {
       }
       boolean hasTolerance = in.readBoolean();
       double tolerance = in.readDouble();
-      DriftAccumulator d = new DriftAccumulator(classification, classNames, hasTolerance ? tolerance : null, where);
+      DriftAccumulator d =
+          new DriftAccumulator(classification, classNames, hasTolerance ? tolerance : null, where);
       d.readState(in);
       if (in.available() > 0) {
-        throw new IllegalArgumentException("encoded drift figures have " + in.available() + " bytes past their end");
+        throw new IllegalArgumentException(
+            "encoded drift figures have " + in.available() + " bytes past their end");
       }
       return d;
     } catch (EOFException e) {
-      throw new IllegalArgumentException("encoded drift figures are cut short (" + bytes.length + " bytes)", e);
+      throw new IllegalArgumentException(
+          "encoded drift figures are cut short (" + bytes.length + " bytes)", e);
     } catch (IOException e) {
       throw new IllegalArgumentException("encoded drift figures do not read: " + e.getMessage(), e);
     }

@@ -112,7 +112,8 @@ public final class DriftMetrics {
     if (signalSquares <= 0) {
       return -MAX_SQNR_DB;
     }
-    return Math.max(-MAX_SQNR_DB, Math.min(MAX_SQNR_DB, 10.0 * Math.log10(signalSquares / noiseSquares)));
+    return Math.max(
+        -MAX_SQNR_DB, Math.min(MAX_SQNR_DB, 10.0 * Math.log10(signalSquares / noiseSquares)));
   }
 
   /** Returns the SQNR in dB of {@code other} against the reference {@code ref}. */
@@ -175,7 +176,8 @@ public final class DriftMetrics {
 
   private static void checkLengths(float[] a, float[] b) {
     if (a.length != b.length) {
-      throw new IllegalArgumentException("arrays of " + a.length + " and " + b.length + " values cannot be compared");
+      throw new IllegalArgumentException(
+          "arrays of " + a.length + " and " + b.length + " values cannot be compared");
     }
   }
 }

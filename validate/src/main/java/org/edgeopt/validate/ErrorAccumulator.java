@@ -27,7 +27,8 @@ final class ErrorAccumulator {
   /** Adds equally long arrays of reference and compared values. */
   void add(float[] ref, float[] cmp) {
     if (ref.length != cmp.length) {
-      throw new IllegalArgumentException("cannot compare " + ref.length + " reference values with " + cmp.length);
+      throw new IllegalArgumentException(
+          "cannot compare " + ref.length + " reference values with " + cmp.length);
     }
     for (int i = 0; i < ref.length; i++) {
       double r = ref[i];
@@ -53,7 +54,8 @@ final class ErrorAccumulator {
   /** Adds what {@code o} holds; both must have the same tolerance. */
   void merge(ErrorAccumulator o) {
     if (Double.compare(tolerance, o.tolerance) != 0) {
-      throw new IllegalArgumentException("cannot merge output errors counted over tolerance " + tolerance + " and " + o.tolerance);
+      throw new IllegalArgumentException(
+          "cannot merge output errors counted over tolerance " + tolerance + " and " + o.tolerance);
     }
     signal.add(o.signal);
     other.add(o.other);

@@ -20,12 +20,17 @@ import java.math.BigInteger;
  */
 final class ExactSum {
   private static final int LIMB_BITS = 32;
+
   /** Covers 2^-1074 up to 2^(32 * 68 - 1074), far past the largest double. */
   private static final int LIMBS = 68;
+
   private static final long LOW = 0xFFFFFFFFL;
+
   /** Additions between carry propagations: each adds less than 2^32 to a limb, a long holds 2^63. */
   private static final int PENDING_LIMIT = 1 << 30;
-  private static final BigDecimal UNIT = new BigDecimal(BigInteger.valueOf(5).pow(1074), 1074); // 2^-1074 exactly
+
+  private static final BigDecimal UNIT =
+      new BigDecimal(BigInteger.valueOf(5).pow(1074), 1074); // 2^-1074 exactly
 
   private final long[] limbs = new long[LIMBS];
   private int pending;
@@ -150,7 +155,8 @@ final class ExactSum {
     int lo = in.readUnsignedByte();
     int n = in.readUnsignedByte();
     if (lo + n > LIMBS) {
-      throw new IOException("an exact sum has limbs " + lo + ".." + (lo + n) + ": expected at most " + LIMBS);
+      throw new IOException(
+          "an exact sum has limbs " + lo + ".." + (lo + n) + ": expected at most " + LIMBS);
     }
     for (int i = 0; i < n; i++) {
       s.limbs[lo + i] = in.readLong();

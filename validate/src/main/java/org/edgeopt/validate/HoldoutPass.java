@@ -13,7 +13,9 @@ import org.edgeopt.core.runtime.SessionOptions;
  */
 public interface HoldoutPass {
   /** Runs both models over the holdout in this JVM. */
-  HoldoutPass LOCAL = (data, ref, cand, settings, progress) -> Validator.accumulate(data, ref, cand, settings, progress);
+  HoldoutPass LOCAL =
+      (data, ref, cand, settings, progress) ->
+          Validator.accumulate(data, ref, cand, settings, progress);
 
   /**
    * Returns the drift figures over the first {@code settings.limit()} samples of {@code data}.
@@ -22,7 +24,12 @@ public interface HoldoutPass {
    * @param cand the candidate's session, opened here
    * @throws EdgeoptException (invalid input) when a sample or an output cannot be judged
    */
-  DriftAccumulator run(Dataset data, InferenceSession ref, InferenceSession cand, Settings settings, ProgressListener progress)
+  DriftAccumulator run(
+      Dataset data,
+      InferenceSession ref,
+      InferenceSession cand,
+      Settings settings,
+      ProgressListener progress)
       throws EdgeoptException;
 
   /** Returns a line for the report's provenance saying where the pass ran, or null for this machine. */
@@ -43,8 +50,16 @@ public interface HoldoutPass {
    * @param threads ONNX Runtime threads per session
    * @param candidateArithmetic the INT8 arithmetic the candidate's session was opened with
    */
-  record Settings(boolean classification, List<String> classNames, Double tolerance, String holdoutWhere, int batchSize,
-      int limit, int threads, SessionOptions.Int8Arithmetic candidateArithmetic) implements Serializable {
+  record Settings(
+      boolean classification,
+      List<String> classNames,
+      Double tolerance,
+      String holdoutWhere,
+      int batchSize,
+      int limit,
+      int threads,
+      SessionOptions.Int8Arithmetic candidateArithmetic)
+      implements Serializable {
     private static final long serialVersionUID = 1L;
 
     public Settings {

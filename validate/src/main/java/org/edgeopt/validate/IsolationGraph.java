@@ -33,7 +33,8 @@ final class IsolationGraph {
   private final Map<String, String> inputs;
   private final Map<LayerMatcher.Match, String> outputs;
 
-  private IsolationGraph(Graph graph, Map<String, String> inputs, Map<LayerMatcher.Match, String> outputs) {
+  private IsolationGraph(
+      Graph graph, Map<String, String> inputs, Map<LayerMatcher.Match, String> outputs) {
     this.graph = graph;
     this.inputs = inputs;
     this.outputs = outputs;
@@ -62,7 +63,10 @@ final class IsolationGraph {
    * @param refTypes known types of reference values
    * @param candTypes known types of candidate values
    */
-  static IsolationGraph build(LayerMatcher matcher, List<LayerMatcher.Match> layers, Map<String, TensorType> refTypes,
+  static IsolationGraph build(
+      LayerMatcher matcher,
+      List<LayerMatcher.Match> layers,
+      Map<String, TensorType> refTypes,
       Map<String, TensorType> candTypes) {
     Graph cand = matcher.candidate();
     GraphBuilder b = new GraphBuilder("edgeopt_isolated_layers", cand.opset()).info(cand.info());
@@ -95,16 +99,21 @@ final class IsolationGraph {
       outputs.put(m, out);
     }
     initializers.forEach(name -> b.addInitializer(cand.initializers().get(name)));
-    // Full shapes, with the reference's symbolic batch: ONNX Runtime checks every feed against them.
+    // Full shapes, with the reference's symbolic batch: ONNX Runtime checks every feed against
+    // them.
     inputs.forEach((name, ref) -> b.addInput(new Value(name, refTypes.get(ref))));
-    return new IsolationGraph(outputs.isEmpty() ? null : b.build(), Map.copyOf(inputs), Map.copyOf(outputs));
+    return new IsolationGraph(
+        outputs.isEmpty() ? null : b.build(), Map.copyOf(inputs), Map.copyOf(outputs));
   }
 
-  private static boolean typed(java.util.Collection<String> refValues, Map<String, TensorType> refTypes) {
-    return refValues.stream().allMatch(v -> refTypes.get(v) != null && refTypes.get(v).shape() != null);
+  private static boolean typed(
+      java.util.Collection<String> refValues, Map<String, TensorType> refTypes) {
+    return refValues.stream()
+        .allMatch(v -> refTypes.get(v) != null && refTypes.get(v).shape() != null);
   }
 
-  private static String rename(String v, String prefix, Graph cand, Map<String, String> boundaries) {
+  private static String rename(
+      String v, String prefix, Graph cand, Map<String, String> boundaries) {
     if (v.isEmpty() || cand.initializers().containsKey(v)) {
       return v;
     }
@@ -154,9 +163,11 @@ final class IsolationGraph {
     }
 
     private boolean input(String v) {
-      Optional<Node> dq = matcher.candidateProducer(v).filter(p -> p.opType().equals("DequantizeLinear"));
-      Optional<Node> q = dq.flatMap(d -> matcher.candidateProducer(d.input(0)))
-          .filter(p -> p.opType().equals("QuantizeLinear"));
+      Optional<Node> dq =
+          matcher.candidateProducer(v).filter(p -> p.opType().equals("DequantizeLinear"));
+      Optional<Node> q =
+          dq.flatMap(d -> matcher.candidateProducer(d.input(0)))
+              .filter(p -> p.opType().equals("QuantizeLinear"));
       if (q.isEmpty() || cand.initializers().containsKey(q.get().input(0))) {
         return value(v);
       }

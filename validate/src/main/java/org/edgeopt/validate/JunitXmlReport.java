@@ -52,7 +52,11 @@ final class JunitXmlReport {
       property(doc, props, "host.cpu", a.hostCpu());
       property(doc, props, "host.arch", a.hostArch());
       property(doc, props, "host.isa", String.join(" ", a.hostFlags()));
-      property(doc, props, "host.int8.kernel", a.hostInt8Kernel() + ": " + a.hostInt8KernelDescription());
+      property(
+          doc,
+          props,
+          "host.int8.kernel",
+          a.hostInt8Kernel() + ": " + a.hostInt8KernelDescription());
       property(doc, props, "target", a.target());
       property(doc, props, "figures", a.figures());
       property(doc, props, "int8.worst.pair.sum", Integer.toString(a.worstCasePairSum()));

@@ -26,8 +26,16 @@ final class LatencyBenchmark {
    * @param runs timed runs of each model
    * @param threads the thread count the sessions were opened with, for the report
    */
-  static ValidationReport.Latency compare(InferenceSession reference, String referenceRuntime, InferenceSession candidate,
-      String candidateRuntime, Tensor input, int warmup, int runs, int threads, ProgressListener progress)
+  static ValidationReport.Latency compare(
+      InferenceSession reference,
+      String referenceRuntime,
+      InferenceSession candidate,
+      String candidateRuntime,
+      Tensor input,
+      int warmup,
+      int runs,
+      int threads,
+      ProgressListener progress)
       throws EdgeoptException {
     Map<String, Tensor> rf = ModelFeeds.feed(reference, input);
     Map<String, Tensor> cf = ModelFeeds.feed(candidate, input);
@@ -49,13 +57,15 @@ final class LatencyBenchmark {
       }
       ValidationReport.LatencyStats rs = stats(referenceRuntime, r);
       ValidationReport.LatencyStats cs = stats(candidateRuntime, c);
-      return new ValidationReport.Latency(runs, warmup, threads, rs, cs, cs.p50Ms() > 0 ? rs.p50Ms() / cs.p50Ms() : 0);
+      return new ValidationReport.Latency(
+          runs, warmup, threads, rs, cs, cs.p50Ms() > 0 ? rs.p50Ms() / cs.p50Ms() : 0);
     } finally {
       progress.finish();
     }
   }
 
-  private static double timeMs(InferenceSession s, Map<String, Tensor> feed, List<String> outputs) throws EdgeoptException {
+  private static double timeMs(InferenceSession s, Map<String, Tensor> feed, List<String> outputs)
+      throws EdgeoptException {
     long t0 = System.nanoTime();
     s.run(feed, outputs);
     return (System.nanoTime() - t0) / 1e6;
@@ -73,8 +83,15 @@ final class LatencyBenchmark {
     for (double v : ms) {
       samples.add(Math.round(v * 1e4) / 1e4);
     }
-    return new ValidationReport.LatencyStats(runtime, DriftMetrics.percentile(sorted, 50), DriftMetrics.percentile(sorted, 95),
-        DriftMetrics.percentile(sorted, 99), mean, sorted[0], sorted[sorted.length - 1], mean > 0 ? 1000.0 / mean : 0,
+    return new ValidationReport.LatencyStats(
+        runtime,
+        DriftMetrics.percentile(sorted, 50),
+        DriftMetrics.percentile(sorted, 95),
+        DriftMetrics.percentile(sorted, 99),
+        mean,
+        sorted[0],
+        sorted[sorted.length - 1],
+        mean > 0 ? 1000.0 / mean : 0,
         samples);
   }
 
@@ -84,13 +101,20 @@ final class LatencyBenchmark {
    * post-processing (softmax and argmax for a classifier). Each stage is reported as its median
    * per sample, so a run preempted on a busy machine does not skew it.
    */
-  static ValidationReport.PipelineBreakdown pipeline(InferenceSession candidate, Dataset data, int batch, int warmup,
-      int samples, boolean classification) throws EdgeoptException {
+  static ValidationReport.PipelineBreakdown pipeline(
+      InferenceSession candidate,
+      Dataset data,
+      int batch,
+      int warmup,
+      int samples,
+      boolean classification)
+      throws EdgeoptException {
     List<String> out = List.of(candidate.outputNames().get(0));
     List<double[]> times = new ArrayList<>();
     int n = 0;
     long sink = 0;
-    // The first batches warm the reading and post-processing code as the timed runs warmed inference.
+    // The first batches warm the reading and post-processing code as the timed runs warmed
+    // inference.
     int untimed = Math.min(warmup, Math.max(0, data.size() - samples)) / batch * batch;
     Iterator<Batch> it = data.batches(batch, untimed + samples);
     int seen = 0;

@@ -33,8 +33,11 @@ import org.edgeopt.core.runtime.SessionOptions;
  * optimizations off (so every tensor is computed exactly as the graph says).
  */
 final class LayerDiagnoser {
-  private static final Set<org.edgeopt.core.graph.DataType> FLOATS = Set.of(org.edgeopt.core.graph.DataType.FLOAT,
-      org.edgeopt.core.graph.DataType.FLOAT16, org.edgeopt.core.graph.DataType.DOUBLE);
+  private static final Set<org.edgeopt.core.graph.DataType> FLOATS =
+      Set.of(
+          org.edgeopt.core.graph.DataType.FLOAT,
+          org.edgeopt.core.graph.DataType.FLOAT16,
+          org.edgeopt.core.graph.DataType.DOUBLE);
 
   /** Bytes of exposed intermediates one diagnosis batch may hold (reference, candidate, isolated). */
   private static final long EXPOSED_BYTES = 256L << 20;
@@ -42,15 +45,24 @@ final class LayerDiagnoser {
   private LayerDiagnoser() {}
 
   /** Returns the diagnosis, or a skipped one saying why it could not run; never fails the validation. */
-  static LayerDiagnosis diagnose(Path reference, Path candidate, Dataset data, int batchSize, int batches, int threads,
+  static LayerDiagnosis diagnose(
+      Path reference,
+      Path candidate,
+      Dataset data,
+      int batchSize,
+      int batches,
+      int threads,
       ProgressListener progress) {
     if (batches == 0) {
       return LayerDiagnosis.skipped("no diagnosis batches were asked for");
     }
     if (!isOnnx(reference) || !isOnnx(candidate)) {
-      return LayerDiagnosis.skipped("per-layer diagnosis compares ONNX graphs; "
-          + (isOnnx(reference) ? "the candidate " + candidate.getFileName() : "the reference " + reference.getFileName())
-          + " is not an ONNX model");
+      return LayerDiagnosis.skipped(
+          "per-layer diagnosis compares ONNX graphs; "
+              + (isOnnx(reference)
+                  ? "the candidate " + candidate.getFileName()
+                  : "the reference " + reference.getFileName())
+              + " is not an ONNX model");
     }
     try {
       return run(reference, candidate, data, batchSize, batches, threads, progress);
@@ -65,8 +77,15 @@ final class LayerDiagnoser {
     return p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx");
   }
 
-  private static LayerDiagnosis run(Path referencePath, Path candidatePath, Dataset data, int batchSize, int batches,
-      int threads, ProgressListener progress) throws EdgeoptException {
+  private static LayerDiagnosis run(
+      Path referencePath,
+      Path candidatePath,
+      Dataset data,
+      int batchSize,
+      int batches,
+      int threads,
+      ProgressListener progress)
+      throws EdgeoptException {
     Graph ref = OnnxModels.read(referencePath);
     Graph cand = OnnxModels.read(candidatePath);
     LayerMatcher matcher = new LayerMatcher(ref, cand);
@@ -76,16 +95,24 @@ final class LayerDiagnoser {
     for (LayerMatcher.Match m : matcher.matches()) {
       TensorType rt = refTypes.get(m.referenceTensor());
       TensorType ct = candTypes.get(m.candidateTensor());
-      if (rt != null && ct != null && FLOATS.contains(rt.dataType()) && FLOATS.contains(ct.dataType())) {
+      if (rt != null
+          && ct != null
+          && FLOATS.contains(rt.dataType())
+          && FLOATS.contains(ct.dataType())) {
         layers.add(m);
       }
     }
     if (layers.isEmpty()) {
-      return LayerDiagnosis.skipped("no layer of the candidate matches a float tensor of the reference by node name, "
-          + "output name or operator order");
+      return LayerDiagnosis.skipped(
+          "no layer of the candidate matches a float tensor of the reference by node name, "
+              + "output name or operator order");
     }
-    IsolationGraph iso = IsolationGraph.build(matcher, layers.stream().filter(LayerMatcher.Match::reducedPrecision).toList(),
-        refTypes, candTypes);
+    IsolationGraph iso =
+        IsolationGraph.build(
+            matcher,
+            layers.stream().filter(LayerMatcher.Match::reducedPrecision).toList(),
+            refTypes,
+            candTypes);
 
     Set<String> refOutputs = new LinkedHashSet<>();
     layers.forEach(m -> refOutputs.add(m.referenceTensor()));
@@ -93,7 +120,10 @@ final class LayerDiagnoser {
     Set<String> candOutputs = new LinkedHashSet<>();
     layers.forEach(m -> candOutputs.add(m.candidateTensor()));
 
-    SessionOptions opts = SessionOptions.defaults().withThreads(threads).withOptimization(SessionOptions.Optimization.NONE);
+    SessionOptions opts =
+        SessionOptions.defaults()
+            .withThreads(threads)
+            .withOptimization(SessionOptions.Optimization.NONE);
     Map<LayerMatcher.Match, ErrorAccumulator> whole = new LinkedHashMap<>();
     Map<LayerMatcher.Match, ErrorAccumulator> alone = new LinkedHashMap<>();
     layers.forEach(m -> whole.put(m, new ErrorAccumulator()));
@@ -101,10 +131,18 @@ final class LayerDiagnoser {
     int samples = 0;
     try (InferenceSession rs = OrtRuntime.get().open(expose(ref, refOutputs, refTypes), opts);
         InferenceSession cs = OrtRuntime.get().open(expose(cand, candOutputs, candTypes), opts);
-        InferenceSession is = iso.graph().isPresent() ? OrtRuntime.get().open(iso.graph().get(), opts) : null) {
-      int wanted = Math.max(1, Math.min(batchSize, (int) (EXPOSED_BYTES / bytesPerSample(refOutputs, candOutputs, refTypes,
-          candTypes))));
-      int bs = ModelFeeds.batchSize(wanted, rs, cs, referencePath.toString(), candidatePath.toString());
+        InferenceSession is =
+            iso.graph().isPresent() ? OrtRuntime.get().open(iso.graph().get(), opts) : null) {
+      int wanted =
+          Math.max(
+              1,
+              Math.min(
+                  batchSize,
+                  (int)
+                      (EXPOSED_BYTES
+                          / bytesPerSample(refOutputs, candOutputs, refTypes, candTypes))));
+      int bs =
+          ModelFeeds.batchSize(wanted, rs, cs, referencePath.toString(), candidatePath.toString());
       // Batches are counted at the requested size, so a model fixed at batch 1 (or a large model
       // run in smaller batches) still sees as many samples.
       int limit = (int) Math.min(Integer.MAX_VALUE, (long) batchSize * batches);
@@ -130,8 +168,12 @@ final class LayerDiagnoser {
           float[] rv = rt.toFloats();
           whole.get(m).add(rv, ct.toFloats());
           Optional<String> io = iso.output(m);
-          if (io.isPresent() && isolated.get(io.get()) != null && isolated.get(io.get()).elementCount() == rv.length) {
-            alone.computeIfAbsent(m, k -> new ErrorAccumulator()).add(rv, isolated.get(io.get()).toFloats());
+          if (io.isPresent()
+              && isolated.get(io.get()) != null
+              && isolated.get(io.get()).elementCount() == rv.length) {
+            alone
+                .computeIfAbsent(m, k -> new ErrorAccumulator())
+                .add(rv, isolated.get(io.get()).toFloats());
           }
         }
         samples += b.size();
@@ -144,15 +186,21 @@ final class LayerDiagnoser {
     return summarize(matcher, layers, whole, alone, samples, incomparable.size());
   }
 
-  private static LayerDiagnosis summarize(LayerMatcher matcher, List<LayerMatcher.Match> layers,
-      Map<LayerMatcher.Match, ErrorAccumulator> whole, Map<LayerMatcher.Match, ErrorAccumulator> alone, int samples,
+  private static LayerDiagnosis summarize(
+      LayerMatcher matcher,
+      List<LayerMatcher.Match> layers,
+      Map<LayerMatcher.Match, ErrorAccumulator> whole,
+      Map<LayerMatcher.Match, ErrorAccumulator> alone,
+      int samples,
       int incomparable) {
     Map<String, Double> sqnrByCandidateTensor = new HashMap<>();
-    // Keyed by the raw output too: a consumer with its own dequantize node reaches the layer through it.
-    layers.forEach(m -> {
-      sqnrByCandidateTensor.put(m.candidateTensor(), whole.get(m).sqnrDb());
-      sqnrByCandidateTensor.put(m.candidate().output(), whole.get(m).sqnrDb());
-    });
+    // Keyed by the raw output too: a consumer with its own dequantize node reaches the layer
+    // through it.
+    layers.forEach(
+        m -> {
+          sqnrByCandidateTensor.put(m.candidateTensor(), whole.get(m).sqnrDb());
+          sqnrByCandidateTensor.put(m.candidate().output(), whole.get(m).sqnrDb());
+        });
     List<LayerDiagnosis.LayerError> rows = new ArrayList<>();
     int position = 0;
     for (LayerMatcher.Match m : layers) {
@@ -161,51 +209,113 @@ final class LayerDiagnoser {
       double inSqnr = inputSqnr(matcher, m.candidate(), sqnrByCandidateTensor);
       ErrorAccumulator a = alone.get(m);
       double added = a != null ? a.sqnrDb() : DriftMetrics.addedSqnrDb(w.sqnrDb(), inSqnr);
-      rows.add(new LayerDiagnosis.LayerError(0, position, m.candidate().name(), m.candidate().opType(), m.referenceTensor(),
-          m.candidateTensor(), m.matchedBy(), m.reducedPrecision(), w.sqnrDb(), inSqnr, added,
-          a != null ? "isolated" : "estimated", w.cosine(), w.maxAbs(), w.count()));
+      rows.add(
+          new LayerDiagnosis.LayerError(
+              0,
+              position,
+              m.candidate().name(),
+              m.candidate().opType(),
+              m.referenceTensor(),
+              m.candidateTensor(),
+              m.matchedBy(),
+              m.reducedPrecision(),
+              w.sqnrDb(),
+              inSqnr,
+              added,
+              a != null ? "isolated" : "estimated",
+              w.cosine(),
+              w.maxAbs(),
+              w.count()));
     }
     // Layers that actually run in reduced precision come first: they are what --exclude can change.
-    rows.sort(Comparator.comparing((LayerDiagnosis.LayerError e) -> !e.reducedPrecision())
-        .thenComparingDouble(LayerDiagnosis.LayerError::addedSqnrDb)
-        .thenComparingDouble(LayerDiagnosis.LayerError::sqnrDb));
+    rows.sort(
+        Comparator.comparing((LayerDiagnosis.LayerError e) -> !e.reducedPrecision())
+            .thenComparingDouble(LayerDiagnosis.LayerError::addedSqnrDb)
+            .thenComparingDouble(LayerDiagnosis.LayerError::sqnrDb));
     List<LayerDiagnosis.LayerError> ranked = new ArrayList<>();
     for (int i = 0; i < rows.size(); i++) {
       LayerDiagnosis.LayerError e = rows.get(i);
-      ranked.add(new LayerDiagnosis.LayerError(i + 1, e.position(), e.node(), e.opType(), e.referenceTensor(), e.candidateTensor(),
-          e.matchedBy(), e.reducedPrecision(), e.sqnrDb(), e.inputSqnrDb(), e.addedSqnrDb(), e.addedBy(), e.cosine(),
-          e.maxAbsError(), e.elements()));
+      ranked.add(
+          new LayerDiagnosis.LayerError(
+              i + 1,
+              e.position(),
+              e.node(),
+              e.opType(),
+              e.referenceTensor(),
+              e.candidateTensor(),
+              e.matchedBy(),
+              e.reducedPrecision(),
+              e.sqnrDb(),
+              e.inputSqnrDb(),
+              e.addedSqnrDb(),
+              e.addedBy(),
+              e.cosine(),
+              e.maxAbsError(),
+              e.elements()));
     }
     Map<String, Long> by = new LinkedHashMap<>();
     layers.forEach(m -> by.merge(m.matchedBy(), 1L, Long::sum));
-    String how = layers.size() + " layers matched (" + by.entrySet().stream().map(e -> e.getValue() + " by " + e.getKey())
-        .reduce((x, y) -> x + ", " + y).orElse("") + ")"
-        + (incomparable > 0 ? "; " + incomparable + " left out because their shapes differ from the reference" : "");
-    Optional<LayerDiagnosis.LayerError> worst = ranked.stream().filter(LayerDiagnosis.LayerError::reducedPrecision).findFirst();
+    String how =
+        layers.size()
+            + " layers matched ("
+            + by.entrySet().stream()
+                .map(e -> e.getValue() + " by " + e.getKey())
+                .reduce((x, y) -> x + ", " + y)
+                .orElse("")
+            + ")"
+            + (incomparable > 0
+                ? "; " + incomparable + " left out because their shapes differ from the reference"
+                : "");
+    Optional<LayerDiagnosis.LayerError> worst =
+        ranked.stream().filter(LayerDiagnosis.LayerError::reducedPrecision).findFirst();
     String exclude = worst.map(LayerDiagnosis.LayerError::node).orElse(null);
-    return new LayerDiagnosis(LayerDiagnosis.RAN, how, samples, ranked, exclude, advice(ranked, worst));
+    return new LayerDiagnosis(
+        LayerDiagnosis.RAN, how, samples, ranked, exclude, advice(ranked, worst));
   }
 
-  private static String advice(List<LayerDiagnosis.LayerError> ranked, Optional<LayerDiagnosis.LayerError> worst) {
+  private static String advice(
+      List<LayerDiagnosis.LayerError> ranked, Optional<LayerDiagnosis.LayerError> worst) {
     if (worst.isEmpty()) {
       return "no layer of the candidate runs in reduced precision, so no layer needs excluding";
     }
     LayerDiagnosis.LayerError w = worst.get();
-    Optional<LayerDiagnosis.LayerError> next = ranked.stream()
-        .filter(e -> e.reducedPrecision() && e != w).findFirst();
-    String tail = next.map(n -> String.format(Locale.ROOT, " (next: %s '%s' at %.1f dB)", n.opType(), n.node(),
-        n.addedSqnrDb())).orElse("");
+    Optional<LayerDiagnosis.LayerError> next =
+        ranked.stream().filter(e -> e.reducedPrecision() && e != w).findFirst();
+    String tail =
+        next.map(
+                n ->
+                    String.format(
+                        Locale.ROOT,
+                        " (next: %s '%s' at %.1f dB)",
+                        n.opType(),
+                        n.node(),
+                        n.addedSqnrDb()))
+            .orElse("");
     if (w.addedSqnrDb() >= LayerDiagnosis.HEALTHY_SQNR_DB) {
-      return String.format(Locale.ROOT, "exclude %s '%s' first if accuracy must improve: it adds the most error, "
-          + "though it keeps %.1f dB on its own%s; no layer is below %.0f dB", w.opType(), w.node(), w.addedSqnrDb(), tail,
+      return String.format(
+          Locale.ROOT,
+          "exclude %s '%s' first if accuracy must improve: it adds the most error, "
+              + "though it keeps %.1f dB on its own%s; no layer is below %.0f dB",
+          w.opType(),
+          w.node(),
+          w.addedSqnrDb(),
+          tail,
           LayerDiagnosis.HEALTHY_SQNR_DB);
     }
-    return String.format(Locale.ROOT, "exclude %s '%s' first: on its own it brings the SQNR down to %.1f dB%s; "
-        + "in the whole candidate its output is at %.1f dB", w.opType(), w.node(), w.addedSqnrDb(), tail, w.sqnrDb());
+    return String.format(
+        Locale.ROOT,
+        "exclude %s '%s' first: on its own it brings the SQNR down to %.1f dB%s; "
+            + "in the whole candidate its output is at %.1f dB",
+        w.opType(),
+        w.node(),
+        w.addedSqnrDb(),
+        tail,
+        w.sqnrDb());
   }
 
   /** Returns the lowest whole-candidate SQNR among the activations the node reads ({@code MAX} for graph inputs). */
-  private static double inputSqnr(LayerMatcher matcher, Node node, Map<String, Double> sqnrByCandidateTensor) {
+  private static double inputSqnr(
+      LayerMatcher matcher, Node node, Map<String, Double> sqnrByCandidateTensor) {
     double min = DriftMetrics.MAX_SQNR_DB;
     List<String> pending = new ArrayList<>(node.inputs());
     Set<String> seen = new LinkedHashSet<>();
@@ -231,7 +341,10 @@ final class LayerDiagnoser {
    * Estimates the bytes one sample's exposed tensors take in the three graphs, from the inferred
    * shapes (unknown dimensions other than the batch count as 1).
    */
-  private static long bytesPerSample(Set<String> refOutputs, Set<String> candOutputs, Map<String, TensorType> refTypes,
+  private static long bytesPerSample(
+      Set<String> refOutputs,
+      Set<String> candOutputs,
+      Map<String, TensorType> refTypes,
       Map<String, TensorType> candTypes) {
     long elements = 0;
     for (String v : refOutputs) {

@@ -25,11 +25,17 @@ import java.util.List;
  *     the most error on its own, or {@code null} when no layer runs in reduced precision
  * @param advice one sentence for the user
  */
-public record LayerDiagnosis(String status, String reason, int samples, List<LayerError> layers, String excludeFirst,
+public record LayerDiagnosis(
+    String status,
+    String reason,
+    int samples,
+    List<LayerError> layers,
+    String excludeFirst,
     String advice) {
 
   /** The status of a diagnosis that ran. */
   public static final String RAN = "ran";
+
   /** The status of a diagnosis that could not or need not run. */
   public static final String SKIPPED = "skipped";
 
@@ -46,7 +52,8 @@ public record LayerDiagnosis(String status, String reason, int samples, List<Lay
 
   /** Returns a diagnosis that did not run, saying why. */
   public static LayerDiagnosis skipped(String reason) {
-    return new LayerDiagnosis(SKIPPED, reason, 0, List.of(), null, "per-layer diagnosis did not run: " + reason);
+    return new LayerDiagnosis(
+        SKIPPED, reason, 0, List.of(), null, "per-layer diagnosis did not run: " + reason);
   }
 
   /** Returns whether the diagnosis ran. */
@@ -76,7 +83,20 @@ public record LayerDiagnosis(String status, String reason, int samples, List<Lay
    * @param maxAbsError the largest absolute difference in the whole candidate
    * @param elements values compared
    */
-  public record LayerError(int rank, int position, String node, String opType, String referenceTensor, String candidateTensor,
-      String matchedBy, boolean reducedPrecision, double sqnrDb, double inputSqnrDb, double addedSqnrDb, String addedBy,
-      double cosine, double maxAbsError, long elements) {}
+  public record LayerError(
+      int rank,
+      int position,
+      String node,
+      String opType,
+      String referenceTensor,
+      String candidateTensor,
+      String matchedBy,
+      boolean reducedPrecision,
+      double sqnrDb,
+      double inputSqnrDb,
+      double addedSqnrDb,
+      String addedBy,
+      double cosine,
+      double maxAbsError,
+      long elements) {}
 }

@@ -32,7 +32,8 @@ final class LayerMatcher {
       Set.of("QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "Cast", "CastLike");
 
   /** Reference operators that a candidate may have fused into the node before them. */
-  private static final Set<String> FUSABLE = Set.of("BatchNormalization", "Relu", "Clip", "LeakyRelu", "Identity", "Dropout");
+  private static final Set<String> FUSABLE =
+      Set.of("BatchNormalization", "Relu", "Clip", "LeakyRelu", "Identity", "Dropout");
 
   /**
    * One matched layer.
@@ -46,8 +47,14 @@ final class LayerMatcher {
    * @param outputQuantize the QuantizeLinear on the node's output, or {@code null}
    * @param outputDequantize the DequantizeLinear after it, or {@code null}
    */
-  record Match(Node candidate, Node reference, String referenceTensor, String matchedBy, boolean reducedPrecision,
-      Node outputQuantize, Node outputDequantize) {
+  record Match(
+      Node candidate,
+      Node reference,
+      String referenceTensor,
+      String matchedBy,
+      boolean reducedPrecision,
+      Node outputQuantize,
+      Node outputDequantize) {
 
     /**
      * Returns the candidate value compared: what the layer's consumers see, after its output
@@ -111,7 +118,9 @@ final class LayerMatcher {
     if (isPlumbing(n.opType())) {
       return true;
     }
-    if (!n.opType().equals("Pad") || !n.stringAttr("mode", "constant").equals("constant") || n.inputs().size() < 2) {
+    if (!n.opType().equals("Pad")
+        || !n.stringAttr("mode", "constant").equals("constant")
+        || n.inputs().size() < 2) {
       return false;
     }
     org.edgeopt.core.graph.Tensor pads = g.initializers().get(n.input(1));
@@ -167,17 +176,21 @@ final class LayerMatcher {
     // Op order: only where the unmatched operators of one type are equally many on both sides,
     // since otherwise a fused or removed node would shift every pairing after it.
     Map<String, List<Node>> candLeft = new LinkedHashMap<>();
-    candLayers.stream().filter(c -> !found.containsKey(c))
+    candLayers.stream()
+        .filter(c -> !found.containsKey(c))
         .forEach(c -> candLeft.computeIfAbsent(c.opType(), k -> new ArrayList<>()).add(c));
     Map<String, List<Node>> refLeft = new HashMap<>();
-    refLayers.stream().filter(r -> !usedRef.contains(r))
+    refLayers.stream()
+        .filter(r -> !usedRef.contains(r))
         .forEach(r -> refLeft.computeIfAbsent(r.opType(), k -> new ArrayList<>()).add(r));
     for (Map.Entry<String, List<Node>> e : candLeft.entrySet()) {
       List<Node> refs = refLeft.getOrDefault(e.getKey(), List.of());
       if (refs.size() == e.getValue().size()) {
         for (int i = 0; i < refs.size(); i++) {
           usedRef.add(refs.get(i));
-          found.put(e.getValue().get(i), new Match(e.getValue().get(i), refs.get(i), null, "op order", false, null, null));
+          found.put(
+              e.getValue().get(i),
+              new Match(e.getValue().get(i), refs.get(i), null, "op order", false, null, null));
         }
       }
     }
@@ -197,8 +210,10 @@ final class LayerMatcher {
       Node dq = null;
       for (Node qn : candConsumers.getOrDefault(c.output(), List.of())) {
         if (qn.opType().equals("QuantizeLinear") && qn.input(0).equals(c.output())) {
-          Optional<Node> d = candConsumers.getOrDefault(qn.output(), List.of()).stream()
-              .filter(x -> x.opType().equals("DequantizeLinear")).findFirst();
+          Optional<Node> d =
+              candConsumers.getOrDefault(qn.output(), List.of()).stream()
+                  .filter(x -> x.opType().equals("DequantizeLinear"))
+                  .findFirst();
           if (d.isPresent()) {
             q = qn;
             dq = d.get();
@@ -206,7 +221,15 @@ final class LayerMatcher {
           }
         }
       }
-      out.add(new Match(c, m.reference(), refTensor, m.matchedBy(), q != null || readsReducedPrecision(c), q, dq));
+      out.add(
+          new Match(
+              c,
+              m.reference(),
+              refTensor,
+              m.matchedBy(),
+              q != null || readsReducedPrecision(c),
+              q,
+              dq));
     }
     return List.copyOf(out);
   }
@@ -229,7 +252,10 @@ final class LayerMatcher {
     return names;
   }
 
-  private String fusedOutput(Node r, Map<String, List<Node>> refConsumers, java.util.Collection<Match> all,
+  private String fusedOutput(
+      Node r,
+      Map<String, List<Node>> refConsumers,
+      java.util.Collection<Match> all,
       Set<String> matchedRefNames) {
     String t = r.output();
     Set<Node> matchedRefNodes = new HashSet<>();
@@ -240,7 +266,9 @@ final class LayerMatcher {
         return t;
       }
       Node s = next.get(0);
-      if (!FUSABLE.contains(s.opType()) || matchedRefNodes.contains(s) || matchedRefNames.contains(s.name())
+      if (!FUSABLE.contains(s.opType())
+          || matchedRefNodes.contains(s)
+          || matchedRefNames.contains(s.name())
           || !s.input(0).equals(t)) {
         return t;
       }

@@ -17,10 +17,12 @@ final class ModelFeeds {
    */
   static void requireInputAndOutput(InferenceSession s, String where) throws EdgeoptException {
     if (s.inputNames().isEmpty()) {
-      throw EdgeoptException.invalid(where + ": the model has no tensor inputs: expected one input that takes the holdout");
+      throw EdgeoptException.invalid(
+          where + ": the model has no tensor inputs: expected one input that takes the holdout");
     }
     if (s.outputNames().isEmpty()) {
-      throw EdgeoptException.invalid(where + ": the model has no outputs: expected at least one output to compare");
+      throw EdgeoptException.invalid(
+          where + ": the model has no outputs: expected at least one output to compare");
     }
   }
 
@@ -45,13 +47,25 @@ final class ModelFeeds {
    *
    * @throws EdgeoptException if the two fix different batch sizes
    */
-  static int batchSize(int wanted, InferenceSession reference, InferenceSession candidate, String referenceWhere,
-      String candidateWhere) throws EdgeoptException {
+  static int batchSize(
+      int wanted,
+      InferenceSession reference,
+      InferenceSession candidate,
+      String referenceWhere,
+      String candidateWhere)
+      throws EdgeoptException {
     int r = fixedBatch(reference);
     int c = fixedBatch(candidate);
     if (r > 0 && c > 0 && r != c) {
-      throw EdgeoptException.invalid(candidateWhere + ": input batch dimension is fixed at " + c + " but the reference "
-          + referenceWhere + " fixes it at " + r + ": expected the same batch size");
+      throw EdgeoptException.invalid(
+          candidateWhere
+              + ": input batch dimension is fixed at "
+              + c
+              + " but the reference "
+              + referenceWhere
+              + " fixes it at "
+              + r
+              + ": expected the same batch size");
     }
     return r > 0 ? r : c > 0 ? c : Math.max(1, wanted);
   }

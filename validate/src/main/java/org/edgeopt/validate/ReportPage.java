@@ -31,17 +31,37 @@ import java.util.List;
  * @param provenanceRows the provenance table
  * @param configuration the configuration, one "key: value" line each
  */
-record ReportPage(String title, String verdict, String verdictTone, String candidateFile, String referenceFile,
-    String subtitle, String passReason, boolean failed, List<String> failReasons, String mismatch, List<Card> cards,
-    List<Check> checks, List<FigureRow> accuracy, Classes classes, String skippedNote, Layers layers,
-    NoteAndChart confidence, Latency latency, String figures, String explanation, List<KeyValue> arithmeticRows,
-    List<KeyValue> provenanceRows, String configuration) {
+record ReportPage(
+    String title,
+    String verdict,
+    String verdictTone,
+    String candidateFile,
+    String referenceFile,
+    String subtitle,
+    String passReason,
+    boolean failed,
+    List<String> failReasons,
+    String mismatch,
+    List<Card> cards,
+    List<Check> checks,
+    List<FigureRow> accuracy,
+    Classes classes,
+    String skippedNote,
+    Layers layers,
+    NoteAndChart confidence,
+    Latency latency,
+    String figures,
+    String explanation,
+    List<KeyValue> arithmeticRows,
+    List<KeyValue> provenanceRows,
+    String configuration) {
 
   /** A headline figure: the candidate's value large, a note below; tone is bad, good or empty. */
   record Card(String title, String value, String note, String tone) {}
 
   /** One gate threshold; resultTone is ok or bad. */
-  record Check(String description, String measured, String limit, String resultTone, String result) {}
+  record Check(
+      String description, String measured, String limit, String resultTone, String result) {}
 
   /** One row of the accuracy table. */
   record FigureRow(String figure, String reference, String candidate, String change) {}
@@ -50,24 +70,56 @@ record ReportPage(String title, String verdict, String verdictTone, String candi
   record Classes(String truncation, List<ClassRow> rows) {}
 
   /** One class; dropTone is bad or empty, trend loss or gain, barPercent the spark bar's width. */
-  record ClassRow(String name, int samples, String reference, String candidate, String dropTone, String drop,
-      String trend, String barPercent) {}
+  record ClassRow(
+      String name,
+      int samples,
+      String reference,
+      String candidate,
+      String dropTone,
+      String drop,
+      String trend,
+      String barPercent) {}
 
   /** The layer diagnosis: advice, charts (barsChart null when no layer runs in reduced precision), table. */
-  record Layers(String advice, String note, String barsChart, String accumulationChart, int count, List<LayerRow> rows) {}
+  record Layers(
+      String advice,
+      String note,
+      String barsChart,
+      String accumulationChart,
+      int count,
+      List<LayerRow> rows) {}
 
   /** One matched layer; color marks its added SQNR's severity. */
-  record LayerRow(boolean reducedPrecision, int rank, String node, String opType, String referenceTensor,
-      String matchedBy, String color, String added, String sqnr, String inputSqnr, String cosine, String maxAbsError) {}
+  record LayerRow(
+      boolean reducedPrecision,
+      int rank,
+      String node,
+      String opType,
+      String referenceTensor,
+      String matchedBy,
+      String color,
+      String added,
+      String sqnr,
+      String inputSqnr,
+      String cosine,
+      String maxAbsError) {}
 
   /** A section's explanatory note and its chart. */
   record NoteAndChart(String note, String chart) {}
 
   /** The latency section; int8Speed and pipeline are null when absent. */
-  record Latency(String note, List<LatencyRow> rows, String chart, String int8Speed, NoteAndChart pipeline) {}
+  record Latency(
+      String note, List<LatencyRow> rows, String chart, String int8Speed, NoteAndChart pipeline) {}
 
   /** One model's latency figures. */
-  record LatencyRow(String model, String runtime, String p50, String p95, String p99, String mean, String throughput) {}
+  record LatencyRow(
+      String model,
+      String runtime,
+      String p50,
+      String p95,
+      String p99,
+      String mean,
+      String throughput) {}
 
   /** One row of a two-column table. */
   record KeyValue(String key, String value) {}

@@ -18,14 +18,18 @@ import org.edgeopt.core.io.AtomicFiles;
 public final class ReportWriter {
   /** The machine-readable report. */
   public static final String JSON = "report.json";
+
   /** The JUnit XML report, one test case per gate threshold. */
   public static final String JUNIT = "junit.xml";
+
   /** The self-contained HTML report. */
   public static final String HTML = "report.html";
 
-  private static final ObjectMapper MAPPER = new ObjectMapper()
-      .enable(SerializationFeature.INDENT_OUTPUT)
-      .disable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  private static final ObjectMapper MAPPER =
+      new ObjectMapper()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .disable(
+              com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
   private ReportWriter() {}
 
@@ -68,7 +72,8 @@ public final class ReportWriter {
     try {
       return MAPPER.readValue(file.toFile(), ValidationReport.class);
     } catch (IOException e) {
-      throw EdgeoptException.invalid(file + ": expected an edgeopt validation report (report.json): " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          file + ": expected an edgeopt validation report (report.json): " + e.getMessage(), e);
     }
   }
 }

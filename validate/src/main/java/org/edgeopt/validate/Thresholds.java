@@ -16,7 +16,10 @@ package org.edgeopt.validate;
  *     element and the reference's, for regression or detector heads
  */
 public record Thresholds(
-    Double maxTop1DropPoints, Double minAgreementPercent, Double maxP95LatencyMs, Double maxOutputError) {
+    Double maxTop1DropPoints,
+    Double minAgreementPercent,
+    Double maxP95LatencyMs,
+    Double maxOutputError) {
 
   /** The top-1 drop allowed when no threshold is given at all: one percentage point. */
   public static final double DEFAULT_MAX_TOP1_DROP_POINTS = 1.0;
@@ -32,7 +35,8 @@ public record Thresholds(
     check("max p95 latency", maxP95LatencyMs);
     check("max output error", maxOutputError);
     if (minAgreementPercent != null && minAgreementPercent > 100) {
-      throw new IllegalArgumentException("min agreement must be a percentage in [0, 100], was " + minAgreementPercent);
+      throw new IllegalArgumentException(
+          "min agreement must be a percentage in [0, 100], was " + minAgreementPercent);
     }
   }
 
@@ -68,7 +72,10 @@ public record Thresholds(
 
   /** Returns whether no limit is set. */
   public boolean isEmpty() {
-    return maxTop1DropPoints == null && minAgreementPercent == null && maxP95LatencyMs == null && maxOutputError == null;
+    return maxTop1DropPoints == null
+        && minAgreementPercent == null
+        && maxP95LatencyMs == null
+        && maxOutputError == null;
   }
 
   private static void check(String what, Double v) {

@@ -70,10 +70,13 @@ public record ValidationConfig(
 
   /** The default batch size of the accuracy pass. */
   public static final int DEFAULT_BATCH_SIZE = 32;
+
   /** The default number of timed latency runs per model. */
   public static final int DEFAULT_LATENCY_RUNS = 100;
+
   /** The default number of warm-up runs. */
   public static final int DEFAULT_WARMUP_RUNS = 10;
+
   /** The default number of holdout batches for the per-layer diagnosis. */
   public static final int DEFAULT_DIAGNOSIS_BATCHES = 4;
 
@@ -93,11 +96,17 @@ public record ValidationConfig(
     Objects.requireNonNull(thresholds, "thresholds");
     positive("batch size", batchSize);
     if (threads < 0) {
-      throw new IllegalArgumentException("threads must be >= 0 (0 = the runtime's choice), was " + threads);
+      throw new IllegalArgumentException(
+          "threads must be >= 0 (0 = the runtime's choice), was " + threads);
     }
     if (latencyRuns < 0 || warmupRuns < 0 || diagnosisBatches < 0) {
-      throw new IllegalArgumentException("latency runs, warm-up runs and diagnosis batches must be >= 0, were "
-          + latencyRuns + ", " + warmupRuns + ", " + diagnosisBatches);
+      throw new IllegalArgumentException(
+          "latency runs, warm-up runs and diagnosis batches must be >= 0, were "
+              + latencyRuns
+              + ", "
+              + warmupRuns
+              + ", "
+              + diagnosisBatches);
     }
     positive("limit", limit);
     target = target == null ? "" : target;
@@ -116,80 +125,274 @@ public record ValidationConfig(
    * {@value #DEFAULT_WARMUP_RUNS} warm-ups and {@value #DEFAULT_DIAGNOSIS_BATCHES} diagnosis batches.
    */
   public static ValidationConfig of(Path reference, Path candidate, Path holdout) {
-    return new ValidationConfig(reference, candidate, holdout, "", List.of(), null, Task.AUTO, Thresholds.defaults(),
-        DEFAULT_BATCH_SIZE, 1, DEFAULT_LATENCY_RUNS, DEFAULT_WARMUP_RUNS, DEFAULT_DIAGNOSIS_BATCHES, Integer.MAX_VALUE, "",
+    return new ValidationConfig(
+        reference,
+        candidate,
+        holdout,
+        "",
+        List.of(),
+        null,
+        Task.AUTO,
+        Thresholds.defaults(),
+        DEFAULT_BATCH_SIZE,
+        1,
+        DEFAULT_LATENCY_RUNS,
+        DEFAULT_WARMUP_RUNS,
+        DEFAULT_DIAGNOSIS_BATCHES,
+        Integer.MAX_VALUE,
+        "",
         Arithmetic.TARGET);
   }
 
   /** Returns a copy with another preprocessing spec. */
   public ValidationConfig withPreprocess(String spec) {
-    return new ValidationConfig(reference, candidate, holdout, spec, classNames, labelColumn, task, thresholds,
-        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, limit, target, arithmetic);
+    return new ValidationConfig(
+        reference,
+        candidate,
+        holdout,
+        spec,
+        classNames,
+        labelColumn,
+        task,
+        thresholds,
+        batchSize,
+        threads,
+        latencyRuns,
+        warmupRuns,
+        diagnosisBatches,
+        limit,
+        target,
+        arithmetic);
   }
 
   /** Returns a copy with other class names. */
   public ValidationConfig withClassNames(List<String> names) {
-    return new ValidationConfig(reference, candidate, holdout, preprocess, names, labelColumn, task, thresholds,
-        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, limit, target, arithmetic);
+    return new ValidationConfig(
+        reference,
+        candidate,
+        holdout,
+        preprocess,
+        names,
+        labelColumn,
+        task,
+        thresholds,
+        batchSize,
+        threads,
+        latencyRuns,
+        warmupRuns,
+        diagnosisBatches,
+        limit,
+        target,
+        arithmetic);
   }
 
   /** Returns a copy with another CSV label column. */
   public ValidationConfig withLabelColumn(String column) {
-    return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, column, task, thresholds,
-        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, limit, target, arithmetic);
+    return new ValidationConfig(
+        reference,
+        candidate,
+        holdout,
+        preprocess,
+        classNames,
+        column,
+        task,
+        thresholds,
+        batchSize,
+        threads,
+        latencyRuns,
+        warmupRuns,
+        diagnosisBatches,
+        limit,
+        target,
+        arithmetic);
   }
 
   /** Returns a copy with another task. */
   public ValidationConfig withTask(Task newTask) {
-    return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, labelColumn, newTask, thresholds,
-        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, limit, target, arithmetic);
+    return new ValidationConfig(
+        reference,
+        candidate,
+        holdout,
+        preprocess,
+        classNames,
+        labelColumn,
+        newTask,
+        thresholds,
+        batchSize,
+        threads,
+        latencyRuns,
+        warmupRuns,
+        diagnosisBatches,
+        limit,
+        target,
+        arithmetic);
   }
 
   /** Returns a copy with other thresholds. */
   public ValidationConfig withThresholds(Thresholds t) {
-    return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, labelColumn, task, t,
-        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, limit, target, arithmetic);
+    return new ValidationConfig(
+        reference,
+        candidate,
+        holdout,
+        preprocess,
+        classNames,
+        labelColumn,
+        task,
+        t,
+        batchSize,
+        threads,
+        latencyRuns,
+        warmupRuns,
+        diagnosisBatches,
+        limit,
+        target,
+        arithmetic);
   }
 
   /** Returns a copy with another accuracy-pass batch size. */
   public ValidationConfig withBatchSize(int n) {
-    return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, labelColumn, task, thresholds,
-        n, threads, latencyRuns, warmupRuns, diagnosisBatches, limit, target, arithmetic);
+    return new ValidationConfig(
+        reference,
+        candidate,
+        holdout,
+        preprocess,
+        classNames,
+        labelColumn,
+        task,
+        thresholds,
+        n,
+        threads,
+        latencyRuns,
+        warmupRuns,
+        diagnosisBatches,
+        limit,
+        target,
+        arithmetic);
   }
 
   /** Returns a copy with another thread count. */
   public ValidationConfig withThreads(int n) {
-    return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, labelColumn, task, thresholds,
-        batchSize, n, latencyRuns, warmupRuns, diagnosisBatches, limit, target, arithmetic);
+    return new ValidationConfig(
+        reference,
+        candidate,
+        holdout,
+        preprocess,
+        classNames,
+        labelColumn,
+        task,
+        thresholds,
+        batchSize,
+        n,
+        latencyRuns,
+        warmupRuns,
+        diagnosisBatches,
+        limit,
+        target,
+        arithmetic);
   }
 
   /** Returns a copy with other latency settings. */
   public ValidationConfig withLatency(int runs, int warmups) {
-    return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, labelColumn, task, thresholds,
-        batchSize, threads, runs, warmups, diagnosisBatches, limit, target, arithmetic);
+    return new ValidationConfig(
+        reference,
+        candidate,
+        holdout,
+        preprocess,
+        classNames,
+        labelColumn,
+        task,
+        thresholds,
+        batchSize,
+        threads,
+        runs,
+        warmups,
+        diagnosisBatches,
+        limit,
+        target,
+        arithmetic);
   }
 
   /** Returns a copy with another number of diagnosis batches. */
   public ValidationConfig withDiagnosisBatches(int n) {
-    return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, labelColumn, task, thresholds,
-        batchSize, threads, latencyRuns, warmupRuns, n, limit, target, arithmetic);
+    return new ValidationConfig(
+        reference,
+        candidate,
+        holdout,
+        preprocess,
+        classNames,
+        labelColumn,
+        task,
+        thresholds,
+        batchSize,
+        threads,
+        latencyRuns,
+        warmupRuns,
+        n,
+        limit,
+        target,
+        arithmetic);
   }
 
   /** Returns a copy that uses at most {@code n} holdout samples. */
   public ValidationConfig withLimit(int n) {
-    return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, labelColumn, task, thresholds,
-        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, n, target, arithmetic);
+    return new ValidationConfig(
+        reference,
+        candidate,
+        holdout,
+        preprocess,
+        classNames,
+        labelColumn,
+        task,
+        thresholds,
+        batchSize,
+        threads,
+        latencyRuns,
+        warmupRuns,
+        diagnosisBatches,
+        n,
+        target,
+        arithmetic);
   }
 
   /** Returns a copy that runs the candidate with this target profile's arithmetic. */
   public ValidationConfig withTarget(String profile) {
-    return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, labelColumn, task, thresholds,
-        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, limit, profile, arithmetic);
+    return new ValidationConfig(
+        reference,
+        candidate,
+        holdout,
+        preprocess,
+        classNames,
+        labelColumn,
+        task,
+        thresholds,
+        batchSize,
+        threads,
+        latencyRuns,
+        warmupRuns,
+        diagnosisBatches,
+        limit,
+        profile,
+        arithmetic);
   }
 
   /** Returns a copy that runs the candidate's integer layers with the target's or the host's arithmetic. */
   public ValidationConfig withArithmetic(Arithmetic a) {
-    return new ValidationConfig(reference, candidate, holdout, preprocess, classNames, labelColumn, task, thresholds,
-        batchSize, threads, latencyRuns, warmupRuns, diagnosisBatches, limit, target, a);
+    return new ValidationConfig(
+        reference,
+        candidate,
+        holdout,
+        preprocess,
+        classNames,
+        labelColumn,
+        task,
+        thresholds,
+        batchSize,
+        threads,
+        latencyRuns,
+        warmupRuns,
+        diagnosisBatches,
+        limit,
+        target,
+        a);
   }
 }

@@ -60,9 +60,21 @@ public record ValidationReport(
    * @param mismatch how the host differs from the target, empty when it does not
    * @param latencyNote what the latency figures mean for INT8 on this host and on the target
    */
-  public record Arithmetic(String hostCpu, String hostArch, List<String> hostFlags, String hostInt8Kernel,
-      String hostInt8KernelDescription, String target, String targetSource, String targetAssumes, int int8Layers,
-      int worstCasePairSum, String figures, String explanation, String mismatch, String latencyNote) {
+  public record Arithmetic(
+      String hostCpu,
+      String hostArch,
+      List<String> hostFlags,
+      String hostInt8Kernel,
+      String hostInt8KernelDescription,
+      String target,
+      String targetSource,
+      String targetAssumes,
+      int int8Layers,
+      int worstCasePairSum,
+      String figures,
+      String explanation,
+      String mismatch,
+      String latencyNote) {
     /** Copies the list. */
     public Arithmetic {
       hostFlags = List.copyOf(hostFlags);
@@ -70,8 +82,21 @@ public record ValidationReport(
 
     /** Returns a copy with a latency note. */
     public Arithmetic withLatencyNote(String note) {
-      return new Arithmetic(hostCpu, hostArch, hostFlags, hostInt8Kernel, hostInt8KernelDescription, target,
-          targetSource, targetAssumes, int8Layers, worstCasePairSum, figures, explanation, mismatch, note);
+      return new Arithmetic(
+          hostCpu,
+          hostArch,
+          hostFlags,
+          hostInt8Kernel,
+          hostInt8KernelDescription,
+          target,
+          targetSource,
+          targetAssumes,
+          int8Layers,
+          worstCasePairSum,
+          figures,
+          explanation,
+          mismatch,
+          note);
     }
 
     /** Returns whether the figures are not what the target computes. */
@@ -119,7 +144,13 @@ public record ValidationReport(
    * @param passed whether the figure is within the threshold
    * @param message one line saying both numbers and the outcome
    */
-  public record GateCheck(String name, String description, double limit, double actual, String unit, boolean passed,
+  public record GateCheck(
+      String name,
+      String description,
+      double limit,
+      double actual,
+      String unit,
+      boolean passed,
       String message) {}
 
   /**
@@ -132,7 +163,12 @@ public record ValidationReport(
    * @param outputName the output compared
    * @param valuesPerSample the number of output values per sample (classes for a classifier)
    */
-  public record ModelRun(String path, String runtime, String inputName, String inputType, String outputName,
+  public record ModelRun(
+      String path,
+      String runtime,
+      String inputName,
+      String inputType,
+      String outputName,
       int valuesPerSample) {}
 
   /**
@@ -144,7 +180,8 @@ public record ValidationReport(
    * @param preprocess the preprocessing spec applied
    * @param classNames the class names, or empty
    */
-  public record Holdout(String path, String description, int samples, String preprocess, List<String> classNames) {
+  public record Holdout(
+      String path, String description, int samples, String preprocess, List<String> classNames) {
     /** Copies the list. */
     public Holdout {
       classNames = List.copyOf(classNames);
@@ -170,9 +207,21 @@ public record ValidationReport(
    * @param agreementPercent share of agreeing samples, percent
    * @param perClass accuracy per label present in the holdout, by label
    */
-  public record Classification(int samples, int classes, int topK, int referenceCorrect, int candidateCorrect,
-      int referenceTopKCorrect, int candidateTopKCorrect, int agreeing, double referenceTop1, double candidateTop1,
-      double referenceTopK, double candidateTopK, double top1DropPoints, double agreementPercent,
+  public record Classification(
+      int samples,
+      int classes,
+      int topK,
+      int referenceCorrect,
+      int candidateCorrect,
+      int referenceTopKCorrect,
+      int candidateTopKCorrect,
+      int agreeing,
+      double referenceTop1,
+      double candidateTop1,
+      double referenceTopK,
+      double candidateTopK,
+      double top1DropPoints,
+      double agreementPercent,
       List<ClassAccuracy> perClass) {
     /** Copies the list. */
     public Classification {
@@ -192,8 +241,15 @@ public record ValidationReport(
    * @param candidateTop1 candidate accuracy on the class, percent
    * @param dropPoints reference minus candidate, percentage points
    */
-  public record ClassAccuracy(int label, String name, int samples, int referenceCorrect, int candidateCorrect,
-      double referenceTop1, double candidateTop1, double dropPoints) {}
+  public record ClassAccuracy(
+      int label,
+      String name,
+      int samples,
+      int referenceCorrect,
+      int candidateCorrect,
+      double referenceTop1,
+      double candidateTop1,
+      double dropPoints) {}
 
   /**
    * The candidate's outputs compared with the reference's, element by element over all samples.
@@ -206,8 +262,14 @@ public record ValidationReport(
    * @param tolerance the allowed largest absolute difference, or {@code null} when none was set
    * @param elementsOverTolerance values whose difference exceeds the tolerance (0 without one)
    */
-  public record OutputComparison(long elements, double cosine, double sqnrDb, double maxAbsError, double meanAbsError,
-      Double tolerance, long elementsOverTolerance) {}
+  public record OutputComparison(
+      long elements,
+      double cosine,
+      double sqnrDb,
+      double maxAbsError,
+      double meanAbsError,
+      Double tolerance,
+      long elementsOverTolerance) {}
 
   /**
    * The confidence (largest class probability) of both models over the holdout.
@@ -220,7 +282,11 @@ public record ValidationReport(
    * @param meanShift candidate mean minus reference mean (a drop is the usual sign of domain shift
    *     or damage)
    */
-  public record Confidence(String source, int bins, ConfidenceStats reference, ConfidenceStats candidate,
+  public record Confidence(
+      String source,
+      int bins,
+      ConfidenceStats reference,
+      ConfidenceStats candidate,
       double meanShift) {}
 
   /**
@@ -231,7 +297,8 @@ public record ValidationReport(
    * @param meanWhenWrong the mean over misclassified samples (0 when none)
    * @param histogram sample counts per bin
    */
-  public record ConfidenceStats(double mean, double meanWhenCorrect, double meanWhenWrong, List<Integer> histogram) {
+  public record ConfidenceStats(
+      double mean, double meanWhenCorrect, double meanWhenWrong, List<Integer> histogram) {
     /** Copies the list. */
     public ConfidenceStats {
       histogram = List.copyOf(histogram);
@@ -248,7 +315,12 @@ public record ValidationReport(
    * @param candidate the candidate's figures
    * @param speedup reference p50 over candidate p50
    */
-  public record Latency(int runs, int warmupRuns, int threads, LatencyStats reference, LatencyStats candidate,
+  public record Latency(
+      int runs,
+      int warmupRuns,
+      int threads,
+      LatencyStats reference,
+      LatencyStats candidate,
       double speedup) {}
 
   /**
@@ -264,8 +336,16 @@ public record ValidationReport(
    * @param throughputPerSecond samples per second at batch 1 (1000 / mean)
    * @param samplesMs every timed run, in order
    */
-  public record LatencyStats(String runtime, double p50Ms, double p95Ms, double p99Ms, double meanMs, double minMs,
-      double maxMs, double throughputPerSecond, List<Double> samplesMs) {
+  public record LatencyStats(
+      String runtime,
+      double p50Ms,
+      double p95Ms,
+      double p99Ms,
+      double meanMs,
+      double minMs,
+      double maxMs,
+      double throughputPerSecond,
+      List<Double> samplesMs) {
     /** Copies the list. */
     public LatencyStats {
       samplesMs = List.copyOf(samplesMs);
@@ -282,8 +362,8 @@ public record ValidationReport(
    * @param postprocessMs median time for softmax and argmax per sample
    * @param totalMs the sum of the three
    */
-  public record PipelineBreakdown(int samples, double preprocessMs, double inferenceMs, double postprocessMs,
-      double totalMs) {}
+  public record PipelineBreakdown(
+      int samples, double preprocessMs, double inferenceMs, double postprocessMs, double totalMs) {}
 
   /**
    * Where the report came from.
@@ -299,7 +379,15 @@ public record ValidationReport(
    * @param holdoutSha256 SHA-256 of the holdout folder tree, or of its data and label files
    * @param durationSeconds how long the validation took
    */
-  public record Provenance(String tool, String version, String createdAt, String java, String os,
-      Map<String, Object> config, String referenceSha256, String candidateSha256, String holdoutSha256,
+  public record Provenance(
+      String tool,
+      String version,
+      String createdAt,
+      String java,
+      String os,
+      Map<String, Object> config,
+      String referenceSha256,
+      String candidateSha256,
+      String holdoutSha256,
       double durationSeconds) {}
 }

@@ -50,7 +50,8 @@ public final class Validator {
    *
    * @throws EdgeoptException (exit code 3) when the validation cannot run
    */
-  public static ValidationReport validate(ValidationConfig config, ProgressListener progress) throws EdgeoptException {
+  public static ValidationReport validate(ValidationConfig config, ProgressListener progress)
+      throws EdgeoptException {
     return validate(config, progress, HoldoutPass.LOCAL);
   }
 
@@ -60,7 +61,8 @@ public final class Validator {
    *
    * @throws EdgeoptException (exit code 3) when the validation cannot run
    */
-  public static ValidationReport validate(ValidationConfig config, ProgressListener progress, HoldoutPass pass)
+  public static ValidationReport validate(
+      ValidationConfig config, ProgressListener progress, HoldoutPass pass)
       throws EdgeoptException {
     try {
       return run(config, progress, pass);
@@ -69,7 +71,8 @@ public final class Validator {
     }
   }
 
-  private static ValidationReport run(ValidationConfig config, ProgressListener progress, HoldoutPass pass)
+  private static ValidationReport run(
+      ValidationConfig config, ProgressListener progress, HoldoutPass pass)
       throws EdgeoptException {
     long started = System.nanoTime();
     requireFile(config.reference(), "reference model");
@@ -78,65 +81,125 @@ public final class Validator {
       throw EdgeoptException.invalid(config.holdout() + ": holdout data not found");
     }
     if (config.thresholds().maxP95LatencyMs() != null && config.latencyRuns() == 0) {
-      throw EdgeoptException.invalid("max p95 latency " + config.thresholds().maxP95LatencyMs()
-          + " ms needs latency runs, but 0 were asked for: expected at least 1");
+      throw EdgeoptException.invalid(
+          "max p95 latency "
+              + config.thresholds().maxP95LatencyMs()
+              + " ms needs latency runs, but 0 were asked for: expected at least 1");
     }
     Preprocessing pre = Preprocessing.parse(config.preprocess());
-    Dataset data = Datasets.open(config.holdout(), pre, config.classNames().isEmpty() ? null : config.classNames(),
-        config.labelColumn());
+    Dataset data =
+        Datasets.open(
+            config.holdout(),
+            pre,
+            config.classNames().isEmpty() ? null : config.classNames(),
+            config.labelColumn());
     int total = Math.min(data.size(), config.limit());
     if (total <= 0) {
-      throw EdgeoptException.invalid(config.holdout() + ": the holdout has no samples: expected at least one");
+      throw EdgeoptException.invalid(
+          config.holdout() + ": the holdout has no samples: expected at least one");
     }
     SessionOptions options = SessionOptions.defaults().withThreads(config.threads());
     ArithmeticPlanner.Plan arithmetic = ArithmeticPlanner.plan(config, HostCpu.current());
     InferenceRuntime refRuntime = Runtimes.forModel(config.reference(), List.of("input"));
     InferenceRuntime candRuntime = Runtimes.forModel(config.candidate(), List.of("input"));
     try (InferenceSession ref = refRuntime.open(config.reference(), options);
-        InferenceSession cand = candRuntime.open(config.candidate(), options.withInt8Arithmetic(arithmetic.session()))) {
+        InferenceSession cand =
+            candRuntime.open(
+                config.candidate(), options.withInt8Arithmetic(arithmetic.session()))) {
       ModelFeeds.requireInputAndOutput(ref, config.reference().toString());
       ModelFeeds.requireInputAndOutput(cand, config.candidate().toString());
       checkInput(ref, data, config.reference(), config.holdout());
       checkInput(cand, data, config.candidate(), config.holdout());
-      int batch = ModelFeeds.batchSize(config.batchSize(), ref, cand, config.reference().toString(),
-          config.candidate().toString());
+      int batch =
+          ModelFeeds.batchSize(
+              config.batchSize(),
+              ref,
+              cand,
+              config.reference().toString(),
+              config.candidate().toString());
 
-      HoldoutPass.Settings settings = new HoldoutPass.Settings(isClassification(config, data, ref, batch, total),
-          config.classNames(), config.thresholds().maxOutputError(), config.holdout().toString(), batch, total,
-          config.threads(), arithmetic.session());
+      HoldoutPass.Settings settings =
+          new HoldoutPass.Settings(
+              isClassification(config, data, ref, batch, total),
+              config.classNames(),
+              config.thresholds().maxOutputError(),
+              config.holdout().toString(),
+              batch,
+              total,
+              config.threads(),
+              arithmetic.session());
       DriftAccumulator drift = pass.run(data, ref, cand, settings, progress);
       if (drift.samples() == 0) {
-        throw EdgeoptException.invalid(config.holdout() + ": the holdout yielded no samples: expected at least one");
+        throw EdgeoptException.invalid(
+            config.holdout() + ": the holdout yielded no samples: expected at least one");
       }
       boolean classification = drift.classification() != null;
-      LayerDiagnosis diagnosis = LayerDiagnoser.diagnose(config.reference(), config.candidate(), data, config.batchSize(),
-          config.diagnosisBatches(), config.threads(), progress);
+      LayerDiagnosis diagnosis =
+          LayerDiagnoser.diagnose(
+              config.reference(),
+              config.candidate(),
+              data,
+              config.batchSize(),
+              config.diagnosisBatches(),
+              config.threads(),
+              progress);
 
       ValidationReport.Latency latency = null;
       ValidationReport.PipelineBreakdown pipeline = null;
       if (config.latencyRuns() > 0) {
-        int one = Math.max(1, ModelFeeds.fixedBatch(ref) > 0 ? ModelFeeds.fixedBatch(ref) : ModelFeeds.fixedBatch(cand));
+        int one =
+            Math.max(
+                1,
+                ModelFeeds.fixedBatch(ref) > 0
+                    ? ModelFeeds.fixedBatch(ref)
+                    : ModelFeeds.fixedBatch(cand));
         Iterator<Batch> first = data.batches(one, one);
         Tensor sample = first.next().input();
-        latency = LatencyBenchmark.compare(ref, runtimeLabel(refRuntime, config), cand, runtimeLabel(candRuntime, config),
-            sample, config.warmupRuns(), config.latencyRuns(), config.threads(), progress);
-        pipeline = LatencyBenchmark.pipeline(cand, data, one, config.warmupRuns(), Math.min(total, config.latencyRuns()),
-            classification);
+        latency =
+            LatencyBenchmark.compare(
+                ref,
+                runtimeLabel(refRuntime, config),
+                cand,
+                runtimeLabel(candRuntime, config),
+                sample,
+                config.warmupRuns(),
+                config.latencyRuns(),
+                config.threads(),
+                progress);
+        pipeline =
+            LatencyBenchmark.pipeline(
+                cand,
+                data,
+                one,
+                config.warmupRuns(),
+                Math.min(total, config.latencyRuns()),
+                classification);
       }
       ValidationReport.Classification cls = drift.classification();
       ValidationReport.OutputComparison outputs = drift.outputs();
       ValidationReport.GateResult gate = Gate.evaluate(config.thresholds(), cls, outputs, latency);
       if (drift.candidateNonFinite() != null) {
-        gate = Gate.withNonFiniteOutputs(gate, drift.candidateNonFiniteValues(), drift.candidateNonFinite());
+        gate =
+            Gate.withNonFiniteOutputs(
+                gate, drift.candidateNonFiniteValues(), drift.candidateNonFinite());
       }
       return new ValidationReport(
           gate,
           classification ? "classification" : "regression",
           modelRun(config.reference(), refRuntime, ref, drift.valuesPerSample()),
           modelRun(config.candidate(), candRuntime, cand, drift.valuesPerSample()),
-          new ValidationReport.Holdout(config.holdout().toString(), data.describe(), drift.samples(), pre.toSpec(),
+          new ValidationReport.Holdout(
+              config.holdout().toString(),
+              data.describe(),
+              drift.samples(),
+              pre.toSpec(),
               config.classNames()),
-          cls, outputs, drift.confidence(), diagnosis, latency, pipeline,
+          cls,
+          outputs,
+          drift.confidence(),
+          diagnosis,
+          latency,
+          pipeline,
           provenance(config, pass.engine(), (System.nanoTime() - started) / 1e9),
           ArithmeticPlanner.withLatency(arithmetic.section(), latency));
     }
@@ -148,12 +211,21 @@ public final class Validator {
    *
    * @throws EdgeoptException (invalid input) when a sample or an output cannot be judged
    */
-  public static DriftAccumulator accumulate(Dataset data, InferenceSession ref, InferenceSession cand,
-      HoldoutPass.Settings settings, ProgressListener progress) throws EdgeoptException {
+  public static DriftAccumulator accumulate(
+      Dataset data,
+      InferenceSession ref,
+      InferenceSession cand,
+      HoldoutPass.Settings settings,
+      ProgressListener progress)
+      throws EdgeoptException {
     String refOut = ref.outputNames().get(0);
     String candOut = cand.outputNames().get(0);
-    DriftAccumulator drift = new DriftAccumulator(settings.classification(), settings.classNames(), settings.tolerance(),
-        settings.holdoutWhere());
+    DriftAccumulator drift =
+        new DriftAccumulator(
+            settings.classification(),
+            settings.classNames(),
+            settings.tolerance(),
+            settings.holdoutWhere());
     progress.start("Holdout", settings.limit());
     try {
       Iterator<Batch> it = data.batches(settings.batchSize(), settings.limit());
@@ -174,29 +246,40 @@ public final class Validator {
   }
 
   /** Decides on the holdout's first batch, as the reference answers it, whether outputs are class scores. */
-  private static boolean isClassification(ValidationConfig config, Dataset data, InferenceSession ref, int batch,
-      int total) throws EdgeoptException {
+  private static boolean isClassification(
+      ValidationConfig config, Dataset data, InferenceSession ref, int batch, int total)
+      throws EdgeoptException {
     if (config.task() != ValidationConfig.Task.AUTO) {
       return config.task() == ValidationConfig.Task.CLASSIFICATION;
     }
     Iterator<Batch> it = data.batches(batch, Math.min(batch, total));
     if (!it.hasNext()) {
-      throw EdgeoptException.invalid(config.holdout() + ": the holdout yielded no samples: expected at least one");
+      throw EdgeoptException.invalid(
+          config.holdout() + ": the holdout yielded no samples: expected at least one");
     }
     Batch b = it.next();
     requireFinite(b, 0, config.holdout().toString());
     String out = ref.outputNames().get(0);
-    return isClassification(config.task(), b, ref.run(ModelFeeds.feed(ref, b.input()), List.of(out)).get(out));
+    return isClassification(
+        config.task(), b, ref.run(ModelFeeds.feed(ref, b.input()), List.of(out)).get(out));
   }
 
   /** Refuses a holdout sample holding NaN or infinity: no model's answer to it can be judged. */
-  private static void requireFinite(Batch b, int firstSample, String holdout) throws EdgeoptException {
+  private static void requireFinite(Batch b, int firstSample, String holdout)
+      throws EdgeoptException {
     float[] x = b.input().toFloats();
     int bad = DriftAccumulator.firstNonFinite(x);
     if (bad >= 0) {
       int per = Math.max(1, x.length / Math.max(1, b.size()));
-      throw EdgeoptException.invalid(holdout + ": sample " + (firstSample + bad / per) + " holds " + x[bad] + " at value "
-          + (bad % per) + " (after preprocessing): expected finite numbers in the holdout");
+      throw EdgeoptException.invalid(
+          holdout
+              + ": sample "
+              + (firstSample + bad / per)
+              + " holds "
+              + x[bad]
+              + " at value "
+              + (bad % per)
+              + " (after preprocessing): expected finite numbers in the holdout");
     }
   }
 
@@ -204,12 +287,15 @@ public final class Validator {
     return switch (task) {
       case CLASSIFICATION -> true;
       case REGRESSION -> false;
-      case AUTO -> output.elementCount() / Math.max(1, first.size()) >= 2 && Arrays.stream(first.labels()).allMatch(l -> l >= 0);
+      case AUTO ->
+          output.elementCount() / Math.max(1, first.size()) >= 2
+              && Arrays.stream(first.labels()).allMatch(l -> l >= 0);
     };
   }
 
   /** Fails with one clear line when the holdout's samples do not fit the model's declared input. */
-  private static void checkInput(InferenceSession s, Dataset data, Path model, Path holdout) throws EdgeoptException {
+  private static void checkInput(InferenceSession s, Dataset data, Path model, Path holdout)
+      throws EdgeoptException {
     TensorType t = ModelFeeds.inputType(s);
     if (t == null || t.shape() == null) {
       return;
@@ -221,9 +307,17 @@ public final class Validator {
       ok = want[i] < 0 || want[i] == sample[i - 1];
     }
     if (!ok) {
-      throw EdgeoptException.invalid(model + ": input '" + s.inputNames().get(0) + "' expects "
-          + ModelFeeds.describe(t) + " but the holdout " + holdout + " gives samples of " + Arrays.toString(sample)
-          + ": expected the sample shape to match the input without its batch dimension (check --preprocess)");
+      throw EdgeoptException.invalid(
+          model
+              + ": input '"
+              + s.inputNames().get(0)
+              + "' expects "
+              + ModelFeeds.describe(t)
+              + " but the holdout "
+              + holdout
+              + " gives samples of "
+              + Arrays.toString(sample)
+              + ": expected the sample shape to match the input without its batch dimension (check --preprocess)");
     }
   }
 
@@ -239,7 +333,11 @@ public final class Validator {
     Path labels = null;
     if (name.contains("idx3")) {
       try (var s = Files.list(holdout.toAbsolutePath().getParent())) {
-        labels = s.filter(p -> p.getFileName().toString().contains("idx1")).sorted().findFirst().orElse(null);
+        labels =
+            s.filter(p -> p.getFileName().toString().contains("idx1"))
+                .sorted()
+                .findFirst()
+                .orElse(null);
       }
     } else if (name.endsWith(".npy")) {
       labels = holdout.resolveSibling("labels.npy");
@@ -247,8 +345,9 @@ public final class Validator {
     if (labels == null || !Files.isRegularFile(labels)) {
       return Hashes.sha256(holdout);
     }
-    return Hashes.sha256((Hashes.sha256(holdout) + "\n" + Hashes.sha256(labels))
-        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return Hashes.sha256(
+        (Hashes.sha256(holdout) + "\n" + Hashes.sha256(labels))
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   private static void requireFile(Path p, String what) throws EdgeoptException {
@@ -258,19 +357,32 @@ public final class Validator {
   }
 
   private static String runtimeLabel(InferenceRuntime runtime, ValidationConfig config) {
-    String threads = config.threads() == 0 ? "default threads" : config.threads() + (config.threads() == 1 ? " thread" : " threads");
+    String threads =
+        config.threads() == 0
+            ? "default threads"
+            : config.threads() + (config.threads() == 1 ? " thread" : " threads");
     // Only ONNX Runtime is given an optimization level; other runtimes run the file as it is.
-    return runtime.name() + (runtime instanceof org.edgeopt.core.runtime.OrtRuntime ? " (all graph optimizations, " : " (")
-        + threads + ")";
+    return runtime.name()
+        + (runtime instanceof org.edgeopt.core.runtime.OrtRuntime
+            ? " (all graph optimizations, "
+            : " (")
+        + threads
+        + ")";
   }
 
-  private static ValidationReport.ModelRun modelRun(Path path, InferenceRuntime runtime, InferenceSession s, int values) {
-    return new ValidationReport.ModelRun(path.toString(), runtime.name(), s.inputNames().get(0),
-        ModelFeeds.describe(ModelFeeds.inputType(s)), s.outputNames().get(0), values);
+  private static ValidationReport.ModelRun modelRun(
+      Path path, InferenceRuntime runtime, InferenceSession s, int values) {
+    return new ValidationReport.ModelRun(
+        path.toString(),
+        runtime.name(),
+        s.inputNames().get(0),
+        ModelFeeds.describe(ModelFeeds.inputType(s)),
+        s.outputNames().get(0),
+        values);
   }
 
-  private static ValidationReport.Provenance provenance(ValidationConfig c, String engine, double seconds)
-      throws EdgeoptException {
+  private static ValidationReport.Provenance provenance(
+      ValidationConfig c, String engine, double seconds) throws EdgeoptException {
     Map<String, Object> config = new LinkedHashMap<>();
     config.put("reference", c.reference().toString());
     config.put("candidate", c.candidate().toString());
@@ -297,12 +409,16 @@ public final class Validator {
       config.put("engine", engine);
     }
     try {
-      return new ValidationReport.Provenance(Version.PRODUCER, Version.get(),
+      return new ValidationReport.Provenance(
+          Version.PRODUCER,
+          Version.get(),
           Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
           System.getProperty("java.vendor") + " " + System.getProperty("java.version"),
           System.getProperty("os.name") + " " + System.getProperty("os.arch"),
           java.util.Collections.unmodifiableMap(config),
-          Hashes.sha256(c.reference()), Hashes.sha256(c.candidate()), holdoutHash(c.holdout()),
+          Hashes.sha256(c.reference()),
+          Hashes.sha256(c.candidate()),
+          holdoutHash(c.holdout()),
           Math.round(seconds * 1000) / 1000.0);
     } catch (IOException e) {
       throw EdgeoptException.invalid("cannot hash the inputs for provenance: " + e.getMessage(), e);

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** Whose arithmetic a candidate runs with, decided for hosts described by their flags (no host dependence). */
 class ArithmeticPlannerTest {
   static final HostCpu AVX2 = HostCpu.of("AMD EPYC 7601", "amd64", List.of("avx2", "fma", "f16c"));
-  static final HostCpu VNNI = HostCpu.of("AMD EPYC 9R14", "amd64", List.of("avx2", "avx512bw", "avx512_vnni"));
+  static final HostCpu VNNI =
+      HostCpu.of("AMD EPYC 9R14", "amd64", List.of("avx2", "avx512bw", "avx512_vnni"));
   static final HostCpu ARM = HostCpu.of("Neoverse-N1", "aarch64", List.of("asimd", "asimddp"));
 
   @TempDir Path dir;
@@ -46,34 +47,45 @@ class ArithmeticPlannerTest {
     b.addOutput(new Value("y", TensorType.of(DataType.FLOAT, 1, 3)));
     Graph g = b.build();
     if (target != null) {
-      g = g.toBuilder().info(g.info().withMetadata(Map.of("edgeopt.quantize.config", "{\"target\":\"" + target + "\"}")))
-          .build();
+      g =
+          g.toBuilder()
+              .info(
+                  g.info()
+                      .withMetadata(
+                          Map.of("edgeopt.quantize.config", "{\"target\":\"" + target + "\"}")))
+              .build();
     }
     Path p = dir.resolve(name + ".onnx");
     OnnxModels.write(g, p);
     return p;
   }
 
-  private ArithmeticPlanner.Plan plan(Path candidate, HostCpu host, ValidationConfig.Arithmetic a) throws Exception {
-    return ArithmeticPlanner.plan(ValidationConfig.of(candidate, candidate, dir).withArithmetic(a), host);
+  private ArithmeticPlanner.Plan plan(Path candidate, HostCpu host, ValidationConfig.Arithmetic a)
+      throws Exception {
+    return ArithmeticPlanner.plan(
+        ValidationConfig.of(candidate, candidate, dir).withArithmetic(a), host);
   }
 
   @Test
   void aVnniModelOnAnAvx2HostIsEmulatedAndTheMismatchIsNamed() throws Exception {
-    ArithmeticPlanner.Plan p = plan(gemm("vnni", 127, "onnxruntime-x86-vnni"), AVX2, ValidationConfig.Arithmetic.TARGET);
+    ArithmeticPlanner.Plan p =
+        plan(gemm("vnni", 127, "onnxruntime-x86-vnni"), AVX2, ValidationConfig.Arithmetic.TARGET);
     assertEquals(SessionOptions.Int8Arithmetic.EXACT, p.session());
     ValidationReport.Arithmetic a = p.section();
     assertEquals(ArithmeticPlanner.EMULATED, a.figures());
     assertEquals("onnxruntime-x86-vnni", a.target());
     assertEquals("candidate metadata", a.targetSource());
     assertEquals(64_770, a.worstCasePairSum());
-    assertTrue(a.mismatch().contains("avx512_vnni") && a.mismatch().contains("emulated for the target"), a.mismatch());
+    assertTrue(
+        a.mismatch().contains("avx512_vnni") && a.mismatch().contains("emulated for the target"),
+        a.mismatch());
     assertEquals("x86_saturating_pairs", a.hostInt8Kernel());
   }
 
   @Test
   void theSameModelOnAVnniHostRunsNativelyWithoutMismatch() throws Exception {
-    ArithmeticPlanner.Plan p = plan(gemm("vnni", 127, "onnxruntime-x86-vnni"), VNNI, ValidationConfig.Arithmetic.TARGET);
+    ArithmeticPlanner.Plan p =
+        plan(gemm("vnni", 127, "onnxruntime-x86-vnni"), VNNI, ValidationConfig.Arithmetic.TARGET);
     assertEquals(SessionOptions.Int8Arithmetic.HOST, p.session());
     assertEquals(ArithmeticPlanner.NATIVE, p.section().figures());
     assertEquals("", p.section().mismatch());
@@ -81,7 +93,8 @@ class ArithmeticPlannerTest {
 
   @Test
   void hostArithmeticOnAnAvx2HostSaysTheFiguresDifferFromTheTargets() throws Exception {
-    ArithmeticPlanner.Plan p = plan(gemm("vnni", 127, "onnxruntime-x86-vnni"), AVX2, ValidationConfig.Arithmetic.HOST);
+    ArithmeticPlanner.Plan p =
+        plan(gemm("vnni", 127, "onnxruntime-x86-vnni"), AVX2, ValidationConfig.Arithmetic.HOST);
     assertEquals(SessionOptions.Int8Arithmetic.HOST, p.session());
     assertEquals(ArithmeticPlanner.HOST_ONLY, p.section().figures());
     assertTrue(p.section().mismatch().contains("DIFFER"), p.section().mismatch());
@@ -101,10 +114,13 @@ class ArithmeticPlannerTest {
 
   @Test
   void anAcceleratorTargetIsEmulatedOnAvx2WithoutACpuMismatch() throws Exception {
-    ArithmeticPlanner.Plan p = plan(gemm("tpu", 127, "edgetpu"), AVX2, ValidationConfig.Arithmetic.TARGET);
+    ArithmeticPlanner.Plan p =
+        plan(gemm("tpu", 127, "edgetpu"), AVX2, ValidationConfig.Arithmetic.TARGET);
     assertEquals(ArithmeticPlanner.EMULATED, p.section().figures());
     assertEquals(SessionOptions.Int8Arithmetic.EXACT, p.session());
-    assertTrue(p.section().mismatch().startsWith("host AMD EPYC 7601: its kernels clamp"), p.section().mismatch());
+    assertTrue(
+        p.section().mismatch().startsWith("host AMD EPYC 7601: its kernels clamp"),
+        p.section().mismatch());
   }
 
   @Test
@@ -113,8 +129,9 @@ class ArithmeticPlannerTest {
     ArithmeticPlanner.Plan p = plan(plain, VNNI, ValidationConfig.Arithmetic.TARGET);
     assertEquals("onnxruntime-cpu", p.section().target());
     assertEquals("default", p.section().targetSource());
-    ArithmeticPlanner.Plan q = ArithmeticPlanner.plan(ValidationConfig.of(plain, plain, dir).withTarget("onnxruntime-arm64"),
-        VNNI);
+    ArithmeticPlanner.Plan q =
+        ArithmeticPlanner.plan(
+            ValidationConfig.of(plain, plain, dir).withTarget("onnxruntime-arm64"), VNNI);
     assertEquals("onnxruntime-arm64", q.section().target());
     assertEquals("--target", q.section().targetSource());
     assertTrue(q.section().mismatch().contains("aarch64"), q.section().mismatch());

@@ -33,11 +33,14 @@ class BadInputTest {
     threeShifted = dir.resolve("three-shifted.onnx");
     OnnxModels.write(TestData.identity(3), three);
     OnnxModels.write(TestData.shifted(new float[] {0, 0, 1}), threeShifted);
-    holdout = TestData.writeCsv(dir.resolve("ok.csv"), ValidatorMetricsTest.X, ValidatorMetricsTest.LABELS);
+    holdout =
+        TestData.writeCsv(
+            dir.resolve("ok.csv"), ValidatorMetricsTest.X, ValidatorMetricsTest.LABELS);
   }
 
   private static EdgeoptException fails(ValidationConfig c) {
-    EdgeoptException e = assertThrows(EdgeoptException.class, () -> Validator.validate(c.withLatency(0, 0)));
+    EdgeoptException e =
+        assertThrows(EdgeoptException.class, () -> Validator.validate(c.withLatency(0, 0)));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode(), e.getMessage());
     assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
     return e;
@@ -46,29 +49,41 @@ class BadInputTest {
   /** Issue 14 (fuzz corpus): a candidate without graph outputs was an ArrayIndexOutOfBoundsException (exit 1). */
   @Test
   void candidateWithNoGraphOutputs() throws Exception {
-    ai.onnx.proto.OnnxMl.ModelProto.Builder m = ai.onnx.proto.OnnxMl.ModelProto.parseFrom(
-        java.nio.file.Files.readAllBytes(threeShifted)).toBuilder();
+    ai.onnx.proto.OnnxMl.ModelProto.Builder m =
+        ai.onnx.proto.OnnxMl.ModelProto.parseFrom(java.nio.file.Files.readAllBytes(threeShifted))
+            .toBuilder();
     m.getGraphBuilder().clearOutput();
     Path noOutputs = dir.resolve("no-outputs.onnx");
     java.nio.file.Files.write(noOutputs, m.build().toByteArray());
-    EdgeoptException e = assertThrows(EdgeoptException.class,
-        () -> Validator.validate(ValidationConfig.of(three, noOutputs, holdout).withLatency(0, 0)));
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class,
+            () ->
+                Validator.validate(
+                    ValidationConfig.of(three, noOutputs, holdout).withLatency(0, 0)));
     assertTrue(e.exitCode() == ExitCode.INVALID_INPUT, e.exitCode() + ": " + e.getMessage());
     assertFalse(e.getMessage().contains("\n"), e.getMessage());
   }
 
   @Test
   void holdoutWithClassesTheModelCannotOutput() throws Exception {
-    Path csv = TestData.writeCsv(dir.resolve("five.csv"), ValidatorMetricsTest.X, new int[] {0, 1, 5, 2, 1, 1});
+    Path csv =
+        TestData.writeCsv(
+            dir.resolve("five.csv"), ValidatorMetricsTest.X, new int[] {0, 1, 5, 2, 1, 1});
     EdgeoptException e = fails(ValidationConfig.of(three, threeShifted, csv));
-    assertEquals(csv + ": sample 2 has label 5, which is not a class the model can output (expected 0..2 for its 3 classes)",
+    assertEquals(
+        csv
+            + ": sample 2 has label 5, which is not a class the model can output (expected 0..2 for its 3 classes)",
         e.getMessage());
   }
 
   @Test
   void classNamesThatDoNotFitTheOutput() {
-    EdgeoptException e = fails(ValidationConfig.of(three, threeShifted, holdout).withClassNames(List.of("a", "b")));
-    assertTrue(e.getMessage().contains("2 class names were given but the model outputs 3 classes"), e.getMessage());
+    EdgeoptException e =
+        fails(ValidationConfig.of(three, threeShifted, holdout).withClassNames(List.of("a", "b")));
+    assertTrue(
+        e.getMessage().contains("2 class names were given but the model outputs 3 classes"),
+        e.getMessage());
   }
 
   @Test
@@ -76,8 +91,13 @@ class BadInputTest {
     float[][] four = {{1, 2, 3, 4}, {4, 3, 2, 1}};
     Path csv = TestData.writeCsv(dir.resolve("four.csv"), four, new int[] {0, 1});
     EdgeoptException e = fails(ValidationConfig.of(three, threeShifted, csv));
-    assertEquals(three + ": input 'x' expects float[-1, 3] but the holdout " + csv + " gives samples of [4]: expected the "
-        + "sample shape to match the input without its batch dimension (check --preprocess)", e.getMessage());
+    assertEquals(
+        three
+            + ": input 'x' expects float[-1, 3] but the holdout "
+            + csv
+            + " gives samples of [4]: expected the "
+            + "sample shape to match the input without its batch dimension (check --preprocess)",
+        e.getMessage());
   }
 
   @Test
@@ -92,10 +112,14 @@ class BadInputTest {
     b.addOutput(new Value("y", TensorType.of(DataType.FLOAT, -1, 2)));
     Path twoOut = dir.resolve("two-out.onnx");
     OnnxModels.write(b.build(), twoOut);
-    Path csv = TestData.writeCsv(dir.resolve("four-features.csv"), new float[][] {{1, 2, 3, 4}}, new int[] {0});
+    Path csv =
+        TestData.writeCsv(
+            dir.resolve("four-features.csv"), new float[][] {{1, 2, 3, 4}}, new int[] {0});
     EdgeoptException e = fails(ValidationConfig.of(identity4, twoOut, csv));
-    assertEquals("the candidate's output has 2 values for a batch of 1 samples, the reference's 4: expected the same "
-        + "number per sample", e.getMessage());
+    assertEquals(
+        "the candidate's output has 2 values for a batch of 1 samples, the reference's 4: expected the same "
+            + "number per sample",
+        e.getMessage());
   }
 
   @Test
@@ -108,7 +132,8 @@ class BadInputTest {
   @Test
   void missingOrBrokenModels() throws Exception {
     Path missing = dir.resolve("missing.onnx");
-    assertEquals(missing + ": candidate model not found: expected a model file",
+    assertEquals(
+        missing + ": candidate model not found: expected a model file",
         fails(ValidationConfig.of(three, missing, holdout)).getMessage());
     Path broken = dir.resolve("broken.onnx");
     Files.writeString(broken, "not a model");
@@ -117,41 +142,65 @@ class BadInputTest {
     assertTrue(e.getMessage().startsWith(broken + ": not a valid ONNX model"), e.getMessage());
     Path unknown = dir.resolve("model.bin");
     Files.writeString(unknown, "?");
-    assertTrue(fails(ValidationConfig.of(three, unknown, holdout)).getMessage().contains("no runtime for this kind of file"));
+    assertTrue(
+        fails(ValidationConfig.of(three, unknown, holdout))
+            .getMessage()
+            .contains("no runtime for this kind of file"));
   }
 
   @Test
   void missingHoldoutAndBadPreprocessing() {
     Path nowhere = dir.resolve("nowhere");
-    assertEquals(nowhere + ": holdout data not found", fails(ValidationConfig.of(three, threeShifted, nowhere)).getMessage());
-    assertTrue(fails(ValidationConfig.of(three, threeShifted, holdout).withPreprocess("scale=abc")).getMessage()
-        .contains("'scale' expects a number, found 'abc'"));
+    assertEquals(
+        nowhere + ": holdout data not found",
+        fails(ValidationConfig.of(three, threeShifted, nowhere)).getMessage());
+    assertTrue(
+        fails(ValidationConfig.of(three, threeShifted, holdout).withPreprocess("scale=abc"))
+            .getMessage()
+            .contains("'scale' expects a number, found 'abc'"));
   }
 
   @Test
   void thresholdsThatCannotBeChecked() {
-    EdgeoptException latency = assertThrows(EdgeoptException.class, () -> Validator.validate(
-        ValidationConfig.of(three, threeShifted, holdout).withThresholds(Thresholds.none().withMaxP95LatencyMs(5.0))
-            .withLatency(0, 0)));
-    assertTrue(latency.getMessage().contains("needs latency runs, but 0 were asked for"), latency.getMessage());
-    EdgeoptException regression = fails(ValidationConfig.of(three, threeShifted, holdout)
-        .withTask(ValidationConfig.Task.REGRESSION).withThresholds(Thresholds.defaults()));
-    assertTrue(regression.getMessage().startsWith("no threshold applies to a regression output"), regression.getMessage());
+    EdgeoptException latency =
+        assertThrows(
+            EdgeoptException.class,
+            () ->
+                Validator.validate(
+                    ValidationConfig.of(three, threeShifted, holdout)
+                        .withThresholds(Thresholds.none().withMaxP95LatencyMs(5.0))
+                        .withLatency(0, 0)));
+    assertTrue(
+        latency.getMessage().contains("needs latency runs, but 0 were asked for"),
+        latency.getMessage());
+    EdgeoptException regression =
+        fails(
+            ValidationConfig.of(three, threeShifted, holdout)
+                .withTask(ValidationConfig.Task.REGRESSION)
+                .withThresholds(Thresholds.defaults()));
+    assertTrue(
+        regression.getMessage().startsWith("no threshold applies to a regression output"),
+        regression.getMessage());
   }
 
   @Test
   void regressionOutputsAreGatedByTheirTolerance() throws Exception {
     // The candidate adds 1 to one of three outputs: max |error| is exactly 1.
-    ValidationConfig c = ValidationConfig.of(three, threeShifted, holdout).withTask(ValidationConfig.Task.REGRESSION)
-        .withLatency(0, 0);
-    ValidationReport pass = Validator.validate(c.withThresholds(Thresholds.none().withMaxOutputError(1.0)));
+    ValidationConfig c =
+        ValidationConfig.of(three, threeShifted, holdout)
+            .withTask(ValidationConfig.Task.REGRESSION)
+            .withLatency(0, 0);
+    ValidationReport pass =
+        Validator.validate(c.withThresholds(Thresholds.none().withMaxOutputError(1.0)));
     assertTrue(pass.passed(), pass.gate().toString());
     assertEquals("regression", pass.task());
     assertEquals(null, pass.classification());
     assertEquals(0, pass.outputs().elementsOverTolerance());
-    ValidationReport fail = Validator.validate(c.withThresholds(Thresholds.none().withMaxOutputError(0.5)));
+    ValidationReport fail =
+        Validator.validate(c.withThresholds(Thresholds.none().withMaxOutputError(0.5)));
     assertFalse(fail.passed());
-    assertEquals(6, fail.outputs().elementsOverTolerance(), "one value per sample is off by 1 > 0.5");
+    assertEquals(
+        6, fail.outputs().elementsOverTolerance(), "one value per sample is off by 1 > 0.5");
     assertEquals(List.of("max output error 1 > max 0.5"), fail.gate().reasons());
   }
 
@@ -160,8 +209,11 @@ class BadInputTest {
     Path nanRef = dir.resolve("nan-reference.onnx");
     OnnxModels.write(TestData.shifted(new float[] {0, Float.NaN, 0}), nanRef);
     EdgeoptException e = fails(ValidationConfig.of(nanRef, three, holdout));
-    assertEquals("the reference's output 'logits' is NaN at value 1 of sample 0 of " + holdout
-        + ": expected finite outputs from the reference", e.getMessage());
+    assertEquals(
+        "the reference's output 'logits' is NaN at value 1 of sample 0 of "
+            + holdout
+            + ": expected finite outputs from the reference",
+        e.getMessage());
   }
 
   @Test
@@ -170,25 +222,36 @@ class BadInputTest {
     OnnxModels.write(TestData.shifted(new float[] {0, 0, Float.POSITIVE_INFINITY}), infCand);
     // Infinity on the third logit makes every prediction class 2; the top-1 drop alone would pass
     // a generous threshold, the finite-output rule must not.
-    ValidationReport r = Validator.validate(ValidationConfig.of(three, infCand, holdout)
-        .withThresholds(Thresholds.none().withMaxTop1DropPoints(100.0)).withLatency(0, 0));
+    ValidationReport r =
+        Validator.validate(
+            ValidationConfig.of(three, infCand, holdout)
+                .withThresholds(Thresholds.none().withMaxTop1DropPoints(100.0))
+                .withLatency(0, 0));
     assertFalse(r.passed());
-    assertEquals("candidate output 'logits' is Infinity at value 2 of sample 0 (6 values not finite): expected finite "
-        + "outputs on every holdout sample", r.gate().reasons().get(0));
+    assertEquals(
+        "candidate output 'logits' is Infinity at value 2 of sample 0 (6 values not finite): expected finite "
+            + "outputs on every holdout sample",
+        r.gate().reasons().get(0));
     assertEquals("finite-outputs", r.gate().checks().get(0).name());
   }
 
   @Test
   void csvHoldoutWithNaNIsRefused() throws Exception {
-    Path csv = TestData.writeCsv(dir.resolve("nan.csv"), new float[][] {{1, 2, 3}, {1, Float.NaN, 0}}, new int[] {0, 1});
+    Path csv =
+        TestData.writeCsv(
+            dir.resolve("nan.csv"), new float[][] {{1, 2, 3}, {1, Float.NaN, 0}}, new int[] {0, 1});
     EdgeoptException e = fails(ValidationConfig.of(three, threeShifted, csv));
-    assertEquals(csv + ": sample 1 holds NaN at value 1 (after preprocessing): expected finite numbers in the holdout",
+    assertEquals(
+        csv
+            + ": sample 1 holds NaN at value 1 (after preprocessing): expected finite numbers in the holdout",
         e.getMessage());
   }
 
   @Test
   void csvHoldoutWithInfinityIsRefused() throws Exception {
-    Path csv = TestData.writeCsv(dir.resolve("inf.csv"), new float[][] {{Float.NEGATIVE_INFINITY, 2, 3}}, new int[] {0});
+    Path csv =
+        TestData.writeCsv(
+            dir.resolve("inf.csv"), new float[][] {{Float.NEGATIVE_INFINITY, 2, 3}}, new int[] {0});
     EdgeoptException e = fails(ValidationConfig.of(three, threeShifted, csv));
     assertTrue(e.getMessage().contains("sample 0 holds -Infinity at value 0"), e.getMessage());
   }
@@ -201,7 +264,8 @@ class BadInputTest {
     b.addOutput(new Value("logits", TensorType.of(DataType.FLOAT, 1, 3)));
     Path p = dir.resolve("no-inputs.onnx");
     OnnxModels.write(b.build(), p);
-    assertEquals(p + ": the model has no tensor inputs: expected one input that takes the holdout",
+    assertEquals(
+        p + ": the model has no tensor inputs: expected one input that takes the holdout",
         fails(ValidationConfig.of(three, p, holdout)).getMessage());
   }
 
@@ -220,12 +284,19 @@ class BadInputTest {
   void modelWithStringOutputsIsRefused() throws Exception {
     GraphBuilder b = new GraphBuilder("strings", 13);
     b.addInput(new Value("x", TensorType.of(DataType.FLOAT, -1, 3)));
-    b.add("Cast", "to_text", List.of("x"), List.of("logits"), org.edgeopt.core.graph.Attribute.of("to", 8L));
+    b.add(
+        "Cast",
+        "to_text",
+        List.of("x"),
+        List.of("logits"),
+        org.edgeopt.core.graph.Attribute.of("to", 8L));
     b.addOutput(new Value("logits", TensorType.of(DataType.STRING, -1, 3)));
     Path p = dir.resolve("strings.onnx");
     OnnxModels.write(b.build(), p);
     EdgeoptException e = fails(ValidationConfig.of(three, p, holdout));
-    assertEquals(p + ": output 'logits' holds string values: expected a numeric tensor (float, integer or bool)",
+    assertEquals(
+        p
+            + ": output 'logits' holds string values: expected a numeric tensor (float, integer or bool)",
         e.getMessage());
   }
 }

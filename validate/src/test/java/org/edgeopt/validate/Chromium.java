@@ -39,25 +39,46 @@ final class Chromium {
   }
 
   /** Loads {@code page} and writes a PNG screenshot of {@code width x height} pixels to {@code png}. */
-  static Result screenshot(Path page, Path work, Path png, int width, int height) throws IOException, InterruptedException {
-    return run(page, work, "--screenshot=" + png.toAbsolutePath(), "--window-size=" + width + "," + height,
+  static Result screenshot(Path page, Path work, Path png, int width, int height)
+      throws IOException, InterruptedException {
+    return run(
+        page,
+        work,
+        "--screenshot=" + png.toAbsolutePath(),
+        "--window-size=" + width + "," + height,
         "--hide-scrollbars");
   }
 
-  private static Result run(Path page, Path work, String... extra) throws IOException, InterruptedException {
+  private static Result run(Path page, Path work, String... extra)
+      throws IOException, InterruptedException {
     Path profile = Files.createTempDirectory(work, "chromium-profile");
-    List<String> cmd = new ArrayList<>(List.of(BINARY.toString(), "--headless", "--no-sandbox", "--disable-gpu",
-        "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--enable-logging=stderr", "--user-data-dir=" + profile.toAbsolutePath()));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                BINARY.toString(),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--enable-logging=stderr",
+                "--user-data-dir=" + profile.toAbsolutePath()));
     cmd.addAll(List.of(extra));
     cmd.add(page.toAbsolutePath().toUri().toString());
     Path out = work.resolve("chromium.out");
     Path err = work.resolve("chromium.err");
-    Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    Process p =
+        new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
     if (!p.waitFor(120, TimeUnit.SECONDS)) {
       p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
       throw new IOException("chromium did not finish within 120 s: " + cmd);
     }
-    return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+    return new Result(
+        p.exitValue(),
+        Files.readString(out, StandardCharsets.UTF_8),
+        Files.readString(err, StandardCharsets.UTF_8));
   }
 }

@@ -34,6 +34,7 @@ class DriftCodecTest {
   private static final int BATCH = 16;
   private static final int SAMPLES = 320;
   private static SampleModel sample;
+
   /** Per batch: labels, reference output, candidate output. */
   private static final List<Object[]> batches = new ArrayList<>();
 
@@ -43,10 +44,13 @@ class DriftCodecTest {
     Graph fp32 = OnnxModels.read(sample.model());
     Preprocessing pre = Preprocessing.parse(sample.preprocess());
     Dataset calibration = Datasets.open(sample.calibration().images(), pre, null, null);
-    Graph int8 = QdqCandidates.quantize(fp32, QdqCandidates.calibrate(fp32, calibration, 64), null, 1f);
+    Graph int8 =
+        QdqCandidates.quantize(fp32, QdqCandidates.calibrate(fp32, calibration, 64), null, 1f);
     Dataset holdout = Datasets.open(sample.holdout().images(), pre, null, null);
-    try (InferenceSession ref = OrtRuntime.get().open(fp32, SessionOptions.defaults().withThreads(1));
-        InferenceSession cand = OrtRuntime.get().open(int8, SessionOptions.defaults().withThreads(1))) {
+    try (InferenceSession ref =
+            OrtRuntime.get().open(fp32, SessionOptions.defaults().withThreads(1));
+        InferenceSession cand =
+            OrtRuntime.get().open(int8, SessionOptions.defaults().withThreads(1))) {
       String ro = ref.outputNames().get(0);
       String co = cand.outputNames().get(0);
       Iterator<Batch> it = holdout.batches(BATCH, SAMPLES);
@@ -87,7 +91,9 @@ class DriftCodecTest {
     merged.merge(parts.get(2));
     assertEquals(SAMPLES, merged.samples());
     assertEquals(figures(whole), figures(merged));
-    assertTrue(whole.classification().agreementPercent() < 100 || whole.outputs().maxAbsError() > 0, "the candidate differs at all");
+    assertTrue(
+        whole.classification().agreementPercent() < 100 || whole.outputs().maxAbsError() > 0,
+        "the candidate differs at all");
   }
 
   @Test
@@ -113,12 +119,21 @@ class DriftCodecTest {
     byte[] bytes = DriftCodec.encode(d);
     byte[] version = bytes.clone();
     ByteBuffer.wrap(version).putInt(4, DriftCodec.VERSION + 1);
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> DriftCodec.decode(version)).getMessage()
-        .contains("version " + (DriftCodec.VERSION + 1)));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> DriftCodec.decode(version))
+            .getMessage()
+            .contains("version " + (DriftCodec.VERSION + 1)));
     byte[] magic = bytes.clone();
     magic[0] = 'X';
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> DriftCodec.decode(magic)).getMessage().contains("magic"));
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> DriftCodec.decode(Arrays.copyOf(bytes, bytes.length - 9)))
-        .getMessage().contains("cut short"));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> DriftCodec.decode(magic))
+            .getMessage()
+            .contains("magic"));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> DriftCodec.decode(Arrays.copyOf(bytes, bytes.length - 9)))
+            .getMessage()
+            .contains("cut short"));
   }
 }

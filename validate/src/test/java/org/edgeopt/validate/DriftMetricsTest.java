@@ -16,10 +16,13 @@ class DriftMetricsTest {
   void softmaxOfSmallRowMatchesHandValues() {
     // e^0, e^1, e^2 over their sum 1 + e + e^2 = 11.107337927389695
     double sum = 1 + Math.E + Math.E * Math.E;
-    assertArrayEquals(new double[] {1 / sum, Math.E / sum, Math.E * Math.E / sum},
-        DriftMetrics.softmax(new float[] {9, 0, 1, 2}, 1, 3), EPS);
+    assertArrayEquals(
+        new double[] {1 / sum, Math.E / sum, Math.E * Math.E / sum},
+        DriftMetrics.softmax(new float[] {9, 0, 1, 2}, 1, 3),
+        EPS);
     // Large logits must not overflow: subtracting the maximum keeps exp() finite.
-    assertArrayEquals(new double[] {0.5, 0.5}, DriftMetrics.softmax(new float[] {1000, 1000}, 0, 2), EPS);
+    assertArrayEquals(
+        new double[] {0.5, 0.5}, DriftMetrics.softmax(new float[] {1000, 1000}, 0, 2), EPS);
   }
 
   @Test
@@ -44,16 +47,24 @@ class DriftMetricsTest {
     assertEquals(0.0, DriftMetrics.cosine(new float[] {1, 0}, new float[] {0, 1}), EPS);
     assertEquals(1.0, DriftMetrics.cosine(new float[] {0, 0}, new float[] {0, 0}), EPS);
     // signal 1 + 4 = 5, noise (2 - 1)^2 = 1 -> 10 log10 5 = 6.9897 dB
-    assertEquals(10 * Math.log10(5), DriftMetrics.sqnrDb(new float[] {1, 2}, new float[] {1, 1}), EPS);
-    assertEquals(DriftMetrics.MAX_SQNR_DB, DriftMetrics.sqnrDb(new float[] {1, 2}, new float[] {1, 2}), EPS);
-    assertEquals(0.0, DriftMetrics.cosine(1, 1, Double.NaN), EPS, "NaN outputs are unrelated, not equal");
+    assertEquals(
+        10 * Math.log10(5), DriftMetrics.sqnrDb(new float[] {1, 2}, new float[] {1, 1}), EPS);
+    assertEquals(
+        DriftMetrics.MAX_SQNR_DB, DriftMetrics.sqnrDb(new float[] {1, 2}, new float[] {1, 2}), EPS);
+    assertEquals(
+        0.0, DriftMetrics.cosine(1, 1, Double.NaN), EPS, "NaN outputs are unrelated, not equal");
   }
 
   @Test
   void addedSqnrSubtractsNoisePowers() {
-    // output at 20 dB (noise ratio 0.01), input at 30 dB (0.001): the layer adds 0.009 -> 20.4576 dB
+    // output at 20 dB (noise ratio 0.01), input at 30 dB (0.001): the layer adds 0.009 -> 20.4576
+    // dB
     assertEquals(-10 * Math.log10(0.009), DriftMetrics.addedSqnrDb(20, 30), 1e-9);
-    assertEquals(DriftMetrics.MAX_SQNR_DB, DriftMetrics.addedSqnrDb(30, 20), EPS, "a layer that removes noise adds none");
+    assertEquals(
+        DriftMetrics.MAX_SQNR_DB,
+        DriftMetrics.addedSqnrDb(30, 20),
+        EPS,
+        "a layer that removes noise adds none");
     assertEquals(0.001, DriftMetrics.noiseRatio(30), 1e-15);
   }
 

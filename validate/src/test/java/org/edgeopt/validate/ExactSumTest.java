@@ -23,7 +23,10 @@ class ExactSumTest {
     List<Double> v = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       double x = r.nextGaussian() * Math.pow(2, r.nextInt(120) - 60);
-      v.add(i % 97 == 0 ? r.nextGaussian() * 1e290 : i % 89 == 0 ? Double.MIN_VALUE * r.nextInt(1000) : x);
+      v.add(
+          i % 97 == 0
+              ? r.nextGaussian() * 1e290
+              : i % 89 == 0 ? Double.MIN_VALUE * r.nextInt(1000) : x);
     }
     v.add(1e308);
     v.add(-1e308);
@@ -78,7 +81,8 @@ class ExactSumTest {
     assertEquals(0.0, sum(List.of()));
     assertEquals(0.0, sum(List.of(0.1, -0.1)));
     // Past the largest double only when the exact sum is.
-    assertEquals(Double.MAX_VALUE, sum(List.of(Double.MAX_VALUE, Double.MAX_VALUE, -Double.MAX_VALUE)));
+    assertEquals(
+        Double.MAX_VALUE, sum(List.of(Double.MAX_VALUE, Double.MAX_VALUE, -Double.MAX_VALUE)));
     assertEquals(Double.POSITIVE_INFINITY, sum(List.of(Double.MAX_VALUE, Double.MAX_VALUE)));
   }
 }

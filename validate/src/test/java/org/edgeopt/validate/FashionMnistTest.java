@@ -39,10 +39,17 @@ class FashionMnistTest {
   static void quantize() throws Exception {
     sample = SampleModels.fashionMnist();
     fp32 = OnnxModels.read(sample.model());
-    Dataset calibration = Datasets.open(sample.calibration().images(), Preprocessing.parse(sample.preprocess()), null, null);
+    Dataset calibration =
+        Datasets.open(
+            sample.calibration().images(), Preprocessing.parse(sample.preprocess()), null, null);
     ranges = QdqCandidates.calibrate(fp32, calibration, sample.calibration().count());
     // The stem convolution: every later layer reads what it computes.
-    damagedLayer = fp32.nodes().stream().filter(n -> n.opType().equals("Conv")).findFirst().orElseThrow().name();
+    damagedLayer =
+        fp32.nodes().stream()
+            .filter(n -> n.opType().equals("Conv"))
+            .findFirst()
+            .orElseThrow()
+            .name();
   }
 
   private static ValidationConfig config(Path candidate) {
@@ -60,11 +67,15 @@ class FashionMnistTest {
     DebugReports.keep(r, "fashion-mnist-int8");
     ValidationReport.Classification c = r.classification();
     assertEquals(sample.holdout().count(), c.samples());
-    assertEquals(sample.fp32HoldoutCorrect(), c.referenceCorrect(), "FP32 top-1 as recorded in sample.json");
+    assertEquals(
+        sample.fp32HoldoutCorrect(), c.referenceCorrect(), "FP32 top-1 as recorded in sample.json");
     assertTrue(r.passed(), TextSummary.render(r));
     assertTrue(r.diagnosis().ran(), r.diagnosis().reason());
-    assertTrue(r.diagnosis().layers().stream().filter(LayerDiagnosis.LayerError::reducedPrecision)
-        .allMatch(e -> e.addedBy().equals("isolated")), r.diagnosis().layers().toString());
+    assertTrue(
+        r.diagnosis().layers().stream()
+            .filter(LayerDiagnosis.LayerError::reducedPrecision)
+            .allMatch(e -> e.addedBy().equals("isolated")),
+        r.diagnosis().layers().toString());
     screenshotForTheDocs(dir.resolve("int8").resolve(ReportWriter.HTML));
   }
 
@@ -72,12 +83,16 @@ class FashionMnistTest {
   void damagedLayerFailsAZeroDropGateAndRanksFirst() throws Exception {
     Path candidate = dir.resolve("fashion-mnist.damaged.onnx");
     OnnxModels.write(QdqCandidates.quantize(fp32, ranges, damagedLayer, 16f), candidate);
-    ValidationReport r = Validator.validate(config(candidate).withThresholds(Thresholds.none().withMaxTop1DropPoints(0.0))
-        .withLatency(0, 0));
+    ValidationReport r =
+        Validator.validate(
+            config(candidate)
+                .withThresholds(Thresholds.none().withMaxTop1DropPoints(0.0))
+                .withLatency(0, 0));
     DebugReports.keep(r, "fashion-mnist-damaged");
     assertFalse(r.passed(), TextSummary.render(r));
     assertTrue(r.classification().top1DropPoints() > 0, TextSummary.render(r));
-    assertEquals(damagedLayer, r.diagnosis().layers().get(0).node(), r.diagnosis().layers().toString());
+    assertEquals(
+        damagedLayer, r.diagnosis().layers().get(0).node(), r.diagnosis().layers().toString());
     assertEquals(damagedLayer, r.diagnosis().excludeFirst());
   }
 

@@ -84,11 +84,13 @@ class LayerDiagnosisTest {
     // conv1 reads the graph input: nothing accumulated before it, so alone == whole
     assertEquals(DriftMetrics.MAX_SQNR_DB, conv1.inputSqnrDb(), 1e-9);
     assertEquals(conv1.sqnrDb(), conv1.addedSqnrDb(), 1e-6);
-    // the BatchNormalization after conv1 is compared after conv1's own output, as the graph computes it
+    // the BatchNormalization after conv1 is compared after conv1's own output, as the graph
+    // computes it
     assertEquals("c1", conv1.referenceTensor());
     // error accumulates: the last layer's output is worse in the whole candidate than on its own
     assertTrue(fc.sqnrDb() < fc.addedSqnrDb(), fc.toString());
-    // relu1's output is quantized on its way into dw: that error is charged to relu1, measured alone
+    // relu1's output is quantized on its way into dw: that error is charged to relu1, measured
+    // alone
     LayerDiagnosis.LayerError relu = layer(d, "relu1");
     assertTrue(relu.reducedPrecision());
     assertEquals("isolated", relu.addedBy());
@@ -101,10 +103,18 @@ class LayerDiagnosisTest {
 
   @Test
   void renamedNodesAreMatchedByOutputName() throws Exception {
-    LayerDiagnosis d = diagnose(QdqCandidates.renameNodes(QdqCandidates.quantize(fp32, ranges, "fc", 16f)), "renamed.onnx");
+    LayerDiagnosis d =
+        diagnose(
+            QdqCandidates.renameNodes(QdqCandidates.quantize(fp32, ranges, "fc", 16f)),
+            "renamed.onnx");
     assertTrue(d.ran(), d.reason());
-    assertTrue(d.layers().stream().allMatch(e -> e.matchedBy().equals("output name")), d.layers().toString());
-    assertEquals("logits", d.layers().get(0).referenceTensor(), "the damaged Gemm, now unnamed, still ranks first");
+    assertTrue(
+        d.layers().stream().allMatch(e -> e.matchedBy().equals("output name")),
+        d.layers().toString());
+    assertEquals(
+        "logits",
+        d.layers().get(0).referenceTensor(),
+        "the damaged Gemm, now unnamed, still ranks first");
   }
 
   @Test
@@ -122,21 +132,32 @@ class LayerDiagnosisTest {
 
   @Test
   void fusedClipIsComparedAfterTheOutputQuantizer() throws Exception {
-    // As edgeopt's quantizer writes it: the Clip after dw is gone, dw's output takes the Clip's output
+    // As edgeopt's quantizer writes it: the Clip after dw is gone, dw's output takes the Clip's
+    // output
     // name, and its uint8 [0, 6] quantize/dequantize pair does the clipping by saturating.
     GraphBuilder b = fp32.toBuilder();
     b.removeNode("clip");
     b.replaceNode(fp32.node("dw").orElseThrow().withOutputs(List.of("k1")));
     b.replaceUses("k1", "k1_dequantized");
     b.addInitializer(Tensor.scalar("k1_scale", 6f / 255));
-    b.addInitializer(Tensor.ofBytes("k1_zero_point", org.edgeopt.core.graph.DataType.UINT8, new long[0], new byte[] {0}));
-    b.add("QuantizeLinear", "k1_QuantizeLinear", List.of("k1", "k1_scale", "k1_zero_point"), List.of("k1_quantized"));
-    b.add("DequantizeLinear", "k1_DequantizeLinear", List.of("k1_quantized", "k1_scale", "k1_zero_point"),
+    b.addInitializer(
+        Tensor.ofBytes(
+            "k1_zero_point", org.edgeopt.core.graph.DataType.UINT8, new long[0], new byte[] {0}));
+    b.add(
+        "QuantizeLinear",
+        "k1_QuantizeLinear",
+        List.of("k1", "k1_scale", "k1_zero_point"),
+        List.of("k1_quantized"));
+    b.add(
+        "DequantizeLinear",
+        "k1_DequantizeLinear",
+        List.of("k1_quantized", "k1_scale", "k1_zero_point"),
         List.of("k1_dequantized"));
     LayerDiagnosis d = diagnose(b.removeUnused().build(), "fused-clip.onnx");
     LayerDiagnosis.LayerError dw = layer(d, "dw");
     assertEquals("k1", dw.referenceTensor(), "compared after the reference's Clip");
-    assertEquals("k1_dequantized", dw.candidateTensor(), "compared after the saturating output quantizer");
+    assertEquals(
+        "k1_dequantized", dw.candidateTensor(), "compared after the saturating output quantizer");
     assertTrue(dw.reducedPrecision());
     assertEquals("isolated", dw.addedBy());
     // compared before the quantizer, every negative output would count as error (about 0 dB)
@@ -148,7 +169,11 @@ class LayerDiagnosisTest {
   void foldedBatchNormIsComparedAfterTheReferenceBatchNorm() throws Exception {
     Graph folded = foldBatchNorm(fp32);
     LayerMatcher m = new LayerMatcher(fp32, folded);
-    LayerMatcher.Match conv1 = m.matches().stream().filter(x -> x.candidate().name().equals("conv1")).findFirst().orElseThrow();
+    LayerMatcher.Match conv1 =
+        m.matches().stream()
+            .filter(x -> x.candidate().name().equals("conv1"))
+            .findFirst()
+            .orElseThrow();
     assertEquals("b1", conv1.referenceTensor());
     LayerDiagnosis d = diagnose(folded, "folded.onnx");
     // float32 folding changes rounding only: far above any quantization error
@@ -158,15 +183,20 @@ class LayerDiagnosisTest {
 
   @Test
   void nonOnnxOrDisabledDiagnosisIsSkippedWithAReason() {
-    LayerDiagnosis none = LayerDiagnoser.diagnose(reference, dir.resolve("model.tflite"), data, 32, 2, 1,
-        ProgressListener.silent());
+    LayerDiagnosis none =
+        LayerDiagnoser.diagnose(
+            reference, dir.resolve("model.tflite"), data, 32, 2, 1, ProgressListener.silent());
     assertFalse(none.ran());
     assertTrue(none.reason().contains("model.tflite is not an ONNX model"), none.reason());
-    assertFalse(LayerDiagnoser.diagnose(reference, reference, data, 32, 0, 1, ProgressListener.silent()).ran());
+    assertFalse(
+        LayerDiagnoser.diagnose(reference, reference, data, 32, 0, 1, ProgressListener.silent())
+            .ran());
   }
 
   private static LayerDiagnosis.LayerError layer(LayerDiagnosis d, String node) {
-    return d.layers().stream().filter(e -> e.node().equals(node)).findFirst()
+    return d.layers().stream()
+        .filter(e -> e.node().equals(node))
+        .findFirst()
         .orElseThrow(() -> new AssertionError("no layer " + node + " in " + d.layers()));
   }
 

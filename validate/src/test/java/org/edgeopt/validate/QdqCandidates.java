@@ -81,7 +81,9 @@ final class QdqCandidates {
 
   /** Returns the axis of a weight that indexes output channels: 0 for Conv and Gemm with transB, else 1. */
   private static int outputChannelAxis(Node n) {
-    return n.opType().equals("Conv") || (n.opType().equals("Gemm") && n.intAttr("transB", 0) == 1) ? 0 : 1;
+    return n.opType().equals("Conv") || (n.opType().equals("Gemm") && n.intAttr("transB", 0) == 1)
+        ? 0
+        : 1;
   }
 
   /** Returns absmax / 127 of every slice of {@code w} along {@code axis} (1 where a slice is all zero). */
@@ -110,12 +112,18 @@ final class QdqCandidates {
     String s = b.uniqueName(w + "_scale");
     String z = b.uniqueName(w + "_zero_point");
     b.addInitializer(Tensor.ofFloats(s, new long[] {scales.length}, scales));
-    b.addInitializer(Tensor.ofBytes(z, DataType.INT8, new long[] {scales.length}, new byte[scales.length]));
+    b.addInitializer(
+        Tensor.ofBytes(z, DataType.INT8, new long[] {scales.length}, new byte[scales.length]));
     String q = b.uniqueName(w + "_quantized");
     String dq = b.uniqueName(w + "_dequantized");
     org.edgeopt.core.graph.Attribute a = org.edgeopt.core.graph.Attribute.of("axis", (long) axis);
     b.add("QuantizeLinear", b.uniqueName(w + "_QuantizeLinear"), List.of(w, s, z), List.of(q), a);
-    b.add("DequantizeLinear", b.uniqueName(w + "_DequantizeLinear"), List.of(q, s, z), List.of(dq), a);
+    b.add(
+        "DequantizeLinear",
+        b.uniqueName(w + "_DequantizeLinear"),
+        List.of(q, s, z),
+        List.of(dq),
+        a);
     return dq;
   }
 
@@ -135,7 +143,8 @@ final class QdqCandidates {
    * Calibrates min/max of every activation input of a Conv/Gemm/MatMul on the first {@code samples}
    * of {@code data}, running the FP32 graph with those tensors exposed.
    */
-  static Map<String, float[]> calibrate(Graph g, Dataset data, int samples) throws EdgeoptException {
+  static Map<String, float[]> calibrate(Graph g, Dataset data, int samples)
+      throws EdgeoptException {
     Set<String> inputs = new LinkedHashSet<>();
     g.inputs().forEach(v -> inputs.add(v.name()));
     Set<String> acts = new LinkedHashSet<>();
@@ -154,8 +163,13 @@ final class QdqCandidates {
       }
     }
     Map<String, float[]> ranges = new HashMap<>();
-    try (InferenceSession s = OrtRuntime.get().open(b.build(), SessionOptions.defaults().withThreads(1)
-        .withOptimization(SessionOptions.Optimization.NONE))) {
+    try (InferenceSession s =
+        OrtRuntime.get()
+            .open(
+                b.build(),
+                SessionOptions.defaults()
+                    .withThreads(1)
+                    .withOptimization(SessionOptions.Optimization.NONE))) {
       String input = s.inputNames().get(0);
       int bs = ModelFeeds.fixedBatch(s) > 0 ? ModelFeeds.fixedBatch(s) : 50;
       Iterator<Batch> it = data.batches(bs, samples);
@@ -164,7 +178,8 @@ final class QdqCandidates {
         Map<String, Tensor> out = s.run(Map.of(input, batch.input().withName(input)), fetch);
         for (String a : acts) {
           Tensor t = inputs.contains(a) ? batch.input() : out.get(a);
-          float[] r = ranges.computeIfAbsent(a, k -> new float[] {Float.MAX_VALUE, -Float.MAX_VALUE});
+          float[] r =
+              ranges.computeIfAbsent(a, k -> new float[] {Float.MAX_VALUE, -Float.MAX_VALUE});
           for (float v : t.toFloats()) {
             r[0] = Math.min(r[0], v);
             r[1] = Math.max(r[1], v);
@@ -188,8 +203,13 @@ final class QdqCandidates {
       }
       String half = b.uniqueName(w.name() + "_fp16");
       b.addInitializer(Tensor.ofFloat16(half, w.dims(), w.toFloats()));
-      String back = b.add("Cast", b.uniqueName(w.name() + "_Cast"), List.of(half), List.of(b.uniqueName(w.name() + "_fp32")),
-          org.edgeopt.core.graph.Attribute.of("to", (long) DataType.FLOAT.onnxCode()));
+      String back =
+          b.add(
+              "Cast",
+              b.uniqueName(w.name() + "_Cast"),
+              List.of(half),
+              List.of(b.uniqueName(w.name() + "_fp32")),
+              org.edgeopt.core.graph.Attribute.of("to", (long) DataType.FLOAT.onnxCode()));
       List<String> in = new ArrayList<>(n.inputs());
       in.set(1, back);
       b.replaceNode(n.withInputs(in));
@@ -205,7 +225,9 @@ final class QdqCandidates {
     g.initializers().values().forEach(b::addInitializer);
     int i = 0;
     for (Node n : g.nodes()) {
-      b.addNode(new Node("renamed_" + i++, n.opType(), n.domain(), n.inputs(), n.outputs(), n.attributes()));
+      b.addNode(
+          new Node(
+              "renamed_" + i++, n.opType(), n.domain(), n.inputs(), n.outputs(), n.attributes()));
     }
     return b.build();
   }

@@ -47,19 +47,28 @@ class ReportFormatsTest {
     Path candidate = dir.resolve("small.int8.onnx");
     OnnxModels.write(fp32, reference);
     Path holdout = TestData.randomIdx(dir.resolve("holdout"), 64, 8, 8, 3, 11);
-    var data = org.edgeopt.core.data.Datasets.open(holdout,
-        org.edgeopt.core.data.Preprocessing.parse(LayerDiagnosisTest.PRE), null, null);
-    OnnxModels.write(QdqCandidates.quantize(fp32, QdqCandidates.calibrate(fp32, data, 64), "dw", 8f), candidate);
-    // One threshold that holds (any drop up to 100 points) and one that cannot (no output error at all).
-    report = Validator.validate(ValidationConfig.of(reference, candidate, holdout)
-        .withPreprocess(LayerDiagnosisTest.PRE)
-        .withClassNames(List.of("circle", "square <&> \"tri\"", "star"))
-        .withThresholds(new Thresholds(100.0, null, null, 0.0))
-        .withLatency(20, 2)
-        .withDiagnosisBatches(2));
+    var data =
+        org.edgeopt.core.data.Datasets.open(
+            holdout, org.edgeopt.core.data.Preprocessing.parse(LayerDiagnosisTest.PRE), null, null);
+    OnnxModels.write(
+        QdqCandidates.quantize(fp32, QdqCandidates.calibrate(fp32, data, 64), "dw", 8f), candidate);
+    // One threshold that holds (any drop up to 100 points) and one that cannot (no output error at
+    // all).
+    report =
+        Validator.validate(
+            ValidationConfig.of(reference, candidate, holdout)
+                .withPreprocess(LayerDiagnosisTest.PRE)
+                .withClassNames(List.of("circle", "square <&> \"tri\"", "star"))
+                .withThresholds(new Thresholds(100.0, null, null, 0.0))
+                .withLatency(20, 2)
+                .withDiagnosisBatches(2));
     reportDir = dir.resolve("report");
     List<Path> written = ReportWriter.write(report, reportDir);
-    assertEquals(List.of(reportDir.resolve("report.json"), reportDir.resolve("junit.xml"), reportDir.resolve("report.html")),
+    assertEquals(
+        List.of(
+            reportDir.resolve("report.json"),
+            reportDir.resolve("junit.xml"),
+            reportDir.resolve("report.html")),
         written);
   }
 
@@ -69,7 +78,9 @@ class ReportFormatsTest {
     assertTrue(report.gate().checks().get(0).passed());
     assertFalse(report.gate().checks().get(1).passed());
     assertEquals(1, report.gate().reasons().size());
-    assertTrue(report.gate().reasons().get(0).startsWith("max output error "), report.gate().reasons().toString());
+    assertTrue(
+        report.gate().reasons().get(0).startsWith("max output error "),
+        report.gate().reasons().toString());
     assertEquals("dw", report.diagnosis().excludeFirst());
   }
 
@@ -79,15 +90,19 @@ class ReportFormatsTest {
     assertEquals(report, back);
     String json = Files.readString(reportDir.resolve("report.json"));
     assertTrue(json.contains("\"referenceSha256\""), json);
-    assertFalse(json.contains("NaN") || json.contains("Infinity"), "report.json must be strict JSON");
-    EdgeoptException e = assertThrows(EdgeoptException.class, () -> ReportWriter.readJson(reportDir.resolve("junit.xml")));
+    assertFalse(
+        json.contains("NaN") || json.contains("Infinity"), "report.json must be strict JSON");
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class, () -> ReportWriter.readJson(reportDir.resolve("junit.xml")));
     assertEquals(3, e.exitCode().code());
   }
 
   @Test
   void noTemporaryFilesAreLeftBehind() throws Exception {
     try (Stream<Path> s = Files.list(reportDir)) {
-      assertEquals(List.of("junit.xml", "report.html", "report.json"),
+      assertEquals(
+          List.of("junit.xml", "report.html", "report.json"),
           s.map(p -> p.getFileName().toString()).sorted().toList());
     }
   }
@@ -112,10 +127,14 @@ class ReportFormatsTest {
   @Test
   void schemaRejectsAReportMissingRequiredCounts() throws Exception {
     // The schema is not vacuous: a suite without its failure count is refused.
-    Schema schema = SchemaFactory.newInstance(XMLConstants.W3C_XML_SCHEMA_NS_URI)
-        .newSchema(getClass().getResource("surefire-junit.xsd"));
-    String bad = "<testsuite name=\"x\" tests=\"1\" errors=\"0\" skipped=\"0\"><testcase name=\"a\"/></testsuite>";
-    assertThrows(SAXException.class, () -> schema.newValidator().validate(new StreamSource(new StringReader(bad))));
+    Schema schema =
+        SchemaFactory.newInstance(XMLConstants.W3C_XML_SCHEMA_NS_URI)
+            .newSchema(getClass().getResource("surefire-junit.xsd"));
+    String bad =
+        "<testsuite name=\"x\" tests=\"1\" errors=\"0\" skipped=\"0\"><testcase name=\"a\"/></testsuite>";
+    assertThrows(
+        SAXException.class,
+        () -> schema.newValidator().validate(new StreamSource(new StringReader(bad))));
   }
 
   @Test
@@ -124,14 +143,19 @@ class ReportFormatsTest {
     Document doc = parse(html.replace("<!DOCTYPE html>", ""));
     Element verdict = byId(doc, "verdict");
     assertEquals("FAIL", verdict.getAttribute("data-verdict"));
-    for (String section : List.of("gate", "accuracy", "classes", "layers", "confidence", "latency", "provenance")) {
+    for (String section :
+        List.of("gate", "accuracy", "classes", "layers", "confidence", "latency", "provenance")) {
       assertTrue(html.contains("<section id=\"" + section + "\">"), "section " + section);
     }
     assertTrue(html.contains("square &lt;&amp;&gt; &quot;tri&quot;"), "class names are escaped");
-    assertTrue(html.indexOf("id=\"verdict\"") < html.indexOf("id=\"accuracy\""), "the verdict comes first");
+    assertTrue(
+        html.indexOf("id=\"verdict\"") < html.indexOf("id=\"accuracy\""),
+        "the verdict comes first");
     assertFalse(html.contains("<script"), "no script");
     String withoutNamespaces = html.replace("http://www.w3.org/", "");
-    assertFalse(withoutNamespaces.contains("http://") || withoutNamespaces.contains("https://"), "nothing to fetch");
+    assertFalse(
+        withoutNamespaces.contains("http://") || withoutNamespaces.contains("https://"),
+        "nothing to fetch");
     assertTrue(html.contains("<svg"), "inline SVG charts");
   }
 
@@ -142,19 +166,28 @@ class ReportFormatsTest {
     Chromium.Result dom = Chromium.dumpDom(page, dir);
     assertEquals(0, dom.exitCode(), dom.stderr());
     assertTrue(dom.stdout().contains("data-verdict=\"FAIL\""), dom.stdout());
-    assertTrue(dom.stdout().contains("<div class=\"badge\">FAIL</div>"), "the verdict is on the page");
-    assertFalse(dom.stderr().contains(":CONSOLE("), "the page logged to the console: " + dom.stderr());
+    assertTrue(
+        dom.stdout().contains("<div class=\"badge\">FAIL</div>"), "the verdict is on the page");
+    assertFalse(
+        dom.stderr().contains(":CONSOLE("), "the page logged to the console: " + dom.stderr());
     Path png = dir.resolve("report.png");
     Chromium.Result shot = Chromium.screenshot(page, dir, png, 1200, 2000);
     assertEquals(0, shot.exitCode(), shot.stderr());
     byte[] bytes = Files.readAllBytes(png);
-    assertTrue(bytes.length > 20_000, "a real screenshot, not a blank page: " + bytes.length + " bytes");
+    assertTrue(
+        bytes.length > 20_000, "a real screenshot, not a blank page: " + bytes.length + " bytes");
     assertEquals((byte) 0x89, bytes[0]);
     assertEquals('P', bytes[1]);
     String keep = System.getProperty("edgeopt.debug.report");
     if (keep != null) {
-      Files.copy(png, Path.of(keep).resolve("small-report.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      Files.copy(page, Path.of(keep).resolve("small-report.html"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(
+          png,
+          Path.of(keep).resolve("small-report.png"),
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(
+          page,
+          Path.of(keep).resolve("small-report.html"),
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
   }
 

@@ -21,7 +21,8 @@ final class TestData {
   private TestData() {}
 
   /** Writes gzip IDX image and label files into {@code dir}; returns {@code dir}. */
-  static Path writeIdx(Path dir, byte[][] images, int rows, int cols, int[] labels) throws IOException {
+  static Path writeIdx(Path dir, byte[][] images, int rows, int cols, int[] labels)
+      throws IOException {
     Files.createDirectories(dir);
     try (DataOutputStream out = new DataOutputStream(gz(dir.resolve("images-idx3-ubyte.gz")))) {
       out.writeInt(0x00000803);
@@ -43,7 +44,8 @@ final class TestData {
   }
 
   /** Writes {@code n} seeded random images of {@code rows x cols} with labels below {@code classes}. */
-  static Path randomIdx(Path dir, int n, int rows, int cols, int classes, long seed) throws IOException {
+  static Path randomIdx(Path dir, int n, int rows, int cols, int classes, long seed)
+      throws IOException {
     Random r = new Random(seed);
     byte[][] images = new byte[n][rows * cols];
     int[] labels = new int[n];
@@ -96,6 +98,8 @@ final class TestData {
   }
 
   private static TensorType rows(int classes) {
-    return new TensorType(DataType.FLOAT, new Shape(List.of(new Shape.Dim(-1, "batch"), new Shape.Dim(classes, null))));
+    return new TensorType(
+        DataType.FLOAT,
+        new Shape(List.of(new Shape.Dim(-1, "batch"), new Shape.Dim(classes, null))));
   }
 }

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ValidatorMetricsTest {
   /** The logits of the reference, one row per sample. */
-  static final float[][] X = {
-    {2, 1, 0}, {0, 3, 1}, {1, 0, 2}, {2, 0, 1}, {0, 1, 0.5f}, {3, 0, 0}};
+  static final float[][] X = {{2, 1, 0}, {0, 3, 1}, {1, 0, 2}, {2, 0, 1}, {0, 1, 0.5f}, {3, 0, 0}};
+
   static final int[] LABELS = {0, 1, 2, 2, 1, 1};
   static final float[] SHIFT = {0, 0, 1.5f};
 
@@ -38,25 +38,32 @@ class ValidatorMetricsTest {
     OnnxModels.write(TestData.identity(3), reference);
     OnnxModels.write(TestData.shifted(SHIFT), candidate);
     holdout = TestData.writeCsv(dir.resolve("holdout.csv"), X, LABELS);
-    report = Validator.validate(ValidationConfig.of(reference, candidate, holdout)
-        .withClassNames(List.of("zero", "one", "two"))
-        .withThresholds(new Thresholds(0.0, 70.0, null, null))
-        .withBatchSize(4)
-        .withLatency(5, 1));
+    report =
+        Validator.validate(
+            ValidationConfig.of(reference, candidate, holdout)
+                .withClassNames(List.of("zero", "one", "two"))
+                .withThresholds(new Thresholds(0.0, 70.0, null, null))
+                .withBatchSize(4)
+                .withLatency(5, 1));
   }
 
   @Test
   void accuracyAndAgreement() {
     ValidationReport.Classification c = report.classification();
     // reference predicts 0,1,2,0,1,0: right on samples 0,1,2,4
-    // candidate logits [2,1,1.5] [0,3,2.5] [1,0,3.5] [2,0,2.5] [0,1,2] [3,0,1.5] predict 0,1,2,2,2,0: right on 0,1,2,3
+    // candidate logits [2,1,1.5] [0,3,2.5] [1,0,3.5] [2,0,2.5] [0,1,2] [3,0,1.5] predict
+    // 0,1,2,2,2,0: right on 0,1,2,3
     assertEquals(6, c.samples());
     assertEquals(3, c.classes());
     assertEquals(4, c.referenceCorrect());
     assertEquals(4, c.candidateCorrect());
     assertEquals(100.0 * 4 / 6, c.referenceTop1(), 1e-9);
     assertEquals(100.0 * 4 / 6, c.candidateTop1(), 1e-9);
-    assertEquals(0.0, c.top1DropPoints(), 0.0, "equal hit counts are no drop at all, not a rounding residue");
+    assertEquals(
+        0.0,
+        c.top1DropPoints(),
+        0.0,
+        "equal hit counts are no drop at all, not a rounding residue");
     // the predictions agree on samples 0, 1, 2 and 5
     assertEquals(4, c.agreeing());
     assertEquals(100.0 * 4 / 6, c.agreementPercent(), 1e-9);
@@ -77,7 +84,8 @@ class ValidatorMetricsTest {
     assertEquals(2, one.referenceCorrect());
     assertEquals(1, one.candidateCorrect());
     assertEquals(100.0 / 3, one.dropPoints(), 1e-9);
-    // class "two" holds samples 2 and 3: reference right on 2, candidate on both: a gain of 50 points
+    // class "two" holds samples 2 and 3: reference right on 2, candidate on both: a gain of 50
+    // points
     assertEquals(-50.0, pc.get(2).dropPoints(), 1e-9);
     assertEquals(0.0, pc.get(0).dropPoints(), 1e-9);
   }
@@ -85,7 +93,8 @@ class ValidatorMetricsTest {
   @Test
   void outputCosineSqnrAndErrors() {
     ValidationReport.OutputComparison o = report.outputs();
-    // sum x^2 = 5 + 10 + 5 + 5 + 1.25 + 9 = 35.25; the error is 1.5 on one logit per sample: 6 * 2.25 = 13.5
+    // sum x^2 = 5 + 10 + 5 + 5 + 1.25 + 9 = 35.25; the error is 1.5 on one logit per sample: 6 *
+    // 2.25 = 13.5
     assertEquals(18, o.elements());
     assertEquals(10 * Math.log10(35.25 / 13.5), o.sqnrDb(), 1e-9);
     // x.y = 35.25 + 1.5 * (0+1+2+1+0.5+0) = 42; y.y = 35.25 + 2 * 1.5 * 4.5 + 6 * 2.25 = 62.25
@@ -117,7 +126,9 @@ class ValidatorMetricsTest {
     }
     assertEquals(6, c.candidate().histogram().stream().mapToInt(Integer::intValue).sum());
     // reference right on samples 0, 1, 2, 4
-    double correct = (maxSoftmax(2, 1, 0) + maxSoftmax(0, 3, 1) + maxSoftmax(1, 0, 2) + maxSoftmax(0, 1, 0.5)) / 4;
+    double correct =
+        (maxSoftmax(2, 1, 0) + maxSoftmax(0, 3, 1) + maxSoftmax(1, 0, 2) + maxSoftmax(0, 1, 0.5))
+            / 4;
     assertEquals(correct, c.reference().meanWhenCorrect(), 1e-9);
   }
 
@@ -146,7 +157,11 @@ class ValidatorMetricsTest {
     assertEquals(1, l.warmupRuns());
     for (ValidationReport.LatencyStats s : List.of(l.reference(), l.candidate())) {
       assertEquals(5, s.samplesMs().size());
-      assertTrue(s.minMs() <= s.p50Ms() && s.p50Ms() <= s.p95Ms() && s.p95Ms() <= s.p99Ms() && s.p99Ms() <= s.maxMs(),
+      assertTrue(
+          s.minMs() <= s.p50Ms()
+              && s.p50Ms() <= s.p95Ms()
+              && s.p95Ms() <= s.p99Ms()
+              && s.p99Ms() <= s.maxMs(),
           s.toString());
       // nearest rank over 5 runs: p95 and p99 are the slowest run
       assertEquals(s.maxMs(), s.p99Ms(), 1e-3);
@@ -154,8 +169,12 @@ class ValidatorMetricsTest {
       assertTrue(s.runtime().startsWith("onnxruntime-"), s.runtime());
     }
     assertEquals(5, report.pipeline().samples());
-    assertEquals(report.pipeline().preprocessMs() + report.pipeline().inferenceMs() + report.pipeline().postprocessMs(),
-        report.pipeline().totalMs(), 1e-9);
+    assertEquals(
+        report.pipeline().preprocessMs()
+            + report.pipeline().inferenceMs()
+            + report.pipeline().postprocessMs(),
+        report.pipeline().totalMs(),
+        1e-9);
   }
 
   @Test
@@ -165,13 +184,16 @@ class ValidatorMetricsTest {
     assertEquals(Hashes.sha256(candidate), p.candidateSha256());
     assertEquals(Hashes.sha256(holdout), p.holdoutSha256());
     assertEquals("edgeopt", p.tool());
-    assertEquals(70.0, ((java.util.Map<?, ?>) p.config().get("thresholds")).get("minAgreementPercent"));
+    assertEquals(
+        70.0, ((java.util.Map<?, ?>) p.config().get("thresholds")).get("minAgreementPercent"));
   }
 
   @Test
   void diagnosisSaysWhyItDidNotRun() {
     // Identity and Add share no operator, so no layer can be matched.
     assertFalse(report.diagnosis().ran());
-    assertTrue(report.diagnosis().reason().contains("no layer of the candidate matches"), report.diagnosis().reason());
+    assertTrue(
+        report.diagnosis().reason().contains("no layer of the candidate matches"),
+        report.diagnosis().reason());
   }
 }

@@ -1,11 +1,11 @@
 package org.edgeopt.calibrate.bench;
 
+import com.sun.management.GarbageCollectionNotificationInfo;
 import com.sun.management.OperatingSystemMXBean;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import com.sun.management.GarbageCollectionNotificationInfo;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -70,12 +70,19 @@ import org.edgeopt.samples.SharedModels;
  */
 public final class CalibrationBenchmark {
   private static final String HEAP = "-Xmx384m";
-  private static final List<String> METHODS = List.of("fp32", "minmax", "entropy", "percentile", "mse");
+  private static final List<String> METHODS =
+      List.of("fp32", "minmax", "entropy", "percentile", "mse");
 
   private CalibrationBenchmark() {}
 
   /** The settings of one benchmark run. */
-  private record Setup(Path model, Path data, String preprocess, List<Integer> samples, int rounds, List<Integer> memorySamples,
+  private record Setup(
+      Path model,
+      Path data,
+      String preprocess,
+      List<Integer> samples,
+      int rounds,
+      List<Integer> memorySamples,
       Path out) {}
 
   /** Runs the benchmark; with {@code --child METHOD N} runs one measurement for a parent run instead. */
@@ -88,9 +95,17 @@ public final class CalibrationBenchmark {
     StringBuilder md = new StringBuilder();
     String cpu = cpuModel();
     md.append("## Calibration cost\n\n")
-        .append(String.format(Locale.ROOT, "Model `%s`, data `%s`, preprocess `%s`; %s, %d CPUs, Java %s, %s.%n%n", s.model(),
-            s.data(), s.preprocess().isEmpty() ? "(none)" : s.preprocess(), cpu, Runtime.getRuntime().availableProcessors(),
-            System.getProperty("java.version"), OrtRuntime.get().name()));
+        .append(
+            String.format(
+                Locale.ROOT,
+                "Model `%s`, data `%s`, preprocess `%s`; %s, %d CPUs, Java %s, %s.%n%n",
+                s.model(),
+                s.data(),
+                s.preprocess().isEmpty() ? "(none)" : s.preprocess(),
+                cpu,
+                Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.version"),
+                OrtRuntime.get().name()));
     md.append(loadNote()).append("\n\n");
     timing(s, md);
     memory(s, md);
@@ -108,12 +123,30 @@ public final class CalibrationBenchmark {
     for (int i = start; i + 1 < args.length; i += 2) {
       o.put(args[i], args[i + 1]);
     }
-    Path model = o.containsKey("--model") ? Path.of(o.get("--model")) : SharedModels.find("mnist-7/mnist.onnx")
-        .orElseThrow(() -> EdgeoptException.invalid(SharedModels.missingReason("mnist-7/mnist.onnx") + "; give --model and --data"));
-    Path data = o.containsKey("--data") ? Path.of(o.get("--data")) : SharedModels.find("mnist-t10k")
-        .orElseThrow(() -> EdgeoptException.invalid(SharedModels.missingReason("mnist-t10k") + "; give --data"));
-    return new Setup(model, data, o.getOrDefault("--preprocess", ""), ints(o.getOrDefault("--samples", "500,1000,5000")),
-        Integer.parseInt(o.getOrDefault("--rounds", "3")), ints(o.getOrDefault("--memory-samples", "500,5000")),
+    Path model =
+        o.containsKey("--model")
+            ? Path.of(o.get("--model"))
+            : SharedModels.find("mnist-7/mnist.onnx")
+                .orElseThrow(
+                    () ->
+                        EdgeoptException.invalid(
+                            SharedModels.missingReason("mnist-7/mnist.onnx")
+                                + "; give --model and --data"));
+    Path data =
+        o.containsKey("--data")
+            ? Path.of(o.get("--data"))
+            : SharedModels.find("mnist-t10k")
+                .orElseThrow(
+                    () ->
+                        EdgeoptException.invalid(
+                            SharedModels.missingReason("mnist-t10k") + "; give --data"));
+    return new Setup(
+        model,
+        data,
+        o.getOrDefault("--preprocess", ""),
+        ints(o.getOrDefault("--samples", "500,1000,5000")),
+        Integer.parseInt(o.getOrDefault("--rounds", "3")),
+        ints(o.getOrDefault("--memory-samples", "500,5000")),
         o.containsKey("--out") ? Path.of(o.get("--out")) : null);
   }
 
@@ -133,13 +166,16 @@ public final class CalibrationBenchmark {
       Dataset d = Datasets.open(s.data(), pre, null, null);
       try (InferenceSession session = OrtRuntime.get().open(s.model(), SessionOptions.defaults())) {
         long[] seen = {0};
-        BatchRunner.run(session, d, CalibrationConfig.DEFAULT_BATCH_SIZE, n, (b, out) -> seen[0] += b.size());
+        BatchRunner.run(
+            session, d, CalibrationConfig.DEFAULT_BATCH_SIZE, n, (b, out) -> seen[0] += b.size());
         if (seen[0] != Math.min(n, d.size())) {
           throw new IllegalStateException("ran " + seen[0] + " samples, expected " + n);
         }
       }
     } else {
-      CalibrationConfig cfg = CalibrationConfig.of(CalibrationMethod.valueOf(method.toUpperCase(Locale.ROOT))).withSamples(n);
+      CalibrationConfig cfg =
+          CalibrationConfig.of(CalibrationMethod.valueOf(method.toUpperCase(Locale.ROOT)))
+              .withSamples(n);
       Calibration.calibrate(s.model(), s.data(), pre, cfg, CalibrationProgress.NONE);
     }
     return new Cost((System.nanoTime() - t0) / 1e9, (os.getProcessCpuTime() - cpu0) / 1e9);
@@ -149,8 +185,11 @@ public final class CalibrationBenchmark {
     for (String m : METHODS) {
       run(s, m, 200);
     }
-    md.append("### Time for N samples (median of ").append(s.rounds()).append(" rounds, methods in rotation)\n\n")
-        .append("| N | method | wall s | CPU s | wall / FP32 | CPU / FP32 | goal |\n|---|---|---|---|---|---|---|\n");
+    md.append("### Time for N samples (median of ")
+        .append(s.rounds())
+        .append(" rounds, methods in rotation)\n\n")
+        .append(
+            "| N | method | wall s | CPU s | wall / FP32 | CPU / FP32 | goal |\n|---|---|---|---|---|---|---|\n");
     for (int n : s.samples()) {
       Map<String, List<Cost>> costs = new LinkedHashMap<>();
       for (int r = 0; r < s.rounds(); r++) {
@@ -163,13 +202,23 @@ public final class CalibrationBenchmark {
       for (String m : METHODS) {
         double wall = median(costs.get(m), true);
         double cpu = median(costs.get(m), false);
-        String goal = switch (m) {
-          case "minmax" -> verdict(wall / baseWall, cpu / baseCpu, 1.5);
-          case "entropy" -> verdict(wall / baseWall, cpu / baseCpu, 2.5);
-          default -> "";
-        };
-        md.append(String.format(Locale.ROOT, "| %d | %s | %.2f | %.2f | %.2f | %.2f | %s |%n", n, m, wall, cpu, wall / baseWall,
-            cpu / baseCpu, goal));
+        String goal =
+            switch (m) {
+              case "minmax" -> verdict(wall / baseWall, cpu / baseCpu, 1.5);
+              case "entropy" -> verdict(wall / baseWall, cpu / baseCpu, 2.5);
+              default -> "";
+            };
+        md.append(
+            String.format(
+                Locale.ROOT,
+                "| %d | %s | %.2f | %.2f | %.2f | %.2f | %s |%n",
+                n,
+                m,
+                wall,
+                cpu,
+                wall / baseWall,
+                cpu / baseCpu,
+                goal));
       }
       System.err.println("timed N = " + n);
     }
@@ -177,7 +226,11 @@ public final class CalibrationBenchmark {
   }
 
   private static String verdict(double wallRatio, double cpuRatio, double goal) {
-    return String.format(Locale.ROOT, "<= %.1fx: wall %s, CPU %s", goal, wallRatio <= goal ? "met" : "MISSED",
+    return String.format(
+        Locale.ROOT,
+        "<= %.1fx: wall %s, CPU %s",
+        goal,
+        wallRatio <= goal ? "met" : "MISSED",
         cpuRatio <= goal ? "met" : "MISSED");
   }
 
@@ -187,8 +240,11 @@ public final class CalibrationBenchmark {
   }
 
   private static void memory(Setup s, StringBuilder md) throws IOException, InterruptedException {
-    md.append("### Peak memory, one fresh JVM per run (").append(HEAP).append(", heap pre-touched)\n\n")
-        .append("| method | N | peak RSS MiB | live heap after GC, peak MiB | RSS vs first N |\n|---|---|---|---|---|\n");
+    md.append("### Peak memory, one fresh JVM per run (")
+        .append(HEAP)
+        .append(", heap pre-touched)\n\n")
+        .append(
+            "| method | N | peak RSS MiB | live heap after GC, peak MiB | RSS vs first N |\n|---|---|---|---|---|\n");
     for (String m : List.of("fp32", "minmax", "entropy")) {
       double first = -1;
       for (int n : s.memorySamples()) {
@@ -198,21 +254,47 @@ public final class CalibrationBenchmark {
         if (first < 0) {
           first = rss;
         }
-        md.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.1f | %+.1f%% |%n", m, n, rss, live, 100 * (rss - first) / first));
+        md.append(
+            String.format(
+                Locale.ROOT,
+                "| %s | %d | %.1f | %.1f | %+.1f%% |%n",
+                m,
+                n,
+                rss,
+                live,
+                100 * (rss - first) / first));
         System.err.println("measured memory of " + m + " N = " + n);
       }
     }
     md.append("\nGoal: peak memory for N = 5,000 within 15% of N = 500.\n");
   }
 
-  private static Map<String, String> spawn(Setup s, String method, int n) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), HEAP,
-        "-Xms" + HEAP.substring(4), "-XX:+AlwaysPreTouch", "-cp", classPath(), CalibrationBenchmark.class.getName(), "--child", method,
-        Integer.toString(n), "--model", s.model().toString(), "--data", s.data().toString(), "--preprocess", s.preprocess()));
+  private static Map<String, String> spawn(Setup s, String method, int n)
+      throws IOException, InterruptedException {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                HEAP,
+                "-Xms" + HEAP.substring(4),
+                "-XX:+AlwaysPreTouch",
+                "-cp",
+                classPath(),
+                CalibrationBenchmark.class.getName(),
+                "--child",
+                method,
+                Integer.toString(n),
+                "--model",
+                s.model().toString(),
+                "--data",
+                s.data().toString(),
+                "--preprocess",
+                s.preprocess()));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     Map<String, String> result = new LinkedHashMap<>();
     List<String> log = new ArrayList<>();
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader r =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = r.readLine()) != null) {
         log.add(line);
@@ -233,7 +315,9 @@ public final class CalibrationBenchmark {
   /** Returns the class path of this run, also under {@code exec:java}, whose loader is not the system one. */
   private static String classPath() {
     Set<String> entries = new LinkedHashSet<>();
-    for (ClassLoader l = CalibrationBenchmark.class.getClassLoader(); l != null; l = l.getParent()) {
+    for (ClassLoader l = CalibrationBenchmark.class.getClassLoader();
+        l != null;
+        l = l.getParent()) {
       if (l instanceof URLClassLoader u) {
         for (URL url : u.getURLs()) {
           try {
@@ -251,7 +335,8 @@ public final class CalibrationBenchmark {
   }
 
   private static void child(Setup s, String method, int n) throws Exception {
-    // The heap right after each collection is what the run keeps alive, not its garbage: track its peak.
+    // The heap right after each collection is what the run keeps alive, not its garbage: track its
+    // peak.
     Set<String> heapPools = new LinkedHashSet<>();
     for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
       if (pool.getType() == MemoryType.HEAP) {
@@ -259,28 +344,42 @@ public final class CalibrationBenchmark {
       }
     }
     AtomicLong liveAfterGc = new AtomicLong();
-    NotificationListener listener = (notification, handback) -> {
-      if (GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(notification.getType())) {
-        GarbageCollectionNotificationInfo info = GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData());
-        long used = info.getGcInfo().getMemoryUsageAfterGc().entrySet().stream().filter(e -> heapPools.contains(e.getKey()))
-            .mapToLong(e -> e.getValue().getUsed()).sum();
-        liveAfterGc.accumulateAndGet(used, Math::max);
-      }
-    };
+    NotificationListener listener =
+        (notification, handback) -> {
+          if (GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(
+              notification.getType())) {
+            GarbageCollectionNotificationInfo info =
+                GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData());
+            long used =
+                info.getGcInfo().getMemoryUsageAfterGc().entrySet().stream()
+                    .filter(e -> heapPools.contains(e.getKey()))
+                    .mapToLong(e -> e.getValue().getUsed())
+                    .sum();
+            liveAfterGc.accumulateAndGet(used, Math::max);
+          }
+        };
     for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
       ((NotificationEmitter) gc).addNotificationListener(listener, null, null);
     }
     run(s, method, n);
     String status = Files.readString(Path.of("/proc/self/status"));
-    String hwm = status.lines().filter(l -> l.startsWith("VmHWM:")).findFirst().orElse("VmHWM: 0 kB")
-        .replaceAll("[^0-9]", "");
+    String hwm =
+        status
+            .lines()
+            .filter(l -> l.startsWith("VmHWM:"))
+            .findFirst()
+            .orElse("VmHWM: 0 kB")
+            .replaceAll("[^0-9]", "");
     System.out.println("RESULT rssKb=" + hwm + " liveHeapAfterGcBytes=" + liveAfterGc.get());
   }
 
   private static String cpuModel() {
     try {
-      return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name")).findFirst()
-          .map(l -> l.substring(l.indexOf(':') + 1).strip()).orElse("unknown CPU");
+      return Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+          .filter(l -> l.startsWith("model name"))
+          .findFirst()
+          .map(l -> l.substring(l.indexOf(':') + 1).strip())
+          .orElse("unknown CPU");
     } catch (IOException e) {
       return "unknown CPU";
     }
@@ -289,8 +388,9 @@ public final class CalibrationBenchmark {
   private static String loadNote() {
     try {
       String load = Files.readString(Path.of("/proc/loadavg")).strip();
-      return "Load average at the start (1, 5, 15 min): " + load.substring(0, load.indexOf(' ', load.indexOf(' ',
-          load.indexOf(' ') + 1) + 1)) + ".";
+      return "Load average at the start (1, 5, 15 min): "
+          + load.substring(0, load.indexOf(' ', load.indexOf(' ', load.indexOf(' ') + 1) + 1))
+          + ".";
     } catch (IOException | RuntimeException e) {
       return "";
     }

@@ -42,6 +42,7 @@ import picocli.CommandLine;
 class CliFuzzTest {
   /** The cases {@code mvn verify} runs: well under a minute on two cores (1,200 took 55 s). */
   static final int CI_CASES = 600;
+
   /** How long one case may take before it counts as a hang. */
   static final long CASE_TIMEOUT_SECONDS = 120;
 
@@ -85,13 +86,27 @@ class CliFuzzTest {
       runner.shutdownNow();
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
-    String summary = String.format(java.util.Locale.ROOT, "fuzz: seed %d, %d cases %s, exit codes %s, %d failures, %.0f s",
-        seed, cases, byKind, histogram, failures.size(), seconds);
+    String summary =
+        String.format(
+            java.util.Locale.ROOT,
+            "fuzz: seed %d, %d cases %s, exit codes %s, %d failures, %.0f s",
+            seed,
+            cases,
+            byKind,
+            histogram,
+            failures.size(),
+            seconds);
     System.out.println(summary);
     Files.createDirectories(Path.of("target"));
-    Files.writeString(Path.of("target", "fuzz-summary.txt"), summary + "\n" + String.join("\n", failures) + "\n");
-    assertTrue(failures.isEmpty(), failures.size() + " of " + cases + " cases broke the contract:\n"
-        + String.join("\n", failures.subList(0, Math.min(40, failures.size()))));
+    Files.writeString(
+        Path.of("target", "fuzz-summary.txt"), summary + "\n" + String.join("\n", failures) + "\n");
+    assertTrue(
+        failures.isEmpty(),
+        failures.size()
+            + " of "
+            + cases
+            + " cases broke the contract:\n"
+            + String.join("\n", failures.subList(0, Math.min(40, failures.size()))));
   }
 
   private static Thread daemon(Runnable r) {
@@ -110,22 +125,32 @@ class CliFuzzTest {
     return new Outcome(code, err.toString());
   }
 
-  private static void check(FuzzCorpus.Case c, Outcome o, List<String> failures) throws IOException {
+  private static void check(FuzzCorpus.Case c, Outcome o, List<String> failures)
+      throws IOException {
     String err = o.stderr().strip();
     long lines = err.isEmpty() ? 0 : err.lines().count();
     if (!List.of(0, 2, 3, 4, 5).contains(o.exitCode())) {
       failures.add(c.describe() + ": exit " + o.exitCode() + ": " + clip(err));
     } else if (o.exitCode() == 4 && lines > 1) {
-      // A failed gate is a result, reported on stdout with the report; stderr holds at most one line.
+      // A failed gate is a result, reported on stdout with the report; stderr holds at most one
+      // line.
       failures.add(c.describe() + ": exit 4 with " + lines + " lines on stderr: " + clip(err));
     } else if (o.exitCode() != 0 && o.exitCode() != 4 && lines != 1) {
-      failures.add(c.describe() + ": exit " + o.exitCode() + " with " + lines + " lines on stderr: " + clip(err));
+      failures.add(
+          c.describe()
+              + ": exit "
+              + o.exitCode()
+              + " with "
+              + lines
+              + " lines on stderr: "
+              + clip(err));
     } else if (o.exitCode() == 0 && lines > 1) {
       failures.add(c.describe() + ": exit 0 with " + lines + " lines on stderr: " + clip(err));
     }
     Path caseDir = c.outputDir().getParent();
     try (Stream<Path> s = Files.walk(caseDir)) {
-      Optional<Path> left = s.filter(p -> AtomicFiles.isTempName(p.getFileName().toString())).findFirst();
+      Optional<Path> left =
+          s.filter(p -> AtomicFiles.isTempName(p.getFileName().toString())).findFirst();
       left.ifPresent(p -> failures.add(c.describe() + ": left " + p));
     }
   }
@@ -137,22 +162,36 @@ class CliFuzzTest {
   private List<FuzzCorpus.Base> bases() throws Exception {
     List<FuzzCorpus.Base> b = new ArrayList<>();
     SampleModel fm = SampleModels.fashionMnist();
-    b.add(withTable(new FuzzCorpus.Base("fashion-mnist", fm.model(), null, fm.holdout().images().getParent(),
-        fm.preprocess(), fm.calibration().images().getParent())));
+    b.add(
+        withTable(
+            new FuzzCorpus.Base(
+                "fashion-mnist",
+                fm.model(),
+                null,
+                fm.holdout().images().getParent(),
+                fm.preprocess(),
+                fm.calibration().images().getParent())));
     b.add(digits());
     Optional<Path> mnist7 = SharedModels.find("mnist-7/mnist.onnx");
     if (mnist7.isPresent()) {
       b.add(new FuzzCorpus.Base("mnist-7", mnist7.get(), null, null, "", null));
     } else {
-      System.out.println("fuzz: mnist-7 cases skipped: " + SharedModels.missingReason("mnist-7/mnist.onnx"));
+      System.out.println(
+          "fuzz: mnist-7 cases skipped: " + SharedModels.missingReason("mnist-7/mnist.onnx"));
     }
     return b;
   }
 
   private FuzzCorpus.Base digits() throws Exception {
     SampleModel d = SampleModels.digits();
-    FuzzCorpus.Base base = new FuzzCorpus.Base("digits-mlp", d.model(), null, d.holdout().file(), d.preprocess(),
-        d.calibration().file());
+    FuzzCorpus.Base base =
+        new FuzzCorpus.Base(
+            "digits-mlp",
+            d.model(),
+            null,
+            d.holdout().file(),
+            d.preprocess(),
+            d.calibration().file());
     return withTable(base);
   }
 
@@ -160,8 +199,20 @@ class CliFuzzTest {
   private FuzzCorpus.Base withTable(FuzzCorpus.Base b) throws IOException {
     Path table = work.resolve("tables").resolve(b.name() + ".calibration.json");
     if (!Files.isRegularFile(table)) {
-      Outcome o = run(List.of("calibrate", b.model().toString(), "--data", b.data().toString(), "--preprocess",
-          b.preprocess(), "--samples", "16", "-o", table.toString(), "-q"));
+      Outcome o =
+          run(
+              List.of(
+                  "calibrate",
+                  b.model().toString(),
+                  "--data",
+                  b.data().toString(),
+                  "--preprocess",
+                  b.preprocess(),
+                  "--samples",
+                  "16",
+                  "-o",
+                  table.toString(),
+                  "-q"));
       assertTrue(o.exitCode() == 0, "calibrating the unmutated " + b.name() + ": " + o.stderr());
     }
     return new FuzzCorpus.Base(b.name(), b.model(), table, b.holdout(), b.preprocess(), b.data());

@@ -18,27 +18,55 @@ import java.util.Random;
  */
 final class FuzzCorpus {
   /** What a case mutates. */
-  enum Kind { MODEL, DATASET, CONFIG }
+  enum Kind {
+    MODEL,
+    DATASET,
+    CONFIG
+  }
 
   /** One generated case: the edgeopt command line to run and what it was made from. */
   record Case(int index, Kind kind, String mutation, List<String> args, Path outputDir) {
     String describe() {
-      return "case " + index + " (" + kind + ", " + mutation + "): edgeopt " + String.join(" ", args);
+      return "case "
+          + index
+          + " ("
+          + kind
+          + ", "
+          + mutation
+          + "): edgeopt "
+          + String.join(" ", args);
     }
   }
 
   /** A base model with what commands need to run on it. */
-  record Base(String name, Path model, Path calibrationTable, Path holdout, String preprocess, Path data) {}
+  record Base(
+      String name, Path model, Path calibrationTable, Path holdout, String preprocess, Path data) {}
 
   private static final long[] DIMS = {0, -1, -7, 1L << 40, Integer.MAX_VALUE, 3, 1};
   private static final long[] OPSETS = {0, 1, 6, 11, 13, 17, 21, 99, 1000};
   private static final long[] IR = {0, 1, 3, 7, 10, 11, 13, 99, -1};
-  private static final String[] OPS = {"Conv", "Relu", "FooBar", "Gemm", "Identity", "Reshape", "QuantizeLinear", "",
-      "Loop", "Softmax"};
-  private static final String[] EXTERNAL = {"missing.bin", "../../../../etc/passwd", "/etc/passwd", "w.bin", "",
-      "sub/../w.bin", "w.bin\0x"};
-  private static final String[] CELLS = {"nan", "NaN", "inf", "-inf", "1e400", "", "x", "2.5", "-1", "99999999999",
-      "0x10", " 3 ", "\"", "1,2"};
+  private static final String[] OPS = {
+    "Conv", "Relu", "FooBar", "Gemm", "Identity", "Reshape", "QuantizeLinear", "", "Loop", "Softmax"
+  };
+  private static final String[] EXTERNAL = {
+    "missing.bin", "../../../../etc/passwd", "/etc/passwd", "w.bin", "", "sub/../w.bin", "w.bin\0x"
+  };
+  private static final String[] CELLS = {
+    "nan",
+    "NaN",
+    "inf",
+    "-inf",
+    "1e400",
+    "",
+    "x",
+    "2.5",
+    "-1",
+    "99999999999",
+    "0x10",
+    " 3 ",
+    "\"",
+    "1,2"
+  };
 
   private final long seed;
   private final List<Base> models;
@@ -99,21 +127,50 @@ final class FuzzCorpus {
         args.addAll(List.of("-t", "edgetpu"));
       }
     } else if (cmd < 6) {
-      args.addAll(List.of("compile", m.toString(), "--target", r.nextBoolean() ? "onnxruntime-cpu" : "tensorrt-ampere",
-          "-o", out.toString()));
+      args.addAll(
+          List.of(
+              "compile",
+              m.toString(),
+              "--target",
+              r.nextBoolean() ? "onnxruntime-cpu" : "tensorrt-ampere",
+              "-o",
+              out.toString()));
     } else if (cmd < 8) {
-      args.addAll(List.of("quantize", m.toString(), "--calibration", b.calibrationTable().toString(), "-o",
-          out.resolve("model.int8.onnx").toString()));
+      args.addAll(
+          List.of(
+              "quantize",
+              m.toString(),
+              "--calibration",
+              b.calibrationTable().toString(),
+              "-o",
+              out.resolve("model.int8.onnx").toString()));
     } else {
-      args.addAll(List.of("validate", "--reference", b.model().toString(), "--candidate", m.toString(), "--holdout",
-          b.holdout().toString(), "--preprocess", b.preprocess(), "--limit", "16", "--latency-runs", "0",
-          "--diagnosis-batches", "0", "--report", out.toString()));
+      args.addAll(
+          List.of(
+              "validate",
+              "--reference",
+              b.model().toString(),
+              "--candidate",
+              m.toString(),
+              "--holdout",
+              b.holdout().toString(),
+              "--preprocess",
+              b.preprocess(),
+              "--limit",
+              "16",
+              "--latency-runs",
+              "0",
+              "--diagnosis-batches",
+              "0",
+              "--report",
+              out.toString()));
     }
     args.add("-q");
     return new Case(i, Kind.MODEL, mutation, args, out);
   }
 
-  private String structural(int kind, Random r, OnnxMl.ModelProto.Builder mb, Path dir) throws IOException {
+  private String structural(int kind, Random r, OnnxMl.ModelProto.Builder mb, Path dir)
+      throws IOException {
     OnnxMl.GraphProto.Builder g = mb.getGraphBuilder();
     switch (kind) {
       case 2 -> {
@@ -122,7 +179,8 @@ final class FuzzCorpus {
         vs.addAll(g.getOutputBuilderList());
         vs.addAll(g.getValueInfoBuilderList());
         OnnxMl.ValueInfoProto.Builder v = vs.get(r.nextInt(vs.size()));
-        OnnxMl.TensorShapeProto.Builder s = v.getTypeBuilder().getTensorTypeBuilder().getShapeBuilder();
+        OnnxMl.TensorShapeProto.Builder s =
+            v.getTypeBuilder().getTensorTypeBuilder().getShapeBuilder();
         if (s.getDimCount() == 0) {
           s.addDimBuilder().setDimValue(DIMS[r.nextInt(DIMS.length)]);
           return "extra dimension on " + v.getName();
@@ -146,7 +204,10 @@ final class FuzzCorpus {
       case 4 -> {
         OnnxMl.NodeProto.Builder n = g.getNodeBuilder(r.nextInt(g.getNodeCount()));
         if (n.getAttributeCount() == 0) {
-          n.addAttributeBuilder().setName("axis").setType(OnnxMl.AttributeProto.AttributeType.INT).setI(r.nextInt(9) - 4);
+          n.addAttributeBuilder()
+              .setName("axis")
+              .setType(OnnxMl.AttributeProto.AttributeType.INT)
+              .setI(r.nextInt(9) - 4);
           return "node " + n.getName() + " gains attribute axis";
         }
         int a = r.nextInt(n.getAttributeCount());
@@ -161,8 +222,10 @@ final class FuzzCorpus {
           at.setInts(j, v);
           return "node " + n.getName() + " attribute " + at.getName() + "[" + j + "] = " + v;
         } else if (how == 2) {
-          at.setType(OnnxMl.AttributeProto.AttributeType.forNumber(r.nextInt(15)) == null
-              ? OnnxMl.AttributeProto.AttributeType.STRING : OnnxMl.AttributeProto.AttributeType.forNumber(r.nextInt(15)));
+          at.setType(
+              OnnxMl.AttributeProto.AttributeType.forNumber(r.nextInt(15)) == null
+                  ? OnnxMl.AttributeProto.AttributeType.STRING
+                  : OnnxMl.AttributeProto.AttributeType.forNumber(r.nextInt(15)));
           return "node " + n.getName() + " attribute " + at.getName() + " type " + at.getType();
         }
         long v = new long[] {-1, 0, 1L << 31, 1000, -100}[r.nextInt(5)];
@@ -172,7 +235,8 @@ final class FuzzCorpus {
       case 5 -> {
         int type = r.nextInt(21);
         if (r.nextBoolean()) {
-          OnnxMl.TensorProto.Builder t = g.getInitializerBuilder(r.nextInt(g.getInitializerCount()));
+          OnnxMl.TensorProto.Builder t =
+              g.getInitializerBuilder(r.nextInt(g.getInitializerCount()));
           t.setDataType(type);
           return "initializer " + t.getName() + " data type " + type;
         }
@@ -204,14 +268,26 @@ final class FuzzCorpus {
           Files.write(dir.resolve("w.bin"), new byte[] {1, 2, 3, 4, 5, 6, 7});
         }
         long length = t.getRawData().size();
-        t.clearRawData().clearFloatData().clearInt64Data().clearInt32Data()
+        t.clearRawData()
+            .clearFloatData()
+            .clearInt64Data()
+            .clearInt32Data()
             .setDataLocation(OnnxMl.TensorProto.DataLocation.EXTERNAL)
-            .addExternalData(OnnxMl.StringStringEntryProto.newBuilder().setKey("location").setValue(loc))
-            .addExternalData(OnnxMl.StringStringEntryProto.newBuilder().setKey("offset")
-                .setValue(String.valueOf(r.nextBoolean() ? 0 : -8 + r.nextInt(1 << 20))))
-            .addExternalData(OnnxMl.StringStringEntryProto.newBuilder().setKey("length")
-                .setValue(String.valueOf(r.nextBoolean() ? length : r.nextInt(1 << 30))));
-        return "initializer " + t.getName() + " external data at '" + loc.replace("\0", "\\0") + "'";
+            .addExternalData(
+                OnnxMl.StringStringEntryProto.newBuilder().setKey("location").setValue(loc))
+            .addExternalData(
+                OnnxMl.StringStringEntryProto.newBuilder()
+                    .setKey("offset")
+                    .setValue(String.valueOf(r.nextBoolean() ? 0 : -8 + r.nextInt(1 << 20))))
+            .addExternalData(
+                OnnxMl.StringStringEntryProto.newBuilder()
+                    .setKey("length")
+                    .setValue(String.valueOf(r.nextBoolean() ? length : r.nextInt(1 << 30))));
+        return "initializer "
+            + t.getName()
+            + " external data at '"
+            + loc.replace("\0", "\\0")
+            + "'";
       }
       case 10 -> {
         OnnxMl.NodeProto.Builder n = g.getNodeBuilder(r.nextInt(g.getNodeCount()));
@@ -262,7 +338,11 @@ final class FuzzCorpus {
       case 1 -> {
         String to = names.get(r.nextInt(names.size()));
         node.setOutput(0, to);
-        return "node " + node.getName() + " output renamed to '" + to + "' (a second producer or a cycle)";
+        return "node "
+            + node.getName()
+            + " output renamed to '"
+            + to
+            + "' (a second producer or a cycle)";
       }
       case 2 -> {
         g.removeNode(n);
@@ -291,7 +371,9 @@ final class FuzzCorpus {
     Path data;
     String mutation;
     if (r.nextBoolean()) {
-      List<String> lines = new ArrayList<>(Files.readAllLines(csvBase.data(), StandardCharsets.UTF_8).subList(0, 40));
+      List<String> lines =
+          new ArrayList<>(
+              Files.readAllLines(csvBase.data(), StandardCharsets.UTF_8).subList(0, 40));
       int how = r.nextInt(7);
       switch (how) {
         case 0 -> {
@@ -338,12 +420,38 @@ final class FuzzCorpus {
     }
     List<String> args = new ArrayList<>();
     if (r.nextBoolean()) {
-      args.addAll(List.of("calibrate", csvBase.model().toString(), "--data", data.toString(), "--preprocess",
-          csvBase.preprocess(), "--samples", "16", "-o", out.resolve("calibration.json").toString()));
+      args.addAll(
+          List.of(
+              "calibrate",
+              csvBase.model().toString(),
+              "--data",
+              data.toString(),
+              "--preprocess",
+              csvBase.preprocess(),
+              "--samples",
+              "16",
+              "-o",
+              out.resolve("calibration.json").toString()));
     } else {
-      args.addAll(List.of("validate", "--reference", csvBase.model().toString(), "--candidate", csvBase.model().toString(),
-          "--holdout", data.toString(), "--preprocess", csvBase.preprocess(), "--limit", "16", "--latency-runs", "0",
-          "--diagnosis-batches", "0", "--report", out.toString()));
+      args.addAll(
+          List.of(
+              "validate",
+              "--reference",
+              csvBase.model().toString(),
+              "--candidate",
+              csvBase.model().toString(),
+              "--holdout",
+              data.toString(),
+              "--preprocess",
+              csvBase.preprocess(),
+              "--limit",
+              "16",
+              "--latency-runs",
+              "0",
+              "--diagnosis-batches",
+              "0",
+              "--report",
+              out.toString()));
     }
     args.add("-q");
     return new Case(i, Kind.DATASET, mutation, args, out);
@@ -379,7 +487,9 @@ final class FuzzCorpus {
         mutation = "npy header length 65535";
       }
       case 3 -> {
-        ByteBuffer.wrap(xb, 64 + 4 * r.nextInt(n * 64), 4).order(ByteOrder.LITTLE_ENDIAN).putFloat(Float.NaN);
+        ByteBuffer.wrap(xb, 64 + 4 * r.nextInt(n * 64), 4)
+            .order(ByteOrder.LITTLE_ENDIAN)
+            .putFloat(Float.NaN);
         mutation = "npy with a NaN";
       }
       case 4 -> {
@@ -431,7 +541,8 @@ final class FuzzCorpus {
     String header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + s + ", }";
     int pad = 64 - (10 + header.length() + 1) % 64;
     header = header + " ".repeat(pad % 64) + "\n";
-    ByteBuffer b = ByteBuffer.allocate(10 + header.length() + raw.length).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer b =
+        ByteBuffer.allocate(10 + header.length() + raw.length).order(ByteOrder.LITTLE_ENDIAN);
     b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
     b.putShort((short) header.length());
     b.put(header.getBytes(StandardCharsets.US_ASCII));
@@ -442,22 +553,24 @@ final class FuzzCorpus {
   // ---- configs -------------------------------------------------------------------------------
 
   private Case configCase(int i, Random r, Path dir, Path out) throws IOException {
-    List<String> lines = new ArrayList<>(List.of(
-        "model: " + csvBase.model(),
-        "target: onnxruntime-cpu",
-        "precision: int8",
-        "preprocess: \"" + csvBase.preprocess() + "\"",
-        "calibration:",
-        "  data: " + csvBase.data(),
-        "  method: minmax",
-        "  samples: 16",
-        "holdout:",
-        "  data: " + csvBase.holdout(),
-        "  samples: 16",
-        "gate:",
-        "  maxTop1Drop: 100.0",
-        "  minAgreement: 0.0",
-        "output: " + out));
+    List<String> lines =
+        new ArrayList<>(
+            List.of(
+                "model: " + csvBase.model(),
+                "target: onnxruntime-cpu",
+                "precision: int8",
+                "preprocess: \"" + csvBase.preprocess() + "\"",
+                "calibration:",
+                "  data: " + csvBase.data(),
+                "  method: minmax",
+                "  samples: 16",
+                "holdout:",
+                "  data: " + csvBase.holdout(),
+                "  samples: 16",
+                "gate:",
+                "  maxTop1Drop: 100.0",
+                "  minAgreement: 0.0",
+                "output: " + out));
     int row = r.nextInt(lines.size());
     String mutation;
     switch (r.nextInt(9)) {
@@ -466,7 +579,9 @@ final class FuzzCorpus {
       }
       case 1 -> {
         String l = lines.get(row);
-        String v = new String[] {"abc", "1.5", "-1", "null", "[]", "{}", "''", "1e309", "99999999999"}[r.nextInt(9)];
+        String v =
+            new String[] {"abc", "1.5", "-1", "null", "[]", "{}", "''", "1e309", "99999999999"}
+                [r.nextInt(9)];
         lines.set(row, l.contains(":") ? l.substring(0, l.indexOf(':') + 1) + " " + v : l + v);
         mutation = "value replaced: " + lines.get(row).strip();
       }
@@ -487,11 +602,16 @@ final class FuzzCorpus {
         mutation = "empty or a list";
       }
       case 6 -> {
-        lines.set(1, "target: " + new String[] {"nope", "edgetpu", "tensorrt-ampere", "/etc/passwd", ""}[r.nextInt(5)]);
+        lines.set(
+            1,
+            "target: "
+                + new String[] {"nope", "edgetpu", "tensorrt-ampere", "/etc/passwd", ""}
+                    [r.nextInt(5)]);
         mutation = lines.get(1);
       }
       case 7 -> {
-        lines.set(2, "precision: " + new String[] {"fp16", "int4", "INT8", "", "fp32"}[r.nextInt(5)]);
+        lines.set(
+            2, "precision: " + new String[] {"fp16", "int4", "INT8", "", "fp32"}[r.nextInt(5)]);
         mutation = lines.get(2);
       }
       default -> {

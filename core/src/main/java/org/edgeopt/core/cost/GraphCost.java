@@ -23,7 +23,12 @@ import org.edgeopt.core.graph.Node;
  * @param peakActivation the activation memory peak ({@link ActivationMemory#peak})
  * @param nodes every node's cost, in graph order
  */
-public record GraphCost(long macs, long parameters, long weightBytes, long bytesMoved, ActivationPeak peakActivation,
+public record GraphCost(
+    long macs,
+    long parameters,
+    long weightBytes,
+    long bytesMoved,
+    ActivationPeak peakActivation,
     List<NodeCost> nodes) {
 
   /** Copies the node list so the record stays immutable. */
@@ -38,13 +43,20 @@ public record GraphCost(long macs, long parameters, long weightBytes, long bytes
     long moved = 0;
     for (Node n : g.nodes()) {
       long[] out = n.outputs().isEmpty() ? null : LayerCosts.sizes(g, n.output());
-      NodeCost c = new NodeCost(n.name(), n.opType(), LayerCosts.macs(g, n), LayerCosts.parameters(g, n),
-          LayerCosts.bytesMoved(g, n), out == null ? List.of() : Arrays.stream(out).boxed().toList());
+      NodeCost c =
+          new NodeCost(
+              n.name(),
+              n.opType(),
+              LayerCosts.macs(g, n),
+              LayerCosts.parameters(g, n),
+              LayerCosts.bytesMoved(g, n),
+              out == null ? List.of() : Arrays.stream(out).boxed().toList());
       nodes.add(c);
       macs = LayerCosts.saturatedSum(macs, c.macs());
       moved = LayerCosts.saturatedSum(moved, c.bytesMoved());
     }
-    return new GraphCost(macs, g.parameterCount(), g.weightBytes(), moved, ActivationMemory.peak(g), nodes);
+    return new GraphCost(
+        macs, g.parameterCount(), g.weightBytes(), moved, ActivationMemory.peak(g), nodes);
   }
 
   /** Returns the nodes that multiply-accumulate (Conv, ConvTranspose, Gemm, MatMul with known shapes), in graph order. */

@@ -44,7 +44,9 @@ public final class LayerCosts {
   /** Returns the size in bytes of a value at batch 1, or 0 when its type or shape is unknown. */
   public static long bytes(Graph g, String value) {
     TensorType t = value.isEmpty() ? null : g.type(value).orElse(null);
-    return t == null ? 0 : saturatedProduct(elements(g, value), Math.max(1, t.dataType().byteSize()));
+    return t == null
+        ? 0
+        : saturatedProduct(elements(g, value), Math.max(1, t.dataType().byteSize()));
   }
 
   /**
@@ -59,7 +61,8 @@ public final class LayerCosts {
     long[] out = n.outputs().isEmpty() ? null : sizes(g, n.output());
     switch (n.opType()) {
       case "Conv" -> {
-        // Weights are [Cout, Cin/group, k...]; every output element reads (Cin/group)*prod(k) of them.
+        // Weights are [Cout, Cin/group, k...]; every output element reads (Cin/group)*prod(k) of
+        // them.
         long[] w = sizes(g, n.input(1));
         return out == null || w == null ? 0 : product(out, 0) * product(w, 1);
       }

@@ -12,7 +12,13 @@ import java.util.List;
  * @param bytesMoved bytes the node reads and writes ({@link LayerCosts#bytesMoved})
  * @param outputDims the first output's dimensions, unknown ones as 1; empty when its shape is unknown
  */
-public record NodeCost(String name, String opType, long macs, long parameters, long bytesMoved, List<Long> outputDims) {
+public record NodeCost(
+    String name,
+    String opType,
+    long macs,
+    long parameters,
+    long bytesMoved,
+    List<Long> outputDims) {
   /** Copies the dimensions so the record stays immutable. */
   public NodeCost {
     outputDims = List.copyOf(outputDims);

@@ -26,9 +26,28 @@ import java.util.TreeSet;
 public record HostCpu(String model, String arch, List<String> flags, Int8Kernel int8Kernel) {
 
   /** The flags worth recording beside a figure: the ones that select integer or float kernels. */
-  static final Set<String> RELEVANT_FLAGS = Set.of("sse4_1", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw",
-      "avx512vl", "avx512_vnni", "avx_vnni", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_int8", "amx_bf16",
-      "asimd", "asimddp", "i8mm", "sve", "sve2");
+  static final Set<String> RELEVANT_FLAGS =
+      Set.of(
+          "sse4_1",
+          "avx",
+          "avx2",
+          "fma",
+          "f16c",
+          "avx512f",
+          "avx512bw",
+          "avx512vl",
+          "avx512_vnni",
+          "avx_vnni",
+          "avx512_bf16",
+          "avx512_fp16",
+          "amx_tile",
+          "amx_int8",
+          "amx_bf16",
+          "asimd",
+          "asimddp",
+          "i8mm",
+          "sve",
+          "sve2");
 
   private static volatile HostCpu current;
 
@@ -84,7 +103,12 @@ public record HostCpu(String model, String arch, List<String> flags, Int8Kernel 
 
   /** Returns one line for reports, e.g. {@code AMD EPYC (amd64; avx2 fma f16c)}. */
   public String describe() {
-    return model + " (" + arch + "; " + (flags.isEmpty() ? "no SIMD flags read" : String.join(" ", flags)) + ")";
+    return model
+        + " ("
+        + arch
+        + "; "
+        + (flags.isEmpty() ? "no SIMD flags read" : String.join(" ", flags))
+        + ")";
   }
 
   private static HostCpu detect() {
@@ -101,8 +125,8 @@ public record HostCpu(String model, String arch, List<String> flags, Int8Kernel 
           }
           String key = line.substring(0, colon).trim();
           String value = line.substring(colon + 1).trim();
-          if (model.equals("unknown CPU") && (key.equals("model name") || key.equals("Hardware")
-              || key.equals("CPU part"))) {
+          if (model.equals("unknown CPU")
+              && (key.equals("model name") || key.equals("Hardware") || key.equals("CPU part"))) {
             model = value;
           } else if (flags.isEmpty() && (key.equals("flags") || key.equals("Features"))) {
             flags.addAll(Arrays.asList(value.split("\\s+")));

@@ -16,7 +16,8 @@ public enum Int8Kernel {
   /** AMX tiles (Sapphire Rapids and later): int32 accumulation, exact. */
   X86_AMX("AMX TDPBUSD tiles, int32 accumulation", false),
   /** AVX2, or AVX-512BW without VNNI: {@code VPMADDUBSW} sums product pairs into a saturating int16. */
-  X86_SATURATING_PAIRS("VPMADDUBSW (AVX2 / AVX-512BW without VNNI), pairs of products saturate at int16", true),
+  X86_SATURATING_PAIRS(
+      "VPMADDUBSW (AVX2 / AVX-512BW without VNNI), pairs of products saturate at int16", true),
   /** ARM64 NEON dot products ({@code SDOT}/{@code UDOT}) or widening multiplies: exact. */
   ARM64("ARM64 NEON (SDOT/UDOT or widening multiply), int32 accumulation", false),
   /** Any other CPU: ONNX Runtime's portable C++ kernels, int32 accumulation, exact. */

@@ -23,7 +23,8 @@ import org.edgeopt.core.graph.Tensor;
  */
 public record Int8LayerBounds(List<Layer> layers) {
 
-  private static final Set<String> WEIGHT_AT_1 = Set.of("Conv", "Gemm", "MatMul", "ConvInteger", "MatMulInteger");
+  private static final Set<String> WEIGHT_AT_1 =
+      Set.of("Conv", "Gemm", "MatMul", "ConvInteger", "MatMulInteger");
   private static final Set<String> WEIGHT_AT_3 = Set.of("QLinearConv", "QLinearMatMul");
 
   public Int8LayerBounds {
@@ -39,7 +40,8 @@ public record Int8LayerBounds(List<Layer> layers) {
    * @param maxAbsWeight the largest weight magnitude
    * @param depthwise whether it is a depthwise convolution (exact on every kernel family)
    */
-  public record Layer(String node, String opType, String weight, int maxAbsWeight, boolean depthwise) {
+  public record Layer(
+      String node, String opType, String weight, int maxAbsWeight, boolean depthwise) {
     /** Returns the largest pair sum this layer can form with uint8 activations. */
     public int worstCasePairSum() {
       return PairSaturation.worstCasePairSum(maxAbsWeight);
@@ -94,12 +96,17 @@ public record Int8LayerBounds(List<Layer> layers) {
 
   /** Returns the layer with the largest worst-case pair sum among those that can saturate, if any. */
   public Optional<Layer> worstSaturating() {
-    return layers.stream().filter(Layer::canSaturate)
+    return layers.stream()
+        .filter(Layer::canSaturate)
         .max(java.util.Comparator.comparingInt(Layer::worstCasePairSum));
   }
 
   /** Returns the largest worst-case pair sum over the layers that are not depthwise; 0 when none. */
   public int worstCasePairSum() {
-    return layers.stream().filter(l -> !l.depthwise()).mapToInt(Layer::worstCasePairSum).max().orElse(0);
+    return layers.stream()
+        .filter(l -> !l.depthwise())
+        .mapToInt(Layer::worstCasePairSum)
+        .max()
+        .orElse(0);
   }
 }

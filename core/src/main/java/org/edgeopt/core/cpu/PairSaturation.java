@@ -11,8 +11,10 @@ package org.edgeopt.core.cpu;
 public final class PairSaturation {
   /** The largest pair sum an int16 holds. */
   public static final int INT16_MAX = Short.MAX_VALUE;
+
   /** The largest uint8 activation: ONNX Runtime turns int8 activations into uint8 on x86. */
   public static final int ACTIVATION_MAX = 255;
+
   /** The largest weight magnitude for which no pair sum can saturate: floor(32,767 / 510). */
   public static final int PORTABLE_WEIGHT_MAX = INT16_MAX / (2 * ACTIVATION_MAX);
 
@@ -49,7 +51,8 @@ public final class PairSaturation {
    */
   public static int worstCasePairSum(int maxAbsWeight) {
     if (maxAbsWeight < 0 || maxAbsWeight > 128) {
-      throw new IllegalArgumentException("int8 weight magnitude must be within 0..128, found " + maxAbsWeight);
+      throw new IllegalArgumentException(
+          "int8 weight magnitude must be within 0..128, found " + maxAbsWeight);
     }
     return 2 * ACTIVATION_MAX * maxAbsWeight;
   }
@@ -65,8 +68,13 @@ public final class PairSaturation {
     }
     for (int i = 0; i < a.length; i++) {
       if (a[i] < 0 || a[i] > ACTIVATION_MAX || w[i] < -128 || w[i] > 127) {
-        throw new IllegalArgumentException("element " + i + ": expected a uint8 activation and an int8 weight, found "
-            + a[i] + " and " + w[i]);
+        throw new IllegalArgumentException(
+            "element "
+                + i
+                + ": expected a uint8 activation and an int8 weight, found "
+                + a[i]
+                + " and "
+                + w[i]);
       }
     }
   }

@@ -22,10 +22,11 @@ import org.edgeopt.core.EdgeoptException;
  * unquoted value are ignored.
  */
 public final class CsvDataset implements Dataset {
-  private static final CsvMapper CSV = CsvMapper.builder()
-      .enable(CsvParser.Feature.WRAP_AS_ARRAY)
-      .enable(CsvParser.Feature.TRIM_SPACES)
-      .build();
+  private static final CsvMapper CSV =
+      CsvMapper.builder()
+          .enable(CsvParser.Feature.WRAP_AS_ARRAY)
+          .enable(CsvParser.Feature.TRIM_SPACES)
+          .build();
 
   private final Path file;
   private final Preprocessing pre;
@@ -47,8 +48,12 @@ public final class CsvDataset implements Dataset {
       List<String> names = Arrays.stream(header).map(String::strip).toList();
       labelIndex = names.indexOf(labelColumn);
       if (labelIndex < 0) {
-        throw EdgeoptException.invalid(file + ": labels missing: expected a column named '" + labelColumn
-            + "', found " + names);
+        throw EdgeoptException.invalid(
+            file
+                + ": labels missing: expected a column named '"
+                + labelColumn
+                + "', found "
+                + names);
       }
       columns = names.size();
       int n = 0;
@@ -114,24 +119,44 @@ public final class CsvDataset implements Dataset {
           try {
             cells = nextRow(rows);
           } catch (IOException e) {
-            throw new DataException(file + ": row " + row + ": malformed CSV: " + e.getMessage(), e);
+            throw new DataException(
+                file + ": row " + row + ": malformed CSV: " + e.getMessage(), e);
           }
           if (cells == null) {
-            throw new DataException(file + ": expected " + count + " rows, file ended at line "
-                + rows.getCurrentLocation().getLineNr());
+            throw new DataException(
+                file
+                    + ": expected "
+                    + count
+                    + " rows, file ended at line "
+                    + rows.getCurrentLocation().getLineNr());
           }
           if (cells.length != columns) {
-            throw new DataException(file + ": row " + row + ": expected " + columns + " columns, found " + cells.length);
+            throw new DataException(
+                file
+                    + ": row "
+                    + row
+                    + ": expected "
+                    + columns
+                    + " columns, found "
+                    + cells.length);
           }
           int f = 0;
           for (int c = 0; c < columns; c++) {
             try {
               if (c == labelIndex) {
                 double label = Double.parseDouble(cells[c].strip());
-                // "3.0" is the class 3 that pandas writes; "2.5" names no class, and a cast would make it 2.
+                // "3.0" is the class 3 that pandas writes; "2.5" names no class, and a cast would
+                // make it 2.
                 if (label != Math.rint(label) || Math.abs(label) > Integer.MAX_VALUE) {
-                  throw new DataException(file + ": row " + row + ", column " + (c + 1)
-                      + " (the label): expected a whole class index, found '" + cells[c].strip() + "'");
+                  throw new DataException(
+                      file
+                          + ": row "
+                          + row
+                          + ", column "
+                          + (c + 1)
+                          + " (the label): expected a whole class index, found '"
+                          + cells[c].strip()
+                          + "'");
                 }
                 labels[s] = (int) label;
               } else {
@@ -139,8 +164,15 @@ public final class CsvDataset implements Dataset {
                 f++;
               }
             } catch (NumberFormatException e) {
-              throw new DataException(file + ": row " + row + ", column " + (c + 1) + ": expected a number, found '"
-                  + cells[c] + "'");
+              throw new DataException(
+                  file
+                      + ": row "
+                      + row
+                      + ", column "
+                      + (c + 1)
+                      + ": expected a number, found '"
+                      + cells[c]
+                      + "'");
             }
           }
         }

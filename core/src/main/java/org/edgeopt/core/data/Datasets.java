@@ -21,7 +21,8 @@ public final class Datasets {
    * @param classNames the model's class names (image folders), or null
    * @param labelColumn the label column of a CSV file
    */
-  public static Dataset open(Path path, Preprocessing pre, List<String> classNames, String labelColumn)
+  public static Dataset open(
+      Path path, Preprocessing pre, List<String> classNames, String labelColumn)
       throws EdgeoptException {
     if (!Files.exists(path)) {
       throw EdgeoptException.invalid(path + ": data not found");
@@ -36,27 +37,58 @@ public final class Datasets {
       }
       if (name.contains("idx3")) {
         Path dir = path.toAbsolutePath().getParent();
-        return new IdxDataset(path, only(dir, entries(dir).stream().filter(p -> isNamed(p, "idx1")).toList(),
-            "IDX label files").orElse(null), pre);
+        return new IdxDataset(
+            path,
+            only(
+                    dir,
+                    entries(dir).stream().filter(p -> isNamed(p, "idx1")).toList(),
+                    "IDX label files")
+                .orElse(null),
+            pre);
       }
-      throw EdgeoptException.invalid(path + ": unknown data format: expected .csv, .npy, IDX files or a folder of class subfolders");
+      throw EdgeoptException.invalid(
+          path
+              + ": unknown data format: expected .csv, .npy, IDX files or a folder of class subfolders");
     }
     List<Path> entries = entries(path);
     if (entries.isEmpty()) {
-      throw EdgeoptException.invalid(path + ": the data folder is empty: expected IDX, .npy or CSV files, or one image subfolder per class");
+      throw EdgeoptException.invalid(
+          path
+              + ": the data folder is empty: expected IDX, .npy or CSV files, or one image subfolder per class");
     }
-    Optional<Path> idx3 = only(path, entries.stream().filter(p -> isNamed(p, "idx3")).toList(), "IDX image files");
+    Optional<Path> idx3 =
+        only(path, entries.stream().filter(p -> isNamed(p, "idx3")).toList(), "IDX image files");
     if (idx3.isPresent()) {
-      return new IdxDataset(idx3.get(), only(path, entries.stream().filter(p -> isNamed(p, "idx1")).toList(),
-          "IDX label files").orElse(null), pre);
+      return new IdxDataset(
+          idx3.get(),
+          only(path, entries.stream().filter(p -> isNamed(p, "idx1")).toList(), "IDX label files")
+              .orElse(null),
+          pre);
     }
-    Optional<Path> csv = only(path, entries.stream().filter(p -> p.getFileName().toString().matches(".*\\.csv(\\.gz)?")
-        && Files.isRegularFile(p)).toList(), "CSV files");
+    Optional<Path> csv =
+        only(
+            path,
+            entries.stream()
+                .filter(
+                    p ->
+                        p.getFileName().toString().matches(".*\\.csv(\\.gz)?")
+                            && Files.isRegularFile(p))
+                .toList(),
+            "CSV files");
     if (csv.isPresent()) {
       return new CsvDataset(csv.get(), labelColumn == null ? "label" : labelColumn, pre);
     }
-    Optional<Path> npy = only(path, entries.stream().filter(p -> p.getFileName().toString().endsWith(".npy")
-        && !p.getFileName().toString().equals("labels.npy") && Files.isRegularFile(p)).toList(), ".npy sample files");
+    Optional<Path> npy =
+        only(
+            path,
+            entries.stream()
+                .filter(
+                    p ->
+                        p.getFileName().toString().endsWith(".npy")
+                            && !p.getFileName().toString().equals("labels.npy")
+                            && Files.isRegularFile(p))
+                .toList(),
+            ".npy sample files");
     if (npy.isPresent()) {
       return new NpyDataset(npy.get(), path.resolve("labels.npy"), pre);
     }
@@ -79,11 +111,18 @@ public final class Datasets {
    * Returns the one file of a kind in a folder, or empty; refuses two or more, as picking one
    * would silently leave the others out (or pair images with another set's labels).
    */
-  private static Optional<Path> only(Path dir, List<Path> found, String what) throws EdgeoptException {
+  private static Optional<Path> only(Path dir, List<Path> found, String what)
+      throws EdgeoptException {
     if (found.size() > 1) {
-      throw EdgeoptException.invalid(dir + ": holds " + found.size() + " " + what + " ("
-          + String.join(", ", found.stream().map(p -> p.getFileName().toString()).toList())
-          + "): expected one; move the others out or point at the file");
+      throw EdgeoptException.invalid(
+          dir
+              + ": holds "
+              + found.size()
+              + " "
+              + what
+              + " ("
+              + String.join(", ", found.stream().map(p -> p.getFileName().toString()).toList())
+              + "): expected one; move the others out or point at the file");
     }
     return found.stream().findFirst();
   }

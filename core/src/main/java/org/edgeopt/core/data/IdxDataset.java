@@ -35,8 +35,10 @@ public final class IdxDataset implements Dataset {
     try (DataInputStream in = open(images)) {
       int magic = in.readInt();
       if (magic != IMAGES_MAGIC) {
-        throw EdgeoptException.invalid(images + ": expected an IDX image file (magic 0x00000803), found 0x"
-            + Integer.toHexString(magic));
+        throw EdgeoptException.invalid(
+            images
+                + ": expected an IDX image file (magic 0x00000803), found 0x"
+                + Integer.toHexString(magic));
       }
       count = in.readInt();
       rows = in.readInt();
@@ -45,18 +47,23 @@ public final class IdxDataset implements Dataset {
       throw EdgeoptException.invalid(images + ": cannot read IDX header: " + e.getMessage(), e);
     }
     if (labelFile == null || !Files.isRegularFile(labelFile)) {
-      throw EdgeoptException.invalid(images + ": labels missing: expected an IDX label file beside it"
-          + (labelFile == null ? "" : " (" + labelFile + ")"));
+      throw EdgeoptException.invalid(
+          images
+              + ": labels missing: expected an IDX label file beside it"
+              + (labelFile == null ? "" : " (" + labelFile + ")"));
     }
     try (DataInputStream in = open(labelFile)) {
       int magic = in.readInt();
       if (magic != LABELS_MAGIC) {
-        throw EdgeoptException.invalid(labelFile + ": expected an IDX label file (magic 0x00000801), found 0x"
-            + Integer.toHexString(magic));
+        throw EdgeoptException.invalid(
+            labelFile
+                + ": expected an IDX label file (magic 0x00000801), found 0x"
+                + Integer.toHexString(magic));
       }
       int n = in.readInt();
       if (n != count) {
-        throw EdgeoptException.invalid(labelFile + ": expected " + count + " labels to match " + images + ", found " + n);
+        throw EdgeoptException.invalid(
+            labelFile + ": expected " + count + " labels to match " + images + ", found " + n);
       }
       labels = new int[n];
       for (int i = 0; i < n; i++) {
@@ -111,8 +118,13 @@ public final class IdxDataset implements Dataset {
         try {
           in.readFully(raw);
         } catch (IOException e) {
-          throw new DataException(images + ": truncated IDX file: expected " + count + " images, stream ended near image "
-              + first, e);
+          throw new DataException(
+              images
+                  + ": truncated IDX file: expected "
+                  + count
+                  + " images, stream ended near image "
+                  + first,
+              e);
         }
         for (int i = 0; i < raw.length; i++) {
           features[i] = pre.normalize(raw[i] & 0xff, 0);

@@ -30,7 +30,8 @@ public final class ImageFolderDataset implements Dataset {
    * Scans {@code root}; {@code classNames} may be null to number folders in sorted order, or,
    * when every folder is named by a number, to take those numbers as the class indices.
    */
-  public ImageFolderDataset(Path root, List<String> classNames, Preprocessing pre) throws EdgeoptException {
+  public ImageFolderDataset(Path root, List<String> classNames, Preprocessing pre)
+      throws EdgeoptException {
     this.root = root;
     List<Path> dirs;
     try (Stream<Path> s = Files.list(root)) {
@@ -39,11 +40,14 @@ public final class ImageFolderDataset implements Dataset {
       throw EdgeoptException.invalid(root + ": cannot list the data folder: " + e.getMessage(), e);
     }
     if (dirs.isEmpty()) {
-      throw EdgeoptException.invalid(root + ": expected one subfolder of images per class, found none");
+      throw EdgeoptException.invalid(
+          root + ": expected one subfolder of images per class, found none");
     }
     // Folders named by numbers (000, 005, 010 ...) are class indices: numbering them in sorted
     // order would call folder 005 class 1 and mislabel every sample after the first gap.
-    boolean numeric = classNames == null && dirs.stream().allMatch(d -> d.getFileName().toString().matches("\\d{1,9}"));
+    boolean numeric =
+        classNames == null
+            && dirs.stream().allMatch(d -> d.getFileName().toString().matches("\\d{1,9}"));
     for (int i = 0; i < dirs.size(); i++) {
       Path d = dirs.get(i);
       String cls = d.getFileName().toString();
@@ -58,8 +62,15 @@ public final class ImageFolderDataset implements Dataset {
           label = Integer.parseInt(cls);
         }
         if (label < 0 || label >= classNames.size()) {
-          throw EdgeoptException.invalid(d + ": class '" + cls + "' is not one the model can output (expected one of "
-              + classNames.size() + " class names or an index below " + classNames.size() + ")");
+          throw EdgeoptException.invalid(
+              d
+                  + ": class '"
+                  + cls
+                  + "' is not one the model can output (expected one of "
+                  + classNames.size()
+                  + " class names or an index below "
+                  + classNames.size()
+                  + ")");
         }
       }
       try (Stream<Path> s = Files.list(d)) {
@@ -72,7 +83,8 @@ public final class ImageFolderDataset implements Dataset {
       }
     }
     if (files.isEmpty()) {
-      throw EdgeoptException.invalid(root + ": expected PNG or JPEG images in the class subfolders, found none");
+      throw EdgeoptException.invalid(
+          root + ": expected PNG or JPEG images in the class subfolders, found none");
     }
     BufferedImage decoded = Images.decode(files.get(0));
     // Without channels= the first image decides, and every later one is converted to it.
@@ -80,14 +92,16 @@ public final class ImageFolderDataset implements Dataset {
     int ch = Images.channels(this.pre);
     this.pre.requireChannels(ch, describe());
     BufferedImage first = Images.geometry(decoded, this.pre);
-    sampleShape = pre.channelsLast()
-        ? new long[] {first.getHeight(), first.getWidth(), ch}
-        : new long[] {ch, first.getHeight(), first.getWidth()};
+    sampleShape =
+        pre.channelsLast()
+            ? new long[] {first.getHeight(), first.getWidth(), ch}
+            : new long[] {ch, first.getHeight(), first.getWidth()};
   }
 
   private static boolean isImage(Path p) {
     String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
-    return Files.isRegularFile(p) && (n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg"));
+    return Files.isRegularFile(p)
+        && (n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg"));
   }
 
   @Override
@@ -116,9 +130,17 @@ public final class ImageFolderDataset implements Dataset {
           BufferedImage img = Images.geometry(Images.decode(f), pre);
           int ch = Images.channels(pre);
           if (img.getWidth() * img.getHeight() * ch != per) {
-            throw new DataException(f + ": expected an image of " + Arrays.toString(sampleShape)
-                + " after preprocessing (like " + files.get(0).getFileName() + "), found " + img.getWidth() + "x"
-                + img.getHeight() + "; add resize=/crop= to the preprocessing");
+            throw new DataException(
+                f
+                    + ": expected an image of "
+                    + Arrays.toString(sampleShape)
+                    + " after preprocessing (like "
+                    + files.get(0).getFileName()
+                    + "), found "
+                    + img.getWidth()
+                    + "x"
+                    + img.getHeight()
+                    + "; add resize=/crop= to the preprocessing");
           }
           Images.toFloats(img, pre, features, i * per);
           out[i] = labels.get(first + i);

@@ -19,14 +19,16 @@ public final class Images {
       Image img = ImageFactory.getInstance().fromFile(file);
       Object wrapped = img.getWrappedImage();
       if (!(wrapped instanceof BufferedImage bi)) {
-        throw new DataException(file + ": the image decoder returned " + wrapped.getClass().getName());
+        throw new DataException(
+            file + ": the image decoder returned " + wrapped.getClass().getName());
       }
       return bi;
     } catch (IOException | RuntimeException e) {
       if (e instanceof DataException de) {
         throw de;
       }
-      throw new DataException(file + ": not a readable image (expected PNG or JPEG): " + e.getMessage(), e);
+      throw new DataException(
+          file + ": not a readable image (expected PNG or JPEG): " + e.getMessage(), e);
     }
   }
 
@@ -36,17 +38,20 @@ public final class Images {
    */
   public static BufferedImage decode(byte[] bytes, String where) {
     try {
-      Image img = ImageFactory.getInstance().fromInputStream(new java.io.ByteArrayInputStream(bytes));
+      Image img =
+          ImageFactory.getInstance().fromInputStream(new java.io.ByteArrayInputStream(bytes));
       Object wrapped = img.getWrappedImage();
       if (!(wrapped instanceof BufferedImage bi)) {
-        throw new DataException(where + ": the image decoder returned " + wrapped.getClass().getName());
+        throw new DataException(
+            where + ": the image decoder returned " + wrapped.getClass().getName());
       }
       return bi;
     } catch (IOException | RuntimeException e) {
       if (e instanceof DataException de) {
         throw de;
       }
-      throw new DataException(where + ": not a readable image (expected PNG or JPEG): " + e.getMessage(), e);
+      throw new DataException(
+          where + ": not a readable image (expected PNG or JPEG): " + e.getMessage(), e);
     }
   }
 
@@ -82,9 +87,12 @@ public final class Images {
       int nh = (int) Math.round(h * f);
       // Gray stays gray: drawing it into RGB would pass it through Java's linear-gray to sRGB
       // conversion and brighten every level (200 becomes 229).
-      BufferedImage r = new BufferedImage(nw, nh, isGray(img) ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_INT_RGB);
+      BufferedImage r =
+          new BufferedImage(
+              nw, nh, isGray(img) ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_INT_RGB);
       Graphics2D g = r.createGraphics();
-      g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+      g.setRenderingHint(
+          RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
       g.drawImage(img, 0, 0, nw, nh, null);
       g.dispose();
       img = r;
@@ -92,7 +100,13 @@ public final class Images {
     if (pre.crop() > 0) {
       int c = pre.crop();
       if (img.getWidth() < c || img.getHeight() < c) {
-        throw new DataException("image of " + img.getWidth() + "x" + img.getHeight() + " is smaller than the crop " + c);
+        throw new DataException(
+            "image of "
+                + img.getWidth()
+                + "x"
+                + img.getHeight()
+                + " is smaller than the crop "
+                + c);
       }
       img = img.getSubimage((img.getWidth() - c) / 2, (img.getHeight() - c) / 2, c, c);
     }
@@ -145,17 +159,26 @@ public final class Images {
     int channels = channels(pre);
     for (float[] list : new float[][] {pre.mean(), pre.std()}) {
       if (list.length != 1 && list.length != channels) {
-        throw new DataException(file + ": preprocessing '" + pre.toSpec() + "' gives " + list.length
-            + " mean or std values for an image of " + channels + " channels: expected 1 value or " + channels);
+        throw new DataException(
+            file
+                + ": preprocessing '"
+                + pre.toSpec()
+                + "' gives "
+                + list.length
+                + " mean or std values for an image of "
+                + channels
+                + " channels: expected 1 value or "
+                + channels);
       }
     }
     BufferedImage img = geometry(src, pre);
     int ch = channels(pre);
     float[] out = new float[ch * img.getWidth() * img.getHeight()];
     toFloats(img, pre, out, 0);
-    long[] dims = pre.channelsLast()
-        ? new long[] {1, img.getHeight(), img.getWidth(), ch}
-        : new long[] {1, ch, img.getHeight(), img.getWidth()};
+    long[] dims =
+        pre.channelsLast()
+            ? new long[] {1, img.getHeight(), img.getWidth(), ch}
+            : new long[] {1, ch, img.getHeight(), img.getWidth()};
     return Tensor.ofFloats("input", dims, out);
   }
 }

@@ -42,29 +42,43 @@ public final class NpyDataset implements Dataset {
     this.pre = pre;
     this.x = read(samples);
     if (!Arrays.asList("<f4", "<f8", "|u1").contains(x.descr())) {
-      throw EdgeoptException.invalid(samples + ": expected float32, float64 or uint8 data, found dtype " + x.descr());
+      throw EdgeoptException.invalid(
+          samples + ": expected float32, float64 or uint8 data, found dtype " + x.descr());
     }
     if (x.shape().length < 2 || x.shape()[0] == 0) {
-      throw EdgeoptException.invalid(samples + ": expected an array [N, ...] with N >= 1, found shape " + Arrays.toString(x.shape()));
+      throw EdgeoptException.invalid(
+          samples
+              + ": expected an array [N, ...] with N >= 1, found shape "
+              + Arrays.toString(x.shape()));
     }
     pre.requireChannels(channels(), samples + " (shape " + Arrays.toString(x.shape()) + ")");
     if (labelFile == null || !Files.isRegularFile(labelFile)) {
-      throw EdgeoptException.invalid(samples + ": labels missing: expected a labels .npy beside it"
-          + (labelFile == null ? "" : " (" + labelFile + ")"));
+      throw EdgeoptException.invalid(
+          samples
+              + ": labels missing: expected a labels .npy beside it"
+              + (labelFile == null ? "" : " (" + labelFile + ")"));
     }
     Array l = read(labelFile);
     if (l.shape().length != 1 || l.shape()[0] != x.shape()[0]) {
-      throw EdgeoptException.invalid(labelFile + ": expected labels of shape [" + x.shape()[0] + "], found " + Arrays.toString(l.shape()));
+      throw EdgeoptException.invalid(
+          labelFile
+              + ": expected labels of shape ["
+              + x.shape()[0]
+              + "], found "
+              + Arrays.toString(l.shape()));
     }
     labels = new int[(int) l.shape()[0]];
     ByteBuffer b = l.data().duplicate().order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < labels.length; i++) {
-      labels[i] = switch (l.descr()) {
-        case "<i8" -> (int) b.getLong();
-        case "<i4" -> b.getInt();
-        case "|u1", "|i1" -> b.get() & 0xff;
-        default -> throw EdgeoptException.invalid(labelFile + ": expected integer labels, found dtype " + l.descr());
-      };
+      labels[i] =
+          switch (l.descr()) {
+            case "<i8" -> (int) b.getLong();
+            case "<i4" -> b.getInt();
+            case "|u1", "|i1" -> b.get() & 0xff;
+            default ->
+                throw EdgeoptException.invalid(
+                    labelFile + ": expected integer labels, found dtype " + l.descr());
+          };
     }
   }
 
@@ -73,8 +87,12 @@ public final class NpyDataset implements Dataset {
       ByteBuffer head = ByteBuffer.allocate(10).order(ByteOrder.LITTLE_ENDIAN);
       ch.read(head, 0);
       head.flip();
-      if (head.remaining() < 10 || head.get(0) != (byte) 0x93 || head.get(1) != 'N' || head.get(2) != 'U') {
-        throw EdgeoptException.invalid(p + ": expected a NumPy .npy file (magic \\x93NUMPY), found something else");
+      if (head.remaining() < 10
+          || head.get(0) != (byte) 0x93
+          || head.get(1) != 'N'
+          || head.get(2) != 'U') {
+        throw EdgeoptException.invalid(
+            p + ": expected a NumPy .npy file (magic \\x93NUMPY), found something else");
       }
       int major = head.get(6);
       int headerLen;
@@ -90,8 +108,13 @@ public final class NpyDataset implements Dataset {
       }
       long available = ch.size() - offset;
       if (headerLen < 0 || headerLen > available) {
-        throw EdgeoptException.invalid(p + ": the .npy header declares " + Integer.toUnsignedString(headerLen)
-            + " bytes, but the file has " + Math.max(0, available) + " after the preamble");
+        throw EdgeoptException.invalid(
+            p
+                + ": the .npy header declares "
+                + Integer.toUnsignedString(headerLen)
+                + " bytes, but the file has "
+                + Math.max(0, available)
+                + " after the preamble");
       }
       ByteBuffer hb = ByteBuffer.allocate(headerLen);
       ch.read(hb, offset);
@@ -100,15 +123,24 @@ public final class NpyDataset implements Dataset {
       Matcher o = ORDER.matcher(header);
       Matcher s = SHAPE.matcher(header);
       if (!d.find() || !o.find() || !s.find()) {
-        throw EdgeoptException.invalid(p + ": malformed .npy header (expected a Python dict with descr, fortran_order and shape), found \"" + org.edgeopt.core.Excerpt.of(header.strip()) + "\"");
+        throw EdgeoptException.invalid(
+            p
+                + ": malformed .npy header (expected a Python dict with descr, fortran_order and shape), found \""
+                + org.edgeopt.core.Excerpt.of(header.strip())
+                + "\"");
       }
       if (o.group(1).equals("True")) {
         throw EdgeoptException.invalid(p + ": expected C-order data, found Fortran order");
       }
-      long[] shape = Arrays.stream(s.group(1).split(",")).map(String::strip).filter(t -> !t.isEmpty())
-          .mapToLong(Long::parseLong).toArray();
+      long[] shape =
+          Arrays.stream(s.group(1).split(","))
+              .map(String::strip)
+              .filter(t -> !t.isEmpty())
+              .mapToLong(Long::parseLong)
+              .toArray();
       long start = offset + headerLen;
-      return new Array(d.group(1), shape, ch.map(FileChannel.MapMode.READ_ONLY, start, ch.size() - start));
+      return new Array(
+          d.group(1), shape, ch.map(FileChannel.MapMode.READ_ONLY, start, ch.size() - start));
     } catch (IOException e) {
       throw EdgeoptException.invalid(p + ": cannot read .npy: " + e.getMessage(), e);
     }
@@ -146,7 +178,12 @@ public final class NpyDataset implements Dataset {
     int es = x.elementSize();
     long needed = total * perSample * es;
     if (x.data().capacity() < needed) {
-      throw new DataException(file + ": truncated .npy: expected " + needed + " bytes of data, found " + x.data().capacity());
+      throw new DataException(
+          file
+              + ": truncated .npy: expected "
+              + needed
+              + " bytes of data, found "
+              + x.data().capacity());
     }
     // Channel index for normalization: axis 1 for NCHW data ([N,C,...]), the last axis for NHWC.
     int channels = channels();
@@ -157,13 +194,15 @@ public final class NpyDataset implements Dataset {
         ByteBuffer b = x.data().duplicate().order(ByteOrder.LITTLE_ENDIAN);
         b.position((int) (first * perSample * es));
         for (int i = 0; i < features.length; i++) {
-          float v = switch (x.descr()) {
-            case "<f4" -> b.getFloat();
-            case "<f8" -> (float) b.getDouble();
-            default -> b.get() & 0xff;
-          };
+          float v =
+              switch (x.descr()) {
+                case "<f4" -> b.getFloat();
+                case "<f8" -> (float) b.getDouble();
+                default -> b.get() & 0xff;
+              };
           long within = i % perSample;
-          int c = channels <= 1 ? 0 : (int) (pre.channelsLast() ? within % channels : within / spatial);
+          int c =
+              channels <= 1 ? 0 : (int) (pre.channelsLast() ? within % channels : within / spatial);
           features[i] = pre.normalize(v, c);
         }
         System.arraycopy(labels, first, out, 0, n);

@@ -20,7 +20,8 @@ import org.edgeopt.core.EdgeoptException;
  * @param std per-channel standard deviation
  * @param layout {@code nchw} or {@code nhwc}
  */
-public record Preprocessing(int resize, int crop, String channels, float scale, float[] mean, float[] std, String layout) {
+public record Preprocessing(
+    int resize, int crop, String channels, float scale, float[] mean, float[] std, String layout) {
   /** The largest {@code resize} and {@code crop}: 8192 pixels a side is past any model input. */
   public static final int MAX_SIDE = 8192;
 
@@ -45,7 +46,8 @@ public record Preprocessing(int resize, int crop, String channels, float scale, 
     for (String part : spec.split(",")) {
       String[] kv = part.split("=", 2);
       if (kv.length != 2) {
-        throw EdgeoptException.invalid("preprocessing '" + spec + "': expected key=value, found '" + part + "'");
+        throw EdgeoptException.invalid(
+            "preprocessing '" + spec + "': expected key=value, found '" + part + "'");
       }
       String k = kv[0].strip().toLowerCase(Locale.ROOT);
       String v = kv[1].strip();
@@ -56,7 +58,8 @@ public record Preprocessing(int resize, int crop, String channels, float scale, 
           case "channels" -> {
             channels = v.toLowerCase(Locale.ROOT);
             if (!channels.equals("gray") && !channels.equals("rgb") && !channels.equals("bgr")) {
-              throw EdgeoptException.invalid("preprocessing: channels must be gray, rgb or bgr, found '" + v + "'");
+              throw EdgeoptException.invalid(
+                  "preprocessing: channels must be gray, rgb or bgr, found '" + v + "'");
             }
           }
           case "scale" -> scale = parseFloat(v);
@@ -65,14 +68,21 @@ public record Preprocessing(int resize, int crop, String channels, float scale, 
           case "layout" -> {
             layout = v.toLowerCase(Locale.ROOT);
             if (!layout.equals("nchw") && !layout.equals("nhwc")) {
-              throw EdgeoptException.invalid("preprocessing: layout must be nchw or nhwc, found '" + v + "'");
+              throw EdgeoptException.invalid(
+                  "preprocessing: layout must be nchw or nhwc, found '" + v + "'");
             }
           }
-          default -> throw EdgeoptException.invalid("preprocessing '" + spec + "': unknown key '" + k
-              + "' (expected resize, crop, channels, scale, mean, std, layout)");
+          default ->
+              throw EdgeoptException.invalid(
+                  "preprocessing '"
+                      + spec
+                      + "': unknown key '"
+                      + k
+                      + "' (expected resize, crop, channels, scale, mean, std, layout)");
         }
       } catch (NumberFormatException e) {
-        throw EdgeoptException.invalid("preprocessing '" + spec + "': '" + k + "' expects a number, found '" + v + "'");
+        throw EdgeoptException.invalid(
+            "preprocessing '" + spec + "': '" + k + "' expects a number, found '" + v + "'");
       }
     }
     for (float s : std) {
@@ -81,8 +91,14 @@ public record Preprocessing(int resize, int crop, String channels, float scale, 
       }
     }
     if (mean.length > 1 && std.length > 1 && mean.length != std.length) {
-      throw EdgeoptException.invalid("preprocessing '" + spec + "': mean has " + mean.length + " values and std "
-          + std.length + ": expected one value per channel in both, or one value for all channels");
+      throw EdgeoptException.invalid(
+          "preprocessing '"
+              + spec
+              + "': mean has "
+              + mean.length
+              + " values and std "
+              + std.length
+              + ": expected one value per channel in both, or one value for all channels");
     }
     Preprocessing p2 = new Preprocessing(resize, crop, channels, scale, mean, std, layout);
     if (!channels.isEmpty()) {
@@ -97,12 +113,28 @@ public record Preprocessing(int resize, int crop, String channels, float scale, 
     try {
       side = Long.parseLong(v);
     } catch (NumberFormatException e) {
-      throw EdgeoptException.invalid("preprocessing '" + spec + "': '" + key + "' expects a whole number of pixels, found '"
-          + v + "'");
+      throw EdgeoptException.invalid(
+          "preprocessing '"
+              + spec
+              + "': '"
+              + key
+              + "' expects a whole number of pixels, found '"
+              + v
+              + "'");
     }
     if (side < 1 || side > MAX_SIDE) {
-      throw EdgeoptException.invalid("preprocessing '" + spec + "': " + key + "=" + v + " is out of range: expected 1.."
-          + MAX_SIDE + " pixels (leave " + key + " out to keep the image's size)");
+      throw EdgeoptException.invalid(
+          "preprocessing '"
+              + spec
+              + "': "
+              + key
+              + "="
+              + v
+              + " is out of range: expected 1.."
+              + MAX_SIDE
+              + " pixels (leave "
+              + key
+              + " out to keep the image's size)");
     }
     return (int) side;
   }
@@ -123,8 +155,20 @@ public record Preprocessing(int resize, int crop, String channels, float scale, 
     for (String key : new String[] {"mean", "std"}) {
       int n = key.equals("mean") ? mean.length : std.length;
       if (n != 1 && n != channels) {
-        throw EdgeoptException.invalid("preprocessing '" + spec + "': " + key + " has " + n + " values but " + where
-            + " has " + channels + (channels == 1 ? " channel" : " channels") + ": expected 1 value or " + channels);
+        throw EdgeoptException.invalid(
+            "preprocessing '"
+                + spec
+                + "': "
+                + key
+                + " has "
+                + n
+                + " values but "
+                + where
+                + " has "
+                + channels
+                + (channels == 1 ? " channel" : " channels")
+                + ": expected 1 value or "
+                + channels);
       }
     }
   }
@@ -175,8 +219,14 @@ public record Preprocessing(int resize, int crop, String channels, float scale, 
     if (!channels.isEmpty()) {
       sb.append("channels=").append(channels).append(',');
     }
-    sb.append("scale=").append(scale).append(",mean=").append(join(mean)).append(",std=").append(join(std))
-        .append(",layout=").append(layout);
+    sb.append("scale=")
+        .append(scale)
+        .append(",mean=")
+        .append(join(mean))
+        .append(",std=")
+        .append(join(std))
+        .append(",layout=")
+        .append(layout);
     return sb.toString();
   }
 

@@ -36,7 +36,8 @@ public final class BatchRunner {
   }
 
   /** Runs the first {@code limit} samples of {@code data} through {@code session}. */
-  public static void run(InferenceSession session, Dataset data, int batchSize, int limit, Sink sink)
+  public static void run(
+      InferenceSession session, Dataset data, int batchSize, int limit, Sink sink)
       throws EdgeoptException {
     String inputName = session.inputNames().get(0);
     String outputName = session.outputNames().get(0);
@@ -75,16 +76,22 @@ public final class BatchRunner {
   }
 
   /** Returns the count of correct top-1 predictions of {@code session} on {@code data}. */
-  public static int correctTop1(InferenceSession session, Dataset data, int batchSize, int limit) throws EdgeoptException {
+  public static int correctTop1(InferenceSession session, Dataset data, int batchSize, int limit)
+      throws EdgeoptException {
     int[] correct = {0};
-    run(session, data, batchSize, limit, (b, out) -> {
-      int[] p = top1(out);
-      for (int i = 0; i < p.length; i++) {
-        if (p[i] == b.labels()[i]) {
-          correct[0]++;
-        }
-      }
-    });
+    run(
+        session,
+        data,
+        batchSize,
+        limit,
+        (b, out) -> {
+          int[] p = top1(out);
+          for (int i = 0; i < p.length; i++) {
+            if (p[i] == b.labels()[i]) {
+              correct[0]++;
+            }
+          }
+        });
     return correct[0];
   }
 }

@@ -22,8 +22,8 @@ public record SignalNoise(double signal, double noise) {
    */
   public static SignalNoise of(float[] reference, float[] test) {
     if (reference.length != test.length) {
-      throw new IllegalArgumentException("expected arrays of equal length, found " + reference.length + " and "
-          + test.length);
+      throw new IllegalArgumentException(
+          "expected arrays of equal length, found " + reference.length + " and " + test.length);
     }
     double signal = 0;
     double noise = 0;

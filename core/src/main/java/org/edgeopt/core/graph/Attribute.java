@@ -14,7 +14,14 @@ import java.util.Objects;
 public final class Attribute {
   /** The kinds of attribute value, numbered as in ONNX's {@code AttributeProto.AttributeType}. */
   public enum Kind {
-    FLOAT, INT, STRING, TENSOR, GRAPH, FLOATS, INTS, STRINGS
+    FLOAT,
+    INT,
+    STRING,
+    TENSOR,
+    GRAPH,
+    FLOATS,
+    INTS,
+    STRINGS
   }
 
   private final String name;
@@ -79,8 +86,13 @@ public final class Attribute {
 
   private void expect(Kind k) {
     if (kind != k) {
-      throw new InvalidGraphException("attribute '" + name + "': expected " + k + " (the type its operator defines), found "
-          + kind);
+      throw new InvalidGraphException(
+          "attribute '"
+              + name
+              + "': expected "
+              + k
+              + " (the type its operator defines), found "
+              + kind);
     }
   }
 
@@ -153,12 +165,13 @@ public final class Attribute {
 
   @Override
   public String toString() {
-    Object v = switch (kind) {
-      case INTS -> Arrays.toString((long[]) value);
-      case FLOATS -> Arrays.toString((float[]) value);
-      case GRAPH -> "<graph>";
-      default -> value;
-    };
+    Object v =
+        switch (kind) {
+          case INTS -> Arrays.toString((long[]) value);
+          case FLOATS -> Arrays.toString((float[]) value);
+          case GRAPH -> "<graph>";
+          default -> value;
+        };
     return name + "=" + v;
   }
 }

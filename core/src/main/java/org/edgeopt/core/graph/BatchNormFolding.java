@@ -73,8 +73,14 @@ public final class BatchNormFolding {
       String bName = b.uniqueName((p[1] != null ? p[1].name() : conv.name() + ".bias") + "_bnfold");
       b.addInitializer(Tensor.ofFloats(wName, w.dims(), wv));
       b.addInitializer(Tensor.ofFloats(bName, new long[] {cout}, newB));
-      b.replaceNode(new Node(conv.name(), conv.opType(), conv.domain(), List.of(conv.input(0), wName, bName),
-          List.of(bn.output()), conv.attributes()));
+      b.replaceNode(
+          new Node(
+              conv.name(),
+              conv.opType(),
+              conv.domain(),
+              List.of(conv.input(0), wName, bName),
+              List.of(bn.output()),
+              conv.attributes()));
       b.removeNode(bn.name());
       folded.add(bn.describe() + " into " + conv.describe());
       foldedWeights.add(w.name());
@@ -84,11 +90,16 @@ public final class BatchNormFolding {
 
   /** Returns {weight, bias or null, scale, shift, mean, var} when the pair can be folded, else null. */
   private static Tensor[] parameters(Graph g, Map<String, List<Node>> readers, Node conv, Node bn) {
-    if (!conv.opType().equals("Conv") || !conv.domain().isEmpty() || conv.name().isEmpty() || bn.name().isEmpty()) {
+    if (!conv.opType().equals("Conv")
+        || !conv.domain().isEmpty()
+        || conv.name().isEmpty()
+        || bn.name().isEmpty()) {
       return null;
     }
     String x = bn.input(0);
-    if (g.isOutput(x) || readers.getOrDefault(x, List.of()).size() != 1 || conv.outputs().size() != 1) {
+    if (g.isOutput(x)
+        || readers.getOrDefault(x, List.of()).size() != 1
+        || conv.outputs().size() != 1) {
       return null;
     }
     if (bn.intAttr("training_mode", 0) != 0 || bn.intAttr("spatial", 1) != 1) {

@@ -40,10 +40,12 @@ public final class GraphBuilder {
     this.initializers.putAll(g.initializers());
     this.valueInfo.putAll(g.valueInfo());
     this.info = g.info();
-    g.nodes().forEach(n -> {
-      usedNames.add(n.name());
-      usedNames.addAll(n.outputs());
-    });
+    g.nodes()
+        .forEach(
+            n -> {
+              usedNames.add(n.name());
+              usedNames.addAll(n.outputs());
+            });
     usedNames.addAll(g.initializers().keySet());
     g.inputs().forEach(v -> usedNames.add(v.name()));
   }
@@ -115,7 +117,8 @@ public final class GraphBuilder {
   }
 
   /** Adds a default-domain node and returns its first output name. */
-  public String add(String opType, String nodeName, List<String> in, List<String> out, Attribute... attrs) {
+  public String add(
+      String opType, String nodeName, List<String> in, List<String> out, Attribute... attrs) {
     addNode(Node.of(nodeName, opType, in, out, attrs));
     return out.get(0);
   }
@@ -262,8 +265,11 @@ public final class GraphBuilder {
           continue;
         }
         if (!producer.containsKey(in)) {
-          throw new GraphException(n.describe() + ": input '" + in
-              + "' is not a graph input, an initializer or any node's output");
+          throw new GraphException(
+              n.describe()
+                  + ": input '"
+                  + in
+                  + "' is not a graph input, an initializer or any node's output");
         }
         pending[i]++;
         readers.computeIfAbsent(in, k -> new ArrayList<>()).add(i);

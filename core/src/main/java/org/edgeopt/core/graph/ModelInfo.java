@@ -31,7 +31,8 @@ public record ModelInfo(
 
   /** Returns a default model info at the given default-domain opset. */
   public static ModelInfo of(long opset) {
-    return new ModelInfo(8, Map.of("", opset), "edgeopt", org.edgeopt.core.Version.get(), "", Map.of());
+    return new ModelInfo(
+        8, Map.of("", opset), "edgeopt", org.edgeopt.core.Version.get(), "", Map.of());
   }
 
   /** Returns the opset of the default ONNX domain, or 1 when not imported. */

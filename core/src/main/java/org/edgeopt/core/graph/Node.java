@@ -36,7 +36,8 @@ public record Node(
   }
 
   /** Returns a node in the default domain with the given attributes. */
-  public static Node of(String name, String opType, List<String> inputs, List<String> outputs, Attribute... attrs) {
+  public static Node of(
+      String name, String opType, List<String> inputs, List<String> outputs, Attribute... attrs) {
     Map<String, Attribute> m = new LinkedHashMap<>();
     for (Attribute a : attrs) {
       m.put(a.name(), a);

@@ -35,7 +35,11 @@ public record OpSchema(
     }
     int out = node.outputs().size();
     if (out < minOutputs || out > maxOutputs) {
-      return node.describe() + ": expected " + range(minOutputs, maxOutputs) + " outputs, found " + out;
+      return node.describe()
+          + ": expected "
+          + range(minOutputs, maxOutputs)
+          + " outputs, found "
+          + out;
     }
     for (String a : requiredAttributes) {
       if (!node.attributes().containsKey(a)) {

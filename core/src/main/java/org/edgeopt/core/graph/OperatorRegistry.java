@@ -19,41 +19,46 @@ public final class OperatorRegistry {
 
   // Every operator name of the default ONNX domain up to opset 23, including deprecated ones
   // that old exports still carry. Those without a detailed schema below accept any arity.
-  private static final Set<String> ALL_ONNX_OPS = Set.of((
-      "Abs Acos Acosh Add Affine AffineGrid And ArgMax ArgMin Asin Asinh Atan Atanh Attention"
-          + " AveragePool BatchNormalization Bernoulli BitShift BitwiseAnd BitwiseNot BitwiseOr"
-          + " BitwiseXor BlackmanWindow Cast CastLike Ceil Celu CenterCropPad Clip Col2Im Compress"
-          + " Concat ConcatFromSequence Constant ConstantOfShape Conv ConvInteger ConvTranspose Cos"
-          + " Cosh Crop CumSum DFT DeformConv DepthToSpace DequantizeLinear Det Div Dropout"
-          + " DynamicQuantizeLinear Einsum Elu Equal Erf Exp Expand EyeLike Flatten Floor GRU"
-          + " GRUUnit Gather GatherElements GatherND Gelu Gemm GivenTensorFill GlobalAveragePool"
-          + " GlobalLpPool GlobalMaxPool Greater GreaterOrEqual GridSample GroupNormalization"
-          + " HammingWindow HannWindow HardSigmoid HardSwish Hardmax Identity If ImageDecoder"
-          + " ImageScaler InstanceNormalization IsInf IsNaN LRN LSTM LayerNormalization LeakyRelu"
-          + " Less LessOrEqual Log LogSoftmax Loop LpNormalization LpPool MatMul MatMulInteger Max"
-          + " MaxPool MaxRoiPool MaxUnpool Mean MeanVarianceNormalization MelWeightMatrix Min Mish"
-          + " Mod Mul Multinomial Neg NegativeLogLikelihoodLoss NonMaxSuppression NonZero Not"
-          + " OneHot Optional OptionalGetElement OptionalHasElement Or PRelu Pad"
-          + " ParametricSoftplus Pow QLinearConv QLinearMatMul QuantizeLinear RMSNormalization RNN"
-          + " RandomNormal RandomNormalLike RandomUniform RandomUniformLike Range Reciprocal"
-          + " ReduceL1 ReduceL2 ReduceLogSum ReduceLogSumExp ReduceMax ReduceMean ReduceMin"
-          + " ReduceProd ReduceSum ReduceSumSquare RegexFullMatch Relu Reshape Resize"
-          + " ReverseSequence RoiAlign RotaryEmbedding Round STFT Scale ScaledTanh Scan Scatter"
-          + " ScatterElements ScatterND Selu SequenceAt SequenceConstruct SequenceEmpty"
-          + " SequenceErase SequenceInsert SequenceLength SequenceMap Shape Shrink Sigmoid Sign Sin"
-          + " Sinh Size Slice Softmax SoftmaxCrossEntropyLoss Softplus Softsign SpaceToDepth Split"
-          + " SplitToSequence Sqrt Squeeze StringConcat StringNormalizer StringSplit Sub Sum Swish"
-          + " Tan Tanh TensorScatter TfIdfVectorizer ThresholdedRelu Tile TopK Transpose Trilu"
-          + " Unique Unsqueeze Upsample Where Xor").split(" "));
+  private static final Set<String> ALL_ONNX_OPS =
+      Set.of(
+          ("Abs Acos Acosh Add Affine AffineGrid And ArgMax ArgMin Asin Asinh Atan Atanh Attention"
+                  + " AveragePool BatchNormalization Bernoulli BitShift BitwiseAnd BitwiseNot BitwiseOr"
+                  + " BitwiseXor BlackmanWindow Cast CastLike Ceil Celu CenterCropPad Clip Col2Im Compress"
+                  + " Concat ConcatFromSequence Constant ConstantOfShape Conv ConvInteger ConvTranspose Cos"
+                  + " Cosh Crop CumSum DFT DeformConv DepthToSpace DequantizeLinear Det Div Dropout"
+                  + " DynamicQuantizeLinear Einsum Elu Equal Erf Exp Expand EyeLike Flatten Floor GRU"
+                  + " GRUUnit Gather GatherElements GatherND Gelu Gemm GivenTensorFill GlobalAveragePool"
+                  + " GlobalLpPool GlobalMaxPool Greater GreaterOrEqual GridSample GroupNormalization"
+                  + " HammingWindow HannWindow HardSigmoid HardSwish Hardmax Identity If ImageDecoder"
+                  + " ImageScaler InstanceNormalization IsInf IsNaN LRN LSTM LayerNormalization LeakyRelu"
+                  + " Less LessOrEqual Log LogSoftmax Loop LpNormalization LpPool MatMul MatMulInteger Max"
+                  + " MaxPool MaxRoiPool MaxUnpool Mean MeanVarianceNormalization MelWeightMatrix Min Mish"
+                  + " Mod Mul Multinomial Neg NegativeLogLikelihoodLoss NonMaxSuppression NonZero Not"
+                  + " OneHot Optional OptionalGetElement OptionalHasElement Or PRelu Pad"
+                  + " ParametricSoftplus Pow QLinearConv QLinearMatMul QuantizeLinear RMSNormalization RNN"
+                  + " RandomNormal RandomNormalLike RandomUniform RandomUniformLike Range Reciprocal"
+                  + " ReduceL1 ReduceL2 ReduceLogSum ReduceLogSumExp ReduceMax ReduceMean ReduceMin"
+                  + " ReduceProd ReduceSum ReduceSumSquare RegexFullMatch Relu Reshape Resize"
+                  + " ReverseSequence RoiAlign RotaryEmbedding Round STFT Scale ScaledTanh Scan Scatter"
+                  + " ScatterElements ScatterND Selu SequenceAt SequenceConstruct SequenceEmpty"
+                  + " SequenceErase SequenceInsert SequenceLength SequenceMap Shape Shrink Sigmoid Sign Sin"
+                  + " Sinh Size Slice Softmax SoftmaxCrossEntropyLoss Softplus Softsign SpaceToDepth Split"
+                  + " SplitToSequence Sqrt Squeeze StringConcat StringNormalizer StringSplit Sub Sum Swish"
+                  + " Tan Tanh TensorScatter TfIdfVectorizer ThresholdedRelu Tile TopK Transpose Trilu"
+                  + " Unique Unsqueeze Upsample Where Xor")
+              .split(" "));
 
   static {
-    for (String unary : ("Abs Acos Acosh Asin Asinh Atan Atanh Ceil Cos Cosh Elu Erf Exp Floor"
-        + " HardSigmoid HardSwish Identity LeakyRelu Log Neg Not Reciprocal Relu Round Selu"
-        + " Sigmoid Sign Sin Sinh Softplus Softsign Sqrt Tan Tanh Softmax LogSoftmax Transpose"
-        + " GlobalAveragePool GlobalMaxPool Flatten Shape Size IsNaN Gelu Mish").split(" ")) {
+    for (String unary :
+        ("Abs Acos Acosh Asin Asinh Atan Atanh Ceil Cos Cosh Elu Erf Exp Floor"
+                + " HardSigmoid HardSwish Identity LeakyRelu Log Neg Not Reciprocal Relu Round Selu"
+                + " Sigmoid Sign Sin Sinh Softplus Softsign Sqrt Tan Tanh Softmax LogSoftmax Transpose"
+                + " GlobalAveragePool GlobalMaxPool Flatten Shape Size IsNaN Gelu Mish")
+            .split(" ")) {
       define(unary, 1, 1, 1, 1);
     }
-    for (String binary : "Add Sub Mul Div Pow Equal Greater Less And Or Xor MatMul PRelu Mod".split(" ")) {
+    for (String binary :
+        "Add Sub Mul Div Pow Equal Greater Less And Or Xor MatMul PRelu Mod".split(" ")) {
       define(binary, 2, 2, 1, 1);
     }
     define("Conv", 2, 3, 1, 1);
@@ -96,7 +101,8 @@ public final class OperatorRegistry {
 
   private OperatorRegistry() {}
 
-  private static void define(String op, int minIn, int maxIn, int minOut, int maxOut, String... attrs) {
+  private static void define(
+      String op, int minIn, int maxIn, int minOut, int maxOut, String... attrs) {
     SCHEMAS.put(op, new OpSchema(op, minIn, maxIn, minOut, maxOut, Set.of(attrs)));
   }
 
@@ -118,7 +124,10 @@ public final class OperatorRegistry {
       return null;
     }
     if (!isKnown(node.opType())) {
-      return node.describe() + ": unknown operator '" + node.opType() + "' in the default ONNX domain";
+      return node.describe()
+          + ": unknown operator '"
+          + node.opType()
+          + "' in the default ONNX domain";
     }
     OpSchema s = SCHEMAS.get(node.opType());
     if (s == null) {

@@ -26,10 +26,18 @@ public final class Tensor {
     ByteBuffer d = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
     if (dataType != DataType.STRING && d.remaining() != count * dataType.byteSize()) {
       throw new IllegalArgumentException(
-          "tensor '" + name + "': expected " + count * dataType.byteSize() + " bytes for "
-              + dataType + Arrays.toString(dims) + ", found " + d.remaining());
+          "tensor '"
+              + name
+              + "': expected "
+              + count * dataType.byteSize()
+              + " bytes for "
+              + dataType
+              + Arrays.toString(dims)
+              + ", found "
+              + d.remaining());
     }
-    this.data = d.slice().order(ByteOrder.LITTLE_ENDIAN).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    this.data =
+        d.slice().order(ByteOrder.LITTLE_ENDIAN).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
   }
 
   private static long elementCount(long[] dims) {
@@ -185,7 +193,9 @@ public final class Tensor {
           out[i] = b.getLong();
         }
       }
-      default -> throw new IllegalStateException("tensor '" + name + "' of type " + dataType + " has no float view");
+      default ->
+          throw new IllegalStateException(
+              "tensor '" + name + "' of type " + dataType + " has no float view");
     }
     return out;
   }
@@ -196,15 +206,18 @@ public final class Tensor {
     long[] out = new long[n];
     ByteBuffer b = data();
     for (int i = 0; i < n; i++) {
-      out[i] = switch (dataType) {
-        case INT64 -> b.getLong();
-        case INT32 -> b.getInt();
-        case INT8 -> b.get();
-        case UINT8, BOOL -> b.get() & 0xff;
-        case INT16 -> b.getShort();
-        case FLOAT -> (long) b.getFloat();
-        default -> throw new IllegalStateException("tensor '" + name + "' of type " + dataType + " has no integer view");
-      };
+      out[i] =
+          switch (dataType) {
+            case INT64 -> b.getLong();
+            case INT32 -> b.getInt();
+            case INT8 -> b.get();
+            case UINT8, BOOL -> b.get() & 0xff;
+            case INT16 -> b.getShort();
+            case FLOAT -> (long) b.getFloat();
+            default ->
+                throw new IllegalStateException(
+                    "tensor '" + name + "' of type " + dataType + " has no integer view");
+          };
     }
     return out;
   }

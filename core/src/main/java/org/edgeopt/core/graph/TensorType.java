@@ -20,6 +20,7 @@ public record TensorType(DataType dataType, Shape shape) {
 
   @Override
   public String toString() {
-    return dataType.name().toLowerCase(java.util.Locale.ROOT) + (shape == null ? "" : shape.toString());
+    return dataType.name().toLowerCase(java.util.Locale.ROOT)
+        + (shape == null ? "" : shape.toString());
   }
 }

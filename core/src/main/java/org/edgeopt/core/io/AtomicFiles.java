@@ -35,10 +35,13 @@ import java.util.stream.Stream;
 public final class AtomicFiles {
   /** {@code .<anything>.<pid>.<n>.tmp}: the PID is the second-to-last dotted field. */
   private static final Pattern TEMP_NAME = Pattern.compile("^\\..*\\.(\\d+)\\.(\\d+)\\.tmp$");
+
   private static final long PID = ProcessHandle.current().pid();
   private static final AtomicLong COUNTER = new AtomicLong();
+
   /** Temporary paths this process owns and has not yet renamed or removed. */
   private static final Set<Path> LIVE = ConcurrentHashMap.newKeySet();
+
   /** Folders already swept for stale temporary files in this process. */
   private static final Set<Path> SWEPT = ConcurrentHashMap.newKeySet();
 
@@ -81,7 +84,8 @@ public final class AtomicFiles {
     try {
       // CREATE_NEW without explicit attributes: the mode is 0666 filtered by the umask (0644 as a
       // rule), as for any file a user writes; Files.createTempFile would make it owner-only.
-      try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      try (OutputStream out =
+          Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         writer.write(out);
       }
       if (executable) {
@@ -145,7 +149,8 @@ public final class AtomicFiles {
     Path abs = target.toAbsolutePath().normalize();
     Path dir = abs.getParent();
     removeStale(dir);
-    Path tmp = dir.resolve("." + abs.getFileName() + "." + PID + "." + COUNTER.incrementAndGet() + ".tmp");
+    Path tmp =
+        dir.resolve("." + abs.getFileName() + "." + PID + "." + COUNTER.incrementAndGet() + ".tmp");
     LIVE.add(tmp);
     return tmp;
   }
@@ -254,7 +259,8 @@ public final class AtomicFiles {
     /** Returns where to write the staged file {@code name}; it lands at {@code dir/name} on commit. */
     public Path file(String name) {
       if (name.contains("/") || name.contains("\\") || name.startsWith(".")) {
-        throw new IllegalArgumentException("a staged file name is a plain name, found '" + name + "'");
+        throw new IllegalArgumentException(
+            "a staged file name is a plain name, found '" + name + "'");
       }
       Path p = folder.resolve(name);
       files.put(name, p);
@@ -274,7 +280,10 @@ public final class AtomicFiles {
       // Staged files in the order they were named, then any a tool wrote into the folder itself.
       List<String> names = new ArrayList<>(files.keySet());
       try (Stream<Path> s = Files.list(folder)) {
-        s.map(p -> p.getFileName().toString()).sorted().filter(n -> !files.containsKey(n)).forEach(names::add);
+        s.map(p -> p.getFileName().toString())
+            .sorted()
+            .filter(n -> !files.containsKey(n))
+            .forEach(names::add);
       }
       // Refuse before the first rename, so that a destination that cannot be replaced leaves
       // none of the files in place rather than some of them.

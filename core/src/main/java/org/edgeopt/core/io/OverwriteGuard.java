@@ -27,16 +27,25 @@ public final class OverwriteGuard {
    *     paths are skipped
    * @throws EdgeoptException with exit code 2 (a usage error), naming the option and the input
    */
-  public static void refuse(Map<String, Path> inputs, Map<String, Path> outputs) throws EdgeoptException {
+  public static void refuse(Map<String, Path> inputs, Map<String, Path> outputs)
+      throws EdgeoptException {
     for (Map.Entry<String, Path> out : outputs.entrySet()) {
       if (out.getValue() == null) {
         continue;
       }
       for (Map.Entry<String, Path> in : inputs.entrySet()) {
         if (in.getValue() != null && same(in.getValue(), out.getValue())) {
-          throw new EdgeoptException(ExitCode.USAGE, out.getKey() + " " + out.getValue() + " would overwrite "
-              + in.getKey() + " " + in.getValue() + ": expected an output path that is not one of the command's inputs"
-              + " (nothing was written)");
+          throw new EdgeoptException(
+              ExitCode.USAGE,
+              out.getKey()
+                  + " "
+                  + out.getValue()
+                  + " would overwrite "
+                  + in.getKey()
+                  + " "
+                  + in.getValue()
+                  + ": expected an output path that is not one of the command's inputs"
+                  + " (nothing was written)");
         }
       }
     }

@@ -28,7 +28,8 @@ public final class OnnxChecker {
     try (ModelProto mp = toNative(graph, where)) {
       onnx.check_model(mp);
     } catch (RuntimeException e) {
-      throw EdgeoptException.invalid(where + ": the ONNX checker rejects the model: " + firstLine(e), e);
+      throw EdgeoptException.invalid(
+          where + ": the ONNX checker rejects the model: " + firstLine(e), e);
     }
   }
 
@@ -43,18 +44,35 @@ public final class OnnxChecker {
   }
 
   /** Returns the graph converted to another default-domain opset by the ONNX version converter. */
-  public static Graph convertOpset(Graph graph, int targetOpset, String where) throws EdgeoptException {
-    try (ModelProto mp = toNative(graph, where); ModelProto converted = onnx.ConvertVersion(mp, targetOpset)) {
+  public static Graph convertOpset(Graph graph, int targetOpset, String where)
+      throws EdgeoptException {
+    try (ModelProto mp = toNative(graph, where);
+        ModelProto converted = onnx.ConvertVersion(mp, targetOpset)) {
       Graph g = fromNative(converted, graph, where);
       // Opset 13 needs IR version 7; older files say 3, which would also oblige every
       // initializer to be listed as a graph input.
       long ir = Math.max(g.info().irVersion(), targetOpset >= 13 ? 7 : g.info().irVersion());
       org.edgeopt.core.graph.ModelInfo i = g.info();
-      return g.toBuilder().info(new org.edgeopt.core.graph.ModelInfo(ir, i.opsets(), i.producerName(),
-          i.producerVersion(), i.docString(), i.metadata())).build();
+      return g.toBuilder()
+          .info(
+              new org.edgeopt.core.graph.ModelInfo(
+                  ir,
+                  i.opsets(),
+                  i.producerName(),
+                  i.producerVersion(),
+                  i.docString(),
+                  i.metadata()))
+          .build();
     } catch (RuntimeException e) {
-      throw EdgeoptException.invalid(where + ": the ONNX version converter cannot take opset "
-          + graph.opset() + " to " + targetOpset + ": " + firstLine(e), e);
+      throw EdgeoptException.invalid(
+          where
+              + ": the ONNX version converter cannot take opset "
+              + graph.opset()
+              + " to "
+              + targetOpset
+              + ": "
+              + firstLine(e),
+          e);
     }
   }
 
@@ -71,18 +89,21 @@ public final class OnnxChecker {
     try (BytePointer bp = new BytePointer(bytes)) {
       if (!onnx.ParseProtoFromBytes(mp, bp, bytes.length)) {
         mp.close();
-        throw EdgeoptException.invalid(where + ": the ONNX library cannot parse the serialized model");
+        throw EdgeoptException.invalid(
+            where + ": the ONNX library cannot parse the serialized model");
       }
     }
     return mp;
   }
 
-  private static Graph fromNative(ModelProto mp, Graph original, String where) throws EdgeoptException {
+  private static Graph fromNative(ModelProto mp, Graph original, String where)
+      throws EdgeoptException {
     long size = mp.ByteSizeLong();
     byte[] bytes = new byte[Math.toIntExact(size)];
     try (BytePointer bp = new BytePointer(size)) {
       if (!mp.SerializeToArray(bp, (int) size)) {
-        throw new IllegalStateException("the ONNX library could not serialize a model of " + size + " bytes");
+        throw new IllegalStateException(
+            "the ONNX library could not serialize a model of " + size + " bytes");
       }
       bp.get(bytes);
     }

@@ -66,8 +66,12 @@ public final class OnnxModels {
       }
       proto = parse(bytes);
     } catch (InvalidProtocolBufferException e) {
-      throw EdgeoptException.invalid(file + ": not a valid ONNX model (the protobuf does not parse: "
-          + e.getMessage() + "); is the file truncated or of another format?", e);
+      throw EdgeoptException.invalid(
+          file
+              + ": not a valid ONNX model (the protobuf does not parse: "
+              + e.getMessage()
+              + "); is the file truncated or of another format?",
+          e);
     } catch (IOException e) {
       throw EdgeoptException.invalid(file + ": cannot read the model: " + e.getMessage(), e);
     }
@@ -83,7 +87,8 @@ public final class OnnxModels {
    */
   public static void requireOutputs(Graph g, String where) throws EdgeoptException {
     if (g.outputs().isEmpty()) {
-      throw EdgeoptException.invalid(where + ": the model has no outputs: expected at least one graph output");
+      throw EdgeoptException.invalid(
+          where + ": the model has no outputs: expected at least one graph output");
     }
   }
 
@@ -104,22 +109,38 @@ public final class OnnxModels {
   }
 
   /** Converts a parsed model; {@code where} names its origin in error messages. */
-  public static Graph fromProto(OnnxMl.ModelProto proto, Path baseDir, String where) throws EdgeoptException {
+  public static Graph fromProto(OnnxMl.ModelProto proto, Path baseDir, String where)
+      throws EdgeoptException {
     if (!proto.hasGraph() || proto.getGraph().getNodeCount() == 0 || proto.getIrVersion() <= 0) {
-      throw EdgeoptException.invalid(where + ": not an ONNX model (expected an ir_version and a graph with nodes, found "
-          + (proto.hasGraph() ? proto.getGraph().getNodeCount() + " nodes" : "no graph") + ")");
+      throw EdgeoptException.invalid(
+          where
+              + ": not an ONNX model (expected an ir_version and a graph with nodes, found "
+              + (proto.hasGraph() ? proto.getGraph().getNodeCount() + " nodes" : "no graph")
+              + ")");
     }
     if (proto.getIrVersion() > MAX_IR_VERSION) {
-      throw EdgeoptException.invalid(where + ": IR version " + proto.getIrVersion() + " is newer than edgeopt reads: "
-          + "expected 3 to " + MAX_IR_VERSION + " (re-export with an older ONNX, or update edgeopt)");
+      throw EdgeoptException.invalid(
+          where
+              + ": IR version "
+              + proto.getIrVersion()
+              + " is newer than edgeopt reads: "
+              + "expected 3 to "
+              + MAX_IR_VERSION
+              + " (re-export with an older ONNX, or update edgeopt)");
     }
     Map<String, Long> opsets = new LinkedHashMap<>();
     for (OnnxMl.OperatorSetIdProto o : proto.getOpsetImportList()) {
       opsets.put(o.getDomain(), o.getVersion());
       boolean standard = o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx");
       if (standard && (o.getVersion() > MAX_OPSET || o.getVersion() < 1)) {
-        throw EdgeoptException.invalid(where + ": opset " + o.getVersion() + " of the default ONNX domain is not one "
-            + "edgeopt supports: expected 1 to " + MAX_OPSET + " (export with a supported opset)");
+        throw EdgeoptException.invalid(
+            where
+                + ": opset "
+                + o.getVersion()
+                + " of the default ONNX domain is not one "
+                + "edgeopt supports: expected 1 to "
+                + MAX_OPSET
+                + " (export with a supported opset)");
       }
     }
     if (proto.getIrVersion() > OnnxChecker.CHECKER_IR_VERSION) {
@@ -129,8 +150,14 @@ public final class OnnxModels {
     for (OnnxMl.StringStringEntryProto e : proto.getMetadataPropsList()) {
       meta.put(e.getKey(), e.getValue());
     }
-    ModelInfo info = new ModelInfo(proto.getIrVersion(), opsets, proto.getProducerName(),
-        proto.getProducerVersion(), proto.getDocString(), meta);
+    ModelInfo info =
+        new ModelInfo(
+            proto.getIrVersion(),
+            opsets,
+            proto.getProducerName(),
+            proto.getProducerVersion(),
+            proto.getDocString(),
+            meta);
     OnnxMl.GraphProto g = proto.getGraph();
     GraphBuilder b = new GraphBuilder(g.getName(), info.opset()).info(info);
     Set<String> initNames = new java.util.HashSet<>();
@@ -164,35 +191,64 @@ public final class OnnxModels {
    * not know (float4, float8e8m0, 2-bit integers): it is checked as IR {@value
    * OnnxChecker#CHECKER_IR_VERSION} only when nothing in it needs the newer IR.
    */
-  private static void requireCheckerTypes(OnnxMl.GraphProto g, long ir, String where) throws EdgeoptException {
+  private static void requireCheckerTypes(OnnxMl.GraphProto g, long ir, String where)
+      throws EdgeoptException {
     List<OnnxMl.ValueInfoProto> values = new ArrayList<>(g.getInputList());
     values.addAll(g.getOutputList());
     values.addAll(g.getValueInfoList());
     for (OnnxMl.ValueInfoProto v : values) {
-      if (v.getType().hasTensorType() && v.getType().getTensorType().getElemType() > OnnxChecker.CHECKER_MAX_ELEM_TYPE) {
-        throw EdgeoptException.invalid(where + ": IR version " + ir + " model declares '" + v.getName()
-            + "' with element type " + v.getType().getTensorType().getElemType() + ", which the bundled ONNX checker (IR "
-            + OnnxChecker.CHECKER_IR_VERSION + ") cannot judge: expected element types up to "
-            + OnnxChecker.CHECKER_MAX_ELEM_TYPE);
+      if (v.getType().hasTensorType()
+          && v.getType().getTensorType().getElemType() > OnnxChecker.CHECKER_MAX_ELEM_TYPE) {
+        throw EdgeoptException.invalid(
+            where
+                + ": IR version "
+                + ir
+                + " model declares '"
+                + v.getName()
+                + "' with element type "
+                + v.getType().getTensorType().getElemType()
+                + ", which the bundled ONNX checker (IR "
+                + OnnxChecker.CHECKER_IR_VERSION
+                + ") cannot judge: expected element types up to "
+                + OnnxChecker.CHECKER_MAX_ELEM_TYPE);
       }
     }
     for (OnnxMl.TensorProto t : g.getInitializerList()) {
       if (t.getDataType() > OnnxChecker.CHECKER_MAX_ELEM_TYPE) {
-        throw EdgeoptException.invalid(where + ": IR version " + ir + " model holds initializer '" + t.getName()
-            + "' of element type " + t.getDataType() + ", which the bundled ONNX checker (IR "
-            + OnnxChecker.CHECKER_IR_VERSION + ") cannot judge");
+        throw EdgeoptException.invalid(
+            where
+                + ": IR version "
+                + ir
+                + " model holds initializer '"
+                + t.getName()
+                + "' of element type "
+                + t.getDataType()
+                + ", which the bundled ONNX checker (IR "
+                + OnnxChecker.CHECKER_IR_VERSION
+                + ") cannot judge");
       }
     }
   }
 
   /** Converts a graph input or output, refusing a negative dimension: no tensor has one. */
-  private static Value declared(OnnxMl.ValueInfoProto v, String what, String where) throws EdgeoptException {
+  private static Value declared(OnnxMl.ValueInfoProto v, String what, String where)
+      throws EdgeoptException {
     if (v.getType().hasTensorType() && v.getType().getTensorType().hasShape()) {
-      List<OnnxMl.TensorShapeProto.Dimension> dims = v.getType().getTensorType().getShape().getDimList();
+      List<OnnxMl.TensorShapeProto.Dimension> dims =
+          v.getType().getTensorType().getShape().getDimList();
       for (int i = 0; i < dims.size(); i++) {
         if (dims.get(i).hasDimValue() && dims.get(i).getDimValue() < 0) {
-          throw EdgeoptException.invalid(where + ": " + what + " '" + v.getName() + "' declares dimension " + i + " as "
-              + dims.get(i).getDimValue() + ": expected a size >= 0, or a symbolic name for a dynamic dimension");
+          throw EdgeoptException.invalid(
+              where
+                  + ": "
+                  + what
+                  + " '"
+                  + v.getName()
+                  + "' declares dimension "
+                  + i
+                  + " as "
+                  + dims.get(i).getDimValue()
+                  + ": expected a size >= 0, or a symbolic name for a dynamic dimension");
         }
       }
     }
@@ -204,10 +260,12 @@ public final class OnnxModels {
     for (OnnxMl.AttributeProto a : n.getAttributeList()) {
       attrs.put(a.getName(), attribute(a, n, baseDir, where));
     }
-    return new Node(n.getName(), n.getOpType(), n.getDomain(), n.getInputList(), n.getOutputList(), attrs);
+    return new Node(
+        n.getName(), n.getOpType(), n.getDomain(), n.getInputList(), n.getOutputList(), attrs);
   }
 
-  private static Attribute attribute(OnnxMl.AttributeProto a, OnnxMl.NodeProto n, Path baseDir, String where)
+  private static Attribute attribute(
+      OnnxMl.AttributeProto a, OnnxMl.NodeProto n, Path baseDir, String where)
       throws EdgeoptException {
     String name = a.getName();
     return switch (a.getType()) {
@@ -223,10 +281,23 @@ public final class OnnxModels {
         }
         yield Attribute.of(name, f);
       }
-      case INTS -> Attribute.of(name, a.getIntsList().stream().mapToLong(Long::longValue).toArray());
-      case STRINGS -> Attribute.ofStrings(name, a.getStringsList().stream().map(ByteString::toStringUtf8).toList());
-      default -> throw EdgeoptException.invalid(where + ": node '" + n.getName() + "' (" + n.getOpType()
-          + "): attribute '" + name + "' of type " + a.getType() + " is not supported");
+      case INTS ->
+          Attribute.of(name, a.getIntsList().stream().mapToLong(Long::longValue).toArray());
+      case STRINGS ->
+          Attribute.ofStrings(
+              name, a.getStringsList().stream().map(ByteString::toStringUtf8).toList());
+      default ->
+          throw EdgeoptException.invalid(
+              where
+                  + ": node '"
+                  + n.getName()
+                  + "' ("
+                  + n.getOpType()
+                  + "): attribute '"
+                  + name
+                  + "' of type "
+                  + a.getType()
+                  + " is not supported");
     };
   }
 
@@ -245,8 +316,11 @@ public final class OnnxModels {
     if (tt.hasShape()) {
       List<Shape.Dim> dims = new ArrayList<>();
       for (OnnxMl.TensorShapeProto.Dimension d : tt.getShape().getDimList()) {
-        dims.add(d.hasDimValue() ? new Shape.Dim(d.getDimValue(), null)
-            : new Shape.Dim(-1, d.hasDimParam() && !d.getDimParam().isEmpty() ? d.getDimParam() : null));
+        dims.add(
+            d.hasDimValue()
+                ? new Shape.Dim(d.getDimValue(), null)
+                : new Shape.Dim(
+                    -1, d.hasDimParam() && !d.getDimParam().isEmpty() ? d.getDimParam() : null));
       }
       shape = new Shape(dims);
     }
@@ -262,7 +336,8 @@ public final class OnnxModels {
       throw EdgeoptException.invalid(where + ": tensor '" + t.getName() + "': " + e.getMessage());
     }
     if (dt == DataType.STRING) {
-      throw EdgeoptException.invalid(where + ": tensor '" + t.getName() + "': string tensors are not supported");
+      throw EdgeoptException.invalid(
+          where + ": tensor '" + t.getName() + "': string tensors are not supported");
     }
     long[] dims = t.getDimsList().stream().mapToLong(Long::longValue).toArray();
     long bytes = byteSize(t.getName(), dt, dims, where);
@@ -278,16 +353,26 @@ public final class OnnxModels {
       t.getRawData().copyTo(data);
       data.flip();
     } else {
-      int values = switch (dt) {
-        case FLOAT -> t.getFloatDataCount();
-        case DOUBLE -> t.getDoubleDataCount();
-        case INT64 -> t.getInt64DataCount();
-        case UINT32, UINT64 -> t.getUint64DataCount();
-        default -> t.getInt32DataCount();
-      };
+      int values =
+          switch (dt) {
+            case FLOAT -> t.getFloatDataCount();
+            case DOUBLE -> t.getDoubleDataCount();
+            case INT64 -> t.getInt64DataCount();
+            case UINT32, UINT64 -> t.getUint64DataCount();
+            default -> t.getInt32DataCount();
+          };
       if (values != count) {
-        throw EdgeoptException.invalid(where + ": tensor '" + t.getName() + "': expected " + count + " values for "
-            + dt + java.util.Arrays.toString(dims) + ", found " + values);
+        throw EdgeoptException.invalid(
+            where
+                + ": tensor '"
+                + t.getName()
+                + "': expected "
+                + count
+                + " values for "
+                + dt
+                + java.util.Arrays.toString(dims)
+                + ", found "
+                + values);
       }
       data = ByteBuffer.allocateDirect(Math.toIntExact(bytes)).order(ByteOrder.LITTLE_ENDIAN);
       switch (dt) {
@@ -297,15 +382,25 @@ public final class OnnxModels {
         case UINT32 -> t.getUint64DataList().forEach(v -> data.putInt(v.intValue()));
         case UINT64 -> t.getUint64DataList().forEach(data::putLong);
         case INT32 -> t.getInt32DataList().forEach(data::putInt);
-        case INT16, UINT16, FLOAT16, BFLOAT16 -> t.getInt32DataList().forEach(v -> data.putShort(v.shortValue()));
+        case INT16, UINT16, FLOAT16, BFLOAT16 ->
+            t.getInt32DataList().forEach(v -> data.putShort(v.shortValue()));
         case INT8, UINT8, BOOL -> t.getInt32DataList().forEach(v -> data.put(v.byteValue()));
         default -> throw new IllegalStateException("unreachable: " + dt);
       }
       data.flip();
     }
     if (data.remaining() != bytes) {
-      throw EdgeoptException.invalid(where + ": tensor '" + t.getName() + "': expected " + bytes
-          + " bytes of data for " + dt + java.util.Arrays.toString(dims) + ", found " + data.remaining());
+      throw EdgeoptException.invalid(
+          where
+              + ": tensor '"
+              + t.getName()
+              + "': expected "
+              + bytes
+              + " bytes of data for "
+              + dt
+              + java.util.Arrays.toString(dims)
+              + ", found "
+              + data.remaining());
     }
     return new Tensor(t.getName(), dt, dims, data);
   }
@@ -314,12 +409,18 @@ public final class OnnxModels {
    * Returns a tensor's size in bytes, refusing negative dimensions and sizes past what a buffer
    * holds, before any multiplication can overflow.
    */
-  private static long byteSize(String name, DataType dt, long[] dims, String where) throws EdgeoptException {
+  private static long byteSize(String name, DataType dt, long[] dims, String where)
+      throws EdgeoptException {
     long count = 1;
     for (long d : dims) {
       if (d < 0) {
-        throw EdgeoptException.invalid(where + ": tensor '" + name + "' declares dimensions "
-            + java.util.Arrays.toString(dims) + ": expected sizes >= 0");
+        throw EdgeoptException.invalid(
+            where
+                + ": tensor '"
+                + name
+                + "' declares dimensions "
+                + java.util.Arrays.toString(dims)
+                + ": expected sizes >= 0");
       }
       // Once count is 0 the product stays 0; otherwise stop as soon as it passes the limit.
       if (count > 0 && d > MAX_TENSOR_BYTES / count) {
@@ -334,17 +435,31 @@ public final class OnnxModels {
   }
 
   private static EdgeoptException tooLarge(String name, DataType dt, long[] dims, String where) {
-    return EdgeoptException.invalid(where + ": tensor '" + name + "' declares " + dt.name().toLowerCase(java.util.Locale.ROOT)
-        + java.util.Arrays.toString(dims) + ", more than " + MAX_TENSOR_BYTES + " bytes: expected a tensor of at most 2 GiB");
+    return EdgeoptException.invalid(
+        where
+            + ": tensor '"
+            + name
+            + "' declares "
+            + dt.name().toLowerCase(java.util.Locale.ROOT)
+            + java.util.Arrays.toString(dims)
+            + ", more than "
+            + MAX_TENSOR_BYTES
+            + " bytes: expected a tensor of at most 2 GiB");
   }
 
   private static ByteBuffer external(OnnxMl.TensorProto t, Path baseDir, String where, long bytes)
       throws EdgeoptException {
-    Map<String, String> kv = t.getExternalDataList().stream()
-        .collect(Collectors.toMap(OnnxMl.StringStringEntryProto::getKey, OnnxMl.StringStringEntryProto::getValue, (a, b) -> b));
+    Map<String, String> kv =
+        t.getExternalDataList().stream()
+            .collect(
+                Collectors.toMap(
+                    OnnxMl.StringStringEntryProto::getKey,
+                    OnnxMl.StringStringEntryProto::getValue,
+                    (a, b) -> b));
     String location = kv.get("location");
     if (location == null || location.isEmpty()) {
-      throw EdgeoptException.invalid(where + ": tensor '" + t.getName() + "': external data without a location");
+      throw EdgeoptException.invalid(
+          where + ": tensor '" + t.getName() + "': external data without a location");
     }
     Path dir = baseDir.toAbsolutePath().normalize();
     Path p;
@@ -353,26 +468,48 @@ public final class OnnxModels {
       p = dir.resolve(location).normalize();
       absolute = Path.of(location).isAbsolute();
     } catch (java.nio.file.InvalidPathException e) {
-      throw EdgeoptException.invalid(where + ": tensor '" + t.getName() + "': external data location '"
-          + org.edgeopt.core.Excerpt.of(location) + "' is not a valid file name: " + e.getReason());
+      throw EdgeoptException.invalid(
+          where
+              + ": tensor '"
+              + t.getName()
+              + "': external data location '"
+              + org.edgeopt.core.Excerpt.of(location)
+              + "' is not a valid file name: "
+              + e.getReason());
     }
     if (absolute || !p.startsWith(dir)) {
-      throw EdgeoptException.invalid(where + ": tensor '" + t.getName() + "': external data location '" + location
-          + "' escapes the model's folder " + dir);
+      throw EdgeoptException.invalid(
+          where
+              + ": tensor '"
+              + t.getName()
+              + "': external data location '"
+              + location
+              + "' escapes the model's folder "
+              + dir);
     }
     long offset = Long.parseLong(kv.getOrDefault("offset", "0"));
     long length = kv.containsKey("length") ? Long.parseLong(kv.get("length")) : bytes;
     if (!Files.isRegularFile(p)) {
-      throw EdgeoptException.invalid(where + ": tensor '" + t.getName() + "': external data file not found: " + p);
+      throw EdgeoptException.invalid(
+          where + ": tensor '" + t.getName() + "': external data file not found: " + p);
     }
     try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
       if (offset + length > ch.size()) {
-        throw EdgeoptException.invalid(where + ": tensor '" + t.getName() + "': external data " + p + " has "
-            + ch.size() + " bytes, expected at least " + (offset + length));
+        throw EdgeoptException.invalid(
+            where
+                + ": tensor '"
+                + t.getName()
+                + "': external data "
+                + p
+                + " has "
+                + ch.size()
+                + " bytes, expected at least "
+                + (offset + length));
       }
       return ch.map(FileChannel.MapMode.READ_ONLY, offset, length).order(ByteOrder.LITTLE_ENDIAN);
     } catch (IOException e) {
-      throw EdgeoptException.invalid(where + ": tensor '" + t.getName() + "': cannot read external data " + p, e);
+      throw EdgeoptException.invalid(
+          where + ": tensor '" + t.getName() + "': cannot read external data " + p, e);
     }
   }
 
@@ -390,14 +527,24 @@ public final class OnnxModels {
   /** Converts a graph to an ONNX {@code ModelProto}, with all weights inline as raw data. */
   public static OnnxMl.ModelProto toProto(Graph graph) {
     ModelInfo info = graph.info();
-    OnnxMl.ModelProto.Builder m = OnnxMl.ModelProto.newBuilder()
-        .setIrVersion(info.irVersion())
-        .setProducerName(info.producerName())
-        .setProducerVersion(info.producerVersion())
-        .setDocString(info.docString());
-    info.opsets().forEach((d, v) -> m.addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain(d).setVersion(v)));
-    info.metadata().forEach((k, v) -> m.addMetadataProps(OnnxMl.StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
-    OnnxMl.GraphProto.Builder g = OnnxMl.GraphProto.newBuilder().setName(graph.name() == null ? "" : graph.name());
+    OnnxMl.ModelProto.Builder m =
+        OnnxMl.ModelProto.newBuilder()
+            .setIrVersion(info.irVersion())
+            .setProducerName(info.producerName())
+            .setProducerVersion(info.producerVersion())
+            .setDocString(info.docString());
+    info.opsets()
+        .forEach(
+            (d, v) ->
+                m.addOpsetImport(
+                    OnnxMl.OperatorSetIdProto.newBuilder().setDomain(d).setVersion(v)));
+    info.metadata()
+        .forEach(
+            (k, v) ->
+                m.addMetadataProps(
+                    OnnxMl.StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
+    OnnxMl.GraphProto.Builder g =
+        OnnxMl.GraphProto.newBuilder().setName(graph.name() == null ? "" : graph.name());
     for (Node n : graph.nodes()) {
       g.addNode(toProto(n));
     }
@@ -407,7 +554,10 @@ public final class OnnxModels {
     graph.inputs().forEach(v -> g.addInput(toProto(v)));
     if (info.irVersion() < 4) {
       // Before IR 4 every initializer also had to be declared as a graph input.
-      graph.initializers().values().forEach(t -> g.addInput(toProto(new Value(t.name(), t.type()))));
+      graph
+          .initializers()
+          .values()
+          .forEach(t -> g.addInput(toProto(new Value(t.name(), t.type()))));
     }
     graph.outputs().forEach(v -> g.addOutput(toProto(v)));
     graph.valueInfo().values().forEach(v -> g.addValueInfo(toProto(v)));
@@ -415,21 +565,30 @@ public final class OnnxModels {
   }
 
   private static OnnxMl.NodeProto toProto(Node n) {
-    OnnxMl.NodeProto.Builder b = OnnxMl.NodeProto.newBuilder()
-        .setName(n.name()).setOpType(n.opType()).setDomain(n.domain())
-        .addAllInput(n.inputs()).addAllOutput(n.outputs());
+    OnnxMl.NodeProto.Builder b =
+        OnnxMl.NodeProto.newBuilder()
+            .setName(n.name())
+            .setOpType(n.opType())
+            .setDomain(n.domain())
+            .addAllInput(n.inputs())
+            .addAllOutput(n.outputs());
     for (Attribute a : n.attributes().values()) {
       OnnxMl.AttributeProto.Builder ab = OnnxMl.AttributeProto.newBuilder().setName(a.name());
       switch (a.kind()) {
         case FLOAT -> ab.setType(OnnxMl.AttributeProto.AttributeType.FLOAT).setF(a.asFloat());
         case INT -> ab.setType(OnnxMl.AttributeProto.AttributeType.INT).setI(a.asLong());
-        case STRING -> ab.setType(OnnxMl.AttributeProto.AttributeType.STRING).setS(ByteString.copyFromUtf8(a.asString()));
-        case TENSOR -> ab.setType(OnnxMl.AttributeProto.AttributeType.TENSOR).setT(toProto(a.asTensor()));
+        case STRING ->
+            ab.setType(OnnxMl.AttributeProto.AttributeType.STRING)
+                .setS(ByteString.copyFromUtf8(a.asString()));
+        case TENSOR ->
+            ab.setType(OnnxMl.AttributeProto.AttributeType.TENSOR).setT(toProto(a.asTensor()));
         case GRAPH -> {
           try {
-            ab.setType(OnnxMl.AttributeProto.AttributeType.GRAPH).setG(OnnxMl.GraphProto.parseFrom(a.asGraphBytes()));
+            ab.setType(OnnxMl.AttributeProto.AttributeType.GRAPH)
+                .setG(OnnxMl.GraphProto.parseFrom(a.asGraphBytes()));
           } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException("sub-graph of node '" + n.name() + "' no longer parses", e);
+            throw new IllegalStateException(
+                "sub-graph of node '" + n.name() + "' no longer parses", e);
           }
         }
         case FLOATS -> {
@@ -457,8 +616,8 @@ public final class OnnxModels {
 
   /** Converts one tensor to an ONNX {@code TensorProto} with raw little-endian data. */
   public static OnnxMl.TensorProto toProto(Tensor t) {
-    OnnxMl.TensorProto.Builder b = OnnxMl.TensorProto.newBuilder()
-        .setName(t.name()).setDataType(t.dataType().onnxCode());
+    OnnxMl.TensorProto.Builder b =
+        OnnxMl.TensorProto.newBuilder().setName(t.name()).setDataType(t.dataType().onnxCode());
     for (long d : t.dims()) {
       b.addDims(d);
     }
@@ -468,11 +627,13 @@ public final class OnnxModels {
   private static OnnxMl.ValueInfoProto toProto(Value v) {
     OnnxMl.ValueInfoProto.Builder b = OnnxMl.ValueInfoProto.newBuilder().setName(v.name());
     if (v.hasType()) {
-      OnnxMl.TypeProto.Tensor.Builder tt = OnnxMl.TypeProto.Tensor.newBuilder().setElemType(v.type().dataType().onnxCode());
+      OnnxMl.TypeProto.Tensor.Builder tt =
+          OnnxMl.TypeProto.Tensor.newBuilder().setElemType(v.type().dataType().onnxCode());
       if (v.type().shape() != null) {
         OnnxMl.TensorShapeProto.Builder s = OnnxMl.TensorShapeProto.newBuilder();
         for (Shape.Dim d : v.type().shape().dims()) {
-          OnnxMl.TensorShapeProto.Dimension.Builder db = OnnxMl.TensorShapeProto.Dimension.newBuilder();
+          OnnxMl.TensorShapeProto.Dimension.Builder db =
+              OnnxMl.TensorShapeProto.Dimension.newBuilder();
           if (d.isKnown()) {
             db.setDimValue(d.size());
           } else if (d.symbol() != null) {
@@ -490,21 +651,28 @@ public final class OnnxModels {
   /** Returns a map of tensor name to type for every typed value of a graph. */
   public static Map<String, TensorType> knownTypes(Graph g) {
     Map<String, TensorType> m = new HashMap<>();
-    g.valueInfo().values().forEach(v -> {
-      if (v.hasType()) {
-        m.put(v.name(), v.type());
-      }
-    });
-    g.inputs().forEach(v -> {
-      if (v.hasType()) {
-        m.put(v.name(), v.type());
-      }
-    });
-    g.outputs().forEach(v -> {
-      if (v.hasType()) {
-        m.put(v.name(), v.type());
-      }
-    });
+    g.valueInfo()
+        .values()
+        .forEach(
+            v -> {
+              if (v.hasType()) {
+                m.put(v.name(), v.type());
+              }
+            });
+    g.inputs()
+        .forEach(
+            v -> {
+              if (v.hasType()) {
+                m.put(v.name(), v.type());
+              }
+            });
+    g.outputs()
+        .forEach(
+            v -> {
+              if (v.hasType()) {
+                m.put(v.name(), v.type());
+              }
+            });
     g.initializers().values().forEach(t -> m.put(t.name(), t.type()));
     return m;
   }

@@ -35,13 +35,17 @@ public record CalibrationTable(
   /** The current JSON format version. */
   public static final int FORMAT_VERSION = 1;
 
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .enable(SerializationFeature.INDENT_OUTPUT)
-      .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+  private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
   public CalibrationTable {
-    provenance = Collections.unmodifiableMap(new LinkedHashMap<>(provenance == null ? Map.of() : provenance));
-    tensors = Collections.unmodifiableMap(new LinkedHashMap<>(tensors == null ? Map.of() : tensors));
+    provenance =
+        Collections.unmodifiableMap(
+            new LinkedHashMap<>(provenance == null ? Map.of() : provenance));
+    tensors =
+        Collections.unmodifiableMap(new LinkedHashMap<>(tensors == null ? Map.of() : tensors));
   }
 
   /** Returns the range of a tensor, or null when it was not calibrated. */
@@ -71,12 +75,17 @@ public record CalibrationTable(
     try {
       CalibrationTable t = JSON.readValue(file.toFile(), CalibrationTable.class);
       if (t.formatVersion() != FORMAT_VERSION) {
-        throw EdgeoptException.invalid(file + ": expected calibration format version " + FORMAT_VERSION + ", found "
-            + t.formatVersion());
+        throw EdgeoptException.invalid(
+            file
+                + ": expected calibration format version "
+                + FORMAT_VERSION
+                + ", found "
+                + t.formatVersion());
       }
       return t;
     } catch (IOException e) {
-      throw EdgeoptException.invalid(file + ": not a calibration table: " + e.getMessage().lines().findFirst().orElse(""), e);
+      throw EdgeoptException.invalid(
+          file + ": not a calibration table: " + e.getMessage().lines().findFirst().orElse(""), e);
     }
   }
 }

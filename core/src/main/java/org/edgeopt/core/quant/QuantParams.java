@@ -28,12 +28,17 @@ public record QuantParams(float[] scales, long[] zeroPoints, int axis, DataType 
     scales = scales.clone();
     zeroPoints = zeroPoints.clone();
     if (scales.length != zeroPoints.length || scales.length == 0) {
-      throw new IllegalArgumentException("need one zero point per scale, found " + scales.length + " scales and "
-          + zeroPoints.length + " zero points");
+      throw new IllegalArgumentException(
+          "need one zero point per scale, found "
+              + scales.length
+              + " scales and "
+              + zeroPoints.length
+              + " zero points");
     }
     for (float s : scales) {
       if (!(s > 0) || Float.isInfinite(s)) {
-        throw new IllegalArgumentException("quantization scale must be positive and finite, found " + s);
+        throw new IllegalArgumentException(
+            "quantization scale must be positive and finite, found " + s);
       }
     }
   }
@@ -97,7 +102,8 @@ public record QuantParams(float[] scales, long[] zeroPoints, int axis, DataType 
    */
   public static QuantParams perChannelSymmetric(float[] absMax, int axis, int weightMax) {
     if (weightMax < 1 || weightMax > INT8_WEIGHT_MAX) {
-      throw new IllegalArgumentException("int8 weight range must be within 1..127, found " + weightMax);
+      throw new IllegalArgumentException(
+          "int8 weight range must be within 1..127, found " + weightMax);
     }
     float[] s = new float[absMax.length];
     for (int i = 0; i < s.length; i++) {
@@ -142,8 +148,11 @@ public record QuantParams(float[] scales, long[] zeroPoints, int axis, DataType 
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof QuantParams p && Arrays.equals(scales, p.scales) && Arrays.equals(zeroPoints, p.zeroPoints)
-        && axis == p.axis && type == p.type;
+    return o instanceof QuantParams p
+        && Arrays.equals(scales, p.scales)
+        && Arrays.equals(zeroPoints, p.zeroPoints)
+        && axis == p.axis
+        && type == p.type;
   }
 
   @Override
@@ -153,8 +162,12 @@ public record QuantParams(float[] scales, long[] zeroPoints, int axis, DataType 
 
   @Override
   public String toString() {
-    return "QuantParams[" + type + (perChannel() ? " axis " + axis + ", " + scales.length + " channels" : " scale " + scales[0]
-        + ", zero point " + zeroPoints[0]) + "]";
+    return "QuantParams["
+        + type
+        + (perChannel()
+            ? " axis " + axis + ", " + scales.length + " channels"
+            : " scale " + scales[0] + ", zero point " + zeroPoints[0])
+        + "]";
   }
 
   @Override

@@ -12,7 +12,13 @@ package org.edgeopt.core.quant;
  * @param histogramBins the number of histogram bins the range was chosen from (0 for minmax)
  */
 public record TensorRange(
-    float min, float max, float observedMin, float observedMax, String method, long samples, int histogramBins) {
+    float min,
+    float max,
+    float observedMin,
+    float observedMax,
+    String method,
+    long samples,
+    int histogramBins) {
 
   /** Returns the largest absolute value of the range, for symmetric quantization. */
   public float absMax() {

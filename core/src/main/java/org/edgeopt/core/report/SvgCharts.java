@@ -16,20 +16,26 @@ import java.util.Locale;
 public final class SvgCharts {
   /** The colour of the first (reference) series in a comparison. */
   public static final String REFERENCE_COLOR = "#4c78a8";
+
   /** The colour of the second (candidate) series in a comparison. */
   public static final String CANDIDATE_COLOR = "#f58518";
+
   /** Red, for what fails or should be looked at first. */
   public static final String BAD_COLOR = "#cf222e";
+
   /** Amber, for what is borderline. */
   public static final String WARN_COLOR = "#d4a72c";
+
   /** Green, for what is healthy. */
   public static final String GOOD_COLOR = "#2da44e";
+
   /** The width of every chart's view box; charts scale to the page's width. */
   public static final int WIDTH = 960;
 
   private static final String AXIS = "#57606a";
   private static final String GRID = "#d8dee4";
   private static final String INK = "#24292f";
+
   /** The horizontal distance between the entries of a histogram legend. */
   private static final int LEGEND_STEP = 330;
 
@@ -45,7 +51,8 @@ public final class SvgCharts {
    * @param tooltip the bar's hover text
    * @param valueLabel the text right of the plot
    */
-  public record BarRow(String label, double value, double marker, String color, String tooltip, String valueLabel) {}
+  public record BarRow(
+      String label, double value, double marker, String color, String tooltip, String valueLabel) {}
 
   /**
    * A value axis from zero to {@code max} with a grid line every {@code step}.
@@ -59,7 +66,8 @@ public final class SvgCharts {
      * Returns the axis covering {@code values}: at least {@code floor}, at most {@code cap}, rounded
      * up to a multiple of {@code step}.
      */
-    public static Axis covering(List<Double> values, double floor, double cap, int step, String unit) {
+    public static Axis covering(
+        List<Double> values, double floor, double cap, int step, String unit) {
       double max = floor;
       for (double v : values) {
         max = Math.max(max, Math.min(cap, v));
@@ -72,7 +80,8 @@ public final class SvgCharts {
    * Horizontal bars, one row each, with a diamond marker on every row and a two-entry legend below
    * (a bar swatch and a marker). The label column is 300 units, the value column 110.
    */
-  public static String barsWithMarkers(String title, List<BarRow> rows, Axis axis, String barLegend, String markerLegend) {
+  public static String barsWithMarkers(
+      String title, List<BarRow> rows, Axis axis, String barLegend, String markerLegend) {
     int left = 300;
     int right = 110;
     int row = 22;
@@ -90,18 +99,43 @@ public final class SvgCharts {
       BarRow r = rows.get(i);
       double y = top + i * row;
       s.append(text(left - 8, y + 15, "end", 12, INK, r.label()));
-      s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" rx=\"2\" fill=\"%s\">"
-          + "<title>%s</title></rect>", left, y + 3, Math.max(1, plot * clamp(r.value(), 0, max) / max), row - 6,
-          r.color(), Markup.escape(r.tooltip())));
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "<rect x=\"%d\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" rx=\"2\" fill=\"%s\">"
+                  + "<title>%s</title></rect>",
+              left,
+              y + 3,
+              Math.max(1, plot * clamp(r.value(), 0, max) / max),
+              row - 6,
+              r.color(),
+              Markup.escape(r.tooltip())));
       double mx = left + plot * clamp(r.marker(), 0, max) / max;
-      s.append(String.format(Locale.ROOT, "<path d=\"M%.1f %.1f l5 8 l-5 8 l-5 -8 z\" fill=\"%s\"/>", mx, y + 3, INK));
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "<path d=\"M%.1f %.1f l5 8 l-5 8 l-5 -8 z\" fill=\"%s\"/>",
+              mx,
+              y + 3,
+              INK));
       s.append(text(WIDTH - right + 8, y + 15, "start", 12, INK, r.valueLabel()));
     }
     double ly = top + row * rows.size() + 20;
-    s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%.1f\" width=\"12\" height=\"10\" fill=\"%s\"/>", left, ly - 9,
-        GOOD_COLOR));
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "<rect x=\"%d\" y=\"%.1f\" width=\"12\" height=\"10\" fill=\"%s\"/>",
+            left,
+            ly - 9,
+            GOOD_COLOR));
     s.append(text(left + 18, ly, "start", 11, AXIS, barLegend));
-    s.append(String.format(Locale.ROOT, "<path d=\"M%.1f %.1f l5 6 l-5 6 l-5 -6 z\" fill=\"%s\"/>", left + 340.0, ly - 10, INK));
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "<path d=\"M%.1f %.1f l5 6 l-5 6 l-5 -6 z\" fill=\"%s\"/>",
+            left + 340.0,
+            ly - 10,
+            INK));
     s.append(text(left + 352, ly, "start", 11, AXIS, markerLegend));
     return s.append("</svg>").toString();
   }
@@ -151,20 +185,34 @@ public final class SvgCharts {
       double y = base - plotH * clamp(points.get(i).value(), 0, max) / max;
       path.append(i == 0 ? "M" : " L").append(String.format(Locale.ROOT, "%.1f %.1f", x, y));
     }
-    s.append("<path d=\"").append(path).append("\" fill=\"none\" stroke=\"").append(REFERENCE_COLOR)
+    s.append("<path d=\"")
+        .append(path)
+        .append("\" fill=\"none\" stroke=\"")
+        .append(REFERENCE_COLOR)
         .append("\" stroke-width=\"2\"/>");
     for (int i = 0; i < points.size(); i++) {
       Point p = points.get(i);
       double x = left + (points.size() > 1 ? i * dx : plot / 2.0);
       double y = base - plotH * clamp(p.value(), 0, max) / max;
       boolean highlighted = p.style() == PointStyle.HIGHLIGHTED;
-      String fill = highlighted ? BAD_COLOR : p.style() == PointStyle.FILLED ? REFERENCE_COLOR : "#ffffff";
-      s.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"%s\" stroke=\"%s\" "
-          + "stroke-width=\"1.5\"><title>%s</title></circle>", x, y, highlighted ? 6 : 4, fill,
-          highlighted ? BAD_COLOR : REFERENCE_COLOR, Markup.escape(p.tooltip())));
+      String fill =
+          highlighted ? BAD_COLOR : p.style() == PointStyle.FILLED ? REFERENCE_COLOR : "#ffffff";
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"%s\" stroke=\"%s\" "
+                  + "stroke-width=\"1.5\"><title>%s</title></circle>",
+              x,
+              y,
+              highlighted ? 6 : 4,
+              fill,
+              highlighted ? BAD_COLOR : REFERENCE_COLOR,
+              Markup.escape(p.tooltip())));
       if (highlighted) {
         String anchor = x > left + plot * 0.7 ? "end" : "start";
-        s.append(text(x + ("end".equals(anchor) ? -10 : 10), y - 10, anchor, 12, BAD_COLOR, p.callout()));
+        s.append(
+            text(
+                x + ("end".equals(anchor) ? -10 : 10), y - 10, anchor, 12, BAD_COLOR, p.callout()));
       }
     }
     s.append(text(left + plot / 2.0, height - 8, "middle", 12, AXIS, xLabel));
@@ -180,14 +228,19 @@ public final class SvgCharts {
    * @param marker where the series' dashed marker line stands, as a fraction of the x axis
    * @param legend the series' legend text
    */
-  public record Series(List<Integer> counts, List<String> tooltips, String color, double marker, String legend) {
+  public record Series(
+      List<Integer> counts, List<String> tooltips, String color, double marker, String legend) {
     /** Checks that every bin has its tooltip. */
     public Series {
       counts = List.copyOf(counts);
       tooltips = List.copyOf(tooltips);
       if (tooltips.size() != counts.size()) {
-        throw new IllegalArgumentException("a histogram series needs one tooltip per bin: " + counts.size()
-            + " bins, " + tooltips.size() + " tooltips");
+        throw new IllegalArgumentException(
+            "a histogram series needs one tooltip per bin: "
+                + counts.size()
+                + " bins, "
+                + tooltips.size()
+                + " tooltips");
       }
     }
   }
@@ -207,8 +260,13 @@ public final class SvgCharts {
    * @param height the chart's height in view-box units
    * @param yUnit what is counted, written along the y axis
    */
-  public static String overlaidHistograms(String title, int height, List<Series> series, List<Tick> xTicks,
-      String xLabel, String yUnit) {
+  public static String overlaidHistograms(
+      String title,
+      int height,
+      List<Series> series,
+      List<Tick> xTicks,
+      String xLabel,
+      String yUnit) {
     int left = 60;
     int bottom = 40;
     int plotH = height - bottom - 40;
@@ -226,22 +284,43 @@ public final class SvgCharts {
     double bw = (double) plot / bins;
     for (int i = 0; i < bins; i++) {
       for (Series one : series) {
-        bar(s, left + i * bw + 1, height - bottom, bw - 2, plotH * one.counts().get(i) / (double) max, one.color(), 0.55,
+        bar(
+            s,
+            left + i * bw + 1,
+            height - bottom,
+            bw - 2,
+            plotH * one.counts().get(i) / (double) max,
+            one.color(),
+            0.55,
             one.tooltips().get(i));
       }
     }
     for (Tick tick : xTicks) {
-      s.append(text(left + plot * tick.at(), height - bottom + 16, "middle", 11, AXIS, tick.label()));
+      s.append(
+          text(left + plot * tick.at(), height - bottom + 16, "middle", 11, AXIS, tick.label()));
     }
     s.append(text(left + plot / 2.0, height - 6, "middle", 12, AXIS, xLabel));
     for (Series one : series) {
-      s.append(line(left + plot * one.marker(), height - bottom - plotH, left + plot * one.marker(), height - bottom,
-          one.color(), 2, "5 4"));
+      s.append(
+          line(
+              left + plot * one.marker(),
+              height - bottom - plotH,
+              left + plot * one.marker(),
+              height - bottom,
+              one.color(),
+              2,
+              "5 4"));
     }
     for (int i = 0; i < series.size(); i++) {
       double x = left + 10 + i * LEGEND_STEP;
-      s.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\" "
-          + "fill-opacity=\"0.7\"/>", x, 14 - 10.0, series.get(i).color()));
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\" "
+                  + "fill-opacity=\"0.7\"/>",
+              x,
+              14 - 10.0,
+              series.get(i).color()));
       s.append(text(x + 18, 14, "start", 12, INK, series.get(i).legend()));
     }
     return s.append("</svg>").toString();
@@ -269,17 +348,40 @@ public final class SvgCharts {
     double x = left;
     for (Segment part : segments) {
       double w = plot * part.value() / whole;
-      s.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"8\" width=\"%.1f\" height=\"30\" fill=\"%s\">"
-          + "<title>%s</title></rect>", x, Math.max(0.5, w), part.color(),
-          Markup.escape(String.format(Locale.ROOT, "%s: %.4f %s", part.name(), part.value(), unit))));
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "<rect x=\"%.1f\" y=\"8\" width=\"%.1f\" height=\"30\" fill=\"%s\">"
+                  + "<title>%s</title></rect>",
+              x,
+              Math.max(0.5, w),
+              part.color(),
+              Markup.escape(
+                  String.format(Locale.ROOT, "%s: %.4f %s", part.name(), part.value(), unit))));
       x += w;
     }
     double lx = left;
     for (Segment part : segments) {
-      s.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"56\" width=\"12\" height=\"12\" fill=\"%s\"/>", lx,
-          part.color()));
-      s.append(text(lx + 18, 67, "start", 12, INK, String.format(Locale.ROOT, "%s %.3f %s (%.0f%%)", part.name(),
-          part.value(), unit, 100 * part.value() / whole)));
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "<rect x=\"%.1f\" y=\"56\" width=\"12\" height=\"12\" fill=\"%s\"/>",
+              lx,
+              part.color()));
+      s.append(
+          text(
+              lx + 18,
+              67,
+              "start",
+              12,
+              INK,
+              String.format(
+                  Locale.ROOT,
+                  "%s %.3f %s (%.0f%%)",
+                  part.name(),
+                  part.value(),
+                  unit,
+                  100 * part.value() / whole)));
       lx += 300;
     }
     return s.append("</svg>").toString();
@@ -327,40 +429,88 @@ public final class SvgCharts {
 
   private static StringBuilder open(int height, String title) {
     StringBuilder s = new StringBuilder();
-    s.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"100%%\" "
-        + "role=\"img\" aria-label=\"%s\" font-family=\"system-ui, sans-serif\">", WIDTH, height, Markup.escape(title)));
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"100%%\" "
+                + "role=\"img\" aria-label=\"%s\" font-family=\"system-ui, sans-serif\">",
+            WIDTH,
+            height,
+            Markup.escape(title)));
     return s;
   }
 
-  private static void axes(StringBuilder s, int left, int base, int plot, int plotH, int max, String unit) {
+  private static void axes(
+      StringBuilder s, int left, int base, int plot, int plotH, int max, String unit) {
     for (int i = 0; i <= 4; i++) {
       double y = base - plotH * i / 4.0;
       s.append(line(left, y, left + plot, y, GRID, 1, null));
       s.append(text(left - 6, y + 4, "end", 11, AXIS, Integer.toString(max / 4 * i)));
     }
     s.append(line(left, base, left + plot, base, AXIS, 1, null));
-    s.append(String.format(Locale.ROOT, "<text x=\"14\" y=\"%.1f\" transform=\"rotate(-90 14 %.1f)\" text-anchor=\"middle\" "
-        + "font-size=\"12\" fill=\"%s\">%s</text>", base - plotH / 2.0, base - plotH / 2.0, AXIS, Markup.escape(unit)));
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "<text x=\"14\" y=\"%.1f\" transform=\"rotate(-90 14 %.1f)\" text-anchor=\"middle\" "
+                + "font-size=\"12\" fill=\"%s\">%s</text>",
+            base - plotH / 2.0,
+            base - plotH / 2.0,
+            AXIS,
+            Markup.escape(unit)));
   }
 
-  private static void bar(StringBuilder s, double x, double base, double w, double h, String color, double opacity,
+  private static void bar(
+      StringBuilder s,
+      double x,
+      double base,
+      double w,
+      double h,
+      String color,
+      double opacity,
       String title) {
     if (h <= 0) {
       return;
     }
-    s.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
-        + "fill-opacity=\"%.2f\"><title>%s</title></rect>", x, base - h, Math.max(0.5, w), h, color, opacity,
-        Markup.escape(title)));
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
+                + "fill-opacity=\"%.2f\"><title>%s</title></rect>",
+            x,
+            base - h,
+            Math.max(0.5, w),
+            h,
+            color,
+            opacity,
+            Markup.escape(title)));
   }
 
-  private static String line(double x1, double y1, double x2, double y2, String color, double width, String dash) {
-    return String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-        + "stroke-width=\"%.1f\"%s/>", x1, y1, x2, y2, color, width, dash == null ? "" : " stroke-dasharray=\"" + dash + "\"");
+  private static String line(
+      double x1, double y1, double x2, double y2, String color, double width, String dash) {
+    return String.format(
+        Locale.ROOT,
+        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+            + "stroke-width=\"%.1f\"%s/>",
+        x1,
+        y1,
+        x2,
+        y2,
+        color,
+        width,
+        dash == null ? "" : " stroke-dasharray=\"" + dash + "\"");
   }
 
-  private static String text(double x, double y, String anchor, int size, String color, String content) {
-    return String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"%d\" fill=\"%s\">%s</text>",
-        x, y, anchor, size, color, Markup.escape(content));
+  private static String text(
+      double x, double y, String anchor, int size, String color, String content) {
+    return String.format(
+        Locale.ROOT,
+        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"%d\" fill=\"%s\">%s</text>",
+        x,
+        y,
+        anchor,
+        size,
+        color,
+        Markup.escape(content));
   }
 
   private static double clamp(double v, double lo, double hi) {

@@ -5,7 +5,6 @@ import com.samskivert.mustache.MustacheException;
 import com.samskivert.mustache.Template;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.Reader;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
@@ -34,7 +33,8 @@ public final class Templates {
    * whose fields or getters the template names.
    */
   public static String render(Class<?> anchor, String resource, Object context) {
-    Template template = CACHE.computeIfAbsent(anchor.getName() + "|" + resource, k -> compile(anchor, resource));
+    Template template =
+        CACHE.computeIfAbsent(anchor.getName() + "|" + resource, k -> compile(anchor, resource));
     try {
       return template.execute(context);
     } catch (MustacheException e) {
@@ -45,14 +45,18 @@ public final class Templates {
   private static Template compile(Class<?> anchor, String resource) {
     // Markup.escape instead of JMustache's HTML escaper: the pages are polyglot XHTML, so control
     // characters must go too, and the escaping matches the text inside the generated SVG charts.
-    Mustache.Compiler compiler = Mustache.compiler()
-        .strictSections(false)
-        .withEscaper(Markup::escape)
-        .withLoader(name -> reader(anchor, name.startsWith("/") ? name : PARTIALS + name + ".mustache"));
+    Mustache.Compiler compiler =
+        Mustache.compiler()
+            .strictSections(false)
+            .withEscaper(Markup::escape)
+            .withLoader(
+                name ->
+                    reader(anchor, name.startsWith("/") ? name : PARTIALS + name + ".mustache"));
     try (Reader in = reader(anchor, resource)) {
       return compiler.compile(in);
     } catch (IOException e) {
-      throw new IllegalStateException("template " + resource + " could not be read: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "template " + resource + " could not be read: " + e.getMessage(), e);
     }
   }
 
@@ -68,7 +72,8 @@ public final class Templates {
     try (InputStream stream = in) {
       return new StringReader(new String(stream.readAllBytes(), StandardCharsets.UTF_8));
     } catch (IOException e) {
-      throw new IllegalStateException("template " + resource + " could not be read: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "template " + resource + " could not be read: " + e.getMessage(), e);
     }
   }
 }

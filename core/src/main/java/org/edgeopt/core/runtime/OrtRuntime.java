@@ -28,6 +28,7 @@ import org.edgeopt.core.onnx.OnnxModels;
 /** Runs ONNX models with ONNX Runtime on the CPU. */
 public final class OrtRuntime implements InferenceRuntime {
   private static final OrtRuntime INSTANCE = new OrtRuntime();
+
   /** ONNX Runtime's switch from the saturating U8S8 to the exact U8U8 kernels on x86 without VNNI. */
   static final String EXACT_INT8_CONFIG_KEY = "session.x64quantprecision";
 
@@ -37,6 +38,7 @@ public final class OrtRuntime implements InferenceRuntime {
    * command line turns them on with {@code -v} (or {@code -Dedgeopt.ort.log=true}).
    */
   private static volatile boolean nativeLog = Boolean.getBoolean("edgeopt.ort.log");
+
   private static volatile OrtEnvironment environment;
 
   private OrtRuntime() {}
@@ -78,7 +80,9 @@ public final class OrtRuntime implements InferenceRuntime {
   }
 
   private static OrtLoggingLevel level() {
-    return nativeLog ? OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING : OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
+    return nativeLog
+        ? OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING
+        : OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
   }
 
   /** Returns the shared instance. */
@@ -93,7 +97,10 @@ public final class OrtRuntime implements InferenceRuntime {
 
   @Override
   public InferenceSession open(Graph graph, SessionOptions options) throws EdgeoptException {
-    Graph g = rewritesWeights(options) && UnsignedWeights.applies(graph) ? UnsignedWeights.apply(graph) : graph;
+    Graph g =
+        rewritesWeights(options) && UnsignedWeights.applies(graph)
+            ? UnsignedWeights.apply(graph)
+            : graph;
     return open(OnnxModels.toBytes(g), null, options, "graph '" + graph.name() + "'");
   }
 
@@ -122,8 +129,8 @@ public final class OrtRuntime implements InferenceRuntime {
         && HostCpu.current().int8Kernel().saturatesPairs();
   }
 
-  private static InferenceSession open(byte[] bytes, Path file, SessionOptions options, String where)
-      throws EdgeoptException {
+  private static InferenceSession open(
+      byte[] bytes, Path file, SessionOptions options, String where) throws EdgeoptException {
     OrtEnvironment env = environment();
     try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
       applyLogLevel(so);
@@ -131,21 +138,24 @@ public final class OrtRuntime implements InferenceRuntime {
         so.setIntraOpNumThreads(options.threads());
         so.setInterOpNumThreads(1);
       }
-      so.setOptimizationLevel(switch (options.optimization()) {
-        case NONE -> OrtSession.SessionOptions.OptLevel.NO_OPT;
-        case BASIC -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
-        case EXTENDED -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
-        case ALL -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
-      });
+      so.setOptimizationLevel(
+          switch (options.optimization()) {
+            case NONE -> OrtSession.SessionOptions.OptLevel.NO_OPT;
+            case BASIC -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
+            case EXTENDED -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
+            case ALL -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
+          });
       if (options.optimizedModelPath() != null) {
         so.setOptimizedModelFilePath(options.optimizedModelPath().toString());
       }
       if (options.int8Arithmetic() == SessionOptions.Int8Arithmetic.EXACT) {
-        // ONNX Runtime then rewrites int8 weights to uint8 and runs its U8U8 kernels, which widen to
+        // ONNX Runtime then rewrites int8 weights to uint8 and runs its U8U8 kernels, which widen
+        // to
         // int16 before multiplying: exact, as VNNI computes. It applies this only on x86 hosts.
         so.addConfigEntry(EXACT_INT8_CONFIG_KEY, "1");
       }
-      OrtSession s = bytes != null ? env.createSession(bytes, so) : env.createSession(file.toString(), so);
+      OrtSession s =
+          bytes != null ? env.createSession(bytes, so) : env.createSession(file.toString(), so);
       try {
         return new OrtInferenceSession(env, s, where);
       } catch (EdgeoptException | RuntimeException e) {
@@ -153,7 +163,8 @@ public final class OrtRuntime implements InferenceRuntime {
         throw e;
       }
     } catch (OrtException e) {
-      throw EdgeoptException.invalid(where + ": ONNX Runtime cannot load the model: " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          where + ": ONNX Runtime cannot load the model: " + e.getMessage(), e);
     }
   }
 
@@ -169,7 +180,9 @@ public final class OrtRuntime implements InferenceRuntime {
       case BOOL -> OnnxJavaType.BOOL;
       case FLOAT16 -> OnnxJavaType.FLOAT16;
       case BFLOAT16 -> OnnxJavaType.BFLOAT16;
-      default -> throw new IllegalArgumentException("ONNX Runtime input of type " + t + " is not supported");
+      default ->
+          throw new IllegalArgumentException(
+              "ONNX Runtime input of type " + t + " is not supported");
     };
   }
 
@@ -185,7 +198,9 @@ public final class OrtRuntime implements InferenceRuntime {
       case BOOL -> DataType.BOOL;
       case FLOAT16 -> DataType.FLOAT16;
       case BFLOAT16 -> DataType.BFLOAT16;
-      default -> throw new IllegalArgumentException("ONNX Runtime output of type " + t + " is not supported");
+      default ->
+          throw new IllegalArgumentException(
+              "ONNX Runtime output of type " + t + " is not supported");
     };
   }
 
@@ -195,6 +210,7 @@ public final class OrtRuntime implements InferenceRuntime {
     private final OrtSession session;
     private final String where;
     private final Map<String, TensorType> inputTypes = new LinkedHashMap<>();
+
     /** Input buffers not in use; as many as inputs fed at once, across threads. */
     private final java.util.concurrent.ConcurrentLinkedQueue<PooledBuffer> freeInputBuffers =
         new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -212,13 +228,15 @@ public final class OrtRuntime implements InferenceRuntime {
       }
     }
 
-    OrtInferenceSession(OrtEnvironment env, OrtSession session, String where) throws OrtException, EdgeoptException {
+    OrtInferenceSession(OrtEnvironment env, OrtSession session, String where)
+        throws OrtException, EdgeoptException {
       this.env = env;
       this.session = session;
       this.where = where;
       for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
         if (e.getValue().getInfo() instanceof TensorInfo ti) {
-          inputTypes.put(e.getKey(), TensorType.of(numeric(ti.type, "input", e.getKey()), ti.getShape()));
+          inputTypes.put(
+              e.getKey(), TensorType.of(numeric(ti.type, "input", e.getKey()), ti.getShape()));
         }
       }
     }
@@ -228,8 +246,15 @@ public final class OrtRuntime implements InferenceRuntime {
       try {
         return dataType(t);
       } catch (IllegalArgumentException e) {
-        throw EdgeoptException.invalid(where + ": " + what + " '" + name + "' holds " + t.name().toLowerCase(java.util.Locale.ROOT)
-            + " values: expected a numeric tensor (float, integer or bool)");
+        throw EdgeoptException.invalid(
+            where
+                + ": "
+                + what
+                + " '"
+                + name
+                + "' holds "
+                + t.name().toLowerCase(java.util.Locale.ROOT)
+                + " values: expected a numeric tensor (float, integer or bool)");
       }
     }
 
@@ -253,7 +278,8 @@ public final class OrtRuntime implements InferenceRuntime {
     }
 
     @Override
-    public Map<String, Tensor> run(Map<String, Tensor> inputs, List<String> outputs) throws EdgeoptException {
+    public Map<String, Tensor> run(Map<String, Tensor> inputs, List<String> outputs)
+        throws EdgeoptException {
       Map<String, OnnxTensor> feed = new LinkedHashMap<>();
       List<PooledBuffer> taken = new ArrayList<>();
       try {
@@ -261,21 +287,28 @@ public final class OrtRuntime implements InferenceRuntime {
           TensorType expected = inputTypes.get(e.getKey());
           Tensor t = e.getValue();
           if (expected == null) {
-            throw EdgeoptException.invalid(where + ": the model has no input named '" + e.getKey()
-                + "' (inputs: " + inputTypes.keySet() + ")");
+            throw EdgeoptException.invalid(
+                where
+                    + ": the model has no input named '"
+                    + e.getKey()
+                    + "' (inputs: "
+                    + inputTypes.keySet()
+                    + ")");
           }
           checkShape(e.getKey(), expected, t);
           PooledBuffer pooled = inputBuffer((int) t.byteSize());
           taken.add(pooled);
           ByteBuffer direct = pooled.buffer;
           direct.put(t.data()).flip();
-          feed.put(e.getKey(), OnnxTensor.createTensor(env, direct, t.dims(), javaType(t.dataType())));
+          feed.put(
+              e.getKey(), OnnxTensor.createTensor(env, direct, t.dims(), javaType(t.dataType())));
         }
         try (OrtSession.Result r = session.run(feed, new java.util.LinkedHashSet<>(outputs))) {
           Map<String, Tensor> out = new LinkedHashMap<>();
           for (Map.Entry<String, OnnxValue> e : r) {
             if (!(e.getValue() instanceof OnnxTensor ot)) {
-              throw EdgeoptException.invalid(where + ": output '" + e.getKey() + "' is not a tensor");
+              throw EdgeoptException.invalid(
+                  where + ": output '" + e.getKey() + "' is not a tensor");
             }
             TensorInfo info = ot.getInfo();
             DataType type = numeric(info.type, "output", e.getKey());
@@ -285,7 +318,8 @@ public final class OrtRuntime implements InferenceRuntime {
           return out;
         }
       } catch (OrtException e) {
-        throw EdgeoptException.invalid(where + ": ONNX Runtime failed to run the model: " + e.getMessage(), e);
+        throw EdgeoptException.invalid(
+            where + ": ONNX Runtime failed to run the model: " + e.getMessage(), e);
       } finally {
         feed.values().forEach(OnnxTensor::close);
         freeInputBuffers.addAll(taken);
@@ -317,8 +351,15 @@ public final class OrtRuntime implements InferenceRuntime {
         ok = want[i] < 0 || want[i] == got[i];
       }
       if (!ok) {
-        throw EdgeoptException.invalid(where + ": input '" + name + "' expects " + expected + ", found "
-            + t.dataType().name().toLowerCase(java.util.Locale.ROOT) + java.util.Arrays.toString(got));
+        throw EdgeoptException.invalid(
+            where
+                + ": input '"
+                + name
+                + "' expects "
+                + expected
+                + ", found "
+                + t.dataType().name().toLowerCase(java.util.Locale.ROOT)
+                + java.util.Arrays.toString(got));
       }
     }
 
@@ -331,5 +372,4 @@ public final class OrtRuntime implements InferenceRuntime {
       }
     }
   }
-
 }

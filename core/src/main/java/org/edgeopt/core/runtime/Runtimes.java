@@ -15,7 +15,8 @@ public final class Runtimes {
    * PyTorch when {@code edgeopt-runtime-torchscript} is on the class path, inputs named as in
    * {@code torchInputNames}; {@code .tflite} with the TFLite target).
    */
-  public static InferenceRuntime forModel(Path model, java.util.List<String> torchInputNames) throws EdgeoptException {
+  public static InferenceRuntime forModel(Path model, java.util.List<String> torchInputNames)
+      throws EdgeoptException {
     String n = model.getFileName().toString().toLowerCase(Locale.ROOT);
     if (n.endsWith(".onnx")) {
       return OrtRuntime.get();
@@ -25,7 +26,9 @@ public final class Runtimes {
         return p.runtime(torchInputNames);
       }
     }
-    throw EdgeoptException.invalid(model + ": no runtime for this kind of file (expected .onnx, .pt with"
-        + " edgeopt-runtime-torchscript installed, or .tflite with the TFLite target installed)");
+    throw EdgeoptException.invalid(
+        model
+            + ": no runtime for this kind of file (expected .onnx, .pt with"
+            + " edgeopt-runtime-torchscript installed, or .tflite with the TFLite target installed)");
   }
 }

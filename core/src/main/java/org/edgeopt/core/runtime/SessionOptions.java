@@ -10,7 +10,10 @@ import java.nio.file.Path;
  * @param optimizedModelPath where to save the runtime's optimized graph, or null
  * @param int8Arithmetic whether INT8 layers compute exactly or with whatever kernels the host has
  */
-public record SessionOptions(int threads, Optimization optimization, Path optimizedModelPath,
+public record SessionOptions(
+    int threads,
+    Optimization optimization,
+    Path optimizedModelPath,
     Int8Arithmetic int8Arithmetic) {
 
   /** Graph optimization levels, as ONNX Runtime names them. */
@@ -41,7 +44,8 @@ public record SessionOptions(int threads, Optimization optimization, Path optimi
 
   public SessionOptions {
     if (threads < 0) {
-      throw new IllegalArgumentException("threads must be 0 (runtime default) or more, found " + threads);
+      throw new IllegalArgumentException(
+          "threads must be 0 (runtime default) or more, found " + threads);
     }
     if (optimization == null || int8Arithmetic == null) {
       throw new IllegalArgumentException("optimization and int8 arithmetic are required");

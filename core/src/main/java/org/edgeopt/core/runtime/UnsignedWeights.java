@@ -21,12 +21,13 @@ import org.edgeopt.core.graph.Tensor;
  */
 final class UnsignedWeights {
   /** Op type to the input indexes of its weight and of the weight's zero point. */
-  private static final Map<String, int[]> WEIGHTS = Map.of(
-      "QLinearConv", new int[] {3, 5},
-      "QLinearMatMul", new int[] {3, 5},
-      "ConvInteger", new int[] {1, 3},
-      "MatMulInteger", new int[] {1, 3},
-      "QGemm", new int[] {3, 5});
+  private static final Map<String, int[]> WEIGHTS =
+      Map.of(
+          "QLinearConv", new int[] {3, 5},
+          "QLinearMatMul", new int[] {3, 5},
+          "ConvInteger", new int[] {1, 3},
+          "MatMulInteger", new int[] {1, 3},
+          "QGemm", new int[] {3, 5});
 
   private UnsignedWeights() {}
 
@@ -34,7 +35,8 @@ final class UnsignedWeights {
   static boolean applies(Graph g) {
     for (Node n : g.nodes()) {
       int[] at = WEIGHTS.get(n.opType());
-      if (at != null && n.inputs().size() > at[0]
+      if (at != null
+          && n.inputs().size() > at[0]
           && g.initializer(n.input(at[0])).map(t -> t.dataType() == DataType.INT8).orElse(false)) {
         return true;
       }
@@ -64,7 +66,8 @@ final class UnsignedWeights {
       if (zp.isEmpty()) {
         // An absent zero point is 0: as uint8 it becomes 128.
         String name = b.uniqueName(w.name() + "_zero_point_u8");
-        b.addInitializer(Tensor.ofBytes(name, DataType.UINT8, new long[0], new byte[] {(byte) 128}));
+        b.addInitializer(
+            Tensor.ofBytes(name, DataType.UINT8, new long[0], new byte[] {(byte) 128}));
         inputs[at[1]] = name;
       } else {
         Tensor z = g.initializer(zp).orElse(null);
@@ -78,7 +81,8 @@ final class UnsignedWeights {
     return b.removeUnused().build();
   }
 
-  private static String shifted(Graph g, GraphBuilder b, Map<String, String> renamed, String name, long[] dims) {
+  private static String shifted(
+      Graph g, GraphBuilder b, Map<String, String> renamed, String name, long[] dims) {
     String done = renamed.get(name);
     if (done != null) {
       return done;

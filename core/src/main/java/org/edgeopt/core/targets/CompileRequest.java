@@ -14,7 +14,12 @@ import java.util.Map;
  * @param options target-specific options, e.g. {@code io-type=uint8}, {@code build-engine=true}
  */
 public record CompileRequest(
-    Path model, TargetProfile profile, Path outputDir, String precision, boolean strict, Map<String, String> options) {
+    Path model,
+    TargetProfile profile,
+    Path outputDir,
+    String precision,
+    boolean strict,
+    Map<String, String> options) {
   public CompileRequest {
     options = Map.copyOf(options == null ? Map.of() : options);
   }

@@ -88,7 +88,8 @@ public record TargetProfile(
     }
     for (int m : new int[] {weightQuantMax, depthwiseWeightQuantMax}) {
       if (m < 1 || m > QuantParams.INT8_WEIGHT_MAX) {
-        throw new IllegalArgumentException("target profile '" + name + "': weight range must be within 1..127, found " + m);
+        throw new IllegalArgumentException(
+            "target profile '" + name + "': weight range must be within 1..127, found " + m);
       }
     }
     cpuArch = cpuArch == null ? "" : cpuArch;
@@ -118,7 +119,8 @@ public record TargetProfile(
     if (s != null) {
       return s;
     }
-    return new OpSupport(defaultSupport, defaultSupport ? "" : "not in this target's operator table");
+    return new OpSupport(
+        defaultSupport, defaultSupport ? "" : "not in this target's operator table");
   }
 
   /**
@@ -128,7 +130,8 @@ public record TargetProfile(
   public double rooflineSeconds(long macs, long bytesMoved, String precision) {
     Double peak = peakOpsPerSecond.get(precision);
     double compute = peak == null || peak <= 0 ? 0 : 2.0 * macs / peak;
-    double memory = memoryBandwidthBytesPerSecond <= 0 ? 0 : bytesMoved / memoryBandwidthBytesPerSecond;
+    double memory =
+        memoryBandwidthBytesPerSecond <= 0 ? 0 : bytesMoved / memoryBandwidthBytesPerSecond;
     return Math.max(compute, memory);
   }
 
@@ -141,7 +144,9 @@ public record TargetProfile(
       return "this profile assumes CPU architecture " + cpuArch + ", the host is " + host.arch();
     }
     if (!cpuFlagsAnyOf.isEmpty() && cpuFlagsAnyOf.stream().noneMatch(host::has)) {
-      return "this profile assumes a CPU with " + String.join(" or ", cpuFlagsAnyOf) + ", the host has none of them";
+      return "this profile assumes a CPU with "
+          + String.join(" or ", cpuFlagsAnyOf)
+          + ", the host has none of them";
     }
     return "";
   }

@@ -41,8 +41,10 @@ public final class TargetProfiles {
    */
   public static TargetProfile get(String nameOrPath) throws EdgeoptException {
     if (nameOrPath == null || nameOrPath.isBlank()) {
-      throw EdgeoptException.invalid("no target given: expected one of " + String.join(", ", builtIn().keySet())
-          + ", or a path to a profile .json");
+      throw EdgeoptException.invalid(
+          "no target given: expected one of "
+              + String.join(", ", builtIn().keySet())
+              + ", or a path to a profile .json");
     }
     TargetProfile p = builtIn().get(nameOrPath);
     if (p != null) {
@@ -53,11 +55,21 @@ public final class TargetProfiles {
       try {
         return JSON.readValue(file.toFile(), TargetProfile.class);
       } catch (IOException e) {
-        throw EdgeoptException.invalid(file + ": not a valid target profile: " + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()), e);
+        throw EdgeoptException.invalid(
+            file
+                + ": not a valid target profile: "
+                + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j
+                    ? j.getOriginalMessage()
+                    : e.getMessage()),
+            e);
       }
     }
-    throw EdgeoptException.invalid("unknown target '" + nameOrPath + "': expected one of "
-        + String.join(", ", builtIn().keySet()) + ", or a path to a profile .json");
+    throw EdgeoptException.invalid(
+        "unknown target '"
+            + nameOrPath
+            + "': expected one of "
+            + String.join(", ", builtIn().keySet())
+            + ", or a path to a profile .json");
   }
 
   private static Map<String, TargetProfile> loadBuiltIn() {

@@ -23,7 +23,11 @@ public final class Targets {
         return t;
       }
     }
-    throw EdgeoptException.invalid("no compiler plug-in for target '" + profile.target() + "' (profile "
-        + profile.name() + ") is on the class path");
+    throw EdgeoptException.invalid(
+        "no compiler plug-in for target '"
+            + profile.target()
+            + "' (profile "
+            + profile.name()
+            + ") is on the class path");
   }
 }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.onnx.OnnxChecker;
 import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.samples.SampleModels;
@@ -63,10 +62,12 @@ class GraphCostTest {
     Path model = SharedModels.find(rel).orElse(null);
     assumeTrue(model != null, SharedModels.missingReason(rel));
     GraphCost c = cost(model);
-    // The file is named 1.0 but has SqueezeNet 1.1's layout: a 3x3/2 stem to 64 channels (224 -> 111),
+    // The file is named 1.0 but has SqueezeNet 1.1's layout: a 3x3/2 stem to 64 channels (224 ->
+    // 111),
     // ceil-mode pools 111 -> 55 -> 27 -> 13 after the stem and fires 2 and 4, eight fire modules
     // (squeeze 16,16,32,32,48,48,64,64; expand 4x as 1x1 + 3x3), a 1x1 classifier to 1000 on 13x13.
-    // Summed by hand: 349,151,936 MACs and 1,235,496 parameters, torchvision's squeezenet1_1 figures
+    // Summed by hand: 349,151,936 MACs and 1,235,496 parameters, torchvision's squeezenet1_1
+    // figures
     // (0.35 GMACs, 1.235 M parameters); SqueezeNet 1.0 would be 819 M MACs.
     assertEquals(349_151_936L, c.macs());
     assertEquals(1_235_496L, c.parameters());
@@ -83,7 +84,15 @@ class GraphCostTest {
   }
 
   static String figures(GraphCost c) {
-    return "macs=" + c.macs() + " parameters=" + c.parameters() + " weightBytes=" + c.weightBytes() + " bytesMoved="
-        + c.bytesMoved() + " peak=" + c.peakActivation();
+    return "macs="
+        + c.macs()
+        + " parameters="
+        + c.parameters()
+        + " weightBytes="
+        + c.weightBytes()
+        + " bytesMoved="
+        + c.bytesMoved()
+        + " peak="
+        + c.peakActivation();
   }
 }

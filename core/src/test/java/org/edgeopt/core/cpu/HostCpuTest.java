@@ -10,25 +10,34 @@ import org.edgeopt.core.targets.TargetProfiles;
 import org.junit.jupiter.api.Test;
 
 class HostCpuTest {
-  static final HostCpu ZEN1 = HostCpu.of("AMD EPYC 7601", "amd64", List.of("sse4_1", "avx", "avx2", "fma", "f16c", "aes"));
-  static final HostCpu SKYLAKE_SP = HostCpu.of("Xeon Gold 6148", "amd64", List.of("avx2", "avx512f", "avx512bw"));
-  static final HostCpu ZEN4 = HostCpu.of("AMD EPYC 9R14", "amd64", List.of("avx2", "avx512f", "avx512bw", "avx512_vnni"));
-  static final HostCpu ALDER_LAKE = HostCpu.of("Core i7-12700", "amd64", List.of("avx2", "avx_vnni"));
-  static final HostCpu SAPPHIRE_RAPIDS = HostCpu.of("Xeon 8480", "amd64",
-      List.of("avx512_vnni", "amx_tile", "amx_int8"));
+  static final HostCpu ZEN1 =
+      HostCpu.of("AMD EPYC 7601", "amd64", List.of("sse4_1", "avx", "avx2", "fma", "f16c", "aes"));
+  static final HostCpu SKYLAKE_SP =
+      HostCpu.of("Xeon Gold 6148", "amd64", List.of("avx2", "avx512f", "avx512bw"));
+  static final HostCpu ZEN4 =
+      HostCpu.of("AMD EPYC 9R14", "amd64", List.of("avx2", "avx512f", "avx512bw", "avx512_vnni"));
+  static final HostCpu ALDER_LAKE =
+      HostCpu.of("Core i7-12700", "amd64", List.of("avx2", "avx_vnni"));
+  static final HostCpu SAPPHIRE_RAPIDS =
+      HostCpu.of("Xeon 8480", "amd64", List.of("avx512_vnni", "amx_tile", "amx_int8"));
   static final HostCpu GRAVITON = HostCpu.of("Neoverse-N1", "aarch64", List.of("asimd", "asimddp"));
 
   @Test
   void kernelFamilyFollowsTheFlagsMlasDispatchesOn() {
     assertEquals(Int8Kernel.X86_SATURATING_PAIRS, ZEN1.int8Kernel());
-    assertEquals(Int8Kernel.X86_SATURATING_PAIRS, SKYLAKE_SP.int8Kernel(), "AVX-512BW without VNNI still pairs");
+    assertEquals(
+        Int8Kernel.X86_SATURATING_PAIRS,
+        SKYLAKE_SP.int8Kernel(),
+        "AVX-512BW without VNNI still pairs");
     assertEquals(Int8Kernel.X86_VNNI, ZEN4.int8Kernel());
     assertEquals(Int8Kernel.X86_VNNI, ALDER_LAKE.int8Kernel());
     assertEquals(Int8Kernel.X86_AMX, SAPPHIRE_RAPIDS.int8Kernel());
     assertEquals(Int8Kernel.ARM64, GRAVITON.int8Kernel());
     assertTrue(ZEN1.int8Kernel().saturatesPairs());
-    assertFalse(ZEN4.int8Kernel().saturatesPairs() || GRAVITON.int8Kernel().saturatesPairs()
-        || SAPPHIRE_RAPIDS.int8Kernel().saturatesPairs());
+    assertFalse(
+        ZEN4.int8Kernel().saturatesPairs()
+            || GRAVITON.int8Kernel().saturatesPairs()
+            || SAPPHIRE_RAPIDS.int8Kernel().saturatesPairs());
   }
 
   @Test

@@ -39,20 +39,28 @@ class PairSaturationTest {
         a[i] = trial % 3 == 0 ? 255 : r.nextInt(256);
         w[i] = (trial % 2 == 0 ? 64 : r.nextInt(129) - 64) * (r.nextBoolean() ? 1 : -1);
       }
-      assertEquals(PairSaturation.dotExact(a, w), PairSaturation.dotSaturatingPairs(a, w), "trial " + trial);
+      assertEquals(
+          PairSaturation.dotExact(a, w), PairSaturation.dotSaturatingPairs(a, w), "trial " + trial);
     }
   }
 
   @Test
   void anOddTailPairsWithZero() {
-    assertEquals(255 * 127 + 32_767, PairSaturation.dotSaturatingPairs(new int[] {255, 255, 255},
-        new int[] {127, 127, 127}));
+    assertEquals(
+        255 * 127 + 32_767,
+        PairSaturation.dotSaturatingPairs(new int[] {255, 255, 255}, new int[] {127, 127, 127}));
   }
 
   @Test
   void valuesOutsideTheIntegerTypesAreRefused() {
-    assertThrows(IllegalArgumentException.class, () -> PairSaturation.dotExact(new int[] {256}, new int[] {1}));
-    assertThrows(IllegalArgumentException.class, () -> PairSaturation.dotExact(new int[] {1}, new int[] {128}));
-    assertThrows(IllegalArgumentException.class, () -> PairSaturation.dotExact(new int[] {1, 2}, new int[] {1}));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> PairSaturation.dotExact(new int[] {256}, new int[] {1}));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> PairSaturation.dotExact(new int[] {1}, new int[] {128}));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> PairSaturation.dotExact(new int[] {1, 2}, new int[] {1}));
   }
 }

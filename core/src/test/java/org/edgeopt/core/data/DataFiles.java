@@ -52,17 +52,31 @@ final class DataFiles {
   }
 
   /** Writes a NumPy v1.0 {@code .npy} file of raw little-endian data. */
-  static void npy(Path file, String descr, long[] shape, byte[] raw, boolean fortranOrder) throws IOException {
-    String dims = String.join(", ", Arrays.stream(shape).mapToObj(Long::toString).toList()) + (shape.length == 1 ? "," : "");
-    StringBuilder header = new StringBuilder("{'descr': '" + descr + "', 'fortran_order': " + (fortranOrder ? "True" : "False")
-        + ", 'shape': (" + dims + "), }");
+  static void npy(Path file, String descr, long[] shape, byte[] raw, boolean fortranOrder)
+      throws IOException {
+    String dims =
+        String.join(", ", Arrays.stream(shape).mapToObj(Long::toString).toList())
+            + (shape.length == 1 ? "," : "");
+    StringBuilder header =
+        new StringBuilder(
+            "{'descr': '"
+                + descr
+                + "', 'fortran_order': "
+                + (fortranOrder ? "True" : "False")
+                + ", 'shape': ("
+                + dims
+                + "), }");
     while ((10 + header.length() + 1) % 64 != 0) {
       header.append(' ');
     }
     header.append('\n');
     byte[] h = header.toString().getBytes(StandardCharsets.US_ASCII);
     ByteBuffer b = ByteBuffer.allocate(10 + h.length + raw.length).order(ByteOrder.LITTLE_ENDIAN);
-    b.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0).putShort((short) h.length);
+    b.put((byte) 0x93)
+        .put("NUMPY".getBytes(StandardCharsets.US_ASCII))
+        .put((byte) 1)
+        .put((byte) 0)
+        .putShort((short) h.length);
     b.put(h).put(raw);
     Files.write(file, b.array());
   }

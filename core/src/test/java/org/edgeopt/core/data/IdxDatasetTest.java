@@ -45,7 +45,8 @@ class IdxDatasetTest {
     Dataset d = Datasets.open(dir, Preprocessing.parse("scale=1/255"), null, null);
     assertEquals(5, d.size());
     assertArrayEquals(new long[] {1, 2, 3}, d.sampleShape());
-    assertTrue(d.describe().startsWith("IDX " + dir.resolve("images-idx3-ubyte" + suffix)), d.describe());
+    assertTrue(
+        d.describe().startsWith("IDX " + dir.resolve("images-idx3-ubyte" + suffix)), d.describe());
     List<Batch> batches = all(d, 2, Integer.MAX_VALUE);
     assertEquals(List.of(2, 2, 1), batches.stream().map(Batch::size).toList());
     assertArrayEquals(new long[] {2, 1, 2, 3}, batches.get(0).input().dims());
@@ -53,14 +54,21 @@ class IdxDatasetTest {
     float[] first = batches.get(1).input().toFloats();
     assertEquals(20f / 255f, first[0], 1e-7f, "image 2, pixel 0");
     assertEquals(35f / 255f, first[11], 1e-7f, "image 3, pixel 5");
-    assertEquals(245f / 255f, batches.get(2).input().toFloats()[5], 1e-7f, "pixels are unsigned bytes (245, not -11)");
+    assertEquals(
+        245f / 255f,
+        batches.get(2).input().toFloats()[5],
+        1e-7f,
+        "pixels are unsigned bytes (245, not -11)");
   }
 
   @Test
   void respectsTheLimitAndChannelsLastLayout() throws Exception {
     writeFive(".gz");
-    Dataset d = new IdxDataset(dir.resolve("images-idx3-ubyte.gz"), dir.resolve("labels-idx1-ubyte.gz"),
-        Preprocessing.parse("layout=nhwc"));
+    Dataset d =
+        new IdxDataset(
+            dir.resolve("images-idx3-ubyte.gz"),
+            dir.resolve("labels-idx1-ubyte.gz"),
+            Preprocessing.parse("layout=nhwc"));
     assertArrayEquals(new long[] {2, 3, 1}, d.sampleShape());
     List<Batch> batches = all(d, 4, 3);
     assertEquals(List.of(3), batches.stream().map(Batch::size).toList());
@@ -70,7 +78,8 @@ class IdxDatasetTest {
   @Test
   void theImageFileCanBeGivenDirectly() throws Exception {
     writeFive(".gz");
-    Dataset d = Datasets.open(dir.resolve("images-idx3-ubyte.gz"), Preprocessing.identity(), null, null);
+    Dataset d =
+        Datasets.open(dir.resolve("images-idx3-ubyte.gz"), Preprocessing.identity(), null, null);
     assertEquals(5, d.size());
   }
 
@@ -78,26 +87,42 @@ class IdxDatasetTest {
   void missingLabelsAreInvalidInput() throws Exception {
     writeFive(".gz");
     Files.delete(dir.resolve("labels-idx1-ubyte.gz"));
-    EdgeoptException e = assertThrows(EdgeoptException.class, () -> Datasets.open(dir, Preprocessing.identity(), null, null));
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class, () -> Datasets.open(dir, Preprocessing.identity(), null, null));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
-    assertEquals(dir.resolve("images-idx3-ubyte.gz") + ": labels missing: expected an IDX label file beside it", e.getMessage());
+    assertEquals(
+        dir.resolve("images-idx3-ubyte.gz")
+            + ": labels missing: expected an IDX label file beside it",
+        e.getMessage());
   }
 
   @Test
   void labelCountMustMatch() throws Exception {
     writeFive("");
     DataFiles.idxLabels(dir.resolve("labels-idx1-ubyte"), new byte[] {1, 2});
-    EdgeoptException e = assertThrows(EdgeoptException.class, () -> Datasets.open(dir, Preprocessing.identity(), null, null));
-    assertEquals(dir.resolve("labels-idx1-ubyte") + ": expected 5 labels to match " + dir.resolve("images-idx3-ubyte")
-        + ", found 2", e.getMessage());
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class, () -> Datasets.open(dir, Preprocessing.identity(), null, null));
+    assertEquals(
+        dir.resolve("labels-idx1-ubyte")
+            + ": expected 5 labels to match "
+            + dir.resolve("images-idx3-ubyte")
+            + ", found 2",
+        e.getMessage());
   }
 
   @Test
   void wrongMagicIsInvalidInput() throws Exception {
     writeFive("");
     Files.write(dir.resolve("images-idx3-ubyte"), new byte[] {0, 0, 8, 1, 0, 0, 0, 5});
-    EdgeoptException e = assertThrows(EdgeoptException.class, () -> Datasets.open(dir, Preprocessing.identity(), null, null));
-    assertEquals(dir.resolve("images-idx3-ubyte") + ": expected an IDX image file (magic 0x00000803), found 0x801", e.getMessage());
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class, () -> Datasets.open(dir, Preprocessing.identity(), null, null));
+    assertEquals(
+        dir.resolve("images-idx3-ubyte")
+            + ": expected an IDX image file (magic 0x00000803), found 0x801",
+        e.getMessage());
   }
 
   @Test
@@ -111,25 +136,41 @@ class IdxDatasetTest {
     Files.write(dir.resolve("images-idx3-ubyte"), raw);
     Dataset d = Datasets.open(dir, Preprocessing.identity(), null, null);
     DataException e = assertThrows(DataException.class, () -> all(d, 2, Integer.MAX_VALUE));
-    assertTrue(e.getMessage().startsWith(dir.resolve("images-idx3-ubyte") + ": truncated IDX file: expected 3 images"), e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .startsWith(
+                dir.resolve("images-idx3-ubyte") + ": truncated IDX file: expected 3 images"),
+        e.getMessage());
   }
 
   @Test
   void idxFolderWithTwoImageFilesIsRefused() throws Exception {
     writeFive("");
     Files.copy(dir.resolve("images-idx3-ubyte"), dir.resolve("more-images-idx3-ubyte"));
-    EdgeoptException e = assertThrows(EdgeoptException.class, () -> Datasets.open(dir, Preprocessing.identity(), null, null));
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class, () -> Datasets.open(dir, Preprocessing.identity(), null, null));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
-    assertEquals(dir + ": holds 2 IDX image files (images-idx3-ubyte, more-images-idx3-ubyte): expected one; move the "
-        + "others out or point at the file", e.getMessage());
+    assertEquals(
+        dir
+            + ": holds 2 IDX image files (images-idx3-ubyte, more-images-idx3-ubyte): expected one; move the "
+            + "others out or point at the file",
+        e.getMessage());
   }
 
   @Test
   void meanWithTwoValuesOnOneChannelIsRefused() throws Exception {
     writeFive("");
-    EdgeoptException e = assertThrows(EdgeoptException.class,
-        () -> Datasets.open(dir, Preprocessing.parse("mean=1:2"), null, null));
-    assertTrue(e.getMessage().contains("mean has 2 values but " + dir.resolve("images-idx3-ubyte")
-        + " (IDX images, grayscale) has 1 channel"), e.getMessage());
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class,
+            () -> Datasets.open(dir, Preprocessing.parse("mean=1:2"), null, null));
+    assertTrue(
+        e.getMessage()
+            .contains(
+                "mean has 2 values but "
+                    + dir.resolve("images-idx3-ubyte")
+                    + " (IDX images, grayscale) has 1 channel"),
+        e.getMessage());
   }
 }

@@ -45,7 +45,8 @@ class ImageFolderDatasetTest {
     assertEquals(30f, red[12], "then G");
     assertEquals(10f, red[24], "then B");
     // BGR (SqueezeNet): the planes swap; the mean applies per output channel.
-    Dataset bgr = Datasets.open(dir, Preprocessing.parse("channels=bgr,mean=104:117:123"), null, null);
+    Dataset bgr =
+        Datasets.open(dir, Preprocessing.parse("channels=bgr,mean=104:117:123"), null, null);
     float[] swapped = all(bgr, 1).get(0).input().toFloats();
     assertEquals(10f - 104f, swapped[0]);
     assertEquals(30f - 117f, swapped[12]);
@@ -55,7 +56,12 @@ class ImageFolderDatasetTest {
   @Test
   void classNamesGiveTheLabelsAndNhwcInterleaves() throws Exception {
     twoClasses(2, 2);
-    Dataset d = Datasets.open(dir, Preprocessing.parse("channels=rgb,layout=nhwc"), List.of("fish", "dog", "cat"), null);
+    Dataset d =
+        Datasets.open(
+            dir,
+            Preprocessing.parse("channels=rgb,layout=nhwc"),
+            List.of("fish", "dog", "cat"),
+            null);
     List<Batch> b = all(d, 3);
     assertArrayEquals(new int[] {2, 2, 0}, b.get(0).labels());
     assertArrayEquals(new long[] {3, 2, 2, 3}, b.get(0).input().dims());
@@ -67,10 +73,15 @@ class ImageFolderDatasetTest {
   void grayAndResizeAndCrop() throws Exception {
     twoClasses(8, 6);
     // Short side 6 -> 3: 8x6 becomes 4x3, then the centre 2x2.
-    Dataset d = Datasets.open(dir, Preprocessing.parse("resize=3,crop=2,channels=gray"), null, null);
+    Dataset d =
+        Datasets.open(dir, Preprocessing.parse("resize=3,crop=2,channels=gray"), null, null);
     assertArrayEquals(new long[] {1, 2, 2}, d.sampleShape());
     float[] px = all(d, 1).get(0).input().toFloats();
-    assertEquals(0.299f * 200 + 0.587f * 30 + 0.114f * 10, px[0], 1.5f, "luma of the red image, after bilinear resizing");
+    assertEquals(
+        0.299f * 200 + 0.587f * 30 + 0.114f * 10,
+        px[0],
+        1.5f,
+        "luma of the red image, after bilinear resizing");
   }
 
   @Test
@@ -79,37 +90,59 @@ class ImageFolderDatasetTest {
     DataFiles.png(dir.resolve("fish/d.png"), 5, 4, GREEN);
     Dataset d = Datasets.open(dir, Preprocessing.parse("channels=rgb"), null, null);
     DataException e = assertThrows(DataException.class, () -> all(d, 8));
-    assertEquals(dir.resolve("fish/d.png") + ": expected an image of [3, 4, 4] after preprocessing (like a.png), found 5x4;"
-        + " add resize=/crop= to the preprocessing", e.getMessage());
+    assertEquals(
+        dir.resolve("fish/d.png")
+            + ": expected an image of [3, 4, 4] after preprocessing (like a.png), found 5x4;"
+            + " add resize=/crop= to the preprocessing",
+        e.getMessage());
   }
 
   @Test
   void emptyFoldersAreInvalidInput() throws Exception {
-    EdgeoptException e = assertThrows(EdgeoptException.class, () -> Datasets.open(dir, Preprocessing.identity(), null, null));
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class, () -> Datasets.open(dir, Preprocessing.identity(), null, null));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
-    assertEquals(dir + ": the data folder is empty: expected IDX, .npy or CSV files, or one image subfolder per class", e.getMessage());
+    assertEquals(
+        dir
+            + ": the data folder is empty: expected IDX, .npy or CSV files, or one image subfolder per class",
+        e.getMessage());
     Files.createDirectories(dir.resolve("cat"));
-    e = assertThrows(EdgeoptException.class, () -> Datasets.open(dir, Preprocessing.identity(), null, null));
-    assertEquals(dir + ": expected PNG or JPEG images in the class subfolders, found none", e.getMessage());
+    e =
+        assertThrows(
+            EdgeoptException.class, () -> Datasets.open(dir, Preprocessing.identity(), null, null));
+    assertEquals(
+        dir + ": expected PNG or JPEG images in the class subfolders, found none", e.getMessage());
   }
 
   @Test
   void aFolderNotInTheClassNamesIsInvalid() throws Exception {
     twoClasses(2, 2);
-    EdgeoptException e = assertThrows(EdgeoptException.class,
-        () -> Datasets.open(dir, Preprocessing.identity(), List.of("cat", "dog"), null));
-    assertEquals(dir.resolve("fish") + ": class 'fish' is not one the model can output (expected one of 2 class names or an index"
-        + " below 2)", e.getMessage());
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class,
+            () -> Datasets.open(dir, Preprocessing.identity(), List.of("cat", "dog"), null));
+    assertEquals(
+        dir.resolve("fish")
+            + ": class 'fish' is not one the model can output (expected one of 2 class names or an index"
+            + " below 2)",
+        e.getMessage());
   }
 
   @Test
   void meanWithTwoValuesOnThreeChannelsIsRefused() throws Exception {
     twoClasses(4, 3);
-    EdgeoptException e = assertThrows(EdgeoptException.class,
-        () -> Datasets.open(dir, Preprocessing.parse("mean=1:2"), null, null));
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class,
+            () -> Datasets.open(dir, Preprocessing.parse("mean=1:2"), null, null));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
-    assertEquals("preprocessing 'channels=rgb,scale=1.0,mean=1.0:2.0,std=1.0,layout=nchw': mean has 2 values but image "
-        + "folder " + dir + " (3 images) has 3 channels: expected 1 value or 3", e.getMessage());
+    assertEquals(
+        "preprocessing 'channels=rgb,scale=1.0,mean=1.0:2.0,std=1.0,layout=nchw': mean has 2 values but image "
+            + "folder "
+            + dir
+            + " (3 images) has 3 channels: expected 1 value or 3",
+        e.getMessage());
   }
 
   @Test

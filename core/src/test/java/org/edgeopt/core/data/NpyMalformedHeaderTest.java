@@ -10,8 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.edgeopt.core.EdgeoptException;
-import org.edgeopt.core.ExitCode;
 import org.edgeopt.core.Excerpt;
+import org.edgeopt.core.ExitCode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,7 +34,9 @@ class NpyMalformedHeaderTest {
   @Test
   void headerLength65535PastTheEndOfTheFileIsRefusedInOneShortLine() throws Exception {
     Path p = npy(0xffff, "{'descr': '<f4'".getBytes(StandardCharsets.US_ASCII));
-    EdgeoptException e = assertThrows(EdgeoptException.class, () -> Datasets.open(p, Preprocessing.identity(), null, null));
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class, () -> Datasets.open(p, Preprocessing.identity(), null, null));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
     assertTrue(e.getMessage().contains("declares 65535 bytes"), e.getMessage());
     assertTrue(e.getMessage().length() < 400, e.getMessage());
@@ -43,12 +45,18 @@ class NpyMalformedHeaderTest {
   @Test
   void headerOf4000NulBytesIsEscapedAndClipped() throws Exception {
     Path p = npy(4000, new byte[4000]);
-    EdgeoptException e = assertThrows(EdgeoptException.class, () -> Datasets.open(p, Preprocessing.identity(), null, null));
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class, () -> Datasets.open(p, Preprocessing.identity(), null, null));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
     assertFalse(e.getMessage().contains("\0"), "no raw NUL bytes");
     assertFalse(e.getMessage().contains("\n"), "one line");
-    assertTrue(e.getMessage().contains("\\0\\0") && e.getMessage().contains("more characters"), e.getMessage());
-    assertTrue(e.getMessage().length() < 2 * Excerpt.DEFAULT_MAX + 300, e.getMessage().length() + " characters");
+    assertTrue(
+        e.getMessage().contains("\\0\\0") && e.getMessage().contains("more characters"),
+        e.getMessage());
+    assertTrue(
+        e.getMessage().length() < 2 * Excerpt.DEFAULT_MAX + 300,
+        e.getMessage().length() + " characters");
   }
 
   @Test

@@ -29,7 +29,8 @@ class SampleModelAccuracyTest {
   private static Dataset holdout(SampleModel s) throws Exception {
     DataSplit h = s.holdout();
     Path data = h.format() == DataSplit.Format.IDX ? h.images().getParent() : h.file();
-    return Datasets.open(data, Preprocessing.parse(s.preprocess()), s.classNames(), h.labelColumn());
+    return Datasets.open(
+        data, Preprocessing.parse(s.preprocess()), s.classNames(), h.labelColumn());
   }
 
   @ParameterizedTest
@@ -38,9 +39,11 @@ class SampleModelAccuracyTest {
     SampleModel s = SampleModels.get(name);
     Dataset data = holdout(s);
     assertEquals(s.fp32HoldoutTotal(), data.size());
-    try (InferenceSession session = OrtRuntime.get().open(s.model(), SessionOptions.defaults().withThreads(2))) {
+    try (InferenceSession session =
+        OrtRuntime.get().open(s.model(), SessionOptions.defaults().withThreads(2))) {
       int correct = BatchRunner.correctTop1(session, data, 100, Integer.MAX_VALUE);
-      assertEquals(s.fp32HoldoutCorrect(), correct, name + ": correct top-1 on the committed holdout");
+      assertEquals(
+          s.fp32HoldoutCorrect(), correct, name + ": correct top-1 on the committed holdout");
     }
   }
 }

@@ -48,7 +48,9 @@ class GraphBuilderTest {
     GraphBuilder b = twoRelus();
     b.add("Relu", "r", List.of("nowhere"), List.of("z"));
     GraphException e = assertThrows(GraphException.class, b::build);
-    assertTrue(e.getMessage().contains("'nowhere'") && e.getMessage().contains("Relu 'r'"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("'nowhere'") && e.getMessage().contains("Relu 'r'"),
+        e.getMessage());
   }
 
   @Test
@@ -62,28 +64,33 @@ class GraphBuilderTest {
   @Test
   void checksArityWhenNodeIsAdded() {
     GraphBuilder b = twoRelus();
-    GraphException e = assertThrows(GraphException.class, () -> b.add("Conv", "c", List.of("x"), List.of("z")));
+    GraphException e =
+        assertThrows(GraphException.class, () -> b.add("Conv", "c", List.of("x"), List.of("z")));
     assertTrue(e.getMessage().contains("expected 2 to 3 inputs, found 1"), e.getMessage());
   }
 
   @Test
   void checksRequiredAttributes() {
     GraphBuilder b = twoRelus();
-    GraphException e = assertThrows(GraphException.class, () -> b.add("Cast", "c", List.of("x"), List.of("z")));
+    GraphException e =
+        assertThrows(GraphException.class, () -> b.add("Cast", "c", List.of("x"), List.of("z")));
     assertTrue(e.getMessage().contains("'to'"), e.getMessage());
   }
 
   @Test
   void rejectsUnknownDefaultDomainOps() {
     GraphBuilder b = twoRelus();
-    GraphException e = assertThrows(GraphException.class, () -> b.add("Frobnicate", "f", List.of("x"), List.of("z")));
+    GraphException e =
+        assertThrows(
+            GraphException.class, () -> b.add("Frobnicate", "f", List.of("x"), List.of("z")));
     assertTrue(e.getMessage().contains("unknown operator 'Frobnicate'"), e.getMessage());
   }
 
   @Test
   void acceptsCustomDomainOps() {
     GraphBuilder b = twoRelus();
-    b.addNode(new Node("f", "FusedThing", "com.example", List.of("x"), List.of("z"), java.util.Map.of()));
+    b.addNode(
+        new Node("f", "FusedThing", "com.example", List.of("x"), List.of("z"), java.util.Map.of()));
     assertEquals(1, b.build().nodes().size());
   }
 

@@ -30,11 +30,16 @@ class AtomicFilesTest {
 
   /** Returns the PID of a process that has ended. */
   private static long deadPid() throws Exception {
-    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-version")
-        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    Process p =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-version")
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
     assertTrue(p.waitFor(2, TimeUnit.MINUTES));
     long pid = p.pid();
-    assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "the process has ended");
+    assertFalse(
+        ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "the process has ended");
     return pid;
   }
 
@@ -43,7 +48,8 @@ class AtomicFilesTest {
     Path script = dir.resolve("bin").resolve("trtexec.sh");
     AtomicFiles.writeExecutable(script, "#!/bin/sh\necho ok\n");
     assertEquals("#!/bin/sh\necho ok\n", Files.readString(script));
-    assertEquals(java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"),
+    assertEquals(
+        java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"),
         Files.getPosixFilePermissions(script));
     assertEquals(List.of("trtexec.sh"), names(script.getParent()));
   }
@@ -62,7 +68,9 @@ class AtomicFilesTest {
     Path sub = Files.createDirectories(dir.resolve("out"));
     long dead = deadPid();
     Files.writeString(sub.resolve(".model.int8.onnx." + dead + ".3.tmp"), "left by SIGKILL");
-    Files.writeString(Files.createDirectories(sub.resolve(".staging." + dead + ".4.tmp")).resolve("report.json"), "{}");
+    Files.writeString(
+        Files.createDirectories(sub.resolve(".staging." + dead + ".4.tmp")).resolve("report.json"),
+        "{}");
     Files.writeString(sub.resolve(".keep.me.tmp"), "not one of ours");
     AtomicFiles.writeString(sub.resolve("calibration.json"), "{}");
     assertEquals(List.of(".keep.me.tmp", "calibration.json"), names(sub));
@@ -98,7 +106,10 @@ class AtomicFilesTest {
     try (AtomicFiles.Staging s = AtomicFiles.stage(dir)) {
       Files.writeString(s.file("report.json"), "{}");
       Files.writeString(s.file("report.html"), "<p>");
-      assertEquals(List.of(dir.resolve("report.json").toAbsolutePath(), dir.resolve("report.html").toAbsolutePath()),
+      assertEquals(
+          List.of(
+              dir.resolve("report.json").toAbsolutePath(),
+              dir.resolve("report.html").toAbsolutePath()),
           s.commit());
     }
     assertEquals(List.of("report.html", "report.json"), names(dir));
@@ -107,10 +118,17 @@ class AtomicFilesTest {
   @Test
   void sigtermOfAWriterRemovesItsTempFileAndStagingFolder() throws Exception {
     Path sub = Files.createDirectories(dir.resolve("signal"));
-    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-        System.getProperty("java.class.path"), HoldsATempFile.class.getName(), sub.resolve("model.onnx").toString())
-        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+    Process p =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                HoldsATempFile.class.getName(),
+                sub.resolve("model.onnx").toString())
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    try (BufferedReader r =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       assertEquals("ready", r.readLine());
       assertEquals(2, names(sub).size(), "a temp file and a staging folder: " + names(sub));
       p.destroy(); // SIGTERM

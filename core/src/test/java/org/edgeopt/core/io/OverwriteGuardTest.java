@@ -19,11 +19,19 @@ class OverwriteGuardTest {
   void outputThroughASymlinkToTheInputIsRefused() throws Exception {
     Path input = Files.writeString(dir.resolve("m.onnx"), "x");
     Path link = Files.createSymbolicLink(dir.resolve("link.onnx"), input);
-    EdgeoptException e = assertThrows(EdgeoptException.class,
-        () -> OverwriteGuard.refuse(Map.of("the input model", input), Map.of("-o", link)));
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class,
+            () -> OverwriteGuard.refuse(Map.of("the input model", input), Map.of("-o", link)));
     assertEquals(ExitCode.USAGE, e.exitCode());
-    assertEquals("-o " + link + " would overwrite the input model " + input + ": expected an output path that is not one of "
-        + "the command's inputs (nothing was written)", e.getMessage());
+    assertEquals(
+        "-o "
+            + link
+            + " would overwrite the input model "
+            + input
+            + ": expected an output path that is not one of "
+            + "the command's inputs (nothing was written)",
+        e.getMessage());
   }
 
   @Test

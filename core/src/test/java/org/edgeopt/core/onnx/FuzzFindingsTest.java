@@ -22,8 +22,10 @@ import org.junit.jupiter.api.io.TempDir;
 class FuzzFindingsTest {
   @TempDir Path dir;
 
-  private EdgeoptException readFails(Consumer<OnnxMl.GraphProto.Builder> mutation) throws Exception {
-    OnnxMl.ModelProto.Builder m = OnnxMl.ModelProto.parseFrom(OnnxModels.toBytes(TestModels.smallCnn(13))).toBuilder();
+  private EdgeoptException readFails(Consumer<OnnxMl.GraphProto.Builder> mutation)
+      throws Exception {
+    OnnxMl.ModelProto.Builder m =
+        OnnxMl.ModelProto.parseFrom(OnnxModels.toBytes(TestModels.smallCnn(13))).toBuilder();
     mutation.accept(m.getGraphBuilder());
     Path file = dir.resolve("mutated.onnx");
     Files.write(file, m.build().toByteArray());
@@ -34,8 +36,10 @@ class FuzzFindingsTest {
   }
 
   private static OnnxMl.TensorProto.Builder firstWithRawData(OnnxMl.GraphProto.Builder g) {
-    return g.getInitializerBuilderList().stream().filter(t -> !t.getRawData().isEmpty() && t.getDimsCount() > 1)
-        .findFirst().orElseThrow();
+    return g.getInitializerBuilderList().stream()
+        .filter(t -> !t.getRawData().isEmpty() && t.getDimsCount() > 1)
+        .findFirst()
+        .orElseThrow();
   }
 
   @Test
@@ -57,24 +61,35 @@ class FuzzFindingsTest {
 
   @Test
   void initializerWithFewerFloatValuesThanItsDimensions() throws Exception {
-    readFails(g -> {
-      OnnxMl.TensorProto.Builder t = firstWithRawData(g);
-      t.clearRawData().addFloatData(1f).addFloatData(2f);
-    });
+    readFails(
+        g -> {
+          OnnxMl.TensorProto.Builder t = firstWithRawData(g);
+          t.clearRawData().addFloatData(1f).addFloatData(2f);
+        });
   }
 
   @Test
   void externalDataLocationWithANulCharacter() throws Exception {
-    EdgeoptException e = readFails(g -> firstWithRawData(g).clearRawData()
-        .setDataLocation(OnnxMl.TensorProto.DataLocation.EXTERNAL)
-        .addExternalData(OnnxMl.StringStringEntryProto.newBuilder().setKey("location").setValue("w.bin\0x")));
+    EdgeoptException e =
+        readFails(
+            g ->
+                firstWithRawData(g)
+                    .clearRawData()
+                    .setDataLocation(OnnxMl.TensorProto.DataLocation.EXTERNAL)
+                    .addExternalData(
+                        OnnxMl.StringStringEntryProto.newBuilder()
+                            .setKey("location")
+                            .setValue("w.bin\0x")));
     assertTrue(e.getMessage().contains("w.bin\\0x"), e.getMessage());
   }
 
   @Test
   void floatAttributeAlphaStoredAsAnInt() {
-    InvalidGraphException e = assertThrows(InvalidGraphException.class, () -> Attribute.of("alpha", -1L).asFloat());
-    assertEquals("attribute 'alpha': expected FLOAT (the type its operator defines), found INT", e.getMessage());
+    InvalidGraphException e =
+        assertThrows(InvalidGraphException.class, () -> Attribute.of("alpha", -1L).asFloat());
+    assertEquals(
+        "attribute 'alpha': expected FLOAT (the type its operator defines), found INT",
+        e.getMessage());
   }
 
   @Test

@@ -82,7 +82,8 @@ class OnnxModelsTest {
     Graph g = OnnxModels.read(model);
     Graph up = OnnxChecker.convertOpset(g, 13, "mnist");
     assertEquals(13, up.opset());
-    Tensor x = Tensor.ofFloats("Input3", new long[] {1, 1, 28, 28}, TestModels.random(7, 784, 100f));
+    Tensor x =
+        Tensor.ofFloats("Input3", new long[] {1, 1, 28, 28}, TestModels.random(7, 784, 100f));
     try (InferenceSession a = OrtRuntime.get().open(g, SessionOptions.defaults());
         InferenceSession b = OrtRuntime.get().open(up, SessionOptions.defaults())) {
       float[] ya = a.run(Map.of("Input3", x)).values().iterator().next().toFloats();
@@ -94,7 +95,9 @@ class OnnxModelsTest {
   @Test
   void shapeInferenceFillsValueInfo() throws Exception {
     Graph g = OnnxChecker.inferShapes(TestModels.smallCnn(13), "small");
-    assertEquals(List.of(-1L, 4L, 8L, 8L), java.util.Arrays.stream(g.shape("c1").orElseThrow().sizes()).boxed().toList());
+    assertEquals(
+        List.of(-1L, 4L, 8L, 8L),
+        java.util.Arrays.stream(g.shape("c1").orElseThrow().sizes()).boxed().toList());
   }
 
   @Test
@@ -111,7 +114,8 @@ class OnnxModelsTest {
     Files.write(f, withExternal(p, "fc.w", "../weights.bin").toByteArray());
     EdgeoptException e = assertThrows(EdgeoptException.class, () -> OnnxModels.read(f));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
-    assertTrue(e.getMessage().contains("escapes") && e.getMessage().contains("fc.w"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("escapes") && e.getMessage().contains("fc.w"), e.getMessage());
   }
 
   private static byte[] toBytes(Tensor t) {
@@ -125,9 +129,15 @@ class OnnxModelsTest {
     OnnxMl.GraphProto.Builder g = b.getGraphBuilder();
     for (int i = 0; i < g.getInitializerCount(); i++) {
       if (g.getInitializer(i).getName().equals(name)) {
-        g.setInitializer(i, g.getInitializer(i).toBuilder().setRawData(ByteString.EMPTY)
-            .setDataLocation(OnnxMl.TensorProto.DataLocation.EXTERNAL)
-            .addExternalData(OnnxMl.StringStringEntryProto.newBuilder().setKey("location").setValue(location)));
+        g.setInitializer(
+            i,
+            g.getInitializer(i).toBuilder()
+                .setRawData(ByteString.EMPTY)
+                .setDataLocation(OnnxMl.TensorProto.DataLocation.EXTERNAL)
+                .addExternalData(
+                    OnnxMl.StringStringEntryProto.newBuilder()
+                        .setKey("location")
+                        .setValue(location)));
       }
     }
     return b.build();
@@ -141,7 +151,8 @@ class OnnxModelsTest {
     Path random = tmp.resolve("random.onnx");
     Files.write(random, TestModels.random(9, 1000, 1f).toString().repeat(10).getBytes());
     for (Path p : List.of(trunc, random, tmp.resolve("missing.onnx"), tmp)) {
-      EdgeoptException e = assertThrows(EdgeoptException.class, () -> OnnxModels.read(p), p.toString());
+      EdgeoptException e =
+          assertThrows(EdgeoptException.class, () -> OnnxModels.read(p), p.toString());
       assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
       assertTrue(e.getMessage().contains(p.toString()), e.getMessage());
       assertTrue(!e.getMessage().contains("\n"), e.getMessage());
@@ -156,7 +167,8 @@ class OnnxModelsTest {
     Path f = tmp.resolve("unknown.onnx");
     Files.write(f, b.build().toByteArray());
     EdgeoptException e = assertThrows(EdgeoptException.class, () -> OnnxModels.read(f));
-    assertTrue(e.getMessage().contains("relu1") && e.getMessage().contains("Relux"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("relu1") && e.getMessage().contains("Relux"), e.getMessage());
   }
 
   /** Writes the small CNN with initializer 'fc.b' replaced by {@code t}. */
@@ -176,28 +188,54 @@ class OnnxModelsTest {
   @Test
   void initializerOf2To40ElementsIsRefusedWithoutOverflow() throws Exception {
     // float_data rather than raw data: the reader sizes its buffer from the dimensions.
-    Path p = withFcBias("2e40", OnnxMl.TensorProto.newBuilder().setName("fc.b").setDataType(DataType.FLOAT.onnxCode())
-        .addDims(1L << 40).addFloatData(1f).build());
+    Path p =
+        withFcBias(
+            "2e40",
+            OnnxMl.TensorProto.newBuilder()
+                .setName("fc.b")
+                .setDataType(DataType.FLOAT.onnxCode())
+                .addDims(1L << 40)
+                .addFloatData(1f)
+                .build());
     EdgeoptException e = assertThrows(EdgeoptException.class, () -> OnnxModels.read(p));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
-    assertEquals(p + ": tensor 'fc.b' declares float[1099511627776], more than 2147483647 bytes: expected a tensor of at "
-        + "most 2 GiB", e.getMessage());
+    assertEquals(
+        p
+            + ": tensor 'fc.b' declares float[1099511627776], more than 2147483647 bytes: expected a tensor of at "
+            + "most 2 GiB",
+        e.getMessage());
   }
 
   @Test
   void initializerWhoseDimensionsWrapAroundIsRefused() throws Exception {
     // 2^32 x 2^32 wraps to 0 elements in 64-bit arithmetic, which would match empty data.
-    Path p = withFcBias("wrap", OnnxMl.TensorProto.newBuilder().setName("fc.b").setDataType(DataType.FLOAT.onnxCode())
-        .addDims(1L << 32).addDims(1L << 32).build());
+    Path p =
+        withFcBias(
+            "wrap",
+            OnnxMl.TensorProto.newBuilder()
+                .setName("fc.b")
+                .setDataType(DataType.FLOAT.onnxCode())
+                .addDims(1L << 32)
+                .addDims(1L << 32)
+                .build());
     EdgeoptException e = assertThrows(EdgeoptException.class, () -> OnnxModels.read(p));
-    assertTrue(e.getMessage().contains("tensor 'fc.b' declares float[4294967296, 4294967296], more than"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("tensor 'fc.b' declares float[4294967296, 4294967296], more than"),
+        e.getMessage());
   }
 
   @Test
   void initializerWithNegativeDimensionIsRefused() throws Exception {
-    Path p = withFcBias("negative", OnnxMl.TensorProto.newBuilder().setName("fc.b").setDataType(DataType.FLOAT.onnxCode())
-        .addDims(-3).build());
+    Path p =
+        withFcBias(
+            "negative",
+            OnnxMl.TensorProto.newBuilder()
+                .setName("fc.b")
+                .setDataType(DataType.FLOAT.onnxCode())
+                .addDims(-3)
+                .build());
     EdgeoptException e = assertThrows(EdgeoptException.class, () -> OnnxModels.read(p));
-    assertEquals(p + ": tensor 'fc.b' declares dimensions [-3]: expected sizes >= 0", e.getMessage());
+    assertEquals(
+        p + ": tensor 'fc.b' declares dimensions [-3]: expected sizes >= 0", e.getMessage());
   }
 }

@@ -37,24 +37,33 @@ class SvgChartsTest {
     assertEquals(new Axis(40, 10, "dB"), Axis.covering(List.of(12.0, 31.0), 40, 80, 10, "dB"));
     assertEquals(new Axis(60, 10, "dB"), Axis.covering(List.of(12.0, 51.5), 40, 80, 10, "dB"));
     // An exact layer (infinite SQNR) stops at the cap instead of flattening every other bar.
-    assertEquals(new Axis(80, 10, "dB"), Axis.covering(List.of(Double.POSITIVE_INFINITY), 40, 80, 10, "dB"));
+    assertEquals(
+        new Axis(80, 10, "dB"), Axis.covering(List.of(Double.POSITIVE_INFINITY), 40, 80, 10, "dB"));
   }
 
   @Test
   void histogramsPutOutliersInTheEdgeBins() {
-    assertArrayEquals(new int[] {2, 1, 0, 2}, SvgCharts.histogram(List.of(-5.0, 0.0, 0.3, 0.99, 7.0), 0, 1, 4));
+    assertArrayEquals(
+        new int[] {2, 1, 0, 2}, SvgCharts.histogram(List.of(-5.0, 0.0, 0.3, 0.99, 7.0), 0, 1, 4));
   }
 
   @Test
   void barsScaleToTheAxisAndClampWhatLiesBeyond() throws Exception {
-    String svg = SvgCharts.barsWithMarkers("bars <&>", List.of(
-        new BarRow("conv1 (Conv)", 20, 30, SvgCharts.BAD_COLOR, "conv1: 20 dB", "20.0 / 30.0 dB"),
-        new BarRow("fc \"x\" (Gemm)", 1e9, -3, SvgCharts.GOOD_COLOR, "fc", "exact")), new Axis(40, 10, "dB"),
-        "bar legend", "marker legend");
+    String svg =
+        SvgCharts.barsWithMarkers(
+            "bars <&>",
+            List.of(
+                new BarRow(
+                    "conv1 (Conv)", 20, 30, SvgCharts.BAD_COLOR, "conv1: 20 dB", "20.0 / 30.0 dB"),
+                new BarRow("fc \"x\" (Gemm)", 1e9, -3, SvgCharts.GOOD_COLOR, "fc", "exact")),
+            new Axis(40, 10, "dB"),
+            "bar legend",
+            "marker legend");
     Element root = parse(svg);
     assertEquals("bars <&>", root.getAttribute("aria-label"));
     NodeList rects = root.getElementsByTagName("rect");
-    // The plot is 960 - 300 - 110 = 550 units wide: 20 of 40 dB is half of it, 1e9 dB the whole of it.
+    // The plot is 960 - 300 - 110 = 550 units wide: 20 of 40 dB is half of it, 1e9 dB the whole of
+    // it.
     assertEquals("275.0", ((Element) rects.item(0)).getAttribute("width"));
     assertEquals("550.0", ((Element) rects.item(1)).getAttribute("width"));
     assertEquals("conv1: 20 dB", rects.item(0).getTextContent());
@@ -67,10 +76,15 @@ class SvgChartsTest {
 
   @Test
   void pointLinesDrawOneDotPerPointAndTheCalloutOfTheHighlightedOne() throws Exception {
-    String svg = SvgCharts.pointLine("line", List.of(
-        new Point(35, PointStyle.FILLED, "a", "unused"),
-        new Point(12, PointStyle.HIGHLIGHTED, "b", "exclude first: b"),
-        new Point(50, PointStyle.HOLLOW, "c", "unused")), new Axis(50, 10, "dB"), "layers in graph order");
+    String svg =
+        SvgCharts.pointLine(
+            "line",
+            List.of(
+                new Point(35, PointStyle.FILLED, "a", "unused"),
+                new Point(12, PointStyle.HIGHLIGHTED, "b", "exclude first: b"),
+                new Point(50, PointStyle.HOLLOW, "c", "unused")),
+            new Axis(50, 10, "dB"),
+            "layers in graph order");
     Element root = parse(svg);
     NodeList dots = root.getElementsByTagName("circle");
     assertEquals(3, dots.getLength());
@@ -85,10 +99,26 @@ class SvgChartsTest {
 
   @Test
   void overlaidHistogramsDrawEveryNonEmptyBinOfEverySeries() throws Exception {
-    String svg = SvgCharts.overlaidHistograms("hist", 300, List.of(
-        new Series(List.of(3, 0, 5), List.of("r0", "r1", "r2"), SvgCharts.REFERENCE_COLOR, 0.5, "reference"),
-        new Series(List.of(1, 2, 0), List.of("c0", "c1", "c2"), SvgCharts.CANDIDATE_COLOR, 0.25, "candidate")),
-        List.of(new Tick(0, "0"), new Tick(1, "1")), "x", "samples");
+    String svg =
+        SvgCharts.overlaidHistograms(
+            "hist",
+            300,
+            List.of(
+                new Series(
+                    List.of(3, 0, 5),
+                    List.of("r0", "r1", "r2"),
+                    SvgCharts.REFERENCE_COLOR,
+                    0.5,
+                    "reference"),
+                new Series(
+                    List.of(1, 2, 0),
+                    List.of("c0", "c1", "c2"),
+                    SvgCharts.CANDIDATE_COLOR,
+                    0.25,
+                    "candidate")),
+            List.of(new Tick(0, "0"), new Tick(1, "1")),
+            "x",
+            "samples");
     Element root = parse(svg);
     NodeList titles = root.getElementsByTagName("title");
     assertEquals(4, titles.getLength(), "empty bins draw no bar");
@@ -99,15 +129,23 @@ class SvgChartsTest {
 
   @Test
   void aSeriesNeedsOneTooltipPerBin() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new Series(List.of(1, 2), List.of("a"), SvgCharts.REFERENCE_COLOR, 0, "x"));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new Series(List.of(1, 2), List.of("a"), SvgCharts.REFERENCE_COLOR, 0, "x"));
     assertTrue(e.getMessage().contains("2 bins, 1 tooltips"), e.getMessage());
   }
 
   @Test
   void stackedBarsSplitTheWidthByShare() throws Exception {
-    String svg = SvgCharts.stackedBar("stack", List.of(new Segment("pre", 1, "#8250df"),
-        new Segment("infer", 3, SvgCharts.CANDIDATE_COLOR)), 4, "ms");
+    String svg =
+        SvgCharts.stackedBar(
+            "stack",
+            List.of(
+                new Segment("pre", 1, "#8250df"),
+                new Segment("infer", 3, SvgCharts.CANDIDATE_COLOR)),
+            4,
+            "ms");
     Element root = parse(svg);
     NodeList rects = root.getElementsByTagName("rect");
     assertEquals("235.0", ((Element) rects.item(0)).getAttribute("width"));

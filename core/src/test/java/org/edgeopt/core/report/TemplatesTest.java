@@ -13,10 +13,14 @@ class TemplatesTest {
 
   @Test
   void escapesValuesAndInlinesRawSvgAndTheBaseStylesheet() {
-    String html = Templates.render(TemplatesTest.class, PAGE, Map.of(
-        "title", "<script>x</script>",
-        "rows", List.of(Map.of("name", "a&b"), Map.of("name", "c")),
-        "chart", "<svg width=\"1\"></svg>"));
+    String html =
+        Templates.render(
+            TemplatesTest.class,
+            PAGE,
+            Map.of(
+                "title", "<script>x</script>",
+                "rows", List.of(Map.of("name", "a&b"), Map.of("name", "c")),
+                "chart", "<svg width=\"1\"></svg>"));
     assertTrue(html.contains("&lt;script&gt;x&lt;/script&gt;"), html);
     assertTrue(html.contains("<li>a&amp;b</li><li>c</li>"), html);
     assertTrue(html.contains("<svg width=\"1\"></svg>"), html);
@@ -25,15 +29,21 @@ class TemplatesTest {
 
   @Test
   void aMissingValueIsAnErrorNotABlank() {
-    IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> Templates.render(TemplatesTest.class, PAGE, Map.of("rows", List.of(), "chart", "")));
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class,
+            () ->
+                Templates.render(
+                    TemplatesTest.class, PAGE, Map.of("rows", List.of(), "chart", "")));
     assertTrue(e.getMessage().contains("title"), e.getMessage());
   }
 
   @Test
   void aMissingTemplateNamesTheResource() {
-    IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> Templates.render(TemplatesTest.class, "/nope.mustache", Map.of()));
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class,
+            () -> Templates.render(TemplatesTest.class, "/nope.mustache", Map.of()));
     assertEquals("template resource missing from the classpath: /nope.mustache", e.getMessage());
   }
 }

@@ -25,7 +25,8 @@ class OrtRuntimeTest {
     for (int i = 0; i < 24; i++) {
       inputs.add(TestModels.smallCnnInput(i, 1 + i % 5));
     }
-    try (InferenceSession s = OrtRuntime.get().open(MODEL, SessionOptions.defaults().withThreads(1))) {
+    try (InferenceSession s =
+        OrtRuntime.get().open(MODEL, SessionOptions.defaults().withThreads(1))) {
       List<float[]> sequential = new ArrayList<>();
       for (Tensor in : inputs) {
         sequential.add(s.run(Map.of("input", in)).get("logits").toFloats());

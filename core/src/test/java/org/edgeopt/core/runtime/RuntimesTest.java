@@ -21,7 +21,9 @@ class RuntimesTest {
 
   @Test
   void torchScriptWithoutItsPluginIsInvalidInputNamingThePlugin() {
-    EdgeoptException e = assertThrows(EdgeoptException.class, () -> Runtimes.forModel(Path.of("m.pt"), List.of("x")));
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class, () -> Runtimes.forModel(Path.of("m.pt"), List.of("x")));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
     assertTrue(e.getMessage().startsWith("m.pt: no runtime for this kind of file"), e.getMessage());
     assertTrue(e.getMessage().contains("edgeopt-runtime-torchscript"), e.getMessage());

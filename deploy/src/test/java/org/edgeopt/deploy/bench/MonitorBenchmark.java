@@ -47,27 +47,46 @@ public final class MonitorBenchmark {
 
   public static void main(String[] args) throws Exception {
     System.out.println("host: " + HostCpu.current().describe());
-    System.out.println("java: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version")
-        + ", max heap " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB");
+    System.out.println(
+        "java: "
+            + System.getProperty("java.vm.name")
+            + " "
+            + System.getProperty("java.version")
+            + ", max heap "
+            + Runtime.getRuntime().maxMemory() / (1 << 20)
+            + " MiB");
     Baseline baseline = baseline();
     String[] devices = new String[DEVICES];
     for (int d = 0; d < DEVICES; d++) {
       devices[d] = "device-" + d;
     }
-    MonitorConfig config = new MonitorConfig(List.of(Path.of("generated")), 60, MonitorThresholds.defaults(), 100, null);
+    MonitorConfig config =
+        new MonitorConfig(
+            List.of(Path.of("generated")), 60, MonitorThresholds.defaults(), 100, null);
     // One untimed warm-up run so that both measured runs see compiled code.
     measure("warm-up", baseline, config, List.of(synthetic(devices, 1_000_000)));
     for (long n : new long[] {1_000_000L, 10_000_000L}) {
-      measure(String.format(Locale.ROOT, "%,d on the fly", n), baseline, config, List.of(synthetic(devices, n)));
+      measure(
+          String.format(Locale.ROOT, "%,d on the fly", n),
+          baseline,
+          config,
+          List.of(synthetic(devices, n)));
     }
     Path dir = Files.createTempDirectory("edgeopt-monitor-bench");
     try {
       Path jsonl = dir.resolve("t.jsonl");
       Path csv = dir.resolve("t.csv");
       write(devices, 1_000_000L, jsonl, csv);
-      measure("1,000,000 JSON Lines (" + Files.size(jsonl) / (1 << 20) + " MiB)", baseline, config,
+      measure(
+          "1,000,000 JSON Lines (" + Files.size(jsonl) / (1 << 20) + " MiB)",
+          baseline,
+          config,
           List.of(TelemetrySource.of(jsonl)));
-      measure("1,000,000 CSV (" + Files.size(csv) / (1 << 20) + " MiB)", baseline, config, List.of(TelemetrySource.of(csv)));
+      measure(
+          "1,000,000 CSV (" + Files.size(csv) / (1 << 20) + " MiB)",
+          baseline,
+          config,
+          List.of(TelemetrySource.of(csv)));
     } finally {
       for (Path p : List.of(dir.resolve("t.jsonl"), dir.resolve("t.csv"), dir)) {
         Files.deleteIfExists(p);
@@ -75,7 +94,8 @@ public final class MonitorBenchmark {
     }
   }
 
-  private static void measure(String what, Baseline baseline, MonitorConfig config, List<TelemetrySource> sources)
+  private static void measure(
+      String what, Baseline baseline, MonitorConfig config, List<TelemetrySource> sources)
       throws Exception {
     System.gc();
     List<MemoryPoolMXBean> heap = new ArrayList<>();
@@ -92,9 +112,17 @@ public final class MonitorBenchmark {
     long peak = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
     System.gc();
     long retained = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
-    System.out.printf(Locale.ROOT, "%-34s %7.2f s  %,12.0f records/s  peak heap %6.1f MiB  live at 90%% %s  report %4.1f MiB"
-        + "  (%d alerts)%n", what, s, r.records() / s, peak / 1048576.0,
-        live < 0 ? "    -   " : String.format(Locale.ROOT, "%4.1f MiB", live / 1048576.0), retained / 1048576.0, r.alerts().size());
+    System.out.printf(
+        Locale.ROOT,
+        "%-34s %7.2f s  %,12.0f records/s  peak heap %6.1f MiB  live at 90%% %s  report %4.1f MiB"
+            + "  (%d alerts)%n",
+        what,
+        s,
+        r.records() / s,
+        peak / 1048576.0,
+        live < 0 ? "    -   " : String.format(Locale.ROOT, "%4.1f MiB", live / 1048576.0),
+        retained / 1048576.0,
+        r.alerts().size());
   }
 
   /** Records made on the fly: nothing is stored, so memory is the monitor's own. */
@@ -124,10 +152,19 @@ public final class MonitorBenchmark {
     double u = random.nextDouble();
     double conf = 1 - 0.6 * u * u * u;
     int predicted = random.nextInt(10);
-    return new TelemetryRecord(devices[(int) (i % devices.length)], START + i * SPAN / n, "1.0.0", random.nextInt(1000) == 0,
-        false, predicted, conf, conf * 0.9, 3.5 * Math.exp(0.2 * (random.nextDouble() - 0.5)),
+    return new TelemetryRecord(
+        devices[(int) (i % devices.length)],
+        START + i * SPAN / n,
+        "1.0.0",
+        random.nextInt(1000) == 0,
+        false,
+        predicted,
+        conf,
+        conf * 0.9,
+        3.5 * Math.exp(0.2 * (random.nextDouble() - 0.5)),
         i % 20 == 0 ? (random.nextInt(10) == 0 ? (predicted + 1) % 10 : predicted) : -1,
-        i % 10 == 0 ? "s" + i : null, null);
+        i % 10 == 0 ? "s" + i : null,
+        null);
   }
 
   private static void write(String[] devices, long n, Path jsonl, Path csv) throws Exception {
@@ -139,12 +176,38 @@ public final class MonitorBenchmark {
         TelemetryRecord r = record(devices, random, i, n);
         String conf = String.format(Locale.ROOT, "%.4f", r.confidence());
         String lat = String.format(Locale.ROOT, "%.3f", r.latencyMs());
-        j.write("{\"device\":\"" + r.device() + "\",\"ts\":" + r.timestampMs() + ",\"modelVersion\":\"1.0.0\",\"predicted\":"
-            + r.predicted() + ",\"confidence\":" + conf + ",\"latencyMs\":" + lat + (r.failed() ? ",\"failed\":true" : "")
-            + (r.label() >= 0 ? ",\"label\":" + r.label() : "") + (r.sampleId() != null ? ",\"sampleId\":\"" + r.sampleId() + "\"" : "")
-            + "}\n");
-        c.write(r.device() + "," + r.timestampMs() + ",1.0.0," + r.predicted() + "," + conf + "," + lat + "," + r.failed() + ","
-            + (r.label() >= 0 ? r.label() : "") + "," + (r.sampleId() != null ? r.sampleId() : "") + "\n");
+        j.write(
+            "{\"device\":\""
+                + r.device()
+                + "\",\"ts\":"
+                + r.timestampMs()
+                + ",\"modelVersion\":\"1.0.0\",\"predicted\":"
+                + r.predicted()
+                + ",\"confidence\":"
+                + conf
+                + ",\"latencyMs\":"
+                + lat
+                + (r.failed() ? ",\"failed\":true" : "")
+                + (r.label() >= 0 ? ",\"label\":" + r.label() : "")
+                + (r.sampleId() != null ? ",\"sampleId\":\"" + r.sampleId() + "\"" : "")
+                + "}\n");
+        c.write(
+            r.device()
+                + ","
+                + r.timestampMs()
+                + ",1.0.0,"
+                + r.predicted()
+                + ","
+                + conf
+                + ","
+                + lat
+                + ","
+                + r.failed()
+                + ","
+                + (r.label() >= 0 ? r.label() : "")
+                + ","
+                + (r.sampleId() != null ? r.sampleId() : "")
+                + "\n");
       }
     }
   }
@@ -174,7 +237,17 @@ public final class MonitorBenchmark {
       classList.add(v);
     }
     double mean = sum / n;
-    return new Baseline("synthetic", n, List.of(), confList, confList, classList, mean, Math.sqrt(sq / n - mean * mean),
-        (int) (0.9 * n), List.of(), new Baseline.Latency("synthetic", 3.5, 3.8, 3.9));
+    return new Baseline(
+        "synthetic",
+        n,
+        List.of(),
+        confList,
+        confList,
+        classList,
+        mean,
+        Math.sqrt(sq / n - mean * mean),
+        (int) (0.9 * n),
+        List.of(),
+        new Baseline.Latency("synthetic", 3.5, 3.8, 3.9));
   }
 }

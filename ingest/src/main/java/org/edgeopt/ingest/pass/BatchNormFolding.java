@@ -2,7 +2,6 @@ package org.edgeopt.ingest.pass;
 
 import org.edgeopt.core.graph.Graph;
 
-
 /**
  * Folds each inference-mode {@code BatchNormalization} into the {@code Conv} before it, through
  * the core {@link org.edgeopt.core.graph.BatchNormFolding} that the quantizer uses too.
@@ -22,12 +21,27 @@ public final class BatchNormFolding implements GraphPass {
 
   @Override
   public PassResult apply(Graph graph, String where) {
-    org.edgeopt.core.graph.BatchNormFolding.Result r = org.edgeopt.core.graph.BatchNormFolding.fold(graph);
+    org.edgeopt.core.graph.BatchNormFolding.Result r =
+        org.edgeopt.core.graph.BatchNormFolding.fold(graph);
     if (r.folded().isEmpty()) {
-      return new PassResult(graph, false, name() + ": no foldable BatchNormalization"
-          + (r.kept() > 0 ? " (" + r.kept() + " kept: not after a Conv with constant weights and a sole reader)" : ""));
+      return new PassResult(
+          graph,
+          false,
+          name()
+              + ": no foldable BatchNormalization"
+              + (r.kept() > 0
+                  ? " ("
+                      + r.kept()
+                      + " kept: not after a Conv with constant weights and a sole reader)"
+                  : ""));
     }
-    return new PassResult(r.graph(), true, name() + ": folded " + r.folded().size() + " BatchNormalization into Conv"
-        + (r.kept() > 0 ? " (" + r.kept() + " kept)" : ""));
+    return new PassResult(
+        r.graph(),
+        true,
+        name()
+            + ": folded "
+            + r.folded().size()
+            + " BatchNormalization into Conv"
+            + (r.kept() > 0 ? " (" + r.kept() + " kept)" : ""));
   }
 }

@@ -46,7 +46,8 @@ final class ConstantEvaluator {
     String out = n.output();
     return switch (n.opType()) {
       case "Constant" -> constant(n).map(t -> List.of(t.withName(out)));
-      case "Shape" -> inputShape == null ? Optional.empty() : Optional.of(List.of(shape(n, inputShape)));
+      case "Shape" ->
+          inputShape == null ? Optional.empty() : Optional.of(List.of(shape(n, inputShape)));
       case "Reshape" -> Optional.of(List.of(reshape(n, inputs)));
       case "Unsqueeze" -> Optional.of(List.of(unsqueeze(n, inputs)));
       case "Squeeze" -> Optional.of(List.of(squeeze(n, inputs)));
@@ -164,8 +165,12 @@ final class ConstantEvaluator {
       count *= d;
     }
     if (count != data.elementCount()) {
-      throw new IllegalArgumentException(n.describe() + ": cannot give " + data.elementCount()
-          + " elements the shape " + Arrays.toString(dims));
+      throw new IllegalArgumentException(
+          n.describe()
+              + ": cannot give "
+              + data.elementCount()
+              + " elements the shape "
+              + Arrays.toString(dims));
     }
     return new Tensor(n.output(), data.dataType(), dims, data.data());
   }
@@ -173,8 +178,11 @@ final class ConstantEvaluator {
   private static Optional<List<Tensor>> cast(Node n, Tensor in) {
     DataType from = in.dataType();
     long to = n.intAttr("to", 0);
-    boolean numericSource = from == DataType.FLOAT || from == DataType.FLOAT16 || from == DataType.INT32
-        || from == DataType.INT64;
+    boolean numericSource =
+        from == DataType.FLOAT
+            || from == DataType.FLOAT16
+            || from == DataType.INT32
+            || from == DataType.INT64;
     if (!numericSource) {
       return Optional.empty();
     }
@@ -197,14 +205,22 @@ final class ConstantEvaluator {
   }
 
   private Optional<List<Tensor>> withRuntime(Node n, Map<String, Tensor> inputs) {
-    GraphBuilder b = new GraphBuilder("fold_" + n.name(), info.opset())
-        .info(new ModelInfo(Math.max(7, info.irVersion()), info.opsets(), "edgeopt", "", "", Map.of()));
+    GraphBuilder b =
+        new GraphBuilder("fold_" + n.name(), info.opset())
+            .info(
+                new ModelInfo(
+                    Math.max(7, info.irVersion()), info.opsets(), "edgeopt", "", "", Map.of()));
     inputs.values().forEach(b::addInitializer);
     b.addNode(n);
     List<String> outs = n.outputs().stream().filter(o -> !o.isEmpty()).toList();
     outs.forEach(o -> b.addOutput(new Value(o, null)));
-    try (InferenceSession s = OrtRuntime.get().open(b.build(),
-        SessionOptions.defaults().withThreads(1).withOptimization(SessionOptions.Optimization.NONE))) {
+    try (InferenceSession s =
+        OrtRuntime.get()
+            .open(
+                b.build(),
+                SessionOptions.defaults()
+                    .withThreads(1)
+                    .withOptimization(SessionOptions.Optimization.NONE))) {
       Map<String, Tensor> result = s.run(Map.of(), outs);
       Map<String, Tensor> ordered = new LinkedHashMap<>();
       for (String o : outs) {

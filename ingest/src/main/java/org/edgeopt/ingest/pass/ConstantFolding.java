@@ -30,10 +30,29 @@ public final class ConstantFolding implements GraphPass {
   /** A folded result may exceed the size of its constant inputs by at most this many bytes. */
   static final long GROWTH_LIMIT_BYTES = 1 << 20;
 
-  private static final Set<String> NEVER_FOLD = Set.of("RandomNormal", "RandomUniform", "RandomNormalLike",
-      "RandomUniformLike", "Multinomial", "Bernoulli", "Dropout", "QuantizeLinear", "DequantizeLinear",
-      "DynamicQuantizeLinear", "If", "Loop", "Scan", "SequenceConstruct", "SequenceEmpty", "SequenceInsert",
-      "SequenceErase", "SplitToSequence", "Optional", "OptionalGetElement", "OptionalHasElement");
+  private static final Set<String> NEVER_FOLD =
+      Set.of(
+          "RandomNormal",
+          "RandomUniform",
+          "RandomNormalLike",
+          "RandomUniformLike",
+          "Multinomial",
+          "Bernoulli",
+          "Dropout",
+          "QuantizeLinear",
+          "DequantizeLinear",
+          "DynamicQuantizeLinear",
+          "If",
+          "Loop",
+          "Scan",
+          "SequenceConstruct",
+          "SequenceEmpty",
+          "SequenceInsert",
+          "SequenceErase",
+          "SplitToSequence",
+          "Optional",
+          "OptionalGetElement",
+          "OptionalHasElement");
 
   private static final int MAX_ROUNDS = 4;
 
@@ -58,13 +77,23 @@ public final class ConstantFolding implements GraphPass {
       g = r.graph;
     }
     if (folded.isEmpty()) {
-      return new PassResult(graph, false, name() + ": no constant subgraphs"
-          + (kept > 0 ? " (" + kept + " constant nodes left to the runtime)" : ""));
+      return new PassResult(
+          graph,
+          false,
+          name()
+              + ": no constant subgraphs"
+              + (kept > 0 ? " (" + kept + " constant nodes left to the runtime)" : ""));
     }
     List<String> parts = new ArrayList<>();
     folded.forEach((op, n) -> parts.add(n + " " + op));
-    return new PassResult(g, true, name() + ": folded " + String.join(", ", parts) + " into initializers"
-        + (kept > 0 ? " (" + kept + " constant nodes left to the runtime)" : ""));
+    return new PassResult(
+        g,
+        true,
+        name()
+            + ": folded "
+            + String.join(", ", parts)
+            + " into initializers"
+            + (kept > 0 ? " (" + kept + " constant nodes left to the runtime)" : ""));
   }
 
   /** The outcome of one folding sweep. */
@@ -78,7 +107,8 @@ public final class ConstantFolding implements GraphPass {
     Map<String, Integer> folded = new LinkedHashMap<>();
     int kept = 0;
     for (Node n : g.nodes()) {
-      Optional<List<Tensor>> result = candidate(g, n, known) ? tryFold(eval, g, n, known) : Optional.empty();
+      Optional<List<Tensor>> result =
+          candidate(g, n, known) ? tryFold(eval, g, n, known) : Optional.empty();
       if (result.isEmpty()) {
         if (isConstantInput(g, n, known)) {
           kept++;
@@ -106,7 +136,8 @@ public final class ConstantFolding implements GraphPass {
     if (!n.domain().isEmpty() && !n.domain().equals("ai.onnx")) {
       return false;
     }
-    if (NEVER_FOLD.contains(n.opType()) || n.outputs().isEmpty()
+    if (NEVER_FOLD.contains(n.opType())
+        || n.outputs().isEmpty()
         || n.attributes().values().stream().anyMatch(a -> a.kind() == Attribute.Kind.GRAPH)) {
       return false;
     }
@@ -137,7 +168,8 @@ public final class ConstantFolding implements GraphPass {
     return s != null && s.isStatic() ? s : null;
   }
 
-  private static Optional<List<Tensor>> tryFold(ConstantEvaluator eval, Graph g, Node n, Map<String, Tensor> known) {
+  private static Optional<List<Tensor>> tryFold(
+      ConstantEvaluator eval, Graph g, Node n, Map<String, Tensor> known) {
     Map<String, Tensor> inputs = new LinkedHashMap<>();
     long inBytes = 0;
     for (String in : n.inputs()) {

@@ -69,15 +69,28 @@ public final class DropoutIdentityRemoval implements GraphPass {
       }
     }
     if (identities + dropouts == 0) {
-      return new PassResult(graph, false, name() + ": no Dropout or Identity nodes"
-          + (kept > 0 ? " removable (" + kept + " kept to hold graph output names)" : ""));
+      return new PassResult(
+          graph,
+          false,
+          name()
+              + ": no Dropout or Identity nodes"
+              + (kept > 0 ? " removable (" + kept + " kept to hold graph output names)" : ""));
     }
     Graph g = GraphCopies.withNodes(graph, nodes);
-    return new PassResult(g, true, name() + ": removed " + dropouts + " Dropout and " + identities + " Identity nodes"
-        + (kept > 0 ? " (" + kept + " kept to hold graph output names)" : ""));
+    return new PassResult(
+        g,
+        true,
+        name()
+            + ": removed "
+            + dropouts
+            + " Dropout and "
+            + identities
+            + " Identity nodes"
+            + (kept > 0 ? " (" + kept + " kept to hold graph output names)" : ""));
   }
 
-  private static boolean isPlainIdentity(Node n, Graph graph, List<Node> nodes, Set<String> outputs) {
+  private static boolean isPlainIdentity(
+      Node n, Graph graph, List<Node> nodes, Set<String> outputs) {
     if (!n.domain().isEmpty() && !n.domain().equals("ai.onnx")) {
       return false;
     }
@@ -89,7 +102,8 @@ public final class DropoutIdentityRemoval implements GraphPass {
     }
     if (n.outputs().size() > 1) {
       String mask = n.outputs().get(1);
-      if (!mask.isEmpty() && (outputs.contains(mask) || nodes.stream().anyMatch(m -> m.inputs().contains(mask)))) {
+      if (!mask.isEmpty()
+          && (outputs.contains(mask) || nodes.stream().anyMatch(m -> m.inputs().contains(mask)))) {
         return false;
       }
     }

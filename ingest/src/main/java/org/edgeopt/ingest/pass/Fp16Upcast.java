@@ -57,8 +57,17 @@ public final class Fp16Upcast implements GraphPass {
     if (inits + io[0] + nodes == 0) {
       return new PassResult(graph, false, name() + ": no FP16 tensors");
     }
-    return new PassResult(b.build(), true, name() + ": converted " + inits + " FP16 initializers, " + io[0]
-        + " graph inputs/outputs and " + nodes + " nodes to FP32 (exact)");
+    return new PassResult(
+        b.build(),
+        true,
+        name()
+            + ": converted "
+            + inits
+            + " FP16 initializers, "
+            + io[0]
+            + " graph inputs/outputs and "
+            + nodes
+            + " nodes to FP32 (exact)");
   }
 
   private static Tensor upcast(Tensor t) {

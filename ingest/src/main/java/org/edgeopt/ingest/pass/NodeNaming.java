@@ -38,12 +38,16 @@ public final class NodeNaming implements GraphPass {
         candidate = base + "_" + i;
       }
       taken.add(candidate);
-      renamed.add(new Node(candidate, n.opType(), n.domain(), n.inputs(), n.outputs(), n.attributes()));
+      renamed.add(
+          new Node(candidate, n.opType(), n.domain(), n.inputs(), n.outputs(), n.attributes()));
       count++;
     }
     if (count == 0) {
       return new PassResult(graph, false, name() + ": every node already has a name");
     }
-    return new PassResult(GraphCopies.withNodes(graph, renamed), true, name() + ": named " + count + " unnamed node" + (count == 1 ? "" : "s"));
+    return new PassResult(
+        GraphCopies.withNodes(graph, renamed),
+        true,
+        name() + ": named " + count + " unnamed node" + (count == 1 ? "" : "s"));
   }
 }

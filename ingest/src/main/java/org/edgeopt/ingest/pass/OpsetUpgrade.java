@@ -27,9 +27,11 @@ public final class OpsetUpgrade implements GraphPass {
   public PassResult apply(Graph graph, String where) throws EdgeoptException {
     long from = graph.opset();
     if (from >= minimumOpset) {
-      return new PassResult(graph, false, name() + ": opset " + from + " kept (at least " + minimumOpset + ")");
+      return new PassResult(
+          graph, false, name() + ": opset " + from + " kept (at least " + minimumOpset + ")");
     }
     Graph g = OnnxChecker.convertOpset(graph, minimumOpset, where);
-    return new PassResult(g, true, name() + ": opset " + from + " -> " + g.opset() + " (ONNX version converter)");
+    return new PassResult(
+        g, true, name() + ": opset " + from + " -> " + g.opset() + " (ONNX version converter)");
   }
 }

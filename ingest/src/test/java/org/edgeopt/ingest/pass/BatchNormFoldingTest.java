@@ -33,10 +33,12 @@ class BatchNormFoldingTest {
     for (long seed = 1; seed <= 3; seed++) {
       var in = Map.of("input", TestModels.smallCnnInput(seed, 5));
       double diff = Outputs.maxAbsDiff(Outputs.run(g, in), Outputs.run(r.graph(), in));
-      assertTrue(diff <= TOLERANCE, "max abs diff " + diff + " > " + TOLERANCE + " for seed " + seed);
+      assertTrue(
+          diff <= TOLERANCE, "max abs diff " + diff + " > " + TOLERANCE + " for seed " + seed);
       worst = Math.max(worst, diff);
     }
-    System.out.printf("smallCnn BN folding: max abs logit diff %.3g (tolerance %.0e)%n", worst, TOLERANCE);
+    System.out.printf(
+        "smallCnn BN folding: max abs logit diff %.3g (tolerance %.0e)%n", worst, TOLERANCE);
   }
 
   @Test
@@ -54,8 +56,13 @@ class BatchNormFoldingTest {
   @Test
   void sharedWeightsGetTheirOwnFoldedCopy() throws Exception {
     GraphBuilder b = TestModels.smallCnn(13).toBuilder();
-    b.add("Conv", "conv_twin", List.of("input", "conv1.w"), List.of("twin"),
-        Attribute.of("kernel_shape", new long[] {3, 3}), Attribute.of("pads", new long[] {1, 1, 1, 1}));
+    b.add(
+        "Conv",
+        "conv_twin",
+        List.of("input", "conv1.w"),
+        List.of("twin"),
+        Attribute.of("kernel_shape", new long[] {3, 3}),
+        Attribute.of("pads", new long[] {1, 1, 1, 1}));
     b.addOutput(new Value("twin", null));
     Graph g = b.build();
     Graph folded = new BatchNormFolding().apply(g, "g").graph();

@@ -31,11 +31,21 @@ class ConstantFoldingTest {
     b.addInitializer(Tensor.ofFloat16("b16", new long[] {5}, TestModels.random(2, 5, 1f)));
     b.addInitializer(Tensor.ofLongs("axes0", new long[] {1}, new long[] {0}));
     b.addInitializer(Tensor.ofLongs("minus1", new long[] {1}, new long[] {-1}));
-    b.add("Constant", "wshape", List.of(), List.of("ws"), Attribute.of("value_ints", new long[] {5, 12}));
+    b.add(
+        "Constant",
+        "wshape",
+        List.of(),
+        List.of("ws"),
+        Attribute.of("value_ints", new long[] {5, 12}));
     b.add("Reshape", "wflat", List.of("w", "ws"), List.of("w2"));
     b.add("Transpose", "wt", List.of("w2"), List.of("wT"), Attribute.of("perm", new long[] {1, 0}));
     b.add("Unsqueeze", "bun", List.of("b16", "axes0"), List.of("b2"));
-    b.add("Cast", "bcast", List.of("b2"), List.of("bias"), Attribute.of("to", (long) DataType.FLOAT.onnxCode()));
+    b.add(
+        "Cast",
+        "bcast",
+        List.of("b2"),
+        List.of("bias"),
+        Attribute.of("to", (long) DataType.FLOAT.onnxCode()));
     b.add("Shape", "xshape", List.of("x"), List.of("xs"), Attribute.of("end", 1L));
     b.add("Concat", "target", List.of("xs", "minus1"), List.of("t"), Attribute.of("axis", 0L));
     b.add("Reshape", "xflat", List.of("x", "t"), List.of("xf"));
@@ -54,8 +64,12 @@ class ConstantFoldingTest {
     assertTrue(r.changed(), r.message());
     Graph f = r.graph();
     // Only the data path is left: Reshape(x, folded shape), MatMul, Add, Mul.
-    assertEquals(Map.of("Reshape", 1, "MatMul", 1, "Add", 1, "Mul", 1), f.opHistogram(), r.message());
-    assertArrayEquals(new long[] {2, -1}, f.initializers().get("t").toLongs(), "Shape of the static input folded");
+    assertEquals(
+        Map.of("Reshape", 1, "MatMul", 1, "Add", 1, "Mul", 1), f.opHistogram(), r.message());
+    assertArrayEquals(
+        new long[] {2, -1},
+        f.initializers().get("t").toLongs(),
+        "Shape of the static input folded");
     assertArrayEquals(new long[] {12, 5}, f.initializers().get("wT").dims());
     assertEquals(DataType.FLOAT, f.initializers().get("bias").dataType());
     OnnxChecker.check(f, "folded");

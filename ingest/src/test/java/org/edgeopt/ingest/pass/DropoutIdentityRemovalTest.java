@@ -37,7 +37,10 @@ class DropoutIdentityRemovalTest {
     assertEquals("y", out.node("sig").orElseThrow().output());
     OnnxChecker.check(out, "g");
     var in = Map.of("x", Tensor.ofFloats("x", new long[] {2, 4}, TestModels.random(1, 8, 3f)));
-    assertEquals(0.0, Outputs.maxAbsDiff(Outputs.run(g, in), Outputs.run(out, in)), "removal changes no value");
+    assertEquals(
+        0.0,
+        Outputs.maxAbsDiff(Outputs.run(g, in), Outputs.run(out, in)),
+        "removal changes no value");
   }
 
   @Test
@@ -45,7 +48,12 @@ class DropoutIdentityRemovalTest {
     GraphBuilder b = new GraphBuilder("g", 13);
     b.addInput(new Value("x", TensorType.of(DataType.FLOAT, 4)));
     b.add("Dropout", "drop", List.of("x"), List.of("d", "mask"));
-    b.add("Cast", "cast", List.of("mask"), List.of("m"), Attribute.of("to", (long) DataType.FLOAT.onnxCode()));
+    b.add(
+        "Cast",
+        "cast",
+        List.of("mask"),
+        List.of("m"),
+        Attribute.of("to", (long) DataType.FLOAT.onnxCode()));
     b.add("Add", "add", List.of("d", "m"), List.of("y"));
     // Graph input straight to graph output: only an Identity can rename it.
     b.add("Identity", "passthrough", List.of("x"), List.of("x_copy"));

@@ -25,14 +25,36 @@ class Fp16UpcastTest {
   static Graph fp16Model() {
     GraphBuilder b = new GraphBuilder("fp16", 13);
     b.addInput(new Value("x", TensorType.of(DataType.FLOAT16, 1, 2, 4, 4)));
-    b.addInitializer(Tensor.ofFloat16("w", new long[] {3, 2, 3, 3}, TestModels.random(11, 54, 0.7f)));
+    b.addInitializer(
+        Tensor.ofFloat16("w", new long[] {3, 2, 3, 3}, TestModels.random(11, 54, 0.7f)));
     b.addInitializer(Tensor.ofFloat16("b", new long[] {3}, TestModels.random(12, 3, 0.2f)));
-    b.add("Conv", "conv", List.of("x", "w", "b"), List.of("c"), Attribute.of("pads", new long[] {1, 1, 1, 1}));
-    b.add("Cast", "to32", List.of("c"), List.of("cf"), Attribute.of("to", (long) DataType.FLOAT.onnxCode()));
+    b.add(
+        "Conv",
+        "conv",
+        List.of("x", "w", "b"),
+        List.of("c"),
+        Attribute.of("pads", new long[] {1, 1, 1, 1}));
+    b.add(
+        "Cast",
+        "to32",
+        List.of("c"),
+        List.of("cf"),
+        Attribute.of("to", (long) DataType.FLOAT.onnxCode()));
     b.add("Relu", "relu", List.of("cf"), List.of("rf"));
-    b.add("Cast", "to16", List.of("rf"), List.of("r16"), Attribute.of("to", (long) DataType.FLOAT16.onnxCode()));
-    b.add("Constant", "k", List.of(), List.of("k16"),
-        Attribute.of("value", Tensor.ofFloat16("kv", new long[] {1, 3, 1, 1}, new float[] {0.5f, -0.25f, 1.125f})));
+    b.add(
+        "Cast",
+        "to16",
+        List.of("rf"),
+        List.of("r16"),
+        Attribute.of("to", (long) DataType.FLOAT16.onnxCode()));
+    b.add(
+        "Constant",
+        "k",
+        List.of(),
+        List.of("k16"),
+        Attribute.of(
+            "value",
+            Tensor.ofFloat16("kv", new long[] {1, 3, 1, 1}, new float[] {0.5f, -0.25f, 1.125f})));
     b.add("Add", "add", List.of("r16", "k16"), List.of("y"));
     b.addOutput(new Value("y", TensorType.of(DataType.FLOAT16, 1, 3, 4, 4)));
     return b.build();
@@ -53,11 +75,16 @@ class Fp16UpcastTest {
     assertEquals(DataType.FLOAT, u.inputs().get(0).type().dataType());
     assertEquals(DataType.FLOAT, u.outputs().get(0).type().dataType());
     for (Node n : u.nodes()) {
-      assertFalse(n.attribute("to").map(a -> a.asLong() == DataType.FLOAT16.onnxCode()).orElse(false), n.describe());
+      assertFalse(
+          n.attribute("to").map(a -> a.asLong() == DataType.FLOAT16.onnxCode()).orElse(false),
+          n.describe());
       n.attribute("value").ifPresent(a -> assertEquals(DataType.FLOAT, a.asTensor().dataType()));
     }
     Graph again = OnnxChecker.inferShapes(u, "upcast");
-    again.valueInfo().values().forEach(v -> assertEquals(DataType.FLOAT, v.type().dataType(), v.name()));
+    again
+        .valueInfo()
+        .values()
+        .forEach(v -> assertEquals(DataType.FLOAT, v.type().dataType(), v.name()));
   }
 
   @Test
@@ -72,7 +99,8 @@ class Fp16UpcastTest {
     var single = Outputs.run(u, Map.of("x", x32));
     assertEquals(DataType.FLOAT16, half.get("y").dataType());
     assertEquals(DataType.FLOAT, single.get("y").dataType());
-    // FP16 rounds every intermediate to 11 significant bits: outputs of magnitude < 8 may differ by 8 * 2^-10.
+    // FP16 rounds every intermediate to 11 significant bits: outputs of magnitude < 8 may differ by
+    // 8 * 2^-10.
     double diff = Outputs.maxAbsDiff(half, single);
     assertTrue(diff <= 8 * 0x1p-10, "max abs diff " + diff);
   }

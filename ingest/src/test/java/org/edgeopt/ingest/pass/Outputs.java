@@ -16,7 +16,8 @@ final class Outputs {
   private Outputs() {}
 
   static Map<String, Tensor> run(Graph g, Map<String, Tensor> inputs) throws EdgeoptException {
-    SessionOptions o = SessionOptions.defaults().withThreads(1).withOptimization(SessionOptions.Optimization.NONE);
+    SessionOptions o =
+        SessionOptions.defaults().withThreads(1).withOptimization(SessionOptions.Optimization.NONE);
     try (InferenceSession s = OrtRuntime.get().open(g, o)) {
       return s.run(inputs);
     }

@@ -50,10 +50,14 @@ public final class OptimizeBenchmark {
 
   public static void main(String[] args) throws Exception {
     Path root = Path.of(args.length > 0 ? args[0] : "target/optimize-bench");
-    List<String> which = args.length > 1 ? Arrays.asList(args).subList(1, args.length)
-        : List.of("fashion", "mnist7", "squeezenet");
+    List<String> which =
+        args.length > 1
+            ? Arrays.asList(args).subList(1, args.length)
+            : List.of("fashion", "mnist7", "squeezenet");
     HostCpu cpu = HostCpu.current();
-    System.out.printf("host: %s, %s, %d cores%n", cpu.model(), cpu.arch(), Runtime.getRuntime().availableProcessors());
+    System.out.printf(
+        "host: %s, %s, %d cores%n",
+        cpu.model(), cpu.arch(), Runtime.getRuntime().availableProcessors());
     if (which.contains("fashion")) {
       fashion(root.resolve("fashion"));
     }
@@ -71,9 +75,18 @@ public final class OptimizeBenchmark {
   private static void fashion(Path out) throws Exception {
     SampleModel s = SampleModels.fashionMnist();
     Path holdout = s.holdout().images().getParent();
-    OptimizeRequest r = OptimizeRequest.of(s.model(), "onnxruntime-cpu", s.calibration().images().getParent(), holdout,
-        s.preprocess(), new AccuracyBar(0.3, 0), out).withTrials(16).withBudget(Duration.ofMinutes(10))
-        .withClasses(s.classNames());
+    OptimizeRequest r =
+        OptimizeRequest.of(
+                s.model(),
+                "onnxruntime-cpu",
+                s.calibration().images().getParent(),
+                holdout,
+                s.preprocess(),
+                new AccuracyBar(0.3, 0),
+                out)
+            .withTrials(16)
+            .withBudget(Duration.ofMinutes(10))
+            .withClasses(s.classNames());
     OptimizeResult result = run("fashion-mnist onnxruntime-cpu", r);
     if (result.met()) {
       sideBySide(out);
@@ -93,7 +106,11 @@ public final class OptimizeBenchmark {
     side(winner, "winner", winner, "itself (A/A)", holdout, s.preprocess());
     for (Trial t : log.trials().subList(0, 4)) {
       if (!t.meetsBar()) {
-        System.out.printf(Locale.ROOT, "  plain %s misses the bar (drop %.2f)%n", t.config().label(), t.top1Drop());
+        System.out.printf(
+            Locale.ROOT,
+            "  plain %s misses the bar (drop %.2f)%n",
+            t.config().label(),
+            t.top1Drop());
         continue;
       }
       Path plain = trials.resolve(String.format(Locale.ROOT, "trial-%03d.onnx", t.index()));
@@ -106,20 +123,41 @@ public final class OptimizeBenchmark {
    * warm-ups, in both orders: the model run second in each pair measured up to ~8% faster in an
    * A/A run here, and the geometric mean of the two ratios cancels that.
    */
-  private static void side(Path candidate, String candidateName, Path reference, String referenceName, Path holdout,
-      String preprocess) throws Exception {
+  private static void side(
+      Path candidate,
+      String candidateName,
+      Path reference,
+      String referenceName,
+      Path holdout,
+      String preprocess)
+      throws Exception {
     ValidationReport ab = time(reference, candidate, holdout, preprocess);
     ValidationReport ba = time(candidate, reference, holdout, preprocess);
     double ratio = Math.sqrt(ab.latency().speedup() / ba.latency().speedup());
-    System.out.printf(Locale.ROOT, "  side by side: %s %.3f/%.3f ms vs %s %.3f/%.3f ms p50 (run second/first):"
-        + " %.2fx (%.2fx as second, %.2fx as first)%n", candidateName, ab.latency().candidate().p50Ms(),
-        ba.latency().reference().p50Ms(), referenceName, ba.latency().candidate().p50Ms(),
-        ab.latency().reference().p50Ms(), ratio, ab.latency().speedup(), 1 / ba.latency().speedup());
+    System.out.printf(
+        Locale.ROOT,
+        "  side by side: %s %.3f/%.3f ms vs %s %.3f/%.3f ms p50 (run second/first):"
+            + " %.2fx (%.2fx as second, %.2fx as first)%n",
+        candidateName,
+        ab.latency().candidate().p50Ms(),
+        ba.latency().reference().p50Ms(),
+        referenceName,
+        ba.latency().candidate().p50Ms(),
+        ab.latency().reference().p50Ms(),
+        ratio,
+        ab.latency().speedup(),
+        1 / ba.latency().speedup());
   }
 
-  private static ValidationReport time(Path first, Path second, Path holdout, String preprocess) throws Exception {
-    return Validator.validate(ValidationConfig.of(first, second, holdout).withPreprocess(preprocess)
-        .withLatency(1000, 100).withDiagnosisBatches(0).withLimit(32).withTarget("onnxruntime-cpu"));
+  private static ValidationReport time(Path first, Path second, Path holdout, String preprocess)
+      throws Exception {
+    return Validator.validate(
+        ValidationConfig.of(first, second, holdout)
+            .withPreprocess(preprocess)
+            .withLatency(1000, 100)
+            .withDiagnosisBatches(0)
+            .withLimit(32)
+            .withTarget("onnxruntime-cpu"));
   }
 
   private static void mnist7(Path out) throws Exception {
@@ -132,12 +170,15 @@ public final class OptimizeBenchmark {
     Path calibration = out.resolveSibling("mnist-split/calibration");
     Path holdout = out.resolveSibling("mnist-split/holdout");
     split(t10k, 1000, calibration, holdout);
-    OptimizeRequest r = OptimizeRequest.of(model, "edgetpu", calibration, holdout, "", new AccuracyBar(0.2, 0), out)
-        .withTrials(8).withBudget(Duration.ofMinutes(15));
+    OptimizeRequest r =
+        OptimizeRequest.of(model, "edgetpu", calibration, holdout, "", new AccuracyBar(0.2, 0), out)
+            .withTrials(8)
+            .withBudget(Duration.ofMinutes(15));
     run("mnist-7 edgetpu (9,000 held-out images)", r);
     String compat = Files.readString(out.resolve("edgetpu-compatibility.json"));
-    System.out.println("  edgetpu-compatibility.json mappedFraction: "
-        + compat.replaceAll("(?s).*\"mappedFraction\"\\s*:\\s*([0-9.]+).*", "$1"));
+    System.out.println(
+        "  edgetpu-compatibility.json mappedFraction: "
+            + compat.replaceAll("(?s).*\"mappedFraction\"\\s*:\\s*([0-9.]+).*", "$1"));
   }
 
   private static void squeezenet(Path out) throws Exception {
@@ -147,32 +188,68 @@ public final class OptimizeBenchmark {
       System.out.println("squeezenet skipped: " + SharedModels.missingReason());
       return;
     }
-    OptimizeRequest r = OptimizeRequest.of(model, "onnxruntime-cpu", photos, photos,
-        "resize=256,crop=224,channels=bgr,mean=104:117:123", new AccuracyBar(2.0, 0), out).withTrials(6)
-        .withSamples(64, 100).withLatencyRuns(50).withObjective(Objective.LATENCY).withBudget(Duration.ofMinutes(20));
+    OptimizeRequest r =
+        OptimizeRequest.of(
+                model,
+                "onnxruntime-cpu",
+                photos,
+                photos,
+                "resize=256,crop=224,channels=bgr,mean=104:117:123",
+                new AccuracyBar(2.0, 0),
+                out)
+            .withTrials(6)
+            .withSamples(64, 100)
+            .withLatencyRuns(50)
+            .withObjective(Objective.LATENCY)
+            .withBudget(Duration.ofMinutes(20));
     run("squeezenet-1.0 onnxruntime-cpu (26 conv layers, 100 photos)", r);
   }
 
   private static OptimizeResult run(String name, OptimizeRequest r) throws Exception {
     long t0 = System.nanoTime();
-    OptimizeResult result = new Optimizer(r, new OptimizeListener() {
-      @Override
-      public void step(String message) {
-        System.out.printf(Locale.ROOT, "  [%6.1fs] %s%n", (System.nanoTime() - t0) / 1e9, message);
-      }
+    OptimizeResult result =
+        new Optimizer(
+                r,
+                new OptimizeListener() {
+                  @Override
+                  public void step(String message) {
+                    System.out.printf(
+                        Locale.ROOT, "  [%6.1fs] %s%n", (System.nanoTime() - t0) / 1e9, message);
+                  }
 
-      @Override
-      public void trialFinished(Trial t, Trial best, int done, int max, Duration left) {
-        System.out.printf(Locale.ROOT, "  [%6.1fs] trial %d/%d [%s] %s: top-1 %.2f%%, drop %.2f, agreement %.2f%%,"
-            + " %.2fx%s (modelled %.2fx), %,d bytes, %.1f s%n", (System.nanoTime() - t0) / 1e9, done, max, t.phase(),
-            t.config().label(), t.top1(), t.top1Drop(), t.agreement(), t.speedup(), t.latencyMeasured() ? " measured" : "",
-            t.modelledSpeedup(), t.sizeBytes(), t.seconds());
-      }
-    }).run();
+                  @Override
+                  public void trialFinished(Trial t, Trial best, int done, int max, Duration left) {
+                    System.out.printf(
+                        Locale.ROOT,
+                        "  [%6.1fs] trial %d/%d [%s] %s: top-1 %.2f%%, drop %.2f, agreement %.2f%%,"
+                            + " %.2fx%s (modelled %.2fx), %,d bytes, %.1f s%n",
+                        (System.nanoTime() - t0) / 1e9,
+                        done,
+                        max,
+                        t.phase(),
+                        t.config().label(),
+                        t.top1(),
+                        t.top1Drop(),
+                        t.agreement(),
+                        t.speedup(),
+                        t.latencyMeasured() ? " measured" : "",
+                        t.modelledSpeedup(),
+                        t.sizeBytes(),
+                        t.seconds());
+                  }
+                })
+            .run();
     double s = (System.nanoTime() - t0) / 1e9;
     double mean = result.log().trials().stream().mapToDouble(Trial::seconds).average().orElse(0);
-    System.out.printf(Locale.ROOT, "%s: %s in %.1f s (%d trials, %.1f s per trial)%n  %s%n", name,
-        result.met() ? "MET" : "NOT MET", s, result.log().trials().size(), mean, result.log().why());
+    System.out.printf(
+        Locale.ROOT,
+        "%s: %s in %.1f s (%d trials, %.1f s per trial)%n  %s%n",
+        name,
+        result.met() ? "MET" : "NOT MET",
+        s,
+        result.log().trials().size(),
+        mean,
+        result.log().why());
     return result;
   }
 
@@ -190,7 +267,8 @@ public final class OptimizeBenchmark {
     writeIdx(rest.resolve("labels-idx1-ubyte.gz"), labels, 8, n, count - n, 1);
   }
 
-  private static void writeIdx(Path file, byte[] idx, int header, int from, int count, int itemBytes) throws IOException {
+  private static void writeIdx(
+      Path file, byte[] idx, int header, int from, int count, int itemBytes) throws IOException {
     byte[] head = Arrays.copyOf(idx, header);
     ByteBuffer.wrap(head, 4, 4).putInt(count);
     try (OutputStream o = new GZIPOutputStream(Files.newOutputStream(file))) {

@@ -11,12 +11,14 @@ import java.util.Map;
  * @param recallFloors the least recall of some classes (lower bounds), by class index
  * @param level the confidence level of the intervals, e.g. 0.95
  */
-public record CascadeConstraint(double minAccuracy, double maxEscalation, Map<Integer, Double> recallFloors, double level) {
+public record CascadeConstraint(
+    double minAccuracy, double maxEscalation, Map<Integer, Double> recallFloors, double level) {
 
   public CascadeConstraint {
     recallFloors = Map.copyOf(recallFloors);
     if (Double.isNaN(minAccuracy) == Double.isNaN(maxEscalation)) {
-      throw new IllegalArgumentException("give exactly one of a minimum accuracy and a maximum escalation rate");
+      throw new IllegalArgumentException(
+          "give exactly one of a minimum accuracy and a maximum escalation rate");
     }
     if (!(level > 0 && level < 1)) {
       throw new IllegalArgumentException("confidence level must be within (0, 1), found " + level);
@@ -30,25 +32,34 @@ public record CascadeConstraint(double minAccuracy, double maxEscalation, Map<In
         return false;
       }
     }
-    return Double.isNaN(minAccuracy) ? p.escalation().upper() <= maxEscalation : p.accuracy().lower() >= minAccuracy;
+    return Double.isNaN(minAccuracy)
+        ? p.escalation().upper() <= maxEscalation
+        : p.accuracy().lower() >= minAccuracy;
   }
 
   /** Returns whether {@code a} is a better admitted point than {@code b}: cheaper under an accuracy floor, more accurate under an escalation cap. */
   public boolean better(CascadePoint a, CascadePoint b) {
     if (!Double.isNaN(minAccuracy)) {
       return a.expectedSeconds() < b.expectedSeconds()
-          || (a.expectedSeconds() == b.expectedSeconds() && a.accuracy().successes() > b.accuracy().successes());
+          || (a.expectedSeconds() == b.expectedSeconds()
+              && a.accuracy().successes() > b.accuracy().successes());
     }
     return a.accuracy().successes() > b.accuracy().successes()
-        || (a.accuracy().successes() == b.accuracy().successes() && a.escalation().successes() < b.escalation().successes());
+        || (a.accuracy().successes() == b.accuracy().successes()
+            && a.escalation().successes() < b.escalation().successes());
   }
 
   /** Returns the rule in words, for reports. */
   public String describe() {
-    String main = Double.isNaN(minAccuracy)
-        ? String.format(java.util.Locale.ROOT, "escalation rate upper bound <= %.4g", maxEscalation)
-        : String.format(java.util.Locale.ROOT, "accuracy lower bound >= %.4g", minAccuracy);
-    return main + (recallFloors.isEmpty() ? "" : ", recall floors " + recallFloors) + " at "
-        + Math.round(level * 100) + "% confidence (Clopper-Pearson)";
+    String main =
+        Double.isNaN(minAccuracy)
+            ? String.format(
+                java.util.Locale.ROOT, "escalation rate upper bound <= %.4g", maxEscalation)
+            : String.format(java.util.Locale.ROOT, "accuracy lower bound >= %.4g", minAccuracy);
+    return main
+        + (recallFloors.isEmpty() ? "" : ", recall floors " + recallFloors)
+        + " at "
+        + Math.round(level * 100)
+        + "% confidence (Clopper-Pearson)";
   }
 }

@@ -22,7 +22,11 @@ public record CascadeCurve(ConfidenceSignal signal, List<CascadePoint> points) {
    * Sweeps {@code signal} over {@code s}: samples sorted by confidence, surest first, are handed to
    * the small model one group of equal confidence at a time.
    */
-  public static CascadeCurve sweep(CascadeSamples s, ConfidenceSignal signal, double smallSeconds, double largeSeconds,
+  public static CascadeCurve sweep(
+      CascadeSamples s,
+      ConfidenceSignal signal,
+      double smallSeconds,
+      double largeSeconds,
       double level) {
     int n = s.size();
     double[] score = s.scores()[signal.ordinal()];
@@ -40,7 +44,17 @@ public record CascadeCurve(ConfidenceSignal signal, List<CascadePoint> points) {
       }
     }
     List<CascadePoint> points = new ArrayList<>();
-    points.add(point(Double.POSITIVE_INFINITY, correct, n, n, classCorrect, perClass, smallSeconds, largeSeconds, level));
+    points.add(
+        point(
+            Double.POSITIVE_INFINITY,
+            correct,
+            n,
+            n,
+            classCorrect,
+            perClass,
+            smallSeconds,
+            largeSeconds,
+            level));
     int k = 0;
     while (k < n) {
       double t = score[order[k]];
@@ -53,19 +67,29 @@ public record CascadeCurve(ConfidenceSignal signal, List<CascadePoint> points) {
         classCorrect[y] += delta;
         k++;
       }
-      points.add(point(t, correct, n, n - k, classCorrect, perClass, smallSeconds, largeSeconds, level));
+      points.add(
+          point(t, correct, n, n - k, classCorrect, perClass, smallSeconds, largeSeconds, level));
     }
     return new CascadeCurve(signal, points);
   }
 
-  private static CascadePoint point(double t, int correct, int n, int escalated, int[] classCorrect, int[] perClass,
-      double smallSeconds, double largeSeconds, double level) {
+  private static CascadePoint point(
+      double t,
+      int correct,
+      int n,
+      int escalated,
+      int[] classCorrect,
+      int[] perClass,
+      double smallSeconds,
+      double largeSeconds,
+      double level) {
     List<Interval> recall = new ArrayList<>();
     for (int c = 0; c < perClass.length; c++) {
       recall.add(Interval.of(classCorrect[c], perClass[c], level));
     }
     double expected = smallSeconds + largeSeconds * escalated / (double) n;
-    return new CascadePoint(t, Interval.of(correct, n, level), Interval.of(escalated, n, level), expected, recall);
+    return new CascadePoint(
+        t, Interval.of(correct, n, level), Interval.of(escalated, n, level), expected, recall);
   }
 
   /**
@@ -77,8 +101,10 @@ public record CascadeCurve(ConfidenceSignal signal, List<CascadePoint> points) {
     for (int i = 1; i < points.size(); i++) {
       CascadePoint p = points.get(i - 1);
       CascadePoint q = points.get(i);
-      a += (p.escalation().estimate() - q.escalation().estimate())
-          * (p.accuracy().estimate() + q.accuracy().estimate()) / 2;
+      a +=
+          (p.escalation().estimate() - q.escalation().estimate())
+              * (p.accuracy().estimate() + q.accuracy().estimate())
+              / 2;
     }
     return a;
   }

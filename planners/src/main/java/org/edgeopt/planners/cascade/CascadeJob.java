@@ -33,22 +33,41 @@ public final class CascadeJob {
    * @param smallCost the small model's latency ({@code 2ms}) or {@link #MEASURED}
    * @param largeCost the large model's latency ({@code 25ms}) or {@link #MEASURED}
    */
-  public static CascadePlan run(Path small, Path large, Dataset data, int limit, String smallCost, String largeCost,
-      CascadeConstraint constraint, List<String> classNames, int batchSize, Path out) throws EdgeoptException {
+  public static CascadePlan run(
+      Path small,
+      Path large,
+      Dataset data,
+      int limit,
+      String smallCost,
+      String largeCost,
+      CascadeConstraint constraint,
+      List<String> classNames,
+      int batchSize,
+      Path out)
+      throws EdgeoptException {
     SessionOptions one = SessionOptions.defaults().withThreads(1);
     CascadePlan plan;
-    try (InferenceSession s = OrtRuntime.get().open(small, one); InferenceSession l = OrtRuntime.get().open(large, one)) {
+    try (InferenceSession s = OrtRuntime.get().open(small, one);
+        InferenceSession l = OrtRuntime.get().open(large, one)) {
       CascadeSamples answers = CascadeSamples.collect(s, l, data, limit, batchSize);
       Tensor first = firstSample(data);
       double smallSeconds = cost(smallCost, s, first);
       double largeSeconds = cost(largeCost, l, first);
       String source = "small " + source(smallCost) + ", large " + source(largeCost);
-      plan = CascadePlanner.plan(answers, smallSeconds, largeSeconds, source, constraint, classNames == null ? List.of() : classNames);
+      plan =
+          CascadePlanner.plan(
+              answers,
+              smallSeconds,
+              largeSeconds,
+              source,
+              constraint,
+              classNames == null ? List.of() : classNames);
     }
     try {
       CascadeArtifacts.write(plan, describe(small), describe(large), out);
     } catch (IOException e) {
-      throw new EdgeoptException(ExitCode.INVALID_INPUT, out + ": cannot write the cascade plan: " + e.getMessage(), e);
+      throw new EdgeoptException(
+          ExitCode.INVALID_INPUT, out + ": cannot write the cascade plan: " + e.getMessage(), e);
     }
     return plan;
   }
@@ -65,7 +84,8 @@ public final class CascadeJob {
     return it.next().input();
   }
 
-  private static double cost(String spec, InferenceSession s, Tensor sample) throws EdgeoptException {
+  private static double cost(String spec, InferenceSession s, Tensor sample)
+      throws EdgeoptException {
     return MEASURED.equals(spec) ? HostLatency.median(s, sample, 10, 50) : Link.parseDuration(spec);
   }
 

@@ -18,9 +18,18 @@ import java.util.Map;
  * @param signal the chosen signal, or null when no signal admits any threshold
  * @param classNames class names by index (may be empty)
  */
-public record CascadePlan(int samples, Interval smallAccuracy, Interval largeAccuracy, double smallSeconds,
-    double largeSeconds, String costSource, CascadeConstraint constraint, List<CascadeCurve> curves,
-    Map<ConfidenceSignal, Integer> choices, ConfidenceSignal signal, List<String> classNames) {
+public record CascadePlan(
+    int samples,
+    Interval smallAccuracy,
+    Interval largeAccuracy,
+    double smallSeconds,
+    double largeSeconds,
+    String costSource,
+    CascadeConstraint constraint,
+    List<CascadeCurve> curves,
+    Map<ConfidenceSignal, Integer> choices,
+    ConfidenceSignal signal,
+    List<String> classNames) {
 
   public CascadePlan {
     curves = List.copyOf(curves);

@@ -14,13 +14,19 @@ public final class CascadePlanner {
   private CascadePlanner() {}
 
   /** Plans the cascade for {@code s} with the given per-input latencies. */
-  public static CascadePlan plan(CascadeSamples s, double smallSeconds, double largeSeconds, String costSource,
-      CascadeConstraint constraint, List<String> classNames) {
+  public static CascadePlan plan(
+      CascadeSamples s,
+      double smallSeconds,
+      double largeSeconds,
+      String costSource,
+      CascadeConstraint constraint,
+      List<String> classNames) {
     List<CascadeCurve> curves = new ArrayList<>();
     Map<ConfidenceSignal, Integer> choices = new EnumMap<>(ConfidenceSignal.class);
     ConfidenceSignal best = null;
     for (ConfidenceSignal signal : ConfidenceSignal.values()) {
-      CascadeCurve c = CascadeCurve.sweep(s, signal, smallSeconds, largeSeconds, constraint.level());
+      CascadeCurve c =
+          CascadeCurve.sweep(s, signal, smallSeconds, largeSeconds, constraint.level());
       curves.add(c);
       int pick = -1;
       for (int i = 0; i < c.points().size(); i++) {
@@ -37,7 +43,8 @@ public final class CascadePlanner {
           CascadePoint mine = c.points().get(pick);
           CascadePoint theirs = curves.get(best.ordinal()).points().get(choices.get(best));
           boolean tie = !constraint.better(mine, theirs) && !constraint.better(theirs, mine);
-          if (constraint.better(mine, theirs) || (tie && c.area() > curves.get(best.ordinal()).area())) {
+          if (constraint.better(mine, theirs)
+              || (tie && c.area() > curves.get(best.ordinal()).area())) {
             best = signal;
           }
         }
@@ -50,7 +57,17 @@ public final class CascadePlanner {
       smallCorrect += s.small()[i] == s.labels()[i] ? 1 : 0;
       largeCorrect += s.large()[i] == s.labels()[i] ? 1 : 0;
     }
-    return new CascadePlan(n, Interval.of(smallCorrect, n, constraint.level()), Interval.of(largeCorrect, n, constraint.level()),
-        smallSeconds, largeSeconds, costSource, constraint, curves, choices, best, classNames);
+    return new CascadePlan(
+        n,
+        Interval.of(smallCorrect, n, constraint.level()),
+        Interval.of(largeCorrect, n, constraint.level()),
+        smallSeconds,
+        largeSeconds,
+        costSource,
+        constraint,
+        curves,
+        choices,
+        best,
+        classNames);
   }
 }

@@ -12,7 +12,11 @@ import java.util.List;
  * @param expectedSeconds the expected mean latency: small always, plus large when escalated
  * @param recall each class's recall with its interval, by class index
  */
-public record CascadePoint(double threshold, Interval accuracy, Interval escalation, double expectedSeconds,
+public record CascadePoint(
+    double threshold,
+    Interval accuracy,
+    Interval escalation,
+    double expectedSeconds,
     List<Interval> recall) {
 
   public CascadePoint {

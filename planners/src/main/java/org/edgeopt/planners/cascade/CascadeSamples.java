@@ -15,11 +15,17 @@ import org.edgeopt.core.runtime.InferenceSession;
  * @param scores the small model's confidence per signal (by ordinal), per sample
  * @param classes the number of classes
  */
-public record CascadeSamples(int[] labels, int[] small, int[] large, double[][] scores, int classes) {
+public record CascadeSamples(
+    int[] labels, int[] small, int[] large, double[][] scores, int classes) {
 
   /** Runs both sessions on the first {@code limit} samples of {@code data}. */
-  public static CascadeSamples collect(InferenceSession smallModel, InferenceSession largeModel, Dataset data, int limit,
-      int batchSize) throws EdgeoptException {
+  public static CascadeSamples collect(
+      InferenceSession smallModel,
+      InferenceSession largeModel,
+      Dataset data,
+      int limit,
+      int batchSize)
+      throws EdgeoptException {
     int n = Math.min(limit, data.size());
     int[] labels = new int[n];
     int[] small = new int[n];
@@ -27,29 +33,45 @@ public record CascadeSamples(int[] labels, int[] small, int[] large, double[][] 
     double[][] scores = new double[ConfidenceSignal.values().length][n];
     int[] classes = {0};
     int[] at = {0};
-    BatchRunner.run(smallModel, data, batchSize, n, (b, out) -> {
-      long[] d = out.dims();
-      int k = (int) d[d.length - 1];
-      classes[0] = k;
-      float[] v = out.toFloats();
-      for (int i = 0; i < b.size(); i++, at[0]++) {
-        double[] p = ConfidenceSignal.probabilities(v, i * k, k);
-        labels[at[0]] = b.labels()[i];
-        small[at[0]] = ConfidenceSignal.argmax(p);
-        for (ConfidenceSignal s : ConfidenceSignal.values()) {
-          scores[s.ordinal()][at[0]] = s.score(p);
-        }
-      }
-    });
+    BatchRunner.run(
+        smallModel,
+        data,
+        batchSize,
+        n,
+        (b, out) -> {
+          long[] d = out.dims();
+          int k = (int) d[d.length - 1];
+          classes[0] = k;
+          float[] v = out.toFloats();
+          for (int i = 0; i < b.size(); i++, at[0]++) {
+            double[] p = ConfidenceSignal.probabilities(v, i * k, k);
+            labels[at[0]] = b.labels()[i];
+            small[at[0]] = ConfidenceSignal.argmax(p);
+            for (ConfidenceSignal s : ConfidenceSignal.values()) {
+              scores[s.ordinal()][at[0]] = s.score(p);
+            }
+          }
+        });
     int[] at2 = {0};
-    BatchRunner.run(largeModel, data, batchSize, n, (b, out) -> {
-      for (int p : BatchRunner.top1(out)) {
-        large[at2[0]++] = p;
-      }
-    });
+    BatchRunner.run(
+        largeModel,
+        data,
+        batchSize,
+        n,
+        (b, out) -> {
+          for (int p : BatchRunner.top1(out)) {
+            large[at2[0]++] = p;
+          }
+        });
     if (at[0] != n || at2[0] != n) {
-      throw EdgeoptException.invalid(data.describe() + ": expected " + n + " samples from both models, found "
-          + at[0] + " and " + at2[0]);
+      throw EdgeoptException.invalid(
+          data.describe()
+              + ": expected "
+              + n
+              + " samples from both models, found "
+              + at[0]
+              + " and "
+              + at2[0]);
     }
     return new CascadeSamples(labels, small, large, scores, classes[0]);
   }

@@ -95,7 +95,9 @@ public enum ConfidenceSignal {
         return c;
       }
     }
-    throw new IllegalArgumentException("expected a confidence signal (top1, margin, entropy), found '" + s + "'"
-        .toLowerCase(Locale.ROOT));
+    throw new IllegalArgumentException(
+        "expected a confidence signal (top1, margin, entropy), found '"
+            + s
+            + "'".toLowerCase(Locale.ROOT));
   }
 }

@@ -19,7 +19,8 @@ public record Interval(int successes, int trials, double lower, double upper) {
     if (trials == 0) {
       return new Interval(0, 0, 0, 1);
     }
-    // commons-math refuses the bounds 0 and n; there the exact interval is one-sided in closed form.
+    // commons-math refuses the bounds 0 and n; there the exact interval is one-sided in closed
+    // form.
     double alpha = 1 - level;
     if (successes == 0) {
       return new Interval(0, trials, 0, 1 - Math.pow(alpha / 2, 1.0 / trials));

@@ -13,7 +13,12 @@ import java.util.Map;
  * @param edgeWeightBytes the weights the edge part holds, in bytes
  * @param bytes the bytes sent per input, by encoding id (raw sizes exact, zstd sizes measured means)
  */
-public record CutCost(Cut cut, long elements, double edgeSeconds, double serverSeconds, long edgeWeightBytes,
+public record CutCost(
+    Cut cut,
+    long elements,
+    double edgeSeconds,
+    double serverSeconds,
+    long edgeWeightBytes,
     Map<String, Double> bytes) {
 
   public CutCost {

@@ -39,19 +39,22 @@ public final class CutRanges {
   }
 
   /** Returns the parameters of every cut tensor over its min/max on the first {@code limit} samples of {@code data}. */
-  public static Map<String, QuantParams> observe(Graph g, List<Cut> cuts, Dataset data, int limit, int batchSize)
-      throws EdgeoptException {
+  public static Map<String, QuantParams> observe(
+      Graph g, List<Cut> cuts, Dataset data, int limit, int batchSize) throws EdgeoptException {
     Set<String> wanted = tensors(cuts);
     String input = g.inputs().get(0).name();
     Map<String, float[]> minMax = new HashMap<>();
-    try (InferenceSession probe = OrtRuntime.get().open(SplitEvaluator.probe(g, cuts), SplitEvaluator.SESSION)) {
+    try (InferenceSession probe =
+        OrtRuntime.get().open(SplitEvaluator.probe(g, cuts), SplitEvaluator.SESSION)) {
       Iterator<Batch> it = data.batches(BatchRunner.batchSize(probe, batchSize), limit);
       while (it.hasNext()) {
         Tensor x = it.next().input().withName(input);
         Map<String, Tensor> all = new HashMap<>(probe.run(Map.of(input, x)));
         all.put(input, x);
         for (String t : wanted) {
-          float[] mm = minMax.computeIfAbsent(t, k -> new float[] {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY});
+          float[] mm =
+              minMax.computeIfAbsent(
+                  t, k -> new float[] {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY});
           for (float v : all.get(t).toFloats()) {
             mm[0] = Math.min(mm[0], v);
             mm[1] = Math.max(mm[1], v);

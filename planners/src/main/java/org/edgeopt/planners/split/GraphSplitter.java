@@ -70,7 +70,8 @@ public final class GraphSplitter {
   }
 
   /** Returns the server part: the remaining nodes, taking the cut tensors in wire form and returning the model outputs they produce. */
-  public static Graph serverPart(Graph g, Cut cut, WireFormat format, Map<String, QuantParams> int8) {
+  public static Graph serverPart(
+      Graph g, Cut cut, WireFormat format, Map<String, QuantParams> int8) {
     List<Node> nodes = CutEnumerator.serverNodes(g, cut);
     GraphBuilder b = new GraphBuilder(g.name() + "_server", g.opset()).info(g.info());
     for (String t : cut.tensors()) {
@@ -103,7 +104,8 @@ public final class GraphSplitter {
 
   private static void keepValueInfo(Graph g, GraphBuilder b, Set<String> produced) {
     for (Value v : g.valueInfo().values()) {
-      if (produced.contains(v.name()) && b.outputs().stream().noneMatch(o -> o.name().equals(v.name()))) {
+      if (produced.contains(v.name())
+          && b.outputs().stream().noneMatch(o -> o.name().equals(v.name()))) {
         b.putValueInfo(v);
       }
     }
@@ -120,12 +122,23 @@ public final class GraphSplitter {
   private static void addEncoder(GraphBuilder b, String t, WireFormat format, QuantParams q) {
     String wire = wireName(t, format);
     switch (format) {
-      case FP32 -> { }
-      case FP16 -> b.addNode(Node.of(b.uniqueName(t + "_to_fp16"), "Cast", List.of(t), List.of(wire),
-          Attribute.of("to", (long) DataType.FLOAT16.onnxCode())));
+      case FP32 -> {}
+      case FP16 ->
+          b.addNode(
+              Node.of(
+                  b.uniqueName(t + "_to_fp16"),
+                  "Cast",
+                  List.of(t),
+                  List.of(wire),
+                  Attribute.of("to", (long) DataType.FLOAT16.onnxCode())));
       case INT8 -> {
         String[] sz = scaleAndZeroPoint(b, t, q);
-        b.addNode(Node.of(b.uniqueName(t + "_quantize"), "QuantizeLinear", List.of(t, sz[0], sz[1]), List.of(wire)));
+        b.addNode(
+            Node.of(
+                b.uniqueName(t + "_quantize"),
+                "QuantizeLinear",
+                List.of(t, sz[0], sz[1]),
+                List.of(wire)));
       }
     }
   }
@@ -133,24 +146,37 @@ public final class GraphSplitter {
   private static void addDecoder(GraphBuilder b, String t, WireFormat format, QuantParams q) {
     String wire = wireName(t, format);
     switch (format) {
-      case FP32 -> { }
-      case FP16 -> b.addNode(Node.of(b.uniqueName(t + "_from_fp16"), "Cast", List.of(wire), List.of(t),
-          Attribute.of("to", (long) DataType.FLOAT.onnxCode())));
+      case FP32 -> {}
+      case FP16 ->
+          b.addNode(
+              Node.of(
+                  b.uniqueName(t + "_from_fp16"),
+                  "Cast",
+                  List.of(wire),
+                  List.of(t),
+                  Attribute.of("to", (long) DataType.FLOAT.onnxCode())));
       case INT8 -> {
         String[] sz = scaleAndZeroPoint(b, t, q);
-        b.addNode(Node.of(b.uniqueName(t + "_dequantize"), "DequantizeLinear", List.of(wire, sz[0], sz[1]), List.of(t)));
+        b.addNode(
+            Node.of(
+                b.uniqueName(t + "_dequantize"),
+                "DequantizeLinear",
+                List.of(wire, sz[0], sz[1]),
+                List.of(t)));
       }
     }
   }
 
   private static String[] scaleAndZeroPoint(GraphBuilder b, String t, QuantParams q) {
     if (q == null) {
-      throw new IllegalArgumentException("cut tensor '" + t + "': int8 on the wire needs its range");
+      throw new IllegalArgumentException(
+          "cut tensor '" + t + "': int8 on the wire needs its range");
     }
     String scale = b.uniqueName(t + ".wire_scale");
     String zero = b.uniqueName(t + ".wire_zero_point");
     b.addInitializer(Tensor.scalar(scale, q.scale()));
-    b.addInitializer(Tensor.ofBytes(zero, DataType.INT8, new long[0], new byte[] {(byte) q.zeroPoint()}));
+    b.addInitializer(
+        Tensor.ofBytes(zero, DataType.INT8, new long[0], new byte[] {(byte) q.zeroPoint()}));
     return new String[] {scale, zero};
   }
 }

@@ -15,12 +15,15 @@ import org.edgeopt.core.EdgeoptException;
  * @param rttSeconds the round-trip time in seconds
  */
 public record Link(double uplinkBitsPerSecond, double rttSeconds) {
-  private static final Pattern RATE = Pattern.compile("(?i)\\s*([0-9]*\\.?[0-9]+)\\s*([kmg]?)(bit|bps|b)(/s)?\\s*");
-  private static final Pattern TIME = Pattern.compile("(?i)\\s*([0-9]*\\.?[0-9]+)\\s*(ms|s|us)\\s*");
+  private static final Pattern RATE =
+      Pattern.compile("(?i)\\s*([0-9]*\\.?[0-9]+)\\s*([kmg]?)(bit|bps|b)(/s)?\\s*");
+  private static final Pattern TIME =
+      Pattern.compile("(?i)\\s*([0-9]*\\.?[0-9]+)\\s*(ms|s|us)\\s*");
 
   public Link {
     if (!(uplinkBitsPerSecond > 0) || Double.isInfinite(uplinkBitsPerSecond)) {
-      throw new IllegalArgumentException("uplink must be a positive bandwidth, found " + uplinkBitsPerSecond);
+      throw new IllegalArgumentException(
+          "uplink must be a positive bandwidth, found " + uplinkBitsPerSecond);
     }
     if (!(rttSeconds >= 0)) {
       throw new IllegalArgumentException("round-trip time must be >= 0, found " + rttSeconds);
@@ -41,15 +44,17 @@ public record Link(double uplinkBitsPerSecond, double rttSeconds) {
   public static double parseRate(String s) throws EdgeoptException {
     Matcher m = RATE.matcher(s);
     if (!m.matches()) {
-      throw EdgeoptException.invalid("expected a bandwidth such as 10Mbit/s, 500kbit/s or 1Gbit/s, found '" + s + "'");
+      throw EdgeoptException.invalid(
+          "expected a bandwidth such as 10Mbit/s, 500kbit/s or 1Gbit/s, found '" + s + "'");
     }
     double v = Double.parseDouble(m.group(1));
-    double k = switch (m.group(2).toLowerCase(Locale.ROOT)) {
-      case "k" -> 1e3;
-      case "m" -> 1e6;
-      case "g" -> 1e9;
-      default -> 1;
-    };
+    double k =
+        switch (m.group(2).toLowerCase(Locale.ROOT)) {
+          case "k" -> 1e3;
+          case "m" -> 1e6;
+          case "g" -> 1e9;
+          default -> 1;
+        };
     if (!(v > 0)) {
       throw EdgeoptException.invalid("expected a positive bandwidth, found '" + s + "'");
     }

@@ -39,7 +39,10 @@ public final class LinkSweep {
       usable[i] = !Double.isNaN(b);
       fixed[i] = c.edgeSeconds() + c.serverSeconds() + (c.crosses() ? rttSeconds : 0);
       bits[i] = b * 8;
-      if (usable[i] && (first < 0 || fixed[i] < fixed[first] || (fixed[i] == fixed[first] && bits[i] < bits[first]))) {
+      if (usable[i]
+          && (first < 0
+              || fixed[i] < fixed[first]
+              || (fixed[i] == fixed[first] && bits[i] < bits[first]))) {
         first = i;
       }
     }
@@ -92,7 +95,9 @@ public final class LinkSweep {
     List<Integer> seg = new ArrayList<>();
     segments.forEach(i -> seg.add(index.get(i)));
     List<BreakEven> be = new ArrayList<>();
-    breakEvens.forEach(b -> be.add(new BreakEven(b.bitsPerSecond(), index.get(b.faster()), index.get(b.slower()))));
+    breakEvens.forEach(
+        b ->
+            be.add(new BreakEven(b.bitsPerSecond(), index.get(b.faster()), index.get(b.slower()))));
     return new LinkSweep(seg, be);
   }
 

@@ -9,4 +9,5 @@ package org.edgeopt.planners.split;
  * @param criterion the pass rule, in words
  * @param passed whether the rule held
  */
-public record PartsCheck(int samples, double maxAbsDiff, double agreement, String criterion, boolean passed) {}
+public record PartsCheck(
+    int samples, double maxAbsDiff, double agreement, String criterion, boolean passed) {}

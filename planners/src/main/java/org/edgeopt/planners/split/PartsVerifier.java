@@ -22,20 +22,48 @@ public final class PartsVerifier {
   private PartsVerifier() {}
 
   /** Verifies {@code edge} (null for cloud-only) and {@code server} (null for edge-only) against {@code whole}. */
-  public static PartsCheck verify(Graph whole, Graph edge, Graph server, Cut cut, WireFormat format,
-      Map<String, QuantParams> ranges, Dataset data, int limit, int batchSize) throws EdgeoptException {
+  public static PartsCheck verify(
+      Graph whole,
+      Graph edge,
+      Graph server,
+      Cut cut,
+      WireFormat format,
+      Map<String, QuantParams> ranges,
+      Dataset data,
+      int limit,
+      int batchSize)
+      throws EdgeoptException {
     try (InferenceSession full = OrtRuntime.get().open(whole, SplitEvaluator.SESSION);
-        InferenceSession e = edge == null ? null : OrtRuntime.get().open(edge, SplitEvaluator.SESSION);
-        InferenceSession s = server == null ? null : OrtRuntime.get().open(server, SplitEvaluator.SESSION)) {
-      Comparison c = compare(whole.inputs().get(0).name(), whole.outputs().get(0).name(), full, e, s, cut, format, ranges,
-          data, limit, batchSize);
+        InferenceSession e =
+            edge == null ? null : OrtRuntime.get().open(edge, SplitEvaluator.SESSION);
+        InferenceSession s =
+            server == null ? null : OrtRuntime.get().open(server, SplitEvaluator.SESSION)) {
+      Comparison c =
+          compare(
+              whole.inputs().get(0).name(),
+              whole.outputs().get(0).name(),
+              full,
+              e,
+              s,
+              cut,
+              format,
+              ranges,
+              data,
+              limit,
+              batchSize);
       int seen = c.samples();
       double maxDiff = c.maxAbsDiff();
       double agreement = c.agreement();
       boolean fp32 = format == WireFormat.FP32;
-      String criterion = fp32 ? "max |diff| <= " + SplitRequest.FP32_TOLERANCE
-          : "top-1 agreement >= " + SplitRequest.INT8_MIN_AGREEMENT;
-      boolean passed = seen > 0 && (fp32 ? maxDiff <= SplitRequest.FP32_TOLERANCE : agreement >= SplitRequest.INT8_MIN_AGREEMENT);
+      String criterion =
+          fp32
+              ? "max |diff| <= " + SplitRequest.FP32_TOLERANCE
+              : "top-1 agreement >= " + SplitRequest.INT8_MIN_AGREEMENT;
+      boolean passed =
+          seen > 0
+              && (fp32
+                  ? maxDiff <= SplitRequest.FP32_TOLERANCE
+                  : agreement >= SplitRequest.INT8_MIN_AGREEMENT);
       return new PartsCheck(seen, maxDiff, agreement, criterion, passed);
     }
   }
@@ -47,9 +75,19 @@ public final class PartsVerifier {
    * Runs {@code edge} (null for cloud-only) then {@code server} (null for edge-only), in any
    * runtime, on up to {@code limit} samples and compares the {@code output} with {@code full}'s.
    */
-  public static Comparison compare(String input, String output, InferenceSession full, InferenceSession e,
-      InferenceSession s, Cut cut, WireFormat format, Map<String, QuantParams> ranges, Dataset data, int limit,
-      int batchSize) throws EdgeoptException {
+  public static Comparison compare(
+      String input,
+      String output,
+      InferenceSession full,
+      InferenceSession e,
+      InferenceSession s,
+      Cut cut,
+      WireFormat format,
+      Map<String, QuantParams> ranges,
+      Dataset data,
+      int limit,
+      int batchSize)
+      throws EdgeoptException {
     double maxDiff = 0;
     int agree = 0;
     int seen = 0;
@@ -67,7 +105,11 @@ public final class PartsVerifier {
         for (String t : cut.tensors()) {
           String wire = GraphSplitter.wireName(t, format);
           // Graph inputs crossing the cut are sent by the device's own code, encoded alike.
-          sent.put(wire, t.equals(input) ? WireCodec.toWire(x, format, ranges.get(t)).withName(wire) : edgeOut.get(wire));
+          sent.put(
+              wire,
+              t.equals(input)
+                  ? WireCodec.toWire(x, format, ranges.get(t)).withName(wire)
+                  : edgeOut.get(wire));
         }
         composed = s.run(sent).get(output);
       }

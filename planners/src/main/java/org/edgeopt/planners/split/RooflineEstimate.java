@@ -22,21 +22,30 @@ public record RooflineEstimate(TargetProfile profile, String precision) {
     if (profile.peakOpsPerSecond().containsKey("fp32")) {
       return new RooflineEstimate(profile, "fp32");
     }
-    String p = profile.precisions().stream().filter(profile.peakOpsPerSecond()::containsKey).findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("target profile '" + profile.name() + "' has no peak figure"));
+    String p =
+        profile.precisions().stream()
+            .filter(profile.peakOpsPerSecond()::containsKey)
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "target profile '" + profile.name() + "' has no peak figure"));
     return new RooflineEstimate(profile, p);
   }
 
   /** Returns the modelled seconds of one batch-1 run of {@code nodes} of {@code g}. */
   public double seconds(Graph g, List<Node> nodes) {
-    int elementBytes = switch (precision.toLowerCase(Locale.ROOT)) {
-      case "int8" -> 1;
-      case "fp16" -> 2;
-      default -> 4;
-    };
+    int elementBytes =
+        switch (precision.toLowerCase(Locale.ROOT)) {
+          case "int8" -> 1;
+          case "fp16" -> 2;
+          default -> 4;
+        };
     double s = 0;
     for (Node n : nodes) {
-      s += profile.rooflineSeconds(LayerCosts.macs(g, n), LayerCosts.elementsMoved(g, n) * elementBytes, precision);
+      s +=
+          profile.rooflineSeconds(
+              LayerCosts.macs(g, n), LayerCosts.elementsMoved(g, n) * elementBytes, precision);
     }
     return s;
   }

@@ -29,16 +29,21 @@ import org.edgeopt.core.quant.QuantParams;
 public final class SplitArtifacts {
   /** The edge part's file name. */
   public static final String EDGE_FILE = "edge.onnx";
+
   /** The server part's file name. */
   public static final String SERVER_FILE = "server.onnx";
+
   /** The manifest that a deployment reads: files, cut tensors, wire format, int8 parameters. */
   public static final String MANIFEST_FILE = "manifest.json";
+
   /** Every cut's figures. */
   public static final String PLAN_FILE = "split.json";
+
   /** The page with the table and the chart. */
   public static final String PAGE_FILE = "split.html";
 
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private SplitArtifacts() {}
 
@@ -49,7 +54,8 @@ public final class SplitArtifacts {
    * Extracts, checks, verifies and writes the chosen cut of {@code plan} for {@code model} into
    * {@code dir}; nothing is written when a check fails.
    */
-  public static Written write(SplitPlan plan, Graph model, Path dir, Dataset holdout, int limit) throws EdgeoptException {
+  public static Written write(SplitPlan plan, Graph model, Path dir, Dataset holdout, int limit)
+      throws EdgeoptException {
     Graph g = SplitPlanner.withShapes(model);
     CutCost chosen = plan.chosenCost();
     Cut cut = chosen.cut();
@@ -63,11 +69,26 @@ public final class SplitArtifacts {
     if (server != null) {
       OnnxChecker.check(server, SERVER_FILE);
     }
-    PartsCheck check = PartsVerifier.verify(g, edge, server, cut, format, ranges, holdout, limit, plan.request().batchSize());
+    PartsCheck check =
+        PartsVerifier.verify(
+            g, edge, server, cut, format, ranges, holdout, limit, plan.request().batchSize());
     if (!check.passed()) {
-      throw new EdgeoptException(ExitCode.GATE_FAILED, plan.model() + ": cut " + cut.label() + " with " + format.id()
-          + " on the wire: expected " + check.criterion() + ", found max |diff| " + check.maxAbsDiff() + ", agreement "
-          + check.agreement() + " on " + check.samples() + " samples");
+      throw new EdgeoptException(
+          ExitCode.GATE_FAILED,
+          plan.model()
+              + ": cut "
+              + cut.label()
+              + " with "
+              + format.id()
+              + " on the wire: expected "
+              + check.criterion()
+              + ", found max |diff| "
+              + check.maxAbsDiff()
+              + ", agreement "
+              + check.agreement()
+              + " on "
+              + check.samples()
+              + " samples");
     }
     try (AtomicFiles.Staging st = AtomicFiles.stage(dir)) {
       if (edge != null) {
@@ -76,17 +97,24 @@ public final class SplitArtifacts {
       if (server != null) {
         OnnxModels.write(server, st.file(SERVER_FILE));
       }
-      Files.writeString(st.file(MANIFEST_FILE), JSON.writeValueAsString(manifest(plan, g, edge, server, check)) + "\n",
+      Files.writeString(
+          st.file(MANIFEST_FILE),
+          JSON.writeValueAsString(manifest(plan, g, edge, server, check)) + "\n",
           StandardCharsets.UTF_8);
-      Files.writeString(st.file(PLAN_FILE), JSON.writeValueAsString(SplitReport.json(plan)) + "\n", StandardCharsets.UTF_8);
+      Files.writeString(
+          st.file(PLAN_FILE),
+          JSON.writeValueAsString(SplitReport.json(plan)) + "\n",
+          StandardCharsets.UTF_8);
       Files.writeString(st.file(PAGE_FILE), SplitPage.render(plan, check), StandardCharsets.UTF_8);
       return new Written(st.commit(), check);
     } catch (IOException e) {
-      throw new EdgeoptException(ExitCode.INVALID_INPUT, dir + ": cannot write the split: " + e.getMessage(), e);
+      throw new EdgeoptException(
+          ExitCode.INVALID_INPUT, dir + ": cannot write the split: " + e.getMessage(), e);
     }
   }
 
-  private static Map<String, Object> manifest(SplitPlan plan, Graph g, Graph edge, Graph server, PartsCheck check) {
+  private static Map<String, Object> manifest(
+      SplitPlan plan, Graph g, Graph edge, Graph server, PartsCheck check) {
     CutCost c = plan.chosenCost();
     Encoding e = plan.request().encoding();
     Map<String, Object> m = new LinkedHashMap<>();
@@ -108,7 +136,11 @@ public final class SplitArtifacts {
       row.put("name", t);
       row.put("wireName", GraphSplitter.wireName(t, e.format()));
       row.put("shape", LayerCosts.sizes(g, t));
-      row.put("sentBy", g.inputs().stream().anyMatch(v -> v.name().equals(t)) ? "device (model input)" : "edge model output");
+      row.put(
+          "sentBy",
+          g.inputs().stream().anyMatch(v -> v.name().equals(t))
+              ? "device (model input)"
+              : "edge model output");
       if (e.format() == WireFormat.INT8) {
         QuantParams q = plan.ranges().get(t);
         row.put("scale", q.scale());
@@ -118,10 +150,30 @@ public final class SplitArtifacts {
     }
     m.put("tensors", tensors);
     m.put("bytesPerInput", c.bytes(e));
-    m.put("modelledSeconds", Map.of("edge", c.edgeSeconds(), "link", c.linkSeconds(e, plan.request().link()),
-        "server", c.serverSeconds(), "total", c.totalSeconds(e, plan.request().link())));
-    m.put("verification", Map.of("samples", check.samples(), "maxAbsDiff", check.maxAbsDiff(),
-        "top1Agreement", check.agreement(), "criterion", check.criterion(), "passed", check.passed()));
+    m.put(
+        "modelledSeconds",
+        Map.of(
+            "edge",
+            c.edgeSeconds(),
+            "link",
+            c.linkSeconds(e, plan.request().link()),
+            "server",
+            c.serverSeconds(),
+            "total",
+            c.totalSeconds(e, plan.request().link())));
+    m.put(
+        "verification",
+        Map.of(
+            "samples",
+            check.samples(),
+            "maxAbsDiff",
+            check.maxAbsDiff(),
+            "top1Agreement",
+            check.agreement(),
+            "criterion",
+            check.criterion(),
+            "passed",
+            check.passed()));
     return m;
   }
 }

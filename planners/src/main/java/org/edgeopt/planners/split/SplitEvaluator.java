@@ -48,7 +48,11 @@ public final class SplitEvaluator {
    * The checks per cut, the mean compressed bytes per cut and wire format (by encoding id), and
    * each part's median batch-1 seconds on this host (NaN when not timed or absent).
    */
-  public record Result(List<CutCheck> checks, List<Map<String, Double>> zstdBytes, int samples, double[] edgeHostSeconds,
+  public record Result(
+      List<CutCheck> checks,
+      List<Map<String, Double>> zstdBytes,
+      int samples,
+      double[] edgeHostSeconds,
       double[] serverHostSeconds) {}
 
   /**
@@ -58,11 +62,23 @@ public final class SplitEvaluator {
    * @param compressSamples how many samples the compressed sizes are measured on
    * @param hostRuns timed batch-1 runs of each part on the first sample, 0 for none
    */
-  public static Result evaluate(Graph g, List<Cut> cuts, Dataset data, int limit, Map<String, QuantParams> ranges,
-      int compressSamples, int batchSize, int hostRuns) throws EdgeoptException {
+  public static Result evaluate(
+      Graph g,
+      List<Cut> cuts,
+      Dataset data,
+      int limit,
+      Map<String, QuantParams> ranges,
+      int compressSamples,
+      int batchSize,
+      int hostRuns)
+      throws EdgeoptException {
     if (g.inputs().size() != 1) {
-      throw EdgeoptException.invalid("graph '" + g.name() + "': the split planner takes single-input models, found "
-          + g.inputs().size() + " inputs");
+      throw EdgeoptException.invalid(
+          "graph '"
+              + g.name()
+              + "': the split planner takes single-input models, found "
+              + g.inputs().size()
+              + " inputs");
     }
     String input = g.inputs().get(0).name();
     String output = g.outputs().get(0).name();
@@ -72,10 +88,20 @@ public final class SplitEvaluator {
       List<InferenceSession> edges = new ArrayList<>();
       List<InferenceSession> servers = new ArrayList<>();
       for (Cut c : cuts) {
-        edges.add(c.cloudOnly() ? null : track(open, OrtRuntime.get().open(
-            GraphSplitter.edgePart(g, c, WireFormat.FP32, Map.of()), SESSION)));
-        servers.add(c.edgeOnly() ? null : track(open, OrtRuntime.get().open(
-            GraphSplitter.serverPart(g, c, WireFormat.FP32, Map.of()), SESSION)));
+        edges.add(
+            c.cloudOnly()
+                ? null
+                : track(
+                    open,
+                    OrtRuntime.get()
+                        .open(GraphSplitter.edgePart(g, c, WireFormat.FP32, Map.of()), SESSION)));
+        servers.add(
+            c.edgeOnly()
+                ? null
+                : track(
+                    open,
+                    OrtRuntime.get()
+                        .open(GraphSplitter.serverPart(g, c, WireFormat.FP32, Map.of()), SESSION)));
       }
       int n = cuts.size();
       double[] maxDiff = new double[n];
@@ -99,15 +125,18 @@ public final class SplitEvaluator {
         for (int i = 0; i < n; i++) {
           Cut c = cuts.get(i);
           Map<String, Tensor> sent = new LinkedHashMap<>();
-          Map<String, Tensor> edgeOut = edges.get(i) == null ? Map.of() : edges.get(i).run(Map.of(input, x));
+          Map<String, Tensor> edgeOut =
+              edges.get(i) == null ? Map.of() : edges.get(i).run(Map.of(input, x));
           for (String t : c.tensors()) {
             sent.put(t, t.equals(input) ? x : edgeOut.get(t));
           }
-          Tensor composed = c.edgeOnly() ? edgeOut.get(output) : servers.get(i).run(sent).get(output);
+          Tensor composed =
+              c.edgeOnly() ? edgeOut.get(output) : servers.get(i).run(sent).get(output);
           maxDiff[i] = Math.max(maxDiff[i], maxAbsDiff(composed, reference));
           if (!c.edgeOnly() && ranges.keySet().containsAll(c.tensors())) {
             Map<String, Tensor> viaInt8 = new LinkedHashMap<>();
-            sent.forEach((t, v) -> viaInt8.put(t, WireCodec.roundTrip(v, WireFormat.INT8, ranges.get(t))));
+            sent.forEach(
+                (t, v) -> viaInt8.put(t, WireCodec.roundTrip(v, WireFormat.INT8, ranges.get(t))));
             int[] top = BatchRunner.top1(servers.get(i).run(viaInt8).get(output));
             for (int s = 0; s < k; s++) {
               agree[i] += top[s] == refTop[s] ? 1 : 0;
@@ -132,13 +161,19 @@ public final class SplitEvaluator {
         seen += k;
       }
       if (seen == 0) {
-        throw EdgeoptException.invalid(data.describe() + ": expected samples to run the cuts on, found none");
+        throw EdgeoptException.invalid(
+            data.describe() + ": expected samples to run the cuts on, found none");
       }
       List<CutCheck> checks = new ArrayList<>();
       List<Map<String, Double>> sizes = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         boolean int8 = cuts.get(i).edgeOnly() || ranges.keySet().containsAll(cuts.get(i).tensors());
-        checks.add(new CutCheck(seen, maxDiff[i], int8 ? agree[i] / (double) seen : Double.NaN, int8 ? correct[i] : -1));
+        checks.add(
+            new CutCheck(
+                seen,
+                maxDiff[i],
+                int8 ? agree[i] / (double) seen : Double.NaN,
+                int8 ? correct[i] : -1));
         Map<String, Double> z = new LinkedHashMap<>();
         for (WireFormat w : WireFormat.values()) {
           if (cuts.get(i).edgeOnly()) {
@@ -202,7 +237,12 @@ public final class SplitEvaluator {
   }
 
   /** Returns the zstd size of sample {@code s}'s slice of the cut tensors, concatenated in wire form. */
-  private static long compressedSize(Map<String, Tensor> all, List<String> tensors, int s, int batch, WireFormat w,
+  private static long compressedSize(
+      Map<String, Tensor> all,
+      List<String> tensors,
+      int s,
+      int batch,
+      WireFormat w,
       Map<String, QuantParams> ranges) {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     for (String t : tensors) {
@@ -210,7 +250,8 @@ public final class SplitEvaluator {
       float[] v = full.toFloats();
       int per = v.length / batch;
       float[] slice = java.util.Arrays.copyOfRange(v, s * per, (s + 1) * per);
-      buf.writeBytes(WireCodec.encode(Tensor.ofFloats(t, new long[] {slice.length}, slice), w, ranges.get(t)));
+      buf.writeBytes(
+          WireCodec.encode(Tensor.ofFloats(t, new long[] {slice.length}, slice), w, ranges.get(t)));
     }
     return Zstd.compress(buf.toByteArray(), ZSTD_LEVEL).length;
   }

@@ -23,7 +23,8 @@ public final class SplitJob {
    * As {@link #run(Path, SplitRequest, Path)}, writing cut number {@code cut} (as listed in the
    * plan) instead of the best one, or the best one when {@code cut} is negative.
    */
-  public static Outcome run(Path model, SplitRequest request, int cut, Path out) throws EdgeoptException {
+  public static Outcome run(Path model, SplitRequest request, int cut, Path out)
+      throws EdgeoptException {
     Graph g = OnnxModels.read(model);
     String sha;
     try {
@@ -33,6 +34,7 @@ public final class SplitJob {
     }
     SplitPlan best = SplitPlanner.plan(g, sha, request);
     SplitPlan plan = cut < 0 ? best : best.withChosen(cut);
-    return new Outcome(plan, SplitArtifacts.write(plan, g, out, request.holdout(), request.limit()));
+    return new Outcome(
+        plan, SplitArtifacts.write(plan, g, out, request.holdout(), request.limit()));
   }
 }

@@ -22,10 +22,21 @@ import java.util.Map;
  * @param chosen the index of the best admissible cut on the request's link
  * @param bestPerLink for each link in bit/s and each encoding id, the best cut's index
  */
-public record SplitPlan(String model, String modelSha256, SplitRequest request, List<CutCost> costs,
-    List<CutCheck> checks, double fp32Top1, String rangeSource,
-    Map<String, org.edgeopt.core.quant.QuantParams> ranges, String edgeEstimate, String serverEstimate,
-    LinkSweep sweep, List<Boolean> admissible, int chosen, Map<Double, Map<String, Integer>> bestPerLink) {
+public record SplitPlan(
+    String model,
+    String modelSha256,
+    SplitRequest request,
+    List<CutCost> costs,
+    List<CutCheck> checks,
+    double fp32Top1,
+    String rangeSource,
+    Map<String, org.edgeopt.core.quant.QuantParams> ranges,
+    String edgeEstimate,
+    String serverEstimate,
+    LinkSweep sweep,
+    List<Boolean> admissible,
+    int chosen,
+    Map<Double, Map<String, Integer>> bestPerLink) {
 
   public SplitPlan {
     ranges = Map.copyOf(ranges);
@@ -55,14 +66,34 @@ public record SplitPlan(String model, String modelSha256, SplitRequest request, 
    */
   public SplitPlan withChosen(int i) throws org.edgeopt.core.EdgeoptException {
     if (i < 0 || i >= costs.size()) {
-      throw org.edgeopt.core.EdgeoptException.invalid(model + ": expected a cut number from 0 to " + (costs.size() - 1)
-          + ", found " + i);
+      throw org.edgeopt.core.EdgeoptException.invalid(
+          model + ": expected a cut number from 0 to " + (costs.size() - 1) + ", found " + i);
     }
     if (!admissible.get(i)) {
-      throw org.edgeopt.core.EdgeoptException.invalid(model + ": cut #" + i + " (" + costs.get(i).cut().label()
-          + ") is not admissible with " + request.encoding().id() + " on the wire (not verified or over the top-1 budget)");
+      throw org.edgeopt.core.EdgeoptException.invalid(
+          model
+              + ": cut #"
+              + i
+              + " ("
+              + costs.get(i).cut().label()
+              + ") is not admissible with "
+              + request.encoding().id()
+              + " on the wire (not verified or over the top-1 budget)");
     }
-    return new SplitPlan(model, modelSha256, request, costs, checks, fp32Top1, rangeSource, ranges, edgeEstimate,
-        serverEstimate, sweep, admissible, i, bestPerLink);
+    return new SplitPlan(
+        model,
+        modelSha256,
+        request,
+        costs,
+        checks,
+        fp32Top1,
+        rangeSource,
+        ranges,
+        edgeEstimate,
+        serverEstimate,
+        sweep,
+        admissible,
+        i,
+        bestPerLink);
   }
 }

@@ -26,7 +26,12 @@ public final class SplitPlanner {
     String rangeSource;
     if (r.calibration() != null) {
       ranges = CutRanges.fromTable(r.calibration(), cuts);
-      rangeSource = "calibration table (" + r.calibration().method() + ", " + r.calibration().samples() + " samples)";
+      rangeSource =
+          "calibration table ("
+              + r.calibration().method()
+              + ", "
+              + r.calibration().samples()
+              + " samples)";
     } else if (r.calibrationData() != null) {
       ranges = CutRanges.observe(g, cuts, r.calibrationData(), Integer.MAX_VALUE, r.batchSize());
       rangeSource = "min/max observed on " + r.calibrationData().describe();
@@ -36,11 +41,22 @@ public final class SplitPlanner {
     }
     boolean edgeHere = r.hostRuns() > 0 && HostLatency.describesThisHost(r.edge());
     boolean serverHere = r.hostRuns() > 0 && HostLatency.describesThisHost(r.server());
-    SplitEvaluator.Result run = SplitEvaluator.evaluate(g, cuts, r.holdout(), r.limit(), ranges, r.compressSamples(),
-        r.batchSize(), edgeHere || serverHere ? r.hostRuns() : 0);
+    SplitEvaluator.Result run =
+        SplitEvaluator.evaluate(
+            g,
+            cuts,
+            r.holdout(),
+            r.limit(),
+            ranges,
+            r.compressSamples(),
+            r.batchSize(),
+            edgeHere || serverHere ? r.hostRuns() : 0);
     RooflineEstimate edge = RooflineEstimate.of(r.edge());
     RooflineEstimate server = RooflineEstimate.of(r.server());
-    String measured = "measured on this host: ONNX Runtime, 1 thread, median of " + r.hostRuns() + " batch-1 runs";
+    String measured =
+        "measured on this host: ONNX Runtime, 1 thread, median of "
+            + r.hostRuns()
+            + " batch-1 runs";
     List<CutCost> costs = new ArrayList<>();
     for (int i = 0; i < cuts.size(); i++) {
       Cut c = cuts.get(i);
@@ -59,10 +75,16 @@ public final class SplitPlanner {
         }
       }
       bytes.putAll(run.zstdBytes().get(i));
-      long weights = c.cloudOnly() ? 0 : GraphSplitter.edgePart(g, c, WireFormat.FP32, Map.of()).weightBytes();
-      double edgeSeconds = edgeHere ? zeroIfAbsent(run.edgeHostSeconds()[i]) : edge.seconds(g, CutEnumerator.edgeNodes(g, c));
-      double serverSeconds = serverHere ? zeroIfAbsent(run.serverHostSeconds()[i])
-          : server.seconds(g, CutEnumerator.serverNodes(g, c));
+      long weights =
+          c.cloudOnly() ? 0 : GraphSplitter.edgePart(g, c, WireFormat.FP32, Map.of()).weightBytes();
+      double edgeSeconds =
+          edgeHere
+              ? zeroIfAbsent(run.edgeHostSeconds()[i])
+              : edge.seconds(g, CutEnumerator.edgeNodes(g, c));
+      double serverSeconds =
+          serverHere
+              ? zeroIfAbsent(run.serverHostSeconds()[i])
+              : server.seconds(g, CutEnumerator.serverNodes(g, c));
       costs.add(new CutCost(c, elements, edgeSeconds, serverSeconds, weights, bytes));
     }
     CutCheck whole = run.checks().get(cuts.size() - 1);
@@ -72,12 +94,14 @@ public final class SplitPlanner {
     List<Integer> usableIndex = new ArrayList<>();
     for (int i = 0; i < cuts.size(); i++) {
       CutCheck ch = run.checks().get(i);
-      boolean ok = ch.fp32MaxAbsDiff() <= SplitRequest.FP32_TOLERANCE
-          && !Double.isNaN(costs.get(i).bytes(r.encoding()));
+      boolean ok =
+          ch.fp32MaxAbsDiff() <= SplitRequest.FP32_TOLERANCE
+              && !Double.isNaN(costs.get(i).bytes(r.encoding()));
       if (ok && r.encoding().format() == WireFormat.INT8 && !cuts.get(i).edgeOnly()) {
         double drop = (fp32Top1 - ch.int8Correct() / (double) ch.samples()) * 100;
-        ok = !Double.isNaN(ch.int8Agreement())
-            && (Double.isNaN(r.maxTop1DropPoints()) || drop <= r.maxTop1DropPoints());
+        ok =
+            !Double.isNaN(ch.int8Agreement())
+                && (Double.isNaN(r.maxTop1DropPoints()) || drop <= r.maxTop1DropPoints());
       }
       admissible.add(ok);
       if (ok) {
@@ -86,8 +110,13 @@ public final class SplitPlanner {
       }
     }
     if (usable.isEmpty()) {
-      throw new EdgeoptException(org.edgeopt.core.ExitCode.GATE_FAILED, "graph '" + g.name()
-          + "': expected at least one cut that reproduces the model with " + r.encoding().id() + " on the wire, found none");
+      throw new EdgeoptException(
+          org.edgeopt.core.ExitCode.GATE_FAILED,
+          "graph '"
+              + g.name()
+              + "': expected at least one cut that reproduces the model with "
+              + r.encoding().id()
+              + " on the wire, found none");
     }
     LinkSweep sweep = LinkSweep.of(usable, r.encoding(), r.link().rttSeconds());
     int chosen = usableIndex.get(sweep.best(r.link().uplinkBitsPerSecond()));
@@ -106,9 +135,13 @@ public final class SplitPlanner {
         List<CutCost> okForE = new ArrayList<>();
         List<Integer> idx = new ArrayList<>();
         for (int i = 0; i < costs.size(); i++) {
-          // The requested encoding competes among its admissible cuts; the others among verified cuts.
-          boolean ok = id.equals(r.encoding().id()) ? admissible.get(i)
-              : run.checks().get(i).fp32MaxAbsDiff() <= SplitRequest.FP32_TOLERANCE && !Double.isNaN(costs.get(i).bytes(e));
+          // The requested encoding competes among its admissible cuts; the others among verified
+          // cuts.
+          boolean ok =
+              id.equals(r.encoding().id())
+                  ? admissible.get(i)
+                  : run.checks().get(i).fp32MaxAbsDiff() <= SplitRequest.FP32_TOLERANCE
+                      && !Double.isNaN(costs.get(i).bytes(e));
           if (ok) {
             okForE.add(costs.get(i));
             idx.add(i);
@@ -122,8 +155,21 @@ public final class SplitPlanner {
     }
     // Reported in whole-model cut indices, as every other figure of the plan.
     LinkSweep inModelIndices = sweep.remapped(usableIndex);
-    return new SplitPlan(g.name(), sha256 == null ? "" : sha256, r, costs, run.checks(), fp32Top1, rangeSource, ranges,
-        edgeHere ? measured : edge.describe(), serverHere ? measured : server.describe(), inModelIndices, admissible, chosen, perLink);
+    return new SplitPlan(
+        g.name(),
+        sha256 == null ? "" : sha256,
+        r,
+        costs,
+        run.checks(),
+        fp32Top1,
+        rangeSource,
+        ranges,
+        edgeHere ? measured : edge.describe(),
+        serverHere ? measured : server.describe(),
+        inModelIndices,
+        admissible,
+        chosen,
+        perLink);
   }
 
   private static double zeroIfAbsent(double seconds) {
@@ -157,8 +203,10 @@ public final class SplitPlanner {
         return OnnxChecker.inferShapes(g, "graph '" + g.name() + "'");
       }
     }
-    boolean allKnown = g.nodes().stream().flatMap(n -> n.outputs().stream())
-        .allMatch(o -> o.isEmpty() || g.type(o).isPresent());
+    boolean allKnown =
+        g.nodes().stream()
+            .flatMap(n -> n.outputs().stream())
+            .allMatch(o -> o.isEmpty() || g.type(o).isPresent());
     return allKnown ? g : OnnxChecker.inferShapes(g, "graph '" + g.name() + "'");
   }
 }

@@ -26,12 +26,17 @@ public final class SplitReport {
     m.put("encoding", p.request().encoding().id());
     m.put("int8Ranges", p.rangeSource());
     m.put("zstdLevel", SplitEvaluator.ZSTD_LEVEL);
-    m.put("zstdBytes", "measured means over " + Math.min(p.request().compressSamples(), p.checks().get(0).samples())
-        + " samples; raw bytes exact at batch 1");
+    m.put(
+        "zstdBytes",
+        "measured means over "
+            + Math.min(p.request().compressSamples(), p.checks().get(0).samples())
+            + " samples; raw bytes exact at batch 1");
     m.put("fp32Top1", p.fp32Top1());
     m.put("chosen", p.chosen());
     m.put("chosenCut", p.chosenCost().cut().label());
-    m.put("chosenLatencySeconds", p.chosenCost().totalSeconds(p.request().encoding(), p.request().link()));
+    m.put(
+        "chosenLatencySeconds",
+        p.chosenCost().totalSeconds(p.request().encoding(), p.request().link()));
     List<Map<String, Object>> cuts = new ArrayList<>();
     for (int i = 0; i < p.costs().size(); i++) {
       CutCost c = p.costs().get(i);
@@ -57,20 +62,41 @@ public final class SplitReport {
     }
     m.put("cuts", cuts);
     List<Map<String, Object>> links = new ArrayList<>();
-    p.bestPerLink().forEach((bw, best) -> {
-      Map<String, Object> row = new LinkedHashMap<>();
-      row.put("uplinkBitsPerSecond", bw);
-      Map<String, Object> perEncoding = new LinkedHashMap<>();
-      best.forEach((enc, i) -> perEncoding.put(enc, Map.of("cut", p.costs().get(i).cut().label(), "index", i,
-          "totalSeconds", p.costs().get(i).totalSeconds(SplitPlanner.encoding(enc), new Link(bw, p.request().link().rttSeconds())))));
-      row.put("best", perEncoding);
-      links.add(row);
-    });
+    p.bestPerLink()
+        .forEach(
+            (bw, best) -> {
+              Map<String, Object> row = new LinkedHashMap<>();
+              row.put("uplinkBitsPerSecond", bw);
+              Map<String, Object> perEncoding = new LinkedHashMap<>();
+              best.forEach(
+                  (enc, i) ->
+                      perEncoding.put(
+                          enc,
+                          Map.of(
+                              "cut",
+                              p.costs().get(i).cut().label(),
+                              "index",
+                              i,
+                              "totalSeconds",
+                              p.costs()
+                                  .get(i)
+                                  .totalSeconds(
+                                      SplitPlanner.encoding(enc),
+                                      new Link(bw, p.request().link().rttSeconds())))));
+              row.put("best", perEncoding);
+              links.add(row);
+            });
     m.put("links", links);
     List<Map<String, Object>> be = new ArrayList<>();
     for (LinkSweep.BreakEven b : p.sweep().breakEvens()) {
-      be.add(Map.of("uplinkBitsPerSecond", b.bitsPerSecond(), "above", p.costs().get(b.faster()).cut().label(),
-          "below", p.costs().get(b.slower()).cut().label()));
+      be.add(
+          Map.of(
+              "uplinkBitsPerSecond",
+              b.bitsPerSecond(),
+              "above",
+              p.costs().get(b.faster()).cut().label(),
+              "below",
+              p.costs().get(b.slower()).cut().label()));
     }
     m.put("breakEvens", be);
     return m;
@@ -81,35 +107,79 @@ public final class SplitReport {
     StringBuilder sb = new StringBuilder();
     Encoding e = p.request().encoding();
     Link link = p.request().link();
-    sb.append(String.format(Locale.ROOT, "%s: %s edge (%s), %s server (%s), %.3g Mbit/s, rtt %.0f ms, %s on the wire%n",
-        p.model(), p.request().edge().name(), p.edgeEstimate(), p.request().server().name(), p.serverEstimate(),
-        link.megabitsPerSecond(), link.rttSeconds() * 1e3, e.id()));
-    sb.append(String.format(Locale.ROOT, "%4s %-40s %10s %10s %10s %10s %10s %10s %9s %9s%n", "#", "cut", "fp32 B",
-        "int8+zstd", "edge ms", "link ms", "server ms", "total ms", "|diff|", "int8 agr"));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "%s: %s edge (%s), %s server (%s), %.3g Mbit/s, rtt %.0f ms, %s on the wire%n",
+            p.model(),
+            p.request().edge().name(),
+            p.edgeEstimate(),
+            p.request().server().name(),
+            p.serverEstimate(),
+            link.megabitsPerSecond(),
+            link.rttSeconds() * 1e3,
+            e.id()));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "%4s %-40s %10s %10s %10s %10s %10s %10s %9s %9s%n",
+            "#",
+            "cut",
+            "fp32 B",
+            "int8+zstd",
+            "edge ms",
+            "link ms",
+            "server ms",
+            "total ms",
+            "|diff|",
+            "int8 agr"));
     for (int i = 0; i < p.costs().size(); i++) {
       CutCost c = p.costs().get(i);
       CutCheck k = p.checks().get(i);
-      sb.append(String.format(Locale.ROOT, "%4d %-40s %10.0f %10s %10.3f %10.3f %10.3f %10.3f %9.2g %9s%s%n", i,
-          abbreviate(c.cut().label(), 40), c.bytes(new Encoding(WireFormat.FP32, false)),
-          fmt(c.bytes(new Encoding(WireFormat.INT8, true))), c.edgeSeconds() * 1e3, c.linkSeconds(e, link) * 1e3,
-          c.serverSeconds() * 1e3, c.totalSeconds(e, link) * 1e3, k.fp32MaxAbsDiff(),
-          Double.isNaN(k.int8Agreement()) ? "-" : String.format(Locale.ROOT, "%.2f%%", 100 * k.int8Agreement()),
-          i == p.chosen() ? "  <- chosen" : p.admissible().get(i) ? "" : "  (not admissible)"));
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "%4d %-40s %10.0f %10s %10.3f %10.3f %10.3f %10.3f %9.2g %9s%s%n",
+              i,
+              abbreviate(c.cut().label(), 40),
+              c.bytes(new Encoding(WireFormat.FP32, false)),
+              fmt(c.bytes(new Encoding(WireFormat.INT8, true))),
+              c.edgeSeconds() * 1e3,
+              c.linkSeconds(e, link) * 1e3,
+              c.serverSeconds() * 1e3,
+              c.totalSeconds(e, link) * 1e3,
+              k.fp32MaxAbsDiff(),
+              Double.isNaN(k.int8Agreement())
+                  ? "-"
+                  : String.format(Locale.ROOT, "%.2f%%", 100 * k.int8Agreement()),
+              i == p.chosen() ? "  <- chosen" : p.admissible().get(i) ? "" : "  (not admissible)"));
     }
     sb.append("best cut per uplink (modelled latency):\n");
-    p.bestPerLink().forEach((bw, best) -> {
-      sb.append(String.format(Locale.ROOT, "  %8.3g Mbit/s:", bw / 1e6));
-      best.forEach((enc, i) -> sb.append(" ").append(enc).append("=#").append(i));
-      sb.append('\n');
-    });
+    p.bestPerLink()
+        .forEach(
+            (bw, best) -> {
+              sb.append(String.format(Locale.ROOT, "  %8.3g Mbit/s:", bw / 1e6));
+              best.forEach((enc, i) -> sb.append(" ").append(enc).append("=#").append(i));
+              sb.append('\n');
+            });
     if (p.sweep().breakEvens().isEmpty()) {
-      sb.append("break-even bandwidths (").append(e.id()).append("): none, ")
-          .append(p.costs().get(p.sweep().segments().get(0)).cut().label()).append(" is best at every bandwidth\n");
+      sb.append("break-even bandwidths (")
+          .append(e.id())
+          .append("): none, ")
+          .append(p.costs().get(p.sweep().segments().get(0)).cut().label())
+          .append(" is best at every bandwidth\n");
     }
     for (LinkSweep.BreakEven b : p.sweep().breakEvens()) {
-      sb.append(String.format(Locale.ROOT, "break-even at %.4g Mbit/s (%s): above it #%d %s, below it #%d %s%n",
-          b.bitsPerSecond() / 1e6, e.id(), b.faster(), p.costs().get(b.faster()).cut().label(), b.slower(),
-          p.costs().get(b.slower()).cut().label()));
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "break-even at %.4g Mbit/s (%s): above it #%d %s, below it #%d %s%n",
+              b.bitsPerSecond() / 1e6,
+              e.id(),
+              b.faster(),
+              p.costs().get(b.faster()).cut().label(),
+              b.slower(),
+              p.costs().get(b.slower()).cut().label()));
     }
     return sb.toString();
   }

@@ -22,9 +22,19 @@ import org.edgeopt.core.targets.TargetProfile;
  * @param hostRuns timed batch-1 runs of each part on this host, used instead of the roofline for
  *     a side whose profile describes this host ({@link org.edgeopt.planners.HostLatency}); 0 for modelled only
  */
-public record SplitRequest(TargetProfile edge, TargetProfile server, Link link, Encoding encoding, Dataset holdout,
-    int limit, CalibrationTable calibration, Dataset calibrationData, double maxTop1DropPoints, int compressSamples,
-    int batchSize, int hostRuns) {
+public record SplitRequest(
+    TargetProfile edge,
+    TargetProfile server,
+    Link link,
+    Encoding encoding,
+    Dataset holdout,
+    int limit,
+    CalibrationTable calibration,
+    Dataset calibrationData,
+    double maxTop1DropPoints,
+    int compressSamples,
+    int batchSize,
+    int hostRuns) {
 
   /** The absolute tolerance of the FP32 composition against the whole model. */
   public static final double FP32_TOLERANCE = 1e-5;

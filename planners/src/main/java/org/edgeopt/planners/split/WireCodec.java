@@ -18,7 +18,8 @@ public final class WireCodec {
   /** Returns the bytes {@code t} takes on the wire in {@code format} (little-endian elements). */
   public static byte[] encode(Tensor t, WireFormat format, QuantParams int8) {
     float[] v = t.toFloats();
-    ByteBuffer b = ByteBuffer.allocate(v.length * format.dataType().byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer b =
+        ByteBuffer.allocate(v.length * format.dataType().byteSize()).order(ByteOrder.LITTLE_ENDIAN);
     switch (format) {
       case FP32 -> b.asFloatBuffer().put(v);
       case FP16 -> {
@@ -52,9 +53,10 @@ public final class WireCodec {
     float[] v = t.toFloats();
     float[] out = new float[v.length];
     for (int i = 0; i < v.length; i++) {
-      out[i] = format == WireFormat.FP16
-          ? Float16.toFloat(Float16.fromFloat(v[i]))
-          : int8.dequantize(int8.quantize(v[i], 0), 0);
+      out[i] =
+          format == WireFormat.FP16
+              ? Float16.toFloat(Float16.fromFloat(v[i]))
+              : int8.dequantize(int8.quantize(v[i], 0), 0);
     }
     return Tensor.ofFloats(t.name(), t.dims(), out);
   }

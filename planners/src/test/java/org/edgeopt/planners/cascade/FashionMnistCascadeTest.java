@@ -43,7 +43,9 @@ class FashionMnistCascadeTest {
   static void runBothModels() throws Exception {
     SampleModel s = SampleModels.fashionMnist();
     classes = s.classNames();
-    Dataset holdout = Datasets.open(s.holdout().images(), Preprocessing.parse(s.preprocess()), s.classNames(), null);
+    Dataset holdout =
+        Datasets.open(
+            s.holdout().images(), Preprocessing.parse(s.preprocess()), s.classNames(), null);
     Graph large = OnnxModels.read(s.model());
     SessionOptions one = SessionOptions.defaults().withThreads(1);
     int largeCorrect;
@@ -66,23 +68,29 @@ class FashionMnistCascadeTest {
         }
       }
     }
-    try (InferenceSession sm = OrtRuntime.get().open(small, one); InferenceSession lg = OrtRuntime.get().open(large, one)) {
+    try (InferenceSession sm = OrtRuntime.get().open(small, one);
+        InferenceSession lg = OrtRuntime.get().open(large, one)) {
       samples = CascadeSamples.collect(sm, lg, holdout, Integer.MAX_VALUE, 250);
     }
   }
 
   @Test
-  void meetsTheAccuracyFloorOnItsLowerBoundAtTheCheapestSuchThreshold(@TempDir Path dir) throws Exception {
+  void meetsTheAccuracyFloorOnItsLowerBoundAtTheCheapestSuchThreshold(@TempDir Path dir)
+      throws Exception {
     CascadeConstraint want = new CascadeConstraint(0.92, Double.NaN, Map.of(), 0.95);
     CascadePlan plan = CascadePlanner.plan(samples, 0.002, 0.025, "given", want, classes);
     System.out.println(CascadeArtifacts.summary(plan));
     assertEquals(2000, plan.samples());
-    assertTrue(plan.smallAccuracy().estimate() < plan.largeAccuracy().estimate(), "the pruned model is the weaker one");
+    assertTrue(
+        plan.smallAccuracy().estimate() < plan.largeAccuracy().estimate(),
+        "the pruned model is the weaker one");
     assertTrue(plan.feasible());
     CascadePoint c = plan.chosen();
     assertTrue(c.accuracy().lower() >= 0.92, "the floor holds on the interval's lower bound");
     assertTrue(c.accuracy().estimate() >= 0.92);
-    assertTrue(c.escalation().lower() <= c.escalation().estimate() && c.escalation().estimate() <= c.escalation().upper());
+    assertTrue(
+        c.escalation().lower() <= c.escalation().estimate()
+            && c.escalation().estimate() <= c.escalation().upper());
     assertTrue(c.escalation().estimate() < 1, "the cascade saves large-model calls");
     // No admitted threshold of the chosen signal escalates less.
     for (CascadePoint p : plan.curve().points()) {
@@ -110,9 +118,14 @@ class FashionMnistCascadeTest {
     CascadePlan plan = CascadePlanner.plan(samples, 0.002, 0.025, "given", any, classes);
     for (CascadeCurve curve : plan.curves()) {
       List<CascadePoint> pts = curve.points();
-      assertEquals(samples.size(), pts.get(0).escalation().successes(), "an infinite threshold escalates everything");
+      assertEquals(
+          samples.size(),
+          pts.get(0).escalation().successes(),
+          "an infinite threshold escalates everything");
       assertEquals(plan.largeAccuracy().successes(), pts.get(0).accuracy().successes());
-      assertEquals(plan.smallAccuracy().successes(), pts.get(pts.size() - 1).accuracy().successes(),
+      assertEquals(
+          plan.smallAccuracy().successes(),
+          pts.get(pts.size() - 1).accuracy().successes(),
           "the lowest threshold escalates nothing");
       assertEquals(0, pts.get(pts.size() - 1).escalation().successes());
       for (int i = 1; i < pts.size(); i++) {
@@ -126,7 +139,8 @@ class FashionMnistCascadeTest {
 
   @Test
   void recallFloorsAndEscalationCapsAreHonoured() {
-    // Trouser (class 1) must keep a recall of at least 0.93 on the lower bound; at most 30% escalated.
+    // Trouser (class 1) must keep a recall of at least 0.93 on the lower bound; at most 30%
+    // escalated.
     CascadeConstraint want = new CascadeConstraint(Double.NaN, 0.30, Map.of(1, 0.93), 0.95);
     CascadePlan plan = CascadePlanner.plan(samples, 0.002, 0.025, "given", want, classes);
     System.out.println(CascadeArtifacts.summary(plan));
@@ -135,7 +149,8 @@ class FashionMnistCascadeTest {
     assertTrue(c.escalation().upper() <= 0.30);
     assertTrue(c.recall().get(1).lower() >= 0.93);
     CascadeConstraint impossible = new CascadeConstraint(0.999, Double.NaN, Map.of(), 0.95);
-    assertFalse(CascadePlanner.plan(samples, 0.002, 0.025, "given", impossible, classes).feasible());
+    assertFalse(
+        CascadePlanner.plan(samples, 0.002, 0.025, "given", impossible, classes).feasible());
   }
 
   @Test

@@ -47,8 +47,20 @@ class FashionMnistSplitTest {
     model = OnnxModels.read(s.model());
     // A slow device (the Edge TPU profile at 1 GB/s) and a short round trip, so that the best cut
     // really moves with bandwidth: cloud-only on fast links, edge-only on slow ones.
-    SplitRequest r = new SplitRequest(TargetProfiles.get("edgetpu"), TargetProfiles.get("tensorrt-ampere"),
-        new Link(10e6, 0.001), new Encoding(WireFormat.INT8, true), holdout, SAMPLES, null, calibration, 1.0, 16, 100, 0);
+    SplitRequest r =
+        new SplitRequest(
+            TargetProfiles.get("edgetpu"),
+            TargetProfiles.get("tensorrt-ampere"),
+            new Link(10e6, 0.001),
+            new Encoding(WireFormat.INT8, true),
+            holdout,
+            SAMPLES,
+            null,
+            calibration,
+            1.0,
+            16,
+            100,
+            0);
     plan = SplitPlanner.plan(model, "", r);
     System.out.print(SplitReport.text(plan));
   }
@@ -60,14 +72,19 @@ class FashionMnistSplitTest {
     assertEquals(List.of(model.inputs().get(0).name()), c.get(0).cut().tensors());
     assertTrue(c.get(c.size() - 1).cut().edgeOnly());
     assertEquals(List.of(), c.get(c.size() - 1).cut().tensors());
-    assertTrue(c.stream().anyMatch(k -> k.cut().tensors().size() == 2), "a cut inside a residual block sends two tensors");
+    assertTrue(
+        c.stream().anyMatch(k -> k.cut().tensors().size() == 2),
+        "a cut inside a residual block sends two tensors");
     for (int i = 1; i < c.size(); i++) {
       assertTrue(c.get(i).cut().position() > c.get(i - 1).cut().position());
-      assertTrue(c.get(i).edgeSeconds() >= c.get(i - 1).edgeSeconds(), "edge time grows with the edge part");
+      assertTrue(
+          c.get(i).edgeSeconds() >= c.get(i - 1).edgeSeconds(),
+          "edge time grows with the edge part");
     }
     // Every position of the order is a cut except those just after a constant node.
     long constantNodes = model.nodes().size() + 1 - c.size();
-    assertEquals(CutEnumerator.constantValues(SplitPlanner.withShapes(model)).size(), constantNodes);
+    assertEquals(
+        CutEnumerator.constantValues(SplitPlanner.withShapes(model)).size(), constantNodes);
   }
 
   @Test
@@ -76,8 +93,11 @@ class FashionMnistSplitTest {
       CutCheck k = plan.checks().get(i);
       String where = "#" + i + " " + plan.costs().get(i).cut().label();
       assertEquals(SAMPLES, k.samples());
-      assertTrue(k.fp32MaxAbsDiff() <= SplitRequest.FP32_TOLERANCE, where + ": " + k.fp32MaxAbsDiff());
-      assertTrue(k.int8Agreement() >= SplitRequest.INT8_MIN_AGREEMENT, where + ": int8 agreement " + k.int8Agreement());
+      assertTrue(
+          k.fp32MaxAbsDiff() <= SplitRequest.FP32_TOLERANCE, where + ": " + k.fp32MaxAbsDiff());
+      assertTrue(
+          k.int8Agreement() >= SplitRequest.INT8_MIN_AGREEMENT,
+          where + ": int8 agreement " + k.int8Agreement());
     }
   }
 
@@ -90,7 +110,8 @@ class FashionMnistSplitTest {
       double fp32 = c.bytes(new Encoding(WireFormat.FP32, false));
       assertEquals(4.0 * c.elements(), fp32);
       assertEquals(2.0 * c.elements(), c.bytes(new Encoding(WireFormat.FP16, false)));
-      assertEquals(c.elements() + WireFormat.INT8_PARAMETER_BYTES * c.cut().tensors().size(),
+      assertEquals(
+          c.elements() + WireFormat.INT8_PARAMETER_BYTES * c.cut().tensors().size(),
           c.bytes(new Encoding(WireFormat.INT8, false)));
       assertTrue(c.bytes(new Encoding(WireFormat.INT8, true)) < fp32, c.cut().label());
     }
@@ -108,7 +129,11 @@ class FashionMnistSplitTest {
     }
     for (double mbit : new double[] {0.1, 1, 3, 10, 30, 100, 1000}) {
       Link link = new Link(mbit * 1e6, rtt);
-      double min = admissible.stream().mapToDouble(i -> plan.costs().get(i).totalSeconds(e, link)).min().orElseThrow();
+      double min =
+          admissible.stream()
+              .mapToDouble(i -> plan.costs().get(i).totalSeconds(e, link))
+              .min()
+              .orElseThrow();
       int best = plan.sweep().best(link.uplinkBitsPerSecond());
       assertTrue(admissible.contains(best));
       assertEquals(min, plan.costs().get(best).totalSeconds(e, link), 1e-12, mbit + " Mbit/s");
@@ -118,15 +143,25 @@ class FashionMnistSplitTest {
     for (double bw : new double[] {1e6, 10e6, 100e6}) {
       int best = plan.bestPerLink().get(bw).get(e.id());
       Link link = new Link(bw, rtt);
-      double min = admissible.stream().mapToDouble(i -> plan.costs().get(i).totalSeconds(e, link)).min().orElseThrow();
+      double min =
+          admissible.stream()
+              .mapToDouble(i -> plan.costs().get(i).totalSeconds(e, link))
+              .min()
+              .orElseThrow();
       assertEquals(min, plan.costs().get(best).totalSeconds(e, link), 1e-12);
     }
-    assertFalse(plan.sweep().breakEvens().isEmpty(), "with a slow device the best cut must move with bandwidth");
+    assertFalse(
+        plan.sweep().breakEvens().isEmpty(),
+        "with a slow device the best cut must move with bandwidth");
     for (LinkSweep.BreakEven b : plan.sweep().breakEvens()) {
       Link above = new Link(b.bitsPerSecond() * 1.001, rtt);
       Link below = new Link(b.bitsPerSecond() / 1.001, rtt);
-      assertTrue(plan.costs().get(b.faster()).totalSeconds(e, above) <= plan.costs().get(b.slower()).totalSeconds(e, above));
-      assertTrue(plan.costs().get(b.slower()).totalSeconds(e, below) <= plan.costs().get(b.faster()).totalSeconds(e, below));
+      assertTrue(
+          plan.costs().get(b.faster()).totalSeconds(e, above)
+              <= plan.costs().get(b.slower()).totalSeconds(e, above));
+      assertTrue(
+          plan.costs().get(b.slower()).totalSeconds(e, below)
+              <= plan.costs().get(b.faster()).totalSeconds(e, below));
     }
   }
 
@@ -135,7 +170,8 @@ class FashionMnistSplitTest {
     SplitArtifacts.Written w = SplitArtifacts.write(plan, model, dir, holdout, SAMPLES);
     assertTrue(w.check().passed());
     assertTrue(w.check().agreement() >= SplitRequest.INT8_MIN_AGREEMENT);
-    JsonNode manifest = new ObjectMapper().readTree(dir.resolve(SplitArtifacts.MANIFEST_FILE).toFile());
+    JsonNode manifest =
+        new ObjectMapper().readTree(dir.resolve(SplitArtifacts.MANIFEST_FILE).toFile());
     assertEquals("int8", manifest.get("wire").asText());
     assertEquals(plan.chosenCost().cut().label(), manifest.get("cut").asText());
     for (String f : new String[] {SplitArtifacts.PLAN_FILE, SplitArtifacts.PAGE_FILE}) {
@@ -143,7 +179,9 @@ class FashionMnistSplitTest {
     }
     String html = Files.readString(dir.resolve(SplitArtifacts.PAGE_FILE));
     assertTrue(html.contains("<svg"));
-    assertFalse(html.replace("http://www.w3.org/2000/svg", "").matches("(?s).*https?://.*"), "the page is self-contained");
+    assertFalse(
+        html.replace("http://www.w3.org/2000/svg", "").matches("(?s).*https?://.*"),
+        "the page is self-contained");
     Cut cut = plan.chosenCost().cut();
     if (!cut.cloudOnly()) {
       OnnxChecker.check(OnnxModels.read(dir.resolve(SplitArtifacts.EDGE_FILE)), "edge");
@@ -156,12 +194,28 @@ class FashionMnistSplitTest {
   @Test
   void hostMeasuredTimesReplaceTheRooflineOnlyForAProfileOfThisHost() throws Exception {
     TargetProfile cpu = TargetProfiles.get("onnxruntime-cpu");
-    assumeTrue(HostLatency.describesThisHost(cpu), "onnxruntime-cpu does not describe this host: " + cpu.cpuMismatch(HostCpu.current()));
-    SplitRequest r = new SplitRequest(cpu, TargetProfiles.get("tensorrt-ampere"), new Link(10e6, 0.005),
-        new Encoding(WireFormat.FP32, false), holdout, 20, null, null, Double.NaN, 0, 20, 3);
+    assumeTrue(
+        HostLatency.describesThisHost(cpu),
+        "onnxruntime-cpu does not describe this host: " + cpu.cpuMismatch(HostCpu.current()));
+    SplitRequest r =
+        new SplitRequest(
+            cpu,
+            TargetProfiles.get("tensorrt-ampere"),
+            new Link(10e6, 0.005),
+            new Encoding(WireFormat.FP32, false),
+            holdout,
+            20,
+            null,
+            null,
+            Double.NaN,
+            0,
+            20,
+            3);
     SplitPlan measured = SplitPlanner.plan(model, "", r);
-    assertTrue(measured.edgeEstimate().startsWith("measured on this host"), measured.edgeEstimate());
-    assertTrue(measured.serverEstimate().startsWith("modelled"), "a TensorRT server is not this host");
+    assertTrue(
+        measured.edgeEstimate().startsWith("measured on this host"), measured.edgeEstimate());
+    assertTrue(
+        measured.serverEstimate().startsWith("modelled"), "a TensorRT server is not this host");
     assertEquals(0.0, measured.costs().get(0).edgeSeconds(), "cloud-only runs nothing on the edge");
     for (CutCost c : measured.costs().subList(1, measured.costs().size())) {
       assertTrue(c.edgeSeconds() > 0, c.cut().label());
@@ -171,9 +225,23 @@ class FashionMnistSplitTest {
   @Test
   void fp32PartsAtAResidualCutReproduceTheModelBitForBitWithinTolerance() throws Exception {
     Graph g = SplitPlanner.withShapes(model);
-    Cut residual = plan.costs().stream().map(CutCost::cut).filter(c -> c.tensors().size() == 2).findFirst().orElseThrow();
-    PartsCheck check = PartsVerifier.verify(g, GraphSplitter.edgePart(g, residual, WireFormat.FP32, Map.of()),
-        GraphSplitter.serverPart(g, residual, WireFormat.FP32, Map.of()), residual, WireFormat.FP32, Map.of(), holdout, 200, 100);
+    Cut residual =
+        plan.costs().stream()
+            .map(CutCost::cut)
+            .filter(c -> c.tensors().size() == 2)
+            .findFirst()
+            .orElseThrow();
+    PartsCheck check =
+        PartsVerifier.verify(
+            g,
+            GraphSplitter.edgePart(g, residual, WireFormat.FP32, Map.of()),
+            GraphSplitter.serverPart(g, residual, WireFormat.FP32, Map.of()),
+            residual,
+            WireFormat.FP32,
+            Map.of(),
+            holdout,
+            200,
+            100);
     assertTrue(check.passed(), check.toString());
     assertTrue(check.maxAbsDiff() <= SplitRequest.FP32_TOLERANCE);
   }

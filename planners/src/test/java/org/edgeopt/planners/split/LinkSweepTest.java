@@ -22,16 +22,24 @@ class LinkSweepTest {
       for (int i = 0; i < n; i++) {
         boolean last = i == n - 1;
         double bytes = last ? 0 : Math.round(r.nextDouble() * 2e5);
-        costs.add(new CutCost(new Cut(i, n - 1, List.of(), "n" + i), 0, r.nextDouble() * 0.05, r.nextDouble() * 0.01, 0,
-            Map.of("fp32", bytes)));
+        costs.add(
+            new CutCost(
+                new Cut(i, n - 1, List.of(), "n" + i),
+                0,
+                r.nextDouble() * 0.05,
+                r.nextDouble() * 0.01,
+                0,
+                Map.of("fp32", bytes)));
       }
       double rtt = r.nextDouble() * 0.05;
       LinkSweep sweep = LinkSweep.of(costs, FP32, rtt);
       for (double mbit = 0.01; mbit < 1e4; mbit *= 1.07) {
         Link link = new Link(mbit * 1e6, rtt);
-        double min = costs.stream().mapToDouble(c -> c.totalSeconds(FP32, link)).min().orElseThrow();
+        double min =
+            costs.stream().mapToDouble(c -> c.totalSeconds(FP32, link)).min().orElseThrow();
         double got = costs.get(sweep.best(link.uplinkBitsPerSecond())).totalSeconds(FP32, link);
-        assertEquals(min, got, 1e-12 * Math.max(1, min), "trial " + trial + " at " + mbit + " Mbit/s");
+        assertEquals(
+            min, got, 1e-12 * Math.max(1, min), "trial " + trial + " at " + mbit + " Mbit/s");
       }
       double previous = Double.POSITIVE_INFINITY;
       for (LinkSweep.BreakEven b : sweep.breakEvens()) {
@@ -41,7 +49,8 @@ class LinkSweepTest {
           Link at = new Link(b.bitsPerSecond(), rtt);
           double a = costs.get(b.faster()).totalSeconds(FP32, at);
           double c = costs.get(b.slower()).totalSeconds(FP32, at);
-          assertEquals(a, c, 1e-9 * Math.max(a, 1e-9), "both cuts cost the same at their break-even");
+          assertEquals(
+              a, c, 1e-9 * Math.max(a, 1e-9), "both cuts cost the same at their break-even");
         }
       }
     }

@@ -78,22 +78,45 @@ class SqueezeNetSplitTest {
   @Test
   void everyCutOfSqueezeNetReproducesTheWholeModel(@TempDir Path dir) throws Exception {
     assumeTrue(SharedModels.find(MODEL).isPresent(), SharedModels.missingReason(MODEL));
-    assumeTrue(SharedModels.find("imagenet-dev").isPresent(), SharedModels.missingReason("imagenet-dev"));
+    assumeTrue(
+        SharedModels.find("imagenet-dev").isPresent(), SharedModels.missingReason("imagenet-dev"));
     Path dev = SharedModels.find("imagenet-dev").orElseThrow();
-    Graph g = new Ingestor().ingest(SharedModels.find(MODEL).orElseThrow(), IngestOptions.defaults()).graph();
+    Graph g =
+        new Ingestor()
+            .ingest(SharedModels.find(MODEL).orElseThrow(), IngestOptions.defaults())
+            .graph();
     Photos holdout = photos(dev, 0, 3);
     Photos calibration = photos(dev, 50, 4);
-    SplitRequest r = new SplitRequest(TargetProfiles.get("onnxruntime-arm64"), TargetProfiles.get("tensorrt-ampere"),
-        new Link(10e6, 0.020), new Encoding(WireFormat.INT8, true), holdout, 3, null, calibration, Double.NaN, 3, 1, 0);
+    SplitRequest r =
+        new SplitRequest(
+            TargetProfiles.get("onnxruntime-arm64"),
+            TargetProfiles.get("tensorrt-ampere"),
+            new Link(10e6, 0.020),
+            new Encoding(WireFormat.INT8, true),
+            holdout,
+            3,
+            null,
+            calibration,
+            Double.NaN,
+            3,
+            1,
+            0);
     SplitPlan plan = SplitPlanner.plan(g, "", r);
     System.out.print(SplitReport.text(plan));
-    assertEquals(g.nodes().size() + 1 - CutEnumerator.constantValues(SplitPlanner.withShapes(g)).size(), plan.costs().size());
-    assertTrue(plan.costs().stream().anyMatch(c -> c.cut().tensors().size() == 2), "cuts inside a fire module send both branches");
+    assertEquals(
+        g.nodes().size() + 1 - CutEnumerator.constantValues(SplitPlanner.withShapes(g)).size(),
+        plan.costs().size());
+    assertTrue(
+        plan.costs().stream().anyMatch(c -> c.cut().tensors().size() == 2),
+        "cuts inside a fire module send both branches");
     for (int i = 0; i < plan.costs().size(); i++) {
       CutCheck k = plan.checks().get(i);
       String where = "#" + i + " " + plan.costs().get(i).cut().label();
-      assertTrue(k.fp32MaxAbsDiff() <= SplitRequest.FP32_TOLERANCE, where + ": " + k.fp32MaxAbsDiff());
-      assertTrue(k.int8Agreement() >= SplitRequest.INT8_MIN_AGREEMENT, where + ": int8 agreement " + k.int8Agreement());
+      assertTrue(
+          k.fp32MaxAbsDiff() <= SplitRequest.FP32_TOLERANCE, where + ": " + k.fp32MaxAbsDiff());
+      assertTrue(
+          k.int8Agreement() >= SplitRequest.INT8_MIN_AGREEMENT,
+          where + ": int8 agreement " + k.int8Agreement());
     }
     SplitArtifacts.Written w = SplitArtifacts.write(plan, g, dir, holdout, 3);
     assertTrue(w.check().passed(), w.check().toString());

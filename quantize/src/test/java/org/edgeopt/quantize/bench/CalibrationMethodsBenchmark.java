@@ -45,11 +45,22 @@ public final class CalibrationMethodsBenchmark {
   }
 
   private static void run() throws Exception {
-    System.out.printf(Locale.ROOT, "%-14s %-11s %9s %9s %8s %10s %9s%n", "model", "method", "FP32 %", "INT8 %",
-        "drop pt", "agree %", "SQNR dB");
-    if (SharedModels.find("mnist-7/mnist.onnx").isPresent() && SharedModels.find("mnist-t10k").isPresent()) {
+    System.out.printf(
+        Locale.ROOT,
+        "%-14s %-11s %9s %9s %8s %10s %9s%n",
+        "model",
+        "method",
+        "FP32 %",
+        "INT8 %",
+        "drop pt",
+        "agree %",
+        "SQNR dB");
+    if (SharedModels.find("mnist-7/mnist.onnx").isPresent()
+        && SharedModels.find("mnist-t10k").isPresent()) {
       Graph g = OnnxModels.read(SharedModels.find("mnist-7/mnist.onnx").get());
-      Dataset d = Datasets.open(SharedModels.find("mnist-t10k").get(), Preprocessing.identity(), null, null);
+      Dataset d =
+          Datasets.open(
+              SharedModels.find("mnist-t10k").get(), Preprocessing.identity(), null, null);
       compare("mnist-7", g, d, 1000, d, 1000, 9000);
     } else {
       System.out.println("mnist-7 skipped: " + SharedModels.missingReason("mnist-7/mnist.onnx"));
@@ -58,26 +69,41 @@ public final class CalibrationMethodsBenchmark {
     try {
       s = SampleModels.fashionMnist();
     } catch (RuntimeException e) {
-      System.out.println("fashion-mnist skipped: the sample model is not available (" + e.getMessage() + ")");
+      System.out.println(
+          "fashion-mnist skipped: the sample model is not available (" + e.getMessage() + ")");
       return;
     }
     Preprocessing pre = Preprocessing.parse(s.preprocess());
     Dataset cal = Datasets.open(s.calibration().images(), pre, s.classNames(), null);
     Dataset hold = Datasets.open(s.holdout().images(), pre, s.classNames(), null);
-    compare("fashion-mnist", OnnxModels.read(s.model()), cal, s.calibration().count(), hold, 0, s.holdout().count());
+    compare(
+        "fashion-mnist",
+        OnnxModels.read(s.model()),
+        cal,
+        s.calibration().count(),
+        hold,
+        0,
+        s.holdout().count());
   }
 
-  private static void compare(String name, Graph fp32, Dataset cal, int calSamples, Dataset eval, int skip, int count)
+  private static void compare(
+      String name, Graph fp32, Dataset cal, int calSamples, Dataset eval, int skip, int count)
       throws Exception {
-    CalibrationConfig base = CalibrationConfig.of(CalibrationMethod.MINMAX).withSamples(calSamples).withHistogram(true);
+    CalibrationConfig base =
+        CalibrationConfig.of(CalibrationMethod.MINMAX).withSamples(calSamples).withHistogram(true);
     CalibrationStatistics stats = Calibration.collect(fp32, cal, base, CalibrationProgress.NONE);
     int[] labels = new int[count];
     int[] fp = predict(fp32, eval, skip, count, labels);
     for (CalibrationMethod m : CalibrationMethod.values()) {
       CalibrationConfig c = base.withMethod(m);
       CalibrationTable table = Calibration.table(stats, c, "", "", Map.of());
-      ModelQuantizer.Outcome o = ModelQuantizer.quantize(fp32, table, QuantizeConfig.defaults(), cal,
-          new ModelQuantizer.Provenance(name, null, m.id(), null));
+      ModelQuantizer.Outcome o =
+          ModelQuantizer.quantize(
+              fp32,
+              table,
+              QuantizeConfig.defaults(),
+              cal,
+              new ModelQuantizer.Provenance(name, null, m.id(), null));
       int[] q = predict(o.graph(), eval, skip, count, null);
       int fc = 0;
       int qc = 0;
@@ -87,13 +113,22 @@ public final class CalibrationMethodsBenchmark {
         qc += q[i] == labels[i] ? 1 : 0;
         ag += fp[i] == q[i] ? 1 : 0;
       }
-      System.out.printf(Locale.ROOT, "%-14s %-11s %9.2f %9.2f %8.2f %10.2f %9.1f%n", name, m.id(), 100.0 * fc / count,
-          100.0 * qc / count, 100.0 * (fc - qc) / count, 100.0 * ag / count, o.report().outputSqnrDb());
+      System.out.printf(
+          Locale.ROOT,
+          "%-14s %-11s %9.2f %9.2f %8.2f %10.2f %9.1f%n",
+          name,
+          m.id(),
+          100.0 * fc / count,
+          100.0 * qc / count,
+          100.0 * (fc - qc) / count,
+          100.0 * ag / count,
+          o.report().outputSqnrDb());
     }
   }
 
   /** Returns the top-1 class of samples {@code [skip, skip + count)}; fills {@code labels} when given. */
-  private static int[] predict(Graph g, Dataset data, int skip, int count, int[] labels) throws Exception {
+  private static int[] predict(Graph g, Dataset data, int skip, int count, int[] labels)
+      throws Exception {
     int[] out = new int[count];
     try (InferenceSession s = OrtRuntime.get().open(g, SessionOptions.defaults().withThreads(2))) {
       String in = s.inputNames().get(0);

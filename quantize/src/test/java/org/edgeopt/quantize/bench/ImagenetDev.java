@@ -1,6 +1,5 @@
 package org.edgeopt.quantize.bench;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -78,7 +77,9 @@ final class ImagenetDev {
     Preprocessing pre = Preprocessing.parse(SqueezeNetFixtures.PREPROCESS);
     List<Path> files = new ArrayList<>();
     try (Stream<Path> s = Files.walk(dev)) {
-      s.filter(p -> p.toString().endsWith(".jpg") || p.toString().endsWith(".png")).sorted().forEach(files::add);
+      s.filter(p -> p.toString().endsWith(".jpg") || p.toString().endsWith(".png"))
+          .sorted()
+          .forEach(files::add);
     }
     List<Tensor> calImages = new ArrayList<>();
     List<Integer> calLabels = new ArrayList<>();
@@ -90,7 +91,9 @@ final class ImagenetDev {
       (i % 5 == 0 ? calImages : evalImages).add(Images.read(f, pre));
       (i % 5 == 0 ? calLabels : evalLabels).add(label);
     }
-    return Optional.of(new Split(new Photos(calImages, ints(calLabels)), new Photos(evalImages, ints(evalLabels))));
+    return Optional.of(
+        new Split(
+            new Photos(calImages, ints(calLabels)), new Photos(evalImages, ints(evalLabels))));
   }
 
   static int[] ints(List<Integer> l) {
@@ -105,7 +108,8 @@ final class ImagenetDev {
       Iterator<Batch> it = data.batches(1, data.size());
       int i = 0;
       while (it.hasNext()) {
-        Tensor scores = s.run(Map.of(in, it.next().input().withName(in))).values().iterator().next();
+        Tensor scores =
+            s.run(Map.of(in, it.next().input().withName(in))).values().iterator().next();
         out[i++] = BatchRunner.argmax(scores.toFloats(), 0, (int) scores.elementCount());
       }
     }

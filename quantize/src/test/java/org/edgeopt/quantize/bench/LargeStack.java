@@ -16,13 +16,18 @@ final class LargeStack {
   /** Runs {@code body} on a large-stack thread and rethrows what it threw. */
   static void run(Body body) throws Exception {
     Exception[] failure = new Exception[1];
-    Thread t = new Thread(null, () -> {
-      try {
-        body.run();
-      } catch (Exception e) {
-        failure[0] = e;
-      }
-    }, "benchmark", 64L << 20);
+    Thread t =
+        new Thread(
+            null,
+            () -> {
+              try {
+                body.run();
+              } catch (Exception e) {
+                failure[0] = e;
+              }
+            },
+            "benchmark",
+            64L << 20);
     t.start();
     t.join();
     if (failure[0] != null) {

@@ -16,7 +16,6 @@ import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.graph.Tensor;
 import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.core.quant.CalibrationTable;
-import org.edgeopt.core.runtime.SessionOptions;
 import org.edgeopt.core.targets.TargetProfiles;
 import org.edgeopt.quantize.ModelQuantizer;
 import org.edgeopt.quantize.QuantizeConfig;
@@ -47,22 +46,38 @@ public final class PtqPassesBenchmark {
   }
 
   /** The passes of each row: CLE (with bias absorption), bias correction, learned rounding, and optionally smoothing. */
-  private static boolean[][] rows = {{false, false, false}, {true, false, false}, {false, true, false},
-      {false, false, true}, {true, true, true}};
+  private static boolean[][] rows = {
+    {false, false, false},
+    {true, false, false},
+    {false, true, false},
+    {false, false, true},
+    {true, true, true}
+  };
 
   private static void run(String[] args) throws Exception {
     System.out.println("host: " + HostCpu.current().describe());
     if (args.length > 0 && args[0].equals("smooth")) {
-      // SmoothQuant-style smoothing and CLE's bias absorption (issue 15), on the Fashion-MNIST sample only.
-      rows = new boolean[][] {{false, false, false, false}, {false, false, false, true}, {true, false, false, false},
-          {true, true, false, false}, {true, true, false, true}};
+      // SmoothQuant-style smoothing and CLE's bias absorption (issue 15), on the Fashion-MNIST
+      // sample only.
+      rows =
+          new boolean[][] {
+            {false, false, false, false},
+            {false, false, false, true},
+            {true, false, false, false},
+            {true, true, false, false},
+            {true, true, false, true}
+          };
       fashionMnist();
       return;
     }
     if (args.length > 0 && args[0].equals("pairs")) {
-      // The combinations the ablation leaves out, on the Fashion-MNIST sample only ("squeezenet-pairs":
+      // The combinations the ablation leaves out, on the Fashion-MNIST sample only
+      // ("squeezenet-pairs":
       // learned rounding with bias correction, and all, on SqueezeNet only).
-      rows = new boolean[][] {{false, true, true}, {true, false, true}, {true, true, false}, {true, true, true}};
+      rows =
+          new boolean[][] {
+            {false, true, true}, {true, false, true}, {true, true, false}, {true, true, true}
+          };
       fashionMnist();
       return;
     }
@@ -76,16 +91,22 @@ public final class PtqPassesBenchmark {
     }
     ImagenetDev.Split split = ImagenetDev.squeezeNetSplit().orElse(null);
     if (split == null) {
-      System.out.println("squeezenet skipped: " + SqueezeNetFixtures.missingReason() + " / imagenet-dev");
+      System.out.println(
+          "squeezenet skipped: " + SqueezeNetFixtures.missingReason() + " / imagenet-dev");
       return;
     }
     Photos cal = split.calibration();
     Photos eval = split.evaluation();
     Graph fp32 = SqueezeNetFixtures.fp32();
-    System.out.println("SqueezeNet, imagenet-dev: calibrate on every fifth photo, evaluate on the rest");
+    System.out.println(
+        "SqueezeNet, imagenet-dev: calibrate on every fifth photo, evaluate on the rest");
     long t0 = System.nanoTime();
-    CalibrationTable table = Calibration.calibrate(fp32, cal,
-        CalibrationConfig.forTarget(TargetProfiles.get(QuantizeConfig.DEFAULT_TARGET)).withSamples(cal.size()));
+    CalibrationTable table =
+        Calibration.calibrate(
+            fp32,
+            cal,
+            CalibrationConfig.forTarget(TargetProfiles.get(QuantizeConfig.DEFAULT_TARGET))
+                .withSamples(cal.size()));
     double calSeconds = (System.nanoTime() - t0) / 1e9;
     ablation(fp32, table, cal, eval, eval.labels(), calSeconds);
   }
@@ -112,43 +133,92 @@ public final class PtqPassesBenchmark {
     }
     int[] l = labels.stream().mapToInt(Integer::intValue).toArray();
     Graph fp32 = OnnxModels.read(s.model());
-    System.out.println("Fashion-MNIST sample: calibration split " + s.calibration().count() + ", holdout "
-        + s.holdout().count());
+    System.out.println(
+        "Fashion-MNIST sample: calibration split "
+            + s.calibration().count()
+            + ", holdout "
+            + s.holdout().count());
     long t0 = System.nanoTime();
-    CalibrationTable table = Calibration.calibrate(fp32, cal,
-        CalibrationConfig.forTarget(TargetProfiles.get(QuantizeConfig.DEFAULT_TARGET)));
+    CalibrationTable table =
+        Calibration.calibrate(
+            fp32,
+            cal,
+            CalibrationConfig.forTarget(TargetProfiles.get(QuantizeConfig.DEFAULT_TARGET)));
     ablation(fp32, table, cal, new Photos(images, l), l, (System.nanoTime() - t0) / 1e9);
   }
 
-  private static void ablation(Graph fp32, CalibrationTable table, Dataset cal, Photos eval, int[] labels,
-      double calSeconds) throws Exception {
+  private static void ablation(
+      Graph fp32, CalibrationTable table, Dataset cal, Photos eval, int[] labels, double calSeconds)
+      throws Exception {
     System.out.printf(Locale.ROOT, "calibration (%s): %.1f s%n", table.method(), calSeconds);
     int[] fp = ImagenetDev.predict(fp32, eval);
-    System.out.printf(Locale.ROOT, "%-10s %-5s %-5s %-5s %-6s %8s %8s %8s %8s %10s %10s%n", "weights", "CLE", "BC",
-        "AdaR", "Smooth",
-        "FP32 %", "INT8 %", "drop pt", "agree %", "quant s", "x calib.");
+    System.out.printf(
+        Locale.ROOT,
+        "%-10s %-5s %-5s %-5s %-6s %8s %8s %8s %8s %10s %10s%n",
+        "weights",
+        "CLE",
+        "BC",
+        "AdaR",
+        "Smooth",
+        "FP32 %",
+        "INT8 %",
+        "drop pt",
+        "agree %",
+        "quant s",
+        "x calib.");
     QuantizeConfig perChannel = QuantizeConfig.defaults();
     QuantizeConfig perTensor = perChannel.withPerTensorWeightOps(Set.of("Conv", "Gemm", "MatMul"));
     for (QuantizeConfig base : List.of(perChannel, perTensor)) {
       // The ablation: none, each pass alone, all together.
       for (boolean[] p : rows) {
         boolean smooth = p.length > 3 && p[3];
-        QuantizeConfig c = base.withCrossLayerEqualization(p[0]).withBiasCorrection(p[1]).withAdaRound(p[2])
-            .withSmoothing(smooth ? SmoothQuant.DEFAULT_ALPHA : Double.NaN);
+        QuantizeConfig c =
+            base.withCrossLayerEqualization(p[0])
+                .withBiasCorrection(p[1])
+                .withAdaRound(p[2])
+                .withSmoothing(smooth ? SmoothQuant.DEFAULT_ALPHA : Double.NaN);
         long q0 = System.nanoTime();
-        ModelQuantizer.Outcome o = ModelQuantizer.quantize(fp32, table, c, cal,
-            new ModelQuantizer.Provenance("benchmark", null, "calibration", null));
+        ModelQuantizer.Outcome o =
+            ModelQuantizer.quantize(
+                fp32,
+                table,
+                c,
+                cal,
+                new ModelQuantizer.Provenance("benchmark", null, "calibration", null));
         double qs = (System.nanoTime() - q0) / 1e9;
-        ImagenetDev.Scores sc = ImagenetDev.Scores.of(fp, ImagenetDev.predict(o.graph(), eval), labels);
-        System.out.printf(Locale.ROOT, "%-10s %-5s %-5s %-5s %-6s %8.2f %8.2f %8.2f %8.2f %10.1f %10.2f%n",
-            base == perChannel ? "channel" : "tensor", p[0] ? "yes" : "-", p[1] ? "yes" : "-", p[2] ? "yes" : "-",
+        ImagenetDev.Scores sc =
+            ImagenetDev.Scores.of(fp, ImagenetDev.predict(o.graph(), eval), labels);
+        System.out.printf(
+            Locale.ROOT,
+            "%-10s %-5s %-5s %-5s %-6s %8.2f %8.2f %8.2f %8.2f %10.1f %10.2f%n",
+            base == perChannel ? "channel" : "tensor",
+            p[0] ? "yes" : "-",
+            p[1] ? "yes" : "-",
+            p[2] ? "yes" : "-",
             smooth ? "yes" : "-",
-            sc.fp32Top1(), sc.int8Top1(), sc.drop(), sc.agreement(), qs, qs / calSeconds);
-        o.report().passes().forEach(r -> System.out.println("    " + r.name() + ": " + r.changes().stream()
-            .filter(l -> !l.startsWith("bias correction") && !l.startsWith("adaround ")
-                && !l.startsWith("did not equalize")).limit(12).toList()));
+            sc.fp32Top1(),
+            sc.int8Top1(),
+            sc.drop(),
+            sc.agreement(),
+            qs,
+            qs / calSeconds);
+        o.report()
+            .passes()
+            .forEach(
+                r ->
+                    System.out.println(
+                        "    "
+                            + r.name()
+                            + ": "
+                            + r.changes().stream()
+                                .filter(
+                                    l ->
+                                        !l.startsWith("bias correction")
+                                            && !l.startsWith("adaround ")
+                                            && !l.startsWith("did not equalize"))
+                                .limit(12)
+                                .toList()));
       }
     }
   }
-
 }

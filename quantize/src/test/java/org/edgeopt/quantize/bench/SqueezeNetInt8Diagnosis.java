@@ -47,47 +47,87 @@ public final class SqueezeNetInt8Diagnosis {
     }
     for (int max : new int[] {64, 127}) {
       int[] q = ImagenetDev.predict(weightsOnly(fp32, max), split.evaluation());
-      print("weights only, [-" + max + "," + max + "] per channel", ImagenetDev.Scores.of(fp, q, labels));
+      print(
+          "weights only, [-" + max + "," + max + "] per channel",
+          ImagenetDev.Scores.of(fp, q, labels));
     }
-    CalibrationConfig cc = CalibrationConfig.forTarget(TargetProfiles.get(QuantizeConfig.DEFAULT_TARGET))
-        .withSamples(100).withHistogram(true);
-    CalibrationStatistics stats = Calibration.collect(fp32, split.calibration(), cc, CalibrationProgress.NONE);
+    CalibrationConfig cc =
+        CalibrationConfig.forTarget(TargetProfiles.get(QuantizeConfig.DEFAULT_TARGET))
+            .withSamples(100)
+            .withHistogram(true);
+    CalibrationStatistics stats =
+        Calibration.collect(fp32, split.calibration(), cc, CalibrationProgress.NONE);
     for (CalibrationMethod m : CalibrationMethod.values()) {
       CalibrationConfig mc = cc.withMethod(m);
       CalibrationTable t = Calibration.table(stats, mc, "", "", Map.of());
       for (int max : new int[] {64, 127}) {
         QuantizeConfig c = QuantizeConfig.defaults().withWeightQuantMax(max, max);
-        ModelQuantizer.Outcome o = ModelQuantizer.quantize(fp32, t, c, split.calibration(),
-            new ModelQuantizer.Provenance("diag", null, "cal", null));
+        ModelQuantizer.Outcome o =
+            ModelQuantizer.quantize(
+                fp32,
+                t,
+                c,
+                split.calibration(),
+                new ModelQuantizer.Provenance("diag", null, "cal", null));
         int[] q = ImagenetDev.predict(o.graph(), split.evaluation());
-        print(m.id() + ", weights [-" + max + "," + max + "]", ImagenetDev.Scores.of(fp, q, labels));
+        print(
+            m.id() + ", weights [-" + max + "," + max + "]", ImagenetDev.Scores.of(fp, q, labels));
         if (max == 64 && (m == CalibrationMethod.MINMAX || m == CalibrationMethod.MSE)) {
-          o.report().layers().forEach(l -> System.out.printf(Locale.ROOT, "    %-22s %-10s sqnr %6.2f dB  range %s%n",
-              l.node(), l.op(), l.sqnrDb() == null ? Double.NaN : l.sqnrDb(), t.range(l.output())));
+          o.report()
+              .layers()
+              .forEach(
+                  l ->
+                      System.out.printf(
+                          Locale.ROOT,
+                          "    %-22s %-10s sqnr %6.2f dB  range %s%n",
+                          l.node(),
+                          l.op(),
+                          l.sqnrDb() == null ? Double.NaN : l.sqnrDb(),
+                          t.range(l.output())));
         }
       }
     }
   }
 
-  private static void adaround(Graph fp32, ImagenetDev.Split split, int[] fp, int[] labels) throws Exception {
+  private static void adaround(Graph fp32, ImagenetDev.Split split, int[] fp, int[] labels)
+      throws Exception {
     long t0 = System.nanoTime();
-    CalibrationTable t = Calibration.calibrate(fp32, split.calibration(),
-        CalibrationConfig.forTarget(TargetProfiles.get(QuantizeConfig.DEFAULT_TARGET)).withSamples(100));
+    CalibrationTable t =
+        Calibration.calibrate(
+            fp32,
+            split.calibration(),
+            CalibrationConfig.forTarget(TargetProfiles.get(QuantizeConfig.DEFAULT_TARGET))
+                .withSamples(100));
     System.out.printf(Locale.ROOT, "calibration %.1f s%n", (System.nanoTime() - t0) / 1e9);
     for (int max : new int[] {64, 127}) {
       for (boolean ar : new boolean[] {false, true}) {
         for (boolean bc : new boolean[] {false, true}) {
-          QuantizeConfig c = QuantizeConfig.defaults().withWeightQuantMax(max, 127).withAdaRound(ar)
-              .withBiasCorrection(bc);
+          QuantizeConfig c =
+              QuantizeConfig.defaults()
+                  .withWeightQuantMax(max, 127)
+                  .withAdaRound(ar)
+                  .withBiasCorrection(bc);
           long q0 = System.nanoTime();
-          ModelQuantizer.Outcome o = ModelQuantizer.quantize(fp32, t, c, split.calibration(),
-              new ModelQuantizer.Provenance("diag", null, "cal", null));
+          ModelQuantizer.Outcome o =
+              ModelQuantizer.quantize(
+                  fp32,
+                  t,
+                  c,
+                  split.calibration(),
+                  new ModelQuantizer.Provenance("diag", null, "cal", null));
           double qs = (System.nanoTime() - q0) / 1e9;
           int[] q = ImagenetDev.predict(o.graph(), split.evaluation());
-          print("w" + max + (ar ? " adaround" : "") + (bc ? " bc" : "") + String.format(Locale.ROOT, " %.1fs", qs),
+          print(
+              "w"
+                  + max
+                  + (ar ? " adaround" : "")
+                  + (bc ? " bc" : "")
+                  + String.format(Locale.ROOT, " %.1fs", qs),
               ImagenetDev.Scores.of(fp, q, labels));
           if (ar && !bc && max == 64) {
-            o.report().passes().forEach(p -> p.changes().forEach(l -> System.out.println("    " + l)));
+            o.report()
+                .passes()
+                .forEach(p -> p.changes().forEach(l -> System.out.println("    " + l)));
           }
         }
       }
@@ -95,13 +135,20 @@ public final class SqueezeNetInt8Diagnosis {
   }
 
   /** MSE ranges everywhere except on the head (tensors after the last weighted layer), which keeps minmax. */
-  private static void mix(Graph fp32, ImagenetDev.Split split, int[] fp, int[] labels) throws Exception {
-    CalibrationConfig cc = CalibrationConfig.forTarget(TargetProfiles.get(QuantizeConfig.DEFAULT_TARGET))
-        .withSamples(100).withHistogram(true);
-    CalibrationStatistics stats = Calibration.collect(fp32, split.calibration(), cc, CalibrationProgress.NONE);
-    CalibrationTable mm = Calibration.table(stats, cc.withMethod(CalibrationMethod.MINMAX), "", "", Map.of());
-    CalibrationTable mse = Calibration.table(stats, cc.withMethod(CalibrationMethod.MSE), "", "", Map.of());
-    CalibrationTable pct = Calibration.table(stats, cc.withMethod(CalibrationMethod.PERCENTILE), "", "", Map.of());
+  private static void mix(Graph fp32, ImagenetDev.Split split, int[] fp, int[] labels)
+      throws Exception {
+    CalibrationConfig cc =
+        CalibrationConfig.forTarget(TargetProfiles.get(QuantizeConfig.DEFAULT_TARGET))
+            .withSamples(100)
+            .withHistogram(true);
+    CalibrationStatistics stats =
+        Calibration.collect(fp32, split.calibration(), cc, CalibrationProgress.NONE);
+    CalibrationTable mm =
+        Calibration.table(stats, cc.withMethod(CalibrationMethod.MINMAX), "", "", Map.of());
+    CalibrationTable mse =
+        Calibration.table(stats, cc.withMethod(CalibrationMethod.MSE), "", "", Map.of());
+    CalibrationTable pct =
+        Calibration.table(stats, cc.withMethod(CalibrationMethod.PERCENTILE), "", "", Map.of());
     java.util.Set<String> head = new java.util.HashSet<>();
     java.util.Deque<String> todo = new java.util.ArrayDeque<>();
     fp32.outputs().forEach(v -> todo.add(v.name()));
@@ -112,27 +159,40 @@ public final class SqueezeNetInt8Diagnosis {
       }
       Node p = fp32.producer(t).orElse(null);
       if (p != null && !List.of("Conv", "Gemm", "MatMul").contains(p.opType())) {
-        p.inputs().stream().filter(i -> !i.isEmpty() && fp32.initializer(i).isEmpty()).forEach(todo::add);
+        p.inputs().stream()
+            .filter(i -> !i.isEmpty() && fp32.initializer(i).isEmpty())
+            .forEach(todo::add);
       }
     }
     System.out.println("head tensors: " + head);
     for (CalibrationTable inner : List.of(mse, pct)) {
       Map<String, org.edgeopt.core.quant.TensorRange> r = new LinkedHashMap<>(inner.tensors());
-      head.forEach(t -> {
-        if (mm.tensors().containsKey(t)) {
-          r.put(t, mm.tensors().get(t));
-        }
-      });
-      CalibrationTable t = new CalibrationTable(inner.formatVersion(), "mixed", "", "", inner.samples(),
-          inner.provenance(), r);
+      head.forEach(
+          t -> {
+            if (mm.tensors().containsKey(t)) {
+              r.put(t, mm.tensors().get(t));
+            }
+          });
+      CalibrationTable t =
+          new CalibrationTable(
+              inner.formatVersion(), "mixed", "", "", inner.samples(), inner.provenance(), r);
       for (boolean ar : new boolean[] {false, true}) {
         QuantizeConfig c = QuantizeConfig.defaults().withAdaRound(ar);
         long q0 = System.nanoTime();
-        ModelQuantizer.Outcome o = ModelQuantizer.quantize(fp32, t, c, split.calibration(),
-            new ModelQuantizer.Provenance("diag", null, "cal", null));
+        ModelQuantizer.Outcome o =
+            ModelQuantizer.quantize(
+                fp32,
+                t,
+                c,
+                split.calibration(),
+                new ModelQuantizer.Provenance("diag", null, "cal", null));
         double qs = (System.nanoTime() - q0) / 1e9;
         int[] q = ImagenetDev.predict(o.graph(), split.evaluation());
-        print(inner.method() + " inside, minmax head" + (ar ? " adaround" : "") + String.format(Locale.ROOT, " %.0fs", qs),
+        print(
+            inner.method()
+                + " inside, minmax head"
+                + (ar ? " adaround" : "")
+                + String.format(Locale.ROOT, " %.0fs", qs),
             ImagenetDev.Scores.of(fp, q, labels));
         if (ar) {
           System.out.println("    " + o.report().passes().get(0).changes().get(0));
@@ -142,8 +202,14 @@ public final class SqueezeNetInt8Diagnosis {
   }
 
   private static void print(String what, ImagenetDev.Scores s) {
-    System.out.printf(Locale.ROOT, "%-44s FP32 %6.2f  INT8 %6.2f  drop %5.2f  agreement %6.2f%n", what, s.fp32Top1(),
-        s.int8Top1(), s.drop(), s.agreement());
+    System.out.printf(
+        Locale.ROOT,
+        "%-44s FP32 %6.2f  INT8 %6.2f  drop %5.2f  agreement %6.2f%n",
+        what,
+        s.fp32Top1(),
+        s.int8Top1(),
+        s.drop(),
+        s.agreement());
   }
 
   /** Returns {@code g} with every Conv weight rounded to its per-channel int8 grid, all else float. */

@@ -49,34 +49,58 @@ public final class SqueezeNetSpeedBenchmark {
     }
     int rounds = Integer.getInteger("bench.rounds", 10);
     int runs = Integer.getInteger("bench.runs", 40);
-    int[] threads = args.length == 0 ? new int[] {1, 2} : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
+    int[] threads =
+        args.length == 0
+            ? new int[] {1, 2}
+            : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
     Graph fp32 = SqueezeNetFixtures.fp32();
-    CalibrationTable table = MinMaxCalibration.collect(fp32, SqueezeNetFixtures.calibrationSet().iterator());
+    CalibrationTable table =
+        MinMaxCalibration.collect(fp32, SqueezeNetFixtures.calibrationSet().iterator());
     String exclude = System.getProperty("bench.exclude", "");
     String profile = System.getProperty("bench.profile", QuantizeConfig.DEFAULT_TARGET);
-    SessionOptions.Int8Arithmetic arithmetic = SessionOptions.Int8Arithmetic.valueOf(
-        System.getProperty("bench.arithmetic", "host").toUpperCase(Locale.ROOT));
+    SessionOptions.Int8Arithmetic arithmetic =
+        SessionOptions.Int8Arithmetic.valueOf(
+            System.getProperty("bench.arithmetic", "host").toUpperCase(Locale.ROOT));
     HostCpu host = HostCpu.current();
-    System.out.println("host: " + host.describe() + "; INT8 kernels: " + host.int8Kernel().description());
+    System.out.println(
+        "host: " + host.describe() + "; INT8 kernels: " + host.int8Kernel().description());
     System.out.println("profile: " + profile + "; INT8 arithmetic: " + arithmetic);
-    QuantizeConfig config = QuantizeConfig.forTarget(TargetProfiles.get(profile))
-        .withExclude(exclude.isBlank() ? java.util.Set.of() : java.util.Set.of(exclude.split(",")));
-    // As edgeopt quantize writes it for onnxruntime-cpu: first-layer channels padded to 4 (ChannelPadding).
-    Graph int8 = ChannelPadding.apply(QdqQuantizer.quantize(fp32, table, config, "squeezenet", "table").graph(),
-        Integer.getInteger("bench.channelMultiple", config.convInputChannelMultiple())).graph();
-    System.out.println("INT8 with " + (exclude.isBlank() ? "every layer quantized" : "float: " + exclude));
+    QuantizeConfig config =
+        QuantizeConfig.forTarget(TargetProfiles.get(profile))
+            .withExclude(
+                exclude.isBlank() ? java.util.Set.of() : java.util.Set.of(exclude.split(",")));
+    // As edgeopt quantize writes it for onnxruntime-cpu: first-layer channels padded to 4
+    // (ChannelPadding).
+    Graph int8 =
+        ChannelPadding.apply(
+                QdqQuantizer.quantize(fp32, table, config, "squeezenet", "table").graph(),
+                Integer.getInteger("bench.channelMultiple", config.convInputChannelMultiple()))
+            .graph();
+    System.out.println(
+        "INT8 with " + (exclude.isBlank() ? "every layer quantized" : "float: " + exclude));
     Path dir = Files.createTempDirectory("squeezenet-bench");
-    System.out.println("INT8 graph after ONNX Runtime's EXTENDED optimizer: "
-        + OrtGraphs.optimizedOps(int8, dir.resolve("int8.opt.onnx")));
-    System.out.println("FP32 graph after ONNX Runtime's EXTENDED optimizer: "
-        + OrtGraphs.optimizedOps(fp32, dir.resolve("fp32.opt.onnx")));
+    System.out.println(
+        "INT8 graph after ONNX Runtime's EXTENDED optimizer: "
+            + OrtGraphs.optimizedOps(int8, dir.resolve("int8.opt.onnx")));
+    System.out.println(
+        "FP32 graph after ONNX Runtime's EXTENDED optimizer: "
+            + OrtGraphs.optimizedOps(fp32, dir.resolve("fp32.opt.onnx")));
     Tensor x = SqueezeNetFixtures.photos().get(0);
-    System.out.printf(Locale.ROOT, "%-8s %-10s %-10s %-9s %-12s %-12s %-9s %s%n", "threads", "FP32 ms", "INT8 ms",
-        "speed-up", "FP32 cpu ms", "INT8 cpu ms", "cpu ratio",
+    System.out.printf(
+        Locale.ROOT,
+        "%-8s %-10s %-10s %-9s %-12s %-12s %-9s %s%n",
+        "threads",
+        "FP32 ms",
+        "INT8 ms",
+        "speed-up",
+        "FP32 cpu ms",
+        "INT8 cpu ms",
+        "cpu ratio",
         "(median of " + rounds + " rounds x " + runs + " runs, batch 1, optimization ALL)");
     for (int t : threads) {
       SessionOptions opts = SessionOptions.defaults().withThreads(t).withInt8Arithmetic(arithmetic);
-      try (InferenceSession f = OrtRuntime.get().open(fp32, opts); InferenceSession q = OrtRuntime.get().open(int8, opts)) {
+      try (InferenceSession f = OrtRuntime.get().open(fp32, opts);
+          InferenceSession q = OrtRuntime.get().open(int8, opts)) {
         String in = f.inputNames().get(0);
         Map<String, Tensor> feed = Map.of(in, x.withName(in));
         time(f, feed, runs);
@@ -95,20 +119,33 @@ public final class SqueezeNetSpeedBenchmark {
         }
         double fp = median(fm);
         double qp = median(qm);
-        // With one intra-op thread ONNX Runtime computes on the calling thread, so that thread's CPU
-        // time is the work done, whatever else the machine runs; with more threads it is only a part.
+        // With one intra-op thread ONNX Runtime computes on the calling thread, so that thread's
+        // CPU
+        // time is the work done, whatever else the machine runs; with more threads it is only a
+        // part.
         String fcpu = t == 1 ? String.format(Locale.ROOT, "%.3f", median(fc)) : "-";
         String qcpu = t == 1 ? String.format(Locale.ROOT, "%.3f", median(qc)) : "-";
         String ratio = t == 1 ? String.format(Locale.ROOT, "%.2fx", median(fc) / median(qc)) : "-";
-        System.out.printf(Locale.ROOT, "%-8d %-10.3f %-10.3f %-9s %-12s %-12s %-9s best rounds: %.3f / %.3f ms = %.2fx%n",
-            t, fp, qp, String.format(Locale.ROOT, "%.2fx", fp / qp), fcpu, qcpu, ratio, min(fm), min(qm),
+        System.out.printf(
+            Locale.ROOT,
+            "%-8d %-10.3f %-10.3f %-9s %-12s %-12s %-9s best rounds: %.3f / %.3f ms = %.2fx%n",
+            t,
+            fp,
+            qp,
+            String.format(Locale.ROOT, "%.2fx", fp / qp),
+            fcpu,
+            qcpu,
+            ratio,
+            min(fm),
+            min(qm),
             min(fm) / min(qm));
       }
     }
   }
 
   /** Returns wall-clock and calling-thread CPU milliseconds per inference over {@code runs} runs. */
-  private static double[] time(InferenceSession s, Map<String, Tensor> feed, int runs) throws Exception {
+  private static double[] time(InferenceSession s, Map<String, Tensor> feed, int runs)
+      throws Exception {
     ThreadMXBean mx = ManagementFactory.getThreadMXBean();
     long c0 = mx.getCurrentThreadCpuTime();
     long t0 = System.nanoTime();

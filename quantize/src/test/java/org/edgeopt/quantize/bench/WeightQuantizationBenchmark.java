@@ -37,7 +37,9 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(value = 1, jvmArgs = {"-Xmx2g"})
+@Fork(
+    value = 1,
+    jvmArgs = {"-Xmx2g"})
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
 public class WeightQuantizationBenchmark {
@@ -71,7 +73,8 @@ public class WeightQuantizationBenchmark {
       differ += a[i] != b[i] ? 1 : 0;
     }
     if (differ != 0) {
-      throw new IllegalStateException("ND4J and the plain loop disagree on " + differ + " of " + a.length + " values");
+      throw new IllegalStateException(
+          "ND4J and the plain loop disagree on " + differ + " of " + a.length + " values");
     }
   }
 
@@ -96,6 +99,8 @@ public class WeightQuantizationBenchmark {
   }
 
   public static void main(String[] args) throws Exception {
-    new Runner(new OptionsBuilder().include(WeightQuantizationBenchmark.class.getSimpleName()).build()).run();
+    new Runner(
+            new OptionsBuilder().include(WeightQuantizationBenchmark.class.getSimpleName()).build())
+        .run();
   }
 }

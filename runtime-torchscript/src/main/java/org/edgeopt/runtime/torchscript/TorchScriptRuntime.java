@@ -75,11 +75,14 @@ public final class TorchScriptRuntime implements InferenceRuntime {
     try {
       Path abs = model.toAbsolutePath();
       String fileName = abs.getFileName().toString();
-      m.load(abs.getParent(), fileName.endsWith(".pt") ? fileName.substring(0, fileName.length() - 3) : fileName);
+      m.load(
+          abs.getParent(),
+          fileName.endsWith(".pt") ? fileName.substring(0, fileName.length() - 3) : fileName);
       return new TorchSession(m, inputNames, model.toString());
     } catch (IOException | MalformedModelException | RuntimeException e) {
       m.close();
-      throw EdgeoptException.invalid(model + ": PyTorch cannot load the TorchScript model: " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          model + ": PyTorch cannot load the TorchScript model: " + e.getMessage(), e);
     }
   }
 
@@ -113,16 +116,19 @@ public final class TorchScriptRuntime implements InferenceRuntime {
     }
 
     @Override
-    public Map<String, Tensor> run(Map<String, Tensor> inputs, List<String> outputs) throws EdgeoptException {
+    public Map<String, Tensor> run(Map<String, Tensor> inputs, List<String> outputs)
+        throws EdgeoptException {
       try (NDManager mgr = model.getNDManager().newSubManager()) {
         NDList in = new NDList();
         for (String name : inputNames) {
           Tensor t = inputs.get(name);
           if (t == null) {
-            throw EdgeoptException.invalid(where + ": missing input '" + name + "' (given: " + inputs.keySet() + ")");
+            throw EdgeoptException.invalid(
+                where + ": missing input '" + name + "' (given: " + inputs.keySet() + ")");
           }
           if (t.dataType() != DataType.FLOAT) {
-            throw EdgeoptException.invalid(where + ": input '" + name + "' must be float32, found " + t.dataType());
+            throw EdgeoptException.invalid(
+                where + ": input '" + name + "' must be float32, found " + t.dataType());
           }
           in.add(mgr.create(t.toFloats(), new Shape(t.dims())));
         }
@@ -139,7 +145,8 @@ public final class TorchScriptRuntime implements InferenceRuntime {
         }
         return result;
       } catch (TranslateException | RuntimeException e) {
-        throw EdgeoptException.invalid(where + ": the TorchScript model failed to run: " + e.getMessage(), e);
+        throw EdgeoptException.invalid(
+            where + ": the TorchScript model failed to run: " + e.getMessage(), e);
       }
     }
 

@@ -23,8 +23,12 @@ class TorchScriptRuntimeProviderTest {
     SampleModel s = SampleModels.get(SampleModels.names().get(0));
     InferenceRuntime r = Runtimes.forModel(s.torchscript(), List.of(s.inputName()));
     assertInstanceOf(TorchScriptRuntime.class, r);
-    try (InferenceSession session = r.open(s.torchscript(), SessionOptions.defaults().withThreads(1))) {
-      assertEquals(List.of(s.inputName()), session.inputNames(), "the input names given to Runtimes.forModel");
+    try (InferenceSession session =
+        r.open(s.torchscript(), SessionOptions.defaults().withThreads(1))) {
+      assertEquals(
+          List.of(s.inputName()),
+          session.inputNames(),
+          "the input names given to Runtimes.forModel");
     }
   }
 

@@ -3,7 +3,6 @@ package org.edgeopt.compile.onnxruntime;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -37,12 +36,22 @@ import org.edgeopt.core.targets.TargetProfile;
 public final class OnnxRuntimeTarget implements Target {
   /** How many steps of a quantized output the optimized model may be off by (see {@link #tolerance}). */
   static final int OUTPUT_STEPS = 4;
+
   private static final Set<String> WEIGHTED = Set.of("Conv", "Gemm", "MatMul", "ConvTranspose");
-  private static final Set<String> INTEGER_KERNELS = Set.of("QLinearConv", "QLinearMatMul", "QGemm", "ConvInteger",
-      "MatMulInteger", "MatMulIntegerToFloat", "DynamicQuantizeMatMul", "QAttention");
+  private static final Set<String> INTEGER_KERNELS =
+      Set.of(
+          "QLinearConv",
+          "QLinearMatMul",
+          "QGemm",
+          "ConvInteger",
+          "MatMulInteger",
+          "MatMulIntegerToFloat",
+          "DynamicQuantizeMatMul",
+          "QAttention");
   static final String MODEL_FILE = "model.ort.onnx";
   static final String REPORT_FILE = "onnxruntime-report.json";
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   @Override
   public String id() {
@@ -58,8 +67,13 @@ public final class OnnxRuntimeTarget implements Target {
   @Override
   public CompileResult compile(CompileRequest request) throws EdgeoptException {
     if (!request.profile().supportsPrecision(request.precision())) {
-      throw EdgeoptException.incompatible("target " + request.profile().name() + " runs " + request.profile().precisions()
-          + ", not " + request.precision());
+      throw EdgeoptException.incompatible(
+          "target "
+              + request.profile().name()
+              + " runs "
+              + request.profile().precisions()
+              + ", not "
+              + request.precision());
     }
     Graph source = OnnxModels.read(request.model());
     // Both files go into a staging folder beside the output and appear together only once the
@@ -69,8 +83,11 @@ public final class OnnxRuntimeTarget implements Target {
       // ONNX Runtime creates this file itself, with the process's umask (0644 as a rule).
       // HOST arithmetic: the exact mode rewrites int8 weights to uint8 for this host's U8U8
       // kernels, which must never end up in a model saved for other machines.
-      SessionOptions opts = SessionOptions.defaults().withOptimization(SessionOptions.Optimization.EXTENDED)
-          .withInt8Arithmetic(SessionOptions.Int8Arithmetic.HOST).savingOptimizedModel(tmp);
+      SessionOptions opts =
+          SessionOptions.defaults()
+              .withOptimization(SessionOptions.Optimization.EXTENDED)
+              .withInt8Arithmetic(SessionOptions.Int8Arithmetic.HOST)
+              .savingOptimizedModel(tmp);
       try (InferenceSession s = OrtRuntime.get().open(request.model(), opts)) {
         s.inputNames();
       }
@@ -79,25 +96,39 @@ public final class OnnxRuntimeTarget implements Target {
       if (!fr.withinTolerance()) {
         // The check runs both models with exact INT8 arithmetic, so a difference here is ONNX
         // Runtime's rewrite changing the model's meaning on this target: incompatible, not a crash.
-        throw EdgeoptException.incompatible(request.model() + ": ONNX Runtime's optimized model differs from the input"
-            + " on a seeded input by " + String.format(java.util.Locale.ROOT, "%.3g", fr.maxAbsDiff())
-            + ", expected at most " + String.format(java.util.Locale.ROOT, "%.3g", fr.tolerance())
-            + "; nothing written to " + request.outputDir());
+        throw EdgeoptException.incompatible(
+            request.model()
+                + ": ONNX Runtime's optimized model differs from the input"
+                + " on a seeded input by "
+                + String.format(java.util.Locale.ROOT, "%.3g", fr.maxAbsDiff())
+                + ", expected at most "
+                + String.format(java.util.Locale.ROOT, "%.3g", fr.tolerance())
+                + "; nothing written to "
+                + request.outputDir());
       }
       AtomicFiles.writeString(staging.file(REPORT_FILE), JSON.writeValueAsString(fr) + "\n");
       List<String> messages = new ArrayList<>();
-      messages.add(fr.integerKernels() + " integer kernels; " + fr.floatLayers().size() + " of " + fr.weightedLayers()
-          + " weighted layers left in float" + (fr.floatLayers().isEmpty() ? "" : ": " + fr.floatLayers()));
-      messages.add(String.format("optimized vs input model on a seeded input: max |diff| %.3g, tolerance %.3g: %s",
-          fr.maxAbsDiff(), fr.tolerance(), fr.withinTolerance() ? "within" : "EXCEEDED"));
+      messages.add(
+          fr.integerKernels()
+              + " integer kernels; "
+              + fr.floatLayers().size()
+              + " of "
+              + fr.weightedLayers()
+              + " weighted layers left in float"
+              + (fr.floatLayers().isEmpty() ? "" : ": " + fr.floatLayers()));
+      messages.add(
+          String.format(
+              "optimized vs input model on a seeded input: max |diff| %.3g, tolerance %.3g: %s",
+              fr.maxAbsDiff(), fr.tolerance(), fr.withinTolerance() ? "within" : "EXCEEDED"));
       return new CompileResult(staging.commit(), true, messages);
     } catch (IOException e) {
-      throw EdgeoptException.invalid("cannot write to " + request.outputDir() + ": " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          "cannot write to " + request.outputDir() + ": " + e.getMessage(), e);
     }
   }
 
-  private static FusionReport report(Graph source, Graph optimized, Path sourceFile, Path optimizedFile)
-      throws EdgeoptException {
+  private static FusionReport report(
+      Graph source, Graph optimized, Path sourceFile, Path optimizedFile) throws EdgeoptException {
     int integer = 0;
     for (Node n : optimized.nodes()) {
       if (INTEGER_KERNELS.contains(n.opType())) {
@@ -118,8 +149,14 @@ public final class OnnxRuntimeTarget implements Target {
     }
     double[] diffAndRange = maxAbsDiff(source, sourceFile, optimizedFile);
     double tolerance = tolerance(quantized, diffAndRange[1], outputStep(source));
-    return new FusionReport(source.opHistogram(), optimized.opHistogram(), integer, weighted, floatLayers,
-        diffAndRange[0], tolerance);
+    return new FusionReport(
+        source.opHistogram(),
+        optimized.opHistogram(),
+        integer,
+        weighted,
+        floatLayers,
+        diffAndRange[0],
+        tolerance);
   }
 
   /**
@@ -146,7 +183,8 @@ public final class OnnxRuntimeTarget implements Target {
     g.outputs().forEach(v -> outputs.add(v.name()));
     double step = 0;
     for (Node n : g.nodes()) {
-      if (n.opType().equals("DequantizeLinear") && n.outputs().stream().anyMatch(outputs::contains)
+      if (n.opType().equals("DequantizeLinear")
+          && n.outputs().stream().anyMatch(outputs::contains)
           && n.inputs().size() > 1) {
         Tensor scale = g.initializers().get(n.inputs().get(1));
         if (scale != null && scale.dataType() == DataType.FLOAT) {
@@ -184,8 +222,10 @@ public final class OnnxRuntimeTarget implements Target {
       }
       feed.put(v.name(), Tensor.ofFloats(v.name(), dims, x));
     }
-    SessionOptions plain = SessionOptions.defaults().withOptimization(SessionOptions.Optimization.NONE).withThreads(1);
-    try (InferenceSession sa = OrtRuntime.get().open(a, plain); InferenceSession sb = OrtRuntime.get().open(b, plain)) {
+    SessionOptions plain =
+        SessionOptions.defaults().withOptimization(SessionOptions.Optimization.NONE).withThreads(1);
+    try (InferenceSession sa = OrtRuntime.get().open(a, plain);
+        InferenceSession sb = OrtRuntime.get().open(b, plain)) {
       Map<String, Tensor> ya = sa.run(feed);
       Map<String, Tensor> yb = sb.run(feed);
       double max = 0;

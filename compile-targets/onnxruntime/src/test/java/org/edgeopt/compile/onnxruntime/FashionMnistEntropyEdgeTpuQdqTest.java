@@ -50,10 +50,16 @@ class FashionMnistEntropyEdgeTpuQdqTest {
     Dataset calibration = Datasets.open(sample.calibration().images().getParent(), pre, null, null);
     Graph fp32 = OnnxModels.read(sample.model());
     TargetProfile edgetpu = TargetProfiles.get("edgetpu");
-    CalibrationTable table = Calibration.calibrate(fp32, calibration,
-        CalibrationConfig.of(CalibrationMethod.ENTROPY).withSamples(500));
-    ModelQuantizer.Outcome q = ModelQuantizer.quantize(fp32, table, QuantizeConfig.forTarget(edgetpu), null,
-        new ModelQuantizer.Provenance("fashion-mnist", null, "entropy", null));
+    CalibrationTable table =
+        Calibration.calibrate(
+            fp32, calibration, CalibrationConfig.of(CalibrationMethod.ENTROPY).withSamples(500));
+    ModelQuantizer.Outcome q =
+        ModelQuantizer.quantize(
+            fp32,
+            table,
+            QuantizeConfig.forTarget(edgetpu),
+            null,
+            new ModelQuantizer.Provenance("fashion-mnist", null, "entropy", null));
     model = dir.resolve("model.int8.onnx");
     q.write(model);
   }
@@ -61,19 +67,30 @@ class FashionMnistEntropyEdgeTpuQdqTest {
   @Test
   void entropyEdgeTpuQdqModelCompilesForOnnxRuntimeCpuWithOrdinaryPermissions() throws Exception {
     Path out = dir.resolve("ort");
-    CompileResult r = new OnnxRuntimeTarget().compile(
-        new CompileRequest(model, TargetProfiles.get("onnxruntime-cpu"), out, "int8", false, Map.of()));
-    assertEquals(List.of(out.resolve("model.ort.onnx").toAbsolutePath(), out.resolve("onnxruntime-report.json").toAbsolutePath()),
+    CompileResult r =
+        new OnnxRuntimeTarget()
+            .compile(
+                new CompileRequest(
+                    model, TargetProfiles.get("onnxruntime-cpu"), out, "int8", false, Map.of()));
+    assertEquals(
+        List.of(
+            out.resolve("model.ort.onnx").toAbsolutePath(),
+            out.resolve("onnxruntime-report.json").toAbsolutePath()),
         r.artifacts());
-    assertTrue(r.messages().stream().anyMatch(m -> m.contains(": within")), r.messages().toString());
+    assertTrue(
+        r.messages().stream().anyMatch(m -> m.contains(": within")), r.messages().toString());
     for (Path p : r.artifacts()) {
       Set<PosixFilePermission> perms = Files.getPosixFilePermissions(p);
-      assertTrue(perms.contains(PosixFilePermission.GROUP_READ) && perms.contains(PosixFilePermission.OTHERS_READ),
+      assertTrue(
+          perms.contains(PosixFilePermission.GROUP_READ)
+              && perms.contains(PosixFilePermission.OTHERS_READ),
           p + " is readable by all, as the umask allows: " + perms);
     }
     try (Stream<Path> s = Files.list(out)) {
-      assertEquals(Set.of("model.ort.onnx", "onnxruntime-report.json"),
-          s.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toSet()), "no temp files left");
+      assertEquals(
+          Set.of("model.ort.onnx", "onnxruntime-report.json"),
+          s.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toSet()),
+          "no temp files left");
     }
   }
 
@@ -81,9 +98,11 @@ class FashionMnistEntropyEdgeTpuQdqTest {
   void toleranceOfAQuantizedOutputIsAtLeastAFewOutputSteps() throws Exception {
     Graph g = OnnxModels.read(model);
     double step = OnnxRuntimeTarget.outputStep(g);
-    // The sample's logits leave through a DequantizeLinear when the Edge TPU profile quantizes them.
+    // The sample's logits leave through a DequantizeLinear when the Edge TPU profile quantizes
+    // them.
     assertTrue(step > 0, "output step " + step);
-    assertEquals(OnnxRuntimeTarget.OUTPUT_STEPS * 0.5, OnnxRuntimeTarget.tolerance(true, 1.0, 0.5), 1e-12);
+    assertEquals(
+        OnnxRuntimeTarget.OUTPUT_STEPS * 0.5, OnnxRuntimeTarget.tolerance(true, 1.0, 0.5), 1e-12);
     assertEquals(0.02 * 6.3, OnnxRuntimeTarget.tolerance(true, 6.3, 0.01), 1e-12);
     assertEquals(1e-4 * 6.3, OnnxRuntimeTarget.tolerance(false, 6.3, 0.5), 1e-12);
   }
@@ -93,12 +112,25 @@ class FashionMnistEntropyEdgeTpuQdqTest {
     Path out = dir.resolve("ort-blocked");
     Files.createDirectories(out.resolve("onnxruntime-report.json"));
     Files.writeString(out.resolve("onnxruntime-report.json").resolve("keep.txt"), "x");
-    EdgeoptException e = assertThrows(EdgeoptException.class, () -> new OnnxRuntimeTarget().compile(
-        new CompileRequest(model, TargetProfiles.get("onnxruntime-cpu"), out, "int8", false, Map.of())));
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class,
+            () ->
+                new OnnxRuntimeTarget()
+                    .compile(
+                        new CompileRequest(
+                            model,
+                            TargetProfiles.get("onnxruntime-cpu"),
+                            out,
+                            "int8",
+                            false,
+                            Map.of())));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode(), e.getMessage());
     assertTrue(!e.getMessage().contains("\n"), e.getMessage());
     try (Stream<Path> s = Files.list(out)) {
-      assertEquals(List.of("onnxruntime-report.json"), s.map(p -> p.getFileName().toString()).toList(),
+      assertEquals(
+          List.of("onnxruntime-report.json"),
+          s.map(p -> p.getFileName().toString()).toList(),
           "neither the model nor a temp file was left");
     }
   }

@@ -24,7 +24,8 @@ class OnnxRuntimeTargetTest {
 
   @Test
   void isFoundThroughServiceLoader() throws Exception {
-    assertInstanceOf(OnnxRuntimeTarget.class, Targets.forProfile(TargetProfiles.get("onnxruntime-cpu")));
+    assertInstanceOf(
+        OnnxRuntimeTarget.class, Targets.forProfile(TargetProfiles.get("onnxruntime-cpu")));
   }
 
   @Test
@@ -32,14 +33,18 @@ class OnnxRuntimeTargetTest {
     Path model = tmp.resolve("m.onnx");
     OnnxModels.write(TestModels.smallCnn(13), model);
     Path out = tmp.resolve("out");
-    CompileResult r = new OnnxRuntimeTarget().compile(
-        new CompileRequest(model, TargetProfiles.get("onnxruntime-cpu"), out, "fp32", false, Map.of()));
+    CompileResult r =
+        new OnnxRuntimeTarget()
+            .compile(
+                new CompileRequest(
+                    model, TargetProfiles.get("onnxruntime-cpu"), out, "fp32", false, Map.of()));
     assertTrue(Files.isRegularFile(out.resolve("model.ort.onnx")));
     assertTrue(Files.readString(out.resolve("onnxruntime-report.json")).contains("\"maxAbsDiff\""));
     assertTrue(r.compatible());
     // BatchNormalization is fused into the Conv by the extended optimizer.
-    assertTrue(OnnxModels.read(out.resolve("model.ort.onnx")).nodes().stream()
-        .noneMatch(n -> n.opType().equals("BatchNormalization")));
+    assertTrue(
+        OnnxModels.read(out.resolve("model.ort.onnx")).nodes().stream()
+            .noneMatch(n -> n.opType().equals("BatchNormalization")));
   }
 
   @Test
@@ -49,20 +54,36 @@ class OnnxRuntimeTargetTest {
     Path model = tmp.resolve("qdq.onnx");
     OnnxModels.write(TestModels.worstCaseQdqConv(127, false, 0.1f), model);
     Path out = tmp.resolve("qdq-out");
-    new OnnxRuntimeTarget().compile(
-        new CompileRequest(model, TargetProfiles.get("onnxruntime-x86-vnni"), out, "int8", false, Map.of()));
+    new OnnxRuntimeTarget()
+        .compile(
+            new CompileRequest(
+                model, TargetProfiles.get("onnxruntime-x86-vnni"), out, "int8", false, Map.of()));
     org.edgeopt.core.graph.Graph g = OnnxModels.read(out.resolve("model.ort.onnx"));
     assertTrue(g.opHistogram().containsKey("QLinearConv"), g.opHistogram().toString());
-    assertTrue(g.initializers().values().stream().filter(t -> t.elementCount() > 1)
-        .allMatch(t -> t.dataType() == org.edgeopt.core.graph.DataType.INT8), g.initializers().toString());
+    assertTrue(
+        g.initializers().values().stream()
+            .filter(t -> t.elementCount() > 1)
+            .allMatch(t -> t.dataType() == org.edgeopt.core.graph.DataType.INT8),
+        g.initializers().toString());
   }
 
   @Test
   void refusesPrecisionTheProfileLacks() throws Exception {
     Path model = tmp.resolve("m.onnx");
     OnnxModels.write(TestModels.smallCnn(13), model);
-    EdgeoptException e = assertThrows(EdgeoptException.class, () -> new OnnxRuntimeTarget().compile(
-        new CompileRequest(model, TargetProfiles.get("onnxruntime-cpu"), tmp.resolve("o"), "int4", false, Map.of())));
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class,
+            () ->
+                new OnnxRuntimeTarget()
+                    .compile(
+                        new CompileRequest(
+                            model,
+                            TargetProfiles.get("onnxruntime-cpu"),
+                            tmp.resolve("o"),
+                            "int4",
+                            false,
+                            Map.of())));
     assertEquals(ExitCode.INCOMPATIBLE, e.exitCode());
   }
 }

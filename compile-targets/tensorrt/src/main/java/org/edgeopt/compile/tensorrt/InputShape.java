@@ -34,7 +34,8 @@ public record InputShape(String name, long[] min, long[] opt, long[] max) {
     for (Value v : g.inputs()) {
       Shape s = v.hasType() ? v.type().shape() : null;
       if (s == null) {
-        throw EdgeoptException.invalid(where + ": input '" + v.name() + "' has no shape: expected a ranked input");
+        throw EdgeoptException.invalid(
+            where + ": input '" + v.name() + "' has no shape: expected a ranked input");
       }
       long[] min = s.sizes();
       long[] opt = s.sizes();
@@ -44,8 +45,15 @@ public record InputShape(String name, long[] min, long[] opt, long[] max) {
           continue;
         }
         if (i != 0) {
-          throw EdgeoptException.invalid(where + ": input '" + v.name() + "' has dynamic dimension " + i + " (" + s
-              + "): expected only the batch dimension to be dynamic");
+          throw EdgeoptException.invalid(
+              where
+                  + ": input '"
+                  + v.name()
+                  + "' has dynamic dimension "
+                  + i
+                  + " ("
+                  + s
+                  + "): expected only the batch dimension to be dynamic");
         }
         min[i] = 1;
         opt[i] = 1;
@@ -83,7 +91,10 @@ public record InputShape(String name, long[] min, long[] opt, long[] max) {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof InputShape s && name.equals(s.name) && Arrays.equals(min, s.min) && Arrays.equals(opt, s.opt)
+    return o instanceof InputShape s
+        && name.equals(s.name)
+        && Arrays.equals(min, s.min)
+        && Arrays.equals(opt, s.opt)
         && Arrays.equals(max, s.max);
   }
 

@@ -49,7 +49,9 @@ public record QdqModel(
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof WeightScale w && axis == w.axis && java.util.Arrays.equals(scales, w.scales);
+      return o instanceof WeightScale w
+          && axis == w.axis
+          && java.util.Arrays.equals(scales, w.scales);
     }
 
     @Override

@@ -9,7 +9,8 @@ import java.util.List;
  * @param int8Layers the weighted layers TensorRT will run in int8 (both inputs quantized)
  * @param floatLayers the weighted layers without any quantized input (deliberate float fallbacks)
  */
-public record QdqPlacementReport(List<Violation> violations, List<String> int8Layers, List<String> floatLayers) {
+public record QdqPlacementReport(
+    List<Violation> violations, List<String> int8Layers, List<String> floatLayers) {
   public QdqPlacementReport {
     violations = List.copyOf(violations);
     int8Layers = List.copyOf(int8Layers);
@@ -43,8 +44,12 @@ public record QdqPlacementReport(List<Violation> violations, List<String> int8La
   /** Returns a short summary, then one line per violation. */
   public String describe() {
     StringBuilder sb = new StringBuilder();
-    sb.append(int8Layers.size()).append(" int8 layers, ").append(floatLayers.size()).append(" float layers, ")
-        .append(violations.size()).append(" placement violations");
+    sb.append(int8Layers.size())
+        .append(" int8 layers, ")
+        .append(floatLayers.size())
+        .append(" float layers, ")
+        .append(violations.size())
+        .append(" placement violations");
     violations.forEach(v -> sb.append(System.lineSeparator()).append("  ").append(v));
     return sb.toString();
   }

@@ -104,8 +104,13 @@ public final class QdqStripper {
         continue;
       }
       if (q == null || !isQ(q)) {
-        throw EdgeoptException.invalid(where + ": " + d.describe() + " reads '" + x
-            + "', which is neither a weight nor the output of a QuantizeLinear: expected float graph inputs and Q/DQ pairs");
+        throw EdgeoptException.invalid(
+            where
+                + ": "
+                + d.describe()
+                + " reads '"
+                + x
+                + "', which is neither a weight nor the output of a QuantizeLinear: expected float graph inputs and Q/DQ pairs");
       }
       String source = q.input(0);
       if (!g.initializers().containsKey(source)) {
@@ -122,8 +127,13 @@ public final class QdqStripper {
     }
     for (Node q : g.nodes()) {
       if (isQ(q) && g.isOutput(q.output())) {
-        throw EdgeoptException.invalid(where + ": graph output '" + q.output() + "' is quantized by " + q.describe()
-            + ": expected float graph outputs for TensorRT");
+        throw EdgeoptException.invalid(
+            where
+                + ": graph output '"
+                + q.output()
+                + "' is quantized by "
+                + q.describe()
+                + ": expected float graph outputs for TensorRT");
       }
     }
 
@@ -145,8 +155,12 @@ public final class QdqStripper {
     Graph stripped = b.build();
     for (Node n : stripped.nodes()) {
       if (isQ(n) || isDq(n)) {
-        throw EdgeoptException.invalid(where + ": " + n.describe() + " does not form a Q/DQ pair around a float tensor:"
-            + " expected QuantizeLinear followed by DequantizeLinear");
+        throw EdgeoptException.invalid(
+            where
+                + ": "
+                + n.describe()
+                + " does not form a Q/DQ pair around a float tensor:"
+                + " expected QuantizeLinear followed by DequantizeLinear");
       }
     }
     return new QdqModel(stripped, ranges, weightScales, floatLayers, true);
@@ -157,16 +171,24 @@ public final class QdqStripper {
    * the pair clamps at 0. An asymmetric quantizer drops the Relu after a layer and lets the Q's
    * range, which starts at 0, do the clamping; without the Q that clamping must be said again.
    */
-  private static String clamped(Graph g, String source, TensorRange range, Map<String, Node> producers,
-      Map<String, Node> relus, Map<String, TensorRange> ranges) {
+  private static String clamped(
+      Graph g,
+      String source,
+      TensorRange range,
+      Map<String, Node> producers,
+      Map<String, Node> relus,
+      Map<String, TensorRange> ranges) {
     Node p = producers.get(source);
-    if (range.min() != 0f || (p != null && (p.opType().equals("Relu") || p.opType().equals("Clip")))) {
+    if (range.min() != 0f
+        || (p != null && (p.opType().equals("Relu") || p.opType().equals("Clip")))) {
       return source;
     }
     Node relu = relus.get(source);
     if (relu == null) {
       String out = source + "_clamped";
-      for (int i = 1; g.producer(out).isPresent() || g.initializers().containsKey(out) || g.isOutput(out); i++) {
+      for (int i = 1;
+          g.producer(out).isPresent() || g.initializers().containsKey(out) || g.isOutput(out);
+          i++) {
         out = source + "_clamped_" + i;
       }
       relu = Node.of(out, "Relu", List.of(source), List.of(out));
@@ -189,21 +211,40 @@ public final class QdqStripper {
    * Returns a Pad of the float tensor {@code source} that writes {@code output}: the quantized pad
    * value {@code v} becomes {@code (v - zeroPoint) x scale} (0 for the usual zero-point padding).
    */
-  private static Node floatPad(Graph g, Node pad, Node q, String source, String output, Map<String, Tensor> initializers,
-      String where) throws EdgeoptException {
+  private static Node floatPad(
+      Graph g,
+      Node pad,
+      Node q,
+      String source,
+      String output,
+      Map<String, Tensor> initializers,
+      String where)
+      throws EdgeoptException {
     Tensor scale = g.initializers().get(q.input(1));
-    Tensor zp = q.inputs().size() < 3 || q.input(2).isEmpty() ? null : g.initializers().get(q.input(2));
+    Tensor zp =
+        q.inputs().size() < 3 || q.input(2).isEmpty() ? null : g.initializers().get(q.input(2));
     if (scale == null || scale.elementCount() != 1 || (zp != null && zp.elementCount() != 1)) {
-      throw EdgeoptException.invalid(where + ": " + pad.describe() + " pads a tensor quantized by " + q.describe()
-          + " with " + (scale == null ? "a computed scale" : scale.elementCount() + " scales")
-          + ": expected one constant per-tensor scale and zero point");
+      throw EdgeoptException.invalid(
+          where
+              + ": "
+              + pad.describe()
+              + " pads a tensor quantized by "
+              + q.describe()
+              + " with "
+              + (scale == null ? "a computed scale" : scale.elementCount() + " scales")
+              + ": expected one constant per-tensor scale and zero point");
     }
     float quantized = 0;
     if (pad.inputs().size() > 2 && !pad.input(2).isEmpty()) {
       Tensor value = g.initializers().get(pad.input(2));
       if (value == null || value.elementCount() != 1) {
-        throw EdgeoptException.invalid(where + ": " + pad.describe() + " pads with '" + pad.input(2)
-            + "': expected one constant value");
+        throw EdgeoptException.invalid(
+            where
+                + ": "
+                + pad.describe()
+                + " pads with '"
+                + pad.input(2)
+                + "': expected one constant value");
       }
       quantized = value.toFloats()[0];
     }
@@ -217,7 +258,8 @@ public final class QdqStripper {
       in.set(2, valueName);
     } else {
       if (in.size() < 2) {
-        throw EdgeoptException.invalid(where + ": " + pad.describe() + " has no pads input: expected opset >= 11 Pad");
+        throw EdgeoptException.invalid(
+            where + ": " + pad.describe() + " has no pads input: expected opset >= 11 Pad");
       }
       in.add(valueName);
     }
@@ -244,22 +286,30 @@ public final class QdqStripper {
   private static TensorRange rangeOf(Graph g, Node q, String where) throws EdgeoptException {
     Tensor scale = g.initializers().get(q.input(1));
     if (scale == null || scale.elementCount() != 1) {
-      throw EdgeoptException.invalid(where + ": " + q.describe() + " quantizes activation '" + q.input(0)
-          + "' with " + (scale == null ? "a computed scale" : scale.elementCount() + " scales")
-          + ": expected one constant per-tensor scale");
+      throw EdgeoptException.invalid(
+          where
+              + ": "
+              + q.describe()
+              + " quantizes activation '"
+              + q.input(0)
+              + "' with "
+              + (scale == null ? "a computed scale" : scale.elementCount() + " scales")
+              + ": expected one constant per-tensor scale");
     }
     Tensor zp = q.input(2).isEmpty() ? null : g.initializers().get(q.input(2));
     DataType type = zp == null ? DataType.UINT8 : zp.dataType();
     float s = scale.toFloats()[0];
     float z = zp == null ? 0 : zp.toFloats()[0];
-    // Symmetric int8 leaves -128 unused (TensorRT's convention): [-127s, 127s] gives back s exactly.
+    // Symmetric int8 leaves -128 unused (TensorRT's convention): [-127s, 127s] gives back s
+    // exactly.
     long qmin = type == DataType.INT8 && z == 0 ? -127 : QuantParams.qmin(type);
     float lo = (float) (s * ((double) qmin - z));
     float hi = (float) (s * ((double) QuantParams.qmax(type) - z));
     return new TensorRange(lo, hi, lo, hi, "qdq", 0, 0);
   }
 
-  private static Tensor dequantize(Graph g, Node d, Tensor q, String where) throws EdgeoptException {
+  private static Tensor dequantize(Graph g, Node d, Tensor q, String where)
+      throws EdgeoptException {
     Tensor scale = g.initializers().get(d.input(1));
     if (scale == null) {
       throw EdgeoptException.invalid(where + ": " + d.describe() + " has no constant scale");

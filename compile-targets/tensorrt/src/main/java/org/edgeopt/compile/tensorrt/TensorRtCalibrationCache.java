@@ -41,8 +41,11 @@ public final class TensorRtCalibrationCache {
       }
       return major >= 10 ? major * 10000 + minor * 100 + patch : major * 1000 + minor * 100 + patch;
     } catch (NumberFormatException e) {
-      throw EdgeoptException.invalid("tensorrt-version '" + dotted + "': expected major.minor[.patch] of TensorRT 8 or later,"
-          + " e.g. 10.3.0");
+      throw EdgeoptException.invalid(
+          "tensorrt-version '"
+              + dotted
+              + "': expected major.minor[.patch] of TensorRT 8 or later,"
+              + " e.g. 10.3.0");
     }
   }
 
@@ -70,15 +73,21 @@ public final class TensorRtCalibrationCache {
     Map<String, Float> m = new LinkedHashMap<>();
     String[] lines = text.split("\n");
     if (lines.length == 0 || !lines[0].matches("TRT-\\d+-\\w+")) {
-      throw EdgeoptException.invalid("calibration cache: expected a 'TRT-<version>-<calibrator>' header, found '"
-          + (lines.length == 0 ? "" : lines[0]) + "'");
+      throw EdgeoptException.invalid(
+          "calibration cache: expected a 'TRT-<version>-<calibrator>' header, found '"
+              + (lines.length == 0 ? "" : lines[0])
+              + "'");
     }
     for (int i = 1; i < lines.length; i++) {
       int colon = lines[i].lastIndexOf(": ");
       String hex = colon < 0 ? "" : lines[i].substring(colon + 2);
       if (colon < 0 || !hex.matches("[0-9a-fA-F]{1,8}")) {
-        throw EdgeoptException.invalid("calibration cache line " + (i + 1) + ": expected '<tensor>: <hex scale>', found '"
-            + lines[i] + "'");
+        throw EdgeoptException.invalid(
+            "calibration cache line "
+                + (i + 1)
+                + ": expected '<tensor>: <hex scale>', found '"
+                + lines[i]
+                + "'");
       }
       m.put(lines[i].substring(0, colon), Float.intBitsToFloat((int) Long.parseLong(hex, 16)));
     }

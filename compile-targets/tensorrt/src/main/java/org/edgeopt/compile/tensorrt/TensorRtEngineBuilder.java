@@ -57,29 +57,43 @@ final class TensorRtEngineBuilder {
    * @throws EdgeoptException exit 5 when TensorRT or a CUDA device cannot be used here, exit 3
    *     when TensorRT rejects the model
    */
-  static void build(Path onnx, TrtexecRecipe recipe, Path engine, Path timingCache) throws EdgeoptException {
+  static void build(Path onnx, TrtexecRecipe recipe, Path engine, Path timingCache)
+      throws EdgeoptException {
     try {
       Loader.load(nvinfer.class);
       Loader.load(nvonnxparser.class);
       Loader.load(cudart.class);
     } catch (Throwable t) {
-      // UnsatisfiedLinkError and friends: a library is there but does not load (wrong version, no GPU driver).
-      throw new EdgeoptException(ExitCode.INCOMPATIBLE, "cannot load TensorRT here: " + firstLine(t)
-          + "; build the engine on the device with " + onnx.resolveSibling("trtexec.sh") + " instead", t);
+      // UnsatisfiedLinkError and friends: a library is there but does not load (wrong version, no
+      // GPU driver).
+      throw new EdgeoptException(
+          ExitCode.INCOMPATIBLE,
+          "cannot load TensorRT here: "
+              + firstLine(t)
+              + "; build the engine on the device with "
+              + onnx.resolveSibling("trtexec.sh")
+              + " instead",
+          t);
     }
     int[] devices = {0};
     int status = cudart.cudaGetDeviceCount(devices);
     if (status != 0 || devices[0] == 0) {
       String why = status != 0 ? cudart.cudaGetErrorString(status).getString() : "no CUDA device";
-      throw new EdgeoptException(ExitCode.INCOMPATIBLE, "cannot build a TensorRT engine here: " + why
-          + "; build it on the device with " + onnx.resolveSibling("trtexec.sh") + " instead");
+      throw new EdgeoptException(
+          ExitCode.INCOMPATIBLE,
+          "cannot build a TensorRT engine here: "
+              + why
+              + "; build it on the device with "
+              + onnx.resolveSibling("trtexec.sh")
+              + " instead");
     }
     CollectingLogger logger = new CollectingLogger();
     // TensorRT 10 objects are freed by C++ delete, which these presets do not expose; a build
     // runs once per process, so they are left to process exit.
     IBuilder builder = nvinfer.createInferBuilder(logger);
     if (builder == null || builder.isNull()) {
-      throw new EdgeoptException(ExitCode.INCOMPATIBLE, "TensorRT could not create a builder: " + logger.errors);
+      throw new EdgeoptException(
+          ExitCode.INCOMPATIBLE, "TensorRT could not create a builder: " + logger.errors);
     }
     INetworkDefinition network = builder.createNetworkV2(0);
     IParser parser = nvonnxparser.createParser(network, logger);
@@ -88,7 +102,8 @@ final class TensorRtEngineBuilder {
       for (int i = 0; i < parser.getNbErrors(); i++) {
         errors.add(parser.getError(i).desc());
       }
-      throw EdgeoptException.invalid(onnx + ": TensorRT's ONNX parser rejects the model: " + String.join("; ", errors));
+      throw EdgeoptException.invalid(
+          onnx + ": TensorRT's ONNX parser rejects the model: " + String.join("; ", errors));
     }
     IBuilderConfig config = builder.createBuilderConfig();
     if (recipe.precision().equals("int8")) {
@@ -103,11 +118,13 @@ final class TensorRtEngineBuilder {
     if (!recipe.shapes().stream().allMatch(InputShape::isStatic)) {
       IOptimizationProfile profile = builder.createOptimizationProfile();
       for (InputShape s : recipe.shapes()) {
-        boolean ok = profile.setDimensions(s.name(), nvinfer.OptProfileSelector.kMIN, dims(s.min()))
-            && profile.setDimensions(s.name(), nvinfer.OptProfileSelector.kOPT, dims(s.opt()))
-            && profile.setDimensions(s.name(), nvinfer.OptProfileSelector.kMAX, dims(s.max()));
+        boolean ok =
+            profile.setDimensions(s.name(), nvinfer.OptProfileSelector.kMIN, dims(s.min()))
+                && profile.setDimensions(s.name(), nvinfer.OptProfileSelector.kOPT, dims(s.opt()))
+                && profile.setDimensions(s.name(), nvinfer.OptProfileSelector.kMAX, dims(s.max()));
         if (!ok) {
-          throw EdgeoptException.invalid(onnx + ": TensorRT rejects the shapes " + s + " of input '" + s.name() + "'");
+          throw EdgeoptException.invalid(
+              onnx + ": TensorRT rejects the shapes " + s + " of input '" + s.name() + "'");
         }
       }
       config.addOptimizationProfile(profile);
@@ -120,15 +137,18 @@ final class TensorRtEngineBuilder {
       config.setTimingCache(cache, false);
       IHostMemory plan = builder.buildSerializedNetwork(network, config);
       if (plan == null || plan.isNull() || plan.size() == 0) {
-        throw EdgeoptException.invalid(onnx + ": TensorRT could not build the engine: " + String.join("; ", logger.errors));
+        throw EdgeoptException.invalid(
+            onnx + ": TensorRT could not build the engine: " + String.join("; ", logger.errors));
       }
       AtomicFiles.write(engine, bytes(plan.data(), plan.size()));
       IHostMemory timing = config.getTimingCache().serialize();
       AtomicFiles.write(timingCache, bytes(timing.data(), timing.size()));
     } catch (IOException e) {
-      throw new EdgeoptException(ExitCode.INTERNAL, "cannot write the engine to " + engine + ": " + e.getMessage(), e);
+      throw new EdgeoptException(
+          ExitCode.INTERNAL, "cannot write the engine to " + engine + ": " + e.getMessage(), e);
     } finally {
-      // TensorRT calls back into the logger until the build returns: keep it (and what holds it) alive.
+      // TensorRT calls back into the logger until the build returns: keep it (and what holds it)
+      // alive.
       java.lang.ref.Reference.reachabilityFence(logger);
       java.lang.ref.Reference.reachabilityFence(parser);
       java.lang.ref.Reference.reachabilityFence(network);

@@ -36,13 +36,14 @@ public record TensorRtEnvironment(List<Library> libraries, List<Path> searched) 
   }
 
   /** The libraries the TensorRT 10 and CUDA 12 presets load, the driver first. */
-  static final List<String[]> REQUIRED = List.of(
-      new String[] {"libcuda.so.1", "the NVIDIA CUDA driver"},
-      new String[] {"libcudart.so.12", "the CUDA 12 runtime"},
-      new String[] {"libcublas.so.12", "cuBLAS 12"},
-      new String[] {"libcublasLt.so.12", "cuBLASLt 12"},
-      new String[] {"libnvinfer.so.10", "TensorRT 10.x"},
-      new String[] {"libnvonnxparser.so.10", "the TensorRT 10.x ONNX parser"});
+  static final List<String[]> REQUIRED =
+      List.of(
+          new String[] {"libcuda.so.1", "the NVIDIA CUDA driver"},
+          new String[] {"libcudart.so.12", "the CUDA 12 runtime"},
+          new String[] {"libcublas.so.12", "cuBLAS 12"},
+          new String[] {"libcublasLt.so.12", "cuBLASLt 12"},
+          new String[] {"libnvinfer.so.10", "TensorRT 10.x"},
+          new String[] {"libnvonnxparser.so.10", "the TensorRT 10.x ONNX parser"});
 
   public TensorRtEnvironment {
     libraries = List.copyOf(libraries);
@@ -51,11 +52,16 @@ public record TensorRtEnvironment(List<Library> libraries, List<Path> searched) 
 
   /** Looks at this machine: the loader's search path, ld.so.conf, CUDA's usual folders, the class path. */
   public static TensorRtEnvironment probe() {
-    String platform = System.getProperty("os.arch").contains("aarch64") ? "linux-arm64" : "linux-x86_64";
+    String platform =
+        System.getProperty("os.arch").contains("aarch64") ? "linux-arm64" : "linux-x86_64";
     ClassLoader cl = TensorRtEnvironment.class.getClassLoader();
     // The bytedeco redist jars bundle the CUDA runtime and cuBLAS (never the driver or TensorRT).
-    Predicate<String> bundled = so -> !so.startsWith("libcuda.") && !so.startsWith("libnvinfer")
-        && !so.startsWith("libnvonnxparser") && cl.getResource("org/bytedeco/cuda/" + platform + "/" + so) != null;
+    Predicate<String> bundled =
+        so ->
+            !so.startsWith("libcuda.")
+                && !so.startsWith("libnvinfer")
+                && !so.startsWith("libnvonnxparser")
+                && cl.getResource("org/bytedeco/cuda/" + platform + "/" + so) != null;
     return probe(searchPath(), bundled);
   }
 
@@ -90,7 +96,9 @@ public record TensorRtEnvironment(List<Library> libraries, List<Path> searched) 
 
   /** Returns the missing libraries in words, e.g. {@code libcuda.so.1 (the NVIDIA CUDA driver)}. */
   public String describeMissing() {
-    return missing().stream().map(l -> l.soname() + " (" + l.purpose() + ")").collect(Collectors.joining(", "));
+    return missing().stream()
+        .map(l -> l.soname() + " (" + l.purpose() + ")")
+        .collect(Collectors.joining(", "));
   }
 
   /** Returns the folders the dynamic loader would search, as far as they can be known without it. */
@@ -99,10 +107,20 @@ public record TensorRtEnvironment(List<Library> libraries, List<Path> searched) 
     addPathList(dirs, System.getenv("LD_LIBRARY_PATH"));
     addPathList(dirs, System.getProperty("java.library.path"));
     readLdConf(dirs, Path.of("/etc/ld.so.conf"), 0);
-    for (String d : List.of("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/lib/x86_64-linux-gnu",
-        "/usr/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu/tegra", "/usr/local/cuda/lib64",
-        "/usr/local/cuda/targets/x86_64-linux/lib", "/usr/local/cuda/targets/aarch64-linux/lib",
-        "/usr/local/tensorrt/lib", "/usr/lib/wsl/lib")) {
+    for (String d :
+        List.of(
+            "/lib",
+            "/lib64",
+            "/usr/lib",
+            "/usr/lib64",
+            "/usr/lib/x86_64-linux-gnu",
+            "/usr/lib/aarch64-linux-gnu",
+            "/usr/lib/aarch64-linux-gnu/tegra",
+            "/usr/local/cuda/lib64",
+            "/usr/local/cuda/targets/x86_64-linux/lib",
+            "/usr/local/cuda/targets/aarch64-linux/lib",
+            "/usr/local/tensorrt/lib",
+            "/usr/lib/wsl/lib")) {
       dirs.add(Path.of(d));
     }
     return dirs.stream().filter(Files::isDirectory).toList();

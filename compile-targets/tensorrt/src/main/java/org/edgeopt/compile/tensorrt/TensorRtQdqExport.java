@@ -13,7 +13,11 @@ import org.edgeopt.core.graph.Graph;
  * @param messages findings for the user, one line each
  */
 public record TensorRtQdqExport(
-    Graph graph, List<String> int8Layers, List<String> floatLayers, List<String> residualAdds, List<String> messages) {
+    Graph graph,
+    List<String> int8Layers,
+    List<String> floatLayers,
+    List<String> residualAdds,
+    List<String> messages) {
   public TensorRtQdqExport {
     int8Layers = List.copyOf(int8Layers);
     floatLayers = List.copyOf(floatLayers);

@@ -34,7 +34,8 @@ public final class TensorRtQdqExporter {
   private TensorRtQdqExporter() {}
 
   /** Exports a QDQ model, keeping its ranges, weight scales and float fallbacks. */
-  public static TensorRtQdqExport fromQdq(QdqModel model, CalibrationTable extra, String where) throws EdgeoptException {
+  public static TensorRtQdqExport fromQdq(QdqModel model, CalibrationTable extra, String where)
+      throws EdgeoptException {
     Map<String, TensorRange> ranges = new LinkedHashMap<>(model.ranges());
     if (extra != null) {
       extra.tensors().forEach(ranges::putIfAbsent);
@@ -43,7 +44,8 @@ public final class TensorRtQdqExporter {
   }
 
   /** Exports an FP32 model quantized with the ranges of a calibration table. */
-  public static TensorRtQdqExport fromCalibration(Graph fp32, CalibrationTable table, String where) throws EdgeoptException {
+  public static TensorRtQdqExport fromCalibration(Graph fp32, CalibrationTable table, String where)
+      throws EdgeoptException {
     return export(fp32, table.tensors(), Map.of(), java.util.Set.of(), where);
   }
 
@@ -55,8 +57,12 @@ public final class TensorRtQdqExporter {
    * @param keepFloat names of weighted layers to leave in float
    * @throws EdgeoptException (exit 3) when a weighted layer's input has no range
    */
-  public static TensorRtQdqExport export(Graph floatGraph, Map<String, TensorRange> ranges,
-      Map<String, QdqModel.WeightScale> weightScales, java.util.Set<String> keepFloat, String where)
+  public static TensorRtQdqExport export(
+      Graph floatGraph,
+      Map<String, TensorRange> ranges,
+      Map<String, QdqModel.WeightScale> weightScales,
+      java.util.Set<String> keepFloat,
+      String where)
       throws EdgeoptException {
     Graph g = floatGraph;
     if (g.opset() < 13) {
@@ -64,7 +70,8 @@ public final class TensorRtQdqExporter {
       g = OnnxChecker.convertOpset(g, 13, where);
     }
     Map<String, QdqModel.WeightScale> scales = new HashMap<>(weightScales);
-    org.edgeopt.core.graph.BatchNormFolding.Result folded = org.edgeopt.core.graph.BatchNormFolding.fold(g);
+    org.edgeopt.core.graph.BatchNormFolding.Result folded =
+        org.edgeopt.core.graph.BatchNormFolding.fold(g);
     folded.foldedWeights().forEach(scales::remove);
     g = folded.graph();
     return new Writer(g, ranges, scales, keepFloat, where).write();
@@ -84,8 +91,12 @@ public final class TensorRtQdqExporter {
     private final List<String> residual = new ArrayList<>();
     private final List<String> messages = new ArrayList<>();
 
-    Writer(Graph g, Map<String, TensorRange> ranges, Map<String, QdqModel.WeightScale> weightScales,
-        java.util.Set<String> keepFloat, String where) {
+    Writer(
+        Graph g,
+        Map<String, TensorRange> ranges,
+        Map<String, QdqModel.WeightScale> weightScales,
+        java.util.Set<String> keepFloat,
+        String where) {
       this.g = g;
       this.ranges = ranges;
       this.weightScales = weightScales;
@@ -124,7 +135,9 @@ public final class TensorRtQdqExporter {
       }
       b.removeUnused();
       Map<String, String> meta = new LinkedHashMap<>();
-      meta.put("edgeopt.tensorrt.quantization", "explicit: symmetric int8, weights per output channel, activations per tensor");
+      meta.put(
+          "edgeopt.tensorrt.quantization",
+          "explicit: symmetric int8, weights per output channel, activations per tensor");
       meta.put("edgeopt.tensorrt.int8-layers", Integer.toString(int8.size()));
       meta.put("edgeopt.producer", "edgeopt-target-tensorrt " + Version.get());
       b.info(b.info().withMetadata(meta));
@@ -149,8 +162,13 @@ public final class TensorRtQdqExporter {
       }
       TensorRange xr = ranges.get(x);
       if (xr == null) {
-        throw EdgeoptException.invalid(where + ": no calibrated range for tensor '" + x + "', the input of "
-            + n.describe() + ": expected the calibration table (or the QDQ model) to cover every weighted layer's input");
+        throw EdgeoptException.invalid(
+            where
+                + ": no calibrated range for tensor '"
+                + x
+                + "', the input of "
+                + n.describe()
+                + ": expected the calibration table (or the QDQ model) to cover every weighted layer's input");
       }
       List<String> in = new ArrayList<>(n.inputs());
       Node node = n;
@@ -158,7 +176,11 @@ public final class TensorRtQdqExporter {
         TensorRange wr = ranges.get(w);
         if (wr == null) {
           floats.add(n.name());
-          messages.add(n.describe() + " stays float: its second input '" + w + "' is computed and has no range");
+          messages.add(
+              n.describe()
+                  + " stays float: its second input '"
+                  + w
+                  + "' is computed and has no range");
           return n;
         }
         in.set(1, activation(w, wr));
@@ -176,15 +198,21 @@ public final class TensorRtQdqExporter {
       return node.withInputs(in);
     }
 
-    private Node residualAdd(Node n, Map<String, Node> producers, java.util.Set<String> int8Names,
-        Map<String, Integer> order) throws EdgeoptException {
+    private Node residualAdd(
+        Node n,
+        Map<String, Node> producers,
+        java.util.Set<String> int8Names,
+        Map<String, Integer> order)
+        throws EdgeoptException {
       String a = n.input(0);
       String c = n.input(1);
       if (g.initializers().containsKey(a) || g.initializers().containsKey(c)) {
         return n;
       }
-      Optional<Node> pa = WeightedLayers.weightedProducer(producers, a).filter(p -> int8Names.contains(p.name()));
-      Optional<Node> pc = WeightedLayers.weightedProducer(producers, c).filter(p -> int8Names.contains(p.name()));
+      Optional<Node> pa =
+          WeightedLayers.weightedProducer(producers, a).filter(p -> int8Names.contains(p.name()));
+      Optional<Node> pc =
+          WeightedLayers.weightedProducer(producers, c).filter(p -> int8Names.contains(p.name()));
       int quantize;
       if (pa.isPresent() && pc.isEmpty()) {
         quantize = 1;
@@ -200,8 +228,12 @@ public final class TensorRtQdqExporter {
       String r = n.input(quantize);
       TensorRange range = ranges.get(r);
       if (range == null) {
-        messages.add(n.describe() + ": residual input '" + r + "' has no calibrated range, so the add will not fuse"
-            + " into the int8 layer before it");
+        messages.add(
+            n.describe()
+                + ": residual input '"
+                + r
+                + "' has no calibrated range, so the add will not fuse"
+                + " into the int8 layer before it");
         return n;
       }
       List<String> in = new ArrayList<>(n.inputs());
@@ -224,8 +256,16 @@ public final class TensorRtQdqExporter {
       b.addInitializer(Tensor.ofBytes(zp, DataType.INT8, new long[0], new byte[1]));
       String q = b.uniqueName(tensor + "_quantized");
       String dq = b.uniqueName(tensor + "_dequantized");
-      b.add("QuantizeLinear", b.uniqueName(tensor + "_QuantizeLinear"), List.of(tensor, scale, zp), List.of(q));
-      b.add("DequantizeLinear", b.uniqueName(tensor + "_DequantizeLinear"), List.of(q, scale, zp), List.of(dq));
+      b.add(
+          "QuantizeLinear",
+          b.uniqueName(tensor + "_QuantizeLinear"),
+          List.of(tensor, scale, zp),
+          List.of(q));
+      b.add(
+          "DequantizeLinear",
+          b.uniqueName(tensor + "_DequantizeLinear"),
+          List.of(q, scale, zp),
+          List.of(dq));
       dequantized.put(key, dq);
       return dq;
     }
@@ -256,17 +296,25 @@ public final class TensorRtQdqExporter {
       String zp = b.uniqueName(base + "_zero_point");
       b.addInitializer(Tensor.ofBytes(qName, DataType.INT8, dims, q));
       b.addInitializer(Tensor.ofFloats(scale, new long[] {channels}, p.scales()));
-      b.addInitializer(Tensor.ofBytes(zp, DataType.INT8, new long[] {channels}, new byte[channels]));
+      b.addInitializer(
+          Tensor.ofBytes(zp, DataType.INT8, new long[] {channels}, new byte[channels]));
       String dq = b.uniqueName(base + "_dequantized");
-      b.addNode(Node.of(b.uniqueName(base + "_DequantizeLinear"), "DequantizeLinear", List.of(qName, scale, zp),
-          List.of(dq), Attribute.of("axis", (long) axis)));
+      b.addNode(
+          Node.of(
+              b.uniqueName(base + "_DequantizeLinear"),
+              "DequantizeLinear",
+              List.of(qName, scale, zp),
+              List.of(dq),
+              Attribute.of("axis", (long) axis)));
       dequantized.put(key, dq);
       return dq;
     }
 
     private QuantParams weightParams(String name, float[] v, int channels, int inner, int axis) {
       QdqModel.WeightScale kept = weightScales.get(name);
-      if (kept != null && (kept.scales().length == 1 || (kept.axis() == axis && kept.scales().length == channels))) {
+      if (kept != null
+          && (kept.scales().length == 1
+              || (kept.axis() == axis && kept.scales().length == channels))) {
         float[] s = kept.scales();
         float[] perChannel = new float[channels];
         for (int c = 0; c < channels; c++) {

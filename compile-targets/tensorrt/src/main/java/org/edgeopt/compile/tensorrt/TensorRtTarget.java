@@ -61,22 +61,39 @@ public final class TensorRtTarget implements Target {
     String where = request.model().toString();
     Graph model = OnnxModels.read(request.model());
     Map<String, String> options = request.options();
-    CalibrationTable table = options.containsKey("calibration") ? CalibrationTable.read(Path.of(options.get("calibration"))) : null;
+    CalibrationTable table =
+        options.containsKey("calibration")
+            ? CalibrationTable.read(Path.of(options.get("calibration")))
+            : null;
     QdqModel parts = QdqStripper.strip(model, where);
     String precision = precision(request, parts, table);
     List<String> messages = new ArrayList<>();
     boolean compatible = unsupportedOps(model, profile, messages);
     if (!compatible && request.strict()) {
-      throw EdgeoptException.incompatible(where + ": not every operator runs on " + profile.name() + ": "
-          + String.join("; ", messages));
+      throw EdgeoptException.incompatible(
+          where
+              + ": not every operator runs on "
+              + profile.name()
+              + ": "
+              + String.join("; ", messages));
     }
     Export export = export(precision, parts, table, where, messages);
     int sparseLayers = sparseLayers(export.graph(), profile, messages);
-    int maxBatch = profile.maxBatch() > 0 ? profile.maxBatch() : intOption(options, "max-batch", DEFAULT_MAX_BATCH);
+    int maxBatch =
+        profile.maxBatch() > 0
+            ? profile.maxBatch()
+            : intOption(options, "max-batch", DEFAULT_MAX_BATCH);
     List<InputShape> shapes = InputShape.of(export.graph(), maxBatch, where);
     boolean fp16Fallback = precision.equals("int8") && profile.supportsPrecision("fp16");
-    TrtexecRecipe recipe = new TrtexecRecipe(profile.name(), export.fileName(), precision, fp16Fallback, sparseLayers,
-        shapes, table == null ? null : CALIBRATION_CACHE);
+    TrtexecRecipe recipe =
+        new TrtexecRecipe(
+            profile.name(),
+            export.fileName(),
+            precision,
+            fp16Fallback,
+            sparseLayers,
+            shapes,
+            table == null ? null : CALIBRATION_CACHE);
     Path out = request.outputDir();
     List<Path> artifacts = new ArrayList<>(write(out, export, recipe, table, options));
     if (Boolean.parseBoolean(options.getOrDefault("build-engine", "false"))) {
@@ -89,13 +106,22 @@ public final class TensorRtTarget implements Target {
   private record Export(Graph graph, String fileName) {}
 
   /** Returns the precision asked for, else int8 for a QDQ model or one with a table, else fp16; checked against the profile. */
-  private static String precision(CompileRequest request, QdqModel parts, CalibrationTable table) throws EdgeoptException {
-    String precision = request.precision() != null ? request.precision()
-        : parts.hadQdq() || table != null ? "int8" : "fp16";
+  private static String precision(CompileRequest request, QdqModel parts, CalibrationTable table)
+      throws EdgeoptException {
+    String precision =
+        request.precision() != null
+            ? request.precision()
+            : parts.hadQdq() || table != null ? "int8" : "fp16";
     TargetProfile profile = request.profile();
-    if (!List.of("int8", "fp16", "fp32").contains(precision) || !profile.supportsPrecision(precision)) {
-      throw EdgeoptException.invalid("precision '" + precision + "': expected one of " + profile.precisions()
-          + " for target profile " + profile.name());
+    if (!List.of("int8", "fp16", "fp32").contains(precision)
+        || !profile.supportsPrecision(precision)) {
+      throw EdgeoptException.invalid(
+          "precision '"
+              + precision
+              + "': expected one of "
+              + profile.precisions()
+              + " for target profile "
+              + profile.name());
     }
     return precision;
   }
@@ -104,8 +130,9 @@ public final class TensorRtTarget implements Target {
    * Returns the model TensorRT builds: for int8 the QDQ placement TensorRT fuses (from the QDQ
    * model or from the float model and the table), checked against its own rules; else the float graph.
    */
-  private static Export export(String precision, QdqModel parts, CalibrationTable table, String where,
-      List<String> messages) throws EdgeoptException {
+  private static Export export(
+      String precision, QdqModel parts, CalibrationTable table, String where, List<String> messages)
+      throws EdgeoptException {
     if (!precision.equals("int8")) {
       if (parts.hadQdq()) {
         messages.add("Q/DQ nodes removed: a " + precision + " build runs the float graph");
@@ -113,19 +140,30 @@ public final class TensorRtTarget implements Target {
       return new Export(parts.floatGraph(), FLOAT_MODEL);
     }
     if (!parts.hadQdq() && table == null) {
-      throw EdgeoptException.invalid(where + ": int8 for TensorRT needs a QDQ model or a calibration table"
-          + " (option calibration=<calibration.json>), found an FP32 model without either");
+      throw EdgeoptException.invalid(
+          where
+              + ": int8 for TensorRT needs a QDQ model or a calibration table"
+              + " (option calibration=<calibration.json>), found an FP32 model without either");
     }
-    TensorRtQdqExport export = parts.hadQdq()
-        ? TensorRtQdqExporter.fromQdq(parts, table, where)
-        : TensorRtQdqExporter.fromCalibration(parts.floatGraph(), table, where);
+    TensorRtQdqExport export =
+        parts.hadQdq()
+            ? TensorRtQdqExporter.fromQdq(parts, table, where)
+            : TensorRtQdqExporter.fromCalibration(parts.floatGraph(), table, where);
     QdqPlacementReport check = TensorRtQdqChecker.check(export.graph());
     if (!check.ok()) {
-      throw new EdgeoptException(ExitCode.INTERNAL, where + ": the TensorRT QDQ export breaks its own placement rules: "
-          + check.violations().get(0));
+      throw new EdgeoptException(
+          ExitCode.INTERNAL,
+          where
+              + ": the TensorRT QDQ export breaks its own placement rules: "
+              + check.violations().get(0));
     }
-    messages.add(export.int8Layers().size() + " weighted layers in int8, " + export.floatLayers().size()
-        + " in float, " + export.residualAdds().size() + " residual adds set up to fuse");
+    messages.add(
+        export.int8Layers().size()
+            + " weighted layers in int8, "
+            + export.floatLayers().size()
+            + " in float, "
+            + export.residualAdds().size()
+            + " residual adds set up to fuse");
     messages.addAll(export.messages());
     return new Export(export.graph(), QDQ_MODEL);
   }
@@ -137,39 +175,64 @@ public final class TensorRtTarget implements Target {
       return 0;
     }
     if (!profile.exploits24Sparsity()) {
-      messages.add(sparse.size() + " layers have 2:4-sparse weights, but " + profile.name() + " does not exploit them: "
-          + profile.sparsityReason());
+      messages.add(
+          sparse.size()
+              + " layers have 2:4-sparse weights, but "
+              + profile.name()
+              + " does not exploit them: "
+              + profile.sparsityReason());
       return 0;
     }
-    messages.add(sparse.size() + " layers have 2:4-sparse weights: the recipe enables sparse kernels");
+    messages.add(
+        sparse.size() + " layers have 2:4-sparse weights: the recipe enables sparse kernels");
     return sparse.size();
   }
 
   /** Writes the model, the recipe and the calibration cache; they appear together, through a staging folder beside them. */
-  private static List<Path> write(Path out, Export export, TrtexecRecipe recipe, CalibrationTable table,
-      Map<String, String> options) throws EdgeoptException {
+  private static List<Path> write(
+      Path out,
+      Export export,
+      TrtexecRecipe recipe,
+      CalibrationTable table,
+      Map<String, String> options)
+      throws EdgeoptException {
     try (AtomicFiles.Staging staging = AtomicFiles.stage(out)) {
       Files.write(staging.file(export.fileName()), OnnxModels.toBytes(export.graph()));
       recipe.write(staging.file(RECIPE));
       if (table != null) {
-        int version = options.containsKey("tensorrt-version")
-            ? TensorRtCalibrationCache.version(options.get("tensorrt-version")) : TensorRtCalibrationCache.DEFAULT_VERSION;
-        Files.writeString(staging.file(CALIBRATION_CACHE), TensorRtCalibrationCache.render(table, version));
+        int version =
+            options.containsKey("tensorrt-version")
+                ? TensorRtCalibrationCache.version(options.get("tensorrt-version"))
+                : TensorRtCalibrationCache.DEFAULT_VERSION;
+        Files.writeString(
+            staging.file(CALIBRATION_CACHE), TensorRtCalibrationCache.render(table, version));
       }
       return staging.commit();
     } catch (IOException e) {
-      throw EdgeoptException.invalid("cannot write TensorRT artifacts into " + out + ": " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          "cannot write TensorRT artifacts into " + out + ": " + e.getMessage(), e);
     }
   }
 
   /** Builds the engine in-process (needs CUDA and TensorRT here); returns the engine and its timing cache. */
-  private static List<Path> buildEngine(Path out, String fileName, TrtexecRecipe recipe, List<String> messages)
+  private static List<Path> buildEngine(
+      Path out, String fileName, TrtexecRecipe recipe, List<String> messages)
       throws EdgeoptException {
     TensorRtEnvironment env = TensorRtEnvironment.probe();
     if (!env.ready()) {
-      throw new EdgeoptException(ExitCode.INCOMPATIBLE, "cannot build the TensorRT engine in-process: missing "
-          + env.describeMissing() + "; wrote " + fileName + " and " + RECIPE + " in " + out
-          + ": run " + out.resolve(RECIPE) + " on the device instead");
+      throw new EdgeoptException(
+          ExitCode.INCOMPATIBLE,
+          "cannot build the TensorRT engine in-process: missing "
+              + env.describeMissing()
+              + "; wrote "
+              + fileName
+              + " and "
+              + RECIPE
+              + " in "
+              + out
+              + ": run "
+              + out.resolve(RECIPE)
+              + " on the device instead");
     }
     Path engine = out.resolve(TrtexecRecipe.ENGINE);
     Path timing = out.resolve(TrtexecRecipe.TIMING_CACHE);
@@ -177,7 +240,6 @@ public final class TensorRtTarget implements Target {
     messages.add("engine built in-process: " + engine);
     return List.of(engine, timing);
   }
-
 
   private static boolean unsupportedOps(Graph g, TargetProfile profile, List<String> messages) {
     TreeSet<String> bad = new TreeSet<>();
@@ -190,7 +252,8 @@ public final class TensorRtTarget implements Target {
     return bad.isEmpty();
   }
 
-  private static int intOption(Map<String, String> options, String key, int fallback) throws EdgeoptException {
+  private static int intOption(Map<String, String> options, String key, int fallback)
+      throws EdgeoptException {
     String v = options.get(key);
     if (v == null) {
       return fallback;

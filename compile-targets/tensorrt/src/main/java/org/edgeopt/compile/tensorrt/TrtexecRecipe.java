@@ -51,7 +51,7 @@ public record TrtexecRecipe(
         }
       }
       case "fp16" -> a.add("--fp16");
-      default -> { }
+      default -> {}
     }
     if (sparseLayers > 0) {
       a.add("--sparsity=enable");
@@ -87,12 +87,23 @@ public record TrtexecRecipe(
     String nl = "\n";
     StringBuilder s = new StringBuilder();
     s.append("#!/bin/sh").append(nl);
-    s.append("# Builds the TensorRT engine for profile ").append(profileName).append(" on the device.").append(nl);
-    s.append("# Written by edgeopt ").append(Version.get()).append(" (edgeopt-target-tensorrt).").append(nl);
-    s.append("# Run it where trtexec is (JetPack 6: /usr/src/tensorrt/bin/trtexec); set TRTEXEC to another path.").append(nl);
+    s.append("# Builds the TensorRT engine for profile ")
+        .append(profileName)
+        .append(" on the device.")
+        .append(nl);
+    s.append("# Written by edgeopt ")
+        .append(Version.get())
+        .append(" (edgeopt-target-tensorrt).")
+        .append(nl);
+    s.append(
+            "# Run it where trtexec is (JetPack 6: /usr/src/tensorrt/bin/trtexec); set TRTEXEC to another path.")
+        .append(nl);
     if (sparseLayers > 0) {
-      s.append("# ").append(sparseLayers).append(" layers carry 2:4-sparse weights: --sparsity=enable lets TensorRT pick")
-          .append(" sparse tensor-core kernels for them.").append(nl);
+      s.append("# ")
+          .append(sparseLayers)
+          .append(" layers carry 2:4-sparse weights: --sparsity=enable lets TensorRT pick")
+          .append(" sparse tensor-core kernels for them.")
+          .append(nl);
     }
     s.append("set -eu").append(nl);
     s.append("cd \"$(dirname \"$0\")\"").append(nl);
@@ -103,8 +114,12 @@ public record TrtexecRecipe(
       s.append(" \\").append(nl).append("  ").append(quote(arg));
     }
     s.append(" \\").append(nl).append("  \"$@\"").append(nl).append(nl);
-    s.append("# TensorRT 11.x drops the --int8/--fp16 builder flags: networks are strongly typed and take").append(nl);
-    s.append("# their precision from the model (the Q/DQ nodes; FP16 needs a model with FP16 types).").append(nl);
+    s.append(
+            "# TensorRT 11.x drops the --int8/--fp16 builder flags: networks are strongly typed and take")
+        .append(nl);
+    s.append(
+            "# their precision from the model (the Q/DQ nodes; FP16 needs a model with FP16 types).")
+        .append(nl);
     List<String> typed = new ArrayList<>();
     typed.add("--onnx=" + modelFile);
     typed.add("--stronglyTyped");
@@ -118,10 +133,16 @@ public record TrtexecRecipe(
     typed.forEach(t -> s.append(' ').append(quote(t)));
     s.append(nl);
     if (calibrationCache != null) {
-      s.append(nl).append("# Implicit quantization instead (TensorRT 10.x only, deprecated): build the FP32 model with").append(nl);
+      s.append(nl)
+          .append(
+              "# Implicit quantization instead (TensorRT 10.x only, deprecated): build the FP32 model with")
+          .append(nl);
       s.append("# the calibration cache written from calibration.json:").append(nl);
-      s.append("# \"$TRTEXEC\" --onnx=FP32_MODEL.onnx --int8 --calib=").append(quote(calibrationCache))
-          .append(" --saveEngine=").append(ENGINE).append(nl);
+      s.append("# \"$TRTEXEC\" --onnx=FP32_MODEL.onnx --int8 --calib=")
+          .append(quote(calibrationCache))
+          .append(" --saveEngine=")
+          .append(ENGINE)
+          .append(nl);
     }
     return s.toString();
   }

@@ -35,35 +35,59 @@ class FashionMnistDefaultInt8TensorRtTest {
   private static final double TOLERANCE_POINTS = 1.0;
 
   @Test
-  void input3QuantizedPaddedDefaultInt8SampleCompilesForTensorRtAmpere(@TempDir Path dir) throws Exception {
+  void input3QuantizedPaddedDefaultInt8SampleCompilesForTensorRtAmpere(@TempDir Path dir)
+      throws Exception {
     SampleModel sample = SampleModels.fashionMnist();
     Preprocessing pre = Preprocessing.parse(sample.preprocess());
     Dataset holdout = Datasets.open(sample.holdout().images().getParent(), pre, null, null);
     Dataset calibration = Datasets.open(sample.calibration().images().getParent(), pre, null, null);
     Graph fp32 = OnnxModels.read(sample.model());
     CalibrationTable table = MinMaxRanges.of(fp32, calibration, 100, 500);
-    Graph int8 = ModelQuantizer.quantize(fp32, table, QuantizeConfig.forTarget(TargetProfiles.get("onnxruntime-cpu")),
-        null, new ModelQuantizer.Provenance("fashion-mnist", null, "minmax", null)).graph();
+    Graph int8 =
+        ModelQuantizer.quantize(
+                fp32,
+                table,
+                QuantizeConfig.forTarget(TargetProfiles.get("onnxruntime-cpu")),
+                null,
+                new ModelQuantizer.Provenance("fashion-mnist", null, "minmax", null))
+            .graph();
     Map<String, Node> producers = int8.producers();
-    assertTrue(int8.nodes().stream().anyMatch(n -> n.opType().equals("Pad") && producers.containsKey(n.input(0))
-        && producers.get(n.input(0)).opType().equals("QuantizeLinear")), "the default profile pads quantized channels");
+    assertTrue(
+        int8.nodes().stream()
+            .anyMatch(
+                n ->
+                    n.opType().equals("Pad")
+                        && producers.containsKey(n.input(0))
+                        && producers.get(n.input(0)).opType().equals("QuantizeLinear")),
+        "the default profile pads quantized channels");
     Path model = dir.resolve("model.int8.onnx");
     OnnxModels.write(int8, model);
 
     Path out = dir.resolve("trt");
-    new TensorRtTarget().compile(new CompileRequest(model, TargetProfiles.get("tensorrt-ampere"), out, "int8", false,
-        Map.of()));
+    new TensorRtTarget()
+        .compile(
+            new CompileRequest(
+                model, TargetProfiles.get("tensorrt-ampere"), out, "int8", false, Map.of()));
     Graph qdq = OnnxModels.read(out.resolve("model.trt-qdq.onnx"));
     QdqPlacementReport check = TensorRtQdqChecker.check(qdq);
     assertTrue(check.ok(), check.describe());
-    assertTrue(check.floatLayers().isEmpty(), "every weighted layer in int8: " + check.floatLayers());
-    assertTrue(qdq.nodes().stream().filter(n -> n.opType().equals("Pad"))
-        .allMatch(n -> !qdq.producer(n.input(0)).map(p -> p.opType().equals("QuantizeLinear")).orElse(false)),
+    assertTrue(
+        check.floatLayers().isEmpty(), "every weighted layer in int8: " + check.floatLayers());
+    assertTrue(
+        qdq.nodes().stream()
+            .filter(n -> n.opType().equals("Pad"))
+            .allMatch(
+                n ->
+                    !qdq.producer(n.input(0))
+                        .map(p -> p.opType().equals("QuantizeLinear"))
+                        .orElse(false)),
         "the Pad now pads float values");
 
     int before = correct(int8, holdout);
     int after = correct(qdq, holdout);
-    assertTrue(100.0 * (before - after) / holdout.size() <= TOLERANCE_POINTS, "TensorRT QDQ " + after + " vs input " + before);
+    assertTrue(
+        100.0 * (before - after) / holdout.size() <= TOLERANCE_POINTS,
+        "TensorRT QDQ " + after + " vs input " + before);
     assertEquals(2000, holdout.size());
   }
 

@@ -37,15 +37,32 @@ class FashionMnistTensorRtTest {
   private static final double INT8_TOLERANCE_POINTS = 1.0;
 
   @Test
-  void twoFourPrunedSampleExportsSparseSymmetricQdqThatPassesThePlacementCheck(@TempDir Path dir) throws Exception {
+  void twoFourPrunedSampleExportsSparseSymmetricQdqThatPassesThePlacementCheck(@TempDir Path dir)
+      throws Exception {
     SampleModel sample = SampleModels.fashionMnist();
     Preprocessing pre = Preprocessing.parse(sample.preprocess());
     Dataset holdout = Datasets.open(sample.holdout().images().getParent(), pre, null, null);
     Dataset calibration = Datasets.open(sample.calibration().images().getParent(), pre, null, null);
-    PruneResult pruned = Pruner.prune(OnnxModels.read(sample.model()), PruneRequest.of(TargetProfiles.get("tensorrt-ampere"),
-        PruneMode.TWO_FOUR, 1.0, false, holdout, calibration).withSearchLimit(500).withLatency(false), "fashion-mnist", s -> { });
+    PruneResult pruned =
+        Pruner.prune(
+            OnnxModels.read(sample.model()),
+            PruneRequest.of(
+                    TargetProfiles.get("tensorrt-ampere"),
+                    PruneMode.TWO_FOUR,
+                    1.0,
+                    false,
+                    holdout,
+                    calibration)
+                .withSearchLimit(500)
+                .withLatency(false),
+            "fashion-mnist",
+            s -> {});
     assertTrue(pruned.report().withinBudget(), pruned.report().describe());
-    List<String> sparse = pruned.report().layers().stream().filter(LayerDecision::pruned).map(LayerDecision::name).toList();
+    List<String> sparse =
+        pruned.report().layers().stream()
+            .filter(LayerDecision::pruned)
+            .map(LayerDecision::name)
+            .toList();
     assertFalse(sparse.isEmpty());
     Path model = dir.resolve("pruned.onnx");
     OnnxModels.write(pruned.graph(), model);
@@ -54,21 +71,37 @@ class FashionMnistTensorRtTest {
     table.write(cal);
 
     Path out = dir.resolve("trt");
-    CompileResult r = new TensorRtTarget().compile(new CompileRequest(model, TargetProfiles.get("tensorrt-ampere"), out, "int8",
-        false, Map.of("calibration", cal.toString())));
+    CompileResult r =
+        new TensorRtTarget()
+            .compile(
+                new CompileRequest(
+                    model,
+                    TargetProfiles.get("tensorrt-ampere"),
+                    out,
+                    "int8",
+                    false,
+                    Map.of("calibration", cal.toString())));
     Graph qdq = OnnxModels.read(out.resolve("model.trt-qdq.onnx"));
     QdqPlacementReport check = TensorRtQdqChecker.check(qdq);
     assertTrue(check.ok(), check.describe());
-    assertTrue(check.floatLayers().isEmpty(), "every weighted layer in int8: " + check.floatLayers());
-    assertTrue(TwoFourSparsity.sparseLayers(qdq).containsAll(sparse), "the int8 weights keep the 2:4 pattern");
+    assertTrue(
+        check.floatLayers().isEmpty(), "every weighted layer in int8: " + check.floatLayers());
+    assertTrue(
+        TwoFourSparsity.sparseLayers(qdq).containsAll(sparse),
+        "the int8 weights keep the 2:4 pattern");
     assertTrue(Files.readString(out.resolve("trtexec.sh")).contains("--sparsity=enable"));
-    assertTrue(r.messages().stream().anyMatch(m -> m.contains("residual adds set up to fuse")), r.messages().toString());
+    assertTrue(
+        r.messages().stream().anyMatch(m -> m.contains("residual adds set up to fuse")),
+        r.messages().toString());
 
     int fp32 = correct(pruned.graph(), holdout);
     int int8 = correct(qdq, holdout);
-    System.out.printf("fashion-mnist 2:4 (%d layers): pruned FP32 %d, TensorRT QDQ int8 (ORT) %d of %d; %s%n",
+    System.out.printf(
+        "fashion-mnist 2:4 (%d layers): pruned FP32 %d, TensorRT QDQ int8 (ORT) %d of %d; %s%n",
         sparse.size(), fp32, int8, holdout.size(), check.describe());
-    assertTrue(100.0 * (fp32 - int8) / holdout.size() <= INT8_TOLERANCE_POINTS, "int8 " + int8 + " vs fp32 " + fp32);
+    assertTrue(
+        100.0 * (fp32 - int8) / holdout.size() <= INT8_TOLERANCE_POINTS,
+        "int8 " + int8 + " vs fp32 " + fp32);
     assertEquals(2000, holdout.size());
   }
 

@@ -47,15 +47,18 @@ final class MinMaxRanges {
     }
     Map<String, float[]> mm = new HashMap<>();
     String input = typed.inputs().get(0).name();
-    try (InferenceSession s = OrtRuntime.get().open(b.build(), SessionOptions.defaults().withThreads(1))) {
+    try (InferenceSession s =
+        OrtRuntime.get().open(b.build(), SessionOptions.defaults().withThreads(1))) {
       while (inputs.hasNext()) {
-        Map<String, Tensor> out = new HashMap<>(s.run(Map.of(input, inputs.next().withName(input))));
+        Map<String, Tensor> out =
+            new HashMap<>(s.run(Map.of(input, inputs.next().withName(input))));
         for (String name : names) {
           Tensor t = out.get(name);
           if (t == null) {
             continue;
           }
-          float[] r = mm.computeIfAbsent(name, k -> new float[] {Float.MAX_VALUE, -Float.MAX_VALUE});
+          float[] r =
+              mm.computeIfAbsent(name, k -> new float[] {Float.MAX_VALUE, -Float.MAX_VALUE});
           for (float v : t.toFloats()) {
             r[0] = Math.min(r[0], v);
             r[1] = Math.max(r[1], v);
@@ -65,32 +68,36 @@ final class MinMaxRanges {
     }
     Map<String, TensorRange> ranges = new LinkedHashMap<>();
     mm.forEach((k, r) -> ranges.put(k, new TensorRange(r[0], r[1], r[0], r[1], "minmax", 0, 0)));
-    return new CalibrationTable(CalibrationTable.FORMAT_VERSION, "minmax", "", "", 0, Map.of(), ranges);
+    return new CalibrationTable(
+        CalibrationTable.FORMAT_VERSION, "minmax", "", "", 0, Map.of(), ranges);
   }
 
   /** Returns a table over the first {@code limit} samples of a data set, the input range included. */
-  static CalibrationTable of(Graph g, Dataset data, int batchSize, int limit) throws EdgeoptException {
+  static CalibrationTable of(Graph g, Dataset data, int batchSize, int limit)
+      throws EdgeoptException {
     Iterator<Batch> it = data.batches(batchSize, limit);
     float[] in = {Float.MAX_VALUE, -Float.MAX_VALUE};
-    Iterator<Tensor> tensors = new Iterator<>() {
-      @Override
-      public boolean hasNext() {
-        return it.hasNext();
-      }
+    Iterator<Tensor> tensors =
+        new Iterator<>() {
+          @Override
+          public boolean hasNext() {
+            return it.hasNext();
+          }
 
-      @Override
-      public Tensor next() {
-        Tensor t = it.next().input();
-        for (float v : t.toFloats()) {
-          in[0] = Math.min(in[0], v);
-          in[1] = Math.max(in[1], v);
-        }
-        return t;
-      }
-    };
+          @Override
+          public Tensor next() {
+            Tensor t = it.next().input();
+            for (float v : t.toFloats()) {
+              in[0] = Math.min(in[0], v);
+              in[1] = Math.max(in[1], v);
+            }
+            return t;
+          }
+        };
     CalibrationTable t = of(g, tensors);
     Map<String, TensorRange> ranges = new LinkedHashMap<>(t.tensors());
-    ranges.put(g.inputs().get(0).name(), new TensorRange(in[0], in[1], in[0], in[1], "minmax", limit, 0));
+    ranges.put(
+        g.inputs().get(0).name(), new TensorRange(in[0], in[1], in[0], in[1], "minmax", limit, 0));
     return new CalibrationTable(t.formatVersion(), t.method(), "", "", limit, Map.of(), ranges);
   }
 
@@ -105,7 +112,10 @@ final class MinMaxRanges {
       }
     }
     Map<String, TensorRange> ranges = new LinkedHashMap<>(t.tensors());
-    ranges.put(g.inputs().get(0).name(), new TensorRange(in[0], in[1], in[0], in[1], "minmax", inputs.size(), 0));
-    return new CalibrationTable(t.formatVersion(), t.method(), "", "", inputs.size(), Map.of(), ranges);
+    ranges.put(
+        g.inputs().get(0).name(),
+        new TensorRange(in[0], in[1], in[0], in[1], "minmax", inputs.size(), 0));
+    return new CalibrationTable(
+        t.formatVersion(), t.method(), "", "", inputs.size(), Map.of(), ranges);
   }
 }

@@ -19,16 +19,20 @@ class TensorRtCalibrationCacheTest {
     r.put("relu1", new TensorRange(0f, 127f, 0f, 130f, "entropy", 500, 2048));
     r.put("input", new TensorRange(-2.5f, 1.0f, -2.5f, 1f, "entropy", 500, 2048));
     r.put("dead", new TensorRange(0f, 0f, 0f, 0f, "entropy", 500, 2048));
-    return new CalibrationTable(CalibrationTable.FORMAT_VERSION, "entropy", "m", "d", 500, Map.of(), r);
+    return new CalibrationTable(
+        CalibrationTable.FORMAT_VERSION, "entropy", "m", "d", 500, Map.of(), r);
   }
 
   @Test
   void goldenCacheForTensorRt106() {
-    // absMax 127 -> scale 1.0 = 0x3f800000; absMax 2.5 -> 2.5/127 = 0x3ca14285; a zero range -> "0", as TensorRT writes it
-    assertEquals("TRT-100600-EntropyCalibration2\n"
-        + "dead: 0\n"
-        + "input: 3ca14285\n"
-        + "relu1: 3f800000\n", TensorRtCalibrationCache.render(table(), TensorRtCalibrationCache.DEFAULT_VERSION));
+    // absMax 127 -> scale 1.0 = 0x3f800000; absMax 2.5 -> 2.5/127 = 0x3ca14285; a zero range ->
+    // "0", as TensorRT writes it
+    assertEquals(
+        "TRT-100600-EntropyCalibration2\n"
+            + "dead: 0\n"
+            + "input: 3ca14285\n"
+            + "relu1: 3f800000\n",
+        TensorRtCalibrationCache.render(table(), TensorRtCalibrationCache.DEFAULT_VERSION));
   }
 
   @Test
@@ -36,7 +40,8 @@ class TensorRtCalibrationCacheTest {
     assertEquals(100300, TensorRtCalibrationCache.version("10.3.0"));
     assertEquals(101401, TensorRtCalibrationCache.version("10.14.1"));
     assertEquals(8601, TensorRtCalibrationCache.version("8.6.1"));
-    EdgeoptException e = assertThrows(EdgeoptException.class, () -> TensorRtCalibrationCache.version("ten"));
+    EdgeoptException e =
+        assertThrows(EdgeoptException.class, () -> TensorRtCalibrationCache.version("ten"));
     assertEquals(3, e.exitCode().code());
   }
 
@@ -49,6 +54,8 @@ class TensorRtCalibrationCacheTest {
     assertEquals(2.5f / 127f, scales.get("input"));
     assertEquals(0f, scales.get("dead"));
     assertThrows(EdgeoptException.class, () -> TensorRtCalibrationCache.parse("not a cache\n"));
-    assertThrows(EdgeoptException.class, () -> TensorRtCalibrationCache.parse("TRT-100600-EntropyCalibration2\nx: zz\n"));
+    assertThrows(
+        EdgeoptException.class,
+        () -> TensorRtCalibrationCache.parse("TRT-100600-EntropyCalibration2\nx: zz\n"));
   }
 }

@@ -45,8 +45,11 @@ class TensorRtEngineGpuTest {
       t.write(cal);
       options.put("calibration", cal.toString());
     }
-    CompileResult r = new TensorRtTarget().compile(new CompileRequest(model, TargetProfiles.get("tensorrt-ampere"), out,
-        precision, false, options));
+    CompileResult r =
+        new TensorRtTarget()
+            .compile(
+                new CompileRequest(
+                    model, TargetProfiles.get("tensorrt-ampere"), out, precision, false, options));
     assertTrue(r.artifacts().contains(out.resolve("model.engine")), r.messages().toString());
     assertTrue(Files.size(out.resolve("timing.cache")) > 0);
     return out.resolve("model.engine");
@@ -78,10 +81,15 @@ class TensorRtEngineGpuTest {
       ng += gpu[i] * (double) gpu[i];
     }
     double cosine = dot / Math.sqrt(nr * ng);
-    System.out.printf("TensorRT %s engine vs FP32 (ONNX Runtime), %d samples: max |diff| %.4g (%.2f%% of max |ref|),"
-        + " cosine %.6f%n", precision, BATCH, maxDiff, 100 * maxDiff / maxRef, cosine);
-    assertTrue(reference.length == gpu.length, "output sizes " + reference.length + " and " + gpu.length);
-    assertTrue(maxDiff <= relTolerance * maxRef, "max |diff| " + maxDiff + " over " + relTolerance + " x " + maxRef);
+    System.out.printf(
+        "TensorRT %s engine vs FP32 (ONNX Runtime), %d samples: max |diff| %.4g (%.2f%% of max |ref|),"
+            + " cosine %.6f%n",
+        precision, BATCH, maxDiff, 100 * maxDiff / maxRef, cosine);
+    assertTrue(
+        reference.length == gpu.length, "output sizes " + reference.length + " and " + gpu.length);
+    assertTrue(
+        maxDiff <= relTolerance * maxRef,
+        "max |diff| " + maxDiff + " over " + relTolerance + " x " + maxRef);
     assertTrue(cosine >= minCosine, "cosine " + cosine);
   }
 

@@ -22,7 +22,8 @@ import org.bytedeco.tensorrt.nvinfer.IRuntime;
 final class TensorRtEngineRunner {
   private TensorRtEngineRunner() {}
 
-  static float[] run(Path engineFile, String input, long[] dims, float[] values, String output) throws IOException {
+  static float[] run(Path engineFile, String input, long[] dims, float[] values, String output)
+      throws IOException {
     Loader.load(nvinfer.class);
     Loader.load(cudart.class);
     TensorRtEngineBuilder.CollectingLogger logger = new TensorRtEngineBuilder.CollectingLogger();
@@ -31,7 +32,8 @@ final class TensorRtEngineRunner {
     BytePointer plan = new BytePointer(blob);
     ICudaEngine engine = runtime.deserializeCudaEngine(plan, blob.length);
     if (engine == null || engine.isNull()) {
-      throw new IllegalStateException(engineFile + ": TensorRT cannot deserialize the engine: " + logger.errors);
+      throw new IllegalStateException(
+          engineFile + ": TensorRT cannot deserialize the engine: " + logger.errors);
     }
     IExecutionContext context = engine.createExecutionContext();
     Dims64 shape = new Dims64();
@@ -50,7 +52,10 @@ final class TensorRtEngineRunner {
     cuda(cudart.cudaMalloc(dIn, 4L * values.length), "cudaMalloc");
     cuda(cudart.cudaMalloc(dOut, 4L * outCount), "cudaMalloc");
     try {
-      cuda(cudart.cudaMemcpy(dIn, new FloatPointer(values), 4L * values.length, cudart.cudaMemcpyHostToDevice), "copy in");
+      cuda(
+          cudart.cudaMemcpy(
+              dIn, new FloatPointer(values), 4L * values.length, cudart.cudaMemcpyHostToDevice),
+          "copy in");
       check(context.setTensorAddress(input, dIn), "bind '" + input + "'");
       check(context.setTensorAddress(output, dOut), "bind '" + output + "'");
       CUstream_st stream = new CUstream_st();
@@ -82,7 +87,8 @@ final class TensorRtEngineRunner {
 
   private static void cuda(int status, String what) {
     if (status != 0) {
-      throw new IllegalStateException(what + " failed: " + cudart.cudaGetErrorString(status).getString());
+      throw new IllegalStateException(
+          what + " failed: " + cudart.cudaGetErrorString(status).getString());
     }
   }
 }

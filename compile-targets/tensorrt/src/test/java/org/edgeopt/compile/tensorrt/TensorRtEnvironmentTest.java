@@ -15,13 +15,15 @@ class TensorRtEnvironmentTest {
   void findsLibrariesInTheSearchedFoldersWithoutLoadingThem(@TempDir Path dir) throws Exception {
     Path cuda = Files.createDirectories(dir.resolve("cuda"));
     Path trt = Files.createDirectories(dir.resolve("trt"));
-    for (String so : List.of("libcuda.so.1", "libcudart.so.12", "libcublas.so.12", "libcublasLt.so.12")) {
+    for (String so :
+        List.of("libcuda.so.1", "libcudart.so.12", "libcublas.so.12", "libcublasLt.so.12")) {
       Files.createFile(cuda.resolve(so));
     }
     Files.createFile(trt.resolve("libnvinfer.so.10"));
     TensorRtEnvironment partial = TensorRtEnvironment.probe(List.of(cuda, trt), so -> false);
     assertFalse(partial.ready());
-    assertEquals("libnvonnxparser.so.10 (the TensorRT 10.x ONNX parser)", partial.describeMissing());
+    assertEquals(
+        "libnvonnxparser.so.10 (the TensorRT 10.x ONNX parser)", partial.describeMissing());
     Files.createFile(trt.resolve("libnvonnxparser.so.10"));
     TensorRtEnvironment full = TensorRtEnvironment.probe(List.of(cuda, trt), so -> false);
     assertTrue(full.ready(), full.describeMissing());
@@ -37,7 +39,8 @@ class TensorRtEnvironmentTest {
 
   @Test
   void bundledCudaRuntimeCountsAsFound(@TempDir Path dir) {
-    TensorRtEnvironment env = TensorRtEnvironment.probe(List.of(dir), so -> so.startsWith("libcublas"));
+    TensorRtEnvironment env =
+        TensorRtEnvironment.probe(List.of(dir), so -> so.startsWith("libcublas"));
     assertEquals(4, env.missing().size());
   }
 

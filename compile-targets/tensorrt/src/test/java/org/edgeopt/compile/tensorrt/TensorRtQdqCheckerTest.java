@@ -32,8 +32,11 @@ class TensorRtQdqCheckerTest {
     b.addInitializer(Tensor.ofBytes("zp_i8", DataType.INT8, new long[0], new byte[] {0}));
     b.addInitializer(Tensor.ofBytes("zp_asym", DataType.INT8, new long[0], new byte[] {-20}));
     b.addInitializer(Tensor.ofBytes("a.w_q", DataType.INT8, new long[] {8, 4, 1, 1}, new byte[32]));
-    b.addInitializer(Tensor.ofBytes("b.w_q", DataType.INT8, new long[] {8, 8, 3, 3}, new byte[576]));
-    b.addInitializer(Tensor.ofFloats("b.w_s", new long[] {8}, new float[] {.01f, .01f, .01f, .01f, .01f, .01f, .01f, .01f}));
+    b.addInitializer(
+        Tensor.ofBytes("b.w_q", DataType.INT8, new long[] {8, 8, 3, 3}, new byte[576]));
+    b.addInitializer(
+        Tensor.ofFloats(
+            "b.w_s", new long[] {8}, new float[] {.01f, .01f, .01f, .01f, .01f, .01f, .01f, .01f}));
     b.addInitializer(Tensor.ofBytes("b.w_zp", DataType.INT8, new long[] {8}, new byte[8]));
     b.addInitializer(Tensor.ofBytes("fc.w_q", DataType.INT8, new long[] {8, 3}, new byte[24]));
     // x: uint8 by omission of the zero point
@@ -41,7 +44,12 @@ class TensorRtQdqCheckerTest {
     b.add("DequantizeLinear", "dq_x", List.of("x_q", "s"), List.of("x_dq"));
     // conv_a weights per tensor
     b.add("DequantizeLinear", "dq_aw", List.of("a.w_q", "s", "zp_i8"), List.of("a.w_dq"));
-    b.add("Conv", "conv_a", List.of("x_dq", "a.w_dq", "a.b"), List.of("ca"), Attribute.of("kernel_shape", new long[] {1, 1}));
+    b.add(
+        "Conv",
+        "conv_a",
+        List.of("x_dq", "a.w_dq", "a.b"),
+        List.of("ca"),
+        Attribute.of("kernel_shape", new long[] {1, 1}));
     // the conv output quantized for a Relu
     b.add("QuantizeLinear", "q_ca", List.of("ca", "s", "zp_i8"), List.of("ca_q"));
     b.add("DequantizeLinear", "dq_ca", List.of("ca_q", "s", "zp_i8"), List.of("ca_dq"));
@@ -49,9 +57,19 @@ class TensorRtQdqCheckerTest {
     // an asymmetric activation
     b.add("QuantizeLinear", "q_ra", List.of("ra", "s", "zp_asym"), List.of("ra_q"));
     b.add("DequantizeLinear", "dq_ra", List.of("ra_q", "s", "zp_asym"), List.of("ra_dq"));
-    b.addNode(Node.of("dq_bw", "DequantizeLinear", List.of("b.w_q", "b.w_s", "b.w_zp"), List.of("b.w_dq"),
-        Attribute.of("axis", 0L)));
-    b.add("Conv", "conv_b", List.of("ra_dq", "b.w_dq", "b.b"), List.of("cb"), Attribute.of("kernel_shape", new long[] {3, 3}),
+    b.addNode(
+        Node.of(
+            "dq_bw",
+            "DequantizeLinear",
+            List.of("b.w_q", "b.w_s", "b.w_zp"),
+            List.of("b.w_dq"),
+            Attribute.of("axis", 0L)));
+    b.add(
+        "Conv",
+        "conv_b",
+        List.of("ra_dq", "b.w_dq", "b.b"),
+        List.of("cb"),
+        Attribute.of("kernel_shape", new long[] {3, 3}),
         Attribute.of("pads", new long[] {1, 1, 1, 1}));
     // the residual stays float
     b.add("Add", "residual", List.of("cb", "ra"), List.of("sum"));
@@ -75,7 +93,8 @@ class TensorRtQdqCheckerTest {
     assertEquals(Set.of("fc"), nodes(r, "weighted-inputs"), r.describe());
     assertEquals(List.of("conv_a", "conv_b"), r.int8Layers());
     assertTrue(r.violations("residual-add").get(0).message().contains("'ra'"), r.describe());
-    assertTrue(r.violations("weighted-output").get(0).message().contains("Relu 'relu_a'"), r.describe());
+    assertTrue(
+        r.violations("weighted-output").get(0).message().contains("Relu 'relu_a'"), r.describe());
   }
 
   @Test
@@ -93,6 +112,8 @@ class TensorRtQdqCheckerTest {
   }
 
   private static Set<String> nodes(QdqPlacementReport r, String rule) {
-    return r.violations(rule).stream().map(QdqPlacementReport.Violation::node).collect(Collectors.toSet());
+    return r.violations(rule).stream()
+        .map(QdqPlacementReport.Violation::node)
+        .collect(Collectors.toSet());
   }
 }

@@ -3,7 +3,6 @@ package org.edgeopt.compile.tensorrt;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,7 +33,9 @@ class TensorRtQdqExporterTest {
     TensorRtQdqExport e = TensorRtQdqExporter.fromCalibration(g, table, "smallCnn");
 
     assertEquals(new TreeSet<>(List.of("conv1", "dw", "fc")), new TreeSet<>(e.int8Layers()));
-    assertFalse(e.graph().opHistogram().containsKey("BatchNormalization"), "BN folded before weights are quantized");
+    assertFalse(
+        e.graph().opHistogram().containsKey("BatchNormalization"),
+        "BN folded before weights are quantized");
     QdqPlacementReport report = TensorRtQdqChecker.check(e.graph());
     assertTrue(report.ok(), report.describe());
     for (Node n : e.graph().nodes()) {
@@ -60,15 +61,22 @@ class TensorRtQdqExporterTest {
     Map<String, Node> producers = q.producers();
     Node add = q.node("residual").orElseThrow();
     assertEquals("cb", add.input(0), "the conv branch stays float so the add fuses into conv_b");
-    assertTrue(QdqStripper.isDq(producers.get(add.input(1))), "the residual input comes from a DequantizeLinear");
+    assertTrue(
+        QdqStripper.isDq(producers.get(add.input(1))),
+        "the residual input comes from a DequantizeLinear");
     Node fc = q.node("fc").orElseThrow();
     assertEquals(1, fc.intAttr("transB", 0));
     Node fcWeight = producers.get(fc.input(1));
     assertEquals(0, fcWeight.intAttr("axis", 1));
-    assertEquals(3, q.initializers().get(fcWeight.input(1)).elementCount(), "one scale per output channel");
+    assertEquals(
+        3, q.initializers().get(fcWeight.input(1)).elementCount(), "one scale per output channel");
     QdqPlacementReport report = TensorRtQdqChecker.check(q);
     assertTrue(report.ok(), report.describe());
-    assertOutputsClose(g, q, Tensor.ofFloats("x", new long[] {8, 4, 6, 6}, TestModels.random(77, 8 * 144, 1.5f)), "x");
+    assertOutputsClose(
+        g,
+        q,
+        Tensor.ofFloats("x", new long[] {8, 4, 6, 6}, TestModels.random(77, 8 * 144, 1.5f)),
+        "x");
   }
 
   @Test
@@ -90,14 +98,19 @@ class TensorRtQdqExporterTest {
       }
     }
     assertEquals(3, compared);
-    assertArrayEquals(first.initializers().get("ra_scale").toFloats(), second.initializers().get("ra_scale").toFloats());
+    assertArrayEquals(
+        first.initializers().get("ra_scale").toFloats(),
+        second.initializers().get("ra_scale").toFloats());
   }
 
   @Test
   void layersTheQuantizerLeftInFloatStayFloat() throws Exception {
     Graph g = TrtTestModels.residualNet();
     CalibrationTable table = MinMaxRanges.ofTensors(g, TrtTestModels.residualInputs(2, 8));
-    Graph first = TensorRtQdqExporter.export(g, table.tensors(), Map.of(), java.util.Set.of("conv_b"), "residual").graph();
+    Graph first =
+        TensorRtQdqExporter.export(
+                g, table.tensors(), Map.of(), java.util.Set.of("conv_b"), "residual")
+            .graph();
     QdqModel parts = QdqStripper.strip(first, "partial");
     assertEquals(java.util.Set.of("conv_b"), parts.floatLayers());
     TensorRtQdqExport again = TensorRtQdqExporter.fromQdq(parts, null, "partial");
@@ -110,12 +123,18 @@ class TensorRtQdqExporterTest {
   void missingRangeOfAWeightedInputIsAnInvalidInputNamingTensorAndNode() throws Exception {
     Graph g = TrtTestModels.residualNet();
     CalibrationTable table = MinMaxRanges.ofTensors(g, TrtTestModels.residualInputs(1, 2));
-    Map<String, org.edgeopt.core.quant.TensorRange> partial = new java.util.HashMap<>(table.tensors());
+    Map<String, org.edgeopt.core.quant.TensorRange> partial =
+        new java.util.HashMap<>(table.tensors());
     partial.remove("ra");
-    EdgeoptException ex = assertThrows(EdgeoptException.class,
-        () -> TensorRtQdqExporter.export(g, partial, Map.of(), java.util.Set.of(), "model.onnx"));
+    EdgeoptException ex =
+        assertThrows(
+            EdgeoptException.class,
+            () ->
+                TensorRtQdqExporter.export(g, partial, Map.of(), java.util.Set.of(), "model.onnx"));
     assertEquals(ExitCode.INVALID_INPUT, ex.exitCode());
-    assertTrue(ex.getMessage().contains("'ra'") && ex.getMessage().contains("Conv 'conv_b'"), ex.getMessage());
+    assertTrue(
+        ex.getMessage().contains("'ra'") && ex.getMessage().contains("Conv 'conv_b'"),
+        ex.getMessage());
   }
 
   private static Tensor int8Weight(Graph g, Node layer) {
@@ -124,9 +143,11 @@ class TensorRtQdqExporterTest {
   }
 
   /** Runs both graphs in ONNX Runtime and checks the int8 logits against FP32 within the stated tolerance. */
-  static void assertOutputsClose(Graph fp32, Graph int8, Tensor input, String inputName) throws Exception {
+  static void assertOutputsClose(Graph fp32, Graph int8, Tensor input, String inputName)
+      throws Exception {
     SessionOptions o = SessionOptions.defaults().withThreads(1);
-    try (InferenceSession a = OrtRuntime.get().open(fp32, o); InferenceSession b = OrtRuntime.get().open(int8, o)) {
+    try (InferenceSession a = OrtRuntime.get().open(fp32, o);
+        InferenceSession b = OrtRuntime.get().open(int8, o)) {
       Tensor x = a.run(Map.of(inputName, input)).values().iterator().next();
       Tensor y = b.run(Map.of(inputName, input)).values().iterator().next();
       float tol = RELATIVE_TOLERANCE * TrtTestModels.maxAbs(x);

@@ -23,13 +23,15 @@ import org.junit.jupiter.api.Test;
 class TensorRtRealModelTest {
   /** The int8 export may lose at most this many top-1 points against FP32 under ONNX Runtime. */
   private static final double MAX_DROP_POINTS = 1.0;
+
   private static final int EVAL = 1000;
 
   @Test
   void mnist7ExportPassesThePlacementCheckAndKeepsAccuracy() throws Exception {
     Optional<Path> model = SharedModels.find("mnist-7/mnist.onnx");
     Optional<Path> data = SharedModels.find("mnist-t10k");
-    assumeTrue(model.isPresent() && data.isPresent(), SharedModels.missingReason("mnist-7/mnist.onnx"));
+    assumeTrue(
+        model.isPresent() && data.isPresent(), SharedModels.missingReason("mnist-7/mnist.onnx"));
     Graph g = OnnxModels.read(model.get());
     Dataset test = Datasets.open(data.get(), Preprocessing.identity(), null, null);
     CalibrationTable table = MinMaxRanges.of(g, test, 1, 200);
@@ -41,9 +43,11 @@ class TensorRtRealModelTest {
     int fp32 = correct(g, test);
     int int8 = correct(e.graph(), test);
     double drop = 100.0 * (fp32 - int8) / EVAL;
-    System.out.println("mnist-7 top-1 on " + EVAL + " images: fp32 " + fp32 + ", TensorRT int8 QDQ (ORT) " + int8);
+    System.out.println(
+        "mnist-7 top-1 on " + EVAL + " images: fp32 " + fp32 + ", TensorRT int8 QDQ (ORT) " + int8);
     assertTrue(fp32 > 0.97 * EVAL, "mnist-7 is ~99% accurate: " + fp32);
-    assertTrue(drop <= MAX_DROP_POINTS, "int8 " + int8 + " vs fp32 " + fp32 + " correct of " + EVAL);
+    assertTrue(
+        drop <= MAX_DROP_POINTS, "int8 " + int8 + " vs fp32 " + fp32 + " correct of " + EVAL);
   }
 
   private static int correct(Graph g, Dataset d) throws Exception {

@@ -12,26 +12,60 @@ import org.junit.jupiter.api.io.TempDir;
 
 class TrtexecRecipeTest {
   private static final InputShape DYNAMIC =
-      new InputShape("input", new long[] {1, 1, 28, 28}, new long[] {1, 1, 28, 28}, new long[] {16, 1, 28, 28});
+      new InputShape(
+          "input",
+          new long[] {1, 1, 28, 28},
+          new long[] {1, 1, 28, 28},
+          new long[] {16, 1, 28, 28});
 
   @Test
   void int8SparseDynamicBatchRecipeForTensorRt10() {
-    TrtexecRecipe r = new TrtexecRecipe("tensorrt-ampere", "model.trt-qdq.onnx", "int8", true, 5, List.of(DYNAMIC), null);
-    assertEquals(List.of("--onnx=model.trt-qdq.onnx", "--int8", "--fp16", "--sparsity=enable",
-        "--minShapes=input:1x1x28x28", "--optShapes=input:1x1x28x28", "--maxShapes=input:16x1x28x28",
-        "--saveEngine=model.engine", "--timingCacheFile=timing.cache"), r.arguments10());
+    TrtexecRecipe r =
+        new TrtexecRecipe(
+            "tensorrt-ampere", "model.trt-qdq.onnx", "int8", true, 5, List.of(DYNAMIC), null);
+    assertEquals(
+        List.of(
+            "--onnx=model.trt-qdq.onnx",
+            "--int8",
+            "--fp16",
+            "--sparsity=enable",
+            "--minShapes=input:1x1x28x28",
+            "--optShapes=input:1x1x28x28",
+            "--maxShapes=input:16x1x28x28",
+            "--saveEngine=model.engine",
+            "--timingCacheFile=timing.cache"),
+        r.arguments10());
     String text = r.render();
     assertTrue(text.startsWith("#!/bin/sh\n"));
-    assertTrue(text.contains("# \"$TRTEXEC\" --onnx=model.trt-qdq.onnx --stronglyTyped --sparsity=enable"), text);
+    assertTrue(
+        text.contains("# \"$TRTEXEC\" --onnx=model.trt-qdq.onnx --stronglyTyped --sparsity=enable"),
+        text);
     assertFalse(text.contains("--calib"), "no calibration cache line without a cache");
   }
 
   @Test
   void fp16StaticRecipeHasNoInt8NoSparsityAndNoShapes() {
-    InputShape fixed = new InputShape("Input3", new long[] {1, 1, 28, 28}, new long[] {1, 1, 28, 28}, new long[] {1, 1, 28, 28});
-    TrtexecRecipe r = new TrtexecRecipe("tensorrt-jetson-orin", "model.trt.onnx", "fp16", false, 0, List.of(fixed),
-        "calibration.cache");
-    assertEquals(List.of("--onnx=model.trt.onnx", "--fp16", "--saveEngine=model.engine", "--timingCacheFile=timing.cache"),
+    InputShape fixed =
+        new InputShape(
+            "Input3",
+            new long[] {1, 1, 28, 28},
+            new long[] {1, 1, 28, 28},
+            new long[] {1, 1, 28, 28});
+    TrtexecRecipe r =
+        new TrtexecRecipe(
+            "tensorrt-jetson-orin",
+            "model.trt.onnx",
+            "fp16",
+            false,
+            0,
+            List.of(fixed),
+            "calibration.cache");
+    assertEquals(
+        List.of(
+            "--onnx=model.trt.onnx",
+            "--fp16",
+            "--saveEngine=model.engine",
+            "--timingCacheFile=timing.cache"),
         r.arguments10());
     assertTrue(r.render().contains("--int8 --calib=calibration.cache"));
   }
@@ -45,7 +79,9 @@ class TrtexecRecipeTest {
 
   @Test
   void scriptIsWrittenExecutableAndAtomically(@TempDir Path dir) throws Exception {
-    TrtexecRecipe r = new TrtexecRecipe("tensorrt-ampere", "model.trt-qdq.onnx", "int8", true, 0, List.of(DYNAMIC), null);
+    TrtexecRecipe r =
+        new TrtexecRecipe(
+            "tensorrt-ampere", "model.trt-qdq.onnx", "int8", true, 0, List.of(DYNAMIC), null);
     Path script = dir.resolve("out/trtexec.sh");
     r.write(script);
     r.write(script);

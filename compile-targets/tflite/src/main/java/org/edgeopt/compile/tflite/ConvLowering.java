@@ -15,8 +15,8 @@ import org.tensorflow.lite.schema.TensorType;
  * input scale x weight scale, as the TFLite int8 specification demands.
  */
 final class ConvLowering {
-  private static final List<TfliteModel.Role> WEIGHTED = List.of(TfliteModel.Role.ACTIVATION,
-      TfliteModel.Role.WEIGHT, TfliteModel.Role.BIAS);
+  private static final List<TfliteModel.Role> WEIGHTED =
+      List.of(TfliteModel.Role.ACTIVATION, TfliteModel.Role.WEIGHT, TfliteModel.Role.BIAS);
 
   private ConvLowering() {}
 
@@ -31,16 +31,26 @@ final class ConvLowering {
     LoweringContext.TRef x = cx.act(n, 0);
     QdqView.Const w = cx.constant(n, 1);
     if (x.rank() != 4 || w.dims().length != 4) {
-      throw new Unmappable(n, "only 2-D convolutions (rank-4 input and weights) map to CONV_2D; found input rank "
-          + x.rank(), "reshape 1-D or 3-D convolutions to 2-D");
+      throw new Unmappable(
+          n,
+          "only 2-D convolutions (rank-4 input and weights) map to CONV_2D; found input rank "
+              + x.rank(),
+          "reshape 1-D or 3-D convolutions to 2-D");
     }
     long[] wd = w.dims();
     long cin = x.onnxShape()[1];
     long group = n.intAttr("group", 1);
     boolean depthwise = group > 1 && group == cin && wd[1] == 1;
     if (group != 1 && !depthwise) {
-      throw new Unmappable(n, "grouped convolution (group " + group + " of " + cin + " channels) has no TFLite int8 kernel"
-          + " the Edge TPU runs", "use group 1 or a depthwise convolution (group = channels)");
+      throw new Unmappable(
+          n,
+          "grouped convolution (group "
+              + group
+              + " of "
+              + cin
+              + " channels) has no TFLite int8 kernel"
+              + " the Edge TPU runs",
+          "use group 1 or a depthwise convolution (group = channels)");
     }
     int kh = (int) wd[2];
     int kw = (int) wd[3];
@@ -48,29 +58,74 @@ final class ConvLowering {
     long[] dil = n.intsAttr("dilations", new long[] {1, 1});
     LoweringContext.Fusion f = cx.fusion(n);
     long[] outShape = cx.shape(n, n.output());
-    Pads p = pads(n, x.onnxShape(), outShape, kh, kw, (int) strides[0], (int) strides[1], (int) dil[0], (int) dil[1]);
+    Pads p =
+        pads(
+            n,
+            x.onnxShape(),
+            outShape,
+            kh,
+            kw,
+            (int) strides[0],
+            (int) strides[1],
+            (int) dil[0],
+            (int) dil[1]);
     LoweringContext.TRef in = p.explicit() ? pad(cx, n, x, p) : x;
 
-    // Weights: OIHW -> OHWI (CONV_2D, channel dimension 0) or [C*M,1,H,W] -> [1,H,W,C*M] (depthwise, dimension 3).
+    // Weights: OIHW -> OHWI (CONV_2D, channel dimension 0) or [C*M,1,H,W] -> [1,H,W,C*M]
+    // (depthwise, dimension 3).
     int[] perm = depthwise ? new int[] {1, 2, 3, 0} : new int[] {0, 2, 3, 1};
     float[] wScales = weightScales(n, w, 0);
     byte[] wq = int8Weights(n, w, 0, wScales);
     byte[] wData = Layout.transpose(wq, 1, wd, perm);
     int[] wShape = toInt(Layout.permute(wd, perm));
-    int wIndex = cx.addConstant(n.input(1), TensorType.INT8, wShape, wData,
-        new TfliteModel.Quant(wScales, new long[wScales.length], depthwise && wScales.length > 1 ? 3 : 0));
+    int wIndex =
+        cx.addConstant(
+            n.input(1),
+            TensorType.INT8,
+            wShape,
+            wData,
+            new TfliteModel.Quant(
+                wScales, new long[wScales.length], depthwise && wScales.length > 1 ? 3 : 0));
     int bIndex = bias(cx, n, n.input(2), in.quant().scale(), wScales, (int) wd[0]);
-    cx.emit(n, f.output(), outShape, Layout.NHWC, null, null, out -> {
-      if (depthwise) {
-        cx.op(BuiltinOperator.DEPTHWISE_CONV_2D, 3, new int[] {in.index(), wIndex, bIndex}, WEIGHTED, new int[] {out},
-            new OpOptions.DepthwiseConv2D(p.padding(), (int) strides[1], (int) strides[0], (int) (wd[0] / cin),
-                f.code(), (int) dil[1], (int) dil[0]));
-      } else {
-        cx.op(BuiltinOperator.CONV_2D, 3, new int[] {in.index(), wIndex, bIndex}, WEIGHTED, new int[] {out},
-            new OpOptions.Conv2D(p.padding(), (int) strides[1], (int) strides[0], f.code(), (int) dil[1],
-                (int) dil[0]));
-      }
-    });
+    cx.emit(
+        n,
+        f.output(),
+        outShape,
+        Layout.NHWC,
+        null,
+        null,
+        out -> {
+          if (depthwise) {
+            cx.op(
+                BuiltinOperator.DEPTHWISE_CONV_2D,
+                3,
+                new int[] {in.index(), wIndex, bIndex},
+                WEIGHTED,
+                new int[] {out},
+                new OpOptions.DepthwiseConv2D(
+                    p.padding(),
+                    (int) strides[1],
+                    (int) strides[0],
+                    (int) (wd[0] / cin),
+                    f.code(),
+                    (int) dil[1],
+                    (int) dil[0]));
+          } else {
+            cx.op(
+                BuiltinOperator.CONV_2D,
+                3,
+                new int[] {in.index(), wIndex, bIndex},
+                WEIGHTED,
+                new int[] {out},
+                new OpOptions.Conv2D(
+                    p.padding(),
+                    (int) strides[1],
+                    (int) strides[0],
+                    f.code(),
+                    (int) dil[1],
+                    (int) dil[0]));
+          }
+        });
     markFused(cx, f);
   }
 
@@ -79,16 +134,22 @@ final class ConvLowering {
     boolean gemm = n.opType().equals("Gemm");
     LoweringContext.TRef a = cx.act(n, 0);
     if (!cx.isConstant(n, 1)) {
-      throw new Unmappable(n, "the right-hand side '" + n.input(1) + "' is not a constant",
+      throw new Unmappable(
+          n,
+          "the right-hand side '" + n.input(1) + "' is not a constant",
           "FULLY_CONNECTED needs constant weights");
     }
     if (a.rank() != 2 || (gemm && n.intAttr("transA", 0) != 0)) {
-      throw new Unmappable(n, "FULLY_CONNECTED takes a 2-D, non-transposed left-hand side; found rank " + a.rank(),
+      throw new Unmappable(
+          n,
+          "FULLY_CONNECTED takes a 2-D, non-transposed left-hand side; found rank " + a.rank(),
           "flatten the input to [N, features] first");
     }
     QdqView.Const w = cx.constant(n, 1);
     if (w.dims().length != 2) {
-      throw new Unmappable(n, "weights '" + w.name() + "' have rank " + w.dims().length + ", expected 2",
+      throw new Unmappable(
+          n,
+          "weights '" + w.name() + "' have rank " + w.dims().length + ", expected 2",
           "use 2-D weights");
     }
     boolean transB = gemm && n.intAttr("transB", 0) != 0;
@@ -97,17 +158,25 @@ final class ConvLowering {
     if (!(alpha > 0)) {
       throw new Unmappable(n, "alpha " + alpha + " is not positive", "fold alpha into the weights");
     }
-    // TFLite wants [out, in]; ONNX Gemm with transB already is, MatMul and plain Gemm are [in, out].
+    // TFLite wants [out, in]; ONNX Gemm with transB already is, MatMul and plain Gemm are [in,
+    // out].
     int outAxis = transB ? 0 : 1;
     long[] wd = w.dims();
     int units = (int) wd[outAxis];
     int features = (int) wd[1 - outAxis];
-    // The TFLite int8 specification (and the Edge TPU compiler) take FULLY_CONNECTED weights per tensor.
+    // The TFLite int8 specification (and the Edge TPU compiler) take FULLY_CONNECTED weights per
+    // tensor.
     float[] wScales = perTensorScale(w);
     byte[] wq = int8Weights(n, w, outAxis, wScales);
     if (w.perChannel()) {
-      cx.notes.add(n.name() + ": FULLY_CONNECTED weights '" + w.name() + "' requantized from per-channel to per-tensor"
-          + " (scale " + wScales[0] + "), as the TFLite int8 specification requires");
+      cx.notes.add(
+          n.name()
+              + ": FULLY_CONNECTED weights '"
+              + w.name()
+              + "' requantized from per-channel to per-tensor"
+              + " (scale "
+              + wScales[0]
+              + "), as the TFLite int8 specification requires");
     }
     byte[] wData = transB ? wq : Layout.transpose(wq, 1, wd, new int[] {1, 0});
     if (a.layout().kind() == Layout.Kind.FLAT_HWC) {
@@ -116,14 +185,31 @@ final class ConvLowering {
     for (int i = 0; i < wScales.length; i++) {
       wScales[i] *= alpha;
     }
-    int wIndex = cx.addConstant(n.input(1), TensorType.INT8, new int[] {units, features}, wData,
-        new TfliteModel.Quant(wScales, new long[wScales.length], 0));
+    int wIndex =
+        cx.addConstant(
+            n.input(1),
+            TensorType.INT8,
+            new int[] {units, features},
+            wData,
+            new TfliteModel.Quant(wScales, new long[wScales.length], 0));
     String biasName = gemm ? n.input(2) : "";
     int bIndex = bias(cx, n, biasName, a.quant().scale(), wScales, units, beta);
     LoweringContext.Fusion f = cx.fusion(n);
-    cx.emit(n, f.output(), cx.shape(n, n.output()), Layout.AS_IS, null, null, out ->
-        cx.op(BuiltinOperator.FULLY_CONNECTED, 4, new int[] {a.index(), wIndex, bIndex}, WEIGHTED, new int[] {out},
-            new OpOptions.FullyConnected(f.code())));
+    cx.emit(
+        n,
+        f.output(),
+        cx.shape(n, n.output()),
+        Layout.AS_IS,
+        null,
+        null,
+        out ->
+            cx.op(
+                BuiltinOperator.FULLY_CONNECTED,
+                4,
+                new int[] {a.index(), wIndex, bIndex},
+                WEIGHTED,
+                new int[] {out},
+                new OpOptions.FullyConnected(f.code())));
     markFused(cx, f);
   }
 
@@ -219,7 +305,8 @@ final class ConvLowering {
     return inner;
   }
 
-  static int bias(LoweringContext cx, Node n, String name, float inScale, float[] wScales, int units)
+  static int bias(
+      LoweringContext cx, Node n, String name, float inScale, float[] wScales, int units)
       throws Unmappable {
     return bias(cx, n, name, inScale, wScales, units, 1f);
   }
@@ -229,7 +316,14 @@ final class ConvLowering {
    * channel, computed in double as the TFLite kernels check it; a stored int32 bias is reused
    * when its scales already agree.
    */
-  static int bias(LoweringContext cx, Node n, String name, float inScale, float[] wScales, int units, float beta)
+  static int bias(
+      LoweringContext cx,
+      Node n,
+      String name,
+      float inScale,
+      float[] wScales,
+      int units,
+      float beta)
       throws Unmappable {
     float[] scales = new float[wScales.length];
     for (int i = 0; i < scales.length; i++) {
@@ -237,13 +331,24 @@ final class ConvLowering {
     }
     int[] q = new int[units];
     if (!name.isEmpty()) {
-      QdqView.Const b = cx.view.constant(name).orElseThrow(() -> new Unmappable(n, "bias '" + name
-          + "' is not a constant", "use a constant bias"));
+      QdqView.Const b =
+          cx.view
+              .constant(name)
+              .orElseThrow(
+                  () ->
+                      new Unmappable(
+                          n, "bias '" + name + "' is not a constant", "use a constant bias"));
       if (b.count() != units) {
-        throw new Unmappable(n, "bias '" + name + "' has " + b.count() + " elements, expected " + units,
+        throw new Unmappable(
+            n,
+            "bias '" + name + "' has " + b.count() + " elements, expected " + units,
             "give one bias per output channel");
       }
-      boolean reuse = beta == 1f && b.type() == DataType.INT32 && b.quantized() && sameScales(b.scales(), scales, units);
+      boolean reuse =
+          beta == 1f
+              && b.type() == DataType.INT32
+              && b.quantized()
+              && sameScales(b.scales(), scales, units);
       if (reuse) {
         ByteBuffer bb = ByteBuffer.wrap(b.raw()).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < units; i++) {
@@ -262,7 +367,11 @@ final class ConvLowering {
       data.putInt(v);
     }
     String tensorName = name.isEmpty() ? n.name() + "/bias" : name;
-    return cx.addConstant(tensorName, TensorType.INT32, new int[] {units}, data.array(),
+    return cx.addConstant(
+        tensorName,
+        TensorType.INT32,
+        new int[] {units},
+        data.array(),
         new TfliteModel.Quant(scales, new long[scales.length], 0));
   }
 
@@ -281,14 +390,16 @@ final class ConvLowering {
    * Returns how the ONNX padding of a window operator maps: SAME or VALID when TFLite computes
    * the same windows, else the explicit padding that a PAD before a VALID operator must add.
    */
-  static Pads pads(Node n, long[] in, long[] out, int kh, int kw, int sh, int sw, int dh, int dw) throws Unmappable {
+  static Pads pads(Node n, long[] in, long[] out, int kh, int kw, int sh, int sw, int dh, int dw)
+      throws Unmappable {
     String autoPad = n.stringAttr("auto_pad", "NOTSET");
     if (autoPad.equals("VALID")) {
       return new Pads(Padding.VALID, 0, 0, 0, 0);
     }
     long[] p = n.intsAttr("pads", new long[] {0, 0, 0, 0});
     if (p.length != 4) {
-      throw new Unmappable(n, "pads " + java.util.Arrays.toString(p) + " are not 2-D", "use 2-D pads");
+      throw new Unmappable(
+          n, "pads " + java.util.Arrays.toString(p) + " are not 2-D", "use 2-D pads");
     }
     long inH = in[2];
     long inW = in[3];
@@ -299,7 +410,8 @@ final class ConvLowering {
       if (allZero && autoPad.equals("NOTSET")) {
         return new Pads(Padding.VALID, 0, 0, 0, 0);
       }
-      throw new Unmappable(n, "padding cannot be decided for unknown spatial sizes", "give the model static shapes");
+      throw new Unmappable(
+          n, "padding cannot be decided for unknown spatial sizes", "give the model static shapes");
     }
     int keH = (kh - 1) * dh + 1;
     int keW = (kw - 1) * dw + 1;
@@ -314,7 +426,10 @@ final class ConvLowering {
     if (top == 0 && left == 0 && outH == (inH - keH) / sh + 1 && outW == (inW - keW) / sw + 1) {
       return new Pads(Padding.VALID, 0, 0, 0, 0);
     }
-    if (top == sameTotalH / 2 && left == sameTotalW / 2 && outH == ceilDiv(inH, sh) && outW == ceilDiv(inW, sw)) {
+    if (top == sameTotalH / 2
+        && left == sameTotalW / 2
+        && outH == ceilDiv(inH, sh)
+        && outW == ceilDiv(inW, sw)) {
       return new Pads(Padding.SAME, 0, 0, 0, 0);
     }
     // Explicit: pad what the windows actually read, then run VALID.
@@ -332,11 +447,19 @@ final class ConvLowering {
     long[] s = x.onnxShape().clone();
     s[2] += p.top() + p.bottom();
     s[3] += p.left() + p.right();
-    int paddings = cx.addInt32(n.name() + "/paddings", new int[] {4, 2},
-        new int[] {0, 0, p.top(), p.bottom(), p.left(), p.right(), 0, 0});
+    int paddings =
+        cx.addInt32(
+            n.name() + "/paddings",
+            new int[] {4, 2},
+            new int[] {0, 0, p.top(), p.bottom(), p.left(), p.right(), 0, 0});
     int t = cx.addActivation(n.name() + "/padded", s, Layout.NHWC, x.quant());
-    cx.op(BuiltinOperator.PAD, 2, new int[] {x.index(), paddings},
-        List.of(TfliteModel.Role.ACTIVATION, TfliteModel.Role.PARAMETER), new int[] {t}, new OpOptions.Pad());
+    cx.op(
+        BuiltinOperator.PAD,
+        2,
+        new int[] {x.index(), paddings},
+        List.of(TfliteModel.Role.ACTIVATION, TfliteModel.Role.PARAMETER),
+        new int[] {t},
+        new OpOptions.Pad());
     return new LoweringContext.TRef(t, x.quant(), Layout.NHWC, s);
   }
 

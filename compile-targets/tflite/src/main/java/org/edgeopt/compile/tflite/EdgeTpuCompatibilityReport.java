@@ -35,7 +35,8 @@ public record EdgeTpuCompatibilityReport(
   /** The format version of {@code edgetpu-compatibility.json}. */
   public static final int FORMAT_VERSION = 1;
 
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   /**
    * One operator.
@@ -48,15 +49,25 @@ public record EdgeTpuCompatibilityReport(
    * @param onTpu whether it would run on the Edge TPU
    * @param reasons why not, empty when it would (the first reason is the decisive one)
    */
-  public record Entry(int index, String tfliteOp, String onnxNode, String profileOp, boolean onTpu, List<String> reasons) {
+  public record Entry(
+      int index,
+      String tfliteOp,
+      String onnxNode,
+      String profileOp,
+      boolean onTpu,
+      List<String> reasons) {
     public Entry {
       reasons = List.copyOf(reasons);
     }
 
     /** Returns a one-line description, e.g. {@code #3 CONV_2D (from 'conv1')} or {@code #4 LRN 'norm1' (not lowered)}. */
     public String describe() {
-      return "#" + index + " " + (tfliteOp == null ? profileOp + " '" + onnxNode + "' (not lowered)"
-          : tfliteOp + " (from '" + onnxNode + "')");
+      return "#"
+          + index
+          + " "
+          + (tfliteOp == null
+              ? profileOp + " '" + onnxNode + "' (not lowered)"
+              : tfliteOp + " (from '" + onnxNode + "')");
     }
 
     Map<String, Object> toMap() {
@@ -76,7 +87,9 @@ public record EdgeTpuCompatibilityReport(
   public EdgeTpuCompatibilityReport {
     operators = List.copyOf(operators);
     findings = List.copyOf(findings);
-    extra = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(extra == null ? Map.of() : extra));
+    extra =
+        java.util.Collections.unmodifiableMap(
+            new LinkedHashMap<>(extra == null ? Map.of() : extra));
   }
 
   /** Returns whether every operator would run on the Edge TPU. */
@@ -100,8 +113,12 @@ public record EdgeTpuCompatibilityReport(
   public String summary() {
     String s = onTpu + " of " + operators.size() + " operators map to the Edge TPU";
     if (firstCpuOperator != null) {
-      s += "; the first to fall back to the CPU is " + firstCpuOperator.describe() + ": "
-          + firstCpuOperator.reasons().get(0) + " (it and every operator after it run on the CPU)";
+      s +=
+          "; the first to fall back to the CPU is "
+              + firstCpuOperator.describe()
+              + ": "
+              + firstCpuOperator.reasons().get(0)
+              + " (it and every operator after it run on the CPU)";
     }
     return s;
   }

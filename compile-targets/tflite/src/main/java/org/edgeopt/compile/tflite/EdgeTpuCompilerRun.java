@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
  * @param log its combined output, or a note saying why it did not run
  * @param outputs the files it wrote
  */
-public record EdgeTpuCompilerRun(boolean found, List<String> command, int exitCode, String log, List<Path> outputs) {
+public record EdgeTpuCompilerRun(
+    boolean found, List<String> command, int exitCode, String log, List<Path> outputs) {
   /** The executable looked for on the {@code PATH}. */
   public static final String EXECUTABLE = "edgetpu_compiler";
 
@@ -62,15 +63,27 @@ public record EdgeTpuCompilerRun(boolean found, List<String> command, int exitCo
   /** Runs the compiler {@code exe} on {@code tflite}, or says that it is not installed when empty. */
   static EdgeTpuCompilerRun run(Path tflite, Path outDir, Optional<Path> exe) {
     if (exe.isEmpty()) {
-      return new EdgeTpuCompilerRun(false, null, -1, EXECUTABLE + " not found on the PATH: the verdict is edgeopt's"
-          + " own check against the target profile (install the Coral Edge TPU compiler to cross-check)", List.of());
+      return new EdgeTpuCompilerRun(
+          false,
+          null,
+          -1,
+          EXECUTABLE
+              + " not found on the PATH: the verdict is edgeopt's"
+              + " own check against the target profile (install the Coral Edge TPU compiler to cross-check)",
+          List.of());
     }
-    List<String> cmd = List.of(exe.get().toString(), "--show_operations", "--out_dir", outDir.toString(),
-        tflite.toString());
+    List<String> cmd =
+        List.of(
+            exe.get().toString(),
+            "--show_operations",
+            "--out_dir",
+            outDir.toString(),
+            tflite.toString());
     try {
       Path log = Files.createTempFile("edgetpu_compiler", ".log");
       try {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p =
+            new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         boolean done = p.waitFor(10, TimeUnit.MINUTES);
         if (!done) {
           p.destroyForcibly();
@@ -84,7 +97,8 @@ public record EdgeTpuCompilerRun(boolean found, List<String> command, int exitCo
             outs.add(o);
           }
         }
-        return new EdgeTpuCompilerRun(true, cmd, done ? p.exitValue() : -1, done ? text : text + "\n(timed out)", outs);
+        return new EdgeTpuCompilerRun(
+            true, cmd, done ? p.exitValue() : -1, done ? text : text + "\n(timed out)", outs);
       } finally {
         Files.deleteIfExists(log);
       }

@@ -39,14 +39,23 @@ import org.edgeopt.core.targets.Target;
 public final class EdgeTpuTarget implements Target {
   /** The lowered model, ready for {@code edgetpu_compiler}. */
   public static final String MODEL_FILE = "model.edgetpu.tflite";
+
   /** The compatibility report. */
   public static final String REPORT_FILE = "edgetpu-compatibility.json";
+
   /** The verification figures. */
   public static final String VERIFICATION_FILE = "tflite-verification.json";
 
-  private static final Set<String> OPTIONS = Set.of("io-type", "calibration", "verify-data", "verify-preprocess",
-      "verify-limit", "verify-samples");
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final Set<String> OPTIONS =
+      Set.of(
+          "io-type",
+          "calibration",
+          "verify-data",
+          "verify-preprocess",
+          "verify-limit",
+          "verify-samples");
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   @Override
   public String id() {
@@ -58,16 +67,26 @@ public final class EdgeTpuTarget implements Target {
     Map<String, String> opts = request.options();
     for (String k : opts.keySet()) {
       if (!OPTIONS.contains(k)) {
-        throw EdgeoptException.invalid("unknown option '" + k + "' for target " + id() + ": expected one of "
-            + String.join(", ", OPTIONS.stream().sorted().toList()));
+        throw EdgeoptException.invalid(
+            "unknown option '"
+                + k
+                + "' for target "
+                + id()
+                + ": expected one of "
+                + String.join(", ", OPTIONS.stream().sorted().toList()));
       }
     }
     if (request.precision() != null && !request.precision().equalsIgnoreCase("int8")) {
-      throw EdgeoptException.invalid("precision " + request.precision() + ": the Edge TPU runs int8 only (profile "
-          + request.profile().name() + ")");
+      throw EdgeoptException.invalid(
+          "precision "
+              + request.precision()
+              + ": the Edge TPU runs int8 only (profile "
+              + request.profile().name()
+              + ")");
     }
     if (request.outputDir() == null) {
-      throw EdgeoptException.invalid("no output folder given for target " + id() + " (expected -o DIR)");
+      throw EdgeoptException.invalid(
+          "no output folder given for target " + id() + " (expected -o DIR)");
     }
     IoType io = IoType.parse(opts.get("io-type"));
     positive(opts, "verify-limit", 1000);
@@ -75,8 +94,10 @@ public final class EdgeTpuTarget implements Target {
     Path model = request.model();
     Graph g = OnnxModels.read(model);
     if (g.nodes().stream().noneMatch(QdqView::isQdq)) {
-      throw EdgeoptException.invalid(model + ": expected a quantized QDQ model (QuantizeLinear/DequantizeLinear"
-          + " pairs), found an FP32 graph; run edgeopt quantize for the edgetpu target first");
+      throw EdgeoptException.invalid(
+          model
+              + ": expected a quantized QDQ model (QuantizeLinear/DequantizeLinear"
+              + " pairs), found an FP32 graph; run edgeopt quantize for the edgetpu target first");
     }
     Map<String, String> provenance = new LinkedHashMap<>();
     provenance.put("target", id());
@@ -91,7 +112,8 @@ public final class EdgeTpuTarget implements Target {
       provenance.put("calibrationSha256", sha256(tablePath));
     }
     OnnxToTflite.Result lowering = OnnxToTflite.lower(g, table, io, provenance, model.toString());
-    EdgeTpuCompatibilityReport report = EdgeTpuCompatibilityChecker.check(lowering, request.profile());
+    EdgeTpuCompatibilityReport report =
+        EdgeTpuCompatibilityChecker.check(lowering, request.profile());
 
     Path out = request.outputDir();
     Path reportFile = out.resolve(REPORT_FILE);
@@ -121,8 +143,10 @@ public final class EdgeTpuTarget implements Target {
 
         EdgeTpuCompilerRun compiler = EdgeTpuCompilerRun.run(tflite, staging.folder());
         report = report.with("edgetpuCompiler", compiler.toMap());
-        messages.add(compiler.found() ? EdgeTpuCompilerRun.EXECUTABLE + " exited with " + compiler.exitCode()
-            : compiler.log());
+        messages.add(
+            compiler.found()
+                ? EdgeTpuCompilerRun.EXECUTABLE + " exited with " + compiler.exitCode()
+                : compiler.log());
 
         VerificationReport v = verify(model, tflite, opts);
         Files.writeString(vFile, JSON.writeValueAsString(v.toMap()) + "\n");
@@ -132,21 +156,30 @@ public final class EdgeTpuTarget implements Target {
         artifacts.addAll(staging.commit());
       }
     } catch (IOException e) {
-      throw EdgeoptException.invalid(out + ": cannot write the compile outputs: " + e.getMessage(), e);
+      throw EdgeoptException.invalid(
+          out + ": cannot write the compile outputs: " + e.getMessage(), e);
     }
     if (request.strict() && !report.compatible()) {
-      throw EdgeoptException.incompatible(model + ": not fully Edge TPU compatible: " + report.summary()
-          + " (report: " + reportFile + ")");
+      throw EdgeoptException.incompatible(
+          model
+              + ": not fully Edge TPU compatible: "
+              + report.summary()
+              + " (report: "
+              + reportFile
+              + ")");
     }
     return new CompileResult(artifacts, report.compatible(), messages);
   }
 
-  private static VerificationReport verify(Path model, Path tflite, Map<String, String> opts) throws EdgeoptException {
+  private static VerificationReport verify(Path model, Path tflite, Map<String, String> opts)
+      throws EdgeoptException {
     String data = opts.get("verify-data");
     if (data == null) {
       return TfliteVerifier.verifyRandom(model, tflite, positive(opts, "verify-samples", 16), 0);
     }
-    Dataset ds = Datasets.open(Path.of(data), Preprocessing.parse(opts.get("verify-preprocess")), null, null);
+    Dataset ds =
+        Datasets.open(
+            Path.of(data), Preprocessing.parse(opts.get("verify-preprocess")), null, null);
     try {
       return TfliteVerifier.verify(model, tflite, ds, positive(opts, "verify-limit", 1000));
     } catch (DataException e) {
@@ -154,7 +187,8 @@ public final class EdgeTpuTarget implements Target {
     }
   }
 
-  private static int positive(Map<String, String> opts, String key, int fallback) throws EdgeoptException {
+  private static int positive(Map<String, String> opts, String key, int fallback)
+      throws EdgeoptException {
     String v = opts.get(key);
     if (v == null) {
       return fallback;
@@ -167,7 +201,8 @@ public final class EdgeTpuTarget implements Target {
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw EdgeoptException.invalid("option " + key + ": expected a positive integer, found '" + v + "'");
+    throw EdgeoptException.invalid(
+        "option " + key + ": expected a positive integer, found '" + v + "'");
   }
 
   private static String sha256(Path file) throws EdgeoptException {

@@ -73,7 +73,9 @@ final class LoweringContext {
   long[] shape(Node n, String value) throws Unmappable {
     Optional<Shape> s = graph.shape(value);
     if (s.isEmpty()) {
-      throw new Unmappable(n, "the shape of '" + value + "' is unknown after ONNX shape inference",
+      throw new Unmappable(
+          n,
+          "the shape of '" + value + "' is unknown after ONNX shape inference",
           "give the model static input shapes");
     }
     return s.get().sizes();
@@ -88,10 +90,14 @@ final class LoweringContext {
     }
     if (r == null) {
       if (view.constant(u).isPresent()) {
-        throw new Unmappable(n, "input '" + u + "' is a constant where TFLite needs a computed tensor",
+        throw new Unmappable(
+            n,
+            "input '" + u + "' is a constant where TFLite needs a computed tensor",
             "fold the constant expression into the weights (edgeopt ingest folds constants)");
       }
-      throw new Unmappable(n, "input '" + u + "' is not quantized (no QuantizeLinear/DequantizeLinear pair)",
+      throw new Unmappable(
+          n,
+          "input '" + u + "' is not quantized (no QuantizeLinear/DequantizeLinear pair)",
           "quantize the model with edgeopt quantize so every activation is int8");
     }
     return r;
@@ -106,7 +112,9 @@ final class LoweringContext {
   QdqView.Const constant(Node n, int i) throws Unmappable {
     Optional<QdqView.Const> c = view.constant(n.input(i));
     if (c.isEmpty()) {
-      throw new Unmappable(n, "input " + i + " ('" + n.input(i) + "') must be a constant",
+      throw new Unmappable(
+          n,
+          "input " + i + " ('" + n.input(i) + "') must be a constant",
           "fold it into an initializer (edgeopt ingest folds constants)");
     }
     return c.get();
@@ -128,21 +136,46 @@ final class LoweringContext {
 
   /** Adds an int8 activation tensor. */
   int addActivation(String name, long[] onnxShape, Layout layout, TfliteModel.Quant quant) {
-    return model.addTensor(new TfliteModel.Tensor(name, TensorType.INT8, layout.tfliteShape(onnxShape),
-        layout.tfliteSignature(onnxShape), null, quant));
+    return model.addTensor(
+        new TfliteModel.Tensor(
+            name,
+            TensorType.INT8,
+            layout.tfliteShape(onnxShape),
+            layout.tfliteSignature(onnxShape),
+            null,
+            quant));
   }
 
   /** Appends an operator that comes from the current ONNX node. */
-  void op(int opcode, int version, int[] inputs, List<TfliteModel.Role> roles, int[] outputs, OpOptions options) {
-    model.addOperator(new TfliteModel.Operator(opcode, version, inputs, roles, outputs, options, origin));
+  void op(
+      int opcode,
+      int version,
+      int[] inputs,
+      List<TfliteModel.Role> roles,
+      int[] outputs,
+      OpOptions options) {
+    model.addOperator(
+        new TfliteModel.Operator(opcode, version, inputs, roles, outputs, options, origin));
   }
 
   /** Returns {@code src} requantized to {@code want} by a QUANTIZE operator (int8 to int8). */
   TRef requantize(TRef src, TfliteModel.Quant want, String name) {
-    notes.add(origin + ": requantized " + model.tensor(src.index()).name() + " from " + src.quant() + " to " + want
-        + " (QUANTIZE)");
+    notes.add(
+        origin
+            + ": requantized "
+            + model.tensor(src.index()).name()
+            + " from "
+            + src.quant()
+            + " to "
+            + want
+            + " (QUANTIZE)");
     int t = addActivation(name, src.onnxShape(), src.layout(), want);
-    op(BuiltinOperator.QUANTIZE, 2, new int[] {src.index()}, List.of(TfliteModel.Role.ACTIVATION), new int[] {t},
+    op(
+        BuiltinOperator.QUANTIZE,
+        2,
+        new int[] {src.index()},
+        List.of(TfliteModel.Role.ACTIVATION),
+        new int[] {t},
         new OpOptions.Quantize());
     return new TRef(t, want, src.layout(), src.onnxShape());
   }
@@ -207,8 +240,15 @@ final class LoweringContext {
    * those of the QuantizeLinear after {@code y}. Where the QDQ model asks for other parameters, a
    * QUANTIZE operator requantizes.
    */
-  TRef emit(Node n, String y, long[] shape, Layout layout, TfliteModel.Quant shared, TfliteModel.Quant fixed,
-      IntConsumer writeOp) throws Unmappable {
+  TRef emit(
+      Node n,
+      String y,
+      long[] shape,
+      Layout layout,
+      TfliteModel.Quant shared,
+      TfliteModel.Quant fixed,
+      IntConsumer writeOp)
+      throws Unmappable {
     List<Node> qs = view.quantizers(y);
     TfliteModel.Quant want = qs.isEmpty() ? null : view.activationQuant(qs.get(0));
     TfliteModel.Quant opOut = shared != null ? shared : fixed != null ? fixed : want;
@@ -237,14 +277,26 @@ final class LoweringContext {
   private TfliteModel.Quant calibrated(Node n, String y) throws Unmappable {
     TensorRange r = calibration == null ? null : calibration.range(y);
     if (r == null) {
-      throw new Unmappable(n, "its output '" + y + "' is not quantized (no QuantizeLinear follows it)"
-          + (calibration == null ? "" : " and the calibration table has no range for it"),
+      throw new Unmappable(
+          n,
+          "its output '"
+              + y
+              + "' is not quantized (no QuantizeLinear follows it)"
+              + (calibration == null ? "" : " and the calibration table has no range for it"),
           "pass the calibration table (option calibration=calibration.json), or quantize every activation"
               + " (edgeopt quantize for the edgetpu profile)");
     }
     QuantParams p = QuantParams.asymmetric(r.min(), r.max(), DataType.INT8);
-    notes.add(n.name() + ": output '" + y + "' is float in the QDQ model; quantized with the calibration range ["
-        + r.min() + ", " + r.max() + "] to " + TfliteModel.Quant.of(p.scale(), p.zeroPoint()));
+    notes.add(
+        n.name()
+            + ": output '"
+            + y
+            + "' is float in the QDQ model; quantized with the calibration range ["
+            + r.min()
+            + ", "
+            + r.max()
+            + "] to "
+            + TfliteModel.Quant.of(p.scale(), p.zeroPoint()));
     return TfliteModel.Quant.of(p.scale(), p.zeroPoint());
   }
 

@@ -32,10 +32,12 @@ import org.tensorflow.lite.schema.BuiltinOperator;
 public final class OnnxToTflite {
   /** The metadata entry with edgeopt's provenance (JSON). */
   public static final String PROVENANCE_METADATA = "edgeopt.provenance";
+
   /** The metadata entry describing the ONNX-side inputs and outputs (JSON), read by {@link TfliteRuntime}. */
   public static final String IO_METADATA = "edgeopt.io";
 
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
   private OnnxToTflite() {}
 
@@ -49,7 +51,12 @@ public final class OnnxToTflite {
    * @param remaining the compute nodes after it, in order (they were not lowered)
    * @param remainingOps the operator of each of those nodes
    */
-  public record Unmapped(String node, String opType, String reason, String hint, List<String> remaining,
+  public record Unmapped(
+      String node,
+      String opType,
+      String reason,
+      String hint,
+      List<String> remaining,
       List<String> remainingOps) {
     public Unmapped {
       remaining = List.copyOf(remaining);
@@ -100,11 +107,18 @@ public final class OnnxToTflite {
    * @param where names the model in error messages
    * @throws EdgeoptException (exit 3) when the graph cannot be prepared (shape inference fails)
    */
-  public static Result lower(Graph qdq, CalibrationTable calibration, IoType ioType, Map<String, String> provenance,
-      String where) throws EdgeoptException {
+  public static Result lower(
+      Graph qdq,
+      CalibrationTable calibration,
+      IoType ioType,
+      Map<String, String> provenance,
+      String where)
+      throws EdgeoptException {
     List<String> notes = new ArrayList<>();
     // Constant nodes (Clip bounds from PyTorch exports) become constant buffers like initializers.
-    Graph g = OnnxChecker.inferShapes(pinBatch(nameNodes(org.edgeopt.core.graph.ConstantNodes.lift(qdq)), notes), where);
+    Graph g =
+        OnnxChecker.inferShapes(
+            pinBatch(nameNodes(org.edgeopt.core.graph.ConstantNodes.lift(qdq)), notes), where);
     LoweringContext cx = new LoweringContext(g, calibration);
     List<Node> compute = g.nodes().stream().filter(n -> !QdqView.isQdq(n)).toList();
     Unmapped unmapped = null;
@@ -118,12 +132,22 @@ public final class OnnxToTflite {
     } catch (Unmappable u) {
       int at = compute.indexOf(u.node());
       List<Node> rest = at < 0 ? List.of() : compute.subList(at + 1, compute.size());
-      unmapped = new Unmapped(u.node().name(), u.node().opType(), u.reason(), u.hint(),
-          rest.stream().map(Node::name).toList(), rest.stream().map(Node::opType).toList());
+      unmapped =
+          new Unmapped(
+              u.node().name(),
+              u.node().opType(),
+              u.reason(),
+              u.hint(),
+              rest.stream().map(Node::name).toList(),
+              rest.stream().map(Node::opType).toList());
     }
     notes.addAll(cx.notes);
     TfliteModel m = cx.model;
-    m.description(Version.PRODUCER + " " + Version.get() + ": int8 TFLite lowered from ONNX for the Edge TPU");
+    m.description(
+        Version.PRODUCER
+            + " "
+            + Version.get()
+            + ": int8 TFLite lowered from ONNX for the Edge TPU");
     m.subgraphName(g.name());
     Map<String, String> prov = new LinkedHashMap<>();
     prov.put("producer", Version.PRODUCER);
@@ -151,7 +175,8 @@ public final class OnnxToTflite {
     }
     b.removeNode("");
     for (Node n : g.nodes()) {
-      String name = n.name().isEmpty() ? b.uniqueName(n.opType() + ":" + n.outputs().get(0)) : n.name();
+      String name =
+          n.name().isEmpty() ? b.uniqueName(n.opType() + ":" + n.outputs().get(0)) : n.name();
       b.addNode(new Node(name, n.opType(), n.domain(), n.inputs(), n.outputs(), n.attributes()));
     }
     return b.build();
@@ -164,7 +189,10 @@ public final class OnnxToTflite {
       Shape s = v.hasType() ? v.type().shape() : null;
       if (s != null && s.rank() >= 2 && !s.dims().get(0).isKnown()) {
         inputs.add(new Value(v.name(), new TensorType(v.type().dataType(), s.withSize(0, 1))));
-        notes.add("input '" + v.name() + "': dynamic batch dimension pinned to 1 (the Edge TPU runs batch 1)");
+        notes.add(
+            "input '"
+                + v.name()
+                + "': dynamic batch dimension pinned to 1 (the Edge TPU runs batch 1)");
         changed = true;
       } else {
         inputs.add(v);
@@ -178,7 +206,10 @@ public final class OnnxToTflite {
     for (Value v : g.outputs()) {
       Shape s = v.hasType() ? v.type().shape() : null;
       boolean dynamicBatch = s != null && s.rank() >= 1 && !s.dims().get(0).isKnown();
-      outputs.add(dynamicBatch ? new Value(v.name(), new TensorType(v.type().dataType(), s.withSize(0, 1))) : v);
+      outputs.add(
+          dynamicBatch
+              ? new Value(v.name(), new TensorType(v.type().dataType(), s.withSize(0, 1)))
+              : v);
     }
     return b.setOutputs(outputs).build();
   }
@@ -198,25 +229,48 @@ public final class OnnxToTflite {
       if (type == DataType.FLOAT) {
         List<Node> qs = cx.view.quantizers(v.name());
         if (qs.isEmpty() || qs.size() != readers.size()) {
-          throw new Unmappable(first, "model input '" + v.name() + "' is read as float, not through a QuantizeLinear",
+          throw new Unmappable(
+              first,
+              "model input '" + v.name() + "' is read as float, not through a QuantizeLinear",
               "quantize the model with edgeopt quantize so the input is int8");
         }
         q = cx.view.activationQuant(qs.get(0));
       } else if (type == DataType.INT8 || type == DataType.UINT8) {
-        q = cx.view.activationQuant(readers.stream().filter(r -> r.opType().equals(QdqView.DQ)).findFirst()
-            .orElseThrow(() -> new Unmappable(first, "integer input '" + v.name() + "' is not dequantized",
-                "read integer inputs through DequantizeLinear")));
+        q =
+            cx.view.activationQuant(
+                readers.stream()
+                    .filter(r -> r.opType().equals(QdqView.DQ))
+                    .findFirst()
+                    .orElseThrow(
+                        () ->
+                            new Unmappable(
+                                first,
+                                "integer input '" + v.name() + "' is not dequantized",
+                                "read integer inputs through DequantizeLinear")));
       } else {
-        throw new Unmappable(first, "model input '" + v.name() + "' is " + type, "feed float or int8 images");
+        throw new Unmappable(
+            first, "model input '" + v.name() + "' is " + type, "feed float or int8 images");
       }
       LoweringContext.TRef ref;
       if (io == IoType.UINT8) {
         TfliteModel.Quant u = TfliteModel.Quant.of(q.scale(), q.zeroPoint() + 128);
-        int ut = cx.model.addTensor(new TfliteModel.Tensor(v.name(), org.tensorflow.lite.schema.TensorType.UINT8,
-            layout.tfliteShape(shape), layout.tfliteSignature(shape), null, u));
+        int ut =
+            cx.model.addTensor(
+                new TfliteModel.Tensor(
+                    v.name(),
+                    org.tensorflow.lite.schema.TensorType.UINT8,
+                    layout.tfliteShape(shape),
+                    layout.tfliteSignature(shape),
+                    null,
+                    u));
         cx.model.addInput(ut);
         int it = cx.addActivation(v.name() + "/int8", shape, layout, q);
-        cx.op(BuiltinOperator.QUANTIZE, 2, new int[] {ut}, List.of(TfliteModel.Role.ACTIVATION), new int[] {it},
+        cx.op(
+            BuiltinOperator.QUANTIZE,
+            2,
+            new int[] {ut},
+            List.of(TfliteModel.Role.ACTIVATION),
+            new int[] {it},
             new OpOptions.Quantize());
         ref = new LoweringContext.TRef(it, q, layout, shape);
       } else {
@@ -233,12 +287,14 @@ public final class OnnxToTflite {
       return;
     }
     if (!n.domain().isEmpty() && !n.domain().equals("ai.onnx")) {
-      throw new Unmappable(n, "operator of domain '" + n.domain() + "' has no TFLite lowering",
+      throw new Unmappable(
+          n,
+          "operator of domain '" + n.domain() + "' has no TFLite lowering",
           "export the model with standard ONNX operators and QuantizeLinear/DequantizeLinear pairs");
     }
     switch (n.opType()) {
       case "QuantizeLinear" -> requantizePattern(cx, n);
-      case "DequantizeLinear" -> { }
+      case "DequantizeLinear" -> {}
       case "Conv" -> ConvLowering.conv(cx, n);
       case "Gemm", "MatMul" -> ConvLowering.fullyConnected(cx, n);
       case "Add", "Sub", "Mul" -> TensorOpLowering.binary(cx, n);
@@ -251,14 +307,27 @@ public final class OnnxToTflite {
       case "Pad" -> TensorOpLowering.pad(cx, n);
       case "Resize" -> TensorOpLowering.resize(cx, n);
       case "Identity", "Dropout" -> TensorOpLowering.passThrough(cx, n);
-      case "BatchNormalization" -> throw new Unmappable(n, "BatchNormalization is not folded into its convolution",
-          "run edgeopt ingest, which folds it");
-      case "LRN" -> throw new Unmappable(n, "no TFLite int8 or Edge TPU kernel for LOCAL_RESPONSE_NORMALIZATION",
-          "remove the LRN layer (modern networks use BatchNormalization, folded at ingest)");
-      case "Transpose" -> throw new Unmappable(n, "a Transpose in the model has no mapping (the lowering only absorbs"
-          + " its own NCHW to NHWC change)", "remove the Transpose from the model");
-      default -> throw new Unmappable(n, "no TFLite builtin lowering for " + n.opType(),
-          "replace it with operators listed in docs/targets/edgetpu.md");
+      case "BatchNormalization" ->
+          throw new Unmappable(
+              n,
+              "BatchNormalization is not folded into its convolution",
+              "run edgeopt ingest, which folds it");
+      case "LRN" ->
+          throw new Unmappable(
+              n,
+              "no TFLite int8 or Edge TPU kernel for LOCAL_RESPONSE_NORMALIZATION",
+              "remove the LRN layer (modern networks use BatchNormalization, folded at ingest)");
+      case "Transpose" ->
+          throw new Unmappable(
+              n,
+              "a Transpose in the model has no mapping (the lowering only absorbs"
+                  + " its own NCHW to NHWC change)",
+              "remove the Transpose from the model");
+      default ->
+          throw new Unmappable(
+              n,
+              "no TFLite builtin lowering for " + n.opType(),
+              "replace it with operators listed in docs/targets/edgetpu.md");
     }
   }
 
@@ -269,7 +338,8 @@ public final class OnnxToTflite {
     }
     LoweringContext.TRef src = cx.act(q, 0);
     TfliteModel.Quant want = cx.view.activationQuant(q);
-    cx.values.put(q.output(), want.sameAs(src.quant()) ? src : cx.requantize(src, want, q.output()));
+    cx.values.put(
+        q.output(), want.sameAs(src.quant()) ? src : cx.requantize(src, want, q.output()));
   }
 
   private static void outputs(LoweringContext cx, IoType io) throws Unmappable {
@@ -280,25 +350,46 @@ public final class OnnxToTflite {
         r = cx.values.get(v.name());
       }
       if (r == null) {
-        Node p = cx.view.producer(v.name()).orElse(Node.of(v.name(), "Output", List.of(), List.of(v.name())));
-        throw new Unmappable(p, "model output '" + v.name() + "' is not quantized",
+        Node p =
+            cx.view
+                .producer(v.name())
+                .orElse(Node.of(v.name(), "Output", List.of(), List.of(v.name())));
+        throw new Unmappable(
+            p,
+            "model output '" + v.name() + "' is not quantized",
             "quantize the model with edgeopt quantize so the output is int8");
       }
       TfliteModel.Tensor t = cx.model.tensor(r.index());
       int out;
       if (io == IoType.UINT8) {
         TfliteModel.Quant u = TfliteModel.Quant.of(r.quant().scale(), r.quant().zeroPoint() + 128);
-        out = cx.model.addTensor(new TfliteModel.Tensor(v.name(), org.tensorflow.lite.schema.TensorType.UINT8,
-            t.shape(), t.shapeSignature(), null, u));
-        cx.op(BuiltinOperator.QUANTIZE, 2, new int[] {r.index()}, List.of(TfliteModel.Role.ACTIVATION),
-            new int[] {out}, new OpOptions.Quantize());
+        out =
+            cx.model.addTensor(
+                new TfliteModel.Tensor(
+                    v.name(),
+                    org.tensorflow.lite.schema.TensorType.UINT8,
+                    t.shape(),
+                    t.shapeSignature(),
+                    null,
+                    u));
+        cx.op(
+            BuiltinOperator.QUANTIZE,
+            2,
+            new int[] {r.index()},
+            List.of(TfliteModel.Role.ACTIVATION),
+            new int[] {out},
+            new OpOptions.Quantize());
       } else {
         out = r.index();
-        cx.model.setTensor(out, new TfliteModel.Tensor(v.name(), t.type(), t.shape(), t.shapeSignature(), null,
-            t.quant()));
+        cx.model.setTensor(
+            out,
+            new TfliteModel.Tensor(
+                v.name(), t.type(), t.shape(), t.shapeSignature(), null, t.quant()));
       }
       cx.model.addOutput(out);
-      cx.values.put("output:" + v.name(), new LoweringContext.TRef(out, r.quant(), r.layout(), r.onnxShape()));
+      cx.values.put(
+          "output:" + v.name(),
+          new LoweringContext.TRef(out, r.quant(), r.layout(), r.onnxShape()));
     }
   }
 

@@ -53,7 +53,8 @@ public sealed interface OpOptions {
    * @param dilationW horizontal dilation
    * @param dilationH vertical dilation
    */
-  record Conv2D(byte padding, int strideW, int strideH, byte activation, int dilationW, int dilationH)
+  record Conv2D(
+      byte padding, int strideW, int strideH, byte activation, int dilationW, int dilationH)
       implements OpOptions {
     @Override
     public byte type() {
@@ -62,7 +63,8 @@ public sealed interface OpOptions {
 
     @Override
     public int write(FlatBufferBuilder b) {
-      return Conv2DOptions.createConv2DOptions(b, padding, strideW, strideH, activation, dilationW, dilationH);
+      return Conv2DOptions.createConv2DOptions(
+          b, padding, strideW, strideH, activation, dilationW, dilationH);
     }
   }
 
@@ -77,8 +79,15 @@ public sealed interface OpOptions {
    * @param dilationW horizontal dilation
    * @param dilationH vertical dilation
    */
-  record DepthwiseConv2D(byte padding, int strideW, int strideH, int depthMultiplier, byte activation,
-      int dilationW, int dilationH) implements OpOptions {
+  record DepthwiseConv2D(
+      byte padding,
+      int strideW,
+      int strideH,
+      int depthMultiplier,
+      byte activation,
+      int dilationW,
+      int dilationH)
+      implements OpOptions {
     @Override
     public byte type() {
       return BuiltinOptions.DepthwiseConv2DOptions;
@@ -86,8 +95,8 @@ public sealed interface OpOptions {
 
     @Override
     public int write(FlatBufferBuilder b) {
-      return DepthwiseConv2DOptions.createDepthwiseConv2DOptions(b, padding, strideW, strideH, depthMultiplier,
-          activation, dilationW, dilationH);
+      return DepthwiseConv2DOptions.createDepthwiseConv2DOptions(
+          b, padding, strideW, strideH, depthMultiplier, activation, dilationW, dilationH);
     }
   }
 
@@ -104,7 +113,8 @@ public sealed interface OpOptions {
 
     @Override
     public int write(FlatBufferBuilder b) {
-      return FullyConnectedOptions.createFullyConnectedOptions(b, activation, (byte) 0, false, false);
+      return FullyConnectedOptions.createFullyConnectedOptions(
+          b, activation, (byte) 0, false, false);
     }
   }
 
@@ -127,7 +137,8 @@ public sealed interface OpOptions {
 
     @Override
     public int write(FlatBufferBuilder b) {
-      return Pool2DOptions.createPool2DOptions(b, padding, strideW, strideH, filterW, filterH, activation);
+      return Pool2DOptions.createPool2DOptions(
+          b, padding, strideW, strideH, filterW, filterH, activation);
     }
   }
 
@@ -307,7 +318,8 @@ public sealed interface OpOptions {
 
     @Override
     public int write(FlatBufferBuilder b) {
-      return ResizeNearestNeighborOptions.createResizeNearestNeighborOptions(b, alignCorners, halfPixelCenters);
+      return ResizeNearestNeighborOptions.createResizeNearestNeighborOptions(
+          b, alignCorners, halfPixelCenters);
     }
   }
 
@@ -320,8 +332,10 @@ public sealed interface OpOptions {
   record Unread(byte type) implements OpOptions {
     @Override
     public int write(FlatBufferBuilder b) {
-      throw new IllegalStateException("options of type " + BuiltinOptions.name(type)
-          + " were read from a file without being decoded and cannot be written back");
+      throw new IllegalStateException(
+          "options of type "
+              + BuiltinOptions.name(type)
+              + " were read from a file without being decoded and cannot be written back");
     }
   }
 

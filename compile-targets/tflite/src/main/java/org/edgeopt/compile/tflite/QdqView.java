@@ -34,7 +34,14 @@ final class QdqView {
    * @param zeroPoints the zero points, one per scale
    * @param axis the channel axis of per-channel parameters, -1 for per tensor
    */
-  record Const(String name, DataType type, long[] dims, byte[] raw, float[] scales, long[] zeroPoints, int axis) {
+  record Const(
+      String name,
+      DataType type,
+      long[] dims,
+      byte[] raw,
+      float[] scales,
+      long[] zeroPoints,
+      int axis) {
     /** Returns whether the constant is stored quantized. */
     boolean quantized() {
       return scales.length > 0;
@@ -67,14 +74,15 @@ final class QdqView {
         }
       }
       for (int i = 0; i < n; i++) {
-        double v = switch (type) {
-          case FLOAT -> b.getFloat();
-          case INT8 -> b.get();
-          case UINT8 -> b.get() & 0xff;
-          case INT32 -> b.getInt();
-          case INT64 -> b.getLong();
-          default -> throw new IllegalStateException("constant '" + name + "' of type " + type);
-        };
+        double v =
+            switch (type) {
+              case FLOAT -> b.getFloat();
+              case INT8 -> b.get();
+              case UINT8 -> b.get() & 0xff;
+              case INT32 -> b.getInt();
+              case INT64 -> b.getLong();
+              default -> throw new IllegalStateException("constant '" + name + "' of type " + type);
+            };
         if (channels > 0) {
           int c = channels == 1 ? 0 : (i / inner) % channels;
           v = (v - zeroPoints[c]) * scales[c];
@@ -136,25 +144,36 @@ final class QdqView {
     Tensor scale = graph.initializers().get(qdq.input(1));
     Tensor zp = qdq.input(2).isEmpty() ? null : graph.initializers().get(qdq.input(2));
     if (scale == null || (!qdq.input(2).isEmpty() && zp == null)) {
-      throw new Unmappable(qdq, "its scale and zero point are not constants",
+      throw new Unmappable(
+          qdq,
+          "its scale and zero point are not constants",
           "quantize with constant scales and zero points (edgeopt quantize does)");
     }
     if (scale.elementCount() != 1) {
-      throw new Unmappable(qdq, "activation '" + qdq.input(0) + "' is quantized per channel ("
-          + scale.elementCount() + " scales); TFLite int8 activations are per tensor",
+      throw new Unmappable(
+          qdq,
+          "activation '"
+              + qdq.input(0)
+              + "' is quantized per channel ("
+              + scale.elementCount()
+              + " scales); TFLite int8 activations are per tensor",
           "quantize activations per tensor");
     }
     float s = scale.toFloats()[0];
     if (!(s > 0) || Float.isInfinite(s)) {
-      throw new Unmappable(qdq, "quantization scale " + s + " is not positive and finite", "recalibrate the model");
+      throw new Unmappable(
+          qdq, "quantization scale " + s + " is not positive and finite", "recalibrate the model");
     }
     DataType type = zp == null ? DataType.UINT8 : zp.dataType();
     long z = zp == null ? 0 : zp.toLongs()[0];
     return switch (type) {
       case INT8 -> TfliteModel.Quant.of(s, z);
       case UINT8 -> TfliteModel.Quant.of(s, z - 128);
-      default -> throw new Unmappable(qdq, "activation type is " + type + "; TFLite int8 needs int8 or uint8",
-          "quantize activations to int8 or uint8");
+      default ->
+          throw new Unmappable(
+              qdq,
+              "activation type is " + type + "; TFLite int8 needs int8 or uint8",
+              "quantize activations to int8 or uint8");
     };
   }
 
@@ -166,7 +185,9 @@ final class QdqView {
   Optional<Const> constant(String value) throws Unmappable {
     Tensor init = graph.initializers().get(value);
     if (init != null) {
-      return Optional.of(new Const(value, init.dataType(), init.dims(), bytes(init), new float[0], new long[0], -1));
+      return Optional.of(
+          new Const(
+              value, init.dataType(), init.dims(), bytes(init), new float[0], new long[0], -1));
     }
     Node p = producers.get(value);
     if (p == null || !p.opType().equals(DQ)) {
@@ -183,7 +204,8 @@ final class QdqView {
     Tensor scale = graph.initializers().get(p.input(1));
     Tensor zp = p.input(2).isEmpty() ? null : graph.initializers().get(p.input(2));
     if (scale == null || (!p.input(2).isEmpty() && zp == null)) {
-      throw new Unmappable(p, "its scale and zero point are not constants", "quantize with constant parameters");
+      throw new Unmappable(
+          p, "its scale and zero point are not constants", "quantize with constant parameters");
     }
     float[] scales = scale.toFloats();
     long[] zps = zp == null ? new long[scales.length] : zp.toLongs();
@@ -193,9 +215,11 @@ final class QdqView {
       axis += rank;
     }
     if (data != null) {
-      return Optional.of(new Const(p.input(0), data.dataType(), data.dims(), bytes(data), scales, zps, axis));
+      return Optional.of(
+          new Const(p.input(0), data.dataType(), data.dims(), bytes(data), scales, zps, axis));
     }
-    // DequantizeLinear(QuantizeLinear(float weights)): quantize the weights here, as ONNX would at run time.
+    // DequantizeLinear(QuantizeLinear(float weights)): quantize the weights here, as ONNX would at
+    // run time.
     Tensor real = graph.initializers().get(q.input(0));
     DataType type = zp == null ? DataType.UINT8 : zp.dataType();
     float[] f = real.toFloats();
@@ -205,7 +229,9 @@ final class QdqView {
         inner *= (int) real.dim(d);
       }
     }
-    ByteBuffer out = ByteBuffer.allocate(f.length * (type == DataType.INT32 ? 4 : 1)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer out =
+        ByteBuffer.allocate(f.length * (type == DataType.INT32 ? 4 : 1))
+            .order(java.nio.ByteOrder.LITTLE_ENDIAN);
     long lo = type == DataType.INT8 ? -128 : type == DataType.UINT8 ? 0 : Integer.MIN_VALUE;
     long hi = type == DataType.INT8 ? 127 : type == DataType.UINT8 ? 255 : Integer.MAX_VALUE;
     for (int i = 0; i < f.length; i++) {

@@ -91,8 +91,9 @@ public final class TfliteFlatbuffers {
     for (Map.Entry<Long, Integer> e : codeIndex.entrySet()) {
       int code = (int) (e.getKey() >>> 32);
       int version = (int) (long) e.getKey();
-      codeOffsets[e.getValue()] = OperatorCode.createOperatorCode(b,
-          (byte) Math.min(code, PLACEHOLDER_FOR_GREATER_OP_CODES), 0, version, code);
+      codeOffsets[e.getValue()] =
+          OperatorCode.createOperatorCode(
+              b, (byte) Math.min(code, PLACEHOLDER_FOR_GREATER_OP_CODES), 0, version, code);
     }
 
     int[] tensorOffsets = new int[m.tensors().size()];
@@ -116,8 +117,10 @@ public final class TfliteFlatbuffers {
       opOffsets[i] = Operator.endOperator(b);
     }
     int sgTensors = SubGraph.createTensorsVector(b, tensorOffsets);
-    int sgInputs = SubGraph.createInputsVector(b, m.inputs().stream().mapToInt(Integer::intValue).toArray());
-    int sgOutputs = SubGraph.createOutputsVector(b, m.outputs().stream().mapToInt(Integer::intValue).toArray());
+    int sgInputs =
+        SubGraph.createInputsVector(b, m.inputs().stream().mapToInt(Integer::intValue).toArray());
+    int sgOutputs =
+        SubGraph.createOutputsVector(b, m.outputs().stream().mapToInt(Integer::intValue).toArray());
     int sgOps = SubGraph.createOperatorsVector(b, opOffsets);
     int sgName = b.createString(m.subgraphName());
     int subgraph = SubGraph.createSubGraph(b, sgTensors, sgInputs, sgOutputs, sgOps, sgName);
@@ -125,8 +128,11 @@ public final class TfliteFlatbuffers {
     int codes = Model.createOperatorCodesVector(b, codeOffsets);
     int subgraphs = Model.createSubgraphsVector(b, new int[] {subgraph});
     int description = b.createString(m.description());
-    int buffers = Model.createBuffersVector(b, bufferOffsets.stream().mapToInt(Integer::intValue).toArray());
-    int metadata = Model.createMetadataVector(b, metadataOffsets.stream().mapToInt(Integer::intValue).toArray());
+    int buffers =
+        Model.createBuffersVector(b, bufferOffsets.stream().mapToInt(Integer::intValue).toArray());
+    int metadata =
+        Model.createMetadataVector(
+            b, metadataOffsets.stream().mapToInt(Integer::intValue).toArray());
     Model.startModel(b);
     Model.addVersion(b, SCHEMA_VERSION);
     Model.addOperatorCodes(b, codes);
@@ -153,8 +159,10 @@ public final class TfliteFlatbuffers {
 
   private static int tensor(FlatBufferBuilder b, TfliteModel.Tensor t, int buffer) {
     int shape = org.tensorflow.lite.schema.Tensor.createShapeVector(b, t.shape());
-    int signature = t.shapeSignature() == null ? 0
-        : org.tensorflow.lite.schema.Tensor.createShapeSignatureVector(b, t.shapeSignature());
+    int signature =
+        t.shapeSignature() == null
+            ? 0
+            : org.tensorflow.lite.schema.Tensor.createShapeSignatureVector(b, t.shapeSignature());
     int name = b.createString(t.name());
     int quant = 0;
     if (t.quant() != null) {
@@ -203,13 +211,18 @@ public final class TfliteFlatbuffers {
   public static TfliteModel read(byte[] bytes, String where) throws EdgeoptException {
     ByteBuffer bb = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     if (bytes.length < 8 || !Model.ModelBufferHasIdentifier(bb)) {
-      throw EdgeoptException.invalid(where + ": not a TFLite model: expected the flatbuffer identifier TFL3");
+      throw EdgeoptException.invalid(
+          where + ": not a TFLite model: expected the flatbuffer identifier TFL3");
     }
     try {
       Model model = Model.getRootAsModel(bb);
       if (model.version() != SCHEMA_VERSION) {
-        throw EdgeoptException.invalid(where + ": expected TFLite schema version " + SCHEMA_VERSION + ", found "
-            + model.version());
+        throw EdgeoptException.invalid(
+            where
+                + ": expected TFLite schema version "
+                + SCHEMA_VERSION
+                + ", found "
+                + model.version());
       }
       if (model.subgraphsLength() < 1) {
         throw EdgeoptException.invalid(where + ": the TFLite model has no subgraph");
@@ -239,7 +252,9 @@ public final class TfliteFlatbuffers {
             buf.dataAsByteBuffer().get(data);
           }
         }
-        m.addTensor(new TfliteModel.Tensor(t.name(), t.type(), shape, signature, data, quant(t.quantization())));
+        m.addTensor(
+            new TfliteModel.Tensor(
+                t.name(), t.type(), shape, signature, data, quant(t.quantization())));
       }
       for (int i = 0; i < g.inputsLength(); i++) {
         m.addInput(g.inputs(i));
@@ -261,7 +276,8 @@ public final class TfliteFlatbuffers {
         for (int k = 0; k < out.length; k++) {
           out[k] = o.outputs(k);
         }
-        m.addOperator(new TfliteModel.Operator(opcode, code.version(), in, roles, out, options(o), "#" + i));
+        m.addOperator(
+            new TfliteModel.Operator(opcode, code.version(), in, roles, out, options(o), "#" + i));
       }
       for (int i = 0; i < model.metadataLength(); i++) {
         Metadata md = model.metadata(i);
@@ -297,8 +313,11 @@ public final class TfliteFlatbuffers {
       return TfliteModel.Role.ACTIVATION;
     }
     byte type = m.tensor(tensor).type();
-    boolean weighted = opcode == BuiltinOperator.CONV_2D || opcode == BuiltinOperator.DEPTHWISE_CONV_2D
-        || opcode == BuiltinOperator.FULLY_CONNECTED || opcode == BuiltinOperator.TRANSPOSE_CONV;
+    boolean weighted =
+        opcode == BuiltinOperator.CONV_2D
+            || opcode == BuiltinOperator.DEPTHWISE_CONV_2D
+            || opcode == BuiltinOperator.FULLY_CONNECTED
+            || opcode == BuiltinOperator.TRANSPOSE_CONV;
     if (weighted && position == 2 && type == TensorType.INT32) {
       return TfliteModel.Role.BIAS;
     }
@@ -312,25 +331,46 @@ public final class TfliteFlatbuffers {
     byte type = o.builtinOptionsType();
     if (type == BuiltinOptions.Conv2DOptions) {
       Conv2DOptions c = (Conv2DOptions) o.builtinOptions(new Conv2DOptions());
-      return new OpOptions.Conv2D(c.padding(), c.strideW(), c.strideH(), c.fusedActivationFunction(),
-          c.dilationWFactor(), c.dilationHFactor());
+      return new OpOptions.Conv2D(
+          c.padding(),
+          c.strideW(),
+          c.strideH(),
+          c.fusedActivationFunction(),
+          c.dilationWFactor(),
+          c.dilationHFactor());
     } else if (type == BuiltinOptions.DepthwiseConv2DOptions) {
-      DepthwiseConv2DOptions c = (DepthwiseConv2DOptions) o.builtinOptions(new DepthwiseConv2DOptions());
-      return new OpOptions.DepthwiseConv2D(c.padding(), c.strideW(), c.strideH(), c.depthMultiplier(),
-          c.fusedActivationFunction(), c.dilationWFactor(), c.dilationHFactor());
+      DepthwiseConv2DOptions c =
+          (DepthwiseConv2DOptions) o.builtinOptions(new DepthwiseConv2DOptions());
+      return new OpOptions.DepthwiseConv2D(
+          c.padding(),
+          c.strideW(),
+          c.strideH(),
+          c.depthMultiplier(),
+          c.fusedActivationFunction(),
+          c.dilationWFactor(),
+          c.dilationHFactor());
     } else if (type == BuiltinOptions.FullyConnectedOptions) {
-      FullyConnectedOptions c = (FullyConnectedOptions) o.builtinOptions(new FullyConnectedOptions());
+      FullyConnectedOptions c =
+          (FullyConnectedOptions) o.builtinOptions(new FullyConnectedOptions());
       return new OpOptions.FullyConnected(c.fusedActivationFunction());
     } else if (type == BuiltinOptions.Pool2DOptions) {
       Pool2DOptions c = (Pool2DOptions) o.builtinOptions(new Pool2DOptions());
-      return new OpOptions.Pool2D(c.padding(), c.strideW(), c.strideH(), c.filterWidth(), c.filterHeight(),
+      return new OpOptions.Pool2D(
+          c.padding(),
+          c.strideW(),
+          c.strideH(),
+          c.filterWidth(),
+          c.filterHeight(),
           c.fusedActivationFunction());
     } else if (type == BuiltinOptions.AddOptions) {
-      return new OpOptions.Add(((AddOptions) o.builtinOptions(new AddOptions())).fusedActivationFunction());
+      return new OpOptions.Add(
+          ((AddOptions) o.builtinOptions(new AddOptions())).fusedActivationFunction());
     } else if (type == BuiltinOptions.SubOptions) {
-      return new OpOptions.Sub(((SubOptions) o.builtinOptions(new SubOptions())).fusedActivationFunction());
+      return new OpOptions.Sub(
+          ((SubOptions) o.builtinOptions(new SubOptions())).fusedActivationFunction());
     } else if (type == BuiltinOptions.MulOptions) {
-      return new OpOptions.Mul(((MulOptions) o.builtinOptions(new MulOptions())).fusedActivationFunction());
+      return new OpOptions.Mul(
+          ((MulOptions) o.builtinOptions(new MulOptions())).fusedActivationFunction());
     } else if (type == BuiltinOptions.ConcatenationOptions) {
       ConcatenationOptions c = (ConcatenationOptions) o.builtinOptions(new ConcatenationOptions());
       return new OpOptions.Concatenation(c.axis(), c.fusedActivationFunction());
@@ -342,13 +382,16 @@ public final class TfliteFlatbuffers {
       }
       return new OpOptions.Reshape(s);
     } else if (type == BuiltinOptions.SoftmaxOptions) {
-      return new OpOptions.Softmax(((SoftmaxOptions) o.builtinOptions(new SoftmaxOptions())).beta());
+      return new OpOptions.Softmax(
+          ((SoftmaxOptions) o.builtinOptions(new SoftmaxOptions())).beta());
     } else if (type == BuiltinOptions.PadOptions) {
       return new OpOptions.Pad();
     } else if (type == BuiltinOptions.ReducerOptions) {
-      return new OpOptions.Reducer(((ReducerOptions) o.builtinOptions(new ReducerOptions())).keepDims());
+      return new OpOptions.Reducer(
+          ((ReducerOptions) o.builtinOptions(new ReducerOptions())).keepDims());
     } else if (type == BuiltinOptions.ResizeBilinearOptions) {
-      ResizeBilinearOptions c = (ResizeBilinearOptions) o.builtinOptions(new ResizeBilinearOptions());
+      ResizeBilinearOptions c =
+          (ResizeBilinearOptions) o.builtinOptions(new ResizeBilinearOptions());
       return new OpOptions.ResizeBilinear(c.alignCorners(), c.halfPixelCenters());
     } else if (type == BuiltinOptions.ResizeNearestNeighborOptions) {
       ResizeNearestNeighborOptions c =

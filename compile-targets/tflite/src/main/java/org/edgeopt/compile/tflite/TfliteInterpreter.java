@@ -34,7 +34,8 @@ public final class TfliteInterpreter implements AutoCloseable {
    * @param scale the per-tensor quantization scale (0 when not quantized)
    * @param zeroPoint the per-tensor zero point
    */
-  public record TensorInfo(String name, int type, int[] dims, long bytes, float scale, int zeroPoint) {
+  public record TensorInfo(
+      String name, int type, int[] dims, long bytes, float scale, int zeroPoint) {
     public TensorInfo {
       dims = dims.clone();
     }
@@ -46,7 +47,8 @@ public final class TfliteInterpreter implements AutoCloseable {
 
     /** Returns whether the tensor holds int8 or uint8 quantized values. */
     public boolean quantized() {
-      return scale > 0 && (type == tensorflowlite.kTfLiteInt8 || type == tensorflowlite.kTfLiteUInt8);
+      return scale > 0
+          && (type == tensorflowlite.kTfLiteInt8 || type == tensorflowlite.kTfLiteUInt8);
     }
 
     /** Returns the type name, e.g. {@code INT8}. */
@@ -70,7 +72,8 @@ public final class TfliteInterpreter implements AutoCloseable {
     this.model = FlatBufferModel.VerifyAndBuildFromBuffer(buffer, bytes.length);
     if (model == null || model.isNull()) {
       buffer.close();
-      throw EdgeoptException.invalid(where + ": TFLite cannot load the model (the flatbuffer verifier rejects it)");
+      throw EdgeoptException.invalid(
+          where + ": TFLite cannot load the model (the flatbuffer verifier rejects it)");
     }
     this.resolver = new BuiltinOpResolverWithoutDefaultDelegates();
     this.builder = new InterpreterBuilder(model, resolver);
@@ -81,13 +84,17 @@ public final class TfliteInterpreter implements AutoCloseable {
     int rc = builder.apply(interpreter);
     if (rc != tensorflowlite.kTfLiteOk || interpreter.isNull()) {
       releaseAll();
-      throw EdgeoptException.invalid(where + ": TFLite cannot build an interpreter for the model (an operator or"
-          + " version its kernels do not support; see the TFLite log above)");
+      throw EdgeoptException.invalid(
+          where
+              + ": TFLite cannot build an interpreter for the model (an operator or"
+              + " version its kernels do not support; see the TFLite log above)");
     }
     if (interpreter.AllocateTensors() != tensorflowlite.kTfLiteOk) {
       releaseAll();
-      throw EdgeoptException.invalid(where + ": TFLite cannot allocate the model's tensors (a kernel rejected"
-          + " its shapes or quantization parameters; see the TFLite log above)");
+      throw EdgeoptException.invalid(
+          where
+              + ": TFLite cannot allocate the model's tensors (a kernel rejected"
+              + " its shapes or quantization parameters; see the TFLite log above)");
     }
   }
 
@@ -97,7 +104,8 @@ public final class TfliteInterpreter implements AutoCloseable {
    * @param where names the model in error messages
    * @param threads the interpreter's threads, 0 for its default
    */
-  public static TfliteInterpreter open(byte[] model, String where, int threads) throws EdgeoptException {
+  public static TfliteInterpreter open(byte[] model, String where, int threads)
+      throws EdgeoptException {
     return new TfliteInterpreter(model, where, threads);
   }
 
@@ -135,14 +143,16 @@ public final class TfliteInterpreter implements AutoCloseable {
       dims[i] = d.data(i);
     }
     String name = t.name() == null || t.name().isNull() ? "" : t.name().getString();
-    return new TensorInfo(name, t.type(), dims, t.bytes(), t.params().scale(), t.params().zero_point());
+    return new TensorInfo(
+        name, t.type(), dims, t.bytes(), t.params().scale(), t.params().zero_point());
   }
 
   /** Copies raw little-endian bytes into input {@code i}. */
   public void setInput(int i, byte[] data) throws EdgeoptException {
     TfLiteTensor t = interpreter.input_tensor(i);
     if (data.length != t.bytes()) {
-      throw EdgeoptException.invalid(where + ": input " + i + " takes " + t.bytes() + " bytes, given " + data.length);
+      throw EdgeoptException.invalid(
+          where + ": input " + i + " takes " + t.bytes() + " bytes, given " + data.length);
     }
     t.data().raw().capacity(data.length).put(data);
   }
@@ -150,7 +160,8 @@ public final class TfliteInterpreter implements AutoCloseable {
   /** Runs the model once. */
   public void invoke() throws EdgeoptException {
     if (interpreter.Invoke() != tensorflowlite.kTfLiteOk) {
-      throw EdgeoptException.invalid(where + ": TFLite failed to run the model (see the TFLite log above)");
+      throw EdgeoptException.invalid(
+          where + ": TFLite failed to run the model (see the TFLite log above)");
     }
   }
 

@@ -31,8 +31,8 @@ public final class TfliteModel {
       scales = scales.clone();
       zeroPoints = zeroPoints.clone();
       if (scales.length != zeroPoints.length || scales.length == 0) {
-        throw new IllegalArgumentException("need one zero point per scale, found " + scales.length + " and "
-            + zeroPoints.length);
+        throw new IllegalArgumentException(
+            "need one zero point per scale, found " + scales.length + " and " + zeroPoints.length);
       }
     }
 
@@ -68,11 +68,14 @@ public final class TfliteModel {
 
     /** Returns whether two per-tensor parameters are the same to within float rounding of the scale. */
     public boolean sameAs(Quant o) {
-      if (o == null || scales.length != o.scales.length || !Arrays.equals(zeroPoints, o.zeroPoints)) {
+      if (o == null
+          || scales.length != o.scales.length
+          || !Arrays.equals(zeroPoints, o.zeroPoints)) {
         return false;
       }
       for (int i = 0; i < scales.length; i++) {
-        if (Math.abs(scales[i] - o.scales[i]) > 1e-6 * Math.max(Math.abs(scales[i]), Math.abs(o.scales[i]))) {
+        if (Math.abs(scales[i] - o.scales[i])
+            > 1e-6 * Math.max(Math.abs(scales[i]), Math.abs(o.scales[i]))) {
           return false;
         }
       }
@@ -81,7 +84,9 @@ public final class TfliteModel {
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof Quant q && Arrays.equals(scales, q.scales) && Arrays.equals(zeroPoints, q.zeroPoints)
+      return o instanceof Quant q
+          && Arrays.equals(scales, q.scales)
+          && Arrays.equals(zeroPoints, q.zeroPoints)
           && quantizedDimension == q.quantizedDimension;
     }
 
@@ -92,7 +97,8 @@ public final class TfliteModel {
 
     @Override
     public String toString() {
-      return perChannel() ? "per-channel(dim " + quantizedDimension + ", " + scales.length + " scales)"
+      return perChannel()
+          ? "per-channel(dim " + quantizedDimension + ", " + scales.length + " scales)"
           : "(scale " + scales[0] + ", zero point " + zeroPoints[0] + ")";
     }
   }
@@ -119,7 +125,8 @@ public final class TfliteModel {
    * @param data the constant contents (little-endian), or null for a computed tensor
    * @param quant the quantization parameters, or null
    */
-  public record Tensor(String name, byte type, int[] shape, int[] shapeSignature, byte[] data, Quant quant) {
+  public record Tensor(
+      String name, byte type, int[] shape, int[] shapeSignature, byte[] data, Quant quant) {
     public Tensor {
       shape = shape.clone();
       shapeSignature = shapeSignature == null ? null : shapeSignature.clone();
@@ -172,15 +179,26 @@ public final class TfliteModel {
    * @param options the builtin options
    * @param origin the ONNX node this operator was lowered from
    */
-  public record Operator(int opcode, int version, int[] inputs, List<Role> roles, int[] outputs, OpOptions options,
+  public record Operator(
+      int opcode,
+      int version,
+      int[] inputs,
+      List<Role> roles,
+      int[] outputs,
+      OpOptions options,
       String origin) {
     public Operator {
       inputs = inputs.clone();
       outputs = outputs.clone();
       roles = List.copyOf(roles);
       if (roles.size() != inputs.length) {
-        throw new IllegalArgumentException("one role per input: " + roles.size() + " roles for " + inputs.length
-            + " inputs of " + BuiltinOperator.name(opcode));
+        throw new IllegalArgumentException(
+            "one role per input: "
+                + roles.size()
+                + " roles for "
+                + inputs.length
+                + " inputs of "
+                + BuiltinOperator.name(opcode));
       }
     }
 

@@ -23,7 +23,8 @@ import org.tensorflow.lite.schema.Padding;
  * it leaves out what changes between builds (the description string, metadata contents).
  */
 public final class TfliteModelSummary {
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private TfliteModelSummary() {}
 

@@ -43,8 +43,11 @@ public final class TfliteRuntime implements InferenceRuntime {
 
   @Override
   public InferenceSession open(Graph graph, SessionOptions options) throws EdgeoptException {
-    throw EdgeoptException.invalid("graph '" + graph.name() + "': the TFLite runtime runs .tflite files; compile the"
-        + " model with --target edgetpu first");
+    throw EdgeoptException.invalid(
+        "graph '"
+            + graph.name()
+            + "': the TFLite runtime runs .tflite files; compile the"
+            + " model with --target edgetpu first");
   }
 
   @Override
@@ -59,7 +62,9 @@ public final class TfliteRuntime implements InferenceRuntime {
       throw EdgeoptException.invalid(model + ": cannot read: " + e.getMessage(), e);
     }
     TfliteModel description = TfliteFlatbuffers.read(bytes, model.toString());
-    return new Session(TfliteInterpreter.open(bytes, model.toString(), options.threads()), description,
+    return new Session(
+        TfliteInterpreter.open(bytes, model.toString(), options.threads()),
+        description,
         model.toString());
   }
 
@@ -74,7 +79,8 @@ public final class TfliteRuntime implements InferenceRuntime {
     private final List<TfliteInterpreter.TensorInfo> outs;
     private final Map<String, IoSpec> io;
 
-    Session(TfliteInterpreter interpreter, TfliteModel description, String where) throws EdgeoptException {
+    Session(TfliteInterpreter interpreter, TfliteModel description, String where)
+        throws EdgeoptException {
       this.interpreter = interpreter;
       this.where = where;
       this.ins = interpreter.inputs();
@@ -82,7 +88,8 @@ public final class TfliteRuntime implements InferenceRuntime {
       this.io = ioSpecs(description, where);
     }
 
-    private static Map<String, IoSpec> ioSpecs(TfliteModel m, String where) throws EdgeoptException {
+    private static Map<String, IoSpec> ioSpecs(TfliteModel m, String where)
+        throws EdgeoptException {
       Map<String, IoSpec> specs = new HashMap<>();
       byte[] raw = m.metadata().get(OnnxToTflite.IO_METADATA);
       if (raw == null) {
@@ -96,18 +103,27 @@ public final class TfliteRuntime implements InferenceRuntime {
             for (int i = 0; i < shape.length; i++) {
               shape[i] = e.path("onnxShape").get(i).asLong();
             }
-            Layout layout = switch (e.path("layout").asText()) {
-              case "NHWC" -> Layout.NHWC;
-              case "FLAT_HWC" -> Layout.flat(e.path("flatChw").get(0).asInt(), e.path("flatChw").get(1).asInt(),
-                  e.path("flatChw").get(2).asInt());
-              default -> Layout.AS_IS;
-            };
+            Layout layout =
+                switch (e.path("layout").asText()) {
+                  case "NHWC" -> Layout.NHWC;
+                  case "FLAT_HWC" ->
+                      Layout.flat(
+                          e.path("flatChw").get(0).asInt(),
+                          e.path("flatChw").get(1).asInt(),
+                          e.path("flatChw").get(2).asInt());
+                  default -> Layout.AS_IS;
+                };
             specs.put(side + ":" + e.path("name").asText(), new IoSpec(shape, layout));
           }
         }
       } catch (IOException | RuntimeException e) {
-        throw EdgeoptException.invalid(where + ": metadata '" + OnnxToTflite.IO_METADATA + "' is not valid JSON: "
-            + e.getMessage(), e);
+        throw EdgeoptException.invalid(
+            where
+                + ": metadata '"
+                + OnnxToTflite.IO_METADATA
+                + "' is not valid JSON: "
+                + e.getMessage(),
+            e);
       }
       return specs;
     }
@@ -127,26 +143,43 @@ public final class TfliteRuntime implements InferenceRuntime {
       Map<String, TensorType> m = new LinkedHashMap<>();
       for (TfliteInterpreter.TensorInfo t : ins) {
         IoSpec s = io.get("inputs:" + t.name());
-        long[] shape = s != null ? s.onnxShape() : java.util.Arrays.stream(t.dims()).asLongStream().toArray();
-        m.put(t.name(), TensorType.of(t.quantized() || t.type() == tensorflowlite.kTfLiteFloat32 ? DataType.FLOAT
-            : dataType(t.type()), shape));
+        long[] shape =
+            s != null ? s.onnxShape() : java.util.Arrays.stream(t.dims()).asLongStream().toArray();
+        m.put(
+            t.name(),
+            TensorType.of(
+                t.quantized() || t.type() == tensorflowlite.kTfLiteFloat32
+                    ? DataType.FLOAT
+                    : dataType(t.type()),
+                shape));
       }
       return m;
     }
 
     @Override
-    public Map<String, Tensor> run(Map<String, Tensor> inputs, List<String> outputNames) throws EdgeoptException {
-      int modelBatch = ins.isEmpty() || ins.get(0).dims().length == 0 ? 1 : Math.max(1, ins.get(0).dims()[0]);
+    public Map<String, Tensor> run(Map<String, Tensor> inputs, List<String> outputNames)
+        throws EdgeoptException {
+      int modelBatch =
+          ins.isEmpty() || ins.get(0).dims().length == 0 ? 1 : Math.max(1, ins.get(0).dims()[0]);
       int batch = -1;
       for (TfliteInterpreter.TensorInfo t : ins) {
         Tensor given = inputs.get(t.name());
         if (given == null) {
-          throw EdgeoptException.invalid(where + ": missing input '" + t.name() + "' (given: " + inputs.keySet() + ")");
+          throw EdgeoptException.invalid(
+              where + ": missing input '" + t.name() + "' (given: " + inputs.keySet() + ")");
         }
         int n = given.rank() == 0 ? 1 : (int) given.dim(0);
         if (given.rank() != t.dims().length || n % modelBatch != 0 || (batch >= 0 && n != batch)) {
-          throw EdgeoptException.invalid(where + ": input '" + t.name() + "' expects " + inputTypes().get(t.name())
-              + " (batches of " + modelBatch + "), found " + given.type());
+          throw EdgeoptException.invalid(
+              where
+                  + ": input '"
+                  + t.name()
+                  + "' expects "
+                  + inputTypes().get(t.name())
+                  + " (batches of "
+                  + modelBatch
+                  + "), found "
+                  + given.type());
         }
         batch = n;
       }
@@ -160,7 +193,9 @@ public final class TfliteRuntime implements InferenceRuntime {
         for (int i = 0; i < outs.size(); i++) {
           TfliteInterpreter.TensorInfo t = outs.get(i);
           if (outputNames.contains(t.name())) {
-            chunks.computeIfAbsent(t.name(), k -> new ArrayList<>()).add(decode(t, interpreter.output(i)));
+            chunks
+                .computeIfAbsent(t.name(), k -> new ArrayList<>())
+                .add(decode(t, interpreter.output(i)));
           }
         }
       }
@@ -176,7 +211,10 @@ public final class TfliteRuntime implements InferenceRuntime {
           System.arraycopy(parts.get(k), 0, all, k * per, per);
         }
         IoSpec s = io.get("outputs:" + t.name());
-        long[] shape = s != null ? s.onnxShape().clone() : java.util.Arrays.stream(t.dims()).asLongStream().toArray();
+        long[] shape =
+            s != null
+                ? s.onnxShape().clone()
+                : java.util.Arrays.stream(t.dims()).asLongStream().toArray();
         if (shape.length > 0) {
           shape[0] = (shape[0] <= 0 ? modelBatch : shape[0]) * parts.size();
         }
@@ -201,9 +239,13 @@ public final class TfliteRuntime implements InferenceRuntime {
     private byte[] encode(TfliteInterpreter.TensorInfo t, Tensor given) throws EdgeoptException {
       IoSpec s = io.get("inputs:" + t.name());
       long[] gd = given.dims();
-      boolean nchw = s != null && s.layout().kind() == Layout.Kind.NHWC && gd.length == 4
-          && java.util.Arrays.equals(java.util.Arrays.copyOfRange(gd, 1, 4),
-              java.util.Arrays.copyOfRange(s.onnxShape(), 1, 4));
+      boolean nchw =
+          s != null
+              && s.layout().kind() == Layout.Kind.NHWC
+              && gd.length == 4
+              && java.util.Arrays.equals(
+                  java.util.Arrays.copyOfRange(gd, 1, 4),
+                  java.util.Arrays.copyOfRange(s.onnxShape(), 1, 4));
       byte[] bytes;
       int size;
       if (given.dataType() == DataType.FLOAT && t.quantized()) {
@@ -222,8 +264,14 @@ public final class TfliteRuntime implements InferenceRuntime {
         d.get(bytes);
         size = given.dataType().byteSize();
       } else {
-        throw EdgeoptException.invalid(where + ": input '" + t.name() + "' is " + t.typeName() + ", given "
-            + given.dataType());
+        throw EdgeoptException.invalid(
+            where
+                + ": input '"
+                + t.name()
+                + "' is "
+                + t.typeName()
+                + ", given "
+                + given.dataType());
       }
       return nchw ? Layout.transpose(bytes, size, gd, Layout.NCHW_TO_NHWC) : bytes;
     }
@@ -235,13 +283,14 @@ public final class TfliteRuntime implements InferenceRuntime {
       int n = raw.length / size;
       float[] f = new float[n];
       for (int i = 0; i < n; i++) {
-        double v = switch (dataType(t.type())) {
-          case INT8 -> b.get();
-          case UINT8 -> b.get() & 0xff;
-          case INT32 -> b.getInt();
-          case FLOAT -> b.getFloat();
-          default -> Double.NaN;
-        };
+        double v =
+            switch (dataType(t.type())) {
+              case INT8 -> b.get();
+              case UINT8 -> b.get() & 0xff;
+              case INT32 -> b.getInt();
+              case FLOAT -> b.getFloat();
+              default -> Double.NaN;
+            };
         f[i] = t.quantized() ? (float) ((v - t.zeroPoint()) * t.scale()) : (float) v;
       }
       IoSpec s = io.get("outputs:" + t.name());

@@ -10,7 +10,8 @@ public final class TfliteRuntimeProvider implements RuntimeProvider {
 
   @Override
   public boolean accepts(Path model) {
-    return model.getFileName() != null && model.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".tflite");
+    return model.getFileName() != null
+        && model.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".tflite");
   }
 
   @Override

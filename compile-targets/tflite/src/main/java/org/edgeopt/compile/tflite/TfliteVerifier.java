@@ -29,9 +29,11 @@ public final class TfliteVerifier {
   private TfliteVerifier() {}
 
   /** Compares the two models on the first {@code limit} samples of {@code data}. */
-  public static VerificationReport verify(Path onnx, Path tflite, Dataset data, int limit) throws EdgeoptException {
-    try (InferenceSession ref = reference(onnx); InferenceSession cand = new TfliteRuntime().open(tflite,
-        SessionOptions.defaults().withThreads(1))) {
+  public static VerificationReport verify(Path onnx, Path tflite, Dataset data, int limit)
+      throws EdgeoptException {
+    try (InferenceSession ref = reference(onnx);
+        InferenceSession cand =
+            new TfliteRuntime().open(tflite, SessionOptions.defaults().withThreads(1))) {
       Tally t = new Tally(outputScale(tflite));
       String in = ref.inputNames().get(0);
       Iterator<Batch> it = data.batches(BatchRunner.batchSize(ref, 32), limit);
@@ -56,8 +58,9 @@ public final class TfliteVerifier {
       throw EdgeoptException.invalid(tflite + ": input '" + input.name() + "' is not quantized");
     }
     boolean unsigned = input.type() == org.tensorflow.lite.schema.TensorType.UINT8;
-    try (InferenceSession ref = reference(onnx); InferenceSession cand = new TfliteRuntime().open(tflite,
-        SessionOptions.defaults().withThreads(1))) {
+    try (InferenceSession ref = reference(onnx);
+        InferenceSession cand =
+            new TfliteRuntime().open(tflite, SessionOptions.defaults().withThreads(1))) {
       Tally t = new Tally(outputScale(tflite));
       String in = ref.inputNames().get(0);
       TensorType type = cand.inputTypes().get(cand.inputNames().get(0));
@@ -87,22 +90,27 @@ public final class TfliteVerifier {
   }
 
   private static InferenceSession reference(Path onnx) throws EdgeoptException {
-    return OrtRuntime.get().open(onnx, SessionOptions.defaults().withThreads(1)
-        .withOptimization(SessionOptions.Optimization.BASIC));
+    return OrtRuntime.get()
+        .open(
+            onnx,
+            SessionOptions.defaults()
+                .withThreads(1)
+                .withOptimization(SessionOptions.Optimization.BASIC));
   }
 
   private static float outputScale(Path tflite) throws EdgeoptException {
     TfliteModel m = TfliteFlatbuffers.read(tflite);
     TfliteModel.Quant q = m.tensor(m.outputs().get(0)).quant();
     if (q == null) {
-      throw EdgeoptException.invalid(tflite + ": output '" + m.tensor(m.outputs().get(0)).name()
-          + "' is not quantized");
+      throw EdgeoptException.invalid(
+          tflite + ": output '" + m.tensor(m.outputs().get(0)).name() + "' is not quantized");
     }
     return q.scale();
   }
 
-  private static void compare(InferenceSession ref, InferenceSession cand, Map<String, Tensor> in, int[] labels,
-      Tally t) throws EdgeoptException {
+  private static void compare(
+      InferenceSession ref, InferenceSession cand, Map<String, Tensor> in, int[] labels, Tally t)
+      throws EdgeoptException {
     String outName = ref.outputNames().get(0);
     Tensor a = ref.run(in, List.of(outName)).get(outName);
     String candName = cand.outputNames().contains(outName) ? outName : cand.outputNames().get(0);
@@ -110,8 +118,13 @@ public final class TfliteVerifier {
     float[] fa = a.toFloats();
     float[] fb = b.toFloats();
     if (fa.length != fb.length) {
-      throw EdgeoptException.invalid("output '" + outName + "': ONNX Runtime gives " + a.type() + ", TFLite gives "
-          + b.type());
+      throw EdgeoptException.invalid(
+          "output '"
+              + outName
+              + "': ONNX Runtime gives "
+              + a.type()
+              + ", TFLite gives "
+              + b.type());
     }
     int batch = labels.length;
     t.add(fa, fb, batch, labels);
@@ -145,7 +158,9 @@ public final class TfliteVerifier {
         // Int8 outputs tie often (one step of the logits' scale); a 1-step difference at a tie
         // moves the lowest-index argmax without either model being wrong.
         double half = scale / 2;
-        if (ta != tb && (a[s * per + tb] >= a[s * per + ta] - half || b[s * per + ta] >= b[s * per + tb] - half)) {
+        if (ta != tb
+            && (a[s * per + tb] >= a[s * per + ta] - half
+                || b[s * per + ta] >= b[s * per + tb] - half)) {
           tied++;
         }
         if (s < labels.length && labels[s] >= 0) {
@@ -164,9 +179,18 @@ public final class TfliteVerifier {
     }
 
     VerificationReport report(String data) {
-      return new VerificationReport(data, samples, agree, tied, Math.rint(maxSteps * 1000) / 1000,
-          elements == 0 ? 0 : sumSteps / elements, elements == 0 ? 0 : (double) withinOne / elements, labelled,
-          refCorrect, candCorrect, OrtRuntime.get().name() + " (BASIC optimization, QDQ as written)",
+      return new VerificationReport(
+          data,
+          samples,
+          agree,
+          tied,
+          Math.rint(maxSteps * 1000) / 1000,
+          elements == 0 ? 0 : sumSteps / elements,
+          elements == 0 ? 0 : (double) withinOne / elements,
+          labelled,
+          refCorrect,
+          candCorrect,
+          OrtRuntime.get().name() + " (BASIC optimization, QDQ as written)",
           new TfliteRuntime().name());
     }
   }

@@ -59,14 +59,31 @@ public record VerificationReport(
 
   /** Returns the figures as one line for the compile result. */
   public String summary() {
-    String s = String.format(Locale.ROOT, "verified on %d samples (%s): top-1 agreement %.2f%%%s, max |diff| %.2f"
-        + " int8 steps, mean %.3f, %.2f%% of outputs within 1 step", samples, data, 100 * top1Agreement(),
-        tiedDisagreements == 0 ? "" : String.format(Locale.ROOT, " (%.2f%% counting %d tied top classes)",
-            100 * top1AgreementCountingTies(), tiedDisagreements),
-        maxAbsDiffSteps, meanAbsDiffSteps, 100 * withinOneStep);
+    String s =
+        String.format(
+            Locale.ROOT,
+            "verified on %d samples (%s): top-1 agreement %.2f%%%s, max |diff| %.2f"
+                + " int8 steps, mean %.3f, %.2f%% of outputs within 1 step",
+            samples,
+            data,
+            100 * top1Agreement(),
+            tiedDisagreements == 0
+                ? ""
+                : String.format(
+                    Locale.ROOT,
+                    " (%.2f%% counting %d tied top classes)",
+                    100 * top1AgreementCountingTies(),
+                    tiedDisagreements),
+            maxAbsDiffSteps,
+            meanAbsDiffSteps,
+            100 * withinOneStep);
     if (labelled > 0) {
-      s += String.format(Locale.ROOT, "; top-1 accuracy ONNX %.2f%%, TFLite %.2f%%", 100 * onnxAccuracy(),
-          100 * tfliteAccuracy());
+      s +=
+          String.format(
+              Locale.ROOT,
+              "; top-1 accuracy ONNX %.2f%%, TFLite %.2f%%",
+              100 * onnxAccuracy(),
+              100 * tfliteAccuracy());
     }
     return s;
   }

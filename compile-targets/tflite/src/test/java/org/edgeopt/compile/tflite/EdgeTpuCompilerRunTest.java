@@ -22,11 +22,12 @@ class EdgeTpuCompilerRunTest {
   private Path fakeCompiler(boolean succeeds) throws Exception {
     Path bin = Files.createDirectories(dir.resolve(succeeds ? "bin-ok" : "bin-fail"));
     Path exe = bin.resolve(EdgeTpuCompilerRun.EXECUTABLE);
-    String script = succeeds
-        ? "#!/bin/sh\n# args: --show_operations --out_dir DIR MODEL\nout=\"$3\"; m=\"$4\"; stem=$(basename \"$m\" .tflite)\n"
-            + "cp \"$m\" \"$out/${stem}_edgetpu.tflite\"\necho 'Model compiled successfully.' > \"$out/${stem}_edgetpu.log\"\n"
-            + "echo 'Edge TPU Compiler version 16.0'\necho 'Model compiled successfully.'\n"
-        : "#!/bin/sh\necho 'ERROR: Attempting to use a delegate that only supports static-sized tensors' >&2\nexit 1\n";
+    String script =
+        succeeds
+            ? "#!/bin/sh\n# args: --show_operations --out_dir DIR MODEL\nout=\"$3\"; m=\"$4\"; stem=$(basename \"$m\" .tflite)\n"
+                + "cp \"$m\" \"$out/${stem}_edgetpu.tflite\"\necho 'Model compiled successfully.' > \"$out/${stem}_edgetpu.log\"\n"
+                + "echo 'Edge TPU Compiler version 16.0'\necho 'Model compiled successfully.'\n"
+            : "#!/bin/sh\necho 'ERROR: Attempting to use a delegate that only supports static-sized tensors' >&2\nexit 1\n";
     Files.writeString(exe, script);
     Files.setPosixFilePermissions(exe, PosixFilePermissions.fromString("rwxr-xr-x"));
     return bin;
@@ -39,22 +40,32 @@ class EdgeTpuCompilerRunTest {
   @Test
   void aCompilerOnThePathIsFoundAndItsOutputsAndLogKept() throws Exception {
     Path bin = fakeCompiler(true);
-    Optional<Path> exe = EdgeTpuCompilerRun.locate(dir.resolve("nothing-here") + File.pathSeparator + bin);
+    Optional<Path> exe =
+        EdgeTpuCompilerRun.locate(dir.resolve("nothing-here") + File.pathSeparator + bin);
     assertEquals(Optional.of(bin.resolve(EdgeTpuCompilerRun.EXECUTABLE)), exe);
     Path out = Files.createDirectories(dir.resolve("out"));
     EdgeTpuCompilerRun r = EdgeTpuCompilerRun.run(model(), out, exe);
     assertTrue(r.found());
     assertEquals(0, r.exitCode());
-    assertEquals(List.of(out.resolve("model_edgetpu.tflite"), out.resolve("model_edgetpu.log")), r.outputs());
+    assertEquals(
+        List.of(out.resolve("model_edgetpu.tflite"), out.resolve("model_edgetpu.log")),
+        r.outputs());
     assertTrue(r.log().contains("Model compiled successfully."), r.log());
-    assertEquals(List.of(exe.get().toString(), "--show_operations", "--out_dir", out.toString(),
-        model().toString()), r.command());
+    assertEquals(
+        List.of(
+            exe.get().toString(),
+            "--show_operations",
+            "--out_dir",
+            out.toString(),
+            model().toString()),
+        r.command());
   }
 
   @Test
   void aFailingCompilerReportsItsExitCodeAndMessage() throws Exception {
     Optional<Path> exe = EdgeTpuCompilerRun.locate(fakeCompiler(false).toString());
-    EdgeTpuCompilerRun r = EdgeTpuCompilerRun.run(model(), Files.createDirectories(dir.resolve("out2")), exe);
+    EdgeTpuCompilerRun r =
+        EdgeTpuCompilerRun.run(model(), Files.createDirectories(dir.resolve("out2")), exe);
     assertTrue(r.found());
     assertEquals(1, r.exitCode());
     assertTrue(r.log().contains("static-sized tensors"), r.log());

@@ -34,8 +34,12 @@ final class EdgeTpuQuantization {
   /** Quantizes for the Edge TPU with fixed [min, max] ranges, by float tensor name. */
   static Graph quantize(Graph fp32, Map<String, float[]> ranges) throws EdgeoptException {
     Map<String, TensorRange> tensors = new LinkedHashMap<>();
-    ranges.forEach((name, r) -> tensors.put(name, new TensorRange(r[0], r[1], r[0], r[1], "minmax", 1, 0)));
-    return quantize(fp32, new CalibrationTable(CalibrationTable.FORMAT_VERSION, "minmax", "", "", 1, Map.of(), tensors),
+    ranges.forEach(
+        (name, r) -> tensors.put(name, new TensorRange(r[0], r[1], r[0], r[1], "minmax", 1, 0)));
+    return quantize(
+        fp32,
+        new CalibrationTable(
+            CalibrationTable.FORMAT_VERSION, "minmax", "", "", 1, Map.of(), tensors),
         false);
   }
 
@@ -44,21 +48,45 @@ final class EdgeTpuQuantization {
    * graph outputs stay float (the quantizer's setting for ONNX Runtime, which leaves the last
    * layer's output unquantized).
    */
-  static Graph quantize(Graph fp32, CalibrationTable table, boolean floatOutputs) throws EdgeoptException {
+  static Graph quantize(Graph fp32, CalibrationTable table, boolean floatOutputs)
+      throws EdgeoptException {
     QuantizeConfig c = QuantizeConfig.forTarget(TargetProfiles.get("edgetpu"));
     if (floatOutputs) {
-      c = new QuantizeConfig(c.precision(), c.target(), c.activationType(), c.symmetricActivations(), c.exclude(),
-          c.fallbackSqnrDb(), c.fallbackTop1Agreement(), c.sensitivitySamples(), c.keepIoFloat32(),
-          c.perTensorWeightOps(), false, c.convInputChannelMultiple(), c.weightQuantMax(), c.depthwiseWeightQuantMax(),
-          c.crossLayerEqualization(), c.biasCorrection(), c.adaRound(), c.smoothAlpha());
+      c =
+          new QuantizeConfig(
+              c.precision(),
+              c.target(),
+              c.activationType(),
+              c.symmetricActivations(),
+              c.exclude(),
+              c.fallbackSqnrDb(),
+              c.fallbackTop1Agreement(),
+              c.sensitivitySamples(),
+              c.keepIoFloat32(),
+              c.perTensorWeightOps(),
+              false,
+              c.convInputChannelMultiple(),
+              c.weightQuantMax(),
+              c.depthwiseWeightQuantMax(),
+              c.crossLayerEqualization(),
+              c.biasCorrection(),
+              c.adaRound(),
+              c.smoothAlpha());
     }
-    return ModelQuantizer.quantize(fp32, table, c, null,
-        new ModelQuantizer.Provenance(fp32.name(), null, "test ranges", null)).graph();
+    return ModelQuantizer.quantize(
+            fp32,
+            table,
+            c,
+            null,
+            new ModelQuantizer.Provenance(fp32.name(), null, "test ranges", null))
+        .graph();
   }
 
   /** Returns the min/max calibration table of {@code fp32} over {@code inputs}, one batch each. */
-  static CalibrationTable calibrate(Graph fp32, List<Map<String, Tensor>> inputs) throws EdgeoptException {
-    return Calibration.calibrate(fp32, new InputList(inputs), CalibrationConfig.of(CalibrationMethod.MINMAX));
+  static CalibrationTable calibrate(Graph fp32, List<Map<String, Tensor>> inputs)
+      throws EdgeoptException {
+    return Calibration.calibrate(
+        fp32, new InputList(inputs), CalibrationConfig.of(CalibrationMethod.MINMAX));
   }
 
   /** Test inputs as a data set: each map's single tensor is one batch, labels all 0. */
@@ -81,12 +109,15 @@ final class EdgeTpuQuantization {
 
     @Override
     public Iterator<Batch> batches(int batchSize, int limit) {
-      return inputs.stream().map(in -> new Batch(tensor(in), new int[(int) tensor(in).dim(0)])).iterator();
+      return inputs.stream()
+          .map(in -> new Batch(tensor(in), new int[(int) tensor(in).dim(0)]))
+          .iterator();
     }
 
     private static Tensor tensor(Map<String, Tensor> input) {
       if (input.size() != 1) {
-        throw new IllegalArgumentException("expected one input tensor per sample, found " + input.keySet());
+        throw new IllegalArgumentException(
+            "expected one input tensor per sample, found " + input.keySet());
       }
       return input.values().iterator().next();
     }

@@ -47,22 +47,32 @@ class EdgeTpuTargetTest {
   @BeforeAll
   static void models() throws Exception {
     profile = TargetProfiles.get("edgetpu");
-    smallCnnQdq = EdgeTpuQuantization.quantize(TestGraphs.smallCnn(),
-        TestGraphs.randomInputs("input", new long[] {1, 1, 8, 8}, 8, 3, 2f));
+    smallCnnQdq =
+        EdgeTpuQuantization.quantize(
+            TestGraphs.smallCnn(),
+            TestGraphs.randomInputs("input", new long[] {1, 1, 8, 8}, 8, 3, 2f));
   }
 
-  private CompileResult compile(Path model, boolean strict, Map<String, String> options) throws EdgeoptException {
-    return Targets.forProfile(profile).compile(new CompileRequest(model, profile, dir.resolve("out"), "int8", strict,
-        options));
+  private CompileResult compile(Path model, boolean strict, Map<String, String> options)
+      throws EdgeoptException {
+    return Targets.forProfile(profile)
+        .compile(new CompileRequest(model, profile, dir.resolve("out"), "int8", strict, options));
   }
 
   private Path batchTwoModel() throws Exception {
     GraphBuilder b = new GraphBuilder("batch2", 13);
     b.addInput(new Value("x", TensorType.of(DataType.FLOAT, 2, 1, 4, 4)));
     b.addInitializer(Tensor.ofFloats("w", new long[] {2, 1, 1, 1}, new float[] {0.5f, -0.25f}));
-    b.add("Conv", "conv", List.of("x", "w"), List.of("y"), Attribute.of("kernel_shape", new long[] {1, 1}));
+    b.add(
+        "Conv",
+        "conv",
+        List.of("x", "w"),
+        List.of("y"),
+        Attribute.of("kernel_shape", new long[] {1, 1}));
     b.addOutput(new Value("y", TensorType.of(DataType.FLOAT, 2, 2, 4, 4)));
-    Graph qdq = EdgeTpuQuantization.quantize(b.build(), TestGraphs.randomInputs("x", new long[] {2, 1, 4, 4}, 2, 1, 1f));
+    Graph qdq =
+        EdgeTpuQuantization.quantize(
+            b.build(), TestGraphs.randomInputs("x", new long[] {2, 1, 4, 4}, 2, 1, 1f));
     return TestGraphs.write(qdq, dir, "batch2.onnx");
   }
 
@@ -79,8 +89,12 @@ class EdgeTpuTargetTest {
     CompileResult r = compile(model, true, Map.of());
     assertTrue(r.compatible());
     Path out = dir.resolve("out");
-    assertEquals(List.of(out.resolve(EdgeTpuTarget.MODEL_FILE), out.resolve(EdgeTpuTarget.REPORT_FILE),
-        out.resolve(EdgeTpuTarget.VERIFICATION_FILE)), r.artifacts());
+    assertEquals(
+        List.of(
+            out.resolve(EdgeTpuTarget.MODEL_FILE),
+            out.resolve(EdgeTpuTarget.REPORT_FILE),
+            out.resolve(EdgeTpuTarget.VERIFICATION_FILE)),
+        r.artifacts());
     JsonNode report = JSON.readTree(out.resolve(EdgeTpuTarget.REPORT_FILE).toFile());
     assertTrue(report.path("compatible").asBoolean());
     assertEquals(6, report.path("operatorsOnEdgeTpu").asInt());
@@ -88,14 +102,29 @@ class EdgeTpuTargetTest {
     // are tested on their own in EdgeTpuCompilerRunTest (a fake compiler on a PATH).
     boolean installed = EdgeTpuCompilerRun.locate().isPresent();
     assertEquals(installed, report.path("edgetpuCompiler").path("found").asBoolean());
-    assertTrue(r.messages().stream().anyMatch(m -> m.startsWith(installed ? "edgetpu_compiler exited with"
-        : "edgetpu_compiler not found on the PATH")), r.messages().toString());
+    assertTrue(
+        r.messages().stream()
+            .anyMatch(
+                m ->
+                    m.startsWith(
+                        installed
+                            ? "edgetpu_compiler exited with"
+                            : "edgetpu_compiler not found on the PATH")),
+        r.messages().toString());
     JsonNode v = JSON.readTree(out.resolve(EdgeTpuTarget.VERIFICATION_FILE).toFile());
     assertEquals(16, v.path("samples").asInt());
-    assertTrue(v.path("maxAbsDiffInt8Steps").asDouble() <= 1.0, "within one int8 step of the QDQ model: " + v);
+    assertTrue(
+        v.path("maxAbsDiffInt8Steps").asDouble() <= 1.0,
+        "within one int8 step of the QDQ model: " + v);
     TfliteModel m = TfliteFlatbuffers.read(out.resolve(EdgeTpuTarget.MODEL_FILE));
-    String provenance = new String(m.metadata().get(OnnxToTflite.PROVENANCE_METADATA), java.nio.charset.StandardCharsets.UTF_8);
-    assertTrue(provenance.contains("\"sourceSha256\":\"" + org.edgeopt.core.io.Hashes.sha256(model) + "\""), provenance);
+    String provenance =
+        new String(
+            m.metadata().get(OnnxToTflite.PROVENANCE_METADATA),
+            java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(
+        provenance.contains(
+            "\"sourceSha256\":\"" + org.edgeopt.core.io.Hashes.sha256(model) + "\""),
+        provenance);
   }
 
   @Test
@@ -110,7 +139,10 @@ class EdgeTpuTargetTest {
     TfliteModel.Tensor in = m.tensor(m.inputs().get(0));
     TfliteModel.Tensor int8In = m.tensor(m.operators().get(0).outputs()[0]);
     assertEquals(org.tensorflow.lite.schema.TensorType.UINT8, in.type());
-    assertEquals(int8In.quant().zeroPoint() + 128, in.quant().zeroPoint(), "same real values, zero point moved by 128");
+    assertEquals(
+        int8In.quant().zeroPoint() + 128,
+        in.quant().zeroPoint(),
+        "same real values, zero point moved by 128");
     assertEquals(org.tensorflow.lite.schema.TensorType.UINT8, m.tensor(m.outputs().get(0)).type());
   }
 
@@ -128,7 +160,8 @@ class EdgeTpuTargetTest {
     CompileResult r = compile(batchTwoModel(), false, Map.of());
     assertFalse(r.compatible());
     assertTrue(Files.isRegularFile(r.artifacts().get(0)));
-    assertTrue(r.messages().stream().anyMatch(m -> m.contains("0 of 1 operators map to the Edge TPU")),
+    assertTrue(
+        r.messages().stream().anyMatch(m -> m.contains("0 of 1 operators map to the Edge TPU")),
         r.messages().toString());
   }
 
@@ -140,13 +173,24 @@ class EdgeTpuTargetTest {
     b.addOutput(new Value("y", TensorType.of(DataType.FLOAT, 1, 2, 4, 4)));
     // Hand-placed QDQ: the quantize module leaves a graph of only an LRN in float, which the target
     // refuses earlier ("expected a quantized QDQ model").
-    Path model = TestGraphs.write(TestQuantizer.quantize(b.build(),
-        TestGraphs.randomInputs("x", new long[] {1, 2, 4, 4}, 2, 1, 1f)), dir, "lrn.onnx");
-    EdgeoptException loose = assertThrows(EdgeoptException.class, () -> compile(model, false, Map.of()));
+    Path model =
+        TestGraphs.write(
+            TestQuantizer.quantize(
+                b.build(), TestGraphs.randomInputs("x", new long[] {1, 2, 4, 4}, 2, 1, 1f)),
+            dir,
+            "lrn.onnx");
+    EdgeoptException loose =
+        assertThrows(EdgeoptException.class, () -> compile(model, false, Map.of()));
     assertEquals(ExitCode.INVALID_INPUT, loose.exitCode());
-    assertTrue(loose.getMessage().contains("LRN 'norm1': no TFLite int8 or Edge TPU kernel for"
-        + " LOCAL_RESPONSE_NORMALIZATION; remove the LRN layer"), loose.getMessage());
-    EdgeoptException strict = assertThrows(EdgeoptException.class, () -> compile(model, true, Map.of()));
+    assertTrue(
+        loose
+            .getMessage()
+            .contains(
+                "LRN 'norm1': no TFLite int8 or Edge TPU kernel for"
+                    + " LOCAL_RESPONSE_NORMALIZATION; remove the LRN layer"),
+        loose.getMessage());
+    EdgeoptException strict =
+        assertThrows(EdgeoptException.class, () -> compile(model, true, Map.of()));
     assertEquals(ExitCode.INCOMPATIBLE, strict.exitCode());
   }
 
@@ -155,38 +199,74 @@ class EdgeTpuTargetTest {
     Path fp32 = TestGraphs.write(TestGraphs.smallCnn(), dir, "fp32.onnx");
     Path qdq = TestGraphs.write(smallCnnQdq, dir, "q.onnx");
     assertInvalid(() -> compile(fp32, false, Map.of()), "expected a quantized QDQ model");
-    assertInvalid(() -> compile(qdq, false, Map.of("io-type", "int16")), "io-type: expected int8 or uint8, found 'int16'");
-    assertInvalid(() -> compile(qdq, false, Map.of("build-engine", "true")), "unknown option 'build-engine'");
-    assertInvalid(() -> compile(qdq, false, Map.of("verify-limit", "zero")), "expected a positive integer");
-    assertInvalid(() -> Targets.forProfile(profile).compile(new CompileRequest(qdq, profile, dir, "fp16", false,
-        Map.of())), "the Edge TPU runs int8 only");
+    assertInvalid(
+        () -> compile(qdq, false, Map.of("io-type", "int16")),
+        "io-type: expected int8 or uint8, found 'int16'");
+    assertInvalid(
+        () -> compile(qdq, false, Map.of("build-engine", "true")), "unknown option 'build-engine'");
+    assertInvalid(
+        () -> compile(qdq, false, Map.of("verify-limit", "zero")), "expected a positive integer");
+    assertInvalid(
+        () ->
+            Targets.forProfile(profile)
+                .compile(new CompileRequest(qdq, profile, dir, "fp16", false, Map.of())),
+        "the Edge TPU runs int8 only");
     Path junk = dir.resolve("junk.tflite");
     Files.write(junk, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9});
-    assertInvalid(() -> TfliteFlatbuffers.read(junk), "not a TFLite model: expected the flatbuffer identifier TFL3");
+    assertInvalid(
+        () -> TfliteFlatbuffers.read(junk),
+        "not a TFLite model: expected the flatbuffer identifier TFL3");
   }
 
   @Test
   void floatLogitsAreQuantizedFromTheCalibrationTable() throws Exception {
     Graph fp32 = TestGraphs.smallCnn();
-    // Hand-placed QDQ (TestQuantizer): with the quantize module's own placement for the Edge TPU the
+    // Hand-placed QDQ (TestQuantizer): with the quantize module's own placement for the Edge TPU
+    // the
     // lowered logits differ from the float ones by 1.012 output steps, over the 1-step bound below.
-    Map<String, float[]> ranges = TestQuantizer.calibrate(fp32,
-        TestGraphs.randomInputs("input", new long[] {1, 1, 8, 8}, 8, 3, 2f));
-    Path model = TestGraphs.write(TestQuantizer.quantize(fp32, ranges, true), dir, "float-logits.onnx");
-    EdgeoptException e = assertThrows(EdgeoptException.class, () -> compile(model, false, Map.of()));
-    assertTrue(e.getMessage().contains("Gemm 'fc': its output 'logits' is not quantized (no QuantizeLinear follows it);"
-        + " pass the calibration table (option calibration=calibration.json)"), e.getMessage());
+    Map<String, float[]> ranges =
+        TestQuantizer.calibrate(
+            fp32, TestGraphs.randomInputs("input", new long[] {1, 1, 8, 8}, 8, 3, 2f));
+    Path model =
+        TestGraphs.write(TestQuantizer.quantize(fp32, ranges, true), dir, "float-logits.onnx");
+    EdgeoptException e =
+        assertThrows(EdgeoptException.class, () -> compile(model, false, Map.of()));
+    assertTrue(
+        e.getMessage()
+            .contains(
+                "Gemm 'fc': its output 'logits' is not quantized (no QuantizeLinear follows it);"
+                    + " pass the calibration table (option calibration=calibration.json)"),
+        e.getMessage());
     Map<String, org.edgeopt.core.quant.TensorRange> tensors = new java.util.LinkedHashMap<>();
-    ranges.forEach((k, v) -> tensors.put(k, new org.edgeopt.core.quant.TensorRange(v[0], v[1], v[0], v[1], "minmax", 8, 0)));
+    ranges.forEach(
+        (k, v) ->
+            tensors.put(
+                k, new org.edgeopt.core.quant.TensorRange(v[0], v[1], v[0], v[1], "minmax", 8, 0)));
     Path table = dir.resolve("calibration.json");
-    new org.edgeopt.core.quant.CalibrationTable(org.edgeopt.core.quant.CalibrationTable.FORMAT_VERSION, "minmax", "",
-        "", 8, Map.of(), tensors).write(table);
+    new org.edgeopt.core.quant.CalibrationTable(
+            org.edgeopt.core.quant.CalibrationTable.FORMAT_VERSION,
+            "minmax",
+            "",
+            "",
+            8,
+            Map.of(),
+            tensors)
+        .write(table);
     CompileResult r = compile(model, true, Map.of("calibration", table.toString()));
     assertTrue(r.compatible());
-    assertTrue(r.messages().stream().anyMatch(m -> m.startsWith("fc: output 'logits' is float in the QDQ model;"
-        + " quantized with the calibration range")), r.messages().toString());
-    JsonNode v = JSON.readTree(dir.resolve("out").resolve(EdgeTpuTarget.VERIFICATION_FILE).toFile());
-    assertTrue(v.path("maxAbsDiffInt8Steps").asDouble() <= 1.0, "float logits within one output step: " + v);
+    assertTrue(
+        r.messages().stream()
+            .anyMatch(
+                m ->
+                    m.startsWith(
+                        "fc: output 'logits' is float in the QDQ model;"
+                            + " quantized with the calibration range")),
+        r.messages().toString());
+    JsonNode v =
+        JSON.readTree(dir.resolve("out").resolve(EdgeTpuTarget.VERIFICATION_FILE).toFile());
+    assertTrue(
+        v.path("maxAbsDiffInt8Steps").asDouble() <= 1.0,
+        "float logits within one output step: " + v);
   }
 
   private static void assertInvalid(org.junit.jupiter.api.function.Executable call, String text) {
@@ -202,24 +282,37 @@ class EdgeTpuTargetTest {
     compile(onnx, false, Map.of());
     Path tflite = dir.resolve("out").resolve(EdgeTpuTarget.MODEL_FILE);
     Tensor batch = TestModels.smallCnnInput(9, 3);
-    try (InferenceSession t = Runtimes.forModel(tflite, List.of()).open(tflite, SessionOptions.defaults());
-        InferenceSession o = OrtRuntime.get().open(onnx, SessionOptions.defaults()
-            .withOptimization(SessionOptions.Optimization.BASIC))) {
+    try (InferenceSession t =
+            Runtimes.forModel(tflite, List.of()).open(tflite, SessionOptions.defaults());
+        InferenceSession o =
+            OrtRuntime.get()
+                .open(
+                    onnx,
+                    SessionOptions.defaults()
+                        .withOptimization(SessionOptions.Optimization.BASIC))) {
       assertEquals(List.of("input"), t.inputNames());
       assertEquals(List.of("logits"), t.outputNames());
       assertEquals(TensorType.of(DataType.FLOAT, 1, 1, 8, 8), t.inputTypes().get("input"));
       Tensor got = t.run(Map.of("input", batch)).get("logits");
       Tensor want = o.run(Map.of("input", batch)).get("logits");
       assertEquals(List.of(3L, 3L), java.util.Arrays.stream(got.dims()).boxed().toList());
-      float step = TfliteFlatbuffers.read(tflite).tensor(TfliteFlatbuffers.read(tflite).outputs().get(0)).quant().scale();
+      float step =
+          TfliteFlatbuffers.read(tflite)
+              .tensor(TfliteFlatbuffers.read(tflite).outputs().get(0))
+              .quant()
+              .scale();
       float[] g = got.toFloats();
       float[] w = want.toFloats();
       for (int i = 0; i < g.length; i++) {
         assertEquals(w[i], g[i], step * 1.001f, "logit " + i + " within one output step");
       }
     }
-    EdgeoptException e = assertThrows(EdgeoptException.class, () -> new TfliteRuntime().open(OnnxChecker
-        .inferShapes(smallCnnQdq, "g"), SessionOptions.defaults()));
+    EdgeoptException e =
+        assertThrows(
+            EdgeoptException.class,
+            () ->
+                new TfliteRuntime()
+                    .open(OnnxChecker.inferShapes(smallCnnQdq, "g"), SessionOptions.defaults()));
     assertTrue(e.getMessage().contains("runs .tflite files"));
   }
 }

@@ -24,7 +24,9 @@ class GoldenStructureTest {
       assertNotNull(in, "golden file missing: run GoldenFiles.main to create it");
       expected = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
-    assertEquals(expected, TfliteModelSummary.toJson(GoldenFiles.goldenTflite(), "golden"),
+    assertEquals(
+        expected,
+        TfliteModelSummary.toJson(GoldenFiles.goldenTflite(), "golden"),
         "the TFLite structure changed: if intended, run GoldenFiles.main and review the diff");
   }
 
@@ -32,7 +34,8 @@ class GoldenStructureTest {
   void readBackFollowsTheTfliteInt8Spec() throws Exception {
     TfliteModel m = TfliteFlatbuffers.read(GoldenFiles.goldenTflite(), "golden");
     List<String> ops = m.operators().stream().map(TfliteModel.Operator::name).toList();
-    assertEquals(List.of("CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "MEAN", "RESHAPE", "FULLY_CONNECTED"), ops);
+    assertEquals(
+        List.of("CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "MEAN", "RESHAPE", "FULLY_CONNECTED"), ops);
     for (TfliteModel.Operator op : m.operators()) {
       int[] in = op.inputs();
       switch (op.name()) {
@@ -43,45 +46,85 @@ class GoldenStructureTest {
           assertEquals(TensorType.INT8, w.type());
           assertEquals(TensorType.INT32, b.type());
           int channelDim = op.name().equals("DEPTHWISE_CONV_2D") ? 3 : 0;
-          assertEquals(channelDim, w.quant().quantizedDimension(), op.name() + " weights quantized dimension");
+          assertEquals(
+              channelDim,
+              w.quant().quantizedDimension(),
+              op.name() + " weights quantized dimension");
           int scales = op.name().equals("FULLY_CONNECTED") ? 1 : w.shape()[channelDim];
-          assertEquals(scales, w.quant().scales().length, op.name() + ": per-channel conv weights, per-tensor FC");
+          assertEquals(
+              scales,
+              w.quant().scales().length,
+              op.name() + ": per-channel conv weights, per-tensor FC");
           for (int c = 0; c < w.quant().scales().length; c++) {
             assertEquals(0, w.quant().zeroPoints()[c], "weights are symmetric");
             assertEquals(0, b.quant().zeroPoints()[c]);
             double want = (double) x.quant().scale() * w.quant().scales()[c];
-            assertEquals(want, b.quant().scales()[c], 1e-6 * want, "bias scale = input scale x weight scale");
+            assertEquals(
+                want,
+                b.quant().scales()[c],
+                1e-6 * want,
+                "bias scale = input scale x weight scale");
           }
         }
-        default -> { }
+        default -> {}
       }
     }
     // Weights are OHWI for CONV_2D ([4,3,3,1]) and 1HWC for the depthwise convolution ([1,3,3,4]).
     assertEquals(List.of(4, 3, 3, 1), boxed(m.tensor(m.operators().get(0).inputs()[1]).shape()));
     assertEquals(List.of(1, 3, 3, 4), boxed(m.tensor(m.operators().get(1).inputs()[1]).shape()));
     TfliteModel.Tensor input = m.tensor(m.inputs().get(0));
-    assertEquals(List.of(1, 8, 8, 1), boxed(input.shape()), "NHWC input with the batch pinned to 1");
+    assertEquals(
+        List.of(1, 8, 8, 1), boxed(input.shape()), "NHWC input with the batch pinned to 1");
     assertEquals(TensorType.INT8, input.type());
     assertTrue(m.metadata().containsKey(OnnxToTflite.PROVENANCE_METADATA));
-    assertTrue(new String(m.metadata().get(OnnxToTflite.PROVENANCE_METADATA), StandardCharsets.UTF_8)
-        .contains("\"producer\":\"edgeopt\""));
+    assertTrue(
+        new String(m.metadata().get(OnnxToTflite.PROVENANCE_METADATA), StandardCharsets.UTF_8)
+            .contains("\"producer\":\"edgeopt\""));
   }
 
   @Test
   void identicalConstantsShareOneBuffer() throws Exception {
     TfliteModel m = new TfliteModel();
     byte[] same = {1, 2, 3, 4};
-    int a = m.addTensor(new TfliteModel.Tensor("a", TensorType.INT8, new int[] {4}, null, same, TfliteModel.Quant.of(1f, 0)));
-    int b = m.addTensor(new TfliteModel.Tensor("b", TensorType.INT8, new int[] {4}, null, same.clone(),
-        TfliteModel.Quant.of(1f, 0)));
-    int c = m.addTensor(new TfliteModel.Tensor("c", TensorType.INT8, new int[] {4}, null, new byte[] {4, 3, 2, 1},
-        TfliteModel.Quant.of(1f, 0)));
-    int out = m.addTensor(new TfliteModel.Tensor("y", TensorType.INT8, new int[] {4}, null, null, TfliteModel.Quant.of(1f, 0)));
-    m.addOperator(new TfliteModel.Operator(org.tensorflow.lite.schema.BuiltinOperator.ADD, 2, new int[] {a, b},
-        List.of(TfliteModel.Role.WEIGHT, TfliteModel.Role.WEIGHT), new int[] {out}, new OpOptions.Add((byte) 0), "t"));
+    int a =
+        m.addTensor(
+            new TfliteModel.Tensor(
+                "a", TensorType.INT8, new int[] {4}, null, same, TfliteModel.Quant.of(1f, 0)));
+    int b =
+        m.addTensor(
+            new TfliteModel.Tensor(
+                "b",
+                TensorType.INT8,
+                new int[] {4},
+                null,
+                same.clone(),
+                TfliteModel.Quant.of(1f, 0)));
+    int c =
+        m.addTensor(
+            new TfliteModel.Tensor(
+                "c",
+                TensorType.INT8,
+                new int[] {4},
+                null,
+                new byte[] {4, 3, 2, 1},
+                TfliteModel.Quant.of(1f, 0)));
+    int out =
+        m.addTensor(
+            new TfliteModel.Tensor(
+                "y", TensorType.INT8, new int[] {4}, null, null, TfliteModel.Quant.of(1f, 0)));
+    m.addOperator(
+        new TfliteModel.Operator(
+            org.tensorflow.lite.schema.BuiltinOperator.ADD,
+            2,
+            new int[] {a, b},
+            List.of(TfliteModel.Role.WEIGHT, TfliteModel.Role.WEIGHT),
+            new int[] {out},
+            new OpOptions.Add((byte) 0),
+            "t"));
     m.addOutput(out);
     byte[] bytes = TfliteFlatbuffers.write(m);
-    org.tensorflow.lite.schema.Model raw = org.tensorflow.lite.schema.Model.getRootAsModel(java.nio.ByteBuffer.wrap(bytes));
+    org.tensorflow.lite.schema.Model raw =
+        org.tensorflow.lite.schema.Model.getRootAsModel(java.nio.ByteBuffer.wrap(bytes));
     org.tensorflow.lite.schema.SubGraph g = raw.subgraphs(0);
     assertEquals(g.tensors(a).buffer(), g.tensors(b).buffer(), "equal contents, one buffer");
     assertTrue(g.tensors(c).buffer() != g.tensors(a).buffer());

@@ -44,111 +44,283 @@ class OpLoweringTest {
 
   static Stream<Arguments> cases() {
     List<Case> c = new ArrayList<>();
-    c.add(new Case("conv 3x3 SAME + fused ReLU", new long[] {1, 3, 8, 8}, b -> {
-      weights(b, "w", 4, 3, 3, 3);
-      bias(b, "b", 4);
-      b.add("Conv", "conv", List.of("x", "w", "b"), List.of("c"), Attribute.of("kernel_shape", new long[] {3, 3}),
-          Attribute.of("pads", new long[] {1, 1, 1, 1}));
-      b.add("Relu", "relu", List.of("c"), List.of("y"));
-    }, List.of("CONV_2D")));
-    c.add(new Case("conv 3x3 stride 2 VALID", new long[] {1, 3, 9, 9}, b -> {
-      weights(b, "w", 5, 3, 3, 3);
-      bias(b, "b", 5);
-      b.add("Conv", "conv", List.of("x", "w", "b"), List.of("y"), Attribute.of("kernel_shape", new long[] {3, 3}),
-          Attribute.of("strides", new long[] {2, 2}));
-    }, List.of("CONV_2D")));
-    c.add(new Case("conv 2x2 asymmetric pads (explicit PAD)", new long[] {1, 2, 6, 6}, b -> {
-      weights(b, "w", 3, 2, 2, 2);
-      b.add("Conv", "conv", List.of("x", "w"), List.of("y"), Attribute.of("kernel_shape", new long[] {2, 2}),
-          Attribute.of("pads", new long[] {1, 0, 0, 1}));
-    }, List.of("PAD", "CONV_2D")));
-    c.add(new Case("depthwise 3x3 multiplier 2 + fused ReLU6", new long[] {1, 4, 8, 8}, b -> {
-      weights(b, "w", 8, 1, 3, 3);
-      bias(b, "b", 8);
-      b.add("Conv", "dw", List.of("x", "w", "b"), List.of("c"), Attribute.of("kernel_shape", new long[] {3, 3}),
-          Attribute.of("pads", new long[] {1, 1, 1, 1}), Attribute.of("group", 4L));
-      b.addInitializer(Tensor.scalar("lo", 0f));
-      b.addInitializer(Tensor.scalar("hi", 6f));
-      b.add("Clip", "clip", List.of("c", "lo", "hi"), List.of("y"));
-    }, List.of("DEPTHWISE_CONV_2D")));
-    c.add(new Case("Gemm transB", new long[] {1, 16}, b -> {
-      weights(b, "w", 5, 16);
-      bias(b, "b", 5);
-      b.add("Gemm", "fc", List.of("x", "w", "b"), List.of("y"), Attribute.of("transB", 1L));
-    }, List.of("FULLY_CONNECTED")));
-    c.add(new Case("MatMul", new long[] {1, 16}, b -> {
-      weights(b, "w", 16, 6);
-      b.add("MatMul", "mm", List.of("x", "w"), List.of("y"));
-    }, List.of("FULLY_CONNECTED")));
-    c.add(new Case("Flatten of NCHW into Gemm (weights permuted to HWC)", new long[] {1, 4, 3, 3}, b -> {
-      b.add("Flatten", "flat", List.of("x"), List.of("f"), Attribute.of("axis", 1L));
-      weights(b, "w", 5, 36);
-      bias(b, "b", 5);
-      b.add("Gemm", "fc", List.of("f", "w", "b"), List.of("y"), Attribute.of("transB", 1L));
-    }, List.of("RESHAPE", "FULLY_CONNECTED")));
-    c.add(new Case("Add of two activations", new long[] {1, 3, 5, 5}, b -> {
-      b.add("Relu", "relu", List.of("x"), List.of("r"));
-      b.add("Add", "add", List.of("r", "x"), List.of("y"));
-    }, List.of("RELU", "ADD")));
-    c.add(new Case("Add broadcasting a [C,1,1] constant", new long[] {1, 4, 5, 5}, b -> {
-      b.addInitializer(Tensor.ofFloats("k", new long[] {4, 1, 1}, new float[] {0.5f, -1f, 0.25f, 1.5f}));
-      b.add("Add", "add", List.of("x", "k"), List.of("y"));
-    }, List.of("ADD")));
-    c.add(new Case("Sub of a constant", new long[] {1, 6}, b -> {
-      b.addInitializer(Tensor.ofFloats("k", new long[] {6}, TestModels.random(7, 6, 1f)));
-      b.add("Sub", "sub", List.of("x", "k"), List.of("y"));
-    }, List.of("SUB")));
-    c.add(new Case("Mul of two activations", new long[] {1, 2, 4, 4}, b -> {
-      b.add("Relu", "relu", List.of("x"), List.of("r"));
-      b.add("Mul", "mul", List.of("x", "r"), List.of("y"));
-    }, List.of("RELU", "MUL")));
-    c.add(new Case("MaxPool 2x2 stride 2", new long[] {1, 3, 8, 8}, b ->
-        b.add("MaxPool", "pool", List.of("x"), List.of("y"), Attribute.of("kernel_shape", new long[] {2, 2}),
-            Attribute.of("strides", new long[] {2, 2})), List.of("MAX_POOL_2D")));
-    c.add(new Case("MaxPool 3x3 stride 2 pads 1 after ReLU (explicit PAD)", new long[] {1, 3, 8, 8}, b -> {
-      b.add("Relu", "relu", List.of("x"), List.of("r"));
-      b.add("MaxPool", "pool", List.of("r"), List.of("y"), Attribute.of("kernel_shape", new long[] {3, 3}),
-          Attribute.of("strides", new long[] {2, 2}), Attribute.of("pads", new long[] {1, 1, 1, 1}));
-    }, List.of("RELU", "PAD", "MAX_POOL_2D")));
-    c.add(new Case("AveragePool 2x2 stride 2", new long[] {1, 3, 8, 8}, b ->
-        b.add("AveragePool", "pool", List.of("x"), List.of("y"), Attribute.of("kernel_shape", new long[] {2, 2}),
-            Attribute.of("strides", new long[] {2, 2})), List.of("AVERAGE_POOL_2D")));
-    c.add(new Case("AveragePool 3x3 SAME excluding pads", new long[] {1, 2, 6, 6}, b ->
-        b.add("AveragePool", "pool", List.of("x"), List.of("y"), Attribute.of("kernel_shape", new long[] {3, 3}),
-            Attribute.of("pads", new long[] {1, 1, 1, 1})), List.of("AVERAGE_POOL_2D")));
-    c.add(new Case("GlobalAveragePool", new long[] {1, 5, 4, 4}, b ->
-        b.add("GlobalAveragePool", "gap", List.of("x"), List.of("y")), List.of("MEAN")));
-    c.add(new Case("Concat on the channel axis", new long[] {1, 3, 4, 4}, b -> {
-      b.add("Relu", "relu", List.of("x"), List.of("r"));
-      b.add("Concat", "cat", List.of("x", "r"), List.of("y"), Attribute.of("axis", 1L));
-    }, List.of("RELU", "CONCATENATION")));
-    c.add(new Case("Reshape [1,1,4,4] to [1,16]", new long[] {1, 1, 4, 4}, b -> {
-      b.addInitializer(Tensor.ofLongs("s", new long[] {2}, new long[] {1, 16}));
-      b.add("Reshape", "reshape", List.of("x", "s"), List.of("y"));
-    }, List.of("RESHAPE")));
-    c.add(new Case("Softmax", new long[] {1, 10}, b ->
-        b.add("Softmax", "softmax", List.of("x"), List.of("y")), List.of("SOFTMAX")));
-    c.add(new Case("Softmax over channels of [1,C,1,1]", new long[] {1, 10, 1, 1}, b ->
-        b.add("Softmax", "softmax", List.of("x"), List.of("y"), Attribute.of("axis", 1L)), List.of("SOFTMAX")));
-    c.add(new Case("Pad H and W", new long[] {1, 3, 4, 4}, b -> {
-      b.addInitializer(Tensor.ofLongs("p", new long[] {8}, new long[] {0, 0, 1, 2, 0, 0, 2, 1}));
-      b.add("Pad", "pad", List.of("x", "p"), List.of("y"));
-    }, List.of("PAD")));
-    c.add(new Case("Resize nearest x2 (asymmetric, floor)", new long[] {1, 3, 4, 4}, b -> {
-      b.addInitializer(Tensor.ofFloats("sc", new long[] {4}, new float[] {1, 1, 2, 2}));
-      b.add("Resize", "resize", List.of("x", "", "sc"), List.of("y"), Attribute.of("mode", "nearest"),
-          Attribute.of("coordinate_transformation_mode", "asymmetric"), Attribute.of("nearest_mode", "floor"));
-    }, List.of("RESIZE_NEAREST_NEIGHBOR")));
-    c.add(new Case("Resize bilinear x2 (half pixel)", new long[] {1, 2, 4, 4}, b -> {
-      b.addInitializer(Tensor.ofFloats("sc", new long[] {4}, new float[] {1, 1, 2, 2}));
-      b.add("Resize", "resize", List.of("x", "", "sc"), List.of("y"), Attribute.of("mode", "linear"),
-          Attribute.of("coordinate_transformation_mode", "half_pixel"));
-    }, List.of("RESIZE_BILINEAR")));
-    c.add(new Case("standalone ReLU6", new long[] {1, 8}, b -> {
-      b.addInitializer(Tensor.scalar("lo", 0f));
-      b.addInitializer(Tensor.scalar("hi", 6f));
-      b.add("Clip", "clip", List.of("x", "lo", "hi"), List.of("y"));
-    }, List.of("RELU6")));
+    c.add(
+        new Case(
+            "conv 3x3 SAME + fused ReLU",
+            new long[] {1, 3, 8, 8},
+            b -> {
+              weights(b, "w", 4, 3, 3, 3);
+              bias(b, "b", 4);
+              b.add(
+                  "Conv",
+                  "conv",
+                  List.of("x", "w", "b"),
+                  List.of("c"),
+                  Attribute.of("kernel_shape", new long[] {3, 3}),
+                  Attribute.of("pads", new long[] {1, 1, 1, 1}));
+              b.add("Relu", "relu", List.of("c"), List.of("y"));
+            },
+            List.of("CONV_2D")));
+    c.add(
+        new Case(
+            "conv 3x3 stride 2 VALID",
+            new long[] {1, 3, 9, 9},
+            b -> {
+              weights(b, "w", 5, 3, 3, 3);
+              bias(b, "b", 5);
+              b.add(
+                  "Conv",
+                  "conv",
+                  List.of("x", "w", "b"),
+                  List.of("y"),
+                  Attribute.of("kernel_shape", new long[] {3, 3}),
+                  Attribute.of("strides", new long[] {2, 2}));
+            },
+            List.of("CONV_2D")));
+    c.add(
+        new Case(
+            "conv 2x2 asymmetric pads (explicit PAD)",
+            new long[] {1, 2, 6, 6},
+            b -> {
+              weights(b, "w", 3, 2, 2, 2);
+              b.add(
+                  "Conv",
+                  "conv",
+                  List.of("x", "w"),
+                  List.of("y"),
+                  Attribute.of("kernel_shape", new long[] {2, 2}),
+                  Attribute.of("pads", new long[] {1, 0, 0, 1}));
+            },
+            List.of("PAD", "CONV_2D")));
+    c.add(
+        new Case(
+            "depthwise 3x3 multiplier 2 + fused ReLU6",
+            new long[] {1, 4, 8, 8},
+            b -> {
+              weights(b, "w", 8, 1, 3, 3);
+              bias(b, "b", 8);
+              b.add(
+                  "Conv",
+                  "dw",
+                  List.of("x", "w", "b"),
+                  List.of("c"),
+                  Attribute.of("kernel_shape", new long[] {3, 3}),
+                  Attribute.of("pads", new long[] {1, 1, 1, 1}),
+                  Attribute.of("group", 4L));
+              b.addInitializer(Tensor.scalar("lo", 0f));
+              b.addInitializer(Tensor.scalar("hi", 6f));
+              b.add("Clip", "clip", List.of("c", "lo", "hi"), List.of("y"));
+            },
+            List.of("DEPTHWISE_CONV_2D")));
+    c.add(
+        new Case(
+            "Gemm transB",
+            new long[] {1, 16},
+            b -> {
+              weights(b, "w", 5, 16);
+              bias(b, "b", 5);
+              b.add("Gemm", "fc", List.of("x", "w", "b"), List.of("y"), Attribute.of("transB", 1L));
+            },
+            List.of("FULLY_CONNECTED")));
+    c.add(
+        new Case(
+            "MatMul",
+            new long[] {1, 16},
+            b -> {
+              weights(b, "w", 16, 6);
+              b.add("MatMul", "mm", List.of("x", "w"), List.of("y"));
+            },
+            List.of("FULLY_CONNECTED")));
+    c.add(
+        new Case(
+            "Flatten of NCHW into Gemm (weights permuted to HWC)",
+            new long[] {1, 4, 3, 3},
+            b -> {
+              b.add("Flatten", "flat", List.of("x"), List.of("f"), Attribute.of("axis", 1L));
+              weights(b, "w", 5, 36);
+              bias(b, "b", 5);
+              b.add("Gemm", "fc", List.of("f", "w", "b"), List.of("y"), Attribute.of("transB", 1L));
+            },
+            List.of("RESHAPE", "FULLY_CONNECTED")));
+    c.add(
+        new Case(
+            "Add of two activations",
+            new long[] {1, 3, 5, 5},
+            b -> {
+              b.add("Relu", "relu", List.of("x"), List.of("r"));
+              b.add("Add", "add", List.of("r", "x"), List.of("y"));
+            },
+            List.of("RELU", "ADD")));
+    c.add(
+        new Case(
+            "Add broadcasting a [C,1,1] constant",
+            new long[] {1, 4, 5, 5},
+            b -> {
+              b.addInitializer(
+                  Tensor.ofFloats("k", new long[] {4, 1, 1}, new float[] {0.5f, -1f, 0.25f, 1.5f}));
+              b.add("Add", "add", List.of("x", "k"), List.of("y"));
+            },
+            List.of("ADD")));
+    c.add(
+        new Case(
+            "Sub of a constant",
+            new long[] {1, 6},
+            b -> {
+              b.addInitializer(Tensor.ofFloats("k", new long[] {6}, TestModels.random(7, 6, 1f)));
+              b.add("Sub", "sub", List.of("x", "k"), List.of("y"));
+            },
+            List.of("SUB")));
+    c.add(
+        new Case(
+            "Mul of two activations",
+            new long[] {1, 2, 4, 4},
+            b -> {
+              b.add("Relu", "relu", List.of("x"), List.of("r"));
+              b.add("Mul", "mul", List.of("x", "r"), List.of("y"));
+            },
+            List.of("RELU", "MUL")));
+    c.add(
+        new Case(
+            "MaxPool 2x2 stride 2",
+            new long[] {1, 3, 8, 8},
+            b ->
+                b.add(
+                    "MaxPool",
+                    "pool",
+                    List.of("x"),
+                    List.of("y"),
+                    Attribute.of("kernel_shape", new long[] {2, 2}),
+                    Attribute.of("strides", new long[] {2, 2})),
+            List.of("MAX_POOL_2D")));
+    c.add(
+        new Case(
+            "MaxPool 3x3 stride 2 pads 1 after ReLU (explicit PAD)",
+            new long[] {1, 3, 8, 8},
+            b -> {
+              b.add("Relu", "relu", List.of("x"), List.of("r"));
+              b.add(
+                  "MaxPool",
+                  "pool",
+                  List.of("r"),
+                  List.of("y"),
+                  Attribute.of("kernel_shape", new long[] {3, 3}),
+                  Attribute.of("strides", new long[] {2, 2}),
+                  Attribute.of("pads", new long[] {1, 1, 1, 1}));
+            },
+            List.of("RELU", "PAD", "MAX_POOL_2D")));
+    c.add(
+        new Case(
+            "AveragePool 2x2 stride 2",
+            new long[] {1, 3, 8, 8},
+            b ->
+                b.add(
+                    "AveragePool",
+                    "pool",
+                    List.of("x"),
+                    List.of("y"),
+                    Attribute.of("kernel_shape", new long[] {2, 2}),
+                    Attribute.of("strides", new long[] {2, 2})),
+            List.of("AVERAGE_POOL_2D")));
+    c.add(
+        new Case(
+            "AveragePool 3x3 SAME excluding pads",
+            new long[] {1, 2, 6, 6},
+            b ->
+                b.add(
+                    "AveragePool",
+                    "pool",
+                    List.of("x"),
+                    List.of("y"),
+                    Attribute.of("kernel_shape", new long[] {3, 3}),
+                    Attribute.of("pads", new long[] {1, 1, 1, 1})),
+            List.of("AVERAGE_POOL_2D")));
+    c.add(
+        new Case(
+            "GlobalAveragePool",
+            new long[] {1, 5, 4, 4},
+            b -> b.add("GlobalAveragePool", "gap", List.of("x"), List.of("y")),
+            List.of("MEAN")));
+    c.add(
+        new Case(
+            "Concat on the channel axis",
+            new long[] {1, 3, 4, 4},
+            b -> {
+              b.add("Relu", "relu", List.of("x"), List.of("r"));
+              b.add("Concat", "cat", List.of("x", "r"), List.of("y"), Attribute.of("axis", 1L));
+            },
+            List.of("RELU", "CONCATENATION")));
+    c.add(
+        new Case(
+            "Reshape [1,1,4,4] to [1,16]",
+            new long[] {1, 1, 4, 4},
+            b -> {
+              b.addInitializer(Tensor.ofLongs("s", new long[] {2}, new long[] {1, 16}));
+              b.add("Reshape", "reshape", List.of("x", "s"), List.of("y"));
+            },
+            List.of("RESHAPE")));
+    c.add(
+        new Case(
+            "Softmax",
+            new long[] {1, 10},
+            b -> b.add("Softmax", "softmax", List.of("x"), List.of("y")),
+            List.of("SOFTMAX")));
+    c.add(
+        new Case(
+            "Softmax over channels of [1,C,1,1]",
+            new long[] {1, 10, 1, 1},
+            b -> b.add("Softmax", "softmax", List.of("x"), List.of("y"), Attribute.of("axis", 1L)),
+            List.of("SOFTMAX")));
+    c.add(
+        new Case(
+            "Pad H and W",
+            new long[] {1, 3, 4, 4},
+            b -> {
+              b.addInitializer(
+                  Tensor.ofLongs("p", new long[] {8}, new long[] {0, 0, 1, 2, 0, 0, 2, 1}));
+              b.add("Pad", "pad", List.of("x", "p"), List.of("y"));
+            },
+            List.of("PAD")));
+    c.add(
+        new Case(
+            "Resize nearest x2 (asymmetric, floor)",
+            new long[] {1, 3, 4, 4},
+            b -> {
+              b.addInitializer(Tensor.ofFloats("sc", new long[] {4}, new float[] {1, 1, 2, 2}));
+              b.add(
+                  "Resize",
+                  "resize",
+                  List.of("x", "", "sc"),
+                  List.of("y"),
+                  Attribute.of("mode", "nearest"),
+                  Attribute.of("coordinate_transformation_mode", "asymmetric"),
+                  Attribute.of("nearest_mode", "floor"));
+            },
+            List.of("RESIZE_NEAREST_NEIGHBOR")));
+    c.add(
+        new Case(
+            "Resize bilinear x2 (half pixel)",
+            new long[] {1, 2, 4, 4},
+            b -> {
+              b.addInitializer(Tensor.ofFloats("sc", new long[] {4}, new float[] {1, 1, 2, 2}));
+              b.add(
+                  "Resize",
+                  "resize",
+                  List.of("x", "", "sc"),
+                  List.of("y"),
+                  Attribute.of("mode", "linear"),
+                  Attribute.of("coordinate_transformation_mode", "half_pixel"));
+            },
+            List.of("RESIZE_BILINEAR")));
+    c.add(
+        new Case(
+            "standalone ReLU6",
+            new long[] {1, 8},
+            b -> {
+              b.addInitializer(Tensor.scalar("lo", 0f));
+              b.addInitializer(Tensor.scalar("hi", 6f));
+              b.add("Clip", "clip", List.of("x", "lo", "hi"), List.of("y"));
+            },
+            List.of("RELU6")));
     return c.stream().map(Arguments::of);
   }
 
@@ -178,13 +350,26 @@ class OpLoweringTest {
    */
   @Test
   void quantizedChannelPadWithTheZeroPointLowersToPad() throws Exception {
-    Case conv = new Case("conv", new long[] {1, 3, 6, 6}, b -> {
-      weights(b, "w", 8, 3, 3, 3);
-      b.add("Conv", "conv", List.of("x", "w"), List.of("y"), Attribute.of("kernel_shape", new long[] {3, 3}));
-    }, List.of());
-    Graph qdq = EdgeTpuQuantization.quantize(build(conv), TestGraphs.randomInputs("x", conv.input(), 12, 100, 3f));
+    Case conv =
+        new Case(
+            "conv",
+            new long[] {1, 3, 6, 6},
+            b -> {
+              weights(b, "w", 8, 3, 3, 3);
+              b.add(
+                  "Conv",
+                  "conv",
+                  List.of("x", "w"),
+                  List.of("y"),
+                  Attribute.of("kernel_shape", new long[] {3, 3}));
+            },
+            List.of());
+    Graph qdq =
+        EdgeTpuQuantization.quantize(
+            build(conv), TestGraphs.randomInputs("x", conv.input(), 12, 100, 3f));
     GraphBuilder b = qdq.toBuilder();
-    Node convNode = qdq.nodes().stream().filter(n -> n.opType().equals("Conv")).findFirst().orElseThrow();
+    Node convNode =
+        qdq.nodes().stream().filter(n -> n.opType().equals("Conv")).findFirst().orElseThrow();
     Node xdq = qdq.producer(convNode.input(0)).orElseThrow();
     Node wdq = qdq.producer(convNode.input(1)).orElseThrow();
     Tensor w = qdq.initializers().get(wdq.input(0));
@@ -196,13 +381,20 @@ class OpLoweringTest {
     }
     b.addInitializer(Tensor.ofBytes("w_padded", w.dataType(), new long[] {8, 4, 3, 3}, to));
     b.replaceNode(wdq.withInputs(List.of("w_padded", wdq.input(1), wdq.input(2))));
-    b.addInitializer(Tensor.ofLongs("channel_pads", new long[] {8}, new long[] {0, 0, 0, 0, 0, 1, 0, 0}));
-    b.add("Pad", "pad_channels", List.of(xdq.input(0), "channel_pads", xdq.input(2)), List.of("x_padded"));
+    b.addInitializer(
+        Tensor.ofLongs("channel_pads", new long[] {8}, new long[] {0, 0, 0, 0, 0, 1, 0, 0}));
+    b.add(
+        "Pad",
+        "pad_channels",
+        List.of(xdq.input(0), "channel_pads", xdq.input(2)),
+        List.of("x_padded"));
     b.replaceNode(xdq.withInputs(List.of("x_padded", xdq.input(1), xdq.input(2))));
     Graph padded = b.removeUnused().build();
     byte[] bytes = TestGraphs.lowerToBytes(padded, IoType.INT8);
-    List<String> ops = TfliteFlatbuffers.read(bytes, "padded").operators().stream().map(TfliteModel.Operator::name)
-        .toList();
+    List<String> ops =
+        TfliteFlatbuffers.read(bytes, "padded").operators().stream()
+            .map(TfliteModel.Operator::name)
+            .toList();
     assertEquals(List.of("PAD", "CONV_2D"), ops);
     Path onnx = TestGraphs.write(padded, dir, "padded.onnx");
     Path tflite = dir.resolve("padded.tflite");
@@ -229,6 +421,7 @@ class OpLoweringTest {
   }
 
   static void bias(GraphBuilder b, String name, int n) {
-    b.addInitializer(Tensor.ofFloats(name, new long[] {n}, TestModels.random(name.hashCode() + 1, n, 0.3f)));
+    b.addInitializer(
+        Tensor.ofFloats(name, new long[] {n}, TestModels.random(name.hashCode() + 1, n, 0.3f)));
   }
 }

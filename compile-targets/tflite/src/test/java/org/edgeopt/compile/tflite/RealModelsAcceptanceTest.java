@@ -48,9 +48,11 @@ class RealModelsAcceptanceTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   @TempDir Path dir;
 
-  private CompileResult compile(Path qdq, boolean strict, Map<String, String> options) throws Exception {
+  private CompileResult compile(Path qdq, boolean strict, Map<String, String> options)
+      throws Exception {
     TargetProfile p = TargetProfiles.get("edgetpu");
-    return Targets.forProfile(p).compile(new CompileRequest(qdq, p, dir.resolve("out"), "int8", strict, options));
+    return Targets.forProfile(p)
+        .compile(new CompileRequest(qdq, p, dir.resolve("out"), "int8", strict, options));
   }
 
   private JsonNode report() throws Exception {
@@ -59,13 +61,18 @@ class RealModelsAcceptanceTest {
 
   @Test
   void mnist7OnAllTenThousandTestImages() throws Exception {
-    assumeTrue(SharedModels.find("mnist-7/mnist.onnx").isPresent() && SharedModels.find("mnist-t10k").isPresent(),
+    assumeTrue(
+        SharedModels.find("mnist-7/mnist.onnx").isPresent()
+            && SharedModels.find("mnist-t10k").isPresent(),
         SharedModels.missingReason());
     Path model = SharedModels.find("mnist-7/mnist.onnx").get();
     Path data = SharedModels.find("mnist-t10k").get();
     Dataset test = Datasets.open(data, Preprocessing.identity(), null, null);
-    Graph fp32 = TestGraphs.foldConstantReshapes(OnnxChecker.convertOpset(OnnxModels.read(model), 13, "mnist-7"));
-    // Calibrate on the last 300 test images (mnist-7 ships no training data); all 10,000 are evaluated.
+    Graph fp32 =
+        TestGraphs.foldConstantReshapes(
+            OnnxChecker.convertOpset(OnnxModels.read(model), 13, "mnist-7"));
+    // Calibrate on the last 300 test images (mnist-7 ships no training data); all 10,000 are
+    // evaluated.
     List<Map<String, Tensor>> cal = new ArrayList<>();
     Iterator<Batch> it = test.batches(1);
     for (int i = 0; it.hasNext(); i++) {
@@ -75,51 +82,78 @@ class RealModelsAcceptanceTest {
       }
     }
     Path qdq = TestGraphs.write(EdgeTpuQuantization.quantize(fp32, cal), dir, "mnist-7.qdq.onnx");
-    CompileResult r = compile(qdq, true, Map.of("verify-data", data.toString(), "verify-limit", "10000"));
+    CompileResult r =
+        compile(qdq, true, Map.of("verify-data", data.toString(), "verify-limit", "10000"));
     assertTrue(r.compatible());
     assertEquals(1.0, report().path("mappedFraction").asDouble(), "every operator on the Edge TPU");
     JsonNode v = report().path("verification");
     int fp32Correct;
-    try (InferenceSession s = OrtRuntime.get().open(model, SessionOptions.defaults().withThreads(1))) {
+    try (InferenceSession s =
+        OrtRuntime.get().open(model, SessionOptions.defaults().withThreads(1))) {
       fp32Correct = BatchRunner.correctTop1(s, test, 1, 10000);
     }
     figures("mnist-7", v, fp32Correct / 10000.0);
     assertEquals(10000, v.path("samples").asInt());
     assertTrue(v.path("top1Agreement").asDouble() >= 0.995, v.toString());
-    assertEquals(fp32Correct / 10000.0, v.path("tfliteTop1Accuracy").asDouble(), 0.003, "within 0.3 points of FP32");
+    assertEquals(
+        fp32Correct / 10000.0,
+        v.path("tfliteTop1Accuracy").asDouble(),
+        0.003,
+        "within 0.3 points of FP32");
   }
 
   @Test
   void squeezeNetCompilesWithUint8IoAndClassifiesTheKitten() throws Exception {
-    assumeTrue(SharedModels.find("squeezenet-1.0/SqueezeNet_fp16.onnx").isPresent(), SharedModels.missingReason());
+    assumeTrue(
+        SharedModels.find("squeezenet-1.0/SqueezeNet_fp16.onnx").isPresent(),
+        SharedModels.missingReason());
     Path model = SharedModels.find("squeezenet-1.0/SqueezeNet_fp16.onnx").get();
-    Graph fp32 = TestGraphs.foldConstants(OnnxChecker.convertOpset(TestGraphs.upcastFp16(OnnxModels.read(model)), 13,
-        "squeezenet"));
+    Graph fp32 =
+        TestGraphs.foldConstants(
+            OnnxChecker.convertOpset(
+                TestGraphs.upcastFp16(OnnxModels.read(model)), 13, "squeezenet"));
     Preprocessing pre = Preprocessing.parse("resize=256,crop=224,channels=bgr,mean=104:117:123");
     List<Map<String, Tensor>> images = new ArrayList<>();
     for (String f : List.of("kitten_224.png", "fish.png")) {
-      images.add(Map.of("data_0", Images.read(SharedModels.find("squeezenet-1.0/" + f).get(), pre).withName("data_0")));
+      images.add(
+          Map.of(
+              "data_0",
+              Images.read(SharedModels.find("squeezenet-1.0/" + f).get(), pre).withName("data_0")));
     }
-    Path qdq = TestGraphs.write(EdgeTpuQuantization.quantize(fp32, images), dir, "squeezenet.qdq.onnx");
+    Path qdq =
+        TestGraphs.write(EdgeTpuQuantization.quantize(fp32, images), dir, "squeezenet.qdq.onnx");
     CompileResult r = compile(qdq, true, Map.of("io-type", "uint8", "verify-samples", "4"));
     assertTrue(r.compatible());
     JsonNode rep = report();
     assertEquals(1.0, rep.path("mappedFraction").asDouble());
-    assertEquals(43, rep.path("operatorsTotal").asInt(), "26 CONV_2D, 3 MAX_POOL_2D, 8 CONCATENATION, MEAN,"
-        + " 2 RESHAPE, SOFTMAX and the uint8 QUANTIZE at each end");
+    assertEquals(
+        43,
+        rep.path("operatorsTotal").asInt(),
+        "26 CONV_2D, 3 MAX_POOL_2D, 8 CONCATENATION, MEAN,"
+            + " 2 RESHAPE, SOFTMAX and the uint8 QUANTIZE at each end");
     Path tflite = r.artifacts().get(0);
-    try (InferenceSession t = new TfliteRuntime().open(tflite, SessionOptions.defaults().withThreads(1));
-        InferenceSession f = OrtRuntime.get().open(fp32, SessionOptions.defaults().withThreads(1))) {
+    try (InferenceSession t =
+            new TfliteRuntime().open(tflite, SessionOptions.defaults().withThreads(1));
+        InferenceSession f =
+            OrtRuntime.get().open(fp32, SessionOptions.defaults().withThreads(1))) {
       for (Map<String, Tensor> in : images) {
         int tTop = BatchRunner.argmax(t.run(in).get("softmaxout_1").toFloats(), 0, 1000);
         int fTop = BatchRunner.argmax(f.run(in).get("softmaxout_1").toFloats(), 0, 1000);
         assertEquals(fTop, tTop, "TFLite and FP32 agree on the top-1 class");
       }
-      assertEquals(281, BatchRunner.argmax(t.run(images.get(0)).get("softmaxout_1").toFloats(), 0, 1000),
+      assertEquals(
+          281,
+          BatchRunner.argmax(t.run(images.get(0)).get("softmaxout_1").toFloats(), 0, 1000),
           "tabby cat");
     }
-    System.out.println("squeezenet: " + rep.path("summary").asText() + "; " + Files.size(tflite) + " bytes; "
-        + rep.path("verification").path("top1Agreement").asDouble() + " agreement on random int8 inputs");
+    System.out.println(
+        "squeezenet: "
+            + rep.path("summary").asText()
+            + "; "
+            + Files.size(tflite)
+            + " bytes; "
+            + rep.path("verification").path("top1Agreement").asDouble()
+            + " agreement on random int8 inputs");
   }
 
   @Test
@@ -134,20 +168,41 @@ class RealModelsAcceptanceTest {
       cal.add(Map.of(s.inputName(), it.next().input().withName(s.inputName())));
     }
     Path qdq = TestGraphs.write(EdgeTpuQuantization.quantize(fp32, cal), dir, "fashion.qdq.onnx");
-    CompileResult r = compile(qdq, true, Map.of("verify-data", s.holdout().images().toString(),
-        "verify-preprocess", s.preprocess(), "verify-limit", Integer.toString(s.holdout().count())));
+    CompileResult r =
+        compile(
+            qdq,
+            true,
+            Map.of(
+                "verify-data",
+                s.holdout().images().toString(),
+                "verify-preprocess",
+                s.preprocess(),
+                "verify-limit",
+                Integer.toString(s.holdout().count())));
     assertTrue(r.compatible());
     assertEquals(1.0, report().path("mappedFraction").asDouble());
     JsonNode v = report().path("verification");
     figures("fashion-mnist", v, s.fp32HoldoutTop1());
     assertTrue(v.path("top1Agreement").asDouble() >= 0.995, v.toString());
-    assertEquals(s.fp32HoldoutTop1(), v.path("tfliteTop1Accuracy").asDouble(), 0.003, "within 0.3 points of FP32");
+    assertEquals(
+        s.fp32HoldoutTop1(),
+        v.path("tfliteTop1Accuracy").asDouble(),
+        0.003,
+        "within 0.3 points of FP32");
   }
 
   private static void figures(String name, JsonNode v, double fp32) {
-    System.out.println(String.format(Locale.ROOT, "%s: %d samples, top-1 agreement TFLite vs QDQ %.2f%%, max |diff|"
-        + " %.0f int8 steps, accuracy FP32 %.2f%% QDQ %.2f%% TFLite %.2f%%", name, v.path("samples").asInt(),
-        100 * v.path("top1Agreement").asDouble(), v.path("maxAbsDiffInt8Steps").asDouble(), 100 * fp32,
-        100 * v.path("onnxTop1Accuracy").asDouble(), 100 * v.path("tfliteTop1Accuracy").asDouble()));
+    System.out.println(
+        String.format(
+            Locale.ROOT,
+            "%s: %d samples, top-1 agreement TFLite vs QDQ %.2f%%, max |diff|"
+                + " %.0f int8 steps, accuracy FP32 %.2f%% QDQ %.2f%% TFLite %.2f%%",
+            name,
+            v.path("samples").asInt(),
+            100 * v.path("top1Agreement").asDouble(),
+            v.path("maxAbsDiffInt8Steps").asDouble(),
+            100 * fp32,
+            100 * v.path("onnxTop1Accuracy").asDouble(),
+            100 * v.path("tfliteTop1Accuracy").asDouble()));
   }
 }

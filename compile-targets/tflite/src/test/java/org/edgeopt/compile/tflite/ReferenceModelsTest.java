@@ -30,14 +30,16 @@ import org.tensorflow.lite.schema.TensorType;
 class ReferenceModelsTest {
 
   private static Path reference(String name) {
-    assumeTrue(SharedModels.find("tflite-reference/" + name).isPresent(), SharedModels.missingReason());
+    assumeTrue(
+        SharedModels.find("tflite-reference/" + name).isPresent(), SharedModels.missingReason());
     return SharedModels.find("tflite-reference/" + name).get();
   }
 
   @Test
   void helloWorldInt8FollowsTheSpecEdgeoptWrites() throws Exception {
     TfliteModel m = TfliteFlatbuffers.read(reference("hello_world_int8.tflite"));
-    assertEquals(List.of("FULLY_CONNECTED", "FULLY_CONNECTED", "FULLY_CONNECTED"),
+    assertEquals(
+        List.of("FULLY_CONNECTED", "FULLY_CONNECTED", "FULLY_CONNECTED"),
         m.operators().stream().map(TfliteModel.Operator::name).toList());
     assertEquals(TensorType.INT8, m.tensor(m.inputs().get(0)).type(), "int8 input");
     assertEquals(TensorType.INT8, m.tensor(m.outputs().get(0)).type(), "int8 output");
@@ -53,18 +55,23 @@ class ReferenceModelsTest {
       assertEquals(want, b.quant().scale(), 1e-6 * want, "bias scale = input scale x weight scale");
     }
     // Its batch dimension is dynamic (-1 in the shape signature), which the Edge TPU rules reject.
-    EdgeTpuCompatibilityReport r = EdgeTpuCompatibilityChecker.check(m, TargetProfiles.get("edgetpu"));
+    EdgeTpuCompatibilityReport r =
+        EdgeTpuCompatibilityChecker.check(m, TargetProfiles.get("edgetpu"));
     assertTrue(r.firstCpuOperator().reasons().get(0).startsWith("dynamic shape"), r.summary());
-    assertTrue(TfliteModelSummary.toJson(java.nio.file.Files.readAllBytes(reference("hello_world_int8.tflite")),
-        "hello").contains("\"FULLY_CONNECTED v4\""));
+    assertTrue(
+        TfliteModelSummary.toJson(
+                java.nio.file.Files.readAllBytes(reference("hello_world_int8.tflite")), "hello")
+            .contains("\"FULLY_CONNECTED v4\""));
   }
 
   @Test
   void helloWorldFloatIsNotInt8() throws Exception {
     TfliteModel m = TfliteFlatbuffers.read(reference("hello_world_float.tflite"));
-    EdgeTpuCompatibilityReport r = EdgeTpuCompatibilityChecker.check(m, TargetProfiles.get("edgetpu"));
+    EdgeTpuCompatibilityReport r =
+        EdgeTpuCompatibilityChecker.check(m, TargetProfiles.get("edgetpu"));
     assertFalse(r.compatible());
-    assertTrue(r.findings().stream().anyMatch(f -> f.contains("not fully int8") && f.contains("FLOAT32")),
+    assertTrue(
+        r.findings().stream().anyMatch(f -> f.contains("not fully int8") && f.contains("FLOAT32")),
         r.findings().toString());
   }
 
@@ -80,14 +87,18 @@ class ReferenceModelsTest {
     Path q = reference("hello_world_int8.tflite");
     double worst = 0;
     double sum = 0;
-    try (InferenceSession fs = Runtimes.forModel(f, List.of()).open(f, SessionOptions.defaults().withThreads(1));
-        InferenceSession qs = Runtimes.forModel(q, List.of()).open(q, SessionOptions.defaults().withThreads(1))) {
+    try (InferenceSession fs =
+            Runtimes.forModel(f, List.of()).open(f, SessionOptions.defaults().withThreads(1));
+        InferenceSession qs =
+            Runtimes.forModel(q, List.of()).open(q, SessionOptions.defaults().withThreads(1))) {
       assertEquals(List.of("serving_default_dense_input:0"), qs.inputNames());
       for (int i = 0; i < 200; i++) {
         float x = (float) (2 * Math.PI * i / 199);
         Tensor in = Tensor.ofFloats("x", new long[] {1, 1}, new float[] {x});
-        float yf = fs.run(Map.of(fs.inputNames().get(0), in)).values().iterator().next().toFloats()[0];
-        float yq = qs.run(Map.of(qs.inputNames().get(0), in)).values().iterator().next().toFloats()[0];
+        float yf =
+            fs.run(Map.of(fs.inputNames().get(0), in)).values().iterator().next().toFloats()[0];
+        float yq =
+            qs.run(Map.of(qs.inputNames().get(0), in)).values().iterator().next().toFloats()[0];
         worst = Math.max(worst, Math.abs(yf - yq));
         sum += Math.abs(yf - yq);
       }
@@ -109,23 +120,37 @@ class ReferenceModelsTest {
     TfliteModel.Tensor out = m.tensor(m.outputs().get(0));
     assertEquals(1f / 256f, out.quant().scale(), "SOFTMAX output scale 1/256");
     assertEquals(-128, out.quant().zeroPoint(), "SOFTMAX output zero point -128");
-    EdgeTpuCompatibilityReport r = EdgeTpuCompatibilityChecker.check(m, TargetProfiles.get("edgetpu"));
+    EdgeTpuCompatibilityReport r =
+        EdgeTpuCompatibilityChecker.check(m, TargetProfiles.get("edgetpu"));
     assertEquals("UNIDIRECTIONAL_SEQUENCE_LSTM", r.firstCpuOperator().tfliteOp());
-    assertTrue(r.firstCpuOperator().reasons().get(0).contains("not in the edgetpu operator table"), r.summary());
-    Dataset data = Datasets.open(SharedModels.find("mnist-t10k").get(),
-        Preprocessing.parse("scale=0.00392156862745098"), null, null);
+    assertTrue(
+        r.firstCpuOperator().reasons().get(0).contains("not in the edgetpu operator table"),
+        r.summary());
+    Dataset data =
+        Datasets.open(
+            SharedModels.find("mnist-t10k").get(),
+            Preprocessing.parse("scale=0.00392156862745098"),
+            null,
+            null);
     int n = 0;
     int agree = 0;
     int correctF = 0;
     int correctQ = 0;
-    try (InferenceSession fs = new TfliteRuntime().open(f, SessionOptions.defaults().withThreads(1));
-        InferenceSession qs = new TfliteRuntime().open(q, SessionOptions.defaults().withThreads(1))) {
+    try (InferenceSession fs =
+            new TfliteRuntime().open(f, SessionOptions.defaults().withThreads(1));
+        InferenceSession qs =
+            new TfliteRuntime().open(q, SessionOptions.defaults().withThreads(1))) {
       Iterator<Batch> it = data.batches(1, 1000);
       while (it.hasNext()) {
         Batch b = it.next();
-        Tensor img = new Tensor("x", b.input().dataType(), new long[] {1, 28, 28}, b.input().data());
-        int pf = BatchRunner.top1(fs.run(Map.of(fs.inputNames().get(0), img)).values().iterator().next())[0];
-        int pq = BatchRunner.top1(qs.run(Map.of(qs.inputNames().get(0), img)).values().iterator().next())[0];
+        Tensor img =
+            new Tensor("x", b.input().dataType(), new long[] {1, 28, 28}, b.input().data());
+        int pf =
+            BatchRunner.top1(
+                fs.run(Map.of(fs.inputNames().get(0), img)).values().iterator().next())[0];
+        int pq =
+            BatchRunner.top1(
+                qs.run(Map.of(qs.inputNames().get(0), img)).values().iterator().next())[0];
         n++;
         agree += pf == pq ? 1 : 0;
         correctF += pf == b.labels()[0] ? 1 : 0;
@@ -133,8 +158,14 @@ class ReferenceModelsTest {
       }
     }
     assertEquals(1000, n);
-    System.out.println("LSTM pair on 1,000 MNIST images: float " + correctF / 10.0 + "%, int8 " + correctQ / 10.0
-        + "%, agreement " + agree / 10.0 + "%");
+    System.out.println(
+        "LSTM pair on 1,000 MNIST images: float "
+            + correctF / 10.0
+            + "%, int8 "
+            + correctQ / 10.0
+            + "%, agreement "
+            + agree / 10.0
+            + "%");
     assertEquals(0.923, correctF / 1000.0, 0.01, "float accuracy");
     assertEquals(0.919, correctQ / 1000.0, 0.01, "int8 accuracy");
     assertTrue(agree / 1000.0 >= 0.986, "agreement " + agree / 1000.0);

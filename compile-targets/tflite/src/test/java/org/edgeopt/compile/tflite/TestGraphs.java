@@ -43,7 +43,8 @@ final class TestGraphs {
       float[] wf = w.toFloats();
       int out = (int) w.dim(0);
       int per = wf.length / out;
-      float[] bf = conv.input(2).isEmpty() ? new float[out] : g.initializers().get(conv.input(2)).toFloats();
+      float[] bf =
+          conv.input(2).isEmpty() ? new float[out] : g.initializers().get(conv.input(2)).toFloats();
       for (int o = 0; o < out; o++) {
         float k = scale[o] / (float) Math.sqrt(var[o] + eps);
         for (int i = 0; i < per; i++) {
@@ -55,7 +56,8 @@ final class TestGraphs {
       String bName = b.uniqueName(conv.name() + "_bias_bnfolded");
       b.addInitializer(Tensor.ofFloats(wName, w.dims(), wf));
       b.addInitializer(Tensor.ofFloats(bName, new long[] {out}, bf));
-      b.replaceNode(conv.withInputs(List.of(conv.input(0), wName, bName)).withOutputs(List.of(bn.output())));
+      b.replaceNode(
+          conv.withInputs(List.of(conv.input(0), wName, bName)).withOutputs(List.of(bn.output())));
       b.removeNode(bn.name());
     }
     return b.removeUnused().build();
@@ -65,7 +67,8 @@ final class TestGraphs {
   static Graph foldConstantReshapes(Graph g) {
     GraphBuilder b = g.toBuilder();
     for (Node n : g.nodes()) {
-      if (n.opType().equals("Reshape") && g.initializers().containsKey(n.input(0))
+      if (n.opType().equals("Reshape")
+          && g.initializers().containsKey(n.input(0))
           && g.initializers().containsKey(n.input(1))) {
         Tensor data = g.initializers().get(n.input(0));
         long[] shape = g.initializers().get(n.input(1)).toLongs();
@@ -94,13 +97,15 @@ final class TestGraphs {
    * int64 initializers (what the ONNX version converter leaves around an opset-13 Softmax).
    */
   static Graph foldConstants(Graph g) throws EdgeoptException {
-    Graph typed = org.edgeopt.core.onnx.OnnxChecker.inferShapes(OnnxToTflite.nameNodes(g), g.name());
+    Graph typed =
+        org.edgeopt.core.onnx.OnnxChecker.inferShapes(OnnxToTflite.nameNodes(g), g.name());
     GraphBuilder b = typed.toBuilder();
     for (Node n : typed.nodes()) {
       if (n.opType().equals("Constant") && n.attribute("value").isPresent()) {
         b.addInitializer(n.attribute("value").get().asTensor().withName(n.output()));
         b.removeNode(n.name());
-      } else if (n.opType().equals("Shape") && typed.shape(n.input(0)).map(Shape::isStatic).orElse(false)) {
+      } else if (n.opType().equals("Shape")
+          && typed.shape(n.input(0)).map(Shape::isStatic).orElse(false)) {
         long[] dims = typed.shape(n.input(0)).get().sizes();
         b.addInitializer(Tensor.ofLongs(n.output(), new long[] {dims.length}, dims));
         b.removeNode(n.name());
@@ -141,7 +146,8 @@ final class TestGraphs {
   }
 
   /** Returns {@code count} seeded single-sample inputs for a model input of the given shape. */
-  static List<Map<String, Tensor>> randomInputs(String name, long[] shape, int count, long seed, float scale) {
+  static List<Map<String, Tensor>> randomInputs(
+      String name, long[] shape, int count, long seed, float scale) {
     List<Map<String, Tensor>> l = new ArrayList<>();
     int n = 1;
     for (long d : shape) {

@@ -38,27 +38,45 @@ import org.edgeopt.core.runtime.SessionOptions;
  */
 final class TestQuantizer {
   private static final Set<String> FUSING = Set.of("Conv", "Gemm", "MatMul", "Add", "Sub", "Mul");
-  private static final Set<String> SHARING = Set.of("MaxPool", "AveragePool", "Reshape", "Flatten", "Squeeze",
-      "Unsqueeze", "Pad", "Resize", "Identity", "Dropout");
+  private static final Set<String> SHARING =
+      Set.of(
+          "MaxPool",
+          "AveragePool",
+          "Reshape",
+          "Flatten",
+          "Squeeze",
+          "Unsqueeze",
+          "Pad",
+          "Resize",
+          "Identity",
+          "Dropout");
 
   private TestQuantizer() {}
 
   /** Returns the [min, max] of every float value of the graph over the calibration inputs (ONNX Runtime). */
-  static Map<String, float[]> calibrate(Graph g, List<Map<String, Tensor>> inputs) throws EdgeoptException {
+  static Map<String, float[]> calibrate(Graph g, List<Map<String, Tensor>> inputs)
+      throws EdgeoptException {
     Graph typed = OnnxChecker.inferShapes(g, "calibration");
     List<Value> outs = new ArrayList<>();
     Set<String> seen = new HashSet<>();
     for (Node n : typed.nodes()) {
       for (String o : n.outputs()) {
-        if (!o.isEmpty() && typed.type(o).map(t -> t.dataType() == DataType.FLOAT).orElse(false) && seen.add(o)) {
+        if (!o.isEmpty()
+            && typed.type(o).map(t -> t.dataType() == DataType.FLOAT).orElse(false)
+            && seen.add(o)) {
           outs.add(new Value(o, typed.type(o).get()));
         }
       }
     }
     Graph probe = typed.toBuilder().setOutputs(outs).build();
     Map<String, float[]> ranges = new HashMap<>();
-    try (InferenceSession s = OrtRuntime.get().open(probe, SessionOptions.defaults().withThreads(1)
-        .withOptimization(SessionOptions.Optimization.NONE))) {
+    try (InferenceSession s =
+        OrtRuntime.get()
+            .open(
+                probe,
+                SessionOptions.defaults()
+                    .withThreads(1)
+                    .withOptimization(SessionOptions.Optimization.NONE))) {
       for (Map<String, Tensor> in : inputs) {
         for (Map.Entry<String, Tensor> e : in.entrySet()) {
           widen(ranges, e.getKey(), e.getValue().toFloats());
@@ -93,7 +111,8 @@ final class TestQuantizer {
    * Quantizes with the given ranges; with {@code floatOutputs} the graph outputs stay float, as
    * ONNX Runtime's quantizer leaves the last Gemm.
    */
-  static Graph quantize(Graph g, Map<String, float[]> ranges, boolean floatOutputs) throws EdgeoptException {
+  static Graph quantize(Graph g, Map<String, float[]> ranges, boolean floatOutputs)
+      throws EdgeoptException {
     Map<String, List<Node>> readers = g.consumers();
     Map<String, QuantParams> act = new LinkedHashMap<>();
     for (Value v : g.inputs()) {
@@ -146,12 +165,13 @@ final class TestQuantizer {
                 lo = Math.min(lo, x);
                 hi = Math.max(hi, x);
               }
-              String dq = dequantized(b, c, QuantParams.asymmetric(lo, hi, DataType.INT8), DataType.INT8);
+              String dq =
+                  dequantized(b, c, QuantParams.asymmetric(lo, hi, DataType.INT8), DataType.INT8);
               n = replaceInput(b, n, i, dq);
             }
           }
         }
-        default -> { }
+        default -> {}
       }
     }
     b.removeUnused();
@@ -179,7 +199,8 @@ final class TestQuantizer {
     String scale = b.uniqueName(v + "_scale");
     String zp = b.uniqueName(v + "_zero_point");
     b.addInitializer(Tensor.ofFloats(scale, new long[0], new float[] {p.scale()}));
-    b.addInitializer(Tensor.ofBytes(zp, DataType.INT8, new long[0], new byte[] {(byte) p.zeroPoint()}));
+    b.addInitializer(
+        Tensor.ofBytes(zp, DataType.INT8, new long[0], new byte[] {(byte) p.zeroPoint()}));
     String q = b.uniqueName(v + "_quantized");
     boolean isOutput = g.isOutput(v);
     String src = v;
@@ -192,8 +213,13 @@ final class TestQuantizer {
     if (!isOutput) {
       b.replaceUses(v, dq);
     }
-    b.add("QuantizeLinear", b.uniqueName(v + "_QuantizeLinear"), List.of(src, scale, zp), List.of(q));
-    b.add("DequantizeLinear", b.uniqueName(v + "_DequantizeLinear"), List.of(q, scale, zp), List.of(dq));
+    b.add(
+        "QuantizeLinear", b.uniqueName(v + "_QuantizeLinear"), List.of(src, scale, zp), List.of(q));
+    b.add(
+        "DequantizeLinear",
+        b.uniqueName(v + "_DequantizeLinear"),
+        List.of(q, scale, zp),
+        List.of(dq));
   }
 
   private static void renameProducerOutput(GraphBuilder b, String from, String to) {
@@ -208,7 +234,8 @@ final class TestQuantizer {
   }
 
   /** Quantizes the weights (per channel along {@code channelAxis}) and bias of a Conv, Gemm or MatMul. */
-  private static void weighted(GraphBuilder b, Node n, Map<String, QuantParams> act, int channelAxis) {
+  private static void weighted(
+      GraphBuilder b, Node n, Map<String, QuantParams> act, int channelAxis) {
     Tensor w = b.initializers().get(n.input(1));
     if (w == null) {
       return;
@@ -224,14 +251,17 @@ final class TestQuantizer {
       int c = (i / inner) % channels;
       absMax[c] = Math.max(absMax[c], Math.abs(f[i]));
     }
-    // Conv weights per output channel; Gemm/MatMul weights per tensor, as the TFLite int8 spec has them.
+    // Conv weights per output channel; Gemm/MatMul weights per tensor, as the TFLite int8 spec has
+    // them.
     boolean perTensor = !n.opType().equals("Conv");
     float all = 0;
     for (float m : absMax) {
       all = Math.max(all, m);
     }
-    QuantParams wp = perTensor ? QuantParams.symmetric(all, DataType.INT8)
-        : QuantParams.perChannelSymmetric(absMax, channelAxis);
+    QuantParams wp =
+        perTensor
+            ? QuantParams.symmetric(all, DataType.INT8)
+            : QuantParams.perChannelSymmetric(absMax, channelAxis);
     n = replaceInput(b, n, 1, dequantized(b, w, wp, DataType.INT8));
     Tensor bias = n.inputs().size() > 2 ? b.initializers().get(n.input(2)) : null;
     QuantParams in = act.get(sourceOf(b, n.input(0)));
@@ -302,7 +332,11 @@ final class TestQuantizer {
     if (channels > 1) {
       attrs.add(Attribute.of("axis", (long) axis));
     }
-    b.add("DequantizeLinear", b.uniqueName(base + "_DequantizeLinear"), List.of(qName, scale, zp), List.of(out),
+    b.add(
+        "DequantizeLinear",
+        b.uniqueName(base + "_DequantizeLinear"),
+        List.of(qName, scale, zp),
+        List.of(out),
         attrs.toArray(new Attribute[0]));
     return out;
   }

@@ -52,20 +52,32 @@ class TfliteRuntimeTest {
       b.addOutput(new Value("y", batched(24)));
     }
     // Hand-placed QDQ (TestQuantizer): the quantize module leaves a lone Relu or Flatten in float.
-    Graph qdq = TestQuantizer.quantize(b.build(), TestGraphs.randomInputs("x", new long[] {1, 4, 3, 2}, 4, 8, 2f));
+    Graph qdq =
+        TestQuantizer.quantize(
+            b.build(), TestGraphs.randomInputs("x", new long[] {1, 4, 3, 2}, 4, 8, 2f));
     Path onnx = TestGraphs.write(qdq, dir, "layout.onnx");
     Path tflite = dir.resolve("layout.tflite");
     Files.write(tflite, TestGraphs.lowerToBytes(qdq, IoType.INT8));
     Tensor x = Tensor.ofFloats("x", new long[] {2, 4, 3, 2}, TestModels.random(21, 48, 2f));
-    try (InferenceSession t = new TfliteRuntime().open(tflite, SessionOptions.defaults().withThreads(1));
-        InferenceSession o = OrtRuntime.get().open(onnx, SessionOptions.defaults().withThreads(1)
-            .withOptimization(SessionOptions.Optimization.BASIC))) {
+    try (InferenceSession t =
+            new TfliteRuntime().open(tflite, SessionOptions.defaults().withThreads(1));
+        InferenceSession o =
+            OrtRuntime.get()
+                .open(
+                    onnx,
+                    SessionOptions.defaults()
+                        .withThreads(1)
+                        .withOptimization(SessionOptions.Optimization.BASIC))) {
       Tensor got = t.run(Map.of("x", x)).get("y");
       Tensor want = o.run(Map.of("x", x)).get("y");
       assertArrayEquals(want.dims(), got.dims(), "ONNX shape, batch of 2 run one sample at a time");
       assertArrayEquals(want.toFloats(), got.toFloats(), 0f);
     }
-    assertEquals(op.equals("Flatten") ? "FLAT_HWC" : "NHWC", new String(TfliteFlatbuffers.read(tflite).metadata()
-        .get(OnnxToTflite.IO_METADATA), java.nio.charset.StandardCharsets.UTF_8).replaceAll(".*\"outputs\".*?\"layout\":\"([A-Z_]+)\".*", "$1"));
+    assertEquals(
+        op.equals("Flatten") ? "FLAT_HWC" : "NHWC",
+        new String(
+                TfliteFlatbuffers.read(tflite).metadata().get(OnnxToTflite.IO_METADATA),
+                java.nio.charset.StandardCharsets.UTF_8)
+            .replaceAll(".*\"outputs\".*?\"layout\":\"([A-Z_]+)\".*", "$1"));
   }
 }
