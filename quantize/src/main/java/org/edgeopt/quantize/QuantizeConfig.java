@@ -173,25 +173,11 @@ public record QuantizeConfig(
 
   /** Returns a copy whose weights use [-max, max], and [-depthwiseMax, depthwiseMax] in depthwise convolutions. */
   public QuantizeConfig withWeightQuantMax(int max, int depthwiseMax) {
-    return new QuantizeConfig(
-        precision,
-        target,
-        activationType,
-        symmetricActivations,
-        exclude,
-        fallbackSqnrDb,
-        fallbackTop1Agreement,
-        sensitivitySamples,
-        keepIoFloat32,
-        perTensorWeightOps,
-        quantizeOutputs,
-        convInputChannelMultiple,
-        max,
-        depthwiseMax,
-        crossLayerEqualization,
-        biasCorrection,
-        adaRound,
-        smoothAlpha);
+    return edit(
+        e -> {
+          e.weightQuantMax = max;
+          e.depthwiseWeightQuantMax = depthwiseMax;
+        });
   }
 
   /**
@@ -199,71 +185,17 @@ public record QuantizeConfig(
    * (0 or 1: never), e.g. to compare a target's padded and unpadded kernels.
    */
   public QuantizeConfig withConvInputChannelMultiple(int n) {
-    return new QuantizeConfig(
-        precision,
-        target,
-        activationType,
-        symmetricActivations,
-        exclude,
-        fallbackSqnrDb,
-        fallbackTop1Agreement,
-        sensitivitySamples,
-        keepIoFloat32,
-        perTensorWeightOps,
-        quantizeOutputs,
-        n,
-        weightQuantMax,
-        depthwiseWeightQuantMax,
-        crossLayerEqualization,
-        biasCorrection,
-        adaRound,
-        smoothAlpha);
+    return edit(e -> e.convInputChannelMultiple = n);
   }
 
   /** Returns a copy that runs (or not) cross-layer equalization before quantizing. */
   public QuantizeConfig withCrossLayerEqualization(boolean on) {
-    return new QuantizeConfig(
-        precision,
-        target,
-        activationType,
-        symmetricActivations,
-        exclude,
-        fallbackSqnrDb,
-        fallbackTop1Agreement,
-        sensitivitySamples,
-        keepIoFloat32,
-        perTensorWeightOps,
-        quantizeOutputs,
-        convInputChannelMultiple,
-        weightQuantMax,
-        depthwiseWeightQuantMax,
-        on,
-        biasCorrection,
-        adaRound,
-        smoothAlpha);
+    return edit(e -> e.crossLayerEqualization = on);
   }
 
   /** Returns a copy that learns (or not) the rounding of convolution weights on the calibration data. */
   public QuantizeConfig withAdaRound(boolean on) {
-    return new QuantizeConfig(
-        precision,
-        target,
-        activationType,
-        symmetricActivations,
-        exclude,
-        fallbackSqnrDb,
-        fallbackTop1Agreement,
-        sensitivitySamples,
-        keepIoFloat32,
-        perTensorWeightOps,
-        quantizeOutputs,
-        convInputChannelMultiple,
-        weightQuantMax,
-        depthwiseWeightQuantMax,
-        crossLayerEqualization,
-        biasCorrection,
-        on,
-        smoothAlpha);
+    return edit(e -> e.adaRound = on);
   }
 
   /**
@@ -271,25 +203,7 @@ public record QuantizeConfig(
    * strength {@code alpha} before quantizing ({@link SmoothQuant}).
    */
   public QuantizeConfig withSmoothing(double alpha) {
-    return new QuantizeConfig(
-        precision,
-        target,
-        activationType,
-        symmetricActivations,
-        exclude,
-        fallbackSqnrDb,
-        fallbackTop1Agreement,
-        sensitivitySamples,
-        keepIoFloat32,
-        perTensorWeightOps,
-        quantizeOutputs,
-        convInputChannelMultiple,
-        weightQuantMax,
-        depthwiseWeightQuantMax,
-        crossLayerEqualization,
-        biasCorrection,
-        adaRound,
-        alpha);
+    return edit(e -> e.smoothAlpha = alpha);
   }
 
   /** Returns whether SmoothQuant-style smoothing runs. */
@@ -307,25 +221,7 @@ public record QuantizeConfig(
 
   /** Returns a copy that corrects (or not) the quantized biases for the weights' rounding shift. */
   public QuantizeConfig withBiasCorrection(boolean on) {
-    return new QuantizeConfig(
-        precision,
-        target,
-        activationType,
-        symmetricActivations,
-        exclude,
-        fallbackSqnrDb,
-        fallbackTop1Agreement,
-        sensitivitySamples,
-        keepIoFloat32,
-        perTensorWeightOps,
-        quantizeOutputs,
-        convInputChannelMultiple,
-        weightQuantMax,
-        depthwiseWeightQuantMax,
-        crossLayerEqualization,
-        on,
-        adaRound,
-        smoothAlpha);
+    return edit(e -> e.biasCorrection = on);
   }
 
   /**
@@ -333,25 +229,7 @@ public record QuantizeConfig(
    * without per-channel weights require), e.g. {@code Set.of("Conv", "Gemm", "MatMul")}.
    */
   public QuantizeConfig withPerTensorWeightOps(Set<String> ops) {
-    return new QuantizeConfig(
-        precision,
-        target,
-        activationType,
-        symmetricActivations,
-        exclude,
-        fallbackSqnrDb,
-        fallbackTop1Agreement,
-        sensitivitySamples,
-        keepIoFloat32,
-        ops,
-        quantizeOutputs,
-        convInputChannelMultiple,
-        weightQuantMax,
-        depthwiseWeightQuantMax,
-        crossLayerEqualization,
-        biasCorrection,
-        adaRound,
-        smoothAlpha);
+    return edit(e -> e.perTensorWeightOps = ops);
   }
 
   /** Returns the weight range of a layer: depthwise convolutions may have their own. */
@@ -361,163 +239,41 @@ public record QuantizeConfig(
 
   /** Returns a copy with another precision. */
   public QuantizeConfig withPrecision(Precision p) {
-    return new QuantizeConfig(
-        p,
-        target,
-        activationType,
-        symmetricActivations,
-        exclude,
-        fallbackSqnrDb,
-        fallbackTop1Agreement,
-        sensitivitySamples,
-        keepIoFloat32,
-        perTensorWeightOps,
-        quantizeOutputs,
-        convInputChannelMultiple,
-        weightQuantMax,
-        depthwiseWeightQuantMax,
-        crossLayerEqualization,
-        biasCorrection,
-        adaRound,
-        smoothAlpha);
+    return edit(e -> e.precision = p);
   }
 
   /** Returns a copy that keeps these nodes in float. */
   public QuantizeConfig withExclude(Set<String> nodes) {
-    return new QuantizeConfig(
-        precision,
-        target,
-        activationType,
-        symmetricActivations,
-        nodes,
-        fallbackSqnrDb,
-        fallbackTop1Agreement,
-        sensitivitySamples,
-        keepIoFloat32,
-        perTensorWeightOps,
-        quantizeOutputs,
-        convInputChannelMultiple,
-        weightQuantMax,
-        depthwiseWeightQuantMax,
-        crossLayerEqualization,
-        biasCorrection,
-        adaRound,
-        smoothAlpha);
+    return edit(e -> e.exclude = nodes);
   }
 
   /** Returns a copy with another activation type and symmetry. */
   public QuantizeConfig withActivations(DataType type, boolean symmetric) {
-    return new QuantizeConfig(
-        precision,
-        target,
-        type,
-        symmetric,
-        exclude,
-        fallbackSqnrDb,
-        fallbackTop1Agreement,
-        sensitivitySamples,
-        keepIoFloat32,
-        perTensorWeightOps,
-        quantizeOutputs,
-        convInputChannelMultiple,
-        weightQuantMax,
-        depthwiseWeightQuantMax,
-        crossLayerEqualization,
-        biasCorrection,
-        adaRound,
-        smoothAlpha);
+    return edit(
+        e -> {
+          e.activationType = type;
+          e.symmetricActivations = symmetric;
+        });
   }
 
   /** Returns a copy whose fallback must reach this end-to-end output SQNR in dB (NaN: none). */
   public QuantizeConfig withFallbackSqnr(double db) {
-    return new QuantizeConfig(
-        precision,
-        target,
-        activationType,
-        symmetricActivations,
-        exclude,
-        db,
-        fallbackTop1Agreement,
-        sensitivitySamples,
-        keepIoFloat32,
-        perTensorWeightOps,
-        quantizeOutputs,
-        convInputChannelMultiple,
-        weightQuantMax,
-        depthwiseWeightQuantMax,
-        crossLayerEqualization,
-        biasCorrection,
-        adaRound,
-        smoothAlpha);
+    return edit(e -> e.fallbackSqnrDb = db);
   }
 
   /** Returns a copy whose fallback must reach this top-1 agreement with FP32, 0..1 (NaN: none). */
   public QuantizeConfig withFallbackTop1Agreement(double fraction) {
-    return new QuantizeConfig(
-        precision,
-        target,
-        activationType,
-        symmetricActivations,
-        exclude,
-        fallbackSqnrDb,
-        fraction,
-        sensitivitySamples,
-        keepIoFloat32,
-        perTensorWeightOps,
-        quantizeOutputs,
-        convInputChannelMultiple,
-        weightQuantMax,
-        depthwiseWeightQuantMax,
-        crossLayerEqualization,
-        biasCorrection,
-        adaRound,
-        smoothAlpha);
+    return edit(e -> e.fallbackTop1Agreement = fraction);
   }
 
   /** Returns a copy that measures sensitivity on this many samples. */
   public QuantizeConfig withSensitivitySamples(int n) {
-    return new QuantizeConfig(
-        precision,
-        target,
-        activationType,
-        symmetricActivations,
-        exclude,
-        fallbackSqnrDb,
-        fallbackTop1Agreement,
-        n,
-        keepIoFloat32,
-        perTensorWeightOps,
-        quantizeOutputs,
-        convInputChannelMultiple,
-        weightQuantMax,
-        depthwiseWeightQuantMax,
-        crossLayerEqualization,
-        biasCorrection,
-        adaRound,
-        smoothAlpha);
+    return edit(e -> e.sensitivitySamples = n);
   }
 
   /** Returns a copy that keeps (or not) FP16 model inputs and outputs in float32. */
   public QuantizeConfig withKeepIoFloat32(boolean keep) {
-    return new QuantizeConfig(
-        precision,
-        target,
-        activationType,
-        symmetricActivations,
-        exclude,
-        fallbackSqnrDb,
-        fallbackTop1Agreement,
-        sensitivitySamples,
-        keep,
-        perTensorWeightOps,
-        quantizeOutputs,
-        convInputChannelMultiple,
-        weightQuantMax,
-        depthwiseWeightQuantMax,
-        crossLayerEqualization,
-        biasCorrection,
-        adaRound,
-        smoothAlpha);
+    return edit(e -> e.keepIoFloat32 = keep);
   }
 
   /** Returns whether an error budget was given, so that automatic fallback runs. */
@@ -564,5 +320,79 @@ public record QuantizeConfig(
     }
     m.put("sensitivitySamples", sensitivitySamples);
     return m;
+  }
+
+  private QuantizeConfig edit(java.util.function.Consumer<Edit> change) {
+    Edit e = new Edit(this);
+    change.accept(e);
+    return e.build();
+  }
+
+  /**
+   * A mutable copy of every component, so that each {@code with...} method names only what it
+   * changes (a copy spelling out all components lost a new one when two changes met).
+   */
+  private static final class Edit {
+    Precision precision;
+    String target;
+    DataType activationType;
+    boolean symmetricActivations;
+    Set<String> exclude;
+    double fallbackSqnrDb;
+    double fallbackTop1Agreement;
+    int sensitivitySamples;
+    boolean keepIoFloat32;
+    Set<String> perTensorWeightOps;
+    boolean quantizeOutputs;
+    int convInputChannelMultiple;
+    int weightQuantMax;
+    int depthwiseWeightQuantMax;
+    boolean crossLayerEqualization;
+    boolean biasCorrection;
+    boolean adaRound;
+    double smoothAlpha;
+
+    Edit(QuantizeConfig c) {
+      precision = c.precision;
+      target = c.target;
+      activationType = c.activationType;
+      symmetricActivations = c.symmetricActivations;
+      exclude = c.exclude;
+      fallbackSqnrDb = c.fallbackSqnrDb;
+      fallbackTop1Agreement = c.fallbackTop1Agreement;
+      sensitivitySamples = c.sensitivitySamples;
+      keepIoFloat32 = c.keepIoFloat32;
+      perTensorWeightOps = c.perTensorWeightOps;
+      quantizeOutputs = c.quantizeOutputs;
+      convInputChannelMultiple = c.convInputChannelMultiple;
+      weightQuantMax = c.weightQuantMax;
+      depthwiseWeightQuantMax = c.depthwiseWeightQuantMax;
+      crossLayerEqualization = c.crossLayerEqualization;
+      biasCorrection = c.biasCorrection;
+      adaRound = c.adaRound;
+      smoothAlpha = c.smoothAlpha;
+    }
+
+    QuantizeConfig build() {
+      return new QuantizeConfig(
+          precision,
+          target,
+          activationType,
+          symmetricActivations,
+          exclude,
+          fallbackSqnrDb,
+          fallbackTop1Agreement,
+          sensitivitySamples,
+          keepIoFloat32,
+          perTensorWeightOps,
+          quantizeOutputs,
+          convInputChannelMultiple,
+          weightQuantMax,
+          depthwiseWeightQuantMax,
+          crossLayerEqualization,
+          biasCorrection,
+          adaRound,
+          smoothAlpha);
+    }
   }
 }
