@@ -1,6 +1,5 @@
 package org.edgeopt.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -11,20 +10,18 @@ import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
-import org.edgeopt.calibrate.Calibration;
 import org.edgeopt.calibrate.CalibrationConfig;
 import org.edgeopt.calibrate.CalibrationMethod;
 import org.edgeopt.calibrate.CalibrationProgress;
-import org.edgeopt.calibrate.TensorRtCalibrationCache;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.ExitCode;
 import org.edgeopt.core.data.Preprocessing;
-import org.edgeopt.core.io.AtomicFiles;
 import org.edgeopt.core.io.OverwriteGuard;
 import org.edgeopt.core.quant.CalibrationTable;
 import org.edgeopt.core.quant.TensorRange;
 import org.edgeopt.core.targets.TargetProfile;
 import org.edgeopt.core.targets.TargetProfiles;
+import org.edgeopt.pipeline.Stages;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -184,32 +181,9 @@ public final class CalibrateCommand implements Callable<Integer>, CommonOptions.
     long start = System.nanoTime();
     CalibrationTable table;
     try (Bar bar = Bar.open(common.quiet, "calibrate")) {
-      table = Calibration.calibrate(model, data, pre, cfg, bar);
+      table = Stages.calibrate(model, data, pre, cfg, bar, output, trtCache);
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    // The table and the cache appear together or not at all: an unwritable cache path used to
-    // leave the table behind while the command exited 3.
-    java.util.Map<java.nio.file.Path, byte[]> files = new java.util.LinkedHashMap<>();
-    files.put(output, table.toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    if (trtCache != null) {
-      files.put(
-          trtCache,
-          TensorRtCalibrationCache.of(table, TensorRtCalibrationCache.DEFAULT_VERSION)
-              .format()
-              .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    }
-    try {
-      AtomicFiles.writeAll(files);
-    } catch (IOException e) {
-      throw new EdgeoptException(
-          ExitCode.INVALID_INPUT,
-          "cannot write the calibration table "
-              + output
-              + (trtCache == null ? "" : " and the TensorRT calibration cache " + trtCache)
-              + ": "
-              + e,
-          e);
-    }
     PrintWriter out = spec.commandLine().getOut();
     if (common.verbose) {
       printRanges(out, table);

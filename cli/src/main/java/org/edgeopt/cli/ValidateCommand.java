@@ -12,6 +12,7 @@ import java.util.concurrent.Callable;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.ExitCode;
 import org.edgeopt.core.io.OverwriteGuard;
+import org.edgeopt.pipeline.Stages;
 import org.edgeopt.samples.SampleModel;
 import org.edgeopt.validate.ConsoleProgress;
 import org.edgeopt.validate.ProgressListener;
@@ -20,7 +21,6 @@ import org.edgeopt.validate.TextSummary;
 import org.edgeopt.validate.Thresholds;
 import org.edgeopt.validate.ValidationConfig;
 import org.edgeopt.validate.ValidationReport;
-import org.edgeopt.validate.Validator;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -252,10 +252,11 @@ public final class ValidateCommand implements Callable<Integer>, CommonOptions.V
     PrintWriter out = spec.commandLine().getOut();
     ProgressListener progress =
         common.quiet ? ProgressListener.silent() : new ConsoleProgress(errStream());
-    ValidationReport result = Validator.validate(config, progress);
+    Stages.Validated validated = Stages.validate(config, progress, report);
+    ValidationReport result = validated.report();
     out.print(TextSummary.render(result));
     if (report != null) {
-      List<Path> files = ReportWriter.write(result, report);
+      List<Path> files = validated.files();
       out.println(
           "  report      "
               + files.get(2)

@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.edgeopt.calibrate.Calibration;
 import org.edgeopt.calibrate.CalibrationConfig;
 import org.edgeopt.calibrate.CalibrationMethod;
 import org.edgeopt.calibrate.CalibrationProgress;
@@ -29,7 +28,6 @@ import org.edgeopt.validate.ReportWriter;
 import org.edgeopt.validate.Thresholds;
 import org.edgeopt.validate.ValidationConfig;
 import org.edgeopt.validate.ValidationReport;
-import org.edgeopt.validate.Validator;
 
 /**
  * Runs ingest, prune, calibrate, quantize, compile and validate from one {@link PipelineConfig},
@@ -354,9 +352,14 @@ public final class Pipeline {
       cc = cc.withSamples(config.calibration().samples());
     }
     CalibrationTable t =
-        Calibration.calibrate(
-            model, config.calibration().data(), preprocessing(), cc, CalibrationProgress.NONE);
-    t.write(table);
+        Stages.calibrate(
+            model,
+            config.calibration().data(),
+            preprocessing(),
+            cc,
+            CalibrationProgress.NONE,
+            table,
+            null);
     return entry(
         List.of(table),
         t.tensors().size() + " tensors, " + t.method() + ", " + t.samples() + " samples");
@@ -449,8 +452,9 @@ public final class Pipeline {
             .withThresholds(th)
             .withLimit(
                 config.holdout().samples() > 0 ? config.holdout().samples() : Integer.MAX_VALUE);
-    ValidationReport r = Validator.validate(vc, ProgressListener.silent());
-    List<Path> files = ReportWriter.write(r, out);
+    Stages.Validated v = Stages.validate(vc, ProgressListener.silent(), out);
+    ValidationReport r = v.report();
+    List<Path> files = v.files();
     holder[0] = r;
     return entry(files, (r.passed() ? "PASS" : "FAIL") + ": " + summary(r));
   }

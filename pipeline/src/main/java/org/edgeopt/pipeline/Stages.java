@@ -4,10 +4,16 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.Consumer;
+import org.edgeopt.calibrate.Calibration;
+import org.edgeopt.calibrate.CalibrationConfig;
+import org.edgeopt.calibrate.CalibrationProgress;
+import org.edgeopt.calibrate.TensorRtCalibrationCache;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.ExitCode;
 import org.edgeopt.core.data.Dataset;
+import org.edgeopt.core.data.Preprocessing;
 import org.edgeopt.core.graph.Graph;
+import org.edgeopt.core.io.AtomicFiles;
 import org.edgeopt.core.io.Hashes;
 import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.core.quant.CalibrationTable;
@@ -25,6 +31,11 @@ import org.edgeopt.prune.Pruner;
 import org.edgeopt.quantize.ModelQuantizer;
 import org.edgeopt.quantize.Precision;
 import org.edgeopt.quantize.QuantizeConfig;
+import org.edgeopt.validate.ProgressListener;
+import org.edgeopt.validate.ReportWriter;
+import org.edgeopt.validate.ValidationConfig;
+import org.edgeopt.validate.ValidationReport;
+import org.edgeopt.validate.Validator;
 
 /**
  * The stage functions both front ends call, {@link Pipeline} and the single-stage commands: each
@@ -71,6 +82,64 @@ public final class Stages {
           ExitCode.INVALID_INPUT, out + ": cannot write the pruned model: " + e.getMessage(), e);
     }
     return result;
+  }
+
+  /**
+   * Calibrates {@code model} on {@code data} with {@code config} and writes the table to {@code
+   * table} and, when {@code trtCache} is not null, TensorRT's calibration cache beside it: both
+   * files appear together or not at all.
+   *
+   * @throws EdgeoptException exit 3 when the model or data cannot be used or a file cannot be written
+   */
+  public static CalibrationTable calibrate(
+      Path model,
+      Path data,
+      Preprocessing preprocessing,
+      CalibrationConfig config,
+      CalibrationProgress progress,
+      Path table,
+      Path trtCache)
+      throws EdgeoptException {
+    CalibrationTable result = Calibration.calibrate(model, data, preprocessing, config, progress);
+    Map<Path, byte[]> files = new java.util.LinkedHashMap<>();
+    files.put(table, result.toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    if (trtCache != null) {
+      files.put(
+          trtCache,
+          TensorRtCalibrationCache.of(result, TensorRtCalibrationCache.DEFAULT_VERSION)
+              .format()
+              .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    try {
+      AtomicFiles.writeAll(files);
+    } catch (IOException e) {
+      throw new EdgeoptException(
+          ExitCode.INVALID_INPUT,
+          "cannot write the calibration table "
+              + table
+              + (trtCache == null ? "" : " and the TensorRT calibration cache " + trtCache)
+              + ": "
+              + e,
+          e);
+    }
+    return result;
+  }
+
+  /** What {@link #validate} produced: the report and the files written (JSON, JUnit, HTML), if any. */
+  public record Validated(ValidationReport report, java.util.List<Path> files) {}
+
+  /**
+   * Validates the candidate against the reference as {@code config} says and, when {@code
+   * reportDir} is not null, writes report.json, junit.xml and report.html into it.
+   *
+   * @throws EdgeoptException exit 3 for models or data that cannot be used or a folder that
+   *     cannot be written (a failed gate is not an exception: see {@link ValidationReport#passed})
+   */
+  public static Validated validate(
+      ValidationConfig config, ProgressListener progress, Path reportDir) throws EdgeoptException {
+    ValidationReport report = Validator.validate(config, progress);
+    return new Validated(
+        report, reportDir == null ? java.util.List.of() : ReportWriter.write(report, reportDir));
   }
 
   /**
