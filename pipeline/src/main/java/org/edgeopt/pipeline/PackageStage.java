@@ -20,6 +20,19 @@ final class PackageStage {
         : out.resolve("bundle.zip");
   }
 
+  /**
+   * Returns the cascade.json the pipeline's cascade stage wrote beside the validation report, when
+   * the config has a {@code cascade:} section: the bundle then carries the threshold the devices
+   * apply (an infeasible cascade is refused by the packager, naming the file).
+   */
+  static Path cascade(PipelineConfig config, Path validation) {
+    if (config.cascade() == null) {
+      return null;
+    }
+    Path file = validation.toAbsolutePath().getParent().resolve("cascade").resolve("cascade.json");
+    return Files.isRegularFile(file) ? file : null;
+  }
+
   /** Packages {@code candidate} with its calibration table and validation report into {@code bundle}. */
   static StageState.Entry run(
       PipelineConfig config,
@@ -49,7 +62,8 @@ final class PackageStage {
                 config.holdout().labelColumn(),
                 calibration != null && Files.isRegularFile(calibration) ? calibration : null,
                 Files.isRegularFile(validation) ? validation : null,
-                p.key()),
+                p.key(),
+                cascade(config, validation)),
             bundle);
     return new StageState.Entry(
         "",

@@ -100,7 +100,15 @@ class PipelineTest {
   }
 
   @Test
-  void planningStagesSplitTheFloatModelAndCascadeTheQuantizedOne() throws Exception {
+  void planningStagesSplitTheFloatModelAndCascadeTheQuantizedOne(@TempDir Path keys)
+      throws Exception {
+    org.edgeopt.deploy.SigningKeys.write(org.edgeopt.deploy.SigningKeys.generate(), keys);
+    PipelineConfig.Packaging packaging =
+        new PipelineConfig.Packaging(
+            keys.resolve(org.edgeopt.deploy.SigningKeys.PRIVATE_FILE),
+            "fashion-mnist",
+            "1.0.0",
+            null);
     PipelineConfig base = config(out, 200, 0, null);
     PipelineConfig cfg =
         new PipelineConfig(
@@ -116,14 +124,31 @@ class PipelineTest {
             base.gate(),
             null,
             out,
-            null,
+            packaging,
             null,
             new PipelineConfig.Split(null, "tensorrt-ampere", "10Mbit/s", "5ms", "int8", true, 50),
             new PipelineConfig.Cascade(null, null, 0.85, 0, Map.of(), "1ms", "20ms"));
     PipelineResult r = new Pipeline(cfg, PipelineListener.silent()).run();
     assertEquals(
-        List.of("ingest", "calibrate", "quantize", "compile", "split", "cascade", "validate"),
+        List.of(
+            "ingest",
+            "calibrate",
+            "quantize",
+            "compile",
+            "split",
+            "cascade",
+            "validate",
+            "package"),
         ran(r));
+    // The bundle carries the threshold the devices apply.
+    org.edgeopt.deploy.Manifest.Cascade signed =
+        org.edgeopt.deploy.BundleVerifier.verify(
+                out.resolve("bundle.zip"),
+                org.edgeopt.deploy.SigningKeys.readPublic(
+                    keys.resolve(org.edgeopt.deploy.SigningKeys.PUBLIC_FILE)))
+            .manifest()
+            .cascade();
+    assertTrue(signed != null && signed.threshold() > 0, String.valueOf(signed));
     for (String f :
         List.of(
             "split/edge.onnx",
