@@ -155,7 +155,14 @@ class PlannerCommandsTest {
     }
     Path telemetry = Files.writeString(dir.resolve("telemetry.jsonl"), t.toString());
     Run mon =
-        edgeopt("monitor", "--bundle", bundle.toString(), "--telemetry", telemetry.toString());
+        edgeopt(
+            "monitor",
+            "--bundle",
+            bundle.toString(),
+            "--telemetry",
+            telemetry.toString(),
+            "--report",
+            dir.resolve("monitor").toString());
     assertTrue(
         mon.out().contains("cascade  field escalation 25.0% [")
             && mon.out()
@@ -164,6 +171,9 @@ class PlannerCommandsTest {
                         + String.format(
                             java.util.Locale.ROOT, "%.1f%%", 100 * m.cascade().escalationRate())),
         mon.out() + mon.err());
+    assertTrue(
+        Files.readString(dir.resolve("monitor/report.html"))
+            .contains("25.00% of 400 logged predictions escalated"));
     Run none =
         edgeopt(
             "cascade",

@@ -125,6 +125,18 @@ public final class MonitorReportWriter {
               "uncertainty",
               f3(e.uncertainty())));
     }
+    MonitorReport.Escalation e = r.escalation();
+    c.put(
+        "escalation",
+        e == null
+            ? null
+            : String.format(
+                Locale.ROOT,
+                "%.2f%% of %d logged predictions escalated to the large model (95%% CI %.2f%% to %.2f%%)",
+                100 * e.rate(),
+                e.logged(),
+                100 * e.lower(),
+                100 * e.upper()));
     c.put("uncertain", queue);
     c.put("hasUncertain", !queue.isEmpty());
     return Templates.render(MonitorReportWriter.class, "/org/edgeopt/deploy/monitor.mustache", c);
