@@ -41,19 +41,20 @@ class PipelineTest {
         packaging);
   }
 
+  /** A package: section signing with a fresh key written to {@code keys}. */
+  private static PipelineConfig.Packaging packaging(Path keys) throws Exception {
+    org.edgeopt.deploy.SigningKeys.write(org.edgeopt.deploy.SigningKeys.generate(), keys);
+    return new PipelineConfig.Packaging(
+        keys.resolve(org.edgeopt.deploy.SigningKeys.PRIVATE_FILE), "fashion-mnist", "1.0.0", null);
+  }
+
   private static List<String> ran(PipelineResult r) {
     return r.stages().stream().filter(s -> !s.skipped()).map(StageResult::stage).toList();
   }
 
   @Test
   void runsEveryStageThenSkipsWhatDidNotChange(@TempDir Path keys) throws Exception {
-    org.edgeopt.deploy.SigningKeys.write(org.edgeopt.deploy.SigningKeys.generate(), keys);
-    PipelineConfig.Packaging packaging =
-        new PipelineConfig.Packaging(
-            keys.resolve(org.edgeopt.deploy.SigningKeys.PRIVATE_FILE),
-            "fashion-mnist",
-            "1.0.0",
-            null);
+    PipelineConfig.Packaging packaging = packaging(keys);
     PipelineResult first =
         new Pipeline(config(out, 400, 0, packaging), PipelineListener.silent()).run();
     assertEquals(
@@ -102,13 +103,7 @@ class PipelineTest {
   @Test
   void planningStagesSplitTheFloatModelAndCascadeTheQuantizedOne(@TempDir Path keys)
       throws Exception {
-    org.edgeopt.deploy.SigningKeys.write(org.edgeopt.deploy.SigningKeys.generate(), keys);
-    PipelineConfig.Packaging packaging =
-        new PipelineConfig.Packaging(
-            keys.resolve(org.edgeopt.deploy.SigningKeys.PRIVATE_FILE),
-            "fashion-mnist",
-            "1.0.0",
-            null);
+    PipelineConfig.Packaging packaging = packaging(keys);
     PipelineConfig base = config(out, 200, 0, null);
     PipelineConfig cfg =
         new PipelineConfig(
