@@ -146,253 +146,131 @@ public record ValidationConfig(
 
   /** Returns a copy with another preprocessing spec. */
   public ValidationConfig withPreprocess(String spec) {
-    return new ValidationConfig(
-        reference,
-        candidate,
-        holdout,
-        spec,
-        classNames,
-        labelColumn,
-        task,
-        thresholds,
-        batchSize,
-        threads,
-        latencyRuns,
-        warmupRuns,
-        diagnosisBatches,
-        limit,
-        target,
-        arithmetic);
+    return edit(e -> e.preprocess = spec);
   }
 
   /** Returns a copy with other class names. */
   public ValidationConfig withClassNames(List<String> names) {
-    return new ValidationConfig(
-        reference,
-        candidate,
-        holdout,
-        preprocess,
-        names,
-        labelColumn,
-        task,
-        thresholds,
-        batchSize,
-        threads,
-        latencyRuns,
-        warmupRuns,
-        diagnosisBatches,
-        limit,
-        target,
-        arithmetic);
+    return edit(e -> e.classNames = names);
   }
 
   /** Returns a copy with another CSV label column. */
   public ValidationConfig withLabelColumn(String column) {
-    return new ValidationConfig(
-        reference,
-        candidate,
-        holdout,
-        preprocess,
-        classNames,
-        column,
-        task,
-        thresholds,
-        batchSize,
-        threads,
-        latencyRuns,
-        warmupRuns,
-        diagnosisBatches,
-        limit,
-        target,
-        arithmetic);
+    return edit(e -> e.labelColumn = column);
   }
 
   /** Returns a copy with another task. */
   public ValidationConfig withTask(Task newTask) {
-    return new ValidationConfig(
-        reference,
-        candidate,
-        holdout,
-        preprocess,
-        classNames,
-        labelColumn,
-        newTask,
-        thresholds,
-        batchSize,
-        threads,
-        latencyRuns,
-        warmupRuns,
-        diagnosisBatches,
-        limit,
-        target,
-        arithmetic);
+    return edit(e -> e.task = newTask);
   }
 
   /** Returns a copy with other thresholds. */
   public ValidationConfig withThresholds(Thresholds t) {
-    return new ValidationConfig(
-        reference,
-        candidate,
-        holdout,
-        preprocess,
-        classNames,
-        labelColumn,
-        task,
-        t,
-        batchSize,
-        threads,
-        latencyRuns,
-        warmupRuns,
-        diagnosisBatches,
-        limit,
-        target,
-        arithmetic);
+    return edit(e -> e.thresholds = t);
   }
 
   /** Returns a copy with another accuracy-pass batch size. */
   public ValidationConfig withBatchSize(int n) {
-    return new ValidationConfig(
-        reference,
-        candidate,
-        holdout,
-        preprocess,
-        classNames,
-        labelColumn,
-        task,
-        thresholds,
-        n,
-        threads,
-        latencyRuns,
-        warmupRuns,
-        diagnosisBatches,
-        limit,
-        target,
-        arithmetic);
+    return edit(e -> e.batchSize = n);
   }
 
   /** Returns a copy with another thread count. */
   public ValidationConfig withThreads(int n) {
-    return new ValidationConfig(
-        reference,
-        candidate,
-        holdout,
-        preprocess,
-        classNames,
-        labelColumn,
-        task,
-        thresholds,
-        batchSize,
-        n,
-        latencyRuns,
-        warmupRuns,
-        diagnosisBatches,
-        limit,
-        target,
-        arithmetic);
+    return edit(e -> e.threads = n);
   }
 
   /** Returns a copy with other latency settings. */
   public ValidationConfig withLatency(int runs, int warmups) {
-    return new ValidationConfig(
-        reference,
-        candidate,
-        holdout,
-        preprocess,
-        classNames,
-        labelColumn,
-        task,
-        thresholds,
-        batchSize,
-        threads,
-        runs,
-        warmups,
-        diagnosisBatches,
-        limit,
-        target,
-        arithmetic);
+    return edit(
+        e -> {
+          e.latencyRuns = runs;
+          e.warmupRuns = warmups;
+        });
   }
 
   /** Returns a copy with another number of diagnosis batches. */
   public ValidationConfig withDiagnosisBatches(int n) {
-    return new ValidationConfig(
-        reference,
-        candidate,
-        holdout,
-        preprocess,
-        classNames,
-        labelColumn,
-        task,
-        thresholds,
-        batchSize,
-        threads,
-        latencyRuns,
-        warmupRuns,
-        n,
-        limit,
-        target,
-        arithmetic);
+    return edit(e -> e.diagnosisBatches = n);
   }
 
   /** Returns a copy that uses at most {@code n} holdout samples. */
   public ValidationConfig withLimit(int n) {
-    return new ValidationConfig(
-        reference,
-        candidate,
-        holdout,
-        preprocess,
-        classNames,
-        labelColumn,
-        task,
-        thresholds,
-        batchSize,
-        threads,
-        latencyRuns,
-        warmupRuns,
-        diagnosisBatches,
-        n,
-        target,
-        arithmetic);
+    return edit(e -> e.limit = n);
   }
 
   /** Returns a copy that runs the candidate with this target profile's arithmetic. */
   public ValidationConfig withTarget(String profile) {
-    return new ValidationConfig(
-        reference,
-        candidate,
-        holdout,
-        preprocess,
-        classNames,
-        labelColumn,
-        task,
-        thresholds,
-        batchSize,
-        threads,
-        latencyRuns,
-        warmupRuns,
-        diagnosisBatches,
-        limit,
-        profile,
-        arithmetic);
+    return edit(e -> e.target = profile);
   }
 
   /** Returns a copy that runs the candidate's integer layers with the target's or the host's arithmetic. */
   public ValidationConfig withArithmetic(Arithmetic a) {
-    return new ValidationConfig(
-        reference,
-        candidate,
-        holdout,
-        preprocess,
-        classNames,
-        labelColumn,
-        task,
-        thresholds,
-        batchSize,
-        threads,
-        latencyRuns,
-        warmupRuns,
-        diagnosisBatches,
-        limit,
-        target,
-        a);
+    return edit(e -> e.arithmetic = a);
+  }
+
+  /** Returns a copy with the components {@code change} sets; the others are this config's. */
+  private ValidationConfig edit(java.util.function.Consumer<Edit> change) {
+    Edit e = new Edit(this);
+    change.accept(e);
+    return e.build();
+  }
+
+  /** A mutable copy of the components, so that each with-method names only what it changes. */
+  private static final class Edit {
+    Path reference;
+    Path candidate;
+    Path holdout;
+    String preprocess;
+    List<String> classNames;
+    String labelColumn;
+    Task task;
+    Thresholds thresholds;
+    int batchSize;
+    int threads;
+    int latencyRuns;
+    int warmupRuns;
+    int diagnosisBatches;
+    int limit;
+    String target;
+    Arithmetic arithmetic;
+
+    Edit(ValidationConfig v) {
+      reference = v.reference;
+      candidate = v.candidate;
+      holdout = v.holdout;
+      preprocess = v.preprocess;
+      classNames = v.classNames;
+      labelColumn = v.labelColumn;
+      task = v.task;
+      thresholds = v.thresholds;
+      batchSize = v.batchSize;
+      threads = v.threads;
+      latencyRuns = v.latencyRuns;
+      warmupRuns = v.warmupRuns;
+      diagnosisBatches = v.diagnosisBatches;
+      limit = v.limit;
+      target = v.target;
+      arithmetic = v.arithmetic;
+    }
+
+    ValidationConfig build() {
+      return new ValidationConfig(
+          reference,
+          candidate,
+          holdout,
+          preprocess,
+          classNames,
+          labelColumn,
+          task,
+          thresholds,
+          batchSize,
+          threads,
+          latencyRuns,
+          warmupRuns,
+          diagnosisBatches,
+          limit,
+          target,
+          arithmetic);
+    }
   }
 }
