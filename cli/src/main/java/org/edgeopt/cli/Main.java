@@ -1,5 +1,10 @@
 package org.edgeopt.cli;
 
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.edgeopt.core.runtime.PluginLoader;
+
 /** The entry point of the {@code edgeopt} command. */
 public final class Main {
   /**
@@ -13,6 +18,7 @@ public final class Main {
 
   /** Runs the command line and exits with its documented exit code. */
   public static void main(String[] args) throws InterruptedException {
+    addOwnPluginFolder();
     int[] code = {1};
     Thread t =
         new Thread(
@@ -23,5 +29,21 @@ public final class Main {
     t.start();
     t.join();
     System.exit(code[0]);
+  }
+
+  /**
+   * Names the {@code plugins} folder beside {@code edgeopt-cli.jar} as a plug-in root: the
+   * TorchScript runtime (PyTorch, 107 MB) lives there, off the class path, and is opened only
+   * when a {@code .pt} model is asked for. Run from classes (tests), there is no such folder.
+   */
+  private static void addOwnPluginFolder() {
+    try {
+      Path self = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      if (Files.isRegularFile(self) && self.getParent() != null) {
+        PluginLoader.addRootToSystemProperty(self.getParent().resolve("plugins"));
+      }
+    } catch (URISyntaxException | SecurityException | IllegalArgumentException e) {
+      // An unusual code source (not a file): run without the distribution's plug-ins.
+    }
   }
 }
