@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Decide whether a canary model version is no worse than the current one over the same period:"
-          + " mean confidence and failure rate by one-sided 95% non-inferiority bounds, class mix by chi-square"
+          + " mean confidence and failure rate by one-sided 95%% non-inferiority bounds, class mix by chi-square"
           + " homogeneity, p95 latency ratio, and labelled accuracy by a one-sided two-proportion z-test where both"
           + " sides have enough labels. Each side needs --min-samples predictions."
     },

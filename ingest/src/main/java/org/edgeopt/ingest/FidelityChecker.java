@@ -35,7 +35,7 @@ public final class FidelityChecker {
   /**
    * Compares {@code graph} (run by ONNX Runtime) with the TorchScript model {@code reference},
    * run by the runtime {@link Runtimes#forModel} finds for it (PyTorch, when {@code
-   * edgeopt-runtime-torchscript} is on the class path).
+   * edgeopt-runtime-torchscript} is on the class path or in a plug-in folder).
    *
    * @param where names the ONNX model in error messages
    * @throws EdgeoptException (exit 3) when an input is not a float tensor with a usable shape, the
