@@ -78,6 +78,9 @@ class FashionMnistSplitTest {
     assertTrue(
         c.stream().anyMatch(k -> k.cut().tensors().size() == 2),
         "a cut inside a residual block sends two tensors");
+    // A chain whose skip connections have no nodes: one cut per compute node, plus cloud-only.
+    assertEquals(c.get(0).cut().computeNodes() + 1, c.size());
+    assertEquals(58, c.size());
     Set<List<String>> sent = new HashSet<>();
     c.forEach(k -> assertTrue(sent.add(k.cut().tensors()), "listed twice: " + k.cut().label()));
     // Every cut of the topological order (what a cap of 0 falls back to) is among them.
