@@ -66,8 +66,7 @@ class EdgePartCompilerTest {
     // residual block (one 9408-byte tensor) gives both parts to run.
     SplitJob.Outcome planned =
         SplitJob.run(s.model(), r, cutAfter(s, "/features/features.7/Add"), dir);
-    assertEquals(
-        List.of("/features/features.7/Add"), planned.plan().chosenCost().cut().frontier());
+    assertEquals(List.of("/features/features.7/Add"), planned.plan().chosenCost().cut().frontier());
     assertFalse(planned.plan().chosenCost().cut().edgeOnly());
 
     EdgePartCompiler.Outcome o = EdgePartCompiler.compile(s.model(), planned, null, dir, SAMPLES);

@@ -129,8 +129,10 @@ public final class CutEnumerator {
     final Graph g;
     final List<Integer> compute = new ArrayList<>();
     final BitSet[] producers;
+
     /** Values the device may hold (inputs, compute nodes' results), in graph order, by producer (-1: a model input). */
     final Map<String, Integer> producedBy = new LinkedHashMap<>();
+
     /** For each such value, the compute nodes (as compute indices) that read it. */
     final Map<String, BitSet> readers = new HashMap<>();
 

@@ -95,8 +95,7 @@ public final class PartsVerifier {
       Batch b = it.next();
       Tensor x = b.input().withName(input);
       Tensor reference = full.run(Map.of(input, x)).get(output);
-      Tensor composed =
-          Composition.run(e, s, cut, Map.of(input, x), format, ranges).get(output);
+      Tensor composed = Composition.run(e, s, cut, Map.of(input, x), format, ranges).get(output);
       float[] r = reference.toFloats();
       float[] c = composed.toFloats();
       for (int i = 0; i < r.length; i++) {

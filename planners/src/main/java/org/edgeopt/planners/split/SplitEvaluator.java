@@ -275,7 +275,9 @@ public final class SplitEvaluator {
     double m = 0;
     for (Value v : g.outputs()) {
       Tensor c = composed.get(v.name());
-      m = Math.max(m, c == null ? Double.POSITIVE_INFINITY : maxAbsDiff(c, reference.get(v.name())));
+      m =
+          Math.max(
+              m, c == null ? Double.POSITIVE_INFINITY : maxAbsDiff(c, reference.get(v.name())));
     }
     return m;
   }

@@ -186,16 +186,14 @@ class CutEnumeratorTest {
     try (InferenceSession whole = OrtRuntime.get().open(g, SplitEvaluator.SESSION)) {
       Map<String, Tensor> reference = whole.run(inputs);
       for (Cut c : e.cuts()) {
-        Graph edge =
-            c.cloudOnly() ? null : GraphSplitter.edgePart(g, c, WireFormat.FP32, Map.of());
+        Graph edge = c.cloudOnly() ? null : GraphSplitter.edgePart(g, c, WireFormat.FP32, Map.of());
         Graph server =
             c.edgeOnly() ? null : GraphSplitter.serverPart(g, c, WireFormat.FP32, Map.of());
         try (InferenceSession es =
                 edge == null ? null : OrtRuntime.get().open(edge, SplitEvaluator.SESSION);
             InferenceSession ss =
                 server == null ? null : OrtRuntime.get().open(server, SplitEvaluator.SESSION)) {
-          Map<String, Tensor> out =
-              Composition.run(es, ss, c, inputs, WireFormat.FP32, Map.of());
+          Map<String, Tensor> out = Composition.run(es, ss, c, inputs, WireFormat.FP32, Map.of());
           double diff = SplitEvaluator.maxAbsDiff(g, out, reference);
           assertTrue(diff <= SplitRequest.FP32_TOLERANCE, c.label() + ": " + diff);
         }

@@ -189,6 +189,9 @@ class FashionMnistSplitTest {
     }
     String html = Files.readString(dir.resolve(SplitArtifacts.PAGE_FILE));
     assertTrue(html.contains("<svg"));
+    assertTrue(
+        html.contains("Cuts listed: every valid cut: 58 distinct tensor sets"),
+        "the page says how cuts were found");
     assertFalse(
         html.replace("http://www.w3.org/2000/svg", "").matches("(?s).*https?://.*"),
         "the page is self-contained");
