@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +19,7 @@ import org.edgeopt.core.graph.Tensor;
 import org.edgeopt.core.graph.TensorType;
 import org.edgeopt.core.graph.Value;
 import org.edgeopt.core.onnx.OnnxChecker;
+import org.edgeopt.core.quant.QuantParams;
 import org.edgeopt.core.runtime.InferenceSession;
 import org.edgeopt.core.runtime.OrtRuntime;
 import org.junit.jupiter.api.Test;
@@ -170,7 +172,13 @@ class CutEnumeratorTest {
     assertEquals(32, wide.cuts().size(), "the 31 prefixes of the order plus cloud-only");
   }
 
-  /** Runs each cut's FP32 and int8 parts in ONNX Runtime on random inputs against the whole graph. */
+  /**
+   * Runs each cut's parts in ONNX Runtime on random inputs against the whole graph: FP32 on the
+   * wire within {@link SplitRequest#FP32_TOLERANCE}; FP16 within 1e-3; int8 (ranges: the cut
+   * tensors' min/max on these inputs, half a step at most 0.012) within 0.02, the half steps of the
+   * sent tensors weighted by these graphs' slopes (1 for Neg and Add, 0.5 for the Mul, 0.25 for
+   * Sigmoid).
+   */
   static void everyCutReproduces(Graph model, CutEnumeration e) throws Exception {
     Graph g = SplitPlanner.withShapes(model);
     OnnxChecker.check(g, g.name());
@@ -183,19 +191,46 @@ class CutEnumeratorTest {
       }
       inputs.put(v.name(), Tensor.ofFloats(v.name(), new long[] {2, 3}, x));
     }
+    Map<String, QuantParams> ranges = new HashMap<>();
+    try (InferenceSession probe =
+        OrtRuntime.get().open(SplitEvaluator.probe(g, e.cuts()), SplitEvaluator.SESSION)) {
+      Map<String, Tensor> all = new HashMap<>(probe.run(inputs));
+      all.putAll(inputs);
+      for (Cut c : e.cuts()) {
+        for (String t : c.tensors()) {
+          float[] v = all.get(t).toFloats();
+          float min = 0;
+          float max = 0;
+          for (float f : v) {
+            min = Math.min(min, f);
+            max = Math.max(max, f);
+          }
+          ranges.put(t, QuantParams.asymmetric(min, max, DataType.INT8));
+        }
+      }
+    }
+    Map<WireFormat, Double> tolerance =
+        Map.of(
+            WireFormat.FP32,
+            SplitRequest.FP32_TOLERANCE,
+            WireFormat.FP16,
+            1e-3,
+            WireFormat.INT8,
+            0.02);
     try (InferenceSession whole = OrtRuntime.get().open(g, SplitEvaluator.SESSION)) {
       Map<String, Tensor> reference = whole.run(inputs);
       for (Cut c : e.cuts()) {
-        Graph edge = c.cloudOnly() ? null : GraphSplitter.edgePart(g, c, WireFormat.FP32, Map.of());
-        Graph server =
-            c.edgeOnly() ? null : GraphSplitter.serverPart(g, c, WireFormat.FP32, Map.of());
-        try (InferenceSession es =
-                edge == null ? null : OrtRuntime.get().open(edge, SplitEvaluator.SESSION);
-            InferenceSession ss =
-                server == null ? null : OrtRuntime.get().open(server, SplitEvaluator.SESSION)) {
-          Map<String, Tensor> out = Composition.run(es, ss, c, inputs, WireFormat.FP32, Map.of());
-          double diff = SplitEvaluator.maxAbsDiff(g, out, reference);
-          assertTrue(diff <= SplitRequest.FP32_TOLERANCE, c.label() + ": " + diff);
+        for (WireFormat w : WireFormat.values()) {
+          Graph edge = c.cloudOnly() ? null : GraphSplitter.edgePart(g, c, w, ranges);
+          Graph server = c.edgeOnly() ? null : GraphSplitter.serverPart(g, c, w, ranges);
+          try (InferenceSession es =
+                  edge == null ? null : OrtRuntime.get().open(edge, SplitEvaluator.SESSION);
+              InferenceSession ss =
+                  server == null ? null : OrtRuntime.get().open(server, SplitEvaluator.SESSION)) {
+            Map<String, Tensor> out = Composition.run(es, ss, c, inputs, w, ranges);
+            double diff = SplitEvaluator.maxAbsDiff(g, out, reference);
+            assertTrue(diff <= tolerance.get(w), c.label() + ", " + w.id() + ": " + diff);
+          }
         }
       }
     }
