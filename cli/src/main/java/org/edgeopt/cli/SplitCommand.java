@@ -16,6 +16,7 @@ import org.edgeopt.core.io.OverwriteGuard;
 import org.edgeopt.core.quant.CalibrationTable;
 import org.edgeopt.core.targets.TargetProfiles;
 import org.edgeopt.pipeline.EdgePartCompiler;
+import org.edgeopt.planners.split.CutEnumerator;
 import org.edgeopt.planners.split.Encoding;
 import org.edgeopt.planners.split.Link;
 import org.edgeopt.planners.split.SplitArtifacts;
@@ -36,6 +37,11 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description = {
       "Plan split inference: cost every cut of MODEL for the edge profile, the link and the server profile,",
+      "a cut being any set of nodes closed under producers (every branch combination of a fork, both tensors",
+      "of a skip connection), listed once per set of tensors sent; past "
+          + CutEnumerator.MAX_IDEALS
+          + " such sets only the cuts of one",
+      "topological order are listed, and the output, split.json and split.html say so;",
       "run every cut's two parts on holdout samples, pick the best cut for the link, and write",
       "DIR/edge.onnx, DIR/server.onnx, DIR/manifest.json, DIR/split.json and DIR/split.html.",
       "The edge part is also compiled for the edge profile's target into DIR/edge-PROFILE/ (quantized first with the",
@@ -58,7 +64,8 @@ public final class SplitCommand implements Callable<Integer>, CommonOptions.Verb
   @Parameters(
       index = "0",
       paramLabel = "MODEL",
-      description = "The FP32 ONNX model (single input), e.g. from edgeopt ingest.")
+      description =
+          "The FP32 ONNX model, e.g. from edgeopt ingest. One input: the holdout gives one tensor per sample.")
   Path model;
 
   @Option(
@@ -183,7 +190,8 @@ public final class SplitCommand implements Callable<Integer>, CommonOptions.Verb
       names = "--cut",
       paramLabel = "N",
       description =
-          "Write cut number N of the table (an admissible one) instead of the best for the link.")
+          "Write cut number N (the # column of the printed table and split.json's cuts[].index: cuts"
+              + " ordered by how many nodes the edge runs; an admissible one) instead of the best for the link.")
   Integer cut;
 
   @Option(

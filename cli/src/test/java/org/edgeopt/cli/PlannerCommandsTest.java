@@ -52,6 +52,10 @@ class PlannerCommandsTest {
     assertEquals("int8", manifest.get("wire").asText());
     assertTrue(manifest.get("verification").get("passed").asBoolean());
     assertTrue(Files.exists(out.resolve("split.html")) && Files.exists(out.resolve("split.json")));
+    assertTrue(r.out().contains("cuts: every valid cut: "), r.out());
+    JsonNode cuts =
+        new ObjectMapper().readTree(out.resolve("split.json").toFile()).get("cutEnumeration");
+    assertTrue(cuts.get("complete").asBoolean(), cuts.toString());
     // The edge part is compiled for the Edge TPU (quantized with ranges calibrated on
     // --calibration-data) or the manifest says why not; the output prints the same line.
     JsonNode compiled = manifest.get("edgeCompiled");

@@ -66,7 +66,7 @@ class EdgePartCompilerTest {
     // residual block (one 9408-byte tensor) gives both parts to run.
     SplitJob.Outcome planned =
         SplitJob.run(s.model(), r, cutAfter(s, "/features/features.7/Add"), dir);
-    assertEquals("/features/features.7/Add", planned.plan().chosenCost().cut().lastEdgeNode());
+    assertEquals(List.of("/features/features.7/Add"), planned.plan().chosenCost().cut().frontier());
     assertFalse(planned.plan().chosenCost().cut().edgeOnly());
 
     EdgePartCompiler.Outcome o = EdgePartCompiler.compile(s.model(), planned, null, dir, SAMPLES);
@@ -183,9 +183,9 @@ class EdgePartCompilerTest {
   }
 
   private static int cutAfter(SampleModel s, String node) throws Exception {
-    List<Cut> cuts = CutEnumerator.enumerate(OnnxModels.read(s.model()));
+    List<Cut> cuts = CutEnumerator.enumerate(OnnxModels.read(s.model())).cuts();
     for (int i = 0; i < cuts.size(); i++) {
-      if (node.equals(cuts.get(i).lastEdgeNode())) {
+      if (List.of(node).equals(cuts.get(i).frontier())) {
         return i;
       }
     }

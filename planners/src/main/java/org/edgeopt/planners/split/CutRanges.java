@@ -42,7 +42,7 @@ public final class CutRanges {
   public static Map<String, QuantParams> observe(
       Graph g, List<Cut> cuts, Dataset data, int limit, int batchSize) throws EdgeoptException {
     Set<String> wanted = tensors(cuts);
-    String input = g.inputs().get(0).name();
+    String input = SplitEvaluator.singleInput(g);
     Map<String, float[]> minMax = new HashMap<>();
     try (InferenceSession probe =
         OrtRuntime.get().open(SplitEvaluator.probe(g, cuts), SplitEvaluator.SESSION)) {

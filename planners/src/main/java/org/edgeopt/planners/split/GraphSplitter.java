@@ -34,8 +34,9 @@ public final class GraphSplitter {
   }
 
   /**
-   * Returns the edge part: the first {@code cut.position()} nodes, taking the graph inputs they
-   * read and returning the cut tensors they produce (in wire form) and any model output they produce.
+   * Returns the edge part: the cut's edge nodes (with the constant nodes they read), taking the
+   * graph inputs they read and returning the cut tensors they produce (in wire form) and any model
+   * output they produce.
    *
    * @param int8 the int8 parameters by cut tensor, used when {@code format} is INT8
    */
@@ -61,7 +62,9 @@ public final class GraphSplitter {
       }
     }
     for (Value o : g.outputs()) {
-      if (produced.contains(o.name())) {
+      // An output also sent in FP32 is already returned under its own name.
+      if (produced.contains(o.name())
+          && b.outputs().stream().noneMatch(v -> v.name().equals(o.name()))) {
         b.addOutput(o);
       }
     }
@@ -69,7 +72,11 @@ public final class GraphSplitter {
     return b.build();
   }
 
-  /** Returns the server part: the remaining nodes, taking the cut tensors in wire form and returning the model outputs they produce. */
+  /**
+   * Returns the server part: the other compute nodes (with the constant nodes they read), taking
+   * every cut tensor in wire form (model inputs the server reads among them) and returning the
+   * model outputs they produce.
+   */
   public static Graph serverPart(
       Graph g, Cut cut, WireFormat format, Map<String, QuantParams> int8) {
     List<Node> nodes = CutEnumerator.serverNodes(g, cut);

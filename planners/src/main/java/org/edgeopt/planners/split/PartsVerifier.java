@@ -1,7 +1,6 @@
 package org.edgeopt.planners.split;
 
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.data.Batch;
@@ -40,7 +39,7 @@ public final class PartsVerifier {
             server == null ? null : OrtRuntime.get().open(server, SplitEvaluator.SESSION)) {
       Comparison c =
           compare(
-              whole.inputs().get(0).name(),
+              SplitEvaluator.singleInput(whole),
               whole.outputs().get(0).name(),
               full,
               e,
@@ -96,23 +95,7 @@ public final class PartsVerifier {
       Batch b = it.next();
       Tensor x = b.input().withName(input);
       Tensor reference = full.run(Map.of(input, x)).get(output);
-      Map<String, Tensor> edgeOut = e == null ? Map.of() : e.run(Map.of(input, x));
-      Tensor composed;
-      if (s == null) {
-        composed = edgeOut.get(output);
-      } else {
-        Map<String, Tensor> sent = new LinkedHashMap<>();
-        for (String t : cut.tensors()) {
-          String wire = GraphSplitter.wireName(t, format);
-          // Graph inputs crossing the cut are sent by the device's own code, encoded alike.
-          sent.put(
-              wire,
-              t.equals(input)
-                  ? WireCodec.toWire(x, format, ranges.get(t)).withName(wire)
-                  : edgeOut.get(wire));
-        }
-        composed = s.run(sent).get(output);
-      }
+      Tensor composed = Composition.run(e, s, cut, Map.of(input, x), format, ranges).get(output);
       float[] r = reference.toFloats();
       float[] c = composed.toFloats();
       for (int i = 0; i < r.length; i++) {

@@ -123,7 +123,7 @@ public final class SplitArtifacts {
     m.put("model", plan.model());
     m.put("modelSha256", plan.modelSha256());
     m.put("cut", c.cut().label());
-    m.put("position", c.cut().position());
+    m.put("edgeNodes", c.cut().edgeNodes().size());
     m.put("edgeModel", edge == null ? null : EDGE_FILE);
     m.put("edgeProfile", plan.request().edge().name());
     m.put("serverModel", server == null ? null : SERVER_FILE);

@@ -72,15 +72,7 @@ public final class SplitEvaluator {
       int batchSize,
       int hostRuns)
       throws EdgeoptException {
-    if (g.inputs().size() != 1) {
-      throw EdgeoptException.invalid(
-          "graph '"
-              + g.name()
-              + "': the split planner takes single-input models, found "
-              + g.inputs().size()
-              + " inputs");
-    }
-    String input = g.inputs().get(0).name();
+    String input = singleInput(g);
     String output = g.outputs().get(0).name();
     List<InferenceSession> open = new ArrayList<>();
     try {
@@ -116,28 +108,27 @@ public final class SplitEvaluator {
         Batch b = it.next();
         Tensor x = b.input().withName(input);
         first = first == null ? firstSample(x, b.size()) : first;
-        Map<String, Tensor> all = new HashMap<>(probe.run(Map.of(input, x)));
-        all.put(input, x);
-        Tensor reference = all.get(output);
-        int[] refTop = BatchRunner.top1(reference);
+        Map<String, Tensor> inputs = Map.of(input, x);
+        Map<String, Tensor> all = new HashMap<>(probe.run(inputs));
+        all.putAll(inputs);
+        Map<String, Tensor> reference = outputs(g, all);
+        int[] refTop = BatchRunner.top1(reference.get(output));
         int k = b.size();
         int toCompress = Math.max(0, Math.min(k, compressSamples - compressed));
         for (int i = 0; i < n; i++) {
           Cut c = cuts.get(i);
-          Map<String, Tensor> sent = new LinkedHashMap<>();
-          Map<String, Tensor> edgeOut =
-              edges.get(i) == null ? Map.of() : edges.get(i).run(Map.of(input, x));
-          for (String t : c.tensors()) {
-            sent.put(t, t.equals(input) ? x : edgeOut.get(t));
-          }
-          Tensor composed =
-              c.edgeOnly() ? edgeOut.get(output) : servers.get(i).run(sent).get(output);
-          maxDiff[i] = Math.max(maxDiff[i], maxAbsDiff(composed, reference));
+          Map<String, Tensor> composed =
+              Composition.run(edges.get(i), servers.get(i), c, inputs, WireFormat.FP32, Map.of());
+          maxDiff[i] = Math.max(maxDiff[i], maxAbsDiff(g, composed, reference));
           if (!c.edgeOnly() && ranges.keySet().containsAll(c.tensors())) {
+            // The FP32 cut tensors (the probe's) through the int8 wire: what the server decodes.
             Map<String, Tensor> viaInt8 = new LinkedHashMap<>();
-            sent.forEach(
-                (t, v) -> viaInt8.put(t, WireCodec.roundTrip(v, WireFormat.INT8, ranges.get(t))));
-            int[] top = BatchRunner.top1(servers.get(i).run(viaInt8).get(output));
+            for (String t : c.tensors()) {
+              viaInt8.put(t, WireCodec.roundTrip(all.get(t), WireFormat.INT8, ranges.get(t)));
+            }
+            Map<String, Tensor> out = new HashMap<>(reference);
+            out.putAll(servers.get(i).run(viaInt8));
+            int[] top = BatchRunner.top1(out.get(output));
             for (int s = 0; s < k; s++) {
               agree[i] += top[s] == refTop[s] ? 1 : 0;
               correct[i] += top[s] == b.labels()[s] ? 1 : 0;
@@ -196,10 +187,8 @@ public final class SplitEvaluator {
           edgeOut = edges.get(i).run(in);
         }
         if (servers.get(i) != null) {
-          Map<String, Tensor> sent = new LinkedHashMap<>();
-          for (String t : cuts.get(i).tensors()) {
-            sent.put(t, t.equals(input) ? first : edgeOut.get(t));
-          }
+          Map<String, Tensor> sent =
+              Composition.sent(cuts.get(i), in, edgeOut, WireFormat.FP32, Map.of());
           serverHost[i] = HostLatency.median(servers.get(i), sent, HOST_WARMUP, hostRuns);
         }
       }
@@ -254,6 +243,43 @@ public final class SplitEvaluator {
           WireCodec.encode(Tensor.ofFloats(t, new long[] {slice.length}, slice), w, ranges.get(t)));
     }
     return Zstd.compress(buf.toByteArray(), ZSTD_LEVEL).length;
+  }
+
+  /**
+   * Returns the name of the model's one input: holdout datasets give one tensor per sample, so
+   * the planner runs single-input models (the cuts and parts themselves handle several).
+   */
+  static String singleInput(Graph g) throws EdgeoptException {
+    if (g.inputs().size() != 1) {
+      throw EdgeoptException.invalid(
+          "graph '"
+              + g.name()
+              + "': expected one input to feed from the holdout, found "
+              + g.inputs().size()
+              + " ("
+              + String.join(", ", g.inputs().stream().map(Value::name).toList())
+              + "): holdout datasets give one tensor per sample");
+    }
+    return g.inputs().get(0).name();
+  }
+
+  /** Returns the model outputs among {@code all}, by name. */
+  private static Map<String, Tensor> outputs(Graph g, Map<String, Tensor> all) {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    g.outputs().forEach(v -> out.put(v.name(), all.get(v.name())));
+    return out;
+  }
+
+  /** Returns the largest difference over every model output; infinite when one is missing or reshaped. */
+  static double maxAbsDiff(Graph g, Map<String, Tensor> composed, Map<String, Tensor> reference) {
+    double m = 0;
+    for (Value v : g.outputs()) {
+      Tensor c = composed.get(v.name());
+      m =
+          Math.max(
+              m, c == null ? Double.POSITIVE_INFINITY : maxAbsDiff(c, reference.get(v.name())));
+    }
+    return m;
   }
 
   private static double maxAbsDiff(Tensor a, Tensor b) {

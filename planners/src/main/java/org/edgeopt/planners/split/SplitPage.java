@@ -37,6 +37,8 @@ public final class SplitPage {
     ctx.put("edgeEstimate", p.edgeEstimate());
     ctx.put("serverEstimate", p.serverEstimate());
     ctx.put("rangeSource", p.rangeSource());
+    ctx.put("cutEnumeration", p.enumeration().describe());
+    ctx.put("cutsComplete", p.enumeration().complete());
     ctx.put("verified", check != null && check.passed());
     ctx.put(
         "verification",
@@ -194,7 +196,7 @@ public final class SplitPage {
     s.append(
         String.format(
             Locale.ROOT,
-            "<text x=\"%d\" y=\"%d\" font-size=\"11\">cut # (topological position)</text>",
+            "<text x=\"%d\" y=\"%d\" font-size=\"11\">cut # (as listed: by edge node count)</text>",
             LEFT,
             HEIGHT + 4));
     int lx = WIDTH - 260;

@@ -10,6 +10,7 @@ import java.util.Map;
  * @param model the model's name
  * @param modelSha256 SHA-256 of the model file (empty when planned from a graph)
  * @param request what was asked
+ * @param enumeration how the cuts were found (every valid cut, or the topological-order fallback)
  * @param costs the costs of every cut, in cut order
  * @param checks what running every cut showed, in cut order
  * @param fp32Top1 the whole model's top-1 on the samples run
@@ -26,6 +27,7 @@ public record SplitPlan(
     String model,
     String modelSha256,
     SplitRequest request,
+    CutEnumeration enumeration,
     List<CutCost> costs,
     List<CutCheck> checks,
     double fp32Top1,
@@ -59,7 +61,8 @@ public record SplitPlan(
   }
 
   /**
-   * Returns this plan with cut {@code i} chosen instead of the best one, for a deployment that
+   * Returns this plan with cut {@code i} (its index in {@link #costs()}, the {@code #} column of
+   * the table) chosen instead of the best one, for a deployment that
    * must cut at a given place (a layer the device's firmware ends with, say).
    *
    * @throws EdgeoptException exit 3 when there is no cut {@code i} or it is not admissible
@@ -84,6 +87,7 @@ public record SplitPlan(
         model,
         modelSha256,
         request,
+        enumeration,
         costs,
         checks,
         fp32Top1,

@@ -21,7 +21,8 @@ public final class SplitPlanner {
   /** Plans the split of {@code model} (FP32, single input); {@code sha256} goes into the plan's provenance. */
   public static SplitPlan plan(Graph model, String sha256, SplitRequest r) throws EdgeoptException {
     Graph g = withShapes(model);
-    List<Cut> cuts = CutEnumerator.enumerate(g);
+    CutEnumeration enumeration = CutEnumerator.enumerate(g);
+    List<Cut> cuts = enumeration.cuts();
     Map<String, QuantParams> ranges;
     String rangeSource;
     if (r.calibration() != null) {
@@ -159,6 +160,7 @@ public final class SplitPlanner {
         g.name(),
         sha256 == null ? "" : sha256,
         r,
+        enumeration,
         costs,
         run.checks(),
         fp32Top1,

@@ -24,6 +24,19 @@ public final class SplitReport {
     m.put("uplinkBitsPerSecond", p.request().link().uplinkBitsPerSecond());
     m.put("rttSeconds", p.request().link().rttSeconds());
     m.put("encoding", p.request().encoding().id());
+    m.put(
+        "cutEnumeration",
+        Map.of(
+            "complete",
+            p.enumeration().complete(),
+            "nodeSetsCounted",
+            p.enumeration().nodeSets(),
+            "cap",
+            CutEnumerator.MAX_IDEALS,
+            "cuts",
+            p.costs().size(),
+            "note",
+            p.enumeration().describe()));
     m.put("int8Ranges", p.rangeSource());
     m.put("zstdLevel", SplitEvaluator.ZSTD_LEVEL);
     m.put(
@@ -44,7 +57,8 @@ public final class SplitReport {
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("index", i);
       row.put("cut", c.cut().label());
-      row.put("position", c.cut().position());
+      row.put("edgeNodes", c.cut().edgeNodes().size());
+      row.put("frontier", c.cut().frontier());
       row.put("tensors", c.cut().tensors());
       row.put("elements", c.elements());
       row.put("edgeSeconds", c.edgeSeconds());
@@ -119,6 +133,10 @@ public final class SplitReport {
             link.megabitsPerSecond(),
             link.rttSeconds() * 1e3,
             e.id()));
+    sb.append("cuts: ")
+        .append(p.enumeration().complete() ? "" : "WARNING: ")
+        .append(p.enumeration().describe())
+        .append('\n');
     sb.append(
         String.format(
             Locale.ROOT,

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /** The lower envelope against brute force on random cost tables. */
@@ -24,7 +25,7 @@ class LinkSweepTest {
         double bytes = last ? 0 : Math.round(r.nextDouble() * 2e5);
         costs.add(
             new CutCost(
-                new Cut(i, n - 1, List.of(), "n" + i),
+                new Cut(IntStream.range(0, i).boxed().toList(), n - 1, List.of(), List.of("n" + i)),
                 0,
                 r.nextDouble() * 0.05,
                 r.nextDouble() * 0.01,
