@@ -382,11 +382,13 @@ final class QdqPlanner {
         if (!fullyInt8) {
           return "no integer kernel";
         }
-        boolean anyFloat =
-            n.inputs().stream().anyMatch(this::isFloatActivation)
-                || n.outputs().stream().anyMatch(this::isFloatActivation);
-        if (!anyFloat) {
-          return "no float32 activation to quantize";
+        if (n.opType().equals("QuantizeLinear") || n.opType().equals("DequantizeLinear")) {
+          return "already quantized";
+        }
+        // Only operators that compute on activations: a Constant or a Shape-derived value is no
+        // activation of the device.
+        if (n.inputs().stream().noneMatch(this::isFloatActivation)) {
+          return "no float32 activation input";
         }
       }
       default -> {

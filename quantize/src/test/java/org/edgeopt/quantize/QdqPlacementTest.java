@@ -1,5 +1,6 @@
 package org.edgeopt.quantize;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -8,8 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.edgeopt.calibrate.Calibration;
+import org.edgeopt.calibrate.CalibrationConfig;
+import org.edgeopt.calibrate.CalibrationMethod;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.ExitCode;
+import org.edgeopt.core.data.Dataset;
+import org.edgeopt.core.data.Datasets;
+import org.edgeopt.core.data.Preprocessing;
 import org.edgeopt.core.graph.Attribute;
 import org.edgeopt.core.graph.DataType;
 import org.edgeopt.core.graph.Graph;
@@ -19,6 +26,7 @@ import org.edgeopt.core.graph.Tensor;
 import org.edgeopt.core.graph.TensorType;
 import org.edgeopt.core.graph.Value;
 import org.edgeopt.core.onnx.OnnxChecker;
+import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.core.quant.CalibrationTable;
 import org.edgeopt.core.quant.QuantParams;
 import org.edgeopt.core.runtime.InferenceSession;
@@ -27,6 +35,8 @@ import org.edgeopt.core.runtime.SessionOptions;
 import org.edgeopt.core.targets.TargetProfile;
 import org.edgeopt.core.targets.TargetProfiles;
 import org.edgeopt.core.testing.TestModels;
+import org.edgeopt.samples.SampleModel;
+import org.edgeopt.samples.SampleModels;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -187,6 +197,32 @@ class QdqPlacementTest {
     assertFalse(quantizerOf(cpu, "s").isPresent());
     assertFalse(quantizerOf(cpu, "y").isPresent());
     assertTrue(quantizerOf(cpu, "a").isPresent());
+  }
+
+  @Test
+  void modelsInsideTheRuntimePatternsGetTheSameQdqModelUnderBothPlacements() throws Exception {
+    // A CNN that starts with a convolution and whose every operator is in ONNX Runtime's patterns:
+    // the small test CNN (Conv, BatchNormalization, ReLU, depthwise Conv, Clip, Add,
+    // GlobalAveragePool, Flatten, Gemm) and the bundled Fashion-MNIST sample.
+    Graph cnn = TestModels.smallCnn(13);
+    CalibrationTable cnnTable =
+        MinMaxCalibration.collect(
+            cnn, List.of(TestModels.smallCnnInput(5, 8)).iterator());
+    SampleModel s = SampleModels.fashionMnist();
+    Graph fashion = OnnxModels.read(s.model());
+    Preprocessing pre = Preprocessing.parse(s.preprocess());
+    Dataset images = Datasets.open(s.calibration().images(), pre, s.classNames(), null);
+    CalibrationTable fashionTable =
+        Calibration.calibrate(
+            fashion, images, CalibrationConfig.of(CalibrationMethod.MINMAX).withSamples(64));
+    for (Map.Entry<Graph, CalibrationTable> m :
+        Map.of(cnn, cnnTable, fashion, fashionTable).entrySet()) {
+      QuantizeConfig fully = edgeTpu();
+      QuantizeConfig patterns = fully.withPlacement(QdqPlacement.RUNTIME_PATTERNS);
+      byte[] a = OnnxModels.toBytes(quantize(m.getKey(), m.getValue(), fully).graph());
+      byte[] b = OnnxModels.toBytes(quantize(m.getKey(), m.getValue(), patterns).graph());
+      assertArrayEquals(b, a, m.getKey().name());
+    }
   }
 
   @Test
