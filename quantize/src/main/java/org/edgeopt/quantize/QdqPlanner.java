@@ -184,9 +184,7 @@ final class QdqPlanner {
     Map<String, Node> folded = new LinkedHashMap<>();
     Map<String, List<Node>> consumers = g.consumers();
     for (Node a : g.nodes()) {
-      if (kind(a) != Kind.ACT
-          || floatNodes.containsKey(a.name())
-          || cfg.symmetricActivations()) {
+      if (kind(a) != Kind.ACT || floatNodes.containsKey(a.name()) || cfg.symmetricActivations()) {
         continue;
       }
       Node p = producers.get(a.input(0));

@@ -152,8 +152,8 @@ class QdqPlacementTest {
     assertEquals("r", g.node("pool").orElseThrow().input(0), "MaxPool reads float");
     assertTrue(quantizerOf(g, "p").isPresent(), "the Conv's input is quantized");
     // The same placement for the edgetpu profile's other settings: only the placement differs.
-    Graph portable = quantize(fp32, table, edgeTpu().withPlacement(QdqPlacement.RUNTIME_PATTERNS))
-        .graph();
+    Graph portable =
+        quantize(fp32, table, edgeTpu().withPlacement(QdqPlacement.RUNTIME_PATTERNS)).graph();
     assertFalse(quantizerOf(portable, "x").isPresent());
   }
 
@@ -164,8 +164,7 @@ class QdqPlacementTest {
     b.addInput(new Value("x", TensorType.of(DataType.FLOAT, shape)));
     b.addInitializer(Tensor.ofFloats("k", new long[] {2, 1, 1}, new float[] {0.5f, -1f}));
     b.add("Sub", "sub", List.of("x", "k"), List.of("s"));
-    b.addInitializer(
-        Tensor.ofLongs("pads", new long[] {8}, new long[] {0, 0, 1, 1, 0, 0, 1, 1}));
+    b.addInitializer(Tensor.ofLongs("pads", new long[] {8}, new long[] {0, 0, 1, 1, 0, 0, 1, 1}));
     b.add("Pad", "pad", List.of("s", "pads"), List.of("d"));
     b.add(
         "AveragePool",
@@ -206,8 +205,7 @@ class QdqPlacementTest {
     // GlobalAveragePool, Flatten, Gemm) and the bundled Fashion-MNIST sample.
     Graph cnn = TestModels.smallCnn(13);
     CalibrationTable cnnTable =
-        MinMaxCalibration.collect(
-            cnn, List.of(TestModels.smallCnnInput(5, 8)).iterator());
+        MinMaxCalibration.collect(cnn, List.of(TestModels.smallCnnInput(5, 8)).iterator());
     SampleModel s = SampleModels.fashionMnist();
     Graph fashion = OnnxModels.read(s.model());
     Preprocessing pre = Preprocessing.parse(s.preprocess());
@@ -233,8 +231,7 @@ class QdqPlacementTest {
           p.equals("edgetpu") ? QdqPlacement.FULLY_INT8 : QdqPlacement.RUNTIME_PATTERNS,
           c.placement(),
           p);
-      assertEquals(
-          p.equals("edgetpu") ? "fully-int8" : null, c.describe().get("placement"), p);
+      assertEquals(p.equals("edgetpu") ? "fully-int8" : null, c.describe().get("placement"), p);
     }
     TargetProfile tpu = TargetProfiles.get("edgetpu");
     TargetProfile bad = withPlacement(tpu, "int8-everywhere");
