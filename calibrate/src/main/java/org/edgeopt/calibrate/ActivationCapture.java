@@ -229,10 +229,16 @@ final class ActivationCapture {
               ? TensorStatistics.withHistogram(t)
               : TensorStatistics.minMaxOnly(t));
     }
-    List<Derived> derived = tuning.deriveStatistics() ? derivedTensors(typed, tensors) : List.of();
+    List<Derived> derived =
+        new ArrayList<>(tuning.deriveStatistics() ? derivedTensors(typed, tensors) : List.of());
     List<String> fetch = new ArrayList<>(tensors);
     fetch.remove(input.name());
     derived.forEach(d -> fetch.remove(d.output()));
+    if (fetch.isEmpty() && !derived.isEmpty()) {
+      // ONNX Runtime refuses a run that fetches nothing (a model of one Reshape or ReLU): capture
+      // the last derived tensor instead; no derivation reads it.
+      fetch.add(derived.remove(derived.size() - 1).output());
+    }
     Graph augmented = augment(typed, fetch);
     long total = Math.min((long) data.size(), cfg.samples());
     long seen = 0;

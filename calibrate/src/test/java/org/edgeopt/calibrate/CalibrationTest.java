@@ -207,6 +207,24 @@ class CalibrationTest {
   }
 
   @Test
+  void aModelOfOnlyDerivedTensorsCalibrates() throws EdgeoptException {
+    // Every activation but the input is derived: the capture must still fetch one (ONNX Runtime
+    // refuses a run that fetches nothing), and the Reshape output has the input's range.
+    GraphBuilder b = new GraphBuilder("reshape", 13);
+    b.addInput(new Value("x", TensorType.of(DataType.FLOAT, 1, 1, 4, 4)));
+    b.addInitializer(Tensor.ofLongs("s", new long[] {2}, new long[] {1, 16}));
+    b.add("Reshape", "reshape", List.of("x", "s"), List.of("y"));
+    b.addOutput(new Value("y", TensorType.of(DataType.FLOAT, 1, 16)));
+    Tensor x = Tensor.ofFloats("x", new long[] {3, 1, 4, 4}, TestModels.random(3, 48, 2f));
+    CalibrationTable t =
+        Calibration.calibrate(
+            b.build(), TensorDataset.of("x", x), config(CalibrationMethod.MINMAX).withBatchSize(1));
+    assertEquals(min(x.toFloats()), t.range("y").min());
+    assertEquals(max(x.toFloats()), t.range("y").max());
+    assertEquals(t.range("x").min(), t.range("y").min());
+  }
+
+  @Test
   void optimizedCaptureSeesTheSameValuesAsAnUnoptimizedOne() throws EdgeoptException {
     TensorDataset data = TensorDataset.smallCnn(11, 32);
     CalibrationStatistics fast =

@@ -26,6 +26,13 @@ import org.edgeopt.core.quant.TensorRange;
  * layer folded into that layer's output range (the zero point at the type's minimum clamps like
  * the ReLU did); MaxPool, Reshape, Flatten, Transpose, Squeeze and Unsqueeze between equal
  * scales, which ONNX Runtime then drops; Concat inputs sharing the output's scale.
+ *
+ * <p>With {@link QdqPlacement#FULLY_INT8} every float activation tensor an operator reads or
+ * writes gets a pair as well (graph inputs, standalone ReLU/Clip, Softmax, Sub, Pad, Resize and
+ * any other operator of the default domain), as a fully int8 converter needs: Pad, Resize and
+ * AveragePool then keep their input's parameters like the other data-movement ops, Softmax
+ * writes scale 1/256 at the type's lowest zero point (what TFLite's int8 SOFTMAX requires), and
+ * the rest use their own calibrated ranges.
  */
 final class QdqPlanner {
   /** What a node is to the quantizer. */
@@ -38,8 +45,10 @@ final class QdqPlanner {
     POOL,
     PASS,
     ACT,
+    SOFTMAX,
     OTHER;
 
+    /** Returns the kind of a node under the default placement. */
     static Kind of(Node n) {
       if (!n.domain().isEmpty() && !n.domain().equals("ai.onnx")) {
         return OTHER;
@@ -53,6 +62,24 @@ final class QdqPlanner {
         case "AveragePool", "GlobalAveragePool" -> POOL;
         case "MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze" -> PASS;
         case "Relu", "Clip" -> ACT;
+        default -> OTHER;
+      };
+    }
+
+    /**
+     * Returns the kind of a node under {@code placement}: a fully int8 model also quantizes Sub
+     * like Add, moves Pad and Resize like a Reshape, and fixes Softmax's output parameters.
+     */
+    static Kind of(Node n, QdqPlacement placement) {
+      Kind k = of(n);
+      boolean defaultDomain = n.domain().isEmpty() || n.domain().equals("ai.onnx");
+      if (placement != QdqPlacement.FULLY_INT8 || k != OTHER || !defaultDomain) {
+        return k;
+      }
+      return switch (n.opType()) {
+        case "Sub" -> BINARY;
+        case "Pad", "Resize" -> PASS;
+        case "Softmax" -> SOFTMAX;
         default -> OTHER;
       };
     }
@@ -93,6 +120,7 @@ final class QdqPlanner {
   private final String where;
   private final Map<String, TensorType> types;
   private final Map<String, Node> producers;
+  private final boolean fullyInt8;
 
   /**
    * @param floatNodes nodes to keep in float, with the reason to report
@@ -111,6 +139,17 @@ final class QdqPlanner {
     this.where = where;
     this.types = OnnxModels.knownTypes(g);
     this.producers = g.producers();
+    this.fullyInt8 = cfg.placement() == QdqPlacement.FULLY_INT8;
+  }
+
+  /** Returns what a node is to the quantizer under the configured placement. */
+  Kind kind(Node n) {
+    return Kind.of(n, cfg.placement());
+  }
+
+  /** Returns whether a node that is no layer runs quantized: only in a fully int8 model. */
+  private boolean quantizedOutsideLayers(Kind k) {
+    return fullyInt8 && (k == Kind.ACT || k == Kind.SOFTMAX || k == Kind.OTHER);
   }
 
   /** Plans the placement; activations whose fold turns out invalid are planned again unfolded. */
@@ -130,8 +169,8 @@ final class QdqPlanner {
     Map<String, String> reasons = new LinkedHashMap<>();
     Set<String> eligible = new HashSet<>();
     for (Node n : g.nodes()) {
-      Kind k = Kind.of(n);
-      if (k == Kind.ACT || k == Kind.OTHER) {
+      Kind k = kind(n);
+      if ((k == Kind.ACT || k == Kind.SOFTMAX || k == Kind.OTHER) && !quantizedOutsideLayers(k)) {
         continue;
       }
       String why = ineligible(n, k);
@@ -145,15 +184,13 @@ final class QdqPlanner {
     Map<String, Node> folded = new LinkedHashMap<>();
     Map<String, List<Node>> consumers = g.consumers();
     for (Node a : g.nodes()) {
-      if (Kind.of(a) != Kind.ACT
-          || floatNodes.containsKey(a.name())
-          || cfg.symmetricActivations()) {
+      if (kind(a) != Kind.ACT || floatNodes.containsKey(a.name()) || cfg.symmetricActivations()) {
         continue;
       }
       Node p = producers.get(a.input(0));
       if (p == null
           || !eligible.contains(p.name())
-          || !Kind.of(p).isLayer()
+          || !kind(p).isLayer()
           || noFold.contains(p.name())
           || consumers.getOrDefault(a.input(0), List.of()).size() != 1
           || g.isOutput(a.input(0))
@@ -174,7 +211,7 @@ final class QdqPlanner {
     Set<String> quantized = new LinkedHashSet<>();
     Set<String> tensors = new LinkedHashSet<>();
     for (Node n : nodes) {
-      Kind k = Kind.of(n);
+      Kind k = kind(n);
       if (!k.isLayer() || !eligible.contains(n.name())) {
         continue;
       }
@@ -195,9 +232,28 @@ final class QdqPlanner {
       }
     }
     for (Node n : nodes) {
-      if (Kind.of(n) == Kind.PASS && eligible.contains(n.name()) && tensors.contains(n.input(0))) {
+      // A fully int8 model quantizes data movement whatever comes before it.
+      if (kind(n) == Kind.PASS
+          && eligible.contains(n.name())
+          && (fullyInt8 || tensors.contains(n.input(0)))) {
         quantized.add(n.name());
+        tensors.add(n.input(0));
         tensors.add(n.output());
+      }
+    }
+    if (fullyInt8) {
+      for (Node n : nodes) {
+        Kind k = kind(n);
+        if (!quantizedOutsideLayers(k) || !eligible.contains(n.name())) {
+          continue;
+        }
+        quantized.add(n.name());
+        tensors.addAll(activationInputs(n, k));
+        for (String o : n.outputs()) {
+          if (isFloatActivation(o) && (!g.isOutput(o) || cfg.quantizeOutputs())) {
+            tensors.add(o);
+          }
+        }
       }
     }
     Set<String> ordered = new LinkedHashSet<>();
@@ -222,7 +278,7 @@ final class QdqPlanner {
   /** Returns the activation (non-initializer) inputs of a layer that its integer kernel reads. */
   List<String> activationInputs(Node n, Kind k) {
     return switch (k) {
-      case CONV, GEMM, POOL, PASS -> List.of(n.input(0));
+      case CONV, GEMM, POOL, PASS, ACT, SOFTMAX -> List.of(n.input(0));
       case MATMUL ->
           g.initializers().containsKey(n.input(1))
               ? List.of(n.input(0))
@@ -231,6 +287,7 @@ final class QdqPlanner {
           n.inputs().stream()
               .filter(i -> !i.isEmpty() && !g.initializers().containsKey(i))
               .toList();
+      case OTHER -> n.inputs().stream().filter(this::isFloatActivation).distinct().toList();
       default -> List.of();
     };
   }
@@ -311,12 +368,25 @@ final class QdqPlanner {
           return "both inputs are constants";
         }
       }
-      case CONCAT, POOL, PASS -> {
+      case CONCAT, POOL, PASS, ACT, SOFTMAX -> {
         List<String> data = k == Kind.CONCAT ? n.inputs() : List.of(n.input(0));
         for (String in : data) {
           if (!isFloatActivation(in)) {
             return "input '" + in + "' is not a float32 activation";
           }
+        }
+      }
+      case OTHER -> {
+        if (!fullyInt8) {
+          return "no integer kernel";
+        }
+        if (n.opType().equals("QuantizeLinear") || n.opType().equals("DequantizeLinear")) {
+          return "already quantized";
+        }
+        // Only operators that compute on activations: a Constant or a Shape-derived value is no
+        // activation of the device.
+        if (n.inputs().stream().noneMatch(this::isFloatActivation)) {
+          return "no float32 activation input";
         }
       }
       default -> {
@@ -372,6 +442,7 @@ final class QdqPlanner {
       throws EdgeoptException {
     Map<String, String> parent = new HashMap<>();
     Set<String> derived = new HashSet<>();
+    Set<String> softmaxOutputs = new HashSet<>();
     Map<String, Node> needer = new HashMap<>();
     for (Node n : nodes) {
       for (String in : n.inputs()) {
@@ -382,9 +453,13 @@ final class QdqPlanner {
       if (!quantized.contains(n.name())) {
         continue;
       }
-      Kind k = Kind.of(n);
-      if (k == Kind.PASS) {
+      Kind k = kind(n);
+      if (k == Kind.PASS || fullyInt8 && n.opType().equals("AveragePool")) {
+        // TFLite's int8 pooling and data-movement kernels take equal input and output parameters.
         union(parent, n.input(0), n.output());
+        derived.add(n.output());
+      } else if (k == Kind.SOFTMAX && tensors.contains(n.output())) {
+        softmaxOutputs.add(n.output());
         derived.add(n.output());
       } else if (k == Kind.CONCAT && tensors.contains(n.output())) {
         for (String in : n.inputs()) {
@@ -414,6 +489,9 @@ final class QdqPlanner {
                   Math.max(Math.abs(r[0]), Math.abs(r[1])), cfg.activationType())
               : QuantParams.asymmetric(r[0], r[1], cfg.activationType()));
     }
+    for (String t : softmaxOutputs) {
+      byGroup.put(find(parent, t), softmaxOutput(cfg));
+    }
     for (Node n : nodes) {
       if (n.opType().equals("GlobalAveragePool")
           && quantized.contains(n.name())
@@ -435,6 +513,18 @@ final class QdqPlanner {
       params.put(t, p);
     }
     return params;
+  }
+
+  /**
+   * Returns the parameters of a Softmax output in a fully int8 model: scale 1/256 from the type's
+   * lowest value (zero point -128 for int8), which covers [0, 1) and is the only output
+   * quantization TFLite's int8 SOFTMAX takes; symmetric activations get scale 1/128, zero point 0.
+   */
+  static QuantParams softmaxOutput(QuantizeConfig cfg) {
+    DataType t = cfg.activationType();
+    return cfg.symmetricActivations()
+        ? new QuantParams(new float[] {1f / 128f}, new long[] {0}, -1, t)
+        : new QuantParams(new float[] {1f / 256f}, new long[] {QuantParams.qmin(t)}, -1, t);
   }
 
   /**

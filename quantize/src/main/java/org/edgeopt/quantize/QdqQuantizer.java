@@ -265,7 +265,7 @@ public final class QdqQuantizer {
       }
       List<Layer> layers = new ArrayList<>();
       for (Node n : plan.nodes()) {
-        QdqPlanner.Kind k = QdqPlanner.Kind.of(n);
+        QdqPlanner.Kind k = planner.kind(n);
         Float wMin = null;
         Float wMax = null;
         if (plan.quantized().contains(n.name())) {

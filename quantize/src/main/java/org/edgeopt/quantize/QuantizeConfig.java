@@ -42,6 +42,8 @@ import org.edgeopt.core.targets.TargetProfiles;
  *     calibration data ({@link AdaRound}) instead of to the nearest integer
  * @param smoothAlpha migration strength of SmoothQuant-style smoothing of MatMul/Gemm inputs
  *     ({@link SmoothQuant}), within (0, 1); NaN for no smoothing
+ * @param placement where QuantizeLinear/DequantizeLinear pairs go (the target profile's
+ *     {@code qdqPlacement}); null means {@link QdqPlacement#RUNTIME_PATTERNS}
  */
 public record QuantizeConfig(
     Precision precision,
@@ -61,7 +63,8 @@ public record QuantizeConfig(
     boolean crossLayerEqualization,
     boolean biasCorrection,
     boolean adaRound,
-    double smoothAlpha) {
+    double smoothAlpha,
+    QdqPlacement placement) {
 
   /** The profile {@link #defaults()} follows. */
   public static final String DEFAULT_TARGET = "onnxruntime-cpu";
@@ -89,6 +92,7 @@ public record QuantizeConfig(
     exclude = Set.copyOf(new TreeSet<>(exclude == null ? Set.of() : exclude));
     perTensorWeightOps = Set.copyOf(perTensorWeightOps == null ? Set.of() : perTensorWeightOps);
     target = target == null ? "" : target;
+    placement = placement == null ? QdqPlacement.RUNTIME_PATTERNS : placement;
     if (!Double.isNaN(smoothAlpha) && !(smoothAlpha > 0 && smoothAlpha < 1)) {
       throw new IllegalArgumentException(
           "smoothing alpha must be within (0, 1), found " + smoothAlpha);
@@ -137,6 +141,8 @@ public record QuantizeConfig(
       }
     }
     List<String> on = profile.quantizePasses();
+    QdqPlacement placement =
+        QdqPlacement.parse(profile.qdqPlacement(), "target profile '" + profile.name() + "'");
     return new QuantizeConfig(
         Precision.INT8,
         profile.name(),
@@ -155,7 +161,8 @@ public record QuantizeConfig(
         on.contains("crossLayerEqualization"),
         on.contains("biasCorrection"),
         on.contains("adaRound"),
-        on.contains("smoothQuant") ? SmoothQuant.DEFAULT_ALPHA : Double.NaN);
+        on.contains("smoothQuant") ? SmoothQuant.DEFAULT_ALPHA : Double.NaN,
+        placement);
   }
 
   /**
@@ -204,6 +211,19 @@ public record QuantizeConfig(
    */
   public QuantizeConfig withSmoothing(double alpha) {
     return edit(e -> e.smoothAlpha = alpha);
+  }
+
+  /** Returns a copy that places QuantizeLinear/DequantizeLinear pairs as {@code p} says. */
+  public QuantizeConfig withPlacement(QdqPlacement p) {
+    return edit(e -> e.placement = p);
+  }
+
+  /**
+   * Returns a copy that quantizes (or leaves float) a graph output written by a layer, e.g. to
+   * keep a classifier's logits float on a target whose outputs are otherwise integers.
+   */
+  public QuantizeConfig withQuantizeOutputs(boolean on) {
+    return edit(e -> e.quantizeOutputs = on);
   }
 
   /** Returns whether SmoothQuant-style smoothing runs. */
@@ -298,6 +318,10 @@ public record QuantizeConfig(
       m.put("weightQuantMax", weightQuantMax);
       m.put("depthwiseWeightQuantMax", depthwiseWeightQuantMax);
       m.put("quantizeOutputs", quantizeOutputs);
+      if (placement != QdqPlacement.RUNTIME_PATTERNS) {
+        // Only when not the default, so that the provenance of existing models reads as before.
+        m.put("placement", placement.id());
+      }
       if (convInputChannelMultiple > 1) {
         m.put("convInputChannelMultiple", convInputChannelMultiple);
       }
@@ -351,6 +375,7 @@ public record QuantizeConfig(
     boolean biasCorrection;
     boolean adaRound;
     double smoothAlpha;
+    QdqPlacement placement;
 
     Edit(QuantizeConfig c) {
       precision = c.precision;
@@ -371,6 +396,7 @@ public record QuantizeConfig(
       biasCorrection = c.biasCorrection;
       adaRound = c.adaRound;
       smoothAlpha = c.smoothAlpha;
+      placement = c.placement;
     }
 
     QuantizeConfig build() {
@@ -392,7 +418,8 @@ public record QuantizeConfig(
           crossLayerEqualization,
           biasCorrection,
           adaRound,
-          smoothAlpha);
+          smoothAlpha,
+          placement);
     }
   }
 }

@@ -48,6 +48,11 @@ import org.edgeopt.core.quant.QuantParams;
  * @param quantizePasses the optional INT8 quantization passes on by default for this target
  *     when calibration data is at hand ({@code crossLayerEqualization}, {@code smoothQuant} (alpha
  *     0.5), {@code biasCorrection}, {@code adaRound}); empty for none
+ * @param qdqPlacement where INT8 quantization puts QuantizeLinear/DequantizeLinear pairs:
+ *     {@code runtime-patterns} (the default, also when empty: around the patterns ONNX Runtime
+ *     fuses into integer kernels, the rest stays float) or {@code fully-int8} (every float
+ *     activation tensor between operators, graph inputs and outputs included, for a device with
+ *     no float kernels such as the Edge TPU); the quantize module reads and checks it
  */
 public record TargetProfile(
     String name,
@@ -77,7 +82,8 @@ public record TargetProfile(
     List<String> cpuFlagsAnyOf,
     String assumedIsa,
     String int8Speedup,
-    List<String> quantizePasses) {
+    List<String> quantizePasses,
+    String qdqPlacement) {
 
   public TargetProfile {
     if (weightQuantMax == 0) {
@@ -97,10 +103,73 @@ public record TargetProfile(
     assumedIsa = assumedIsa == null ? "" : assumedIsa;
     int8Speedup = int8Speedup == null ? "" : int8Speedup;
     quantizePasses = List.copyOf(quantizePasses == null ? List.of() : quantizePasses);
+    qdqPlacement = qdqPlacement == null ? "" : qdqPlacement;
     precisions = List.copyOf(precisions);
     perTensorWeightOps = List.copyOf(perTensorWeightOps == null ? List.of() : perTensorWeightOps);
     ops = Map.copyOf(ops == null ? Map.of() : ops);
     peakOpsPerSecond = Map.copyOf(peakOpsPerSecond == null ? Map.of() : peakOpsPerSecond);
+  }
+
+  /** Creates a profile with the default QDQ placement ({@code runtime-patterns}). */
+  public TargetProfile(
+      String name,
+      String target,
+      String description,
+      List<String> precisions,
+      String sparsity,
+      String sparsityReason,
+      String layout,
+      boolean staticShapes,
+      int maxBatch,
+      int maxActiveDims,
+      String activationType,
+      boolean symmetricActivations,
+      List<String> perTensorWeightOps,
+      boolean quantizedOutputs,
+      int convInputChannelMultiple,
+      String defaultCalibration,
+      boolean defaultSupport,
+      Map<String, OpSupport> ops,
+      double memoryBandwidthBytesPerSecond,
+      Map<String, Double> peakOpsPerSecond,
+      long onChipMemoryBytes,
+      int weightQuantMax,
+      int depthwiseWeightQuantMax,
+      String cpuArch,
+      List<String> cpuFlagsAnyOf,
+      String assumedIsa,
+      String int8Speedup,
+      List<String> quantizePasses) {
+    this(
+        name,
+        target,
+        description,
+        precisions,
+        sparsity,
+        sparsityReason,
+        layout,
+        staticShapes,
+        maxBatch,
+        maxActiveDims,
+        activationType,
+        symmetricActivations,
+        perTensorWeightOps,
+        quantizedOutputs,
+        convInputChannelMultiple,
+        defaultCalibration,
+        defaultSupport,
+        ops,
+        memoryBandwidthBytesPerSecond,
+        peakOpsPerSecond,
+        onChipMemoryBytes,
+        weightQuantMax,
+        depthwiseWeightQuantMax,
+        cpuArch,
+        cpuFlagsAnyOf,
+        assumedIsa,
+        int8Speedup,
+        quantizePasses,
+        "");
   }
 
   /** Returns whether the target gains speed from 2:4 semi-structured sparsity. */

@@ -45,16 +45,6 @@ class EdgeTpuCompatibilityCheckerTest {
         typed, TestGraphs.randomInputs("x", calibrationShape, 4, 5, 2f));
   }
 
-  /** As {@link #quantized}, with QDQ placed by hand around every op (see {@link TestQuantizer}). */
-  private static Graph handQuantized(GraphBuilder b, long[] calibrationShape) throws Exception {
-    Graph g = OnnxChecker.inferShapes(b.build(), "test");
-    List<Value> outs =
-        g.outputs().stream().map(v -> new Value(v.name(), g.type(v.name()).orElseThrow())).toList();
-    return TestQuantizer.quantize(
-        g.toBuilder().setOutputs(outs).build(),
-        TestGraphs.randomInputs("x", calibrationShape, 4, 5, 2f));
-  }
-
   private static GraphBuilder convRelu(TensorType input, int channels) {
     GraphBuilder b = new GraphBuilder("t", 13);
     b.addInput(new Value("x", input));
@@ -126,7 +116,7 @@ class EdgeTpuCompatibilityCheckerTest {
     b.addInput(new Value("x", TensorType.of(DataType.FLOAT, 1, 2, 3, 4, 5)));
     b.add("Relu", "relu", List.of("x"), List.of("y"));
     b.addOutput(new Value("y", null));
-    EdgeTpuCompatibilityReport r = check(handQuantized(b, new long[] {1, 2, 3, 4, 5}));
+    EdgeTpuCompatibilityReport r = check(quantized(b, new long[] {1, 2, 3, 4, 5}));
     assertFalse(r.compatible());
     assertEquals("RELU", r.firstCpuOperator().tfliteOp());
     assertTrue(
@@ -175,7 +165,7 @@ class EdgeTpuCompatibilityCheckerTest {
         Attribute.of("kernel_shape", new long[] {2, 2}),
         Attribute.of("strides", new long[] {2, 2}));
     b.addOutput(new Value("y", null));
-    Graph qdq = handQuantized(b, new long[] {1, 2, 4, 4});
+    Graph qdq = quantized(b, new long[] {1, 2, 4, 4});
     // Give the pooled output other parameters than its input, as a careless quantizer might.
     Graph skewed =
         qdq.toBuilder()

@@ -52,26 +52,7 @@ final class EdgeTpuQuantization {
       throws EdgeoptException {
     QuantizeConfig c = QuantizeConfig.forTarget(TargetProfiles.get("edgetpu"));
     if (floatOutputs) {
-      c =
-          new QuantizeConfig(
-              c.precision(),
-              c.target(),
-              c.activationType(),
-              c.symmetricActivations(),
-              c.exclude(),
-              c.fallbackSqnrDb(),
-              c.fallbackTop1Agreement(),
-              c.sensitivitySamples(),
-              c.keepIoFloat32(),
-              c.perTensorWeightOps(),
-              false,
-              c.convInputChannelMultiple(),
-              c.weightQuantMax(),
-              c.depthwiseWeightQuantMax(),
-              c.crossLayerEqualization(),
-              c.biasCorrection(),
-              c.adaRound(),
-              c.smoothAlpha());
+      c = c.withQuantizeOutputs(false);
     }
     return ModelQuantizer.quantize(
             fp32,

@@ -328,9 +328,10 @@ class OpLoweringTest {
   @MethodSource("cases")
   void lowersAndMatchesOnnxRuntimeWithinOneStep(Case c) throws Exception {
     Graph fp32 = build(c);
-    // Hand-placed QDQ around the one op under test (TestQuantizer): the quantize module leaves most
-    // of these ops in float when nothing quantized comes before them.
-    Graph qdq = TestQuantizer.quantize(fp32, TestGraphs.randomInputs("x", c.input(), 12, 100, 3f));
+    // Calibrated and quantized by the real modules for the edgetpu profile, whose fully int8
+    // placement puts QDQ on the graph input and output of the one op under test.
+    Graph qdq =
+        EdgeTpuQuantization.quantize(fp32, TestGraphs.randomInputs("x", c.input(), 12, 100, 3f));
     byte[] bytes = TestGraphs.lowerToBytes(qdq, IoType.INT8);
     TfliteModel m = TfliteFlatbuffers.read(bytes, c.name());
     List<String> ops = m.operators().stream().map(TfliteModel.Operator::name).toList();

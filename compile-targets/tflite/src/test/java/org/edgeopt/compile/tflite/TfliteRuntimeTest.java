@@ -51,9 +51,9 @@ class TfliteRuntimeTest {
       b.add("Flatten", "flatten", List.of("x"), List.of("y"), Attribute.of("axis", 1L));
       b.addOutput(new Value("y", batched(24)));
     }
-    // Hand-placed QDQ (TestQuantizer): the quantize module leaves a lone Relu or Flatten in float.
+    // The edgetpu profile's fully int8 placement quantizes a lone Relu or Flatten too.
     Graph qdq =
-        TestQuantizer.quantize(
+        EdgeTpuQuantization.quantize(
             b.build(), TestGraphs.randomInputs("x", new long[] {1, 4, 3, 2}, 4, 8, 2f));
     Path onnx = TestGraphs.write(qdq, dir, "layout.onnx");
     Path tflite = dir.resolve("layout.tflite");
