@@ -19,6 +19,7 @@ import org.edgeopt.core.targets.TargetProfile;
 import org.edgeopt.core.targets.TargetProfiles;
 import org.edgeopt.pipeline.Stages;
 import org.edgeopt.quantize.Precision;
+import org.edgeopt.quantize.QdqPlacement;
 import org.edgeopt.quantize.QuantizationReport;
 import org.edgeopt.quantize.QuantizeConfig;
 import org.edgeopt.quantize.SmoothQuant;
@@ -125,6 +126,15 @@ public final class QuantizeCommand implements Callable<Integer>, CommonOptions.V
   Double smoothAlpha;
 
   @Option(
+      names = "--placement",
+      paramLabel = "WHERE",
+      description =
+          "Where INT8 puts QuantizeLinear/DequantizeLinear pairs: runtime-patterns (around what ONNX"
+              + " Runtime fuses) or fully-int8 (every activation tensor, graph inputs included, as a device"
+              + " with no float kernels needs). Default: the target profile's qdqPlacement.")
+  String placement;
+
+  @Option(
       names = {"-d", "--data"},
       paramLabel = "PATH",
       description =
@@ -212,6 +222,9 @@ public final class QuantizeCommand implements Callable<Integer>, CommonOptions.V
       // The profile's default passes measure on data; without --data they do not run (asked for,
       // they are an error).
       config = config.withoutPasses();
+    }
+    if (placement != null) {
+      config = config.withPlacement(QdqPlacement.parse(placement.strip(), "--placement"));
     }
     if (crossLayerEqualization) {
       config = config.withCrossLayerEqualization(true);

@@ -203,6 +203,31 @@ class QuantizeCommandTest {
   }
 
   @Test
+  void placementOverridesTheProfileAndAnUnknownOneIsInvalidInput() throws Exception {
+    Path out = tmp.resolve("full/small_cnn.int8.onnx");
+    Run r =
+        edgeopt(
+            "quantize",
+            model.toString(),
+            "-c",
+            calibration.toString(),
+            "--placement",
+            "fully-int8",
+            "-o",
+            out.toString());
+    assertEquals(0, r.exitCode(), r.out() + r.err());
+    assertTrue(
+        Files.readString(tmp.resolve("full/small_cnn.int8.quantization.json"))
+            .contains("fully-int8"));
+    Run bad =
+        edgeopt("quantize", model.toString(), "-c", calibration.toString(), "--placement", "all");
+    assertEquals(3, bad.exitCode(), bad.out() + bad.err());
+    assertTrue(
+        bad.err().contains("--placement: expected qdqPlacement runtime-patterns or fully-int8"),
+        bad.err());
+  }
+
+  @Test
   void equalizationWithoutDataIsInvalidInput() {
     Run r = edgeopt("quantize", model.toString(), "-c", calibration.toString(), "--cle");
     assertEquals(3, r.exitCode(), r.out() + r.err());
