@@ -89,7 +89,7 @@ final class CostModel {
       return "fp16";
     }
     Set<String> floats = Set.copyOf(config.floatLayers());
-    return floats.contains(n.name()) ? "fp32" : "int8";
+    return floats.contains(n.name()) ? (config.fp16Islands() ? "fp16" : "fp32") : "int8";
   }
 
   /** Returns padded over real input channels of a group-1 Conv that the trial quantizes and pads, else 1. */

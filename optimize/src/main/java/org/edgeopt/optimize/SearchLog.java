@@ -164,9 +164,7 @@ public record SearchLog(
                 + FORMAT_VERSION
                 + ", found "
                 + log.formatVersion()
-                + (log.formatVersion() > FORMAT_VERSION
-                    ? " (written by a newer edgeopt)"
-                    : ""));
+                + (log.formatVersion() > FORMAT_VERSION ? " (written by a newer edgeopt)" : ""));
       }
       return log.formatVersion() == FORMAT_VERSION ? log : log.upgraded();
     } catch (IOException e) {

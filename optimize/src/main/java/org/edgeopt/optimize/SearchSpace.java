@@ -8,7 +8,8 @@ import org.edgeopt.core.targets.TargetProfile;
  * The configurations a target allows, read from its profile: the calibration methods and
  * percentiles, FP16 where it runs FP16, float fallback where it runs FP32 (an INT8-only
  * accelerator such as the Edge TPU would hand a float layer to its host CPU), channel padding
- * where the profile pads, dense channel pruning levels (fewer MACs pay on every target), and 2:4
+ * where the profile pads, FP16 islands (float layers in FP16) where it runs both float precisions,
+ * dense channel pruning levels (fewer MACs pay on every target), and 2:4
  * semi-structured sparsity where the profile declares sparse kernels.
  *
  * @param methods the calibration methods, in the order the plain phase tries them
@@ -18,6 +19,7 @@ import org.edgeopt.core.targets.TargetProfile;
  * @param padding whether channel padding can be switched off (the profile pads by default)
  * @param pruneLevels the shares of channels dense pruning may remove, 0 (none) first
  * @param twoFour whether 2:4 sparsity is a candidate
+ * @param fp16Islands whether float layers may run in FP16 instead of FP32 (a target that runs both)
  */
 record SearchSpace(
     List<String> methods,
@@ -26,7 +28,8 @@ record SearchSpace(
     boolean floatFallback,
     boolean padding,
     List<Double> pruneLevels,
-    boolean twoFour) {
+    boolean twoFour,
+    boolean fp16Islands) {
 
   /**
    * The channel pruning levels: none, then the first two rungs of the prune module's own ladder
@@ -50,7 +53,8 @@ record SearchSpace(
         profile.supportsPrecision("fp32"),
         profile.convInputChannelMultiple() > 1,
         PRUNE_LEVELS,
-        profile.exploits24Sparsity());
+        profile.exploits24Sparsity(),
+        profile.supportsPrecision("fp16") && profile.supportsPrecision("fp32"));
   }
 
   /** Returns the plain configurations, cheapest to judge first: every method as the profile runs it, then FP16. */
@@ -84,7 +88,9 @@ record SearchSpace(
 
   /** Returns whether {@code c} lies in this space. */
   boolean contains(TrialConfig c) {
-    if (!pruneLevels.contains(c.pruneChannels()) || (c.twoFour() && !twoFour)) {
+    if (!pruneLevels.contains(c.pruneChannels())
+        || (c.twoFour() && !twoFour)
+        || (c.fp16Islands() && !fp16Islands)) {
       return false;
     }
     if (!c.int8()) {

@@ -25,7 +25,8 @@ import java.util.SplittableRandom;
  *       learns early whether pruning pays on this model;
  *   <li><b>evolve</b>: a multi-objective evolutionary loop in the manner of GSEMO: pick a parent
  *       uniformly from the Pareto archive of (top-1 drop, modelled cost) and change one thing
- *       (method or percentile, one float layer more or less, padding, channel pruning level, 2:4),
+ *       (method or percentile, one float layer more or less, padding, channel pruning level, 2:4,
+ *       float layers in FP16 or FP32),
  *       skipping configurations
  *       already measured. It steers by the deterministic cost model, not by measured latency, so
  *       the same seed gives the same trials on every machine.
@@ -183,7 +184,7 @@ final class SearchStrategy {
           .withPruneChannels(c.pruneChannels())
           .withTwoFour(c.twoFour());
     }
-    int kind = rng.nextInt(6);
+    int kind = rng.nextInt(7);
     switch (kind) {
       case 0 -> {
         String m = space.methods().get(rng.nextInt(space.methods().size()));
@@ -220,8 +221,13 @@ final class SearchStrategy {
         return c.withPruneChannels(
             space.pruneLevels().get(rng.nextInt(space.pruneLevels().size())));
       }
-      default -> {
+      case 5 -> {
         return space.twoFour() ? c.withTwoFour(!c.twoFour()) : null;
+      }
+      default -> {
+        return space.fp16Islands() && !c.floatLayers().isEmpty()
+            ? c.withFp16Islands(!c.fp16Islands())
+            : null;
       }
     }
   }

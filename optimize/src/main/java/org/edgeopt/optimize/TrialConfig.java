@@ -19,6 +19,8 @@ import java.util.TreeSet;
  *     quantization (dense channel pruning, the prune module's ranking); 0 for none
  * @param twoFour whether every eligible layer is pruned to 2:4 semi-structured sparsity before
  *     quantization (only where the target exploits it)
+ * @param fp16Islands whether the float layers run in FP16 instead of FP32 (islands with casts at
+ *     their borders; only with float layers, where the target runs FP16)
  */
 public record TrialConfig(
     String precision,
@@ -27,7 +29,8 @@ public record TrialConfig(
     List<String> floatLayers,
     boolean padChannels,
     double pruneChannels,
-    boolean twoFour) {
+    boolean twoFour,
+    boolean fp16Islands) {
 
   public TrialConfig {
     precision = precision.toLowerCase(Locale.ROOT);
@@ -35,16 +38,17 @@ public record TrialConfig(
     percentile = method.equals("percentile") ? percentile : 0;
     floatLayers = List.copyOf(new TreeSet<>(floatLayers == null ? List.of() : floatLayers));
     padChannels = precision.equals("int8") && padChannels;
+    fp16Islands = precision.equals("int8") && !floatLayers.isEmpty() && fp16Islands;
   }
 
   /** Returns an INT8 configuration without fallback or pruning. */
   public static TrialConfig int8(String method, double percentile, boolean pad) {
-    return new TrialConfig("int8", method, percentile, List.of(), pad, 0, false);
+    return new TrialConfig("int8", method, percentile, List.of(), pad, 0, false, false);
   }
 
   /** Returns the FP16 configuration without pruning. */
   public static TrialConfig fp16() {
-    return new TrialConfig("fp16", "", 0, List.of(), false, 0, false);
+    return new TrialConfig("fp16", "", 0, List.of(), false, 0, false, false);
   }
 
   /** Returns whether this is an INT8 configuration. */
@@ -55,28 +59,37 @@ public record TrialConfig(
   /** Returns a copy with these layers in float. */
   public TrialConfig withFloatLayers(List<String> layers) {
     return new TrialConfig(
-        precision, method, percentile, layers, padChannels, pruneChannels, twoFour);
+        precision, method, percentile, layers, padChannels, pruneChannels, twoFour, fp16Islands);
   }
 
   /** Returns a copy with another calibration method. */
   public TrialConfig withMethod(String m, double p) {
-    return new TrialConfig(precision, m, p, floatLayers, padChannels, pruneChannels, twoFour);
+    return new TrialConfig(
+        precision, m, p, floatLayers, padChannels, pruneChannels, twoFour, fp16Islands);
   }
 
   /** Returns a copy with channel padding on or off. */
   public TrialConfig withPadding(boolean pad) {
-    return new TrialConfig(precision, method, percentile, floatLayers, pad, pruneChannels, twoFour);
+    return new TrialConfig(
+        precision, method, percentile, floatLayers, pad, pruneChannels, twoFour, fp16Islands);
   }
 
   /** Returns a copy that removes this share of channels before quantization. */
   public TrialConfig withPruneChannels(double share) {
-    return new TrialConfig(precision, method, percentile, floatLayers, padChannels, share, twoFour);
+    return new TrialConfig(
+        precision, method, percentile, floatLayers, padChannels, share, twoFour, fp16Islands);
   }
 
   /** Returns a copy with 2:4 sparsity on or off. */
   public TrialConfig withTwoFour(boolean on) {
     return new TrialConfig(
-        precision, method, percentile, floatLayers, padChannels, pruneChannels, on);
+        precision, method, percentile, floatLayers, padChannels, pruneChannels, on, fp16Islands);
+  }
+
+  /** Returns a copy whose float layers run in FP16 (on) or FP32 (off). */
+  public TrialConfig withFp16Islands(boolean on) {
+    return new TrialConfig(
+        precision, method, percentile, floatLayers, padChannels, pruneChannels, twoFour, on);
   }
 
   /** Returns the key that identifies the calibration table this configuration needs (per FP32 graph). */
@@ -99,6 +112,7 @@ public record TrialConfig(
             ? String.format(
                 Locale.ROOT, "int8 %s pad=%b float=%s", calibrationKey(), padChannels, floatLayers)
             : "fp16")
+        + (fp16Islands ? " islands=fp16" : "")
         + graphKey();
   }
 
@@ -108,7 +122,9 @@ public record TrialConfig(
    * so their measured latencies are samples of one figure.
    */
   public String structureKey() {
-    return (int8() ? "int8 pad=" + padChannels + " float=" + floatLayers : "fp16") + graphKey();
+    return (int8() ? "int8 pad=" + padChannels + " float=" + floatLayers : "fp16")
+        + (fp16Islands ? " islands=fp16" : "")
+        + graphKey();
   }
 
   /** Returns a short human description, e.g. {@code INT8 entropy, 2 layers float, 25% channels pruned}. */
@@ -129,7 +145,7 @@ public record TrialConfig(
                 + floatLayers.size()
                 + " layer"
                 + (floatLayers.size() == 1 ? "" : "s")
-                + " float";
+                + (fp16Islands ? " FP16" : " float");
     return "INT8 " + m + f + (padChannels ? ", padded" : "") + pruning;
   }
 

@@ -7,6 +7,8 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.edgeopt.calibrate.Calibration;
 import org.edgeopt.calibrate.CalibrationConfig;
 import org.edgeopt.calibrate.CalibrationMethod;
@@ -16,6 +18,7 @@ import org.edgeopt.core.data.Dataset;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.quant.CalibrationTable;
 import org.edgeopt.core.targets.TargetProfile;
+import org.edgeopt.quantize.Fp16Converter;
 import org.edgeopt.quantize.ModelQuantizer;
 import org.edgeopt.quantize.Precision;
 import org.edgeopt.quantize.QuantizationReport;
@@ -158,8 +161,39 @@ final class TrialEvaluator {
             modelSha256,
             table == null ? "" : "optimize:" + config.calibrationKey(),
             null);
-    return ModelQuantizer.quantize(
-        graphs.of(config).graph(), table, qc, rank && config.int8() ? calibrationData : null, prov);
+    ModelQuantizer.Outcome q =
+        ModelQuantizer.quantize(
+            graphs.of(config).graph(),
+            table,
+            qc,
+            rank && config.int8() ? calibrationData : null,
+            prov);
+    return config.fp16Islands() ? fp16Islands(q, config) : q;
+  }
+
+  /**
+   * Returns the quantized model with its float layers in FP16: the quantize module's own FP16
+   * conversion, every node but the float layers kept as it is, casts at the islands' borders. The
+   * quantization report still lists those layers as float (it does not know the precision).
+   */
+  private ModelQuantizer.Outcome fp16Islands(ModelQuantizer.Outcome q, TrialConfig config)
+      throws EdgeoptException {
+    Set<String> keep = new TreeSet<>();
+    q.graph().nodes().forEach(n -> keep.add(n.name()));
+    for (String layer : config.floatLayers()) {
+      if (!keep.remove(layer)) {
+        throw new EdgeoptException(
+            org.edgeopt.core.ExitCode.INTERNAL,
+            request.model()
+                + ": expected float layer '"
+                + layer
+                + "' in the quantized model to make it an FP16 island, found no such node",
+            null);
+      }
+    }
+    return new ModelQuantizer.Outcome(
+        Fp16Converter.convert(q.graph(), true, keep, request.model() + " (FP16 islands)"),
+        q.report());
   }
 
   /**

@@ -109,8 +109,7 @@ class OptimizerTest {
     assertEquals(0.125, lighter.config().pruneChannels());
     assertEquals(0.25, deeper.config().pruneChannels());
     TrialConfig unpruned = deeper.config().withPruneChannels(0);
-    Trial base =
-        trials.stream().filter(t -> t.config().equals(unpruned)).findFirst().orElseThrow();
+    Trial base = trials.stream().filter(t -> t.config().equals(unpruned)).findFirst().orElseThrow();
     assertEquals("plain", base.phase());
     assertTrue(base.meetsBar());
     for (Trial t : List.of(lighter, deeper)) {

@@ -35,6 +35,13 @@ class SearchSpaceTest {
     assertEquals(fp16, s.fp16(), "FP16");
     assertEquals(floatFallback, s.floatFallback(), "float fallback");
     assertEquals(twoFour, s.twoFour(), "2:4");
+    assertEquals(fp16 && floatFallback, s.fp16Islands(), "FP16 islands");
+    assertEquals(
+        s.fp16Islands(),
+        s.contains(
+            TrialConfig.int8("minmax", 0, false)
+                .withFloatLayers(List.of("conv"))
+                .withFp16Islands(true)));
     // Fewer channels are fewer MACs on every target: dense pruning is in every space.
     assertEquals(List.of(0.0, 0.125, 0.25), s.pruneLevels());
     TrialConfig base = TrialConfig.int8("entropy", 0, false);
@@ -60,7 +67,8 @@ class SearchSpaceTest {
     assertEquals(plain.calibrationKey(), pruned.calibrationKey());
     assertNotEquals(pruned.graphKey(), pruned.withTwoFour(true).graphKey());
     assertEquals("INT8 percentile 99.99, 25% channels pruned", pruned.label());
-    assertEquals("FP16, 12.5% channels pruned, 2:4 sparse",
+    assertEquals(
+        "FP16, 12.5% channels pruned, 2:4 sparse",
         TrialConfig.fp16().withPruneChannels(0.125).withTwoFour(true).label());
   }
 
@@ -114,7 +122,8 @@ class SearchSpaceTest {
 
     Files.writeString(file, v2.replace("\"formatVersion\" : 2", "\"formatVersion\" : 3"));
     EdgeoptException e = assertThrows(EdgeoptException.class, () -> SearchLog.read(file));
-    assertTrue(e.getMessage().contains("expected search log format 1 to 2, found 3"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("expected search log format 1 to 2, found 3"), e.getMessage());
     assertTrue(e.getMessage().contains("newer edgeopt"), e.getMessage());
   }
 }

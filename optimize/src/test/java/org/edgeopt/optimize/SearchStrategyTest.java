@@ -152,7 +152,8 @@ class SearchStrategyTest {
         run(new SearchStrategy(ampere, Objective.LATENCY, 3), 30, SearchStrategyTest::drop);
     List<Trial> pruned = trials.stream().filter(t -> t.phase().equals("prune")).toList();
     assertEquals(3, pruned.size());
-    assertEquals(List.of(false, false, true), pruned.stream().map(t -> t.config().twoFour()).toList());
+    assertEquals(
+        List.of(false, false, true), pruned.stream().map(t -> t.config().twoFour()).toList());
     assertEquals(0.0, pruned.get(2).config().pruneChannels(), "2:4 alone, not on top of channels");
     assertTrue(trials.stream().allMatch(t -> ampere.contains(t.config())));
   }
