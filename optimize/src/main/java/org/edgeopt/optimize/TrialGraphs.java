@@ -92,6 +92,8 @@ final class TrialGraphs {
       }
       g = SemiStructuredPruner.prune(g, sparse);
     }
+    // Surgery leaves no value types; the cost model reads MACs from inferred shapes.
+    g = OnnxChecker.inferShapes(g.toBuilder().clearValueInfo().build(), where);
     OnnxChecker.check(g, where + " (" + config.graphKey().strip() + ")");
     CalibrationStatistics statistics =
         Calibration.collect(g, calibrationData, calibration, CalibrationProgress.NONE);

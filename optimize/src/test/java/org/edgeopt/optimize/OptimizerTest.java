@@ -118,6 +118,9 @@ class OptimizerTest {
     }
     // A quarter of the channels gone: fewer MACs, a smaller file, a higher modelled speed-up.
     assertTrue(deeper.macs() < base.macs(), deeper.macs() + " vs " + base.macs());
+    // Every layer keeps at least 3/4 of its input and output channels: at least 9/16 of the MACs.
+    assertTrue(deeper.macs() >= base.macs() * 9 / 16, deeper.macs() + " vs " + base.macs());
+    assertTrue(deeper.modelledSpeedup() < base.modelledSpeedup() * 16 / 9);
     assertTrue(deeper.sizeBytes() < base.sizeBytes());
     assertTrue(deeper.modelledSpeedup() > base.modelledSpeedup());
     // The recorded accuracy is the trial model's: edgeopt validate's evaluation of its file agrees.
