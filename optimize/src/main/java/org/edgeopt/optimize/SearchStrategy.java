@@ -24,7 +24,8 @@ import java.util.SplittableRandom;
  *       the space (and to 2:4 where the target exploits it): one trial each, so every search
  *       learns early whether pruning pays on this model;
  *   <li><b>evolve</b>: a multi-objective evolutionary loop in the manner of GSEMO: pick a parent
- *       uniformly from the Pareto archive of (top-1 drop, modelled cost) and change one thing
+ *       uniformly from the Pareto archive of (top-1 drop, modelled cost) of the trials within the
+ *       bar (of all trials while none is) and change one thing
  *       (method or percentile, one float layer more or less, padding, channel pruning level, 2:4,
  *       float layers in FP16 or FP32),
  *       skipping configurations
@@ -154,7 +155,11 @@ final class SearchStrategy {
   }
 
   private Proposal evolve(List<Trial> history, Set<String> seen, List<String> ranking) {
-    List<Trial> archive = paretoArchive(history, objective);
+    // Parents come from the front of the trials within the bar when there are any: a cheap trial
+    // far outside it (a deeply pruned model, say) is on the whole front, but its neighbours are
+    // no use, and drawing it would spend the budget there.
+    List<Trial> within = history.stream().filter(Trial::meetsBar).toList();
+    List<Trial> archive = paretoArchive(within.isEmpty() ? history : within, objective);
     if (archive.isEmpty()) {
       return null;
     }
