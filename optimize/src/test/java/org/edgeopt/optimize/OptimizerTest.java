@@ -209,6 +209,11 @@ class OptimizerTest {
     OptimizeResult resumed =
         new Optimizer(interrupted.withResume(true), OptimizeListener.silent()).run();
     assertEquals(keys(whole), keys(resumed));
+    // The resumed half made a pruned graph of its own (re-calibrated) and reached the same figures.
+    assertTrue(
+        resumed.log().trials().subList(4, trials).stream()
+            .anyMatch(t -> t.config().pruneChannels() > 0),
+        keys(resumed).toString());
     assertEquals(
         whole.log().trials().stream().map(Trial::top1).toList(),
         resumed.log().trials().stream().map(Trial::top1).toList());
