@@ -103,9 +103,6 @@ class TrialEvaluatorTest {
     assertTrue(
         s.modelledSpeedup() >= d.modelledSpeedup(),
         s.modelledSpeedup() + " vs " + d.modelledSpeedup());
-    System.out.printf(
-        "2:4 MACs %d vs %d, modelled %.4fx vs %.4fx, top-1 %.2f vs %.2f%n",
-        s.macs(), d.macs(), s.modelledSpeedup(), d.modelledSpeedup(), s.top1(), d.top1());
     // Its own statistics: the sparse graph's calibration table differs from the dense one's.
     assertTrue(
         !evaluator.table(sparse).tensors().equals(evaluator.table(dense).tensors()),
