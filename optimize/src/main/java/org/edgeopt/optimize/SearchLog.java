@@ -47,8 +47,17 @@ public record SearchLog(
   /** The file name inside the output folder. */
   public static final String FILE = "search.json";
 
-  /** The current format version. */
-  public static final int FORMAT_VERSION = 1;
+  /**
+   * The current format version. 2 added the pruning dimensions to each trial's configuration
+   * ({@code pruneChannels}, {@code twoFour}).
+   */
+  public static final int FORMAT_VERSION = 2;
+
+  /**
+   * The oldest format read: a version 1 configuration is a version 2 one without pruning (its
+   * absent fields read as 0 and false, and its keys are unchanged), so it is upgraded on read.
+   */
+  public static final int OLDEST_FORMAT_VERSION = 1;
 
   private static final ObjectMapper JSON =
       new ObjectMapper()
@@ -116,6 +125,23 @@ public record SearchLog(
         reason);
   }
 
+  /** Returns this log in the current format: the trials' configurations need no change (see {@link #OLDEST_FORMAT_VERSION}). */
+  private SearchLog upgraded() {
+    return new SearchLog(
+        FORMAT_VERSION,
+        version,
+        fingerprint,
+        request,
+        fp32Top1,
+        latency,
+        searchSeconds,
+        trials,
+        rankings,
+        winner,
+        met,
+        why);
+  }
+
   /** Writes the log atomically. */
   void write(Path file) throws EdgeoptException {
     try {
@@ -129,15 +155,18 @@ public record SearchLog(
   public static SearchLog read(Path file) throws EdgeoptException {
     try {
       SearchLog log = JSON.readValue(Files.readAllBytes(file), SearchLog.class);
-      if (log.formatVersion() != FORMAT_VERSION) {
+      if (log.formatVersion() < OLDEST_FORMAT_VERSION || log.formatVersion() > FORMAT_VERSION) {
         throw EdgeoptException.invalid(
             file
                 + ": expected search log format "
+                + OLDEST_FORMAT_VERSION
+                + " to "
                 + FORMAT_VERSION
                 + ", found "
-                + log.formatVersion());
+                + log.formatVersion()
+                + (log.formatVersion() > FORMAT_VERSION ? " (written by a newer edgeopt)" : ""));
       }
-      return log;
+      return log.formatVersion() == FORMAT_VERSION ? log : log.upgraded();
     } catch (IOException e) {
       throw EdgeoptException.invalid(
           file + ": not a search log: " + e.getMessage().lines().findFirst().orElse(""), e);

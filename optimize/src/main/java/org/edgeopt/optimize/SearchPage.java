@@ -62,7 +62,10 @@ final class SearchPage {
       r.put("top1", String.format(Locale.ROOT, "%.2f", t.top1()));
       r.put("drop", String.format(Locale.ROOT, "%.2f", t.top1Drop()));
       r.put("agreement", String.format(Locale.ROOT, "%.2f", t.agreement()));
-      r.put("speedup", String.format(Locale.ROOT, "%.2fx", t.speedup()));
+      r.put(
+          "speedup",
+          String.format(Locale.ROOT, "%.2fx", t.speedup())
+              + (t.latencyMeasured() || !log.latency().equals("measured") ? "" : " (modelled)"));
       r.put("modelled", String.format(Locale.ROOT, "%.2fx", t.modelledSpeedup()));
       r.put("size", String.format(Locale.ROOT, "%,d", t.sizeBytes()));
       r.put("macs", String.format(Locale.ROOT, "%,d", t.macs()));

@@ -7,25 +7,41 @@ import org.edgeopt.core.targets.TargetProfile;
 /**
  * The configurations a target allows, read from its profile: the calibration methods and
  * percentiles, FP16 where it runs FP16, float fallback where it runs FP32 (an INT8-only
- * accelerator such as the Edge TPU would hand a float layer to its host CPU), and channel padding
- * where the profile pads.
+ * accelerator such as the Edge TPU would hand a float layer to its host CPU), channel padding
+ * where the profile pads, FP16 islands (float layers in FP16) where it runs both float precisions,
+ * dense channel pruning levels (fewer MACs pay on every target), and 2:4
+ * semi-structured sparsity where the profile declares sparse kernels.
  *
  * @param methods the calibration methods, in the order the plain phase tries them
  * @param percentiles the percentiles the percentile method may keep (the first is the default)
  * @param fp16 whether FP16 is a candidate
  * @param floatFallback whether INT8 layers may stay in float
  * @param padding whether channel padding can be switched off (the profile pads by default)
+ * @param pruneLevels the shares of channels dense pruning may remove, 0 (none) first
+ * @param twoFour whether 2:4 sparsity is a candidate
+ * @param fp16Islands whether float layers may run in FP16 instead of FP32 (a target that runs both)
  */
 record SearchSpace(
     List<String> methods,
     List<Double> percentiles,
     boolean fp16,
     boolean floatFallback,
-    boolean padding) {
+    boolean padding,
+    List<Double> pruneLevels,
+    boolean twoFour,
+    boolean fp16Islands) {
+
+  /**
+   * The channel pruning levels: none, then the first two rungs of the prune module's own ladder
+   * (keep 87.5% and 75%); deeper levels cost more accuracy than a post-training search without
+   * fine-tuning can hope to win back.
+   */
+  static final List<Double> PRUNE_LEVELS = List.of(0.0, 0.125, 0.25);
 
   SearchSpace {
     methods = List.copyOf(methods);
     percentiles = List.copyOf(percentiles);
+    pruneLevels = List.copyOf(pruneLevels);
   }
 
   /** Returns the space a profile allows. */
@@ -35,7 +51,10 @@ record SearchSpace(
         List.of(99.99, 99.9, 99.999),
         profile.supportsPrecision("fp16"),
         profile.supportsPrecision("fp32"),
-        profile.convInputChannelMultiple() > 1);
+        profile.convInputChannelMultiple() > 1,
+        PRUNE_LEVELS,
+        profile.exploits24Sparsity(),
+        profile.supportsPrecision("fp16") && profile.supportsPrecision("fp32"));
   }
 
   /** Returns the plain configurations, cheapest to judge first: every method as the profile runs it, then FP16. */
@@ -50,8 +69,30 @@ record SearchSpace(
     return list;
   }
 
+  /**
+   * Returns the pruned variants of {@code base} worth one trial each once a good base is known:
+   * every non-zero channel level, then 2:4 where the target exploits it.
+   */
+  List<TrialConfig> pruned(TrialConfig base) {
+    List<TrialConfig> list = new ArrayList<>();
+    for (double level : pruneLevels) {
+      if (level > 0) {
+        list.add(base.withPruneChannels(level).withTwoFour(false));
+      }
+    }
+    if (twoFour) {
+      list.add(base.withPruneChannels(0).withTwoFour(true));
+    }
+    return list;
+  }
+
   /** Returns whether {@code c} lies in this space. */
   boolean contains(TrialConfig c) {
+    if (!pruneLevels.contains(c.pruneChannels())
+        || (c.twoFour() && !twoFour)
+        || (c.fp16Islands() && !fp16Islands)) {
+      return false;
+    }
     if (!c.int8()) {
       return fp16;
     }

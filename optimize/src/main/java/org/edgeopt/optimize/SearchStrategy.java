@@ -19,9 +19,16 @@ import java.util.SplittableRandom;
  *   <li><b>fallback</b>: from the plain INT8 trial closest to FP32, return layers to float one
  *       more at a time in the order of the quantizer's per-layer diagnosis (noisiest first), until
  *       one meets the bar (NNCF's accuracy-control loop);
+ *   <li><b>prune</b>: the cheapest (by modelled cost) unpruned plain or fallback trial within the
+ *       bar, or the plain INT8 trial closest to FP32 when none is, pruned at each channel level of
+ *       the space (and to 2:4 where the target exploits it): one trial each, so every search
+ *       learns early whether pruning pays on this model;
  *   <li><b>evolve</b>: a multi-objective evolutionary loop in the manner of GSEMO: pick a parent
- *       uniformly from the Pareto archive of (top-1 drop, modelled cost) and change one thing
- *       (method or percentile, one float layer more or less, padding), skipping configurations
+ *       uniformly from the Pareto archive of (top-1 drop, modelled cost) of the trials within the
+ *       bar (of all trials while none is) and change one thing
+ *       (method or percentile, one float layer more or less, padding, channel pruning level, 2:4,
+ *       float layers in FP16 or FP32),
+ *       skipping configurations
  *       already measured. It steers by the deterministic cost model, not by measured latency, so
  *       the same seed gives the same trials on every machine.
  * </ol>
@@ -79,6 +86,10 @@ final class SearchStrategy {
     if (fallback != null) {
       return fallback;
     }
+    Proposal pruned = prune(history, seen);
+    if (pruned != null) {
+      return pruned;
+    }
     return evolve(history, seen, ranking);
   }
 
@@ -106,6 +117,33 @@ final class SearchStrategy {
     return null;
   }
 
+  private Proposal prune(List<Trial> history, Set<String> seen) {
+    Trial base = pruneBase(history);
+    if (base == null) {
+      return null;
+    }
+    for (TrialConfig c : space.pruned(base.config())) {
+      if (!seen.contains(c.key())) {
+        return new Proposal("prune", c);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Returns the trial the prune phase prunes: the cheapest by modelled cost among the plain and
+   * fallback trials within the bar (the earliest of equals), else the plain INT8 trial closest to
+   * FP32. Both phases are over when this is asked, so the base does not move afterwards.
+   */
+  private Trial pruneBase(List<Trial> history) {
+    return history.stream()
+        .filter(t -> (t.phase().equals("plain") || t.phase().equals("fallback")) && t.meetsBar())
+        .min(
+            Comparator.comparingDouble((Trial t) -> t.cost(objective, false))
+                .thenComparingInt(Trial::index))
+        .orElseGet(() -> closestPlainInt8(history));
+  }
+
   private static Trial closestPlainInt8(List<Trial> history) {
     return history.stream()
         .filter(t -> t.phase().equals("plain") && t.config().int8())
@@ -117,7 +155,11 @@ final class SearchStrategy {
   }
 
   private Proposal evolve(List<Trial> history, Set<String> seen, List<String> ranking) {
-    List<Trial> archive = paretoArchive(history, objective);
+    // Parents come from the front of the trials within the bar when there are any: a cheap trial
+    // far outside it (a deeply pruned model, say) is on the whole front, but its neighbours are
+    // no use, and drawing it would spend the budget there.
+    List<Trial> within = history.stream().filter(Trial::meetsBar).toList();
+    List<Trial> archive = paretoArchive(within.isEmpty() ? history : within, objective);
     if (archive.isEmpty()) {
       return null;
     }
@@ -135,13 +177,19 @@ final class SearchStrategy {
 
   private TrialConfig mutate(TrialConfig c, List<String> ranking, SplittableRandom rng) {
     if (!c.int8()) {
-      // FP16 has no knobs; an INT8 neighbour stands in for it.
+      // FP16's only knobs are pruning; otherwise an INT8 neighbour with its pruning stands in.
+      if (rng.nextBoolean()) {
+        return c.withPruneChannels(
+            space.pruneLevels().get(rng.nextInt(space.pruneLevels().size())));
+      }
       return TrialConfig.int8(
-          space.methods().get(rng.nextInt(space.methods().size())),
-          space.percentiles().get(0),
-          space.padding());
+              space.methods().get(rng.nextInt(space.methods().size())),
+              space.percentiles().get(0),
+              space.padding())
+          .withPruneChannels(c.pruneChannels())
+          .withTwoFour(c.twoFour());
     }
-    int kind = rng.nextInt(4);
+    int kind = rng.nextInt(7);
     switch (kind) {
       case 0 -> {
         String m = space.methods().get(rng.nextInt(space.methods().size()));
@@ -171,8 +219,20 @@ final class SearchStrategy {
         f.remove(rng.nextInt(f.size()));
         return c.withFloatLayers(f);
       }
-      default -> {
+      case 3 -> {
         return space.padding() ? c.withPadding(!c.padChannels()) : null;
+      }
+      case 4 -> {
+        return c.withPruneChannels(
+            space.pruneLevels().get(rng.nextInt(space.pruneLevels().size())));
+      }
+      case 5 -> {
+        return space.twoFour() ? c.withTwoFour(!c.twoFour()) : null;
+      }
+      default -> {
+        return space.fp16Islands() && !c.floatLayers().isEmpty()
+            ? c.withFp16Islands(!c.fp16Islands())
+            : null;
       }
     }
   }

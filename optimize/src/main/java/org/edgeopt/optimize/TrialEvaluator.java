@@ -7,6 +7,8 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.edgeopt.calibrate.Calibration;
 import org.edgeopt.calibrate.CalibrationConfig;
 import org.edgeopt.calibrate.CalibrationMethod;
@@ -16,6 +18,7 @@ import org.edgeopt.core.data.Dataset;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.quant.CalibrationTable;
 import org.edgeopt.core.targets.TargetProfile;
+import org.edgeopt.quantize.Fp16Converter;
 import org.edgeopt.quantize.ModelQuantizer;
 import org.edgeopt.quantize.Precision;
 import org.edgeopt.quantize.QuantizationReport;
@@ -32,7 +35,8 @@ import org.edgeopt.validate.Validator;
  * batch-1 latency interleaved with FP32 where the host runs the target's kernels).
  *
  * <p>Trials share work: every calibration method's table comes from the same mergeable
- * statistics and is derived once per method and percentile.
+ * statistics and is derived once per method and percentile; statistics are collected once per
+ * distinct FP32 graph (the input model, and each pruning of it: {@link TrialGraphs}).
  */
 final class TrialEvaluator {
   /** Untimed runs per model before a trial's latency is timed. */
@@ -41,9 +45,8 @@ final class TrialEvaluator {
   private final OptimizeRequest request;
   private final TargetProfile profile;
   private final Path reference;
-  private final Graph floatGraph;
   private final String modelSha256;
-  private final CalibrationStatistics statistics;
+  private final TrialGraphs graphs;
   private final CalibrationConfig calibration;
   private final Dataset calibrationData;
   private final CostModel costs;
@@ -63,9 +66,10 @@ final class TrialEvaluator {
     this.request = request;
     this.profile = profile;
     this.reference = reference;
-    this.floatGraph = floatGraph;
     this.modelSha256 = modelSha256;
-    this.statistics = statistics;
+    this.graphs =
+        new TrialGraphs(
+            floatGraph, statistics, calibrationData, calibration, request.model().toString());
     this.calibration = calibration;
     this.calibrationData = calibrationData;
     this.costs = new CostModel(floatGraph, profile);
@@ -90,7 +94,10 @@ final class TrialEvaluator {
     long t0 = System.nanoTime();
     ModelQuantizer.Outcome outcome = quantize(config, false);
     write(outcome, file);
-    ValidationReport report = validate(file, measureLatency, request.bar());
+    // 2:4 sparse kernels exist only on the target (TensorRT); ONNX Runtime on this host would time
+    // a dense model, so a sparse trial's speed is the cost model's.
+    boolean timeIt = measureLatency && !config.twoFour();
+    ValidationReport report = validate(file, timeIt, request.bar());
     ValidationReport.Classification c = report.classification();
     if (c == null) {
       throw EdgeoptException.invalid(
@@ -98,8 +105,9 @@ final class TrialEvaluator {
               + ": optimize needs a classifier (class scores and labels in the"
               + " holdout) to measure top-1; the model's first output was compared as a regression");
     }
-    double modelled = costs.speedup(config);
-    boolean measured = measureLatency && report.latency() != null;
+    TrialGraphs.TrialGraph graph = graphs.of(config);
+    double modelled = costs.speedup(graph.graph(), graph.sparseLayers(), config);
+    boolean measured = timeIt && report.latency() != null;
     double speedup = measured ? report.latency().speedup() : modelled;
     double latencyMs = measured ? report.latency().candidate().p50Ms() : 0;
     long size;
@@ -121,7 +129,7 @@ final class TrialEvaluator {
         measured,
         modelled,
         size,
-        costs.macs(config),
+        costs.macs(graph.graph(), graph.sparseLayers(), config),
         (System.nanoTime() - t0) / 1e9,
         request.bar().met(c.top1DropPoints(), c.agreementPercent()));
   }
@@ -135,7 +143,10 @@ final class TrialEvaluator {
     return ranking(quantize(config, true).report());
   }
 
-  /** Quantizes the FP32 model as {@code config} says; with {@code rank}, measures per-layer SQNR too. */
+  /**
+   * Quantizes the configuration's FP32 graph (the input model, pruned when it prunes) as {@code
+   * config} says; with {@code rank}, measures per-layer SQNR too.
+   */
   ModelQuantizer.Outcome quantize(TrialConfig config, boolean rank) throws EdgeoptException {
     QuantizeConfig qc =
         QuantizeConfig.forTarget(profile)
@@ -150,8 +161,39 @@ final class TrialEvaluator {
             modelSha256,
             table == null ? "" : "optimize:" + config.calibrationKey(),
             null);
-    return ModelQuantizer.quantize(
-        floatGraph, table, qc, rank && config.int8() ? calibrationData : null, prov);
+    ModelQuantizer.Outcome q =
+        ModelQuantizer.quantize(
+            graphs.of(config).graph(),
+            table,
+            qc,
+            rank && config.int8() ? calibrationData : null,
+            prov);
+    return config.fp16Islands() ? fp16Islands(q, config) : q;
+  }
+
+  /**
+   * Returns the quantized model with its float layers in FP16: the quantize module's own FP16
+   * conversion, every node but the float layers kept as it is, casts at the islands' borders. The
+   * quantization report still lists those layers as float (it does not know the precision).
+   */
+  private ModelQuantizer.Outcome fp16Islands(ModelQuantizer.Outcome q, TrialConfig config)
+      throws EdgeoptException {
+    Set<String> keep = new TreeSet<>();
+    q.graph().nodes().forEach(n -> keep.add(n.name()));
+    for (String layer : config.floatLayers()) {
+      if (!keep.remove(layer)) {
+        throw new EdgeoptException(
+            org.edgeopt.core.ExitCode.INTERNAL,
+            request.model()
+                + ": expected float layer '"
+                + layer
+                + "' in the quantized model to make it an FP16 island, found no such node",
+            null);
+      }
+    }
+    return new ModelQuantizer.Outcome(
+        Fp16Converter.convert(q.graph(), true, keep, request.model() + " (FP16 islands)"),
+        q.report());
   }
 
   /**
@@ -191,9 +233,13 @@ final class TrialEvaluator {
     return Validator.validate(vc, ProgressListener.silent()).latency();
   }
 
-  /** Returns the calibration table a configuration uses, derived once per method and percentile. */
+  /**
+   * Returns the calibration table a configuration uses, derived once per FP32 graph, method and
+   * percentile.
+   */
   CalibrationTable table(TrialConfig config) throws EdgeoptException {
-    CalibrationTable t = tables.get(config.calibrationKey());
+    String key = config.graphKey() + "|" + config.calibrationKey();
+    CalibrationTable t = tables.get(key);
     if (t == null) {
       CalibrationConfig cc =
           calibration.withMethod(CalibrationMethod.of(config.method(), "trial " + config.key()));
@@ -202,7 +248,7 @@ final class TrialEvaluator {
       }
       t =
           Calibration.table(
-              statistics,
+              graphs.of(config).statistics(),
               cc,
               modelSha256,
               "",
@@ -212,8 +258,10 @@ final class TrialEvaluator {
                   "preprocess",
                   request.preprocess(),
                   "derivedBy",
-                  "edgeopt optimize: one collection, every method"));
-      tables.put(config.calibrationKey(), t);
+                  "edgeopt optimize: one collection, every method",
+                  "pruning",
+                  config.graphKey().isEmpty() ? "none" : config.graphKey().strip()));
+      tables.put(key, t);
     }
     return t;
   }

@@ -95,6 +95,50 @@ class OptimizerTest {
   }
 
   @Test
+  void pruningTrialsAreMadeMeasuredAndRecorded() throws Exception {
+    // A loose bar: the plain trials meet it, so no fallback runs and trials 5 and 6 are the
+    // prune phase's two channel levels of the cheapest plain trial within the bar.
+    Path out = dir.resolve("out");
+    OptimizeRequest request = fashion(out, 3.0, 0, 7).withSamples(200, 400).withLatencyRuns(5);
+    OptimizeResult r = new Optimizer(request, OptimizeListener.silent()).run();
+    List<Trial> trials = SearchLog.read(out.resolve(SearchLog.FILE)).trials();
+    assertEquals(7, trials.size());
+    Trial lighter = trials.get(5);
+    Trial deeper = trials.get(6);
+    assertEquals(List.of("prune", "prune"), List.of(lighter.phase(), deeper.phase()));
+    assertEquals(0.125, lighter.config().pruneChannels());
+    assertEquals(0.25, deeper.config().pruneChannels());
+    TrialConfig unpruned = deeper.config().withPruneChannels(0);
+    Trial base = trials.stream().filter(t -> t.config().equals(unpruned)).findFirst().orElseThrow();
+    assertEquals("plain", base.phase());
+    assertTrue(base.meetsBar());
+    for (Trial t : List.of(lighter, deeper)) {
+      assertTrue(t.latencyMeasured() && t.latencyMs() > 0, "#" + t.index() + " timed on this host");
+      assertTrue(t.macs() <= base.macs(), "#" + t.index() + " has no more MACs than its base");
+    }
+    // A quarter of the channels gone: fewer MACs, a smaller file, a higher modelled speed-up.
+    assertTrue(deeper.macs() < base.macs(), deeper.macs() + " vs " + base.macs());
+    // Every layer keeps at least 3/4 of its input and output channels: at least 9/16 of the MACs.
+    assertTrue(deeper.macs() >= base.macs() * 9 / 16, deeper.macs() + " vs " + base.macs());
+    assertTrue(deeper.modelledSpeedup() < base.modelledSpeedup() * 16 / 9);
+    assertTrue(deeper.sizeBytes() < base.sizeBytes());
+    assertTrue(deeper.modelledSpeedup() > base.modelledSpeedup());
+    // The recorded accuracy is the trial model's: edgeopt validate's evaluation of its file agrees.
+    SampleModel s = SampleModels.fashionMnist();
+    Path file = out.resolve(Optimizer.TRIALS).resolve("trial-006.onnx");
+    ValidationReport v =
+        Validator.validate(
+            ValidationConfig.of(s.model(), file, s.holdout().images().getParent())
+                .withPreprocess(s.preprocess())
+                .withLatency(0, 0)
+                .withDiagnosisBatches(0)
+                .withLimit(400));
+    assertEquals(deeper.top1(), v.classification().candidateTop1(), 1e-9);
+    assertTrue(Files.readString(out.resolve("search.html")).contains("25% channels pruned"));
+    assertTrue(r.met(), r.summary());
+  }
+
+  @Test
   void unreachableBarExitsFourWithTheClosestTrial() throws Exception {
     // A 0-point drop with 100% agreement: INT8 on 600 holdout images does not reach it; two trials
     // only.
@@ -165,6 +209,11 @@ class OptimizerTest {
     OptimizeResult resumed =
         new Optimizer(interrupted.withResume(true), OptimizeListener.silent()).run();
     assertEquals(keys(whole), keys(resumed));
+    // The resumed half made a pruned graph of its own (re-calibrated) and reached the same figures.
+    assertTrue(
+        resumed.log().trials().subList(4, trials).stream()
+            .anyMatch(t -> t.config().pruneChannels() > 0),
+        keys(resumed).toString());
     assertEquals(
         whole.log().trials().stream().map(Trial::top1).toList(),
         resumed.log().trials().stream().map(Trial::top1).toList());

@@ -18,10 +18,14 @@ class SearchStrategyTest {
   private static final List<String> RANKING = List.of("conv3", "conv1", "fc", "conv2");
   private static final AccuracyBar BAR = new AccuracyBar(0.3, 0);
 
-  /** Accuracy as a function of the configuration: more float layers, less drop; FP16 0.5 points. */
+  /**
+   * Accuracy as a function of the configuration: more float layers, less drop; FP16 0.5 points;
+   * pruning 2 points per share of channels removed, 2:4 half a point.
+   */
   private static double drop(TrialConfig c) {
+    double pruning = 2 * c.pruneChannels() + (c.twoFour() ? 0.5 : 0);
     if (!c.int8()) {
-      return 0.5;
+      return 0.5 + pruning;
     }
     double base =
         switch (c.method()) {
@@ -30,13 +34,13 @@ class SearchStrategyTest {
           case "entropy" -> 0.8;
           default -> 1.0;
         };
-    return base - 0.25 * c.floatLayers().size();
+    return base - 0.25 * c.floatLayers().size() + pruning;
   }
 
   private static Trial trial(
       int index, String phase, TrialConfig c, Function<TrialConfig, Double> drop) {
     double d = drop.apply(c);
-    double speed = c.int8() ? 2.0 - 0.2 * c.floatLayers().size() : 1.1;
+    double speed = (c.int8() ? 2.0 - 0.2 * c.floatLayers().size() : 1.1) * (1 + c.pruneChannels());
     return new Trial(
         index,
         phase,
@@ -79,7 +83,7 @@ class SearchStrategyTest {
   @Test
   void plainMethodsThenFallbackInDiagnosisOrderUntilTheBarIsMet() throws Exception {
     List<Trial> trials =
-        run(new SearchStrategy(cpu(), Objective.LATENCY, 1), 9, SearchStrategyTest::drop);
+        run(new SearchStrategy(cpu(), Objective.LATENCY, 1), 10, SearchStrategyTest::drop);
     assertEquals(
         List.of("minmax", "percentile", "entropy", "mse", ""),
         trials.subList(0, 5).stream().map(t -> t.config().method()).toList());
@@ -91,10 +95,13 @@ class SearchStrategyTest {
     assertEquals(List.of("conv3"), trials.get(5).config().floatLayers());
     assertEquals(List.of("conv1", "conv3"), trials.get(6).config().floatLayers());
     assertTrue(trials.get(6).meetsBar(), "0.8 - 2 x 0.25 = 0.3");
-    assertEquals(
-        "evolve",
-        trials.get(7).phase(),
-        "the fallback phase stops at the first trial within the bar");
+    // The fallback phase stops at the first trial within the bar; that trial, the only one
+    // within it, is then pruned at each channel level (no 2:4 on a CPU).
+    assertEquals("prune", trials.get(7).phase());
+    assertEquals(trials.get(6).config().withPruneChannels(0.125), trials.get(7).config());
+    assertEquals(trials.get(6).config().withPruneChannels(0.25), trials.get(8).config());
+    assertEquals("evolve", trials.get(9).phase());
+    assertFalse(trials.stream().anyMatch(t -> t.config().twoFour()), "no 2:4 on onnxruntime-cpu");
     assertEquals(6, WinnerChoice.best(trials, Objective.LATENCY).orElseThrow().index());
   }
 
@@ -112,21 +119,43 @@ class SearchStrategyTest {
   }
 
   @Test
-  void edgeTpuSpaceHasNoFloatLayersNoFp16AndRunsOut() throws Exception {
+  void edgeTpuSpaceHasNoFloatLayersNoFp16NoTwoFour() throws Exception {
     SearchSpace tpu = SearchSpace.of(TargetProfiles.get("edgetpu"));
     assertFalse(tpu.fp16());
     assertFalse(tpu.floatFallback());
     List<Trial> trials =
         run(new SearchStrategy(tpu, Objective.LATENCY, 0), 50, SearchStrategyTest::drop);
-    // Four methods and two more percentiles: then nothing new is left.
-    assertEquals(6, trials.size());
+    // Four methods and three percentiles at three channel levels at most: 18 configurations.
+    assertTrue(trials.size() > 6 && trials.size() <= 18, trials.size() + " trials");
+    assertEquals(trials.size(), trials.stream().map(t -> t.config().key()).distinct().count());
     assertTrue(
         trials.stream()
             .allMatch(
                 t ->
                     t.config().int8()
                         && t.config().floatLayers().isEmpty()
-                        && !t.config().padChannels()));
+                        && !t.config().padChannels()
+                        && !t.config().twoFour()));
+    // Plain methods, then the closest (entropy, 0.8 points) pruned at both levels.
+    assertEquals(List.of("prune", "prune"), List.of(trials.get(4).phase(), trials.get(5).phase()));
+    assertEquals(
+        List.of(0.125, 0.25),
+        List.of(trials.get(4).config().pruneChannels(), trials.get(5).config().pruneChannels()));
+    assertEquals("entropy", trials.get(4).config().method());
+  }
+
+  @Test
+  void tensorRtAmpereTriesTwoFourAfterTheChannelLevels() throws Exception {
+    SearchSpace ampere = SearchSpace.of(TargetProfiles.get("tensorrt-ampere"));
+    assertTrue(ampere.twoFour());
+    List<Trial> trials =
+        run(new SearchStrategy(ampere, Objective.LATENCY, 3), 30, SearchStrategyTest::drop);
+    List<Trial> pruned = trials.stream().filter(t -> t.phase().equals("prune")).toList();
+    assertEquals(3, pruned.size());
+    assertEquals(
+        List.of(false, false, true), pruned.stream().map(t -> t.config().twoFour()).toList());
+    assertEquals(0.0, pruned.get(2).config().pruneChannels(), "2:4 alone, not on top of channels");
+    assertTrue(trials.stream().allMatch(t -> ampere.contains(t.config())));
   }
 
   @Test

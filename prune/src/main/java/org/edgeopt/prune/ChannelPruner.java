@@ -25,6 +25,31 @@ public final class ChannelPruner {
   private ChannelPruner() {}
 
   /**
+   * Returns the channels each prunable group keeps when every group removes the same share of
+   * its channels, the least important first by the channel search's own ranking (L1 filter norm
+   * times the following BatchNormalization's scale) and rounded as the search rounds (a multiple
+   * of 4 where the group has one): a fixed pruning level, for callers that search levels
+   * themselves (such as {@code edgeopt optimize}). Groups that keep every channel are left out.
+   *
+   * @param removeShare the share of channels to remove, in [0, 1)
+   */
+  public static Map<Integer, int[]> keepShare(ChannelGroups analysis, double removeShare) {
+    if (!(removeShare >= 0 && removeShare < 1)) {
+      throw new IllegalArgumentException("share to remove must be in [0, 1), found " + removeShare);
+    }
+    Map<Integer, int[]> keep = new HashMap<>();
+    for (ChannelGroup group : analysis.prunable()) {
+      int k = ChannelSearch.keepCount(group.channels(), 1 - removeShare);
+      if (k < group.channels()) {
+        keep.put(
+            group.id(),
+            ChannelSearch.top(ChannelSearch.ranking(analysis.graph, analysis, group), k));
+      }
+    }
+    return keep;
+  }
+
+  /**
    * Returns the graph with only the {@code keep} channels of each group.
    *
    * @param analysis the channel groups of the graph
