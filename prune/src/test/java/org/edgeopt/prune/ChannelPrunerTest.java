@@ -55,6 +55,22 @@ class ChannelPrunerTest {
   }
 
   @Test
+  void keepShareRemovesTheSameShareOfEveryGroupByTheSearchRankingAndRounding() throws Exception {
+    ChannelGroups a = ChannelGroups.analyse(PruneTestModels.mobileBlock(), "mobile");
+    Map<Integer, int[]> keep = ChannelPruner.keepShare(a, 0.25);
+    // 16-channel groups keep 12 (a multiple of 4); 8 and 4 channels round back to all, so those
+    // groups are left out.
+    assertEquals(java.util.Set.of(group(a, "expand").id(), group(a, "head").id()), keep.keySet());
+    for (int id : keep.keySet()) {
+      ChannelGroup g = a.groups().stream().filter(x -> x.id() == id).findFirst().orElseThrow();
+      int[] expected = ChannelSearch.top(ChannelSearch.ranking(a.graph, a, g), 12);
+      assertEquals(java.util.Arrays.toString(expected), java.util.Arrays.toString(keep.get(id)));
+    }
+    assertTrue(ChannelPruner.keepShare(a, 0).isEmpty());
+    assertThrows(IllegalArgumentException.class, () -> ChannelPruner.keepShare(a, 1));
+  }
+
+  @Test
   void removingChannelsEqualsZeroingWhatReadsThem() throws Exception {
     Graph g = PruneTestModels.mobileBlock();
     ChannelGroups a = ChannelGroups.analyse(g, "mobile");
