@@ -32,7 +32,8 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description = {
       "Search for the fastest (or smallest) model for a target within an accuracy bar: every calibration method,",
-      "then layers returned to float in the order of the per-layer diagnosis, then a seeded evolutionary search;",
+      "then layers returned to float (FP16 where the target runs it) in the order of the per-layer diagnosis,",
+      "then channel pruning levels (and 2:4 where the target exploits it), then a seeded evolutionary search;",
       "each trial is quantized and measured on the holdout (latency interleaved with FP32 where this host runs the",
       "target's kernels, else the profile's cost model). Writes the chosen model compiled for the target,",
       "search.json (every trial; --resume continues it) and search.html (the Pareto front). See docs/optimize.md."
