@@ -3,7 +3,6 @@ package org.edgeopt.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.ExitCode;
@@ -11,6 +10,7 @@ import org.edgeopt.deploy.Monitor;
 import org.edgeopt.deploy.MonitorConfig;
 import org.edgeopt.deploy.MonitorReport;
 import org.edgeopt.deploy.MonitorReportWriter;
+import org.edgeopt.deploy.MonitorSummary;
 import org.edgeopt.deploy.MonitorThresholds;
 import org.edgeopt.deploy.OpenedBundle;
 import org.edgeopt.deploy.SigningKeys;
@@ -180,29 +180,7 @@ public final class MonitorCommand implements Callable<Integer>, CommonOptions.Ve
     OpenedBundle b = OpenedBundle.open(bundle, key == null ? null : SigningKeys.readPublic(key));
     MonitorReport r = Monitor.run(b.baseline(), b.model(), config);
     PrintWriter out = spec.commandLine().getOut();
-    out.printf(
-        Locale.ROOT,
-        "%-5s %s: %d records, %d devices, %d windows of %d min, %d alerts%n",
-        r.verdict(),
-        r.model(),
-        r.records(),
-        r.devices(),
-        r.fleet().size(),
-        r.windowMinutes(),
-        r.alerts().size());
-    for (MonitorReport.DeviceDrift drift : r.firstDrift()) {
-      out.printf(
-          Locale.ROOT,
-          "  drifted  %-20s from %s: %s%n",
-          drift.device(),
-          drift.window(),
-          String.join(", ", drift.checks()));
-    }
-    escalation(out, r.escalation(), b.manifest().cascade());
-    r.alerts().stream()
-        .filter(a -> a.scope().equals(Monitor.FLEET))
-        .findFirst()
-        .ifPresent(a -> out.println("  fleet    first alert: " + a.message()));
+    out.print(MonitorSummary.render(r, b.manifest().cascade()));
     if (report != null) {
       List<Path> files = MonitorReportWriter.write(r, report);
       out.println(
@@ -220,41 +198,5 @@ public final class MonitorCommand implements Callable<Integer>, CommonOptions.Ve
 
   private static <T> T or(T value, T fallback) {
     return value != null ? value : fallback;
-  }
-
-  /** Prints the field escalation rate beside the rate the bundle's cascade expects, where there are both. */
-  private static void escalation(
-      PrintWriter out,
-      MonitorReport.Escalation field,
-      org.edgeopt.deploy.Manifest.Cascade cascade) {
-    if (field == null) {
-      if (cascade != null) {
-        out.println(
-            "  cascade  no record logged 'escalated': the field escalation rate is unknown");
-      }
-      return;
-    }
-    out.printf(
-        Locale.ROOT,
-        "  cascade  field escalation %.1f%% [%.1f%%, %.1f%%] of %d records",
-        100 * field.rate(),
-        100 * field.lower(),
-        100 * field.upper(),
-        field.logged());
-    if (cascade == null) {
-      out.println(" (the bundle has no cascade to compare with)");
-      return;
-    }
-    boolean apart =
-        field.lower() > cascade.escalationUpper() || field.upper() < cascade.escalationLower();
-    out.printf(
-        Locale.ROOT,
-        " vs expected %.1f%% [%.1f%%, %.1f%%] (%s >= %.4g)%s%n",
-        100 * cascade.escalationRate(),
-        100 * cascade.escalationLower(),
-        100 * cascade.escalationUpper(),
-        cascade.signal(),
-        cascade.threshold(),
-        apart ? ": the intervals do not overlap, the inputs have changed" : "");
   }
 }
