@@ -18,7 +18,6 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.ExitCode;
 import org.edgeopt.deploy.BundlePackager;
@@ -51,6 +50,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SparkMonitorTest {
+  /** Records per device and window: few, to keep the test short, so devices are judged from 40 on. */
+  private static final int PER_WINDOW = 60;
+
+  private static final MonitorThresholds THRESHOLDS = minSamples(40);
+
   @TempDir static Path dir;
   private static SparkSession spark;
   private static OpenedBundle bundle;
@@ -83,12 +87,12 @@ class SparkMonitorTest {
         bundleFile);
     bundle = OpenedBundle.open(bundleFile, SigningKeys.readPublic(keys.resolve(SigningKeys.PUBLIC_FILE)));
     // telemetry-a.jsonl (the first half of the fleet) and telemetry-b.csv (the rest)
-    files = generator.generate(dir.resolve("t"), TelemetryGenerator.FLEET, 120, 3, 1, 18);
+    files = generator.generate(dir.resolve("t"), TelemetryGenerator.FLEET, PER_WINDOW, 3, 1, 18);
     local =
         Monitor.run(
             bundle.baseline(),
             bundle.model(),
-            new MonitorConfig(files, 60, MonitorThresholds.defaults(), 20, null));
+            new MonitorConfig(files, 60, THRESHOLDS, 20, null));
     parquet = dir.resolve("telemetry.parquet");
     toParquet(files.get(0), files.get(1)).write().parquet(parquet.toString());
   }
@@ -117,6 +121,20 @@ class SparkMonitorTest {
     return json.unionByName(text.select(typed));
   }
 
+  private static MonitorThresholds minSamples(int n) {
+    MonitorThresholds d = MonitorThresholds.defaults();
+    return new MonitorThresholds(
+        n,
+        d.alpha(),
+        d.maxPsi(),
+        d.maxMeanConfidenceDrop(),
+        d.maxClassMixDistance(),
+        d.maxLatencyRatio(),
+        d.maxFailureRate(),
+        d.maxAccuracyDrop(),
+        d.minLabelled());
+  }
+
   private static TelemetryStatistics empty() {
     return new TelemetryStatistics(bundle.baseline().classes(), 60, null, 20);
   }
@@ -126,7 +144,7 @@ class SparkMonitorTest {
         spark,
         bundle.baseline(),
         bundle.model(),
-        MonitorThresholds.defaults(),
+        THRESHOLDS,
         paths,
         null,
         partitions,
@@ -145,8 +163,10 @@ class SparkMonitorTest {
   @Test
   @Order(1)
   void theScenarioAlerts() {
-    assertTrue(local.alerted(), "the drifting devices must alert, or equal reports prove little");
-    assertEquals(TelemetryGenerator.FLEET.size() * 120L * 3, local.records());
+    assertTrue(
+        local.firstDrift().size() >= 3,
+        "drifting devices must alert, or equal reports prove little: " + local.firstDrift());
+    assertEquals(TelemetryGenerator.FLEET.size() * (long) PER_WINDOW * 3, local.records());
     assertFalse(local.uncertain().isEmpty());
   }
 
@@ -192,6 +212,8 @@ class SparkMonitorTest {
               dir.resolve("fashion-mnist.bundle.zip").toString(),
               "--telemetry",
               parquet.toString(),
+              "--min-samples",
+              "40",
               "--top-uncertain",
               "20",
               "--master",
