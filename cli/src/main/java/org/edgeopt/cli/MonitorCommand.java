@@ -30,7 +30,9 @@ import picocli.CommandLine.Option;
           + " bundle, per device and for the fleet, per time window: confidence shift (PSI and Kolmogorov-Smirnov),"
           + " mean-confidence drop, class-mix shift (chi-square), latency regression, failure rate, and labelled accuracy"
           + " (Wilson interval). Ranks the most uncertain samples for labelling.",
-      "Streams the files once in bounded memory (grows with devices x windows, not with records)."
+      "Streams the files once in bounded memory (grows with devices x windows, not with records).",
+      "With --engine spark the same analysis runs on Apache Spark over Parquet, JSON Lines or CSV telemetry"
+          + " (docs/scale-out.md), with the same report."
     },
     footerHeading = "%nExit codes:%n",
     footer = {
@@ -60,7 +62,9 @@ public final class MonitorCommand implements Callable<Integer>, CommonOptions.Ve
       required = true,
       arity = "1..*",
       paramLabel = "FILE",
-      description = "Telemetry files (.jsonl, .ndjson, .csv, optionally .gz).")
+      description =
+          "Telemetry files (.jsonl, .ndjson, .csv, optionally .gz); with --engine spark also Parquet files or"
+              + " folders, and Hadoop filesystem URIs.")
   List<Path> telemetry;
 
   @Option(
@@ -151,6 +155,25 @@ public final class MonitorCommand implements Callable<Integer>, CommonOptions.Ve
       description = "Write report.json, report.html and junit.xml here.")
   Path report;
 
+  @Option(
+      names = "--engine",
+      paramLabel = "ENGINE",
+      defaultValue = "local",
+      description =
+          "local (this JVM, the default) or spark: hand over to edgeopt-spark.jar (spark-submit, or Spark's jars"
+              + " beside it), which also reads Parquet telemetry and takes --format and --partitions; same report.")
+  String engine;
+
+  @Option(
+      names = "--master",
+      paramLabel = "URL",
+      description =
+          "With --engine spark: local[*], spark://host:7077, yarn, k8s://... (default: local[*]).")
+  String master;
+
+  /** Options only the Spark engine knows, passed through to it unread. */
+  @CommandLine.Unmatched List<String> engineOptions = new java.util.ArrayList<>();
+
   @Override
   public CommonOptions common() {
     return common;
@@ -158,6 +181,26 @@ public final class MonitorCommand implements Callable<Integer>, CommonOptions.Ve
 
   @Override
   public Integer call() throws EdgeoptException {
+    if (engine.equalsIgnoreCase("spark")) {
+      return SparkEngine.handOver(
+          "monitor", spec.commandLine().getParseResult().originalArgs(), master);
+    }
+    if (!engine.equalsIgnoreCase("local")) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--engine: expected local or spark, found '" + engine + "'");
+    }
+    // --telemetry takes any number of values, so an option it does not know lands among them.
+    telemetry.stream()
+        .filter(t -> t.toString().startsWith("--"))
+        .findFirst()
+        .ifPresent(t -> engineOptions.add(0, t.toString()));
+    if (!engineOptions.isEmpty() || master != null) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(),
+          "unknown option(s) "
+              + (master != null ? List.of("--master") : engineOptions)
+              + ": expected them only with --engine spark");
+    }
     MonitorThresholds d =
         thresholds != null ? MonitorThresholds.read(thresholds) : MonitorThresholds.defaults();
     MonitorConfig config;
