@@ -7,7 +7,6 @@ import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.ExitCode;
-import org.edgeopt.deploy.MonitorConfig;
 import org.edgeopt.deploy.MonitorReport;
 import org.edgeopt.deploy.MonitorReportWriter;
 import org.edgeopt.deploy.MonitorSummary;
@@ -158,13 +157,13 @@ final class SparkMonitorCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(
           cl, "--format: expected auto, parquet, jsonl or csv, found '" + format + "'");
     }
-    if (partitions < 0) {
-      throw new CommandLine.ParameterException(cl, "--partitions must be at least 0");
+    if (partitions < 0 || windowMinutes < 1 || topUncertain < 0) {
+      throw new CommandLine.ParameterException(
+          cl, "--partitions and --top-uncertain must be at least 0, --window-minutes at least 1");
     }
     MonitorThresholds d =
         thresholds != null ? MonitorThresholds.read(thresholds) : MonitorThresholds.defaults();
     MonitorThresholds t;
-    MonitorConfig config;
     try {
       t =
           new MonitorThresholds(
@@ -177,8 +176,6 @@ final class SparkMonitorCommand implements Callable<Integer> {
               or(maxFailureRate, d.maxFailureRate()),
               or(maxAccuracyDrop, d.maxAccuracyDrop()),
               or(minLabelled, d.minLabelled()));
-      // The paths may be URIs, which the config does not read: it checks the window and top-K.
-      config = new MonitorConfig(List.of(Path.of(".")), windowMinutes, t, topUncertain, modelVersion);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(cl, e.getMessage());
     }
@@ -201,7 +198,8 @@ final class SparkMonitorCommand implements Callable<Integer> {
               telemetry,
               f,
               partitions,
-              TelemetryStatistics.of(config, b.baseline().classes()));
+              new TelemetryStatistics(
+                  b.baseline().classes(), windowMinutes, modelVersion, topUncertain));
     } finally {
       spark.stop();
     }
