@@ -3,7 +3,6 @@ package org.edgeopt.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.ExitCode;
@@ -11,6 +10,7 @@ import org.edgeopt.deploy.Monitor;
 import org.edgeopt.deploy.MonitorConfig;
 import org.edgeopt.deploy.MonitorReport;
 import org.edgeopt.deploy.MonitorReportWriter;
+import org.edgeopt.deploy.MonitorSummary;
 import org.edgeopt.deploy.MonitorThresholds;
 import org.edgeopt.deploy.OpenedBundle;
 import org.edgeopt.deploy.SigningKeys;
@@ -30,7 +30,9 @@ import picocli.CommandLine.Option;
           + " bundle, per device and for the fleet, per time window: confidence shift (PSI and Kolmogorov-Smirnov),"
           + " mean-confidence drop, class-mix shift (chi-square), latency regression, failure rate, and labelled accuracy"
           + " (Wilson interval). Ranks the most uncertain samples for labelling.",
-      "Streams the files once in bounded memory (grows with devices x windows, not with records)."
+      "Streams the files once in bounded memory (grows with devices x windows, not with records).",
+      "With --engine spark the same analysis runs on Apache Spark over Parquet, JSON Lines or CSV telemetry"
+          + " (docs/scale-out.md), with the same report."
     },
     footerHeading = "%nExit codes:%n",
     footer = {
@@ -60,7 +62,9 @@ public final class MonitorCommand implements Callable<Integer>, CommonOptions.Ve
       required = true,
       arity = "1..*",
       paramLabel = "FILE",
-      description = "Telemetry files (.jsonl, .ndjson, .csv, optionally .gz).")
+      description =
+          "Telemetry files (.jsonl, .ndjson, .csv, optionally .gz); with --engine spark also Parquet files or"
+              + " folders, and Hadoop filesystem URIs.")
   List<Path> telemetry;
 
   @Option(
@@ -151,6 +155,25 @@ public final class MonitorCommand implements Callable<Integer>, CommonOptions.Ve
       description = "Write report.json, report.html and junit.xml here.")
   Path report;
 
+  @Option(
+      names = "--engine",
+      paramLabel = "ENGINE",
+      defaultValue = "local",
+      description =
+          "local (this JVM, the default) or spark: hand over to edgeopt-spark.jar (spark-submit, or Spark's jars"
+              + " beside it), which also reads Parquet telemetry and takes --format and --partitions; same report.")
+  String engine;
+
+  @Option(
+      names = "--master",
+      paramLabel = "URL",
+      description =
+          "With --engine spark: local[*], spark://host:7077, yarn, k8s://... (default: local[*]).")
+  String master;
+
+  /** Options only the Spark engine knows, passed through to it unread. */
+  @CommandLine.Unmatched List<String> engineOptions = new java.util.ArrayList<>();
+
   @Override
   public CommonOptions common() {
     return common;
@@ -158,6 +181,26 @@ public final class MonitorCommand implements Callable<Integer>, CommonOptions.Ve
 
   @Override
   public Integer call() throws EdgeoptException {
+    if (engine.equalsIgnoreCase("spark")) {
+      return SparkEngine.handOver(
+          "monitor", spec.commandLine().getParseResult().originalArgs(), master);
+    }
+    if (!engine.equalsIgnoreCase("local")) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--engine: expected local or spark, found '" + engine + "'");
+    }
+    // --telemetry takes any number of values, so an option it does not know lands among them.
+    telemetry.stream()
+        .filter(t -> t.toString().startsWith("--"))
+        .findFirst()
+        .ifPresent(t -> engineOptions.add(0, t.toString()));
+    if (!engineOptions.isEmpty() || master != null) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(),
+          "unknown option(s) "
+              + (master != null ? List.of("--master") : engineOptions)
+              + ": expected them only with --engine spark");
+    }
     MonitorThresholds d =
         thresholds != null ? MonitorThresholds.read(thresholds) : MonitorThresholds.defaults();
     MonitorConfig config;
@@ -180,29 +223,7 @@ public final class MonitorCommand implements Callable<Integer>, CommonOptions.Ve
     OpenedBundle b = OpenedBundle.open(bundle, key == null ? null : SigningKeys.readPublic(key));
     MonitorReport r = Monitor.run(b.baseline(), b.model(), config);
     PrintWriter out = spec.commandLine().getOut();
-    out.printf(
-        Locale.ROOT,
-        "%-5s %s: %d records, %d devices, %d windows of %d min, %d alerts%n",
-        r.verdict(),
-        r.model(),
-        r.records(),
-        r.devices(),
-        r.fleet().size(),
-        r.windowMinutes(),
-        r.alerts().size());
-    for (MonitorReport.DeviceDrift drift : r.firstDrift()) {
-      out.printf(
-          Locale.ROOT,
-          "  drifted  %-20s from %s: %s%n",
-          drift.device(),
-          drift.window(),
-          String.join(", ", drift.checks()));
-    }
-    escalation(out, r.escalation(), b.manifest().cascade());
-    r.alerts().stream()
-        .filter(a -> a.scope().equals(Monitor.FLEET))
-        .findFirst()
-        .ifPresent(a -> out.println("  fleet    first alert: " + a.message()));
+    out.print(MonitorSummary.render(r, b.manifest().cascade()));
     if (report != null) {
       List<Path> files = MonitorReportWriter.write(r, report);
       out.println(
@@ -220,41 +241,5 @@ public final class MonitorCommand implements Callable<Integer>, CommonOptions.Ve
 
   private static <T> T or(T value, T fallback) {
     return value != null ? value : fallback;
-  }
-
-  /** Prints the field escalation rate beside the rate the bundle's cascade expects, where there are both. */
-  private static void escalation(
-      PrintWriter out,
-      MonitorReport.Escalation field,
-      org.edgeopt.deploy.Manifest.Cascade cascade) {
-    if (field == null) {
-      if (cascade != null) {
-        out.println(
-            "  cascade  no record logged 'escalated': the field escalation rate is unknown");
-      }
-      return;
-    }
-    out.printf(
-        Locale.ROOT,
-        "  cascade  field escalation %.1f%% [%.1f%%, %.1f%%] of %d records",
-        100 * field.rate(),
-        100 * field.lower(),
-        100 * field.upper(),
-        field.logged());
-    if (cascade == null) {
-      out.println(" (the bundle has no cascade to compare with)");
-      return;
-    }
-    boolean apart =
-        field.lower() > cascade.escalationUpper() || field.upper() < cascade.escalationLower();
-    out.printf(
-        Locale.ROOT,
-        " vs expected %.1f%% [%.1f%%, %.1f%%] (%s >= %.4g)%s%n",
-        100 * cascade.escalationRate(),
-        100 * cascade.escalationLower(),
-        100 * cascade.escalationUpper(),
-        cascade.signal(),
-        cascade.threshold(),
-        apart ? ": the intervals do not overlap, the inputs have changed" : "");
   }
 }

@@ -12,7 +12,7 @@ import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.ExitCode;
 
 /**
- * Hands {@code edgeopt calibrate --engine spark} over to the {@code edgeopt-spark} jar, which the
+ * Hands {@code edgeopt calibrate|validate|monitor --engine spark} over to the {@code edgeopt-spark} jar, which the
  * plain command line does not carry (Spark's jars would weigh hundreds of megabytes): through
  * {@code spark-submit} when Spark is installed ({@code SPARK_HOME} or the {@code PATH}), else a
  * local JVM on Spark's jars kept beside the jar in {@code spark-lib/} (what the build makes). When

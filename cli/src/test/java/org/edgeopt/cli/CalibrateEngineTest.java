@@ -129,4 +129,42 @@ class CalibrateEngineTest {
                 "unknown option(s) [--partitions, 3]: expected them only with --engine spark"),
         r.err());
   }
+
+  @Test
+  void monitorOnSparkWithoutTheJarIsOneLineAndSparkOptionsAreRefusedLocally() {
+    Path missing = dir.resolve("nowhere").resolve("edgeopt-spark.jar");
+    System.setProperty("edgeopt.spark.jar", missing.toString());
+    Run r;
+    try {
+      r =
+          edgeopt(
+              "monitor",
+              "--bundle",
+              dir.resolve("m.bundle.zip").toString(),
+              "--telemetry",
+              "hdfs://lake/fleet/2026-12/",
+              "--engine",
+              "spark",
+              "--partitions",
+              "8");
+    } finally {
+      System.clearProperty("edgeopt.spark.jar");
+    }
+    assertEquals(3, r.exitCode(), r.err());
+    assertTrue(r.err().contains("--engine spark needs edgeopt-spark.jar"), r.err());
+    assertEquals(1, r.err().strip().lines().count(), r.err());
+    Run local =
+        edgeopt(
+            "monitor",
+            "--bundle",
+            dir.resolve("m.bundle.zip").toString(),
+            "--telemetry",
+            dir.resolve("t.jsonl").toString(),
+            "--partitions",
+            "8");
+    assertEquals(2, local.exitCode(), local.err());
+    assertTrue(
+        local.err().contains("unknown option(s) [--partitions"),
+        local.err());
+  }
 }

@@ -1,5 +1,9 @@
 package org.edgeopt.deploy;
 
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+
 /**
  * Latencies in fixed log-spaced bins (each 5% wider than the last, 0.01 ms to about 3 minutes),
  * so percentiles of millions of inferences come from a few hundred counters; a percentile is
@@ -50,5 +54,34 @@ public final class LatencyHistogram {
       }
     }
     return MIN_MS * Math.pow(RATIO, BINS - 0.5);
+  }
+
+  /** Writes the non-empty bins, as their count then (index, count) pairs. */
+  void write(DataOutput out) throws IOException {
+    int nonEmpty = 0;
+    for (long c : counts) {
+      nonEmpty += c != 0 ? 1 : 0;
+    }
+    out.writeShort(nonEmpty);
+    for (int i = 0; i < BINS; i++) {
+      if (counts[i] != 0) {
+        out.writeShort(i);
+        out.writeLong(counts[i]);
+      }
+    }
+  }
+
+  /** Adds what {@link #write} wrote to this (empty) histogram. */
+  void readInto(DataInput in) throws IOException {
+    int nonEmpty = in.readShort();
+    for (int n = 0; n < nonEmpty; n++) {
+      int i = in.readShort();
+      if (i < 0 || i >= BINS) {
+        throw new IOException("latency bin " + i + ": expected 0.." + (BINS - 1));
+      }
+      long c = in.readLong();
+      counts[i] += c;
+      total += c;
+    }
   }
 }

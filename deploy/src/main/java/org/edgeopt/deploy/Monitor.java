@@ -2,12 +2,10 @@ package org.edgeopt.deploy;
 
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.data.DataException;
@@ -16,8 +14,10 @@ import org.edgeopt.core.data.DataException;
  * Compares field telemetry with a bundle's {@link Baseline}, per device and for the fleet, per
  * time window, and returns the {@link MonitorReport}.
  *
- * <p>Records stream through once; each (window, device) keeps a {@link WindowStats} of fixed
- * size, so memory grows with devices times windows, never with records. The checks are in
+ * <p>Records stream through once into {@link TelemetryStatistics}; each (window, device) keeps a
+ * {@link WindowStats} of fixed size, so memory grows with devices times windows, never with
+ * records. The statistics merge exactly, so the edgeopt-spark module folds them per partition
+ * and calls {@link #judge} with the merged whole. The checks are in
  * {@code docs/operations.md}: confidence shift (PSI and Kolmogorov-Smirnov), mean-confidence
  * drop (one-sided z-test), class-mix shift (chi-square and total variation), latency regression
  * (p95 against the baseline and against the device's peers), failure rate (Wilson lower bound)
@@ -51,86 +51,71 @@ public final class Monitor {
   public static MonitorReport run(
       Baseline baseline, String model, MonitorConfig config, List<TelemetrySource> sources)
       throws EdgeoptException {
-    long windowMs = config.windowMinutes() * 60_000L;
-    int classes = baseline.classes();
-    TreeMap<Long, Map<String, WindowStats>> cells = new TreeMap<>();
-    UncertainQueue uncertain = new UncertainQueue(config.uncertainTopK());
-    long[] counts = new long[2];
-    long[] escalation = new long[2];
-    TreeSet<String> devices = new TreeSet<>();
+    TelemetryStatistics stats = TelemetryStatistics.of(config, baseline.classes());
     try {
       for (TelemetrySource file : sources) {
         long[] index = {0};
-        file.forEach(
-            r -> {
-              index[0]++;
-              if (config.modelVersion() != null
-                  && !config.modelVersion().equals(r.modelVersion())) {
-                counts[1]++;
-                return;
-              }
-              if (!r.failed()
-                  && (r.predicted() < 0 || r.predicted() >= classes || r.label() >= classes)) {
-                throw new DataException(
-                    file.name()
-                        + ": record "
-                        + index[0]
-                        + " (device "
-                        + r.device()
-                        + "): class "
-                        + Math.max(r.predicted(), r.label())
-                        + ": expected 0.."
-                        + (classes - 1)
-                        + ", the bundle's model has "
-                        + classes
-                        + " classes");
-              }
-              counts[0]++;
-              if (r.escalated() != null) {
-                escalation[0]++;
-                escalation[1] += r.escalated() ? 1 : 0;
-              }
-              Map<String, WindowStats> window =
-                  cells.computeIfAbsent(
-                      Math.floorDiv(r.timestampMs(), windowMs), w -> new HashMap<>());
-              WindowStats s = window.get(r.device());
-              if (s == null) {
-                s = new WindowStats(classes);
-                window.put(r.device(), s);
-                devices.add(r.device());
-              }
-              s.add(r);
-              uncertain.offer(r);
-            });
+        file.forEach(r -> stats.add(r, file.name(), ++index[0]));
       }
     } catch (DataException e) {
       throw EdgeoptException.invalid(e.getMessage(), e);
     }
-    if (counts[0] == 0) {
+    return judge(
+        baseline,
+        model,
+        config.thresholds(),
+        stats,
+        String.join(", ", sources.stream().map(TelemetrySource::name).toList()));
+  }
+
+  /**
+   * Judges every window of statistics already folded (by {@link #run}, or per partition on Spark
+   * and merged).
+   *
+   * @param sources what the records came from, for the message when there were none
+   * @throws EdgeoptException (exit 3) when no record counted
+   */
+  public static MonitorReport judge(
+      Baseline baseline,
+      String model,
+      MonitorThresholds thresholds,
+      TelemetryStatistics stats,
+      String sources)
+      throws EdgeoptException {
+    if (stats.classes() != baseline.classes()) {
+      throw new IllegalArgumentException(
+          "statistics of "
+              + stats.classes()
+              + " classes for a baseline of "
+              + baseline.classes());
+    }
+    long windowMs = stats.windowMs();
+    int classes = baseline.classes();
+    if (stats.records() == 0) {
       throw EdgeoptException.invalid(
-          String.join(", ", sources.stream().map(TelemetrySource::name).toList())
+          sources
               + ": no telemetry records"
-              + (counts[1] > 0
+              + (stats.skipped() > 0
                   ? " of model version "
-                      + config.modelVersion()
+                      + stats.modelVersion()
                       + " ("
-                      + counts[1]
+                      + stats.skipped()
                       + " of other versions)"
                   : "")
               + ": expected at least one");
     }
-    Judge judge = new Judge(baseline, config.thresholds());
+    Judge judge = new Judge(baseline, thresholds);
     List<MonitorReport.WindowFigures> fleet = new ArrayList<>();
     List<MonitorReport.Alert> alerts = new ArrayList<>();
     Map<String, MonitorReport.DeviceDrift> first = new LinkedHashMap<>();
-    for (Map.Entry<Long, Map<String, WindowStats>> w : cells.entrySet()) {
+    for (Map.Entry<Long, ? extends Map<String, WindowStats>> w : stats.cells().entrySet()) {
       String start = Instant.ofEpochMilli(w.getKey() * windowMs).toString();
       WindowStats all = new WindowStats(classes);
       w.getValue().values().forEach(all::merge);
       List<MonitorReport.Alert> fleetAlerts = judge.judge(all, FLEET, start, Double.NaN);
       fleet.add(judge.figures(all, FLEET, start, fleetAlerts.size()));
       alerts.addAll(fleetAlerts);
-      double peers = peerMedianP95(w.getValue(), config.thresholds().minSamples());
+      double peers = peerMedianP95(w.getValue(), thresholds.minSamples());
       for (String device : new TreeSet<>(w.getValue().keySet())) {
         List<MonitorReport.Alert> a = judge.judge(w.getValue().get(device), device, start, peers);
         alerts.addAll(a);
@@ -145,18 +130,18 @@ public final class Monitor {
     return new MonitorReport(
         alerts.isEmpty() ? "OK" : "ALERT",
         model,
-        counts[0],
-        counts[1],
-        devices.size(),
-        config.windowMinutes(),
-        config.thresholds(),
+        stats.records(),
+        stats.skipped(),
+        stats.devices(),
+        windowMs / 60_000L,
+        thresholds,
         baseline.meanConfidence(),
         baseline.accuracy(),
         fleet,
         List.copyOf(first.values()),
         alerts,
-        uncertain.ranked(),
-        escalation(escalation[0], escalation[1]));
+        stats.uncertain().ranked(),
+        escalation(stats.escalationLogged(), stats.escalated()));
   }
 
   private static MonitorReport.Escalation escalation(long logged, long escalated) {

@@ -12,11 +12,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
-import java.util.HashMap;
 import java.util.Locale;
-import java.util.Map;
 import java.util.function.Consumer;
 import java.util.zip.GZIPInputStream;
 import org.edgeopt.core.data.DataException;
@@ -64,7 +60,7 @@ public final class TelemetryReader {
   private static void readJson(Path file, InputStream in, Consumer<TelemetryRecord> sink)
       throws IOException {
     try (JsonParser p = JSON.createParser(in)) {
-      Fields f = new Fields(file);
+      TelemetryFields f = new TelemetryFields(file.toString());
       JsonToken t;
       while ((t = p.nextToken()) != null) {
         if (t != JsonToken.START_OBJECT) {
@@ -76,18 +72,7 @@ public final class TelemetryReader {
                   + t);
         }
         f.clear(p.currentLocation().getLineNr());
-        while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-          String key = p.currentName();
-          t = p.nextToken();
-          if (t == JsonToken.START_ARRAY && key.equals("scores")) {
-            f.scores(readScores(p, f));
-          } else if (t == JsonToken.START_ARRAY || t == JsonToken.START_OBJECT) {
-            p.skipChildren();
-          } else if (t != JsonToken.VALUE_NULL) {
-            f.set(key, p.getText());
-          }
-        }
-        sink.accept(f.toRecord());
+        sink.accept(readObject(p, f));
       }
     } catch (JsonParseException e) {
       throw new DataException(
@@ -96,7 +81,57 @@ public final class TelemetryReader {
     }
   }
 
-  private static double[] readScores(JsonParser p, Fields f) throws IOException {
+  /**
+   * Returns the record of one JSON Lines line (what a distributed reader that splits files into
+   * lines has), or {@code null} for a blank line.
+   *
+   * @param source the file, for error messages
+   * @param line the line's number or position, for error messages
+   * @throws DataException when the line is not one valid record
+   */
+  public static TelemetryRecord readJsonLine(String source, long line, String text) {
+    if (text.isBlank()) {
+      return null;
+    }
+    try (JsonParser p = JSON.createParser(text)) {
+      TelemetryFields f = new TelemetryFields(source);
+      f.clear(line);
+      JsonToken t = p.nextToken();
+      if (t != JsonToken.START_OBJECT) {
+        throw new DataException(
+            source + ":" + line + ": expected one JSON object per line, found " + t);
+      }
+      TelemetryRecord r = readObject(p, f);
+      if (p.nextToken() != null) {
+        throw new DataException(source + ":" + line + ": expected one JSON object per line");
+      }
+      return r;
+    } catch (JsonParseException e) {
+      throw new DataException(
+          source + ":" + line + ": not valid JSON: " + e.getOriginalMessage(), e);
+    } catch (IOException e) {
+      throw new DataException(source + ":" + line + ": cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  /** Reads the fields of the object whose start the parser is at, up to its end. */
+  private static TelemetryRecord readObject(JsonParser p, TelemetryFields f) throws IOException {
+    JsonToken t;
+    while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+      String key = p.currentName();
+      t = p.nextToken();
+      if (t == JsonToken.START_ARRAY && key.equals("scores")) {
+        f.scores(readScores(p, f));
+      } else if (t == JsonToken.START_ARRAY || t == JsonToken.START_OBJECT) {
+        p.skipChildren();
+      } else if (t != JsonToken.VALUE_NULL) {
+        f.set(key, p.getText());
+      }
+    }
+    return f.toRecord();
+  }
+
+  private static double[] readScores(JsonParser p, TelemetryFields f) throws IOException {
     double best = 0;
     double second = 0;
     int n = 0;
@@ -124,7 +159,7 @@ public final class TelemetryReader {
         throw new DataException(file + ": empty telemetry file: expected a header row");
       }
       String[] header = rows.next();
-      Fields f = new Fields(file);
+      TelemetryFields f = new TelemetryFields(file.toString());
       long line = 1;
       while (rows.hasNext()) {
         String[] row = rows.next();
@@ -147,7 +182,7 @@ public final class TelemetryReader {
         for (int i = 0; i < header.length; i++) {
           if (!row[i].isEmpty()) {
             if (header[i].equals("scores")) {
-              f.scores(csvScores(row[i], f));
+              f.scoresText(row[i]);
             } else {
               f.set(header[i], row[i]);
             }
@@ -160,182 +195,6 @@ public final class TelemetryReader {
         throw e;
       }
       throw new DataException(file + ": not valid CSV: " + e.getMessage(), e);
-    }
-  }
-
-  private static double[] csvScores(String text, Fields f) {
-    double best = 0;
-    double second = 0;
-    String[] parts = text.split(";");
-    for (String s : parts) {
-      double v = f.number("scores", s.strip());
-      if (!(v >= 0 && v <= 1)) {
-        throw f.bad("scores", text, "';'-separated probabilities in [0, 1]");
-      }
-      if (v > best) {
-        second = best;
-        best = v;
-      } else if (v > second) {
-        second = v;
-      }
-    }
-    return parts.length >= 2 ? new double[] {best, second} : null;
-  }
-
-  /** The fields of the record being read; reused from record to record. */
-  private static final class Fields {
-    private final Path file;
-    private final Map<String, String> deviceIds = new HashMap<>();
-    private long line;
-    private String device;
-    private String timestamp;
-    private String modelVersion;
-    private String predicted;
-    private String confidence;
-    private double[] topTwo;
-    private String latency;
-    private String failed;
-    private String fallback;
-    private String label;
-    private String sampleId;
-    private String escalated;
-
-    Fields(Path file) {
-      this.file = file;
-    }
-
-    void clear(long lineNr) {
-      line = lineNr;
-      device =
-          timestamp =
-              modelVersion =
-                  predicted =
-                      confidence =
-                          latency = failed = fallback = label = sampleId = escalated = null;
-      topTwo = null;
-    }
-
-    void scores(double[] top) {
-      topTwo = top;
-    }
-
-    void set(String key, String value) {
-      switch (key) {
-        case "device" -> device = value;
-        case "ts" -> timestamp = value;
-        case "modelVersion" -> modelVersion = value;
-        case "predicted" -> predicted = value;
-        case "confidence" -> confidence = value;
-        case "latencyMs" -> latency = value;
-        case "failed" -> failed = value;
-        case "fallback" -> fallback = value;
-        case "label" -> label = value;
-        case "sampleId" -> sampleId = value;
-        case "escalated" -> escalated = value;
-        default -> {
-          // Fields edgeopt does not read (device metadata, app fields) are allowed and skipped.
-        }
-      }
-    }
-
-    TelemetryRecord toRecord() {
-      if (device == null || device.isEmpty()) {
-        throw bad("device", null, "a device id");
-      }
-      if (timestamp == null) {
-        throw bad("ts", null, "a timestamp (epoch milliseconds or ISO-8601)");
-      }
-      boolean isFailed = flag("failed", failed);
-      int cls = -1;
-      double conf = Double.NaN;
-      double margin = Double.NaN;
-      if (!isFailed) {
-        if (predicted == null || confidence == null) {
-          throw bad(
-              predicted == null ? "predicted" : "confidence",
-              null,
-              "a prediction unless failed is true");
-        }
-        cls = integer("predicted", predicted);
-        conf = number("confidence", confidence);
-        if (!(conf >= 0 && conf <= 1)) {
-          throw bad("confidence", confidence, "a probability in [0, 1]");
-        }
-        if (topTwo != null) {
-          margin = topTwo[0] - topTwo[1];
-        }
-      }
-      double lat = latency == null ? Double.NaN : number("latencyMs", latency);
-      if (!(Double.isNaN(lat) || lat >= 0)) {
-        throw bad("latencyMs", latency, "a non-negative number of milliseconds");
-      }
-      // Device ids repeat millions of times: keep one String per id rather than one per record.
-      String id = deviceIds.computeIfAbsent(device, d -> d);
-      return new TelemetryRecord(
-          id,
-          time(timestamp),
-          modelVersion,
-          isFailed,
-          flag("fallback", fallback),
-          cls,
-          conf,
-          margin,
-          lat,
-          label == null ? -1 : integer("label", label),
-          sampleId,
-          escalated == null ? null : flag("escalated", escalated));
-    }
-
-    private long time(String text) {
-      char c = text.isEmpty() ? ' ' : text.charAt(0);
-      if (c >= '0' && c <= '9' && text.indexOf('-') < 0) {
-        return (long) number("ts", text);
-      }
-      try {
-        return Instant.parse(text).toEpochMilli();
-      } catch (DateTimeParseException e) {
-        throw bad(
-            "ts", text, "epoch milliseconds or an ISO-8601 instant such as 2026-12-03T10:15:00Z");
-      }
-    }
-
-    private boolean flag(String key, String text) {
-      if (text == null || text.equals("false") || text.equals("0")) {
-        return false;
-      }
-      if (text.equals("true") || text.equals("1")) {
-        return true;
-      }
-      throw bad(key, text, "true or false");
-    }
-
-    private int integer(String key, String text) {
-      try {
-        return Integer.parseInt(text);
-      } catch (NumberFormatException e) {
-        throw bad(key, text, "an integer");
-      }
-    }
-
-    double number(String key, String text) {
-      try {
-        return Double.parseDouble(text);
-      } catch (NumberFormatException e) {
-        throw bad(key, text, "a number");
-      }
-    }
-
-    DataException bad(String key, String found, String expected) {
-      return new DataException(
-          file
-              + ":"
-              + line
-              + ": field '"
-              + key
-              + "': expected "
-              + expected
-              + ", found "
-              + (found == null ? "nothing" : "'" + found + "'"));
     }
   }
 }

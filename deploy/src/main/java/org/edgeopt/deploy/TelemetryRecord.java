@@ -1,7 +1,8 @@
 package org.edgeopt.deploy;
 
 /**
- * One inference as a device logged it (the schema is in {@code docs/operations.md}).
+ * One inference as a device logged it (the schema is in {@code docs/operations.md}). Serializable,
+ * so that a distributed engine can move records between its workers.
  *
  * @param device the device id
  * @param timestampMs when it ran, milliseconds since the epoch (UTC)
@@ -28,4 +29,5 @@ public record TelemetryRecord(
     double latencyMs,
     int label,
     String sampleId,
-    Boolean escalated) {}
+    Boolean escalated)
+    implements java.io.Serializable {}

@@ -1,8 +1,16 @@
 package org.edgeopt.deploy;
 
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+
 /**
  * The statistics of one device (or the fleet) in one time window, in fixed-size counters:
  * memory does not grow with the number of records.
+ *
+ * <p>Every field is an integer count or an exact {@link UnitIntervalSum}, so {@link #merge} is
+ * associative and commutative to the bit: statistics folded per Spark partition and merged in any
+ * order equal those of one pass over the same records.
  */
 public final class WindowStats {
   private final long[] confidence = new long[ConfidenceBins.COUNT];
@@ -12,8 +20,8 @@ public final class WindowStats {
   private long predictions;
   private long failures;
   private long fallbacks;
-  private double confidenceSum;
-  private double confidenceSquares;
+  private UnitIntervalSum confidenceSum = new UnitIntervalSum();
+  private UnitIntervalSum confidenceSquares = new UnitIntervalSum();
   private long labelled;
   private long correct;
 
@@ -38,8 +46,8 @@ public final class WindowStats {
     predictions++;
     confidence[ConfidenceBins.of(r.confidence())]++;
     classes[r.predicted()]++;
-    confidenceSum += r.confidence();
-    confidenceSquares += r.confidence() * r.confidence();
+    confidenceSum.add(r.confidence());
+    confidenceSquares.add(r.confidence() * r.confidence());
     if (r.label() >= 0) {
       labelled++;
       if (r.label() == r.predicted()) {
@@ -61,8 +69,8 @@ public final class WindowStats {
     predictions += other.predictions;
     failures += other.failures;
     fallbacks += other.fallbacks;
-    confidenceSum += other.confidenceSum;
-    confidenceSquares += other.confidenceSquares;
+    confidenceSum.merge(other.confidenceSum);
+    confidenceSquares.merge(other.confidenceSquares);
     labelled += other.labelled;
     correct += other.correct;
   }
@@ -104,7 +112,7 @@ public final class WindowStats {
 
   /** Returns the mean top-1 confidence, NaN without predictions. */
   public double meanConfidence() {
-    return predictions == 0 ? Double.NaN : confidenceSum / predictions;
+    return predictions == 0 ? Double.NaN : confidenceSum.value() / predictions;
   }
 
   /** Returns the variance of the top-1 confidence. */
@@ -113,7 +121,7 @@ public final class WindowStats {
       return Double.NaN;
     }
     double m = meanConfidence();
-    return Math.max(0, confidenceSquares / predictions - m * m);
+    return Math.max(0, confidenceSquares.value() / predictions - m * m);
   }
 
   /** Returns the predictions that carried a label. */
@@ -124,5 +132,46 @@ public final class WindowStats {
   /** Returns the labelled predictions that were right. */
   public long correct() {
     return correct;
+  }
+
+  /** Writes the statistics for {@link TelemetryStatisticsCodec}. */
+  void write(DataOutput out) throws IOException {
+    out.writeInt(classes.length);
+    for (long c : confidence) {
+      out.writeLong(c);
+    }
+    for (long c : classes) {
+      out.writeLong(c);
+    }
+    latency.write(out);
+    out.writeLong(records);
+    out.writeLong(predictions);
+    out.writeLong(failures);
+    out.writeLong(fallbacks);
+    confidenceSum.write(out);
+    confidenceSquares.write(out);
+    out.writeLong(labelled);
+    out.writeLong(correct);
+  }
+
+  /** Reads what {@link #write} wrote. */
+  static WindowStats read(DataInput in) throws IOException {
+    WindowStats s = new WindowStats(in.readInt());
+    for (int i = 0; i < s.confidence.length; i++) {
+      s.confidence[i] = in.readLong();
+    }
+    for (int i = 0; i < s.classes.length; i++) {
+      s.classes[i] = in.readLong();
+    }
+    s.latency.readInto(in);
+    s.records = in.readLong();
+    s.predictions = in.readLong();
+    s.failures = in.readLong();
+    s.fallbacks = in.readLong();
+    s.confidenceSum = UnitIntervalSum.read(in);
+    s.confidenceSquares = UnitIntervalSum.read(in);
+    s.labelled = in.readLong();
+    s.correct = in.readLong();
+    return s;
   }
 }

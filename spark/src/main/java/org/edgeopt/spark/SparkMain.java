@@ -8,13 +8,17 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code spark-submit} entry point of the {@code edgeopt-spark} jar, and what
- * {@code edgeopt calibrate|validate --engine spark} hands over to:
+ * {@code edgeopt calibrate|validate|monitor --engine spark} hands over to:
  * {@code spark-submit --class org.edgeopt.spark.SparkMain edgeopt-spark.jar calibrate MODEL --data ...}.
  */
 @Command(
     name = "edgeopt-spark",
     mixinStandardHelpOptions = true,
-    subcommands = {SparkCalibrateCommand.class, SparkValidateCommand.class},
+    subcommands = {
+      SparkCalibrateCommand.class,
+      SparkValidateCommand.class,
+      SparkMonitorCommand.class
+    },
     description =
         "edgeopt stages on Apache Spark, with the same flags and output files as the edgeopt command.")
 public final class SparkMain {
@@ -34,7 +38,8 @@ public final class SparkMain {
         (e, commandLine, parseResult) -> {
           boolean verbose =
               commandLine.getCommand() instanceof SparkCalibrateCommand c && c.verbose
-                  || commandLine.getCommand() instanceof SparkValidateCommand v && v.verbose;
+                  || commandLine.getCommand() instanceof SparkValidateCommand v && v.verbose
+                  || commandLine.getCommand() instanceof SparkMonitorCommand m && m.verbose;
           if (e instanceof EdgeoptException ee) {
             err.println("error: " + ee.getMessage());
             if (verbose) {
