@@ -257,6 +257,13 @@ final class QdqPlanner {
     if (!n.domain().isEmpty() && !n.domain().equals("ai.onnx")) {
       return "operator of domain " + n.domain();
     }
+    String floatReader = k == Kind.POOL && !cfg.quantizeOutputs() ? onlyFloatReader(n) : null;
+    if (floatReader != null) {
+      // Its integer output would be dequantized at once for the float layer, and rounding the
+      // average to 8 bits throws away the resolution averaging gained: on SqueezeNet (pool ->
+      // Softmax) that rounding was 40% of the INT8 model's margin noise (docs/benchmarks.md).
+      return "average pool read only by float layer " + floatReader + ": output kept float";
+    }
     switch (k) {
       case CONV -> {
         Tensor w = floatInit(n.input(1));
@@ -324,6 +331,20 @@ final class QdqPlanner {
       }
     }
     return null;
+  }
+
+  /**
+   * Returns the description of the node reading {@code n}'s output when every reader is a node
+   * with no integer kernel (e.g. Softmax) and the output is no graph output; else null.
+   */
+  private String onlyFloatReader(Node n) {
+    List<Node> readers = g.consumers().getOrDefault(n.output(), List.of());
+    if (readers.isEmpty()
+        || g.isOutput(n.output())
+        || readers.stream().anyMatch(r -> Kind.of(r) != Kind.OTHER)) {
+      return null;
+    }
+    return readers.get(0).describe();
   }
 
   /**
