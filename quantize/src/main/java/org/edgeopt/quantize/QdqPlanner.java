@@ -25,7 +25,10 @@ import org.edgeopt.core.quant.TensorRange;
  * MatMul/Gemm, Add/Mul, Concat and average pooling; ReLU and Clip(0, x) after a quantized
  * layer folded into that layer's output range (the zero point at the type's minimum clamps like
  * the ReLU did); MaxPool, Reshape, Flatten, Transpose, Squeeze and Unsqueeze between equal
- * scales, which ONNX Runtime then drops; Concat inputs sharing the output's scale.
+ * scales, which ONNX Runtime then drops; Concat inputs sharing the output's scale. An average
+ * pool read only by layers without an integer kernel (a classifier's pool -> Softmax) stays
+ * float unless the target quantizes its outputs: its result would be dequantized at once, and
+ * rounding the average to 8 bits undoes the resolution averaging gained.
  */
 final class QdqPlanner {
   /** What a node is to the quantizer. */
@@ -334,17 +337,29 @@ final class QdqPlanner {
   }
 
   /**
-   * Returns the description of the node reading {@code n}'s output when every reader is a node
-   * with no integer kernel (e.g. Softmax) and the output is no graph output; else null.
+   * Returns the description of the first node without an integer kernel (e.g. Softmax) that reads
+   * {@code n}'s output, when every reader is such a node or a shape-only node (Flatten, Reshape,
+   * ...) read only by such nodes, and no tensor on the way is a graph output; else null.
    */
   private String onlyFloatReader(Node n) {
     List<Node> readers = g.consumers().getOrDefault(n.output(), List.of());
-    if (readers.isEmpty()
-        || g.isOutput(n.output())
-        || readers.stream().anyMatch(r -> Kind.of(r) != Kind.OTHER)) {
+    if (readers.isEmpty() || g.isOutput(n.output())) {
       return null;
     }
-    return readers.get(0).describe();
+    String first = null;
+    for (Node r : readers) {
+      String found =
+          switch (Kind.of(r)) {
+            case OTHER -> r.describe();
+            case PASS -> onlyFloatReader(r);
+            default -> null;
+          };
+      if (found == null) {
+        return null;
+      }
+      first = first == null ? found : first;
+    }
+    return first;
   }
 
   /**

@@ -547,10 +547,9 @@ public final class QdqQuantizer {
     int axis = weightAxis(n, k, cfg);
     int weightMax = cfg.weightQuantMax(k == QdqPlanner.Kind.CONV && isDepthwise(n, w));
     String what = where + ": initializer '" + w.name() + "' of " + n.describe();
-    boolean clip = cfg.weightClipSearch();
     return axis < 0
-        ? WeightQuantizer.perTensor(w.toFloats(), weightMax, clip, what)
-        : WeightQuantizer.perChannel(w.toFloats(), w.dims(), axis, weightMax, clip, what);
+        ? WeightQuantizer.perTensor(w.toFloats(), weightMax, what)
+        : WeightQuantizer.perChannel(w.toFloats(), w.dims(), axis, weightMax, what);
   }
 
   /** Returns the value type used when a tensor is exposed as an extra graph output. */

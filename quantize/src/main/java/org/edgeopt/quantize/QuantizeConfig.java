@@ -42,8 +42,6 @@ import org.edgeopt.core.targets.TargetProfiles;
  *     calibration data ({@link AdaRound}) instead of to the nearest integer
  * @param smoothAlpha migration strength of SmoothQuant-style smoothing of MatMul/Gemm inputs
  *     ({@link SmoothQuant}), within (0, 1); NaN for no smoothing
- * @param weightClipSearch choose each weight channel's range by its squared rounding error
- *     ({@link WeightClipSearch}) instead of its largest magnitude
  */
 public record QuantizeConfig(
     Precision precision,
@@ -63,8 +61,7 @@ public record QuantizeConfig(
     boolean crossLayerEqualization,
     boolean biasCorrection,
     boolean adaRound,
-    double smoothAlpha,
-    boolean weightClipSearch) {
+    double smoothAlpha) {
 
   /** The profile {@link #defaults()} follows. */
   public static final String DEFAULT_TARGET = "onnxruntime-cpu";
@@ -103,52 +100,9 @@ public record QuantizeConfig(
     }
   }
 
-  /** The configuration without weight clip search, as it was before that pass existed. */
-  public QuantizeConfig(
-      Precision precision,
-      String target,
-      DataType activationType,
-      boolean symmetricActivations,
-      Set<String> exclude,
-      double fallbackSqnrDb,
-      double fallbackTop1Agreement,
-      int sensitivitySamples,
-      boolean keepIoFloat32,
-      Set<String> perTensorWeightOps,
-      boolean quantizeOutputs,
-      int convInputChannelMultiple,
-      int weightQuantMax,
-      int depthwiseWeightQuantMax,
-      boolean crossLayerEqualization,
-      boolean biasCorrection,
-      boolean adaRound,
-      double smoothAlpha) {
-    this(
-        precision,
-        target,
-        activationType,
-        symmetricActivations,
-        exclude,
-        fallbackSqnrDb,
-        fallbackTop1Agreement,
-        sensitivitySamples,
-        keepIoFloat32,
-        perTensorWeightOps,
-        quantizeOutputs,
-        convInputChannelMultiple,
-        weightQuantMax,
-        depthwiseWeightQuantMax,
-        crossLayerEqualization,
-        biasCorrection,
-        adaRound,
-        smoothAlpha,
-        false);
-  }
-
   /** The names of the optional passes, as target profiles and reports write them, in the order they run. */
   public static final List<String> PASSES =
-      List.of(
-          "crossLayerEqualization", "smoothQuant", "adaRound", "biasCorrection", "weightClipSearch");
+      List.of("crossLayerEqualization", "smoothQuant", "adaRound", "biasCorrection");
 
   /**
    * Returns the INT8 configuration a target profile asks for: its activation type and symmetry,
@@ -201,8 +155,7 @@ public record QuantizeConfig(
         on.contains("crossLayerEqualization"),
         on.contains("biasCorrection"),
         on.contains("adaRound"),
-        on.contains("smoothQuant") ? SmoothQuant.DEFAULT_ALPHA : Double.NaN,
-        on.contains("weightClipSearch"));
+        on.contains("smoothQuant") ? SmoothQuant.DEFAULT_ALPHA : Double.NaN);
   }
 
   /**
@@ -264,14 +217,6 @@ public record QuantizeConfig(
         .withBiasCorrection(false)
         .withAdaRound(false)
         .withSmoothing(Double.NaN);
-  }
-
-  /**
-   * Returns a copy that chooses (or not) each weight channel's range by its squared rounding
-   * error instead of its largest magnitude ({@link WeightClipSearch}; needs no data).
-   */
-  public QuantizeConfig withWeightClipSearch(boolean on) {
-    return edit(e -> e.weightClipSearch = on);
   }
 
   /** Returns a copy that corrects (or not) the quantized biases for the weights' rounding shift. */
@@ -363,7 +308,6 @@ public record QuantizeConfig(
       if (smoothing()) {
         m.put("smoothAlpha", smoothAlpha);
       }
-      m.put("weightClipSearch", weightClipSearch);
     } else {
       m.put("keepIoFloat32", keepIoFloat32);
     }
@@ -407,7 +351,6 @@ public record QuantizeConfig(
     boolean biasCorrection;
     boolean adaRound;
     double smoothAlpha;
-    boolean weightClipSearch;
 
     Edit(QuantizeConfig c) {
       precision = c.precision;
@@ -428,7 +371,6 @@ public record QuantizeConfig(
       biasCorrection = c.biasCorrection;
       adaRound = c.adaRound;
       smoothAlpha = c.smoothAlpha;
-      weightClipSearch = c.weightClipSearch;
     }
 
     QuantizeConfig build() {
@@ -450,8 +392,7 @@ public record QuantizeConfig(
           crossLayerEqualization,
           biasCorrection,
           adaRound,
-          smoothAlpha,
-          weightClipSearch);
+          smoothAlpha);
     }
   }
 }

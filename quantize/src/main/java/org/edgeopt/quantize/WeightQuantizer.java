@@ -55,19 +55,6 @@ public final class WeightQuantizer {
    */
   public static QuantizedWeights perChannel(
       float[] w, long[] dims, int axis, int weightMax, String where) throws EdgeoptException {
-    return perChannel(w, dims, axis, weightMax, false, where);
-  }
-
-  /**
-   * Quantizes {@code w} as {@link #perChannel(float[], long[], int, int, String)} does, or, when
-   * {@code clipSearch} is set, with each channel's range chosen by {@link WeightClipSearch} (the
-   * clipped range with the least squared rounding error) instead of its largest magnitude.
-   *
-   * @throws EdgeoptException (invalid input) when a weight is NaN or infinite
-   */
-  public static QuantizedWeights perChannel(
-      float[] w, long[] dims, int axis, int weightMax, boolean clipSearch, String where)
-      throws EdgeoptException {
     if (axis < 0 || axis >= dims.length) {
       throw new IllegalArgumentException(where + ": axis " + axis + " outside rank " + dims.length);
     }
@@ -93,11 +80,6 @@ public final class WeightQuantizer {
           m = Math.max(m, Math.abs(v));
         }
         absMax[c] = m;
-      }
-    }
-    if (clipSearch) {
-      for (int c = 0; c < channels; c++) {
-        absMax[c] = WeightClipSearch.bestRange(w, outer, channels, inner, c, absMax[c], weightMax);
       }
     }
     QuantParams params = QuantParams.perChannelSymmetric(absMax, axis, weightMax);
@@ -129,19 +111,7 @@ public final class WeightQuantizer {
   /** Quantizes {@code w} to symmetric int8 in [-weightMax, weightMax] with one scale for the whole tensor. */
   public static QuantizedWeights perTensor(float[] w, int weightMax, String where)
       throws EdgeoptException {
-    return perTensor(w, weightMax, false, where);
-  }
-
-  /**
-   * Quantizes {@code w} to one scale for the whole tensor, its range chosen by {@link
-   * WeightClipSearch} when {@code clipSearch} is set.
-   *
-   * @throws EdgeoptException (invalid input) when a weight is NaN or infinite
-   */
-  public static QuantizedWeights perTensor(
-      float[] w, int weightMax, boolean clipSearch, String where) throws EdgeoptException {
-    QuantizedWeights one =
-        perChannel(w, new long[] {1, w.length}, 0, weightMax, clipSearch, where);
+    QuantizedWeights one = perChannel(w, new long[] {1, w.length}, 0, weightMax, where);
     QuantParams p = one.params();
     return new QuantizedWeights(
         one.values(), new QuantParams(p.scales(), p.zeroPoints(), -1, DataType.INT8));

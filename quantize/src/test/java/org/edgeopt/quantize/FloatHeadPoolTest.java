@@ -41,6 +41,12 @@ class FloatHeadPoolTest {
     b.add("GlobalAveragePool", "pool", List.of("r"), List.of("p"));
     if (headOp.equals("Softmax")) {
       b.add("Softmax", "softmax", List.of("p"), List.of("y"), Attribute.of("axis", 1L));
+    } else if (headOp.equals("FlattenSoftmax")) {
+      // As the ONNX version converter writes an opset-7 Softmax over [1, C, 1, 1].
+      b.add("Flatten", "flatten", List.of("p"), List.of("f"), Attribute.of("axis", 1L));
+      b.add("Softmax", "softmax", List.of("f"), List.of("s"), Attribute.of("axis", 1L));
+      b.addInitializer(Tensor.ofLongs("shape", new long[] {4}, new long[] {1, CLASSES, 1, 1}));
+      b.add("Reshape", "reshape", List.of("s", "shape"), List.of("y"));
     } else {
       b.addInitializer(Tensor.scalar("two", 2f));
       b.add("Mul", "scale", List.of("p", "two"), List.of("y"));
@@ -95,6 +101,25 @@ class FloatHeadPoolTest {
       }
     }
     assertTrue(worst < 0.02, "largest softmax difference " + worst);
+  }
+
+  @Test
+  void aPoolReadBySoftmaxThroughFlattenStaysFloat() throws Exception {
+    Graph fp32 = head("FlattenSoftmax");
+    CalibrationTable table = MinMaxCalibration.collect(fp32, inputs(100, 16).iterator());
+    QdqQuantizer.Result r =
+        QdqQuantizer.quantize(fp32, table, QuantizeConfig.defaults(), "pool_head", "table");
+    QdqQuantizer.Layer pool =
+        r.layers().stream().filter(l -> l.node().equals("pool")).findFirst().orElseThrow();
+    assertFalse(pool.quantized());
+    assertTrue(pool.reason().contains("Softmax 'softmax'"), pool.reason());
+    assertFalse(r.graph().opHistogram().containsKey("QuantizeLinear") && quantizes(r.graph(), "p"));
+  }
+
+  /** Returns whether a QuantizeLinear reads {@code tensor}. */
+  private static boolean quantizes(Graph g, String tensor) {
+    return g.consumers().getOrDefault(tensor, List.of()).stream()
+        .anyMatch(n -> n.opType().equals("QuantizeLinear"));
   }
 
   @Test

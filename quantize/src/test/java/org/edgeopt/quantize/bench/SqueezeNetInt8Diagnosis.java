@@ -255,7 +255,6 @@ public final class SqueezeNetInt8Diagnosis {
     Map<String, Graph> variants = new LinkedHashMap<>();
     QuantizeConfig d = QuantizeConfig.defaults();
     if (passes) {
-      variants.put("minmax, [-64,64], weight clip search", quantized(named, t, d.withWeightClipSearch(true), split));
       variants.put("minmax, [-64,64], AdaRound", quantized(named, t, d.withAdaRound(true), split));
       variants.put("minmax, [-64,64], bias correction", quantized(named, t, d.withBiasCorrection(true), split));
       variants.put(
