@@ -163,8 +163,6 @@ class CalibrateEngineTest {
             "--partitions",
             "8");
     assertEquals(2, local.exitCode(), local.err());
-    assertTrue(
-        local.err().contains("unknown option(s) [--partitions"),
-        local.err());
+    assertTrue(local.err().contains("unknown option(s) [--partitions"), local.err());
   }
 }

@@ -84,10 +84,7 @@ public final class Monitor {
       throws EdgeoptException {
     if (stats.classes() != baseline.classes()) {
       throw new IllegalArgumentException(
-          "statistics of "
-              + stats.classes()
-              + " classes for a baseline of "
-              + baseline.classes());
+          "statistics of " + stats.classes() + " classes for a baseline of " + baseline.classes());
     }
     long windowMs = stats.windowMs();
     int classes = baseline.classes();

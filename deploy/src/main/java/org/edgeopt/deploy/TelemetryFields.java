@@ -40,8 +40,7 @@ public final class TelemetryFields {
         timestamp =
             modelVersion =
                 predicted =
-                    confidence =
-                        latency = failed = fallback = label = sampleId = escalated = null;
+                    confidence = latency = failed = fallback = label = sampleId = escalated = null;
     topTwo = null;
   }
 

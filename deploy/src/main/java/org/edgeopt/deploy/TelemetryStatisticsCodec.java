@@ -98,7 +98,8 @@ public final class TelemetryStatisticsCodec {
         s.put(window, device, WindowStats.read(in));
       }
       if (in.read() != -1) {
-        throw new IllegalArgumentException("telemetry statistics: bytes left over after the last cell");
+        throw new IllegalArgumentException(
+            "telemetry statistics: bytes left over after the last cell");
       }
       return s;
     } catch (IOException e) {

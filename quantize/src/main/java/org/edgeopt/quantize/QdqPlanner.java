@@ -25,7 +25,10 @@ import org.edgeopt.core.quant.TensorRange;
  * MatMul/Gemm, Add/Mul, Concat and average pooling; ReLU and Clip(0, x) after a quantized
  * layer folded into that layer's output range (the zero point at the type's minimum clamps like
  * the ReLU did); MaxPool, Reshape, Flatten, Transpose, Squeeze and Unsqueeze between equal
- * scales, which ONNX Runtime then drops; Concat inputs sharing the output's scale.
+ * scales, which ONNX Runtime then drops; Concat inputs sharing the output's scale. An average
+ * pool read only by layers without an integer kernel (a classifier's pool -> Softmax) stays
+ * float unless the target quantizes its outputs: its result would be dequantized at once, and
+ * rounding the average to 8 bits undoes the resolution averaging gained.
  *
  * <p>With {@link QdqPlacement#FULLY_INT8} every float activation tensor an operator reads or
  * writes gets a pair as well (graph inputs, standalone ReLU/Clip, Softmax, Sub, Pad, Resize and
@@ -314,6 +317,15 @@ final class QdqPlanner {
     if (!n.domain().isEmpty() && !n.domain().equals("ai.onnx")) {
       return "operator of domain " + n.domain();
     }
+    // A fully int8 model has no float layers to hand the pool to.
+    String floatReader =
+        k == Kind.POOL && !cfg.quantizeOutputs() && !fullyInt8 ? onlyFloatReader(n) : null;
+    if (floatReader != null) {
+      // Its integer output would be dequantized at once for the float layer, and rounding the
+      // average to 8 bits throws away the resolution averaging gained: on SqueezeNet (pool ->
+      // Softmax) that rounding was 40% of the INT8 model's margin noise (docs/benchmarks.md).
+      return "average pool read only by float layer " + floatReader + ": output kept float";
+    }
     switch (k) {
       case CONV -> {
         Tensor w = floatInit(n.input(1));
@@ -394,6 +406,32 @@ final class QdqPlanner {
       }
     }
     return null;
+  }
+
+  /**
+   * Returns the description of the first node without an integer kernel (e.g. Softmax) that reads
+   * {@code n}'s output, when every reader is such a node or a shape-only node (Flatten, Reshape,
+   * ...) read only by such nodes, and no tensor on the way is a graph output; else null.
+   */
+  private String onlyFloatReader(Node n) {
+    List<Node> readers = g.consumers().getOrDefault(n.output(), List.of());
+    if (readers.isEmpty() || g.isOutput(n.output())) {
+      return null;
+    }
+    String first = null;
+    for (Node r : readers) {
+      String found =
+          switch (Kind.of(r)) {
+            case OTHER -> r.describe();
+            case PASS -> onlyFloatReader(r);
+            default -> null;
+          };
+      if (found == null) {
+        return null;
+      }
+      first = first == null ? found : first;
+    }
+    return first;
   }
 
   /**

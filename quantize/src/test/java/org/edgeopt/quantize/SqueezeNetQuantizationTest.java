@@ -66,5 +66,8 @@ class SqueezeNetQuantizationTest {
     }
     assertEquals(26, ops.getOrDefault("QLinearConv", 0), ops.toString());
     assertEquals(0, ops.getOrDefault("Conv", 0), ops.toString());
+    // The pool read only by Softmax averages conv10's dequantized output in float (issue 15).
+    assertEquals(0, ops.getOrDefault("QLinearGlobalAveragePool", 0), ops.toString());
+    assertEquals(1, ops.getOrDefault("GlobalAveragePool", 0), ops.toString());
   }
 }

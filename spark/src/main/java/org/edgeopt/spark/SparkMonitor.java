@@ -77,7 +77,9 @@ public final class SparkMonitor {
       throws EdgeoptException {
     Map<Format, List<String>> byFormat = new LinkedHashMap<>();
     for (String p : paths) {
-      byFormat.computeIfAbsent(format != null ? format : Format.of(p), f -> new ArrayList<>()).add(p);
+      byFormat
+          .computeIfAbsent(format != null ? format : Format.of(p), f -> new ArrayList<>())
+          .add(p);
     }
     JavaRDD<TelemetryRecord> records = null;
     try {
@@ -149,7 +151,8 @@ public final class SparkMonitor {
   private static JavaRDD<TelemetryRecord> read(SparkSession spark, Format f, List<String> paths) {
     String[] p = paths.toArray(String[]::new);
     return switch (f) {
-      case PARQUET -> rows(spark.read().parquet(p).javaRDD(), "Parquet " + String.join(", ", paths));
+      case PARQUET ->
+          rows(spark.read().parquet(p).javaRDD(), "Parquet " + String.join(", ", paths));
       case CSV ->
           rows(
               spark.read().option("header", "true").csv(p).javaRDD(),
@@ -189,7 +192,8 @@ public final class SparkMonitor {
   }
 
   private static <T> Stream<T> stream(Iterator<T> it) {
-    return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it, Spliterator.ORDERED), false);
+    return StreamSupport.stream(
+        Spliterators.spliteratorUnknownSize(it, Spliterator.ORDERED), false);
   }
 
   /**

@@ -44,7 +44,11 @@ import picocli.CommandLine.Option;
       "      --engine spark --master yarn --report out/"
     })
 final class SparkMonitorCommand implements Callable<Integer> {
-  @Option(names = "--bundle", required = true, paramLabel = "BUNDLE", description = "The deployment bundle.")
+  @Option(
+      names = "--bundle",
+      required = true,
+      paramLabel = "BUNDLE",
+      description = "The deployment bundle.")
   Path bundle;
 
   @Option(names = "--key", paramLabel = "PUBLIC_PEM", description = "Verify the bundle first.")
@@ -63,7 +67,8 @@ final class SparkMonitorCommand implements Callable<Integer> {
       names = "--format",
       paramLabel = "FORMAT",
       defaultValue = "auto",
-      description = "auto (by name: .jsonl/.ndjson/.json, .csv, else Parquet), parquet, jsonl or csv.")
+      description =
+          "auto (by name: .jsonl/.ndjson/.json, .csv, else Parquet), parquet, jsonl or csv.")
   String format;
 
   @Option(names = "--window-minutes", paramLabel = "MIN", defaultValue = "60")
@@ -72,7 +77,10 @@ final class SparkMonitorCommand implements Callable<Integer> {
   @Option(names = "--model-version", paramLabel = "VERSION")
   String modelVersion;
 
-  @Option(names = "--thresholds", paramLabel = "FILE", description = "A YAML or JSON thresholds file.")
+  @Option(
+      names = "--thresholds",
+      paramLabel = "FILE",
+      description = "A YAML or JSON thresholds file.")
   Path thresholds;
 
   @Option(names = "--min-samples", paramLabel = "N")

@@ -66,7 +66,8 @@ public final class SparkCalibrationBenchmark {
     double[] best = {Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE};
     String local = null;
     boolean identical = true;
-    // "memory" as the third argument measures only what the driver holds (for a run under a small -Xmx).
+    // "memory" as the third argument measures only what the driver holds (for a run under a small
+    // -Xmx).
     boolean memoryOnly = args.length > 2 && args[2].equals("memory");
     for (int round = 0; round < (memoryOnly ? 0 : 3); round++) {
       long t0 = System.nanoTime();

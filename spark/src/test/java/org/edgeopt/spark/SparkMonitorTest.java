@@ -85,14 +85,14 @@ class SparkMonitorTest {
             null,
             keys.resolve(SigningKeys.PRIVATE_FILE)),
         bundleFile);
-    bundle = OpenedBundle.open(bundleFile, SigningKeys.readPublic(keys.resolve(SigningKeys.PUBLIC_FILE)));
+    bundle =
+        OpenedBundle.open(
+            bundleFile, SigningKeys.readPublic(keys.resolve(SigningKeys.PUBLIC_FILE)));
     // telemetry-a.jsonl (the first half of the fleet) and telemetry-b.csv (the rest)
     files = generator.generate(dir.resolve("t"), TelemetryGenerator.FLEET, PER_WINDOW, 3, 1, 18);
     local =
         Monitor.run(
-            bundle.baseline(),
-            bundle.model(),
-            new MonitorConfig(files, 60, THRESHOLDS, 20, null));
+            bundle.baseline(), bundle.model(), new MonitorConfig(files, 60, THRESHOLDS, 20, null));
     parquet = dir.resolve("telemetry.parquet");
     toParquet(files.get(0), files.get(1)).write().parquet(parquet.toString());
   }
@@ -141,14 +141,7 @@ class SparkMonitorTest {
 
   private static MonitorReport onSpark(List<String> paths, int partitions) throws EdgeoptException {
     return SparkMonitor.run(
-        spark,
-        bundle.baseline(),
-        bundle.model(),
-        THRESHOLDS,
-        paths,
-        null,
-        partitions,
-        empty());
+        spark, bundle.baseline(), bundle.model(), THRESHOLDS, paths, null, partitions, empty());
   }
 
   private static void assertSameReport(MonitorReport spark, String name) throws Exception {
@@ -156,7 +149,8 @@ class SparkMonitorTest {
     List<Path> a = MonitorReportWriter.write(local, dir.resolve(name + "-local"));
     List<Path> b = MonitorReportWriter.write(spark, dir.resolve(name + "-spark"));
     for (int i = 0; i < a.size(); i++) {
-      assertArrayEquals(Files.readAllBytes(a.get(i)), Files.readAllBytes(b.get(i)), b.get(i).toString());
+      assertArrayEquals(
+          Files.readAllBytes(a.get(i)), Files.readAllBytes(b.get(i)), b.get(i).toString());
     }
   }
 
@@ -189,12 +183,13 @@ class SparkMonitorTest {
   @Order(4)
   void aMalformedRecordIsInvalidInputNamingItsFile() throws Exception {
     Path bad = dir.resolve("bad.jsonl");
-    Files.writeString(
-        bad, "{\"device\":\"d\",\"ts\":1,\"predicted\":1,\"confidence\":1.5}\n");
+    Files.writeString(bad, "{\"device\":\"d\",\"ts\":1,\"predicted\":1,\"confidence\":1.5}\n");
     EdgeoptException e =
         assertThrows(EdgeoptException.class, () -> onSpark(List.of(bad.toString()), 2));
     assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
-    assertTrue(e.getMessage().contains("bad.jsonl") && e.getMessage().contains("confidence"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("bad.jsonl") && e.getMessage().contains("confidence"),
+        e.getMessage());
   }
 
   /** Last: the command stops the (shared) session when it is done. */
@@ -228,7 +223,8 @@ class SparkMonitorTest {
     assertEquals(ExitCode.GATE_FAILED.code(), code, err.toString());
     List<Path> expected = MonitorReportWriter.write(local, dir.resolve("cli-local"));
     assertArrayEquals(
-        Files.readAllBytes(expected.get(0)), Files.readAllBytes(report.resolve(expected.get(0).getFileName())));
+        Files.readAllBytes(expected.get(0)),
+        Files.readAllBytes(report.resolve(expected.get(0).getFileName())));
     assertTrue(out.toString().startsWith("ALERT"), out.toString());
   }
 }

@@ -41,6 +41,10 @@ public final class SqueezeNetInt8Diagnosis {
       mix(fp32, split, fp, labels);
       return;
     }
+    if (args.length > 0 && args[0].startsWith("margins")) {
+      margins(fp32, split, labels, args[0].equals("margins-passes"));
+      return;
+    }
     if (args.length > 0 && args[0].equals("adaround")) {
       adaround(fp32, split, fp, labels);
       return;
@@ -199,6 +203,161 @@ public final class SqueezeNetInt8Diagnosis {
         }
       }
     }
+  }
+
+  /**
+   * How close the evaluation photos are to a tie in FP32, and which of them INT8 flips: per photo
+   * the FP32 log-odds {@code ln(p1 / p2)} of its top two classes, and how much each quantized
+   * variant moves that margin (its RMS is the margin noise the variant adds).
+   */
+  private static void margins(Graph fp32, ImagenetDev.Split split, int[] labels, boolean passes)
+      throws Exception {
+    Graph named = named(fp32);
+    float[][] fs = ImagenetDev.scores(named, split.evaluation());
+    int n = fs.length;
+    int[] top1 = new int[n];
+    int[] top2 = new int[n];
+    double[] gap = new double[n];
+    for (int i = 0; i < n; i++) {
+      int a = -1;
+      int b = -1;
+      for (int c = 0; c < fs[i].length; c++) {
+        if (a < 0 || fs[i][c] > fs[i][a]) {
+          b = a;
+          a = c;
+        } else if (b < 0 || fs[i][c] > fs[i][b]) {
+          b = c;
+        }
+      }
+      top1[i] = a;
+      top2[i] = b;
+      gap[i] = Math.log(fs[i][a] / (double) fs[i][b]);
+    }
+    double[] limits = {0.05, 0.1, 0.2, 0.5, 1.0};
+    StringBuilder pop = new StringBuilder("FP32 photos with top-2 log-odds below");
+    for (double l : limits) {
+      long c = java.util.Arrays.stream(gap).filter(x -> x < l).count();
+      pop.append(String.format(Locale.ROOT, "  %.2f: %d", l, c));
+    }
+    System.out.println(pop);
+    CalibrationTable t =
+        Calibration.calibrate(
+            named,
+            split.calibration(),
+            CalibrationConfig.forTarget(TargetProfiles.get(QuantizeConfig.DEFAULT_TARGET))
+                .withSamples(100));
+    String pool =
+        named.nodes().stream()
+            .filter(x -> x.opType().equals("GlobalAveragePool"))
+            .findFirst()
+            .orElseThrow()
+            .name();
+    Map<String, Graph> variants = new LinkedHashMap<>();
+    QuantizeConfig d = QuantizeConfig.defaults();
+    // "pool quantized": as before issue 15's float head pool, which a target quantizing its
+    // outputs still gets.
+    if (passes) {
+      variants.put(
+          "minmax, [-64,64], pool quantized, AdaRound",
+          quantized(named, t, poolQuantized(d.withAdaRound(true)), split));
+      variants.put(
+          "minmax, [-64,64], pool quantized, bias correction",
+          quantized(named, t, poolQuantized(d.withBiasCorrection(true)), split));
+      variants.put(
+          "minmax, [-64,64], pool quantized, CLE + bias corr. + AdaRound",
+          quantized(
+              named,
+              t,
+              poolQuantized(
+                  d.withCrossLayerEqualization(true).withBiasCorrection(true).withAdaRound(true)),
+              split));
+    } else {
+      variants.put("weights only, [-64,64]", weightsOnly(named, 64));
+      variants.put("weights only, [-127,127]", weightsOnly(named, 127));
+      variants.put(
+          "minmax, [-64,64], pool quantized", quantized(named, t, poolQuantized(d), split));
+      variants.put("minmax, [-64,64] (pool float, the default)", quantized(named, t, d, split));
+      variants.put(
+          "minmax, [-64,64], pool excluded (--exclude)",
+          quantized(named, t, d.withExclude(java.util.Set.of(pool)), split));
+      variants.put(
+          "minmax, [-127,127], pool quantized",
+          quantized(named, t, poolQuantized(d.withWeightQuantMax(127, 127)), split));
+    }
+    for (Map.Entry<String, Graph> v : variants.entrySet()) {
+      float[][] qs = ImagenetDev.scores(v.getValue(), split.evaluation());
+      int[] q = new int[n];
+      double sq = 0;
+      StringBuilder flips = new StringBuilder();
+      int[] flipsBelow = new int[limits.length];
+      for (int i = 0; i < n; i++) {
+        q[i] = org.edgeopt.core.eval.BatchRunner.argmax(qs[i], 0, qs[i].length);
+        double moved = Math.log(qs[i][top1[i]] / (double) qs[i][top2[i]]) - gap[i];
+        sq += moved * moved;
+        if (q[i] != top1[i]) {
+          flips.append(String.format(Locale.ROOT, " %.3f", gap[i]));
+          for (int k = 0; k < limits.length; k++) {
+            flipsBelow[k] += gap[i] < limits[k] ? 1 : 0;
+          }
+        }
+      }
+      int[] fp = top1;
+      print(v.getKey(), ImagenetDev.Scores.of(fp, q, labels));
+      System.out.printf(
+          Locale.ROOT,
+          "    margin noise (RMS change of the FP32 top-2 log-odds) %.3f; flips below %s: %s;"
+              + " FP32 log-odds of the flipped photos:%s%n",
+          Math.sqrt(sq / n),
+          java.util.Arrays.toString(limits),
+          java.util.Arrays.toString(flipsBelow),
+          flips);
+    }
+  }
+
+  /** Returns {@code c} quantizing the model's outputs too, which keeps the pool before Softmax quantized. */
+  private static QuantizeConfig poolQuantized(QuantizeConfig c) {
+    return new QuantizeConfig(
+        c.precision(),
+        c.target(),
+        c.activationType(),
+        c.symmetricActivations(),
+        c.exclude(),
+        c.fallbackSqnrDb(),
+        c.fallbackTop1Agreement(),
+        c.sensitivitySamples(),
+        c.keepIoFloat32(),
+        c.perTensorWeightOps(),
+        true,
+        c.convInputChannelMultiple(),
+        c.weightQuantMax(),
+        c.depthwiseWeightQuantMax(),
+        c.crossLayerEqualization(),
+        c.biasCorrection(),
+        c.adaRound(),
+        c.smoothAlpha());
+  }
+
+  private static Graph quantized(
+      Graph g, CalibrationTable t, QuantizeConfig c, ImagenetDev.Split split) throws Exception {
+    return ModelQuantizer.quantize(
+            g, t, c, split.calibration(), new ModelQuantizer.Provenance("diag", null, "cal", null))
+        .graph();
+  }
+
+  /** Returns {@code g} with every node named by its op type and index, so that it can be excluded. */
+  static Graph named(Graph g) {
+    GraphBuilder b = new GraphBuilder(g.name(), g.opset()).info(g.info());
+    g.inputs().forEach(b::addInput);
+    g.outputs().forEach(b::addOutput);
+    g.initializers().values().forEach(b::addInitializer);
+    g.valueInfo().values().forEach(b::putValueInfo);
+    int i = 0;
+    for (Node n : g.nodes()) {
+      String name = n.name().isEmpty() ? n.opType() + "_n" + i : n.name();
+      b.addNode(new Node(name, n.opType(), n.domain(), n.inputs(), n.outputs(), n.attributes()));
+      i++;
+    }
+    return b.build();
   }
 
   private static void print(String what, ImagenetDev.Scores s) {
