@@ -316,25 +316,7 @@ public final class SqueezeNetInt8Diagnosis {
 
   /** Returns {@code c} quantizing the model's outputs too, which keeps the pool before Softmax quantized. */
   private static QuantizeConfig poolQuantized(QuantizeConfig c) {
-    return new QuantizeConfig(
-        c.precision(),
-        c.target(),
-        c.activationType(),
-        c.symmetricActivations(),
-        c.exclude(),
-        c.fallbackSqnrDb(),
-        c.fallbackTop1Agreement(),
-        c.sensitivitySamples(),
-        c.keepIoFloat32(),
-        c.perTensorWeightOps(),
-        true,
-        c.convInputChannelMultiple(),
-        c.weightQuantMax(),
-        c.depthwiseWeightQuantMax(),
-        c.crossLayerEqualization(),
-        c.biasCorrection(),
-        c.adaRound(),
-        c.smoothAlpha());
+    return c.withQuantizeOutputs(true);
   }
 
   private static Graph quantized(
