@@ -64,20 +64,34 @@ public final class Validator {
   public static ValidationReport validate(
       ValidationConfig config, ProgressListener progress, HoldoutPass pass)
       throws EdgeoptException {
+    return validate(config, progress, pass, null);
+  }
+
+  /**
+   * Validates a holdout the caller has opened ({@code opened}; null reads {@code config.holdout()}
+   * as above): the accuracy pass runs over all of it through {@code pass}, the task decision, the
+   * per-layer diagnosis and the latency over its first samples in this JVM.
+   *
+   * @throws EdgeoptException (exit code 3) when the validation cannot run
+   */
+  public static ValidationReport validate(
+      ValidationConfig config, ProgressListener progress, HoldoutPass pass, OpenedHoldout opened)
+      throws EdgeoptException {
     try {
-      return run(config, progress, pass);
+      return run(config, progress, pass, opened);
     } catch (DataException e) {
       throw EdgeoptException.invalid(e.getMessage(), e);
     }
   }
 
   private static ValidationReport run(
-      ValidationConfig config, ProgressListener progress, HoldoutPass pass)
+      ValidationConfig config, ProgressListener progress, HoldoutPass pass, OpenedHoldout opened)
       throws EdgeoptException {
     long started = System.nanoTime();
     requireFile(config.reference(), "reference model");
     requireFile(config.candidate(), "candidate model");
-    if (!Files.exists(config.holdout())) {
+    String where = opened == null ? config.holdout().toString() : opened.where();
+    if (opened == null && !Files.exists(config.holdout())) {
       throw EdgeoptException.invalid(config.holdout() + ": holdout data not found");
     }
     if (config.thresholds().maxP95LatencyMs() != null && config.latencyRuns() == 0) {
@@ -88,15 +102,16 @@ public final class Validator {
     }
     Preprocessing pre = Preprocessing.parse(config.preprocess());
     Dataset data =
-        Datasets.open(
-            config.holdout(),
-            pre,
-            config.classNames().isEmpty() ? null : config.classNames(),
-            config.labelColumn());
-    int total = Math.min(data.size(), config.limit());
+        opened != null
+            ? opened.head()
+            : Datasets.open(
+                config.holdout(),
+                pre,
+                config.classNames().isEmpty() ? null : config.classNames(),
+                config.labelColumn());
+    int total = Math.min(opened == null ? data.size() : opened.samples(), config.limit());
     if (total <= 0) {
-      throw EdgeoptException.invalid(
-          config.holdout() + ": the holdout has no samples: expected at least one");
+      throw EdgeoptException.invalid(where + ": the holdout has no samples: expected at least one");
     }
     SessionOptions options = SessionOptions.defaults().withThreads(config.threads());
     ArithmeticPlanner.Plan arithmetic = ArithmeticPlanner.plan(config, HostCpu.current());
@@ -123,7 +138,7 @@ public final class Validator {
               isClassification(config, data, ref, batch, total),
               config.classNames(),
               config.thresholds().maxOutputError(),
-              config.holdout().toString(),
+              where,
               batch,
               total,
               config.threads(),
@@ -131,7 +146,7 @@ public final class Validator {
       DriftAccumulator drift = pass.run(data, ref, cand, settings, progress);
       if (drift.samples() == 0) {
         throw EdgeoptException.invalid(
-            config.holdout() + ": the holdout yielded no samples: expected at least one");
+            where + ": the holdout yielded no samples: expected at least one");
       }
       boolean classification = drift.classification() != null;
       LayerDiagnosis diagnosis =
@@ -189,7 +204,7 @@ public final class Validator {
           modelRun(config.reference(), refRuntime, ref, drift.valuesPerSample()),
           modelRun(config.candidate(), candRuntime, cand, drift.valuesPerSample()),
           new ValidationReport.Holdout(
-              config.holdout().toString(),
+              where,
               data.describe(),
               drift.samples(),
               pre.toSpec(),
@@ -200,7 +215,7 @@ public final class Validator {
           diagnosis,
           latency,
           pipeline,
-          provenance(config, pass.engine(), (System.nanoTime() - started) / 1e9),
+          provenance(config, pass.engine(), (System.nanoTime() - started) / 1e9, opened),
           ArithmeticPlanner.withLatency(arithmetic.section(), latency));
     }
   }
@@ -382,11 +397,12 @@ public final class Validator {
   }
 
   private static ValidationReport.Provenance provenance(
-      ValidationConfig c, String engine, double seconds) throws EdgeoptException {
+      ValidationConfig c, String engine, double seconds, OpenedHoldout opened)
+      throws EdgeoptException {
     Map<String, Object> config = new LinkedHashMap<>();
     config.put("reference", c.reference().toString());
     config.put("candidate", c.candidate().toString());
-    config.put("holdout", c.holdout().toString());
+    config.put("holdout", opened == null ? c.holdout().toString() : opened.where());
     config.put("preprocess", c.preprocess());
     config.put("classNames", c.classNames());
     config.put("labelColumn", c.labelColumn());
@@ -408,6 +424,9 @@ public final class Validator {
     if (engine != null) {
       config.put("engine", engine);
     }
+    if (opened != null) {
+      config.put("holdoutSha256Of", opened.sha256Of());
+    }
     try {
       return new ValidationReport.Provenance(
           Version.PRODUCER,
@@ -418,7 +437,7 @@ public final class Validator {
           java.util.Collections.unmodifiableMap(config),
           Hashes.sha256(c.reference()),
           Hashes.sha256(c.candidate()),
-          holdoutHash(c.holdout()),
+          opened == null ? holdoutHash(c.holdout()) : opened.sha256(),
           Math.round(seconds * 1000) / 1000.0);
     } catch (IOException e) {
       throw EdgeoptException.invalid("cannot hash the inputs for provenance: " + e.getMessage(), e);
