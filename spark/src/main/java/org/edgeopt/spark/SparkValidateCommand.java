@@ -109,7 +109,8 @@ final class SparkValidateCommand implements Callable<Integer> {
   @Option(
       names = "--label-column",
       paramLabel = "NAME",
-      description = "The label column of a CSV holdout, or the integer label column of a Parquet one.")
+      description =
+          "The label column of a CSV holdout, or the integer label column of a Parquet one.")
   String labelColumn;
 
   @Option(
@@ -226,13 +227,12 @@ final class SparkValidateCommand implements Callable<Integer> {
     ValidationConfig config = config();
     SampleSource source;
     try {
-      source =
-          SampleSources.of(holdout, format, dataColumn, labelColumn, rawFloats, classes);
+      source = SampleSources.of(holdout, format, dataColumn, labelColumn, rawFloats, classes);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
     if (report != null) {
-      Map<String, Path> inputs = new java.util.HashMap<>();
+      Map<String, Path> inputs = new java.util.LinkedHashMap<>();
       inputs.put("--reference", reference);
       inputs.put("--candidate", candidate);
       if (source instanceof FileSource) {

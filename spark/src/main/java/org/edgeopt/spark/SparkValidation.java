@@ -119,7 +119,8 @@ public final class SparkValidation {
     Graph graph = OnnxModels.read(config.reference());
     if (graph.inputs().isEmpty()) {
       throw EdgeoptException.invalid(
-          config.reference() + ": expected a model with an input to feed the holdout to, found none");
+          config.reference()
+              + ": expected a model with an input to feed the holdout to, found none");
     }
     long[] input = SparkCalibration.inputShape(graph.inputs().get(0));
     long[] sampleShape =
@@ -154,7 +155,7 @@ public final class SparkValidation {
               source.head(table, (int) Math.min(total, head)),
               table.decoder(),
               sampleShape,
-              ((SampleSource) source).describe() + " (" + count + " samples)");
+              source.describe() + " (" + count + " samples)");
     } catch (DataException e) {
       throw EdgeoptException.invalid(e.getMessage(), e);
     }

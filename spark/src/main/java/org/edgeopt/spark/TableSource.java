@@ -15,6 +15,9 @@ interface TableSource {
   /** Returns the table's location as given. */
   String uri();
 
+  /** Returns a one-line description for errors and the report. */
+  String describe();
+
   /** Returns the rows (sample, label, then optionally a name for errors) and how to decode them. */
   Table table(SparkSession spark, SourceSettings settings) throws EdgeoptException;
 

@@ -128,7 +128,8 @@ class SparkTableValidationTest {
     assertEquals(one.gate(), distributed.gate());
     assertEquals(one.diagnosis(), distributed.diagnosis());
     assertEquals(SAMPLES, distributed.holdout().samples());
-    // The candidate really differs from its reference: the figures compared are not trivially equal.
+    // The candidate really differs from its reference: the figures compared are not trivially
+    // equal.
     assertTrue(one.outputs().maxAbsError() > 0, one.outputs().toString());
   }
 
@@ -212,7 +213,8 @@ class SparkTableValidationTest {
             },
             new PrintWriter(out, true),
             new PrintWriter(err, true));
-    assertEquals(local.passed() ? ExitCode.OK.code() : ExitCode.GATE_FAILED.code(), code, err.toString());
+    assertEquals(
+        local.passed() ? ExitCode.OK.code() : ExitCode.GATE_FAILED.code(), code, err.toString());
     String json = Files.readString(report.resolve(ReportWriter.JSON));
     assertTrue(json.contains("holdoutSha256Of"), json);
     assertTrue(json.contains("(3 partitions)"), json);

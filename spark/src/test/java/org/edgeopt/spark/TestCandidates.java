@@ -27,7 +27,8 @@ final class TestCandidates {
             Preprocessing.parse(sample.preprocess()),
             CalibrationConfig.of(CalibrationMethod.MINMAX).withSamples(64),
             CalibrationProgress.NONE);
-    Path candidate = dir.resolve(sample.model().getFileName().toString().replace(".onnx", "") + ".int8.onnx");
+    Path candidate =
+        dir.resolve(sample.model().getFileName().toString().replace(".onnx", "") + ".int8.onnx");
     OnnxModels.write(
         QdqQuantizer.quantize(
                 OnnxModels.read(sample.model()), table, QuantizeConfig.defaults(), "model", "table")

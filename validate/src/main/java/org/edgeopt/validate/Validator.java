@@ -123,8 +123,8 @@ public final class Validator {
                 config.candidate(), options.withInt8Arithmetic(arithmetic.session()))) {
       ModelFeeds.requireInputAndOutput(ref, config.reference().toString());
       ModelFeeds.requireInputAndOutput(cand, config.candidate().toString());
-      checkInput(ref, data, config.reference(), config.holdout());
-      checkInput(cand, data, config.candidate(), config.holdout());
+      checkInput(ref, data, config.reference(), where);
+      checkInput(cand, data, config.candidate(), where);
       int batch =
           ModelFeeds.batchSize(
               config.batchSize(),
@@ -135,7 +135,7 @@ public final class Validator {
 
       HoldoutPass.Settings settings =
           new HoldoutPass.Settings(
-              isClassification(config, data, ref, batch, total),
+              isClassification(config, where, data, ref, batch, total),
               config.classNames(),
               config.thresholds().maxOutputError(),
               where,
@@ -204,11 +204,7 @@ public final class Validator {
           modelRun(config.reference(), refRuntime, ref, drift.valuesPerSample()),
           modelRun(config.candidate(), candRuntime, cand, drift.valuesPerSample()),
           new ValidationReport.Holdout(
-              where,
-              data.describe(),
-              drift.samples(),
-              pre.toSpec(),
-              config.classNames()),
+              where, data.describe(), drift.samples(), pre.toSpec(), config.classNames()),
           cls,
           outputs,
           drift.confidence(),
@@ -262,7 +258,12 @@ public final class Validator {
 
   /** Decides on the holdout's first batch, as the reference answers it, whether outputs are class scores. */
   private static boolean isClassification(
-      ValidationConfig config, Dataset data, InferenceSession ref, int batch, int total)
+      ValidationConfig config,
+      String where,
+      Dataset data,
+      InferenceSession ref,
+      int batch,
+      int total)
       throws EdgeoptException {
     if (config.task() != ValidationConfig.Task.AUTO) {
       return config.task() == ValidationConfig.Task.CLASSIFICATION;
@@ -270,10 +271,10 @@ public final class Validator {
     Iterator<Batch> it = data.batches(batch, Math.min(batch, total));
     if (!it.hasNext()) {
       throw EdgeoptException.invalid(
-          config.holdout() + ": the holdout yielded no samples: expected at least one");
+          where + ": the holdout yielded no samples: expected at least one");
     }
     Batch b = it.next();
-    requireFinite(b, 0, config.holdout().toString());
+    requireFinite(b, 0, where);
     String out = ref.outputNames().get(0);
     return isClassification(
         config.task(), b, ref.run(ModelFeeds.feed(ref, b.input()), List.of(out)).get(out));
@@ -309,7 +310,7 @@ public final class Validator {
   }
 
   /** Fails with one clear line when the holdout's samples do not fit the model's declared input. */
-  private static void checkInput(InferenceSession s, Dataset data, Path model, Path holdout)
+  private static void checkInput(InferenceSession s, Dataset data, Path model, String holdout)
       throws EdgeoptException {
     TensorType t = ModelFeeds.inputType(s);
     if (t == null || t.shape() == null) {
