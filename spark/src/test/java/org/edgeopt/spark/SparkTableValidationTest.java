@@ -7,6 +7,8 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,7 +44,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Validation on Spark over the tables field data lives in: the Fashion-MNIST sample's holdout
- * written by Spark as a Parquet table of raw pixels, and as a PNG folder read by {@code binaryFile},
+ * written by Spark as a Parquet table of raw pixels (float32 bytes), and as a PNG folder read by {@code binaryFile},
  * gives exactly the figures of the single-machine {@link Validator} on the same samples, with a
  * real INT8 candidate.
  */
@@ -73,13 +75,13 @@ class SparkTableValidationTest {
       Batch b = it.next();
       float[] x = b.input().toFloats();
       for (int i = 0; i < b.size(); i++, index++) {
-        List<Float> pixels = new ArrayList<>();
+        ByteBuffer pixels = ByteBuffer.allocate(784 * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         BufferedImage img = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
         for (int p = 0; p < 784; p++) {
-          pixels.add(x[i * 784 + p]);
+          pixels.putFloat(x[i * 784 + p]);
           img.getRaster().setSample(p % 28, p / 28, 0, (int) x[i * 784 + p]);
         }
-        rows.add(RowFactory.create(pixels, b.labels()[i]));
+        rows.add(RowFactory.create(pixels.array(), b.labels()[i]));
         ByteArrayOutputStream png = new ByteArrayOutputStream();
         ImageIO.write(img, "png", png);
         Path f =
@@ -98,7 +100,7 @@ class SparkTableValidationTest {
         .createDataFrame(
             rows,
             new StructType()
-                .add("pixels", DataTypes.createArrayType(DataTypes.FloatType))
+                .add("pixels", DataTypes.BinaryType)
                 .add("label", DataTypes.IntegerType))
         .coalesce(1)
         .write()
@@ -141,7 +143,7 @@ class SparkTableValidationTest {
         SparkValidation.validate(
             spark,
             config(parquet),
-            new ParquetSource(parquet.toString(), "pixels", "label", false),
+            new ParquetSource(parquet.toString(), "pixels", "label", true),
             partitions,
             ProgressListener.silent());
     assertSameFigures(local, distributed);
@@ -192,6 +194,7 @@ class SparkTableValidationTest {
               parquet.toString(),
               "--data-column",
               "pixels",
+              "--raw-floats",
               "--label-column",
               "label",
               "--preprocess",
