@@ -71,7 +71,8 @@ public final class ValidateCommand implements Callable<Integer>, CommonOptions.V
       description =
           "local (this JVM, the default) or spark: hand over to edgeopt-spark.jar, whose executors run the"
               + " accuracy pass over partitions of the holdout (same figures; diagnosis and latency on the driver). It also"
-              + " takes --partitions N (docs/scale-out.md).")
+              + " takes --partitions N, and Parquet or binaryFile holdouts: --format, --data-column, --raw-floats"
+              + " (docs/scale-out.md).")
   String engine;
 
   @Option(
@@ -88,7 +89,8 @@ public final class ValidateCommand implements Callable<Integer>, CommonOptions.V
       names = "--holdout",
       paramLabel = "PATH",
       description =
-          "Labelled holdout data: IDX folder or file, CSV, .npy, or one image folder per class."
+          "Labelled holdout data: IDX folder or file, CSV, .npy, or one image folder per class"
+              + " (with --engine spark also a Parquet table or any Hadoop URI)."
               + " Defaults to the sample's holdout when the reference is a sample model (sample.json beside it).")
   Path holdout;
 

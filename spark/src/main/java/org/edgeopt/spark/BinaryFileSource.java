@@ -5,10 +5,12 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.element_at;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.lower;
+import static org.apache.spark.sql.functions.sha2;
 import static org.apache.spark.sql.functions.split;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
@@ -19,6 +21,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.edgeopt.core.EdgeoptException;
+import scala.Tuple2;
 
 /**
  * An image folder with one subfolder of PNG or JPEG images per class, read by Spark's
@@ -29,7 +32,8 @@ import org.edgeopt.core.EdgeoptException;
  * @param uri the folder holding the class subfolders
  * @param classNames the class names, or empty
  */
-public record BinaryFileSource(String uri, List<String> classNames) implements SampleSource {
+public record BinaryFileSource(String uri, List<String> classNames)
+    implements SampleSource, TableSource {
   private static final long serialVersionUID = 1L;
 
   public BinaryFileSource {
@@ -44,6 +48,12 @@ public record BinaryFileSource(String uri, List<String> classNames) implements S
   @Override
   public SortedMap<Integer, byte[]> run(
       SparkSession spark, SourceSettings settings, PartitionJob job) throws EdgeoptException {
+    Table t = table(spark, settings);
+    return RowSources.run(t.rows(), settings, t.decoder(), describe(), job);
+  }
+
+  @Override
+  public Table table(SparkSession spark, SourceSettings settings) throws EdgeoptException {
     Dataset<Row> files;
     try {
       files = spark.read().format("binaryFile").option("recursiveFileLookup", "true").load(uri);
@@ -83,9 +93,47 @@ public record BinaryFileSource(String uri, List<String> classNames) implements S
       // The first N samples in path order, as one machine reads a folder, on every run.
       rows = rows.orderBy("path");
     }
-    RowDecoder decoder =
-        new RowDecoder.Image(settings.preprocess(), settings.sampleShape(), describe());
-    return RowSources.run(rows, settings, decoder, describe(), job);
+    return new Table(
+        rows, new RowDecoder.Image(settings.preprocess(), settings.sampleShape(), describe()));
+  }
+
+  /** The first images in path order, as one machine reads the folder (a top-k, not a full sort). */
+  @Override
+  public List<Row> head(Table table, int k) {
+    return table.rows().orderBy("path").limit(k).collectAsList();
+  }
+
+  @Override
+  public String sha256(SparkSession spark, Table table) throws EdgeoptException {
+    String root = FileTreeHash.root(spark, uri);
+    // In path order, one partition at a time: the driver holds one partition's hashes, not all.
+    Iterator<Row> files =
+        table
+            .rows()
+            .select(col("path"), sha2(col("content"), 256))
+            .orderBy("path")
+            .toLocalIterator();
+    return FileTreeHash.fold(
+        root,
+        new Iterator<>() {
+          @Override
+          public boolean hasNext() {
+            return files.hasNext();
+          }
+
+          @Override
+          public Tuple2<String, String> next() {
+            Row r = files.next();
+            return new Tuple2<>(r.getString(0), r.getString(1));
+          }
+        });
+  }
+
+  @Override
+  public String sha256Of() {
+    return "the image files read, in path order: each one's path below the holdout URI and the"
+        + " SHA-256 of its bytes (Hashes.sha256Tree's rule: one machine's hash of a folder holding"
+        + " only these images)";
   }
 
   /** Returns the class index of every folder name, by the image-folder rule. */

@@ -23,7 +23,7 @@ import org.edgeopt.core.data.Preprocessing;
  * @param rawFloats whether a binary data column holds float32 tensors rather than encoded images
  */
 public record ParquetSource(String uri, String dataColumn, String labelColumn, boolean rawFloats)
-    implements SampleSource {
+    implements SampleSource, TableSource {
   private static final long serialVersionUID = 1L;
 
   @Override
@@ -39,6 +39,12 @@ public record ParquetSource(String uri, String dataColumn, String labelColumn, b
   @Override
   public SortedMap<Integer, byte[]> run(
       SparkSession spark, SourceSettings settings, PartitionJob job) throws EdgeoptException {
+    Table t = table(spark, settings);
+    return RowSources.run(t.rows(), settings, t.decoder(), describe(), job);
+  }
+
+  @Override
+  public Table table(SparkSession spark, SourceSettings settings) throws EdgeoptException {
     Dataset<Row> table;
     try {
       table = spark.read().parquet(uri);
@@ -62,7 +68,18 @@ public record ParquetSource(String uri, String dataColumn, String labelColumn, b
         labelColumn == null
             ? new Column[] {table.col(dataColumn)}
             : new Column[] {table.col(dataColumn), table.col(labelColumn)};
-    return RowSources.run(table.select(columns), settings, decoder, describe(), job);
+    return new Table(table.select(columns), decoder);
+  }
+
+  @Override
+  public String sha256(SparkSession spark, Table table) throws EdgeoptException {
+    return FileTreeHash.ofFiles(spark, FileTreeHash.root(spark, uri), table.rows().inputFiles());
+  }
+
+  @Override
+  public String sha256Of() {
+    return "the table's data files in path order: each one's path below the holdout URI and the"
+        + " SHA-256 of its bytes (the rule of a folder holdout on one machine)";
   }
 
   static String firstLine(Throwable e) {

@@ -2,7 +2,6 @@ package org.edgeopt.spark;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -246,33 +245,10 @@ final class SparkCalibrateCommand implements Callable<Integer> {
 
   /** Returns the source the flags describe. */
   SampleSource source() {
-    String f = format.toLowerCase(Locale.ROOT);
-    if (f.equals("auto")) {
-      f = looksLikeParquet(data) ? "parquet" : "files";
-    }
-    return switch (f) {
-      case "files" -> new FileSource(data, classes, labelColumn);
-      case "parquet" -> new ParquetSource(data, dataColumn, labelColumn, rawFloats);
-      case "binaryfile" -> new BinaryFileSource(data, classes);
-      default ->
-          throw new CommandLine.ParameterException(
-              spec.commandLine(),
-              "--format: expected auto, files, parquet or binaryfile, found '" + format + "'");
-    };
-  }
-
-  private static boolean looksLikeParquet(String data) {
-    if (data.endsWith(".parquet") || data.endsWith(".parquet/")) {
-      return true;
-    }
-    Path p = Path.of(data);
-    if (!Files.isDirectory(p)) {
-      return false;
-    }
-    try (var s = Files.list(p)) {
-      return s.anyMatch(x -> x.getFileName().toString().endsWith(".parquet"));
-    } catch (IOException e) {
-      return false;
+    try {
+      return SampleSources.of(data, format, dataColumn, labelColumn, rawFloats, classes);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
   }
 

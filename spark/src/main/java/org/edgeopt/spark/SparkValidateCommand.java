@@ -41,7 +41,10 @@ import picocli.CommandLine.Option;
     footerHeading = "%nExample:%n",
     footer = {
       "  edgeopt validate --reference model.onnx --candidate model.int8.onnx --holdout holdout/ \\",
-      "      --engine spark --master local[2] --partitions 4 --report out/"
+      "      --engine spark --master local[2] --partitions 4 --report out/",
+      "  spark-submit --master spark://head:7077 --class org.edgeopt.spark.SparkMain edgeopt-spark.jar \\",
+      "      validate --reference model.onnx --candidate model.int8.onnx \\",
+      "      --holdout hdfs:///lake/holdout.parquet --data-column png --label-column label --report out/"
     })
 final class SparkValidateCommand implements Callable<Integer> {
   @Option(
@@ -61,10 +64,33 @@ final class SparkValidateCommand implements Callable<Integer> {
   @Option(
       names = "--holdout",
       required = true,
-      paramLabel = "PATH",
+      paramLabel = "PATH|URI",
       description =
-          "Labelled holdout data (IDX, CSV, .npy, image folder) at a path every executor can read.")
-  Path holdout;
+          "Labelled holdout data: IDX/npy/CSV/image folder at a path every executor reads, a Parquet table,"
+              + " or an image folder (--format binaryfile).")
+  String holdout;
+
+  @Option(
+      names = "--format",
+      paramLabel = "FORMAT",
+      defaultValue = "auto",
+      description =
+          "files, parquet or binaryfile (default: parquet for *.parquet or a folder of .parquet files, else files).")
+  String format;
+
+  @Option(
+      names = "--data-column",
+      paramLabel = "NAME",
+      defaultValue = "image",
+      description =
+          "Parquet: the column of encoded images (PNG/JPEG bytes) or tensors (default: ${DEFAULT-VALUE}).")
+  String dataColumn;
+
+  @Option(
+      names = "--raw-floats",
+      description =
+          "Parquet: a binary data column holds little-endian float32 tensors, not images.")
+  boolean rawFloats;
 
   @Option(
       names = "--preprocess",
@@ -77,13 +103,14 @@ final class SparkValidateCommand implements Callable<Integer> {
       names = "--classes",
       split = ",",
       paramLabel = "NAME",
-      description = "Class names in label order.")
+      description = "Class names in label order (image folders: also which folder is which class).")
   List<String> classes = List.of();
 
   @Option(
       names = "--label-column",
       paramLabel = "NAME",
-      description = "The label column of a CSV holdout.")
+      description =
+          "The label column of a CSV holdout, or the integer label column of a Parquet one.")
   String labelColumn;
 
   @Option(
@@ -198,9 +225,21 @@ final class SparkValidateCommand implements Callable<Integer> {
   @Override
   public Integer call() throws EdgeoptException {
     ValidationConfig config = config();
+    SampleSource source;
+    try {
+      source = SampleSources.of(holdout, format, dataColumn, labelColumn, rawFloats, classes);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
     if (report != null) {
+      Map<String, Path> inputs = new java.util.LinkedHashMap<>();
+      inputs.put("--reference", reference);
+      inputs.put("--candidate", candidate);
+      if (source instanceof FileSource) {
+        inputs.put("--holdout", Path.of(holdout));
+      }
       OverwriteGuard.refuse(
-          Map.of("--reference", reference, "--candidate", candidate, "--holdout", holdout),
+          inputs,
           Map.of(
               "--report",
               report,
@@ -221,7 +260,8 @@ final class SparkValidateCommand implements Callable<Integer> {
     SparkSession spark = builder.getOrCreate();
     ValidationReport result;
     try {
-      result = SparkValidation.validate(spark, config, partitions, ProgressListener.silent());
+      result =
+          SparkValidation.validate(spark, config, source, partitions, ProgressListener.silent());
     } finally {
       spark.stop();
     }
@@ -282,7 +322,7 @@ final class SparkValidateCommand implements Callable<Integer> {
       return new ValidationConfig(
           reference,
           candidate,
-          holdout,
+          Path.of(holdout),
           preprocess,
           classes,
           labelColumn,

@@ -9,17 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.apache.spark.sql.SparkSession;
-import org.edgeopt.calibrate.Calibration;
-import org.edgeopt.calibrate.CalibrationConfig;
-import org.edgeopt.calibrate.CalibrationMethod;
-import org.edgeopt.calibrate.CalibrationProgress;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.ExitCode;
-import org.edgeopt.core.data.Preprocessing;
-import org.edgeopt.core.onnx.OnnxModels;
-import org.edgeopt.core.quant.CalibrationTable;
-import org.edgeopt.quantize.QdqQuantizer;
-import org.edgeopt.quantize.QuantizeConfig;
 import org.edgeopt.samples.SampleModel;
 import org.edgeopt.samples.SampleModels;
 import org.edgeopt.validate.ProgressListener;
@@ -51,20 +42,7 @@ class SparkValidationTest {
   static void start() throws Exception {
     spark = TestSpark.session("local[2]");
     sample = SampleModels.fashionMnist();
-    Preprocessing pre = Preprocessing.parse(sample.preprocess());
-    CalibrationTable table =
-        Calibration.calibrate(
-            sample.model(),
-            sample.calibration().images().getParent(),
-            pre,
-            CalibrationConfig.of(CalibrationMethod.MINMAX).withSamples(64),
-            CalibrationProgress.NONE);
-    candidate = dir.resolve("fashion-mnist.int8.onnx");
-    OnnxModels.write(
-        QdqQuantizer.quantize(
-                OnnxModels.read(sample.model()), table, QuantizeConfig.defaults(), "model", "table")
-            .graph(),
-        candidate);
+    candidate = TestCandidates.int8(sample, dir);
     local = Validator.validate(config());
   }
 

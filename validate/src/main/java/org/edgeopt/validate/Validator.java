@@ -64,20 +64,34 @@ public final class Validator {
   public static ValidationReport validate(
       ValidationConfig config, ProgressListener progress, HoldoutPass pass)
       throws EdgeoptException {
+    return validate(config, progress, pass, null);
+  }
+
+  /**
+   * Validates a holdout the caller has opened ({@code opened}; null reads {@code config.holdout()}
+   * as above): the accuracy pass runs over all of it through {@code pass}, the task decision, the
+   * per-layer diagnosis and the latency over its first samples in this JVM.
+   *
+   * @throws EdgeoptException (exit code 3) when the validation cannot run
+   */
+  public static ValidationReport validate(
+      ValidationConfig config, ProgressListener progress, HoldoutPass pass, OpenedHoldout opened)
+      throws EdgeoptException {
     try {
-      return run(config, progress, pass);
+      return run(config, progress, pass, opened);
     } catch (DataException e) {
       throw EdgeoptException.invalid(e.getMessage(), e);
     }
   }
 
   private static ValidationReport run(
-      ValidationConfig config, ProgressListener progress, HoldoutPass pass)
+      ValidationConfig config, ProgressListener progress, HoldoutPass pass, OpenedHoldout opened)
       throws EdgeoptException {
     long started = System.nanoTime();
     requireFile(config.reference(), "reference model");
     requireFile(config.candidate(), "candidate model");
-    if (!Files.exists(config.holdout())) {
+    String where = opened == null ? config.holdout().toString() : opened.where();
+    if (opened == null && !Files.exists(config.holdout())) {
       throw EdgeoptException.invalid(config.holdout() + ": holdout data not found");
     }
     if (config.thresholds().maxP95LatencyMs() != null && config.latencyRuns() == 0) {
@@ -88,15 +102,16 @@ public final class Validator {
     }
     Preprocessing pre = Preprocessing.parse(config.preprocess());
     Dataset data =
-        Datasets.open(
-            config.holdout(),
-            pre,
-            config.classNames().isEmpty() ? null : config.classNames(),
-            config.labelColumn());
-    int total = Math.min(data.size(), config.limit());
+        opened != null
+            ? opened.head()
+            : Datasets.open(
+                config.holdout(),
+                pre,
+                config.classNames().isEmpty() ? null : config.classNames(),
+                config.labelColumn());
+    int total = Math.min(opened == null ? data.size() : opened.samples(), config.limit());
     if (total <= 0) {
-      throw EdgeoptException.invalid(
-          config.holdout() + ": the holdout has no samples: expected at least one");
+      throw EdgeoptException.invalid(where + ": the holdout has no samples: expected at least one");
     }
     SessionOptions options = SessionOptions.defaults().withThreads(config.threads());
     ArithmeticPlanner.Plan arithmetic = ArithmeticPlanner.plan(config, HostCpu.current());
@@ -108,8 +123,8 @@ public final class Validator {
                 config.candidate(), options.withInt8Arithmetic(arithmetic.session()))) {
       ModelFeeds.requireInputAndOutput(ref, config.reference().toString());
       ModelFeeds.requireInputAndOutput(cand, config.candidate().toString());
-      checkInput(ref, data, config.reference(), config.holdout());
-      checkInput(cand, data, config.candidate(), config.holdout());
+      checkInput(ref, data, config.reference(), where);
+      checkInput(cand, data, config.candidate(), where);
       int batch =
           ModelFeeds.batchSize(
               config.batchSize(),
@@ -120,10 +135,10 @@ public final class Validator {
 
       HoldoutPass.Settings settings =
           new HoldoutPass.Settings(
-              isClassification(config, data, ref, batch, total),
+              isClassification(config, where, data, ref, batch, total),
               config.classNames(),
               config.thresholds().maxOutputError(),
-              config.holdout().toString(),
+              where,
               batch,
               total,
               config.threads(),
@@ -131,7 +146,7 @@ public final class Validator {
       DriftAccumulator drift = pass.run(data, ref, cand, settings, progress);
       if (drift.samples() == 0) {
         throw EdgeoptException.invalid(
-            config.holdout() + ": the holdout yielded no samples: expected at least one");
+            where + ": the holdout yielded no samples: expected at least one");
       }
       boolean classification = drift.classification() != null;
       LayerDiagnosis diagnosis =
@@ -189,18 +204,14 @@ public final class Validator {
           modelRun(config.reference(), refRuntime, ref, drift.valuesPerSample()),
           modelRun(config.candidate(), candRuntime, cand, drift.valuesPerSample()),
           new ValidationReport.Holdout(
-              config.holdout().toString(),
-              data.describe(),
-              drift.samples(),
-              pre.toSpec(),
-              config.classNames()),
+              where, data.describe(), drift.samples(), pre.toSpec(), config.classNames()),
           cls,
           outputs,
           drift.confidence(),
           diagnosis,
           latency,
           pipeline,
-          provenance(config, pass.engine(), (System.nanoTime() - started) / 1e9),
+          provenance(config, pass.engine(), (System.nanoTime() - started) / 1e9, opened),
           ArithmeticPlanner.withLatency(arithmetic.section(), latency));
     }
   }
@@ -247,7 +258,12 @@ public final class Validator {
 
   /** Decides on the holdout's first batch, as the reference answers it, whether outputs are class scores. */
   private static boolean isClassification(
-      ValidationConfig config, Dataset data, InferenceSession ref, int batch, int total)
+      ValidationConfig config,
+      String where,
+      Dataset data,
+      InferenceSession ref,
+      int batch,
+      int total)
       throws EdgeoptException {
     if (config.task() != ValidationConfig.Task.AUTO) {
       return config.task() == ValidationConfig.Task.CLASSIFICATION;
@@ -255,10 +271,10 @@ public final class Validator {
     Iterator<Batch> it = data.batches(batch, Math.min(batch, total));
     if (!it.hasNext()) {
       throw EdgeoptException.invalid(
-          config.holdout() + ": the holdout yielded no samples: expected at least one");
+          where + ": the holdout yielded no samples: expected at least one");
     }
     Batch b = it.next();
-    requireFinite(b, 0, config.holdout().toString());
+    requireFinite(b, 0, where);
     String out = ref.outputNames().get(0);
     return isClassification(
         config.task(), b, ref.run(ModelFeeds.feed(ref, b.input()), List.of(out)).get(out));
@@ -294,7 +310,7 @@ public final class Validator {
   }
 
   /** Fails with one clear line when the holdout's samples do not fit the model's declared input. */
-  private static void checkInput(InferenceSession s, Dataset data, Path model, Path holdout)
+  private static void checkInput(InferenceSession s, Dataset data, Path model, String holdout)
       throws EdgeoptException {
     TensorType t = ModelFeeds.inputType(s);
     if (t == null || t.shape() == null) {
@@ -382,11 +398,12 @@ public final class Validator {
   }
 
   private static ValidationReport.Provenance provenance(
-      ValidationConfig c, String engine, double seconds) throws EdgeoptException {
+      ValidationConfig c, String engine, double seconds, OpenedHoldout opened)
+      throws EdgeoptException {
     Map<String, Object> config = new LinkedHashMap<>();
     config.put("reference", c.reference().toString());
     config.put("candidate", c.candidate().toString());
-    config.put("holdout", c.holdout().toString());
+    config.put("holdout", opened == null ? c.holdout().toString() : opened.where());
     config.put("preprocess", c.preprocess());
     config.put("classNames", c.classNames());
     config.put("labelColumn", c.labelColumn());
@@ -408,6 +425,9 @@ public final class Validator {
     if (engine != null) {
       config.put("engine", engine);
     }
+    if (opened != null) {
+      config.put("holdoutSha256Of", opened.sha256Of());
+    }
     try {
       return new ValidationReport.Provenance(
           Version.PRODUCER,
@@ -418,7 +438,7 @@ public final class Validator {
           java.util.Collections.unmodifiableMap(config),
           Hashes.sha256(c.reference()),
           Hashes.sha256(c.candidate()),
-          holdoutHash(c.holdout()),
+          opened == null ? holdoutHash(c.holdout()) : opened.sha256(),
           Math.round(seconds * 1000) / 1000.0);
     } catch (IOException e) {
       throw EdgeoptException.invalid("cannot hash the inputs for provenance: " + e.getMessage(), e);
