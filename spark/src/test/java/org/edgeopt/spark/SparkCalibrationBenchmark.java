@@ -108,8 +108,15 @@ public final class SparkCalibrationBenchmark {
       }
       System.out.println("tables identical to one machine's in every run: " + identical);
     }
-    // What the driver collects: one partial per partition, whose size does not depend on N.
-    SparkSession spark = TestSpark.session("local[2]");
+    // What the driver collects: one partial per partition, whose size does not depend on N. A
+    // fourth argument names the master: local-cluster[2,1,1024] runs the executors in their own
+    // JVMs, so this JVM's peak heap is the driver's alone.
+    String master = args.length > 3 ? args[3] : "local[2]";
+    if (master.startsWith("local-cluster")) {
+      clusterHome();
+    }
+    System.out.println("memory on " + master);
+    SparkSession spark = TestSpark.session(master);
     try {
       for (int samples : new int[] {1_000, n}) {
         resetPeaks();
@@ -138,6 +145,19 @@ public final class SparkCalibrationBenchmark {
     } finally {
       spark.stop();
     }
+  }
+
+  /**
+   * Prepares what Spark's {@code local-cluster} mode needs outside a Spark install (as {@code
+   * SparkClusterTest} does); the executors get this JVM's class path, which must be short (a
+   * manifest-only jar: docs/scale-out.md).
+   */
+  private static void clusterHome() throws java.io.IOException {
+    Path home = Path.of("target", "spark-home").toAbsolutePath();
+    java.nio.file.Files.createDirectories(home.resolve("jars"));
+    java.nio.file.Files.createDirectories(home.resolve("launcher/target/scala-2.13"));
+    System.setProperty("spark.testing", "true");
+    System.setProperty("spark.test.home", home.toString());
   }
 
   private static void resetPeaks() {
