@@ -144,7 +144,10 @@ public final class Optimizer {
               "");
     }
     SearchStrategy strategy =
-        new SearchStrategy(SearchSpace.of(profile), request.objective(), request.seed());
+        new SearchStrategy(
+            SearchSpace.of(profile).forGraph(ingested.graph(), request.model().toString()),
+            request.objective(),
+            request.seed());
     log = search(log, strategy, evaluator, logFile, before, started);
 
     List<Trial> trials = log.trials();

@@ -57,6 +57,34 @@ record SearchSpace(
         profile.supportsPrecision("fp16") && profile.supportsPrecision("fp32"));
   }
 
+  /**
+   * Returns this space without the pruning levels that remove no channel of {@code graph}, or
+   * remove the same channels as a lower level (a small group rounds back to all its channels; a
+   * group feeding a reshape cannot be pruned): such a trial would re-measure a graph already
+   * measured.
+   */
+  SearchSpace forGraph(org.edgeopt.core.graph.Graph graph, String where)
+      throws org.edgeopt.core.EdgeoptException {
+    org.edgeopt.prune.ChannelGroups groups = org.edgeopt.prune.ChannelGroups.analyse(graph, where);
+    List<Double> kept = new ArrayList<>();
+    List<String> seen = new ArrayList<>();
+    for (double level : pruneLevels) {
+      java.util.Map<Integer, int[]> keep =
+          level == 0
+              ? java.util.Map.of()
+              : org.edgeopt.prune.ChannelPruner.keepShare(groups, level);
+      StringBuilder key = new StringBuilder();
+      new java.util.TreeMap<>(keep)
+          .forEach((id, ch) -> key.append(id).append(java.util.Arrays.toString(ch)).append(';'));
+      if (!seen.contains(key.toString())) {
+        seen.add(key.toString());
+        kept.add(level);
+      }
+    }
+    return new SearchSpace(
+        methods, percentiles, fp16, floatFallback, padding, kept, twoFour, fp16Islands);
+  }
+
   /** Returns the plain configurations, cheapest to judge first: every method as the profile runs it, then FP16. */
   List<TrialConfig> plain() {
     List<TrialConfig> list = new ArrayList<>();

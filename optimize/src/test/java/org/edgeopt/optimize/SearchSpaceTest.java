@@ -57,6 +57,34 @@ class SearchSpaceTest {
   }
 
   @Test
+  void pruningLevelsThatChangeNothingInTheModelAreLeftOut() throws Exception {
+    SearchSpace s = SearchSpace.of(TargetProfiles.get("onnxruntime-cpu"));
+    var fashion = org.edgeopt.samples.SampleModels.fashionMnist();
+    assertEquals(
+        List.of(0.0, 0.125, 0.25),
+        s.forGraph(org.edgeopt.core.onnx.OnnxModels.read(fashion.model()), "fashion").pruneLevels(),
+        "the sample's groups lose channels at both levels");
+    // One Conv writing the graph output: its channels are the model's answer, nothing to prune.
+    org.edgeopt.core.graph.GraphBuilder b = new org.edgeopt.core.graph.GraphBuilder("one", 13);
+    b.addInput(
+        new org.edgeopt.core.graph.Value(
+            "x",
+            org.edgeopt.core.graph.TensorType.of(
+                org.edgeopt.core.graph.DataType.FLOAT, 1, 3, 8, 8)));
+    b.addInitializer(
+        org.edgeopt.core.graph.Tensor.ofFloats("w", new long[] {16, 3, 1, 1}, new float[16 * 3]));
+    b.add("Conv", "conv", List.of("x", "w"), List.of("y"));
+    b.addOutput(
+        new org.edgeopt.core.graph.Value(
+            "y",
+            org.edgeopt.core.graph.TensorType.of(
+                org.edgeopt.core.graph.DataType.FLOAT, 1, 16, 8, 8)));
+    SearchSpace one = s.forGraph(b.build(), "one");
+    assertEquals(List.of(0.0), one.pruneLevels());
+    assertTrue(one.pruned(TrialConfig.int8("minmax", 0, false)).isEmpty());
+  }
+
+  @Test
   void pruningChangesTheKeysButAnUnprunedKeyIsTheOneFormat1Wrote() {
     TrialConfig plain = TrialConfig.int8("percentile", 99.99, false);
     assertEquals("int8 percentile@99.99 pad=false float=[]", plain.key());
