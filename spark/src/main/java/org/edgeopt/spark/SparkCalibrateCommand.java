@@ -107,20 +107,6 @@ final class SparkCalibrateCommand implements Callable<Integer> {
   int partitions;
 
   @Option(
-      names = "--master",
-      paramLabel = "URL",
-      description =
-          "Spark master when not set by spark-submit: local[*], spark://host:7077, yarn, k8s://... (default: local[*]).")
-  String master;
-
-  @Option(
-      names = "--engine",
-      paramLabel = "ENGINE",
-      defaultValue = "spark",
-      description = "Accepted for parity with edgeopt; always spark here.")
-  String engine;
-
-  @Option(
       names = "--method",
       paramLabel = "METHOD",
       description = "minmax, percentile, entropy or mse (default: the target profile's).")
@@ -178,15 +164,7 @@ final class SparkCalibrateCommand implements Callable<Integer> {
       description = "Where the driver writes the table.")
   Path output;
 
-  @Option(
-      names = {"-q", "--quiet"},
-      description = "Print only results and errors.")
-  boolean quiet;
-
-  @Option(
-      names = {"-v", "--verbose"},
-      description = "Stack traces on errors.")
-  boolean verbose;
+  @CommandLine.Mixin SparkEngineOptions engine;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -199,14 +177,7 @@ final class SparkCalibrateCommand implements Callable<Integer> {
       files.open(pre); // a missing or unreadable file fails here, before a Spark session is started
     }
     long start = System.nanoTime();
-    SparkSession.Builder builder =
-        SparkSession.builder().appName("edgeopt calibrate " + model.getFileName());
-    if (master != null) {
-      builder.master(master);
-    } else if (!new org.apache.spark.SparkConf().contains("spark.master")) {
-      builder.master("local[*]");
-    }
-    SparkSession spark = builder.getOrCreate();
+    SparkSession spark = engine.session("edgeopt calibrate " + model.getFileName());
     CalibrationTable table;
     try {
       table = SparkCalibration.calibrate(spark, model, source, pre, cfg, partitions);

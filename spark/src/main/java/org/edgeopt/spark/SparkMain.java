@@ -37,9 +37,9 @@ public final class SparkMain {
     cl.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           boolean verbose =
-              commandLine.getCommand() instanceof SparkCalibrateCommand c && c.verbose
-                  || commandLine.getCommand() instanceof SparkValidateCommand v && v.verbose
-                  || commandLine.getCommand() instanceof SparkMonitorCommand m && m.verbose;
+              commandLine.getCommand() instanceof SparkCalibrateCommand c && c.engine.verbose
+                  || commandLine.getCommand() instanceof SparkValidateCommand v && v.engine.verbose
+                  || commandLine.getCommand() instanceof SparkMonitorCommand m && m.engine.verbose;
           if (e instanceof EdgeoptException ee) {
             err.println("error: " + ee.getMessage());
             if (verbose) {

@@ -126,29 +126,7 @@ final class SparkMonitorCommand implements Callable<Integer> {
       description = "Partitions to cut the records into (default: the files' own splits).")
   int partitions;
 
-  @Option(
-      names = "--master",
-      paramLabel = "URL",
-      description =
-          "Spark master when not set by spark-submit: local[*], spark://host:7077, yarn, k8s://... (default: local[*]).")
-  String master;
-
-  @Option(
-      names = "--engine",
-      paramLabel = "ENGINE",
-      defaultValue = "spark",
-      description = "Accepted for parity with edgeopt; always spark here.")
-  String engine;
-
-  @Option(
-      names = {"-q", "--quiet"},
-      description = "Print only results and errors.")
-  boolean quiet;
-
-  @Option(
-      names = {"-v", "--verbose"},
-      description = "Stack traces on errors.")
-  boolean verbose;
+  @CommandLine.Mixin SparkEngineOptions engine;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -188,13 +166,7 @@ final class SparkMonitorCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(cl, e.getMessage());
     }
     OpenedBundle b = OpenedBundle.open(bundle, key == null ? null : SigningKeys.readPublic(key));
-    SparkSession.Builder builder = SparkSession.builder().appName("edgeopt monitor " + b.model());
-    if (master != null) {
-      builder.master(master);
-    } else if (!new org.apache.spark.SparkConf().contains("spark.master")) {
-      builder.master("local[*]");
-    }
-    SparkSession spark = builder.getOrCreate();
+    SparkSession spark = engine.session("edgeopt monitor " + b.model());
     MonitorReport r;
     try {
       r =

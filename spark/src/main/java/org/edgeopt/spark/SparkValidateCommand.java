@@ -196,29 +196,7 @@ final class SparkValidateCommand implements Callable<Integer> {
       description = "Partitions to cut the holdout into (default: Spark's default parallelism).")
   int partitions;
 
-  @Option(
-      names = "--master",
-      paramLabel = "URL",
-      description =
-          "Spark master when not set by spark-submit: local[*], spark://host:7077, yarn, k8s://... (default: local[*]).")
-  String master;
-
-  @Option(
-      names = "--engine",
-      paramLabel = "ENGINE",
-      defaultValue = "spark",
-      description = "Accepted for parity with edgeopt; always spark here.")
-  String engine;
-
-  @Option(
-      names = {"-q", "--quiet"},
-      description = "Print only results and errors.")
-  boolean quiet;
-
-  @Option(
-      names = {"-v", "--verbose"},
-      description = "Stack traces on errors.")
-  boolean verbose;
+  @CommandLine.Mixin SparkEngineOptions engine;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -250,14 +228,7 @@ final class SparkValidateCommand implements Callable<Integer> {
               "--report's " + ReportWriter.HTML,
               report.resolve(ReportWriter.HTML)));
     }
-    SparkSession.Builder builder =
-        SparkSession.builder().appName("edgeopt validate " + candidate.getFileName());
-    if (master != null) {
-      builder.master(master);
-    } else if (!new org.apache.spark.SparkConf().contains("spark.master")) {
-      builder.master("local[*]");
-    }
-    SparkSession spark = builder.getOrCreate();
+    SparkSession spark = engine.session("edgeopt validate " + candidate.getFileName());
     ValidationReport result;
     try {
       result =
