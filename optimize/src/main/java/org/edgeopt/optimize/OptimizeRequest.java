@@ -115,169 +115,111 @@ public record OptimizeRequest(
 
   /** Returns a copy that runs at most {@code n} trials. */
   public OptimizeRequest withTrials(int n) {
-    return new OptimizeRequest(
-        model,
-        target,
-        calibration,
-        calibrationSamples,
-        holdout,
-        holdoutSamples,
-        preprocess,
-        classes,
-        bar,
-        objective,
-        budget,
-        n,
-        seed,
-        latencyRuns,
-        output,
-        resume);
+    return edit(e -> e.maxTrials = n);
   }
 
   /** Returns a copy with another budget. */
   public OptimizeRequest withBudget(Duration d) {
-    return new OptimizeRequest(
-        model,
-        target,
-        calibration,
-        calibrationSamples,
-        holdout,
-        holdoutSamples,
-        preprocess,
-        classes,
-        bar,
-        objective,
-        d,
-        maxTrials,
-        seed,
-        latencyRuns,
-        output,
-        resume);
+    return edit(e -> e.budget = d);
   }
 
   /** Returns a copy with another seed. */
   public OptimizeRequest withSeed(long s) {
-    return new OptimizeRequest(
-        model,
-        target,
-        calibration,
-        calibrationSamples,
-        holdout,
-        holdoutSamples,
-        preprocess,
-        classes,
-        bar,
-        objective,
-        budget,
-        maxTrials,
-        s,
-        latencyRuns,
-        output,
-        resume);
+    return edit(e -> e.seed = s);
   }
 
   /** Returns a copy with another objective. */
   public OptimizeRequest withObjective(Objective o) {
-    return new OptimizeRequest(
-        model,
-        target,
-        calibration,
-        calibrationSamples,
-        holdout,
-        holdoutSamples,
-        preprocess,
-        classes,
-        bar,
-        o,
-        budget,
-        maxTrials,
-        seed,
-        latencyRuns,
-        output,
-        resume);
+    return edit(e -> e.objective = o);
   }
 
   /** Returns a copy using at most these many calibration and holdout samples (0: all). */
   public OptimizeRequest withSamples(int calibrationN, int holdoutN) {
-    return new OptimizeRequest(
-        model,
-        target,
-        calibration,
-        calibrationN,
-        holdout,
-        holdoutN,
-        preprocess,
-        classes,
-        bar,
-        objective,
-        budget,
-        maxTrials,
-        seed,
-        latencyRuns,
-        output,
-        resume);
+    return edit(
+        e -> {
+          e.calibrationSamples = calibrationN;
+          e.holdoutSamples = holdoutN;
+        });
   }
 
   /** Returns a copy with class names. */
   public OptimizeRequest withClasses(List<String> names) {
-    return new OptimizeRequest(
-        model,
-        target,
-        calibration,
-        calibrationSamples,
-        holdout,
-        holdoutSamples,
-        preprocess,
-        names,
-        bar,
-        objective,
-        budget,
-        maxTrials,
-        seed,
-        latencyRuns,
-        output,
-        resume);
+    return edit(e -> e.classes = names);
   }
 
   /** Returns a copy with another number of timed runs. */
   public OptimizeRequest withLatencyRuns(int n) {
-    return new OptimizeRequest(
-        model,
-        target,
-        calibration,
-        calibrationSamples,
-        holdout,
-        holdoutSamples,
-        preprocess,
-        classes,
-        bar,
-        objective,
-        budget,
-        maxTrials,
-        seed,
-        n,
-        output,
-        resume);
+    return edit(e -> e.latencyRuns = n);
   }
 
   /** Returns a copy that resumes (or not) the search recorded in the output folder. */
   public OptimizeRequest withResume(boolean r) {
-    return new OptimizeRequest(
-        model,
-        target,
-        calibration,
-        calibrationSamples,
-        holdout,
-        holdoutSamples,
-        preprocess,
-        classes,
-        bar,
-        objective,
-        budget,
-        maxTrials,
-        seed,
-        latencyRuns,
-        output,
-        r);
+    return edit(e -> e.resume = r);
+  }
+
+  /** Returns a copy with the components {@code change} sets; the others are this request's. */
+  private OptimizeRequest edit(java.util.function.Consumer<Edit> change) {
+    Edit e = new Edit(this);
+    change.accept(e);
+    return e.build();
+  }
+
+  /** A mutable copy of the components, so that each with-method names only what it changes. */
+  private static final class Edit {
+    Path model;
+    String target;
+    Path calibration;
+    int calibrationSamples;
+    Path holdout;
+    int holdoutSamples;
+    String preprocess;
+    List<String> classes;
+    AccuracyBar bar;
+    Objective objective;
+    Duration budget;
+    int maxTrials;
+    long seed;
+    int latencyRuns;
+    Path output;
+    boolean resume;
+
+    Edit(OptimizeRequest r) {
+      model = r.model;
+      target = r.target;
+      calibration = r.calibration;
+      calibrationSamples = r.calibrationSamples;
+      holdout = r.holdout;
+      holdoutSamples = r.holdoutSamples;
+      preprocess = r.preprocess;
+      classes = r.classes;
+      bar = r.bar;
+      objective = r.objective;
+      budget = r.budget;
+      maxTrials = r.maxTrials;
+      seed = r.seed;
+      latencyRuns = r.latencyRuns;
+      output = r.output;
+      resume = r.resume;
+    }
+
+    OptimizeRequest build() {
+      return new OptimizeRequest(
+          model,
+          target,
+          calibration,
+          calibrationSamples,
+          holdout,
+          holdoutSamples,
+          preprocess,
+          classes,
+          bar,
+          objective,
+          budget,
+          maxTrials,
+          seed,
+          latencyRuns,
+          output,
+          resume);
+    }
   }
 }
