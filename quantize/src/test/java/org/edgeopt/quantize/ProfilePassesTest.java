@@ -16,35 +16,7 @@ import org.junit.jupiter.api.Test;
 class ProfilePassesTest {
 
   static TargetProfile withPasses(TargetProfile p, List<String> passes) {
-    return new TargetProfile(
-        p.name(),
-        p.target(),
-        p.description(),
-        p.precisions(),
-        p.sparsity(),
-        p.sparsityReason(),
-        p.layout(),
-        p.staticShapes(),
-        p.maxBatch(),
-        p.maxActiveDims(),
-        p.activationType(),
-        p.symmetricActivations(),
-        p.perTensorWeightOps(),
-        p.quantizedOutputs(),
-        p.convInputChannelMultiple(),
-        p.defaultCalibration(),
-        p.defaultSupport(),
-        p.ops(),
-        p.memoryBandwidthBytesPerSecond(),
-        p.peakOpsPerSecond(),
-        p.onChipMemoryBytes(),
-        p.weightQuantMax(),
-        p.depthwiseWeightQuantMax(),
-        p.cpuArch(),
-        p.cpuFlagsAnyOf(),
-        p.assumedIsa(),
-        p.int8Speedup(),
-        passes);
+    return p.withQuantizePasses(passes);
   }
 
   @Test

@@ -244,36 +244,7 @@ class QdqPlacementTest {
   }
 
   private static TargetProfile withPlacement(TargetProfile p, String placement) {
-    return new TargetProfile(
-        p.name(),
-        p.target(),
-        p.description(),
-        p.precisions(),
-        p.sparsity(),
-        p.sparsityReason(),
-        p.layout(),
-        p.staticShapes(),
-        p.maxBatch(),
-        p.maxActiveDims(),
-        p.activationType(),
-        p.symmetricActivations(),
-        p.perTensorWeightOps(),
-        p.quantizedOutputs(),
-        p.convInputChannelMultiple(),
-        p.defaultCalibration(),
-        p.defaultSupport(),
-        p.ops(),
-        p.memoryBandwidthBytesPerSecond(),
-        p.peakOpsPerSecond(),
-        p.onChipMemoryBytes(),
-        p.weightQuantMax(),
-        p.depthwiseWeightQuantMax(),
-        p.cpuArch(),
-        p.cpuFlagsAnyOf(),
-        p.assumedIsa(),
-        p.int8Speedup(),
-        p.quantizePasses(),
-        placement);
+    return p.withQdqPlacement(placement);
   }
 
   private static double sqnrDb(Graph fp32, Graph qdq, Tensor x) throws Exception {

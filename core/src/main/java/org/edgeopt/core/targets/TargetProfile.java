@@ -110,37 +110,18 @@ public record TargetProfile(
     peakOpsPerSecond = Map.copyOf(peakOpsPerSecond == null ? Map.of() : peakOpsPerSecond);
   }
 
-  /** Creates a profile with the default QDQ placement ({@code runtime-patterns}). */
-  public TargetProfile(
-      String name,
-      String target,
-      String description,
-      List<String> precisions,
-      String sparsity,
-      String sparsityReason,
-      String layout,
-      boolean staticShapes,
-      int maxBatch,
-      int maxActiveDims,
-      String activationType,
-      boolean symmetricActivations,
-      List<String> perTensorWeightOps,
-      boolean quantizedOutputs,
-      int convInputChannelMultiple,
-      String defaultCalibration,
-      boolean defaultSupport,
-      Map<String, OpSupport> ops,
-      double memoryBandwidthBytesPerSecond,
-      Map<String, Double> peakOpsPerSecond,
-      long onChipMemoryBytes,
-      int weightQuantMax,
-      int depthwiseWeightQuantMax,
-      String cpuArch,
-      List<String> cpuFlagsAnyOf,
-      String assumedIsa,
-      String int8Speedup,
-      List<String> quantizePasses) {
-    this(
+  /** Returns a copy whose {@code quantizePasses} are {@code passes}. */
+  public TargetProfile withQuantizePasses(List<String> passes) {
+    return copy(passes, qdqPlacement);
+  }
+
+  /** Returns a copy whose {@code qdqPlacement} is {@code placement}. */
+  public TargetProfile withQdqPlacement(String placement) {
+    return copy(quantizePasses, placement);
+  }
+
+  private TargetProfile copy(List<String> passes, String placement) {
+    return new TargetProfile(
         name,
         target,
         description,
@@ -168,8 +149,8 @@ public record TargetProfile(
         cpuFlagsAnyOf,
         assumedIsa,
         int8Speedup,
-        quantizePasses,
-        "");
+        passes,
+        placement);
   }
 
   /** Returns whether the target gains speed from 2:4 semi-structured sparsity. */

@@ -244,7 +244,8 @@ class TensorRtTargetTest {
             List.of(),
             "",
             "",
-            List.of());
+            List.of(),
+            "");
     Path out2 = dir.resolve("sparse2");
     CompileResult r2 =
         new TensorRtTarget()
