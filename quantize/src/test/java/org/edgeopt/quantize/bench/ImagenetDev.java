@@ -113,7 +113,13 @@ final class ImagenetDev {
   /** Returns the output scores (1,000 per photo) of {@code g} on every photo, in ONNX Runtime's exact integer mode. */
   static float[][] scores(Graph g, Photos data) throws Exception {
     float[][] out = new float[data.size()][];
-    try (InferenceSession s = OrtRuntime.get().open(g, SessionOptions.defaults().withThreads(2))) {
+    SessionOptions o = SessionOptions.defaults().withThreads(2);
+    if (Boolean.getBoolean("bench.noOptimization")) {
+      // ONNX Runtime then computes each DequantizeLinear -> float operator -> QuantizeLinear as
+      // written.
+      o = o.withOptimization(SessionOptions.Optimization.NONE);
+    }
+    try (InferenceSession s = OrtRuntime.get().open(g, o)) {
       String in = s.inputNames().get(0);
       Iterator<Batch> it = data.batches(1, data.size());
       int i = 0;

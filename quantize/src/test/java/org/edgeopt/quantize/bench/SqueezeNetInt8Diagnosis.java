@@ -319,8 +319,8 @@ public final class SqueezeNetInt8Diagnosis {
     return c.withQuantizeOutputs(true);
   }
 
-  private static Graph quantized(
-      Graph g, CalibrationTable t, QuantizeConfig c, ImagenetDev.Split split) throws Exception {
+  static Graph quantized(Graph g, CalibrationTable t, QuantizeConfig c, ImagenetDev.Split split)
+      throws Exception {
     return ModelQuantizer.quantize(
             g, t, c, split.calibration(), new ModelQuantizer.Provenance("diag", null, "cal", null))
         .graph();
@@ -342,7 +342,7 @@ public final class SqueezeNetInt8Diagnosis {
     return b.build();
   }
 
-  private static void print(String what, ImagenetDev.Scores s) {
+  static void print(String what, ImagenetDev.Scores s) {
     System.out.printf(
         Locale.ROOT,
         "%-44s FP32 %6.2f  INT8 %6.2f  drop %5.2f  agreement %6.2f%n",
@@ -355,9 +355,14 @@ public final class SqueezeNetInt8Diagnosis {
 
   /** Returns {@code g} with every Conv weight rounded to its per-channel int8 grid, all else float. */
   static Graph weightsOnly(Graph g, int max) {
+    return weightsOnly(g, max, null);
+  }
+
+  /** Returns {@code g} with the weights of the Conv nodes named in {@code only} (all when null) rounded. */
+  static Graph weightsOnly(Graph g, int max, java.util.Set<String> only) {
     GraphBuilder b = new GraphBuilder(g);
     for (Node n : g.nodes()) {
-      if (!n.opType().equals("Conv")) {
+      if (!n.opType().equals("Conv") || (only != null && !only.contains(n.name()))) {
         continue;
       }
       Tensor w = g.initializer(n.inputs().get(1)).orElseThrow();
