@@ -79,16 +79,7 @@ public final class ActivationSmoothingProbe {
         Tensor t = g.initializer(pairs.get(p)[k].input(1)).orElseThrow();
         float[] w2 = cur.computeIfAbsent(t.name(), key -> t.toFloats().clone());
         w2s.add(w2);
-        int m2 = (int) t.dim(0);
-        int cin = (int) t.dim(1);
-        int ker = w2.length / (m2 * cin);
-        for (int o = 0; o < m2; o++) {
-          for (int i = 0; i < cin; i++) {
-            for (int q = 0; q < ker; q++) {
-              r2[i] = Math.max(r2[i], Math.abs(w2[(o * cin + i) * ker + q]));
-            }
-          }
-        }
+        inputChannels(w2, t.dims(), r2, false);
       }
       double[] s = new double[m1];
       double lo = Double.MAX_VALUE;
@@ -129,16 +120,7 @@ public final class ActivationSmoothingProbe {
       for (int k = 1; k < pairs.get(p).length; k++) {
         Tensor t = g.initializer(pairs.get(p)[k].input(1)).orElseThrow();
         float[] w2 = w2s.get(k - 1);
-        int m2 = (int) t.dim(0);
-        int cin = (int) t.dim(1);
-        int ker = w2.length / (m2 * cin);
-        for (int o = 0; o < m2; o++) {
-          for (int i = 0; i < cin; i++) {
-            for (int q = 0; q < ker; q++) {
-              w2[(o * cin + i) * ker + q] *= (float) s[i];
-            }
-          }
-        }
+        inputChannels(w2, t.dims(), s, true);
         b.removeInitializer(t.name()).addInitializer(Tensor.ofFloats(t.name(), t.dims(), w2));
       }
       System.out.printf(
@@ -150,5 +132,27 @@ public final class ActivationSmoothingProbe {
           hi);
     }
     return b.build();
+  }
+
+  /**
+   * Visits the weights of a Conv [M, C, kh, kw] by input channel: multiplies channel {@code c}
+   * by {@code perChannel[c]} when {@code scale}, else raises {@code perChannel[c]} to its largest
+   * magnitude.
+   */
+  private static void inputChannels(float[] w, long[] dims, double[] perChannel, boolean scale) {
+    int m = (int) dims[0];
+    int cin = (int) dims[1];
+    int ker = w.length / (m * cin);
+    for (int o = 0; o < m; o++) {
+      for (int c = 0; c < cin; c++) {
+        for (int k = (o * cin + c) * ker; k < (o * cin + c + 1) * ker; k++) {
+          if (scale) {
+            w[k] *= (float) perChannel[c];
+          } else {
+            perChannel[c] = Math.max(perChannel[c], Math.abs(w[k]));
+          }
+        }
+      }
+    }
   }
 }

@@ -213,26 +213,12 @@ public final class SqueezeNetInt8Diagnosis {
   private static void margins(Graph fp32, ImagenetDev.Split split, int[] labels, boolean passes)
       throws Exception {
     Graph named = named(fp32);
-    float[][] fs = ImagenetDev.scores(named, split.evaluation());
-    int n = fs.length;
-    int[] top1 = new int[n];
-    int[] top2 = new int[n];
-    double[] gap = new double[n];
-    for (int i = 0; i < n; i++) {
-      int a = -1;
-      int b = -1;
-      for (int c = 0; c < fs[i].length; c++) {
-        if (a < 0 || fs[i][c] > fs[i][a]) {
-          b = a;
-          a = c;
-        } else if (b < 0 || fs[i][c] > fs[i][b]) {
-          b = c;
-        }
-      }
-      top1[i] = a;
-      top2[i] = b;
-      gap[i] = Math.log(fs[i][a] / (double) fs[i][b]);
-    }
+    SqueezeNetMarginStudy.Margins fpMargins =
+        SqueezeNetMarginStudy.Margins.of(ImagenetDev.scores(named, split.evaluation()));
+    int[] top1 = fpMargins.top1();
+    int[] top2 = fpMargins.top2();
+    double[] gap = fpMargins.gap();
+    int n = gap.length;
     double[] limits = {0.05, 0.1, 0.2, 0.5, 1.0};
     StringBuilder pop = new StringBuilder("FP32 photos with top-2 log-odds below");
     for (double l : limits) {

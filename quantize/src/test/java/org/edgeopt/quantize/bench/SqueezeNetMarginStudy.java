@@ -71,12 +71,7 @@ public final class SqueezeNetMarginStudy {
           ImagenetDev.scores(weightsOnly(named, 64, java.util.Set.of(c)), split.evaluation()),
           labels);
     }
-    CalibrationTable t =
-        Calibration.calibrate(
-            named,
-            split.calibration(),
-            CalibrationConfig.forTarget(TargetProfiles.get(QuantizeConfig.DEFAULT_TARGET))
-                .withSamples(100));
+    CalibrationTable t = minmaxTable(named, split);
     QuantizeConfig d = QuantizeConfig.defaults();
     m.print(
         "minmax [-64,64] default",
@@ -114,12 +109,7 @@ public final class SqueezeNetMarginStudy {
   private static void budget2(Graph fp32, ImagenetDev.Split split, int[] labels) throws Exception {
     Graph named = named(fp32);
     Margins m = Margins.of(ImagenetDev.scores(named, split.evaluation()));
-    CalibrationTable t =
-        Calibration.calibrate(
-            named,
-            split.calibration(),
-            CalibrationConfig.forTarget(TargetProfiles.get(QuantizeConfig.DEFAULT_TARGET))
-                .withSamples(100));
+    CalibrationTable t = minmaxTable(named, split);
     String in = named.inputs().get(0).name();
     org.edgeopt.core.quant.TensorRange r = t.range(in);
     org.edgeopt.core.quant.QuantParams qp =
@@ -203,12 +193,7 @@ public final class SqueezeNetMarginStudy {
     ImagenetDev.Photos eval = new ImagenetDev.Photos(views, labels);
     String tag = views.size() + " views";
     Margins m = Margins.of(ImagenetDev.scores(named, eval));
-    CalibrationTable t =
-        Calibration.calibrate(
-            named,
-            split.calibration(),
-            CalibrationConfig.forTarget(TargetProfiles.get(QuantizeConfig.DEFAULT_TARGET))
-                .withSamples(100));
+    CalibrationTable t = minmaxTable(named, split);
     QuantizeConfig d = QuantizeConfig.defaults();
     if (System.getProperty("bench.params") != null) {
       Graph q = quantized(named, t, d.withWeightQuantMax(127, 127), split);
@@ -258,12 +243,7 @@ public final class SqueezeNetMarginStudy {
             org.edgeopt.quantize.ActivationSmoothingProbe.apply(
                 named, split.calibration(), 100, alpha);
         m.print("FP32 after smoothing " + alpha, ImagenetDev.scores(sm, eval), labels);
-        CalibrationTable st =
-            Calibration.calibrate(
-                sm,
-                split.calibration(),
-                CalibrationConfig.forTarget(TargetProfiles.get(QuantizeConfig.DEFAULT_TARGET))
-                    .withSamples(100));
+        CalibrationTable st = minmaxTable(sm, split);
         for (boolean ar : new boolean[] {false, true}) {
           m.print(
               tag + ", [-64] smoothed " + alpha + (ar ? " adaround" : ""),
@@ -288,12 +268,7 @@ public final class SqueezeNetMarginStudy {
   private static void fallback(Graph fp32, ImagenetDev.Split split, int[] labels) throws Exception {
     Graph named = named(fp32);
     Margins m = Margins.of(ImagenetDev.scores(named, split.evaluation()));
-    CalibrationTable t =
-        Calibration.calibrate(
-            named,
-            split.calibration(),
-            CalibrationConfig.forTarget(TargetProfiles.get(QuantizeConfig.DEFAULT_TARGET))
-                .withSamples(100));
+    CalibrationTable t = minmaxTable(named, split);
     for (boolean ar : new boolean[] {false}) {
       for (double db : new double[] {34}) {
         QuantizeConfig c =
@@ -394,7 +369,16 @@ public final class SqueezeNetMarginStudy {
   }
 
   /** Per photo the FP32 top two classes and their log-odds, to measure how a variant moves them. */
-  private record Margins(int[] top1, int[] top2, double[] gap) {
+  /** The default profile's minmax table from the split's 100 calibration photos. */
+  static CalibrationTable minmaxTable(Graph g, ImagenetDev.Split split) throws Exception {
+    return Calibration.calibrate(
+        g,
+        split.calibration(),
+        CalibrationConfig.forTarget(TargetProfiles.get(QuantizeConfig.DEFAULT_TARGET))
+            .withSamples(100));
+  }
+
+  record Margins(int[] top1, int[] top2, double[] gap) {
     static Margins of(float[][] fs) {
       int n = fs.length;
       int[] top1 = new int[n];
