@@ -212,7 +212,7 @@ class QdqQuantizerTest {
     assertEquals("DequantizeLinear", out.opType());
     assertEquals("QuantizeLinear", g.producer(out.input(0)).orElseThrow().opType());
     // The pooled output's scale keeps the input zero point whole in output steps (see
-    // QdqPlanner.meanOutput).
+    // QdqParams.meanOutput).
     Node gap = g.node("gap").orElseThrow();
     Node in = g.producer(gap.input(0)).orElseThrow();
     Node q =

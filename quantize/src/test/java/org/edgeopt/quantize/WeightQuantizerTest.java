@@ -50,17 +50,17 @@ class WeightQuantizerTest {
     QuantParams in = QuantParams.asymmetric(0f, 6f, DataType.INT8);
     QuantParams out = QuantParams.asymmetric(0f, 2.99f, DataType.INT8);
     // zp -128 times 0.0235294 / 0.0117255 = -256.86: not whole. The scale grows to exactly in / 2.
-    QuantParams m = QdqPlanner.meanOutput(in, out);
+    QuantParams m = QdqParams.meanOutput(in, out);
     assertEquals(in.scale() / 2, m.scale(), 0f);
     assertEquals(-128, m.zeroPoint());
     assertTrue(m.scale() >= out.scale(), "nothing clips");
     // A zero input zero point needs nothing.
     QuantParams sym = QuantParams.symmetric(6f, DataType.INT8);
-    assertEquals(out, QdqPlanner.meanOutput(sym, out));
+    assertEquals(out, QdqParams.meanOutput(sym, out));
     // When no scale within 2% works (|zp| * ratio = 6.9), the output shares the input's parameters.
     QuantParams smallZp = new QuantParams(new float[] {0.23f}, new long[] {-3}, -1, DataType.INT8);
     QuantParams o2 = new QuantParams(new float[] {0.1f}, new long[] {-3}, -1, DataType.INT8);
-    assertEquals(smallZp, QdqPlanner.meanOutput(smallZp, o2));
+    assertEquals(smallZp, QdqParams.meanOutput(smallZp, o2));
   }
 
   @Test
