@@ -1,15 +1,12 @@
 package org.edgeopt.cli;
 
-import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.edgeopt.core.EdgeoptException;
-import org.edgeopt.core.ExitCode;
 import org.edgeopt.deploy.Monitor;
 import org.edgeopt.deploy.MonitorConfig;
 import org.edgeopt.deploy.MonitorReport;
-import org.edgeopt.deploy.MonitorReportWriter;
 import org.edgeopt.deploy.MonitorSummary;
 import org.edgeopt.deploy.MonitorThresholds;
 import org.edgeopt.deploy.OpenedBundle;
@@ -222,21 +219,7 @@ public final class MonitorCommand implements Callable<Integer>, CommonOptions.Ve
     }
     OpenedBundle b = OpenedBundle.open(bundle, key == null ? null : SigningKeys.readPublic(key));
     MonitorReport r = Monitor.run(b.baseline(), b.model(), config);
-    PrintWriter out = spec.commandLine().getOut();
-    out.print(MonitorSummary.render(r, b.manifest().cascade()));
-    if (report != null) {
-      List<Path> files = MonitorReportWriter.write(r, report);
-      out.println(
-          "  report   "
-              + files.get(1)
-              + " (also "
-              + files.get(0).getFileName()
-              + ", "
-              + files.get(2).getFileName()
-              + ")");
-    }
-    out.flush();
-    return r.alerted() ? ExitCode.GATE_FAILED.code() : ExitCode.OK.code();
+    return MonitorSummary.finish(spec.commandLine().getOut(), r, b.manifest().cascade(), report);
   }
 
   private static <T> T or(T value, T fallback) {

@@ -13,6 +13,33 @@ public final class MonitorSummary {
   private MonitorSummary() {}
 
   /**
+   * Prints the summary, writes the report files into {@code reportDir} when it is given (naming
+   * them on the console), and returns the monitor's exit code: the gate failed when it alerted.
+   *
+   * @param cascade the bundle's cascade, or {@code null} when it has none
+   */
+  public static int finish(
+      PrintWriter out, MonitorReport r, Manifest.Cascade cascade, java.nio.file.Path reportDir)
+      throws org.edgeopt.core.EdgeoptException {
+    out.print(render(r, cascade));
+    if (reportDir != null) {
+      java.util.List<java.nio.file.Path> files = MonitorReportWriter.write(r, reportDir);
+      out.println(
+          "  report   "
+              + files.get(1)
+              + " (also "
+              + files.get(0).getFileName()
+              + ", "
+              + files.get(2).getFileName()
+              + ")");
+    }
+    out.flush();
+    return r.alerted()
+        ? org.edgeopt.core.ExitCode.GATE_FAILED.code()
+        : org.edgeopt.core.ExitCode.OK.code();
+  }
+
+  /**
    * Returns the summary lines.
    *
    * @param cascade the bundle's cascade, or {@code null} when it has none

@@ -63,35 +63,6 @@ final class SparkCalibrateCommand implements Callable<Integer> {
   String data;
 
   @Option(
-      names = "--format",
-      paramLabel = "FORMAT",
-      defaultValue = "auto",
-      description =
-          "files, parquet or binaryfile (default: parquet for *.parquet or a folder of .parquet files, else files).")
-  String format;
-
-  @Option(
-      names = "--data-column",
-      paramLabel = "NAME",
-      defaultValue = "image",
-      description =
-          "Parquet: the column of encoded images (PNG/JPEG bytes) or tensors (default: ${DEFAULT-VALUE}).")
-  String dataColumn;
-
-  @Option(
-      names = "--label-column",
-      paramLabel = "NAME",
-      description =
-          "Parquet: the integer label column; CSV: the label column (default: none for Parquet).")
-  String labelColumn;
-
-  @Option(
-      names = "--raw-floats",
-      description =
-          "Parquet: a binary data column holds little-endian float32 tensors, not images.")
-  boolean rawFloats;
-
-  @Option(
       names = "--classes",
       split = ",",
       paramLabel = "NAME",
@@ -166,6 +137,8 @@ final class SparkCalibrateCommand implements Callable<Integer> {
 
   @CommandLine.Mixin SparkEngineOptions engine;
 
+  @CommandLine.Mixin SparkDataOptions dataOptions;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -217,7 +190,7 @@ final class SparkCalibrateCommand implements Callable<Integer> {
   /** Returns the source the flags describe. */
   SampleSource source() {
     try {
-      return SampleSources.of(data, format, dataColumn, labelColumn, rawFloats, classes);
+      return dataOptions.source(data, classes);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }

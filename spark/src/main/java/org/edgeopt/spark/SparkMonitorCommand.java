@@ -6,9 +6,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import org.edgeopt.core.EdgeoptException;
-import org.edgeopt.core.ExitCode;
 import org.edgeopt.deploy.MonitorReport;
-import org.edgeopt.deploy.MonitorReportWriter;
 import org.edgeopt.deploy.MonitorSummary;
 import org.edgeopt.deploy.MonitorThresholds;
 import org.edgeopt.deploy.OpenedBundle;
@@ -183,21 +181,7 @@ final class SparkMonitorCommand implements Callable<Integer> {
     } finally {
       spark.stop();
     }
-    var out = cl.getOut();
-    out.print(MonitorSummary.render(r, b.manifest().cascade()));
-    if (report != null) {
-      List<Path> files = MonitorReportWriter.write(r, report);
-      out.println(
-          "  report   "
-              + files.get(1)
-              + " (also "
-              + files.get(0).getFileName()
-              + ", "
-              + files.get(2).getFileName()
-              + ")");
-    }
-    out.flush();
-    return r.alerted() ? ExitCode.GATE_FAILED.code() : ExitCode.OK.code();
+    return MonitorSummary.finish(cl.getOut(), r, b.manifest().cascade(), report);
   }
 
   private static <T> T or(T value, T fallback) {

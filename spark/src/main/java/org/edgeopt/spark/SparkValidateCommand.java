@@ -71,28 +71,6 @@ final class SparkValidateCommand implements Callable<Integer> {
   String holdout;
 
   @Option(
-      names = "--format",
-      paramLabel = "FORMAT",
-      defaultValue = "auto",
-      description =
-          "files, parquet or binaryfile (default: parquet for *.parquet or a folder of .parquet files, else files).")
-  String format;
-
-  @Option(
-      names = "--data-column",
-      paramLabel = "NAME",
-      defaultValue = "image",
-      description =
-          "Parquet: the column of encoded images (PNG/JPEG bytes) or tensors (default: ${DEFAULT-VALUE}).")
-  String dataColumn;
-
-  @Option(
-      names = "--raw-floats",
-      description =
-          "Parquet: a binary data column holds little-endian float32 tensors, not images.")
-  boolean rawFloats;
-
-  @Option(
       names = "--preprocess",
       paramLabel = "SPEC",
       defaultValue = "",
@@ -105,13 +83,6 @@ final class SparkValidateCommand implements Callable<Integer> {
       paramLabel = "NAME",
       description = "Class names in label order (image folders: also which folder is which class).")
   List<String> classes = List.of();
-
-  @Option(
-      names = "--label-column",
-      paramLabel = "NAME",
-      description =
-          "The label column of a CSV holdout, or the integer label column of a Parquet one.")
-  String labelColumn;
 
   @Option(
       names = "--task",
@@ -198,6 +169,8 @@ final class SparkValidateCommand implements Callable<Integer> {
 
   @CommandLine.Mixin SparkEngineOptions engine;
 
+  @CommandLine.Mixin SparkDataOptions dataOptions;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -205,7 +178,7 @@ final class SparkValidateCommand implements Callable<Integer> {
     ValidationConfig config = config();
     SampleSource source;
     try {
-      source = SampleSources.of(holdout, format, dataColumn, labelColumn, rawFloats, classes);
+      source = dataOptions.source(holdout, classes);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
@@ -296,7 +269,7 @@ final class SparkValidateCommand implements Callable<Integer> {
           Path.of(holdout),
           preprocess,
           classes,
-          labelColumn,
+          dataOptions.labelColumn,
           t,
           th,
           batchSize,
