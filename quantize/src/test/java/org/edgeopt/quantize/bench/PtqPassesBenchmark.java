@@ -17,11 +17,12 @@ import org.edgeopt.core.graph.Tensor;
 import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.core.quant.CalibrationTable;
 import org.edgeopt.core.targets.TargetProfiles;
+import org.edgeopt.quantize.ImagenetDev;
+import org.edgeopt.quantize.ImagenetDev.Photos;
 import org.edgeopt.quantize.ModelQuantizer;
 import org.edgeopt.quantize.QuantizeConfig;
 import org.edgeopt.quantize.SmoothQuant;
 import org.edgeopt.quantize.SqueezeNetFixtures;
-import org.edgeopt.quantize.bench.ImagenetDev.Photos;
 import org.edgeopt.samples.SampleModel;
 import org.edgeopt.samples.SampleModels;
 

@@ -15,6 +15,7 @@ import org.edgeopt.core.graph.Node;
 import org.edgeopt.core.graph.Tensor;
 import org.edgeopt.core.quant.CalibrationTable;
 import org.edgeopt.core.targets.TargetProfiles;
+import org.edgeopt.quantize.ImagenetDev;
 import org.edgeopt.quantize.ModelQuantizer;
 import org.edgeopt.quantize.QuantizeConfig;
 import org.edgeopt.quantize.SqueezeNetFixtures;

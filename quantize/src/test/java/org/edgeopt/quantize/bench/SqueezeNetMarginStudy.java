@@ -19,6 +19,7 @@ import org.edgeopt.core.graph.Node;
 import org.edgeopt.core.graph.Tensor;
 import org.edgeopt.core.quant.CalibrationTable;
 import org.edgeopt.core.targets.TargetProfiles;
+import org.edgeopt.quantize.ImagenetDev;
 import org.edgeopt.quantize.ModelQuantizer;
 import org.edgeopt.quantize.QuantizeConfig;
 import org.edgeopt.quantize.SqueezeNetFixtures;
@@ -368,7 +369,6 @@ public final class SqueezeNetMarginStudy {
     return b.removeUnused().build();
   }
 
-  /** Per photo the FP32 top two classes and their log-odds, to measure how a variant moves them. */
   /** The default profile's minmax table from the split's 100 calibration photos. */
   static CalibrationTable minmaxTable(Graph g, ImagenetDev.Split split) throws Exception {
     return Calibration.calibrate(
@@ -378,6 +378,7 @@ public final class SqueezeNetMarginStudy {
             .withSamples(100));
   }
 
+  /** Per photo the FP32 top two classes and their log-odds, to measure how a variant moves them. */
   record Margins(int[] top1, int[] top2, double[] gap) {
     static Margins of(float[][] fs) {
       int n = fs.length;

@@ -1,4 +1,4 @@
-package org.edgeopt.quantize.bench;
+package org.edgeopt.quantize;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +18,6 @@ import org.edgeopt.core.graph.Tensor;
 import org.edgeopt.core.runtime.InferenceSession;
 import org.edgeopt.core.runtime.OrtRuntime;
 import org.edgeopt.core.runtime.SessionOptions;
-import org.edgeopt.quantize.SqueezeNetFixtures;
 import org.edgeopt.samples.SharedModels;
 
 /**
@@ -26,11 +25,11 @@ import org.edgeopt.samples.SharedModels;
  * benchmarks use them: every fifth photo in class-folder order calibrates (100), the other 400
  * evaluate; and the top-1 predictions of a graph on such a split.
  */
-final class ImagenetDev {
+public final class ImagenetDev {
   private ImagenetDev() {}
 
   /** A list of preprocessed photos with their class indices, in batches of one. */
-  record Photos(List<Tensor> images, int[] labels) implements Dataset {
+  public record Photos(List<Tensor> images, int[] labels) implements Dataset {
     @Override
     public String describe() {
       return "imagenet-dev (" + images.size() + " photos)";
@@ -66,10 +65,10 @@ final class ImagenetDev {
   }
 
   /** The calibration part (100 photos) and the evaluation part (400). */
-  record Split(Photos calibration, Photos evaluation) {}
+  public record Split(Photos calibration, Photos evaluation) {}
 
   /** Returns the split with SqueezeNet's preprocessing, or empty when the photos or the model are absent. */
-  static Optional<Split> squeezeNetSplit() throws Exception {
+  public static Optional<Split> squeezeNetSplit() throws Exception {
     Path dev = SharedModels.find("imagenet-dev").orElse(null);
     if (SqueezeNetFixtures.model().isEmpty() || dev == null) {
       return Optional.empty();
@@ -96,12 +95,12 @@ final class ImagenetDev {
             new Photos(calImages, ints(calLabels)), new Photos(evalImages, ints(evalLabels))));
   }
 
-  static int[] ints(List<Integer> l) {
+  public static int[] ints(List<Integer> l) {
     return l.stream().mapToInt(Integer::intValue).toArray();
   }
 
   /** Returns the top-1 class of every photo under {@code g}, run in ONNX Runtime's exact integer mode. */
-  static int[] predict(Graph g, Photos data) throws Exception {
+  public static int[] predict(Graph g, Photos data) throws Exception {
     float[][] scores = scores(g, data);
     int[] out = new int[scores.length];
     for (int i = 0; i < out.length; i++) {
@@ -111,7 +110,7 @@ final class ImagenetDev {
   }
 
   /** Returns the output scores (1,000 per photo) of {@code g} on every photo, in ONNX Runtime's exact integer mode. */
-  static float[][] scores(Graph g, Photos data) throws Exception {
+  public static float[][] scores(Graph g, Photos data) throws Exception {
     float[][] out = new float[data.size()][];
     SessionOptions o = SessionOptions.defaults().withThreads(2);
     if (Boolean.getBoolean("bench.noOptimization")) {
@@ -132,8 +131,8 @@ final class ImagenetDev {
   }
 
   /** Top-1 of {@code fp} and {@code q} against the labels and their agreement, in percent. */
-  record Scores(double fp32Top1, double int8Top1, double agreement) {
-    static Scores of(int[] fp, int[] q, int[] labels) {
+  public record Scores(double fp32Top1, double int8Top1, double agreement) {
+    public static Scores of(int[] fp, int[] q, int[] labels) {
       int fc = 0;
       int qc = 0;
       int ag = 0;
@@ -146,7 +145,7 @@ final class ImagenetDev {
       return new Scores(fc / n, qc / n, ag / n);
     }
 
-    double drop() {
+    public double drop() {
       return fp32Top1 - int8Top1;
     }
   }
