@@ -49,6 +49,16 @@ final class LoweringContext {
    */
   record Fusion(byte code, String output, Node node) {}
 
+  // The operand roles most unweighted operators share, kept here so the lowering classes that
+  // emit them do not each restate the lists.
+
+  /** The roles of an operator whose only input is an activation. */
+  static final List<TfliteModel.Role> ACTIVATION_ONLY = List.of(TfliteModel.Role.ACTIVATION);
+
+  /** The roles of an activation followed by a constant shape, axes, paddings or size operand. */
+  static final List<TfliteModel.Role> ACTIVATION_AND_PARAMETER =
+      List.of(TfliteModel.Role.ACTIVATION, TfliteModel.Role.PARAMETER);
+
   final Graph graph;
   final QdqView view;
   final CalibrationTable calibration;

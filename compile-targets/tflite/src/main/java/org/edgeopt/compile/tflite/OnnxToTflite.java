@@ -297,16 +297,16 @@ public final class OnnxToTflite {
       case "DequantizeLinear" -> {}
       case "Conv" -> ConvLowering.conv(cx, n);
       case "Gemm", "MatMul" -> ConvLowering.fullyConnected(cx, n);
-      case "Add", "Sub", "Mul" -> TensorOpLowering.binary(cx, n);
-      case "Relu", "Clip" -> TensorOpLowering.activation(cx, n);
-      case "MaxPool", "AveragePool" -> TensorOpLowering.pool(cx, n);
-      case "GlobalAveragePool", "ReduceMean" -> TensorOpLowering.mean(cx, n);
-      case "Concat" -> TensorOpLowering.concat(cx, n);
-      case "Reshape", "Flatten", "Squeeze", "Unsqueeze" -> TensorOpLowering.reshape(cx, n);
-      case "Softmax" -> TensorOpLowering.softmax(cx, n);
-      case "Pad" -> TensorOpLowering.pad(cx, n);
-      case "Resize" -> TensorOpLowering.resize(cx, n);
-      case "Identity", "Dropout" -> TensorOpLowering.passThrough(cx, n);
+      case "Add", "Sub", "Mul" -> ArithmeticLowering.binary(cx, n);
+      case "Relu", "Clip" -> ArithmeticLowering.activation(cx, n);
+      case "MaxPool", "AveragePool" -> SpatialLowering.pool(cx, n);
+      case "GlobalAveragePool", "ReduceMean" -> SpatialLowering.mean(cx, n);
+      case "Concat" -> ShapeLowering.concat(cx, n);
+      case "Reshape", "Flatten", "Squeeze", "Unsqueeze" -> ShapeLowering.reshape(cx, n);
+      case "Softmax" -> ArithmeticLowering.softmax(cx, n);
+      case "Pad" -> ShapeLowering.pad(cx, n);
+      case "Resize" -> SpatialLowering.resize(cx, n);
+      case "Identity", "Dropout" -> ShapeLowering.passThrough(cx, n);
       case "BatchNormalization" ->
           throw new Unmappable(
               n,
