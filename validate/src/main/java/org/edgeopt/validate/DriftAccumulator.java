@@ -1,13 +1,14 @@
 package org.edgeopt.validate;
 
-import java.util.ArrayList;
 import java.util.List;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.graph.Tensor;
 
 /**
  * Collects the drift figures over the holdout one batch at a time: accuracy, agreement, per-class
- * counts and confidence for classifiers, and the element-wise output comparison for every model.
+ * counts and confidence for classifiers ({@link ClassificationAccumulator}), and the element-wise
+ * output comparison for every model ({@link ErrorAccumulator}). It checks each batch against the
+ * settings and the batches before it, and notes where the candidate gave non-finite outputs.
  *
  * <p>Every figure is a count, an extreme or an exact sum ({@link ExactSum}), so the report does not
  * depend on the order the samples came in: accumulators folded over parts of the holdout (Spark
@@ -15,11 +16,6 @@ import org.edgeopt.core.graph.Tensor;
  * {@link DriftCodec} carries them between machines.
  */
 public final class DriftAccumulator {
-  /** Bins of the confidence histograms over [0, 1]. */
-  static final int BINS = 20;
-
-  private static final int TOP_K = 5;
-
   private final boolean classification;
   private final List<String> classNames;
   private final String holdoutWhere;
@@ -29,110 +25,7 @@ public final class DriftAccumulator {
   private long candidateNonFiniteValues;
   private int values = -1;
   private int samples;
-  private int refCorrect;
-  private int candCorrect;
-  private int refTopK;
-  private int candTopK;
-  private int agreeing;
-  private int[] classSamples;
-  private int[] classRefCorrect;
-  private int[] classCandCorrect;
-  private Confidences refConf = new Confidences();
-  private Confidences candConf = new Confidences();
-
-  /** The confidence figures of one model. */
-  static final class Confidences {
-    Boolean probabilities;
-    final ExactSum sum = new ExactSum();
-    final ExactSum sumCorrect = new ExactSum();
-    int correct;
-    final ExactSum sumWrong = new ExactSum();
-    int wrong;
-    final int[] histogram = new int[BINS];
-
-    void add(float[] v, int offset, int classes, boolean hit) {
-      if (probabilities == null) {
-        probabilities = DriftMetrics.isProbabilityRow(v, offset, classes);
-      }
-      double max;
-      if (probabilities) {
-        max = 0;
-        for (int c = 0; c < classes; c++) {
-          max = Math.max(max, v[offset + c]);
-        }
-      } else {
-        max = 0;
-        for (double p : DriftMetrics.softmax(v, offset, classes)) {
-          max = Math.max(max, p);
-        }
-      }
-      sum.add(max);
-      histogram[DriftMetrics.bin(max, BINS)]++;
-      if (hit) {
-        sumCorrect.add(max);
-        correct++;
-      } else {
-        sumWrong.add(max);
-        wrong++;
-      }
-    }
-
-    /** Adds {@code o}'s figures; where this one has not decided how to read rows, it takes {@code o}'s way. */
-    void merge(Confidences o) {
-      probabilities = probabilities == null ? o.probabilities : probabilities;
-      sum.add(o.sum);
-      sumCorrect.add(o.sumCorrect);
-      correct += o.correct;
-      sumWrong.add(o.sumWrong);
-      wrong += o.wrong;
-      for (int i = 0; i < BINS; i++) {
-        histogram[i] += o.histogram[i];
-      }
-    }
-
-    void write(java.io.DataOutputStream out) throws java.io.IOException {
-      out.writeByte(probabilities == null ? 2 : probabilities ? 1 : 0);
-      sum.write(out);
-      sumCorrect.write(out);
-      out.writeInt(correct);
-      sumWrong.write(out);
-      out.writeInt(wrong);
-      for (int h : histogram) {
-        out.writeInt(h);
-      }
-    }
-
-    static Confidences read(java.io.DataInputStream in) throws java.io.IOException {
-      Confidences c = new Confidences();
-      int p = in.readUnsignedByte();
-      c.probabilities = p == 2 ? null : p == 1;
-      c.sum.add(ExactSum.read(in));
-      c.sumCorrect.add(ExactSum.read(in));
-      c.correct = in.readInt();
-      c.sumWrong.add(ExactSum.read(in));
-      c.wrong = in.readInt();
-      for (int i = 0; i < BINS; i++) {
-        c.histogram[i] = in.readInt();
-      }
-      return c;
-    }
-
-    ValidationReport.ConfidenceStats stats(int n) {
-      List<Integer> h = new ArrayList<>();
-      for (int c : histogram) {
-        h.add(c);
-      }
-      return new ValidationReport.ConfidenceStats(
-          n == 0 ? 0 : sum.value() / n,
-          correct == 0 ? 0 : sumCorrect.value() / correct,
-          wrong == 0 ? 0 : sumWrong.value() / wrong,
-          h);
-    }
-
-    String source() {
-      return Boolean.TRUE.equals(probabilities) ? "output" : "softmax";
-    }
-  }
+  private ClassificationAccumulator classFigures = new ClassificationAccumulator();
 
   /**
    * Creates an accumulator.
@@ -234,22 +127,7 @@ public final class DriftAccumulator {
                 + per
                 + " classes)");
       }
-      int off = i * per;
-      int rp = argmax(r, off, per);
-      int cp = argmax(c, off, per);
-      boolean rHit = rp == label;
-      boolean cHit = cp == label;
-      refCorrect += rHit ? 1 : 0;
-      candCorrect += cHit ? 1 : 0;
-      agreeing += rp == cp ? 1 : 0;
-      int k = Math.min(TOP_K, per);
-      refTopK += DriftMetrics.inTopK(r, off, per, label, k) ? 1 : 0;
-      candTopK += DriftMetrics.inTopK(c, off, per, label, k) ? 1 : 0;
-      classSamples[label]++;
-      classRefCorrect[label] += rHit ? 1 : 0;
-      classCandCorrect[label] += cHit ? 1 : 0;
-      refConf.add(r, off, per, rHit);
-      candConf.add(c, off, per, cHit);
+      classFigures.add(r, c, i * per, per, label);
     }
     samples += n;
   }
@@ -272,9 +150,7 @@ public final class DriftAccumulator {
               + per
               + " classes: expected one name per class");
     }
-    classSamples = new int[per];
-    classRefCorrect = new int[per];
-    classCandCorrect = new int[per];
+    classFigures.start(per);
   }
 
   /**
@@ -313,18 +189,7 @@ public final class DriftAccumulator {
     candidateNonFiniteValues += o.candidateNonFiniteValues;
     outputs.merge(o.outputs);
     samples += o.samples;
-    refCorrect += o.refCorrect;
-    candCorrect += o.candCorrect;
-    refTopK += o.refTopK;
-    candTopK += o.candTopK;
-    agreeing += o.agreeing;
-    for (int c = 0; c < values; c++) {
-      classSamples[c] += o.classSamples[c];
-      classRefCorrect[c] += o.classRefCorrect[c];
-      classCandCorrect[c] += o.classCandCorrect[c];
-    }
-    refConf.merge(o.refConf);
-    candConf.merge(o.candConf);
+    classFigures.merge(o.classFigures, values);
   }
 
   /** Writes the state after the settings (the format is {@link DriftCodec}'s). */
@@ -337,20 +202,7 @@ public final class DriftAccumulator {
     }
     out.writeLong(candidateNonFiniteValues);
     outputs.write(out);
-    out.writeInt(refCorrect);
-    out.writeInt(candCorrect);
-    out.writeInt(refTopK);
-    out.writeInt(candTopK);
-    out.writeInt(agreeing);
-    if (values > 0 && classSamples != null) {
-      for (int c = 0; c < values; c++) {
-        out.writeInt(classSamples[c]);
-        out.writeInt(classRefCorrect[c]);
-        out.writeInt(classCandCorrect[c]);
-      }
-    }
-    refConf.write(out);
-    candConf.write(out);
+    classFigures.write(out, values);
   }
 
   /** Reads what {@link #writeState} wrote into this fresh accumulator. */
@@ -360,23 +212,7 @@ public final class DriftAccumulator {
     candidateNonFinite = in.readBoolean() ? in.readUTF() : null;
     candidateNonFiniteValues = in.readLong();
     outputs = ErrorAccumulator.read(in);
-    refCorrect = in.readInt();
-    candCorrect = in.readInt();
-    refTopK = in.readInt();
-    candTopK = in.readInt();
-    agreeing = in.readInt();
-    if (values > 0) {
-      classSamples = new int[values];
-      classRefCorrect = new int[values];
-      classCandCorrect = new int[values];
-      for (int c = 0; c < values; c++) {
-        classSamples[c] = in.readInt();
-        classRefCorrect[c] = in.readInt();
-        classCandCorrect[c] = in.readInt();
-      }
-    }
-    refConf = Confidences.read(in);
-    candConf = Confidences.read(in);
+    classFigures = ClassificationAccumulator.read(in, values);
   }
 
   boolean isClassification() {
@@ -415,16 +251,6 @@ public final class DriftAccumulator {
     return candidateNonFiniteValues;
   }
 
-  private static int argmax(float[] v, int off, int n) {
-    int best = 0;
-    for (int i = 1; i < n; i++) {
-      if (v[off + i] > v[off + best]) {
-        best = i;
-      }
-    }
-    return best;
-  }
-
   /** Returns the number of samples added. */
   public int samples() {
     return samples;
@@ -440,40 +266,7 @@ public final class DriftAccumulator {
     if (!classification || samples == 0) {
       return null;
     }
-    List<ValidationReport.ClassAccuracy> perClass = new ArrayList<>();
-    for (int c = 0; c < values; c++) {
-      if (classSamples[c] == 0) {
-        continue;
-      }
-      double rt = pct(classRefCorrect[c], classSamples[c]);
-      double ct = pct(classCandCorrect[c], classSamples[c]);
-      perClass.add(
-          new ValidationReport.ClassAccuracy(
-              c,
-              classNames.isEmpty() ? Integer.toString(c) : classNames.get(c),
-              classSamples[c],
-              classRefCorrect[c],
-              classCandCorrect[c],
-              rt,
-              ct,
-              100.0 * (classRefCorrect[c] - classCandCorrect[c]) / classSamples[c]));
-    }
-    return new ValidationReport.Classification(
-        samples,
-        values,
-        Math.min(TOP_K, values),
-        refCorrect,
-        candCorrect,
-        refTopK,
-        candTopK,
-        agreeing,
-        pct(refCorrect, samples),
-        pct(candCorrect, samples),
-        pct(refTopK, samples),
-        pct(candTopK, samples),
-        100.0 * (refCorrect - candCorrect) / samples,
-        pct(agreeing, samples),
-        perClass);
+    return classFigures.classification(samples, values, classNames);
   }
 
   /** Returns the element-wise output comparison. */
@@ -493,16 +286,6 @@ public final class DriftAccumulator {
     if (!classification || samples == 0) {
       return null;
     }
-    String source =
-        refConf.source().equals(candConf.source())
-            ? refConf.source()
-            : "reference " + refConf.source() + ", candidate " + candConf.source();
-    ValidationReport.ConfidenceStats r = refConf.stats(samples);
-    ValidationReport.ConfidenceStats c = candConf.stats(samples);
-    return new ValidationReport.Confidence(source, BINS, r, c, c.mean() - r.mean());
-  }
-
-  private static double pct(int part, int whole) {
-    return whole == 0 ? 0 : 100.0 * part / whole;
+    return classFigures.confidence(samples);
   }
 }
