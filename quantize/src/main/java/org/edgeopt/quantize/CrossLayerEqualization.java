@@ -167,68 +167,13 @@ public final class CrossLayerEqualization {
     if (iterations < 1) {
       throw new IllegalArgumentException("iterations must be at least 1, found " + iterations);
     }
-    Map<String, List<Node>> consumers = g.consumers();
-    Map<String, Integer> readers = new HashMap<>();
-    consumers.forEach((k, v) -> readers.put(k, v.size()));
-    List<Candidate> pairs = new ArrayList<>();
-    List<SkippedPair> skipped = new ArrayList<>();
-    for (Node first : g.nodes()) {
-      if (!isConv(first) || floatWeights(g, first.input(1)) == null) {
-        continue;
-      }
-      List<Node> between = new ArrayList<>();
-      String mid = first.output();
-      Node next = sole(g, consumers, mid);
-      while (next != null && next.domain().isEmpty() && BETWEEN.contains(next.opType())) {
-        between.add(next);
-        mid = next.output();
-        next = sole(g, consumers, mid);
-      }
-      // The tensor may feed several Convs (a fire module's squeeze feeds two expands): all scale
-      // alike.
-      String in = mid;
-      List<Node> seconds = consumers.getOrDefault(mid, List.of());
-      if (seconds.isEmpty()
-          || g.isOutput(mid)
-          || !seconds.stream()
-              .allMatch(
-                  n ->
-                      isConv(n)
-                          && n.input(0).equals(in)
-                          && !n.input(1).equals(in)
-                          && floatWeights(g, n.input(1)) != null)) {
-        continue;
-      }
-      String secondNames = String.join(", ", seconds.stream().map(Node::name).toList());
-      String why = null;
-      for (Node second : seconds) {
-        why = why != null ? why : unsupported(g, readers, first, between, second);
-      }
-      double lowerBound = 0;
-      for (Node act : between) {
-        if (why == null && act.opType().equals("Clip")) {
-          // Only a Clip right after the first layer reads the range the table names.
-          Object clip =
-              act == between.get(0)
-                  ? clipRule(g, table, first, act, equalizeUnreachedClips)
-                  : "Clip '" + act.name() + "' is not right after the first Conv";
-          if (clip instanceof String s) {
-            why = s;
-          } else {
-            lowerBound = Math.max(lowerBound, (Double) clip);
-          }
-        }
-      }
-      if (why != null) {
-        skipped.add(new SkippedPair(first.name(), secondNames, why));
-      } else {
-        pairs.add(new Candidate(first, between, seconds, lowerBound));
-      }
-    }
+    EqualizationPairs.Found found = EqualizationPairs.find(g, table, equalizeUnreachedClips);
+    List<EqualizationPairs.Pair> pairs = found.pairs();
+    List<SkippedPair> skipped = found.skipped();
     Map<String, float[]> weights = new HashMap<>();
-    for (Candidate p : pairs) {
-      List<Node> layers = new ArrayList<>(p.seconds);
-      layers.add(p.first);
+    for (EqualizationPairs.Pair p : pairs) {
+      List<Node> layers = new ArrayList<>(p.seconds());
+      layers.add(p.first());
       for (Node n : layers) {
         weights.computeIfAbsent(n.input(1), k -> g.initializers().get(k).toFloats());
         if (!n.input(2).isEmpty()) {
@@ -236,15 +181,19 @@ public final class CrossLayerEqualization {
         }
       }
     }
-    Map<Candidate, double[]> total = new LinkedHashMap<>();
+    Map<EqualizationPairs.Pair, double[]> total = new LinkedHashMap<>();
     int sweeps = 0;
     boolean moved = true;
     while (moved && sweeps < iterations) {
       moved = false;
       sweeps++;
-      for (Candidate p : pairs) {
+      for (EqualizationPairs.Pair p : pairs) {
         double[] step =
-            equalize(g, p, weights, total.computeIfAbsent(p, k -> ones(channels(g, p.first))));
+            equalize(
+                g,
+                p,
+                weights,
+                total.computeIfAbsent(p, k -> ones(EqualizationPairs.channels(g, p.first()))));
         for (double s : step) {
           moved |= Math.abs(s - 1) > CONVERGED;
         }
@@ -260,9 +209,9 @@ public final class CrossLayerEqualization {
         (p, s) ->
             scaled.add(
                 new ScaledPair(
-                    p.first.name(),
-                    String.join(", ", p.seconds.stream().map(Node::name).toList()),
-                    String.join(" -> ", p.between.stream().map(Node::name).toList()),
+                    p.first().name(),
+                    String.join(", ", p.seconds().stream().map(Node::name).toList()),
+                    String.join(" -> ", p.between().stream().map(Node::name).toList()),
                     s)));
     return new Result(
         pairs.isEmpty() ? g : b.build(), scaled, skipped, pairs.isEmpty() ? 0 : sweeps);
@@ -334,20 +283,12 @@ public final class CrossLayerEqualization {
         old.histogramBins());
   }
 
-  /** A pair to equalize; {@code lowerBound} is the least total scale a Clip bound allows. */
-  private record Candidate(Node first, List<Node> between, List<Node> seconds, double lowerBound) {}
-
-  /**
-   * What may stand between the two Convs: each commutes with a positive per-channel scale
-   * ({@code f(x / s) = f(x) / s}): ReLU, Clip(0, no bound), and max pooling.
-   */
-  private static final java.util.Set<String> BETWEEN = java.util.Set.of("Relu", "Clip", "MaxPool");
-
   /** Runs one equalization step on a pair, updating the weights and the accumulated scales; returns the step's scales. */
-  private static double[] equalize(Graph g, Candidate p, Map<String, float[]> w, double[] total) {
-    long[] d1 = g.initializers().get(p.first.input(1)).dims();
-    float[] w1 = w.get(p.first.input(1));
-    float[] b1 = p.first.input(2).isEmpty() ? null : w.get(p.first.input(2));
+  private static double[] equalize(
+      Graph g, EqualizationPairs.Pair p, Map<String, float[]> w, double[] total) {
+    long[] d1 = g.initializers().get(p.first().input(1)).dims();
+    float[] w1 = w.get(p.first().input(1));
+    float[] b1 = p.first().input(2).isEmpty() ? null : w.get(p.first().input(2));
     int m1 = (int) d1[0];
     int row1 = w1.length / m1;
     double[] step = new double[m1];
@@ -357,12 +298,12 @@ public final class CrossLayerEqualization {
         r1 = Math.max(r1, Math.abs(w1[k]));
       }
       double r2 = 0;
-      for (Node second : p.seconds) {
+      for (Node second : p.seconds()) {
         r2 = Math.max(r2, inputChannel(g, second, w, c, 1));
       }
       double s = r1 == 0 || r2 == 0 ? 1 : Math.sqrt(r1 / r2);
       // A Clip bound allows no total scale below observedMax / bound (see the class comment).
-      s = Math.max(s, p.lowerBound / total[c]);
+      s = Math.max(s, p.lowerBound() / total[c]);
       step[c] = s;
       total[c] *= s;
       float inv = (float) (1 / s);
@@ -372,7 +313,7 @@ public final class CrossLayerEqualization {
       if (b1 != null) {
         b1[c] *= inv;
       }
-      for (Node second : p.seconds) {
+      for (Node second : p.seconds()) {
         inputChannel(g, second, w, c, (float) s);
       }
     }
@@ -411,120 +352,5 @@ public final class CrossLayerEqualization {
     double[] a = new double[n];
     java.util.Arrays.fill(a, 1);
     return a;
-  }
-
-  private static int channels(Graph g, Node conv) {
-    return (int) g.initializers().get(conv.input(1)).dim(0);
-  }
-
-  private static boolean isConv(Node n) {
-    return n.opType().equals("Conv") && n.domain().isEmpty();
-  }
-
-  private static Tensor floatWeights(Graph g, String name) {
-    Tensor t = name.isEmpty() ? null : g.initializers().get(name);
-    return t != null && t.dataType() == org.edgeopt.core.graph.DataType.FLOAT && t.rank() >= 3
-        ? t
-        : null;
-  }
-
-  private static Node sole(Graph g, Map<String, List<Node>> consumers, String value) {
-    List<Node> c = consumers.getOrDefault(value, List.of());
-    return c.size() == 1 && !g.isOutput(value) ? c.get(0) : null;
-  }
-
-  /** Returns why a structurally matching pair cannot be rescaled safely, or null when it can. */
-  private static String unsupported(
-      Graph g, Map<String, Integer> readers, Node first, List<Node> between, Node second) {
-    for (String t : new String[] {first.input(1), first.input(2), second.input(1)}) {
-      if (!t.isEmpty() && readers.getOrDefault(t, 0) != 1) {
-        return "initializer '" + t + "' is shared with another node";
-      }
-    }
-    if (!first.input(2).isEmpty() && floatBias(g, first.input(2), channels(g, first)) == null) {
-      return "the bias of the first Conv is not a float initializer of one value per channel";
-    }
-    long[] d2 = g.initializers().get(second.input(1)).dims();
-    long groups = second.intAttr("group", 1);
-    if (d2[1] * groups != channels(g, first) || d2[0] % groups != 0) {
-      return "the second Conv reads "
-          + d2[1] * groups
-          + " channels, the first writes "
-          + channels(g, first);
-    }
-    for (Node act : between) {
-      if (act.opType().equals("Clip")) {
-        Float lo = clipBound(g, act, 1);
-        if (lo == null || lo != 0f) {
-          return "Clip '"
-              + act.name()
-              + "' has a lower bound "
-              + (lo == null ? "that is not a constant" : lo)
-              + ", not 0, so it is not positively homogeneous";
-        }
-      }
-    }
-    return null;
-  }
-
-  private static Tensor floatBias(Graph g, String name, int channels) {
-    Tensor t = g.initializers().get(name);
-    return t != null
-            && t.dataType() == org.edgeopt.core.graph.DataType.FLOAT
-            && t.elementCount() == channels
-        ? t
-        : null;
-  }
-
-  /**
-   * Returns the least total scale a Clip(0, max) allows (0 when unbounded), or why the pair must
-   * be skipped.
-   */
-  private static Object clipRule(
-      Graph g, CalibrationTable table, Node first, Node clip, boolean unreached) {
-    Float hi =
-        clip.input(2).isEmpty() ? Float.valueOf(Float.POSITIVE_INFINITY) : clipBound(g, clip, 2);
-    if (hi == null) {
-      return "Clip '" + clip.name() + "' has an upper bound that is not a constant";
-    }
-    if (hi == Float.POSITIVE_INFINITY) {
-      return 0.0;
-    }
-    if (!unreached) {
-      return "Clip '"
-          + clip.name()
-          + "' bounds at "
-          + hi
-          + " and ONNX Clip takes no per-channel bound";
-    }
-    TensorRange r = table == null ? null : table.range(first.output());
-    if (r == null) {
-      return "Clip '"
-          + clip.name()
-          + "' bounds at "
-          + hi
-          + " and no calibrated range of '"
-          + first.output()
-          + "' shows it is never reached (ONNX Clip takes no per-channel bound)";
-    }
-    if (r.observedMax() >= hi) {
-      return String.format(
-          Locale.ROOT,
-          "Clip '%s' bounds at %s and the calibration data reaches it (largest value"
-              + " %.4g); ONNX Clip takes no per-channel bound",
-          clip.name(),
-          hi,
-          r.observedMax());
-    }
-    return Math.max(0, (double) r.observedMax() / hi);
-  }
-
-  /** Returns the constant Clip bound of input {@code slot} (1: min, 2: max), or null when it is not a constant. */
-  private static Float clipBound(Graph g, Node clip, int slot) {
-    if (clip.input(slot).isEmpty()) {
-      return slot == 1 ? null : Float.POSITIVE_INFINITY;
-    }
-    Tensor t = g.initializers().get(clip.input(slot));
-    return t == null || t.elementCount() != 1 ? null : t.toFloats()[0];
   }
 }
