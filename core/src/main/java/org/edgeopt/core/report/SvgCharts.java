@@ -1,5 +1,14 @@
 package org.edgeopt.core.report;
 
+import static org.edgeopt.core.report.SvgElements.AXIS;
+import static org.edgeopt.core.report.SvgElements.GRID;
+import static org.edgeopt.core.report.SvgElements.INK;
+import static org.edgeopt.core.report.SvgElements.axes;
+import static org.edgeopt.core.report.SvgElements.bar;
+import static org.edgeopt.core.report.SvgElements.line;
+import static org.edgeopt.core.report.SvgElements.open;
+import static org.edgeopt.core.report.SvgElements.text;
+
 import java.util.List;
 import java.util.Locale;
 
@@ -31,10 +40,6 @@ public final class SvgCharts {
 
   /** The width of every chart's view box; charts scale to the page's width. */
   public static final int WIDTH = 960;
-
-  private static final String AXIS = "#57606a";
-  private static final String GRID = "#d8dee4";
-  private static final String INK = "#24292f";
 
   /** The horizontal distance between the entries of a histogram legend. */
   private static final int LEGEND_STEP = 330;
@@ -425,92 +430,6 @@ public final class SvgCharts {
       }
     }
     return 4 * step;
-  }
-
-  private static StringBuilder open(int height, String title) {
-    StringBuilder s = new StringBuilder();
-    s.append(
-        String.format(
-            Locale.ROOT,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"100%%\" "
-                + "role=\"img\" aria-label=\"%s\" font-family=\"system-ui, sans-serif\">",
-            WIDTH,
-            height,
-            Markup.escape(title)));
-    return s;
-  }
-
-  private static void axes(
-      StringBuilder s, int left, int base, int plot, int plotH, int max, String unit) {
-    for (int i = 0; i <= 4; i++) {
-      double y = base - plotH * i / 4.0;
-      s.append(line(left, y, left + plot, y, GRID, 1, null));
-      s.append(text(left - 6, y + 4, "end", 11, AXIS, Integer.toString(max / 4 * i)));
-    }
-    s.append(line(left, base, left + plot, base, AXIS, 1, null));
-    s.append(
-        String.format(
-            Locale.ROOT,
-            "<text x=\"14\" y=\"%.1f\" transform=\"rotate(-90 14 %.1f)\" text-anchor=\"middle\" "
-                + "font-size=\"12\" fill=\"%s\">%s</text>",
-            base - plotH / 2.0,
-            base - plotH / 2.0,
-            AXIS,
-            Markup.escape(unit)));
-  }
-
-  private static void bar(
-      StringBuilder s,
-      double x,
-      double base,
-      double w,
-      double h,
-      String color,
-      double opacity,
-      String title) {
-    if (h <= 0) {
-      return;
-    }
-    s.append(
-        String.format(
-            Locale.ROOT,
-            "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
-                + "fill-opacity=\"%.2f\"><title>%s</title></rect>",
-            x,
-            base - h,
-            Math.max(0.5, w),
-            h,
-            color,
-            opacity,
-            Markup.escape(title)));
-  }
-
-  private static String line(
-      double x1, double y1, double x2, double y2, String color, double width, String dash) {
-    return String.format(
-        Locale.ROOT,
-        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-            + "stroke-width=\"%.1f\"%s/>",
-        x1,
-        y1,
-        x2,
-        y2,
-        color,
-        width,
-        dash == null ? "" : " stroke-dasharray=\"" + dash + "\"");
-  }
-
-  private static String text(
-      double x, double y, String anchor, int size, String color, String content) {
-    return String.format(
-        Locale.ROOT,
-        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"%d\" fill=\"%s\">%s</text>",
-        x,
-        y,
-        anchor,
-        size,
-        color,
-        Markup.escape(content));
   }
 
   private static double clamp(double v, double lo, double hi) {
