@@ -30,8 +30,9 @@ import org.edgeopt.quantize.SqueezeNetFixtures;
  * by agreement, optionally on 800 views (each evaluation photo and its mirror image). Modes:
  * {@code budget} (each layer's weights alone), {@code budget2} (conv1 float), {@code compare}
  * and {@code compare-smooth} (800 views; {@code -Dbench.asWritten=true} adds the QDQ model run
- * as written and with FP32 weights), {@code ranges} (calibration methods), {@code fallback}. A
- * benchmark main, not a test.
+ * as written and with FP32 weights), {@code ranges} (calibration methods), {@code fallback},
+ * {@code bias-quantized-inputs} (bias correction on the quantized model's inputs). A benchmark
+ * main, not a test.
  */
 public final class SqueezeNetMarginStudy {
   private SqueezeNetMarginStudy() {}
@@ -52,9 +53,11 @@ public final class SqueezeNetMarginStudy {
       case "compare-smooth" -> compare(fp32, split, true);
       case "ranges" -> ranges(fp32, split, labels);
       case "fallback" -> fallback(fp32, split, labels);
+      case "bias-quantized-inputs" -> quantizedInputBias(fp32, split);
       default ->
           throw new IllegalArgumentException(
-              "expected budget, budget2, compare, compare-smooth, ranges or fallback, found "
+              "expected budget, budget2, compare, compare-smooth, ranges, fallback or"
+                  + " bias-quantized-inputs, found "
                   + mode);
     }
   }
@@ -171,27 +174,9 @@ public final class SqueezeNetMarginStudy {
   private static void compare(Graph fp32, ImagenetDev.Split split, boolean smooth)
       throws Exception {
     Graph named = named(fp32);
-    List<Tensor> views = new java.util.ArrayList<>(split.evaluation().images());
-    boolean mirrors = !Boolean.getBoolean("bench.originalsOnly");
-    for (Tensor x : mirrors ? split.evaluation().images() : List.<Tensor>of()) {
-      float[] v = x.toFloats();
-      long[] d = x.dims();
-      int w = (int) d[d.length - 1];
-      for (int row = 0; row < v.length; row += w) {
-        for (int i = 0, j = w - 1; i < j; i++, j--) {
-          float tmp = v[row + i];
-          v[row + i] = v[row + j];
-          v[row + j] = tmp;
-        }
-      }
-      views.add(Tensor.ofFloats(x.name(), d, v));
-    }
-    int[] l = split.evaluation().labels();
-    int[] labels = new int[views.size()];
-    for (int i = 0; i < labels.length; i++) {
-      labels[i] = l[i % l.length];
-    }
-    ImagenetDev.Photos eval = new ImagenetDev.Photos(views, labels);
+    ImagenetDev.Photos eval = views(split);
+    int[] labels = eval.labels();
+    List<Tensor> views = eval.images();
     String tag = views.size() + " views";
     Margins m = Margins.of(ImagenetDev.scores(named, eval));
     CalibrationTable t = minmaxTable(named, split);
@@ -367,6 +352,70 @@ public final class SqueezeNetMarginStudy {
     }
     System.out.println("    (" + replaced + " Conv weights back to FP32)");
     return b.removeUnused().build();
+  }
+
+  /**
+   * Returns every evaluation photo and then its mirror image (800 views), or the photos alone
+   * with {@code -Dbench.originalsOnly=true}.
+   */
+  static ImagenetDev.Photos views(ImagenetDev.Split split) {
+    List<Tensor> views = new java.util.ArrayList<>(split.evaluation().images());
+    boolean mirrors = !Boolean.getBoolean("bench.originalsOnly");
+    for (Tensor x : mirrors ? split.evaluation().images() : List.<Tensor>of()) {
+      float[] v = x.toFloats();
+      long[] d = x.dims();
+      int w = (int) d[d.length - 1];
+      for (int row = 0; row < v.length; row += w) {
+        for (int i = 0, j = w - 1; i < j; i++, j--) {
+          float tmp = v[row + i];
+          v[row + i] = v[row + j];
+          v[row + j] = tmp;
+        }
+      }
+      views.add(Tensor.ofFloats(x.name(), d, v));
+    }
+    int[] l = split.evaluation().labels();
+    int[] labels = new int[views.size()];
+    for (int i = 0; i < labels.length; i++) {
+      labels[i] = l[i % l.length];
+    }
+    return new ImagenetDev.Photos(views, labels);
+  }
+
+  /**
+   * Bias correction measured on the quantized model's own inputs ({@link
+   * org.edgeopt.quantize.QuantizedInputBiasProbe}), three rounds, on 800 views.
+   */
+  private static void quantizedInputBias(Graph fp32, ImagenetDev.Split split) throws Exception {
+    Graph named = named(fp32);
+    ImagenetDev.Photos eval = views(split);
+    Margins m = Margins.of(ImagenetDev.scores(named, eval));
+    CalibrationTable t = minmaxTable(named, split);
+    for (int max : Boolean.getBoolean("bench.verbose") ? new int[] {127} : new int[] {64, 127}) {
+      int[] round = {0};
+      org.edgeopt.quantize.QuantizedInputBiasProbe.rounds(
+          named,
+          t,
+          QuantizeConfig.defaults().withWeightQuantMax(max, 127),
+          split.calibration(),
+          split.calibration().size(),
+          Integer.getInteger("bench.rounds", 3),
+          Boolean.getBoolean("bench.allAtOnce"),
+          q -> {
+            try {
+              m.print(
+                  eval.size()
+                      + " views, [-"
+                      + max
+                      + "], quantized-input bias correction round "
+                      + round[0]++,
+                  ImagenetDev.scores(q, eval),
+                  eval.labels());
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          });
+    }
   }
 
   /** The default profile's minmax table from the split's 100 calibration photos. */
