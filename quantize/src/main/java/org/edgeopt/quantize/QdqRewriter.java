@@ -278,21 +278,16 @@ final class QdqRewriter {
       QuantParams in = plan.params().get(n.input(0));
       float[] b = bias != null ? bias.toFloats() : new float[shift.length];
       String biasName = bias != null ? bias.name() : names.uniqueName(n.name() + "_bias");
-      if (k == QdqPlanner.Kind.GEMM && bias == null) {
-        // A new bias is added at beta 1, whatever beta said about the absent one.
-        int i = indexOf(n.name());
-        nodes.set(
-            i,
-            nodes
-                .get(i)
-                .withAttribute(Attribute.of("beta", 1f))
-                .withAttribute(Attribute.of("alpha", n.floatAttr("alpha", 1f))));
-      } else if (k == QdqPlanner.Kind.GEMM) {
-        // ONNX Runtime's QGemm takes the bias as is: fold beta into it and state alpha and beta.
-        float beta = n.floatAttr("beta", 1f);
-        for (int i = 0; i < b.length; i++) {
-          b[i] *= beta;
+      if (k == QdqPlanner.Kind.GEMM) {
+        if (bias != null) {
+          // ONNX Runtime's QGemm takes the bias as is: fold beta into it.
+          float beta = n.floatAttr("beta", 1f);
+          for (int i = 0; i < b.length; i++) {
+            b[i] *= beta;
+          }
         }
+        // State alpha and beta 1 (a new bias is added at beta 1, whatever beta said about the
+        // absent one).
         int i = indexOf(n.name());
         nodes.set(
             i,
