@@ -6,10 +6,7 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.edgeopt.calibrate.CalibrationConfig;
 import org.edgeopt.calibrate.CalibrationMethod;
 import org.edgeopt.calibrate.CalibrationProgress;
@@ -22,6 +19,7 @@ import org.edgeopt.core.quant.TensorRange;
 import org.edgeopt.core.targets.TargetProfile;
 import org.edgeopt.core.targets.TargetProfiles;
 import org.edgeopt.pipeline.Stages;
+import org.edgeopt.validate.ConsoleProgress;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -277,15 +275,7 @@ public final class CalibrateCommand implements Callable<Integer>, CommonOptions.
         return;
       }
       if (bar == null) {
-        bar =
-            new ProgressBarBuilder()
-                .setTaskName(task)
-                .setInitialMax(total)
-                .setStyle(ProgressBarStyle.ASCII)
-                .setConsumer(new ConsoleProgressBarConsumer(System.err, 100))
-                .setUpdateIntervalMillis(250)
-                .showSpeed()
-                .build();
+        bar = ConsoleProgress.bar(task, total, System.err);
       }
       bar.stepTo(done);
     }

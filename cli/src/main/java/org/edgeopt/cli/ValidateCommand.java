@@ -253,7 +253,7 @@ public final class ValidateCommand implements Callable<Integer>, CommonOptions.V
     }
     PrintWriter out = spec.commandLine().getOut();
     ProgressListener progress =
-        common.quiet ? ProgressListener.silent() : new ConsoleProgress(errStream());
+        common.quiet ? ProgressListener.silent() : ConsoleProgress.forConsole(errStream());
     Stages.Validated validated = Stages.validate(config, progress, report);
     ValidationReport result = validated.report();
     out.print(TextSummary.render(result));
