@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.edgeopt.core.EdgeoptException;
-import org.edgeopt.core.ExitCode;
 import org.edgeopt.core.io.OverwriteGuard;
 import org.edgeopt.pipeline.Stages;
 import org.edgeopt.samples.SampleModel;
@@ -20,7 +19,6 @@ import org.edgeopt.validate.ReportWriter;
 import org.edgeopt.validate.TextSummary;
 import org.edgeopt.validate.Thresholds;
 import org.edgeopt.validate.ValidationConfig;
-import org.edgeopt.validate.ValidationReport;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -255,21 +253,7 @@ public final class ValidateCommand implements Callable<Integer>, CommonOptions.V
     ProgressListener progress =
         common.quiet ? ProgressListener.silent() : ConsoleProgress.forConsole(errStream());
     Stages.Validated validated = Stages.validate(config, progress, report);
-    ValidationReport result = validated.report();
-    out.print(TextSummary.render(result));
-    if (report != null) {
-      List<Path> files = validated.files();
-      out.println(
-          "  report      "
-              + files.get(2)
-              + " (also "
-              + files.get(0).getFileName()
-              + ", "
-              + files.get(1).getFileName()
-              + ")");
-    }
-    out.flush();
-    return result.passed() ? ExitCode.OK.code() : ExitCode.GATE_FAILED.code();
+    return TextSummary.finish(out, validated.report(), report == null ? null : validated.files());
   }
 
   /**

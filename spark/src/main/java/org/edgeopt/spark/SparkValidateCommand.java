@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import org.edgeopt.core.EdgeoptException;
-import org.edgeopt.core.ExitCode;
 import org.edgeopt.core.io.OverwriteGuard;
 import org.edgeopt.validate.ProgressListener;
 import org.edgeopt.validate.ReportWriter;
@@ -209,21 +208,10 @@ final class SparkValidateCommand implements Callable<Integer> {
     } finally {
       spark.stop();
     }
-    var out = spec.commandLine().getOut();
-    out.print(TextSummary.render(result));
-    if (report != null) {
-      List<Path> files = ReportWriter.write(result, report);
-      out.println(
-          "  report      "
-              + files.get(2)
-              + " (also "
-              + files.get(0).getFileName()
-              + ", "
-              + files.get(1).getFileName()
-              + ")");
-    }
-    out.flush();
-    return result.passed() ? ExitCode.OK.code() : ExitCode.GATE_FAILED.code();
+    return TextSummary.finish(
+        spec.commandLine().getOut(),
+        result,
+        report == null ? null : ReportWriter.write(result, report));
   }
 
   private ValidationConfig config() {

@@ -1,11 +1,35 @@
 package org.edgeopt.validate;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
+import org.edgeopt.core.ExitCode;
 
 /** Renders a {@link ValidationReport} as a compact plain-text summary, verdict first, for terminals and CI logs. */
 public final class TextSummary {
   private TextSummary() {}
+
+  /**
+   * Prints the summary and, when {@code files} (as {@link ReportWriter#write} returns them) is not
+   * null, where the reports went; returns validate's exit code: the gate failed when it did not
+   * pass.
+   */
+  public static int finish(PrintWriter out, ValidationReport r, List<Path> files) {
+    out.print(render(r));
+    if (files != null) {
+      out.println(
+          "  report      "
+              + files.get(2)
+              + " (also "
+              + files.get(0).getFileName()
+              + ", "
+              + files.get(1).getFileName()
+              + ")");
+    }
+    out.flush();
+    return r.passed() ? ExitCode.OK.code() : ExitCode.GATE_FAILED.code();
+  }
 
   /** Returns the summary, one figure group per line, ending in a newline. */
   public static String render(ValidationReport r) {
