@@ -10,7 +10,8 @@ import java.util.Optional;
 
 /**
  * Chooses the result of a search: among the trials that meet the bar, the one with the lowest
- * cost under the objective (measured latency where it was measured); with none, the closest miss.
+ * cost under the objective (measured latency where it was measured, speeds within
+ * {@link #SAME_SPEED} counting as equal); with none, the closest miss.
  *
  * <p>Measured latency is pooled by graph structure ({@link TrialConfig#structureKey()}): trials
  * that differ only in their scales run the same kernels, so the median of their measurements is
@@ -20,9 +21,33 @@ import java.util.Optional;
 final class WinnerChoice {
   private WinnerChoice() {}
 
-  /** Returns the best trial that meets the bar, if any. */
+  /**
+   * Measured speed-ups within this fraction of each other count as one speed: the head-to-head
+   * race's margin, what timing noise on these machines can make of two equal models.
+   */
+  static final double SAME_SPEED = LatencyRace.MARGIN;
+
+  /**
+   * Returns the best trial that meets the bar, if any. Under measured latency, every trial within
+   * {@link #SAME_SPEED} of the fastest structure is as fast, and the smallest top-1 drop (then the
+   * highest agreement) among them wins: a 0.2% timing difference must not choose a less accurate
+   * model (on SqueezeNet it chose a float-layer trial with drop 0.25 over plain INT8 at -0.25).
+   */
   static Optional<Trial> best(List<Trial> trials, Objective objective) {
-    return trials.stream().filter(Trial::meetsBar).min(byCost(trials, objective));
+    Optional<Trial> fastest =
+        trials.stream().filter(Trial::meetsBar).min(byCost(trials, objective));
+    if (fastest.isEmpty() || objective != Objective.LATENCY || !fastest.get().latencyMeasured()) {
+      return fastest;
+    }
+    Map<String, Double> pooled = pooledSpeedups(trials);
+    double top = pooled.get(fastest.get().config().structureKey());
+    return trials.stream()
+        .filter(t -> t.meetsBar() && t.latencyMeasured())
+        .filter(t -> pooled.get(t.config().structureKey()) * (1 + SAME_SPEED) >= top)
+        .min(
+            Comparator.comparingDouble(Trial::top1Drop)
+                .thenComparingDouble(t -> -t.agreement())
+                .thenComparing(byCost(trials, objective)));
   }
 
   /** Returns the trial that misses the bar by the least, ties broken by cost. */
@@ -99,6 +124,29 @@ final class WinnerChoice {
                 meeting,
                 winner.top1Drop(),
                 bar.maxTop1Drop()));
+    if (objective == Objective.LATENCY && winner.latencyMeasured()) {
+      Map<String, Double> pooled = pooledSpeedups(trials);
+      trials.stream()
+          .filter(t -> t.meetsBar() && t.latencyMeasured())
+          .filter(
+              t ->
+                  pooled.get(t.config().structureKey())
+                      > pooled.get(winner.config().structureKey()))
+          .min(byCost(trials, objective))
+          .ifPresent(
+              f ->
+                  sb.append(
+                      String.format(
+                          Locale.ROOT,
+                          "; #%d %s measured %s, within %.0f%% (timing noise), less accurate:"
+                              + " drop %.2f points, agreement %.2f%%",
+                          f.index(),
+                          f.config().label(),
+                          figure(trials, f, objective),
+                          SAME_SPEED * 100,
+                          f.top1Drop(),
+                          f.agreement())));
+    }
     trials.stream()
         .filter(
             t -> t.meetsBar() && !t.config().structureKey().equals(winner.config().structureKey()))

@@ -159,6 +159,39 @@ class SearchStrategyTest {
   }
 
   @Test
+  void speedsWithinTimingNoiseCountAsOneAndTheSmallerDropWins() {
+    TrialConfig minmax = TrialConfig.int8("minmax", 0, true);
+    TrialConfig oneFloat = minmax.withFloatLayers(List.of("conv3"));
+    List<Trial> trials =
+        List.of(
+            new Trial(0, "plain", minmax, 90, -0.25, 94.25, 1.650, 1, true, 4, 100, 10, 1, true),
+            new Trial(1, "evolve", oneFloat, 90, 0.25, 93.25, 1.668, 1, true, 4, 110, 10, 1, true),
+            new Trial(
+                2,
+                "fallback",
+                minmax.withFloatLayers(List.of("conv1")),
+                90,
+                0.5,
+                92,
+                1.75,
+                1,
+                true,
+                4,
+                110,
+                10,
+                1,
+                true));
+    // #2 is 5% faster than #1: a real difference, so it wins although it is the least accurate.
+    assertEquals(2, WinnerChoice.best(trials, Objective.LATENCY).orElseThrow().index());
+    // Without it, #1 is 1.1% faster than #0: timing noise, and #0 has the smaller drop.
+    List<Trial> two = trials.subList(0, 2);
+    assertEquals(0, WinnerChoice.best(two, Objective.LATENCY).orElseThrow().index());
+    String why = WinnerChoice.why(two, two.get(0), new AccuracyBar(0.5, 0), Objective.LATENCY);
+    assertTrue(why.contains("#1 INT8 minmax, 1 layer float, padded measured 1.67x"), why);
+    assertTrue(why.contains("within 2% (timing noise), less accurate"), why);
+  }
+
+  @Test
   void winnerIsTheFastestStructureWithinTheBarAndTimingNoiseCannotPickAMethod() {
     TrialConfig minmax = TrialConfig.int8("minmax", 0, true);
     TrialConfig entropy = TrialConfig.int8("entropy", 0, true);
