@@ -150,6 +150,15 @@ public final class OptimizeCommand implements Callable<Integer>, CommonOptions.V
   boolean resume;
 
   @Option(
+      names = "--keep-trials",
+      paramLabel = "all|none",
+      defaultValue = "all",
+      description =
+          "Keep every trial's model in OUT/trials/ (all, the default) or remove them when the"
+              + " search ends (none); the chosen model is written either way.")
+  String keepTrials;
+
+  @Option(
       names = {"-o", "--output"},
       required = true,
       paramLabel = "DIR",
@@ -159,6 +168,14 @@ public final class OptimizeCommand implements Callable<Integer>, CommonOptions.V
   @Override
   public CommonOptions common() {
     return common;
+  }
+
+  private boolean keepTrials(CommandLine cl) {
+    try {
+      return OptimizeRequest.keepTrialModels(keepTrials);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(cl, "--keep-trials: " + e.getMessage());
+    }
   }
 
   @Override
@@ -221,7 +238,8 @@ public final class OptimizeCommand implements Callable<Integer>, CommonOptions.V
             seed,
             latencyRuns,
             output,
-            resume);
+            resume,
+            keepTrials(cl));
     PrintWriter out = cl.getOut();
     OptimizeResult result =
         new Optimizer(request, common.quiet ? OptimizeListener.silent() : new Progress(out)).run();

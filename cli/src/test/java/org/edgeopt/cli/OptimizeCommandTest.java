@@ -1,6 +1,7 @@
 package org.edgeopt.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -85,5 +86,19 @@ class OptimizeCommandTest {
             dir.resolve("o").toString());
     assertEquals(3, missing.exitCode());
     assertTrue(missing.err().contains("calibration data not found"), missing.err());
+    CliRun.Run keep =
+        CliRun.edgeopt(
+            "optimize",
+            s.model().toString(),
+            "--max-top1-drop",
+            "0.3",
+            "--keep-trials",
+            "some",
+            "-o",
+            dir.resolve("k").toString());
+    assertEquals(2, keep.exitCode());
+    assertTrue(
+        keep.err().contains("--keep-trials: expected all or none, found 'some'"), keep.err());
+    assertFalse(Files.exists(dir.resolve("k")), "nothing written");
   }
 }

@@ -25,6 +25,8 @@ import java.util.Objects;
  * @param latencyRuns timed batch-1 runs per model when latency is measured
  * @param output the folder everything is written into
  * @param resume whether to continue the search recorded in {@code output/search.json}
+ * @param keepTrialModels whether {@code output/trials/} keeps every trial's model after the search
+ *     (they serve the head-to-head race and a later look; the chosen model is made again)
  */
 public record OptimizeRequest(
     Path model,
@@ -42,7 +44,8 @@ public record OptimizeRequest(
     long seed,
     int latencyRuns,
     Path output,
-    boolean resume) {
+    boolean resume,
+    boolean keepTrialModels) {
 
   /** The default number of trials. */
   public static final int DEFAULT_TRIALS = 24;
@@ -85,6 +88,21 @@ public record OptimizeRequest(
     }
   }
 
+  /**
+   * Returns what a {@code keep-trials} setting says: {@code all} keeps the trials' models,
+   * {@code none} removes them when the search ends.
+   *
+   * @throws IllegalArgumentException for any other value
+   */
+  public static boolean keepTrialModels(String setting) {
+    return switch (setting) {
+      case "all" -> true;
+      case "none" -> false;
+      default ->
+          throw new IllegalArgumentException("expected all or none, found '" + setting + "'");
+    };
+  }
+
   /** Returns a request with the defaults for everything but the inputs, the bar and the output. */
   public static OptimizeRequest of(
       Path model,
@@ -110,7 +128,8 @@ public record OptimizeRequest(
         0,
         DEFAULT_LATENCY_RUNS,
         output,
-        false);
+        false,
+        true);
   }
 
   /** Returns a copy that runs at most {@code n} trials. */
@@ -157,6 +176,11 @@ public record OptimizeRequest(
     return edit(e -> e.resume = r);
   }
 
+  /** Returns a copy that keeps (or removes) the trials' models once the search has ended. */
+  public OptimizeRequest withKeepTrialModels(boolean keep) {
+    return edit(e -> e.keepTrialModels = keep);
+  }
+
   /** Returns a copy with the components {@code change} sets; the others are this request's. */
   private OptimizeRequest edit(java.util.function.Consumer<Edit> change) {
     Edit e = new Edit(this);
@@ -182,6 +206,7 @@ public record OptimizeRequest(
     int latencyRuns;
     Path output;
     boolean resume;
+    boolean keepTrialModels;
 
     Edit(OptimizeRequest r) {
       model = r.model;
@@ -200,6 +225,7 @@ public record OptimizeRequest(
       latencyRuns = r.latencyRuns;
       output = r.output;
       resume = r.resume;
+      keepTrialModels = r.keepTrialModels;
     }
 
     OptimizeRequest build() {
@@ -219,7 +245,8 @@ public record OptimizeRequest(
           seed,
           latencyRuns,
           output,
-          resume);
+          resume,
+          keepTrialModels);
     }
   }
 }

@@ -187,6 +187,11 @@ public final class Optimizer {
                 + why;
       }
     }
+    if (!request.keepTrialModels()) {
+      // After the race and the final model, which is made again from its configuration.
+      removeTrialModels();
+      listener.step("removed the trials' models from " + out.resolve(TRIALS));
+    }
     double seconds = before + (System.nanoTime() - started) / 1e9;
     log = log.withVerdict(chosen == null ? -1 : chosen.index(), met, why, seconds);
     log.write(logFile);
@@ -272,6 +277,20 @@ public final class Optimizer {
           Duration.ofMillis(Math.max(0, Math.round(left * 1000))));
     }
     return log;
+  }
+
+  /** Deletes {@code trials/} and what it holds (each trial's model and quantization report). */
+  private void removeTrialModels() throws EdgeoptException {
+    Path dir = out.resolve(TRIALS);
+    try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        Files.deleteIfExists(f);
+      }
+      Files.deleteIfExists(dir);
+    } catch (IOException e) {
+      throw EdgeoptException.invalid(
+          dir + ": cannot remove the trials' models (--keep-trials none): " + e.getMessage(), e);
+    }
   }
 
   private Path trialFile(Trial t) {

@@ -144,6 +144,28 @@ class OptimizerTest {
   }
 
   @Test
+  void keepTrialsNoneRemovesTheTrialsModelsAndAResumedSearchStillEnds() throws Exception {
+    Path out = dir.resolve("out");
+    // A loose bar: two plain trials meet it, and the chosen one is made and compiled again.
+    OptimizeResult r =
+        new Optimizer(fashion(out, 5, 0, 2).withKeepTrialModels(false), OptimizeListener.silent())
+            .run();
+    assertTrue(r.met(), r.summary());
+    assertFalse(Files.exists(out.resolve(Optimizer.TRIALS)), "trials/ removed");
+    assertTrue(Files.isRegularFile(out.resolve("model.ort.onnx")), "the chosen model");
+    assertTrue(Files.isRegularFile(out.resolve(SearchLog.FILE)));
+    // Resumed without the earlier trials' models: the race skips them, the search goes on.
+    OptimizeResult again =
+        new Optimizer(
+                fashion(out, 5, 0, 3).withKeepTrialModels(false).withResume(true),
+                OptimizeListener.silent())
+            .run();
+    assertEquals(3, again.log().trials().size());
+    assertTrue(again.met(), again.summary());
+    assertFalse(Files.exists(out.resolve(Optimizer.TRIALS)));
+  }
+
+  @Test
   void unreachableBarExitsFourWithTheClosestTrial() throws Exception {
     // A 0-point drop with 100% agreement: INT8 on 600 holdout images does not reach it; two trials
     // only.

@@ -37,6 +37,12 @@ final class OptimizeStage {
   /** Runs (or continues) the search; returns its artifacts and verdict as a stage entry. */
   static StageState.Entry run(PipelineConfig config, Path out) throws EdgeoptException {
     PipelineConfig.Optimize o = config.optimize();
+    boolean keepTrials;
+    try {
+      keepTrials = OptimizeRequest.keepTrialModels(o.keepTrials());
+    } catch (IllegalArgumentException e) {
+      throw EdgeoptException.invalid("optimize.keepTrials: " + e.getMessage(), e);
+    }
     OptimizeRequest request;
     try {
       request =
@@ -56,7 +62,8 @@ final class OptimizeStage {
               o.seed(),
               o.latencyRuns(),
               out,
-              true);
+              true,
+              keepTrials);
     } catch (IllegalArgumentException e) {
       throw EdgeoptException.invalid("optimize: " + e.getMessage(), e);
     }

@@ -104,14 +104,18 @@ public record PipelineConfig(
    * @param trials the most trials (default 24)
    * @param seed the seed of the evolutionary phase (default 0)
    * @param latencyRuns timed batch-1 runs per model and trial (default 200)
+   * @param keepTrials {@code all} (default) keeps every trial's model in {@code trials/}, {@code
+   *     none} removes them when the search ends
    */
   public record Optimize(
       @JsonProperty("objective") String objective,
       @JsonProperty("budget") String budget,
       @JsonProperty("trials") int trials,
       @JsonProperty("seed") long seed,
-      @JsonProperty("latencyRuns") int latencyRuns) {
+      @JsonProperty("latencyRuns") int latencyRuns,
+      @JsonProperty("keepTrials") String keepTrials) {
     public Optimize {
+      keepTrials = keepTrials == null ? "all" : keepTrials;
       objective = objective == null ? "latency" : objective;
       budget = budget == null ? "30m" : budget;
       trials = trials == 0 ? 24 : trials;

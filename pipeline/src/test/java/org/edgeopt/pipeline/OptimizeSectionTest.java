@@ -1,6 +1,7 @@
 package org.edgeopt.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -71,11 +72,29 @@ class OptimizeSectionTest {
 
     // Another bar: the recorded search belongs to the old one, so the stage starts over instead of
     // refusing.
-    Files.writeString(yaml, Files.readString(yaml).replace("maxTop1Drop: 1.0", "maxTop1Drop: 2.0"));
+    // With keepTrials: none the trials' models go once the search ends.
+    assertTrue(Files.isDirectory(dir.resolve("out/trials")), "kept by default");
+    Files.writeString(
+        yaml,
+        Files.readString(yaml)
+            .replace("maxTop1Drop: 1.0", "maxTop1Drop: 2.0")
+            .replace("  trials: 1\n", "  trials: 1\n  keepTrials: none\n"));
     PipelineResult other =
         new Pipeline(PipelineConfigLoader.load(yaml), PipelineListener.silent()).run();
     assertEquals(0, other.exitCode(), other.summary());
     assertTrue(other.summary().contains("<= 2.00 points"), other.summary());
+    assertFalse(Files.exists(dir.resolve("out/trials")), "removed with keepTrials: none");
+    assertTrue(Files.isRegularFile(dir.resolve("out/model.ort.onnx")));
+
+    Files.writeString(yaml, Files.readString(yaml).replace("keepTrials: none", "keepTrials: some"));
+    PipelineConfig bad = PipelineConfigLoader.load(yaml);
+    org.edgeopt.core.EdgeoptException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            org.edgeopt.core.EdgeoptException.class,
+            () -> new Pipeline(bad, PipelineListener.silent()).run());
+    assertTrue(
+        e.getMessage().contains("optimize.keepTrials: expected all or none, found 'some'"),
+        e.getMessage());
   }
 
   @Test
