@@ -62,12 +62,30 @@ public final class BatchRunner {
     return best;
   }
 
-  /** Returns the top-1 prediction of every sample: the argmax over the last output dimension. */
+  /**
+   * Returns the top-1 prediction of every sample: the argmax over each sample's scores. The first
+   * dimension is the batch (a rank-1 output is one sample), and every other dimension but one has
+   * size 1, so a convolutional head's {@code [N, C, 1, 1]} (SqueezeNet) reads as {@code [N, C]}.
+   *
+   * @throws IllegalArgumentException for an output with more than one score axis ({@code [N, T,
+   *     C]}), which has no single top-1 per sample
+   */
   public static int[] top1(Tensor output) {
     long[] d = output.dims();
-    int classes = (int) d[d.length - 1];
+    int n = d.length < 2 ? 1 : (int) d[0];
+    int axes = 0;
+    for (int i = d.length < 2 ? 0 : 1; i < d.length; i++) {
+      axes += d[i] > 1 ? 1 : 0;
+    }
     float[] v = output.toFloats();
-    int n = v.length / classes;
+    if (n < 1 || axes > 1 || v.length % n != 0) {
+      throw new IllegalArgumentException(
+          "expected one row of class scores per sample ([N, C], or [N, C, 1, 1]), found output '"
+              + output.name()
+              + "' of shape "
+              + java.util.Arrays.toString(d));
+    }
+    int classes = v.length / n;
     int[] p = new int[n];
     for (int i = 0; i < n; i++) {
       p[i] = argmax(v, i * classes, classes);

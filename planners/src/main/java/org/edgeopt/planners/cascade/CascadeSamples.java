@@ -39,10 +39,10 @@ public record CascadeSamples(
         batchSize,
         n,
         (b, out) -> {
-          long[] d = out.dims();
-          int k = (int) d[d.length - 1];
-          classes[0] = k;
           float[] v = out.toFloats();
+          // One sample's class scores, whatever trailing 1s the head keeps ([N, C, 1, 1]).
+          int k = v.length / b.size();
+          classes[0] = k;
           for (int i = 0; i < b.size(); i++, at[0]++) {
             double[] p = ConfidenceSignal.probabilities(v, i * k, k);
             labels[at[0]] = b.labels()[i];
