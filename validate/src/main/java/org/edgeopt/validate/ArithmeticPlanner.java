@@ -201,9 +201,24 @@ final class ArithmeticPlanner {
         && p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx");
   }
 
-  /** Returns the section with a latency note: when INT8 is not faster here, or ran emulated. */
+  /**
+   * Returns the section with a latency note: when INT8 is not faster here, or ran emulated, or
+   * the candidate ran in the TFLite interpreter on this host's CPU rather than on its target.
+   */
   static ValidationReport.Arithmetic withLatency(
       ValidationReport.Arithmetic a, ValidationReport.Latency latency) {
+    if (latency != null && latency.candidate().runtime().startsWith("tflite")) {
+      // An Edge TPU model timed on the host's CPU: its reference kernels, not the accelerator.
+      return a.withLatencyNote(
+          String.format(
+              Locale.ROOT,
+              "the candidate ran %.2fx the reference in the TFLite interpreter on this host's CPU"
+                  + " (%s), not on %s: that is not the device's latency (edgeopt ingest and"
+                  + " compile give the profile's modelled figure)",
+              latency.speedup(),
+              latency.candidate().runtime(),
+              a.target()));
+    }
     if (latency == null || a.int8Layers() == 0) {
       return a;
     }

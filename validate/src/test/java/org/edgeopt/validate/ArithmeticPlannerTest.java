@@ -145,4 +145,31 @@ class ArithmeticPlannerTest {
     assertEquals(ArithmeticPlanner.NATIVE, p.section().figures());
     assertEquals(0, p.section().int8Layers());
   }
+
+  @Test
+  void aTfliteCandidatesLatencyIsSaidToBeTheHostsInterpreterNotTheDevice() throws Exception {
+    Path fp32 = dir.resolve("fp32.onnx");
+    OnnxModels.write(org.edgeopt.core.testing.TestModels.smallCnn(13), fp32);
+    ValidationReport.Arithmetic a =
+        ArithmeticPlanner.plan(ValidationConfig.of(fp32, fp32, dir).withTarget("edgetpu"), AVX2)
+            .section();
+    ValidationReport.Latency l =
+        new ValidationReport.Latency(
+            100, 10, 1, stats("onnxruntime-1.29.0"), stats("tflite-2.18.0 (1 thread)"), 0.41);
+    String note = ArithmeticPlanner.withLatency(a, l).latencyNote();
+    assertTrue(
+        note.startsWith(
+            "the candidate ran 0.41x the reference in the TFLite interpreter on this host's CPU"
+                + " (tflite-2.18.0 (1 thread)), not on edgetpu"),
+        note);
+    // An ONNX float candidate has no INT8 layers and gets no note.
+    ValidationReport.Latency onnx =
+        new ValidationReport.Latency(
+            100, 10, 1, stats("onnxruntime-1.29.0"), stats("onnxruntime-1.29.0"), 1.0);
+    assertEquals("", ArithmeticPlanner.withLatency(a, onnx).latencyNote());
+  }
+
+  private static ValidationReport.LatencyStats stats(String runtime) {
+    return new ValidationReport.LatencyStats(runtime, 1, 1, 1, 1, 1, 1, 1000, List.of(1.0));
+  }
 }
