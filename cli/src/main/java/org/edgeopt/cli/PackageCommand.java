@@ -9,7 +9,10 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.edgeopt.core.EdgeoptException;
 import org.edgeopt.core.ExitCode;
+import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.io.OverwriteGuard;
+import org.edgeopt.core.onnx.OnnxModels;
+import org.edgeopt.core.targets.ModelTargets;
 import org.edgeopt.deploy.BundlePackager;
 import org.edgeopt.deploy.Manifest;
 import org.edgeopt.deploy.PackageRequest;
@@ -67,8 +70,9 @@ public final class PackageCommand implements Callable<Integer>, CommonOptions.Ve
   @Option(
       names = "--target",
       paramLabel = "PROFILE",
-      defaultValue = "onnxruntime-cpu",
-      description = "The target profile (see `edgeopt targets`). Default: ${DEFAULT-VALUE}.")
+      description =
+          "The target profile (see `edgeopt targets`). Default: the one `edgeopt quantize` stamped"
+              + " into an ONNX model, edgetpu for a .tflite model, else onnxruntime-cpu.")
   String target;
 
   @Option(
@@ -136,6 +140,16 @@ public final class PackageCommand implements Callable<Integer>, CommonOptions.Ve
     return common;
   }
 
+  /** Returns the profile the model was made for (an ONNX model's metadata is read for it). */
+  private String modelTarget() throws EdgeoptException {
+    Graph onnx =
+        model.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".onnx")
+                && java.nio.file.Files.isRegularFile(model)
+            ? OnnxModels.read(model)
+            : null;
+    return ModelTargets.of(model, onnx).profile().name();
+  }
+
   @Override
   public Integer call() throws EdgeoptException {
     Optional<SampleModel> sample = SampleDefaults.near(model);
@@ -161,13 +175,14 @@ public final class PackageCommand implements Callable<Integer>, CommonOptions.Ve
     }
     OverwriteGuard.refuse(in, Map.of("--output", output));
     String file = model.getFileName().toString();
+    String profile = target != null ? target : modelTarget();
     PackageRequest request =
         new PackageRequest(
             model,
             artifacts,
             name != null ? name : file.contains(".") ? file.substring(0, file.indexOf('.')) : file,
             modelVersion,
-            target,
+            profile,
             data,
             preprocess != null ? preprocess : sample.map(SampleModel::preprocess).orElse(""),
             classes != null ? classes : sample.map(SampleModel::classNames).orElse(List.of()),

@@ -62,6 +62,7 @@ public final class BaselineMeasurer {
     int[][] perClass = {null, null};
     double[] sums = new double[2];
     int[] n = new int[2];
+    boolean[] probabilities = {false};
     try (InferenceSession session =
         Runtimes.forModel(model, List.of("input"))
             .open(model, SessionOptions.defaults().withThreads(1))) {
@@ -71,8 +72,9 @@ public final class BaselineMeasurer {
           64,
           Integer.MAX_VALUE,
           (batch, output) -> {
-            long[] dims = output.dims();
-            int classes = (int) dims[dims.length - 1];
+            float[] v = output.toFloats();
+            // One sample's class scores, whatever trailing 1s the head keeps ([N, C, 1, 1]).
+            int classes = v.length / batch.size();
             if (classes < 2) {
               throw EdgeoptException.invalid(
                   model
@@ -86,10 +88,11 @@ public final class BaselineMeasurer {
               counts[0] = new long[classes];
               perClass[0] = new int[classes];
               perClass[1] = new int[classes];
+              // Decided once for the model, on its first batch (see Scores.probabilityOutput).
+              probabilities[0] = Scores.probabilityOutput(v);
             }
-            float[] v = output.toFloats();
             for (int i = 0; i < batch.size(); i++) {
-              Scores.Prediction p = Scores.of(v, i * classes, classes);
+              Scores.Prediction p = Scores.of(v, i * classes, classes, probabilities[0]);
               conf[ConfidenceBins.of(p.confidence())]++;
               margin[ConfidenceBins.of(p.margin())]++;
               counts[0][p.predicted()]++;

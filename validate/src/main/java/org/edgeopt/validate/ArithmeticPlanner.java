@@ -1,8 +1,5 @@
 package org.edgeopt.validate;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Optional;
@@ -13,6 +10,7 @@ import org.edgeopt.core.cpu.PairSaturation;
 import org.edgeopt.core.graph.Graph;
 import org.edgeopt.core.onnx.OnnxModels;
 import org.edgeopt.core.runtime.SessionOptions;
+import org.edgeopt.core.targets.ModelTargets;
 import org.edgeopt.core.targets.TargetProfile;
 import org.edgeopt.core.targets.TargetProfiles;
 
@@ -29,9 +27,6 @@ final class ArithmeticPlanner {
   static final String NATIVE = "native";
   static final String EMULATED = "emulated for the target";
   static final String HOST_ONLY = "host kernels, not the target's";
-
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String QUANTIZE_CONFIG_KEY = "edgeopt.quantize.config";
 
   private ArithmeticPlanner() {}
 
@@ -177,23 +172,9 @@ final class ArithmeticPlanner {
       source[0] = "--target";
       return TargetProfiles.get(config.target());
     }
-    if (candidate != null) {
-      String q = candidate.info().metadata().get(QUANTIZE_CONFIG_KEY);
-      if (q != null) {
-        try {
-          JsonNode target = JSON.readTree(q).get("target");
-          if (target != null && TargetProfiles.builtIn().containsKey(target.asText())) {
-            source[0] = "candidate metadata";
-            return TargetProfiles.get(target.asText());
-          }
-        } catch (IOException e) {
-          // Unreadable metadata names no target: fall through to the default.
-        }
-      }
-    }
-    source[0] = "default";
-    return TargetProfiles.get(
-        config.candidate().toString().endsWith(".tflite") ? "edgetpu" : "onnxruntime-cpu");
+    ModelTargets.Resolved r = ModelTargets.of(config.candidate(), candidate);
+    source[0] = r.source().equals("model metadata") ? "candidate metadata" : r.source();
+    return r.profile();
   }
 
   private static boolean isOnnx(Path p) {

@@ -38,9 +38,19 @@ final class ClassificationAccumulator {
     int wrong;
     final int[] histogram = new int[BINS];
 
-    void add(float[] v, int offset, int classes, boolean hit) {
+    /**
+     * Adds one sample's row.
+     *
+     * @param like how the reference reads its rows, for the candidate (null for the reference)
+     */
+    void add(float[] v, int offset, int classes, boolean hit, Boolean like) {
       if (probabilities == null) {
-        probabilities = DriftMetrics.isProbabilityRow(v, offset, classes);
+        // A quantized Softmax output (8 bits: steps of 1/256) sums to 1 only within about
+        // classes/512, so a candidate whose reference gives probabilities reads as probabilities
+        // whenever its values are in [0, 1].
+        probabilities =
+            DriftMetrics.isProbabilityRow(v, offset, classes)
+                || Boolean.TRUE.equals(like) && DriftMetrics.inUnitInterval(v, offset, classes);
       }
       double max;
       if (probabilities) {
@@ -152,8 +162,8 @@ final class ClassificationAccumulator {
     classSamples[label]++;
     classRefCorrect[label] += rHit ? 1 : 0;
     classCandCorrect[label] += cHit ? 1 : 0;
-    refConf.add(r, off, classes, rHit);
-    candConf.add(c, off, classes, cHit);
+    refConf.add(r, off, classes, rHit, null);
+    candConf.add(c, off, classes, cHit, refConf.probabilities);
   }
 
   /** Adds everything {@code o} holds; both have {@code classes} classes. */

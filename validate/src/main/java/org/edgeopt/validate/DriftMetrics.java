@@ -55,6 +55,17 @@ public final class DriftMetrics {
     return better < k;
   }
 
+  /** Returns whether every one of {@code classes} values from {@code offset} lies in [0, 1]. */
+  public static boolean inUnitInterval(float[] values, int offset, int classes) {
+    for (int c = 0; c < classes; c++) {
+      float v = values[offset + c];
+      if (!(v >= 0 && v <= 1)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /**
    * Returns whether a row of values already is a probability distribution (non-negative, summing
    * to 1 within {@code 1e-3}), as when a model ends in Softmax.

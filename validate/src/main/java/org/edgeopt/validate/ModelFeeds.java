@@ -70,10 +70,51 @@ final class ModelFeeds {
     return r > 0 ? r : c > 0 ? c : Math.max(1, wanted);
   }
 
-  /** Returns the batch's input renamed for the session and converted to the element type it declares. */
+  /**
+   * Returns whether holdout samples of shape {@code sample} fit an input declared as {@code
+   * declared} (batch first): the same sizes, a dynamic size matching any, or the same once every
+   * size-1 dimension is dropped from both, which moves no value (a gray image's {@code [1, 28, 28]}
+   * for a {@code [N, 28, 28]} input).
+   */
+  static boolean fits(long[] declared, long[] sample) {
+    return sameSizes(declared, sample) || sameButOnes(declared, sample);
+  }
+
+  private static boolean sameSizes(long[] declared, long[] sample) {
+    boolean ok = declared.length == sample.length + 1;
+    for (int i = 1; ok && i < declared.length; i++) {
+      ok = declared[i] < 0 || declared[i] == sample[i - 1];
+    }
+    return ok;
+  }
+
+  private static boolean sameButOnes(long[] declared, long[] sample) {
+    if (declared.length == 0) {
+      return false;
+    }
+    long[] want = java.util.Arrays.copyOfRange(declared, 1, declared.length);
+    return java.util.Arrays.stream(want).allMatch(d -> d > 0)
+        && java.util.Arrays.equals(
+            java.util.Arrays.stream(want).filter(d -> d != 1).toArray(),
+            java.util.Arrays.stream(sample).filter(d -> d != 1).toArray());
+  }
+
+  /**
+   * Returns the batch's input renamed for the session, shaped as it declares when the two differ
+   * only by size-1 dimensions ({@link #fits}), and converted to the element type it declares.
+   */
   static Map<String, Tensor> feed(InferenceSession s, Tensor input) {
     String name = s.inputNames().get(0);
     TensorType t = inputType(s);
+    if (t != null && t.shape() != null && input.rank() > 0) {
+      long[] want = t.shape().sizes();
+      long[] sample = java.util.Arrays.copyOfRange(input.dims(), 1, input.rank());
+      if (!sameSizes(want, sample) && sameButOnes(want, sample)) {
+        long[] dims = want.clone();
+        dims[0] = input.dims()[0];
+        input = input.withDims(dims);
+      }
+    }
     if (t != null && t.dataType() == DataType.FLOAT16 && input.dataType() == DataType.FLOAT) {
       return Map.of(name, Tensor.ofFloat16(name, input.dims(), input.toFloats()));
     }

@@ -318,11 +318,7 @@ public final class Validator {
     }
     long[] want = t.shape().sizes();
     long[] sample = data.sampleShape();
-    boolean ok = want.length == sample.length + 1;
-    for (int i = 1; ok && i < want.length; i++) {
-      ok = want[i] < 0 || want[i] == sample[i - 1];
-    }
-    if (!ok) {
+    if (!ModelFeeds.fits(want, sample)) {
       throw EdgeoptException.invalid(
           model
               + ": input '"
@@ -333,7 +329,8 @@ public final class Validator {
               + holdout
               + " gives samples of "
               + Arrays.toString(sample)
-              + ": expected the sample shape to match the input without its batch dimension (check --preprocess)");
+              + ": expected the sample shape to match the input without its batch dimension, size-1"
+              + " dimensions aside (check --preprocess)");
     }
   }
 

@@ -95,8 +95,8 @@ class BadInputTest {
         three
             + ": input 'x' expects float[-1, 3] but the holdout "
             + csv
-            + " gives samples of [4]: expected the "
-            + "sample shape to match the input without its batch dimension (check --preprocess)",
+            + " gives samples of [4]: expected the sample shape to match the input without its"
+            + " batch dimension, size-1 dimensions aside (check --preprocess)",
         e.getMessage());
   }
 

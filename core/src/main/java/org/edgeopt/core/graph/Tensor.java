@@ -106,6 +106,16 @@ public final class Tensor {
     return new Tensor(newName, dataType, dims, data);
   }
 
+  /**
+   * Returns this tensor with other dimensions of the same element count, sharing the data (row-major
+   * order is unchanged).
+   *
+   * @throws IllegalArgumentException if the element counts differ
+   */
+  public Tensor withDims(long[] newDims) {
+    return new Tensor(name, dataType, newDims, data);
+  }
+
   /** Returns the name. */
   public String name() {
     return name;
