@@ -56,6 +56,10 @@ public final class OnnxModels {
       if (bytes.length == 0) {
         throw EdgeoptException.invalid(file + ": expected an ONNX model, found an empty file");
       }
+      String other = otherFormat(bytes);
+      if (other != null) {
+        throw EdgeoptException.invalid(file + ": expected an ONNX model, found " + other);
+      }
       proto = parse(bytes);
     } catch (InvalidProtocolBufferException e) {
       throw EdgeoptException.invalid(
@@ -69,6 +73,23 @@ public final class OnnxModels {
     }
     Path base = file.toAbsolutePath().getParent();
     return fromProto(proto, base, file.toString());
+  }
+
+  /**
+   * Returns what a file is when its first bytes say it is a known model format other than ONNX,
+   * with what to do about it, else null: a protobuf parser given such a file fails with a message
+   * about end-group tags, or worse, succeeds.
+   */
+  static String otherFormat(byte[] b) {
+    if (b.length >= 8 && b[4] == 'T' && b[5] == 'F' && b[6] == 'L' && b[7] == '3') {
+      return "a TensorFlow Lite model (FlatBuffer identifier TFL3): edgeopt optimizes ONNX models"
+          + " (convert it with tf2onnx), and edgeopt validate takes a .tflite as it is";
+    }
+    if (b.length >= 4 && b[0] == 'P' && b[1] == 'K' && b[2] == 3 && b[3] == 4) {
+      return "a zip archive (a TorchScript .pt is one): export the model to ONNX; a TorchScript"
+          + " model serves as ingest's --reference";
+    }
+    return null;
   }
 
   /**

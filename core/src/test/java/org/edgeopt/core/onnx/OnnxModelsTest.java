@@ -238,4 +238,22 @@ class OnnxModelsTest {
     assertEquals(
         p + ": tensor 'fc.b' declares dimensions [-3]: expected sizes >= 0", e.getMessage());
   }
+
+  @Test
+  void aTfliteOrZipFileIsNamedForWhatItIs() throws Exception {
+    // The first bytes of every TFLite FlatBuffer: a root offset, then the identifier TFL3.
+    Path tflite = tmp.resolve("model.onnx");
+    Files.write(tflite, new byte[] {0x1c, 0, 0, 0, 'T', 'F', 'L', '3', 0, 0, 0, 0});
+    EdgeoptException e = assertThrows(EdgeoptException.class, () -> OnnxModels.read(tflite));
+    assertEquals(ExitCode.INVALID_INPUT, e.exitCode());
+    assertTrue(
+        e.getMessage()
+            .startsWith(tflite + ": expected an ONNX model, found a TensorFlow Lite model"),
+        e.getMessage());
+    Path zip = tmp.resolve("model.pt");
+    Files.write(zip, new byte[] {'P', 'K', 3, 4, 20, 0, 0, 0});
+    EdgeoptException z = assertThrows(EdgeoptException.class, () -> OnnxModels.read(zip));
+    assertTrue(
+        z.getMessage().contains("found a zip archive (a TorchScript .pt is one)"), z.getMessage());
+  }
 }
